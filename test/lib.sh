@@ -1,0 +1,68 @@
+# test/lib.sh - TAP helpers for the shell tests; source it.
+#
+#   ok STATUS "what"          passes when STATUS is 0 (use: ok $? "...")
+#   check "what" CMD ARGS...  runs the command, passes when it exits 0
+#   is "$got" "$want" "what"  exact string comparison
+#   like "$got" REGEX "what"  grep -E match
+#   skip "why"                one skipped check
+#   done_testing              prints the plan; exit status 1 if anything failed
+#   tmpdir                    a scratch directory removed at exit (in $T)
+# The runner exports POSTERN_SRC, POSTERN_BUILD, POSTERN_INST and puts the
+# installed sbin/ and bin/ first on PATH.
+
+T_N=0
+T_FAILED=0
+
+_t_result() {
+    T_N=$((T_N + 1))
+    if [ "$1" -eq 0 ]; then
+        echo "ok $T_N - $2"
+    else
+        T_FAILED=$((T_FAILED + 1))
+        echo "not ok $T_N - $2"
+    fi
+}
+
+ok() { _t_result "$1" "$2"; }
+
+check() {
+    local what=$1
+    shift
+    "$@"
+    _t_result $? "$what"
+}
+
+is() {
+    if [ "$1" == "$2" ]; then
+        _t_result 0 "$3"
+    else
+        _t_result 1 "$3"
+        printf '#   got:  %s\n#   want: %s\n' "$(printf '%s' "$1" | head -c 2000 | sed '2,$s/^/#         /')" \
+            "$(printf '%s' "$2" | head -c 2000 | sed '2,$s/^/#         /')"
+    fi
+}
+
+like() {
+    if printf '%s' "$1" | grep -qE -- "$2"; then
+        _t_result 0 "$3"
+    else
+        _t_result 1 "$3"
+        printf '#   got:  %s\n#   want (regex): %s\n' "$(printf '%s' "$1" | head -c 2000)" "$2"
+    fi
+}
+
+skip() {
+    T_N=$((T_N + 1))
+    echo "ok $T_N # SKIP $1"
+}
+
+done_testing() {
+    echo "1..$T_N"
+    [ "$T_FAILED" -eq 0 ]
+}
+
+tmpdir() {
+    T=$(mktemp -d /tmp/postern-test.XXXXXX)
+    chmod 755 "$T"
+    trap 'rm -rf "$T"' EXIT
+}
