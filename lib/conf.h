@@ -1,0 +1,48 @@
+/*
+ * conf - main.cf: Postfix's parameters, their defaults and their values.
+ *
+ * conf_init(dir) picks the configuration directory (dir when not NULL, else
+ * $MAIL_CONFIG, else DEF_CONFIG_DIR) and reads dir/main.cf: `name = value`
+ * lines, continuation lines that start with white space, `#` comment lines.
+ * A main.cf that does not exist is no error (every parameter has its
+ * default). Values are expanded when asked for: $name, ${name},
+ * ${name?text} (text when name is non-empty), ${name:text} (text when name
+ * is empty), recursively, with loop detection. Every parameter Postern
+ * implements has one entry in the defaults table (params.c), with Postfix's
+ * name, type and default; a name main.cf sets that is not in the table is
+ * kept, and warned about once by conf_warn_unused() as Postfix does.
+ * Debian's `myorigin = /etc/mailname` is honoured: a value of myorigin that
+ * starts with '/' is replaced by the first line of that file.
+ *
+ * Typed getters convert on every call (callers that care cache the result):
+ * booleans yes/no (also true/false), integers, times with an optional unit
+ * (s, m, h, d, w; the parameter's default unit otherwise), sizes in bytes.
+ * Error policy: a main.cf that cannot be read or parsed, or a value that does
+ * not convert, is fatal with the file, line and parameter name, e.g.
+ * "fatal: /etc/postfix/main.cf, line 12: bad numerical configuration:
+ * smtpd_timeout = 30x". Asking for a name that is neither set nor in the
+ * defaults table is a programming error (panic) for the typed getters;
+ * conf_get() returns NULL for it.
+ *
+ * conf_override(name, value) sets a value that wins over main.cf (master.cf
+ * -o options, command-line -o); conf_set_default(name, value) changes a
+ * default at run time (for example from compatibility_level).
+ */
+#ifndef POSTERN_CONF_H
+#define POSTERN_CONF_H
+
+void conf_init(const char *dir);
+const char *conf_dir(void);
+const char *conf_main_cf_path(void);
+const char *conf_get(const char *name);          /* expanded, or NULL */
+const char *conf_get_raw(const char *name);      /* as written, or default, or NULL */
+int conf_get_bool(const char *name);
+long conf_get_int(const char *name);
+long conf_get_time(const char *name);             /* seconds */
+long long conf_get_size(const char *name);        /* bytes */
+int conf_is_set(const char *name);                /* set in main.cf or overridden */
+void conf_override(const char *name, const char *value);
+void conf_set_default(const char *name, const char *value);
+void conf_warn_unused(void);
+
+#endif
