@@ -73,6 +73,7 @@ static struct {
     HTABLE *computed;   /* name -> char *, run-time defaults, cached */
     HTABLE *cache;      /* name -> char *, expanded values, cached */
     ARGV *retired;      /* strings handed out before the caches were cleared */
+    ARGV *services;     /* master.cf service names, read when first needed */
 } conf;
 
 /* Per-transport parameters: <service>_<suffix>, with the default they take. */
@@ -158,6 +159,8 @@ void conf_free(void)
     htable_free(conf.computed, mem_free);
     htable_free(conf.cache, mem_free);
     argv_free(conf.retired);
+    if (conf.services != NULL)
+        argv_free(conf.services);
     mem_free(conf.dir);
     mem_free(conf.path);
     memset(&conf, 0, sizeof(conf));
@@ -225,7 +228,7 @@ static void conf_read_main_cf(void)
     fclose(fp);
 }
 
-void conf_init(const char *dir)
+static void conf_init_common(const char *dir, int read_main_cf)
 {
     const char *env;
 
@@ -244,9 +247,21 @@ void conf_init(const char *dir)
     conf.cache = htable_new(128);
     conf.retired = argv_new();
     conf.inited = 1;
+    if (!read_main_cf)
+        return;
     conf_read_main_cf();
     if (strcmp(conf.dir, DEF_CONFIG_DIR) != 0 && !htable_has(conf.main, "config_directory"))
         htable_put(conf.overrides, "config_directory", mem_strdup(conf.dir));
+}
+
+void conf_init(const char *dir)
+{
+    conf_init_common(dir, 1);
+}
+
+void conf_init_defaults(const char *dir)
+{
+    conf_init_common(dir, 0);
 }
 
 const char *conf_dir(void)
@@ -1034,18 +1049,23 @@ static ARGV *conf_master_services(void)
     return names;
 }
 
-/* Is name used: known, per-transport for a master.cf service, or $name somewhere. */
-static int conf_name_used(const char *name, const ARGV *services, const char **keys)
+int conf_is_used(const char *name)
 {
+    const char **keys;
     size_t i;
     size_t nlen = strlen(name);
+    int used = 0;
 
+    conf_require_init("conf_is_used");
     if (params_find(name) != NULL)
         return 1;
-    for (i = 0; i < services->argc; i++)
-        if (conf_is_service_param(name, services->argv[i]))
+    if (conf.services == NULL)
+        conf.services = conf_master_services();
+    for (i = 0; i < conf.services->argc; i++)
+        if (conf_is_service_param(name, conf.services->argv[i]))
             return 1;
-    for (i = 0; keys[i] != NULL; i++) {
+    keys = htable_keys(conf.main);
+    for (i = 0; keys[i] != NULL && !used; i++) {
         CONF_SETTING *s = htable_get(conf.main, keys[i]);
         const char *cp;
 
@@ -1057,28 +1077,43 @@ static int conf_name_used(const char *name, const ARGV *services, const char **k
             if (*n == '{' || *n == '(')
                 n++;
             if (strncmp(n, name, nlen) == 0 && !isalnum((unsigned char) n[nlen]) && n[nlen] != '_'
-                && n[nlen] != '-')
-                return 1;
+                && n[nlen] != '-') {
+                used = 1;
+                break;
+            }
         }
     }
-    return 0;
+    mem_free(keys);
+    return used;
 }
 
 void conf_warn_unused(void)
 {
     const char **keys;
-    ARGV *services;
     size_t i;
 
     conf_require_init("conf_warn_unused");
     keys = htable_keys(conf.main);
-    services = conf_master_services();
     for (i = 0; keys[i] != NULL; i++) {
         CONF_SETTING *s = htable_get(conf.main, keys[i]);
 
-        if (!conf_name_used(keys[i], services, keys))
+        if (!conf_is_used(keys[i]))
             msg_warn("%s: unused parameter: %s=%s", conf.path, keys[i], s->value);
     }
-    argv_free(services);
     mem_free(keys);
+}
+
+const char **conf_master_service_names(void)
+{
+    const char **names;
+    size_t i;
+
+    conf_require_init("conf_master_service_names");
+    if (conf.services == NULL)
+        conf.services = conf_master_services();
+    names = mem_array_grow(NULL, conf.services->argc + 1, sizeof(*names));
+    for (i = 0; i < conf.services->argc; i++)
+        names[i] = conf.services->argv[i];
+    names[i] = NULL;
+    return names;
 }

@@ -32,7 +32,8 @@
  * conf_init() or conf_free() (an override does not free the old ones).
  * Calling anything but conf_init() before conf_init() is a panic.
  *
- * Also here: conf_free() releases everything (tests); conf_get_default()
+ * Also here: conf_free() releases everything (tests); conf_init_defaults()
+ * is conf_init() without reading main.cf (`postconf -d`); conf_get_default()
  * gives the default as `postconf -d` shows it (unexpanded; host-dependent
  * ones computed); conf_expand() appends the expansion of any text;
  * conf_main_cf_names() is the sorted list of names main.cf sets (free the
@@ -42,7 +43,11 @@
  * parameter of that master.cf service (<service>_destination_rate_delay,
  * ...), which conf_get() also answers with its default ($default_...).
  * conf_parse_bool() (1, 0, -1: bad) and conf_parse_time() (0, -1: bad)
- * convert text the way the getters do.
+ * convert text the way the getters do. conf_is_used(name) is Postfix's
+ * notion of a parameter in use: known, a per-transport parameter of a
+ * master.cf service, or named as $name in another main.cf value;
+ * conf_master_service_names() lists master.cf's service names (host: part
+ * removed; array to mem_free, strings owned by conf).
  * Limits: a logical main.cf line of CONF_LINE_MAX bytes, a value of
  * CONF_VALUE_MAX, names of CONF_NAME_MAX, expansion nesting of
  * CONF_EXPAND_DEPTH and results of CONF_EXPAND_MAX bytes; beyond them it is
@@ -76,6 +81,9 @@ void conf_warn_unused(void);
 #define CONF_EXPAND_MAX (1024 * 1024)
 
 void conf_free(void);
+void conf_init_defaults(const char *dir);
+int conf_is_used(const char *name);
+const char **conf_master_service_names(void);
 const char *conf_get_default(const char *name);
 void conf_expand(VSTR *out, const char *text);
 const char **conf_main_cf_names(void);
