@@ -6,6 +6,9 @@
  *   postconf [-c dir] -X name ...           remove settings from main.cf
  *   postconf [-c dir] -# name ...           comment settings out
  *   postconf [-c dir] -M [name[/type] ...]  show master.cf entries
+ *   postconf [-c dir] -F [name[/type[/field]] ...]      master.cf fields
+ *   postconf [-c dir] -P [name[/type[/param]] ...]      master.cf -o settings
+ *   -o name=value overrides main.cf for this command (like Postfix).
  *
  * Output is Postfix's: "name = value", "name =" when the value is empty.
  * Unknown names get "postconf: warning: NAME: unknown parameter"; main.cf
@@ -57,12 +60,14 @@ typedef struct POSTCONF_OPTS {
     int remove;     /* -X */
     int comment;    /* -# */
     int master;     /* -M */
+    int fields;     /* -F */
+    int service_params; /* -P */
 } POSTCONF_OPTS;
 
 __attribute__((noreturn)) static void usage(void)
 {
     msg_fatal("usage: postconf [-c config_dir] [-dhHnx] [name ...] | [-e] name=value ... | "
-              "-X name ... | -# name ... | -M [service[/type] ...]");
+              "-X name ... | -# name ... | -M|-F|-P [service[/type] ...]");
 }
 
 static void print_param(const POSTCONF_OPTS *o, const char *name, const char *value)
@@ -227,6 +232,79 @@ static int show_master(char **sel, int count)
     mastercf_free(m);
     vstr_free(path);
     vstr_free(line);
+    return 0;
+}
+
+/* Does "service/type/item" (any prefix of it) select entry e and item? */
+static int item_selected(const MASTERCF_ENT *e, const char *item, char **sel, int count)
+{
+    int i;
+
+    if (count == 0)
+        return 1;
+    for (i = 0; i < count; i++) {
+        ARGV *parts = argv_split(sel[i], "/");
+        int match = parts->argc >= 1 && parts->argc <= 3 && strcmp(parts->argv[0], e->name) == 0
+                    && (parts->argc < 2 || strcmp(parts->argv[1], e->type) == 0)
+                    && (parts->argc < 3 || strcmp(parts->argv[2], item) == 0);
+
+        argv_free(parts);
+        if (match)
+            return 1;
+    }
+    return 0;
+}
+
+static void print_item(const POSTCONF_OPTS *o, const MASTERCF_ENT *e, const char *item, const char *value)
+{
+    VSTR *name = vstr_new(64);
+
+    vstr_printf(name, "%s/%s/%s", e->name, e->type, item);
+    print_param(o, vstr_str(name), value);
+    vstr_free(name);
+}
+
+/* -F: the eight fields of each entry; -P: each entry's -o settings. */
+static int show_master_items(const POSTCONF_OPTS *o, char **sel, int count)
+{
+    VSTR *path = vstr_new(64);
+    VSTR *cmd = vstr_new(64);
+    char *err = NULL;
+    MASTERCF *m;
+    size_t i, j;
+
+    vstr_printf(path, "%s/master.cf", conf_dir());
+    if ((m = mastercf_read(vstr_str(path), &err)) == NULL)
+        msg_fatal("%s", err);
+    for (i = 0; i < m->count; i++) {
+        const MASTERCF_ENT *e = m->ents[i];
+
+        if (o->service_params) {
+            for (j = 0; j < e->nopts; j++)
+                if (item_selected(e, e->opts[j].name, sel, count))
+                    print_item(o, e, e->opts[j].name, e->opts[j].value);
+            continue;
+        }
+        {
+            const char *fields[][2] = {
+                {"service", e->name}, {"type", e->type}, {"private", e->private_text},
+                {"unprivileged", e->unpriv_text}, {"chroot", e->chroot_text},
+                {"wakeup", e->wakeup_text}, {"process_limit", e->maxproc_text},
+            };
+
+            for (j = 0; j < sizeof(fields) / sizeof(fields[0]); j++)
+                if (item_selected(e, fields[j][0], sel, count))
+                    print_item(o, e, fields[j][0], fields[j][1]);
+            vstr_reset(cmd);
+            for (j = 0; j < e->args->argc; j++)
+                vstr_printf(cmd, "%s%s", j ? " " : "", e->args->argv[j]);
+            if (item_selected(e, "command", sel, count))
+                print_item(o, e, "command", vstr_str(cmd));
+        }
+    }
+    mastercf_free(m);
+    vstr_free(path);
+    vstr_free(cmd);
     return 0;
 }
 
@@ -490,11 +568,12 @@ int main(int argc, char **argv)
     int ch;
     int rc;
     int i;
+    ARGV *overrides = argv_new();
 
     msg_init("postconf", MSG_OUT_STDERR);
     memset(&o, 0, sizeof(o));
     o.show = SHOW_NAME_VALUE;
-    while ((ch = getopt(argc, argv, "c:dfhHMnvxeX#")) != -1) {
+    while ((ch = getopt(argc, argv, "c:dfFhHMno:PvxeX#")) != -1) {
         switch (ch) {
         case 'c':
             o.dir = optarg;
@@ -513,6 +592,17 @@ int main(int argc, char **argv)
             break;
         case 'M':
             o.master = 1;
+            break;
+        case 'F':
+            o.fields = 1;
+            break;
+        case 'P':
+            o.service_params = 1;
+            break;
+        case 'o':
+            if (strchr(optarg, '=') == NULL)
+                msg_fatal("-o requires name=value: %s", optarg);
+            argv_add(overrides, optarg);
             break;
         case 'n':
             o.nondefault = 1;
@@ -535,10 +625,11 @@ int main(int argc, char **argv)
     }
     argc -= optind;
     argv += optind;
-    if (o.edit + o.remove + o.comment + o.master > 1 || (o.defaults && o.nondefault))
+    if (o.edit + o.remove + o.comment + o.master + o.fields + o.service_params > 1
+        || (o.defaults && o.nondefault))
         usage();
     /* Since Postfix 2.8, name=value arguments edit without -e. */
-    if (!o.master && !o.remove && !o.comment)
+    if (!o.master && !o.fields && !o.service_params && !o.remove && !o.comment)
         for (i = 0; i < argc; i++)
             if (strchr(argv[i], '=') != NULL)
                 o.edit = 1;
@@ -546,8 +637,18 @@ int main(int argc, char **argv)
         conf_init_defaults(o.dir);
     else
         conf_init(o.dir);
+    for (i = 0; i < (int) overrides->argc; i++) {
+        char *eq = strchr(overrides->argv[i], '=');
+        char *name = mem_strndup(overrides->argv[i], (size_t) (eq - overrides->argv[i]));
+
+        conf_override(str_trim(name), eq + 1);
+        mem_free(name);
+    }
+    argv_free(overrides);
     if (o.master)
         rc = show_master(argv, argc);
+    else if (o.fields || o.service_params)
+        rc = show_master_items(&o, argv, argc);
     else if (o.edit)
         rc = edit_params(EDIT_SET, argv, argc);
     else if (o.remove)

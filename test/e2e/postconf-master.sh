@@ -27,6 +27,19 @@ is "$(postconf -c "$T" -M scalemail-backend)" \
     'scalemail-backend unix  -       n       n       -       2       pipe flags=R user=scalemail argv=/usr/lib/scalemail/bin/scalemail-store ${nexthop} ${user} ${extension}' \
     "a long name and a pipe argv= continuation"
 is "$(postconf -c "$T" -M nosuch/unix)" "" "an absent service prints nothing"
+is "$(postconf -c "$T" -P)" 'relay/unix/syslog_name = postfix/$service_name' "-P lists -o settings"
+is "$(postconf -c "$T" -F tlsmgr/unix)" "tlsmgr/unix/service = tlsmgr
+tlsmgr/unix/type = unix
+tlsmgr/unix/private = -
+tlsmgr/unix/unprivileged = -
+tlsmgr/unix/chroot = y
+tlsmgr/unix/wakeup = 1000?
+tlsmgr/unix/process_limit = 1
+tlsmgr/unix/command = tlsmgr" "-F lists the fields of an entry"
+is "$(postconf -c "$T" -Fh uucp/unix/command)" 'pipe flags=Fqhu user=uucp argv=uux -r -n -z -a$sender - $nexthop!rmail ($recipient)' \
+    "-F service/type/field selects one field"
+is "$(postconf -c "$T" -o myhostname=o.example -xh smtpd_banner)" "o.example ESMTP Postfix" \
+    "-o name=value overrides main.cf for one command"
 
 cat >"$T/master.cf" <<'MASTER'
 127.0.0.1:2525 inet n - n - - smtpd
