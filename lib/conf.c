@@ -109,6 +109,7 @@ static const struct {
 typedef struct CONF_EXPAND {
     const char *origin; /* the parameter whose value is being expanded */
     ARGV *stack;
+    int nest;           /* ${...} nesting depth */
 } CONF_EXPAND;
 
 static void conf_expand_text(VSTR *out, const char *text, size_t len, CONF_EXPAND *ex);
@@ -238,6 +239,9 @@ static void conf_init_common(const char *dir, int read_main_cf)
     if (dir == NULL || *dir == 0)
         dir = DEF_CONFIG_DIR;
     conf.dir = mem_strdup(dir);
+    while (strlen(conf.dir) > 1 && conf.dir[strlen(conf.dir) - 1] == '/')
+        conf.dir[strlen(conf.dir) - 1] = 0;
+    dir = conf.dir;
     conf.path = mem_alloc(strlen(dir) + sizeof("/main.cf"));
     sprintf(conf.path, "%s/main.cf", dir);
     conf.main = htable_new(128);
@@ -742,7 +746,17 @@ static void conf_expand_relational(VSTR *out, const char *body, size_t len, CONF
 }
 
 /* ${name}, ${name?text}, ${name:text}, ${name?{t}:{f}} with body the inside. */
+static void conf_expand_braced_body(VSTR *out, const char *body, size_t len, CONF_EXPAND *ex);
+
 static void conf_expand_braced(VSTR *out, const char *body, size_t len, CONF_EXPAND *ex)
+{
+    if (++ex->nest > CONF_EXPAND_DEPTH)
+        conf_expand_error(ex, "${...} nested too deeply");
+    conf_expand_braced_body(out, body, len, ex);
+    ex->nest--;
+}
+
+static void conf_expand_braced_body(VSTR *out, const char *body, size_t len, CONF_EXPAND *ex)
 {
     size_t nlen = 0;
     char name[CONF_NAME_MAX + 1];
@@ -844,6 +858,7 @@ void conf_expand(VSTR *out, const char *text)
 
     conf_require_init("conf_expand");
     ex.origin = NULL;
+    ex.nest = 0;
     ex.stack = argv_new();
     conf_expand_text(out, text, strlen(text), &ex);
     argv_free(ex.stack);
@@ -861,6 +876,7 @@ const char *conf_get(const char *name)
     if (conf_get_raw(name) == NULL)
         return NULL;
     ex.origin = name;
+    ex.nest = 0;
     ex.stack = argv_new();
     out = vstr_new(64);
     conf_expand_name(out, name, &ex);

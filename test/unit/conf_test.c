@@ -216,6 +216,8 @@ static void test_dir_resolution(void)
     unsetenv("MAIL_CONFIG");
     conf_init("/nonexistent/dir");
     TAP_STR(conf_main_cf_path(), "/nonexistent/dir/main.cf", "conf_main_cf_path");
+    conf_init("/nonexistent/dir//");
+    TAP_STR(conf_dir(), "/nonexistent/dir", "trailing slashes are removed from the directory");
     TAP_STR(conf_get_raw("myorigin"), "$myhostname", "a missing main.cf means all defaults");
 }
 
@@ -369,6 +371,17 @@ static void test_oversized(void)
     write_file("main.cf", vstr_str(v));
     rc = run_child(child_read, buf, sizeof(buf));
     TAP_OK(rc == 1 && strstr(buf, "main.cf, line 1: value of x is longer"), "oversized value is fatal: %s", buf);
+    /* ${a?${a?${a?...}}} nested deeper than CONF_EXPAND_DEPTH. */
+    vstr_set(v, "a = x\nx = ");
+    for (i = 0; i < 5000; i++)
+        vstr_adds(v, "${a?");
+    for (i = 0; i < 5000; i++)
+        vstr_adds(v, "}");
+    vstr_adds(v, "\n");
+    write_file("main.cf", vstr_str(v));
+    rc = run_child(child_get_x, buf, sizeof(buf));
+    TAP_OK(rc == 1 && strstr(buf, "main.cf, line 2: parameter x: ${...} nested too deeply"),
+           "deeply nested ${...} is fatal: %s", buf);
     /* An expansion that doubles 30 times. */
     vstr_set(v, "a0 = 0123456789\n");
     for (i = 1; i <= 30; i++)
