@@ -74,6 +74,7 @@ static struct {
     HTABLE *cache;      /* name -> char *, expanded values, cached */
     ARGV *retired;      /* strings handed out before the caches were cleared */
     ARGV *services;     /* master.cf service names, read when first needed */
+    ARGV *master_lines; /* master.cf logical lines, for $name references */
 } conf;
 
 /* Per-transport parameters: <service>_<suffix>, with the default they take. */
@@ -162,6 +163,8 @@ void conf_free(void)
     argv_free(conf.retired);
     if (conf.services != NULL)
         argv_free(conf.services);
+    if (conf.master_lines != NULL)
+        argv_free(conf.master_lines);
     mem_free(conf.dir);
     mem_free(conf.path);
     memset(&conf, 0, sizeof(conf));
@@ -371,13 +374,23 @@ static char *conf_mynetworks(void)
     struct ifaddrs *ifa;
     VSTR *out = vstr_new(64);
     int pass;
+    const char *protocols;
+    int want_v4;
+    int want_v6;
 
     if (style == NULL || (strcasecmp(style, "host") != 0 && strcasecmp(style, "subnet") != 0
                           && strcasecmp(style, "class") != 0))
         msg_fatal("unrecognized mynetworks_style value: %s", style ? style : "");
+    protocols = conf_get("inet_protocols");
+    if (protocols == NULL)
+        protocols = "all";
+    want_v4 = strstr(protocols, "all") != NULL || strstr(protocols, "ipv4") != NULL;
+    want_v6 = strstr(protocols, "all") != NULL || strstr(protocols, "ipv6") != NULL;
     if (getifaddrs(&ifs) != 0)
         msg_fatal("getifaddrs: %s", strerror(errno));
     for (pass = 0; pass < 2; pass++) {
+        if ((pass == 0 && !want_v4) || (pass == 1 && !want_v6))
+            continue;
         for (ifa = ifs; ifa != NULL; ifa = ifa->ifa_next) {
             const unsigned char *addr;
             int bits;
@@ -1038,14 +1051,15 @@ long long conf_get_size(const char *name)
  */
 
 /* The service names of master.cf (first field of each entry, host: removed). */
-static ARGV *conf_master_services(void)
+static void conf_read_master_cf(void)
 {
-    ARGV *names = argv_new();
     char *path = mem_alloc(strlen(conf.dir) + sizeof("/master.cf"));
     FILE *fp;
     LINEREAD *lr;
     char *line;
 
+    conf.services = argv_new();
+    conf.master_lines = argv_new();
     sprintf(path, "%s/master.cf", conf.dir);
     if ((fp = fopen(path, "r")) != NULL) {
         lr = lineread_open(fp, path);
@@ -1053,51 +1067,59 @@ static ARGV *conf_master_services(void)
             size_t n = strcspn(line, " \t");
             const char *colon;
 
+            argv_add(conf.master_lines, line);
             line[n] = 0;
             if ((colon = strrchr(line, ':')) != NULL)
                 line = (char *) colon + 1;
-            argv_add(names, line);
+            argv_add(conf.services, line);
         }
         lineread_close(lr);
         fclose(fp);
     }
     mem_free(path);
-    return names;
+}
+
+/* Does text mention $name, ${name...} or $(name...)? */
+static int conf_text_refers(const char *text, const char *name)
+{
+    size_t nlen = strlen(name);
+    const char *cp;
+
+    for (cp = text; (cp = strchr(cp, '$')) != NULL; cp++) {
+        const char *n = cp + 1;
+
+        if (*n == '{' || *n == '(')
+            n++;
+        if (strncmp(n, name, nlen) == 0 && !isalnum((unsigned char) n[nlen]) && n[nlen] != '_'
+            && n[nlen] != '-')
+            return 1;
+    }
+    return 0;
 }
 
 int conf_is_used(const char *name)
 {
     const char **keys;
     size_t i;
-    size_t nlen = strlen(name);
     int used = 0;
 
     conf_require_init("conf_is_used");
     if (params_find(name) != NULL)
         return 1;
     if (conf.services == NULL)
-        conf.services = conf_master_services();
+        conf_read_master_cf();
     for (i = 0; i < conf.services->argc; i++)
         if (conf_is_service_param(name, conf.services->argv[i]))
+            return 1;
+    for (i = 0; i < conf.master_lines->argc; i++)
+        if (conf_text_refers(conf.master_lines->argv[i], name))
             return 1;
     keys = htable_keys(conf.main);
     for (i = 0; keys[i] != NULL && !used; i++) {
         CONF_SETTING *s = htable_get(conf.main, keys[i]);
-        const char *cp;
 
-        if (strcmp(keys[i], name) == 0)
-            continue;
-        for (cp = s->value; (cp = strchr(cp, '$')) != NULL; cp++) {
-            const char *n = cp + 1;
-
-            if (*n == '{' || *n == '(')
-                n++;
-            if (strncmp(n, name, nlen) == 0 && !isalnum((unsigned char) n[nlen]) && n[nlen] != '_'
-                && n[nlen] != '-') {
-                used = 1;
-                break;
-            }
-        }
+        if (strcmp(keys[i], name) != 0 && conf_text_refers(s->value, name))
+            used = 1;
     }
     mem_free(keys);
     return used;
@@ -1126,7 +1148,7 @@ const char **conf_master_service_names(void)
 
     conf_require_init("conf_master_service_names");
     if (conf.services == NULL)
-        conf.services = conf_master_services();
+        conf_read_master_cf();
     names = mem_array_grow(NULL, conf.services->argc + 1, sizeof(*names));
     for (i = 0; i < conf.services->argc; i++)
         names[i] = conf.services->argv[i];

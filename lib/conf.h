@@ -45,7 +45,8 @@
  * conf_parse_bool() (1, 0, -1: bad) and conf_parse_time() (0, -1: bad)
  * convert text the way the getters do. conf_is_used(name) is Postfix's
  * notion of a parameter in use: known, a per-transport parameter of a
- * master.cf service, or named as $name in another main.cf value;
+ * master.cf service, or named as $name in another main.cf value or in
+ * master.cf (`-o smtpd_client_restrictions=$mua_client_restrictions`);
  * conf_master_service_names() lists master.cf's service names (host: part
  * removed; array to mem_free, strings owned by conf).
  * Limits: a logical main.cf line of CONF_LINE_MAX bytes, a value of

@@ -187,6 +187,9 @@ static void test_runtime_defaults(void)
     main_cf("mynetworks_style = host\n");
     TAP_OK(strstr(conf_get("mynetworks"), "127.0.0.1/32") != NULL, "host mynetworks includes 127.0.0.1/32: %s",
            conf_get("mynetworks"));
+    main_cf("mynetworks_style = host\ninet_protocols = ipv4\n");
+    TAP_OK(strchr(conf_get("mynetworks"), '[') == NULL, "inet_protocols = ipv4: no IPv6 networks: %s",
+           conf_get("mynetworks"));
     main_cf("myhostname = a.b.example\n");
     TAP_STR(conf_get("mydomain"), "b.example", "mydomain follows main.cf's myhostname");
     main_cf("myhostname = single\n");
@@ -229,10 +232,11 @@ static void test_unused(void)
     char buf[2048];
     ssize_t n;
 
-    main_cf("foo = bar\nused_by_ref = x\nmydestination = $used_by_ref\n"
+    main_cf("foo = bar\nused_by_ref = x\nmydestination = $used_by_ref\nmua_restrictions = permit\n"
             "relay_destination_concurrency_limit = 2\nnosuch_destination_concurrency_limit = 3\n");
     snprintf(path, sizeof(path), "%s/master.cf", test_dir);
-    write_file("master.cf", "relay unix - - n - - smtp\n  -o x=y\n127.0.0.1:smtp inet n - n - - smtpd\n");
+    write_file("master.cf", "relay unix - - n - - smtp\n  -o x=y\n127.0.0.1:smtp inet n - n - - smtpd\n"
+                            "  -o smtpd_client_restrictions=${mua_restrictions}\n");
     if (pipe(fd) != 0)
         msg_fatal("pipe");
     fflush(stderr);
@@ -248,6 +252,7 @@ static void test_unused(void)
     buf[n > 0 ? n : 0] = 0;
     TAP_OK(strstr(buf, "unused parameter: foo=bar") != NULL, "unused parameter warned about: %s", buf);
     TAP_OK(strstr(buf, "used_by_ref") == NULL, "a parameter referenced as $name is used");
+    TAP_OK(strstr(buf, "mua_restrictions") == NULL, "a parameter referenced in master.cf is used");
     TAP_OK(strstr(buf, "relay_destination") == NULL, "a per-transport parameter of a master.cf service is used");
     TAP_OK(strstr(buf, "nosuch_destination_concurrency_limit=3") != NULL,
            "a per-transport parameter of no service is unused");
