@@ -761,6 +761,19 @@ static void conf_expand_relational(VSTR *out, const char *body, size_t len, CONF
 /* ${name}, ${name?text}, ${name:text}, ${name?{t}:{f}} with body the inside. */
 static void conf_expand_braced_body(VSTR *out, const char *body, size_t len, CONF_EXPAND *ex);
 
+/* The text of ${name?text} or ${name:text}; text may be one {group} (Postfix 3.0). */
+static void conf_expand_alternative(VSTR *out, const char *rest, const char *end, CONF_EXPAND *ex)
+{
+    const char *cp = rest;
+    const char *inside;
+    size_t len;
+
+    if (conf_braced(&cp, end, &inside, &len) && conf_skip_space(cp, end) == end)
+        conf_expand_text(out, inside, len, ex);
+    else
+        conf_expand_text(out, rest, (size_t) (end - rest), ex);
+}
+
 static void conf_expand_braced(VSTR *out, const char *body, size_t len, CONF_EXPAND *ex)
 {
     if (++ex->nest > CONF_EXPAND_DEPTH)
@@ -807,10 +820,10 @@ static void conf_expand_braced_body(VSTR *out, const char *body, size_t len, CON
             else
                 conf_expand_text(out, f, flen, ex);
         } else if (vstr_len(val) > 0) {
-            conf_expand_text(out, rest, (size_t) (end - rest), ex);
+            conf_expand_alternative(out, rest, end, ex);
         }
     } else if (vstr_len(val) == 0) {
-        conf_expand_text(out, rest, (size_t) (end - rest), ex);
+        conf_expand_alternative(out, rest, end, ex);
     } else {
         vstr_addmem(out, vstr_str(val), vstr_len(val));
     }

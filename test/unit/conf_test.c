@@ -57,6 +57,8 @@ static const char *const main_cf_text =
     "ab1 = ${full?{A}:{B}}\n"
     "ab2 = ${empty?{A}:{B}}\n"
     "paren = $(full)\n"
+    "gq = ${full?{a:b}}\n"
+    "gc = ${empty:{x}y}}\n"
     "dollars = a$$b\n"
     "unknown = [$no_such_parameter]\n"
     "eq = ${{$full} == {x} ? {same} : {different}}\n"
@@ -91,6 +93,8 @@ static void test_main_cf(void)
     TAP_STR(conf_get("ab1"), "A", "${name?{a}:{b}} with name set");
     TAP_STR(conf_get("ab2"), "B", "${name?{a}:{b}} with name empty");
     TAP_STR(conf_get("paren"), "x", "$(name)");
+    TAP_STR(conf_get("gq"), "a:b", "${name?{text}} drops the braces");
+    TAP_STR(conf_get("gc"), "{x}y}", "${name:text} keeps braces that do not enclose all of it");
     TAP_STR(conf_get("dollars"), "a$b", "$$ is a literal $");
     TAP_STR(conf_get("unknown"), "[]", "an unknown $name expands to nothing");
     TAP_STR(conf_get("eq"), "same", "${{a} == {b} ? ...}");
