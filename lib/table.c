@@ -1,0 +1,323 @@
+/*
+ * table - the registry of table types and the generic wrappers; see table.h.
+ *
+ * Re-open on change: a table opened with TABLE_READ that called table_watch()
+ * is checked by the wrappers at most once a second (t->watch_checked holds the
+ * last check); when the watched file's device, inode or modification time
+ * differ, the table is opened again with the same spec, mode and flags and
+ * the new contents are moved into the caller's TABLE in place, so the
+ * caller's pointer stays valid. For that reason a type's private structure
+ * (the block table_alloc() returned) must not point into itself. When the
+ * new open fails, the old contents stay in use and a warning is logged; the
+ * next check retries.
+ *
+ * "proxy:type:name" opens type:name directly: Postern has no proxymap, and
+ * Postfix's defaults (local_recipient_maps) name proxy:unix:passwd.byname.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "mem.h"
+#include "msg.h"
+#include "strutil.h"
+#include "table.h"
+#include "table_types.h"
+
+/*
+ * The Berkeley DB, LMDB and CDB types come from another area (tables_db.am).
+ * Until they are linked in, weak references let this file link without them
+ * and an absent type reports "unsupported dictionary type". Beware: a weak
+ * reference does not pull a member out of a static archive. Once table_db.c,
+ * table_lmdb.c and table_cdb.c are in libcore.a, set TABLE_DB_TYPES_LINKED
+ * to 1 (or delete this block) so the references become strong.
+ */
+#ifndef TABLE_DB_TYPES_LINKED
+#define TABLE_DB_TYPES_LINKED 0
+#endif
+#if !TABLE_DB_TYPES_LINKED
+#pragma weak table_db_open
+#pragma weak table_lmdb_open
+#pragma weak table_cdb_open
+#endif
+
+typedef TABLE *(*TABLE_OPEN_FN)(const char *type, const char *name, int mode, int flags,
+                                VSTR *why);
+
+typedef struct TABLE_TYPE {
+    const char *type;
+    TABLE_OPEN_FN open;
+} TABLE_TYPE;
+
+/* Private state of a TABLE, for the in-place re-open. */
+typedef struct TABLE_PRIV {
+    size_t size;                /* the size given to table_alloc() */
+} TABLE_PRIV;
+
+#define TABLE_KEY_MAX (64 * 1024)       /* longer lookup keys are not found */
+#define TABLE_SPEC_MAX (64 * 1024)      /* longer specs are refused */
+
+static TABLE_OPEN_FN table_find_type(const char *type)
+{
+    /* A function, not a static array: weak addresses are link-time values. */
+    const TABLE_TYPE types[] = {
+        {"hash", table_db_open},
+        {"btree", table_db_open},
+        {"lmdb", table_lmdb_open},
+        {"cdb", table_cdb_open},
+        {"texthash", table_texthash_open},
+        {"inline", table_inline_open},
+        {"static", table_static_open},
+        {"regexp", table_regexp_open},
+        {"pcre", table_pcre_open},
+        {"unix", table_unix_open},
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+        if (strcmp(types[i].type, type) == 0)
+            return types[i].open;
+    return NULL;
+}
+
+int table_type_known(const char *type)
+{
+    return table_find_type(type) != NULL;
+}
+
+const char *table_error_text(int error)
+{
+    switch (error) {
+    case TABLE_OK:
+        return "no error";
+    case TABLE_ERR_RETRY:
+        return "table lookup failed, try again later";
+    case TABLE_ERR_CONFIG:
+        return "table configuration error";
+    default:
+        return "unknown table error";
+    }
+}
+
+/* Split "type:name", call the type's open function. */
+static TABLE *table_open_spec(const char *spec, int mode, int flags, VSTR *why)
+{
+    const char *colon;
+    char *type;
+    TABLE_OPEN_FN open_fn;
+    TABLE *t;
+
+    if (strlen(spec) > TABLE_SPEC_MAX) {
+        vstr_sprintf(why, "table specification is too long (%zu bytes)", strlen(spec));
+        return NULL;
+    }
+    while (str_has_prefix(spec, "proxy:"))
+        spec += strlen("proxy:");
+    if ((colon = strchr(spec, ':')) == NULL || colon == spec) {
+        vstr_sprintf(why, "open dictionary: expecting \"type:name\" form instead of \"%s\"", spec);
+        return NULL;
+    }
+    type = mem_strndup(spec, (size_t) (colon - spec));
+    if ((open_fn = table_find_type(type)) == NULL) {
+        vstr_sprintf(why, "unsupported dictionary type: %s", type);
+        mem_free(type);
+        return NULL;
+    }
+    t = open_fn(type, colon + 1, mode, flags, why);
+    mem_free(type);
+    if (t == NULL && vstr_len(why) == 0)
+        vstr_sprintf(why, "cannot open %s", spec);
+    return t;
+}
+
+TABLE *table_open(const char *spec, int mode, int flags, VSTR *why)
+{
+    if (mode != TABLE_READ && mode != TABLE_CREATE && mode != TABLE_WRITE)
+        msg_panic("table_open: bad mode %d for %s", mode, spec);
+    vstr_reset(why);
+    return table_open_spec(spec, mode, flags, why);
+}
+
+TABLE *table_alloc(size_t size, const char *type, const char *name, int mode, int flags,
+                   int props)
+{
+    TABLE *t;
+    TABLE_PRIV *priv;
+
+    if (size < sizeof(TABLE))
+        msg_panic("table_alloc: size %zu is smaller than a TABLE", size);
+    t = mem_calloc(1, size);
+    t->type = mem_strdup(type);
+    t->name = mem_strdup(name);
+    t->spec = mem_alloc(strlen(type) + strlen(name) + 2);
+    memcpy(t->spec, type, strlen(type));
+    t->spec[strlen(type)] = ':';
+    memcpy(t->spec + strlen(type) + 1, name, strlen(name) + 1);
+    t->mode = mode;
+    t->flags = flags;
+    t->props = props;
+    t->error = TABLE_OK;
+    priv = mem_calloc(1, sizeof(*priv));
+    priv->size = size;
+    t->private_reopen = priv;
+    return t;
+}
+
+void table_free_base(TABLE *t)
+{
+    if (t == NULL)
+        return;
+    mem_free(t->spec);
+    mem_free(t->type);
+    mem_free(t->name);
+    mem_free(t->watch_path);
+    mem_free(t->private_reopen);
+    if (t->key_buf)
+        vstr_free(t->key_buf);
+    mem_free(t);
+}
+
+void table_watch(TABLE *t, const char *path)
+{
+    struct stat st;
+
+    mem_free(t->watch_path);
+    t->watch_path = mem_strdup(path);
+    t->watch_checked = time(NULL);
+    if (stat(path, &st) == 0) {
+        t->watch_dev = st.st_dev;
+        t->watch_ino = st.st_ino;
+        t->watch_mtime = st.st_mtim;
+    } else {
+        t->watch_dev = 0;
+        t->watch_ino = 0;
+        t->watch_mtime.tv_sec = 0;
+        t->watch_mtime.tv_nsec = 0;
+    }
+}
+
+/* Replace the contents of t with a fresh open of the same spec. */
+static void table_reopen(TABLE *t)
+{
+    VSTR *why = vstr_new(0);
+    TABLE *fresh;
+    size_t size = ((TABLE_PRIV *) t->private_reopen)->size;
+    void *tmp;
+
+    fresh = table_open_spec(t->spec, t->mode, t->flags, why);
+    if (fresh == NULL) {
+        msg_warn("%s changed, re-open failed, still using the old contents: %s", t->spec,
+                 vstr_str(why));
+    } else if (((TABLE_PRIV *) fresh->private_reopen)->size != size) {
+        msg_warn("%s changed, re-open returned a different type, still using the old contents",
+                 t->spec);
+        fresh->close(fresh);
+    } else {
+        if (msg_verbose)
+            msg_info("%s changed, re-opened", t->spec);
+        tmp = mem_alloc(size);
+        memcpy(tmp, t, size);
+        memcpy(t, fresh, size);
+        memcpy(fresh, tmp, size);
+        mem_free(tmp);
+        fresh->close(fresh);            /* now holds the old contents */
+    }
+    vstr_free(why);
+}
+
+static void table_check_change(TABLE *t)
+{
+    struct stat st;
+    time_t now;
+
+    if (t->watch_path == NULL || t->mode != TABLE_READ || (t->flags & TABLE_FLAG_NO_REOPEN))
+        return;
+    now = time(NULL);
+    if (now == t->watch_checked)
+        return;
+    t->watch_checked = now;
+    if (stat(t->watch_path, &st) != 0)
+        return;                         /* being replaced: keep the old contents */
+    if (st.st_dev == t->watch_dev && st.st_ino == t->watch_ino
+        && st.st_mtim.tv_sec == t->watch_mtime.tv_sec
+        && st.st_mtim.tv_nsec == t->watch_mtime.tv_nsec)
+        return;
+    table_reopen(t);
+}
+
+/* The key as the type should see it: folded for fixed tables under FOLD. */
+static const char *table_key(TABLE *t, const char *key)
+{
+    if ((t->props & TABLE_PROP_FIXED) == 0 || (t->flags & TABLE_FLAG_FOLD) == 0)
+        return key;
+    if (t->key_buf == NULL)
+        t->key_buf = vstr_new(strlen(key) + 1);
+    vstr_set(t->key_buf, key);
+    str_lower(vstr_str(t->key_buf));
+    return vstr_str(t->key_buf);
+}
+
+static void table_unsupported(TABLE *t, const char *what)
+{
+    msg_warn("table %s: %s is not supported", t->spec, what);
+    t->error = TABLE_ERR_CONFIG;
+}
+
+const char *table_lookup(TABLE *t, const char *key)
+{
+    table_check_change(t);
+    t->error = TABLE_OK;
+    if (t->lookup == NULL) {
+        table_unsupported(t, "lookup");
+        return NULL;
+    }
+    if (strlen(key) > TABLE_KEY_MAX)
+        return NULL;
+    return t->lookup(t, table_key(t, key));
+}
+
+int table_update(TABLE *t, const char *key, const char *value)
+{
+    t->error = TABLE_OK;
+    if (t->update == NULL || t->mode == TABLE_READ) {
+        table_unsupported(t, t->update == NULL ? "update" : "update of a read-only table");
+        return -1;
+    }
+    return t->update(t, table_key(t, key), value);
+}
+
+int table_remove(TABLE *t, const char *key)
+{
+    t->error = TABLE_OK;
+    if (t->remove == NULL || t->mode == TABLE_READ) {
+        table_unsupported(t, t->remove == NULL ? "remove" : "remove from a read-only table");
+        return -1;
+    }
+    return t->remove(t, table_key(t, key));
+}
+
+int table_sequence(TABLE *t, int how, const char **key, const char **value)
+{
+    if (how == TABLE_SEQ_FIRST)
+        table_check_change(t);
+    t->error = TABLE_OK;
+    if (t->sequence == NULL) {
+        table_unsupported(t, "sequence");
+        return -1;
+    }
+    if (how != TABLE_SEQ_FIRST && how != TABLE_SEQ_NEXT)
+        msg_panic("table_sequence: bad \"how\" %d for %s", how, t->spec);
+    return t->sequence(t, how, key, value);
+}
+
+void table_close(TABLE *t)
+{
+    if (t == NULL)
+        return;
+    if (t->close)
+        t->close(t);
+    else
+        table_free_base(t);
+}

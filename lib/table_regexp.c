@@ -1,0 +1,12 @@
+/* table_regexp - placeholder until the regexp: type lands. */
+#include "config.h"
+
+#include "table_types.h"
+
+TABLE *table_regexp_open(const char *type, const char *name, int mode, int flags, VSTR *why)
+{
+    (void) mode;
+    (void) flags;
+    vstr_sprintf(why, "%s:%s: the %s type is not implemented yet", type, name, type);
+    return NULL;
+}
