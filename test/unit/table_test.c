@@ -511,6 +511,277 @@ static void test_unix(void)
     vstr_free(why);
 }
 
+/* regexp: and pcre: share the file syntax: the same cases run on both. */
+typedef struct PATTERN_CASE {
+    const char *types;          /* "regexp pcre", "regexp" or "pcre" */
+    const char *source;
+    const CASE cases[10];
+} PATTERN_CASE;
+
+static const PATTERN_CASE pattern_good[] = {
+    {"regexp pcre",
+     "# comment\n"
+     "/^(.*)@example\\.com$/   local:$1\n"
+     "/^postmaster@/          OK\n"
+     "!/@/                    NOAT\n"
+     "/^([^@]+)@(sub)\\.test$/ ${2}-${1}.x $(1) $$ cost $ alone$\n"
+     "/(a)|(b)/               got[$1][$2] all[$0]\n",
+     {{"Joe@Example.COM", "local:Joe"},
+      {"postmaster@other", "OK"},
+      {"noat", "NOAT"},
+      {"u@sub.test", "sub-u.x u $ cost $ alone$"},
+      {"xb@y", "got[][b] all[b]"},
+      {"zzz@q", NULL},
+      {"", "NOAT"},
+      {0, 0}}},
+    {"regexp pcre",
+     "if /@example\\.com$/\n"
+     "/^admin@/  ADMIN\n"
+     "IF !/^user/\n"
+     "/./        NOTUSER\n"
+     "endif\n"
+     "/^user(.*)@/  USER$1\n"
+     "ENDIF\n"
+     "/./ DEFAULT\n",
+     {{"admin@example.com", "ADMIN"},
+      {"bob@example.com", "NOTUSER"},
+      {"user7@example.com", "USER7"},
+      {"user7@other", "DEFAULT"},
+      {"", NULL},
+      {0, 0}}},
+    {"regexp pcre",
+     "/^CASE$/i   sensitive\n"
+     "/^case$/    insensitive\n"
+     "/^b$/m      MULTI\n"
+     "|^a/b$|     PIPE\n"
+     "!!/^c\\/d$/ ESCAPED\n"
+     "/^x$/\n"
+     "/^long$/    continued\n"
+     "  over two lines\n",
+     {{"CASE", "sensitive"},
+      {"case", "insensitive"},
+      {"Case", "insensitive"},
+      {"a\nb", "MULTI"},
+      {"A/B", "PIPE"},
+      {"c/d", "ESCAPED"},
+      {"x", ""},
+      {"long", "continued  over two lines"},
+      {"c\nd", NULL},
+      {0, 0}}},
+    {"regexp pcre",
+     "/^(a)(b)(c)(d)(e)(f)(g)(h)(i)(j)(k)$/ $11$10$9${1}\n"
+     "/^(q)?r$/ [$1]\n",
+     {{"abcdefghijk", "kjia"}, {"r", "[]"}, {"qr", "[q]"}, {0, 0}}},
+    {"regexp", "/^a+$/x BASIC\n", {{"a+", "BASIC"}, {"aa", NULL}, {0, 0}}},
+    {"pcre",
+     "/^(a+)/U  lazy:$1\n"
+     "/x.y/s    DOTALL\n"
+     "/bc/A     ANCHORED\n"
+     "/^ e $/x  EXTENDED\n"
+     "/^(?<n>f)oo$/ named:$1\n"
+     "/^z$/E    ENDONLY\n",
+     {{"aaa", "lazy:a"},
+      {"x\ny", "DOTALL"},
+      {"bcd", "ANCHORED"},
+      {"cbc", NULL},
+      {"e", "EXTENDED"},
+      {"foo", "named:f"},
+      {"z", "ENDONLY"},
+      {"z\n", NULL},
+      {0, 0}}},
+    {0, 0, {{0, 0}}},
+};
+
+static const struct {
+    const char *types;
+    const char *source;
+    const char *why;            /* the file name is checked separately */
+} pattern_bad[] = {
+    {"regexp pcre", "# c\n/ok/ OK\n/abc\n", ", line 3: missing closing delimiter '/'"},
+    {"regexp", "/a/q X\n", ", line 1: unknown regexp flag 'q'"},
+    {"pcre", "/a/q X\n", ", line 1: unknown pcre flag 'q'"},
+    {"regexp pcre", "\n\nabc X\n", ", line 3: expected \"/pattern/\""},
+    {"regexp pcre", "/(a)/ $2\n", ", line 1: replacement index $2 is beyond the 1 group of"},
+    {"regexp pcre", "/a/ ${1}\n", ", line 1: replacement index $1 is beyond the 0 groups"},
+    {"regexp pcre", "!/(a)/ $1\n", ", line 1: $1 in the result of a negated pattern"},
+    {"regexp pcre", "/(a)/ $foo\n", ", line 1: non-numeric replacement index \"foo\""},
+    {"regexp pcre", "/(a)/ $1x\n", ", line 1: non-numeric replacement index \"1x\""},
+    {"regexp pcre", "/(a)/ ${}\n", ", line 1: non-numeric replacement index \"\""},
+    {"regexp pcre", "/(a)/ ${1\n", ", line 1: missing '}' after \"${\""},
+    {"regexp pcre", "/(a)/ $(1\n", ", line 1: missing ')' after \"$(\""},
+    {"regexp pcre", "/(a)/ $100\n", ", line 1: replacement index \"100\" is larger than 99"},
+    {"regexp pcre", "/a/ A\nendif\n", ", line 2: \"endif\" without a matching \"if\""},
+    {"regexp pcre", "if /a/\nendif junk\n", ", line 2: text after \"endif\""},
+    {"regexp pcre", "/x/ X\nif /a/\n/b/ X\n", ", line 2: \"if\" without a matching \"endif\""},
+    {"regexp pcre", "if /a/ extra\nendif\n", ", line 1: text after the \"if\" pattern"},
+    {"regexp pcre", "if a\n", ", line 1: expected \"/pattern/\""},
+    {"regexp pcre", "/x/ X\n/(/ X\n", ", line 2: pattern \"(\": "},
+    {"regexp pcre", "/x/ X\nif /(/\nendif\n", ", line 2: pattern \"(\": "},
+    {"pcre", "/(?<n>a/ X\n", ", line 1: pattern \"(?<n>a\": error at offset"},
+    {0, 0, 0},
+};
+
+static int type_listed(const char *types, const char *type)
+{
+    size_t len = strlen(type);
+    const char *cp;
+
+    for (cp = types; (cp = strstr(cp, type)) != NULL; cp += len)
+        if ((cp == types || cp[-1] == ' ') && (cp[len] == 0 || cp[len] == ' '))
+            return 1;
+    return 0;
+}
+
+static void test_pattern_type(const char *type)
+{
+    VSTR *why = vstr_new(0);
+    VSTR *big = vstr_new(0);
+    VSTR *what = vstr_new(0);
+    char path[512];
+    TABLE *t;
+    int i;
+    int depth;
+
+    for (i = 0; pattern_good[i].types; i++) {
+        if (!type_listed(pattern_good[i].types, type))
+            continue;
+        snprintf(path, sizeof(path), "%s", write_file("pattern", pattern_good[i].source));
+        vstr_reset(logged);
+        t = open_spec(type, path, TABLE_FLAGS_READ, why);
+        TAP_OK(t != NULL, "%s good file %d opens (%s)", type, i, vstr_str(why));
+        if (t == NULL)
+            continue;
+        TAP_OK(t->props == TABLE_PROP_PATTERN, "%s is a pattern type", type);
+        vstr_sprintf(what, "%s file %d", type, i);
+        check_cases(t, pattern_good[i].cases, vstr_str(what));
+        if (i == 2)
+            TAP_OK(logged_has(", line 6: no result after the pattern"),
+                   "%s: a rule without result is warned about", type);
+        table_close(t);
+    }
+    for (i = 0; pattern_bad[i].types; i++) {
+        if (!type_listed(pattern_bad[i].types, type))
+            continue;
+        snprintf(path, sizeof(path), "%s", write_file("bad", pattern_bad[i].source));
+        t = open_spec(type, path, TABLE_FLAGS_READ, why);
+        TAP_OK(t == NULL, "%s bad file %d fails", type, i);
+        TAP_OK(strstr(vstr_str(why), pattern_bad[i].why) != NULL, "%s bad file %d: \"%s\" (got \"%s\")",
+               type, i, pattern_bad[i].why, vstr_str(why));
+        vstr_sprintf(what, "%s map %s, line ", type, path);
+        TAP_OK(str_has_prefix(vstr_str(why), vstr_str(what)), "%s bad file %d: names the file",
+               type, i);
+        table_close(t);
+    }
+
+    /* if nesting: 100 levels work, 101 do not. */
+    for (depth = 100; depth <= 101; depth++) {
+        vstr_reset(big);
+        for (i = 0; i < depth; i++)
+            vstr_adds(big, "if /a/\n");
+        vstr_adds(big, "/a/ DEEP\n");
+        for (i = 0; i < depth; i++)
+            vstr_adds(big, "endif\n");
+        snprintf(path, sizeof(path), "%s", write_file("deep", vstr_str(big)));
+        t = open_spec(type, path, TABLE_FLAGS_READ, why);
+        if (depth == 100) {
+            TAP_STR(t ? table_lookup(t, "a") : NULL, "DEEP", "%s: 100 nested ifs work", type);
+        } else {
+            TAP_OK(t == NULL && strstr(vstr_str(why), ", line 101: \"if\" nested more than 100 deep"),
+                   "%s: 101 nested ifs fail (%s)", type, vstr_str(why));
+        }
+        table_close(t);
+    }
+
+    /* An over-long line fails with its line number. */
+    vstr_sprintf(big, "/a/ A\n/b/ ");
+    for (i = 0; i < 1024 * 1024; i++)
+        vstr_addch(big, 'x');
+    vstr_adds(big, "\n");
+    snprintf(path, sizeof(path), "%s", write_file("long", vstr_str(big)));
+    t = open_spec(type, path, TABLE_FLAGS_READ, why);
+    TAP_OK(t == NULL && strstr(vstr_str(why), ", line 2: line too long"),
+           "%s: over-long line fails (%s)", type, vstr_str(why));
+    table_close(t);
+
+    /* Result size is bounded; an over-long key is not found. */
+    snprintf(path, sizeof(path), "%s",
+             write_file("subst", "/^(.*)$/ $1$1$1$1$1$1$1$1$1$1$1$1$1$1$1$1$1$1$1$1\n"));
+    t = open_spec(type, path, TABLE_FLAGS_READ, why);
+    vstr_reset(big);
+    for (i = 0; i < 60000; i++)
+        vstr_addch(big, 'k');
+    vstr_reset(logged);
+    TAP_STR(t ? table_lookup(t, vstr_str(big)) : "", NULL, "%s: a 1.2 MB result is refused", type);
+    TAP_INT(t ? t->error : 0, TABLE_ERR_CONFIG, "%s: a too long result is an error", type);
+    TAP_OK(logged_has("result is longer than"), "%s: a too long result is logged", type);
+    vstr_truncate(big, 1000);
+    TAP_INT(t && table_lookup(t, vstr_str(big)) ? strlen(table_lookup(t, vstr_str(big))) : 0,
+            20000, "%s: a 20 KB result is fine", type);
+    for (i = 0; i < 70000; i++)
+        vstr_addch(big, 'k');
+    TAP_STR(t ? table_lookup(t, vstr_str(big)) : "", NULL, "%s: a 71 KB key is not found", type);
+    TAP_INT(t ? t->error : -99, TABLE_OK, "%s: a 71 KB key is no error", type);
+    table_close(t);
+
+    /* Keys are not folded by the wrappers, whatever the flags. */
+    snprintf(path, sizeof(path), "%s", write_file("fold", "/^(.*)$/i [$1]\n"));
+    t = open_spec(type, path, TABLE_FLAGS_READ, why);
+    TAP_STR(t ? table_lookup(t, "MiXed") : NULL, "[MiXed]", "%s: the key is passed as given", type);
+
+    /* Re-open on change. */
+    write_file("fold", "/^(.*)$/ <$1>\n");
+    if (t) {
+        struct timespec times[2];
+
+        times[0].tv_sec = times[1].tv_sec = time(NULL) + 5;
+        times[0].tv_nsec = times[1].tv_nsec = 0;
+        utimensat(AT_FDCWD, path, times, 0);
+        t->watch_checked = 0;
+    }
+    TAP_STR(t ? table_lookup(t, "k") : NULL, "<k>", "%s: re-opened after a change", type);
+    table_close(t);
+    vstr_free(what);
+    vstr_free(big);
+    vstr_free(why);
+}
+
+/* Hostile keys against backtracking patterns: bounded time. */
+static void test_pattern_hostile(void)
+{
+    VSTR *why = vstr_new(0);
+    VSTR *key = vstr_new(0);
+    char path[512];
+    TABLE *t;
+    time_t start;
+    int i;
+
+    snprintf(path, sizeof(path), "%s", write_file("hostile", "/^(a+)+$/ X$1\n/^(\\w+\\s?)*$/ Y\n"));
+    t = open_spec("pcre", path, TABLE_FLAGS_READ, why);
+    for (i = 0; i < 40; i++)
+        vstr_addch(key, 'a');
+    vstr_addch(key, '!');
+    vstr_reset(logged);
+    start = time(NULL);
+    TAP_STR(t ? table_lookup(t, vstr_str(key)) : "", NULL, "pcre: catastrophic backtracking stops");
+    TAP_INT(t ? t->error : 0, TABLE_ERR_RETRY, "pcre: a match limit is a temporary error");
+    TAP_OK(logged_has("pcre map ") && logged_has(", line 1: matcher error"),
+           "pcre: the match limit is logged with file and line");
+    TAP_OK(time(NULL) - start < 5, "pcre: the hostile key took less than 5 seconds");
+    table_close(t);
+
+    snprintf(path, sizeof(path), "%s", write_file("hostile", "/^(a|aa)*(b)$/ X$2\n/(x+x+)+y/ Y\n"));
+    t = open_spec("regexp", path, TABLE_FLAGS_READ, why);
+    vstr_reset(key);
+    for (i = 0; i < 3000; i++)
+        vstr_addch(key, i % 2 ? 'a' : 'x');
+    start = time(NULL);
+    TAP_STR(t ? table_lookup(t, vstr_str(key)) : "", NULL, "regexp: hostile key not found");
+    TAP_OK(time(NULL) - start < 5, "regexp: the hostile key took less than 5 seconds");
+    table_close(t);
+    vstr_free(key);
+    vstr_free(why);
+}
+
 int main(void)
 {
     char cmd[600];
@@ -530,6 +801,9 @@ int main(void)
     test_inline();
     test_static();
     test_unix();
+    test_pattern_type("regexp");
+    test_pattern_type("pcre");
+    test_pattern_hostile();
 
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", scratch);
     if (system(cmd) != 0)
