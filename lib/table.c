@@ -134,10 +134,18 @@ static TABLE *table_open_spec(const char *spec, int mode, int flags, VSTR *why)
 
 TABLE *table_open(const char *spec, int mode, int flags, VSTR *why)
 {
+    VSTR *own = NULL;
+    TABLE *t;
+
     if (mode != TABLE_READ && mode != TABLE_CREATE && mode != TABLE_WRITE)
         msg_panic("table_open: bad mode %d for %s", mode, spec);
+    if (why == NULL)
+        why = own = vstr_new(0);
     vstr_reset(why);
-    return table_open_spec(spec, mode, flags, why);
+    t = table_open_spec(spec, mode, flags, why);
+    if (own)
+        vstr_free(own);
+    return t;
 }
 
 TABLE *table_alloc(size_t size, const char *type, const char *name, int mode, int flags,
@@ -198,8 +206,11 @@ void table_watch(TABLE *t, const char *path)
     }
 }
 
-/* Replace the contents of t with a fresh open of the same spec. */
-static void table_reopen(TABLE *t)
+/*
+ * Replace the contents of t with a fresh open of the same spec. On failure
+ * remember what was seen (st), so that the warning comes once per change.
+ */
+static void table_reopen(TABLE *t, const struct stat *st)
 {
     VSTR *why = vstr_new(0);
     TABLE *fresh;
@@ -210,6 +221,9 @@ static void table_reopen(TABLE *t)
     if (fresh == NULL) {
         msg_warn("%s changed, re-open failed, still using the old contents: %s", t->spec,
                  vstr_str(why));
+        t->watch_dev = st->st_dev;
+        t->watch_ino = st->st_ino;
+        t->watch_mtime = st->st_mtim;
     } else if (((TABLE_PRIV *) fresh->private_reopen)->size != size) {
         msg_warn("%s changed, re-open returned a different type, still using the old contents",
                  t->spec);
@@ -244,7 +258,7 @@ static void table_check_change(TABLE *t)
         && st.st_mtim.tv_sec == t->watch_mtime.tv_sec
         && st.st_mtim.tv_nsec == t->watch_mtime.tv_nsec)
         return;
-    table_reopen(t);
+    table_reopen(t, &st);
 }
 
 /* The key as the type should see it: folded for fixed tables under FOLD. */

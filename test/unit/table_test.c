@@ -114,7 +114,33 @@ static void test_open_errors(void)
                && table_type_known("unix"),
            "the non-database types are known");
     TAP_OK(!table_type_known("nosuchtype"), "an unknown type is not known");
-    /* Until the database types are linked in, they are reported as unsupported. */
+    /*
+     * Until the database types are linked in, they are reported as
+     * unsupported. Once their sources are in the tree they must be linked:
+     * table.c refers to them weakly until TABLE_DB_TYPES_LINKED is set, and
+     * a weak reference does not pull a member out of libcore.a.
+     */
+    {
+        static const char *const db[][2] = {
+            {"hash", "table_db.c"}, {"btree", "table_db.c"},
+            {"lmdb", "table_lmdb.c"}, {"cdb", "table_cdb.c"}};
+        const char *src = getenv("POSTERN_SRC");
+        char file[512];
+        size_t j;
+
+        for (j = 0; src && j < sizeof(db) / sizeof(db[0]); j++) {
+            snprintf(file, sizeof(file), "%s/lib/%s", src, db[j][1]);
+            if (access(file, F_OK) == 0)
+                TAP_OK(table_type_known(db[j][0]),
+                       "lib/%s exists, so %s: is linked (TABLE_DB_TYPES_LINKED in table.c)",
+                       db[j][1], db[j][0]);
+        }
+    }
+    t = table_open("static:x", TABLE_READ, TABLE_FLAGS_READ, NULL);
+    TAP_OK(t != NULL, "table_open accepts a NULL why");
+    table_close(t);
+    TAP_OK(table_open("bad", TABLE_READ, TABLE_FLAGS_READ, NULL) == NULL,
+           "table_open with a NULL why still fails");
     if (!table_type_known("hash")) {
         t = table_open("hash:/etc/postfix/virtual", TABLE_READ, TABLE_FLAGS_READ, why);
         TAP_OK(t == NULL, "hash: without the database types fails");
@@ -376,11 +402,21 @@ static void test_reopen(void)
     t->watch_checked = 0;
     TAP_STR(table_lookup(t, "k"), "three", "broken new file: old contents kept");
     TAP_OK(logged_has("re-open failed"), "broken new file: warned");
+    TAP_OK(logged_has(", line 1: NUL character in line"), "broken new file: the reason is logged");
+    vstr_reset(logged);
+    t->watch_checked = 0;
+    TAP_STR(table_lookup(t, "k"), "three", "broken new file, checked again: old contents");
+    TAP_INT(vstr_len(logged), 0, "broken new file: warned once per change");
+    write_file("watched", "k fixed\n");
+    times[0].tv_sec = times[1].tv_sec = time(NULL) + 15;
+    utimensat(AT_FDCWD, path, times, 0);
+    t->watch_checked = 0;
+    TAP_STR(table_lookup(t, "k"), "fixed", "repaired file: re-opened");
 
     /* A removed file keeps the old contents silently. */
     unlink(path);
     t->watch_checked = 0;
-    TAP_STR(table_lookup(t, "k"), "three", "removed file: old contents kept");
+    TAP_STR(table_lookup(t, "k"), "fixed", "removed file: old contents kept");
     table_close(t);
 
     /* NO_REOPEN: never re-opened. */
