@@ -56,8 +56,8 @@ typedef struct TABLE_PRIV {
     size_t size;                /* the size given to table_alloc() */
 } TABLE_PRIV;
 
-#define TABLE_KEY_MAX (64 * 1024)       /* longer lookup keys are not found */
-#define TABLE_SPEC_MAX (64 * 1024)      /* longer specs are refused */
+#define TABLE_KEY_MAX ((size_t) 64 * 1024)      /* longer lookup keys are not found */
+#define TABLE_SPEC_MAX ((size_t) 64 * 1024)     /* longer specs are refused */
 
 static TABLE_OPEN_FN table_find_type(const char *type)
 {

@@ -28,20 +28,25 @@
 #include "table_mem.h"
 #include "table_types.h"
 
-/* Split a source line into key and value, in place. Value NULL: none. */
+/*
+ * Split a source line into key and value, in place. Return the key, or NULL
+ * when a double quote is not closed; *value is NULL when there is none.
+ */
 static char *texthash_split(char *line, char **value)
 {
     char *cp = line;
     int quoted = 0;
 
     for (; *cp; cp++) {
-        if (quoted && *cp == '\\' && cp[1] != 0)
+        if (*cp == '\\' && cp[1] != 0)
             cp++;
         else if (*cp == '"')
             quoted = !quoted;
         else if (!quoted && strchr(STR_SPACE, *cp) != NULL)
             break;
     }
+    if (quoted)
+        return NULL;
     if (*cp == 0) {
         *value = NULL;
         return line;
@@ -77,6 +82,10 @@ TABLE *table_texthash_open(const char *type, const char *name, int mode, int fla
     while ((line = lineread_next(lr)) != NULL) {
         key = texthash_split(str_trim(line), &value);
         vstr_sprintf(where, "%s, line %d", name, lr->first_line);
+        if (key == NULL) {
+            msg_warn("%s: unbalanced '\"' -- ignoring this line", vstr_str(where));
+            continue;
+        }
         if (value == NULL) {
             msg_warn("%s: expected format: key whitespace value -- ignoring this line",
                      vstr_str(where));

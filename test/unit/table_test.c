@@ -199,7 +199,9 @@ static void test_texthash(void)
         "novalue\n"
         "alias: root\n"
         "\"quoted local\"@example.com quoted\n"
-        "8bit\xe9 yes\n";
+        "8bit\xe9 yes\n"
+        "back\\ slash escaped\n"
+        "\"unclosed quote x\n";
     static const CASE cases[] = {
         {"key1", "value one"},
         {"KEY1", "value one"},
@@ -210,6 +212,7 @@ static void test_texthash(void)
         {"\"quoted local\"@example.com", "quoted"},
         {"\"Quoted Local\"@Example.com", "quoted"},
         {"8bit\xe9", "yes"},
+        {"back\\ slash", "escaped"},
         {"missing", NULL},
         {"", NULL},
         {0, 0},
@@ -233,10 +236,12 @@ static void test_texthash(void)
            "line without value is reported with its line");
     TAP_OK(logged_has(", line 10: record is in \"key: value\" format"),
            "aliases-format line is reported");
+    TAP_OK(logged_has(", line 14: unbalanced '\"' -- ignoring this line"),
+           "an unclosed quote is reported with its line");
     for (n = 0, k = v = NULL; table_sequence(t, n ? TABLE_SEQ_NEXT : TABLE_SEQ_FIRST, &k, &v) == 0;)
         if (++n == 1)
             TAP_STR(k, "key1", "sequence starts with the first entry");
-    TAP_INT(n, 6, "sequence returns every entry once");
+    TAP_INT(n, 7, "sequence returns every entry once");
     table_close(t);
 
     /* Without FOLD the keys stay as written. */
