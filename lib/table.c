@@ -1,15 +1,17 @@
 /*
  * table - the registry of table types and the generic wrappers; see table.h.
  *
- * Re-open on change: a table opened with TABLE_READ that called table_watch()
- * is checked by the wrappers at most once a second (t->watch_checked holds the
- * last check); when the watched file's device, inode or modification time
- * differ, the table is opened again with the same spec, mode and flags and
- * the new contents are moved into the caller's TABLE in place, so the
- * caller's pointer stays valid. For that reason a type's private structure
- * (the block table_alloc() returned) must not point into itself. When the
- * new open fails, the old contents stay in use and a warning is logged; the
- * next check retries.
+ * Re-open on change: table_open() of a TABLE_READ table whose type called
+ * table_watch() (and without TABLE_FLAG_NO_REOPEN) returns a small handle
+ * that forwards to the type's table. The wrappers check the watched file at
+ * most once a second (t->watch_checked holds the last check); when its
+ * device, inode or modification time differ, they open the spec again and,
+ * on success, close the old type table and forward to the new one. Nothing
+ * is moved in memory, so a type may keep pointers to its own structure
+ * (Berkeley DB's app_private does). When the new open fails, the old
+ * contents stay in use with one warning per change. Tables opened for
+ * writing, and the types that watch no file, are returned as the type made
+ * them.
  *
  * "proxy:type:name" opens type:name directly: Postern has no proxymap, and
  * Postfix's defaults (local_recipient_maps) name proxy:unix:passwd.byname.
@@ -51,10 +53,10 @@ typedef struct TABLE_TYPE {
     TABLE_OPEN_FN open;
 } TABLE_TYPE;
 
-/* Private state of a TABLE, for the in-place re-open. */
-typedef struct TABLE_PRIV {
-    size_t size;                /* the size given to table_alloc() */
-} TABLE_PRIV;
+/* The state of a forwarding handle (private_reopen). */
+typedef struct TABLE_HANDLE {
+    TABLE *inner;               /* the type's table, replaced on change */
+} TABLE_HANDLE;
 
 #define TABLE_KEY_MAX ((size_t) 64 * 1024)      /* longer lookup keys are not found */
 #define TABLE_SPEC_MAX ((size_t) 64 * 1024)     /* longer specs are refused */
@@ -132,6 +134,60 @@ static TABLE *table_open_spec(const char *spec, int mode, int flags, VSTR *why)
     return t;
 }
 
+static const char *table_handle_lookup(TABLE *t, const char *key)
+{
+    TABLE *inner = ((TABLE_HANDLE *) t->private_reopen)->inner;
+    const char *value;
+
+    inner->error = TABLE_OK;
+    value = inner->lookup(inner, key);
+    t->error = inner->error;
+    return value;
+}
+
+static int table_handle_sequence(TABLE *t, int how, const char **key, const char **value)
+{
+    TABLE *inner = ((TABLE_HANDLE *) t->private_reopen)->inner;
+    int status;
+
+    inner->error = TABLE_OK;
+    status = inner->sequence(inner, how, key, value);
+    t->error = inner->error;
+    return status;
+}
+
+static void table_handle_close(TABLE *t)
+{
+    table_close(((TABLE_HANDLE *) t->private_reopen)->inner);
+    table_free_base(t);
+}
+
+/* Point the handle's methods and watch state at a (new) type table. */
+static void table_handle_set(TABLE *t, TABLE *inner)
+{
+    ((TABLE_HANDLE *) t->private_reopen)->inner = inner;
+    t->props = inner->props;
+    t->lookup = inner->lookup ? table_handle_lookup : NULL;
+    t->sequence = inner->sequence ? table_handle_sequence : NULL;
+    mem_free(t->watch_path);
+    t->watch_path = mem_strdup(inner->watch_path);
+    t->watch_dev = inner->watch_dev;
+    t->watch_ino = inner->watch_ino;
+    t->watch_mtime = inner->watch_mtime;
+}
+
+static TABLE *table_handle_new(TABLE *inner)
+{
+    TABLE *t = table_alloc(sizeof(TABLE), inner->type, inner->name, inner->mode, inner->flags,
+                           inner->props);
+
+    t->private_reopen = mem_calloc(1, sizeof(TABLE_HANDLE));
+    t->close = table_handle_close;
+    table_handle_set(t, inner);
+    t->watch_checked = inner->watch_checked;
+    return t;
+}
+
 TABLE *table_open(const char *spec, int mode, int flags, VSTR *why)
 {
     VSTR *own = NULL;
@@ -145,6 +201,9 @@ TABLE *table_open(const char *spec, int mode, int flags, VSTR *why)
     t = table_open_spec(spec, mode, flags, why);
     if (own)
         vstr_free(own);
+    if (t != NULL && mode == TABLE_READ && t->watch_path != NULL
+        && (flags & TABLE_FLAG_NO_REOPEN) == 0)
+        t = table_handle_new(t);
     return t;
 }
 
@@ -152,7 +211,6 @@ TABLE *table_alloc(size_t size, const char *type, const char *name, int mode, in
                    int props)
 {
     TABLE *t;
-    TABLE_PRIV *priv;
 
     if (size < sizeof(TABLE))
         msg_panic("table_alloc: size %zu is smaller than a TABLE", size);
@@ -167,9 +225,6 @@ TABLE *table_alloc(size_t size, const char *type, const char *name, int mode, in
     t->flags = flags;
     t->props = props;
     t->error = TABLE_OK;
-    priv = mem_calloc(1, sizeof(*priv));
-    priv->size = size;
-    t->private_reopen = priv;
     return t;
 }
 
@@ -207,36 +262,28 @@ void table_watch(TABLE *t, const char *path)
 }
 
 /*
- * Replace the contents of t with a fresh open of the same spec. On failure
+ * Open the spec of handle t again and forward to the new table. On failure
  * remember what was seen (st), so that the warning comes once per change.
  */
 static void table_reopen(TABLE *t, const struct stat *st)
 {
+    TABLE_HANDLE *h = t->private_reopen;
     VSTR *why = vstr_new(0);
     TABLE *fresh;
-    size_t size = ((TABLE_PRIV *) t->private_reopen)->size;
-    void *tmp;
 
     fresh = table_open_spec(t->spec, t->mode, t->flags, why);
-    if (fresh == NULL) {
+    if (fresh == NULL || fresh->watch_path == NULL) {
         msg_warn("%s changed, re-open failed, still using the old contents: %s", t->spec,
-                 vstr_str(why));
+                 fresh ? "the new table watches no file" : vstr_str(why));
+        table_close(fresh);
         t->watch_dev = st->st_dev;
         t->watch_ino = st->st_ino;
         t->watch_mtime = st->st_mtim;
-    } else if (((TABLE_PRIV *) fresh->private_reopen)->size != size) {
-        msg_warn("%s changed, re-open returned a different type, still using the old contents",
-                 t->spec);
-        fresh->close(fresh);
     } else {
         if (msg_verbose)
             msg_info("%s changed, re-opened", t->spec);
-        tmp = mem_alloc(size);
-        memcpy(tmp, t, size);
-        memcpy(t, fresh, size);
-        memcpy(fresh, tmp, size);
-        mem_free(tmp);
-        fresh->close(fresh);            /* now holds the old contents */
+        table_close(h->inner);
+        table_handle_set(t, fresh);
     }
     vstr_free(why);
 }
@@ -246,7 +293,7 @@ static void table_check_change(TABLE *t)
     struct stat st;
     time_t now;
 
-    if (t->watch_path == NULL || t->mode != TABLE_READ || (t->flags & TABLE_FLAG_NO_REOPEN))
+    if (t->close != table_handle_close)
         return;
     now = time(NULL);
     if (now == t->watch_checked)
