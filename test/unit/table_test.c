@@ -437,6 +437,59 @@ static void test_reopen(void)
     vstr_free(why);
 }
 
+/*
+ * Re-open of the database types (from the db area) through the handle: a
+ * rebuild is seen by an open reader. Skipped until those types are linked.
+ */
+static void test_reopen_db(void)
+{
+    static const char *const types[][2] = {
+        {"hash", ".db"}, {"btree", ".db"}, {"lmdb", ".lmdb"}, {"cdb", ".cdb"}};
+    VSTR *why = vstr_new(0);
+    char spec[600];
+    char file[600];
+    struct timespec times[2];
+    TABLE *t;
+    TABLE *w;
+    size_t i;
+    int round;
+    char value[32];
+
+    for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+        if (!table_type_known(types[i][0])) {
+            TAP_OK(1, "%s: re-open of a rebuilt table # SKIP type not linked", types[i][0]);
+            continue;
+        }
+        snprintf(spec, sizeof(spec), "%s:%s/db-%s", types[i][0], scratch, types[i][0]);
+        snprintf(file, sizeof(file), "%s/db-%s%s", scratch, types[i][0], types[i][1]);
+        t = NULL;
+        for (round = 0; round < 3; round++) {
+            snprintf(value, sizeof(value), "v%d", round);
+            w = table_open(spec, TABLE_CREATE, TABLE_FLAGS_BUILD, why);
+            TAP_OK(w != NULL, "%s: build %d (%s)", types[i][0], round, vstr_str(why));
+            if (w == NULL)
+                break;
+            TAP_INT(table_update(w, "Key", value), 0, "%s: update %d", types[i][0], round);
+            table_close(w);
+            times[0].tv_sec = times[1].tv_sec = time(NULL) + 10 + round;
+            times[0].tv_nsec = times[1].tv_nsec = 0;
+            utimensat(AT_FDCWD, file, times, 0);
+            if (t == NULL)
+                t = table_open(spec, TABLE_READ, TABLE_FLAGS_READ, why);
+            if (t == NULL)
+                break;
+            t->watch_checked = 0;
+            TAP_STR(table_lookup(t, "KEY"), value, "%s: an open reader sees rebuild %d",
+                    types[i][0], round);
+            TAP_INT(t->error, TABLE_OK, "%s: no error after rebuild %d", types[i][0], round);
+        }
+        TAP_OK(t != NULL, "%s: opened for reading (%s)", types[i][0], vstr_str(why));
+        TAP_STR(t ? table_lookup(t, "nokey") : "", NULL, "%s: a missing key", types[i][0]);
+        table_close(t);
+    }
+    vstr_free(why);
+}
+
 static void test_inline(void)
 {
     static const struct {
@@ -839,6 +892,7 @@ int main(void)
     test_texthash_malformed();
     test_texthash_fixtures();
     test_reopen();
+    test_reopen_db();
     test_inline();
     test_static();
     test_unix();
