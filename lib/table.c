@@ -29,13 +29,22 @@
 #include "table_types.h"
 
 /*
- * The Berkeley DB, LMDB and CDB types come from another area (tables_db.am).
- * Until they are linked in, weak references let this file link without them
- * and an absent type reports "unsupported dictionary type". Beware: a weak
- * reference does not pull a member out of a static archive. Once table_db.c,
- * table_lmdb.c and table_cdb.c are in libcore.a, set TABLE_DB_TYPES_LINKED
- * to 1 (or delete this block) so the references become strong.
+ * The Berkeley DB, LMDB and CDB types come from another area (tables_db.am,
+ * with its shared header tablefile.h). Without them, weak references let
+ * this file link and an absent type reports "unsupported dictionary type".
+ * A weak reference does not pull a member out of a static archive, so once
+ * those types are in the tree the references must be strong: that is
+ * decided by the presence of tablefile.h, or forced with
+ * -DTABLE_DB_TYPES_LINKED=0/1. table_test checks that lib/table_db.c and
+ * friends, when present, are linked.
  */
+#ifndef TABLE_DB_TYPES_LINKED
+#if defined(__has_include)
+#if __has_include("tablefile.h")
+#define TABLE_DB_TYPES_LINKED 1
+#endif
+#endif
+#endif
 #ifndef TABLE_DB_TYPES_LINKED
 #define TABLE_DB_TYPES_LINKED 0
 #endif

@@ -132,7 +132,7 @@ static void test_open_errors(void)
             snprintf(file, sizeof(file), "%s/lib/%s", src, db[j][1]);
             if (access(file, F_OK) == 0)
                 TAP_OK(table_type_known(db[j][0]),
-                       "lib/%s exists, so %s: is linked (TABLE_DB_TYPES_LINKED in table.c)",
+                       "lib/%s exists, so %s: is linked (see TABLE_DB_TYPES_LINKED in table.c)",
                        db[j][1], db[j][0]);
         }
     }
