@@ -318,6 +318,7 @@ long qfile_put(QFILE_WRITER *w, int type, const void *data, size_t len)
             w->xtra_offset = off;
         break;
     case QREC_RCPT:
+    case QREC_DONE:
         w->rcpt_count++;
         break;
     }
@@ -385,7 +386,7 @@ void qfile_put_line(QFILE_WRITER *w, const void *line, size_t len)
 {
     const char *cp = line;
 
-    while (len > w->line_limit) {
+    while (len >= w->line_limit) {
         qfile_put(w, QREC_CONT, cp, w->line_limit);
         cp += w->line_limit;
         len -= w->line_limit;

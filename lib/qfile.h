@@ -22,12 +22,13 @@
  * written in large chunks (never one write(2) per record). With
  * QFILE_WRITE_SIZE a placeholder C record is written first; the writer
  * counts what it fills in (data offset: the offset after M; data size: from
- * there to X; recipients: R records) and qfile_writer_finish() rewrites the
+ * there to X; recipients: R and D records) and qfile_writer_finish() rewrites the
  * C record in place: in the buffer when nothing was written yet (a small
  * message costs one write(2)), else with one pwrite(2). qfile_put_line()
- * splits a long content line into L records of at most line_limit bytes
- * followed by an N record with the rest (which may be empty), as cleanup
- * does with line_length_limit = 2048.
+ * cuts a content line into L records of exactly line_limit bytes while at
+ * least that much is left, then one N record with the rest, which may be
+ * empty (a 2048-byte line is L 2048 + N 0), as cleanup does with
+ * line_length_limit = 2048.
  *
  * DURABILITY: the state table the caller keeps. After each step, what is
  * on disk and what a crash there means:
