@@ -58,7 +58,7 @@ typedef struct PC_STATE {
     int flags;
     int state;
     int section;        /* header or body, within the content */
-    int prev_type;      /* previous content record, for L continuation */
+    int mid_line;       /* an L record was printed without a newline */
 } PC_STATE;
 
 static const char *const pc_days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
@@ -188,7 +188,11 @@ static int pc_content(PC_STATE *st, const QFILE_REC *rec)
 {
     int visible;
 
-    if ((rec->type == QREC_NORM || rec->type == QREC_CONT) && st->prev_type != QREC_CONT
+    /*
+     * Like Postfix, a record is judged header or body unless it continues
+     * an unterminated line that was printed without a newline.
+     */
+    if ((rec->type == QREC_NORM || rec->type == QREC_CONT) && !st->mid_line
         && st->section == SEC_HEADER) {
         if (!(rec->len > 0 && (rec->data[0] == ' ' || rec->data[0] == '\t'))
             && !pc_is_header(rec->data, rec->len)) {
@@ -197,8 +201,6 @@ static int pc_content(PC_STATE *st, const QFILE_REC *rec)
                 return 1;
         }
     }
-    if (rec->type == QREC_NORM || rec->type == QREC_CONT)
-        st->prev_type = rec->type;
     visible = st->section == SEC_HEADER ? (st->flags & PC_HEAD) : (st->flags & PC_BODY);
     if (!visible)
         return 0;
@@ -207,10 +209,12 @@ static int pc_content(PC_STATE *st, const QFILE_REC *rec)
         if (st->flags & PC_VERBOSE)
             printf("%s: ", rec->type == QREC_NORM ? "regular_text" : "unterminated_text");
         fwrite(rec->data, 1, rec->len, stdout);
-        if (rec->type == QREC_NORM || (st->flags & (PC_OFFSET | PC_VERBOSE)))
+        st->mid_line = !(rec->type == QREC_NORM || (st->flags & (PC_OFFSET | PC_VERBOSE)));
+        if (!st->mid_line)
             putchar('\n');
     } else {
         printf("%s: %s\n", qfile_type_name(rec->type), rec->data);
+        st->mid_line = 0;
     }
     return 0;
 }
@@ -289,7 +293,7 @@ static int pc_file(int fd, const char *name, int flags, long start)
             pc_banner(&st, &rec, "MESSAGE CONTENTS");
             st.state = ST_CONTENT;
             st.section = SEC_HEADER;
-            st.prev_type = 0;
+            st.mid_line = 0;
             if (!(flags & (PC_HEAD | PC_BODY | PC_ENV)))
                 break;
             continue;

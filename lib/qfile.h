@@ -161,7 +161,7 @@ int qfile_writer_flush(QFILE_WRITER *w);
 int qfile_writer_finish(QFILE_WRITER *w);
 void qfile_writer_free(QFILE_WRITER *w);  /* does not close the descriptor */
 
-/* In-place updates of a written file (one pwrite each). */
+/* In-place updates of a written file (one pwrite each; fd open O_RDWR). */
 int qfile_patch_ptr(int fd, long offset, long target);
 int qfile_mark_done(int fd, long offset);  /* R -> D; -1 EINVAL if not an R record */
 int qfile_sync(int fd);
