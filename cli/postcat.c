@@ -266,14 +266,16 @@ static int pc_file(int fd, const char *name, int flags, long start)
     st.state = ST_ENV;
     st.section = SEC_HEADER;
 
+    /* Like Postfix, judge the first type byte before the record is read. */
+    if (start == 0 && (n = qfile_reader_peek_type(r)) >= 0
+        && (n == 0 || strchr(pc_first_types, n) == NULL)) {
+        pc_warn("%s: input is not a valid queue file", name);
+        qfile_reader_free(r);
+        return 0;
+    }
     while ((n = qfile_read(r, &rec)) > 0) {
         if (first) {
             first = 0;
-            if (start == 0 && strchr(pc_first_types, rec.type) == NULL) {
-                pc_warn("%s: input is not a valid queue file", name);
-                qfile_reader_free(r);
-                return 0;
-            }
             if (flags & PC_ENV)
                 printf("*** ENVELOPE RECORDS %s ***\n", name);
         }

@@ -696,6 +696,16 @@ int qfile_reader_seek(QFILE_READER *r, long offset)
     return 0;
 }
 
+int qfile_reader_peek_type(QFILE_READER *r)
+{
+    const unsigned char *p;
+    size_t got;
+
+    if (r->error[0] || (p = reader_peek(r, r->pos, 1, &got)) == NULL || got == 0)
+        return -1;
+    return p[0];
+}
+
 /* Read the record at r->pos without interpretation: 1, 0 (EOF), -1. */
 static int read_one(QFILE_READER *r, QFILE_REC *rec)
 {
