@@ -1,8 +1,13 @@
 /* queue_id - Postfix short and long queue ids; see queue_id.h. */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
 
 #include "msg.h"
 #include "queue_id.h"
@@ -172,4 +177,61 @@ const char *queue_id_path(VSTR *out, const char *queue_name, const char *id, int
     }
     vstr_adds(out, id);
     return vstr_str(out);
+}
+
+/* rename without replacing; link+unlink where the file system lacks it. */
+static int rename_noreplace(const char *from, const char *to)
+{
+#ifdef RENAME_NOREPLACE
+    if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) == 0)
+        return 0;
+    if (errno != EINVAL && errno != ENOSYS)
+        return -1;
+#endif
+    if (link(from, to) < 0)
+        return -1;
+    (void) unlink(from);
+    return 0;
+}
+
+int queue_id_enter(const char *dir, int long_form, char *id, VSTR *path)
+{
+    VSTR *tmp = vstr_new(64);
+    struct timeval tv;
+    struct stat st;
+    int tries;
+    int fd;
+    int saved;
+
+    gettimeofday(&tv, NULL);
+    vstr_sprintf(tmp, "%s/.%ld.%ld.%06ld", dir, (long) getpid(), (long) tv.tv_sec,
+                 (long) tv.tv_usec);
+    if ((fd = open(vstr_str(tmp), O_CREAT | O_EXCL | O_RDWR, 0600)) < 0) {
+        vstr_free(tmp);
+        return -1;
+    }
+    if (fstat(fd, &st) < 0)
+        goto fail;
+    for (tries = 0; tries < 1000; tries++) {
+        gettimeofday(&tv, NULL);
+        if (long_form)
+            queue_id_long(id, (long) tv.tv_sec, (long) tv.tv_usec, (unsigned long) st.st_ino);
+        else
+            queue_id_short(id, (long) tv.tv_usec, (unsigned long) st.st_ino);
+        vstr_sprintf(path, "%s/%s", dir, id);
+        if (rename_noreplace(vstr_str(tmp), vstr_str(path)) == 0) {
+            vstr_free(tmp);
+            return fd;
+        }
+        if (errno != EEXIST)
+            goto fail;
+    }
+    errno = EEXIST;
+fail:
+    saved = errno;
+    close(fd);
+    (void) unlink(vstr_str(tmp));
+    vstr_free(tmp);
+    errno = saved;
+    return -1;
 }

@@ -26,6 +26,14 @@
  * characters; "deferred" + "9" + id gives deferred/9/ID.
  * queue_id_path() builds "QUEUE/ID" or "QUEUE/H/ID" (hashed queues).
  *
+ * queue_id_enter(dir, long_form, id, path) creates a new queue file the
+ * way Postfix does: a temporary name in dir (mode 0600, O_EXCL), then the
+ * file is renamed to the id made from the time and its inode number, never
+ * replacing an existing file (renameat2 RENAME_NOREPLACE; a clash takes a
+ * new time and tries again). It returns the descriptor (O_RDWR) and fills
+ * id (QUEUE_ID_BUFSIZE) and path ("dir/ID"), or -1 with errno set (the
+ * temporary file is removed).
+ *
  * Error policy: building an id never fails; an invalid id passed to
  * queue_id_hash() or queue_id_path() is a programming error (panic): check
  * first with queue_id_valid().
@@ -47,5 +55,6 @@ int queue_id_valid(const char *id);
 int queue_id_hash(const char *id, int depth, char *out); /* out: depth+1 bytes */
 int queue_id_is_hashed(const char *queue_name, const char *hash_queue_names);
 const char *queue_id_path(VSTR *out, const char *queue_name, const char *id, int depth);
+int queue_id_enter(const char *dir, int long_form, char *id, VSTR *path);
 
 #endif

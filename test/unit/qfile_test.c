@@ -787,6 +787,37 @@ static void test_queue_ids(void)
     vstr_free(path);
 }
 
+static void test_queue_id_enter(void)
+{
+    char id1[QUEUE_ID_BUFSIZE];
+    char id2[QUEUE_ID_BUFSIZE];
+    char want[QUEUE_ID_BUFSIZE];
+    VSTR *path = vstr_new(64);
+    VSTR *cmd = vstr_new(64);
+    struct stat st;
+    int fd1;
+    int fd2;
+
+    fd1 = queue_id_enter(tmpdir, 0, id1, path);
+    TAP_OK(fd1 >= 0 && queue_id_valid(id1) == QUEUE_ID_SHORT, "queue_id_enter makes a short id (%s)",
+           id1);
+    TAP_OK(stat(vstr_str(path), &st) == 0 && (st.st_mode & 0777) == 0600,
+           "the file is dir/ID with mode 0600");
+    snprintf(want, sizeof(want), "%lX", (unsigned long) st.st_ino);
+    TAP_STR(id1 + 5, want, "the id ends with the file's inode number in hex");
+    fd2 = queue_id_enter(tmpdir, 1, id2, path);
+    TAP_OK(fd2 >= 0 && queue_id_valid(id2) == QUEUE_ID_LONG, "long form too (%s)", id2);
+    TAP_OK(strcmp(id1, id2) != 0, "two files, two ids");
+    TAP_OK(write(fd2, "x", 1) == 1, "the descriptor is writable");
+    vstr_sprintf(cmd, "ls -a %s | grep -c '^\\.[0-9]' >/dev/null", tmpdir);
+    TAP_OK(system(vstr_str(cmd)) != 0, "no temporary name is left behind");
+    TAP_INT(queue_id_enter("/nonexistent/dir", 0, id1, path), -1, "a missing directory is -1");
+    close(fd1);
+    close(fd2);
+    vstr_free(cmd);
+    vstr_free(path);
+}
+
 static void cleanup_tmpdir(void)
 {
     VSTR *cmd = vstr_new(64);
@@ -817,6 +848,7 @@ int main(int argc, char **argv)
     test_strict_order();
     test_attr_split();
     test_queue_ids();
+    test_queue_id_enter();
     cleanup_tmpdir();
     return tap_done();
 }
