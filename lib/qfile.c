@@ -304,6 +304,8 @@ long qfile_put(QFILE_WRITER *w, int type, const void *data, size_t len)
         msg_panic("qfile_put: bad record type %d", type);
     if (len > (size_t) LONG_MAX / 2 || (long) len > LONG_MAX / 2 - off)
         msg_panic("qfile_put: %s: impossible record length %zu", w->path, len);
+    if (w->err)
+        return off; /* finish will fail; do not hoard the rest of the message */
     hdr[0] = (unsigned char) type;
     n = 1 + qfile_len_encode(len, hdr + 1);
     vstr_addmem(w->buf, hdr, n);

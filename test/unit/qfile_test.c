@@ -787,6 +787,28 @@ static void test_queue_ids(void)
     vstr_free(path);
 }
 
+/* A write error is kept and reported by finish; the rest is not hoarded. */
+static void test_write_error(void)
+{
+    QFILE_WRITER *w;
+    char line[1000];
+    int fd = open("/dev/full", O_WRONLY);
+    int i;
+
+    if (fd < 0) {
+        TAP_OK(1, "# SKIP no /dev/full");
+        return;
+    }
+    memset(line, 'z', sizeof(line));
+    w = qfile_writer_new(fd, "/dev/full", QFILE_WRITE_SIZE);
+    qfile_puts(w, QREC_MESG, "");
+    for (i = 0; i < 200; i++)
+        qfile_put_line(w, line, sizeof(line));
+    TAP_OK(qfile_writer_finish(w) < 0 && errno == ENOSPC, "a full disk fails finish with ENOSPC");
+    qfile_writer_free(w);
+    close(fd);
+}
+
 static void test_queue_id_enter(void)
 {
     char id1[QUEUE_ID_BUFSIZE];
@@ -849,6 +871,7 @@ int main(int argc, char **argv)
     test_attr_split();
     test_queue_ids();
     test_queue_id_enter();
+    test_write_error();
     cleanup_tmpdir();
     return tap_done();
 }
