@@ -179,6 +179,37 @@ const char *queue_id_path(VSTR *out, const char *queue_name, const char *id, int
     return vstr_str(out);
 }
 
+int queue_id_inode(const char *id, unsigned long *inode)
+{
+    int kind = queue_id_valid(id);
+    const char *cp;
+    unsigned base;
+    unsigned long val = 0;
+
+    if (kind == 0)
+        return -1;
+    if (kind == QUEUE_ID_SHORT) {
+        cp = id + QID_HEX_USEC;
+        base = 16;
+    } else {
+        cp = strrchr(id, QID_SEP) + 1;
+        base = QID_INUM_BASE;
+    }
+    for (; *cp; cp++) {
+        unsigned digit;
+
+        if (base == 16)
+            digit = (unsigned) (*cp <= '9' ? *cp - '0' : *cp - 'A' + 10);
+        else
+            digit = (unsigned) qid_digit(*cp, base);
+        if (val > (~0UL - digit) / base)
+            return -1;
+        val = val * base + digit;
+    }
+    *inode = val;
+    return 0;
+}
+
 /* rename without replacing; link+unlink where the file system lacks it. */
 static int rename_noreplace(const char *from, const char *to)
 {

@@ -26,6 +26,10 @@
  * characters; "deferred" + "9" + id gives deferred/9/ID.
  * queue_id_path() builds "QUEUE/ID" or "QUEUE/H/ID" (hashed queues).
  *
+ * queue_id_inode() recovers the inode number an id was made from (postsuper
+ * compares it with the file's to find names that no longer match): 0, or
+ * -1 for an invalid id or one whose number does not fit.
+ *
  * queue_id_enter(dir, long_form, id, path) creates a new queue file the
  * way Postfix does: a temporary name in dir (mode 0600, O_EXCL), then the
  * file is renamed to the id made from the time and its inode number, never
@@ -55,6 +59,7 @@ int queue_id_valid(const char *id);
 int queue_id_hash(const char *id, int depth, char *out); /* out: depth+1 bytes */
 int queue_id_is_hashed(const char *queue_name, const char *hash_queue_names);
 const char *queue_id_path(VSTR *out, const char *queue_name, const char *id, int depth);
+int queue_id_inode(const char *id, unsigned long *inode);
 int queue_id_enter(const char *dir, int long_form, char *id, VSTR *path);
 
 #endif

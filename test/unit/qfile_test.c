@@ -827,9 +827,28 @@ static void test_queue_id_enter(void)
            "the file is dir/ID with mode 0600");
     snprintf(want, sizeof(want), "%lX", (unsigned long) st.st_ino);
     TAP_STR(id1 + 5, want, "the id ends with the file's inode number in hex");
+    {
+        unsigned long ino = 0;
+
+        TAP_OK(queue_id_inode(id1, &ino) == 0 && ino == (unsigned long) st.st_ino,
+               "queue_id_inode gives the inode back (short id)");
+    }
     fd2 = queue_id_enter(tmpdir, 1, id2, path);
     TAP_OK(fd2 >= 0 && queue_id_valid(id2) == QUEUE_ID_LONG, "long form too (%s)", id2);
     TAP_OK(strcmp(id1, id2) != 0, "two files, two ids");
+    {
+        unsigned long ino = 0;
+
+        TAP_OK(fstat(fd2, &st) == 0 && queue_id_inode(id2, &ino) == 0
+                   && ino == (unsigned long) st.st_ino,
+               "queue_id_inode gives the inode back (long id)");
+        TAP_OK(queue_id_inode("4jWrkh4kddz84ZY", &ino) == 0 && ino == 1073171,
+               "fixture long id: inode 1073171");
+        TAP_OK(queue_id_inode("A2E0D10605F", &ino) == 0 && ino == 0x10605F,
+               "fixture short id: inode 0x10605F");
+        TAP_OK(queue_id_inode("0000000000zyyyyyyyyyyyyy", &ino) < 0, "an overflowing inode is refused");
+        TAP_OK(queue_id_inode("../x", &ino) < 0, "an invalid id has no inode");
+    }
     TAP_OK(write(fd2, "x", 1) == 1, "the descriptor is writable");
     vstr_sprintf(cmd, "ls -a %s | grep -c '^\\.[0-9]' >/dev/null", tmpdir);
     TAP_OK(system(vstr_str(cmd)) != 0, "no temporary name is left behind");
