@@ -12,7 +12,7 @@
  *       records are followed and skipped silently, as in Postfix.
  *   -q  the arguments are queue ids, looked up in queue_directory's
  *       maildrop, incoming, active, deferred, hold and saved queues.
- *   -s offset  start reading at this offset.
+ *   -s offset  start reading at this offset (no envelope banner then).
  * With no file, standard input is read.
  *
  * Trust: the files are data, possibly damaged or hostile. Every record goes
@@ -276,7 +276,7 @@ static int pc_file(int fd, const char *name, int flags, long start)
     while ((n = qfile_read(r, &rec)) > 0) {
         if (first) {
             first = 0;
-            if (flags & PC_ENV)
+            if ((flags & PC_ENV) && start == 0)
                 printf("*** ENVELOPE RECORDS %s ***\n", name);
         }
         if (rec.type == QREC_END && st.state != ST_DONE) {

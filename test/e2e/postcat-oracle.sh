@@ -76,7 +76,8 @@ like "$(pfx_run postcat -o -d -r -v edited 2>/dev/null | tail -2 | tr '\n' '|')"
 # Postern's postcat against Postfix's, byte for byte.
 data=$POSTERN_SRC/test/data/queue
 cp "$data"/*[0-9A-Z] .
-opts=("" -v -e -h -b -o -d -r "-o -d" "-o -v" "-o -d -r -v" "-e -h" "-h -b" "-e -b" "-h -v" "-b -o" "-d -h")
+opts=("" -v -e -h -b -o -d -r "-o -d" "-o -v" "-o -d -r -v" "-e -h" "-h -b" "-e -b" "-h -v" "-b -o"
+    "-d -h" "-s 97")
 for f in $(ls | grep -E '^[a-z]+-[a-z0-9-]+\.[0-9A-Za-z]+$') written edited; do
     bad=""
     for o in "${opts[@]}"; do

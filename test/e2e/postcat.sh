@@ -34,6 +34,10 @@ is "$(postcat - < hold-plain.A2E0D10605F 2>&1 | head -1)" "postcat: fatal: open 
 is "$(postcat < hold-plain.A2E0D10605F | head -1)" "*** ENVELOPE RECORDS stdin ***" \
     "no file argument reads standard input"
 
+is "$(postcat -s 1157 hold-plain.A2E0D10605F | tr '\n' '|')" \
+    "*** HEADER EXTRACTED hold-plain.A2E0D10605F ***|*** MESSAGE FILE END hold-plain.A2E0D10605F ***|" \
+    "-s starts at an offset, without the envelope banner"
+
 # -q: the queue directory from main.cf, the hashed deferred/ queue.
 mkdir -p "$T/etc" "$T/q"/{maildrop,incoming,active,deferred/A,hold,saved}
 printf 'queue_directory = %s/q\n' "$T" >"$T/etc/main.cf"
