@@ -821,7 +821,7 @@ int qfile_read(QFILE_READER *r, QFILE_REC *rec)
         if ((st = read_one(r, rec)) < 0)
             return -1;
         if (st == 0) {
-            if ((r->flags & QFILE_READ_RAW) || r->seg == SEG_FIRST)
+            if (r->flags & QFILE_READ_RAW)
                 return 0;
             return reader_fail(r, r->pos, "premature end of file: no end record");
         }

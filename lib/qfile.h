@@ -60,10 +60,12 @@
  * QFILE_READ_RAW reads in file order up to EOF with no segment checks;
  * without RAW the segment order is checked (envelope, M, content, X,
  * extracted, E; a record type that does not belong to its segment is an
- * error) and EOF before E is an error. Bounds: a record longer than the
- * record limit (default QFILE_MAX_RECORD), a length encoding longer than 5
- * bytes, a pointer outside the file, or reading more bytes than the file
- * holds (a pointer loop) are errors. The caller moves a damaged file to
+ * error) and EOF before E (an empty file too) is an error. Bounds: a record
+ * longer than the record limit (default QFILE_MAX_RECORD,
+ * qfile_reader_set_limit()), a length encoding longer than 5 bytes, a
+ * pointer outside the file, or reading more bytes than the file holds (a
+ * pointer loop) are errors. qfile_reader_peek_type() shows the next type
+ * byte without reading the record (postcat judges a file by its first byte). The caller moves a damaged file to
  * corrupt/; nothing here crashes or allocates without bound.
  *
  * Error policy: I/O errors of the writer are returned (-1, errno set) by

@@ -16,7 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "mem.h"
@@ -611,7 +613,10 @@ static void test_truncations(void)
         }
         TAP_INT(bad, 0, "%s: each of its %zu truncations is an error with an offset", names[i],
                 len - 1);
-        TAP_INT(read_all(data, 0, 0, &records), 0, "%s: an empty file has no records", names[i]);
+        TAP_INT(read_all(data, 0, 0, &records), -1, "%s: cut to nothing: an empty file is damaged",
+                names[i]);
+        TAP_INT(read_all(data, 0, QFILE_READ_RAW, &records), 0,
+                "%s: cut to nothing: raw reading sees no record", names[i]);
         TAP_OK(read_all(data, len, 0, &records) == 0 && records > 0, "%s: the whole file reads",
                names[i]);
         mem_free(data);
@@ -787,6 +792,83 @@ static void test_queue_ids(void)
     vstr_free(path);
 }
 
+/*
+ * The durability state table of qfile.h: a writer killed after each step
+ * leaves a file that is never taken for a queued message before step 5,
+ * and a whole, complete one after it.
+ */
+static void crash_child(const char *path, int step)
+{
+    int fd = open(path, O_CREAT | O_EXCL | O_RDWR, 0600);
+    QFILE_WRITER *w;
+    char line[1000];
+    int i;
+
+    if (fd < 0 || step == 1)
+        raise(SIGKILL);
+    memset(line, 'q', sizeof(line));
+    w = qfile_writer_new(fd, path, QFILE_WRITE_SIZE);
+    qfile_put_time(w, 1795263260, 0);
+    qfile_puts(w, QREC_FROM, "a@b");
+    qfile_puts(w, QREC_RCPT, "c@d");
+    qfile_puts(w, QREC_MESG, "");
+    for (i = 0; i < 200; i++)
+        qfile_put_line(w, line, sizeof(line));
+    if (step == 2)
+        raise(SIGKILL); /* part of the content is on disk, no end record */
+    qfile_puts(w, QREC_XTRA, "");
+    qfile_puts(w, QREC_END, "");
+    if (qfile_writer_finish(w) < 0 || step == 3)
+        raise(SIGKILL);
+    if (qfile_sync(fd) < 0 || step == 4)
+        raise(SIGKILL);
+    if (qfile_mark_complete(fd) < 0 || step == 5)
+        raise(SIGKILL);
+    _exit(1);
+}
+
+static void test_crash_states(void)
+{
+    int step;
+
+    for (step = 1; step <= 5; step++) {
+        VSTR *path = vstr_new(64);
+        pid_t pid;
+        int status;
+        int fd;
+        int complete;
+        int readable = 0;
+
+        vstr_sprintf(path, "%s/crash%d", tmpdir, step);
+        fflush(stdout);
+        if ((pid = fork()) == 0)
+            crash_child(vstr_str(path), step);
+        waitpid(pid, &status, 0);
+        TAP_OK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL, "writer killed after step %d",
+               step);
+        fd = open(vstr_str(path), O_RDONLY);
+        complete = fd >= 0 ? qfile_is_complete(fd) : 0;
+        if (fd >= 0) {
+            QFILE_READER *r = qfile_reader_open(fd, vstr_str(path), 0);
+            QFILE_REC rec;
+            int n;
+
+            while ((n = qfile_read(r, &rec)) > 0)
+                /* void */;
+            readable = n == 0 && qfile_reader_error(r) == NULL;
+            qfile_reader_free(r);
+            close(fd);
+        }
+        if (step < 5)
+            TAP_OK(!complete && (step > 2 || !readable),
+                   "after step %d the file is not a queued message (complete=%d readable=%d)",
+                   step, complete, readable);
+        else
+            TAP_OK(complete && readable, "after step 5 the file is complete and whole");
+        vstr_free(path);
+    }
+}
+
 /* A write error is kept and reported by finish; the rest is not hoarded. */
 static void test_write_error(void)
 {
@@ -891,6 +973,7 @@ int main(int argc, char **argv)
     test_queue_ids();
     test_queue_id_enter();
     test_write_error();
+    test_crash_states();
     cleanup_tmpdir();
     return tap_done();
 }
