@@ -8,8 +8,11 @@
  * written `{ text with spaces }` is one argument with the braces and the
  * white space just inside them removed; `-o name=value`, `-oname=value` and
  * `-o { name = value }` are collected as overrides (ent->opts, name and
- * value trimmed) and also stay in ent->args as written (normalised to
- * "-o" "name=value"). A field that is "-" takes Postfix's default: private
+ * value trimmed) and also stay in ent->args as two arguments, "-o" and the
+ * text after it (braces removed, e.g. "name = value"). Only the daemon
+ * options before the first non-option argument are scanned for -o, as the
+ * daemon's getopt would (a pipe's `argv=... -o x` belongs to the command).
+ * A field that is "-" takes Postfix's default: private
  * y, unpriv y, chroot y below compatibility_level 1 and n from level 1 on,
  * wakeup 0 (none), maxproc $default_process_limit; maxproc 0 means no
  * limit. The *_text fields keep what the file says, for `postconf -M`.
