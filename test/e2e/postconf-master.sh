@@ -22,9 +22,9 @@ is "$(postconf -c "$T" -M relay/unix)" \
 is "$(postconf -c "$T" -M smtp | cut -c1-16)" "smtp       inet 
 smtp       unix " "-M name selects every type"
 is "$(postconf -c "$T" -M postlog/unix-dgram)" \
-    "postlog    unix-dgram n       -       n       -       1       postlogd" "unix-dgram entry"
+    "postlog    unix-dgram n  -       n       -       1       postlogd" "unix-dgram entry, later fields back at their columns"
 is "$(postconf -c "$T" -M scalemail-backend)" \
-    'scalemail-backend unix  -       n       n       -       2       pipe flags=R user=scalemail argv=/usr/lib/scalemail/bin/scalemail-store ${nexthop} ${user} ${extension}' \
+    'scalemail-backend unix - n       n       -       2       pipe flags=R user=scalemail argv=/usr/lib/scalemail/bin/scalemail-store ${nexthop} ${user} ${extension}' \
     "a long name and a pipe argv= continuation"
 is "$(postconf -c "$T" -M nosuch/unix)" "" "an absent service prints nothing"
 is "$(postconf -c "$T" -P)" 'relay/unix/syslog_name = postfix/$service_name' "-P lists -o settings"
@@ -47,8 +47,8 @@ cat >"$T/master.cf" <<'MASTER'
   -o smtpd_tls_security_level=encrypt
 MASTER
 is "$(postconf -c "$T" -M)" \
-    "127.0.0.1:2525 inet  n       -       n       -       -       smtpd -o { smtpd_client_restrictions = permit_mynetworks, reject } -o smtpd_tls_security_level=encrypt" \
-    "-o { name = value } is kept in braces"
+    "127.0.0.1:2525 inet n    -       n       -       -       smtpd -o {smtpd_client_restrictions=permit_mynetworks, reject} -o smtpd_tls_security_level=encrypt" \
+    "-o { name = value } is shown normalised, in braces"
 
 printf 'smtp inet n - y - - smtpd\n# comment\npickup unix n - y sixty 1 pickup\n' >"$T/master.cf"
 out=$(postconf -c "$T" -M 2>&1)
