@@ -192,10 +192,11 @@ static int show_params(const POSTCONF_OPTS *o, char **names, int count)
     return 0;
 }
 
-/* Does master.cf entry e match a selector "name" or "name/type"? */
-static int master_selected(const MASTERCF_ENT *e, char **sel, int count)
+/* Does master.cf entry e match a selector "name" or "name/type"? Counts matches. */
+static int master_selected(const MASTERCF_ENT *e, char **sel, int count, int *matched)
 {
     int i;
+    int any = 0;
 
     if (count == 0)
         return 1;
@@ -205,10 +206,21 @@ static int master_selected(const MASTERCF_ENT *e, char **sel, int count)
         if (slash == NULL ? strcmp(sel[i], e->name) == 0
                           : (strlen(e->name) == (size_t) (slash - sel[i])
                              && strncmp(sel[i], e->name, (size_t) (slash - sel[i])) == 0
-                             && strcmp(slash + 1, e->type) == 0))
-            return 1;
+                             && strcmp(slash + 1, e->type) == 0)) {
+            matched[i]++;
+            any = 1;
+        }
     }
-    return 0;
+    return any;
+}
+
+static void warn_unmatched(char **sel, int count, const int *matched)
+{
+    int i;
+
+    for (i = 0; i < count; i++)
+        if (matched[i] == 0)
+            msg_warn("unmatched request: \"%s\"", sel[i]);
 }
 
 static int show_master(char **sel, int count)
@@ -218,17 +230,20 @@ static int show_master(char **sel, int count)
     char *err = NULL;
     MASTERCF *m;
     size_t i;
+    int *matched = mem_calloc((size_t) count + 1, sizeof(int));
 
     vstr_printf(path, "%s/master.cf", conf_dir());
     if ((m = mastercf_read(vstr_str(path), &err)) == NULL)
         msg_fatal("%s", err);
     for (i = 0; i < m->count; i++) {
-        if (!master_selected(m->ents[i], sel, count))
+        if (!master_selected(m->ents[i], sel, count, matched))
             continue;
         vstr_reset(line);
         mastercf_format(line, m->ents[i]);
         printf("%s\n", vstr_str(line));
     }
+    warn_unmatched(sel, count, matched);
+    mem_free(matched);
     mastercf_free(m);
     vstr_free(path);
     vstr_free(line);

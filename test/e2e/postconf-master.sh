@@ -26,7 +26,8 @@ is "$(postconf -c "$T" -M postlog/unix-dgram)" \
 is "$(postconf -c "$T" -M scalemail-backend)" \
     'scalemail-backend unix - n       n       -       2       pipe flags=R user=scalemail argv=/usr/lib/scalemail/bin/scalemail-store ${nexthop} ${user} ${extension}' \
     "a long name and a pipe argv= continuation"
-is "$(postconf -c "$T" -M nosuch/unix)" "" "an absent service prints nothing"
+is "$(postconf -c "$T" -M nosuch/unix 2>/dev/null)" "" "an absent service prints nothing"
+is "$(postconf -c "$T" -M nosuch/unix 2>&1)" 'postconf: warning: unmatched request: "nosuch/unix"' "and is warned about"
 is "$(postconf -c "$T" -P)" 'relay/unix/syslog_name = postfix/$service_name' "-P lists -o settings"
 is "$(postconf -c "$T" -F tlsmgr/unix)" "tlsmgr/unix/service = tlsmgr
 tlsmgr/unix/type = unix
