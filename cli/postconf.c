@@ -652,6 +652,7 @@ int main(int argc, char **argv)
         conf_init_defaults(o.dir);
     else
         conf_init(o.dir);
+    conf_set_lenient(1);
     for (i = 0; i < (int) overrides->argc; i++) {
         char *eq = strchr(overrides->argv[i], '=');
         char *name = mem_strndup(overrides->argv[i], (size_t) (eq - overrides->argv[i]));
