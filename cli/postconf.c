@@ -141,12 +141,36 @@ static const char *param_value(const POSTCONF_OPTS *o, const char *name)
     return o->expand ? conf_get(name) : conf_get_raw(name);
 }
 
+/* Warn about master.cf -o settings that nothing uses, as for main.cf. */
+static void warn_unused_master(void)
+{
+    VSTR *path = vstr_new(64);
+    char *err = NULL;
+    MASTERCF *m;
+    size_t i, j;
+
+    vstr_printf(path, "%s/master.cf", conf_dir());
+    if (access(vstr_str(path), F_OK) == 0) {
+        if ((m = mastercf_read(vstr_str(path), &err)) == NULL)
+            msg_fatal("%s", err);
+        for (i = 0; i < m->count; i++)
+            for (j = 0; j < m->ents[i]->nopts; j++)
+                if (!conf_is_used(m->ents[i]->opts[j].name))
+                    msg_warn("%s: unused parameter: %s=%s", vstr_str(path), m->ents[i]->opts[j].name,
+                             m->ents[i]->opts[j].value);
+        mastercf_free(m);
+    }
+    vstr_free(path);
+}
+
 static int show_params(const POSTCONF_OPTS *o, char **names, int count)
 {
     int i;
 
-    if (!o->defaults)
+    if (!o->defaults) {
         conf_warn_unused();
+        warn_unused_master();
+    }
     if (count > 0) {
         for (i = 0; i < count; i++) {
             const char *value = param_value(o, names[i]);
