@@ -352,6 +352,22 @@ static void test_parse_answers(void)
     CHECK_TEXTS(r, "2001:db8::1", "AAAA only, as printable text");
     TAP_INT(r->rrs->data_len, 16, "AAAA data is 16 bytes");
 
+    {
+        size_t len;
+        uint8_t *wire = make_reply("h.example.test", DNS_T_A, 0, 1, aaaa, &len);
+
+        TAP_INT(dns_parse_wire(wire, len, "h.example.test", DNS_T_A, DNS_FLAG_DNSSEC, r), DNS_OK,
+                "an answer with the AD bit");
+        TAP_OK(r->authentic && r->rrs->dnssec_valid, "AD bit, DNSSEC asked: authentic");
+        dns_parse_wire(wire, len, "h.example.test", DNS_T_A, 0, r);
+        TAP_OK(!r->authentic && !r->rrs->dnssec_valid, "AD bit, DNSSEC not asked: not authentic");
+        free(wire);
+        wire = make_reply("h.example.test", DNS_T_A, 0, 0, aaaa, &len);
+        dns_parse_wire(wire, len, "h.example.test", DNS_T_A, DNS_FLAG_DNSSEC, r);
+        TAP_OK(!r->authentic && !r->rrs->dnssec_valid, "no AD bit: not authentic");
+        free(wire);
+    }
+
     for (i = 0; i < DNS_MAX_RRS + 50; i++) {
         snprintf(bufs[i], sizeof(bufs[i]), "many.example.test. IN A 10.0.%zu.%zu", i / 250,
                  i % 250);
