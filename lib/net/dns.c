@@ -26,6 +26,9 @@ struct DNS {
 /* How much of a bad name goes into a reason text. */
 #define DNS_WHY_NAME_MAX 100
 
+/* Name servers used from resolv.conf, as the C library does. */
+#define DNS_MAX_SERVERS 3
+
 /* ------------------------------------------------------------------ */
 /* Names of things                                                      */
 
@@ -342,15 +345,72 @@ int dns_reverse_name(const char *addr, VSTR *out)
 /* ------------------------------------------------------------------ */
 /* Resolver set-up                                                      */
 
+/* Add one name server by address; returns -1 for a bad address. */
+static int dns_add_server(ldns_resolver *res, const char *addr)
+{
+    unsigned char bin[16];
+    ldns_rdf *rdf;
+
+    if (inet_pton(AF_INET, addr, bin) == 1)
+        rdf = ldns_rdf_new_frm_data(LDNS_RDF_TYPE_A, 4, bin);
+    else if (inet_pton(AF_INET6, addr, bin) == 1)
+        rdf = ldns_rdf_new_frm_data(LDNS_RDF_TYPE_AAAA, 16, bin);
+    else
+        return -1;
+    if (rdf == NULL || ldns_resolver_push_nameserver(res, rdf) != LDNS_STATUS_OK)
+        msg_fatal("dns_init: out of memory");
+    ldns_rdf_deep_free(rdf);
+    return 0;
+}
+
+/*
+ * resolv.conf as the C library reads it, for what matters here: the first
+ * DNS_MAX_SERVERS "nameserver ADDRESS" lines. Everything else is ignored;
+ * a bad address or an overlong line is ignored with a warning.
+ */
+static void dns_read_resolv_conf(ldns_resolver *res, FILE *fp, const char *path)
+{
+    char buf[1024];
+    int lineno = 0, servers = 0;
+
+    while (fgets(buf, sizeof(buf), fp) != NULL) {
+        size_t len = strlen(buf);
+        char *cursor = buf, *word, *addr;
+
+        lineno++;
+        if (len == sizeof(buf) - 1 && buf[len - 1] != '\n') {
+            int ch;
+
+            msg_warn("%s, line %d: line longer than %zu characters: ignored", path, lineno,
+                     sizeof(buf) - 2);
+            while ((ch = getc(fp)) != EOF && ch != '\n')
+                ;
+            continue;
+        }
+        if ((word = str_token(&cursor, STR_SPACE)) == NULL || strcmp(word, "nameserver") != 0)
+            continue;
+        if ((addr = str_token(&cursor, STR_SPACE)) == NULL) {
+            msg_warn("%s, line %d: nameserver without an address: ignored", path, lineno);
+            continue;
+        }
+        if (servers >= DNS_MAX_SERVERS)
+            continue;
+        if (dns_add_server(res, addr) < 0) {
+            str_printable(addr, 0);
+            msg_warn("%s, line %d: bad nameserver address \"%s\": ignored", path, lineno, addr);
+            continue;
+        }
+        servers++;
+    }
+}
+
 DNS *dns_init(const char *resolv_conf, const DNS_OPTIONS *opts, VSTR *why)
 {
     static const DNS_OPTIONS defaults = DNS_OPTIONS_DEFAULT;
     const char *path = resolv_conf ? resolv_conf : "/etc/resolv.conf";
-    ldns_resolver *res = NULL;
-    ldns_status status;
+    ldns_resolver *res;
     struct timeval tv;
     FILE *fp;
-    int line = 0;
     DNS *dns;
 
     if (opts == NULL)
@@ -361,28 +421,18 @@ DNS *dns_init(const char *resolv_conf, const DNS_OPTIONS *opts, VSTR *why)
                      opts->timeout, opts->tries);
         return NULL;
     }
+    if ((res = ldns_resolver_new()) == NULL)
+        msg_fatal("dns_init: out of memory");
     if ((fp = fopen(path, "r")) != NULL) {
-        status = ldns_resolver_new_frm_fp_l(&res, fp, &line);
+        dns_read_resolv_conf(res, fp, path);
         fclose(fp);
-        if (status != LDNS_STATUS_OK) {
-            vstr_sprintf(why, "%s, line %d: %s", path, line, ldns_get_errorstr_by_id(status));
-            return NULL;
-        }
-    } else if (errno == ENOENT) {
-        res = ldns_resolver_new();
-        if (res == NULL)
-            msg_fatal("dns_init: out of memory");
-    } else {
+    } else if (errno != ENOENT) {
         vstr_sprintf(why, "open %s: %s", path, strerror(errno));
+        ldns_resolver_deep_free(res);
         return NULL;
     }
-    if (ldns_resolver_nameserver_count(res) == 0) {
-        ldns_rdf *local = ldns_rdf_new_frm_str(LDNS_RDF_TYPE_A, "127.0.0.1");
-
-        if (local == NULL || ldns_resolver_push_nameserver(res, local) != LDNS_STATUS_OK)
-            msg_fatal("dns_init: out of memory");
-        ldns_rdf_deep_free(local);
-    }
+    if (ldns_resolver_nameserver_count(res) == 0)
+        dns_add_server(res, "127.0.0.1");
     ldns_resolver_set_defnames(res, false);
     ldns_resolver_set_dnsrch(res, false);
     ldns_resolver_set_recursive(res, true);
@@ -408,6 +458,22 @@ DNS *dns_init(const char *resolv_conf, const DNS_OPTIONS *opts, VSTR *why)
     dns->res = res;
     dns->flags = opts->flags;
     return dns;
+}
+
+const char *dns_servers(const DNS *dns, VSTR *out)
+{
+    ldns_rdf **ns = ldns_resolver_nameservers(dns->res);
+    size_t i, n = ldns_resolver_nameserver_count(dns->res);
+    char buf[INET6_ADDRSTRLEN];
+
+    vstr_reset(out);
+    for (i = 0; i < n; i++) {
+        int af = ldns_rdf_get_type(ns[i]) == LDNS_RDF_TYPE_A ? AF_INET : AF_INET6;
+
+        if (inet_ntop(af, ldns_rdf_data(ns[i]), buf, sizeof(buf)) != NULL)
+            vstr_printf(out, "%s%s", i ? " " : "", buf);
+    }
+    return vstr_str(out);
 }
 
 void dns_free(DNS *dns)
@@ -816,7 +882,8 @@ static int dns_send(DNS *dns, const char *name, const char *orig, int type, DNS_
     ldns_rdf_deep_free(qname);
     if (status != LDNS_STATUS_OK)
         msg_fatal("dns: cannot build a query: %s", ldns_get_errorstr_by_id(status));
-    ldns_pkt_set_random_id(query);
+    /* Our own id: ldns may fall back to random() when it has no entropy (chroot). */
+    ldns_pkt_set_id(query, (uint16_t) arc4random_uniform(65536));
 
     /* ldns marks a server that failed once as dead for good: forget that. */
     for (i = 0; i < ldns_resolver_nameserver_count(dns->res); i++)
@@ -832,8 +899,9 @@ static int dns_send(DNS *dns, const char *name, const char *orig, int type, DNS_
             msg_info("dns: %s type=%s: %s", name, dns_type_name(type),
                      ldns_get_errorstr_by_id(status));
     } else if (ldns_pkt_id(*answer) != ldns_pkt_id(query)) {
-        result = dns_result(reply, DNS_FAIL, orig, type,
-                            "Malformed or unexpected name server reply (query id)");
+        /* Not an answer to us (spoofed or stray): as if none had come. */
+        result = dns_result(reply, DNS_RETRY, orig, type, "Host not found, try again");
+        msg_warn("dns: %s type=%s: reply with the wrong query id", orig, dns_type_name(type));
     }
     if (result != DNS_OK) {
         ldns_pkt_free(*answer);

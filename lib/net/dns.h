@@ -8,17 +8,20 @@
  *   DNS_OPTIONS opt = DNS_OPTIONS_DEFAULT;   (or pass NULL)
  *   DNS *dns = dns_init(NULL, &opt, why);    NULL: /etc/resolv.conf
  *
- * A missing resolver file means "127.0.0.1", like the C library; a file that
- * cannot be parsed makes dns_init() return NULL with the reason in why (the
- * caller decides whether that is fatal). Only "nameserver" lines matter:
- * names are always looked up as absolute names (no search list, no
- * default domain), as Postfix does for mail. Each query waits opt.timeout
+ * Only the first three "nameserver ADDRESS" lines matter (a bad one is
+ * ignored with a warning); without any, or without the file, the server is
+ * 127.0.0.1, as with the C library. A file that exists but cannot be opened
+ * makes dns_init() return NULL with the reason in why (the caller decides
+ * whether that is fatal). Names are always looked up as absolute names (no
+ * search list, no default domain, "options" ignored), as Postfix does for
+ * mail. Each query waits opt.timeout
  * seconds per try, opt.tries tries per server, so a dead server costs
  * at most timeout * tries seconds per listed server.
  * DNS_FLAG_DNSSEC asks for DNSSEC (DO and AD bits): a record's
  * dnssec_valid then tells whether the resolver said it was authenticated
  * (the AD bit: trust it only from a resolver on a trusted path, e.g.
- * localhost). dns_free() releases the handle.
+ * localhost). dns_servers() lists the servers in use ("127.0.0.1 ::1"), for
+ * logging. dns_free() releases the handle.
  *
  * Lookups:
  *
@@ -143,6 +146,7 @@ typedef struct DNS_REPLY {
 typedef struct DNS DNS;
 
 DNS *dns_init(const char *resolv_conf, const DNS_OPTIONS *opts, VSTR *why);
+const char *dns_servers(const DNS *dns, VSTR *out);
 void dns_free(DNS *dns);
 
 DNS_REPLY *dns_reply_new(void);

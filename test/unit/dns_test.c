@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <ldns/ldns.h>
@@ -452,17 +453,45 @@ static void test_init_and_inval(void)
     TAP_STR(vstr_str(why), "bad resolver options: timeout 0 (1..60), tries 2 (1..10)",
             "bad options reason");
     dns = dns_init("/nonexistent/resolv.conf", NULL, why);
-    TAP_OK(dns != NULL, "a missing resolv.conf means the local server");
+    TAP_STR(dns ? dns_servers(dns, why) : NULL, "127.0.0.1",
+            "a missing resolv.conf means the local server");
     dns_free(dns);
 
     /* A server that does not exist: lookups that must not query return at once. */
     if ((fd = mkstemp(path)) < 0 || (fp = fdopen(fd, "w")) == NULL)
         msg_fatal("mkstemp: %m");
-    fprintf(fp, "# test\nnameserver 192.0.2.53\nsearch example.test\n");
+    fprintf(fp, "# test\n; also a comment\nsearch example.test\noptions edns0 rotate\n"
+                "nameserver bogus\nnameserver\nnameserver 192.0.2.53 # the first\n"
+                "  nameserver   2001:db8::53\nnameserver fe80::1%%eth0\nnameserver 192.0.2.54\n"
+                "nameserver 192.0.2.55\n");
+    for (fd = 0; fd < 1100; fd++)
+        putc('x', fp);
+    fprintf(fp, "\nnameserver 192.0.2.56\n");
+    fclose(fp);
+    dns = dns_init(path, &quick, why);
+    TAP_OK(dns != NULL, "resolv.conf with comments, options, bad lines: %s", vstr_str(why));
+    if (dns != NULL)
+        TAP_STR(dns_servers(dns, why), "192.0.2.53 2001:db8::53 192.0.2.54",
+                "the first three good nameserver lines are used");
+    dns_free(dns);
+    if ((fp = fopen(path, "w")) == NULL)
+        msg_fatal("fopen %s: %m", path);
+    fprintf(fp, "search example.test\n");
+    fclose(fp);
+    dns = dns_init(path, &quick, why);
+    TAP_STR(dns ? dns_servers(dns, why) : NULL, "127.0.0.1", "no nameserver line: 127.0.0.1");
+    dns_free(dns);
+    chmod(path, 0);
+    dns = dns_init(path, &quick, why);
+    TAP_OK(dns == NULL || geteuid() == 0, "an unreadable resolv.conf is an error (unless root)");
+    dns_free(dns);
+    if ((fp = fopen(path, "w")) == NULL)
+        msg_fatal("fopen %s: %m", path);
+    fprintf(fp, "nameserver 192.0.2.53\n");
     fclose(fp);
     dns = dns_init(path, &quick, why);
     unlink(path);
-    TAP_OK(dns != NULL, "resolv.conf with a comment, nameserver and search: %s", vstr_str(why));
+    TAP_OK(dns != NULL, "resolv.conf with one server");
     if (dns == NULL) {
         vstr_free(why);
         dns_reply_free(r);
