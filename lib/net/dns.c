@@ -950,6 +950,8 @@ static int dns_lookup_into(DNS *dns, const char *name, int type, DNS_REPLY *repl
         follow = NULL;
     }
     mem_free(current);
+    if (status == DNS_RETRY || status == DNS_FAIL)
+        reply->authentic = 0;
     if (reply->canon == NULL)
         reply->canon = mem_strdup(name);
     reply->status = status;

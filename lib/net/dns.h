@@ -8,20 +8,18 @@
  *   DNS_OPTIONS opt = DNS_OPTIONS_DEFAULT;   (or pass NULL)
  *   DNS *dns = dns_init(NULL, &opt, why);    NULL: /etc/resolv.conf
  *
- * Only the first three "nameserver ADDRESS" lines matter (a bad one is
- * ignored with a warning); without any, or without the file, the server is
- * 127.0.0.1, as with the C library. A file that exists but cannot be opened
- * makes dns_init() return NULL with the reason in why (the caller decides
- * whether that is fatal). Names are always looked up as absolute names (no
- * search list, no default domain, "options" ignored), as Postfix does for
- * mail. Each query waits opt.timeout
- * seconds per try, opt.tries tries per server, so a dead server costs
- * at most timeout * tries seconds per listed server.
- * DNS_FLAG_DNSSEC asks for DNSSEC (DO and AD bits): a record's
- * dnssec_valid then tells whether the resolver said it was authenticated
- * (the AD bit: trust it only from a resolver on a trusted path, e.g.
- * localhost). dns_servers() lists the servers in use ("127.0.0.1 ::1"), for
- * logging. dns_free() releases the handle.
+ * Only the first three "nameserver ADDRESS" lines of the file matter (a bad
+ * one is ignored with a warning); without any, or without the file, the
+ * server is 127.0.0.1, as with the C library. A file that exists but cannot
+ * be opened makes dns_init() return NULL with the reason in why (the caller
+ * decides whether that is fatal). Names are always looked up as absolute
+ * names (no search list, no default domain, "options" ignored), as Postfix
+ * does for mail. A query waits opt.timeout seconds per try and makes
+ * opt.tries tries per server, so a dead server costs timeout * tries
+ * seconds. DNS_FLAG_DNSSEC asks for DNSSEC (DO and AD bits); the AD bit in
+ * an answer is believed, so use it only with a validating resolver on a
+ * trusted path (localhost). dns_servers() lists the servers in use
+ * ("127.0.0.1 ::1") for logging; dns_free() releases the handle.
  *
  * Lookups:
  *
@@ -36,36 +34,41 @@
  *   case DNS_INVAL:    the name is not a valid domain name (no query sent)
  *   }
  *   vstr_str(r->why) says why in Postfix's words on every non-OK result;
- *   dns_reply_free(r). A reply is reused by the next lookup.
+ *   dns_reply_free(r). A reply is reused (reset) by the next lookup.
  *
- * dns_lookup() follows CNAMEs (at most DNS_MAX_CNAME of them, each is
- * listed in r->cnames as "alias=target"; r->canon is the final name) except
- * when asked for CNAME itself. MX lists come sorted by preference, in random
- * order among equal preferences. A reply holds at most DNS_MAX_RRS records;
- * more are dropped with a warning. Records whose owner is not the name being
- * looked up are ignored; host names in MX/PTR/CNAME data that are not valid
- * host names are dropped with a warning (all of them dropped: DNS_FAIL).
+ * dns_lookup() follows CNAMEs (at most DNS_MAX_CNAME; each is listed in
+ * r->cnames as "alias=target"; r->canon is the final name) except when
+ * asked for CNAME itself. MX lists come sorted by preference, in random
+ * order among equal preferences. A reply holds at most DNS_MAX_RRS records
+ * per record type; more are dropped with a warning. Records whose owner is
+ * not the name being looked up are ignored; MX/PTR/CNAME targets that are
+ * not valid host names are dropped with a warning (all dropped: DNS_FAIL).
+ * With DNS_FLAG_DNSSEC, r->authentic says that every answer of an OK or
+ * NOTFOUND result had the AD bit (an authenticated NXDOMAIN/NODATA counts,
+ * as DANE needs), and rr->dnssec_valid says it per record.
  *
- * dns_lookup_host() gets the addresses of a host for the address families
- * selected with dns_parse_family() (inet_protocols syntax: "ipv4", "ipv6",
- * "all", "ipv4, ipv6"). dns_lookup_ptr() looks up the name of an address
- * ("192.0.2.1", "2001:db8::1"); the first PTR name is r->rrs->text.
- * dns_forward_confirm() says DNS_OK when host has addr among its addresses,
- * DNS_NOTFOUND when it does not (or does not exist), DNS_RETRY on a
- * temporary failure: smtpd's reverse/forward client name check.
+ * dns_lookup_host() gets the addresses of a host (A, then AAAA) for the
+ * families chosen with dns_parse_family() (inet_protocols syntax: "ipv4",
+ * "ipv6", "all", "ipv4, ipv6"): OK when either has records, otherwise the
+ * worse of the two results. dns_lookup_ptr() looks up the name of an
+ * address ("192.0.2.1", "2001:db8::1"); the first PTR name is
+ * r->rrs->text. dns_forward_confirm() says DNS_OK when host has addr among
+ * its addresses, DNS_NOTFOUND when it does not or does not exist,
+ * DNS_RETRY on a temporary failure: smtpd's reverse/forward name check.
  *
  * Helpers without the network (the unit tests use them): dns_check_name()
- * validates a query name (DNS_OK or DNS_INVAL with a reason);
+ * validates a query name (DNS_OK, or DNS_INVAL with a reason);
  * dns_reverse_name() builds the in-addr.arpa/ip6.arpa name of an address;
  * dns_type_name()/dns_type_code() convert type names; dns_status_name()
  * names a result code; dns_parse_wire() interprets one reply packet as
- * dns_lookup() would (no CNAME re-query: r->canon says where the chain
- * stopped); dns_sort_mx() sorts and shuffles an MX list.
+ * dns_lookup() would (without re-asking at the end of a CNAME chain: it
+ * returns NOTFOUND, r->canon says where the chain stopped); dns_sort_mx()
+ * sorts and shuffles an MX list.
  *
  * Error policy: bad input and bad answers become result codes with a
  * reason, never a crash; memory exhaustion is fatal (mem.h); misuse (a NULL
- * handle) is a panic. Nothing here keeps state between lookups except the
- * resolver handle itself.
+ * handle, no address family) is a panic. Nothing here keeps state between
+ * lookups except the resolver handle itself.
  */
 #ifndef POSTERN_DNS_H
 #define POSTERN_DNS_H
