@@ -31,6 +31,7 @@ is "$(nsd_exec cat /etc/resolv.conf)" "nameserver $NSD_ADDR" \
 
 probe() {
     nsd_exec "$PROBE" "$@" 2>"$T/stderr"
+    cat "$T/stderr" >>"$T/stderr.all"
 }
 status_of() {
     printf '%s\n' "$1" | sed -n 's/^status=\([A-Z]*\) .*/\1/p'
@@ -163,6 +164,9 @@ is "$(status_of "$out")" RETRY "host lookup with no answer: RETRY"
 # DNSSEC requested: answers still come, and nsd (not a validator) sets no AD bit.
 out=$(probe -d MX twomx.example.test)
 like "$out" "status=OK .*authentic=0" "DNSSEC requested: answer without AD is not authentic"
+
+sanitizer=$(grep -E 'ERROR: (Address|Leak)Sanitizer|runtime error' "$T/stderr.all" | head -3)
+is "$sanitizer" "" "no sanitizer reports from any lookup"
 
 # The namespace and its resolv.conf go away with nsd_stop.
 ns=$NSD_NS

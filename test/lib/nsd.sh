@@ -56,16 +56,22 @@ PY
 }
 
 nsd_start() {
-    local ns=pst-dns-$$ i zone file first=
+    local ns=pst-dns-$$ i zone file first= prev
     if [ $# -lt 2 ] || [ $(($# % 2)) -ne 0 ]; then
         echo "nsd_start: usage: nsd_start ZONE FILE [ZONE FILE ...]" >&2
         return 1
     fi
+    _nsd_clean_stale
     NSD_NS=$ns
     NSD_DIR=$(mktemp -d /tmp/postern-nsd.XXXXXX) || return 1
     if [ -z "${_NSD_TRAP_SET:-}" ]; then
-        _NSD_PREV_TRAP=$(trap -p EXIT | sed -e "s/^trap -- '//" -e "s/' EXIT\$//")
+        prev=$(trap -p EXIT)
+        [ -z "$prev" ] || eval "_nsd_third $prev"
+        _NSD_PREV_TRAP=${_NSD_THIRD:-}
         trap '_nsd_at_exit' EXIT
+        # A test killed by timeout(1) still cleans up.
+        [ -n "$(trap -p TERM)" ] || trap 'exit 143' TERM
+        [ -n "$(trap -p INT)" ] || trap 'exit 130' INT
         _NSD_TRAP_SET=1
     fi
     ip netns add "$ns" || return 1
@@ -121,6 +127,24 @@ CONF
     echo "nsd_start: nsd does not answer on $NSD_ADDR after 10 s:" >&2
     tail -20 "$NSD_DIR/nsd.log" >&2 2>/dev/null
     return 1
+}
+
+_nsd_third() {
+    _NSD_THIRD=${3:-}
+}
+
+# Namespaces of earlier runs whose shell is gone (killed with SIGKILL): the
+# processes in them are nsd instances this fixture started.
+_nsd_clean_stale() {
+    local ns pid
+    for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -E '^pst-dns-[0-9]+$'); do
+        kill -0 "${ns#pst-dns-}" 2>/dev/null && continue
+        for pid in $(ip netns pids "$ns" 2>/dev/null); do
+            kill -KILL "$pid" 2>/dev/null
+        done
+        ip netns del "$ns" 2>/dev/null
+        rm -rf "/etc/netns/$ns"
+    done
 }
 
 nsd_exec() {
