@@ -20,7 +20,8 @@ tmpdir
 D=$POSTERN_SRC/test/data/dns
 if ! nsd_start example.test "$D/example.test.zone" \
     0.0.127.in-addr.arpa "$D/0.0.127.in-addr.arpa.zone" \
-    ip6.arpa "$D/ip6.arpa.zone"; then
+    ip6.arpa "$D/ip6.arpa.zone" \
+    broken.test "$D/broken.test.zone"; then
     ok 1 "nsd starts in namespace pst-dns-$$"
     done_testing
     exit 1
@@ -150,6 +151,10 @@ is "$(status_of "$out")" RETRY "a zone nsd does not serve (REFUSED): RETRY"
 like "$out" "rcode=5" "... rcode REFUSED"
 like "$out" "why=Host or domain name not found. Name service error for name=example.org type=MX: Host not found, try again" \
     "REFUSED reason"
+
+out=$(probe A www.broken.test)
+is "$(status_of "$out")" RETRY "a zone nsd cannot load (SERVFAIL): RETRY"
+like "$out" "rcode=2" "... rcode SERVFAIL"
 
 # A server that does not answer: RETRY, within timeout * tries.
 echo "nameserver 127.0.0.54" >"$T/dead.conf"
