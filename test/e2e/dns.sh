@@ -166,6 +166,15 @@ ok $((elapsed < 2 || elapsed > 4)) "no answer costs timeout * tries (took ${elap
 out=$(probe -f "$T/dead.conf" -t 1 -r 1 host aonly.example.test)
 is "$(status_of "$out")" RETRY "host lookup with no answer: RETRY"
 
+# Resolver set up before chroot keeps working inside an empty chroot, over
+# UDP and over TCP (LeakSanitizer cannot work there without /proc).
+mkdir "$T/jail"
+out=$(ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0" nsd_exec "$PROBE" -C "$T/jail" MX twomx.example.test 2>&1)
+is "$(records "$out")" "10 mx1.example.test
+20 mx2.example.test" "lookups work after chroot to an empty directory"
+out=$(ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0" nsd_exec "$PROBE" -C "$T/jail" A many.example.test 2>&1)
+like "$out" "status=OK .*count=100 " "... also over TCP"
+
 # DNSSEC requested: answers still come, and nsd (not a validator) sets no AD bit.
 out=$(probe -d MX twomx.example.test)
 like "$out" "status=OK .*authentic=0" "DNSSEC requested: answer without AD is not authentic"
