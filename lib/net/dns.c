@@ -609,12 +609,16 @@ static const ldns_rr *dns_find_cname(const ldns_rr_list *answer, const char *nam
     return NULL;
 }
 
-/* Shuffle, then sort by preference (stable): random order among equals. */
+/*
+ * Sort by preference, then shuffle each run of equal preferences: random
+ * order among equals, and no random numbers (a system call each) when all
+ * preferences differ.
+ */
 DNS_RR *dns_sort_mx(DNS_RR *list)
 {
     DNS_RR **v;
     DNS_RR *rr;
-    size_t n = 0, i, j;
+    size_t n = 0, i, j, run;
 
     for (rr = list; rr != NULL; rr = rr->next)
         n++;
@@ -623,19 +627,23 @@ DNS_RR *dns_sort_mx(DNS_RR *list)
     v = mem_array_grow(NULL, n, sizeof(*v));
     for (i = 0, rr = list; rr != NULL; rr = rr->next)
         v[i++] = rr;
-    for (i = n - 1; i > 0; i--) {
-        size_t k = arc4random_uniform((uint32_t) (i + 1));
-        DNS_RR *t = v[i];
-
-        v[i] = v[k];
-        v[k] = t;
-    }
     for (i = 1; i < n; i++) {
         DNS_RR *t = v[i];
 
         for (j = i; j > 0 && v[j - 1]->pref > t->pref; j--)
             v[j] = v[j - 1];
         v[j] = t;
+    }
+    for (run = 0; run < n; run = j) {
+        for (j = run + 1; j < n && v[j]->pref == v[run]->pref; j++)
+            ;
+        for (i = j - 1; i > run; i--) {
+            size_t k = run + arc4random_uniform((uint32_t) (i - run + 1));
+            DNS_RR *t = v[i];
+
+            v[i] = v[k];
+            v[k] = t;
+        }
     }
     for (i = 0; i + 1 < n; i++)
         v[i]->next = v[i + 1];
