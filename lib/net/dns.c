@@ -767,7 +767,8 @@ static int dns_parse_pkt(const ldns_pkt *pkt, const char *name, const char *orig
 
         if ((int) ldns_rr_get_type(rr) != type || ldns_rr_get_class(rr) != LDNS_RR_CLASS_IN)
             continue;
-        if (dns_rdf_name(ldns_rr_owner(rr), tmp, 0) < 0 || !dns_same_name(vstr_str(tmp), vstr_str(cur)))
+        if (dns_rdf_name(ldns_rr_owner(rr), tmp, 0) < 0
+            || !dns_same_name(vstr_str(tmp), vstr_str(cur)))
             continue;
         if (reply->count >= DNS_MAX_RRS) {
             dropped++;

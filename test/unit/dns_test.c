@@ -99,7 +99,8 @@ static void test_reverse_name(void)
         {"127.0.0.1", "1.0.0.127.in-addr.arpa"},
         {"192.0.2.10", "10.2.0.192.in-addr.arpa"},
         {"::1", "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.ip6.arpa"},
-        {"2001:db8::abcd", "d.c.b.a.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa"},
+        {"2001:db8::abcd",
+         "d.c.b.a.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa"},
         {"::ffff:192.0.2.1", "1.2.0.192.in-addr.arpa"},
         {"bogus", NULL},
         {"256.1.1.1", NULL},
@@ -251,7 +252,8 @@ static void test_parse_answers(void)
     const char *two_mx[] = {"example.test. IN MX 20 mx2.example.test.",
                             "example.test. IN MX 10 mx1.example.test.", NULL};
     const char *null_mx[] = {"example.test. IN MX 0 .", NULL};
-    const char *null_and_real[] = {"example.test. IN MX 0 .", "example.test. IN MX 5 mx.example.test.",
+    const char *null_and_real[] = {"example.test. IN MX 0 .",
+                                   "example.test. IN MX 5 mx.example.test.",
                                    NULL};
     const char *chain[] = {"a.example.test. IN CNAME b.example.test.",
                            "b.example.test. IN CNAME c.example.test.",
@@ -422,7 +424,8 @@ static void test_parse_malformed(void)
         memcpy(copy, wire, len);
         for (k = 0; k < flips; k++)
             copy[rand_r(&seed) % len] = (uint8_t) rand_r(&seed);
-        st = dns_parse_wire(copy, (size_t) rand_r(&seed) % (len + 1), "example.test", DNS_T_A, 0, r);
+        st = dns_parse_wire(copy, (size_t) rand_r(&seed) % (len + 1), "example.test", DNS_T_A, 0,
+                            r);
         if (st < 0 || st > DNS_INVAL)
             sane = 0;
         else
