@@ -186,8 +186,10 @@ sanitizer=$(grep -E 'ERROR: (Address|Leak)Sanitizer|runtime error' "$T/stderr.al
 is "$sanitizer" "" "no sanitizer reports from any lookup"
 
 # The namespace and its resolv.conf go away with nsd_stop.
-ns=$NSD_NS
+ns=$NSD_NS pid=$NSD_PID
 nsd_stop
+kill -0 "$pid" 2>/dev/null
+ok $((! $?)) "nsd_stop stops our nsd (pid $pid)"
 ip netns list | grep -qw "$ns"
 ok $((! $?)) "nsd_stop removes the namespace"
 [ ! -e "/etc/netns/$ns" ]
