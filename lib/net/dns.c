@@ -20,7 +20,7 @@
 
 struct DNS {
     ldns_resolver *res;
-    int flags;
+    DNS_OPTIONS opts;
 };
 
 /* How much of a bad name goes into a reason text. */
@@ -363,12 +363,30 @@ static int dns_add_server(ldns_resolver *res, const char *addr)
     return 0;
 }
 
+/* "options timeout:N attempts:N", clamped as the C library does. */
+static void dns_resolv_options(char *cursor, DNS_OPTIONS *opts)
+{
+    char *word;
+    long value;
+
+    while ((word = str_token(&cursor, STR_SPACE)) != NULL) {
+        if (str_has_prefix(word, "timeout:")
+            && str_parse_long(word + 8, 0, 1000000, &value) == 0)
+            opts->timeout = value < 1 ? 1 : value > 30 ? 30 : (int) value;
+        else if (str_has_prefix(word, "attempts:")
+                 && str_parse_long(word + 9, 0, 1000000, &value) == 0)
+            opts->tries = value < 1 ? 1 : value > 5 ? 5 : (int) value;
+    }
+}
+
 /*
  * resolv.conf as the C library reads it, for what matters here: the first
- * DNS_MAX_SERVERS "nameserver ADDRESS" lines. Everything else is ignored;
- * a bad address or an overlong line is ignored with a warning.
+ * DNS_MAX_SERVERS "nameserver ADDRESS" lines, and "options" timeout: and
+ * attempts: (into *opts). Everything else is ignored; a bad address or an
+ * overlong line is ignored with a warning.
  */
-static void dns_read_resolv_conf(ldns_resolver *res, FILE *fp, const char *path)
+static void dns_read_resolv_conf(ldns_resolver *res, FILE *fp, const char *path,
+                                 DNS_OPTIONS *opts)
 {
     char buf[1024];
     int lineno = 0, servers = 0;
@@ -387,7 +405,13 @@ static void dns_read_resolv_conf(ldns_resolver *res, FILE *fp, const char *path)
                 ;
             continue;
         }
-        if ((word = str_token(&cursor, STR_SPACE)) == NULL || strcmp(word, "nameserver") != 0)
+        if ((word = str_token(&cursor, STR_SPACE)) == NULL)
+            continue;
+        if (strcmp(word, "options") == 0) {
+            dns_resolv_options(cursor, opts);
+            continue;
+        }
+        if (strcmp(word, "nameserver") != 0)
             continue;
         if ((addr = str_token(&cursor, STR_SPACE)) == NULL) {
             msg_warn("%s, line %d: nameserver without an address: ignored", path, lineno);
@@ -406,25 +430,24 @@ static void dns_read_resolv_conf(ldns_resolver *res, FILE *fp, const char *path)
 
 DNS *dns_init(const char *resolv_conf, const DNS_OPTIONS *opts, VSTR *why)
 {
-    static const DNS_OPTIONS defaults = DNS_OPTIONS_DEFAULT;
+    DNS_OPTIONS eff = {DNS_DEF_TIMEOUT, DNS_DEF_TRIES, 0};
     const char *path = resolv_conf ? resolv_conf : "/etc/resolv.conf";
     ldns_resolver *res;
     struct timeval tv;
     FILE *fp;
     DNS *dns;
 
-    if (opts == NULL)
-        opts = &defaults;
     vstr_reset(why);
-    if (opts->timeout < 1 || opts->timeout > 60 || opts->tries < 1 || opts->tries > 10) {
-        vstr_sprintf(why, "bad resolver options: timeout %d (1..60), tries %d (1..10)",
+    if (opts != NULL
+        && (opts->timeout < 0 || opts->timeout > 60 || opts->tries < 0 || opts->tries > 10)) {
+        vstr_sprintf(why, "bad resolver options: timeout %d (0..60), tries %d (0..10)",
                      opts->timeout, opts->tries);
         return NULL;
     }
     if ((res = ldns_resolver_new()) == NULL)
         msg_fatal("dns_init: out of memory");
     if ((fp = fopen(path, "r")) != NULL) {
-        dns_read_resolv_conf(res, fp, path);
+        dns_read_resolv_conf(res, fp, path, &eff);
         fclose(fp);
     } else if (errno != ENOENT) {
         vstr_sprintf(why, "open %s: %s", path, strerror(errno));
@@ -433,6 +456,14 @@ DNS *dns_init(const char *resolv_conf, const DNS_OPTIONS *opts, VSTR *why)
     }
     if (ldns_resolver_nameserver_count(res) == 0)
         dns_add_server(res, "127.0.0.1");
+    if (opts != NULL) {
+        if (opts->timeout > 0)
+            eff.timeout = opts->timeout;
+        if (opts->tries > 0)
+            eff.tries = opts->tries;
+        eff.flags = opts->flags;
+    }
+    opts = &eff;
     ldns_resolver_set_defnames(res, false);
     ldns_resolver_set_dnsrch(res, false);
     ldns_resolver_set_recursive(res, true);
@@ -456,7 +487,7 @@ DNS *dns_init(const char *resolv_conf, const DNS_OPTIONS *opts, VSTR *why)
     }
     dns = mem_alloc(sizeof(*dns));
     dns->res = res;
-    dns->flags = opts->flags;
+    dns->opts = *opts;
     return dns;
 }
 
@@ -474,6 +505,11 @@ const char *dns_servers(const DNS *dns, VSTR *out)
             vstr_printf(out, "%s%s", i ? " " : "", buf);
     }
     return vstr_str(out);
+}
+
+void dns_options(const DNS *dns, DNS_OPTIONS *out)
+{
+    *out = dns->opts;
 }
 
 void dns_free(DNS *dns)
@@ -884,7 +920,7 @@ static int dns_send(DNS *dns, const char *name, const char *orig, int type, DNS_
     vstr_free(abs);
     if (qname == NULL)
         return dns_result(reply, DNS_INVAL, orig, type, "invalid domain name");
-    if (dns->flags & DNS_FLAG_DNSSEC)
+    if (dns->opts.flags & DNS_FLAG_DNSSEC)
         qflags |= LDNS_AD;
     status = ldns_resolver_prepare_query_pkt(&query, dns->res, qname, (ldns_rr_type) type,
                                              LDNS_RR_CLASS_IN, qflags);
@@ -939,7 +975,7 @@ static int dns_lookup_into(DNS *dns, const char *name, int type, DNS_REPLY *repl
         mem_free(current);
         return status;
     }
-    reply->authentic = (dns->flags & DNS_FLAG_DNSSEC) != 0;
+    reply->authentic = (dns->opts.flags & DNS_FLAG_DNSSEC) != 0;
     for (queries = 0;; queries++) {
         ldns_pkt *answer;
 
@@ -950,7 +986,7 @@ static int dns_lookup_into(DNS *dns, const char *name, int type, DNS_REPLY *repl
         }
         if ((status = dns_send(dns, current, name, type, reply, &answer)) != DNS_OK)
             break;
-        status = dns_parse_pkt(answer, current, name, type, dns->flags, reply, &hops, &follow);
+        status = dns_parse_pkt(answer, current, name, type, dns->opts.flags, reply, &hops, &follow);
         ldns_pkt_free(answer);
         if (follow == NULL)
             break;

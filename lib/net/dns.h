@@ -16,7 +16,10 @@
  * names (no search list, no default domain, "options" ignored), as Postfix
  * does for mail. A query waits opt.timeout seconds per try and makes
  * opt.tries tries per server, so a dead server costs timeout * tries
- * seconds. DNS_FLAG_DNSSEC asks for DNSSEC (DO and AD bits); the AD bit in
+ * seconds. Where opts is NULL or a field is 0, they come from resolv.conf's
+ * "options timeout:N attempts:N" (capped at 30 and 5, as the C library
+ * does), else DNS_DEF_TIMEOUT and DNS_DEF_TRIES (2 s, 2 tries);
+ * dns_options() tells what is in effect. DNS_FLAG_DNSSEC asks for DNSSEC (DO and AD bits); the AD bit in
  * an answer is believed, so use it only with a validating resolver on a
  * trusted path (localhost). dns_servers() lists the servers in use
  * ("127.0.0.1 ::1") for logging; dns_free() releases the handle.
@@ -110,12 +113,14 @@
 #define DNS_MAX_LABEL 63
 
 typedef struct DNS_OPTIONS {
-    int timeout;             /* seconds per try, 1..60 */
-    int tries;               /* tries per server, 1..10 */
+    int timeout;             /* seconds per try, 1..60; 0: see below */
+    int tries;               /* tries per server, 1..10; 0: see below */
     int flags;               /* DNS_FLAG_* */
 } DNS_OPTIONS;
 
-#define DNS_OPTIONS_DEFAULT {2, 2, 0}
+#define DNS_OPTIONS_DEFAULT {0, 0, 0}  /* resolv.conf's, else the defaults: */
+#define DNS_DEF_TIMEOUT 2
+#define DNS_DEF_TRIES   2
 
 typedef struct DNS_RR {
     struct DNS_RR *next;
@@ -150,6 +155,7 @@ typedef struct DNS DNS;
 
 DNS *dns_init(const char *resolv_conf, const DNS_OPTIONS *opts, VSTR *why);
 const char *dns_servers(const DNS *dns, VSTR *out);
+void dns_options(const DNS *dns, DNS_OPTIONS *out);
 void dns_free(DNS *dns);
 
 DNS_REPLY *dns_reply_new(void);

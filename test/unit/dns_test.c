@@ -439,9 +439,50 @@ static void test_parse_malformed(void)
     dns_reply_free(r);
 }
 
+/* resolv.conf "options" give the timeouts unless the caller does. */
+static void test_resolv_options(const char *path)
+{
+    static const struct {
+        const char *text;
+        DNS_OPTIONS given;
+        int use_given;
+        DNS_OPTIONS want;
+    } cases[] = {
+        {"nameserver 192.0.2.1\n", {0, 0, 0}, 0, {DNS_DEF_TIMEOUT, DNS_DEF_TRIES, 0}},
+        {"options timeout:7 attempts:3\n", {0, 0, 0}, 0, {7, 3, 0}},
+        {"options rotate timeout:7\noptions attempts:4 edns0\n", {0, 0, 0}, 1, {7, 4, 0}},
+        {"options timeout:7 attempts:3\n", {1, 0, DNS_FLAG_DNSSEC}, 1, {1, 3, DNS_FLAG_DNSSEC}},
+        {"options timeout:99 attempts:0\n", {0, 0, 0}, 0, {30, 1, 0}},
+        {"options timeout:x attempts:-1 timeout:\n", {0, 0, 0}, 0,
+         {DNS_DEF_TIMEOUT, DNS_DEF_TRIES, 0}},
+    };
+    VSTR *why = vstr_new(0);
+    size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        DNS_OPTIONS got = {-1, -1, -1};
+        FILE *fp = fopen(path, "w");
+        DNS *dns;
+
+        if (fp == NULL)
+            msg_fatal("fopen %s: %m", path);
+        fputs(cases[i].text, fp);
+        fclose(fp);
+        dns = dns_init(path, cases[i].use_given ? &cases[i].given : NULL, why);
+        if (dns != NULL)
+            dns_options(dns, &got);
+        TAP_OK(got.timeout == cases[i].want.timeout && got.tries == cases[i].want.tries
+                   && got.flags == cases[i].want.flags,
+               "options case %zu: timeout %d tries %d flags %d", i, got.timeout, got.tries,
+               got.flags);
+        dns_free(dns);
+    }
+    vstr_free(why);
+}
+
 static void test_init_and_inval(void)
 {
-    DNS_OPTIONS bad = {0, 2, 0};
+    DNS_OPTIONS bad = {-1, 2, 0};
     DNS_OPTIONS quick = {1, 1, 0};
     char path[] = "/tmp/dns_test.XXXXXX";
     VSTR *why = vstr_new(0);
@@ -453,7 +494,7 @@ static void test_init_and_inval(void)
     time_t start;
 
     TAP_OK(dns_init("/nonexistent/resolv.conf", &bad, why) == NULL, "bad options are refused");
-    TAP_STR(vstr_str(why), "bad resolver options: timeout 0 (1..60), tries 2 (1..10)",
+    TAP_STR(vstr_str(why), "bad resolver options: timeout -1 (0..60), tries 2 (0..10)",
             "bad options reason");
     dns = dns_init("/nonexistent/resolv.conf", NULL, why);
     TAP_STR(dns ? dns_servers(dns, why) : NULL, "127.0.0.1",
@@ -484,6 +525,7 @@ static void test_init_and_inval(void)
     dns = dns_init(path, &quick, why);
     TAP_STR(dns ? dns_servers(dns, why) : NULL, "127.0.0.1", "no nameserver line: 127.0.0.1");
     dns_free(dns);
+    test_resolv_options(path);
     chmod(path, 0);
     dns = dns_init(path, &quick, why);
     TAP_OK(dns == NULL || geteuid() == 0, "an unreadable resolv.conf is an error (unless root)");
