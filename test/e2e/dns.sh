@@ -18,7 +18,14 @@ fi
 
 tmpdir
 D=$POSTERN_SRC/test/data/dns
+# A zone written by the test itself, as later tests will do.
+{
+    nsd_soa generated.test
+    echo '@ IN MX 5 mail.generated.test.'
+    echo 'mail IN AAAA 2001:db8::25'
+} >"$T/generated.test.zone"
 if ! nsd_start example.test "$D/example.test.zone" \
+    generated.test "$T/generated.test.zone" \
     0.0.127.in-addr.arpa "$D/0.0.127.in-addr.arpa.zone" \
     ip6.arpa "$D/ip6.arpa.zone" \
     broken.test "$D/broken.test.zone"; then
@@ -92,6 +99,14 @@ like "$out" "why=.*CNAME loop or chain longer than 10" "CNAME loop reason"
 out=$(probe A chain0.example.test)
 is "$(status_of "$out")" FAIL "a chain of 12 CNAMEs: FAIL (limit 10)"
 ok $(( $(date +%s) - start > 3 )) "CNAME loops end quickly"
+
+out=$(probe MX generated.test)
+is "$(records "$out")" "5 mail.generated.test" "a zone the test wrote with nsd_soa"
+out=$(probe AAAA mail.generated.test)
+is "$(records "$out")" "0 2001:db8::25" "... and its AAAA record"
+nsd_add_addr 2001:db8::25 && nsd_add_addr 192.0.2.25
+like "$(nsd_exec ip -o addr show dev lo)" "inet6 2001:db8::25/128.*" "nsd_add_addr adds an IPv6 address"
+like "$(nsd_exec ip -o addr show dev lo)" "inet 192.0.2.25/32" "nsd_add_addr adds an IPv4 address"
 
 # TXT, TLSA, bad data, limits.
 out=$(probe TXT txt.example.test)

@@ -10,6 +10,12 @@
 #       message on standard error when any step fails.
 #   nsd_exec CMD ARGS...   runs a command inside the namespace: its
 #                          /etc/resolv.conf names this nsd
+#   nsd_soa ZONE           prints a zone file's head ($ORIGIN, $TTL, SOA, NS)
+#                          for tests that write their own zones:
+#                          { nsd_soa example.net; echo '@ MX 10 mx'; } >"$T/z"
+#   nsd_add_addr ADDR      adds an address (e.g. 192.0.2.25, 2001:db8::25) to
+#                          lo in the namespace, for servers the test starts
+#                          there (all of 127/8 and ::1 are there already)
 #   nsd_stop               stops nsd (by its pid), removes the namespace,
 #                          /etc/netns/<ns> and the directory; nsd_start
 #                          arranges for it to run at exit too
@@ -145,6 +151,20 @@ _nsd_clean_stale() {
         ip netns del "$ns" 2>/dev/null
         rm -rf "/etc/netns/$ns"
     done
+}
+
+nsd_soa() {
+    local zone=${1%.}
+    printf '$ORIGIN %s.\n$TTL 300\n' "$zone"
+    printf '@ IN SOA ns.%s. hostmaster.%s. 1 3600 900 604800 300\n' "$zone" "$zone"
+    printf '@ IN NS ns.%s.\nns IN A %s\n' "$zone" "$NSD_ADDR"
+}
+
+nsd_add_addr() {
+    case $1 in
+    *:*) ip -n "$NSD_NS" addr add "$1/128" dev lo nodad ;;
+    *) ip -n "$NSD_NS" addr add "$1/32" dev lo ;;
+    esac
 }
 
 nsd_exec() {
