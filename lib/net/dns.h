@@ -13,16 +13,16 @@
  * server is 127.0.0.1, as with the C library. A file that exists but cannot
  * be opened makes dns_init() return NULL with the reason in why (the caller
  * decides whether that is fatal). Names are always looked up as absolute
- * names (no search list, no default domain, "options" ignored), as Postfix
- * does for mail. A query waits opt.timeout seconds per try and makes
- * opt.tries tries per server, so a dead server costs timeout * tries
- * seconds. Where opts is NULL or a field is 0, they come from resolv.conf's
- * "options timeout:N attempts:N" (capped at 30 and 5, as the C library
- * does), else DNS_DEF_TIMEOUT and DNS_DEF_TRIES (2 s, 2 tries);
- * dns_options() tells what is in effect. DNS_FLAG_DNSSEC asks for DNSSEC (DO and AD bits); the AD bit in
- * an answer is believed, so use it only with a validating resolver on a
- * trusted path (localhost). dns_servers() lists the servers in use
- * ("127.0.0.1 ::1") for logging; dns_free() releases the handle.
+ * names (no search list, no default domain), as Postfix does for mail.
+ * A query waits opts->timeout seconds per try and makes opts->tries tries
+ * per server, so a dead server costs timeout * tries seconds. Where opts is
+ * NULL or a field is 0, they come from resolv.conf's "options timeout:N
+ * attempts:N" (capped at 30 and 5, as the C library does), else
+ * DNS_DEF_TIMEOUT and DNS_DEF_TRIES (2 s, 2 tries); dns_options() tells
+ * what is in effect. DNS_FLAG_DNSSEC asks for DNSSEC (DO and AD bits); the
+ * AD bit in an answer is believed, so use it only with a validating
+ * resolver on a trusted path (localhost). dns_servers() lists the servers
+ * in use ("127.0.0.1 ::1") for logging; dns_free() releases the handle.
  *
  * Lookups:
  *
