@@ -412,7 +412,7 @@ static int read_number(STREAM *s, const char *name, long min, long max, long *re
 /* Read the value of a listed item into its target. */
 static int read_item(STREAM *s, const ATTR_IN *it, VSTR **scratch)
 {
-    long num;
+    long num = 0;
 
     switch (it->type) {
     case ATTR_TYPE_STR:

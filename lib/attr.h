@@ -92,6 +92,11 @@
  *   printable; the targets then hold partial data).
  *   Reading is buffered (stream.h): a message that has arrived costs one
  *   read(2), whatever its number of attributes.
+ *   The deadline starts when attr_scan() starts to wait for a message, so a
+ *   server that lets a client stay idle between requests for longer than
+ *   one request may take waits for readability first (its event loop, or
+ *   poll(2) with max_idle; stream_buffered() > 0 means a request is already
+ *   in) and only then calls attr_scan().
  *
  * ERROR POLICY
  *   Bad input from the peer is never fatal: it is reported with ATTR_ERR and
@@ -113,6 +118,7 @@
 #include "vstr.h"
 
 #define ATTR_NAME_MAX 100       /* bytes in a name */
+#define ATTR_PROTOCOL "protocol"  /* the name in a protocol announcement */
 #define ATTR_LIST_MAX 64        /* items in one attr_scan() list */
 
 /* Item types. */
