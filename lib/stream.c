@@ -29,6 +29,7 @@ struct STREAM {
     long long rd_deadline;      /* monotonic ms; 0: none */
     long long wr_deadline;
     int reading, writing;
+    int wrote;                  /* wrote since the last read(2) */
     size_t rd_count;            /* bytes consumed since stream_read_begin() */
     int rerr, werr;             /* sticky STREAM_ERR_* per direction */
     int error;                  /* the last error, for stream_error() */
@@ -221,10 +222,17 @@ static int wait_for(int fd, short events, long long deadline)
     }
 }
 
-/* Refill an empty read buffer: 1 got data, 0 EOF, -1 error (recorded). */
+/*
+ * Refill an empty read buffer: 1 got data, 0 EOF, -1 error (recorded).
+ * Under a deadline, a socket is first read without waiting (a request that
+ * woke a server is usually there already: one system call), except right
+ * after this stream wrote something: a reply is rarely back that soon, so
+ * poll(2) comes first.
+ */
 static int stream_fill(STREAM *s)
 {
     long long deadline = s->reading ? s->rd_deadline : 0;
+    int poll_first = deadline && (!s->is_socket || s->wrote);
     ssize_t n;
     int w;
 
@@ -239,17 +247,21 @@ static int stream_fill(STREAM *s)
     if (s->rbuf == NULL)
         s->rbuf = mem_alloc(STREAM_BUFSIZE);
     s->rpos = s->rlen = 0;
+    s->wrote = 0;
     for (;;) {
-        if (deadline && s->is_socket) {
-            n = recv(s->fd, s->rbuf, STREAM_BUFSIZE, MSG_DONTWAIT);
-            s->nreads++;
-        } else if (deadline && (w = wait_for(s->fd, POLLIN, deadline)) <= 0) {
-            n = -1;
-            errno = w == 0 ? EAGAIN : errno;
-        } else {
-            n = read(s->fd, s->rbuf, STREAM_BUFSIZE);
-            s->nreads++;
+        if (poll_first && (w = wait_for(s->fd, POLLIN, deadline)) <= 0) {
+            if (w == 0) {
+                read_fail(s, STREAM_ERR_TIMEOUT, "timeout: the request took more than %d ms",
+                          s->timeout_ms);
+                return -1;
+            }
+            break;
         }
+        if (deadline && s->is_socket)
+            n = recv(s->fd, s->rbuf, STREAM_BUFSIZE, MSG_DONTWAIT);
+        else
+            n = read(s->fd, s->rbuf, STREAM_BUFSIZE);
+        s->nreads++;
         if (n > 0) {
             s->rlen = (size_t) n;
             return 1;
@@ -260,23 +272,14 @@ static int stream_fill(STREAM *s)
         }
         if (errno == EINTR)
             continue;
-        if (errno == EAGAIN || errno == EWOULDBLOCK) {
-            if (deadline == 0) {
-                /* A non-blocking descriptor without a deadline: wait for it. */
-                if (wait_for(s->fd, POLLIN, 0) < 0)
-                    break;
-                continue;
-            }
-            w = s->is_socket ? wait_for(s->fd, POLLIN, deadline) : 0;
-            if (w > 0)
-                continue;
-            if (w == 0) {
-                read_fail(s, STREAM_ERR_TIMEOUT, "timeout: the request took more than %d ms",
-                          s->timeout_ms);
-                return -1;
-            }
+        if (errno != EAGAIN && errno != EWOULDBLOCK)
+            break;
+        /* Nothing there yet (or a non-blocking descriptor): wait for it. */
+        if (deadline) {
+            poll_first = 1;
+        } else if (wait_for(s->fd, POLLIN, 0) < 0) {
+            break;
         }
-        break;
     }
     read_fail(s, STREAM_ERR_IO, "read: %s", strerror(errno));
     return -1;
@@ -443,6 +446,7 @@ static int write_all(STREAM *s, const char *p, size_t len)
         }
         if (n > 0) {
             s->nwrites++;
+            s->wrote = 1;
             p += n;
             len -= (size_t) n;
             continue;

@@ -4,7 +4,8 @@
  * test/e2e/fuzz_attr.sh, not by the automake build.
  *
  * Each input is read as a stream of messages in four ways: schema-less
- * (attr_scan_any), with a strict typed schema, with ATTR_EXTRA and a hash,
+ * (attr_scan_any, with a large and a tiny message limit), with a strict
+ * typed schema, with ATTR_EXTRA and a hash,
  * and as a showq listing with ATTR_MORE groups. Besides the sanitizers,
  * two properties are checked (abort() when they fail):
  *   - a message that attr_scan_any() accepts re-encodes to exactly the
@@ -40,18 +41,23 @@ static void check(int cond, const char *what)
     }
 }
 
-static STREAM *open_input(const uint8_t *data, size_t len)
+static STREAM *open_input_limit(const uint8_t *data, size_t len, size_t limit)
 {
     STREAM *s = stream_open_mem(data, len);
 
-    stream_set_limits(s, 0, MSG_LIMIT);
+    stream_set_limits(s, 0, limit);
     return s;
 }
 
-/* Schema-less: every accepted message re-encodes to its own bytes. */
-static void fuzz_any(const uint8_t *data, size_t len)
+static STREAM *open_input(const uint8_t *data, size_t len)
 {
-    STREAM *s = open_input(data, len);
+    return open_input_limit(data, len, MSG_LIMIT);
+}
+
+/* Schema-less: every accepted message re-encodes to its own bytes. */
+static void fuzz_any(const uint8_t *data, size_t len, size_t limit)
+{
+    STREAM *s = open_input_limit(data, len, limit);
     VSTR *again = vstr_new(0);
     ARGV *pairs;
     size_t start, end;
@@ -204,7 +210,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
-    fuzz_any(data, len);
+    fuzz_any(data, len, MSG_LIMIT);
+    fuzz_any(data, len, 40);
     fuzz_typed(data, len, 0, 0);
     fuzz_typed(data, len, ATTR_EXTRA, 0);
     fuzz_typed(data, len, 0, 1);

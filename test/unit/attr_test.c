@@ -687,6 +687,41 @@ static void test_syscalls(void)
     TAP_OK(stream_read_calls(rd) <= 3, "with at most 3 read(2) calls (%lu)",
            stream_read_calls(rd));
     stream_free(rd);
+
+    /*
+     * A request, then its reply 50 ms later: the client waits in poll(2)
+     * and reads the whole reply with one read(2), no read that comes back
+     * empty first.
+     */
+    if (socketpair(AF_UNIX, SOCK_STREAM, 0, fd) < 0)
+        msg_fatal("socketpair: %s", strerror(errno));
+    {
+        static const char reply[] = "status\0" "0\0reason\0ok\0";
+        char buf[64];
+        pid_t pid = fork();
+
+        if (pid < 0)
+            msg_fatal("fork: %s", strerror(errno));
+        if (pid == 0) {
+            struct timespec ts = { 0, 50000000L };
+
+            close(fd[0]);
+            if (read(fd[1], buf, sizeof(buf)) <= 0)
+                _exit(1);
+            nanosleep(&ts, NULL);
+            _exit(write(fd[1], reply, sizeof(reply)) == (ssize_t) sizeof(reply) ? 0 : 1);
+        }
+        close(fd[1]);
+        w = stream_open(fd[0], STREAM_CLOSE);
+        stream_set_limits(w, 2000, 4096);
+        r = attr_print(w, 0, ATTR_OUT_STR("request", "ping"));
+        r += attr_scan(w, 0, ATTR_IN_INT("status", &num), ATTR_IN_STR("reason", str, 10));
+        TAP_OK(r == ATTR_OK && num == 0 && strcmp(vstr_str(str), "ok") == 0,
+               "request and reply (%s)", stream_why(w));
+        TAP_INT(stream_read_calls(w), 1, "the reply took one read(2)");
+        stream_free(w);
+        waitpid(pid, NULL, 0);
+    }
     vstr_free(str);
 }
 
