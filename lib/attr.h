@@ -69,6 +69,9 @@
  *   (attributes not in the list are stored there, values mem_strdup()ed;
  *   free with htable_free(t, mem_free)). attr_optional(item) makes an item
  *   optional; every other listed item is required.
+ *   Limits come from the stream: stream_set_limits(s, timeout_ms, max bytes
+ *   per message) before the first scan (a new stream allows 1 MB and one
+ *   hour; a server facing an unprivileged client wants far less).
  *   Receipt is strict. These are errors: a missing required attribute, an
  *   attribute not in the list (unless ATTR_EXTRA, which skips it, or a hash
  *   item, which keeps it), a duplicate, a malformed or overlong name, a value
@@ -76,12 +79,13 @@
  *   a STREQ mismatch, a message longer than the stream's request limit, EOF
  *   in the middle of a message, and the stream's deadline passing before the
  *   whole message is in (one deadline per message, not per read).
+ *   Attributes skipped with ATTR_EXTRA are not checked for duplicates.
  *   Flags: ATTR_EXTRA as above; ATTR_MORE reads a group: it returns as soon
  *   as every listed item has arrived, in any order, without reading the
  *   terminator, so the caller can read a repeated group with the next call;
  *   such a call returns ATTR_ENDED when the terminator comes first (the
  *   message is over). With ATTR_MORE all items are required and there is no
- *   hash item. attr_scan_any() reads one whole message without a schema
+ *   hash item; duplicates are checked within a group. attr_scan_any() reads one whole message without a schema
  *   into an ARGV of name, value, name, value... (duplicates kept, in order);
  *   attr_encode_pairs() turns that back into the same bytes.
  *   Results: ATTR_OK (a message, or a group, was read and checked);
