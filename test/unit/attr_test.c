@@ -725,6 +725,79 @@ static void test_syscalls(void)
     vstr_free(str);
 }
 
+/*
+ * Large transfers: a child writes 1 MB in 1000-byte pieces, which go out
+ * in 64 KB chunks, then a 200 KB piece, which goes out directly; the parent
+ * reads it all back in large reads.
+ */
+static void test_large(void)
+{
+    size_t total = 1 << 20, piece = 1000, done, big = 200000;
+    char *data = mem_alloc(total), *back = mem_alloc(total + big);
+    int fd[2], r = 0;
+    STREAM *w, *rd;
+    pid_t pid;
+    size_t i;
+
+    for (i = 0; i < total; i++)
+        data[i] = (char) (i * 7 + i / 251);
+    if (socketpair(AF_UNIX, SOCK_STREAM, 0, fd) < 0)
+        msg_fatal("socketpair: %s", strerror(errno));
+    pid = fork();
+    if (pid < 0)
+        msg_fatal("fork: %s", strerror(errno));
+    if (pid == 0) {
+        close(fd[1]);
+        w = stream_open(fd[0], 0);
+        stream_write_begin(w);
+        for (done = 0; done < total; done += piece)
+            r |= stream_write(w, data + done, total - done < piece ? total - done : piece);
+        r |= stream_write(w, data, big);
+        r |= stream_flush(w);
+        _exit(r == 0 && stream_write_calls(w) <= total / STREAM_BUFSIZE + 4 ? 0 : 1);
+    }
+    close(fd[0]);
+    rd = stream_open(fd[1], STREAM_CLOSE);
+    stream_set_limits(rd, 5000, 0);
+    stream_read_begin(rd);
+    TAP_INT(stream_read(rd, back, total + big), total + big, "1.2 MB read back");
+    TAP_OK(memcmp(back, data, total) == 0 && memcmp(back + total, data, big) == 0,
+           "the bytes are intact");
+    TAP_INT(stream_read(rd, back, 1), 0, "then EOF");
+    TAP_OK(stream_read_calls(rd) < 60, "in large reads (%lu)", stream_read_calls(rd));
+    stream_read_end(rd);
+    stream_free(rd);
+    waitpid(pid, &r, 0);
+    TAP_OK(WIFEXITED(r) && WEXITSTATUS(r) == 0, "the writer used at most %zu write(2) calls",
+           total / STREAM_BUFSIZE + 4);
+    mem_free(data);
+    mem_free(back);
+}
+
+/* A pipe (not a socket) honours the read deadline too. */
+static void test_pipe_deadline(void)
+{
+    int fd[2], r;
+    STREAM *s;
+    VSTR *str = vstr_new(0);
+    long long start, took;
+
+    if (pipe(fd) < 0)
+        msg_fatal("pipe: %s", strerror(errno));
+    if (write(fd[1], "a\0b\0", 4) != 4)
+        msg_fatal("write: %s", strerror(errno));
+    s = stream_open(fd[0], STREAM_CLOSE);
+    stream_set_limits(s, 300, 100);
+    start = mono_ms();
+    r = attr_scan(s, 0, ATTR_IN_STR("a", str, 10));
+    took = mono_ms() - start;
+    TAP_OK(r == ATTR_ERR && stream_error(s) == STREAM_ERR_TIMEOUT && took >= 250 && took < 1500,
+           "a pipe without a terminator times out (%lld ms, %s)", took, stream_why(s));
+    stream_free(s);
+    close(fd[1]);
+    vstr_free(str);
+}
+
 /* stream basics not covered above. */
 static void test_stream(void)
 {
@@ -766,6 +839,8 @@ int main(void)
     test_showq_typed();
     test_deadline();
     test_syscalls();
+    test_large();
+    test_pipe_deadline();
     test_stream();
     return tap_done();
 }
