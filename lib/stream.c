@@ -22,6 +22,8 @@ struct STREAM {
     int is_socket;
     unsigned char *rbuf;        /* read buffer (allocated on first use) */
     const unsigned char *mem;   /* memory stream data, read in place */
+    size_t mem_len;             /* its length; rlen is how much is "read" */
+    size_t mem_chunk;           /* bytes per simulated read; 0: all at once */
     size_t rpos, rlen;          /* unread bytes are [rpos, rlen) */
     VSTR *wbuf;                 /* written, not yet flushed */
     int timeout_ms;             /* per request; 0: no deadline */
@@ -72,7 +74,7 @@ STREAM *stream_open_mem(const void *data, size_t len)
 
     s->fd = -1;
     s->mem = len ? data : (const unsigned char *) "";
-    s->rlen = len;
+    s->mem_len = s->rlen = len;
     s->timeout_ms = STREAM_TIMEOUT_DEFAULT;
     s->request_max = STREAM_REQUEST_MAX_DEFAULT;
     s->wbuf = vstr_new(0);
@@ -90,6 +92,14 @@ void stream_free(STREAM *s)
     vstr_free(s->wbuf);
     vstr_free(s->why);
     mem_free(s);
+}
+
+void stream_set_mem_chunk(STREAM *s, size_t chunk)
+{
+    if (s->fd >= 0 || chunk == 0 || s->rpos != 0)
+        msg_panic("stream_set_mem_chunk: not a fresh memory stream");
+    s->mem_chunk = chunk;
+    s->rlen = chunk < s->mem_len ? chunk : s->mem_len;
 }
 
 int stream_fd(const STREAM *s)
@@ -241,8 +251,13 @@ static int stream_fill(STREAM *s)
     if (s->rpos < s->rlen)
         msg_panic("stream_fill: buffer not empty");
     if (s->fd < 0) {
-        s->eof = 1;
-        return 0;
+        if (s->rlen == s->mem_len) {
+            s->eof = 1;
+            return 0;
+        }
+        s->nreads++;
+        s->rlen += s->mem_len - s->rlen < s->mem_chunk ? s->mem_len - s->rlen : s->mem_chunk;
+        return 1;
     }
     if (s->rbuf == NULL)
         s->rbuf = mem_alloc(STREAM_BUFSIZE);

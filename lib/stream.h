@@ -18,7 +18,8 @@
  *   stream_write_begin(s); stream_write(s, p, n); ...; stream_flush(s); stream_write_end(s);
  *   stream_free(s);
  * stream_open_mem() reads from a memory buffer (tests, fuzzing): the end of
- * the buffer is EOF. stream_write() appends to an internal buffer that is
+ * the buffer is EOF; stream_set_mem_chunk(s, n), right after it, hands the
+ * data out n bytes per simulated read(2), to exercise refills. stream_write() appends to an internal buffer that is
  * flushed on its own only when it grows past STREAM_BUFSIZE; data larger
  * than that goes out directly (one large write, no copy).
  *
@@ -75,6 +76,7 @@ typedef struct STREAM STREAM;
 
 STREAM *stream_open(int fd, int flags);
 STREAM *stream_open_mem(const void *data, size_t len);
+void stream_set_mem_chunk(STREAM *s, size_t chunk);
 void stream_free(STREAM *s);
 int stream_fd(const STREAM *s);
 

@@ -10,6 +10,8 @@
  * two properties are checked (abort() when they fail):
  *   - a message that attr_scan_any() accepts re-encodes to exactly the
  *     bytes it was read from;
+ *   - the outcome is the same when the input arrives in one piece, byte by
+ *     byte, or in pieces of a few bytes (refills inside names and values);
  *   - a message accepted by the typed schema, printed again from the typed
  *     values, is accepted again with the same values.
  */
@@ -54,33 +56,63 @@ static STREAM *open_input(const uint8_t *data, size_t len)
     return open_input_limit(data, len, MSG_LIMIT);
 }
 
-/* Schema-less: every accepted message re-encodes to its own bytes. */
-static void fuzz_any(const uint8_t *data, size_t len, size_t limit)
+/*
+ * Schema-less: every accepted message re-encodes to its own bytes, and the
+ * transcript (results and messages) is the same whether the input arrives
+ * at once or in small pieces.
+ */
+static void fuzz_any(const uint8_t *data, size_t len, size_t limit, size_t chunk, VSTR *log)
 {
-    STREAM *s = open_input_limit(data, len, limit);
+    STREAM *s = stream_open_mem(data, len);
     VSTR *again = vstr_new(0);
     ARGV *pairs;
-    size_t start, end;
+    size_t start = 0, end;
     int i, r;
 
+    stream_set_limits(s, 0, limit);
+    if (chunk)
+        stream_set_mem_chunk(s, chunk);
     for (i = 0; i < MAX_MESSAGES; i++) {
-        start = len - stream_buffered(s);
         pairs = argv_new();
         r = attr_scan_any(s, pairs, 1000);
-        end = len - stream_buffered(s);
+        vstr_printf(log, "%d:", r);
         if (r == ATTR_OK) {
             vstr_reset(again);
             attr_encode_pairs(again, 0, pairs);
-            check(vstr_len(again) == end - start
-                  && memcmp(vstr_str(again), data + start, end - start) == 0,
+            vstr_addmem(log, vstr_str(again), vstr_len(again));
+            end = start + vstr_len(again);
+            check(end <= len && memcmp(vstr_str(again), data + start, vstr_len(again)) == 0,
                   "attr_scan_any round trip");
+            start = end;
+        } else if (r == ATTR_ERR) {
+            vstr_adds(log, stream_why(s));
         }
         argv_free(pairs);
         if (r != ATTR_OK)
             break;
     }
+    if (chunk == 0)
+        check(r != ATTR_OK || start == len - stream_buffered(s), "consumed what was parsed");
     vstr_free(again);
     stream_free(s);
+}
+
+static void fuzz_any_chunks(const uint8_t *data, size_t len, size_t limit)
+{
+    VSTR *whole = vstr_new(0), *bytes = vstr_new(0), *pieces = vstr_new(0);
+
+    fuzz_any(data, len, limit, 0, whole);
+    fuzz_any(data, len, limit, 1, bytes);
+    fuzz_any(data, len, limit, len % 13 + 2, pieces);
+    check(vstr_len(whole) == vstr_len(bytes)
+          && memcmp(vstr_str(whole), vstr_str(bytes), vstr_len(whole)) == 0,
+          "same transcript read byte by byte");
+    check(vstr_len(whole) == vstr_len(pieces)
+          && memcmp(vstr_str(whole), vstr_str(pieces), vstr_len(whole)) == 0,
+          "same transcript read in pieces");
+    vstr_free(whole);
+    vstr_free(bytes);
+    vstr_free(pieces);
 }
 
 /* A strict typed schema; accepted values survive print and scan again. */
@@ -210,8 +242,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
-    fuzz_any(data, len, MSG_LIMIT);
-    fuzz_any(data, len, 40);
+    fuzz_any_chunks(data, len, MSG_LIMIT);
+    fuzz_any_chunks(data, len, 40);
     fuzz_typed(data, len, 0, 0);
     fuzz_typed(data, len, ATTR_EXTRA, 0);
     fuzz_typed(data, len, 0, 1);

@@ -367,11 +367,14 @@ static void test_message_limit(void)
 
 /* --------------------------------------------------------- showq bytes */
 
-static int scan_whole_file(const VSTR *file, ARGV **msgs, int max_msgs, VSTR *reencoded)
+static int scan_whole_file(const VSTR *file, ARGV **msgs, int max_msgs, VSTR *reencoded,
+                           size_t chunk)
 {
     STREAM *s = stream_open_mem(vstr_str(file), vstr_len(file));
     int n = 0, r;
 
+    if (chunk)
+        stream_set_mem_chunk(s, chunk);
     for (;;) {
         if (n >= max_msgs)
             break;
@@ -396,7 +399,7 @@ static void test_showq_any(void)
     ARGV *msgs[20];
     int n, i, rcpts = 0, j;
 
-    n = scan_whole_file(file, msgs, 20, again);
+    n = scan_whole_file(file, msgs, 20, again, 0);
     TAP_INT(n, 10, "showq.bin: 10 messages (announcement, 8 queue entries, end of list)");
     if (n == 10) {
         TAP_INT(msgs[0]->argc, 2, "showq.bin: the announcement has one attribute");
@@ -419,11 +422,19 @@ static void test_showq_any(void)
            vstr_len(file));
     for (i = 0; i < n; i++)
         argv_free(msgs[i]);
+    for (j = 1; j <= 7; j += 3) {
+        vstr_reset(again);
+        n = scan_whole_file(file, msgs, 20, again, (size_t) j);
+        TAP_OK(n == 10 && vstr_eq(again, vstr_str(file), vstr_len(file)),
+               "showq.bin: the same when it arrives %d byte(s) at a time", j);
+        for (i = 0; i < n; i++)
+            argv_free(msgs[i]);
+    }
     vstr_free(file);
 
     file = read_data("empty.showq.bin");
     vstr_reset(again);
-    n = scan_whole_file(file, msgs, 20, again);
+    n = scan_whole_file(file, msgs, 20, again, 0);
     TAP_INT(n, 2, "empty.showq.bin: the announcement and the end of the list");
     if (n == 2) {
         TAP_STR(msgs[0]->argv[1], "mail_queue_list_protocol", "empty.showq.bin: protocol");
@@ -436,7 +447,7 @@ static void test_showq_any(void)
 
     file = read_data("showq.short-ids.bin");
     vstr_reset(again);
-    n = scan_whole_file(file, msgs, 20, again);
+    n = scan_whole_file(file, msgs, 20, again, 0);
     TAP_INT(n, 9, "showq.short-ids.bin: 9 messages");
     TAP_OK(vstr_eq(again, vstr_str(file), vstr_len(file)),
            "showq.short-ids.bin: re-encoded exactly");
