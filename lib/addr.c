@@ -643,8 +643,9 @@ int addr_parse_path(const char *text, int flags, VSTR *out, const char **rest, c
             PATH_FAIL("empty domain in address");
         if (vstr_len(out) - dom > ADDR_DOMAIN_MAX)
             PATH_FAIL("domain name too long");
-    } else if (vstr_len(out) == 0 && !quoted) {
-        PATH_FAIL(bracket ? "bad address syntax" : "empty address");
+    } else if (vstr_len(out) == 0) {
+        /* Not even <""> : that would pass for the null sender. */
+        PATH_FAIL(bracket || quoted ? "bad address syntax" : "empty address");
     }
     if (vstr_len(out) > ADDR_MAX_LEN)
         PATH_FAIL("address too long");

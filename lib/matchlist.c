@@ -446,6 +446,26 @@ size_t match_list_count(const MATCH_LIST *list)
     return list->count;
 }
 
+int match_list_parent_flag(const char *name, const char *pdms)
+{
+    size_t len = strlen(name);
+    const char *cp = pdms;
+
+    if (cp == NULL || len == 0)
+        return 0;
+    for (;;) {
+        size_t n;
+
+        cp += strspn(cp, MATCH_SEP);
+        if (*cp == 0)
+            return 0;
+        n = strcspn(cp, MATCH_SEP);
+        if (n == len && strncasecmp(cp, name, len) == 0)
+            return MATCH_FLAG_PARENT;
+        cp += n;
+    }
+}
+
 void match_list_free(MATCH_LIST *list)
 {
     size_t i;

@@ -43,6 +43,10 @@
  *   }
  *   match_list_free(l);
  *
+ * match_list_parent_flag(name, conf_get("parent_domain_matches_subdomains"))
+ * returns MATCH_FLAG_PARENT when the parameter name is listed in that value
+ * (white space and/or comma separated), else 0.
+ *
  * Errors: match_list_create() always returns a list. Items that cannot be
  * used (a bad pattern, a network with host bits set, a file or table that
  * cannot be opened, a file too large) are kept as broken items and the
@@ -84,6 +88,7 @@ int match_list_host(MATCH_LIST *list, const char *name, const char *addr);
 int match_list_string(MATCH_LIST *list, const char *str);
 const char *match_list_error(const MATCH_LIST *list);
 size_t match_list_count(const MATCH_LIST *list);
+int match_list_parent_flag(const char *name, const char *pdms);
 void match_list_free(MATCH_LIST *list);
 
 #endif

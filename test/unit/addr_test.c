@@ -272,6 +272,10 @@ static const struct {
     {"<", 0, NULL, "bad address syntax", NULL},
     {"<@", 0, NULL, "bad source route", NULL},
     {"\"", 0, NULL, "unbalanced quote in address", NULL},
+    {"<\"\">", 0, NULL, "bad address syntax", NULL},
+    {"\"\"", 0, NULL, "bad address syntax", NULL},
+    {"<\"\"\"\">", 0, NULL, "bad address syntax", NULL},
+    {"<\"\".\"\">", 0, ".", NULL, ""},
 };
 
 static void test_path(void)

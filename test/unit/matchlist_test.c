@@ -674,6 +674,37 @@ static void test_bounds(const char *tmp)
     vstr_free(path);
 }
 
+static void test_parent_flag(void)
+{
+    static const char *pdms = "debug_peer_list,fast_flush_domains,mynetworks,"
+        "permit_mx_backup_networks,qmqpd_authorized_clients,relay_domains,smtpd_access_maps";
+    static const struct {
+        const char *name;
+        const char *pdms;
+        int want;
+    } cases[] = {
+        {"relay_domains", NULL, MATCH_FLAG_PARENT},
+        {"mynetworks", NULL, MATCH_FLAG_PARENT},
+        {"debug_peer_list", NULL, MATCH_FLAG_PARENT},
+        {"smtpd_access_maps", NULL, MATCH_FLAG_PARENT},
+        {"mydestination", NULL, 0},
+        {"relay", NULL, 0},
+        {"relay_domains_x", NULL, 0},
+        {"", NULL, 0},
+        {"mydestination", "", 0},
+        {"mydestination", " mydestination ", MATCH_FLAG_PARENT},
+        {"b", "a, b,c", MATCH_FLAG_PARENT},
+        {"c", "a, b,c", MATCH_FLAG_PARENT},
+        {"d", "a, b,c", 0},
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        TAP_INT(match_list_parent_flag(cases[i].name, cases[i].pdms ? cases[i].pdms : pdms),
+                cases[i].want, "parent flag %zu: %s", i, cases[i].name);
+    TAP_INT(match_list_parent_flag("relay_domains", NULL), 0, "parent flag: NULL value");
+}
+
 /* Remove the scratch files (no recursion needed: one flat directory). */
 static void cleanup_dir(const char *tmp)
 {
@@ -712,6 +743,7 @@ int main(int argc, char **argv)
               src ? vstr_str(data) : NULL);
     test_why(tmp);
     test_bounds(tmp);
+    test_parent_flag();
     cleanup_dir(tmp);
     vstr_free(data);
     return tap_done();
