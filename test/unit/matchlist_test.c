@@ -19,6 +19,7 @@
 #include "matchlist.h"
 #include "mem.h"
 #include "msg.h"
+#include "strutil.h"
 #include "vstr.h"
 #include "tap.h"
 
@@ -251,7 +252,9 @@ static void run_case(const CASE *c, size_t i, const char *group, const char *dir
         got = match_list_string(l, c->name);
         break;
     }
-    TAP_INT(got, c->want, "%s %zu: \"%.60s\" %s%s%s%s", group, i, c->list,
+    vstr_set(why, c->list);
+    (void) str_printable(vstr_str(why), 0);
+    TAP_INT(got, c->want, "%s %zu: \"%.60s\" %s%s%s%s", group, i, vstr_str(why),
             c->name ? c->name : "(null)", c->addr ? "[" : "", c->addr ? c->addr : "",
             c->addr ? "]" : "");
     if (got == MATCH_ERROR)
@@ -705,6 +708,48 @@ static void test_parent_flag(void)
     TAP_INT(match_list_parent_flag("relay_domains", NULL), 0, "parent flag: NULL value");
 }
 
+/*
+ * Deterministic random lists and subjects: nothing may crash (the
+ * sanitizers watch), and every answer is one of the three results.
+ */
+static void test_random(void)
+{
+    static const char alphabet[] = "a1f.:/[]{}!, \t0";
+    static const char *addrs[] = {"1.1.1.1", "::1", "::ffff:1.1.1.1", "a", NULL};
+    unsigned long seed = 4242;
+    VSTR *text = vstr_new(0);
+    int bad = 0;
+    int round;
+
+    for (round = 0; round < 3000; round++) {
+        size_t len = 0;
+        size_t i;
+        MATCH_LIST *l;
+        int kind = round % 3 == 0 ? D : round % 3 == 1 ? H : S;
+        int rc;
+
+        vstr_reset(text);
+        seed = seed * 6364136223846793005UL + 1442695040888963407UL;
+        len = (seed >> 33) % 30;
+        for (i = 0; i < len; i++) {
+            seed = seed * 6364136223846793005UL + 1442695040888963407UL;
+            vstr_addch(text, alphabet[(seed >> 33) % (sizeof(alphabet) - 1)]);
+        }
+        l = match_list_create("random", vstr_str(text), kind | (round & 4 ? MATCH_FLAG_PARENT : 0),
+                              NULL);
+        rc = kind == D ? match_list_domain(l, "a.1.f")
+            : kind == H ? match_list_host(l, round & 8 ? "a.f" : NULL, addrs[round % 5])
+            : match_list_string(l, "a1");
+        if (rc != YES && rc != NO && rc != ERR)
+            bad++;
+        if ((rc == ERR) != (match_list_error(l) != NULL))
+            bad++;
+        match_list_free(l);
+    }
+    TAP_INT(bad, 0, "3000 random lists: well-defined answers");
+    vstr_free(text);
+}
+
 /* Remove the scratch files (no recursion needed: one flat directory). */
 static void cleanup_dir(const char *tmp)
 {
@@ -744,6 +789,7 @@ int main(int argc, char **argv)
     test_why(tmp);
     test_bounds(tmp);
     test_parent_flag();
+    test_random();
     cleanup_dir(tmp);
     vstr_free(data);
     return tap_done();
