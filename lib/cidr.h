@@ -19,6 +19,8 @@
  * families never match each other: [::]/0 matches every IPv6 address and no
  * IPv4 one; 0.0.0.0/0 every IPv4 address and no IPv6 one.
  *
+ * cidr_format() appends "a.b.c.d/N" or "[v6]/N" to out.
+ *
  * Usage:
  *   CIDR net, client;
  *   if (cidr_parse(&net, "10.0.0.0/8", why) < 0) ... vstr_str(why)

@@ -6,6 +6,7 @@
  * "{ ... }" keeps separators inside one item (inline:{a, b}). Items:
  *   pattern        see the kinds below
  *   !pattern       negation: when pattern matches, the answer is "no"
+ *                  ("!/file/name" is refused: a file cannot be negated)
  *   /file/name     replaced by the items in that file (any number per line,
  *                  '#' comments, continuation lines as in main.cf); files may
  *                  name files, up to MATCH_LIST_MAX_DEPTH deep
@@ -32,7 +33,9 @@
  *   MATCH_STRING   the subject is a string, compared case-insensitively
  *                  (tables: the string as the key).
  *
- * Usage (compile once, match many times; matching does not allocate):
+ * Usage (compile once, match many times: create parses every item, reads
+ * every file and opens every table, so call it before chroot; a match only
+ * walks the compiled items):
  *   VSTR *why = vstr_new(0);
  *   MATCH_LIST *l = match_list_create("mynetworks", text,
  *                                     MATCH_HOST | MATCH_FLAG_PARENT, why);
@@ -49,7 +52,8 @@
  *
  * Errors: match_list_create() always returns a list. Items that cannot be
  * used (a bad pattern, a network with host bits set, a file or table that
- * cannot be opened, a file too large) are kept as broken items and the
+ * cannot be opened, a file line that cannot be read: longer than 64 KiB or
+ * with a NUL byte) are kept as broken items and the
  * first problem is described in why ("title: reason", with the file name
  * and line where there is one). A match that reaches a broken item before a
  * match, or whose table lookup fails, returns MATCH_ERROR (Postfix's
