@@ -21,9 +21,11 @@
  * <@relay,@relay2:user@host> (the route is dropped), obsolete spacing
  * ("john . doe @ example . com") and empty items are understood. Broken
  * input is repaired the way a lenient reader does (an unterminated quoted
- * string, comment, literal or <...> ends at the end of the text; a stray
- * ')' or '>' and control characters are dropped): the list is returned
- * with l->repaired set and why saying what was wrong. Input beyond the
+ * string, comment or literal ends at the end of the text; a '<' that is
+ * never closed ends at the next ',' or at the end: "Joe <j@x, k@y" is two
+ * addresses; a stray ')' or '>' and control characters are dropped): the
+ * list is returned with l->repaired set and why saying what was wrong (the
+ * first problem). Input beyond the
  * bounds (ADDR_LIST_MAX_LEN bytes, ADDR_LIST_MAX_ADDRS addresses,
  * ADDR_COMMENT_DEPTH nested comments, an address longer than ADDR_MAX_LEN)
  * is refused: NULL, with why.
