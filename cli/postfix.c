@@ -350,7 +350,7 @@ static long master_pid(void)
     return pid ? pid : -1;
 }
 
-static void postfix_signal(const char *what, int sig)
+static long postfix_signal(const char *what, int sig)
 {
     long pid = master_pid();
 
@@ -361,15 +361,36 @@ static void postfix_signal(const char *what, int sig)
     say(MSG_INFO, "%s", what);
     if (kill((pid_t) pid, sig) < 0)
         script_fatal("cannot signal master pid %ld: %s", pid, strerror(errno));
+    return pid;
 }
 
-static void wait_for_stop(void)
+/* Whether a process exists and is not a zombie. */
+static int process_alive(long pid)
+{
+    char path[64], buf[512], *cp;
+    FILE *fp;
+    int alive = 1;
+
+    if (kill((pid_t) pid, 0) < 0 && errno == ESRCH)
+        return 0;
+    snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+    if ((fp = fopen(path, "r")) == NULL)
+        return 0;
+    if (fgets(buf, sizeof(buf), fp) != NULL && (cp = strrchr(buf, ')')) != NULL && cp[1] == ' '
+        && cp[2] == 'Z')
+        alive = 0;
+    fclose(fp);
+    return alive;
+}
+
+/* Until master has released its lock and is gone. */
+static void wait_for_stop(long pid)
 {
     struct timespec ts = {0, 100 * 1000 * 1000};
     int i;
 
     for (i = 0; i < POSTFIX_WAIT_STOP * 10; i++) {
-        if (run_master("-t") == 0)
+        if (run_master("-t") == 0 && !process_alive(pid))
             return;
         nanosleep(&ts, NULL);
     }
@@ -404,7 +425,7 @@ static void postfix_logrotate(void)
     if (rename(file, vstr_str(to)) < 0)
         script_fatal("rename %s to %s: %s", file, vstr_str(to), strerror(errno));
     if (master_pid() > 0)
-        postfix_signal("refreshing the Postfix mail system", SIGHUP);
+        (void) postfix_signal("refreshing the Postfix mail system", SIGHUP);
     if (compressor && *compressor) {
         if ((pid = fork()) == 0) {
             execlp(compressor, compressor, vstr_str(to), (char *) NULL);
@@ -483,13 +504,11 @@ int main(int argc, char **argv)
         if (run_master("-w") != 0)
             script_fatal("mail system startup failed");
     } else if (strcmp(cmd, "stop") == 0) {
-        postfix_signal("stopping the Postfix mail system", SIGTERM);
-        wait_for_stop();
+        wait_for_stop(postfix_signal("stopping the Postfix mail system", SIGTERM));
     } else if (strcmp(cmd, "abort") == 0) {
-        postfix_signal("aborting the Postfix mail system", SIGQUIT);
-        wait_for_stop();
+        wait_for_stop(postfix_signal("aborting the Postfix mail system", SIGQUIT));
     } else if (strcmp(cmd, "reload") == 0) {
-        postfix_signal("refreshing the Postfix mail system", SIGHUP);
+        (void) postfix_signal("refreshing the Postfix mail system", SIGHUP);
     } else if (strcmp(cmd, "flush") == 0) {
         path = vstr_new(100);
         vstr_sprintf(path, "%s/postqueue", conf_get("command_directory"));

@@ -86,7 +86,7 @@ static void server_parse_args(SERVER *srv, int argc, char **argv)
     char *eq;
 
     opterr = 0;
-    while ((ch = getopt(argc, argv, "+n:t:s:cuo:lv")) != -1) {
+    while ((ch = getopt(argc, argv, "+n:t:s:cuo:lvD")) != -1) {
         switch (ch) {
         case 'n':
             srv->service = optarg;
@@ -110,6 +110,9 @@ static void server_parse_args(SERVER *srv, int argc, char **argv)
             break;
         case 'v':
             msg_verbose++;
+            break;
+        case 'D':
+            /* master(5)'s debugger option: accepted, not supported. */
             break;
         case 'o':
             /* Applied after main.cf is read; checked here. */
@@ -136,7 +139,7 @@ static void server_apply_overrides(int argc, char **argv)
 
     optind = 1;
     opterr = 0;
-    while ((ch = getopt(argc, argv, "+n:t:s:cuo:lv")) != -1) {
+    while ((ch = getopt(argc, argv, "+n:t:s:cuo:lvD")) != -1) {
         if (ch != 'o')
             continue;
         eq = strchr(optarg, '=');

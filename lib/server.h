@@ -24,7 +24,7 @@
  * skeleton connects to before the chroot; postlogd writes the file.
  *
  * The master -> worker protocol (master/ spawns exactly this):
- *   argv: PROGRAM -n SERVICE -t TYPE [-s COUNT] [-c] [-u] [-l] [-v]...
+ *   argv: PROGRAM -n SERVICE -t TYPE [-s COUNT] [-c] [-u] [-l] [-v]... [-D]
  *         [-o name=value]... [ARGS...]
  *     -n  the service name as master.cf writes it (column 1)
  *     -t  its type: inet, unix, unix-dgram, fifo, pass

@@ -237,6 +237,10 @@ static void master_reload(MASTER *m)
                     proc->serv = serv;
                     old->nproc--;
                     serv->nproc++;
+                    if (proc->exiting) {
+                        old->exiting--;
+                        serv->exiting++;
+                    }
                 }
         }
         master_serv_free(old);
@@ -348,7 +352,7 @@ static int master_wants_clients(const MASTER_SERV *serv, time_t now)
 {
     if (serv->throttle_until != 0 && now < serv->throttle_until)
         return 0;
-    if (serv->avail > 0)
+    if (serv->avail > 0 || serv->exiting > 0)
         return 0;
     if (serv->maxproc > 0 && serv->total >= serv->maxproc)
         return 0;

@@ -182,8 +182,14 @@ void master_proc_status(MASTER_PROCS *procs, MASTER_PROC *proc)
     if (n < 0 && (errno == EAGAIN || errno == EINTR))
         return;
     if (n <= 0) {
-        /* The worker closed its end: it is exiting; reap does the rest. */
+        /*
+         * The worker closed its end: it is exiting. Until it is reaped its
+         * service takes no new demand, or a worker that dies at start would
+         * be replaced before master learns how it died (and throttles).
+         */
         master_proc_retire(procs, proc);
+        proc->exiting = 1;
+        proc->serv->exiting++;
         return;
     }
     for (i = 0; i < n; i++) {
@@ -233,6 +239,8 @@ void master_proc_reap(MASTER_PROCS *procs)
             serv->throttle_until = time(NULL) + conf_get_time("service_throttle_time");
         }
         master_proc_retire(procs, proc);
+        if (proc->exiting)
+            serv->exiting--;
         serv->nproc--;
         if (serv->dead && serv->nproc == 0)
             master_serv_free(serv);

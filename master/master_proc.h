@@ -10,6 +10,8 @@
  *     channel (busy/available) and updates its service's counts;
  *   master_proc_retire(procs, proc) closes master's end of the channel: the
  *     worker finishes its client and exits; it no longer counts;
+ *     end-of-file there means the worker is exiting: until it is reaped,
+ *     serv->exiting counts it and master takes no demand for the service;
  *   master_proc_reap(procs) collects every exited worker, logs abnormal
  *     ends Postfix's way ("process /usr/lib/postfix/sbin/smtpd pid 123
  *     killed by signal 9", "... exit status 1"), and throttles a service
@@ -33,6 +35,7 @@ typedef struct MASTER_PROC {
     int status_fd;  /* -1 once retired */
     int avail;
     long uses;
+    int exiting;    /* closed its status channel, not reaped yet */
     MASTER_SERV *serv;
     struct MASTER_PROC *next;
 } MASTER_PROC;

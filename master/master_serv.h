@@ -52,6 +52,7 @@ typedef struct MASTER_SERV {
     int total;          /* workers not told to exit */
     int avail;          /* of those, how many wait for a client */
     int nproc;          /* all workers, including retiring ones */
+    int exiting;        /* workers that closed their status channel, not yet reaped */
     int used;           /* a client has asked for this service */
     int dead;           /* removed at reload: freed when nproc is 0 */
     time_t throttle_until;
