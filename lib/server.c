@@ -27,6 +27,51 @@ enum { MODEL_SINGLE, MODEL_TRIGGER, MODEL_DGRAM };
 /* The postlog socket, set once before the chroot (logging configuration). */
 static int server_log_fd = -1;
 
+/*
+ * For the SIGIO handler: master's end-of-file on the status channel makes a
+ * busy worker let go of its listening sockets at once (a removed service
+ * must stop listening even while an old worker finishes its client).
+ */
+static int server_null_fd = -1;
+static int server_nlisten;
+static volatile sig_atomic_t server_told_to_exit;
+
+static void server_on_sigio(int sig)
+{
+    char c;
+    ssize_t n;
+    int saved = errno, i;
+
+    (void) sig;
+    n = recv(SERVER_STATUS_FD, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+        if (!server_told_to_exit && server_null_fd >= 0)
+            for (i = 0; i < server_nlisten; i++)
+                dup2(server_null_fd, SERVER_LISTEN_FD + i);
+        server_told_to_exit = 1;
+    }
+    errno = saved;
+}
+
+static void server_watch_master(const SERVER *srv)
+{
+    struct sigaction sa;
+    int fl;
+
+    if ((server_null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0)
+        msg_fatal("open /dev/null: %s", strerror(errno));
+    server_nlisten = srv->nlisten;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = server_on_sigio;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGIO, &sa, NULL);
+    if (fcntl(SERVER_STATUS_FD, F_SETOWN, getpid()) < 0
+        || (fl = fcntl(SERVER_STATUS_FD, F_GETFL)) < 0
+        || fcntl(SERVER_STATUS_FD, F_SETFL, fl | O_ASYNC) < 0)
+        msg_fatal("status channel: cannot request SIGIO: %s", strerror(errno));
+}
+
 static void server_log_sink(int level, const char *tag, const char *text)
 {
     char buf[SERVER_DGRAM_MAX];
@@ -217,6 +262,7 @@ static void server_setup(SERVER *srv, const SERVER_OPS *ops, int argc, char **ar
     signal(SIGPIPE, SIG_IGN);
     server_parse_args(srv, argc, argv);
     server_check_fds(srv);
+    server_watch_master(srv);
     conf_init(NULL);
     server_apply_overrides(argc, argv);
     conf_override("service_name", srv->service);
@@ -393,6 +439,11 @@ __attribute__((noreturn)) static void server_loop(SERVER *srv, const SERVER_OPS 
     if (model == MODEL_DGRAM)
         max_idle = max_use = 0;
     for (;;) {
+        if (server_told_to_exit) {
+            if (msg_verbose)
+                msg_info("master disconnect -- exiting");
+            server_exit(srv, ops);
+        }
         pfd[0].fd = SERVER_STATUS_FD;
         pfd[0].events = POLLIN;
         for (i = 0; i < srv->nlisten; i++) {
@@ -411,7 +462,7 @@ __attribute__((noreturn)) static void server_loop(SERVER *srv, const SERVER_OPS 
                 msg_info("idle timeout -- exiting");
             server_exit(srv, ops);
         }
-        if (pfd[0].revents && server_master_gone()) {
+        if (server_told_to_exit || (pfd[0].revents && server_master_gone())) {
             if (msg_verbose)
                 msg_info("master disconnect -- exiting");
             server_exit(srv, ops);

@@ -40,7 +40,10 @@
  *     one byte per state change: SERVER_STAT_BUSY when it takes a client
  *     (or trigger), SERVER_STAT_AVAIL when it is done with it. master never
  *     writes; end-of-file on that socket means "finish the current client
- *     and exit" (reload, stop, or master died).
+ *     and exit" (reload, stop, or master died). The skeleton asks for SIGIO
+ *     on that socket, so a busy worker lets go of its listening sockets the
+ *     moment master closes it (a removed service stops listening at once);
+ *     the daemon's callbacks must tolerate an interrupted system call.
  * A single server exits after max_use clients or max_idle idle seconds
  * (unless ops.unlimited) and gives each client daemon_timeout seconds.
  *
