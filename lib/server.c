@@ -258,10 +258,13 @@ static void server_setup(SERVER *srv, const SERVER_OPS *ops, int argc, char **ar
 
     memset(srv, 0, sizeof(*srv));
     srv->context = ops->context;
-    msg_init(argv[0], MSG_OUT_SYSLOG);
+    /* Standard error too until we know master started us (a person may have). */
+    msg_init(argv[0], MSG_OUT_SYSLOG | MSG_OUT_STDERR);
     signal(SIGPIPE, SIG_IGN);
     server_parse_args(srv, argc, argv);
     server_check_fds(srv);
+    if (!srv->foreground)
+        msg_set_outputs(MSG_OUT_SYSLOG);
     server_watch_master(srv);
     conf_init(NULL);
     server_apply_overrides(argc, argv);
@@ -484,6 +487,86 @@ __attribute__((noreturn)) static void server_loop(SERVER *srv, const SERVER_OPS 
             break; /* look at the status channel before the next client */
         }
     }
+}
+
+static void server_multi_close(int *clients, int *n, int i)
+{
+    close(clients[i]);
+    clients[i] = clients[--*n];
+}
+
+/* One process, many clients: poll them all with the listening sockets. */
+__attribute__((noreturn)) static void server_multi_loop(SERVER *srv, const SERVER_OPS *ops)
+{
+    static int clients[SERVER_MULTI_MAX];
+    static struct pollfd pfd[SERVER_MULTI_MAX + SERVER_LISTEN_MAX + 1];
+    long max_idle = ops->unlimited ? 0 : conf_get_time("max_idle");
+    long max_use = ops->unlimited ? 0 : conf_get_int("max_use");
+    long uses = 0;
+    int nclients = 0, accepting, nl, i, n, fd;
+
+    for (;;) {
+        if (server_told_to_exit || (max_use > 0 && uses >= max_use)) {
+            if (nclients == 0)
+                server_exit(srv, ops);
+            accepting = 0;
+        } else {
+            accepting = nclients < SERVER_MULTI_MAX;
+        }
+        n = 0;
+        pfd[n].fd = SERVER_STATUS_FD;
+        pfd[n++].events = POLLIN;
+        nl = accepting ? srv->nlisten : 0;
+        for (i = 0; i < nl; i++) {
+            pfd[n].fd = srv->listen_fds[i];
+            pfd[n++].events = POLLIN;
+        }
+        for (i = 0; i < nclients; i++) {
+            pfd[n].fd = clients[i];
+            pfd[n++].events = POLLIN;
+        }
+        n = poll(pfd, (nfds_t) n,
+                 nclients == 0 && max_idle > 0
+                     ? (int) (max_idle > 86400 ? 86400000 : max_idle * 1000) : -1);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            msg_fatal("poll: %s", strerror(errno));
+        }
+        if (n == 0)
+            server_exit(srv, ops);
+        if (pfd[0].revents && server_master_gone())
+            server_told_to_exit = 1;
+        /* Clients first, from the end, so that closing one does not skip another. */
+        for (i = nclients - 1; i >= 0; i--) {
+            if (pfd[1 + nl + i].revents == 0)
+                continue;
+            if (ops->multi_read(srv, clients[i]) < 0)
+                server_multi_close(clients, &nclients, i);
+        }
+        for (i = 0; i < nl && !server_told_to_exit; i++) {
+            if (pfd[1 + i].revents == 0 || nclients >= SERVER_MULTI_MAX)
+                continue;
+            if ((fd = server_accept(srv, srv->listen_fds[i])) < 0)
+                continue;
+            uses++;
+            if (ops->multi_open && ops->multi_open(srv, fd) < 0) {
+                close(fd);
+                continue;
+            }
+            clients[nclients++] = fd;
+        }
+    }
+}
+
+void server_multi_main(int argc, char **argv, const SERVER_OPS *ops)
+{
+    SERVER srv;
+
+    if (ops->multi_read == NULL)
+        msg_panic("server_multi_main: no multi_read callback");
+    server_setup(&srv, ops, argc, argv);
+    server_multi_loop(&srv, ops);
 }
 
 void server_single_main(int argc, char **argv, const SERVER_OPS *ops)

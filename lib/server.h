@@ -7,6 +7,8 @@
  *   server_trigger_main(argc, argv, &ops)  woken by short triggers on its
  *                                           socket and by master's wakeup
  *                                           timer (qmgr, pickup, flush)
+ *   server_multi_main(argc, argv, &ops)    many clients in one process,
+ *                                           event-driven (anvil, scache, ...)
  *   server_dgram_main(argc, argv, &ops)    reads datagrams (postlogd)
  * None of them returns. In order, the skeleton:
  *   1. parses master's arguments (the protocol below) and starts logging;
@@ -46,6 +48,12 @@
  *     the daemon's callbacks must tolerate an interrupted system call.
  * A single server exits after max_use clients or max_idle idle seconds
  * (unless ops.unlimited) and gives each client daemon_timeout seconds.
+ * A multi server never reports busy (one process takes every client, up to
+ * SERVER_MULTI_MAX at a time); it calls ops.multi_open for each new client
+ * and ops.multi_read whenever one is readable (a negative return closes
+ * it); it stops accepting after max_use clients and exits once the last one
+ * is gone, and exits after max_idle seconds without clients. When master
+ * hangs up it stops accepting and exits when its clients are done.
  *
  * Error policy: bad arguments, a configuration that cannot be read, a chroot
  * or privilege change that fails, an unknown mail_owner or one that is root:
@@ -65,6 +73,7 @@
 #define SERVER_STAT_BUSY 'B'
 #define SERVER_TRIGGER_MAX 1024 /* bytes read per trigger */
 #define SERVER_DGRAM_MAX 8192   /* bytes per datagram */
+#define SERVER_MULTI_MAX 1024   /* clients at a time in a multi server */
 
 typedef struct SERVER {
     const char *service; /* -n */
@@ -87,6 +96,9 @@ typedef struct SERVER_OPS {
     void (*client)(SERVER *srv, int fd);
     /* trigger: the bytes of one trigger (a wakeup is "W") */
     void (*trigger)(SERVER *srv, const char *buf, size_t len);
+    /* multi: a new client, and a readable client; < 0 closes the client */
+    int (*multi_open)(SERVER *srv, int fd);
+    int (*multi_read)(SERVER *srv, int fd);
     /* dgram: one datagram */
     void (*dgram)(SERVER *srv, const char *buf, size_t len);
     int unlimited; /* ignore max_use and max_idle */
@@ -96,6 +108,8 @@ typedef struct SERVER_OPS {
 void server_single_main(int argc, char **argv, const SERVER_OPS *ops)
     __attribute__((noreturn));
 void server_trigger_main(int argc, char **argv, const SERVER_OPS *ops)
+    __attribute__((noreturn));
+void server_multi_main(int argc, char **argv, const SERVER_OPS *ops)
     __attribute__((noreturn));
 void server_dgram_main(int argc, char **argv, const SERVER_OPS *ops)
     __attribute__((noreturn));

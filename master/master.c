@@ -55,6 +55,8 @@
 
 #define MASTER_STOP_GRACE 10 /* seconds a worker may finish its client at stop */
 #define MASTER_KILL_GRACE 2  /* seconds between SIGTERM and SIGKILL at stop */
+#define MASTER_LIMIT_WARN_EVERY 60 /* seconds between process limit warnings */
+#define MASTER_LISTEN_TRIES 10 /* seconds a reload tries to open a busy address */
 
 typedef struct MASTER {
     char *config_dir;     /* -c, or NULL */
@@ -200,6 +202,31 @@ static void master_drop_service(MASTER_SERV *serv)
         serv->dead = 1;
 }
 
+/*
+ * Open a service's sockets after a reload. An address may still be held by
+ * a worker of the old configuration for a moment (it lets go when it sees
+ * master hang up), so a failure is retried every second for a while before
+ * it is reported; the service stays inert until then.
+ */
+static void master_try_listen(MASTER_SERV *serv, time_t now)
+{
+    char *err = NULL;
+
+    if (master_serv_listen(serv, &err) == 0) {
+        serv->listen_retry = 0;
+        return;
+    }
+    if (++serv->listen_tries >= MASTER_LISTEN_TRIES) {
+        msg_error("reload: %s; service %s/%s not started", err, serv->name, serv->type);
+        serv->listen_retry = 0;
+    } else {
+        if (msg_verbose)
+            msg_info("reload: %s; trying again", err);
+        serv->listen_retry = now + 1;
+    }
+    mem_free(err);
+}
+
 static void master_reload(MASTER *m)
 {
     MASTER_SERV *fresh, *serv, *old, **pp;
@@ -253,17 +280,9 @@ static void master_reload(MASTER *m)
         master_drop_service(old);
     }
     m->servs = fresh;
-    for (pp = &m->servs; (serv = *pp) != NULL;) {
-        if (serv->nfds == 0 && master_serv_listen(serv, &err) < 0) {
-            msg_error("reload: %s; service %s/%s not started", err, serv->name, serv->type);
-            mem_free(err);
-            err = NULL;
-            *pp = serv->next;
-            master_drop_service(serv);
-            continue;
-        }
-        pp = &serv->next;
-    }
+    for (serv = m->servs; serv; serv = serv->next)
+        if (serv->nfds == 0)
+            master_try_listen(serv, time(NULL));
     master_schedule_wakeups(m->servs, time(NULL));
     msg_info("reload -- version %s, configuration %s", conf_get("mail_version"), conf_dir());
 }
@@ -359,6 +378,23 @@ static int master_wants_clients(const MASTER_SERV *serv, time_t now)
     return 1;
 }
 
+/* All workers busy at maxproc: worth one warning a minute when clients wait. */
+static int master_at_limit(const MASTER_SERV *serv, time_t now)
+{
+    return serv->maxproc > 0 && serv->total >= serv->maxproc && serv->avail == 0
+           && serv->exiting == 0 && serv->throttle_until == 0
+           && now - serv->limit_logged >= MASTER_LIMIT_WARN_EVERY;
+}
+
+static void master_warn_limit(MASTER_SERV *serv, time_t now)
+{
+    msg_warn("service \"%s\" (%s) has reached its process limit \"%d\": "
+             "new clients may experience noticeable delays", serv->name, serv->port, serv->maxproc);
+    msg_warn("to avoid this condition, increase the process count in master.cf "
+             "or reduce the service time per client");
+    serv->limit_logged = now;
+}
+
 static void master_timers(MASTER *m, time_t now, long *timeout_ms)
 {
     MASTER_SERV *serv;
@@ -374,6 +410,12 @@ static void master_timers(MASTER *m, time_t now, long *timeout_ms)
     } while (0)
 
     for (serv = m->servs; serv; serv = serv->next) {
+        if (serv->listen_retry != 0 && !m->stopping) {
+            if (now >= serv->listen_retry)
+                master_try_listen(serv, now);
+            if (serv->listen_retry != 0)
+                MASTER_SOONER(serv->listen_retry);
+        }
         if (serv->throttle_until != 0) {
             if (now >= serv->throttle_until)
                 serv->throttle_until = 0;
@@ -409,6 +451,7 @@ static void master_loop(MASTER *m)
     struct pollfd *pfd = NULL;
     MASTER_SERV **pserv = NULL;
     MASTER_PROC **pproc = NULL;
+    char *probe = NULL;
     size_t cap = 0, n, i;
     MASTER_SERV *serv;
     MASTER_PROC *proc;
@@ -431,8 +474,10 @@ static void master_loop(MASTER *m)
             pfd = mem_realloc(pfd, cap * sizeof(*pfd));
             pserv = mem_realloc(pserv, cap * sizeof(*pserv));
             pproc = mem_realloc(pproc, cap * sizeof(*pproc));
+            probe = mem_realloc(probe, cap);
         }
         n = 0;
+        memset(probe, 0, cap);
         pfd[n].fd = m->sigpipe[0];
         pfd[n].events = POLLIN;
         pserv[n] = NULL;
@@ -446,12 +491,15 @@ static void master_loop(MASTER *m)
             pproc[n++] = proc;
         }
         for (serv = m->servs; serv; serv = serv->next) {
-            if (!master_wants_clients(serv, now))
+            int at_limit = master_at_limit(serv, now);
+
+            if (!at_limit && !master_wants_clients(serv, now))
                 continue;
             for (k = 0; k < serv->nfds; k++) {
                 pfd[n].fd = serv->fds[k];
                 pfd[n].events = POLLIN;
                 pserv[n] = serv;
+                probe[n] = (char) at_limit;
                 pproc[n++] = NULL;
             }
         }
@@ -472,13 +520,17 @@ static void master_loop(MASTER *m)
         for (i = 1; i < n; i++) {
             if (pserv[i] == NULL || !pfd[i].revents)
                 continue;
-            if (master_wants_clients(pserv[i], now))
+            if (probe[i]) {
+                if (master_at_limit(pserv[i], now))
+                    master_warn_limit(pserv[i], now);
+            } else if (master_wants_clients(pserv[i], now))
                 master_demand(m, pserv[i], pfd[i].fd, now);
         }
     }
     mem_free(pfd);
     mem_free(pserv);
     mem_free(pproc);
+    mem_free(probe);
 }
 
 static void master_usage(void)

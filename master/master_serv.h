@@ -59,6 +59,8 @@ typedef struct MASTER_SERV {
     time_t next_wakeup;
     time_t missing_logged;
     time_t limit_logged;
+    time_t listen_retry;    /* reload: when to try opening the sockets again */
+    int listen_tries;
     struct MASTER_SERV *next;
 } MASTER_SERV;
 

@@ -8,13 +8,16 @@
 . "$POSTERN_SRC/test/data/master/master-lib.sh"
 [ "$(id -u)" -eq 0 ] || { echo "1..0 # SKIP needs root"; exit 0; }
 mt_setup
-P1=$(mt_port) P2=$(mt_port) P3=$(mt_port) P4=$(mt_port)
+P1=$(mt_port) P2=$(mt_port) P3=$(mt_port) P4=$(mt_port) P5=$(mt_port)
+cp "$POSTERN_BUILD/test/daemons/test_multi" "$D/"
 mt_master_cf "$ADDR:$P1 inet n - n - 2 test_echo
 $ADDR:$P2 inet n - n - 1 test_echo -o max_use=2
 $ADDR:$P3 inet n - n - - test_echo fail
 $ADDR:$P4 inet n - n - - test_echo
 tick unix n - n 1 1 test_trigger $T/ticks
 lazy unix n - n 1? 1 test_trigger $T/lazy
+$ADDR:$P5 inet n - n - 1 test_multi
+passer pass n - n - - test_echo
 postlog unix-dgram n - n - 1 postlogd"
 postfix check >/dev/null 2>&1
 mt_start
@@ -33,6 +36,8 @@ exec 7<>"/dev/tcp/$ADDR/$P1"
 h7=$(mt_hello 7 1)
 is "$h7" "" "maxproc 2: a third concurrent client is not served while both are busy"
 is "$(mt_count_workers "$ADDR:$P1")" "2" "maxproc 2: never more than two workers"
+mt_wait grep -q "warning: service \"$ADDR:$P1\" ($P1) has reached its process limit \"2\": new clients may experience noticeable delays" "$LOG"
+ok $? "master warns that the service has reached its process limit"
 
 # SIGKILL one: logged, the other keeps serving, the waiting client gets a new worker.
 kill -KILL "$w5"
@@ -92,6 +97,34 @@ mt_wait grep -q "bytes=X" "$T/lazy"
 ok $? "a client's trigger reaches the trigger server"
 mt_wait bash -c "[ \$(grep -c 'bytes=W' '$T/lazy' 2>/dev/null) -ge 1 ]"
 ok $? "wakeup 1?: triggers follow once the service was used"
+
+# The multi-server model: one process, many clients.
+exec 5<>"/dev/tcp/$ADDR/$P5"
+h5=$(mt_hello 5)
+exec 6<>"/dev/tcp/$ADDR/$P5"
+h6=$(mt_hello 6)
+m5=$(echo "$h5" | sed 's/.* pid=\([0-9]*\) .*/\1/')
+like "$h6" "^hello multi pid=$m5 clients=2\$" "a multi server takes a second client in the same process"
+echo one >&5
+echo two >&6
+is "$(mt_hello 5) $(mt_hello 6)" "one two" "and serves both"
+exec 5>&- 6>&-
+
+# A pass service: the client arrives as a descriptor sent over the socket.
+out=$(python3 - "$Q/public/passer" <<'PY'
+import socket, sys
+a, b = socket.socketpair()
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(5)
+s.connect(sys.argv[1])
+socket.send_fds(s, [b"x"], [b.fileno()])
+s.close()
+b.close()
+a.settimeout(5)
+print(a.makefile().readline().strip())
+PY
+)
+like "$out" "^hello service=passer " "a pass service serves the descriptor it receives"
 
 postfix stop >/dev/null 2>&1
 ok $? "stop"

@@ -69,6 +69,12 @@ like "$out" "fatal: the Postfix mail system is already running \\(master pid $MP
 kill -0 "$MPID"
 ok $? "the first master still runs"
 
+out=$("$D/test_echo" -n x -t unix 2>&1 </dev/null 3>&-)
+ok $([ $? -eq 1 ] && echo 0 || echo 1) "a worker run by hand exits 1"
+like "$out" "fatal: no status channel on descriptor 3: this program is started by master" "and says why"
+out=$("$D/test_echo" -n x -t unix -o nonsense 2>&1 3>&-)
+like "$out" "fatal: bad -o option: nonsense \(want name=value\)" "a bad -o is fatal"
+
 # A client of a service whose program is not shipped: logged, refused, master goes on.
 python3 - "$Q/private/nosuch" <<'PY'
 import socket, sys
@@ -117,9 +123,15 @@ mt_wait bash -c "postfix status >/dev/null 2>&1"
 ok $? "start-fg runs master"
 MPID=$(tr -d ' \n' <"$Q/pid/master.pid")
 is "$MPID" "$FG" "start-fg's master is the process that was started (no detach)"
+exec 5<>"/dev/tcp/$ADDR/$PORT"
+mt_hello 5 >/dev/null
+postfix reload >/dev/null 2>&1
+mt_wait grep -q "master\[$FG\]: reload -- version" "$LOG"
+ok $? "the foreground master reloads"
+exec 5>&-
 kill -TERM "$FG"
 wait "$FG"
-ok $? "the foreground master exits 0 on SIGTERM"
+ok $? "after a reload, the foreground master exits 0 on SIGTERM (no leak, no error)"
 
 # postmulti -i - -p, as Ubuntu's systemd unit calls it.
 postmulti -i - -p start >/dev/null 2>&1
