@@ -16,6 +16,7 @@ $ADDR:$P3 inet n - n - - test_echo fail
 $ADDR:$P4 inet n - n - - test_echo
 tick unix n - n 1 1 test_trigger $T/ticks
 lazy unix n - n 1? 1 test_trigger $T/lazy
+fifotick fifo n - n 1 1 test_trigger $T/fifoticks
 $ADDR:$P5 inet n - n - 1 test_multi
 passer pass n - n - - test_echo
 postlog unix-dgram n - n - 1 postlogd"
@@ -87,6 +88,9 @@ ok $? "wakeup 1: master sends a trigger every second"
 is "$(sed 's/.*pid=\([0-9]*\).*/\1/' "$T/ticks" | sort -u | wc -l | tr -d ' ')" "1" \
     "one trigger-server worker handles them all"
 ok $([ -e "$T/lazy" ] && echo 1 || echo 0) "wakeup 1?: no trigger before the service is used"
+is "$(stat -c '%F %a' "$Q/public/fifotick")" "fifo 622" "a fifo service is a FIFO in public/, mode 622"
+mt_wait bash -c "[ \$(grep -c 'bytes=W' '$T/fifoticks' 2>/dev/null) -ge 2 ]"
+ok $? "wakeup triggers reach a fifo trigger server"
 python3 -c "
 import socket, sys
 s = socket.socket(socket.AF_UNIX)

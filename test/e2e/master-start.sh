@@ -103,6 +103,22 @@ ok $([ $? -eq 1 ] && echo 0 || echo 1) "stop exits 1 when nothing runs"
 grep -q "postfix/master\[$MPID\]: terminating on signal 15" "$LOG"
 ok $? "master logged its termination"
 
+# SIGTERM is graceful: a busy worker finishes its client; a second SIGTERM stops at once.
+mt_start
+exec 5<>"/dev/tcp/$ADDR/$PORT"
+w=$(mt_hello 5 | sed 's/.* pid=\([0-9]*\) .*/\1/')
+kill -TERM "$MPID"
+mt_wait bash -c "! ss -Hltn 'sport = :$PORT' | grep -q ."
+ok $? "after SIGTERM master stops listening"
+echo "still served" >&5
+is "$(mt_hello 5)" "still served" "a client in progress is still served after SIGTERM"
+mt_alive "$MPID"
+ok $? "master waits for its busy worker"
+kill -TERM "$MPID"
+MT_WAIT=30 mt_wait bash -c "! kill -0 $MPID 2>/dev/null && ! kill -0 $w 2>/dev/null"
+ok $? "a second SIGTERM stops master and the busy worker at once"
+exec 5>&-
+
 # abort: at once, busy workers included.
 mt_start
 exec 5<>"/dev/tcp/$ADDR/$PORT"
