@@ -292,7 +292,10 @@ static void master_begin_stop(MASTER *m, int sig)
     MASTER_SERV *serv;
     time_t now = time(NULL);
 
-    msg_info("terminating on signal %d", sig);
+    if (sig)
+        msg_info("terminating on signal %d", sig);
+    else
+        msg_info("terminating: the -e time is up");
     m->stopping = 1;
     m->stop_deadline = now + MASTER_STOP_GRACE;
     for (serv = m->servs; serv; serv = serv->next)

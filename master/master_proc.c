@@ -100,9 +100,9 @@ __attribute__((noreturn)) static void proc_exec(const MASTER_SERV *serv, int sta
     signal(SIGINT, SIG_DFL);
     signal(SIGQUIT, SIG_DFL);
     /* First move everything out of the way of the target numbers. */
-    high[0] = fcntl(status_fd, F_DUPFD, 100);
+    high[0] = fcntl(status_fd, F_DUPFD_CLOEXEC, 100);
     for (i = 0; i < n; i++)
-        high[i + 1] = fcntl(serv->fds[i], F_DUPFD, 100);
+        high[i + 1] = fcntl(serv->fds[i], F_DUPFD_CLOEXEC, 100);
     for (i = 0; i <= n; i++) {
         if (high[i] < 0 || dup2(high[i], SERVER_STATUS_FD + i) < 0) {
             msg_warn("process %s: cannot set up descriptors: %s", serv->path, strerror(errno));

@@ -8,7 +8,7 @@
 . "$POSTERN_SRC/test/data/master/master-lib.sh"
 [ "$(id -u)" -eq 0 ] || { echo "1..0 # SKIP needs root"; exit 0; }
 mt_setup
-P1=$(mt_port) P2=$(mt_port) P3=$(mt_port) P4=$(mt_port) P5=$(mt_port)
+P1=$(mt_port) P2=$(mt_port) P3=$(mt_port) P4=$(mt_port) P5=$(mt_port) P6=$(mt_port)
 cp "$POSTERN_BUILD/test/daemons/test_multi" "$D/"
 mt_master_cf "$ADDR:$P1 inet n - n - 2 test_echo
 $ADDR:$P2 inet n - n - 1 test_echo -o max_use=2
@@ -70,6 +70,16 @@ ok $([ "$1" = "$2" ] && [ "$3" != "$1" ] && [ -n "$3" ] && echo 0 || echo 1) \
 mt_wait bash -c "! kill -0 $1 2>/dev/null"
 ok $? "the used-up worker has exited"
 ok $(grep -q "pid $1 exit status" "$LOG" && echo 1 || echo 0) "and it exited normally"
+
+# max_idle=1: an idle worker exits on its own after a second, normally.
+exec 5<>"/dev/tcp/$ADDR/$P6"
+wi=$(mt_hello 5 | sed 's/.* pid=\([0-9]*\) .*/\1/')
+exec 5>&-
+mt_alive "$wi"
+ok $? "the worker outlives its client"
+MT_WAIT=40 mt_wait bash -c "! kill -0 $wi 2>/dev/null"
+ok $? "max_idle=1: the idle worker exits"
+ok $(grep -q "pid $wi exit status" "$LOG" && echo 1 || echo 0) "normally"
 
 # A worker that fails at start: logged, throttled, not respawned in a loop.
 exec 5<>"/dev/tcp/$ADDR/$P3"
