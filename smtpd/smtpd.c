@@ -29,12 +29,39 @@
 #include "smtpd_session.h"
 
 #define SMTPD_LIST_SEP " \t\r\n,"
+#define SMTPD_SAFE_RELAY "permit_mynetworks, permit_sasl_authenticated, defer_unauth_destination"
+
+/* Split a list at white space and commas, except inside { } (inline:{a, b}). */
+static ARGV *smtpd_split(const char *v)
+{
+    ARGV *a = argv_new();
+    const char *p = v, *start;
+    int depth;
+
+    while (*p) {
+        while (*p && strchr(SMTPD_LIST_SEP, *p))
+            p++;
+        if (*p == 0)
+            break;
+        start = p;
+        depth = 0;
+        while (*p && (depth > 0 || !strchr(SMTPD_LIST_SEP, *p))) {
+            if (*p == '{')
+                depth++;
+            else if (*p == '}' && depth > 0)
+                depth--;
+            p++;
+        }
+        argv_addn(a, start, (size_t) (p - start));
+    }
+    return a;
+}
 
 static ARGV *smtpd_words(const char *name)
 {
     const char *v = conf_get(name);
 
-    return argv_split(v ? v : "", SMTPD_LIST_SEP);
+    return smtpd_split(v ? v : "");
 }
 
 static MATCH_LIST *smtpd_list(const char *name, int kind)
@@ -148,15 +175,17 @@ static void smtpd_conf_load(SMTPD_CONF *c)
 
         if (v == NULL)
             msg_fatal("restriction class \"%s\" needs a definition", classes->argv[i]);
-        htable_put(c->classes, classes->argv[i], argv_split(v, SMTPD_LIST_SEP));
+        htable_put(c->classes, classes->argv[i], smtpd_split(v));
     }
     argv_free(classes);
     c->tables = htable_new(16);
-    if (c->relay_restr->argc == 0 && c->recipient_restr->argc == 0)
-        msg_fatal("in parameters smtpd_relay_restrictions and smtpd_recipient_restrictions, "
-                  "specify at least one working instance of: reject_unauth_destination, "
-                  "defer_unauth_destination, reject, defer, defer_if_permit or "
-                  "check_relay_domains");
+    if (c->relay_restr->argc == 0 && c->recipient_restr->argc == 0) {
+        /* Never an open relay: compatibility_level 0 leaves both lists empty. */
+        msg_info("smtpd_relay_restrictions and smtpd_recipient_restrictions are both empty; "
+                 "using smtpd_relay_restrictions = " SMTPD_SAFE_RELAY);
+        argv_free(c->relay_restr);
+        c->relay_restr = smtpd_split(SMTPD_SAFE_RELAY);
+    }
     if (smtpd_check_conf(c, why) < 0)
         msg_fatal("%s", vstr_str(why));
     c->reject_code = smtpd_code("reject_code");
