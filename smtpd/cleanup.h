@@ -115,6 +115,8 @@ typedef struct CLEANUP_STATE {
     VSTR *orig_rcpt;            /* pending original recipient */
     int have_orig;
     long rcpt_count;
+    long qmgr_opts;             /* size record: DSN NOTIFY bits seen, << 1 */
+    long smtputf8;              /* size record: SMTPUTF8 flags */
     VSTR *first_rcpt;           /* for log lines: to=<...> */
     HTABLE *dups;               /* duplicate filter: "orcpt\norig\nrcpt" */
     long dup_count;
@@ -138,6 +140,11 @@ typedef struct CLEANUP_STATE {
     ARGV *extract_resent;       /* ... from Resent-To/Cc/Bcc */
     VSTR *tmp;                  /* scratch */
 } CLEANUP_STATE;
+
+/* SMTPUTF8 flags of the size record (Postfix's values). */
+#define CLEANUP_UTF8_REQUESTED (1 << 0)
+#define CLEANUP_UTF8_HEADER    (1 << 1)
+#define CLEANUP_UTF8_SENDER    (1 << 2)
 
 /* Headers seen (seen_hdr). */
 #define CLEANUP_HDR_FROM      (1 << 0)
@@ -164,6 +171,7 @@ void cleanup_extracted(CLEANUP_STATE *st, int type, const char *data, size_t len
 void cleanup_rcpt_out(CLEANUP_STATE *st, const char *rcpt, const char *orig,
                       const char *dsn_orcpt, int notify);
 void cleanup_envelope_end(CLEANUP_STATE *st);
+int cleanup_has_8bit(const char *text);
 void cleanup_extracted_end(CLEANUP_STATE *st);
 
 /* cleanup_message.c */

@@ -110,8 +110,12 @@ static void cleanup_wake_qmgr(const char *path)
 int cleanup_out_finish(CLEANUP_STATE *st)
 {
     const char *dir = CLEANUP_INCOMING;
+    QFILE_SIZE size = {-1, -1, -1, -1, -1, -1};
     VSTR *held;
 
+    size.qmgr_opts = st->qmgr_opts;
+    size.smtputf8 = st->smtputf8;
+    qfile_writer_set_size(st->w, &size);
     if (qfile_writer_finish(st->w) < 0 || qfile_sync(st->fd) < 0) {
         msg_warn("%s: write queue file: %m", st->queue_id);
         return -1;
