@@ -19,6 +19,9 @@
  *                       canonical maps, masquerading
  *   cleanup_valias.c    virtual alias expansion
  *   cleanup_maps.c      a list of lookup tables ("hash:a, regexp:b")
+ *   cleanup_state.c     a request's state, the records in their segments,
+ *                       the conclusion; cleanup_reject() records a failure
+ *                       (the first reason wins, status bits add up)
  * Error policy: a client's bad input sets CLEANUP_STAT_BAD and ends the
  * request without a reply; a content problem (size, rejected content, no
  * recipients) sets the matching status bit, the rest of the message is read
@@ -180,9 +183,14 @@ void cleanup_message_piece(CLEANUP_STATE *st, int type, char *data, size_t len);
 void cleanup_message_end(CLEANUP_STATE *st);
 void cleanup_date(VSTR *out, long sec);
 
-/* Common. */
+/* cleanup_state.c: cleanup_record() takes the client's records in order
+ * (data is NUL-terminated and may be changed) and returns 1 after E;
+ * cleanup_conclude() then completes the file, or removes it on failure or
+ * DISCARD; st->status and st->reason are the answer. */
 void cleanup_reject(CLEANUP_STATE *st, int status, const char *reason);
 CLEANUP_STATE *cleanup_state_new(const CLEANUP_CONF *conf);
 void cleanup_state_free(CLEANUP_STATE *st);
+int cleanup_record(CLEANUP_STATE *st, int type, char *data, size_t len);
+void cleanup_conclude(CLEANUP_STATE *st);
 
 #endif
