@@ -114,12 +114,7 @@ static void cleanup_service(SERVER *srv, int fd)
         cleanup_out_remove(st);
         goto out;
     }
-    if (st->flags & CLEANUP_FLAG_HOLD)
-        st->hold = 1;
-    if (st->flags & CLEANUP_FLAG_DISCARD)
-        st->discard = 1;
-    if (st->flags & CLEANUP_FLAG_SMTPUTF8)
-        st->smtputf8 = CLEANUP_UTF8_REQUESTED;
+    cleanup_flags(st, st->flags);
     stream_set_limits(s, timeout_ms, 0);
     for (;;) {
         r = cleanup_read_record(s, &type, rec, why);

@@ -41,7 +41,7 @@ static void cleanup_bad(CLEANUP_STATE *st, const char *what)
     if (st->status & CLEANUP_STAT_BAD)
         return;
     msg_warn("%s: %s", st->queue_id, what);
-    st->status |= CLEANUP_STAT_BAD;
+    cleanup_reject(st, CLEANUP_STAT_BAD, "4.3.0 Internal protocol error");
 }
 
 int cleanup_has_8bit(const char *text)

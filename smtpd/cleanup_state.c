@@ -64,6 +64,18 @@ void cleanup_state_free(CLEANUP_STATE *st)
     mem_free(st);
 }
 
+/* The client's request flags. */
+void cleanup_flags(CLEANUP_STATE *st, int flags)
+{
+    st->flags = flags;
+    if (flags & CLEANUP_FLAG_HOLD)
+        st->hold = 1;
+    if (flags & CLEANUP_FLAG_DISCARD)
+        st->discard = 1;
+    if (flags & CLEANUP_FLAG_SMTPUTF8)
+        st->smtputf8 = CLEANUP_UTF8_REQUESTED;
+}
+
 /* The first problem wins the reason; every status bit is kept. */
 void cleanup_reject(CLEANUP_STATE *st, int status, const char *reason)
 {
