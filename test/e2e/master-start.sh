@@ -37,8 +37,14 @@ out=$(postfix check 2>&1)
 like "$out" "warning: wrong owner or mode: $Q/active" "check warns about a queue directory's mode"
 like "$out" "warning: group or other writable: $C/master.cf" "check warns about a world-writable master.cf"
 chmod 644 "$C/master.cf"
+mkdir -p "$Q/deferred/A"
+touch "$Q/deferred/A/ABCDEF123" "$Q/maildrop/userfile"
 postfix set-permissions >/dev/null 2>&1
 is "$(stat -c %a "$Q/active")" "700" "set-permissions repairs it"
+is "$(stat -c %U "$Q/deferred/A" "$Q/deferred/A/ABCDEF123" | tr '\n' ' ')" "postfix postfix " \
+    "set-permissions gives queue files to mail_owner"
+is "$(stat -c %U "$Q/maildrop/userfile")" "root" "but leaves maildrop/ files to their submitters"
+rm -rf "$Q/deferred/A" "$Q/maildrop/userfile"
 
 mt_start
 ok $? "postfix start brings master up"
