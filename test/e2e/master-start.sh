@@ -121,7 +121,7 @@ is "$(mt_hello 5)" "still served" "a client in progress is still served after SI
 mt_alive "$MPID"
 ok $? "master waits for its busy worker"
 kill -TERM "$MPID"
-MT_WAIT=30 mt_wait bash -c "! kill -0 $MPID 2>/dev/null && ! kill -0 $w 2>/dev/null"
+MT_WAIT=30 mt_wait mt_gone "$MPID" "$w"
 ok $? "a second SIGTERM stops master and the busy worker at once"
 exec 5>&-
 
