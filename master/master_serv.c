@@ -7,6 +7,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <pwd.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -23,9 +24,8 @@
 
 #define LISTEN_BACKLOG 100
 
-static char *serv_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static char *serv_err(const char *fmt, ...)
+/* A message for the caller, to mem_free(). */
+__attribute__((format(printf, 1, 2))) static char *serv_err(const char *fmt, ...)
 {
     VSTR *v = vstr_new(100);
     va_list ap;

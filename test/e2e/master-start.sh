@@ -155,6 +155,20 @@ kill -TERM "$FG"
 wait "$FG"
 ok $? "after a reload, the foreground master exits 0 on SIGTERM (no leak, no error)"
 
+# A start that fails: the reason reaches the administrator, nothing stays behind.
+cp "$C/master.cf" "$T/master.cf.good"
+printf '%s:%s inet n - n - - test_echo\n' "$ADDR" "$PORT" >>"$C/master.cf"
+out=$(postfix start 2>&1)
+ok $([ $? -eq 1 ] && echo 0 || echo 1) "start exits 1 when master cannot open a socket"
+like "$out" "master: fatal: bind $ADDR port $PORT: Address already in use" "and shows master's reason"
+like "$out" "postfix/postfix-script: fatal: mail system startup failed" "and says the start failed"
+postfix status >/dev/null 2>&1
+ok $([ $? -eq 1 ] && echo 0 || echo 1) "no master is left running"
+cp "$T/master.cf.good" "$C/master.cf"
+out=$(postfix frobnicate 2>&1)
+ok $([ $? -eq 1 ] && echo 0 || echo 1) "an unknown command exits 1"
+like "$out" "fatal: unknown command: 'frobnicate'" "and names it"
+
 # postmulti -i - -p, as Ubuntu's systemd unit calls it.
 postmulti -i - -p start >/dev/null 2>&1
 ok $? "postmulti -i - -p start"
