@@ -59,13 +59,18 @@ typedef struct TABLE_DB {
     VSTR *dberr;        /* Berkeley DB's last error text */
 } TABLE_DB;
 
+/*
+ * Berkeley DB's error text goes to the table's dberr buffer. The environment
+ * points at that buffer, never at the TABLE_DB itself: table.c may move a
+ * table's contents to another address when it re-opens it.
+ */
 static void db_errcall(const DB_ENV *env, const char *pfx, const char *text)
 {
-    TABLE_DB *tdb = env->app_private;
+    VSTR *dberr = env->app_private;
 
     (void) pfx;
-    if (tdb != NULL)
-        vstr_set(tdb->dberr, text);
+    if (dberr != NULL)
+        vstr_set(dberr, text);
 }
 
 /* The reason for a failed Berkeley DB call. */
@@ -254,7 +259,10 @@ static void db_close(TABLE *t)
     VSTR *why;
 
     if (db_close_handles(tdb) < 0) {
-        msg_error("%s: close: %s", tdb->path, db_why(tdb, EIO));
+        if (tdb->base.build != NULL && tdb->base.build->discarded)
+            ;                   /* the file is gone on purpose */
+        else
+            msg_error("%s: close: %s", tdb->path, db_why(tdb, EIO));
     } else if (tdb->base.build != NULL) {
         why = vstr_new(100);
         if (tablefile_build_commit(tdb->base.build, why) < 0)
@@ -322,7 +330,7 @@ TABLE *table_db_open(const char *type, const char *name, int mode, int flags, VS
     switch (mode) {
     case TABLE_READ:
         if ((tdb->fd = open(tdb->path, O_RDONLY | O_CLOEXEC)) < 0) {
-            vstr_sprintf(why, "open database %s: %s", tdb->path, strerror(errno));
+            vstr_sprintf(why, "open database %s: %s", tdb->shown, strerror(errno));
             db_free(tdb);
             return NULL;
         }
@@ -352,7 +360,7 @@ TABLE *table_db_open(const char *type, const char *name, int mode, int flags, VS
         db_free(tdb);
         return NULL;
     }
-    tdb->env->app_private = tdb;
+    tdb->env->app_private = tdb->dberr;
     tdb->env->set_errcall(tdb->env, db_errcall);
     if ((err = tdb->env->set_cachesize(tdb->env, 0,
                                        mode == TABLE_READ ? DB_READ_CACHE : DB_CREATE_CACHE, 0)) != 0
@@ -368,9 +376,9 @@ TABLE *table_db_open(const char *type, const char *name, int mode, int flags, VS
             && (err = tdb->db->set_h_nelem(tdb->db, DB_HASH_NELEM)) != 0)
         || (err = tdb->db->open(tdb->db, NULL, open_path, NULL, dbtype, oflags, 0644)) != 0) {
         if (err == ENOENT || err == EACCES)
-            vstr_sprintf(why, "open database %s: %s", tdb->path, strerror(err));
+            vstr_sprintf(why, "open database %s: %s", tdb->shown, strerror(err));
         else
-            vstr_sprintf(why, "open database %s: %s", tdb->path, db_why(tdb, err));
+            vstr_sprintf(why, "open database %s: %s", tdb->shown, db_why(tdb, err));
         (void) db_close_handles(tdb);
         db_free(tdb);
         return NULL;

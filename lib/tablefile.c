@@ -140,6 +140,10 @@ int tablefile_build_commit(TABLEFILE_BUILD *tb, VSTR *why)
     int fd, ok = 0;
     char *dir;
 
+    if (tb->discarded) {
+        tablefile_build_discard(tb);
+        return 0;
+    }
     if ((fd = open(tb->tmp_path, O_RDONLY | O_CLOEXEC)) < 0 || fsync(fd) < 0) {
         vstr_sprintf(why, "fsync %s: %s", tb->tmp_path, strerror(errno));
     } else if (rename(tb->tmp_path, tb->path) < 0) {
@@ -191,8 +195,10 @@ void tablefile_discard(TABLE *t)
     if (strcmp(t->type, "hash") != 0 && strcmp(t->type, "btree") != 0
         && strcmp(t->type, "lmdb") != 0 && strcmp(t->type, "cdb") != 0)
         return;
-    if (tf->build != NULL && tf->build->tmp_path != NULL)
+    if (tf->build != NULL && tf->build->tmp_path != NULL) {
         (void) unlink(tf->build->tmp_path);
+        tf->build->discarded = 1;
+    }
 }
 
 int tablefile_nul_order(int flags, int order[2])

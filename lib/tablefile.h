@@ -42,6 +42,7 @@ typedef struct TABLEFILE_BUILD {
     char *path;         /* the target, e.g. /etc/postfix/virtual.db */
     char *tmp_path;     /* the new file being written */
     int lock_fd;        /* the locked target, or -1 */
+    int discarded;      /* tablefile_discard() was called: never commit */
 } TABLEFILE_BUILD;
 
 int tablefile_lock(int fd, int how);
@@ -65,7 +66,8 @@ int tablefile_open_locked(const char *path, int create, VSTR *why);
  * The types' structures start with this, so a program that rebuilds a table
  * can throw the half-built file away from its fatal-error hook:
  * tablefile_discard(t) unlinks the new file of a TABLE_CREATE table of one of
- * these types and does nothing for anything else. It does not free t.
+ * these types and does nothing for anything else. It does not free t; a
+ * later table_close(t) then releases it without touching the target.
  */
 typedef struct TABLEFILE {
     TABLE t;

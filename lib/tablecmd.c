@@ -1,0 +1,449 @@
+/* tablecmd - postmap, postalias and newaliases; see tablecmd.h. */
+#include "config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "argv.h"
+#include "conf.h"
+#include "lineread.h"
+#include "mem.h"
+#include "msg.h"
+#include "strutil.h"
+#include "table.h"
+#include "tablecmd.h"
+#include "tablefile.h"
+#include "tablesrc.h"
+#include "vstr.h"
+
+#define KEY_LINE_MAX (64 * 1024)    /* a -q - / -d - key line */
+
+typedef struct CMD {
+    int alias;              /* postalias or newaliases */
+    int fold;               /* not -f */
+    int nul_flags;          /* -N, -n: TABLE_FLAG_TRY1NULL / TRY0NULL, or 0 */
+    int dup_flags;          /* -r, -w */
+    int inherit_perms;      /* not -p */
+} CMD;
+
+/*
+ * The table being built, for the fatal-error hook only: msg_fatal() takes
+ * no context, so this program-level pointer is how a fatal error removes the
+ * half-written file (the old table stays as it was).
+ */
+static TABLE *cmd_building;
+
+static void cmd_cleanup(void)
+{
+    if (cmd_building != NULL)
+        tablefile_discard(cmd_building);
+}
+
+static const char *default_type(void)
+{
+    const char *type = conf_get("default_database_type");
+
+    return type != NULL && *type != 0 ? type : "hash";
+}
+
+/* "type:name" or "name" with the default type. */
+static void split_spec(const char *arg, VSTR *spec, const char **name_out)
+{
+    const char *colon = strchr(arg, ':');
+
+    vstr_reset(spec);
+    if (colon == NULL)
+        vstr_printf(spec, "%s:%s", default_type(), arg);
+    else
+        vstr_adds(spec, arg);
+    *name_out = strchr(vstr_str(spec), ':') + 1;
+}
+
+static int read_flags(const CMD *cmd)
+{
+    return (cmd->fold ? TABLE_FLAG_FOLD : 0) | TABLE_FLAG_LOCK
+           | (cmd->nul_flags ? cmd->nul_flags : TABLE_FLAG_TRY0NULL | TABLE_FLAG_TRY1NULL);
+}
+
+static int write_flags(const CMD *cmd)
+{
+    return (cmd->fold ? TABLE_FLAG_FOLD : 0) | TABLE_FLAG_LOCK | cmd->nul_flags | cmd->dup_flags;
+}
+
+static TABLE *open_or_die(const char *arg, int mode, int flags)
+{
+    VSTR *spec = vstr_new(100), *why = vstr_new(100);
+    const char *name;
+    TABLE *t;
+
+    split_spec(arg, spec, &name);
+    if ((t = table_open(vstr_str(spec), mode, flags, why)) == NULL)
+        msg_fatal("%s", vstr_str(why));
+    vstr_free(spec);
+    vstr_free(why);
+    return t;
+}
+
+static void output_line(const CMD *cmd, const char *key, const char *value)
+{
+    printf(cmd->alias ? "%s:\t%s\n" : "%s\t%s\n", key, value);
+}
+
+static void flush_or_die(void)
+{
+    if (fflush(stdout) != 0 || ferror(stdout))
+        msg_fatal("write error on standard output: %s", strerror(errno));
+}
+
+/* Read one key per line from stdin; returns NULL at the end. */
+static const char *next_stdin_key(VSTR *buf)
+{
+    int ch;
+
+    vstr_reset(buf);
+    while ((ch = getchar()) != EOF && ch != '\n') {
+        if (vstr_len(buf) >= KEY_LINE_MAX)
+            msg_fatal("stdin: key longer than %d bytes", KEY_LINE_MAX);
+        vstr_addch(buf, ch);
+    }
+    if (ch == EOF && vstr_len(buf) == 0)
+        return NULL;
+    if (vstr_len(buf) > 0 && vstr_str(buf)[vstr_len(buf) - 1] == '\r')
+        vstr_truncate(buf, vstr_len(buf) - 1);
+    return vstr_str(buf);
+}
+
+/* The first value of key in the tables, or NULL. */
+static const char *query_one(TABLE **tables, int count, const char *key)
+{
+    const char *value;
+    int i;
+
+    for (i = 0; i < count; i++) {
+        if ((value = table_lookup(tables[i], key)) != NULL)
+            return value;
+        if (tables[i]->error != TABLE_OK)
+            msg_fatal("table %s: query error: %s", tables[i]->spec,
+                      table_error_text(tables[i]->error));
+    }
+    return NULL;
+}
+
+static int do_query(const CMD *cmd, const char *key, char **maps, int count)
+{
+    TABLE **tables = mem_calloc((size_t) count, sizeof(*tables));
+    VSTR *buf = vstr_new(100);
+    const char *value;
+    int i, found = 0;
+
+    for (i = 0; i < count; i++)
+        tables[i] = open_or_die(maps[i], TABLE_READ, read_flags(cmd));
+    if (strcmp(key, "-") != 0) {
+        if ((value = query_one(tables, count, key)) != NULL) {
+            printf("%s\n", value);
+            found = 1;
+        }
+    } else {
+        while ((key = next_stdin_key(buf)) != NULL) {
+            if ((value = query_one(tables, count, key)) != NULL) {
+                output_line(cmd, key, value);
+                found = 1;
+            }
+        }
+    }
+    flush_or_die();
+    for (i = 0; i < count; i++)
+        table_close(tables[i]);
+    mem_free(tables);
+    vstr_free(buf);
+    return found ? 0 : 1;
+}
+
+static int delete_one(TABLE **tables, int count, const char *key)
+{
+    int i, rc, found = 0;
+
+    for (i = 0; i < count; i++) {
+        if ((rc = table_remove(tables[i], key)) == 0)
+            found = 1;
+        else if (rc < 0)
+            msg_fatal("table %s: delete error: %s", tables[i]->spec,
+                      table_error_text(tables[i]->error));
+    }
+    return found;
+}
+
+static int do_delete(const CMD *cmd, const char *key, char **maps, int count)
+{
+    TABLE **tables = mem_calloc((size_t) count, sizeof(*tables));
+    VSTR *buf = vstr_new(100);
+    int i, found = 0, errors = msg_error_count();
+
+    for (i = 0; i < count; i++)
+        tables[i] = open_or_die(maps[i], TABLE_WRITE, read_flags(cmd) | cmd->dup_flags);
+    if (strcmp(key, "-") != 0) {
+        found = delete_one(tables, count, key);
+    } else {
+        while ((key = next_stdin_key(buf)) != NULL)
+            found |= delete_one(tables, count, key);
+    }
+    for (i = 0; i < count; i++)
+        table_close(tables[i]);
+    mem_free(tables);
+    vstr_free(buf);
+    if (msg_error_count() > errors)
+        exit(1);
+    return found ? 0 : 1;
+}
+
+static int do_dump(const CMD *cmd, char **maps, int count)
+{
+    const char *key, *value;
+    TABLE *t;
+    int i, rc;
+
+    for (i = 0; i < count; i++) {
+        t = open_or_die(maps[i], TABLE_READ, read_flags(cmd));
+        if (t->sequence == NULL)
+            msg_fatal("table %s: sequence operation is not supported", t->spec);
+        for (rc = table_sequence(t, TABLE_SEQ_FIRST, &key, &value); rc == 0;
+             rc = table_sequence(t, TABLE_SEQ_NEXT, &key, &value))
+            output_line(cmd, key, value);
+        if (rc < 0)
+            msg_fatal("table %s: sequence error: %s", t->spec, table_error_text(t->error));
+        table_close(t);
+    }
+    flush_or_die();
+    return 0;
+}
+
+/* Store one entry; a failed update is fatal (the build is thrown away). */
+static void store(TABLE *t, const char *key, const char *value)
+{
+    if (table_update(t, key, value) < 0)
+        msg_fatal("table %s: cannot update entry \"%s\": %s", t->spec, key,
+                  table_error_text(t->error));
+}
+
+/*
+ * The entries Sendmail's and Postfix's alias databases carry: "@" marks a
+ * complete database, the YP_ entries serve NIS. The YP_ entries are stored
+ * without a trailing NUL whatever the other entries use, and in upper case,
+ * as Postfix does;
+ * all three replace older ones silently. Changing t->flags for these calls
+ * is the file types' documented way to pick the variant per update.
+ */
+static void add_alias_sentinels(TABLE *t)
+{
+    int saved = t->flags;
+    const char *host = conf_get("myhostname");
+    char now[32];
+
+    t->flags = (saved & ~TABLE_FLAG_DUP_IGNORE) | TABLE_FLAG_DUP_REPLACE;
+    store(t, "@", "@");
+    t->flags = (t->flags & ~(TABLE_FLAG_TRY1NULL | TABLE_FLAG_FOLD)) | TABLE_FLAG_TRY0NULL;
+    snprintf(now, sizeof(now), "%ld", (long) time(NULL));
+    store(t, "YP_LAST_MODIFIED", now);
+    store(t, "YP_MASTER_NAME", host != NULL ? host : "localhost");
+    t->flags = saved;
+}
+
+static void build_one(const CMD *cmd, const char *arg, int incremental)
+{
+    VSTR *spec = vstr_new(100), *why = vstr_new(100), *key = vstr_new(100), *value = vstr_new(100);
+    const char *name, *src_name;
+    sigset_t block, saved;
+    LINEREAD *lr;
+    FILE *src;
+    struct stat st;
+    mode_t old_mask;
+    char *line, *k, *v;
+    TABLE *t;
+    int rc, errors = msg_error_count();
+
+    split_spec(arg, spec, &name);
+    src_name = incremental ? "stdin" : name;
+    if (incremental)
+        src = stdin;
+    else if ((src = fopen(name, "r")) == NULL)
+        msg_fatal("open %s: %s", name, strerror(errno));
+    /* A new table gets the group and other read permissions of its source. */
+    old_mask = umask(022);
+    umask(old_mask);
+    if (cmd->inherit_perms && fstat(fileno(src), &st) == 0 && S_ISREG(st.st_mode))
+        umask(old_mask | (044 & ~st.st_mode));
+
+    sigemptyset(&block);
+    sigaddset(&block, SIGHUP);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGQUIT);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGPIPE);
+    sigprocmask(SIG_BLOCK, &block, &saved);
+
+    if ((t = table_open(vstr_str(spec), incremental ? TABLE_WRITE : TABLE_CREATE,
+                        write_flags(cmd), why)) == NULL)
+        msg_fatal("%s", vstr_str(why));
+    umask(old_mask);
+    cmd_building = t;
+    lr = lineread_open(src, src_name);
+    while ((line = lineread_next(lr)) != NULL) {
+        if (cmd->alias) {
+            rc = tablesrc_alias_line(line, key, value, why);
+            k = vstr_str(key);
+            v = vstr_str(value);
+        } else {
+            rc = tablesrc_map_line(line, &k, &v, why);
+        }
+        if (rc != TABLESRC_OK)
+            msg_warn("%s, line %d: %s", src_name, lr->first_line, vstr_str(why));
+        if (rc != TABLESRC_SKIP)
+            store(t, k, v);
+    }
+    if (lr->error != NULL)
+        msg_fatal("%s, line %d: %s", src_name, lr->lineno + 1, lr->error);
+    lineread_close(lr);
+    if (cmd->alias)
+        add_alias_sentinels(t);
+    table_close(t);
+    cmd_building = NULL;
+    if (!incremental)
+        fclose(src);
+    if (msg_error_count() > errors)
+        exit(1);
+    sigprocmask(SIG_SETMASK, &saved, NULL);
+    vstr_free(spec);
+    vstr_free(why);
+    vstr_free(key);
+    vstr_free(value);
+}
+
+static const char *base_name(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+
+    return slash != NULL ? slash + 1 : path;
+}
+
+static void usage(int alias)
+{
+    if (alias)
+        msg_fatal("usage: postalias [-Nfinoprsuvw] [-c config_dir] [-d key] [-q key] "
+                  "[map_type:]file...");
+    msg_fatal("usage: postmap [-bfFhimnNoprsuUvw] [-c config_dir] [-d key] [-q key] "
+              "[map_type:]file...");
+}
+
+int tablecmd_main(int argc, char **argv, int kind)
+{
+    CMD cmd = {kind == TABLECMD_POSTALIAS, 1, 0, 0, 1};
+    const char *config_dir = NULL, *query = NULL, *delete = NULL;
+    int ch, dump = 0, incremental = 0, i, rc = 0;
+    const char *opts = cmd.alias ? "Nc:d:finopq:rsuvw" : "bc:d:fFhimnNopq:rsuUvw";
+
+    msg_init(cmd.alias ? "postalias" : "postmap", MSG_OUT_STDERR);
+    msg_set_cleanup(cmd_cleanup);
+    while ((ch = getopt(argc, argv, opts)) != -1) {
+        switch (ch) {
+        case 'c':
+            config_dir = optarg;
+            break;
+        case 'd':
+            delete = optarg;
+            break;
+        case 'f':
+            cmd.fold = 0;
+            break;
+        case 'i':
+            incremental = 1;
+            break;
+        case 'N':
+            cmd.nul_flags = TABLE_FLAG_TRY1NULL;
+            break;
+        case 'n':
+            cmd.nul_flags = TABLE_FLAG_TRY0NULL;
+            break;
+        case 'o':
+        case 'u':
+        case 'U':
+            break;
+        case 'p':
+            cmd.inherit_perms = 0;
+            break;
+        case 'q':
+            query = optarg;
+            break;
+        case 'r':
+            cmd.dup_flags = TABLE_FLAG_DUP_REPLACE;
+            break;
+        case 's':
+            dump = 1;
+            break;
+        case 'v':
+            msg_verbose++;
+            break;
+        case 'w':
+            cmd.dup_flags = TABLE_FLAG_DUP_IGNORE;
+            break;
+        case 'b':
+        case 'h':
+        case 'm':
+        case 'F':
+            msg_fatal("option -%c is not supported by this implementation", ch);
+        default:
+            usage(cmd.alias);
+        }
+    }
+    if ((query != NULL) + (delete != NULL) + dump > 1)
+        msg_fatal("specify only one of -s or -q or -d");
+    if (optind >= argc)
+        usage(cmd.alias);
+    conf_init(config_dir);
+
+    if (query != NULL)
+        return do_query(&cmd, query, argv + optind, argc - optind);
+    if (delete != NULL)
+        return do_delete(&cmd, delete, argv + optind, argc - optind);
+    if (dump)
+        return do_dump(&cmd, argv + optind, argc - optind);
+    for (i = optind; i < argc; i++)
+        build_one(&cmd, argv[i], incremental);
+    return rc;
+}
+
+int tablecmd_newaliases(int argc, char **argv)
+{
+    CMD cmd = {1, 1, 0, 0, 1};
+    const char *databases;
+    ARGV *list;
+    size_t i;
+    int ch;
+
+    msg_init("newaliases", MSG_OUT_STDERR);
+    msg_set_cleanup(cmd_cleanup);
+    /* Sendmail's options are accepted and ignored, as Postfix does for most. */
+    while ((ch = getopt(argc, argv, "B:C:F:GIL:N:O:R:UV:X:b:ce:f:h:imno:p:r:q:tvx")) != -1) {
+        if (ch == 'v')
+            msg_verbose++;
+    }
+    conf_init(NULL);
+    databases = conf_get("alias_database");
+    if (databases == NULL || *databases == 0)
+        return 0;
+    list = argv_split(databases, ", \t\r\n");
+    for (i = 0; i < list->argc; i++)
+        build_one(&cmd, list->argv[i], 0);
+    argv_free(list);
+    return 0;
+}
+
+int tablecmd_is_newaliases(const char *argv0)
+{
+    return strcmp(base_name(argv0), "newaliases") == 0;
+}
