@@ -27,6 +27,34 @@
  * conf_override(name, value) sets a value that wins over main.cf (master.cf
  * -o options, command-line -o); conf_set_default(name, value) changes a
  * default at run time (for example from compatibility_level).
+ *
+ * Strings returned by conf_get() and conf_get_raw() stay valid until
+ * conf_init() or conf_free() (an override does not free the old ones).
+ * Calling anything but conf_init() before conf_init() is a panic.
+ *
+ * Also here: conf_free() releases everything (tests); conf_init_defaults()
+ * is conf_init() without reading main.cf (`postconf -d`); conf_get_default()
+ * gives the default as `postconf -d` shows it (unexpanded; host-dependent
+ * ones computed); conf_expand() appends the expansion of any text;
+ * conf_main_cf_names() is the sorted list of names main.cf sets (free the
+ * array with mem_free), conf_main_cf_line() where one is set (0: not);
+ * conf_is_known() says whether a name is in the defaults table;
+ * conf_is_service_param(name, service) whether name is a per-transport
+ * parameter of that master.cf service (<service>_destination_rate_delay,
+ * ...), which conf_get() also answers with its default ($default_...).
+ * conf_parse_bool() (1, 0, -1: bad) and conf_parse_time() (0, -1: bad)
+ * convert text the way the getters do. conf_is_used(name) is Postfix's
+ * notion of a parameter in use: known, a per-transport parameter of a
+ * master.cf service, or named as $name in another main.cf value or in
+ * master.cf (`-o smtpd_client_restrictions=$mua_client_restrictions`);
+ * conf_master_service_names() lists master.cf's service names (host: part
+ * removed; array to mem_free, strings owned by conf).
+ * Limits: a logical main.cf line of CONF_LINE_MAX bytes, a value of
+ * CONF_VALUE_MAX, names of CONF_NAME_MAX, expansion nesting of
+ * CONF_EXPAND_DEPTH and results of CONF_EXPAND_MAX bytes; beyond them it is
+ * fatal, naming the file, line and parameter. An expansion that loops
+ * ($a -> $b -> $a) is fatal: "... parameter a: recursion (loop through $a)".
+ * A $name that is neither set nor known expands to nothing, as in Postfix.
  */
 #ifndef POSTERN_CONF_H
 #define POSTERN_CONF_H
@@ -44,5 +72,26 @@ int conf_is_set(const char *name);                /* set in main.cf or overridde
 void conf_override(const char *name, const char *value);
 void conf_set_default(const char *name, const char *value);
 void conf_warn_unused(void);
+
+#include "vstr.h"
+
+#define CONF_LINE_MAX (256 * 1024)
+#define CONF_VALUE_MAX (128 * 1024)
+#define CONF_NAME_MAX 200
+#define CONF_EXPAND_DEPTH 100
+#define CONF_EXPAND_MAX (1024 * 1024)
+
+void conf_free(void);
+void conf_init_defaults(const char *dir);
+int conf_is_used(const char *name);
+const char **conf_master_service_names(void);
+const char *conf_get_default(const char *name);
+void conf_expand(VSTR *out, const char *text);
+const char **conf_main_cf_names(void);
+int conf_main_cf_line(const char *name);
+int conf_is_known(const char *name);
+int conf_is_service_param(const char *name, const char *service);
+int conf_parse_bool(const char *value);
+int conf_parse_time(const char *value, int def_unit, long *seconds);
 
 #endif

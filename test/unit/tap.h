@@ -20,6 +20,7 @@
 static int tap_count;
 static int tap_failed;
 
+__attribute__((format(printf, 2, 0)))
 static void tap_vresult(int ok, const char *fmt, va_list ap)
 {
     tap_count++;

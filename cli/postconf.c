@@ -1,0 +1,664 @@
+/*
+ * postconf - show and edit main.cf, show master.cf (Postfix's postconf(1)).
+ *
+ *   postconf [-c dir] [-dhHnx] [name ...]   show parameters, sorted by name
+ *   postconf [-c dir] [-e] name=value ...   set parameters in main.cf
+ *   postconf [-c dir] -X name ...           remove settings from main.cf
+ *   postconf [-c dir] -# name ...           comment settings out
+ *   postconf [-c dir] -M [name[/type] ...]  show master.cf entries
+ *   postconf [-c dir] -F [name[/type[/field]] ...]      master.cf fields
+ *   postconf [-c dir] -P [name[/type[/param]] ...]      master.cf -o settings
+ *   -o name=value overrides main.cf for this command (like Postfix).
+ *
+ * Output is Postfix's: "name = value", "name =" when the value is empty.
+ * Unknown names get "postconf: warning: NAME: unknown parameter"; main.cf
+ * settings that nothing uses get "postconf: warning: PATH: unused
+ * parameter: name=value".
+ *
+ * Editing keeps every other line of main.cf as it is (comments, order,
+ * blank lines), replaces a setting together with its continuation lines,
+ * drops later duplicates of it, appends new settings at the end, and
+ * replaces the file atomically: a temporary file in the same directory with
+ * the old file's mode and owner, fsync, rename, fsync of the directory.
+ *
+ * Trust: postconf runs with the invoker's privileges and reads only the
+ * configuration directory it is given. Errors are fatal with a message.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "argv.h"
+#include "conf.h"
+#include "htable.h"
+#include "mastercf.h"
+#include "mem.h"
+#include "msg.h"
+#include "params.h"
+#include "strutil.h"
+#include "vstr.h"
+
+#define POSTCONF_LINE_MAX (1024 * 1024)
+#define POSTCONF_FILE_MAX (64 * 1024 * 1024)
+
+enum { SHOW_NAME_VALUE, SHOW_VALUE, SHOW_NAME };
+enum { EDIT_SET, EDIT_REMOVE, EDIT_COMMENT };
+
+typedef struct POSTCONF_OPTS {
+    const char *dir;
+    int defaults;   /* -d */
+    int nondefault; /* -n */
+    int expand;     /* -x */
+    int show;       /* SHOW_* (-h, -H) */
+    int edit;       /* -e */
+    int remove;     /* -X */
+    int comment;    /* -# */
+    int master;     /* -M */
+    int fields;     /* -F */
+    int service_params; /* -P */
+} POSTCONF_OPTS;
+
+__attribute__((noreturn)) static void usage(void)
+{
+    msg_fatal("usage: postconf [-c config_dir] [-dhHnx] [name ...] | [-e] name=value ... | "
+              "-X name ... | -# name ... | -M|-F|-P [service[/type] ...]");
+}
+
+static void print_param(const POSTCONF_OPTS *o, const char *name, const char *value)
+{
+    switch (o->show) {
+    case SHOW_NAME:
+        printf("%s\n", name);
+        break;
+    case SHOW_VALUE:
+        printf("%s\n", value);
+        break;
+    default:
+        if (*value)
+            printf("%s = %s\n", name, value);
+        else
+            printf("%s =\n", name);
+    }
+}
+
+/* Per-transport parameters of master.cf delivery services not in the table. */
+static void add_service_params(HTABLE *names)
+{
+    static const char *const suffixes[] = {
+        "_delivery_slot_cost", "_delivery_slot_discount", "_delivery_slot_loan",
+        "_destination_concurrency_failed_cohort_limit", "_destination_concurrency_limit",
+        "_destination_concurrency_negative_feedback", "_destination_concurrency_positive_feedback",
+        "_destination_rate_delay", "_destination_recipient_limit", "_extra_recipient_limit",
+        "_initial_destination_concurrency", "_minimum_delivery_slots", "_recipient_limit",
+        "_recipient_refill_delay", "_recipient_refill_limit", "_transport_rate_delay", NULL};
+    static const char *const agents[] = {"smtp", "lmtp", "local", "virtual", "pipe", "error", NULL};
+    char path[4096];
+    char *err = NULL;
+    MASTERCF *m;
+    size_t i, j, k;
+
+    snprintf(path, sizeof(path), "%s/master.cf", conf_dir());
+    if (access(path, F_OK) != 0)
+        return;
+    if ((m = mastercf_read(path, &err)) == NULL)
+        msg_fatal("%s", err);
+    for (i = 0; i < m->count; i++) {
+        const MASTERCF_ENT *e = m->ents[i];
+
+        if (strcmp(e->type, "unix") != 0)
+            continue;
+        for (k = 0; agents[k] != NULL && strcmp(agents[k], e->command) != 0; k++)
+            ;
+        if (agents[k] == NULL)
+            continue;
+        for (j = 0; suffixes[j] != NULL; j++) {
+            VSTR *n = vstr_new(64);
+
+            vstr_printf(n, "%s%s", e->name, suffixes[j]);
+            htable_put(names, vstr_str(n), NULL);
+            if (strcmp(e->command, "pipe") == 0) {
+                vstr_sprintf(n, "%s_time_limit", e->name);
+                htable_put(names, vstr_str(n), NULL);
+            }
+            vstr_free(n);
+        }
+    }
+    mastercf_free(m);
+}
+
+static const char *param_value(const POSTCONF_OPTS *o, const char *name)
+{
+    return o->expand ? conf_get(name) : conf_get_raw(name);
+}
+
+static int show_params(const POSTCONF_OPTS *o, char **names, int count)
+{
+    int i;
+
+    if (!o->defaults)
+        conf_warn_unused();
+    if (count > 0) {
+        for (i = 0; i < count; i++) {
+            const char *value = param_value(o, names[i]);
+
+            if (value == NULL || !conf_is_used(names[i])) {
+                msg_warn("%s: unknown parameter", names[i]);
+                continue;
+            }
+            if (o->nondefault && !conf_is_set(names[i]))
+                continue;
+            print_param(o, names[i], value);
+        }
+    } else {
+        HTABLE *all = htable_new(2048);
+        const char **keys;
+        size_t j;
+
+        if (o->nondefault) {
+            keys = conf_main_cf_names();
+            for (j = 0; keys[j] != NULL; j++)
+                if (conf_is_used(keys[j]))
+                    htable_put(all, keys[j], NULL);
+            mem_free(keys);
+            if (conf_is_set("config_directory"))
+                htable_put(all, "config_directory", NULL);
+        } else {
+            for (j = 0; j < params_count(); j++)
+                htable_put(all, params_at(j)->name, NULL);
+            add_service_params(all);
+            if (!o->defaults) {
+                keys = conf_main_cf_names();
+                for (j = 0; keys[j] != NULL; j++)
+                    if (conf_is_used(keys[j]))
+                        htable_put(all, keys[j], NULL);
+                mem_free(keys);
+            }
+        }
+        keys = htable_keys(all);
+        for (j = 0; keys[j] != NULL; j++) {
+            const char *value = param_value(o, keys[j]);
+
+            print_param(o, keys[j], value ? value : "");
+        }
+        mem_free(keys);
+        htable_free(all, NULL);
+    }
+    return 0;
+}
+
+/* Does master.cf entry e match a selector "name" or "name/type"? */
+static int master_selected(const MASTERCF_ENT *e, char **sel, int count)
+{
+    int i;
+
+    if (count == 0)
+        return 1;
+    for (i = 0; i < count; i++) {
+        const char *slash = strchr(sel[i], '/');
+
+        if (slash == NULL ? strcmp(sel[i], e->name) == 0
+                          : (strlen(e->name) == (size_t) (slash - sel[i])
+                             && strncmp(sel[i], e->name, (size_t) (slash - sel[i])) == 0
+                             && strcmp(slash + 1, e->type) == 0))
+            return 1;
+    }
+    return 0;
+}
+
+static int show_master(char **sel, int count)
+{
+    VSTR *path = vstr_new(64);
+    VSTR *line = vstr_new(256);
+    char *err = NULL;
+    MASTERCF *m;
+    size_t i;
+
+    vstr_printf(path, "%s/master.cf", conf_dir());
+    if ((m = mastercf_read(vstr_str(path), &err)) == NULL)
+        msg_fatal("%s", err);
+    for (i = 0; i < m->count; i++) {
+        if (!master_selected(m->ents[i], sel, count))
+            continue;
+        vstr_reset(line);
+        mastercf_format(line, m->ents[i]);
+        printf("%s\n", vstr_str(line));
+    }
+    mastercf_free(m);
+    vstr_free(path);
+    vstr_free(line);
+    return 0;
+}
+
+/* Does "service/type/item" (any prefix of it) select entry e and item? */
+static int item_selected(const MASTERCF_ENT *e, const char *item, char **sel, int count)
+{
+    int i;
+
+    if (count == 0)
+        return 1;
+    for (i = 0; i < count; i++) {
+        ARGV *parts = argv_split(sel[i], "/");
+        int match = parts->argc >= 1 && parts->argc <= 3 && strcmp(parts->argv[0], e->name) == 0
+                    && (parts->argc < 2 || strcmp(parts->argv[1], e->type) == 0)
+                    && (parts->argc < 3 || strcmp(parts->argv[2], item) == 0);
+
+        argv_free(parts);
+        if (match)
+            return 1;
+    }
+    return 0;
+}
+
+static void print_item(const POSTCONF_OPTS *o, const MASTERCF_ENT *e, const char *item, const char *value)
+{
+    VSTR *name = vstr_new(64);
+
+    vstr_printf(name, "%s/%s/%s", e->name, e->type, item);
+    print_param(o, vstr_str(name), value);
+    vstr_free(name);
+}
+
+/* -F: the eight fields of each entry; -P: each entry's -o settings. */
+static int show_master_items(const POSTCONF_OPTS *o, char **sel, int count)
+{
+    VSTR *path = vstr_new(64);
+    VSTR *cmd = vstr_new(64);
+    char *err = NULL;
+    MASTERCF *m;
+    size_t i, j;
+
+    vstr_printf(path, "%s/master.cf", conf_dir());
+    if ((m = mastercf_read(vstr_str(path), &err)) == NULL)
+        msg_fatal("%s", err);
+    for (i = 0; i < m->count; i++) {
+        const MASTERCF_ENT *e = m->ents[i];
+
+        if (o->service_params) {
+            for (j = 0; j < e->nopts; j++)
+                if (item_selected(e, e->opts[j].name, sel, count))
+                    print_item(o, e, e->opts[j].name, e->opts[j].value);
+            continue;
+        }
+        {
+            const char *fields[][2] = {
+                {"service", e->name}, {"type", e->type}, {"private", e->private_text},
+                {"unprivileged", e->unpriv_text}, {"chroot", e->chroot_text},
+                {"wakeup", e->wakeup_text}, {"process_limit", e->maxproc_text},
+            };
+
+            for (j = 0; j < sizeof(fields) / sizeof(fields[0]); j++)
+                if (item_selected(e, fields[j][0], sel, count))
+                    print_item(o, e, fields[j][0], fields[j][1]);
+            vstr_reset(cmd);
+            for (j = 0; j < e->args->argc; j++)
+                vstr_printf(cmd, "%s%s", j ? " " : "", e->args->argv[j]);
+            if (item_selected(e, "command", sel, count))
+                print_item(o, e, "command", vstr_str(cmd));
+        }
+    }
+    mastercf_free(m);
+    vstr_free(path);
+    vstr_free(cmd);
+    return 0;
+}
+
+/*
+ * Editing main.cf.
+ */
+
+/* The name a main.cf setting line sets, or NULL (comment, blank, continuation). */
+static char *setting_name(const char *line)
+{
+    const char *eq;
+    char *name;
+
+    if (line[0] == 0 || strchr(" \t\r\f\v#", line[0]) != NULL)
+        return NULL;
+    if ((eq = strchr(line, '=')) == NULL)
+        return NULL;
+    name = mem_strndup(line, (size_t) (eq - line));
+    str_trim(name);
+    return name;
+}
+
+static int blank_line(const char *line)
+{
+    return line[strspn(line, " \t\r\f\v")] == 0;
+}
+
+/* Read main.cf into lines (without newlines). A missing file is empty. */
+static ARGV *read_lines(const char *path, struct stat *st, int *exists)
+{
+    FILE *fp;
+    ARGV *lines = argv_new();
+    char *buf = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    size_t total = 0;
+
+    *exists = 0;
+    if ((fp = fopen(path, "r")) == NULL) {
+        if (errno == ENOENT)
+            return lines;
+        msg_fatal("open %s: %s", path, strerror(errno));
+    }
+    if (fstat(fileno(fp), st) != 0)
+        msg_fatal("fstat %s: %s", path, strerror(errno));
+    *exists = 1;
+    while ((len = getline(&buf, &cap, fp)) > 0) {
+        if ((size_t) len > POSTCONF_LINE_MAX)
+            msg_fatal("%s, line %zu: line too long", path, lines->argc + 1);
+        total += (size_t) len;
+        if (total > POSTCONF_FILE_MAX)
+            msg_fatal("%s: file too large", path);
+        if (memchr(buf, 0, (size_t) len) != NULL)
+            msg_fatal("%s, line %zu: NUL character", path, lines->argc + 1);
+        if (buf[len - 1] == '\n')
+            buf[--len] = 0;
+        argv_add(lines, buf);
+    }
+    if (ferror(fp))
+        msg_fatal("read %s: %s", path, strerror(errno));
+    free(buf);
+    fclose(fp);
+    return lines;
+}
+
+static void write_all(int fd, const char *data, size_t len, const char *path)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, data, len);
+
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            msg_fatal("write %s: %s", path, strerror(errno));
+        }
+        data += n;
+        len -= (size_t) n;
+    }
+}
+
+/* Replace path with text: temp file beside it, same mode and owner, fsync, rename. */
+static void replace_file(const char *path, const VSTR *text, const struct stat *st, int exists)
+{
+    VSTR *tmp = vstr_new(64);
+    char *dir = mem_strdup(path);
+    char *slash = strrchr(dir, '/');
+    int fd;
+
+    vstr_printf(tmp, "%s.postconf.XXXXXX", path);
+    if ((fd = mkstemp(vstr_str(tmp))) < 0)
+        msg_fatal("create temporary file %s: %s", vstr_str(tmp), strerror(errno));
+    if (fchmod(fd, exists ? (st->st_mode & 07777) : 0644) != 0
+        || (exists && fchown(fd, st->st_uid, st->st_gid) != 0 && errno != EPERM)) {
+        int saved = errno;
+
+        unlink(vstr_str(tmp));
+        msg_fatal("set mode/owner of %s: %s", vstr_str(tmp), strerror(saved));
+    }
+    write_all(fd, vstr_str(text), vstr_len(text), vstr_str(tmp));
+    if (fsync(fd) != 0 || close(fd) != 0) {
+        int saved = errno;
+
+        unlink(vstr_str(tmp));
+        msg_fatal("write %s: %s", vstr_str(tmp), strerror(saved));
+    }
+    if (rename(vstr_str(tmp), path) != 0) {
+        int saved = errno;
+
+        unlink(vstr_str(tmp));
+        msg_fatal("rename %s to %s: %s", vstr_str(tmp), path, strerror(saved));
+    }
+    if (slash != NULL) {
+        int dfd;
+
+        *slash = 0;
+        if ((dfd = open(*dir ? dir : "/", O_RDONLY | O_DIRECTORY)) >= 0) {
+            (void) fsync(dfd);
+            close(dfd);
+        }
+    }
+    mem_free(dir);
+    vstr_free(tmp);
+}
+
+/* Edit main.cf: names[i] set to values[i] (EDIT_SET), removed, or commented out. */
+static void edit_main_cf(int mode, ARGV *names, ARGV *values)
+{
+    const char *path = conf_main_cf_path();
+    struct stat st;
+    int exists;
+    ARGV *lines = read_lines(path, &st, &exists);
+    HTABLE *todo = htable_new(16);
+    int *done = mem_calloc(names->argc + 1, sizeof(int));
+    VSTR *out = vstr_new(4096);
+    enum { KEEP, DROP, COMMENT } state = KEEP;
+    size_t i;
+
+    if (!exists && mode != EDIT_SET) {
+        argv_free(lines);
+        htable_free(todo, NULL);
+        mem_free(done);
+        vstr_free(out);
+        return;
+    }
+    for (i = 0; i < names->argc; i++)
+        htable_put(todo, names->argv[i], (void *) (i + 1));
+    for (i = 0; i < lines->argc; i++) {
+        const char *line = lines->argv[i];
+        char *name;
+        size_t idx;
+
+        if (blank_line(line) || line[0] == '#') {
+            vstr_adds(out, line);
+            vstr_addch(out, '\n');
+            continue;
+        }
+        if (line[0] == ' ' || line[0] == '\t') {
+            if (state == KEEP) {
+                vstr_adds(out, line);
+                vstr_addch(out, '\n');
+            } else if (state == COMMENT) {
+                vstr_printf(out, "#%s\n", line);
+            }
+            continue;
+        }
+        name = setting_name(line);
+        idx = name ? (size_t) htable_get(todo, name) : 0;
+        mem_free(name);
+        if (idx == 0) {
+            state = KEEP;
+            vstr_adds(out, line);
+            vstr_addch(out, '\n');
+        } else if (mode == EDIT_SET) {
+            state = DROP;
+            if (!done[idx - 1]++)
+                vstr_printf(out, "%s = %s\n", names->argv[idx - 1], values->argv[idx - 1]);
+        } else if (mode == EDIT_REMOVE) {
+            state = DROP;
+        } else {
+            state = COMMENT;
+            vstr_printf(out, "#%s\n", line);
+        }
+    }
+    if (mode == EDIT_SET)
+        for (i = 0; i < names->argc; i++)
+            if (!done[i])
+                vstr_printf(out, "%s = %s\n", names->argv[i], values->argv[i]);
+    replace_file(path, out, &st, exists);
+    argv_free(lines);
+    htable_free(todo, NULL);
+    mem_free(done);
+    vstr_free(out);
+}
+
+static int valid_name(const char *name)
+{
+    const char *cp;
+
+    if (*name == 0 || strlen(name) > CONF_NAME_MAX)
+        return 0;
+    for (cp = name; *cp; cp++)
+        if (!(*cp >= 'a' && *cp <= 'z') && !(*cp >= 'A' && *cp <= 'Z') && !(*cp >= '0' && *cp <= '9')
+            && *cp != '_' && *cp != '-')
+            return 0;
+    return 1;
+}
+
+static int edit_params(int mode, char **args, int count)
+{
+    ARGV *names = argv_new();
+    ARGV *values = argv_new();
+    int i;
+    size_t j;
+
+    if (count == 0)
+        usage();
+    for (i = 0; i < count; i++) {
+        char *arg = mem_strdup(args[i]);
+        char *eq = strchr(arg, '=');
+        char *name;
+        char *value = NULL;
+
+        if (mode == EDIT_SET) {
+            if (eq == NULL)
+                msg_fatal("missing '=' in \"%s\" (use name=value)", str_printable(arg, 1));
+            *eq = 0;
+            value = str_trim(eq + 1);
+            if (strpbrk(value, "\r\n") != NULL)
+                msg_fatal("parameter %s: value contains a newline", str_trim(arg));
+            if (strlen(value) > CONF_VALUE_MAX)
+                msg_fatal("parameter %s: value is longer than %d bytes", str_trim(arg), CONF_VALUE_MAX);
+        }
+        name = str_trim(arg);
+        if (!valid_name(name))
+            msg_fatal("bad parameter name: \"%s\"", str_printable(name, 1));
+        /* A later argument for the same name wins. */
+        for (j = 0; j < names->argc; j++) {
+            if (strcmp(names->argv[j], name) == 0) {
+                if (value != NULL) {
+                    mem_free(values->argv[j]);
+                    values->argv[j] = mem_strdup(value);
+                }
+                break;
+            }
+        }
+        if (j == names->argc) {
+            argv_add(names, name);
+            argv_add(values, value ? value : "");
+        }
+        mem_free(arg);
+    }
+    edit_main_cf(mode, names, values);
+    argv_free(names);
+    argv_free(values);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    POSTCONF_OPTS o;
+    int ch;
+    int rc;
+    int i;
+    ARGV *overrides = argv_new();
+
+    msg_init("postconf", MSG_OUT_STDERR);
+    memset(&o, 0, sizeof(o));
+    o.show = SHOW_NAME_VALUE;
+    while ((ch = getopt(argc, argv, "c:dfFhHMno:PvxeX#")) != -1) {
+        switch (ch) {
+        case 'c':
+            o.dir = optarg;
+            break;
+        case 'd':
+            o.defaults = 1;
+            break;
+        case 'f':
+        case 'v':
+            break;
+        case 'h':
+            o.show = SHOW_VALUE;
+            break;
+        case 'H':
+            o.show = SHOW_NAME;
+            break;
+        case 'M':
+            o.master = 1;
+            break;
+        case 'F':
+            o.fields = 1;
+            break;
+        case 'P':
+            o.service_params = 1;
+            break;
+        case 'o':
+            if (strchr(optarg, '=') == NULL)
+                msg_fatal("-o requires name=value: %s", optarg);
+            argv_add(overrides, optarg);
+            break;
+        case 'n':
+            o.nondefault = 1;
+            break;
+        case 'x':
+            o.expand = 1;
+            break;
+        case 'e':
+            o.edit = 1;
+            break;
+        case 'X':
+            o.remove = 1;
+            break;
+        case '#':
+            o.comment = 1;
+            break;
+        default:
+            usage();
+        }
+    }
+    argc -= optind;
+    argv += optind;
+    if (o.edit + o.remove + o.comment + o.master + o.fields + o.service_params > 1
+        || (o.defaults && o.nondefault))
+        usage();
+    /* Since Postfix 2.8, name=value arguments edit without -e. */
+    if (!o.master && !o.fields && !o.service_params && !o.remove && !o.comment)
+        for (i = 0; i < argc; i++)
+            if (strchr(argv[i], '=') != NULL)
+                o.edit = 1;
+    if (o.defaults)
+        conf_init_defaults(o.dir);
+    else
+        conf_init(o.dir);
+    for (i = 0; i < (int) overrides->argc; i++) {
+        char *eq = strchr(overrides->argv[i], '=');
+        char *name = mem_strndup(overrides->argv[i], (size_t) (eq - overrides->argv[i]));
+
+        conf_override(str_trim(name), eq + 1);
+        mem_free(name);
+    }
+    argv_free(overrides);
+    if (o.master)
+        rc = show_master(argv, argc);
+    else if (o.fields || o.service_params)
+        rc = show_master_items(&o, argv, argc);
+    else if (o.edit)
+        rc = edit_params(EDIT_SET, argv, argc);
+    else if (o.remove)
+        rc = edit_params(EDIT_REMOVE, argv, argc);
+    else if (o.comment)
+        rc = edit_params(EDIT_COMMENT, argv, argc);
+    else
+        rc = show_params(&o, argv, argc);
+    if (fflush(stdout) != 0 || ferror(stdout))
+        msg_fatal("write error on standard output: %s", strerror(errno));
+    conf_free();
+    return rc;
+}
