@@ -41,8 +41,13 @@ static TABLE *cmd_building;
 
 static void cmd_cleanup(void)
 {
-    if (cmd_building != NULL)
-        tablefile_discard(cmd_building);
+    TABLE *t = cmd_building;
+
+    cmd_building = NULL;
+    if (t != NULL) {
+        tablefile_discard(t);
+        table_close(t);         /* discarded: releases, does not commit */
+    }
 }
 
 static const char *default_type(void)
@@ -279,6 +284,10 @@ static void build_one(const CMD *cmd, const char *arg, int incremental)
     if (cmd->inherit_perms && fstat(fileno(src), &st) == 0 && S_ISREG(st.st_mode))
         umask(old_mask | (044 & ~st.st_mode));
 
+    /* Opening waits for the table's lock: signals may still end the wait. */
+    if ((t = table_open(vstr_str(spec), incremental ? TABLE_WRITE : TABLE_CREATE,
+                        write_flags(cmd), why)) == NULL)
+        msg_fatal("%s", vstr_str(why));
     sigemptyset(&block);
     sigaddset(&block, SIGHUP);
     sigaddset(&block, SIGINT);
@@ -286,10 +295,6 @@ static void build_one(const CMD *cmd, const char *arg, int incremental)
     sigaddset(&block, SIGTERM);
     sigaddset(&block, SIGPIPE);
     sigprocmask(SIG_BLOCK, &block, &saved);
-
-    if ((t = table_open(vstr_str(spec), incremental ? TABLE_WRITE : TABLE_CREATE,
-                        write_flags(cmd), why)) == NULL)
-        msg_fatal("%s", vstr_str(why));
     umask(old_mask);
     cmd_building = t;
     lr = lineread_open(src, src_name);

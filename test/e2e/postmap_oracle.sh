@@ -1,0 +1,116 @@
+#!/bin/bash
+# Interoperation with Debian's real Postfix 3.7 (test/lib/oracle.sh): for
+# hash:, btree:, lmdb: and cdb:, a table Postern's postmap/postalias builds
+# answers Postfix's queries and listing, and a table Postfix builds answers
+# Postern's; with the default, -N and -n NUL conventions; and both print the
+# same warnings for the same source.
+. "$POSTERN_SRC/test/lib.sh"
+. "$POSTERN_SRC/test/lib/oracle.sh"
+tmpdir
+D=$POSTERN_SRC/test/data/tables/db
+if ! oracle_setup; then
+    skip "no Postfix oracle: $ORACLE_WHY"
+    done_testing
+    exit 0
+fi
+mkdir -p "$T/etc" "$T/ours" "$T/theirs"
+printf 'myhostname = %s\n' "$ORACLE_HOSTNAME" >"$T/etc/main.cf"
+PM="postmap -c $T/etc"
+PA="postalias -c $T/etc"
+for d in ours theirs; do cp "$D/virtual" "$D/aliases" "$T/$d/"; done
+# Keys that are in the table, with their values, from Postfix's own listing.
+keys=$(cut -f1 "$D/virtual.postmap-s")
+
+# query_all PROGRAM TABLE: every key of virtual, and its value, as PROGRAM finds them.
+query_all() {
+    local prog=$1 table=$2 k
+    for k in $keys; do
+        printf '%s\t%s\n' "$k" "$($prog -q "$k" "$table")"
+    done
+}
+
+for type in hash btree lmdb cdb; do
+    for nul in "" -N -n; do
+        what="$type${nul:+ $nul}"
+        # Postern builds, Postfix reads.
+        (cd "$T/ours" && $PM $nul $type:virtual 2>"$T/ours.err")
+        (cd "$T/theirs" && oracle_postmap $nul $type:virtual 2>"$T/theirs.err")
+        is "$(cat "$T/ours.err")" "$(cat "$T/theirs.err")" "$what: same build warnings"
+        is "$(query_all oracle_postmap $type:$T/ours/virtual)" "$(cat "$D/virtual.postmap-s")" \
+            "$what: Postfix's postmap -q finds every key of Postern's table"
+        oracle_postmap -q nobody@example.com $type:$T/ours/virtual >/dev/null
+        is "$?" 1 "$what: Postfix's postmap -q of a missing key in Postern's table exits 1"
+        # Postfix's cdb has no sequence operation: there, the listing is checked
+        # against the fixture instead of Postfix's own.
+        if [ "$type" != cdb ]; then
+            is "$(oracle_postmap -s $type:$T/ours/virtual | sort)" "$(sort "$D/virtual.postmap-s")" \
+                "$what: Postfix's postmap -s of Postern's table"
+        fi
+        # Postfix builds, Postern reads.
+        is "$(query_all "$PM" $type:$T/theirs/virtual)" "$(query_all oracle_postmap $type:$T/theirs/virtual)" \
+            "$what: Postern's postmap -q finds every key of Postfix's table"
+        $PM -q nobody@example.com $type:$T/theirs/virtual >/dev/null
+        is "$?" 1 "$what: Postern's postmap -q of a missing key in Postfix's table exits 1"
+        if [ "$type" != cdb ]; then
+            is "$($PM -s $type:$T/theirs/virtual)" "$(oracle_postmap -s $type:$T/theirs/virtual)" \
+                "$what: Postern's postmap -s of Postfix's table, in the same order"
+        else
+            is "$($PM -s $type:$T/theirs/virtual | sort)" "$(sort "$D/virtual.postmap-s")" \
+                "$what: Postern's postmap -s of Postfix's table"
+        fi
+        # The files hold the same entries, byte for byte where the format allows.
+        if [ "$type" = hash ] || [ "$type" = btree ]; then
+            is "$(db5.3_dump -p "$T/ours/virtual.db")" "$(db5.3_dump -p "$T/theirs/virtual.db")" \
+                "$what: db5.3_dump of both files is the same"
+        elif [ "$type" = cdb ]; then
+            is "$(cdb -d "$T/ours/virtual.cdb" | tr '\0' '@' | sort)" \
+                "$(cdb -d "$T/theirs/virtual.cdb" | tr '\0' '@' | sort)" "$what: cdb -d of both files is the same"
+        else
+            is "$(mdb_dump -n -p "$T/ours/virtual.lmdb" | sed -n '/HEADER=END/,$p')" \
+                "$(mdb_dump -n -p "$T/theirs/virtual.lmdb" | sed -n '/HEADER=END/,$p')" \
+                "$what: mdb_dump of both files is the same"
+        fi
+
+        # postalias, both ways, with the sentinel entries.
+        (cd "$T/ours" && $PA $nul $type:aliases 2>"$T/ours.err")
+        (cd "$T/theirs" && oracle_postalias $nul $type:aliases 2>"$T/theirs.err")
+        is "$(cat "$T/ours.err")" "$(cat "$T/theirs.err")" "$what: same postalias warnings"
+        if [ "$type" != cdb ]; then
+            is "$(oracle_postalias -s $type:$T/ours/aliases | grep -v YP_LAST | sort)" \
+                "$(oracle_postalias -s $type:$T/theirs/aliases | grep -v YP_LAST | sort)" \
+                "$what: Postfix's postalias -s of Postern's aliases"
+            is "$($PA -s $type:$T/theirs/aliases)" "$(oracle_postalias -s $type:$T/theirs/aliases)" \
+                "$what: Postern's postalias -s of Postfix's aliases"
+        else
+            is "$($PA -s $type:$T/theirs/aliases | grep -v YP_LAST | sort)" \
+                "$(grep -v YP_LAST "$D/aliases.postalias-s" | sort)" "$what: Postern's postalias -s of Postfix's aliases"
+        fi
+        got=$(oracle_postalias -q staff $type:$T/ours/aliases; oracle_postalias -q @ $type:$T/ours/aliases
+            oracle_postalias -f -q YP_MASTER_NAME $type:$T/ours/aliases)
+        is "$got" "$(printf 'alice, bob, carol@relay.test\n@\n%s' "$ORACLE_HOSTNAME")" \
+            "$what: Postfix's postalias -q of Postern's aliases, sentinels included"
+        ts=$(oracle_postalias -f -q YP_LAST_MODIFIED $type:$T/ours/aliases)
+        like "$ts" '^[0-9]{10}$' "$what: Postfix reads Postern's YP_LAST_MODIFIED"
+        got=$($PA -q "quoted name" $type:$T/theirs/aliases; $PA -q @ $type:$T/theirs/aliases
+            $PA -f -q YP_MASTER_NAME $type:$T/theirs/aliases)
+        is "$got" "$(printf 'alice\n@\n%s' "$ORACLE_HOSTNAME")" \
+            "$what: Postern's postalias -q of Postfix's aliases, sentinels included"
+    done
+done
+
+# Incremental updates and deletes on the other side's files.
+for type in hash btree lmdb; do
+    (cd "$T/theirs" && oracle_postmap $type:virtual 2>/dev/null)
+    printf 'added@example.com ours\n' | $PM -i $type:$T/theirs/virtual
+    is "$(oracle_postmap -q added@example.com $type:$T/theirs/virtual)" "ours" \
+        "$type: Postfix reads what Postern's postmap -i added to its table"
+    $PM -d info@example.com $type:$T/theirs/virtual
+    oracle_postmap -q info@example.com $type:$T/theirs/virtual >/dev/null
+    is "$?" 1 "$type: Postern's postmap -d removed from Postfix's table"
+    (cd "$T/ours" && $PM $type:virtual 2>/dev/null)
+    printf 'added@example.com theirs\n' | oracle_postmap -i $type:$T/ours/virtual
+    is "$($PM -q added@example.com $type:$T/ours/virtual)" "theirs" \
+        "$type: Postern reads what Postfix's postmap -i added to its table"
+done
+
+done_testing
