@@ -209,7 +209,7 @@ TABLE *table_cdb_open(const char *type, const char *name, int mode, int flags, V
         tc->base.t.sequence = cdb_sequence_fn;
         table_watch(&tc->base.t, tc->path);
     } else if (mode == TABLE_CREATE) {
-        if ((tc->base.build = tablefile_build_begin(tc->path, flags, why)) == NULL) {
+        if ((tc->base.build = tablefile_build_begin(tc->path, flags, 0, why)) == NULL) {
             tc_free(tc);
             return NULL;
         }

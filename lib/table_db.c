@@ -337,7 +337,7 @@ TABLE *table_db_open(const char *type, const char *name, int mode, int flags, VS
         oflags = DB_RDONLY;
         break;
     case TABLE_CREATE:
-        if ((tdb->base.build = tablefile_build_begin(tdb->path, flags, why)) == NULL) {
+        if ((tdb->base.build = tablefile_build_begin(tdb->path, flags, 0, why)) == NULL) {
             db_free(tdb);
             return NULL;
         }
@@ -345,7 +345,7 @@ TABLE *table_db_open(const char *type, const char *name, int mode, int flags, VS
         oflags = DB_CREATE | DB_TRUNCATE;
         break;
     case TABLE_WRITE:
-        if ((tdb->fd = tablefile_open_locked(tdb->path, 1, why)) < 0) {
+        if ((tdb->fd = tablefile_open_locked(tdb->path, 1, 0, why)) < 0) {
             db_free(tdb);
             return NULL;
         }

@@ -4,8 +4,9 @@
  *
  * Files: lmdb:/x is the single file /x.lmdb (MDB_NOSUBDIR), with LMDB's own
  * lock table disabled (MDB_NOLOCK): like Postfix, writers hold an exclusive
- * flock(2) on the file and readers that asked for TABLE_FLAG_LOCK a shared
- * one around each lookup, so Postfix's programs and these interoperate. Keys
+ * fcntl(2) lock on the file and readers that asked for TABLE_FLAG_LOCK a
+ * shared one around each lookup (Postfix's lmdb code uses fcntl locks, its
+ * Berkeley DB code flock), so Postfix's programs and these interoperate. Keys
  * and values are stored in the main database, with a trailing NUL by
  * default (tablefile.h). The map starts at 16 MiB (Postfix's lmdb_map_size
  * default) and doubles whenever a write finds it full; a reader maps a
@@ -54,7 +55,7 @@ static int read_lock(TABLE_LMDB *tl, int how)
 {
     if (tl->base.t.mode != TABLE_READ || !(tl->base.t.flags & TABLE_FLAG_LOCK) || tl->fd < 0)
         return 0;
-    if (tablefile_lock(tl->fd, how) < 0) {
+    if (tablefile_lock(tl->fd, how | TABLEFILE_POSIX) < 0) {
         msg_warn("%s: lock: %s", tl->path, strerror(errno));
         return -1;
     }
@@ -310,7 +311,7 @@ TABLE *table_lmdb_open(const char *type, const char *name, int mode, int flags, 
         eflags |= MDB_RDONLY;
         break;
     case TABLE_CREATE:
-        if ((tl->base.build = tablefile_build_begin(tl->path, flags, why)) == NULL) {
+        if ((tl->base.build = tablefile_build_begin(tl->path, flags, TABLEFILE_POSIX, why)) == NULL) {
             lmdb_free(tl);
             return NULL;
         }
@@ -318,7 +319,7 @@ TABLE *table_lmdb_open(const char *type, const char *name, int mode, int flags, 
         eflags |= MDB_NOSYNC | MDB_NOMETASYNC;
         break;
     case TABLE_WRITE:
-        if ((tl->fd = tablefile_open_locked(tl->path, 1, why)) < 0) {
+        if ((tl->fd = tablefile_open_locked(tl->path, 1, TABLEFILE_POSIX, why)) < 0) {
             lmdb_free(tl);
             return NULL;
         }

@@ -17,9 +17,23 @@
 
 int tablefile_lock(int fd, int how)
 {
-    int op = how == TABLEFILE_SHARED ? LOCK_SH : how == TABLEFILE_EXCLUSIVE ? LOCK_EX : LOCK_UN;
+    int base = how & ~TABLEFILE_POSIX;
 
-    while (flock(fd, op) < 0) {
+    if (how & TABLEFILE_POSIX) {
+        struct flock fl;
+
+        memset(&fl, 0, sizeof(fl));
+        fl.l_type = base == TABLEFILE_SHARED ? F_RDLCK : base == TABLEFILE_EXCLUSIVE ? F_WRLCK
+                                                                                    : F_UNLCK;
+        fl.l_whence = SEEK_SET;
+        while (fcntl(fd, F_SETLKW, &fl) < 0) {
+            if (errno != EINTR)
+                return -1;
+        }
+        return 0;
+    }
+    while (flock(fd, base == TABLEFILE_SHARED ? LOCK_SH : base == TABLEFILE_EXCLUSIVE ? LOCK_EX
+                                                                                     : LOCK_UN) < 0) {
         if (errno != EINTR)
             return -1;
     }
@@ -54,9 +68,9 @@ static int lock_current(const char *path, int oflags, int how)
     return -1;
 }
 
-int tablefile_open_locked(const char *path, int create, VSTR *why)
+int tablefile_open_locked(const char *path, int create, int style, VSTR *why)
 {
-    int fd = lock_current(path, O_RDWR | (create ? O_CREAT : 0), TABLEFILE_EXCLUSIVE);
+    int fd = lock_current(path, O_RDWR | (create ? O_CREAT : 0), TABLEFILE_EXCLUSIVE | style);
 
     if (fd < 0)
         vstr_sprintf(why, "open %s: %s", path, strerror(errno));
@@ -74,7 +88,7 @@ static char *dir_of(const char *path)
     return mem_strndup(path, (size_t) (slash - path));
 }
 
-TABLEFILE_BUILD *tablefile_build_begin(const char *path, int flags, VSTR *why)
+TABLEFILE_BUILD *tablefile_build_begin(const char *path, int flags, int style, VSTR *why)
 {
     TABLEFILE_BUILD *tb;
     const char *slash = strrchr(path, '/');
@@ -86,7 +100,9 @@ TABLEFILE_BUILD *tablefile_build_begin(const char *path, int flags, VSTR *why)
     tb->path = mem_strdup(path);
     tb->lock_fd = -1;
     if (flags & TABLE_FLAG_LOCK) {
-        if ((tb->lock_fd = lock_current(path, O_RDONLY, TABLEFILE_EXCLUSIVE)) < 0
+        /* An fcntl write lock needs a descriptor open for writing. */
+        if ((tb->lock_fd = lock_current(path, (style & TABLEFILE_POSIX) ? O_RDWR : O_RDONLY,
+                                        TABLEFILE_EXCLUSIVE | style)) < 0
             && errno != ENOENT) {
             vstr_sprintf(why, "lock %s: %s", path, strerror(errno));
             goto fail;

@@ -3,13 +3,18 @@
  * share: locking, atomic rebuilds, and the trailing-NUL conventions.
  *
  * Locking is Postfix's, so both programs can work on the same files: an
- * exclusive flock(2) on the database file itself while it is written, a
- * shared flock(2) around each read when the reader asked for
- * TABLE_FLAG_LOCK. tablefile_lock() retries on EINTR and returns 0 or -1
- * with errno set.
+ * exclusive lock on the database file itself while it is written, a shared
+ * one around each read when the reader asked for TABLE_FLAG_LOCK. Postfix
+ * uses flock(2) for Berkeley DB files and fcntl(2) record locks for LMDB
+ * files: a type passes TABLEFILE_POSIX (OR'ed into "how", or as "style")
+ * for the latter. fcntl locks belong to the process and vanish when it
+ * closes any descriptor of the file; the LMDB type only closes its files at
+ * the end. tablefile_lock() retries on EINTR and returns 0 or -1 with errno
+ * set.
  *
  * Rebuilds (TABLE_CREATE) never truncate the live file. tablefile_build_begin()
  * locks the existing target (when there is one and TABLE_FLAG_LOCK is set,
+ * in the given style, 0 or TABLEFILE_POSIX,
  * waiting for readers and other writers), creates a new file next to it
  * (".NAME.XXXXXX" in the same directory) with the target's mode and owner,
  * or 0644 less the umask for a new target. The type writes its database into
@@ -37,6 +42,7 @@
 #define TABLEFILE_SHARED    1
 #define TABLEFILE_EXCLUSIVE 2
 #define TABLEFILE_UNLOCK    3
+#define TABLEFILE_POSIX     0x10    /* fcntl(2) record lock, not flock(2) */
 
 typedef struct TABLEFILE_BUILD {
     char *path;         /* the target, e.g. /etc/postfix/virtual.db */
@@ -47,7 +53,7 @@ typedef struct TABLEFILE_BUILD {
 
 int tablefile_lock(int fd, int how);
 
-TABLEFILE_BUILD *tablefile_build_begin(const char *path, int flags, VSTR *why);
+TABLEFILE_BUILD *tablefile_build_begin(const char *path, int flags, int style, VSTR *why);
 int tablefile_build_commit(TABLEFILE_BUILD *tb, VSTR *why);
 void tablefile_build_discard(TABLEFILE_BUILD *tb);
 
@@ -60,7 +66,7 @@ int tablefile_nul_write(int flags);
 const char *tablefile_copy(VSTR *buf, const void *data, size_t len);
 
 /* Open path O_RDWR (creating it when create is set) and lock it exclusively. */
-int tablefile_open_locked(const char *path, int create, VSTR *why);
+int tablefile_open_locked(const char *path, int create, int style, VSTR *why);
 
 /*
  * The types' structures start with this, so a program that rebuilds a table

@@ -10,7 +10,39 @@ tmpdir
 D=$POSTERN_SRC/test/data/tables/db
 if ! oracle_setup; then
     skip "no Postfix oracle: $ORACLE_WHY"
-    done_testing
+    # Both programs take the same lock: while a third process holds Postfix's
+# writer lock (flock for Berkeley DB, fcntl for LMDB), Postfix's and
+# Postern's queries and updates wait for it.
+hold_lock() {   # FILE STYLE: hold until descriptor 8 is closed
+    rm -f "$T/locked"
+    exec 8> >(exec python3 -c '
+import fcntl, sys
+f = open(sys.argv[1], "r+")
+(fcntl.flock if sys.argv[2] == "flock" else fcntl.lockf)(f, fcntl.LOCK_EX)
+open(sys.argv[3], "w").close()
+sys.stdin.read()' "$1" "$2" "$T/locked")
+    for i in $(seq 100); do [ -e "$T/locked" ] && return 0; sleep 0.1; done
+    return 1
+}
+for type in hash lmdb; do
+    style=flock file=$T/theirs/virtual.db
+    [ $type = lmdb ] && style=fcntl file=$T/theirs/virtual.lmdb
+    (cd "$T/theirs" && oracle_postmap $type:virtual 2>/dev/null)
+    check "$type: a third process holds the $style lock" hold_lock "$file" $style
+    oracle_timeout 1 postmap -q info@example.com $type:$T/theirs/virtual >/dev/null
+    is "$?" 124 "$type: Postfix's postmap -q waits for it"
+    timeout 1 $PM -q info@example.com $type:$T/theirs/virtual >/dev/null
+    is "$?" 124 "$type: Postern's postmap -q waits for it"
+    echo "k v" | timeout 1 $PM -i $type:$T/theirs/virtual
+    is "$?" 124 "$type: Postern's postmap -i waits for it"
+    (cd "$T/theirs" && timeout 1 $PM $type:virtual 2>/dev/null)
+    is "$?" 124 "$type: Postern's rebuild waits for it"
+    exec 8>&-
+    is "$(timeout 10 $PM -q info@example.com $type:$T/theirs/virtual)" "alice@example.com" \
+        "$type: once released, the query is answered"
+done
+
+done_testing
     exit 0
 fi
 mkdir -p "$T/etc" "$T/ours" "$T/theirs"
@@ -111,6 +143,38 @@ for type in hash btree lmdb; do
     printf 'added@example.com theirs\n' | oracle_postmap -i $type:$T/ours/virtual
     is "$($PM -q added@example.com $type:$T/ours/virtual)" "theirs" \
         "$type: Postern reads what Postfix's postmap -i added to its table"
+done
+
+# Both programs take the same lock: while a third process holds Postfix's
+# writer lock (flock for Berkeley DB, fcntl for LMDB), Postfix's and
+# Postern's queries and updates wait for it.
+hold_lock() {   # FILE STYLE: hold until descriptor 8 is closed
+    rm -f "$T/locked"
+    exec 8> >(exec python3 -c '
+import fcntl, sys
+f = open(sys.argv[1], "r+")
+(fcntl.flock if sys.argv[2] == "flock" else fcntl.lockf)(f, fcntl.LOCK_EX)
+open(sys.argv[3], "w").close()
+sys.stdin.read()' "$1" "$2" "$T/locked")
+    for i in $(seq 100); do [ -e "$T/locked" ] && return 0; sleep 0.1; done
+    return 1
+}
+for type in hash lmdb; do
+    style=flock file=$T/theirs/virtual.db
+    [ $type = lmdb ] && style=fcntl file=$T/theirs/virtual.lmdb
+    (cd "$T/theirs" && oracle_postmap $type:virtual 2>/dev/null)
+    check "$type: a third process holds the $style lock" hold_lock "$file" $style
+    oracle_timeout 1 postmap -q info@example.com $type:$T/theirs/virtual >/dev/null
+    is "$?" 124 "$type: Postfix's postmap -q waits for it"
+    timeout 1 $PM -q info@example.com $type:$T/theirs/virtual >/dev/null
+    is "$?" 124 "$type: Postern's postmap -q waits for it"
+    echo "k v" | timeout 1 $PM -i $type:$T/theirs/virtual
+    is "$?" 124 "$type: Postern's postmap -i waits for it"
+    (cd "$T/theirs" && timeout 1 $PM $type:virtual 2>/dev/null)
+    is "$?" 124 "$type: Postern's rebuild waits for it"
+    exec 8>&-
+    is "$(timeout 10 $PM -q info@example.com $type:$T/theirs/virtual)" "alice@example.com" \
+        "$type: once released, the query is answered"
 done
 
 done_testing

@@ -4,6 +4,7 @@
 #   if oracle_setup; then
 #       oracle_postmap hash:$T/x         # Postfix's postmap -c <oracle config>
 #       oracle_postalias -q root $T/aliases
+#       oracle_timeout 1 postmap -q key hash:$T/x   # 124 when it hangs
 #   else
 #       skip "no Postfix oracle: $ORACLE_WHY"
 #   fi
@@ -123,6 +124,14 @@ oracle_run() {
     local prog=$1
     shift
     LD_LIBRARY_PATH=$ORACLE_ROOT/usr/lib/postfix "$ORACLE_ROOT/usr/sbin/$prog" -c "$ORACLE_CONF" "$@"
+}
+
+# oracle_timeout SECONDS PROGRAM ARGS...: oracle_run under timeout(1) (exit 124 when it expires).
+oracle_timeout() {
+    local secs=$1 prog=$2
+    shift 2
+    LD_LIBRARY_PATH=$ORACLE_ROOT/usr/lib/postfix timeout "$secs" "$ORACLE_ROOT/usr/sbin/$prog" \
+        -c "$ORACLE_CONF" "$@"
 }
 
 oracle_postmap() { oracle_run postmap "$@"; }
