@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -30,7 +32,16 @@ typedef struct CMD {
     int nul_flags;          /* -N, -n: TABLE_FLAG_TRY1NULL / TRY0NULL, or 0 */
     int dup_flags;          /* -r, -w */
     int inherit_perms;      /* not -p */
+    int keep_root;          /* -o */
 } CMD;
+
+/* Root's effective group and groups, while a build runs as a source's owner. */
+typedef struct PRIV {
+    int dropped;
+    gid_t egid;
+    int ngroups;
+    gid_t *groups;
+} PRIV;
 
 /*
  * The table being built, for the fatal-error hook only: msg_fatal() takes
@@ -38,6 +49,9 @@ typedef struct CMD {
  * half-written file (the old table stays as it was).
  */
 static TABLE *cmd_building;
+static PRIV *cmd_priv;          /* likewise: give root back before exiting */
+
+static void priv_restore(PRIV *p);
 
 static void cmd_cleanup(void)
 {
@@ -48,6 +62,9 @@ static void cmd_cleanup(void)
         tablefile_discard(t);
         table_close(t);         /* discarded: releases, does not commit */
     }
+    if (cmd_priv != NULL)
+        priv_restore(cmd_priv);
+    cmd_priv = NULL;
 }
 
 static const char *default_type(void)
@@ -259,6 +276,38 @@ static void add_alias_sentinels(TABLE *t)
     t->flags = saved;
 }
 
+/*
+ * Run as uid/gid (effective ids only) until priv_restore(): root builds a
+ * table from a file that another user owns with that user's rights, as
+ * Postfix does, so the user cannot make root write where the user may not.
+ */
+static void priv_drop(PRIV *p, uid_t uid, gid_t gid)
+{
+    p->dropped = 0;
+    if (geteuid() != 0 || uid == 0)
+        return;
+    p->egid = getegid();
+    if ((p->ngroups = getgroups(0, NULL)) < 0)
+        msg_fatal("getgroups: %s", strerror(errno));
+    p->groups = mem_calloc((size_t) p->ngroups + 1, sizeof(gid_t));
+    if (getgroups(p->ngroups, p->groups) < 0)
+        msg_fatal("getgroups: %s", strerror(errno));
+    if (setgroups(1, &gid) < 0 || setegid(gid) < 0 || seteuid(uid) < 0)
+        msg_fatal("cannot run as uid %ld gid %ld: %s", (long) uid, (long) gid, strerror(errno));
+    p->dropped = 1;
+}
+
+static void priv_restore(PRIV *p)
+{
+    if (!p->dropped)
+        return;
+    if (seteuid(0) < 0 || setegid(p->egid) < 0 || setgroups((size_t) p->ngroups, p->groups) < 0)
+        msg_fatal("cannot restore root privileges: %s", strerror(errno));
+    (void) prctl(PR_SET_DUMPABLE, 1);   /* the euid change cleared it */
+    mem_free(p->groups);
+    p->dropped = 0;
+}
+
 static void build_one(const CMD *cmd, const char *arg, int incremental)
 {
     VSTR *spec = vstr_new(100), *why = vstr_new(100), *key = vstr_new(100), *value = vstr_new(100);
@@ -270,6 +319,7 @@ static void build_one(const CMD *cmd, const char *arg, int incremental)
     mode_t old_mask;
     char *line, *k, *v;
     TABLE *t;
+    PRIV priv = {0, 0, 0, NULL};
     int rc, errors = msg_error_count();
 
     split_spec(arg, spec, &name);
@@ -278,11 +328,16 @@ static void build_one(const CMD *cmd, const char *arg, int incremental)
         src = stdin;
     else if ((src = fopen(name, "r")) == NULL)
         msg_fatal("open %s: %s", name, strerror(errno));
+    if (fstat(fileno(src), &st) < 0)
+        msg_fatal("fstat %s: %s", src_name, strerror(errno));
     /* A new table gets the group and other read permissions of its source. */
     old_mask = umask(022);
     umask(old_mask);
-    if (cmd->inherit_perms && fstat(fileno(src), &st) == 0 && S_ISREG(st.st_mode))
+    if (cmd->inherit_perms && S_ISREG(st.st_mode))
         umask(old_mask | (044 & ~st.st_mode));
+    if (!incremental && !cmd->keep_root)
+        priv_drop(&priv, st.st_uid, st.st_gid);
+    cmd_priv = &priv;
 
     /* Opening waits for the table's lock: signals may still end the wait. */
     if ((t = table_open(vstr_str(spec), incremental ? TABLE_WRITE : TABLE_CREATE,
@@ -322,6 +377,8 @@ static void build_one(const CMD *cmd, const char *arg, int incremental)
         fclose(src);
     if (msg_error_count() > errors)
         exit(1);
+    priv_restore(&priv);
+    cmd_priv = NULL;
     sigprocmask(SIG_SETMASK, &saved, NULL);
     vstr_free(spec);
     vstr_free(why);
@@ -347,7 +404,7 @@ static void usage(int alias)
 
 int tablecmd_main(int argc, char **argv, int kind)
 {
-    CMD cmd = {kind == TABLECMD_POSTALIAS, 1, 0, 0, 1};
+    CMD cmd = {kind == TABLECMD_POSTALIAS, 1, 0, 0, 1, 0};
     const char *config_dir = NULL, *query = NULL, *delete = NULL;
     int ch, dump = 0, incremental = 0, i, rc = 0;
     const char *opts = cmd.alias ? "Nc:d:finopq:rsuvw" : "bc:d:fFhimnNopq:rsuUvw";
@@ -375,6 +432,8 @@ int tablecmd_main(int argc, char **argv, int kind)
             cmd.nul_flags = TABLE_FLAG_TRY0NULL;
             break;
         case 'o':
+            cmd.keep_root = 1;
+            break;
         case 'u':
         case 'U':
             break;
@@ -424,7 +483,7 @@ int tablecmd_main(int argc, char **argv, int kind)
 
 int tablecmd_newaliases(int argc, char **argv)
 {
-    CMD cmd = {1, 1, 0, 0, 1};
+    CMD cmd = {1, 1, 0, 0, 1, 0};
     const char *databases;
     ARGV *list;
     size_t i;

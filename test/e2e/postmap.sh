@@ -182,6 +182,21 @@ is "$?:$(cat err)" "0:postmap: warning: v.db: duplicate entry: \"dup@example.com
 is "$($PM -q info@example.com hash:v)" "alice@example.com" "query beside a hostile DB_CONFIG"
 is "$($PM -q info@example.com hash:$T/b/virtual)" "alice@example.com" "query of another directory's table"
 
+# --- A source owned by another user is processed with that user's rights --
+mkdir -p "$T/u"
+cp "$T/b/virtual.good" "$T/u/v"
+chown -R nobody:nogroup "$T/u"
+$PM "$T/u/v" 2>/dev/null
+is "$?:$(stat -c %U "$T/u/v.db")" "0:nobody" "root builds a user's table as that user"
+rm -f "$T/u/v.db"
+$PM -o "$T/u/v" 2>/dev/null
+is "$(stat -c %U "$T/u/v.db")" "root" "-o: as root"
+chown root "$T/u"
+rm -f "$T/u/v.db"
+$PM "$T/u/v" 2>err
+is "$?" 1 "the user may not write the directory: the build fails"
+like "$(tail -1 err)" "^postmap: fatal: create $T/u/\.v\.db\.[A-Za-z0-9]+: Permission denied" "... saying why"
+
 # --- newaliases ------------------------------------------------------------
 cd "$T/b" || exit 1
 cp "$D/aliases" aliases
