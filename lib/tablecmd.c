@@ -33,6 +33,8 @@ typedef struct CMD {
     int dup_flags;          /* -r, -w */
     int inherit_perms;      /* not -p */
     int keep_root;          /* -o */
+    int header_keys;        /* -h: with -q -, each message header is a key */
+    int body_keys;          /* -b: with -q -, each message body line is a key */
 } CMD;
 
 /* Root's effective group and groups, while a build runs as a source's owner. */
@@ -157,6 +159,75 @@ static const char *query_one(TABLE **tables, int count, const char *key)
     return NULL;
 }
 
+static int query_print(const CMD *cmd, TABLE **tables, int count, const char *key)
+{
+    const char *value = query_one(tables, count, key);
+
+    if (value == NULL)
+        return 0;
+    output_line(cmd, key, value);
+    return 1;
+}
+
+/* "Name:" at the start of a line: printable characters but ':' and space. */
+static int is_header_line(const char *line)
+{
+    const char *cp;
+
+    for (cp = line; *cp > ' ' && *cp < 127 && *cp != ':'; cp++)
+        ;
+    if (cp == line)
+        return 0;
+    cp += strspn(cp, " \t");
+    return *cp == ':';
+}
+
+/*
+ * postmap -h/-b -q -: standard input is a message; each logical header line
+ * (-h; continuation lines kept with their newline) and each body line (-b)
+ * is a key, as header_checks and body_checks would see them. The line that
+ * ends the headers is the first body line; when it is not empty, an empty
+ * one is looked up first, as Postfix does. No MIME parsing (-m).
+ */
+static int query_message(const CMD *cmd, TABLE **tables, int count)
+{
+    VSTR *line = vstr_new(100), *header = vstr_new(100);
+    int in_headers = 1, have_header = 0, found = 0;
+    const char *text;
+
+    while ((text = next_stdin_key(line)) != NULL) {
+        if (in_headers) {
+            if ((*text == ' ' || *text == '\t') && have_header) {
+                if (vstr_len(header) + vstr_len(line) > KEY_LINE_MAX)
+                    msg_fatal("stdin: header longer than %d bytes", KEY_LINE_MAX);
+                vstr_addch(header, '\n');
+                vstr_adds(header, text);
+                continue;
+            }
+            if (have_header && cmd->header_keys)
+                found |= query_print(cmd, tables, count, vstr_str(header));
+            have_header = 0;
+            if (is_header_line(text)) {
+                vstr_set(header, text);
+                have_header = 1;
+                continue;
+            }
+            in_headers = 0;
+            if (!cmd->body_keys)
+                break;
+            if (*text != 0)
+                found |= query_print(cmd, tables, count, "");
+        }
+        if (cmd->body_keys)
+            found |= query_print(cmd, tables, count, text);
+    }
+    if (have_header && cmd->header_keys)
+        found |= query_print(cmd, tables, count, vstr_str(header));
+    vstr_free(line);
+    vstr_free(header);
+    return found;
+}
+
 static int do_query(const CMD *cmd, const char *key, char **maps, int count)
 {
     TABLE **tables = mem_calloc((size_t) count, sizeof(*tables));
@@ -171,13 +242,11 @@ static int do_query(const CMD *cmd, const char *key, char **maps, int count)
             printf("%s\n", value);
             found = 1;
         }
+    } else if (cmd->header_keys || cmd->body_keys) {
+        found = query_message(cmd, tables, count);
     } else {
-        while ((key = next_stdin_key(buf)) != NULL) {
-            if ((value = query_one(tables, count, key)) != NULL) {
-                output_line(cmd, key, value);
-                found = 1;
-            }
-        }
+        while ((key = next_stdin_key(buf)) != NULL)
+            found |= query_print(cmd, tables, count, key);
     }
     flush_or_die();
     for (i = 0; i < count; i++)
@@ -404,7 +473,7 @@ static void usage(int alias)
 
 int tablecmd_main(int argc, char **argv, int kind)
 {
-    CMD cmd = {kind == TABLECMD_POSTALIAS, 1, 0, 0, 1, 0};
+    CMD cmd = {kind == TABLECMD_POSTALIAS, 1, 0, 0, 1, 0, 0, 0};
     const char *config_dir = NULL, *query = NULL, *delete = NULL;
     int ch, dump = 0, incremental = 0, i, rc = 0;
     const char *opts = cmd.alias ? "Nc:d:finopq:rsuvw" : "bc:d:fFhimnNopq:rsuUvw";
@@ -456,7 +525,11 @@ int tablecmd_main(int argc, char **argv, int kind)
             cmd.dup_flags = TABLE_FLAG_DUP_IGNORE;
             break;
         case 'b':
+            cmd.body_keys = 1;
+            break;
         case 'h':
+            cmd.header_keys = 1;
+            break;
         case 'm':
         case 'F':
             msg_fatal("option -%c is not supported by this implementation", ch);
@@ -483,7 +556,7 @@ int tablecmd_main(int argc, char **argv, int kind)
 
 int tablecmd_newaliases(int argc, char **argv)
 {
-    CMD cmd = {1, 1, 0, 0, 1, 0};
+    CMD cmd = {1, 1, 0, 0, 1, 0, 0, 0};
     const char *databases;
     ARGV *list;
     size_t i;

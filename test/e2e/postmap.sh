@@ -115,6 +115,10 @@ $PM -N cdb:dsrc 2>/dev/null
 is "$(cdb -d dsrc.cdb | head -1 | tr '\0' '@')" "+2,3:k@->v1@" "-N cdb: with NUL"
 is "$($PM -q k cdb:dsrc)" "v1" "-N cdb files are read"
 
+# -h/-b: a message's headers and body lines as keys (message.postmap-hb is Postfix's output).
+is "$($PM -h -b -q - static:X <"$D/message")" "$(cat "$D/message.postmap-hb")" "-h -b -q -: keys from a message"
+is "$($PM -h -q - static:X <"$D/message" | wc -l)" 4 "-h: the headers only (one spans two lines)"
+
 # Incremental updates and deletes.
 printf 'new@example.com new\ninfo@example.com other\n' | $PM -i hash:virtual 2>inc.err
 is "$($PM -q new@example.com virtual)" "new" "-i adds entries"

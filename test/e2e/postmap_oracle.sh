@@ -10,7 +10,13 @@ tmpdir
 D=$POSTERN_SRC/test/data/tables/db
 if ! oracle_setup; then
     skip "no Postfix oracle: $ORACLE_WHY"
-    # Both programs take the same lock: while a third process holds Postfix's
+    # -h and -b make the same keys of a message.
+for o in -h -b "-h -b"; do
+    is "$($PM $o -q - static:X <"$D/message")" "$(oracle_postmap $o -q - static:X <"$D/message")" \
+        "postmap $o -q -: the same keys as Postfix's"
+done
+
+# Both programs take the same lock: while a third process holds Postfix's
 # writer lock (flock for Berkeley DB, fcntl for LMDB), Postfix's and
 # Postern's queries and updates wait for it.
 hold_lock() {   # FILE STYLE: hold until descriptor 8 is closed
@@ -143,6 +149,12 @@ for type in hash btree lmdb; do
     printf 'added@example.com theirs\n' | oracle_postmap -i $type:$T/ours/virtual
     is "$($PM -q added@example.com $type:$T/ours/virtual)" "theirs" \
         "$type: Postern reads what Postfix's postmap -i added to its table"
+done
+
+# -h and -b make the same keys of a message.
+for o in -h -b "-h -b"; do
+    is "$($PM $o -q - static:X <"$D/message")" "$(oracle_postmap $o -q - static:X <"$D/message")" \
+        "postmap $o -q -: the same keys as Postfix's"
 done
 
 # Both programs take the same lock: while a third process holds Postfix's
