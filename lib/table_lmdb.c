@@ -14,8 +14,8 @@
  *
  * Modes: TABLE_READ; TABLE_CREATE writes a new file beside the old one and
  * renames it over at close; TABLE_WRITE updates in place under the lock.
- * Each update is its own transaction, written without fsync; the file is
- * synced once at close.
+ * Updates are batched into large transactions, written without fsync; the
+ * file is synced once at close, when the last batch is committed.
  *
  * Errors: as table_db.c: open returns NULL with why; operations set
  * t->error; a failed commit at close is logged with msg_error().
@@ -43,6 +43,9 @@ typedef struct TABLE_LMDB {
     MDB_dbi dbi;
     MDB_txn *seq_txn;
     MDB_cursor *cursor;
+    MDB_txn *batch_txn;     /* updates not yet committed */
+    VSTR *batch;            /* ...and a copy of them, to replay into a grown map */
+    size_t batch_count;
     int fd;
     size_t map_size;
     char *path;
@@ -50,6 +53,8 @@ typedef struct TABLE_LMDB {
     VSTR *key_out;
     VSTR *val_out;
 } TABLE_LMDB;
+
+static int batch_flush(TABLE *t);
 
 static int read_lock(TABLE_LMDB *tl, int how)
 {
@@ -82,11 +87,18 @@ static const char *lmdb_lookup(TABLE *t, const char *key)
 
     t->error = TABLE_OK;
     end_sequence(tl);
+    if (batch_flush(t) < 0)
+        return NULL;
     if (read_lock(tl, TABLEFILE_SHARED) < 0) {
         t->error = TABLE_ERR_RETRY;
         return NULL;
     }
-    if ((err = mdb_txn_begin(tl->env, NULL, MDB_RDONLY, &txn)) != 0) {
+    while ((err = mdb_txn_begin(tl->env, NULL, MDB_RDONLY, &txn)) == MDB_MAP_RESIZED) {
+        /* Another process grew the map: adopt its size. */
+        if (mdb_env_set_mapsize(tl->env, 0) != 0)
+            break;
+    }
+    if (err != 0) {
         msg_warn("%s: lookup: %s", tl->path, mdb_strerror(err));
         t->error = TABLE_ERR_RETRY;
         (void) read_lock(tl, TABLEFILE_UNLOCK);
@@ -115,26 +127,136 @@ static const char *lmdb_lookup(TABLE *t, const char *key)
     return result;
 }
 
-/* Run one write (put when value != NULL, else delete); grow the map when full. */
-static int lmdb_write(TABLE_LMDB *tl, MDB_val *k, MDB_val *v, unsigned int flags)
+/*
+ * Writes. Updates are collected in one write transaction, committed every
+ * LMDB_BATCH entries, before any other operation, and at close: one commit
+ * per update would make a build several times slower. A full map aborts the
+ * transaction; the map is then doubled and the batch, of which a copy is
+ * kept (records: key length, value length, key, value), replayed.
+ */
+#define LMDB_BATCH        10000
+#define LMDB_BATCH_BYTES  ((size_t) 16 * 1024 * 1024)
+
+static int grow_map(TABLE_LMDB *tl)
+{
+    if (tl->map_size >= LMDB_MAP_LIMIT)
+        return MDB_MAP_FULL;
+    tl->map_size *= 2;
+    return mdb_env_set_mapsize(tl->env, tl->map_size);
+}
+
+/* Begin a write transaction holding the kept batch; grows the map as needed. */
+static int batch_begin(TABLE_LMDB *tl)
+{
+    const char *cp, *end;
+    MDB_val k, v;
+    unsigned int len[2];
+    int err;
+
+    for (;;) {
+        if ((err = mdb_txn_begin(tl->env, NULL, 0, &tl->batch_txn)) != 0) {
+            tl->batch_txn = NULL;
+            return err;
+        }
+        cp = vstr_str(tl->batch);
+        end = cp + vstr_len(tl->batch);
+        for (err = 0; err == 0 && cp < end; cp += len[0] + len[1]) {
+            memcpy(len, cp, sizeof(len));
+            cp += sizeof(len);
+            k.mv_data = (void *) cp;
+            k.mv_size = len[0];
+            v.mv_data = (void *) (cp + len[0]);
+            v.mv_size = len[1];
+            err = mdb_put(tl->batch_txn, tl->dbi, &k, &v, 0);
+        }
+        if (err == 0)
+            return 0;
+        mdb_txn_abort(tl->batch_txn);
+        tl->batch_txn = NULL;
+        if (err != MDB_MAP_FULL || (err = grow_map(tl)) != 0)
+            return err;
+    }
+}
+
+/* Commit what the batch holds; 0 or an LMDB error. */
+static int batch_commit(TABLE_LMDB *tl)
+{
+    int err;
+
+    while (tl->batch_txn != NULL) {
+        err = mdb_txn_commit(tl->batch_txn);
+        tl->batch_txn = NULL;
+        if (err == MDB_MAP_FULL && (err = grow_map(tl)) == 0 && (err = batch_begin(tl)) == 0)
+            continue;
+        if (err != 0)
+            return err;
+    }
+    vstr_reset(tl->batch);
+    tl->batch_count = 0;
+    return 0;
+}
+
+/* Put one entry into the batch. */
+static int batch_put(TABLE_LMDB *tl, MDB_val *k, MDB_val *v, unsigned int flags)
+{
+    unsigned int len[2];
+    int err;
+
+    if (tl->batch_txn == NULL && (err = batch_begin(tl)) != 0)
+        return err;
+    while ((err = mdb_put(tl->batch_txn, tl->dbi, k, v, flags)) == MDB_MAP_FULL) {
+        mdb_txn_abort(tl->batch_txn);
+        tl->batch_txn = NULL;
+        if ((err = grow_map(tl)) != 0 || (err = batch_begin(tl)) != 0)
+            return err;
+    }
+    if (err != 0)
+        return err;
+    len[0] = (unsigned int) k->mv_size;
+    len[1] = (unsigned int) v->mv_size;
+    vstr_addmem(tl->batch, len, sizeof(len));
+    vstr_addmem(tl->batch, k->mv_data, k->mv_size);
+    vstr_addmem(tl->batch, v->mv_data, v->mv_size);
+    if (++tl->batch_count >= LMDB_BATCH || vstr_len(tl->batch) >= LMDB_BATCH_BYTES)
+        return batch_commit(tl);
+    return 0;
+}
+
+/* Delete one key in its own transaction (after committing the batch). */
+static int lmdb_delete(TABLE_LMDB *tl, MDB_val *k)
 {
     MDB_txn *txn;
     int err;
 
+    if ((err = batch_commit(tl)) != 0)
+        return err;
     for (;;) {
         if ((err = mdb_txn_begin(tl->env, NULL, 0, &txn)) != 0)
             return err;
-        err = v != NULL ? mdb_put(txn, tl->dbi, k, v, flags) : mdb_del(txn, tl->dbi, k, NULL);
+        err = mdb_del(txn, tl->dbi, k, NULL);
         if (err == 0)
             err = mdb_txn_commit(txn);
         else
             mdb_txn_abort(txn);
-        if (err != MDB_MAP_FULL || tl->map_size >= LMDB_MAP_LIMIT)
-            return err;
-        tl->map_size *= 2;
-        if ((err = mdb_env_set_mapsize(tl->env, tl->map_size)) != 0)
+        if (err != MDB_MAP_FULL || (err = grow_map(tl)) != 0)
             return err;
     }
+}
+
+/* Make pending updates visible before a read: commit them. */
+static int batch_flush(TABLE *t)
+{
+    TABLE_LMDB *tl = (TABLE_LMDB *) t;
+    int err;
+
+    if (tl->batch_txn == NULL)
+        return 0;
+    if ((err = batch_commit(tl)) != 0) {
+        msg_warn("%s: update: %s", tl->path, mdb_strerror(err));
+        t->error = TABLE_ERR_RETRY;
+        return -1;
+    }
+    return 0;
 }
 
 static int lmdb_update(TABLE *t, const char *key, const char *value)
@@ -154,7 +276,7 @@ static int lmdb_update(TABLE *t, const char *key, const char *value)
         t->error = TABLE_ERR_CONFIG;
         return -1;
     }
-    err = lmdb_write(tl, &k, &v, (t->flags & TABLE_FLAG_DUP_REPLACE) ? 0 : MDB_NOOVERWRITE);
+    err = batch_put(tl, &k, &v, (t->flags & TABLE_FLAG_DUP_REPLACE) ? 0 : MDB_NOOVERWRITE);
     if (err == MDB_KEYEXIST) {
         if (!(t->flags & TABLE_FLAG_DUP_IGNORE))
             msg_warn("%s: duplicate entry: \"%s\"", tl->shown, key);
@@ -182,7 +304,7 @@ static int lmdb_remove(TABLE *t, const char *key)
         k.mv_size = strlen(key) + (size_t) order[i];
         if (k.mv_size == 0)
             continue;
-        err = lmdb_write(tl, &k, NULL, 0);
+        err = lmdb_delete(tl, &k);
         if (err == 0) {
             t->flags = tablefile_nul_found(t->flags, order[i]);
             return 0;
@@ -205,6 +327,8 @@ static int lmdb_sequence(TABLE *t, int how, const char **key, const char **value
     t->error = TABLE_OK;
     if (how == TABLE_SEQ_FIRST || tl->cursor == NULL) {
         end_sequence(tl);
+        if (batch_flush(t) < 0)
+            return -1;
         if ((err = mdb_txn_begin(tl->env, NULL, MDB_RDONLY, &tl->seq_txn)) != 0
             || (err = mdb_cursor_open(tl->seq_txn, tl->dbi, &tl->cursor)) != 0) {
             msg_warn("%s: sequence: %s", tl->path, mdb_strerror(err));
@@ -238,6 +362,10 @@ static int lmdb_sequence(TABLE *t, int how, const char **key, const char **value
 static void lmdb_free(TABLE_LMDB *tl)
 {
     end_sequence(tl);
+    if (tl->batch_txn != NULL)
+        mdb_txn_abort(tl->batch_txn);
+    tl->batch_txn = NULL;
+    vstr_free(tl->batch);
     if (tl->env != NULL)
         mdb_env_close(tl->env);
     if (tl->fd >= 0)
@@ -258,8 +386,10 @@ static void lmdb_close(TABLE *t)
 
     end_sequence(tl);
     if (t->mode != TABLE_READ) {
-        if ((err = mdb_env_sync(tl->env, 1)) != 0) {
-            msg_error("%s: sync: %s", tl->path, mdb_strerror(err));
+        if (tl->base.build != NULL && tl->base.build->discarded) {
+            /* thrown away: nothing to write */
+        } else if ((err = batch_commit(tl)) != 0 || (err = mdb_env_sync(tl->env, 1)) != 0) {
+            msg_error("%s: write: %s", tl->path, mdb_strerror(err));
         } else if (tl->base.build != NULL) {
             mdb_env_close(tl->env);
             tl->env = NULL;
@@ -290,6 +420,7 @@ TABLE *table_lmdb_open(const char *type, const char *name, int mode, int flags, 
     tl->map_size = LMDB_MAP_SIZE;
     tl->key_out = vstr_new(100);
     tl->val_out = vstr_new(100);
+    tl->batch = vstr_new(4096);
     {
         VSTR *p = vstr_new(strlen(name) + 8);
 

@@ -418,6 +418,47 @@ static void test_hostile_db_config(void)
     vstr_free(why);
 }
 
+/* LMDB: a build larger than the initial 16 MiB map grows it; nothing is lost. */
+static void test_lmdb_growth(void)
+{
+    VSTR *why = vstr_new(100), *key = vstr_new(100), *value = vstr_new(200);
+    char *spec = spec_for("lmdb", "big");
+    TABLE *t = table_open(spec, TABLE_CREATE, 0, why);
+    const char *k, *v;
+    int i, n, bad = 0, rc;
+    const int count = 120000;
+
+    if (t == NULL) {
+        TAP_OK(0, "lmdb: open big: %s", vstr_str(why));
+        goto out;
+    }
+    for (i = 0; i < count; i++) {
+        vstr_sprintf(key, "user%d@example.com", i);
+        vstr_sprintf(value, "%0150d", i);
+        if (table_update(t, vstr_str(key), vstr_str(value)) != 0)
+            bad++;
+    }
+    table_close(t);
+    TAP_INT(bad, 0, "lmdb: %d updates of 150 bytes", count);
+    if ((t = open_read("lmdb", "big", TABLE_FLAGS_READ)) == NULL) {
+        TAP_OK(0, "lmdb: open big for reading");
+        goto out;
+    }
+    for (n = 0, rc = table_sequence(t, TABLE_SEQ_FIRST, &k, &v); rc == 0;
+         rc = table_sequence(t, TABLE_SEQ_NEXT, &k, &v))
+        n++;
+    TAP_INT(n, count, "lmdb: every entry is there after the map grew");
+    vstr_sprintf(value, "%0150d", count - 1);
+    vstr_sprintf(key, "user%d@example.com", count - 1);
+    TAP_STR(table_lookup(t, vstr_str(key)), vstr_str(value), "lmdb: the last entry");
+    table_close(t);
+out:
+    mem_free(spec);
+    vstr_free(why);
+    vstr_free(key);
+    vstr_free(value);
+}
+
 static void test_bad_names(void)
 {
     VSTR *why = vstr_new(100);
@@ -449,6 +490,7 @@ int main(void)
         test_missing(types[i]);
     }
     test_hostile_db_config();
+    test_lmdb_growth();
     test_bad_names();
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
     if (system(cmd) != 0)
