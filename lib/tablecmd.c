@@ -2,11 +2,12 @@
 #include "config.h"
 
 #include <errno.h>
+#include <grp.h>
+#include <locale.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <grp.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -24,18 +25,7 @@
 #include "tablesrc.h"
 #include "vstr.h"
 
-#define KEY_LINE_MAX (64 * 1024)    /* a -q - / -d - key line */
-
-typedef struct CMD {
-    int alias;              /* postalias or newaliases */
-    int fold;               /* not -f */
-    int nul_flags;          /* -N, -n: TABLE_FLAG_TRY1NULL / TRY0NULL, or 0 */
-    int dup_flags;          /* -r, -w */
-    int inherit_perms;      /* not -p */
-    int keep_root;          /* -o */
-    int header_keys;        /* -h: with -q -, each message header is a key */
-    int body_keys;          /* -b: with -q -, each message body line is a key */
-} CMD;
+#define KEY_LINE_MAX (64 * 1024)    /* a -q - / -d - key line, a -h header */
 
 /* Root's effective group and groups, while a build runs as a source's owner. */
 typedef struct PRIV {
@@ -45,28 +35,100 @@ typedef struct PRIV {
     gid_t *groups;
 } PRIV;
 
+/* The options, and what is open: all a fatal error must clean up. */
+typedef struct CMD {
+    int alias;              /* postalias or newaliases */
+    int fold;               /* not -f */
+    int nul_flags;          /* -N, -n: TABLE_FLAG_TRY1NULL / TRY0NULL, or 0 */
+    int dup_flags;          /* -r, -w */
+    int inherit_perms;      /* not -p */
+    int keep_root;          /* -o */
+    int header_keys;        /* -h: with -q -, each message header is a key */
+    int body_keys;          /* -b: with -q -, each message body line is a key */
+    int no_utf8;            /* -u */
+    int utf8;               /* smtputf8_enable and not -u: UTF-8 sources, Unicode folding */
+    locale_t loc;           /* C.UTF-8 for folding, or 0 */
+
+    TABLE **tables;         /* open for -q, -d, -s */
+    int count;
+    TABLE *building;        /* being built or updated from a source */
+    LINEREAD *lr;           /* its source */
+    FILE *src;
+    PRIV priv;
+    ARGV *list;             /* newaliases: alias_database */
+    VSTR *spec, *why, *key, *value, *folded, *line, *header;    /* scratch */
+} CMD;
+
 /*
- * The table being built, for the fatal-error hook only: msg_fatal() takes
- * no context, so this program-level pointer is how a fatal error removes the
- * half-written file (the old table stays as it was).
+ * msg_fatal() takes no context: this is how its hook finds the program's
+ * state, to throw a half-built table away (the old one stays as it was),
+ * close what is open and give root back before the process exits.
  */
-static TABLE *cmd_building;
-static PRIV *cmd_priv;          /* likewise: give root back before exiting */
+static CMD *cmd_active;
 
 static void priv_restore(PRIV *p);
 
 static void cmd_cleanup(void)
 {
-    TABLE *t = cmd_building;
+    CMD *cmd = cmd_active;
+    int i;
 
-    cmd_building = NULL;
-    if (t != NULL) {
-        tablefile_discard(t);
-        table_close(t);         /* discarded: releases, does not commit */
+    cmd_active = NULL;
+    if (cmd == NULL)
+        return;
+    if (cmd->building != NULL) {
+        tablefile_discard(cmd->building);
+        table_close(cmd->building);     /* discarded: releases, does not commit */
+        cmd->building = NULL;
     }
-    if (cmd_priv != NULL)
-        priv_restore(cmd_priv);
-    cmd_priv = NULL;
+    for (i = 0; i < cmd->count; i++)
+        if (cmd->tables[i] != NULL)
+            table_close(cmd->tables[i]);
+    cmd->count = 0;
+    priv_restore(&cmd->priv);
+}
+
+static void cmd_init(CMD *cmd, int alias)
+{
+    memset(cmd, 0, sizeof(*cmd));
+    cmd->alias = alias;
+    cmd->fold = 1;
+    cmd->inherit_perms = 1;
+    cmd->loc = (locale_t) 0;
+    cmd->spec = vstr_new(100);
+    cmd->why = vstr_new(100);
+    cmd->key = vstr_new(100);
+    cmd->value = vstr_new(100);
+    cmd->folded = vstr_new(100);
+    cmd->line = vstr_new(100);
+    cmd->header = vstr_new(100);
+    cmd_active = cmd;
+    msg_set_cleanup(cmd_cleanup);
+}
+
+/* After conf_init(): UTF-8 as main.cf says, unless -u. */
+static void cmd_configure(CMD *cmd)
+{
+    cmd->utf8 = !cmd->no_utf8 && conf_get_bool("smtputf8_enable");
+    if (cmd->utf8)
+        cmd->loc = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t) 0);
+}
+
+static void cmd_done(CMD *cmd)
+{
+    if (cmd->loc != (locale_t) 0)
+        freelocale(cmd->loc);
+    vstr_free(cmd->spec);
+    vstr_free(cmd->why);
+    vstr_free(cmd->key);
+    vstr_free(cmd->value);
+    vstr_free(cmd->folded);
+    vstr_free(cmd->line);
+    vstr_free(cmd->header);
+    mem_free(cmd->tables);
+    if (cmd->list != NULL)
+        argv_free(cmd->list);
+    cmd_active = NULL;
 }
 
 static const char *default_type(void)
@@ -76,17 +138,15 @@ static const char *default_type(void)
     return type != NULL && *type != 0 ? type : "hash";
 }
 
-/* "type:name" or "name" with the default type. */
-static void split_spec(const char *arg, VSTR *spec, const char **name_out)
+/* "type:name", or "name" with the default type, into spec; returns the name. */
+static const char *split_spec(const char *arg, VSTR *spec)
 {
-    const char *colon = strchr(arg, ':');
-
     vstr_reset(spec);
-    if (colon == NULL)
+    if (strchr(arg, ':') == NULL)
         vstr_printf(spec, "%s:%s", default_type(), arg);
     else
         vstr_adds(spec, arg);
-    *name_out = strchr(vstr_str(spec), ':') + 1;
+    return strchr(vstr_str(spec), ':') + 1;
 }
 
 static int read_flags(const CMD *cmd)
@@ -100,18 +160,41 @@ static int write_flags(const CMD *cmd)
     return (cmd->fold ? TABLE_FLAG_FOLD : 0) | TABLE_FLAG_LOCK | cmd->nul_flags | cmd->dup_flags;
 }
 
-static TABLE *open_or_die(const char *arg, int mode, int flags)
+/*
+ * The key as the table should see it. The table wrappers fold ASCII; with
+ * UTF-8 enabled, Postfix folds every character of a fixed-string table's
+ * key, and so does this, before the wrappers see it.
+ */
+static const char *fold_key(CMD *cmd, TABLE *t, const char *key)
 {
-    VSTR *spec = vstr_new(100), *why = vstr_new(100);
-    const char *name;
-    TABLE *t;
+    if (!cmd->utf8 || !(t->flags & TABLE_FLAG_FOLD) || !(t->props & TABLE_PROP_FIXED))
+        return key;
+    return tablesrc_fold_utf8(key, cmd->folded, cmd->loc);
+}
 
-    split_spec(arg, spec, &name);
-    if ((t = table_open(vstr_str(spec), mode, flags, why)) == NULL)
-        msg_fatal("%s", vstr_str(why));
-    vstr_free(spec);
-    vstr_free(why);
-    return t;
+/* Open every table named in maps, into cmd->tables; fatal on failure. */
+static void open_tables(CMD *cmd, char **maps, int count, int mode, int flags)
+{
+    int i;
+
+    cmd->tables = mem_calloc((size_t) count, sizeof(*cmd->tables));
+    for (i = 0; i < count; i++) {
+        split_spec(maps[i], cmd->spec);
+        if ((cmd->tables[i] = table_open(vstr_str(cmd->spec), mode, flags, cmd->why)) == NULL)
+            msg_fatal("%s", vstr_str(cmd->why));
+        cmd->count = i + 1;
+    }
+}
+
+static void close_tables(CMD *cmd)
+{
+    int i;
+
+    for (i = 0; i < cmd->count; i++)
+        table_close(cmd->tables[i]);
+    cmd->count = 0;
+    mem_free(cmd->tables);
+    cmd->tables = NULL;
 }
 
 static void output_line(const CMD *cmd, const char *key, const char *value)
@@ -125,15 +208,15 @@ static void flush_or_die(void)
         msg_fatal("write error on standard output: %s", strerror(errno));
 }
 
-/* Read one key per line from stdin; returns NULL at the end. */
-static const char *next_stdin_key(VSTR *buf)
+/* Read one line of stdin into buf, without its newline; NULL at the end. */
+static const char *next_stdin_line(VSTR *buf)
 {
     int ch;
 
     vstr_reset(buf);
     while ((ch = getchar()) != EOF && ch != '\n') {
         if (vstr_len(buf) >= KEY_LINE_MAX)
-            msg_fatal("stdin: key longer than %d bytes", KEY_LINE_MAX);
+            msg_fatal("stdin: line longer than %d bytes", KEY_LINE_MAX);
         vstr_addch(buf, ch);
     }
     if (ch == EOF && vstr_len(buf) == 0)
@@ -143,25 +226,25 @@ static const char *next_stdin_key(VSTR *buf)
     return vstr_str(buf);
 }
 
-/* The first value of key in the tables, or NULL. */
-static const char *query_one(TABLE **tables, int count, const char *key)
+/* The first value of key in the open tables, or NULL. */
+static const char *query_one(CMD *cmd, const char *key)
 {
     const char *value;
     int i;
 
-    for (i = 0; i < count; i++) {
-        if ((value = table_lookup(tables[i], key)) != NULL)
+    for (i = 0; i < cmd->count; i++) {
+        if ((value = table_lookup(cmd->tables[i], fold_key(cmd, cmd->tables[i], key))) != NULL)
             return value;
-        if (tables[i]->error != TABLE_OK)
-            msg_fatal("table %s: query error: %s", tables[i]->spec,
-                      table_error_text(tables[i]->error));
+        if (cmd->tables[i]->error != TABLE_OK)
+            msg_fatal("table %s: query error: %s", cmd->tables[i]->spec,
+                      table_error_text(cmd->tables[i]->error));
     }
     return NULL;
 }
 
-static int query_print(const CMD *cmd, TABLE **tables, int count, const char *key)
+static int query_print(CMD *cmd, const char *key)
 {
-    const char *value = query_one(tables, count, key);
+    const char *value = query_one(cmd, key);
 
     if (value == NULL)
         return 0;
@@ -189,26 +272,25 @@ static int is_header_line(const char *line)
  * ends the headers is the first body line; when it is not empty, an empty
  * one is looked up first, as Postfix does. No MIME parsing (-m).
  */
-static int query_message(const CMD *cmd, TABLE **tables, int count)
+static int query_message(CMD *cmd)
 {
-    VSTR *line = vstr_new(100), *header = vstr_new(100);
     int in_headers = 1, have_header = 0, found = 0;
     const char *text;
 
-    while ((text = next_stdin_key(line)) != NULL) {
+    while ((text = next_stdin_line(cmd->line)) != NULL) {
         if (in_headers) {
             if ((*text == ' ' || *text == '\t') && have_header) {
-                if (vstr_len(header) + vstr_len(line) > KEY_LINE_MAX)
+                if (vstr_len(cmd->header) + vstr_len(cmd->line) > KEY_LINE_MAX)
                     msg_fatal("stdin: header longer than %d bytes", KEY_LINE_MAX);
-                vstr_addch(header, '\n');
-                vstr_adds(header, text);
+                vstr_addch(cmd->header, '\n');
+                vstr_adds(cmd->header, text);
                 continue;
             }
             if (have_header && cmd->header_keys)
-                found |= query_print(cmd, tables, count, vstr_str(header));
+                found |= query_print(cmd, vstr_str(cmd->header));
             have_header = 0;
             if (is_header_line(text)) {
-                vstr_set(header, text);
+                vstr_set(cmd->header, text);
                 have_header = 1;
                 continue;
             }
@@ -216,91 +298,79 @@ static int query_message(const CMD *cmd, TABLE **tables, int count)
             if (!cmd->body_keys)
                 break;
             if (*text != 0)
-                found |= query_print(cmd, tables, count, "");
+                found |= query_print(cmd, "");
         }
         if (cmd->body_keys)
-            found |= query_print(cmd, tables, count, text);
+            found |= query_print(cmd, text);
     }
     if (have_header && cmd->header_keys)
-        found |= query_print(cmd, tables, count, vstr_str(header));
-    vstr_free(line);
-    vstr_free(header);
+        found |= query_print(cmd, vstr_str(cmd->header));
     return found;
 }
 
-static int do_query(const CMD *cmd, const char *key, char **maps, int count)
+static int do_query(CMD *cmd, const char *key, char **maps, int count)
 {
-    TABLE **tables = mem_calloc((size_t) count, sizeof(*tables));
-    VSTR *buf = vstr_new(100);
     const char *value;
-    int i, found = 0;
+    int found = 0;
 
-    for (i = 0; i < count; i++)
-        tables[i] = open_or_die(maps[i], TABLE_READ, read_flags(cmd));
+    open_tables(cmd, maps, count, TABLE_READ, read_flags(cmd));
     if (strcmp(key, "-") != 0) {
-        if ((value = query_one(tables, count, key)) != NULL) {
+        if ((value = query_one(cmd, key)) != NULL) {
             printf("%s\n", value);
             found = 1;
         }
     } else if (cmd->header_keys || cmd->body_keys) {
-        found = query_message(cmd, tables, count);
+        found = query_message(cmd);
     } else {
-        while ((key = next_stdin_key(buf)) != NULL)
-            found |= query_print(cmd, tables, count, key);
+        while ((key = next_stdin_line(cmd->line)) != NULL)
+            found |= query_print(cmd, key);
     }
     flush_or_die();
-    for (i = 0; i < count; i++)
-        table_close(tables[i]);
-    mem_free(tables);
-    vstr_free(buf);
+    close_tables(cmd);
     return found ? 0 : 1;
 }
 
-static int delete_one(TABLE **tables, int count, const char *key)
+/* Remove key from every open table; 1 when some table had it. */
+static int delete_one(CMD *cmd, const char *key)
 {
     int i, rc, found = 0;
 
-    for (i = 0; i < count; i++) {
-        if ((rc = table_remove(tables[i], key)) == 0)
+    for (i = 0; i < cmd->count; i++) {
+        if ((rc = table_remove(cmd->tables[i], fold_key(cmd, cmd->tables[i], key))) == 0)
             found = 1;
         else if (rc < 0)
-            msg_fatal("table %s: delete error: %s", tables[i]->spec,
-                      table_error_text(tables[i]->error));
+            msg_fatal("table %s: delete error: %s", cmd->tables[i]->spec,
+                      table_error_text(cmd->tables[i]->error));
     }
     return found;
 }
 
-static int do_delete(const CMD *cmd, const char *key, char **maps, int count)
+static int do_delete(CMD *cmd, const char *key, char **maps, int count)
 {
-    TABLE **tables = mem_calloc((size_t) count, sizeof(*tables));
-    VSTR *buf = vstr_new(100);
-    int i, found = 0, errors = msg_error_count();
+    int found = 0, errors = msg_error_count();
 
-    for (i = 0; i < count; i++)
-        tables[i] = open_or_die(maps[i], TABLE_WRITE, read_flags(cmd) | cmd->dup_flags);
+    open_tables(cmd, maps, count, TABLE_WRITE, read_flags(cmd) | cmd->dup_flags);
     if (strcmp(key, "-") != 0) {
-        found = delete_one(tables, count, key);
+        found = delete_one(cmd, key);
     } else {
-        while ((key = next_stdin_key(buf)) != NULL)
-            found |= delete_one(tables, count, key);
+        while ((key = next_stdin_line(cmd->line)) != NULL)
+            found |= delete_one(cmd, key);
     }
-    for (i = 0; i < count; i++)
-        table_close(tables[i]);
-    mem_free(tables);
-    vstr_free(buf);
+    close_tables(cmd);
     if (msg_error_count() > errors)
-        exit(1);
+        msg_fatal("cannot complete the update");
     return found ? 0 : 1;
 }
 
-static int do_dump(const CMD *cmd, char **maps, int count)
+static int do_dump(CMD *cmd, char **maps, int count)
 {
     const char *key, *value;
     TABLE *t;
     int i, rc;
 
+    open_tables(cmd, maps, count, TABLE_READ, read_flags(cmd));
     for (i = 0; i < count; i++) {
-        t = open_or_die(maps[i], TABLE_READ, read_flags(cmd));
+        t = cmd->tables[i];
         if (t->sequence == NULL)
             msg_fatal("table %s: sequence operation is not supported", t->spec);
         for (rc = table_sequence(t, TABLE_SEQ_FIRST, &key, &value); rc == 0;
@@ -308,40 +378,43 @@ static int do_dump(const CMD *cmd, char **maps, int count)
             output_line(cmd, key, value);
         if (rc < 0)
             msg_fatal("table %s: sequence error: %s", t->spec, table_error_text(t->error));
-        table_close(t);
     }
     flush_or_die();
+    close_tables(cmd);
     return 0;
 }
 
 /* Store one entry; a failed update is fatal (the build is thrown away). */
-static void store(TABLE *t, const char *key, const char *value)
+static void store(CMD *cmd, const char *key, const char *value)
 {
-    if (table_update(t, key, value) < 0)
+    TABLE *t = cmd->building;
+
+    if (table_update(t, fold_key(cmd, t, key), value) < 0)
         msg_fatal("table %s: cannot update entry \"%s\": %s", t->spec, key,
                   table_error_text(t->error));
 }
 
 /*
  * The entries Sendmail's and Postfix's alias databases carry: "@" marks a
- * complete database, the YP_ entries serve NIS. The YP_ entries are stored
- * without a trailing NUL whatever the other entries use, and in upper case,
- * as Postfix does;
- * all three replace older ones silently. Changing t->flags for these calls
- * is the file types' documented way to pick the variant per update.
+ * complete database, the YP_ entries serve NIS. As Postfix writes them, the
+ * YP_ entries are stored in upper case and without a trailing NUL whatever
+ * the other entries use; all three replace older ones silently. Changing
+ * t->flags for these calls is the file types' way to pick the variant of
+ * one update (tablefile.h).
  */
-static void add_alias_sentinels(TABLE *t)
+static void add_alias_sentinels(CMD *cmd)
 {
+    TABLE *t = cmd->building;
     int saved = t->flags;
     const char *host = conf_get("myhostname");
     char now[32];
 
     t->flags = (saved & ~TABLE_FLAG_DUP_IGNORE) | TABLE_FLAG_DUP_REPLACE;
-    store(t, "@", "@");
+    store(cmd, "@", "@");
     t->flags = (t->flags & ~(TABLE_FLAG_TRY1NULL | TABLE_FLAG_FOLD)) | TABLE_FLAG_TRY0NULL;
     snprintf(now, sizeof(now), "%ld", (long) time(NULL));
-    store(t, "YP_LAST_MODIFIED", now);
-    store(t, "YP_MASTER_NAME", host != NULL ? host : "localhost");
+    store(cmd, "YP_LAST_MODIFIED", now);
+    store(cmd, "YP_MASTER_NAME", host != NULL && *host != 0 ? host : "localhost");
     t->flags = saved;
 }
 
@@ -352,7 +425,6 @@ static void add_alias_sentinels(TABLE *t)
  */
 static void priv_drop(PRIV *p, uid_t uid, gid_t gid)
 {
-    p->dropped = 0;
     if (geteuid() != 0 || uid == 0)
         return;
     p->egid = getegid();
@@ -361,43 +433,40 @@ static void priv_drop(PRIV *p, uid_t uid, gid_t gid)
     p->groups = mem_calloc((size_t) p->ngroups + 1, sizeof(gid_t));
     if (getgroups(p->ngroups, p->groups) < 0)
         msg_fatal("getgroups: %s", strerror(errno));
+    p->dropped = 1;
     if (setgroups(1, &gid) < 0 || setegid(gid) < 0 || seteuid(uid) < 0)
         msg_fatal("cannot run as uid %ld gid %ld: %s", (long) uid, (long) gid, strerror(errno));
-    p->dropped = 1;
 }
 
 static void priv_restore(PRIV *p)
 {
     if (!p->dropped)
         return;
+    p->dropped = 0;
     if (seteuid(0) < 0 || setegid(p->egid) < 0 || setgroups((size_t) p->ngroups, p->groups) < 0)
         msg_fatal("cannot restore root privileges: %s", strerror(errno));
     (void) prctl(PR_SET_DUMPABLE, 1);   /* the euid change cleared it */
     mem_free(p->groups);
-    p->dropped = 0;
+    p->groups = NULL;
 }
 
-static void build_one(const CMD *cmd, const char *arg, int incremental)
+/* Build (or with incremental, update from stdin) the table that arg names. */
+static void build_one(CMD *cmd, const char *arg, int incremental)
 {
-    VSTR *spec = vstr_new(100), *why = vstr_new(100), *key = vstr_new(100), *value = vstr_new(100);
     const char *name, *src_name;
     sigset_t block, saved;
-    LINEREAD *lr;
-    FILE *src;
     struct stat st;
     mode_t old_mask;
     char *line, *k, *v;
-    TABLE *t;
-    PRIV priv = {0, 0, 0, NULL};
     int rc, errors = msg_error_count();
 
-    split_spec(arg, spec, &name);
+    name = split_spec(arg, cmd->spec);
     src_name = incremental ? "stdin" : name;
     if (incremental)
-        src = stdin;
-    else if ((src = fopen(name, "r")) == NULL)
+        cmd->src = stdin;
+    else if ((cmd->src = fopen(name, "r")) == NULL)
         msg_fatal("open %s: %s", name, strerror(errno));
-    if (fstat(fileno(src), &st) < 0)
+    if (fstat(fileno(cmd->src), &st) < 0)
         msg_fatal("fstat %s: %s", src_name, strerror(errno));
     /* A new table gets the group and other read permissions of its source. */
     old_mask = umask(022);
@@ -405,13 +474,14 @@ static void build_one(const CMD *cmd, const char *arg, int incremental)
     if (cmd->inherit_perms && S_ISREG(st.st_mode))
         umask(old_mask | (044 & ~st.st_mode));
     if (!incremental && !cmd->keep_root)
-        priv_drop(&priv, st.st_uid, st.st_gid);
-    cmd_priv = &priv;
+        priv_drop(&cmd->priv, st.st_uid, st.st_gid);
 
     /* Opening waits for the table's lock: signals may still end the wait. */
-    if ((t = table_open(vstr_str(spec), incremental ? TABLE_WRITE : TABLE_CREATE,
-                        write_flags(cmd), why)) == NULL)
-        msg_fatal("%s", vstr_str(why));
+    cmd->building = table_open(vstr_str(cmd->spec), incremental ? TABLE_WRITE : TABLE_CREATE,
+                               write_flags(cmd), cmd->why);
+    umask(old_mask);
+    if (cmd->building == NULL)
+        msg_fatal("%s", vstr_str(cmd->why));
     sigemptyset(&block);
     sigaddset(&block, SIGHUP);
     sigaddset(&block, SIGINT);
@@ -419,40 +489,41 @@ static void build_one(const CMD *cmd, const char *arg, int incremental)
     sigaddset(&block, SIGTERM);
     sigaddset(&block, SIGPIPE);
     sigprocmask(SIG_BLOCK, &block, &saved);
-    umask(old_mask);
-    cmd_building = t;
-    lr = lineread_open(src, src_name);
-    while ((line = lineread_next(lr)) != NULL) {
+
+    cmd->lr = lineread_open(cmd->src, src_name);
+    while ((line = lineread_next(cmd->lr)) != NULL) {
+        if (cmd->utf8 && !tablesrc_utf8_valid(line)) {
+            msg_warn("%s, line %d: non-UTF-8 input \"%s\" -- ignoring this line", src_name,
+                     cmd->lr->first_line, tablesrc_utf8_printable(line, cmd->why));
+            continue;
+        }
         if (cmd->alias) {
-            rc = tablesrc_alias_line(line, key, value, why);
-            k = vstr_str(key);
-            v = vstr_str(value);
+            rc = tablesrc_alias_line(line, cmd->key, cmd->value, cmd->why);
+            k = vstr_str(cmd->key);
+            v = vstr_str(cmd->value);
         } else {
-            rc = tablesrc_map_line(line, &k, &v, why);
+            rc = tablesrc_map_line(line, &k, &v, cmd->why);
         }
         if (rc != TABLESRC_OK)
-            msg_warn("%s, line %d: %s", src_name, lr->first_line, vstr_str(why));
+            msg_warn("%s, line %d: %s", src_name, cmd->lr->first_line, vstr_str(cmd->why));
         if (rc != TABLESRC_SKIP)
-            store(t, k, v);
+            store(cmd, k, v);
     }
-    if (lr->error != NULL)
-        msg_fatal("%s, line %d: %s", src_name, lr->lineno + 1, lr->error);
-    lineread_close(lr);
+    if (cmd->lr->error != NULL)
+        msg_fatal("%s, line %d: %s", src_name, cmd->lr->lineno + 1, cmd->lr->error);
+    lineread_close(cmd->lr);
+    cmd->lr = NULL;
     if (cmd->alias)
-        add_alias_sentinels(t);
-    table_close(t);
-    cmd_building = NULL;
+        add_alias_sentinels(cmd);
+    table_close(cmd->building);
+    cmd->building = NULL;
     if (!incremental)
-        fclose(src);
+        fclose(cmd->src);
+    cmd->src = NULL;
     if (msg_error_count() > errors)
-        exit(1);
-    priv_restore(&priv);
-    cmd_priv = NULL;
+        msg_fatal("cannot complete the update of %s", vstr_str(cmd->spec));
+    priv_restore(&cmd->priv);
     sigprocmask(SIG_SETMASK, &saved, NULL);
-    vstr_free(spec);
-    vstr_free(why);
-    vstr_free(key);
-    vstr_free(value);
 }
 
 static const char *base_name(const char *path)
@@ -473,15 +544,19 @@ static void usage(int alias)
 
 int tablecmd_main(int argc, char **argv, int kind)
 {
-    CMD cmd = {kind == TABLECMD_POSTALIAS, 1, 0, 0, 1, 0, 0, 0};
+    CMD cmd;
     const char *config_dir = NULL, *query = NULL, *delete = NULL;
     int ch, dump = 0, incremental = 0, i, rc = 0;
-    const char *opts = cmd.alias ? "Nc:d:finopq:rsuvw" : "bc:d:fFhimnNopq:rsuUvw";
+    const char *opts;
 
-    msg_init(cmd.alias ? "postalias" : "postmap", MSG_OUT_STDERR);
-    msg_set_cleanup(cmd_cleanup);
+    msg_init(kind == TABLECMD_POSTALIAS ? "postalias" : "postmap", MSG_OUT_STDERR);
+    cmd_init(&cmd, kind == TABLECMD_POSTALIAS);
+    opts = cmd.alias ? "Nc:d:finopq:rsuvw" : "bc:d:fFhimnNopq:rsuUvw";
     while ((ch = getopt(argc, argv, opts)) != -1) {
         switch (ch) {
+        case 'b':
+            cmd.body_keys = 1;
+            break;
         case 'c':
             config_dir = optarg;
             break;
@@ -490,6 +565,9 @@ int tablecmd_main(int argc, char **argv, int kind)
             break;
         case 'f':
             cmd.fold = 0;
+            break;
+        case 'h':
+            cmd.header_keys = 1;
             break;
         case 'i':
             incremental = 1;
@@ -503,9 +581,6 @@ int tablecmd_main(int argc, char **argv, int kind)
         case 'o':
             cmd.keep_root = 1;
             break;
-        case 'u':
-        case 'U':
-            break;
         case 'p':
             cmd.inherit_perms = 0;
             break;
@@ -518,17 +593,16 @@ int tablecmd_main(int argc, char **argv, int kind)
         case 's':
             dump = 1;
             break;
+        case 'u':
+            cmd.no_utf8 = 1;
+            break;
+        case 'U':
+            break;
         case 'v':
             msg_verbose++;
             break;
         case 'w':
             cmd.dup_flags = TABLE_FLAG_DUP_IGNORE;
-            break;
-        case 'b':
-            cmd.body_keys = 1;
-            break;
-        case 'h':
-            cmd.header_keys = 1;
             break;
         case 'm':
         case 'F':
@@ -542,41 +616,44 @@ int tablecmd_main(int argc, char **argv, int kind)
     if (optind >= argc)
         usage(cmd.alias);
     conf_init(config_dir);
+    cmd_configure(&cmd);
 
     if (query != NULL)
-        return do_query(&cmd, query, argv + optind, argc - optind);
-    if (delete != NULL)
-        return do_delete(&cmd, delete, argv + optind, argc - optind);
-    if (dump)
-        return do_dump(&cmd, argv + optind, argc - optind);
-    for (i = optind; i < argc; i++)
-        build_one(&cmd, argv[i], incremental);
+        rc = do_query(&cmd, query, argv + optind, argc - optind);
+    else if (delete != NULL)
+        rc = do_delete(&cmd, delete, argv + optind, argc - optind);
+    else if (dump)
+        rc = do_dump(&cmd, argv + optind, argc - optind);
+    else
+        for (i = optind; i < argc; i++)
+            build_one(&cmd, argv[i], incremental);
+    cmd_done(&cmd);
     return rc;
 }
 
 int tablecmd_newaliases(int argc, char **argv)
 {
-    CMD cmd = {1, 1, 0, 0, 1, 0, 0, 0};
+    CMD cmd;
     const char *databases;
-    ARGV *list;
     size_t i;
     int ch;
 
     msg_init("newaliases", MSG_OUT_STDERR);
-    msg_set_cleanup(cmd_cleanup);
+    cmd_init(&cmd, 1);
     /* Sendmail's options are accepted and ignored, as Postfix does for most. */
     while ((ch = getopt(argc, argv, "B:C:F:GIL:N:O:R:UV:X:b:ce:f:h:imno:p:r:q:tvx")) != -1) {
         if (ch == 'v')
             msg_verbose++;
     }
     conf_init(NULL);
+    cmd_configure(&cmd);
     databases = conf_get("alias_database");
-    if (databases == NULL || *databases == 0)
-        return 0;
-    list = argv_split(databases, ", \t\r\n");
-    for (i = 0; i < list->argc; i++)
-        build_one(&cmd, list->argv[i], 0);
-    argv_free(list);
+    if (databases != NULL && *databases != 0) {
+        cmd.list = argv_split(databases, ", \t\r\n");
+        for (i = 0; i < cmd.list->argc; i++)
+            build_one(&cmd, cmd.list->argv[i], 0);
+    }
+    cmd_done(&cmd);
     return 0;
 }
 

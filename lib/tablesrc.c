@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <string.h>
+#include <wctype.h>
 
 #include "mem.h"
 #include "strutil.h"
@@ -247,4 +248,115 @@ int tablesrc_alias_line(const char *line, VSTR *key, VSTR *value, VSTR *why)
     }
     tok_free(&ts);
     return rc;
+}
+
+/* Decode one UTF-8 sequence at s; its length, or 0 when it is not valid. */
+static size_t utf8_decode(const unsigned char *s, unsigned long *cp)
+{
+    size_t len, i;
+    unsigned long c;
+
+    if (s[0] < 0x80) {
+        *cp = s[0];
+        return 1;
+    }
+    if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+        len = 2;
+        c = s[0] & 0x1f;
+    } else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+        len = 3;
+        c = s[0] & 0x0f;
+    } else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+        len = 4;
+        c = s[0] & 0x07;
+    } else {
+        return 0;
+    }
+    for (i = 1; i < len; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        c = (c << 6) | (s[i] & 0x3f);
+    }
+    if ((len == 3 && c < 0x800) || (len == 4 && (c < 0x10000 || c > 0x10ffff))
+        || (c >= 0xd800 && c <= 0xdfff))
+        return 0;
+    *cp = c;
+    return len;
+}
+
+static void utf8_encode(VSTR *out, unsigned long c)
+{
+    if (c < 0x80) {
+        vstr_addch(out, (int) c);
+    } else if (c < 0x800) {
+        vstr_addch(out, (int) (0xc0 | (c >> 6)));
+        vstr_addch(out, (int) (0x80 | (c & 0x3f)));
+    } else if (c < 0x10000) {
+        vstr_addch(out, (int) (0xe0 | (c >> 12)));
+        vstr_addch(out, (int) (0x80 | ((c >> 6) & 0x3f)));
+        vstr_addch(out, (int) (0x80 | (c & 0x3f)));
+    } else {
+        vstr_addch(out, (int) (0xf0 | (c >> 18)));
+        vstr_addch(out, (int) (0x80 | ((c >> 12) & 0x3f)));
+        vstr_addch(out, (int) (0x80 | ((c >> 6) & 0x3f)));
+        vstr_addch(out, (int) (0x80 | (c & 0x3f)));
+    }
+}
+
+int tablesrc_utf8_valid(const char *str)
+{
+    const unsigned char *cp = (const unsigned char *) str;
+    unsigned long c;
+    size_t len;
+
+    while (*cp != 0) {
+        if ((len = utf8_decode(cp, &c)) == 0)
+            return 0;
+        cp += len;
+    }
+    return 1;
+}
+
+const char *tablesrc_fold_utf8(const char *str, VSTR *out, locale_t loc)
+{
+    const unsigned char *cp = (const unsigned char *) str;
+    unsigned long c, lower;
+    size_t len;
+
+    vstr_reset(out);
+    while (*cp != 0) {
+        if (*cp < 0x80) {
+            vstr_addch(out, *cp >= 'A' && *cp <= 'Z' ? *cp - 'A' + 'a' : *cp);
+            cp++;
+        } else if (loc == (locale_t) 0 || (len = utf8_decode(cp, &c)) == 0) {
+            vstr_addch(out, *cp++);
+        } else {
+            lower = (unsigned long) towlower_l((wint_t) c, loc);
+            /* Keep the mapping inside valid UTF-8, whatever the locale says. */
+            if (lower > 0x10ffff || (lower >= 0xd800 && lower <= 0xdfff) || lower == 0)
+                lower = c;
+            utf8_encode(out, lower);
+            cp += len;
+        }
+    }
+    return vstr_str(out);
+}
+
+const char *tablesrc_utf8_printable(const char *str, VSTR *out)
+{
+    const unsigned char *cp = (const unsigned char *) str;
+    unsigned long c;
+    size_t len;
+
+    vstr_reset(out);
+    while (*cp != 0) {
+        if ((len = utf8_decode(cp, &c)) == 0 || c < 0x20 || c == 0x7f) {
+            vstr_addch(out, '?');
+            cp++;
+        } else {
+            vstr_addmem(out, cp, len);
+            cp += len;
+        }
+    }
+    return vstr_str(out);
 }

@@ -24,9 +24,21 @@
  *
  * Both bound their work by the line's length (lineread.h bounds that) and
  * never fail otherwise. why is set only when a warning is due.
+ *
+ * With smtputf8_enable, Postfix accepts only UTF-8 sources and folds keys
+ * with Unicode case folding: tablesrc_utf8_valid() says whether a string is
+ * well-formed UTF-8 (no overlong forms, surrogates or code points above
+ * U+10FFFF); tablesrc_fold_utf8() lower-cases every character of a valid
+ * UTF-8 string into out (simple one-to-one case mapping of the given
+ * C.UTF-8 locale; ICU's full folding, which Postfix uses, also turns a few
+ * characters such as U+00DF into two) and returns vstr_str(out); bytes that
+ * are not valid UTF-8 are copied as they are. loc may be (locale_t) 0: then
+ * only ASCII is folded.
  */
 #ifndef POSTERN_TABLESRC_H
 #define POSTERN_TABLESRC_H
+
+#include <locale.h>
 
 #include "vstr.h"
 
@@ -36,5 +48,8 @@
 
 int tablesrc_map_line(char *line, char **key, char **value, VSTR *why);
 int tablesrc_alias_line(const char *line, VSTR *key, VSTR *value, VSTR *why);
+int tablesrc_utf8_valid(const char *str);
+const char *tablesrc_fold_utf8(const char *str, VSTR *out, locale_t loc);
+const char *tablesrc_utf8_printable(const char *str, VSTR *out);   /* bad bytes as '?' */
 
 #endif

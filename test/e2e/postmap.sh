@@ -97,6 +97,20 @@ $PA asrc 2>asrc.err
 is "$(cat asrc.err)" "postalias: warning: asrc, line 2: need name:value pair
 postalias: warning: asrc, line 3: name must be local" "postalias warnings as Postfix's"
 
+# --- UTF-8 (smtputf8_enable, on from compatibility_level 1) -----------------
+mkdir -p "$T/etc8"
+printf 'compatibility_level = 3.6\n' >"$T/etc8/main.cf"
+cp "$D/utf8" u8
+postmap -c "$T/etc8" u8 2>err
+is "$(cat err)" "postmap: warning: u8, line 2: non-UTF-8 input \"bad?key v2\" -- ignoring this line
+postmap: warning: u8, line 3: non-UTF-8 input \"k3 bad?val\" -- ignoring this line" "UTF-8: bad lines are skipped"
+is "$(postmap -c "$T/etc8" -s u8 | sort)" "$(printf 'äbc@exämple.com\tv1\nösterreich@example.com\tv4')" \
+    "UTF-8: keys are folded beyond ASCII"
+is "$(postmap -c "$T/etc8" -q 'ÄBC@EXÄMPLE.com' u8)" "v1" "UTF-8: queries are folded beyond ASCII"
+postmap -c "$T/etc8" -u u8 2>err
+is "$(cat err):$(postmap -c "$T/etc8" -s u8 | wc -l)" ":4" "-u: no UTF-8 checks"
+is "$(postmap -c "$T/etc8" -u -q 'Äbc@exämple.com' u8)" "v1" "-u: ASCII folding only"
+
 # --- Options -----------------------------------------------------------------
 printf 'UPPER value\n' >fsrc
 $PM -f fsrc

@@ -10,7 +10,17 @@ tmpdir
 D=$POSTERN_SRC/test/data/tables/db
 if ! oracle_setup; then
     skip "no Postfix oracle: $ORACLE_WHY"
-    # -h and -b make the same keys of a message.
+    # UTF-8 sources: the same lines skipped, the same keys folded.
+for u in "" -u; do
+    cp "$D/utf8" "$T/ours/u8"
+    cp "$D/utf8" "$T/theirs/u8"
+    (cd "$T/ours" && $PM $u u8 2>"$T/ours.err")
+    (cd "$T/theirs" && oracle_postmap $u u8 2>"$T/theirs.err")
+    is "$(cat "$T/ours.err")" "$(cat "$T/theirs.err")" "UTF-8 ${u:-on}: the same warnings"
+    is "$(db5.3_dump -p "$T/ours/u8.db")" "$(db5.3_dump -p "$T/theirs/u8.db")" "UTF-8 ${u:-on}: the same file"
+done
+
+# -h and -b make the same keys of a message.
 for o in -h -b "-h -b"; do
     is "$($PM $o -q - static:X <"$D/message")" "$(oracle_postmap $o -q - static:X <"$D/message")" \
         "postmap $o -q -: the same keys as Postfix's"
@@ -52,7 +62,7 @@ done_testing
     exit 0
 fi
 mkdir -p "$T/etc" "$T/ours" "$T/theirs"
-printf 'myhostname = %s\n' "$ORACLE_HOSTNAME" >"$T/etc/main.cf"
+printf 'myhostname = %s\ncompatibility_level = 3.6\n' "$ORACLE_HOSTNAME" >"$T/etc/main.cf"
 PM="postmap -c $T/etc"
 PA="postalias -c $T/etc"
 for d in ours theirs; do cp "$D/virtual" "$D/aliases" "$T/$d/"; done
@@ -160,6 +170,16 @@ for type in hash btree lmdb; do
     printf 'added@example.com theirs\n' | oracle_postmap -i $type:$T/ours/virtual
     is "$($PM -q added@example.com $type:$T/ours/virtual)" "theirs" \
         "$type: Postern reads what Postfix's postmap -i added to its table"
+done
+
+# UTF-8 sources: the same lines skipped, the same keys folded.
+for u in "" -u; do
+    cp "$D/utf8" "$T/ours/u8"
+    cp "$D/utf8" "$T/theirs/u8"
+    (cd "$T/ours" && $PM $u u8 2>"$T/ours.err")
+    (cd "$T/theirs" && oracle_postmap $u u8 2>"$T/theirs.err")
+    is "$(cat "$T/ours.err")" "$(cat "$T/theirs.err")" "UTF-8 ${u:-on}: the same warnings"
+    is "$(db5.3_dump -p "$T/ours/u8.db")" "$(db5.3_dump -p "$T/theirs/u8.db")" "UTF-8 ${u:-on}: the same file"
 done
 
 # -h and -b make the same keys of a message.

@@ -175,8 +175,46 @@ static void test_large(void)
     vstr_free(value);
 }
 
+static void test_utf8(void)
+{
+    static const struct {
+        const char *in;
+        int valid;
+        const char *folded;
+    } cases[] = {
+        {"plain ASCII", 1, "plain ascii"},
+        {"\xc3\x84" "BC@Ex\xc3\xa4mple.COM", 1, "\xc3\xa4" "bc@ex\xc3\xa4mple.com"},
+        {"\xd0\x9c\xd0\x98\xd0\xa0", 1, "\xd0\xbc\xd0\xb8\xd1\x80"},    /* MIR, Cyrillic */
+        {"\xce\xa3\xce\x9f\xce\xa6", 1, "\xcf\x83\xce\xbf\xcf\x86"},    /* Greek */
+        {"\xf0\x9f\x98\x80 emoji", 1, "\xf0\x9f\x98\x80 emoji"},
+        {"bad\xff" "byte", 0, "bad\xff" "byte"},
+        {"\xc0\xaf overlong", 0, NULL},
+        {"\xe0\x80\xaf overlong", 0, NULL},
+        {"\xed\xa0\x80 surrogate", 0, NULL},
+        {"\xf4\x90\x80\x80 too big", 0, NULL},
+        {"\xc3", 0, "\xc3"},
+        {"\xe2\x82", 0, NULL},
+    };
+    locale_t loc = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t) 0);
+    VSTR *out = vstr_new(10);
+    size_t i;
+
+    TAP_OK(loc != (locale_t) 0, "the C.UTF-8 locale exists");
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        TAP_INT(tablesrc_utf8_valid(cases[i].in), cases[i].valid, "utf8 valid: case %zu", i);
+        if (cases[i].folded != NULL)
+            TAP_STR(tablesrc_fold_utf8(cases[i].in, out, loc), cases[i].folded, "utf8 fold: case %zu", i);
+    }
+    TAP_STR(tablesrc_fold_utf8("\xc3\x84" "BC", out, (locale_t) 0), "\xc3\x84" "bc", "no locale: ASCII only");
+    TAP_STR(tablesrc_utf8_printable("a\xff" "b\x01\xc3\xa4", out), "a?b?\xc3\xa4", "printable");
+    if (loc != (locale_t) 0)
+        freelocale(loc);
+    vstr_free(out);
+}
+
 int main(void)
 {
+    test_utf8();
     test_map();
     test_alias();
     test_large();
