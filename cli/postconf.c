@@ -9,6 +9,10 @@
  *   postconf [-c dir] -F [name[/type[/field]] ...]      master.cf fields
  *   postconf [-c dir] -P [name[/type[/param]] ...]      master.cf -o settings
  *   -o name=value overrides main.cf for this command (like Postfix).
+ *   postconf -M[e|X|#] service/type[=entry] ...       add, replace, remove,
+ *   postconf -F[e] service/type/field=value ...        comment out entries,
+ *   postconf -P[e|X] service/type/name[=value] ...     change fields, -o
+ *   ('*' matches any service or type; an edited entry becomes one line).
  *
  * Output is Postfix's: "name = value", "name =" when the value is empty.
  * Unknown names get "postconf: warning: NAME: unknown parameter"; main.cf
@@ -137,12 +141,36 @@ static const char *param_value(const POSTCONF_OPTS *o, const char *name)
     return o->expand ? conf_get(name) : conf_get_raw(name);
 }
 
+/* Warn about master.cf -o settings that nothing uses, as for main.cf. */
+static void warn_unused_master(void)
+{
+    VSTR *path = vstr_new(64);
+    char *err = NULL;
+    MASTERCF *m;
+    size_t i, j;
+
+    vstr_printf(path, "%s/master.cf", conf_dir());
+    if (access(vstr_str(path), F_OK) == 0) {
+        if ((m = mastercf_read(vstr_str(path), &err)) == NULL)
+            msg_fatal("%s", err);
+        for (i = 0; i < m->count; i++)
+            for (j = 0; j < m->ents[i]->nopts; j++)
+                if (!conf_is_used(m->ents[i]->opts[j].name))
+                    msg_warn("%s: unused parameter: %s=%s", vstr_str(path), m->ents[i]->opts[j].name,
+                             m->ents[i]->opts[j].value);
+        mastercf_free(m);
+    }
+    vstr_free(path);
+}
+
 static int show_params(const POSTCONF_OPTS *o, char **names, int count)
 {
     int i;
 
-    if (!o->defaults)
+    if (!o->defaults) {
         conf_warn_unused();
+        warn_unused_master();
+    }
     if (count > 0) {
         for (i = 0; i < count; i++) {
             const char *value = param_value(o, names[i]);
@@ -192,23 +220,40 @@ static int show_params(const POSTCONF_OPTS *o, char **names, int count)
     return 0;
 }
 
-/* Does master.cf entry e match a selector "name" or "name/type"? */
-static int master_selected(const MASTERCF_ENT *e, char **sel, int count)
+/* "pattern" matches text: equal, or the pattern is "*". */
+static int pattern_match(const char *pattern, const char *text)
+{
+    return strcmp(pattern, "*") == 0 || strcmp(pattern, text) == 0;
+}
+
+/* Does master.cf entry e match a selector "name" or "name/type"? Counts matches. */
+static int master_selected(const MASTERCF_ENT *e, char **sel, int count, int *matched)
 {
     int i;
+    int any = 0;
 
     if (count == 0)
         return 1;
     for (i = 0; i < count; i++) {
-        const char *slash = strchr(sel[i], '/');
+        ARGV *parts = argv_split(sel[i], "/");
 
-        if (slash == NULL ? strcmp(sel[i], e->name) == 0
-                          : (strlen(e->name) == (size_t) (slash - sel[i])
-                             && strncmp(sel[i], e->name, (size_t) (slash - sel[i])) == 0
-                             && strcmp(slash + 1, e->type) == 0))
-            return 1;
+        if (parts->argc >= 1 && parts->argc <= 2 && pattern_match(parts->argv[0], e->name)
+            && (parts->argc < 2 || pattern_match(parts->argv[1], e->type))) {
+            matched[i]++;
+            any = 1;
+        }
+        argv_free(parts);
     }
-    return 0;
+    return any;
+}
+
+static void warn_unmatched(char **sel, int count, const int *matched)
+{
+    int i;
+
+    for (i = 0; i < count; i++)
+        if (matched[i] == 0)
+            msg_warn("unmatched request: \"%s\"", sel[i]);
 }
 
 static int show_master(char **sel, int count)
@@ -218,17 +263,20 @@ static int show_master(char **sel, int count)
     char *err = NULL;
     MASTERCF *m;
     size_t i;
+    int *matched = mem_calloc((size_t) count + 1, sizeof(int));
 
     vstr_printf(path, "%s/master.cf", conf_dir());
     if ((m = mastercf_read(vstr_str(path), &err)) == NULL)
         msg_fatal("%s", err);
     for (i = 0; i < m->count; i++) {
-        if (!master_selected(m->ents[i], sel, count))
+        if (!master_selected(m->ents[i], sel, count, matched))
             continue;
         vstr_reset(line);
         mastercf_format(line, m->ents[i]);
         printf("%s\n", vstr_str(line));
     }
+    warn_unmatched(sel, count, matched);
+    mem_free(matched);
     mastercf_free(m);
     vstr_free(path);
     vstr_free(line);
@@ -244,9 +292,9 @@ static int item_selected(const MASTERCF_ENT *e, const char *item, char **sel, in
         return 1;
     for (i = 0; i < count; i++) {
         ARGV *parts = argv_split(sel[i], "/");
-        int match = parts->argc >= 1 && parts->argc <= 3 && strcmp(parts->argv[0], e->name) == 0
-                    && (parts->argc < 2 || strcmp(parts->argv[1], e->type) == 0)
-                    && (parts->argc < 3 || strcmp(parts->argv[2], item) == 0);
+        int match = parts->argc >= 1 && parts->argc <= 3 && pattern_match(parts->argv[0], e->name)
+                    && (parts->argc < 2 || pattern_match(parts->argv[1], e->type))
+                    && (parts->argc < 3 || pattern_match(parts->argv[2], item));
 
         argv_free(parts);
         if (match)
@@ -562,6 +610,303 @@ static int edit_params(int mode, char **args, int count)
     return 0;
 }
 
+/*
+ * Editing master.cf: -M (entries), -F (fields), -P (-o parameters), with
+ * -e (set), -X (remove) or -# (comment out). An edited entry is rewritten as
+ * one line in `postconf -M` form; every other line stays as it is.
+ */
+
+typedef struct MASTER_SPAN {
+    size_t first;       /* first physical line (index) */
+    size_t last;        /* last continuation line */
+    MASTERCF_ENT *ent;
+    char *new_text;     /* replacement, or NULL */
+    int remove;
+    int comment;
+} MASTER_SPAN;
+
+static const char *const master_field_names[] = {
+    "service", "type", "private", "unprivileged", "chroot", "wakeup", "process_limit", "command", NULL};
+
+static int comment_line(const char *line)
+{
+    return line[strspn(line, " \t\r\f\v")] == '#';
+}
+
+/* Group master.cf's physical lines into entries and parse each; errors are fatal. */
+static MASTER_SPAN *master_spans(ARGV *lines, const char *path, size_t *count)
+{
+    MASTER_SPAN *spans = NULL;
+    size_t n = 0;
+    size_t i = 0;
+
+    while (i < lines->argc) {
+        VSTR *text;
+        size_t j;
+        size_t last = i;
+        char *err = NULL;
+        MASTERCF_ENT *ent;
+
+        if (blank_line(lines->argv[i]) || comment_line(lines->argv[i])) {
+            i++;
+            continue;
+        }
+        text = vstr_new(256);
+        vstr_adds(text, lines->argv[i]);
+        for (j = i + 1; j < lines->argc; j++) {
+            const char *l = lines->argv[j];
+
+            if (blank_line(l) || comment_line(l))
+                continue;
+            if (l[0] != ' ' && l[0] != '\t')
+                break;
+            if (vstr_len(text) + strlen(l) > MASTERCF_LINE_MAX)
+                msg_fatal("%s, line %zu: line too long", path, i + 1);
+            vstr_adds(text, l);
+            last = j;
+        }
+        if ((ent = mastercf_parse_line(vstr_str(text), path, (int) i + 1, &err)) == NULL)
+            msg_fatal("%s", err);
+        vstr_free(text);
+        spans = mem_array_grow(spans, n + 1, sizeof(*spans));
+        memset(&spans[n], 0, sizeof(spans[n]));
+        spans[n].first = i;
+        spans[n].last = last;
+        spans[n].ent = ent;
+        n++;
+        i = last + 1;
+    }
+    *count = n;
+    return spans;
+}
+
+/* Split "a/b[/c]" (exactly want parts) or fatal. */
+static ARGV *split_selector(const char *text, size_t want, const char *what)
+{
+    ARGV *parts = argv_split(text, "/");
+
+    if (parts->argc != want)
+        msg_fatal("%s requires %s: \"%s\"", what,
+                  want == 2 ? "service/type" : "service/type/name", text);
+    return parts;
+}
+
+/* The entry's text with one field replaced (index into master_field_names). */
+static char *entry_with_field(const MASTERCF_ENT *e, int field, const char *value)
+{
+    VSTR *line = vstr_new(256);
+    VSTR *out = vstr_new(256);
+    ARGV *tok = argv_new();
+    const char *cp;
+    int k;
+
+    mastercf_format(line, e);
+    cp = vstr_str(line);
+    for (k = 0; k < 7; k++) {
+        size_t len;
+
+        cp += strspn(cp, " ");
+        len = strcspn(cp, " ");
+        argv_addn(tok, cp, len);
+        cp += len;
+    }
+    cp += strspn(cp, " ");
+    for (k = 0; k < 7; k++)
+        vstr_printf(out, "%s ", k == field ? value : tok->argv[k]);
+    vstr_adds(out, field == 7 ? value : cp);
+    argv_free(tok);
+    vstr_free(line);
+    return vstr_export(out);
+}
+
+/* The entry's text with -o name=value set (value NULL: removed). */
+static char *entry_with_param(const MASTERCF_ENT *e, const char *name, const char *value)
+{
+    ARGV *args = argv_new();
+    MASTERCF_ENT copy = *e;
+    VSTR *out = vstr_new(256);
+    size_t len = strlen(name);
+    size_t k;
+    int done = 0;
+
+    argv_add(args, e->args->argv[0]);
+    for (k = 1; k < e->args->argc; k++) {
+        const char *arg = e->args->argv[k];
+
+        if (arg[0] != '-' || strcmp(arg, "--") == 0)
+            break;
+        if (strchr("imnost", arg[1]) != NULL && arg[1] != 0 && arg[2] == 0 && k + 1 < e->args->argc) {
+            const char *val = e->args->argv[++k];
+
+            if (strcmp(arg, "-o") == 0 && strncmp(val, name, len) == 0 && val[len] == '=') {
+                if (value != NULL && !done) {
+                    VSTR *nv = vstr_new(64);
+
+                    vstr_printf(nv, "%s=%s", name, value);
+                    argv_add(args, "-o");
+                    argv_add(args, vstr_str(nv));
+                    vstr_free(nv);
+                    done = 1;
+                }
+                continue;
+            }
+            argv_add(args, arg);
+            argv_add(args, val);
+            continue;
+        }
+        argv_add(args, arg);
+    }
+    if (value != NULL && !done) {
+        VSTR *nv = vstr_new(64);
+
+        vstr_printf(nv, "%s=%s", name, value);
+        argv_add(args, "-o");
+        argv_add(args, vstr_str(nv));
+        vstr_free(nv);
+    }
+    for (; k < e->args->argc; k++)
+        argv_add(args, e->args->argv[k]);
+    copy.args = args;
+    mastercf_format(out, &copy);
+    argv_free(args);
+    return vstr_export(out);
+}
+
+/* Validate text as an entry and keep it, in `postconf -M` form, for span sp. */
+static void set_new_text(MASTER_SPAN *sp, char *text, const char *request)
+{
+    char *err = NULL;
+    MASTERCF_ENT *ent = mastercf_parse_line(text, "master.cf", (int) sp->first + 1, &err);
+    VSTR *formatted = vstr_new(256);
+
+    if (ent == NULL)
+        msg_fatal("bad result of \"%s\": %s", request, err);
+    mastercf_format(formatted, ent);
+    mem_free(text);
+    mem_free(sp->new_text);
+    sp->new_text = vstr_export(formatted);
+    /* Later edits of the same entry start from this one. */
+    mastercf_ent_free(sp->ent);
+    sp->ent = ent;
+}
+
+static int edit_master(const POSTCONF_OPTS *o, int mode, char **args, int count)
+{
+    VSTR *path = vstr_new(64);
+    struct stat st;
+    int exists;
+    ARGV *lines;
+    MASTER_SPAN *spans;
+    size_t nspans;
+    ARGV *appended = argv_new();
+    VSTR *out = vstr_new(4096);
+    size_t i, k;
+    int a;
+
+    if (count == 0)
+        usage();
+    vstr_printf(path, "%s/master.cf", conf_dir());
+    lines = read_lines(vstr_str(path), &st, &exists);
+    if (!exists && !(o->master && mode == EDIT_SET))
+        msg_fatal("open %s: %s", vstr_str(path), strerror(ENOENT));
+    spans = master_spans(lines, vstr_str(path), &nspans);
+    for (a = 0; a < count; a++) {
+        char *req = mem_strdup(args[a]);
+        char *eq = strchr(req, '=');
+        char *value = NULL;
+        ARGV *sel;
+        int matched = 0;
+
+        if (mode == EDIT_SET) {
+            if (eq == NULL)
+                msg_fatal("missing '=' in \"%s\"", args[a]);
+            *eq = 0;
+            value = str_trim(eq + 1);
+            if (strpbrk(value, "\r\n") != NULL)
+                msg_fatal("\"%s\": value contains a newline", str_trim(req));
+        } else if (eq != NULL) {
+            msg_fatal("unexpected '=' in \"%s\"", args[a]);
+        }
+        sel = split_selector(str_trim(req), o->master ? 2 : 3, o->master ? "-M" : o->fields ? "-F" : "-P");
+        for (i = 0; i < nspans; i++) {
+            MASTER_SPAN *sp = &spans[i];
+
+            if (sp->remove || sp->comment || !pattern_match(sel->argv[0], sp->ent->name)
+                || !pattern_match(sel->argv[1], sp->ent->type))
+                continue;
+            matched++;
+            if (o->master && mode == EDIT_SET) {
+                set_new_text(sp, mem_strdup(value), args[a]);
+            } else if (o->master) {
+                sp->remove = mode == EDIT_REMOVE;
+                sp->comment = mode == EDIT_COMMENT;
+            } else if (o->fields) {
+                for (k = 0; master_field_names[k] != NULL && strcmp(master_field_names[k], sel->argv[2]) != 0; k++)
+                    ;
+                if (master_field_names[k] == NULL)
+                    msg_fatal("-F: unknown field \"%s\" (use service, type, private, unprivileged, "
+                              "chroot, wakeup, process_limit or command)", sel->argv[2]);
+                if (k < 7 && (*value == 0 || strpbrk(value, " \t") != NULL))
+                    msg_fatal("-F: bad value for %s: \"%s\"", sel->argv[2], value);
+                set_new_text(sp, entry_with_field(sp->ent, (int) k, value), args[a]);
+            } else {
+                set_new_text(sp, entry_with_param(sp->ent, sel->argv[2], value), args[a]);
+            }
+        }
+        if (matched == 0) {
+            if (o->master && mode == EDIT_SET) {
+                char *err = NULL;
+                MASTERCF_ENT *ent = mastercf_parse_line(value, "master.cf", 1, &err);
+                VSTR *formatted = vstr_new(256);
+
+                if (ent == NULL)
+                    msg_fatal("bad result of \"%s\": %s", args[a], err);
+                if (strcmp(ent->name, sel->argv[0]) != 0 || strcmp(ent->type, sel->argv[1]) != 0)
+                    msg_fatal("\"%s\": the entry is not for %s/%s", args[a], sel->argv[0], sel->argv[1]);
+                mastercf_format(formatted, ent);
+                argv_add(appended, vstr_str(formatted));
+                vstr_free(formatted);
+                mastercf_ent_free(ent);
+            } else {
+                msg_warn("unmatched request: \"%s\"", args[a]);
+            }
+        }
+        argv_free(sel);
+        mem_free(req);
+    }
+    /* Write the file back: untouched lines as they were. */
+    for (i = 0, k = 0; i < lines->argc; i++) {
+        const char *line = lines->argv[i];
+        MASTER_SPAN *sp = k < nspans && i >= spans[k].first && i <= spans[k].last ? &spans[k] : NULL;
+        int inside_comment = blank_line(line) || comment_line(line);
+
+        if (sp == NULL || (sp->new_text == NULL && !sp->remove && !sp->comment)) {
+            vstr_printf(out, "%s\n", line);
+        } else if (sp->comment) {
+            vstr_printf(out, inside_comment ? "%s\n" : "#%s\n", line);
+        } else if (i == sp->first && sp->new_text != NULL) {
+            vstr_printf(out, "%s\n", sp->new_text);
+        } else if (inside_comment) {
+            vstr_printf(out, "%s\n", line);
+        }
+        if (k < nspans && i == spans[k].last)
+            k++;
+    }
+    for (i = 0; i < appended->argc; i++)
+        vstr_printf(out, "%s\n", appended->argv[i]);
+    replace_file(vstr_str(path), out, &st, exists);
+    for (i = 0; i < nspans; i++) {
+        mastercf_ent_free(spans[i].ent);
+        mem_free(spans[i].new_text);
+    }
+    mem_free(spans);
+    argv_free(lines);
+    argv_free(appended);
+    vstr_free(out);
+    vstr_free(path);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     POSTCONF_OPTS o;
@@ -625,11 +970,12 @@ int main(int argc, char **argv)
     }
     argc -= optind;
     argv += optind;
-    if (o.edit + o.remove + o.comment + o.master + o.fields + o.service_params > 1
-        || (o.defaults && o.nondefault))
+    if (o.edit + o.remove + o.comment > 1 || o.master + o.fields + o.service_params > 1
+        || (o.defaults && o.nondefault) || (o.fields && (o.remove || o.comment))
+        || (o.service_params && o.comment))
         usage();
     /* Since Postfix 2.8, name=value arguments edit without -e. */
-    if (!o.master && !o.fields && !o.service_params && !o.remove && !o.comment)
+    if (!o.remove && !o.comment)
         for (i = 0; i < argc; i++)
             if (strchr(argv[i], '=') != NULL)
                 o.edit = 1;
@@ -637,6 +983,7 @@ int main(int argc, char **argv)
         conf_init_defaults(o.dir);
     else
         conf_init(o.dir);
+    conf_set_lenient(1);
     for (i = 0; i < (int) overrides->argc; i++) {
         char *eq = strchr(overrides->argv[i], '=');
         char *name = mem_strndup(overrides->argv[i], (size_t) (eq - overrides->argv[i]));
@@ -645,7 +992,9 @@ int main(int argc, char **argv)
         mem_free(name);
     }
     argv_free(overrides);
-    if (o.master)
+    if ((o.master || o.fields || o.service_params) && (o.edit || o.remove || o.comment))
+        rc = edit_master(&o, o.edit ? EDIT_SET : o.remove ? EDIT_REMOVE : EDIT_COMMENT, argv, argc);
+    else if (o.master)
         rc = show_master(argv, argc);
     else if (o.fields || o.service_params)
         rc = show_master_items(&o, argv, argc);

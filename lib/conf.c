@@ -75,6 +75,7 @@ static struct {
     ARGV *retired;      /* strings handed out before the caches were cleared */
     ARGV *services;     /* master.cf service names, read when first needed */
     ARGV *master_lines; /* master.cf logical lines, for $name references */
+    int lenient;        /* conf_set_lenient(): unreadable myorigin file is a warning */
 } conf;
 
 /* Per-transport parameters: <service>_<suffix>, with the default they take. */
@@ -269,6 +270,12 @@ void conf_init(const char *dir)
 void conf_init_defaults(const char *dir)
 {
     conf_init_common(dir, 0);
+}
+
+void conf_set_lenient(int on)
+{
+    conf_require_init("conf_set_lenient");
+    conf.lenient = on;
 }
 
 const char *conf_dir(void)
@@ -637,12 +644,16 @@ static void conf_expand_name(VSTR *out, const char *name, CONF_EXPAND *ex)
         char line[1024];
         FILE *fp;
 
-        vstr_truncate(out, start);
-        if ((fp = fopen(path, "r")) == NULL)
-            msg_fatal("open %s (myorigin): %s", path, strerror(errno));
-        if (fgets(line, sizeof(line), fp) != NULL)
-            vstr_adds(out, str_trim(line));
-        fclose(fp);
+        if ((fp = fopen(path, "r")) == NULL) {
+            if (!conf.lenient)
+                msg_fatal("open %s (myorigin): %s", path, strerror(errno));
+            msg_warn("open %s (myorigin): %s", path, strerror(errno));
+        } else {
+            vstr_truncate(out, start);
+            if (fgets(line, sizeof(line), fp) != NULL)
+                vstr_adds(out, str_trim(line));
+            fclose(fp);
+        }
         mem_free(path);
     }
 }

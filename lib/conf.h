@@ -12,7 +12,9 @@
  * name, type and default; a name main.cf sets that is not in the table is
  * kept, and warned about once by conf_warn_unused() as Postfix does.
  * Debian's `myorigin = /etc/mailname` is honoured: a value of myorigin that
- * starts with '/' is replaced by the first line of that file.
+ * starts with '/' is replaced by the first line of that file (a file that
+ * cannot be read is fatal; after conf_set_lenient(1), as postconf does, it
+ * is a warning and the value stays as written).
  *
  * Typed getters convert on every call (callers that care cache the result):
  * booleans yes/no (also true/false), integers, times with an optional unit
@@ -83,6 +85,7 @@ void conf_warn_unused(void);
 
 void conf_free(void);
 void conf_init_defaults(const char *dir);
+void conf_set_lenient(int on);
 int conf_is_used(const char *name);
 const char **conf_master_service_names(void);
 const char *conf_get_default(const char *name);

@@ -264,20 +264,20 @@ MASTERCF_ENT *mastercf_parse_line(const char *line, const char *path, int lineno
 
         if (arg[0] != '-' || strcmp(arg, "--") == 0)
             break;
-        if (strcmp(arg, "-o") == 0) {
-            if (i + 1 >= f->argc || mastercf_option(ent, f->argv[i + 1]) != 0) {
-                mastercf_error(err, path, lineno, "-o without name=value");
+        if (strcmp(arg, "-o") == 0 || str_has_prefix(arg, "-o")) {
+            const char *opt = arg[2] ? arg + 2 : i + 1 < f->argc ? f->argv[++i] : "";
+            VSTR *norm;
+
+            if (mastercf_option(ent, opt) != 0) {
+                mastercf_error(err, path, lineno, "-o without name=value: %.100s", opt);
                 goto bad;
             }
+            norm = vstr_new(64);
+            vstr_printf(norm, "%s=%s", ent->opts[ent->nopts - 1].name, ent->opts[ent->nopts - 1].value);
             argv_add(ent->args, "-o");
-            arg = f->argv[++i];
-        } else if (str_has_prefix(arg, "-o")) {
-            if (mastercf_option(ent, arg + 2) != 0) {
-                mastercf_error(err, path, lineno, "-o without name=value: %.100s", arg);
-                goto bad;
-            }
-            argv_add(ent->args, "-o");
-            arg += 2;
+            argv_add(ent->args, vstr_str(norm));
+            vstr_free(norm);
+            continue;
         } else if (arg[1] != 0 && strchr("imnst", arg[1]) != NULL && arg[2] == 0 && i + 1 < f->argc) {
             argv_add(ent->args, arg);
             arg = f->argv[++i];
@@ -367,33 +367,55 @@ void mastercf_overrides(const MASTERCF_ENT *ent, ARGV *names, ARGV *values)
 
 static int mastercf_needs_braces(const char *text)
 {
-    return *text == 0 || strpbrk(text, MASTERCF_SPACE) != NULL || text[0] == '{';
+    return *text == 0 || strpbrk(text, MASTERCF_SPACE) != NULL;
 }
 
 void mastercf_format(VSTR *out, const MASTERCF_ENT *ent)
 {
+    static const size_t column[7] = {0, 11, 17, 25, 33, 41, 49};
+    const char *fields[7];
+    size_t start = vstr_len(out);
     size_t i;
+    int options = 1;
 
-    vstr_printf(out, "%-10s %-5s %-7s %-7s %-7s %-7s %-7s", ent->name, ent->type, ent->private_text,
-                ent->unpriv_text, ent->chroot_text, ent->wakeup_text, ent->maxproc_text);
-    for (i = 0; i < ent->args->argc; i++) {
+    fields[0] = ent->name;
+    fields[1] = ent->type;
+    fields[2] = ent->private_text;
+    fields[3] = ent->unpriv_text;
+    fields[4] = ent->chroot_text;
+    fields[5] = ent->wakeup_text;
+    fields[6] = ent->maxproc_text;
+    /* The fixed fields start at their column when the previous one leaves room. */
+    for (i = 0; i < 7; i++) {
+        if (i > 0)
+            do
+                vstr_addch(out, ' ');
+            while (vstr_len(out) - start < column[i]);
+        vstr_adds(out, fields[i]);
+    }
+    do
+        vstr_addch(out, ' ');
+    while (vstr_len(out) - start < 57);
+    vstr_adds(out, ent->args->argv[0]);
+    for (i = 1; i < ent->args->argc; i++) {
         const char *arg = ent->args->argv[i];
+        int braces;
 
         vstr_addch(out, ' ');
-        if (i > 0 && strcmp(ent->args->argv[i - 1], "-o") == 0 && strchr(arg, '=') != NULL
-            && mastercf_needs_braces(arg)) {
-            const char *eq = strchr(arg, '=');
-            char *name = mem_strndup(arg, (size_t) (eq - arg));
-            char *value = mem_strdup(eq + 1);
-
-            vstr_printf(out, "{ %s = %s }", str_trim(name), str_trim(value));
-            mem_free(name);
-            mem_free(value);
-        } else if (mastercf_needs_braces(arg)) {
-            vstr_printf(out, "{ %s }", arg);
-        } else {
+        if (options && (arg[0] != '-' || strcmp(arg, "--") == 0))
+            options = 0;
+        if (options) {
+            /* An option and its value stay together; the value is braced when it has blanks. */
             vstr_adds(out, arg);
+            if (arg[1] != 0 && strchr("imnost", arg[1]) != NULL && arg[2] == 0 && i + 1 < ent->args->argc) {
+                arg = ent->args->argv[++i];
+                braces = mastercf_needs_braces(arg);
+                vstr_printf(out, " %s%s%s", braces ? "{" : "", arg, braces ? "}" : "");
+            }
+            continue;
         }
+        braces = mastercf_needs_braces(arg);
+        vstr_printf(out, "%s%s%s", braces ? "{" : "", arg, braces ? "}" : "");
     }
 }
 

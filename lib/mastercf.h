@@ -8,8 +8,11 @@
  * written `{ text with spaces }` is one argument with the braces and the
  * white space just inside them removed; `-o name=value`, `-oname=value` and
  * `-o { name = value }` are collected as overrides (ent->opts, name and
- * value trimmed) and also stay in ent->args as written (normalised to
- * "-o" "name=value"). A field that is "-" takes Postfix's default: private
+ * value trimmed) and also stay in ent->args as two arguments in Postfix's
+ * normal form, "-o" and "name=value". Only the daemon
+ * options before the first non-option argument are scanned for -o, as the
+ * daemon's getopt would (a pipe's `argv=... -o x` belongs to the command).
+ * A field that is "-" takes Postfix's default: private
  * y, unpriv y, chroot y below compatibility_level 1 and n from level 1 on,
  * wakeup 0 (none), maxproc $default_process_limit; maxproc 0 means no
  * limit. The *_text fields keep what the file says, for `postconf -M`.
@@ -20,7 +23,9 @@
  * mastercf_find(m, name, type) finds an entry (type NULL: any type);
  * mastercf_overrides() copies an entry's -o settings into two ARGVs (names,
  * values) for callers that prefer them; mastercf_format() appends the
- * one-line form `postconf -M` prints; mastercf_free() releases it all.
+ * one-line form `postconf -M` prints (fields at Postfix's columns 0, 11,
+ * 17, 25, 33, 41, 49, 57 where the previous one leaves room, an argument
+ * or option value with blanks in {braces}); mastercf_free() releases it.
  * mastercf_parse_line() parses one logical line (for tests and editors).
  *
  * Error policy: a malformed entry or an unreadable file is reported to the

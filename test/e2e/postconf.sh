@@ -85,6 +85,12 @@ postconf: warning: $T/u/main.cf: unused parameter: nowhere_destination_recipient
     "unused parameters are warned about; \$-referenced and per-transport ones are not"
 like "$(cat "$T/u.out")" "my_list = a b" "a user-defined parameter used as \$my_list is shown"
 like "$(cat "$T/u.out")" "relay_destination_concurrency_limit = 5" "a per-transport parameter is shown"
+printf 'relay unix - - n - - smtp\n  -o smtp_helo_timeout=5s -o my_bogus=1 -o smtp_bind_address=$my_list\n' >"$T/u/master.cf"
+like "$(postconf -c "$T/u" -n 2>&1 >/dev/null)" "warning: $T/u/master.cf: unused parameter: my_bogus=1" \
+    "an unused master.cf -o setting is warned about"
+is "$(postconf -c "$T/u" -n 2>&1 >/dev/null | grep -c 'smtp_helo_timeout\|smtp_bind_address')" "0" \
+    "known -o settings are not"
+cp "$D/master.cf.dist.entries" "$T/u/master.cf"
 is "$(postconf -c "$T/u" relay_destination_rate_delay 2>/dev/null)" \
     'relay_destination_rate_delay = $default_destination_rate_delay' "per-transport default of a master.cf service"
 

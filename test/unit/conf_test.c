@@ -209,6 +209,11 @@ static void test_myorigin(void)
     main_cf(text);
     TAP_STR(conf_get("myorigin"), "mail.example.net", "myorigin = /file reads the first line");
     TAP_STR(conf_get("x"), "<mail.example.net>", "$myorigin also reads the file");
+    snprintf(text, sizeof(text), "myorigin = %s/nonexistent-mailname\n", test_dir);
+    main_cf(text);
+    conf_set_lenient(1);
+    TAP_OK(strstr(conf_get("myorigin"), "/nonexistent-mailname") != NULL,
+           "lenient: an unreadable myorigin file leaves the value as written");
     main_cf("myorigin = $mydomain\nmydomain = example.org\n");
     TAP_STR(conf_get("myorigin"), "example.org", "myorigin as usual otherwise");
 }
@@ -303,6 +308,7 @@ static void child_bad_bool(void) { conf_init(test_dir); conf_get_bool("biff"); }
 static void child_bad_size(void) { conf_init(test_dir); conf_get_size("message_size_limit"); }
 static void child_loop(void) { conf_init(test_dir); conf_get("a"); }
 static void child_read(void) { conf_init(test_dir); }
+static void child_myorigin(void) { conf_init(test_dir); conf_get("myorigin"); }
 static void child_get_x(void) { conf_init(test_dir); conf_get("x"); }
 
 static void test_fatal(void)
@@ -332,6 +338,7 @@ static void test_fatal(void)
         {"a = ${{1} <> {2} ? {x}}\n", child_loop, "parameter a: unknown operator", 0},
         {"a = ${{x} < {2} ? {x}}\n", child_loop, "parameter a: non-numerical operand", 0},
         {"a = ${b c}\n", child_loop, "parameter a: bad parameter name", 0},
+        {"myorigin = /nonexistent/mailname\n", child_myorigin, "fatal: open /nonexistent/mailname (myorigin)", 0},
         {"no equals sign here\n", child_read, "main.cf, line 1: missing '=' after parameter name", 0},
         {"ok = 1\n= value\n", child_read, "main.cf, line 2: bad parameter name", 0},
         {"bad name = value\n", child_read, "main.cf, line 1: bad parameter name", 0},
