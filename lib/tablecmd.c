@@ -461,6 +461,11 @@ static void build_one(CMD *cmd, const char *arg, int incremental)
     int rc, errors = msg_error_count();
 
     name = split_spec(arg, cmd->spec);
+    vstr_set(cmd->key, vstr_str(cmd->spec));
+    vstr_truncate(cmd->key, (size_t) (name - 1 - vstr_str(cmd->spec)));
+    if (!table_type_known(vstr_str(cmd->key)))
+        msg_fatal("unsupported dictionary type: %s. Is the postfix-%s package installed?",
+                  vstr_str(cmd->key), vstr_str(cmd->key));
     src_name = incremental ? "stdin" : name;
     if (incremental)
         cmd->src = stdin;

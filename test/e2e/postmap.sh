@@ -157,6 +157,9 @@ $PM -q x nosuch 2>err
 is "$?:$(cat err)" "1:postmap: fatal: open database nosuch.db: No such file or directory" "missing table"
 $PM -q x bogus:src 2>err
 is "$?:$(cat err)" "1:postmap: fatal: unsupported dictionary type: bogus" "unknown type"
+$PM bogus:src 2>err
+is "$?:$(cat err)" "1:postmap: fatal: unsupported dictionary type: bogus. Is the postfix-bogus package installed?" \
+    "unknown type for a build"
 $PM -q x -s src 2>err
 is "$?:$(cat err)" "1:postmap: fatal: specify only one of -s or -q or -d" "-q with -s"
 $PM 2>err
