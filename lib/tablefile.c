@@ -97,8 +97,18 @@ TABLEFILE_BUILD *tablefile_build_begin(const char *path, int flags, int style, V
     int fd, have_target;
 
     tb = mem_calloc(1, sizeof(*tb));
-    tb->path = mem_strdup(path);
     tb->lock_fd = -1;
+    /* A symbolic link stays one: the new file replaces what it points to. */
+    if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
+        if ((tb->path = realpath(path, NULL)) == NULL) {
+            vstr_sprintf(why, "resolve %s: %s", path, strerror(errno));
+            goto fail;
+        }
+        path = tb->path;
+        slash = strrchr(path, '/');
+    } else {
+        tb->path = mem_strdup(path);
+    }
     if (flags & TABLE_FLAG_LOCK) {
         /* An fcntl write lock needs a descriptor open for writing. */
         if ((tb->lock_fd = lock_current(path, (style & TABLEFILE_POSIX) ? O_RDWR : O_RDONLY,

@@ -20,7 +20,8 @@
  * or 0644 less the umask for a new target. The type writes its database into
  * tb->tmp_path; tablefile_build_commit() fsyncs it, renames it over the
  * target, fsyncs the directory and drops the lock, so a reader sees the old
- * table or the new one, never a partial one. tablefile_build_discard()
+ * table or the new one, never a partial one. A target that is a symbolic
+ * link stays one: the file it points to is replaced. tablefile_build_discard()
  * removes the new file and leaves the target alone; it is safe to call from
  * a fatal-error cleanup hook (it only unlinks). Both free the TABLEFILE_BUILD.
  * Errors are returned with the reason in why ("open /x.db: Permission

@@ -305,6 +305,29 @@ static void test_atomic_rebuild(const char *type)
     stat(file, &after);
     TAP_OK(before.st_ino != after.st_ino && (after.st_mode & 07777) == 0640,
            "%s: a rebuild renames a new file in, keeping the mode", type);
+    /* A table reached through a symbolic link: the link stays, its target is rebuilt. */
+    {
+        char *real = file_for(type, "real"), *link = file_for(type, "link");
+        struct stat lst;
+        TABLE *l;
+
+        build(type, "real", 0, NULL);
+        unlink(link);
+        if (symlink(real, link) == 0) {
+            build(type, "link", 0, "x");
+            TAP_OK(lstat(link, &lst) == 0 && S_ISLNK(lst.st_mode), "%s: a symlinked table stays a symlink",
+                   type);
+            if ((l = open_read(type, "link", TABLE_FLAGS_READ)) != NULL) {
+                TAP_STR(table_lookup(l, "x"), "1", "%s: ... and is readable", type);
+                table_close(l);
+            }
+            TAP_INT(count_temp_files(), 0, "%s: ... no temporary file left", type);
+        }
+        unlink(link);
+        unlink(real);
+        mem_free(real);
+        mem_free(link);
+    }
 out:
     mem_free(spec);
     mem_free(file);
