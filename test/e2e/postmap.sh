@@ -193,6 +193,26 @@ exec 9<&-
 echo "k v" | timeout 10 $PM -i virtual
 is "$?" 0 "... and proceeds once it is released"
 
+# --- Rebuilds under load: readers always see a whole table -----------------
+for type in hash lmdb cdb; do
+    $PM $type:virtual 2>/dev/null
+    (for i in $(seq 8); do $PM $type:virtual 2>/dev/null || echo "rebuild failed" >>"$T/b/load.err"; done) &
+    builder=$!
+    (for i in $(seq 8); do $PM $type:virtual 2>/dev/null || echo "rebuild failed" >>"$T/b/load.err"; done) &
+    builder2=$!
+    misses=0 n=0
+    while kill -0 $builder 2>/dev/null || kill -0 $builder2 2>/dev/null; do
+        [ "$($PM -q sales@example.com $type:virtual 2>&1)" = "bob@example.com,                            carol@relay.test" ] ||
+            misses=$((misses + 1))
+        n=$((n + 1))
+        [ $n -ge 400 ] && break
+    done
+    wait $builder $builder2
+    is "$misses:$(cat "$T/b/load.err" 2>/dev/null)" "0:" "$type: $n queries during 16 concurrent rebuilds all answered"
+    ls -A | grep -q '^\.virtual'
+    is "$?" 1 "$type: no temporary files left after concurrent rebuilds"
+done
+
 # --- Berkeley DB must not read a DB_CONFIG from the current directory ----
 mkdir -p "$T/evil"
 cd "$T/evil" || exit 1
