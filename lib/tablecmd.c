@@ -26,6 +26,7 @@
 #include "vstr.h"
 
 #define KEY_LINE_MAX (64 * 1024)    /* a -q - / -d - key line, a -h header */
+#define FILE_VALUE_MAX (16 * 1024 * 1024)  /* -F: the files of one entry together */
 
 /* Root's effective group and groups, while a build runs as a source's owner. */
 typedef struct PRIV {
@@ -46,6 +47,7 @@ typedef struct CMD {
     int header_keys;        /* -h: with -q -, each message header is a key */
     int body_keys;          /* -b: with -q -, each message body line is a key */
     int no_utf8;            /* -u */
+    int base64;             /* -F: values are base64 of files' contents */
     int utf8;               /* smtputf8_enable and not -u: UTF-8 sources, Unicode folding */
     locale_t loc;           /* C.UTF-8 for folding, or 0 */
 
@@ -197,6 +199,123 @@ static void close_tables(CMD *cmd)
     cmd->tables = NULL;
 }
 
+static const char b64_chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+static void base64_encode(VSTR *out, const unsigned char *in, size_t len)
+{
+    size_t i;
+    unsigned long n;
+
+    vstr_reset(out);
+    for (i = 0; i + 2 < len; i += 3) {
+        n = ((unsigned long) in[i] << 16) | ((unsigned long) in[i + 1] << 8) | in[i + 2];
+        vstr_addch(out, b64_chars[(n >> 18) & 63]);
+        vstr_addch(out, b64_chars[(n >> 12) & 63]);
+        vstr_addch(out, b64_chars[(n >> 6) & 63]);
+        vstr_addch(out, b64_chars[n & 63]);
+    }
+    if (i < len) {
+        n = (unsigned long) in[i] << 16;
+        if (i + 1 < len)
+            n |= (unsigned long) in[i + 1] << 8;
+        vstr_addch(out, b64_chars[(n >> 18) & 63]);
+        vstr_addch(out, b64_chars[(n >> 12) & 63]);
+        vstr_addch(out, i + 1 < len ? b64_chars[(n >> 6) & 63] : '=');
+        vstr_addch(out, '=');
+    }
+}
+
+/* Strict base64 (padded, nothing else) into out; -1 when malformed. */
+static int base64_decode(VSTR *out, const char *in)
+{
+    size_t len = strlen(in), i, j, pad = 0;
+    unsigned long n;
+    const char *p;
+    int v;
+
+    vstr_reset(out);
+    if (len % 4 != 0)
+        return -1;
+    for (i = 0; i < len; i += 4) {
+        for (n = 0, j = 0; j < 4; j++) {
+            if (in[i + j] == '=' && i + 4 == len && j >= 2 && (j == 3 || in[i + 3] == '=')) {
+                v = 0;
+                pad++;
+            } else if (in[i + j] == 0 || (p = strchr(b64_chars, in[i + j])) == NULL || pad) {
+                return -1;
+            } else {
+                v = (int) (p - b64_chars);
+            }
+            n = (n << 6) | (unsigned long) v;
+        }
+        vstr_addch(out, (int) ((n >> 16) & 255));
+        if (pad < 2)
+            vstr_addch(out, (int) ((n >> 8) & 255));
+        if (pad < 1)
+            vstr_addch(out, (int) (n & 255));
+    }
+    return 0;
+}
+
+/*
+ * -F: the value names files (separated by commas or white space); their
+ * contents, with a newline between two files, base64-encoded, become the
+ * value. Returns 0, or -1 with the warning in why.
+ */
+static int file_value(const char *names, VSTR *out, VSTR *why)
+{
+    ARGV *files = argv_split(names, ", \t\r\n");
+    VSTR *data = vstr_new(1024);
+    char buf[8192];
+    size_t i, n;
+    FILE *fp;
+    int rc = 0;
+
+    for (i = 0; rc == 0 && i < files->argc; i++) {
+        if ((fp = fopen(files->argv[i], "r")) == NULL) {
+            vstr_sprintf(why, "open %s: %s: skipping this entry", files->argv[i], strerror(errno));
+            rc = -1;
+            break;
+        }
+        if (i > 0)
+            vstr_addch(data, '\n');
+        while ((n = fread(buf, 1, sizeof(buf), fp)) > 0) {
+            if (vstr_len(data) + n > FILE_VALUE_MAX) {
+                vstr_sprintf(why, "%s: more than %d bytes: skipping this entry", files->argv[i],
+                             FILE_VALUE_MAX);
+                rc = -1;
+                break;
+            }
+            vstr_addmem(data, buf, n);
+        }
+        if (rc == 0 && ferror(fp)) {
+            vstr_sprintf(why, "read %s: %s: skipping this entry", files->argv[i], strerror(errno));
+            rc = -1;
+        }
+        fclose(fp);
+    }
+    if (rc == 0)
+        base64_encode(out, (const unsigned char *) vstr_str(data), vstr_len(data));
+    argv_free(files);
+    vstr_free(data);
+    return rc;
+}
+
+/* -F: the stored value decoded, or NULL after a warning. */
+static const char *decoded_value(CMD *cmd, TABLE *t, const char *key, const char *value)
+{
+    int db = strcmp(t->type, "hash") == 0 || strcmp(t->type, "btree") == 0;
+
+    if (!cmd->base64)
+        return value;
+    if (base64_decode(cmd->value, value) < 0) {
+        msg_warn("table %s%s: key %s: malformed BASE64 value: %s", t->spec, db ? ".db" : "", key,
+                 value);
+        return NULL;
+    }
+    return vstr_str(cmd->value);
+}
+
 static void output_line(const CMD *cmd, const char *key, const char *value)
 {
     printf(cmd->alias ? "%s:\t%s\n" : "%s\t%s\n", key, value);
@@ -234,7 +353,7 @@ static const char *query_one(CMD *cmd, const char *key)
 
     for (i = 0; i < cmd->count; i++) {
         if ((value = table_lookup(cmd->tables[i], fold_key(cmd, cmd->tables[i], key))) != NULL)
-            return value;
+            return decoded_value(cmd, cmd->tables[i], key, value);
         if (cmd->tables[i]->error != TABLE_OK)
             msg_fatal("table %s: query error: %s", cmd->tables[i]->spec,
                       table_error_text(cmd->tables[i]->error));
@@ -375,7 +494,8 @@ static int do_dump(CMD *cmd, char **maps, int count)
             msg_fatal("table %s: sequence operation is not supported", t->spec);
         for (rc = table_sequence(t, TABLE_SEQ_FIRST, &key, &value); rc == 0;
              rc = table_sequence(t, TABLE_SEQ_NEXT, &key, &value))
-            output_line(cmd, key, value);
+            if ((value = decoded_value(cmd, t, key, value)) != NULL)
+                output_line(cmd, key, value);
         if (rc < 0)
             msg_fatal("table %s: sequence error: %s", t->spec, table_error_text(t->error));
     }
@@ -511,6 +631,13 @@ static void build_one(CMD *cmd, const char *arg, int incremental)
         }
         if (rc != TABLESRC_OK)
             msg_warn("%s, line %d: %s", src_name, cmd->lr->first_line, vstr_str(cmd->why));
+        if (rc != TABLESRC_SKIP && cmd->base64) {
+            if (file_value(v, cmd->value, cmd->why) < 0) {
+                msg_warn("%s, line %d: %s", src_name, cmd->lr->first_line, vstr_str(cmd->why));
+                continue;
+            }
+            v = vstr_str(cmd->value);
+        }
         if (rc != TABLESRC_SKIP)
             store(cmd, k, v);
     }
@@ -609,8 +736,10 @@ int tablecmd_main(int argc, char **argv, int kind)
         case 'w':
             cmd.dup_flags = TABLE_FLAG_DUP_IGNORE;
             break;
-        case 'm':
         case 'F':
+            cmd.base64 = 1;
+            break;
+        case 'm':
             msg_fatal("option -%c is not supported by this implementation", ch);
         default:
             usage(cmd.alias);

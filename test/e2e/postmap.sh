@@ -133,6 +133,20 @@ is "$($PM -q k cdb:dsrc)" "v1" "-N cdb files are read"
 is "$($PM -h -b -q - static:X <"$D/message")" "$(cat "$D/message.postmap-hb")" "-h -b -q -: keys from a message"
 is "$($PM -h -q - static:X <"$D/message" | wc -l)" 4 "-h: the headers only (one spans two lines)"
 
+# -F: values are files, stored base64-encoded (TLS SNI maps).
+printf 'line1\nline2\n' >f1
+printf 'noeol' >f2
+printf 'third\n' >f3
+printf 'a.example %s/f1, %s/f2 %s/f3\nb.example %s/f2\nc.example %s/nosuch\n' "$PWD" "$PWD" "$PWD" "$PWD" "$PWD" >sni
+$PM -F sni 2>err
+is "$(cat err)" "postmap: warning: sni, line 3: open $PWD/nosuch: No such file or directory: skipping this entry" \
+    "-F: a missing file skips the entry"
+is "$($PM -q a.example sni)" "bGluZTEKbGluZTIKCm5vZW9sCnRoaXJkCg==" "-F: files joined by newlines, base64"
+is "$($PM -F -q a.example sni)" "$(printf 'line1\nline2\n\nnoeol\nthird\n')" "-F -q decodes"
+is "$($PM -F -s sni)" "$(printf 'b.example\tnoeol\na.example\tline1\nline2\n\nnoeol\nthird\n')" "-F -s decodes"
+$PM -F -q k dsrc 2>err >/dev/null
+like "$(cat err)" "malformed BASE64 value: v1" "-F: a value that is not base64 is a warning"
+
 # Incremental updates and deletes.
 printf 'new@example.com new\ninfo@example.com other\n' | $PM -i hash:virtual 2>inc.err
 is "$($PM -q new@example.com virtual)" "new" "-i adds entries"

@@ -20,6 +20,16 @@ for u in "" -u; do
     is "$(db5.3_dump -p "$T/ours/u8.db")" "$(db5.3_dump -p "$T/theirs/u8.db")" "UTF-8 ${u:-on}: the same file"
 done
 
+# -F: the same base64 values, both ways.
+printf 'line1\nline2\n' >"$T/f1"
+printf 'noeol' >"$T/f2"
+printf 'a.example %s/f1, %s/f2\nb.example %s/f2\n' "$T" "$T" "$T" >"$T/ours/sni"
+cp "$T/ours/sni" "$T/theirs/sni"
+(cd "$T/ours" && $PM -F sni)
+(cd "$T/theirs" && oracle_postmap -F sni)
+is "$(db5.3_dump -p "$T/ours/sni.db")" "$(db5.3_dump -p "$T/theirs/sni.db")" "-F: the same file"
+is "$($PM -F -s "$T/theirs/sni")" "$(oracle_postmap -F -s "$T/theirs/sni")" "-F -s: the same output"
+
 # -h and -b make the same keys of a message.
 for o in -h -b "-h -b"; do
     is "$($PM $o -q - static:X <"$D/message")" "$(oracle_postmap $o -q - static:X <"$D/message")" \
@@ -181,6 +191,16 @@ for u in "" -u; do
     is "$(cat "$T/ours.err")" "$(cat "$T/theirs.err")" "UTF-8 ${u:-on}: the same warnings"
     is "$(db5.3_dump -p "$T/ours/u8.db")" "$(db5.3_dump -p "$T/theirs/u8.db")" "UTF-8 ${u:-on}: the same file"
 done
+
+# -F: the same base64 values, both ways.
+printf 'line1\nline2\n' >"$T/f1"
+printf 'noeol' >"$T/f2"
+printf 'a.example %s/f1, %s/f2\nb.example %s/f2\n' "$T" "$T" "$T" >"$T/ours/sni"
+cp "$T/ours/sni" "$T/theirs/sni"
+(cd "$T/ours" && $PM -F sni)
+(cd "$T/theirs" && oracle_postmap -F sni)
+is "$(db5.3_dump -p "$T/ours/sni.db")" "$(db5.3_dump -p "$T/theirs/sni.db")" "-F: the same file"
+is "$($PM -F -s "$T/theirs/sni")" "$(oracle_postmap -F -s "$T/theirs/sni")" "-F -s: the same output"
 
 # -h and -b make the same keys of a message.
 for o in -h -b "-h -b"; do
