@@ -137,27 +137,34 @@ int sasl_dovecot_unescape(VSTR *out, const char *text)
     return 0;
 }
 
-static long deadline_left(time_t deadline)
+/* Deadlines are milliseconds on the monotonic clock. */
+static long long now_ms(void)
 {
-    time_t now = time(NULL);
+    struct timespec ts;
 
-    return deadline > now ? (long) (deadline - now) : 0;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int wait_fd(int fd, short events, time_t deadline)
+static long long deadline_after(int seconds)
+{
+    return now_ms() + (long long) seconds * 1000;
+}
+
+static int wait_fd(int fd, short events, long long deadline)
 {
     struct pollfd pfd;
     int r;
 
     for (;;) {
-        long left = deadline_left(deadline);
+        long long left = deadline - now_ms();
 
         if (left <= 0)
             return -1;
         pfd.fd = fd;
         pfd.events = events;
         pfd.revents = 0;
-        r = poll(&pfd, 1, (int) (left * 1000));
+        r = poll(&pfd, 1, (int) left);
         if (r > 0)
             return 0;
         if (r == 0 || errno != EINTR)
@@ -165,7 +172,7 @@ static int wait_fd(int fd, short events, time_t deadline)
     }
 }
 
-static int dovecot_write(DOVECOT_SRV *ds, const char *data, size_t len, time_t deadline,
+static int dovecot_write(DOVECOT_SRV *ds, const char *data, size_t len, long long deadline,
                          VSTR *why)
 {
     while (len > 0) {
@@ -192,7 +199,7 @@ static int dovecot_write(DOVECOT_SRV *ds, const char *data, size_t len, time_t d
  * Read one line (without its LF) into line; 0, or -1 with why. Bounded by
  * SASL_DOVECOT_LINE_MAX; a NUL byte is a protocol error.
  */
-static int dovecot_read_line(DOVECOT_SRV *ds, VSTR *line, time_t deadline, VSTR *why)
+static int dovecot_read_line(DOVECOT_SRV *ds, VSTR *line, long long deadline, VSTR *why)
 {
     char buf[4096];
 
@@ -316,7 +323,7 @@ static ARGV *split_tabs(const char *line)
 static int dovecot_connect(DOVECOT_SRV *ds, VSTR *why)
 {
     struct sockaddr_un sun;
-    time_t deadline = time(NULL) + ds->timeout;
+    long long deadline = deadline_after(ds->timeout);
     VSTR *line = vstr_new(256);
     VSTR *hello = vstr_new(64);
     int got_version = 0;
@@ -484,7 +491,7 @@ static int take_user(DOVECOT_SESS *ss, const char *value)
 static int dovecot_request(DOVECOT_SESS *ss, const VSTR *req, VSTR *raw, VSTR *why)
 {
     DOVECOT_SRV *ds = ss->ds;
-    time_t deadline = time(NULL) + ds->timeout;
+    long long deadline = deadline_after(ds->timeout);
     VSTR *line = vstr_new(256);
     VSTR *reason = vstr_new(64);
     int result = SASL_SRV_TEMP;

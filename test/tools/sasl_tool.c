@@ -3,7 +3,7 @@
  * shell, for test/e2e/sasl*.sh. A test program, not installed.
  *
  * Usage: sasl_tool [-c config_dir] [-o name=value]... [-t] [-V] [-a addr]
- *                  [-r chroot_dir] [-v] COMMAND ARGS
+ *                  [-r chroot_dir] [-T seconds] [-v] COMMAND ARGS
  *   mechs                   print the server's mechanism list for a session
  *   auth MECH USER PASS     the SMTP AUTH dialog between the client module
  *                           and the server module, in this process; the
@@ -18,6 +18,7 @@
  * -V that the client certificate was verified, -a sets the client address
  * (default 127.0.0.1, port 40000; the server is 127.0.0.1 port 25, named
  * mail.example.com). -r chroots after the server is opened, as smtpd does.
+ * -T sets the time limit of a Dovecot request (default 30 s).
  *
  * Output: the dialog on standard output, one line per SMTP line:
  *   C: AUTH PLAIN AGFsaWNl...      S: 334 ...      C: <response>
@@ -226,6 +227,7 @@ int main(int argc, char **argv)
     VSTR *why;
     int tls = 0;
     int verified = 0;
+    long timeout = SASL_SRV_DEF_TIMEOUT;
     int rc = 2;
     size_t i;
     int ch;
@@ -233,7 +235,7 @@ int main(int argc, char **argv)
     msg_init("sasl_tool", MSG_OUT_STDERR);
     memset(&t, 0, sizeof(t));
     t.client_addr = "127.0.0.1";
-    while ((ch = getopt(argc, argv, "a:c:o:r:tvV")) != -1) {
+    while ((ch = getopt(argc, argv, "a:c:o:r:tT:vV")) != -1) {
         switch (ch) {
         case 'a':
             t.client_addr = optarg;
@@ -249,6 +251,10 @@ int main(int argc, char **argv)
             break;
         case 't':
             tls = 1;
+            break;
+        case 'T':
+            if (str_parse_long(optarg, 1, 3600, &timeout) < 0)
+                usage();
             break;
         case 'v':
             msg_verbose++;
@@ -280,6 +286,7 @@ int main(int argc, char **argv)
 
     why = vstr_new(100);
     sasl_srv_params_conf(&sp);
+    sp.timeout = (int) timeout;
     if ((t.srv = sasl_srv_open(&sp, why)) == NULL)
         msg_fatal_status(3, "%s", vstr_str(why));
     if (jail && (chroot(jail) < 0 || chdir("/") < 0))
