@@ -12,6 +12,7 @@
 #include "sasl_client.h"
 #include "sasl_cyrus.h"
 #include "sasl_util.h"
+#include "table.h"
 
 struct SASL_CLI {
     sasl_callback_t callbacks[2];       /* libsasl2 keeps a pointer to them */
@@ -99,12 +100,58 @@ int sasl_cli_credentials(const char *value, char **user, char **password)
 {
     const char *colon = strchr(value, ':');
 
-    *user = *password = NULL;
-    if (colon == NULL)
-        return -1;
+    if (colon == NULL) {
+        *user = mem_strdup(value);
+        *password = mem_strdup("");
+        return 1;
+    }
     *user = mem_strndup(value, (size_t) (colon - value));
     *password = mem_strdup(colon + 1);
     return 0;
+}
+
+/* Look key up in each table: 1 found (value set), 0 not, -1 error. */
+static int maps_find(TABLE *const *maps, size_t nmaps, const char *key, const char **value)
+{
+    size_t i;
+
+    for (i = 0; i < nmaps; i++) {
+        if ((*value = table_lookup(maps[i], key)) != NULL)
+            return 1;
+        if (maps[i]->error != TABLE_OK) {
+            msg_warn("%s lookup error for \"%.100s\"", maps[i]->spec, key);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int sasl_cli_passwd_lookup(TABLE *const *maps, size_t nmaps, const char *sender,
+                           const char *host, const char *dest, char **user, char **password)
+{
+    const char *keys[3] = {NULL, host, dest};
+    const char *value = NULL;
+    char *at_domain = NULL;
+    int r = 0;
+    size_t k;
+
+    *user = *password = NULL;
+    if (sender != NULL && *sender) {
+        const char *at = strrchr(sender, '@');
+
+        r = maps_find(maps, nmaps, sender, &value);
+        if (r == 0 && at != NULL && at[1]) {
+            at_domain = mem_strdup(at);
+            keys[0] = at_domain;
+        }
+    }
+    for (k = 0; r == 0 && k < 3; k++)
+        if (keys[k] != NULL && *keys[k])
+            r = maps_find(maps, nmaps, keys[k], &value);
+    mem_free(at_domain);
+    if (r == 1)
+        sasl_cli_credentials(value, user, password);
+    return r;
 }
 
 static int get_simple(void *context, int id, const char **result, unsigned *len)

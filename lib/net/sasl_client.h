@@ -9,10 +9,12 @@
  *   SASL_CLI *cli = sasl_cli_open(&p, why);        NULL: why says
  *
  * Per connection that should authenticate (smtp_sasl_auth_enable, and
- * smtp_sasl_password_maps gave "user:password" for the server):
+ * smtp_sasl_password_maps gives "user:password" for the server):
  *
  *   char *user, *pass;
- *   sasl_cli_credentials(lookup_result, &user, &pass);  -1: no ':' in it
+ *   r = sasl_cli_passwd_lookup(maps, nmaps, sender, host, dest, &user, &pass);
+ *      1: found (free user and pass with mem_free), 0: none (do not
+ *      authenticate), -1: a table failed (defer: try again later)
  *   SASL_CLI_SESS *s = sasl_cli_sess_new(cli, server_name, user, pass,
  *                                        tls_active, why);
  *   r = sasl_cli_sess_start(s, ehlo_auth_mechs, mech, initial, why);
@@ -23,6 +25,15 @@
  *      SASL_CLI_OK: send response (may be an empty line)
  *      SASL_CLI_FAIL: send "*" to cancel, log why
  *   235: done. sasl_cli_sess_free(s); sasl_cli_close(cli) at exit.
+ *
+ * sasl_cli_passwd_lookup() searches the tables in order, as Postfix does:
+ * first the sender address and then "@domain" when sender is not NULL (pass
+ * it only with smtp_sender_dependent_authentication, never for LMTP), then
+ * host (the remote server's name), then dest (the next hop as written in
+ * relayhost or the transport, e.g. "[smtp.example.com]:587"); the first
+ * table that has the key wins, and a table error stops the search.
+ * sasl_cli_credentials() splits a value at the first ':' (no ':': the
+ * password is empty, and it returns 1; else 0).
  *
  * The server's mechanisms (the EHLO AUTH line) are filtered by
  * smtp_sasl_mechanism_filter (see sasl_util_filter), then libsasl2 picks
@@ -42,6 +53,8 @@
  */
 #ifndef POSTERN_SASL_CLIENT_H
 #define POSTERN_SASL_CLIENT_H
+
+#include <stddef.h>
 
 #include "vstr.h"
 
@@ -66,6 +79,10 @@ void sasl_cli_params_conf(SASL_CLI_PARAMS *p, const char *protocol);
 SASL_CLI *sasl_cli_open(const SASL_CLI_PARAMS *p, VSTR *why);
 void sasl_cli_close(SASL_CLI *cli);
 int sasl_cli_credentials(const char *value, char **user, char **password);
+
+struct TABLE;
+int sasl_cli_passwd_lookup(struct TABLE *const *maps, size_t nmaps, const char *sender,
+                           const char *host, const char *dest, char **user, char **password);
 
 SASL_CLI_SESS *sasl_cli_sess_new(SASL_CLI *cli, const char *server_name, const char *user,
                                  const char *password, int tls_active, VSTR *why);

@@ -14,6 +14,7 @@
 #include "sasl_dovecot.h"
 #include "sasl_server.h"
 #include "sasl_util.h"
+#include "table.h"
 #include "tap.h"
 
 static void test_b64_decode(void)
@@ -241,8 +242,8 @@ static void test_credentials(void)
         {"alice@example.com:pa:ss", 0, "alice@example.com", "pa:ss"},
         {":", 0, "", ""},
         {"alice:", 0, "alice", ""},
-        {"no colon", -1, NULL, NULL},
-        {"", -1, NULL, NULL},
+        {"no colon", 1, "no colon", ""},
+        {"", 1, "", ""},
     };
     size_t i;
 
@@ -257,6 +258,56 @@ static void test_credentials(void)
         mem_free(user);
         mem_free(pass);
     }
+}
+
+static void test_passwd_lookup(void)
+{
+    static const struct {
+        const char *sender;
+        const char *host;
+        const char *dest;
+        int result;
+        const char *user;
+        const char *pass;
+    } cases[] = {
+        {NULL, "smtp.example.com", "[relay.example.com]:587", 1, "host", "3"},
+        {NULL, "other.example.com", "[relay.example.com]:587", 1, "dest", "4:x"},
+        {NULL, "Smtp.Example.COM", "x", 1, "host", "3"},       /* keys are folded */
+        {NULL, "other.example.com", "relay.example.com", 0, NULL, NULL},
+        {"alice@example.com", "smtp.example.com", "x", 1, "alice", "1"},
+        {"bob@example.org", "smtp.example.com", "x", 1, "dom", "2"},
+        {"bob@example.net", "smtp.example.com", "x", 1, "host", "3"},
+        {"", "smtp.example.com", "x", 1, "host", "3"},
+        {"nodomain", "nohost", "nodest", 0, NULL, NULL},
+        {NULL, "second.example.com", "x", 1, "second", ""},    /* the second table */
+    };
+    VSTR *why = vstr_new(10);
+    TABLE *maps[2];
+    size_t i;
+
+    maps[0] = table_open("inline:{ alice@example.com=alice:1, @example.org=dom:2, "
+                         "smtp.example.com=host:3, [relay.example.com]:587=dest:4:x }",
+                         TABLE_READ, TABLE_FLAGS_READ, why);
+    maps[1] = table_open("inline:{ second.example.com=second, smtp.example.com=not-this:0 }",
+                         TABLE_READ, TABLE_FLAGS_READ, why);
+    if (!TAP_OK(maps[0] && maps[1], "password tables open (%s)", vstr_str(why)))
+        return;
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *user;
+        char *pass;
+        int r = sasl_cli_passwd_lookup(maps, 2, cases[i].sender, cases[i].host, cases[i].dest,
+                                       &user, &pass);
+
+        TAP_INT(r, cases[i].result, "password lookup %zu (%s, %s, %s)", i,
+                cases[i].sender ? cases[i].sender : "-", cases[i].host, cases[i].dest);
+        TAP_STR(user, cases[i].user, "password lookup %zu: user", i);
+        TAP_STR(pass, cases[i].pass, "password lookup %zu: password", i);
+        mem_free(user);
+        mem_free(pass);
+    }
+    table_close(maps[0]);
+    table_close(maps[1]);
+    vstr_free(why);
 }
 
 static void test_server_setup(void)
@@ -318,6 +369,7 @@ int main(void)
     test_filter();
     test_dovecot_unescape();
     test_credentials();
+    test_passwd_lookup();
     test_server_setup();
     return tap_done();
 }
