@@ -114,6 +114,16 @@ like "$out" "S: 504 5\.5\.4" "a 30-character mechanism name: 504 5.5.4"
 input="" server_tool server plain "$PLAIN_OK"
 is "$rc" 0 "mechanism names are case-insensitive"
 
+# several exchanges in one session
+input="AUTH PLAIN $PLAIN_OK"$'\n'"AUTH LOGIN"$'\n' server_tool server PLAIN "$(b64 '\0alice@example.com\0wrong')"
+is "$(grep '^S:' <<<"$out" | cut -c1-12 | tr '\n' ' ')" "S: 535 5.7.8 S: 235 2.7.0 S: 503 5.5.1 " \
+    "one session: a failure, then a success, then AUTH again is refused (503)"
+like "$out" "result: user=alice@example.com mech=PLAIN" "the second exchange authenticated alice"
+input=$'*\n'"AUTH PLAIN $PLAIN_OK"$'\n' server_tool server LOGIN
+is "$(grep '^S:' <<<"$out" | cut -c1-12 | tr '\n' ' ')" "S: 334 VXNlc S: 501 5.7.0 S: 235 2.7.0 " \
+    "one session: LOGIN cancelled, then PLAIN succeeds"
+is "$rc" 0 "after a cancelled exchange the next one authenticates"
+
 # --- security options and TLS --------------------------------------------------
 tool -o smtpd_sasl_security_options=noanonymous,noplaintext mechs
 is "$out" "CRAM-MD5 DIGEST-MD5" "noplaintext hides PLAIN and LOGIN"

@@ -10,7 +10,9 @@
  *                           client may use only MECH ("-": any the server
  *                           offers, as smtp_sasl_mechanism_filter allows)
  *   server MECH [INITIAL]   the server side alone: each line of standard
- *                           input answers a 334 challenge
+ *                           input answers a 334 challenge; after an
+ *                           exchange, a line "AUTH MECH [INITIAL]" starts
+ *                           another in the same session
  *   client MECHS USER PASS  the client's choice for the server's list MECHS:
  *                           prints "mech=NAME initial=TEXT"
  * The server's parameters are smtpd_sasl_* of main.cf in config_dir, as
@@ -34,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "conf.h"
@@ -98,25 +101,49 @@ static int finish(TOOL *t, int r)
     return 1;
 }
 
-static int cmd_server(TOOL *t, const char *mech, const char *initial)
+static int cmd_server(TOOL *t, const char *first_mech, const char *first_initial)
 {
     VSTR *out = vstr_new(100);
     char *buf = mem_alloc(LINE_MAX_TOOL);
+    char *mech = mem_strdup(first_mech);
+    char *initial = first_initial ? mem_strdup(first_initial) : NULL;
+    int rc = 1;
     int r;
 
-    printf("C: AUTH %s%s%s\n", mech, initial ? " " : "", initial ? initial : "");
-    r = sasl_srv_sess_start(t->sess, mech, initial, out);
-    while (show_reply(t, r, out)) {
-        if (read_line(buf, LINE_MAX_TOOL) == NULL) {
-            printf("C: (end of input)\n");
+    for (;;) {
+        char *cursor;
+        char *word;
+
+        printf("C: AUTH %s%s%s\n", mech, initial ? " " : "", initial ? initial : "");
+        r = sasl_srv_sess_start(t->sess, mech, initial, out);
+        while (show_reply(t, r, out)) {
+            if (read_line(buf, LINE_MAX_TOOL) == NULL) {
+                printf("C: (end of input)\n");
+                break;
+            }
+            printf("C: %s\n", buf);
+            r = sasl_srv_sess_step(t->sess, buf, out);
+        }
+        rc = finish(t, r);
+        /* Another exchange in the same session: a line "AUTH MECH [INITIAL]". */
+        if (r == SASL_SRV_MORE || read_line(buf, LINE_MAX_TOOL) == NULL)
+            break;
+        cursor = buf;
+        if ((word = str_token(&cursor, " ")) == NULL || strcasecmp(word, "AUTH") != 0
+            || (word = str_token(&cursor, " ")) == NULL) {
+            printf("C: %s (not an AUTH command; stop)\n", buf);
             break;
         }
-        printf("C: %s\n", buf);
-        r = sasl_srv_sess_step(t->sess, buf, out);
+        mem_free(mech);
+        mem_free(initial);
+        mech = mem_strdup(word);
+        initial = (word = str_token(&cursor, " ")) != NULL ? mem_strdup(word) : NULL;
     }
+    mem_free(mech);
+    mem_free(initial);
     mem_free(buf);
     vstr_free(out);
-    return finish(t, r);
+    return rc;
 }
 
 static int cmd_auth(TOOL *t, const char *mech, const char *user, const char *pass, int tls)
