@@ -396,6 +396,28 @@ out:
     return err;
 }
 
+/*
+ * A kept connection that the server has closed (Dovecot restarted) is
+ * noticed before it is used: Dovecot sends nothing unasked, so a readable
+ * socket that has no data is at its end.
+ */
+static void dovecot_check_alive(DOVECOT_SRV *ds)
+{
+    struct pollfd pfd;
+    char ch;
+
+    if (ds->fd < 0)
+        return;
+    pfd.fd = ds->fd;
+    pfd.events = POLLIN;
+    pfd.revents = 0;
+    if (poll(&pfd, 1, 0) > 0 && recv(ds->fd, &ch, 1, MSG_PEEK | MSG_DONTWAIT) <= 0) {
+        if (msg_verbose)
+            msg_info("SASL: the Dovecot auth server closed our connection; reconnecting");
+        dovecot_disconnect(ds);
+    }
+}
+
 static int mech_allowed(const DOVECOT_MECH *m, unsigned secflags)
 {
     if (m->flags & MF_PRIVATE)
@@ -435,6 +457,7 @@ static void *dovecot_sess_new(void *backend, const SASL_SRV_CONN *c, unsigned se
     DOVECOT_SESS *ss;
     size_t i;
 
+    dovecot_check_alive(ds);
     if (ds->fd < 0 && dovecot_connect(ds, why) < 0) {
         msg_warn("SASL: %s", vstr_str(why));
         return NULL;
@@ -596,6 +619,7 @@ static int dovecot_start(void *sess, const char *mech, const void *in, size_t le
 
     mem_free(ss->user);
     ss->user = NULL;
+    dovecot_check_alive(ds);
     if (ds->fd < 0 && dovecot_connect(ds, why) < 0) {
         msg_warn("SASL: %s", vstr_str(why));
         vstr_set(why, "Dovecot auth server unavailable");

@@ -34,7 +34,7 @@ b64() { printf "$1" | base64 -w0; }
 dovecot_start() {
     sed -e "s|@T@|$T|g" "$DATA/dovecot.conf.in" >"$T/dovecot.conf"
     rm -f "$T/auth"
-    dovecot -F -c "$T/dovecot.conf" >>"$T/dovecot.out" 2>&1 &
+    dovecot -F -c "$T/dovecot.conf" >>"$T/dovecot.out" 2>&1 3>&- &
     DPID=$!
     for _ in $(seq 100); do
         [ -S "$T/auth" ] && return 0
@@ -123,6 +123,29 @@ else
     input="AUTH PLAIN $PLAIN_BOB"$'\n' tool -a 127.0.0.25 server PLAIN "$(b64 '\0bob@example.com\0wrong')"
     is "$(grep '^S:' <<<"$out" | cut -c1-12 | tr '\n' ' ')" "S: 535 5.7.8 S: 235 2.7.0 " \
         "one session: a failure, then a success with Dovecot"
+    # A session that outlives a Dovecot restart reconnects.
+    mkfifo "$T/in"
+    "$TOOL" -c "$T/etc" -o smtpd_sasl_type=dovecot -o smtpd_sasl_path="$T/auth" -a 127.0.0.26 \
+        server PLAIN "$(b64 '\0bob@example.com\0wrong')" <"$T/in" >"$T/out" 2>"$T/err" &
+    tpid=$!
+    exec 3>"$T/in"
+    for _ in $(seq 100); do
+        grep -q '^result:' "$T/out" && break
+        sleep 0.1
+    done
+    dovecot_stop
+    dovecot_start
+    echo "AUTH PLAIN $PLAIN_BOB" >&3
+    exec 3>&-
+    for _ in $(seq 100); do
+        kill -0 "$tpid" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill "$tpid" 2>/dev/null
+    wait "$tpid"
+    is "$?" 0 "after Dovecot restarted, the same session reconnects and authenticates"
+    is "$(grep '^S:' "$T/out" | cut -c1-12 | tr '\n' ' ')" "S: 535 5.7.8 S: 235 2.7.0 " \
+        "the failure before the restart, the success after it"
     # "secured" reaches Dovecot with TLS only.
     tool -a 127.0.0.22 auth PLAIN sam@example.com Sam-pass2
     is "$rc" 1 "without TLS sam is not in Dovecot's passdb (not secured)"
