@@ -13,7 +13,8 @@
  *   we expect  VERSION 1 <minor>, then MECH <name> [flags], SPID, CUID,
  *              COOKIE (and lines we do not know, which are ignored), then
  *              DONE
- * The connection and its mechanism list are kept for later sessions. The
+ * The connection and its mechanism list are kept for later sessions; one
+ * that Dovecot closed (a restart) is noticed before use and reopened. The
  * session's mechanisms are those not marked "private" whose flags pass the
  * security options: noplaintext drops "plaintext", noanonymous "anonymous",
  * nodictionary "dictionary", noactive "active"; forward_secrecy and
