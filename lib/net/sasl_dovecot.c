@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <netdb.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <time.h>
@@ -35,7 +36,10 @@ typedef struct DOVECOT_MECH {
 } DOVECOT_MECH;
 
 typedef struct DOVECOT_SRV {
-    char *path;
+    char *path;                         /* as configured, for messages */
+    char *unix_path;                    /* UNIX socket, or NULL */
+    char *host;                         /* inet: host and port, or NULL */
+    char *port;
     char *service;
     int timeout;
     int fd;                             /* -1: not connected */
@@ -54,28 +58,74 @@ typedef struct DOVECOT_SESS {
     char *user;
 } DOVECOT_SESS;
 
+/* "host:port" or "[v6addr]:port" -> host, port; -1 when malformed. */
+static int parse_inet(const char *text, char **host, char **port)
+{
+    const char *colon;
+    const char *h = text;
+    size_t hlen;
+
+    if (*text == '[') {
+        const char *end = strchr(text, ']');
+
+        if (end == NULL || end[1] != ':')
+            return -1;
+        h = text + 1;
+        hlen = (size_t) (end - h);
+        colon = end + 1;
+    } else {
+        if ((colon = strrchr(text, ':')) == NULL)
+            return -1;
+        hlen = (size_t) (colon - text);
+    }
+    if (hlen == 0 || hlen > 255 || colon[1] == 0 || strlen(colon + 1) > 32
+        || (*text != '[' && memchr(h, ':', hlen) != NULL))
+        return -1;
+    *host = mem_strndup(h, hlen);
+    *port = mem_strdup(colon + 1);
+    return 0;
+}
+
 void *sasl_dovecot_srv_open(const SASL_SRV_PARAMS *p, VSTR *why)
 {
     DOVECOT_SRV *ds;
     const char *svc = p->service && *p->service ? p->service : "smtp";
     const char *s;
 
+    char *host = NULL;
+    char *port = NULL;
+    const char *unix_path = NULL;
+
     if (p->path == NULL || *p->path == 0) {
         vstr_set(why, "smtpd_sasl_path: no Dovecot auth socket given");
         return NULL;
     }
-    if (strlen(p->path) >= sizeof(((struct sockaddr_un *) 0)->sun_path)) {
-        vstr_set(why, "smtpd_sasl_path: Dovecot auth socket path too long");
-        return NULL;
+    if (strncmp(p->path, "inet:", 5) == 0) {
+        if (parse_inet(p->path + 5, &host, &port) < 0) {
+            vstr_set(why, "smtpd_sasl_path: expected inet:host:port, not ");
+            vstr_addmem(why, p->path, strnlen(p->path, 200));
+            return NULL;
+        }
+    } else {
+        unix_path = strncmp(p->path, "unix:", 5) == 0 ? p->path + 5 : p->path;
+        if (*unix_path == 0 || strlen(unix_path) >= sizeof(((struct sockaddr_un *) 0)->sun_path)) {
+            vstr_set(why, "smtpd_sasl_path: bad or too long Dovecot auth socket path");
+            return NULL;
+        }
     }
     for (s = svc; *s; s++) {
         if ((unsigned char) *s <= ' ' || *s == 127 || s - svc > 100) {
             vstr_set(why, "smtpd_sasl_service: bad service name");
+            mem_free(host);
+            mem_free(port);
             return NULL;
         }
     }
     ds = mem_calloc(1, sizeof(*ds));
     ds->path = mem_strdup(p->path);
+    ds->unix_path = unix_path ? mem_strdup(unix_path) : NULL;
+    ds->host = host;
+    ds->port = port;
     ds->service = mem_strdup(svc);
     ds->timeout = p->timeout > 0 ? p->timeout : SASL_SRV_DEF_TIMEOUT;
     ds->fd = -1;
@@ -99,6 +149,9 @@ static void dovecot_close(void *backend)
     dovecot_disconnect(ds);
     vstr_free(ds->in);
     mem_free(ds->path);
+    mem_free(ds->unix_path);
+    mem_free(ds->host);
+    mem_free(ds->port);
     mem_free(ds->service);
     mem_free(ds);
 }
@@ -320,9 +373,77 @@ static ARGV *split_tabs(const char *line)
     }
 }
 
+/* Connect to one address within the deadline: 0, or -1 with errno set. */
+static int connect_addr(int fd, const struct sockaddr *sa, socklen_t len, long long deadline)
+{
+    int err = 0;
+    socklen_t elen = sizeof(err);
+
+    if (connect(fd, sa, len) == 0)
+        return 0;
+    if (errno != EINPROGRESS && errno != EAGAIN)
+        return -1;
+    if (wait_fd(fd, POLLOUT, deadline) < 0) {
+        errno = ETIMEDOUT;
+        return -1;
+    }
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) < 0)
+        return -1;
+    if (err != 0) {
+        errno = err;
+        return -1;
+    }
+    return 0;
+}
+
+/* Open ds->fd (non-blocking) to the UNIX or TCP socket; 0, or -1 with why. */
+static int open_socket(DOVECOT_SRV *ds, long long deadline, VSTR *why)
+{
+    int saved = 0;
+
+    if (ds->unix_path != NULL) {
+        struct sockaddr_un sun;
+
+        memset(&sun, 0, sizeof(sun));
+        sun.sun_family = AF_UNIX;
+        strcpy(sun.sun_path, ds->unix_path);   /* length checked at open */
+        ds->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (ds->fd >= 0 && connect_addr(ds->fd, (struct sockaddr *) &sun, sizeof(sun), deadline) == 0)
+            return 0;
+        saved = errno;
+    } else {
+        struct addrinfo hints;
+        struct addrinfo *res = NULL;
+        struct addrinfo *ai;
+        int r;
+
+        memset(&hints, 0, sizeof(hints));
+        hints.ai_family = AF_UNSPEC;
+        hints.ai_socktype = SOCK_STREAM;
+        if ((r = getaddrinfo(ds->host, ds->port, &hints, &res)) != 0) {
+            vstr_sprintf(why, "Connect to %s failed: %s", ds->path, gai_strerror(r));
+            return -1;
+        }
+        for (ai = res; ai != NULL; ai = ai->ai_next) {
+            ds->fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+            if (ds->fd >= 0 && connect_addr(ds->fd, ai->ai_addr, ai->ai_addrlen, deadline) == 0)
+                break;
+            saved = errno;
+            if (ds->fd >= 0)
+                close(ds->fd);
+            ds->fd = -1;
+        }
+        freeaddrinfo(res);
+        if (ds->fd >= 0)
+            return 0;
+    }
+    /* Postfix's words, which administrators search their logs for. */
+    vstr_sprintf(why, "Connect to %s failed: %s", ds->path, strerror(saved));
+    return -1;
+}
+
 static int dovecot_connect(DOVECOT_SRV *ds, VSTR *why)
 {
-    struct sockaddr_un sun;
     long long deadline = deadline_after(ds->timeout);
     VSTR *line = vstr_new(256);
     VSTR *hello = vstr_new(64);
@@ -330,18 +451,8 @@ static int dovecot_connect(DOVECOT_SRV *ds, VSTR *why)
     int lines;
     int err = -1;
 
-    memset(&sun, 0, sizeof(sun));
-    sun.sun_family = AF_UNIX;
-    strcpy(sun.sun_path, ds->path);     /* length checked at open */
-    if ((ds->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0) {
-        vstr_sprintf(why, "socket: %s", strerror(errno));
+    if (open_socket(ds, deadline, why) < 0)
         goto out;
-    }
-    if (connect(ds->fd, (struct sockaddr *) &sun, sizeof(sun)) < 0) {
-        vstr_sprintf(why, "connect to Dovecot auth socket \"%s\": %s", ds->path,
-                     strerror(errno));
-        goto out;
-    }
     vstr_sprintf(hello, "VERSION\t1\t1\nCPID\t%ld\n", (long) getpid());
     if (dovecot_write(ds, vstr_str(hello), vstr_len(hello), deadline, why) < 0)
         goto out;

@@ -1,11 +1,14 @@
 /*
  * sasl_dovecot - the Dovecot back-end of sasl_server: a client of Dovecot's
- * authentication protocol (version 1.x) on the UNIX socket named by
- * smtpd_sasl_path.
+ * authentication protocol (version 1.x) on the socket named by
+ * smtpd_sasl_path: a UNIX socket path ("private/auth", also "unix:PATH"),
+ * or "inet:host:port" ("inet:[::1]:12345") for TCP.
  *
- * sasl_dovecot_srv_open(params, why) only records the socket path, the
- * service name and the time limit; nothing is connected yet (the socket
- * may not exist before Dovecot starts). The rest is reached through
+ * sasl_dovecot_srv_open(params, why) only checks and records the socket
+ * name, the service name and the time limit (NULL with why for a malformed
+ * name); nothing is connected yet (the socket may not exist before Dovecot
+ * starts). A connection that fails is logged in Postfix's words, "warning:
+ * SASL: Connect to private/auth failed: No such file or directory". The rest is reached through
  * sasl_dovecot_srv_ops (SASL_SRV_OPS in sasl_server.h).
  *
  * A session that finds no connection connects and shakes hands:

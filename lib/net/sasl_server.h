@@ -18,7 +18,8 @@
  * plugins are read here, so they need not exist inside the chroot. Only one
  * Cyrus server may be open per process (libsasl2 has global state).
  * Dovecot: smtpd_sasl_path names the auth socket ("private/auth", relative
- * to the working directory, which is queue_directory for a chrooted smtpd);
+ * to the working directory, which is queue_directory for a chrooted smtpd;
+ * or "inet:host:port");
  * it is connected when a session first needs it and kept for later
  * sessions.
  *

@@ -32,7 +32,7 @@ b64() { printf "$1" | base64 -w0; }
 
 # dovecot_start: start Dovecot and wait, bounded, for its auth socket.
 dovecot_start() {
-    sed -e "s|@T@|$T|g" "$DATA/dovecot.conf.in" >"$T/dovecot.conf"
+    sed -e "s|@T@|$T|g" -e "s|@PORT@|$PORT|" "$DATA/dovecot.conf.in" >"$T/dovecot.conf"
     rm -f "$T/auth"
     dovecot -F -c "$T/dovecot.conf" >>"$T/dovecot.out" 2>&1 3>&- &
     DPID=$!
@@ -79,6 +79,10 @@ fake_stop() {
 }
 
 PLAIN_BOB=$(b64 '\0bob@example.com\0Dove-pass1')
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+PORT=$(free_port)
 
 # --- a real Dovecot -------------------------------------------------------------
 if ! command -v dovecot >/dev/null; then
@@ -123,6 +127,14 @@ else
     input="AUTH PLAIN $PLAIN_BOB"$'\n' tool -a 127.0.0.25 server PLAIN "$(b64 '\0bob@example.com\0wrong')"
     is "$(grep '^S:' <<<"$out" | cut -c1-12 | tr '\n' ' ')" "S: 535 5.7.8 S: 235 2.7.0 " \
         "one session: a failure, then a success with Dovecot"
+    # smtpd_sasl_path = inet:host:port
+    tool -o smtpd_sasl_path=inet:127.0.0.1:$PORT auth PLAIN bob@example.com Dove-pass1
+    is "$rc" 0 "inet:127.0.0.1:$PORT: Dovecot over TCP authenticates"
+    closed=$(free_port)
+    tool -o smtpd_sasl_path=inet:127.0.0.1:$closed mechs
+    like "$err" "warning: SASL: Connect to inet:127\.0\.0\.1:$closed failed: Connection refused" \
+        "inet: nobody listening is a warning in Postfix's words"
+
     # A session that outlives a Dovecot restart reconnects.
     mkfifo "$T/in"
     "$TOOL" -c "$T/etc" -o smtpd_sasl_type=dovecot -o smtpd_sasl_path="$T/auth" -a 127.0.0.26 \
@@ -155,7 +167,8 @@ else
 
     tool mechs
     like "$out" "^S: 454 4\.7\.0 Temporary authentication failure" "Dovecot stopped: 454"
-    like "$err" "warning: SASL: connect to Dovecot auth socket" "and a warning says why"
+    like "$err" "^sasl_tool: warning: SASL: Connect to $T/auth failed: (Connection refused|No such file or directory)\$" \
+        "and the warning says why in Postfix's words"
 fi
 
 # --- a scripted auth socket ----------------------------------------------------------------

@@ -339,6 +339,25 @@ static void test_server_setup(void)
     longpath[sizeof(longpath) - 1] = 0;
     p.path = longpath;
     TAP_OK(sasl_srv_open(&p, why) == NULL, "a socket path longer than sun_path is refused");
+    {
+        static const struct {
+            const char *path;
+            int ok;
+        } paths[] = {
+            {"private/auth", 1},        {"unix:private/auth", 1},   {"unix:", 0},
+            {"inet:127.0.0.1:12345", 1}, {"inet:[::1]:12345", 1},    {"inet:localhost:auth", 1},
+            {"inet:127.0.0.1", 0},      {"inet::12345", 0},         {"inet:127.0.0.1:", 0},
+            {"inet:::1:12345", 0},      {"inet:[::1]12345", 0},     {"inet:[::1", 0},
+        };
+        size_t i;
+
+        for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+            p.path = paths[i].path;
+            srv = sasl_srv_open(&p, why);
+            TAP_INT(srv != NULL, paths[i].ok, "smtpd_sasl_path %s", paths[i].path);
+            sasl_srv_close(srv);
+        }
+    }
     p.path = "private/auth";
     p.service = "sm\ttp";
     TAP_OK(sasl_srv_open(&p, why) == NULL, "a service name with a TAB is refused");
@@ -353,7 +372,7 @@ static void test_server_setup(void)
     msg_set_outputs(0);                 /* the warning is expected */
     TAP_OK(sasl_srv_sess_new(srv, &c, why) == NULL, "dovecot down: no session");
     msg_set_outputs(MSG_OUT_STDERR);
-    TAP_OK(strstr(vstr_str(why), "connect to Dovecot auth socket") != NULL,
+    TAP_OK(strstr(vstr_str(why), "Connect to /nonexistent/postern-sasl-test/auth failed: ") != NULL,
            "dovecot down: why says so (%s)", vstr_str(why));
     sasl_srv_close(srv);
     vstr_free(why);
