@@ -146,7 +146,7 @@ static void smtpd_conf_load(SMTPD_CONF *c)
     c->discard_ehlo = smtpd_words("smtpd_discard_ehlo_keywords");
     c->null_access_key = mem_strdup(conf_get("smtpd_null_access_lookup_key"));
     c->recipient_delimiter = mem_strdup(conf_get("recipient_delimiter"));
-    vstr_sprintf(path, "private/%s", conf_get("cleanup_service_name"));
+    vstr_sprintf(path, "public/%s", conf_get("cleanup_service_name"));
     c->cleanup_path = mem_strdup(vstr_str(path));
     c->ipc_timeout = (int) conf_get_time("ipc_timeout");
     c->mynetworks = smtpd_list("mynetworks", MATCH_HOST);

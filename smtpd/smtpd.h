@@ -78,7 +78,7 @@ typedef struct SMTPD_CONF {
     ARGV *discard_ehlo;             /* lower-cased keywords */
     char *null_access_key;
     char *recipient_delimiter;
-    char *cleanup_path;             /* private/cleanup */
+    char *cleanup_path;             /* public/cleanup (master.cf column 2: n) */
     int ipc_timeout;
     /* what is accepted */
     MATCH_LIST *mynetworks;

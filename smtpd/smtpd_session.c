@@ -147,7 +147,7 @@ static int session_open_cleanup(SMTPD_STATE *state)
         flags |= CLEANUP_FLAG_SMTPUTF8;
     state->cleanup = cleanup_open(conf->cleanup_path, flags, conf->ipc_timeout, why);
     if (state->cleanup == NULL) {
-        msg_warn("connect to %s: %s", conf->cleanup_path, vstr_str(why));
+        msg_warn("%s", vstr_str(why));
         vstr_free(why);
         return -1;
     }

@@ -1,53 +1,36 @@
-# test/data/smtpd/smtpd-lib.sh - an instance with smtpd (and cleanup when
-# installed) under master, for the smtpd end-to-end tests. Source it after
-# test/lib.sh; it uses test/data/master/master-lib.sh (to be replaced by the
-# shared test/lib/instance.sh once it exists).
+# test/data/smtpd/smtpd-lib.sh - an instance with smtpd and cleanup under
+# master, for the smtpd end-to-end tests. Source it after test/lib.sh; it
+# builds on the shared intake helper test/lib/instance.sh.
 #
 #   sd_setup [main.cf lines...]  instance in $T; smtpd on $ADDR:$PORT
-#                                (chroot, unprivileged, as Debian ships it);
-#                                DIALOG runs test/tools/smtp_dialog.py
+#                                (chroot, unprivileged, as Debian ships it),
+#                                cleanup, postlogd; the lines are appended
+#                                to main.cf; DIALOG runs smtp_dialog.py
 #   sd_start                     postfix start, wait (bounded) for the banner
-#   sd_log REGEX                 wait (bounded) for a maillog line; prints it
-#   sd_have_cleanup              cleanup is installed (DATA end to end)
-. "$POSTERN_SRC/test/data/master/master-lib.sh"
+#   sd_log REGEX                 wait (bounded) for a maillog line; prints
+#                                the first match
+#   sd_queue_count               complete files in incoming/, hold/, active/
+. "$POSTERN_SRC/test/lib/instance.sh"
 
 DIALOG="python3 $POSTERN_SRC/test/tools/smtp_dialog.py"
 
-sd_have_cleanup() {
-    [ -x "$POSTERN_INST/libexec/postern/cleanup" ]
-}
-
 sd_setup() {
-    mt_setup
-    PORT=$(mt_port)
-    cp "$POSTERN_INST/libexec/postern/smtpd" "$D/"
-    if sd_have_cleanup; then
-        cp "$POSTERN_INST/libexec/postern/cleanup" "$D/"
-        [ -x "$POSTERN_INST/libexec/postern/qmgr" ] && cp "$POSTERN_INST/libexec/postern/qmgr" "$D/"
-    fi
+    inst_setup
+    PORT=$(inst_port)
     cat >>"$C/main.cf" <<EOF2
-compatibility_level = 3.6
-myhostname = mail.example.com
-mydomain = example.com
 mydestination = \$myhostname, localhost
-mynetworks = 127.0.0.0/8
 smtpd_error_sleep_time = 0
 smtpd_peername_lookup = no
-local_recipient_maps = inline:{alice=x, bob=x, postmaster=x}
+local_recipient_maps = inline:{alice=x, bob=x, carol=x, postmaster=x}
 alias_maps =
 EOF2
     local l
     for l in "$@"; do
-        printf '%s\n' "$l" >>"$C/main.cf"
+        inst_param "${l%% =*}" "${l#*= }"
     done
-    cp "$POSTERN_INST/libexec/postern/postlogd" "$D/" 2>/dev/null
-    local mcf="$ADDR:$PORT inet n - y - - smtpd
-postlog unix-dgram n - n - 1 postlogd"
-    if sd_have_cleanup; then
-        mcf="$mcf
-cleanup unix n - y - 0 cleanup"
-    fi
-    mt_master_cf "$mcf"
+    inst_master_cf "$ADDR:$PORT inet n - y - - smtpd
+cleanup   unix  n       -       y       -       0       cleanup
+postlog   unix-dgram n  -       n       -       1       postlogd"
 }
 
 sd_banner() {
@@ -63,18 +46,21 @@ PY
 }
 
 sd_start() {
-    mt_start || return 1
-    mt_wait sd_banner
+    inst_start || return 1
+    inst_wait sd_banner
 }
 
 sd_log() {
-    local i
-    for ((i = 0; i < 100; i++)); do
-        if grep -qE -- "$1" "$LOG" 2>/dev/null; then
-            grep -E -- "$1" "$LOG" | head -1
-            return 0
-        fi
-        sleep 0.1
+    inst_log_wait "$1" || return 1
+    grep -E -- "$1" "$LOG" | head -1
+}
+
+sd_queue_count() {
+    local n=0 q f
+    for q in incoming hold active; do
+        for f in $(inst_queue_files "$q"); do
+            inst_complete "$Q/$q/$f" && n=$((n + 1))
+        done
     done
-    return 1
+    echo "$n"
 }
