@@ -4,7 +4,7 @@
 Usage: smtp_dialog.py [--bind ADDR] [--timeout SEC] HOST PORT SCRIPT
 
 SCRIPT lines (one action each; '#' lines and empty lines are ignored):
-  C: text     send text + CR LF
+  C: text     send text + CR LF ("C:" alone: an empty line)
   R: text     send text raw, with Python escapes (\\r \\n \\x00 \\\\), no CR LF added
   S: text     expect exactly this reply line (without its CR LF)
   S~ regex    expect a reply line matching the regex (re.fullmatch)
@@ -90,7 +90,9 @@ def main():
         if not text.strip() or text.startswith("#"):
             continue
         try:
-            if text.startswith("C: "):
+            if text == "C:":
+                sock.sendall(b"\r\n")
+            elif text.startswith("C: "):
                 sock.sendall(text[3:].encode("utf-8") + b"\r\n")
             elif text.startswith("R: "):
                 sock.sendall(unescape(text[3:]))
