@@ -67,8 +67,9 @@ static void smtpd_data_add(SMTPD_DATA *d, const char *p, size_t n)
 {
     if (n == 0)
         return;
-    if (!d->too_big && d->limit > 0
-        && (long long) (vstr_len(d->line) + n) + d->bytes > d->limit) {
+    if (!d->too_big
+        && ((d->limit > 0 && (long long) (vstr_len(d->line) + n) + d->bytes > d->limit)
+            || vstr_len(d->line) + n > SMTPD_DATA_LINE_CAP)) {
         d->too_big = 1;
         vstr_truncate(d->line, vstr_len(d->line) > 2 ? 2 : vstr_len(d->line));
     }

@@ -27,7 +27,9 @@
  *   d->bytes    content bytes counted against the limit (lines + CR LF)
  *   smtpd_data_free(d);
  * line_fn(ctx, text, len) gets each content line without its line break.
- * A line is held whole in memory until it ends (the size limit bounds it).
+ * A line is held whole in memory until it ends: the size limit bounds it,
+ * and without one (message_size_limit = 0) SMTPD_DATA_LINE_CAP does: a
+ * longer line makes the message too big.
  *
  * Error policy: nothing here logs or exits; stream errors are the caller's
  * to report (stream_why()).
@@ -42,6 +44,8 @@
 
 #define SMTPD_DATA_DOT 1    /* DATA: dot-stuffing and the end marker */
 #define SMTPD_DATA_RAW 2    /* BDAT */
+
+#define SMTPD_DATA_LINE_CAP (64 * 1024 * 1024)  /* bytes in one line, always */
 
 typedef void (*SMTPD_LINE_FN)(void *ctx, const char *text, size_t len);
 /* Called before each read: how many ms may the next read take (0: none). */

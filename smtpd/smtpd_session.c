@@ -887,6 +887,10 @@ static int session_command(SMTPD_STATE *state, VSTR *buf)
         session_reply(state, "503 5.5.1 Error: %s after BDAT", state->where);
         return SESSION_GO_ON;
     }
+    /* NOOP, VRFY, ETRN, RSET beyond smtpd_junk_command_limit count as errors. */
+    if ((verb == SMTPD_C_NOOP || verb == SMTPD_C_VRFY || verb == SMTPD_C_ETRN
+         || verb == SMTPD_C_RSET) && ++state->junk_count > state->conf->junk_command_limit)
+        state->error_count++;
     switch (verb) {
     case SMTPD_C_HELO:
         r = cmd_helo(state, arg, 0);

@@ -8,7 +8,8 @@
 . "$POSTERN_SRC/test/lib.sh"
 . "$POSTERN_SRC/test/data/smtpd/smtpd-lib.sh"
 [ "$(id -u)" -eq 0 ] || { echo "1..0 # SKIP needs root"; exit 0; }
-sd_setup "smtpd_timeout = 2s" "smtpd_hard_error_limit = 30" "smtpd_min_data_rate = 500"
+sd_setup "smtpd_timeout = 2s" "smtpd_hard_error_limit = 30" "smtpd_min_data_rate = 500" \
+    "smtpd_junk_command_limit = 5"
 sd_start
 ok $? "master and smtpd run"
 
@@ -91,6 +92,16 @@ like "$(sd_log "non-SMTP command")" "warning: non-SMTP command from unknown\[127
 } | dialog error-limit
 like "$(sd_log "too many errors")" "too many errors after UNKNOWN from unknown\[127.0.0.1\]" \
     "error limit: logged"
+
+# NOOP forever: past smtpd_junk_command_limit each one is an error.
+{
+    echo 'S~ 220 .*'
+    for i in $(seq 34); do echo 'C: NOOP'; echo 'S: 250 2.0.0 Ok'; done
+    echo 'C: NOOP'
+    echo 'S: 250 2.0.0 Ok'
+    echo 'S: 421 4.7.0 mail.example.com Error: too many errors'
+    echo 'EOF'
+} | dialog junk-limit
 
 # A byte every half second: the command's 2 s are up long before the line ends.
 start=$(date +%s.%N)
