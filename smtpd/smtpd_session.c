@@ -507,7 +507,7 @@ static void session_received(SMTPD_STATE *state)
     struct tm tm;
     time_t now = time(NULL);
     size_t i;
-    const char *lit = state->family == 10 ? "IPv6:" : "";
+    const char *lit = state->family == AF_INET6 ? "IPv6:" : "";
 
     if (state->prepend)
         for (i = 0; i < state->prepend->argc; i++)

@@ -219,6 +219,31 @@ id=$(queued_id "$T/prepend.out")
 is "$(inst_postcat "$Q/incoming/$id" | sed -n '/MESSAGE CONTENTS/{n;p}')" "X-Tagged: by access map" \
     "PREPEND: the header comes first"
 
+# smtpd_forbid_bare_newline = yes: a bare LF fails the message (normalise
+# is the default, above); mynetworks is excluded by default, so empty it.
+inst_param smtpd_forbid_bare_newline yes
+inst_param smtpd_forbid_bare_newline_exclusions ""
+postfix reload >/dev/null 2>&1
+before=$(sd_queue_count)
+cat >"$T/bare.dialog" <<'D'
+S~ 220 .*
+C: EHLO c.example
+M: 250
+C: MAIL FROM:<alice@example.com>
+S: 250 2.1.0 Ok
+C: RCPT TO:<bob@relay.test>
+S: 250 2.1.5 Ok
+C: DATA
+S~ 354 .*
+R: Subject: bare\r\n\r\nline one\nline two\r\n.\r\n
+S: 550 5.5.2 Error: bare <LF> received
+C: QUIT
+S: 221 2.0.0 Bye
+D
+inst_wait bash -c "$DIALOG $ADDR $PORT $T/bare.dialog 2>$T/bare.err"
+ok $? "smtpd_forbid_bare_newline = yes: 550 5.5.2 for a bare LF $(cat "$T/bare.err")"
+is "$(sd_queue_count)" "$before" "smtpd_forbid_bare_newline = yes: nothing queued"
+
 inst_stop
 ! grep -E "panic|fatal|AddressSanitizer|runtime error|exit status" "$LOG"
 ok $? "no panic, fatal error or sanitizer report in the log"
