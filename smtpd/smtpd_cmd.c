@@ -167,6 +167,22 @@ static int smtpd_cmd_all_digits(const char *s)
     return 1;
 }
 
+/* Is parameter name one of an extension the server does not offer? */
+static int smtpd_cmd_off(int disabled, const char *name)
+{
+    if ((disabled & SMTPD_EXT_SIZE) && strcasecmp(name, "SIZE") == 0)
+        return 1;
+    if ((disabled & SMTPD_EXT_8BITMIME) && strcasecmp(name, "BODY") == 0)
+        return 1;
+    if ((disabled & SMTPD_EXT_SMTPUTF8) && strcasecmp(name, "SMTPUTF8") == 0)
+        return 1;
+    if ((disabled & SMTPD_EXT_DSN)
+        && (strcasecmp(name, "RET") == 0 || strcasecmp(name, "ENVID") == 0
+            || strcasecmp(name, "NOTIFY") == 0 || strcasecmp(name, "ORCPT") == 0))
+        return 1;
+    return 0;
+}
+
 int smtpd_cmd_mail_params(const char *rest, SMTPD_MAIL_PARAMS *p, VSTR *err)
 {
     VSTR *name = vstr_new(16), *value = vstr_new(64);
@@ -184,6 +200,9 @@ int smtpd_cmd_mail_params(const char *rest, SMTPD_MAIL_PARAMS *p, VSTR *err)
 
         if (vstr_len(value) > SMTPD_PARAM_MAX || vstr_len(name) > SMTPD_PARAM_MAX) {
             vstr_set(err, "501 5.5.4 Error: parameter too long");
+            ret = -1;
+        } else if (smtpd_cmd_off(p->disabled, n)) {
+            vstr_sprintf(err, "555 5.5.4 Unsupported option: %s", n);
             ret = -1;
         } else if (strcasecmp(n, "SIZE") == 0) {
             if (!has_value || !smtpd_cmd_all_digits(v) || strlen(v) > 18 || p->size >= 0) {
@@ -326,6 +345,9 @@ int smtpd_cmd_rcpt_params(const char *rest, int smtputf8, SMTPD_RCPT_PARAMS *p, 
 
         if (vstr_len(value) > SMTPD_PARAM_MAX || vstr_len(name) > SMTPD_PARAM_MAX) {
             vstr_set(err, "501 5.5.4 Error: parameter too long");
+            ret = -1;
+        } else if (smtpd_cmd_off(p->disabled, n)) {
+            vstr_sprintf(err, "555 5.5.4 Unsupported option: %s", n);
             ret = -1;
         } else if (strcasecmp(n, "NOTIFY") == 0) {
             if (p->notify || !has_value || smtpd_cmd_notify(v, &p->notify) < 0) {

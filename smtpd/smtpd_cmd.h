@@ -13,7 +13,10 @@
  * ESMTP parameters (the text after the path): smtpd_cmd_mail_params() reads
  * SIZE, BODY, SMTPUTF8, RET, ENVID (and ignores AUTH=); smtpd_cmd_rcpt_params()
  * reads NOTIFY and ORCPT. Each returns 0, or -1 with the whole SMTP reply
- * ("501 5.5.4 Bad NOTIFY parameter syntax") in err. smtpd_xtext_decode()
+ * ("501 5.5.4 Bad NOTIFY parameter syntax") in err. The caller sets
+ * p->disabled to the SMTPD_EXT_* bits of the extensions it does not offer
+ * (smtpd_discard_ehlo_keywords): their parameters are then unsupported
+ * options, as if unknown. smtpd_xtext_decode()
  * decodes RFC 3461 xtext ("+2B" -> "+"), -1 when malformed.
  *
  * Bounds: a parameter value longer than SMTPD_PARAM_MAX is refused, so no
@@ -31,11 +34,18 @@
 #define SMTPD_NOTIFY_SUCCESS 2
 #define SMTPD_NOTIFY_FAILURE 4
 #define SMTPD_NOTIFY_DELAY 8
+/* Extensions whose parameters can be turned off. */
+#define SMTPD_EXT_SIZE 1
+#define SMTPD_EXT_8BITMIME 2
+#define SMTPD_EXT_DSN 4
+#define SMTPD_EXT_SMTPUTF8 8
+
 /* DSN RET, as ret_flags. */
 #define SMTPD_RET_FULL 1
 #define SMTPD_RET_HDRS 2
 
 typedef struct SMTPD_MAIL_PARAMS {
+    int disabled;       /* in: SMTPD_EXT_* not offered */
     long long size;     /* -1: not given */
     int body_8bit;
     int smtputf8;
@@ -44,6 +54,7 @@ typedef struct SMTPD_MAIL_PARAMS {
 } SMTPD_MAIL_PARAMS;
 
 typedef struct SMTPD_RCPT_PARAMS {
+    int disabled;       /* in: SMTPD_EXT_* not offered */
     int notify;         /* 0: not given */
     VSTR *orcpt;        /* "rfc822;addr" decoded; empty: not given */
 } SMTPD_RCPT_PARAMS;

@@ -331,6 +331,22 @@ static int cmd_helo(SMTPD_STATE *state, const char *arg, int esmtp)
 
 /* ---- MAIL / RCPT ---- */
 
+/* The extensions smtpd_discard_ehlo_keywords (or smtputf8_enable) turn off. */
+static int session_disabled_ext(const SMTPD_CONF *conf)
+{
+    int off = 0;
+
+    if (session_discarded(conf, "SIZE"))
+        off |= SMTPD_EXT_SIZE;
+    if (session_discarded(conf, "8BITMIME"))
+        off |= SMTPD_EXT_8BITMIME;
+    if (session_discarded(conf, "DSN"))
+        off |= SMTPD_EXT_DSN;
+    if (session_discarded(conf, "SMTPUTF8") || !conf->smtputf8_enable)
+        off |= SMTPD_EXT_SMTPUTF8;
+    return off;
+}
+
 static int session_has_8bit(const char *s)
 {
     for (; *s; s++)
@@ -364,16 +380,13 @@ static int cmd_mail(SMTPD_STATE *state, const char *arg)
     addr = vstr_new(64);
     err = vstr_new(64);
     p.envid = vstr_new(0);
+    p.disabled = session_disabled_ext(conf);
     if (addr_parse_path(path, flags, addr, &rest, &why) < 0 || (*rest && *rest != ' ')) {
         session_reply(state, "501 5.1.7 Bad sender address syntax");
         goto done;
     }
     if (smtpd_cmd_mail_params(rest, &p, err) < 0) {
         session_reply(state, "%s", vstr_str(err));
-        goto done;
-    }
-    if (p.smtputf8 && !conf->smtputf8_enable) {
-        session_reply(state, "555 5.5.4 Unsupported option: SMTPUTF8");
         goto done;
     }
     if (!p.smtputf8 && session_has_8bit(vstr_str(addr))) {
@@ -436,6 +449,7 @@ static int cmd_rcpt(SMTPD_STATE *state, const char *arg)
     addr = vstr_new(64);
     err = vstr_new(64);
     p.orcpt = vstr_new(0);
+    p.disabled = session_disabled_ext(conf);
     state->rcpt_tried++;
     if (addr_parse_path(path, flags, addr, &rest, &why) < 0 || (*rest && *rest != ' ')
         || vstr_len(addr) == 0) {
@@ -730,6 +744,11 @@ static int cmd_bdat(SMTPD_STATE *state, const char *arg)
     int is_last = 0;
     const char *error = NULL;
 
+    if (session_discarded(conf, "CHUNKING")) {
+        mem_free(copy);
+        session_reply(state, "502 5.5.1 Error: command not implemented");
+        return SESSION_GO_ON;
+    }
     num = str_token(&cp, " ");
     last = str_token(&cp, " ");
     extra = str_token(&cp, " ");

@@ -170,6 +170,36 @@ else
     skip "/etc/hosts has no 127.0.0.1 localhost"
 fi
 
+# smtpd_discard_ehlo_keywords turns an extension off, not only its keyword.
+inst_param smtpd_discard_ehlo_keywords "dsn, chunking, smtputf8"
+inst_param smtpd_client_restrictions ""
+postfix reload >/dev/null 2>&1
+cat >"$T/discard.dialog" <<'D'
+S~ 220 .*
+C: EHLO client.example.org
+S: 250-mail.example.com
+S: 250-PIPELINING
+S: 250-SIZE 10240000
+S: 250-VRFY
+S: 250-ETRN
+S: 250-ENHANCEDSTATUSCODES
+S: 250 8BITMIME
+C: MAIL FROM:<alice@example.com> RET=HDRS
+S: 555 5.5.4 Unsupported option: RET
+C: MAIL FROM:<alice@example.com> SMTPUTF8
+S: 555 5.5.4 Unsupported option: SMTPUTF8
+C: MAIL FROM:<alice@example.com>
+S: 250 2.1.0 Ok
+C: RCPT TO:<bob@mail.example.com> NOTIFY=NEVER
+S: 555 5.5.4 Unsupported option: NOTIFY
+C: BDAT 1 LAST
+S: 502 5.5.1 Error: command not implemented
+C: QUIT
+S: 221 2.0.0 Bye
+D
+inst_wait bash -c "$DIALOG $ADDR $PORT $T/discard.dialog 2>$T/discard.err"
+ok $? "discarded EHLO keywords: DSN, SMTPUTF8 and CHUNKING are refused $(cat "$T/discard.err")"
+
 inst_stop
 ! grep -E "panic|fatal|AddressSanitizer|runtime error|exit status" "$LOG"
 ok $? "no panic, fatal error or sanitizer report in the log"

@@ -132,6 +132,7 @@ static void test_mail(void)
     VSTR *err = vstr_new(0);
 
     p.envid = vstr_new(0);
+    p.disabled = 0;
     for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         int r = smtpd_cmd_mail_params(cases[i].rest, &p, err);
 
@@ -157,6 +158,13 @@ static void test_mail(void)
         TAP_INT(smtpd_cmd_mail_params(vstr_str(big), &p, err), -1, "overlong ENVID refused");
         vstr_free(big);
     }
+    /* Parameters of an extension not offered are unsupported options. */
+    p.disabled = SMTPD_EXT_DSN | SMTPD_EXT_SMTPUTF8;
+    TAP_INT(smtpd_cmd_mail_params(" RET=FULL", &p, err), -1, "RET without DSN refused");
+    TAP_STR(vstr_str(err), "555 5.5.4 Unsupported option: RET", "RET without DSN: the reply");
+    TAP_INT(smtpd_cmd_mail_params(" SMTPUTF8", &p, err), -1, "SMTPUTF8 turned off");
+    TAP_INT(smtpd_cmd_mail_params(" SIZE=10 BODY=8BITMIME", &p, err), 0, "SIZE and BODY still on");
+    p.disabled = 0;
     vstr_free(p.envid);
     vstr_free(err);
 }
@@ -193,6 +201,7 @@ static void test_rcpt(void)
     VSTR *err = vstr_new(0);
 
     p.orcpt = vstr_new(0);
+    p.disabled = 0;
     for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         int r = smtpd_cmd_rcpt_params(cases[i].rest, cases[i].utf8, &p, err);
 
@@ -204,6 +213,9 @@ static void test_rcpt(void)
             TAP_OK(vstr_str(err)[0] == '5', "a 5xx reply for case %zu: %s", i, vstr_str(err));
         }
     }
+    p.disabled = SMTPD_EXT_DSN;
+    TAP_INT(smtpd_cmd_rcpt_params(" NOTIFY=NEVER", 0, &p, err), -1, "NOTIFY without DSN refused");
+    TAP_STR(vstr_str(err), "555 5.5.4 Unsupported option: NOTIFY", "NOTIFY without DSN: the reply");
     vstr_free(p.orcpt);
     vstr_free(err);
 }
