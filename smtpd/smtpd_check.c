@@ -974,13 +974,14 @@ int smtpd_check_mail(SMTPD_STATE *state, const char *sender, VSTR *reply)
     return check_ctx_done(&ctx, r);
 }
 
-int smtpd_check_rcpt(SMTPD_STATE *state, const char *rcpt, VSTR *reply)
+static int check_rcpt_stage(SMTPD_STATE *state, const char *rcpt, VSTR *reply,
+                            const char *stage)
 {
     const SMTPD_CONF *conf = state->conf;
     CHECK_CTX ctx;
     int r = SMTPD_CHECK_DUNNO;
 
-    check_ctx_init(&ctx, state, "RCPT", reply);
+    check_ctx_init(&ctx, state, stage, reply);
     ctx.rcpt = rcpt;
     if (conf->delay_reject) {
         r = check_stage(&ctx, conf->client_restr, state->namaddr, "Client host");
@@ -1005,6 +1006,16 @@ int smtpd_check_rcpt(SMTPD_STATE *state, const char *rcpt, VSTR *reply)
             r = SMTPD_CHECK_DUNNO;
     }
     return check_ctx_done(&ctx, r);
+}
+
+int smtpd_check_rcpt(SMTPD_STATE *state, const char *rcpt, VSTR *reply)
+{
+    return check_rcpt_stage(state, rcpt, reply, "RCPT");
+}
+
+int smtpd_check_vrfy(SMTPD_STATE *state, const char *rcpt, VSTR *reply)
+{
+    return check_rcpt_stage(state, rcpt, reply, "VRFY");
 }
 
 int smtpd_check_data(SMTPD_STATE *state, VSTR *reply)

@@ -34,6 +34,7 @@
  *   r = smtpd_check_helo(state, reply)        at HELO/EHLO (no delay_reject)
  *   r = smtpd_check_mail(state, sender, reply)
  *   r = smtpd_check_rcpt(state, rcpt, reply)
+ *   r = smtpd_check_vrfy(state, addr, reply)  (the RCPT checks, for VRFY)
  *   r = smtpd_check_data(state, reply), smtpd_check_eod(state, reply)
  * r is SMTPD_CHECK_OK (go on) or SMTPD_CHECK_REJECT with the whole SMTP
  * reply in reply ("554 5.7.1 <x@y>: Relay access denied"). HOLD, DISCARD
@@ -57,6 +58,7 @@ int smtpd_check_client(SMTPD_STATE *state, VSTR *reply);
 int smtpd_check_helo(SMTPD_STATE *state, VSTR *reply);
 int smtpd_check_mail(SMTPD_STATE *state, const char *sender, VSTR *reply);
 int smtpd_check_rcpt(SMTPD_STATE *state, const char *rcpt, VSTR *reply);
+int smtpd_check_vrfy(SMTPD_STATE *state, const char *rcpt, VSTR *reply);
 int smtpd_check_data(SMTPD_STATE *state, VSTR *reply);
 int smtpd_check_eod(SMTPD_STATE *state, VSTR *reply);
 int smtpd_check_is_local_domain(const SMTPD_STATE *state, const char *domain);

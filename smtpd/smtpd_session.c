@@ -528,11 +528,9 @@ static void session_received(SMTPD_STATE *state)
             cleanup_line(state->cleanup, state->prepend->argv[i], strlen(state->prepend->argv[i]));
     localtime_r(&now, &tm);
     strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S %z (%Z)", &tm);
-    if (state->helo)
-        vstr_sprintf(line, "Received: from %s (%s [%s%s])", state->helo, state->name, lit,
-                     state->addr);
-    else
-        vstr_sprintf(line, "Received: from %s [%s%s]", state->name, lit, state->addr);
+    /* Without HELO, Postfix puts the client name where the HELO name goes. */
+    vstr_sprintf(line, "Received: from %s (%s [%s%s])", state->helo ? state->helo : state->name,
+                 state->name, lit, state->addr);
     cleanup_line(state->cleanup, vstr_str(line), vstr_len(line));
     vstr_sprintf(line, "\tby %s (%s) with %s id %s", conf->myhostname, conf->mail_name,
                  state->protocol ? state->protocol : "SMTP", state->queue_id);
@@ -821,7 +819,7 @@ static int cmd_bdat(SMTPD_STATE *state, const char *arg)
 
 static int cmd_vrfy(SMTPD_STATE *state, const char *arg)
 {
-    VSTR *addr;
+    VSTR *addr, *reply;
     const char *rest, *why;
 
     if (state->conf->disable_vrfy) {
@@ -833,11 +831,17 @@ static int cmd_vrfy(SMTPD_STATE *state, const char *arg)
         return SESSION_GO_ON;
     }
     addr = vstr_new(64);
-    if (addr_parse_path(arg, ADDR_FLAG_SMTPUTF8, addr, &rest, &why) < 0 || vstr_len(addr) == 0)
+    reply = vstr_new(64);
+    if (addr_parse_path(arg, ADDR_FLAG_SMTPUTF8, addr, &rest, &why) < 0 || vstr_len(addr) == 0) {
         session_reply(state, "501 5.1.3 Bad recipient address syntax");
-    else
-        session_reply(state, "252 2.0.0 %s", vstr_str(addr));
+    } else if (smtpd_check_vrfy(state, vstr_str(addr), reply) == SMTPD_CHECK_REJECT) {
+        smtpd_log_action(state, "reject", "VRFY", vstr_str(reply), NULL, vstr_str(addr));
+        session_reply(state, "%s", vstr_str(reply));
+    } else {
+        session_reply(state, "252 2.0.0 %s", arg);
+    }
     vstr_free(addr);
+    vstr_free(reply);
     return SESSION_GO_ON;
 }
 

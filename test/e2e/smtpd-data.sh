@@ -55,6 +55,26 @@ like "$(sd_log "$id: client=")" "smtpd\[[0-9]+\]: $id: client=unknown\[127.0.0.1
 like "$(sd_log "disconnect from unknown\[127.0.0.1\] ehlo=1 mail=1 rcpt=1 data=1 quit=1 commands=5")" \
     "commands=5" "log: disconnect summary"
 
+# --- no HELO at all: the client name stands in for it ----------------------
+dialog nohelo <<'D'
+S~ 220 .*
+C: MAIL FROM:<alice@example.com>
+S: 250 2.1.0 Ok
+C: RCPT TO:<bob@relay.test>
+S: 250 2.1.5 Ok
+C: DATA
+S~ 354 .*
+C: Subject: without helo
+C: .
+S~ 250 2\.0\.0 Ok: queued as [0-9A-F]+
+C: QUIT
+S: 221 2.0.0 Bye
+D
+id=$(for f in $(inst_queue_files incoming); do inst_postcat "$Q/incoming/$f" | grep -q "^Subject: without helo" && echo "$f"; done)
+like "$(inst_postcat "$Q/incoming/$id" | sed -n '/MESSAGE CONTENTS/,$p' | sed -n '2,3p')" \
+    "^Received: from unknown \(unknown \[127.0.0.1\]\)
+	by mail.example.com \(Postfix\) with SMTP id $id$" "no HELO: 'from unknown (unknown [addr])', with SMTP"
+
 # --- DSN parameters, two recipients, pipelined -------------------------
 dialog dsn <<'D'
 S~ 220 .*

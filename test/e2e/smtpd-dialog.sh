@@ -43,6 +43,8 @@ C: RSET
 S: 250 2.0.0 Ok
 C: VRFY bob
 S: 252 2.0.0 bob
+C: VRFY <nosuch@mail.example.com>
+S: 550 5.1.1 <nosuch@mail.example.com>: Recipient address rejected: User unknown in local recipient table
 C: HELP
 S~ 214 2.0.0 .*
 C: STARTTLS
