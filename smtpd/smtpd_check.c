@@ -94,21 +94,22 @@ static int check_conf_list(SMTPD_CONF *conf, const char *title, ARGV *list, VSTR
 {
     size_t i;
 
+    (void) why;     /* nothing here is fatal any more; kept for stricter checks */
     for (i = 0; i < list->argc; i++) {
         const char *name = list->argv[i];
 
         if (check_in(check_with_arg, name)) {
             if (i + 1 >= list->argc) {
-                vstr_sprintf(why, "%s: restriction %s needs an argument", title, name);
-                return -1;
+                /* Postfix's way: a warning now, 451 when it is reached. */
+                msg_warn("%s: restriction %s needs an argument", title, name);
+                return 0;
             }
             if (strncasecmp(name, "check_", 6) == 0)
                 check_open_table(conf, list->argv[i + 1]);
             i++;
         } else if (!check_in(check_known, name) && !htable_has(conf->classes, name)
                    && strchr(name, ':') == NULL) {
-            vstr_sprintf(why, "%s: unknown smtpd restriction: \"%s\"", title, name);
-            return -1;
+            msg_warn("%s: unknown smtpd restriction: \"%s\"", title, name);
         } else if (strchr(name, ':') != NULL) {
             /* A bare table in a restriction list is an access table (obsolete form). */
             check_open_table(conf, name);

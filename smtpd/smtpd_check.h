@@ -27,9 +27,10 @@
  * check_recipient_access TABLE (access(5) results, see smtpd_access.h), and
  * the names in smtpd_restriction_classes.
  *
- * smtpd_check_conf(conf, why) verifies every list at start-up (unknown
- * names, a table argument missing) and opens every table they name into
- * conf->tables: call it before chroot. Then per command:
+ * smtpd_check_conf(conf, why) looks at every list at start-up, warns
+ * about unknown names and a missing table argument (they are answered with
+ * 451 when reached, as in Postfix), and opens every table the lists name
+ * into conf->tables: call it before chroot. Then per command:
  *   r = smtpd_check_client(state, reply)      at connect (no delay_reject)
  *   r = smtpd_check_helo(state, reply)        at HELO/EHLO (no delay_reject)
  *   r = smtpd_check_mail(state, sender, reply)

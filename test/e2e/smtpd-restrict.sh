@@ -200,6 +200,27 @@ D
 inst_wait bash -c "$DIALOG $ADDR $PORT $T/discard.dialog 2>$T/discard.err"
 ok $? "discarded EHLO keywords: DSN, SMTPUTF8 and CHUNKING are refused $(cat "$T/discard.err")"
 
+# An unknown restriction: a warning, and 451 when it is reached (Postfix).
+inst_param smtpd_discard_ehlo_keywords ""
+inst_param mynetworks 127.0.0.1/32
+inst_param smtpd_recipient_restrictions "permit_mynetworks, no_such_restriction"
+postfix reload >/dev/null 2>&1
+cat >"$T/unknown.dialog" <<'D'
+S~ 220 .*
+C: EHLO client.example.org
+M: 250
+C: MAIL FROM:<alice@example.com>
+S: 250 2.1.0 Ok
+C: RCPT TO:<bob@mail.example.com>
+S: 451 4.3.5 Server configuration error
+C: QUIT
+S: 221 2.0.0 Bye
+D
+inst_wait bash -c "$DIALOG --bind 127.0.0.2 $ADDR $PORT $T/unknown.dialog 2>$T/unknown.err"
+ok $? "an unknown restriction: 451 4.3.5 when reached $(cat "$T/unknown.err")"
+like "$(sd_log "unknown smtpd restriction")" 'warning: .*unknown smtpd restriction: "no_such_restriction"' \
+    "an unknown restriction: a warning names it"
+
 inst_stop
 ! grep -E "panic|fatal|AddressSanitizer|runtime error|exit status" "$LOG"
 ok $? "no panic, fatal error or sanitizer report in the log"
