@@ -131,7 +131,7 @@ typedef struct CLEANUP_STATE {
     int in_header;              /* still in the primary header */
     VSTR *hdr;                  /* the logical header being gathered */
     int hdr_truncated;
-    size_t hdr_total;           /* header bytes so far */
+    size_t hdr_total;           /* bytes of the logical header so far */
     VSTR *line;                 /* a content line being gathered (L pieces) */
     long long content_size;     /* bytes of content so far */
     long long body_size;        /* body bytes seen by body_checks */

@@ -294,10 +294,10 @@ static const struct {
      "A rewrite_context=remote\nA log_message_origin=c.test[192.0.2.1]\nS a@b.test\n"
      OUT_RCPT("b@relay.test") "M \nN Subject: x\nN \nN a b\nL {1000*x}{1048*y}\nN \n"
      "L {2048*z}\nL {952*z}{1096*w}\nN {904*w}\nX \nE \n", NULL},
-    {"a header longer than header_size_limit is cut", FLT,
+    {"a header longer than header_size_limit is cut, the next one is whole", FLT,
      ENV_REMOTE "S a@b.test\nR b@relay.test\nM \nN Subject: {290*s}\nN \t{100*t}\nN X-After: y\nN \nX \nE \n",
      "A rewrite_context=remote\nA log_message_origin=c.test[192.0.2.1]\nS a@b.test\n"
-     OUT_RCPT("b@relay.test") "M \nN Subject: {290*s}\nN \nX \nE \n",
+     OUT_RCPT("b@relay.test") "M \nN Subject: {290*s}\nN X-After: y\nN \nX \nE \n",
      "header_size_limit exceeded"},
     {"hopcount_limit", FLT,
      ENV_REMOTE "S a@b.test\nR b@relay.test\nM \nN Received: 1\nN Received: 2\nN Received: 3\n"
