@@ -212,6 +212,10 @@ static void cleanup_pre_jail(SERVER *srv)
     c->virtual_alias = cleanup_open_maps("virtual_alias_maps");
     c->header_checks = cleanup_open_maps("header_checks");
     c->body_checks = cleanup_open_maps("body_checks");
+    c->mime_header_checks = cleanup_open_maps("mime_header_checks");
+    c->nested_header_checks = cleanup_open_maps("nested_header_checks");
+    c->mime_disabled = conf_get_bool("disable_mime_input_processing");
+    c->mime_nesting = conf_get_int("mime_nesting_limit");
     c->mydestination = match_list_create("mydestination", conf_get("mydestination"),
                                          MATCH_DOMAIN, why);
     if (vstr_len(why))
@@ -233,6 +237,8 @@ static void cleanup_on_exit(SERVER *srv)
     cleanup_maps_free(c->virtual_alias);
     cleanup_maps_free(c->header_checks);
     cleanup_maps_free(c->body_checks);
+    cleanup_maps_free(c->mime_header_checks);
+    cleanup_maps_free(c->nested_header_checks);
     if (c->mydestination != NULL)
         match_list_free(c->mydestination);
     mem_free((void *) c->qmgr_path);

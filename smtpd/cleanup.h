@@ -15,6 +15,8 @@
  *                       (Message-Id, Date, From, Resent-*), Bcc removal,
  *                       header address rewriting, body lines
  *   cleanup_checks.c    header_checks and body_checks actions
+ *   cleanup_mime.c      MIME structure: multipart boundaries, message/rfc822
+ *                       (for mime_header_checks and nested_header_checks)
  *   cleanup_rewrite.c   address rewriting: myorigin, append_dot_mydomain,
  *                       canonical maps, masquerading
  *   cleanup_valias.c    virtual alias expansion
@@ -85,6 +87,10 @@ typedef struct CLEANUP_CONF {
     CLEANUP_MAPS *virtual_alias;
     CLEANUP_MAPS *header_checks;
     CLEANUP_MAPS *body_checks;
+    CLEANUP_MAPS *mime_header_checks;
+    CLEANUP_MAPS *nested_header_checks;
+    int mime_disabled;                  /* disable_mime_input_processing */
+    long mime_nesting;                  /* mime_nesting_limit */
     MATCH_LIST *mydestination;          /* for the bare "user" alias lookup */
     const char *qmgr_path;              /* public/$queue_service_name */
 } CLEANUP_CONF;
@@ -133,6 +139,10 @@ typedef struct CLEANUP_STATE {
     int hdr_truncated;
     size_t hdr_total;           /* bytes of the logical header so far */
     VSTR *line;                 /* a content line being gathered (L pieces) */
+    int line_split;             /* part of this body line went out as L */
+    int mime_state;             /* CLEANUP_MIME_ST_* */
+    int mime_next_nested;       /* the part being started is message/rfc822 */
+    ARGV *mime_bounds;          /* open multipart boundaries, outermost first */
     long long content_size;     /* bytes of content so far */
     long long body_size;        /* body bytes seen by body_checks */
     long hops;                  /* Received: headers */
@@ -148,6 +158,11 @@ typedef struct CLEANUP_STATE {
 #define CLEANUP_UTF8_REQUESTED (1 << 0)
 #define CLEANUP_UTF8_HEADER    (1 << 1)
 #define CLEANUP_UTF8_SENDER    (1 << 2)
+
+/* Where a body line is (mime_state). */
+#define CLEANUP_MIME_ST_BODY   0
+#define CLEANUP_MIME_ST_PART   1   /* headers of a MIME part */
+#define CLEANUP_MIME_ST_NESTED 2   /* headers of an attached message */
 
 /* Headers seen (seen_hdr). */
 #define CLEANUP_HDR_FROM      (1 << 0)

@@ -96,6 +96,9 @@ static void conf_setup(CLEANUP_CONF *c)
     c->virtual_alias = open_maps("virtual_alias_maps", "texthash:virtual");
     c->header_checks = open_maps("header_checks", "regexp:header_checks");
     c->body_checks = open_maps("body_checks", "regexp:body_checks");
+    c->mime_header_checks = open_maps("mime_header_checks", "regexp:header_checks");
+    c->nested_header_checks = open_maps("nested_header_checks", "regexp:header_checks");
+    c->mime_nesting = 100;
     c->mydestination = match_list_create("mydestination", "mail.example.com", MATCH_DOMAIN, why);
     c->qmgr_path = "public/qmgr";
     vstr_free(why);
@@ -111,6 +114,8 @@ static void conf_free_all(CLEANUP_CONF *c)
     cleanup_maps_free(c->virtual_alias);
     cleanup_maps_free(c->header_checks);
     cleanup_maps_free(c->body_checks);
+    cleanup_maps_free(c->mime_header_checks);
+    cleanup_maps_free(c->nested_header_checks);
     match_list_free(c->mydestination);
 }
 
@@ -392,6 +397,31 @@ static const struct {
      "STATUS 1 4.3.0 Internal protocol error\n", "unexpected record type 90"},
     {"bad: malformed attribute", FLT, ENV_REMOTE "A =x\nS a@b.test\nR b@relay.test\nM \nN \nX \nE \n",
      "STATUS 1 4.3.0 Internal protocol error\n", "malformed attribute"},
+    {"MIME part headers: mime_header_checks, not body_checks", FLT,
+     ENV_REMOTE "S a@b.test\nR b@relay.test\nM \nN Content-Type: multipart/mixed;\nN \tboundary=\"=_b1\"\n"
+     "N \nN preamble secret: 1\nN --=_b1\nN Content-Type: text/plain\nN secret: 99\nN X-Part: drop\nN \n"
+     "N secret: 1234\nN Subject: nested evil\nN --=_b1--\nN secret: 5\nX \nE \n",
+     "A rewrite_context=remote\nA log_message_origin=c.test[192.0.2.1]\nS a@b.test\n"
+     OUT_RCPT("b@relay.test") "M \nN Content-Type: multipart/mixed;\nN \tboundary=\"=_b1\"\nN \n"
+     "N preamble secret: 1\nN --=_b1\nN Content-Type: text/plain\nN secret: 99\nN \nN secret: XXXX\n"
+     "N Subject: nested evil\nN --=_b1--\nN secret: XXXX\nX \nE \n", NULL},
+    {"MIME: an executable attachment is refused by its part header", FLT,
+     ENV_REMOTE "S a@b.test\nR b@relay.test\nM \nN Content-Type: multipart/mixed; boundary=b2\nN \n"
+     "N --b2\nN Content-Type: text/plain\nN \nN hi\nN --b2\n"
+     "N Content-Type: application/octet-stream;\nN \tname=\"tool.exe\"\nN \nN AAAA\nN --b2--\nX \nE \n",
+     "STATUS 8 5.7.1 executable attachment\n", "reject: mime header Content-Type: application/octet-stream;"},
+    {"MIME: nested multipart and an attached message (nested_header_checks)", FLT,
+     ENV_REMOTE "S a@b.test\nR b@relay.test\nM \nN Content-Type: multipart/mixed; boundary=outer\nN \n"
+     "N --outer\nN Content-Type: multipart/alternative; boundary=inner\nN \nN --inner\nN \nN text\n"
+     "N --inner--\nN --outer\nN Content-Type: message/rfc822\nN \nN Subject: nested evil\nN \nN x\n"
+     "N --outer--\nX \nE \n",
+     "STATUS 8 5.7.1 nested\n", "reject: nested header Subject: nested evil"},
+    {"the same line in a body is not a header", FLT,
+     ENV_REMOTE "S a@b.test\nR b@relay.test\nM \nN Subject: ok\nN \nN Subject: nested evil\n"
+     "N Content-Type: text/plain; name=x.exe\nX \nE \n",
+     "A rewrite_context=remote\nA log_message_origin=c.test[192.0.2.1]\nS a@b.test\n"
+     OUT_RCPT("b@relay.test") "M \nN Subject: ok\nN \nN Subject: nested evil\n"
+     "N Content-Type: text/plain; name=x.exe\nX \nE \n", NULL},
     {"no E: nothing concluded", FLT, ENV_REMOTE "S a@b.test\nR b@relay.test\nM \nN \nX \n", "NO END",
      NULL},
 };
@@ -416,7 +446,9 @@ int main(void)
                "deep0@example.com deep1@example.com\ndeep1@example.com deep2@example.com\n"
                "deep2@example.com deep3@example.com\n");
     write_file("header_checks", "/^Subject: first[[:space:]]+second/ REJECT folded\n"
-               "/^Subject: hold this/ HOLD\n/^Subject: discard this/ DISCARD\n");
+               "/^Subject: hold this/ HOLD\n/^Subject: discard this/ DISCARD\n"
+               "/^Content-Type:.*name=\"?[^\"]*\\.exe/ REJECT executable attachment\n"
+               "/^Subject: nested evil/ REJECT nested\n/^X-Part: drop/ IGNORE\n");
     write_file("body_checks", "/^secret: [0-9]+/ REPLACE secret: XXXX\n/^drop me$/ IGNORE\n"
                "/^try later/ 451 4.7.1 later\n");
     conf_setup(&test_conf);
