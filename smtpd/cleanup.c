@@ -197,6 +197,7 @@ static void cleanup_pre_jail(SERVER *srv)
         c->header_limit = c->line_limit;
     c->body_check_limit = conf_get_size("body_checks_size_limit");
     c->dup_limit = conf_get_int("duplicate_filter_limit");
+    c->delay_warn = conf_get_time("delay_warning_time");
     c->valias_recursion = conf_get_int("virtual_alias_recursion_limit");
     c->valias_expansion = conf_get_int("virtual_alias_expansion_limit");
     c->valias_addr_len = (size_t) conf_get_int("virtual_alias_address_length_limit");

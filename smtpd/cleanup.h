@@ -72,6 +72,7 @@ typedef struct CLEANUP_CONF {
     size_t line_limit;                  /* line_length_limit */
     long long body_check_limit;         /* body_checks_size_limit */
     long dup_limit;                     /* duplicate_filter_limit */
+    long delay_warn;                    /* delay_warning_time, seconds (0 = none) */
     long valias_recursion;              /* virtual_alias_recursion_limit */
     long valias_expansion;              /* virtual_alias_expansion_limit */
     size_t valias_addr_len;             /* virtual_alias_address_length_limit */
@@ -116,6 +117,7 @@ typedef struct CLEANUP_STATE {
     int seen_time;
     int local;                  /* rewrite_context=local */
     int seen_sender;
+    int in_rcpt;                /* the first recipient record was seen */
     VSTR *sender;               /* after rewriting */
     VSTR *full_name;
     long submit_uid;            /* submit_uid from pickup, -1 if none */

@@ -12,7 +12,10 @@
  *                    recipient, as Postfix's clients send them)
  *   i envid, < ret   DSN ENVID and RET: written as A envelope_id= and
  *                    A ret_flags=
- *   S sender         once; rewritten (context, canonical, masquerade)
+ *   S sender         once, before any recipient; rewritten (context,
+ *                    canonical, masquerade); before the first recipient
+ *                    record a W record (arrival + delay_warning_time) when
+ *                    that is set and the sender is not null
  *   n, o, O          NOTIFY, ORCPT and original address of the next R
  *   R recipient      rewritten, expanded (virtual aliases), written as
  *                    [A notify_flags] A dsn_orig_rcpt O R per final
@@ -271,12 +274,34 @@ static void cleanup_sender_rec(CLEANUP_STATE *st, const char *data)
     cleanup_out_puts(st, QREC_FROM, vstr_str(st->sender));
 }
 
+/*
+ * Before the first recipient: the sender must be known, and the time of
+ * the delay warning (delay_warning_time) goes out, as Postfix writes it.
+ */
+static int cleanup_rcpt_start(CLEANUP_STATE *st)
+{
+    if (st->in_rcpt)
+        return 0;
+    if (!st->seen_sender) {
+        cleanup_bad(st, "envelope recipient precedes sender");
+        return -1;
+    }
+    st->in_rcpt = 1;
+    if (st->conf->delay_warn > 0 && vstr_len(st->sender) > 0 && st->w != NULL
+        && st->status == CLEANUP_STAT_OK)
+        qfile_putf(st->w, QREC_WARN, "%15ld", st->arrival_sec + st->conf->delay_warn);
+    return 0;
+}
+
 void cleanup_envelope(CLEANUP_STATE *st, int type, const char *data, size_t len)
 {
     if (!cleanup_text_ok(data, len)) {
         cleanup_bad(st, "NUL byte in an envelope record");
         return;
     }
+    if ((type == QREC_RCPT || type == QREC_ORCP || type == QREC_DSN_NOTIFY
+         || type == QREC_DSN_ORCPT) && cleanup_rcpt_start(st) < 0)
+        return;
     if (cleanup_rcpt_prefix(st, type, data))
         return;
     switch (type) {

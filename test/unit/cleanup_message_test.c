@@ -385,8 +385,10 @@ static const struct {
      "STATUS 1 4.3.0 Internal protocol error\n", "unexpected record in the content"},
     {"bad: NUL in the sender", FLT, ENV_REMOTE "S a\\0b\nR b@relay.test\nM \nN \nX \nE \n",
      "STATUS 1 4.3.0 Internal protocol error\n", "NUL byte in an envelope record"},
-    {"bad: no sender", FLT, ENV_REMOTE "R b@relay.test\nM \nN \nX \nE \n",
+    {"bad: no sender", FLT, ENV_REMOTE "M \nN \nX \nE \n",
      "STATUS 1 4.3.0 Internal protocol error\n", "no sender record"},
+    {"bad: a recipient before the sender", FLT, ENV_REMOTE "R b@relay.test\nS a@b.test\nM \nN \nX \nE \n",
+     "STATUS 1 4.3.0 Internal protocol error\n", "envelope recipient precedes sender"},
     {"bad: two senders", FLT, ENV_REMOTE "S a@b.test\nS c@d.test\nR b@relay.test\nM \nN \nX \nE \n",
      "STATUS 1 4.3.0 Internal protocol error\n", "more than one sender record"},
     {"bad: malformed time", FLT, "T yesterday\nS a@b.test\nR b@relay.test\nM \nN \nX \nE \n",
@@ -461,6 +463,15 @@ int main(void)
                                             "%s: logs \"%s\"", cases[i].name, cases[i].log))
             printf("# log: %s", vstr_str(logbuf));
     }
+    /* delay_warning_time: a W record before the first recipient. */
+    test_conf.delay_warn = 14400;
+    run(FLT, ENV_REMOTE "S a@b.test\nR b@relay.test\nR c@relay.test\nM \nN \nX \nE \n", got);
+    TAP_STR(vstr_str(got), "A rewrite_context=remote\nA log_message_origin=c.test[192.0.2.1]\nS a@b.test\n"
+            "W      1795277642\n" OUT_RCPT("b@relay.test") OUT_RCPT("c@relay.test") "M \nN \nX \nE \n",
+            "delay_warning_time: W = arrival + 4h, once, before the first recipient");
+    run(FLT, ENV_REMOTE "S \nR b@relay.test\nM \nN \nX \nE \n", got);
+    TAP_OK(strstr(vstr_str(got), "W ") == NULL, "no W record for the null sender");
+    test_conf.delay_warn = 0;
     conf_free_all(&test_conf);
     if (chdir("/") < 0)
         msg_fatal("chdir /: %m");
