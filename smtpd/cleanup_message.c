@@ -425,8 +425,9 @@ static void cleanup_header_line(CLEANUP_STATE *st, const char *line, size_t len)
         return;
     }
     if (cleanup_header_name(line, &n) == 0) {
-        /* Not a header: the body starts without an empty line. */
+        /* Not a header: the body starts; the missing empty line is added. */
         cleanup_headers_end(st);
+        cleanup_out_line(st, "", 0);
         cleanup_body_full(st, line, len);
         return;
     }

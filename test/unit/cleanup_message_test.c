@@ -289,10 +289,10 @@ static const struct {
      "N Resent-Message-Id: <STAMP.ID@mail.example.com>\n"
      "N Resent-Date: Sat, 21 Nov 2026 12:14:02 +0000 (UTC)\nN Resent-From: a@example.com\n"
      "N \nN b\nX \nE \n", NULL},
-    {"a body that starts without an empty line", FLT,
+    {"a body that starts without an empty line gets one", FLT,
      ENV_REMOTE "S a@b.test\nR b@relay.test\nM \nN Subject: x\nN not a header line\nN more\nX \nE \n",
      "A rewrite_context=remote\nA log_message_origin=c.test[192.0.2.1]\nS a@b.test\n"
-     OUT_RCPT("b@relay.test") "M \nN Subject: x\nN not a header line\nN more\nX \nE \n", NULL},
+     OUT_RCPT("b@relay.test") "M \nN Subject: x\nN \nN not a header line\nN more\nX \nE \n", NULL},
     {"stray CR becomes a space; L pieces are joined and re-cut at 2048", FLT,
      ENV_REMOTE "S a@b.test\nR b@relay.test\nM \nN Subject: x\nN \nN a\\rb\nL {1000*x}\nL {1048*y}\n"
      "N \nL {3000*z}\nN {2000*w}\nX \nE \n",
