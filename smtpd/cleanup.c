@@ -179,6 +179,7 @@ static void cleanup_pre_jail(SERVER *srv)
     c->remote_header_domain = conf_get("remote_header_rewrite_domain");
     c->rcpt_delim = conf_get("recipient_delimiter");
     c->undisclosed = conf_get("undisclosed_recipients_header");
+    c->always_bcc = conf_get("always_bcc");
     c->long_ids = conf_get_bool("enable_long_queue_ids");
     /* queue_directory_fsync is Postern's own (default yes). */
     c->dir_fsync = cleanup_param_bool("queue_directory_fsync", 1);
@@ -211,6 +212,8 @@ static void cleanup_pre_jail(SERVER *srv)
     c->sender_canonical = cleanup_open_maps("sender_canonical_maps");
     c->rcpt_canonical = cleanup_open_maps("recipient_canonical_maps");
     c->virtual_alias = cleanup_open_maps("virtual_alias_maps");
+    c->sender_bcc = cleanup_open_maps("sender_bcc_maps");
+    c->rcpt_bcc = cleanup_open_maps("recipient_bcc_maps");
     c->header_checks = cleanup_open_maps("header_checks");
     c->body_checks = cleanup_open_maps("body_checks");
     c->mime_header_checks = cleanup_open_maps("mime_header_checks");
@@ -236,6 +239,8 @@ static void cleanup_on_exit(SERVER *srv)
     cleanup_maps_free(c->sender_canonical);
     cleanup_maps_free(c->rcpt_canonical);
     cleanup_maps_free(c->virtual_alias);
+    cleanup_maps_free(c->sender_bcc);
+    cleanup_maps_free(c->rcpt_bcc);
     cleanup_maps_free(c->header_checks);
     cleanup_maps_free(c->body_checks);
     cleanup_maps_free(c->mime_header_checks);

@@ -59,6 +59,7 @@ typedef struct CLEANUP_CONF {
     const char *remote_header_domain;   /* remote_header_rewrite_domain */
     const char *rcpt_delim;             /* recipient_delimiter */
     const char *undisclosed;            /* undisclosed_recipients_header */
+    const char *always_bcc;
     int long_ids;                       /* enable_long_queue_ids */
     int dir_fsync;                      /* queue_directory_fsync (ours) */
     int append_at_myorigin;
@@ -86,6 +87,8 @@ typedef struct CLEANUP_CONF {
     CLEANUP_MAPS *sender_canonical;
     CLEANUP_MAPS *rcpt_canonical;
     CLEANUP_MAPS *virtual_alias;
+    CLEANUP_MAPS *sender_bcc;
+    CLEANUP_MAPS *rcpt_bcc;
     CLEANUP_MAPS *header_checks;
     CLEANUP_MAPS *body_checks;
     CLEANUP_MAPS *mime_header_checks;

@@ -74,6 +74,7 @@ static void conf_setup(CLEANUP_CONF *c)
     c->remote_header_domain = "";
     c->rcpt_delim = "";
     c->undisclosed = "";
+    c->always_bcc = "archive";
     c->append_at_myorigin = 1;
     c->original_rcpt = 1;
     c->replace_stray = 1;
@@ -94,6 +95,8 @@ static void conf_setup(CLEANUP_CONF *c)
     c->sender_canonical = open_maps("sender_canonical_maps", "");
     c->rcpt_canonical = open_maps("recipient_canonical_maps", "");
     c->virtual_alias = open_maps("virtual_alias_maps", "texthash:virtual");
+    c->sender_bcc = open_maps("sender_bcc_maps", "texthash:sender_bcc");
+    c->rcpt_bcc = open_maps("recipient_bcc_maps", "texthash:recipient_bcc");
     c->header_checks = open_maps("header_checks", "regexp:header_checks");
     c->body_checks = open_maps("body_checks", "regexp:body_checks");
     c->mime_header_checks = open_maps("mime_header_checks", "regexp:header_checks");
@@ -112,6 +115,8 @@ static void conf_free_all(CLEANUP_CONF *c)
     cleanup_maps_free(c->sender_canonical);
     cleanup_maps_free(c->rcpt_canonical);
     cleanup_maps_free(c->virtual_alias);
+    cleanup_maps_free(c->sender_bcc);
+    cleanup_maps_free(c->rcpt_bcc);
     cleanup_maps_free(c->header_checks);
     cleanup_maps_free(c->body_checks);
     cleanup_maps_free(c->mime_header_checks);
@@ -424,6 +429,17 @@ static const struct {
      "A rewrite_context=remote\nA log_message_origin=c.test[192.0.2.1]\nS a@b.test\n"
      OUT_RCPT("b@relay.test") "M \nN Subject: ok\nN \nN Subject: nested evil\n"
      "N Content-Type: text/plain; name=x.exe\nX \nE \n", NULL},
+    {"BCC: sender_bcc_maps, recipient_bcc_maps, always_bcc", FLT | CLEANUP_FLAG_BCC_OK,
+     ENV_REMOTE "S boss@example.com\nR ceo@example.com\nR team@example.com\nM \nN \nX \nE \n",
+     "A rewrite_context=remote\nA log_message_origin=c.test[192.0.2.1]\nS boss@example.com\n"
+     OUT_RCPT("boss-archive@relay.test") OUT_RCPT("ceo@example.com") OUT_RCPT("ceo-archive@relay.test")
+     "A dsn_orig_rcpt=rfc822;team@example.com\nO team@example.com\nR carol@relay.test\n"
+     "A dsn_orig_rcpt=rfc822;team@example.com\nO team@example.com\nR dave@down.test\n"
+     OUT_RCPT("team-copy@relay.test") "M \nN \nX \n" OUT_RCPT("archive@example.com") "E \n", NULL},
+    {"BCC maps need CLEANUP_FLAG_BCC_OK", FLT,
+     ENV_REMOTE "S boss@example.com\nR ceo@example.com\nM \nN \nX \nE \n",
+     "A rewrite_context=remote\nA log_message_origin=c.test[192.0.2.1]\nS boss@example.com\n"
+     OUT_RCPT("ceo@example.com") "M \nN \nX \nE \n", NULL},
     {"no E: nothing concluded", FLT, ENV_REMOTE "S a@b.test\nR b@relay.test\nM \nN \nX \n", "NO END",
      NULL},
 };
@@ -447,6 +463,9 @@ int main(void)
     write_file("virtual", "team@example.com carol@relay.test, dave@down.test\n"
                "deep0@example.com deep1@example.com\ndeep1@example.com deep2@example.com\n"
                "deep2@example.com deep3@example.com\n");
+    write_file("sender_bcc", "boss@example.com boss-archive@relay.test\n");
+    write_file("recipient_bcc", "ceo@example.com ceo-archive@relay.test\n"
+               "team@example.com team-copy@relay.test\n");
     write_file("header_checks", "/^Subject: first[[:space:]]+second/ REJECT folded\n"
                "/^Subject: hold this/ HOLD\n/^Subject: discard this/ DISCARD\n"
                "/^Content-Type:.*name=\"?[^\"]*\\.exe/ REJECT executable attachment\n"
