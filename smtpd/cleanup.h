@@ -157,6 +157,7 @@ typedef struct CLEANUP_STATE {
     ARGV *extract;              /* recipients from To/Cc/Bcc (EXTRACT) */
     ARGV *extract_resent;       /* ... from Resent-To/Cc/Bcc */
     VSTR *tmp;                  /* scratch */
+    VSTR *chk;                  /* a body line as a string, for body_checks */
 } CLEANUP_STATE;
 
 /* SMTPUTF8 flags of the size record (Postfix's values). */

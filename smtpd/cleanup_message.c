@@ -233,6 +233,16 @@ static void cleanup_part_header_done(CLEANUP_STATE *st)
     st->hdr_total = 0;
 }
 
+/* Whether anything could change a header address (else skip parsing). */
+static int cleanup_may_rewrite(CLEANUP_STATE *st)
+{
+    const CLEANUP_CONF *c = st->conf;
+
+    return cleanup_hdr_context(st) != CLEANUP_CTX_NONE || !cleanup_maps_empty(c->canonical)
+           || !cleanup_maps_empty(c->sender_canonical) || !cleanup_maps_empty(c->rcpt_canonical)
+           || (c->masq_domains != NULL && c->masq_domains->argc > 0);
+}
+
 /* One complete logical header in st->hdr. */
 static void cleanup_header_done(CLEANUP_STATE *st)
 {
@@ -298,7 +308,8 @@ static void cleanup_header_done(CLEANUP_STATE *st)
         st->seen_hdr |= CLEANUP_HDR_RMSGID;
         break;
     }
-    if (cleanup_header_is_sender(kind) || cleanup_header_is_rcpt(kind)) {
+    if ((cleanup_header_is_sender(kind) || cleanup_header_is_rcpt(kind))
+        && cleanup_may_rewrite(st)) {
         out = vstr_new(0);
         r = cleanup_header_rewrite(st->conf, cleanup_hdr_context(st),
                                    cleanup_header_is_sender(kind) ? CLEANUP_CLASS_HDR_FROM
@@ -450,11 +461,9 @@ static void cleanup_body_write(CLEANUP_STATE *st, int type, const char *text, si
     if (st->body_size < st->conf->body_check_limit) {
         st->body_size += (long long) len;
         if (!cleanup_maps_empty(st->conf->body_checks)) {
-            VSTR *copy = vstr_new(len);
-
-            vstr_addmem(copy, text, len);
-            r = cleanup_check(st, st->conf->body_checks, "body", vstr_str(copy), st->tmp);
-            vstr_free(copy);
+            vstr_reset(st->chk);
+            vstr_addmem(st->chk, text, len);
+            r = cleanup_check(st, st->conf->body_checks, "body", vstr_str(st->chk), st->tmp);
         }
     }
     if (r == 1)

@@ -36,6 +36,7 @@ CLEANUP_STATE *cleanup_state_new(const CLEANUP_CONF *conf)
     st->extract = argv_new();
     st->extract_resent = argv_new();
     st->tmp = vstr_new(0);
+    st->chk = vstr_new(0);
     return st;
 }
 
@@ -63,6 +64,7 @@ void cleanup_state_free(CLEANUP_STATE *st)
     argv_free(st->extract);
     argv_free(st->extract_resent);
     vstr_free(st->tmp);
+    vstr_free(st->chk);
     mem_free(st);
 }
 
