@@ -482,6 +482,58 @@ int main(void)
                                             "%s: logs \"%s\"", cases[i].name, cases[i].log))
             printf("# log: %s", vstr_str(logbuf));
     }
+    /*
+     * Random requests (deterministic): any record types, lengths and bytes
+     * in any order. Nothing may crash or leak (ASan/LSan); every request
+     * ends in a status or a complete file that the strict reader accepts.
+     */
+    {
+        static const char types[] = "TFASRONLMXEionw<pZ";
+        unsigned long seed = 12345;
+        int n, k, bad = 0;
+
+        for (n = 0; n < 400; n++) {
+            CLEANUP_STATE *st = cleanup_state_new(&test_conf);
+            int done = 0;
+
+            if (cleanup_out_create(st) < 0)
+                msg_fatal("create: %m");
+            seed = seed * 6364136223846793005UL + 1442695040888963407UL;
+            cleanup_flags(st, (int) ((seed >> 33) & 0x1ff));
+            for (k = 0; k < 60 && !done; k++) {
+                size_t len, j;
+
+                seed = seed * 6364136223846793005UL + 1442695040888963407UL;
+                len = (seed >> 40) % (k % 7 == 0 ? 3000 : 40);
+                vstr_reset(got);
+                for (j = 0; j < len; j++) {
+                    seed = seed * 6364136223846793005UL + 1442695040888963407UL;
+                    vstr_addch(got, (seed >> 56) % 4 == 0 ? (int) ((seed >> 48) & 0xff)
+                                                           : "ab@.:- \t\r<>,\"x"[(seed >> 44) % 14]);
+                }
+                seed = seed * 6364136223846793005UL + 1442695040888963407UL;
+                done = cleanup_record(st, k > 55 ? QREC_END : types[(seed >> 40) % (sizeof(types) - 1)],
+                                      got->buf, vstr_len(got));
+            }
+            if (done) {
+                cleanup_conclude(st);
+                if (st->status == CLEANUP_STAT_OK && !st->discard) {
+                    vstr_reset(got);
+                    dump_file(st, got);
+                    if (strstr(vstr_str(got), "READ ERROR") != NULL || strstr(vstr_str(got), "NO FILE") != NULL)
+                        bad++;
+                    unlink(vstr_str(st->path));
+                } else if (access(vstr_str(st->path), F_OK) == 0) {
+                    bad++;
+                }
+            } else {
+                cleanup_out_remove(st);
+            }
+            cleanup_state_free(st);
+        }
+        TAP_INT(bad, 0, "400 random requests: no crash, no damaged file, no file left after a refusal");
+    }
+
     /* delay_warning_time: a W record before the first recipient. */
     test_conf.delay_warn = 14400;
     run(FLT, ENV_REMOTE "S a@b.test\nR b@relay.test\nR c@relay.test\nM \nN \nX \nE \n", got);
