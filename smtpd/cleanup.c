@@ -22,6 +22,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "attr.h"
@@ -166,6 +167,19 @@ static int cleanup_param_bool(const char *name, int def)
     return b;
 }
 
+/* Whether a comma/space list names word. */
+static int cleanup_word_listed(const char *list, const char *word)
+{
+    ARGV *words = argv_split(list, ", \t\r\n");
+    size_t i;
+    int found = 0;
+
+    for (i = 0; i < words->argc && !found; i++)
+        found = strcasecmp(words->argv[i], word) == 0;
+    argv_free(words);
+    return found;
+}
+
 static void cleanup_pre_jail(SERVER *srv)
 {
     CLEANUP_CONF *c = srv->context;
@@ -202,6 +216,10 @@ static void cleanup_pre_jail(SERVER *srv)
     c->valias_recursion = conf_get_int("virtual_alias_recursion_limit");
     c->valias_expansion = conf_get_int("virtual_alias_expansion_limit");
     c->valias_addr_len = (size_t) conf_get_int("virtual_alias_address_length_limit");
+    c->propagate_canonical = cleanup_word_listed(conf_get("propagate_unmatched_extensions"),
+                                                 "canonical");
+    c->propagate_virtual = cleanup_word_listed(conf_get("propagate_unmatched_extensions"),
+                                               "virtual");
     c->canon_classes = cleanup_classes(conf_get("canonical_classes"));
     c->sender_canon_classes = cleanup_classes(conf_get("sender_canonical_classes"));
     c->rcpt_canon_classes = cleanup_classes(conf_get("recipient_canonical_classes"));

@@ -77,6 +77,8 @@ typedef struct CLEANUP_CONF {
     long valias_recursion;              /* virtual_alias_recursion_limit */
     long valias_expansion;              /* virtual_alias_expansion_limit */
     size_t valias_addr_len;             /* virtual_alias_address_length_limit */
+    int propagate_canonical;            /* propagate_unmatched_extensions */
+    int propagate_virtual;
     int canon_classes;
     int sender_canon_classes;
     int rcpt_canon_classes;

@@ -170,7 +170,7 @@ static void cleanup_bcc_lookup(CLEANUP_STATE *st, CLEANUP_MAPS *maps, const char
         || st->status != CLEANUP_STAT_OK)
         return;
     value = vstr_new(0);
-    r = cleanup_addr_lookup(st->conf, maps, addr, value);
+    r = cleanup_addr_lookup(st->conf, maps, addr, 0, value);
     if (r < 0) {
         msg_warn("%s: %s lookup failure for %s", st->queue_id, maps->title, addr);
         cleanup_reject(st, CLEANUP_STAT_DEFER, "4.3.0 BCC lookup failure");

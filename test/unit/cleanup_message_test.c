@@ -72,6 +72,8 @@ static void conf_setup(CLEANUP_CONF *c)
     c->mydomain = "example.com";
     c->mail_name = "Postfix";
     c->remote_header_domain = "";
+    c->propagate_canonical = 1;
+    c->propagate_virtual = 1;
     c->rcpt_delim = "";
     c->undisclosed = "";
     c->always_bcc = "archive";

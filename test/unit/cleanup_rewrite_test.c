@@ -63,6 +63,8 @@ static void conf_setup(CLEANUP_CONF *c)
     c->mydomain = "example.com";
     c->mail_name = "Postfix";
     c->remote_header_domain = "";
+    c->propagate_canonical = 1;
+    c->propagate_virtual = 1;
     c->rcpt_delim = "+";
     c->undisclosed = "";
     c->append_at_myorigin = 1;
@@ -293,6 +295,11 @@ static void test_envelope_rewrite(CLEANUP_CONF *c)
     vstr_set(a, "old+tag@example.com");
     cleanup_canonical(c, CLEANUP_CLASS_ENV_RCPT, a);
     TAP_STR(vstr_str(a), "new+tag@example.com", "the extension is kept through canonical");
+    c->propagate_canonical = 0;
+    vstr_set(a, "old+tag@example.com");
+    cleanup_canonical(c, CLEANUP_CLASS_ENV_RCPT, a);
+    TAP_STR(vstr_str(a), "new@example.com", "without canonical in propagate_unmatched_extensions");
+    c->propagate_canonical = 1;
     vstr_set(a, "anyone@olddomain.test");
     cleanup_canonical(c, CLEANUP_CLASS_ENV_RCPT, a);
     TAP_STR(vstr_str(a), "anyone@newdomain.test", "@domain canonical entry");
@@ -368,6 +375,10 @@ static void test_valias(CLEANUP_CONF *c)
             "a1@x.test a2@x.test a3@x.test a4@x.test a5@x.test a6@x.test a7@x.test a8@x.test "
             "a9@x.test a10@x.test a11@x.test a12@x.test",
             "within the limit: twelve results");
+    c->propagate_virtual = 0;
+    TAP_STR(expand(c, "ext+foo@example.com", buf), "ext-target@relay.test",
+            "propagate_unmatched_extensions without virtual: the extension is dropped");
+    c->propagate_virtual = 1;
     c->valias_addr_len = 20;
     TAP_STR(expand(c, "longname@example.com", buf), "ERR -2", "a result over the length limit");
     c->valias_addr_len = 1000;
