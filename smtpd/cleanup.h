@@ -9,11 +9,13 @@
  *                       sends; every record length is bounded)
  *   cleanup_out.c       the queue file: create in incoming/, write, fsync,
  *                       mark complete, move to hold/, wake qmgr, remove
- *   cleanup_envelope.c  envelope records (T, F, A, S, O/R, DSN) and the
- *                       recipients of the extracted segment
+ *   cleanup_envelope.c  envelope records (T, F, A, S, O/R, DSN, W), the
+ *                       recipients of the extracted segment, BCC recipients
  *   cleanup_message.c   the content: logical headers, added headers
  *                       (Message-Id, Date, From, Resent-*), Bcc removal,
- *                       header address rewriting, body lines
+ *                       header address rewriting, MIME part headers, body
+ *   cleanup_header.c    header names and kinds, header address rewriting,
+ *                       the From: cleanup adds (no state; unit tested)
  *   cleanup_checks.c    header_checks and body_checks actions
  *   cleanup_mime.c      MIME structure: multipart boundaries, message/rfc822
  *                       (for mime_header_checks and nested_header_checks)
@@ -24,11 +26,16 @@
  *   cleanup_state.c     a request's state, the records in their segments,
  *                       the conclusion; cleanup_reject() records a failure
  *                       (the first reason wins, status bits add up)
- * Error policy: a client's bad input sets CLEANUP_STAT_BAD and ends the
- * request without a reply; a content problem (size, rejected content, no
- * recipients) sets the matching status bit, the rest of the message is read
- * and thrown away, and the file is removed; a queue file write error is
- * CLEANUP_STAT_WRITE. Configuration problems found at start are fatal.
+ * Error policy: input that breaks the record framing (a bad length, a
+ * record over CLEANUP_REC_MAX, EOF or a timeout inside a request) ends the
+ * request with the file removed and no reply; a well-framed record that
+ * does not belong where it is sets CLEANUP_STAT_BAD; a content problem
+ * (size, rejected content, hops, no recipients) or a temporary one (lookup
+ * failure, alias expansion limits: CLEANUP_STAT_DEFER) sets its status
+ * bit. In those cases the rest of the message is read and thrown away up
+ * to E, the file is removed and the status is the reply. A queue file
+ * write, fsync or rename error is CLEANUP_STAT_WRITE. Configuration
+ * problems found at start (a table that cannot be opened) are fatal.
  */
 #ifndef POSTERN_CLEANUP_H
 #define POSTERN_CLEANUP_H
