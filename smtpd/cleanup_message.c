@@ -218,7 +218,7 @@ static void cleanup_part_header_done(CLEANUP_STATE *st)
     if (len == 0)
         return;
     r = cleanup_check(st, nested ? st->conf->nested_header_checks : st->conf->mime_header_checks,
-                      nested ? "nested header" : "mime header", vstr_str(st->hdr), st->tmp);
+                      "header", vstr_str(st->hdr), st->tmp);
     if (r != 1) {
         if (r == 2)
             vstr_set(st->hdr, vstr_str(st->tmp));

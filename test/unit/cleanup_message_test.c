@@ -418,13 +418,13 @@ static const struct {
      ENV_REMOTE "S a@b.test\nR b@relay.test\nM \nN Content-Type: multipart/mixed; boundary=b2\nN \n"
      "N --b2\nN Content-Type: text/plain\nN \nN hi\nN --b2\n"
      "N Content-Type: application/octet-stream;\nN \tname=\"tool.exe\"\nN \nN AAAA\nN --b2--\nX \nE \n",
-     "STATUS 8 5.7.1 executable attachment\n", "reject: mime header Content-Type: application/octet-stream;"},
+     "STATUS 8 5.7.1 executable attachment\n", "reject: header Content-Type: application/octet-stream;"},
     {"MIME: nested multipart and an attached message (nested_header_checks)", FLT,
      ENV_REMOTE "S a@b.test\nR b@relay.test\nM \nN Content-Type: multipart/mixed; boundary=outer\nN \n"
      "N --outer\nN Content-Type: multipart/alternative; boundary=inner\nN \nN --inner\nN \nN text\n"
      "N --inner--\nN --outer\nN Content-Type: message/rfc822\nN \nN Subject: nested evil\nN \nN x\n"
      "N --outer--\nX \nE \n",
-     "STATUS 8 5.7.1 nested\n", "reject: nested header Subject: nested evil"},
+     "STATUS 8 5.7.1 nested\n", "ID: reject: header Subject: nested evil"},
     {"the same line in a body is not a header", FLT,
      ENV_REMOTE "S a@b.test\nR b@relay.test\nM \nN Subject: ok\nN \nN Subject: nested evil\n"
      "N Content-Type: text/plain; name=x.exe\nX \nE \n",
