@@ -390,6 +390,32 @@ static void test_valias(CLEANUP_CONF *c)
     vstr_free(buf);
 }
 
+static void test_maps(void)
+{
+    VSTR *why = vstr_new(0);
+    CLEANUP_MAPS *m = cleanup_maps_open("t", " inline:{ a@x=1, b@x=2 } ,, static:other ", why);
+    char spec[300];
+
+    TAP_OK(m != NULL, "a list with an inline table holding commas opens (%s)", vstr_str(why));
+    if (m != NULL) {
+        TAP_INT(m->count, 2, "two tables");
+        TAP_STR(cleanup_maps_find(m, "b@x"), "2", "the first table answers");
+        TAP_STR(cleanup_maps_find(m, "zzz"), "other", "then the second");
+        TAP_STR(cleanup_maps_find_fixed(m, "A@X"), "1", "fixed keys are folded");
+        cleanup_maps_free(m);
+    }
+    snprintf(spec, sizeof(spec), "texthash:%s/no-such-file", dir);
+    m = cleanup_maps_open("virtual_alias_maps", spec, why);
+    TAP_OK(m == NULL, "a table that cannot be opened: NULL");
+    TAP_OK(strstr(vstr_str(why), "virtual_alias_maps") != NULL, "why names the parameter: %s",
+           vstr_str(why));
+    m = cleanup_maps_open("t", "", why);
+    TAP_OK(m != NULL && cleanup_maps_empty(m), "an empty list");
+    TAP_OK(m != NULL && cleanup_maps_find(m, "a") == NULL && m->error == TABLE_OK, "finds nothing");
+    cleanup_maps_free(m);
+    vstr_free(why);
+}
+
 int main(void)
 {
     CLEANUP_CONF conf;
@@ -423,6 +449,7 @@ int main(void)
                "big@example.com a1@x.test, a2@x.test, a3@x.test, a4@x.test, a5@x.test, "
                "a6@x.test, a7@x.test, a8@x.test, a9@x.test, a10@x.test, a11@x.test, a12@x.test\n");
     conf_setup(&conf);
+    test_maps();
     test_header_names();
     test_header_rewrite(&conf);
     test_actions();
