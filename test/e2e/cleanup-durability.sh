@@ -3,8 +3,9 @@
 # incoming/ are fsynced before the execute bit is set and before the
 # client hears success (queue_directory_fsync = yes, the default; no
 # directory fsync with no); the file is written in one write(2) for a small
-# message and the request costs few system calls; a message that got
-# success survives `postfix abort` and a restart.
+# message and the request costs few system calls; a full file system
+# fails the request and leaves no file; a message that got success
+# survives `postfix abort` and a restart.
 . "$POSTERN_SRC/test/lib.sh"
 . "$POSTERN_SRC/test/lib/instance.sh"
 [ "$(id -u)" -eq 0 ] || { echo "1..0 # SKIP needs root"; exit 0; }
@@ -54,6 +55,20 @@ else
     ok $(grep -q 'openat(AT_FDCWD, "incoming", O_RDONLY' "$T/strace.out"; [ $? -ne 0 ]; echo $?) \
         "queue_directory_fsync = no: no fsync of incoming/"
     is "$(grep -c '^fsync' "$T/strace.out")" 2 "but the file is still fsynced (before and after the execute bit)"
+fi
+
+# A full file system: the client hears CLEANUP_STAT_WRITE and no file is left.
+if mount -t tmpfs -o "size=256k,mode=0700,uid=$(id -u postfix),gid=$(id -g postfix)" tmpfs "$Q/incoming" 2>/dev/null; then
+    python3 -c 'import sys; sys.stdout.write("Subject: big\n\n" + ("z" * 70 + "\n") * 20000)' |
+        inst_submit -f a@example.com -r b@relay.test
+    is "$(sed -n 's/^status=//p' "$T/submit.out")" 2 "disk full: CLEANUP_STAT_WRITE"
+    is "$(ls -A "$Q/incoming" | wc -l)" 0 "and nothing is left in incoming/"
+    check "the write error is logged" inst_log_wait "write queue file: No space left on device"
+    umount "$Q/incoming"
+else
+    skip "cannot mount a small tmpfs here"
+    skip "cannot mount a small tmpfs here"
+    skip "cannot mount a small tmpfs here"
 fi
 
 # A message that got success survives postfix abort and a restart.

@@ -48,6 +48,10 @@ inst_cleanup() {
     [ -n "$INST_CREATED_USER" ] && userdel postfix 2>/dev/null
     [ -n "$INST_CREATED_POSTFIX_GROUP" ] && groupdel postfix 2>/dev/null
     [ -n "$INST_CREATED_GROUP" ] && groupdel postdrop 2>/dev/null
+    # file systems a test mounted in the instance (tmpfs for "disk full")
+    awk -v t="$T/" 'index($2, t) == 1 { print $2 }' /proc/mounts | sort -r | while read -r m; do
+        umount "$m" 2>/dev/null
+    done
     [ -n "$INST_KEEP" ] || rm -rf "$T"
 }
 
