@@ -299,12 +299,12 @@ static void cleanup_header_done(CLEANUP_STATE *st)
     case CLEANUP_HK_RESENT_TO: case CLEANUP_HK_RESENT_CC: st->seen_hdr |= CLEANUP_HDR_RTO; break;
     case CLEANUP_HK_MSGID:
         if ((st->seen_hdr & CLEANUP_HDR_MSGID) == 0)
-            cleanup_log_msgid(st, "message-id", text + nlen + 1);
+            cleanup_log_msgid(st, "message-id", strchr(text, ':') + 1);
         st->seen_hdr |= CLEANUP_HDR_MSGID;
         break;
     case CLEANUP_HK_RESENT_MSGID:
         if ((st->seen_hdr & CLEANUP_HDR_RMSGID) == 0)
-            cleanup_log_msgid(st, "resent-message-id", text + nlen + 1);
+            cleanup_log_msgid(st, "resent-message-id", strchr(text, ':') + 1);
         st->seen_hdr |= CLEANUP_HDR_RMSGID;
         break;
     }

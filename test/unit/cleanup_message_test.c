@@ -442,6 +442,10 @@ static const struct {
      ENV_REMOTE "S boss@example.com\nR ceo@example.com\nM \nN \nX \nE \n",
      "A rewrite_context=remote\nA log_message_origin=c.test[192.0.2.1]\nS boss@example.com\n"
      OUT_RCPT("ceo@example.com") "M \nN \nX \nE \n", NULL},
+    {"obsolete space before the colon; a folded Message-Id is logged unfolded", FLT,
+     ENV_REMOTE "S a@b.test\nR b@relay.test\nM \nN Message-Id :\nN \t<sp@x>\nN \nX \nE \n",
+     "A rewrite_context=remote\nA log_message_origin=c.test[192.0.2.1]\nS a@b.test\n"
+     OUT_RCPT("b@relay.test") "M \nN Message-Id :\nN \t<sp@x>\nN \nX \nE \n", "ID: message-id=<sp@x>"},
     {"no E: nothing concluded", FLT, ENV_REMOTE "S a@b.test\nR b@relay.test\nM \nN \nX \n", "NO END",
      NULL},
 };
