@@ -224,6 +224,13 @@ static void cleanup_pre_jail(SERVER *srv)
     c->sender_canon_classes = cleanup_classes(conf_get("sender_canonical_classes"));
     c->rcpt_canon_classes = cleanup_classes(conf_get("recipient_canonical_classes"));
     c->masq_classes = cleanup_classes(conf_get("masquerade_classes"));
+    c->drop_headers = argv_split(conf_get("message_drop_headers"), ", \t\r\n");
+    if ((c->have_reject_chars = cleanup_char_set(conf_get("message_reject_characters"),
+                                                 c->reject_chars)) < 0)
+        msg_fatal("message_reject_characters: bad \\x escape");
+    if ((c->have_strip_chars = cleanup_char_set(conf_get("message_strip_characters"),
+                                                c->strip_chars)) < 0)
+        msg_fatal("message_strip_characters: bad \\x escape");
     c->masq_domains = argv_split(conf_get("masquerade_domains"), ", \t\r\n");
     c->masq_exceptions = argv_split(conf_get("masquerade_exceptions"), ", \t\r\n");
     c->canonical = cleanup_open_maps("canonical_maps");
@@ -251,6 +258,7 @@ static void cleanup_on_exit(SERVER *srv)
 {
     CLEANUP_CONF *c = srv->context;
 
+    argv_free(c->drop_headers);
     argv_free(c->masq_domains);
     argv_free(c->masq_exceptions);
     cleanup_maps_free(c->canonical);

@@ -90,6 +90,11 @@ typedef struct CLEANUP_CONF {
     int sender_canon_classes;
     int rcpt_canon_classes;
     int masq_classes;
+    ARGV *drop_headers;                 /* message_drop_headers, lower case */
+    char reject_chars[256];             /* message_reject_characters (1 = in) */
+    char strip_chars[256];              /* message_strip_characters */
+    int have_reject_chars;
+    int have_strip_chars;
     ARGV *masq_domains;                 /* masquerade_domains, in order */
     ARGV *masq_exceptions;              /* masquerade_exceptions (user names) */
     CLEANUP_MAPS *canonical;

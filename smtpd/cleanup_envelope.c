@@ -301,15 +301,16 @@ static void cleanup_time_rec(CLEANUP_STATE *st, const char *data)
 
     if (st->seen_time)
         return;
-    if (sscanf(data, "%ld %ld%c", &sec, &usec, &extra) != 2 || sec < 0 || usec < 0
-        || usec > 999999) {
+    if (sscanf(data, "%ld %ld%c", &sec, &usec, &extra) != 2 || sec < 0 || sec > 0x7fffffffffL
+        || usec < 0 || usec > 999999) {
         cleanup_bad(st, "malformed time record");
         return;
     }
     st->seen_time = 1;
     st->arrival_sec = sec;
     st->arrival_usec = usec;
-    qfile_put_time(st->w, sec, usec);
+    if (st->status == CLEANUP_STAT_OK)
+        qfile_put_time(st->w, sec, usec);
     vstr_sprintf(st->tmp, "%ld", (long) time(NULL));
     cleanup_out_attr(st, "create_time", vstr_str(st->tmp));
 }

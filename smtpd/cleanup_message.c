@@ -18,7 +18,9 @@
  * nested_header_checks; other body lines go through body_checks (within
  * body_checks_size_limit) and are written in pieces of line_length_limit.
  * Stray CR and LF bytes inside a line become spaces
- * (cleanup_replace_stray_cr_lf). message_size_limit counts the content
+ * (cleanup_replace_stray_cr_lf); message_reject_characters refuse the
+ * message, message_strip_characters are removed; message_drop_headers
+ * (Bcc, Content-Length, Resent-Bcc, Return-Path) are dropped. message_size_limit counts the content
  * bytes, one per line end.
  */
 #include "config.h"
@@ -233,6 +235,18 @@ static void cleanup_part_header_done(CLEANUP_STATE *st)
     st->hdr_total = 0;
 }
 
+/* message_drop_headers: Bcc, Content-Length, Resent-Bcc, Return-Path by default. */
+static int cleanup_drop_header(const CLEANUP_CONF *c, const char *name, size_t len)
+{
+    size_t i;
+
+    for (i = 0; c->drop_headers != NULL && i < c->drop_headers->argc; i++)
+        if (strlen(c->drop_headers->argv[i]) == len
+            && strncasecmp(c->drop_headers->argv[i], name, len) == 0)
+            return 1;
+    return 0;
+}
+
 /* Whether anything could change a header address (else skip parsing). */
 static int cleanup_may_rewrite(CLEANUP_STATE *st)
 {
@@ -276,12 +290,9 @@ static void cleanup_header_done(CLEANUP_STATE *st)
         if (list->argc < (size_t) st->conf->valias_expansion)
             (void) cleanup_header_addrs(text, list);
     }
-    switch (kind) {
-    case CLEANUP_HK_BCC:
-    case CLEANUP_HK_RESENT_BCC:
-    case CLEANUP_HK_CONTENT_LENGTH:
-    case CLEANUP_HK_RETURN_PATH:
+    if (nlen && cleanup_drop_header(st->conf, text, nlen))
         goto done;
+    switch (kind) {
     case CLEANUP_HK_RECEIVED:
         if (++st->hops > st->conf->hop_limit) {
             msg_info("%s: reject: hopcount exceeded (%ld)", st->queue_id, st->hops);
@@ -572,6 +583,22 @@ void cleanup_message_piece(CLEANUP_STATE *st, int type, char *data, size_t len)
         for (i = 0; i < len; i++)
             if (data[i] == '\r' || data[i] == '\n')
                 data[i] = ' ';
+    if (st->conf->have_reject_chars)
+        for (i = 0; i < len; i++)
+            if (st->conf->reject_chars[(unsigned char) data[i]]) {
+                msg_info("%s: reject: disallowed character in the content (message_reject_characters)",
+                         st->queue_id);
+                cleanup_reject(st, CLEANUP_STAT_CONT, "5.3.0 Message content rejected");
+                return;
+            }
+    if (st->conf->have_strip_chars) {
+        size_t j = 0;
+
+        for (i = 0; i < len; i++)
+            if (!st->conf->strip_chars[(unsigned char) data[i]])
+                data[j++] = data[i];
+        len = j;
+    }
     if (st->in_header) {
         /* A header line is gathered whole, within header_size_limit. */
         if (vstr_len(st->line) + len > st->conf->header_limit) {

@@ -92,6 +92,7 @@ static void conf_setup(CLEANUP_CONF *c)
     c->canon_classes = cleanup_classes("envelope_sender, envelope_recipient, header_sender, header_recipient");
     c->masq_classes = cleanup_classes("envelope_sender, header_sender, header_recipient");
     c->masq_domains = argv_new();
+    c->drop_headers = argv_split("bcc, content-length, resent-bcc, return-path", ", ");
     c->masq_exceptions = argv_new();
     c->canonical = open_maps("canonical_maps", "");
     c->sender_canonical = open_maps("sender_canonical_maps", "");
@@ -111,6 +112,7 @@ static void conf_setup(CLEANUP_CONF *c)
 
 static void conf_free_all(CLEANUP_CONF *c)
 {
+    argv_free(c->drop_headers);
     argv_free(c->masq_domains);
     argv_free(c->masq_exceptions);
     cleanup_maps_free(c->canonical);
@@ -549,6 +551,25 @@ int main(void)
     run(FLT, ENV_REMOTE "S \nR b@relay.test\nM \nN \nX \nE \n", got);
     TAP_OK(strstr(vstr_str(got), "W ") == NULL, "no W record for the null sender");
     test_conf.delay_warn = 0;
+
+    /* message_strip_characters, message_reject_characters, message_drop_headers */
+    cleanup_char_set("\\0\\x7f", test_conf.strip_chars);
+    test_conf.have_strip_chars = 1;
+    run(FLT, ENV_REMOTE "S a@b.test\nR b@relay.test\nM \nN Subject: a\\0b\nN \nN x\\0y\x7fz\nX \nE \n", got);
+    TAP_OK(strstr(vstr_str(got), "N Subject: ab\nN \nN xyz\n") != NULL,
+           "message_strip_characters removes NUL and DEL from headers and body");
+    test_conf.have_strip_chars = 0;
+    cleanup_char_set("\\0", test_conf.reject_chars);
+    test_conf.have_reject_chars = 1;
+    run(FLT, ENV_REMOTE "S a@b.test\nR b@relay.test\nM \nN \nN x\\0y\nX \nE \n", got);
+    TAP_STR(vstr_str(got), "STATUS 8 5.3.0 Message content rejected\n",
+            "message_reject_characters refuses a NUL byte");
+    test_conf.have_reject_chars = 0;
+    argv_free(test_conf.drop_headers);
+    test_conf.drop_headers = argv_split("x-internal", ", ");
+    run(FLT, ENV_REMOTE "S a@b.test\nR b@relay.test\nM \nN X-Internal: 1\nN Bcc: kept@x\nN \nX \nE \n", got);
+    TAP_OK(strstr(vstr_str(got), "X-Internal") == NULL && strstr(vstr_str(got), "N Bcc: kept@x\n") != NULL,
+           "message_drop_headers names the headers to drop");
     conf_free_all(&test_conf);
     if (chdir("/") < 0)
         msg_fatal("chdir /: %m");

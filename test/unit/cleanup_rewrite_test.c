@@ -248,6 +248,18 @@ static void test_actions(void)
         TAP_INT(a.code, cases[i].code, "code of \"%s\"", cases[i].value);
     }
     TAP_STR(cleanup_action_name(CLEANUP_ACT_WARN), "warning", "WARN logs as warning");
+    {
+        char set[256];
+
+        TAP_INT(cleanup_char_set("", set), 0, "char set: empty");
+        TAP_INT(cleanup_char_set("ab\\0\\t\\r\\n\\\\\\177\\x1b\\q", set), 1, "char set: escapes");
+        TAP_OK(set['a'] && set['b'] && set[0] && set['\t'] && set['\r'] && set['\n'] && set['\\']
+               && set[0177] && set[0x1b] && set['q'] && !set['c'] && !set['x'] && !set['0'],
+               "char set: exactly the named characters");
+        TAP_INT(cleanup_char_set("\\xZZ", set), -1, "char set: \\x without hex digits");
+        TAP_INT(cleanup_char_set("end\\", set), 1, "char set: a trailing backslash is itself");
+        TAP_OK(set['\\'], "and is in the set");
+    }
 }
 
 static void test_envelope_rewrite(CLEANUP_CONF *c)
