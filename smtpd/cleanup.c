@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "attr.h"
@@ -186,6 +187,8 @@ static void cleanup_pre_jail(SERVER *srv)
     VSTR *why = vstr_new(0);
     VSTR *path = vstr_new(0);
 
+    /* Load the time zone now: /etc/localtime is not there after the chroot. */
+    tzset();
     c->myhostname = conf_get("myhostname");
     c->myorigin = conf_get("myorigin");
     c->mydomain = conf_get("mydomain");
