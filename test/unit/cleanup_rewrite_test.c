@@ -16,6 +16,7 @@
 #include "cleanup.h"
 #include "cleanup_checks.h"
 #include "cleanup_header.h"
+#include "cleanup_mime.h"
 #include "cleanup_rewrite.h"
 #include "cleanup_valias.h"
 #include "mem.h"
@@ -428,6 +429,55 @@ static void test_maps(void)
     vstr_free(why);
 }
 
+static void test_mime(void)
+{
+    static const struct {
+        const char *header;
+        int want;
+        const char *boundary;
+    } types[] = {
+        {"Content-Type: multipart/mixed; boundary=abc", CLEANUP_MIME_MULTIPART, "abc"},
+        {"Content-Type: Multipart/Alternative;\n\tBOUNDARY=\"=_a b\\\"c\"", CLEANUP_MIME_MULTIPART,
+         "=_a b\"c"},
+        {"Content-Type: multipart/mixed; charset=x; boundary = \"q\" ; x=y", CLEANUP_MIME_MULTIPART, "q"},
+        {"Content-Type: multipart/mixed", CLEANUP_MIME_OTHER, ""},
+        {"Content-Type: multipart/mixed; boundary=\"\"", CLEANUP_MIME_OTHER, ""},
+        {"Content-Type: message/rfc822", CLEANUP_MIME_MESSAGE, ""},
+        {"Content-Type: message/rfc822x", CLEANUP_MIME_OTHER, ""},
+        {"Content-Type: text/plain; boundary=abc", CLEANUP_MIME_OTHER, ""},
+        {"Content-Type", CLEANUP_MIME_OTHER, ""},
+    };
+    VSTR *b = vstr_new(0);
+    VSTR *big = vstr_new(0);
+    ARGV *stack = argv_new();
+    size_t i;
+
+    for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+        vstr_reset(b);
+        TAP_INT(cleanup_mime_content_type(types[i].header, b), types[i].want, "MIME type of %s",
+                types[i].header);
+        if (types[i].want == CLEANUP_MIME_MULTIPART)
+            TAP_STR(vstr_str(b), types[i].boundary, "boundary of %s", types[i].header);
+    }
+    vstr_set(big, "Content-Type: multipart/mixed; boundary=");
+    for (i = 0; i <= CLEANUP_MIME_BOUNDARY_MAX; i++)
+        vstr_addch(big, 'b');
+    TAP_INT(cleanup_mime_content_type(vstr_str(big), b), CLEANUP_MIME_OTHER,
+            "a boundary over CLEANUP_MIME_BOUNDARY_MAX is not used");
+    argv_add(stack, "outer");
+    argv_add(stack, "inner");
+    TAP_INT(cleanup_mime_boundary_line("--inner", 7, stack), 2, "--inner: level 2");
+    TAP_INT(cleanup_mime_boundary_line("--outer  ", 9, stack), 1, "--outer with trailing space");
+    TAP_INT(cleanup_mime_boundary_line("--inner--", 9, stack), -2, "--inner--: closes level 2");
+    TAP_INT(cleanup_mime_boundary_line("--outer--", 9, stack), -1, "--outer--: closes level 1");
+    TAP_INT(cleanup_mime_boundary_line("--outerx", 8, stack), 0, "--outerx: not a boundary");
+    TAP_INT(cleanup_mime_boundary_line("-outer", 6, stack), 0, "-outer: not a boundary");
+    TAP_INT(cleanup_mime_boundary_line("--", 2, stack), 0, "--: not a boundary");
+    argv_free(stack);
+    vstr_free(b);
+    vstr_free(big);
+}
+
 int main(void)
 {
     CLEANUP_CONF conf;
@@ -462,6 +512,7 @@ int main(void)
                "a6@x.test, a7@x.test, a8@x.test, a9@x.test, a10@x.test, a11@x.test, a12@x.test\n");
     conf_setup(&conf);
     test_maps();
+    test_mime();
     test_header_names();
     test_header_rewrite(&conf);
     test_actions();
