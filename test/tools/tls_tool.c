@@ -225,8 +225,10 @@ static int run_server(const OPTS *o)
             } else if (strcasecmp(vstr_str(line), "STARTTLS") == 0) {
                 ssize_t n = tls_fd_pending(fd);
 
-                if (n > 0)
+                if (n > 0) {
                     printf("discarded %ld pipelined bytes\n", (long) tls_fd_drain(fd));
+                    fflush(stdout);
+                }
                 plain_write(fd, "220 2.0.0 Ready to start TLS\r\n");
                 break;
             } else {
