@@ -165,6 +165,8 @@ void tls_server_params_conf(TLS_SERVER_PARAMS *p, const char *prefix, int mandat
     snprintf(name, sizeof(name), "%s_tls_ask_ccert", prefix);
     p->ask_ccert = conf_get_bool(name);
     snprintf(name, sizeof(name), "%s_tls_req_ccert", prefix);
+    if (conf_get_bool(name) && !mandatory)
+        msg_warn("cannot require client certificates unless TLS is required: %s ignored", name);
     p->req_ccert = mandatory && conf_get_bool(name);
     p->ccert_verifydepth = (int) cf_int(prefix, "tls_ccert_verifydepth", 9);
     p->protocols = cf(prefix, mandatory ? "tls_mandatory_protocols" : "tls_protocols");
@@ -754,6 +756,7 @@ static TLS_SESS *sess_new(TLS_CTX *ctx, int fd, const char *namaddr, VSTR *why)
     s->info.server = ctx->server;
     s->info.namaddr = mem_strdup(namaddr ? namaddr : "unknown[unknown]");
     str_printable(s->info.namaddr, 0);
+    str_lower(s->info.namaddr); /* Postfix logs host names in lower case */
     ERR_clear_error();
     if ((s->ssl = SSL_new(ctx->ssl_ctx)) == NULL || SSL_set_fd(s->ssl, fd) != 1) {
         vstr_set(why, "cannot create a TLS session: ");

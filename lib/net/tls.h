@@ -30,8 +30,18 @@
  * in-memory cache of this process (session_cache) or not at all; there is
  * no tlsmgr and no ticket key shared between processes.
  *
- * Sessions over a connected socket. Blocking with a deadline (smtpd, one
- * session per process):
+ * tls_server_params_conf(p, "smtpd", mandatory) reads smtpd_tls_* (the
+ * mandatory_ protocol, cipher and exclusion lists when mandatory, as with
+ * smtpd_tls_security_level = encrypt; smtpd_tls_req_ccert only then, else
+ * warned about); tls_client_params_conf(p, "smtp" or "lmtp") the client's
+ * files, and tls_client_props_conf(props, "smtp", level) a session policy
+ * from smtp_tls_* (the caller fills in host, nexthop and namaddr, and may
+ * override anything, e.g. from smtp_tls_policy_maps). The strings point into
+ * lib/conf's storage; the structs may also be filled by hand (tests).
+ *
+ * Sessions over a connected socket: STARTTLS (after the 220 reply) and
+ * wrapper mode (port 465: at once after accept/connect) are the same call.
+ * Blocking with a deadline (smtpd, one session per process):
  *
  *   long long deadline = tls_deadline(300 * 1000);      ms from now
  *   TLS_SESS *s = tls_server_start(sctx, fd, "host[addr]", deadline, why);

@@ -66,14 +66,18 @@ ok $? "TLSv1.1 accepted with smtpd_tls_protocols = >=TLSv1"
 tls_wait $SRV_PID
 like "$(grep 'TLS connection' $T/p1.err)" ': TLSv1\.1 with cipher ' "logged as TLSv1.1"
 
+n=0
 for spec in '>=TLSv1.2' '!SSLv2, !SSLv3, !TLSv1, !TLSv1.1' 'TLSv1.2 TLSv1.3'; do
-    tool_server p2 "${RSA[@]}" "${LOWSEC[@]}" -o "smtpd_tls_protocols=$spec"
-    ossl_client p2 -tls1_1 -cipher 'DEFAULT:@SECLEVEL=0'
+    n=$((n + 1))
+    failed=$T_FAILED
+    tool_server p2$n "${RSA[@]}" "${LOWSEC[@]}" -o "smtpd_tls_protocols=$spec"
+    ossl_client p2$n -tls1_1 -cipher 'DEFAULT:@SECLEVEL=0'
     ok $((!$?)) "s_client -tls1_1 refused with smtpd_tls_protocols = $spec"
     tls_wait $SRV_PID
     ok $((!$?)) "server reports the failed handshake ($spec)"
-    like "$(cat $T/p2.err)" 'SSL_accept error from unknown\[127\.0\.0\.1\]: .*protocol' \
+    like "$(cat $T/p2$n.err)" 'SSL_accept error from unknown\[127\.0\.0\.1\]: .*protocol' \
         "server says why ($spec)"
+    diag_if_failed $failed $T/p2$n.out $T/p2$n.err $T/p2$n.cli
 done
 
 tool_server p3 "${RSA[@]}" -o 'smtpd_tls_protocols=<=TLSv1.2'

@@ -54,7 +54,7 @@ typedef struct OPTS {
     long wait;
 } OPTS;
 
-static void usage(void)
+__attribute__((noreturn)) static void usage(void)
 {
     msg_fatal("usage: tls_tool server|client|plain|stall|stall-client|port [-c dir] "
               "[-o name=value] [-l|-a addr:port] [-t secs] [-m wrapper|smtp] [-M] [-L level] "

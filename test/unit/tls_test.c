@@ -7,13 +7,17 @@
  */
 #include "config.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include "argv.h"
 #include "mem.h"
@@ -363,14 +367,204 @@ static void test_contexts(void)
     vstr_free(why);
 }
 
+/* make_cert - a self-signed ECDSA certificate and key for CN "unit.test" */
+static int make_cert(const char *crt, const char *key, VSTR *fp)
+{
+    EVP_PKEY *k = EVP_EC_gen("P-256");
+    X509 *x = X509_new();
+    X509_NAME *name;
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    FILE *f;
+    int ok = 0;
+
+    if (k == NULL || x == NULL)
+        goto out;
+    X509_set_version(x, 2);
+    ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+    X509_gmtime_adj(X509_getm_notBefore(x), -60);
+    X509_gmtime_adj(X509_getm_notAfter(x), 86400);
+    X509_set_pubkey(x, k);
+    name = X509_get_subject_name(x);
+    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *) "unit.test", -1,
+                               -1, 0);
+    X509_set_issuer_name(x, name);
+    if (X509_sign(x, k, EVP_sha256()) == 0)
+        goto out;
+    if ((f = fopen(key, "w")) == NULL)
+        goto out;
+    ok = PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL, NULL);
+    fclose(f);
+    if ((f = fopen(crt, "w")) == NULL) {
+        ok = 0;
+        goto out;
+    }
+    ok = ok && PEM_write_X509(f, x);
+    fclose(f);
+    if (X509_digest(x, EVP_sha256(), md, &n) == 1)
+        tls_fprint_format(md, n, fp);
+out:
+    X509_free(x);
+    EVP_PKEY_free(k);
+    return ok;
+}
+
+/* handshake_both - step both ends until done (bounded); TLS_DONE or error */
+static int handshake_both(TLS_SESS *a, TLS_SESS *b, int *wants)
+{
+    int i, ra = TLS_WANT_READ, rb = TLS_WANT_READ;
+
+    *wants = 0;
+    for (i = 0; i < 100; i++) {
+        if (ra != TLS_DONE)
+            ra = tls_handshake(a);
+        if (rb != TLS_DONE)
+            rb = tls_handshake(b);
+        if (ra == TLS_WANT_READ || ra == TLS_WANT_WRITE)
+            (*wants)++;
+        if (ra == TLS_ERROR || rb == TLS_ERROR)
+            return TLS_ERROR;
+        if (ra == TLS_DONE && rb == TLS_DONE)
+            return TLS_DONE;
+    }
+    return TLS_ERROR;
+}
+
+/* test_event_loop - both ends in one process over a socket pair, stepwise */
+static void test_event_loop(void)
+{
+    char dir[] = "/tmp/tls_test.XXXXXX";
+    VSTR *crt = vstr_new(0), *key = vstr_new(0), *why = vstr_new(0), *fp = vstr_new(0);
+    VSTR *line = vstr_new(0);
+    TLS_SERVER_PARAMS sp;
+    TLS_CLIENT_PARAMS cp;
+    TLS_CLIENT_PROPS props;
+    TLS_CTX *sctx = NULL, *cctx = NULL;
+    TLS_SESS *srv, *cli;
+    char buf[64];
+    int sv[2], wants, level;
+    ssize_t n;
+
+    if (mkdtemp(dir) == NULL) {
+        TAP_OK(0, "mkdtemp");
+        goto out;
+    }
+    vstr_sprintf(crt, "%s/cert.pem", dir);
+    vstr_sprintf(key, "%s/key.pem", dir);
+    if (!TAP_OK(make_cert(vstr_str(crt), vstr_str(key), fp), "made a certificate"))
+        goto out;
+    tls_server_params_init(&sp);
+    sp.certs.eccert_file = vstr_str(crt);
+    sp.certs.eckey_file = vstr_str(key);
+    sctx = tls_server_init(&sp, why);
+    TAP_OK(sctx != NULL, "server context: %s", vstr_str(why));
+    tls_client_params_init(&cp);
+    cctx = tls_client_init(&cp, why);
+    if (sctx == NULL || cctx == NULL)
+        goto out;
+
+    for (level = TLS_LEV_MAY; level <= TLS_LEV_FPRINT; level++) {
+        if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
+            break;
+        memset(&props, 0, sizeof(props));
+        props.level = level;
+        props.namaddr = "unit.test[unix]:25";
+        props.protocols = ">=TLSv1.2";
+        props.ciphers = "high";
+        props.match = vstr_str(fp);
+        srv = tls_server_new(sctx, sv[0], "peer.test[unix]", why);
+        cli = tls_client_new(cctx, sv[1], &props, why);
+        TAP_OK(srv && cli, "%s: both sessions", tls_level_name(level));
+        if (srv && cli) {
+            TAP_INT(handshake_both(cli, srv, &wants), TLS_DONE, "%s: stepwise handshake",
+                    tls_level_name(level));
+            TAP_OK(wants > 0, "%s: the client had to wait (%d times)", tls_level_name(level),
+                   wants);
+            TAP_STR(tls_status_name(tls_info(cli)->status),
+                    level == TLS_LEV_FPRINT ? "Verified" : "Untrusted", "%s: client sees",
+                    tls_level_name(level));
+            TAP_STR(tls_info(srv)->protocol, "TLSv1.3", "TLS 1.3");
+            TAP_STR(tls_info(cli)->peer_cert_fprint, vstr_str(fp), "fingerprint");
+            TAP_STR(tls_info(cli)->peer_CN, "unit.test", "peer CN");
+            tls_summary(srv, line);
+            TAP_STR(vstr_str(line),
+                    "Anonymous TLS connection established from peer.test[unix]: TLSv1.3 with "
+                    "cipher TLS_AES_256_GCM_SHA384 (256/256 bits) key-exchange X25519 "
+                    "server-signature ECDSA (P-256) server-digest SHA256",
+                    "server summary");
+            tls_summary(cli, line);
+            TAP_OK(strncmp(vstr_str(line), "Untrusted TLS connection established to "
+                                           "unit.test[unix]:25: TLSv1.3 with cipher ", 80) == 0
+                       || level == TLS_LEV_FPRINT,
+                   "client summary: %s", vstr_str(line));
+
+            TAP_INT(tls_read_nb(srv, buf, sizeof(buf)), TLS_WANT_READ, "nothing to read yet");
+            TAP_INT(tls_write_nb(cli, "ping\r\n", 6), 6, "client writes");
+            n = tls_read_nb(srv, buf, 1);
+            TAP_INT(n, 1, "server reads one byte");
+            TAP_INT(tls_pending(srv), 5, "five more wait inside OpenSSL");
+            n = tls_read(srv, buf, sizeof(buf), tls_deadline(2000));
+            TAP_INT(n, 5, "the rest with a deadline");
+            TAP_INT(tls_shutdown(cli, tls_deadline(2000)), 0, "client shutdown");
+            TAP_INT(tls_read(srv, buf, sizeof(buf), tls_deadline(2000)), 0, "server sees EOF");
+        }
+        tls_free(srv);
+        tls_free(cli);
+        close(sv[0]);
+        close(sv[1]);
+    }
+
+    /* fingerprint level, wrong digest: the handshake fails with the reason. */
+    if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0) {
+        memset(&props, 0, sizeof(props));
+        props.level = TLS_LEV_FPRINT;
+        props.match = "00:11:22";
+        srv = tls_server_new(sctx, sv[0], "peer.test[unix]", why);
+        cli = tls_client_new(cctx, sv[1], &props, why);
+        if (srv && cli) {
+            TAP_INT(handshake_both(cli, srv, &wants), TLS_ERROR, "fingerprint mismatch fails");
+            TAP_STR(tls_why(cli), "Server certificate not verified", "and says so");
+        }
+        tls_free(srv);
+        tls_free(cli);
+        close(sv[0]);
+        close(sv[1]);
+    }
+
+    /* A peer that closes mid-handshake: lost connection. */
+    if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0) {
+        srv = tls_server_new(sctx, sv[0], "peer.test[unix]", why);
+        if (write(sv[1], "\026\003\001", 3) == 3)
+            close(sv[1]);
+        TAP_OK(srv && tls_server_start(sctx, dup(sv[0]), "x[unix]", tls_deadline(2000), why)
+                          == NULL,
+               "handshake with a vanished peer fails: %s", vstr_str(why));
+        tls_free(srv);
+        close(sv[0]);
+    }
+out:
+    tls_ctx_free(sctx);
+    tls_ctx_free(cctx);
+    unlink(vstr_str(crt));
+    unlink(vstr_str(key));
+    rmdir(dir);
+    vstr_free(crt);
+    vstr_free(key);
+    vstr_free(why);
+    vstr_free(fp);
+    vstr_free(line);
+}
+
 int main(void)
 {
     msg_init("tls_test", MSG_OUT_STDERR);
+    signal(SIGPIPE, SIG_IGN); /* as every program using tls.h must */
     test_protocols();
     test_ciphers();
     test_levels();
     test_names();
     test_fprints();
     test_contexts();
+    test_event_loop();
     return tap_done();
 }

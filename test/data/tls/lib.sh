@@ -5,7 +5,7 @@
 #   tls_setup                 certificates in $T (mkcerts.sh); $TLS_TOOL
 #   tool_server NAME ARGS...  tls_tool server on a free port, in the background;
 #                             $T/NAME.out and $T/NAME.err; sets SRV_PID, SRV_PORT
-#   ossl_server NAME ARGS...  openssl s_server -naccept 1 likewise
+#   ossl_server NAME ARGS...  openssl s_server -naccept 1 likewise (port 0 too)
 #   ossl_client NAME ARGS...  openssl s_client to 127.0.0.1:$SRV_PORT, sends
 #                             "hello"; output in $T/NAME.cli; status returned
 #   tool_client NAME ARGS...  tls_tool client to 127.0.0.1:$SRV_PORT;
@@ -59,6 +59,7 @@ tls_wait() {
 tool_server() {
     local name=$1
     shift
+    : >"$T/$name.out" # here, not in the background child: no stale "listening"
     "$TLS_TOOL" server -l 127.0.0.1:0 "$@" >"$T/$name.out" 2>"$T/$name.err" </dev/null &
     SRV_PID=$!
     TLS_PIDS="$TLS_PIDS $SRV_PID"
@@ -70,12 +71,14 @@ tool_server() {
 ossl_server() {
     local name=$1
     shift
-    SRV_PORT=$("$TLS_TOOL" port 127.0.0.1)
-    openssl s_server -accept "127.0.0.1:$SRV_PORT" -naccept 1 "$@" \
+    : >"$T/$name.out"
+    openssl s_server -accept 127.0.0.1:0 -naccept 1 "$@" \
         >"$T/$name.out" 2>"$T/$name.err" </dev/null &
     SRV_PID=$!
     TLS_PIDS="$TLS_PIDS $SRV_PID"
-    wait_for "$T/$name.out" '^ACCEPT' 50
+    SRV_PORT=
+    wait_for "$T/$name.out" '^ACCEPT 127\.0\.0\.1:[0-9]+$' 50 || return 1
+    SRV_PORT=$(sed -n 's/^ACCEPT 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$T/$name.out")
 }
 
 ossl_client() {
@@ -90,4 +93,15 @@ tool_client() {
     shift
     timeout 20 "$TLS_TOOL" client -a "127.0.0.1:$SRV_PORT" -t 5 "$@" \
         >"$T/$name.cout" 2>"$T/$name.cerr" </dev/null
+}
+
+# diag_if_failed N FILE...: after a check, show the files when failures grew past N
+diag_if_failed() {
+    local n=$1 f
+    shift
+    [ "$T_FAILED" -gt "$n" ] || return 0
+    for f in "$@"; do
+        echo "# --- $f"
+        head -c 3000 "$f" 2>/dev/null | sed 's/^/#   /'
+    done
 }
