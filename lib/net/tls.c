@@ -33,6 +33,7 @@ struct TLS_CTX {
     SSL_CTX *ssl_ctx;
     int server;
     int ask_ccert, req_ccert;
+    unsigned int host_flags;      /* X509_check_host() flags */
     const EVP_MD *md;             /* fingerprint digest */
     TLS_CIPHERLISTS cipherlists;  /* client: copied pointers to... */
     char *lists[TLS_GRADE_COUNT]; /* ...these owned copies */
@@ -111,6 +112,7 @@ void tls_client_params_init(TLS_CLIENT_PARAMS *p)
     p->fingerprint_digest = "sha256";
     tls_cipherlists_default(&p->cipherlists);
     p->eecdh_auto_curves = "X25519 X448 prime256v1 secp521r1 secp384r1";
+    p->wildcard_multi_labels = 1;
     p->session_timeout = 3600;
 }
 
@@ -197,6 +199,7 @@ void tls_client_params_conf(TLS_CLIENT_PARAMS *p, const char *prefix)
     p->fingerprint_digest = cf(prefix, "tls_fingerprint_digest");
     cipherlists_conf(&p->cipherlists);
     p->eecdh_auto_curves = cf("tls", "eecdh_auto_curves");
+    p->wildcard_multi_labels = conf_get_bool("tls_wildcard_matches_multiple_labels");
 }
 
 void tls_client_props_conf(TLS_CLIENT_PROPS *props, const char *prefix, int level)
@@ -628,6 +631,9 @@ TLS_CTX *tls_client_init(const TLS_CLIENT_PARAMS *p, VSTR *why)
     if (load_CA(c, p->CAfile, p->CApath, why) < 0)
         goto bad;
     set_groups(c, p->eecdh_auto_curves);
+    ctx->host_flags = X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS;
+    if (p->wildcard_multi_labels)
+        ctx->host_flags |= X509_CHECK_FLAG_MULTI_LABEL_WILDCARDS;
     SSL_CTX_set_verify(c, SSL_VERIFY_PEER, verify_cb);
     SSL_CTX_set_verify_depth(c, p->verifydepth > 0 ? p->verifydepth : 9);
     /* Client sessions are not resumed: there is no per-destination cache. */
@@ -1032,7 +1038,7 @@ static int name_match(const TLS_SESS *s, X509 *peer)
     size_t j;
 
     for (j = 0; j < s->match->argc; j++)
-        if (X509_check_host(peer, s->match->argv[j], 0, 0, NULL) == 1)
+        if (X509_check_host(peer, s->match->argv[j], 0, s->ctx->host_flags, NULL) == 1)
             return 1;
     return 0;
 }

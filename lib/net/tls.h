@@ -71,7 +71,10 @@
  * (the certificate or public-key digest, smtp_tls_fingerprint_digest, must be
  * in props.match), verify (a chain to CAfile/CApath and a name from
  * props.match, default "hostname", matching props.host), secure (likewise,
- * default "nexthop, dot-nexthop" against props.nexthop). dane and dane-only
+ * default "nexthop, dot-nexthop" against props.nexthop). Names match the
+ * certificate's DNS names (its CN only when it has none); "*" matches one
+ * or, with tls_wildcard_matches_multiple_labels (Postfix's default), more
+ * labels, never part of a label. dane and dane-only
  * are refused until DANE exists. SNI comes from props.servername
  * (smtp_tls_servername: "", "hostname", "nexthop" or a name).
  *
@@ -156,7 +159,8 @@ typedef struct TLS_CLIENT_PARAMS {
     const char *fingerprint_digest;
     TLS_CIPHERLISTS cipherlists;
     const char *eecdh_auto_curves;
-    int session_cache;
+    int wildcard_multi_labels;      /* tls_wildcard_matches_multiple_labels */
+    int session_cache;              /* not used: client sessions are not resumed */
     long session_timeout;
 } TLS_CLIENT_PARAMS;
 

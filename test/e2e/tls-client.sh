@@ -75,7 +75,15 @@ ok $? "level verify: wildcard *.mail.example.test matches a.mail.example.test"
 tls_wait $SRV_PID
 ossl_server v6 "${CHAIN[@]}" -rev
 tool_client v6 -L verify "${CAF[@]}" -H b.a.mail.example.test
-ok $((!$?)) "a wildcard matches one label only"
+ok $? "a wildcard matches several labels (tls_wildcard_matches_multiple_labels = yes)"
+tls_wait $SRV_PID
+ossl_server v6b "${CHAIN[@]}" -rev
+tool_client v6b -L verify "${CAF[@]}" -H b.a.mail.example.test -o tls_wildcard_matches_multiple_labels=no
+ok $((!$?)) "and one label only when it is no"
+tls_wait $SRV_PID
+ossl_server v6c "${CHAIN[@]}" -rev
+tool_client v6c -L verify "${CAF[@]}" -H mail.example.test
+ok $((!$?)) "a wildcard does not match the bare parent"
 tls_wait $SRV_PID
 
 ossl_server v7 -cert $T/leaf.crt -key $T/leaf.key -rev
