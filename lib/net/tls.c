@@ -1053,6 +1053,7 @@ static int finish(TLS_SESS *s)
     int ret = TLS_DONE;
 
     i->protocol = SSL_get_version(s->ssl);
+    i->reused = SSL_session_reused(s->ssl);
     i->cipher = c ? SSL_CIPHER_get_name(c) : "unknown";
     i->cipher_usebits = c ? SSL_CIPHER_get_bits(c, &i->cipher_algbits) : 0;
     tls13_params(s, peer);

@@ -185,6 +185,7 @@ typedef struct TLS_INFO {
     int server;                  /* 1: we are the server */
     int status;                  /* TLS_PEER_* */
     int ccert_requested;         /* server: a client certificate was asked for */
+    int reused;                  /* the session was resumed (still "established") */
     char *namaddr;
     const char *protocol;        /* "TLSv1.3" */
     const char *cipher;          /* "TLS_AES_256_GCM_SHA384" */

@@ -109,6 +109,41 @@ like "$(cat $T/bad.err)" 'invalid TLS protocol list: ">=TLSv1.4"' "and names it"
 ok $((!$?)) "server refuses to start with a bad cipher grade"
 like "$(cat $T/bad.err)" 'invalid TLS cipher grade: "best"' "and names it"
 
+# Session cache: none by default (no ticket issued); in memory when a
+# smtpd_tls_session_cache_database is set (there is no tlsmgr).
+tool_server sc1 -k 2 "${RSA[@]}" -o smtpd_tls_session_cache_database=btree:/nonexistent/scache
+ossl_client sc1a -sess_out $T/sess.pem
+ok $? "first session with a cache"
+ossl_client sc1b -sess_in $T/sess.pem
+ok $? "second session offers the first"
+tls_wait $SRV_PID
+like "$(cat $T/sc1b.cli)" '^Reused, TLSv1\.3' "s_client: session reused"
+is "$(grep '^reused:' $T/sc1.out | tr '\n' ' ')" "reused: no reused: yes " "server knows it resumed the second"
+is "$(grep -c 'TLS connection established from' $T/sc1.err)" 2 "both logged as established"
+rm -f $T/sess2.pem
+tool_server sc2 "${RSA[@]}"
+ossl_client sc2 -sess_out $T/sess2.pem
+tls_wait $SRV_PID
+ok $([ ! -s $T/sess2.pem ]; echo $?) "without a cache no session ticket is issued"
+
+# DH parameters from smtpd_tls_dh1024_param_file; bad eecdh grade.
+openssl genpkey -genparam -algorithm DH -pkeyopt group:ffdhe2048 -out $T/dh.pem 2>/dev/null
+tool_server dh1 "${RSA[@]}" -o smtpd_tls_dh1024_param_file=$T/dh.pem -o tls_random_source=dev:/dev/urandom
+ossl_client dh1 -tls1_2 -cipher DHE-RSA-AES256-GCM-SHA384
+ok $? "DHE cipher with the DH parameter file"
+tls_wait $SRV_PID
+like "$(grep 'TLS connection' $T/dh1.err)" ': TLSv1\.2 with cipher DHE-RSA-AES256-GCM-SHA384 \(256/256 bits\)$' "logged"
+like "$(cat $T/dh1.cli)" 'Server Temp Key: DH, 2048 bits' "the 2048-bit group from the file"
+"$TLS_TOOL" server -l 127.0.0.1:0 "${RSA[@]}" -o smtpd_tls_dh1024_param_file=$T/rsa.crt >$T/bad.out 2>$T/bad.err
+ok $((!$?)) "a file without DH parameters is refused"
+like "$(cat $T/bad.err)" "cannot load DH parameters from $T/rsa.crt" "and named"
+"$TLS_TOOL" server -l 127.0.0.1:0 "${RSA[@]}" -o smtpd_tls_eecdh_grade=extreme >$T/bad.out 2>$T/bad.err
+ok $((!$?)) "an unknown smtpd_tls_eecdh_grade is refused"
+tool_server eg "${RSA[@]}" -o smtpd_tls_eecdh_grade=ultra
+ossl_client eg
+tls_wait $SRV_PID
+like "$(grep 'TLS connection' $T/eg.err)" 'key-exchange ECDHE \(P-384\)' "eecdh grade ultra: secp384r1"
+
 # smtpd_tls_chain_files: two files, each a key with its chain.
 tool_server ch1 -o "smtpd_tls_chain_files=$T/chain-rsa.pem, $T/chain-ec.pem"
 ok $? "server with two chain files listens"

@@ -14,7 +14,8 @@
  * deadline, default 10), -m wrapper|smtp (TLS at once, or after an SMTP
  * STARTTLS exchange), -M (server: mandatory TLS parameters), -L level,
  * -H host, -N nexthop (client policy), -n namaddr (server: how to name the
- * client), -w seconds (plain/stall: how long to hold the connection).
+ * client), -w seconds (plain/stall: how long to hold the connection),
+ * -k count (server: connections to serve one after the other, default 1).
  *
  * Servers print "listening ADDR:PORT" on stdout once they accept
  * connections (port 0 picks one). After a handshake the log line goes to
@@ -52,13 +53,14 @@ typedef struct OPTS {
     int mandatory;
     const char *level, *host, *nexthop, *namaddr;
     long wait;
+    long count;
 } OPTS;
 
 __attribute__((noreturn)) static void usage(void)
 {
     msg_fatal("usage: tls_tool server|client|plain|stall|stall-client|port [-c dir] "
               "[-o name=value] [-l|-a addr:port] [-t secs] [-m wrapper|smtp] [-M] [-L level] "
-              "[-H host] [-N nexthop] [-n namaddr] [-w secs]");
+              "[-H host] [-N nexthop] [-n namaddr] [-w secs] [-k count]");
 }
 
 static void parse_addr(const char *text, struct sockaddr_in *sin)
@@ -106,7 +108,6 @@ static int accept_one(int lfd, VSTR *namaddr, const char *name)
 
     if ((fd = accept(lfd, (struct sockaddr *) &sin, &len)) < 0)
         msg_fatal("accept: %s", strerror(errno));
-    close(lfd);
     if (namaddr)
         vstr_sprintf(namaddr, "%s[%s]", name ? name : "unknown",
                      inet_ntop(AF_INET, &sin.sin_addr, buf, sizeof(buf)));
@@ -175,6 +176,7 @@ static void report(TLS_SESS *s)
     tls_log_summary(s);
     printf("status: %s\n", tls_status_name(i->status));
     printf("protocol: %s\n", i->protocol);
+    printf("reused: %s\n", i->reused ? "yes" : "no");
     printf("peer_CN: %s\n", i->peer_CN);
     printf("issuer_CN: %s\n", i->issuer_CN);
     printf("fingerprint: %s\n", i->peer_cert_fprint);
@@ -194,31 +196,22 @@ static void report(TLS_SESS *s)
     vstr_free(v);
 }
 
-static int run_server(const OPTS *o)
+/* serve_one - one connection: optional STARTTLS, handshake, one line */
+static int serve_one(TLS_CTX *ctx, int fd, const OPTS *o, VSTR *namaddr)
 {
-    TLS_SERVER_PARAMS p;
-    TLS_CTX *ctx;
     TLS_SESS *s;
-    VSTR *why = vstr_new(0), *namaddr = vstr_new(0), *line = vstr_new(0);
-    long long deadline;
-    int lfd, fd, ret = 1;
+    VSTR *why = vstr_new(0), *line = vstr_new(0);
+    long long deadline = tls_deadline(o->timeout * 1000);
+    int ret = 1;
 
-    tls_server_params_conf(&p, "smtpd", o->mandatory);
-    if ((ctx = tls_server_init(&p, why)) == NULL) {
-        msg_error("cannot set up TLS: %s", vstr_str(why));
-        goto out0;
-    }
-    lfd = listen_on(o->addr);
-    fd = accept_one(lfd, namaddr, NULL);
     if (o->namaddr)
         vstr_set(namaddr, o->namaddr);
-    deadline = tls_deadline(o->timeout * 1000);
     if (o->smtp) {
         plain_write(fd, "220 tls_tool ESMTP\r\n");
         for (;;) {
             if (plain_line(fd, line) < 0) {
                 msg_error("lost connection before STARTTLS");
-                goto out1;
+                goto out;
             }
             if (strncasecmp(vstr_str(line), "EHLO", 4) == 0) {
                 plain_write(fd, "250-tls_tool\r\n250 STARTTLS\r\n");
@@ -238,7 +231,7 @@ static int run_server(const OPTS *o)
     }
     if ((s = tls_server_start(ctx, fd, vstr_str(namaddr), deadline, why)) == NULL) {
         msg_error("SSL_accept error from %s: %s", vstr_str(namaddr), vstr_str(why));
-        goto out1;
+        goto out;
     }
     report(s);
     if (tls_line(s, line, deadline) == 0) {
@@ -251,13 +244,38 @@ static int run_server(const OPTS *o)
     tls_shutdown(s, deadline);
     tls_free(s);
     ret = 0;
-out1:
-    close(fd);
+out:
+    vstr_free(why);
+    vstr_free(line);
+    return ret;
+}
+
+static int run_server(const OPTS *o)
+{
+    TLS_SERVER_PARAMS p;
+    TLS_CTX *ctx;
+    VSTR *why = vstr_new(0), *namaddr = vstr_new(0);
+    long i;
+    int lfd, fd, ret = 0;
+
+    tls_server_params_conf(&p, "smtpd", o->mandatory);
+    if ((ctx = tls_server_init(&p, why)) == NULL) {
+        msg_error("cannot set up TLS: %s", vstr_str(why));
+        vstr_free(why);
+        vstr_free(namaddr);
+        return 1;
+    }
+    lfd = listen_on(o->addr);
+    for (i = 0; i < o->count; i++) {
+        fd = accept_one(lfd, namaddr, NULL);
+        if (serve_one(ctx, fd, o, namaddr) != 0)
+            ret = 1;
+        close(fd);
+    }
+    close(lfd);
     tls_ctx_free(ctx);
-out0:
     vstr_free(why);
     vstr_free(namaddr);
-    vstr_free(line);
     return ret;
 }
 
@@ -340,6 +358,8 @@ static int run_dummy(const OPTS *o, int banner)
 {
     int lfd = listen_on(o->addr), fd = accept_one(lfd, NULL, NULL);
 
+    close(lfd);
+
     if (banner)
         plain_write(fd, "220 plain.test ESMTP no TLS here\r\n");
     sleep((unsigned) o->wait);
@@ -389,6 +409,7 @@ int main(int argc, char **argv)
     memset(&o, 0, sizeof(o));
     o.timeout = 10;
     o.wait = 10;
+    o.count = 1;
     if (argc < 2)
         usage();
     mode = argv[1];
@@ -397,7 +418,7 @@ int main(int argc, char **argv)
         return run_port(argc > 2 ? argv[2] : "127.0.0.1");
     }
     optind = 2;
-    while ((ch = getopt(argc, argv, "c:o:l:a:t:m:ML:H:N:n:w:")) != -1) {
+    while ((ch = getopt(argc, argv, "c:o:l:a:t:m:ML:H:N:n:w:k:")) != -1) {
         switch (ch) {
         case 'c':
             dir = optarg;
@@ -423,6 +444,10 @@ int main(int argc, char **argv)
             if (strcmp(optarg, "smtp") == 0)
                 o.smtp = 1;
             else if (strcmp(optarg, "wrapper") != 0)
+                usage();
+            break;
+        case 'k':
+            if (str_parse_long(optarg, 1, 100, &o.count) < 0)
                 usage();
             break;
         case 'M':
