@@ -144,6 +144,21 @@ ossl_client eg
 tls_wait $SRV_PID
 like "$(grep 'TLS connection' $T/eg.err)" 'key-exchange ECDHE \(P-384\)' "eecdh grade ultra: secp384r1"
 
+# TLS 1.2 renegotiation is refused.
+tool_server rn -t 5 "${RSA[@]}"
+mkfifo $T/rn.fifo
+timeout 10 openssl s_client -tls1_2 -connect 127.0.0.1:$SRV_PORT <$T/rn.fifo >$T/rn.cli 2>&1 &
+cli=$!
+exec 4>$T/rn.fifo
+wait_for $T/rn.cli 'Verify return code' 100
+kill -0 $cli 2>/dev/null && printf 'R\n' >&4
+wait_for $T/rn.cli 'no renegotiation' 100
+exec 4>&-
+tls_wait $cli
+tls_wait $SRV_PID
+like "$(cat $T/rn.cli)" 'RENEGOTIATING' "s_client asked to renegotiate"
+like "$(cat $T/rn.cli)" 'no renegotiation' "and was refused"
+
 # smtpd_tls_chain_files: two files, each a key with its chain.
 tool_server ch1 -o "smtpd_tls_chain_files=$T/chain-rsa.pem, $T/chain-ec.pem"
 ok $? "server with two chain files listens"

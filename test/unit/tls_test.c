@@ -20,6 +20,7 @@
 #include <openssl/x509.h>
 
 #include "argv.h"
+#include "conf.h"
 #include "mem.h"
 #include "msg.h"
 #include "tls.h"
@@ -555,6 +556,67 @@ out:
     vstr_free(line);
 }
 
+/* test_conf - the parameter structs filled from lib/conf (-o overrides) */
+static void test_conf(void)
+{
+    TLS_SERVER_PARAMS sp;
+    TLS_CLIENT_PARAMS cp;
+    TLS_CLIENT_PROPS props;
+
+    conf_init_defaults(NULL);
+    tls_server_params_conf(&sp, "smtpd", 0);
+    TAP_STR(sp.ciphers, "medium", "smtpd_tls_ciphers default");
+    TAP_STR(sp.protocols, conf_get_default("smtpd_tls_protocols"), "smtpd_tls_protocols default");
+    TAP_STR(sp.eecdh_grade, "auto", "eecdh grade default");
+    TAP_STR(sp.fingerprint_digest, "md5", "fingerprint digest below compatibility level 3.6");
+    TAP_INT(sp.session_cache, 0, "no session cache by default");
+
+    conf_override("compatibility_level", "3.6");
+    conf_override("smtpd_tls_cert_file", "/etc/ssl/certs/x.pem");
+    conf_override("smtpd_tls_mandatory_protocols", ">=TLSv1.2");
+    conf_override("smtpd_tls_mandatory_ciphers", "high");
+    conf_override("smtpd_tls_mandatory_exclude_ciphers", "RC4");
+    conf_override("smtpd_tls_exclude_ciphers", "aNULL");
+    conf_override("smtpd_tls_req_ccert", "yes");
+    conf_override("smtpd_tls_session_cache_database", "btree:${data_directory}/smtpd_scache");
+    tls_server_params_conf(&sp, "smtpd", 1);
+    TAP_STR(sp.fingerprint_digest, "sha256", "fingerprint digest at compatibility level 3.6");
+    TAP_STR(sp.certs.cert_file, "/etc/ssl/certs/x.pem", "cert file");
+    TAP_STR(sp.certs.key_file, "/etc/ssl/certs/x.pem", "key file defaults to $smtpd_tls_cert_file");
+    TAP_STR(sp.protocols, ">=TLSv1.2", "mandatory protocols when TLS is required");
+    TAP_STR(sp.ciphers, "high", "mandatory ciphers when TLS is required");
+    TAP_STR(sp.exclude_ciphers, "aNULL", "exclusions");
+    TAP_STR(sp.mandatory_exclude_ciphers, "RC4", "mandatory exclusions too");
+    TAP_INT(sp.req_ccert, 1, "req_ccert with mandatory TLS");
+    TAP_INT(sp.session_cache, 1, "session cache database set: in-memory cache");
+    TAP_INT(sp.session_timeout, 3600, "session cache timeout");
+    tls_server_params_conf(&sp, "smtpd", 0);
+    TAP_INT(sp.req_ccert, 0, "req_ccert ignored (warned) without mandatory TLS");
+    TAP_STR(sp.mandatory_exclude_ciphers, "", "no mandatory exclusions then");
+
+    conf_override("smtp_tls_mandatory_protocols", "TLSv1.3");
+    conf_override("smtp_tls_fingerprint_cert_match", "AB:CD");
+    conf_override("smtp_tls_servername", "hostname");
+    tls_client_params_conf(&cp, "smtp");
+    TAP_INT(cp.wildcard_multi_labels, 1, "multi-label wildcards by default");
+    TAP_INT(cp.verifydepth, 9, "verify depth");
+    tls_client_props_conf(&props, "smtp", TLS_LEV_MAY);
+    TAP_STR(props.protocols, conf_get_default("smtp_tls_protocols"), "may: smtp_tls_protocols");
+    TAP_STR(props.servername, "hostname", "servername");
+    TAP_OK(props.match == NULL, "may: no match list");
+    tls_client_props_conf(&props, "smtp", TLS_LEV_ENCRYPT);
+    TAP_STR(props.protocols, "TLSv1.3", "encrypt: smtp_tls_mandatory_protocols");
+    tls_client_props_conf(&props, "smtp", TLS_LEV_VERIFY);
+    TAP_STR(props.match, "hostname", "verify: smtp_tls_verify_cert_match");
+    tls_client_props_conf(&props, "smtp", TLS_LEV_SECURE);
+    TAP_STR(props.match, "nexthop, dot-nexthop", "secure: smtp_tls_secure_cert_match");
+    tls_client_props_conf(&props, "smtp", TLS_LEV_FPRINT);
+    TAP_STR(props.match, "AB:CD", "fingerprint: smtp_tls_fingerprint_cert_match");
+    tls_client_props_conf(&props, "lmtp", TLS_LEV_VERIFY);
+    TAP_STR(props.match, "hostname", "lmtp_ parameters too");
+    conf_free();
+}
+
 int main(void)
 {
     msg_init("tls_test", MSG_OUT_STDERR);
@@ -566,5 +628,6 @@ int main(void)
     test_fprints();
     test_contexts();
     test_event_loop();
+    test_conf();
     return tap_done();
 }
