@@ -6,6 +6,7 @@ set -euo pipefail
 PACKAGES=(
     # build
     autoconf automake make gcc clang pkg-config
+    libclang-rt-14-dev  # libFuzzer and the sanitizer runtimes for clang (only Recommended by clang)
     libssl-dev libdb5.3-dev liblmdb-dev libcdb-dev libpcre2-dev
     libsasl2-dev libldns-dev libevent-dev
     # test peers and tools

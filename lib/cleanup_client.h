@@ -1,0 +1,89 @@
+/*
+ * cleanup_client - hand one message to the cleanup service.
+ *
+ * smtpd, pickup and (later) bounce call this; the cleanup daemon
+ * (smtpd/cleanup.c) is the other end. The conversation, over the UNIX
+ * socket queue_directory/private/$cleanup_service_name:
+ *
+ *   1. cleanup -> client   attributes: queue_id
+ *   2. client  -> cleanup  attributes: flags (CLEANUP_FLAG_*)
+ *   3. client  -> cleanup  queue-file records (lib/qfile.h encoding): the
+ *      envelope (T time, F full name, A name=value attributes, S sender,
+ *      O/R original and final recipient with the DSN records), M, the
+ *      content lines (N, and L pieces of long lines), X, then E
+ *   4. cleanup -> client   attributes: status (CLEANUP_STAT_* bits),
+ *      reason (text; empty on success)
+ * cleanup answers (4) only after the queue file is written, fsynced and
+ * marked complete (or removed, on any failure); only then may smtpd say
+ * 250 or pickup delete the maildrop file.
+ *
+ * Usage:
+ *   CLEANUP *c = cleanup_open("private/cleanup", flags, timeout, why);
+ *   printf("%s: client=...", cleanup_queue_id(c));
+ *   cleanup_time(c, sec, usec);
+ *   cleanup_attr(c, "rewrite_context", "remote");  (and client_name, ...)
+ *   cleanup_sender(c, "alice@example.com");        ("" is the null sender)
+ *   cleanup_rcpt(c, "bob@example.com", orig, dsn_orcpt, dsn_notify);
+ *   cleanup_content_begin(c);
+ *   cleanup_line(c, text, len);  (one line without its CR LF, any length)
+ *   status = cleanup_finish(c, reason);  (sends X and E, waits for (4))
+ *   cleanup_close(c);            (closing without finishing = abort:
+ *                                 cleanup removes its file, answers nothing)
+ * The calls buffer; the socket is written in large chunks. After any I/O
+ * error the remaining calls do nothing and cleanup_finish() returns
+ * CLEANUP_STAT_WRITE with the reason. cleanup_open() returns NULL with the
+ * reason in why when the service cannot be reached.
+ *
+ * cleanup_stat_reply() maps a status to the SMTP reply smtpd gives
+ * (e.g. CLEANUP_STAT_SIZE -> "552 5.3.4 Error: message file too big");
+ * cleanup_stat_text() names a status for logs.
+ */
+#ifndef POSTERN_CLEANUP_CLIENT_H
+#define POSTERN_CLEANUP_CLIENT_H
+
+#include <stddef.h>
+
+#include "vstr.h"
+
+/* Request flags (step 2). */
+#define CLEANUP_FLAG_NONE    0
+#define CLEANUP_FLAG_BOUNCE  (1 << 0)  /* bounce when the message is bad (pickup) */
+#define CLEANUP_FLAG_FILTER  (1 << 1)  /* apply header_checks and body_checks */
+#define CLEANUP_FLAG_HOLD    (1 << 2)  /* put the message on hold */
+#define CLEANUP_FLAG_DISCARD (1 << 3)  /* accept and throw away */
+#define CLEANUP_FLAG_BCC_OK  (1 << 4)  /* always_bcc and friends apply */
+#define CLEANUP_FLAG_MAP_OK  (1 << 5)  /* canonical and virtual alias mapping */
+#define CLEANUP_FLAG_MILTER  (1 << 6)  /* milters apply (later) */
+#define CLEANUP_FLAG_SMTPUTF8 (1 << 7) /* the client asked for SMTPUTF8 */
+#define CLEANUP_FLAG_EXTRACT (1 << 8)  /* take recipients from To/Cc/Bcc (sendmail -t) */
+
+/* Result bits (step 4). */
+#define CLEANUP_STAT_OK    0
+#define CLEANUP_STAT_BAD   (1 << 0)  /* internal protocol error */
+#define CLEANUP_STAT_WRITE (1 << 1)  /* error writing the queue file */
+#define CLEANUP_STAT_SIZE  (1 << 2)  /* message_size_limit exceeded */
+#define CLEANUP_STAT_CONT  (1 << 3)  /* content rejected (header/body checks) */
+#define CLEANUP_STAT_HOPS  (1 << 4)  /* too many Received: headers */
+#define CLEANUP_STAT_RCPT  (1 << 5)  /* no recipients */
+#define CLEANUP_STAT_PROXY (1 << 6)  /* a proxy (later) rejected */
+#define CLEANUP_STAT_DEFER (1 << 7)  /* temporary failure, try again */
+#define CLEANUP_STAT_NOPERM (1 << 8) /* denied (e.g. authorized_submit_users) */
+
+typedef struct CLEANUP CLEANUP;
+
+CLEANUP *cleanup_open(const char *path, int flags, int timeout, VSTR *why);
+const char *cleanup_queue_id(const CLEANUP *c);
+void cleanup_time(CLEANUP *c, long sec, long usec);
+void cleanup_full_name(CLEANUP *c, const char *name);
+void cleanup_attr(CLEANUP *c, const char *name, const char *value);
+void cleanup_sender(CLEANUP *c, const char *addr);
+void cleanup_rcpt(CLEANUP *c, const char *addr, const char *orig, const char *dsn_orcpt,
+                  int dsn_notify);
+void cleanup_content_begin(CLEANUP *c);
+void cleanup_line(CLEANUP *c, const char *text, size_t len);
+int cleanup_finish(CLEANUP *c, VSTR *reason);
+void cleanup_close(CLEANUP *c);
+const char *cleanup_stat_reply(int status, const char *reason, VSTR *out);
+const char *cleanup_stat_text(int status);
+
+#endif
