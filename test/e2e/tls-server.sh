@@ -175,6 +175,13 @@ tls_wait $SRV_PID
 like "$(cat $T/ch2.cli)" 'Server public key is 256 bit' "ECDSA key from chain-ec.pem"
 like "$(grep 'TLS connection' $T/ch2.err)" 'server-signature ECDSA \(P-256\) server-digest SHA256$' \
     "logged as ECDSA"
+for alg in rsa_pss_rsae_sha256 ECDSA+SHA256; do
+    tool_server ch3 -o "smtpd_tls_chain_files=$T/chain-both.pem"
+    ossl_client ch3 -sigalgs $alg -CAfile $T/ca.crt -verify_return_error -verify_hostname mx.example.test
+    ok $? "one file with two key+chain groups: $alg verifies"
+    tls_wait $SRV_PID
+done
+like "$(cat $T/ch3.cli)" 'Server public key is 256 bit' "the second group's ECDSA key"
 "$TLS_TOOL" server -l 127.0.0.1:0 -o "smtpd_tls_chain_files=$T/chain-bad.pem" >$T/bad.out 2>$T/bad.err
 ok $((!$?)) "a chain file whose key does not match is refused"
 like "$(cat $T/bad.err)" 'chain-bad.pem: key and certificate group 1: the private key does not match' \

@@ -617,6 +617,42 @@ static void test_conf(void)
     conf_free();
 }
 
+/* test_random - random text from the parsers' alphabet: no crash, no leak */
+static void test_random(void)
+{
+    static const char alpha[] = "TLSvSS1.23!>=<, :|abcdefhnotxyz-_*0123456789ABCDEF\t\n";
+    TLS_CIPHERLISTS lists;
+    ARGV *a = argv_new();
+    VSTR *v = vstr_new(0), *why = vstr_new(0), *out = vstr_new(0);
+    unsigned mask, seed = 12345;
+    int i, j, n, accepted = 0;
+
+    tls_cipherlists_default(&lists);
+    for (i = 0; i < 3000; i++) {
+        vstr_reset(v);
+        seed = seed * 1103515245 + 12345;
+        n = (int) ((seed >> 16) % 40);
+        for (j = 0; j < n; j++) {
+            seed = seed * 1103515245 + 12345;
+            vstr_addch(v, alpha[(seed >> 16) % (sizeof(alpha) - 1)]);
+        }
+        accepted += tls_protocols_parse(vstr_str(v), &mask, why) == 0;
+        tls_cipherlist_build(TLS_GRADE_MEDIUM, vstr_str(v), &lists, out, why);
+        tls_match_names(vstr_str(v), "mx.example.com", "example.com", a, why);
+        tls_servername(vstr_str(v), "mx.example.com", "example.com", out, why);
+        tls_fprint_list(vstr_str(v), a, why);
+        tls_level_parse(vstr_str(v));
+        tls_grade_parse(vstr_str(v));
+        argv_truncate(a, 0);
+    }
+    TAP_OK(accepted > 0, "3000 random lists parsed without harm (%d protocol lists accepted)",
+           accepted);
+    argv_free(a);
+    vstr_free(v);
+    vstr_free(why);
+    vstr_free(out);
+}
+
 int main(void)
 {
     msg_init("tls_test", MSG_OUT_STDERR);
@@ -626,6 +662,7 @@ int main(void)
     test_levels();
     test_names();
     test_fprints();
+    test_random();
     test_contexts();
     test_event_loop();
     test_conf();

@@ -12,6 +12,7 @@
 #   client.{key,crt}    CN client.example.test, by the root (client auth)
 #   chain-rsa.pem       leaf.key, leaf.crt, int.crt  (key first)
 #   chain-ec.pem        ecleaf.crt, ecleaf.key, int.crt  (leaf, then key)
+#   chain-both.pem      both groups in one file, each starting with its key
 #   chain-bad.pem       rsa.key with leaf.crt (they do not match)
 set -euo pipefail
 d=${1:?usage: mkcerts.sh DIR}
@@ -64,4 +65,5 @@ sign client.key /CN=client.example.test ca.crt ca.key client.ext client.crt
 
 cat leaf.key leaf.crt int.crt >chain-rsa.pem
 cat ecleaf.crt ecleaf.key int.crt >chain-ec.pem
+cat leaf.key leaf.crt int.crt ecleaf.key ecleaf.crt int.crt >chain-both.pem
 cat rsa.key leaf.crt >chain-bad.pem
