@@ -939,11 +939,20 @@ static char *key_curve(const EVP_PKEY *pkey)
     return mem_strdup(group);
 }
 
+/* pkey_name - OpenSSL's short name of a key type ("X25519", "ED25519") */
+static char *pkey_name(const EVP_PKEY *pkey)
+{
+    int id = EVP_PKEY_get_base_id(pkey);
+    const char *name = id != NID_undef ? OBJ_nid2sn(id) : NULL;
+
+    if (name == NULL)
+        name = EVP_PKEY_get0_type_name(pkey);
+    return mem_strdup(name ? name : "unknown");
+}
+
 /* sig_params - name, curve or bits of the key that signs for one side */
 static void sig_params(const EVP_PKEY *pkey, char **name, char **curve, int *bits)
 {
-    int id;
-
     if (pkey == NULL)
         return;
     if (EVP_PKEY_is_a(pkey, "RSA")) {
@@ -952,10 +961,8 @@ static void sig_params(const EVP_PKEY *pkey, char **name, char **curve, int *bit
     } else if (EVP_PKEY_is_a(pkey, "EC")) {
         *name = mem_strdup("ECDSA");
         *curve = key_curve(pkey);
-    } else if ((id = EVP_PKEY_get_base_id(pkey)) != NID_undef && OBJ_nid2sn(id) != NULL) {
-        *name = mem_strdup(OBJ_nid2sn(id));
     } else {
-        *name = mem_strdup(EVP_PKEY_get0_type_name(pkey));
+        *name = pkey_name(pkey);
     }
 }
 
@@ -983,9 +990,7 @@ static void tls13_params(TLS_SESS *s, X509 *peer)
             i->kex_name = mem_strdup("DHE");
             i->kex_bits = EVP_PKEY_get_bits(kex);
         } else {
-            nid = EVP_PKEY_get_base_id(kex);
-            i->kex_name = mem_strdup(nid != NID_undef && OBJ_nid2sn(nid) ? OBJ_nid2sn(nid)
-                                                                         : EVP_PKEY_get0_type_name(kex));
+            i->kex_name = pkey_name(kex);
         }
         EVP_PKEY_free(kex);
     }

@@ -55,7 +55,8 @@
  *   s = tls_server_new(sctx, fd, namaddr, why);  (tls_client_new likewise)
  *   switch (tls_handshake(s)) { TLS_DONE, TLS_WANT_READ, TLS_WANT_WRITE,
  *                               TLS_ERROR (tls_why(s)) }
- *   tls_read_nb()/tls_write_nb() return a count or TLS_WANT_READ, TLS_WANT_WRITE or TLS_ERROR;
+ *   tls_read_nb()/tls_write_nb() return a count (0: the peer's close_notify)
+ *   or TLS_WANT_READ, TLS_WANT_WRITE, TLS_ERROR;
  *   tls_pending() says decrypted bytes wait inside OpenSSL (poll() on the
  *   socket cannot see them).
  *
@@ -74,9 +75,11 @@
  * default "nexthop, dot-nexthop" against props.nexthop). Names match the
  * certificate's DNS names (its CN only when it has none); "*" matches one
  * or, with tls_wildcard_matches_multiple_labels (Postfix's default), more
- * labels, never part of a label. dane and dane-only
- * are refused until DANE exists. SNI comes from props.servername
- * (smtp_tls_servername: "", "hostname", "nexthop" or a name).
+ * labels, never part of a label. dane and dane-only are refused until DANE
+ * exists. SNI comes from props.servername (smtp_tls_servername: "",
+ * "hostname", "nexthop" or a name). Client sessions are never resumed.
+ * A failed handshake frees the session (tls_*_start() return NULL); after
+ * TLS_ERROR from tls_handshake() the caller calls tls_free().
  *
  * After the handshake, tls_info(s) tells what was negotiated and who the peer
  * is: status TLS_PEER_ANONYMOUS (no certificate), _UNTRUSTED (one that does
@@ -103,14 +106,19 @@
  * STARTTLS: bytes a client sent after STARTTLS, before the server's 220
  * reply, are an injection attempt. The server discards what is in its own
  * read buffer, then calls tls_fd_pending(fd) (bytes waiting in the kernel)
- * and tls_fd_drain(fd) (reads and drops them) before it answers 220.
+ * and tls_fd_drain(fd) (reads and drops them, at most 1 MB, without
+ * blocking) before it answers 220.
  *
  * Error policy: bad parameter values, unreadable or mismatched key and
  * certificate files make tls_*_init() return NULL with the reason; a failed
  * handshake, timeout, policy failure (untrusted or unmatched certificate)
  * or I/O error makes the call return NULL/TLS_ERROR/-1 with the reason in
  * why or tls_why(s) ("timed out", "lost connection", "Server certificate not
- * trusted", an OpenSSL reason). Nothing here is fatal; memory exhaustion is
+ * trusted", an OpenSSL reason). The one thing logged here is Postfix's detail
+ * line for a refused server certificate ("server certificate verification
+ * failed for host[addr]:25: num=18:self-signed certificate"); the caller
+ * logs the rest (tls_log_summary(), its own error lines). Nothing here is
+ * fatal; memory exhaustion is
  * (mem.h); misuse (NULL context) is a panic. No global state except
  * OpenSSL's own.
  */
