@@ -96,6 +96,12 @@ tool_client v8 -L verify "${CAF[@]}" -H other.test -o 'smtp_tls_verify_cert_matc
 ok $? "smtp_tls_verify_cert_match with a literal name"
 tls_wait $SRV_PID
 
+mkdir $T/capath && cp $T/ca.crt $T/capath/root.pem && openssl rehash $T/capath 2>/dev/null
+ossl_server v9 "${CHAIN[@]}" -rev
+tool_client v9 -L verify -o smtp_tls_CApath=$T/capath -H mx.example.test
+ok $? "level verify with smtp_tls_CApath (a hashed directory)"
+tls_wait $SRV_PID
+
 # secure: the next-hop domain and its subdomains.
 ossl_server s1 "${CHAIN[@]}" -rev
 tool_client s1 -L secure "${CAF[@]}" -H mx.example.test -N example.test

@@ -515,6 +515,52 @@ static void test_event_loop(void)
         close(sv[1]);
     }
 
+    /* 1 MB each way, stepwise: writes stall on a full socket and resume. */
+    if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0) {
+        enum { BIG = 1024 * 1024 };
+        char *src = mem_alloc(BIG), *dst = mem_alloc(BIG);
+        size_t sent = 0, got = 0;
+        int steps = 0, wwants = 0, ok = 1;
+
+        for (n = 0; n < BIG; n++)
+            src[n] = (char) (n * 7 + n / 4096);
+        memset(&props, 0, sizeof(props));
+        props.level = TLS_LEV_ENCRYPT;
+        srv = tls_server_new(sctx, sv[0], "peer.test[unix]", why);
+        cli = tls_client_new(cctx, sv[1], &props, why);
+        if (srv && cli && handshake_both(cli, srv, &wants) == TLS_DONE) {
+            while (got < BIG && steps++ < 100000) {
+                if (sent < BIG) {
+                    n = tls_write_nb(cli, src + sent, BIG - sent);
+                    if (n > 0)
+                        sent += (size_t) n;
+                    else if (n == TLS_WANT_WRITE)
+                        wwants++;
+                    else
+                        ok = 0;
+                }
+                n = tls_read_nb(srv, dst + got, BIG - got);
+                if (n > 0)
+                    got += (size_t) n;
+                else if (n != TLS_WANT_READ)
+                    ok = 0;
+                if (!ok)
+                    break;
+            }
+            TAP_OK(ok && got == BIG && memcmp(src, dst, BIG) == 0,
+                   "1 MB through TLS intact (%d steps)", steps);
+            TAP_OK(wwants > 0, "the writer was told to wait (%d times)", wwants);
+        } else {
+            TAP_OK(0, "1 MB: handshake");
+        }
+        tls_free(srv);
+        tls_free(cli);
+        mem_free(src);
+        mem_free(dst);
+        close(sv[0]);
+        close(sv[1]);
+    }
+
     /* fingerprint level, wrong digest: the handshake fails with the reason. */
     if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0) {
         memset(&props, 0, sizeof(props));
