@@ -28,7 +28,10 @@
  * (auto, strong, ultra, none) are honoured; tls_random_source is accepted
  * and ignored (OpenSSL 3 seeds itself). Sessions are resumed only from an
  * in-memory cache of this process (session_cache) or not at all; there is
- * no tlsmgr and no ticket key shared between processes.
+ * no tlsmgr and no ticket key shared between processes. Keys, certificates,
+ * CAfile and DH parameters are read by tls_*_init(); OpenSSL reads CApath
+ * lazily, during verification, so a chrooted daemon finds it only inside
+ * the chroot (as with Postfix): prefer CAfile there.
  *
  * tls_server_params_conf(p, "smtpd", mandatory) reads smtpd_tls_* (the
  * mandatory_ protocol, cipher and exclusion lists when mandatory, as with
