@@ -175,7 +175,7 @@ start=$(date +%s%N)
 tool_client plain -L encrypt
 ok $((!$?)) "level encrypt refuses a server that does not speak TLS"
 ms=$((($(date +%s%N) - start) / 1000000))
-ok $((ms > 3000)) "at once (${ms} ms)"
+ok $((ms > 4000)) "at once, not when the server hangs up at 5 s (${ms} ms)"
 like "$(cat $T/plain.cerr)" 'TLS handshake with localhost\[127\.0\.0\.1\]:[0-9]+ failed: ' "with the reason"
 kill $plain 2>/dev/null
 wait $plain 2>/dev/null
@@ -189,7 +189,7 @@ start=$(date +%s%N)
 tool_client stall -L may -t 1
 ok $((!$?)) "a server that stalls the handshake"
 ms=$((($(date +%s%N) - start) / 1000000))
-ok $((ms < 900 || ms > 3500)) "is cut at the 1 s deadline (${ms} ms)"
+ok $((ms < 900 || ms > 5000)) "is cut at the 1 s deadline, not when the server lets go at 8 s (${ms} ms)"
 like "$(cat $T/stall.cerr)" 'failed: timed out' "timed out"
 kill $stall 2>/dev/null
 wait $stall 2>/dev/null

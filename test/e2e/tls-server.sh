@@ -249,7 +249,7 @@ TLS_PIDS="$TLS_PIDS $stall"
 tls_wait $SRV_PID 60
 ok $((!$?)) "server gives up on a stalled handshake"
 ms=$((($(date +%s%N) - start) / 1000000))
-ok $((ms > 3500)) "within the 1 s deadline (took ${ms} ms)"
+ok $((ms > 5000)) "within the 1 s deadline, well before the client lets go (took ${ms} ms)"
 like "$(cat $T/dl.err)" 'SSL_accept error from unknown\[127\.0\.0\.1\]: timed out' "says timed out"
 kill $stall 2>/dev/null
 wait $stall 2>/dev/null
