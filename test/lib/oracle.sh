@@ -78,14 +78,22 @@ oracle_setup() {
         return 1
     fi
     trap _oracle_cleanup EXIT
+    mkdir -p "$ORACLE_CACHE" || { ORACLE_WHY="cannot create $ORACLE_CACHE"; return 1; }
+    # Test runs on one machine share the cache: one downloads and unpacks
+    # at a time, and nobody replaces a tree another run is using.
+    exec {_oracle_lock}>"$ORACLE_CACHE/.lock"
+    flock -w 300 "$_oracle_lock" || { ORACLE_WHY="cannot lock $ORACLE_CACHE"; return 1; }
     if ! _oracle_download; then
         ORACLE_WHY="cannot download Debian's postfix packages: $(tail -1 "$ORACLE_CACHE/download.log" 2>/dev/null)"
+        flock -u "$_oracle_lock"
         return 1
     fi
     if ! _oracle_unpack; then
         ORACLE_WHY="cannot unpack Debian's postfix packages"
+        flock -u "$_oracle_lock"
         return 1
     fi
+    flock -u "$_oracle_lock"
     ORACLE_ROOT=$ORACLE_CACHE/root
     if ! getent group postdrop >/dev/null; then
         groupadd --system postdrop || { ORACLE_WHY="cannot create group postdrop"; return 1; }
