@@ -20,6 +20,10 @@
  * under an exclusive flock(2) held until close, as Postfix's postmap -i does.
  * Hash files are created with 4096 expected elements, Postfix's setting.
  *
+ * Damaged files: Berkeley DB trusts its files, so an existing file of up to
+ * 4 MB is verified at open (DB->verify) and refused when damaged; larger
+ * ones are trusted, as Postfix trusts them all.
+ *
  * Errors: open returns NULL with the reason in why; lookups and updates set
  * t->error; a rebuild that cannot be committed at close is logged with
  * msg_error() (close has no way to return it), so a program checks
@@ -33,6 +37,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "mem.h"
@@ -45,6 +50,7 @@
 #define DB_READ_CACHE   (128 * 1024)         /* berkeley_db_read_buffer_size */
 #define DB_HASH_NELEM   4096                 /* as Postfix creates hash files */
 #define DB_SAFE_HOME    "/dev/null"          /* can hold no DB_CONFIG */
+#define DB_VERIFY_MAX   (4 * 1024 * 1024)    /* larger files are not checked at open */
 
 typedef struct TABLE_DB {
     TABLEFILE base;
@@ -290,6 +296,29 @@ static char *db_file_path(const char *name, const char *suffix)
     return vstr_export(p);
 }
 
+/* 0 when the (non-empty) file is a sound database of the type, else -1 with why. */
+static int verify_file(TABLE_DB *tdb, VSTR *why)
+{
+    DB *vdb;
+    struct stat st;
+    int err;
+
+    if (fstat(tdb->fd, &st) == 0 && (st.st_size == 0 || st.st_size > DB_VERIFY_MAX))
+        return 0;                       /* a new file (TABLE_WRITE), or a big one */
+    if ((err = db_create(&vdb, tdb->env, 0)) != 0) {
+        vstr_sprintf(why, "open database %s: %s", tdb->shown, db_strerror(err));
+        return -1;
+    }
+    vstr_reset(tdb->dberr);
+    /* verify() destroys the handle, whatever it returns. */
+    if ((err = vdb->verify(vdb, tdb->path, NULL, NULL, 0)) != 0) {
+        vstr_sprintf(why, "open database %s: damaged file: %s", tdb->shown,
+                     vstr_len(tdb->dberr) > 0 ? vstr_str(tdb->dberr) : db_strerror(err));
+        return -1;
+    }
+    return 0;
+}
+
 TABLE *table_db_open(const char *type, const char *name, int mode, int flags, VSTR *why)
 {
     TABLE_DB *tdb;
@@ -367,6 +396,18 @@ TABLE *table_db_open(const char *type, const char *name, int mode, int flags, VS
         || (err = tdb->env->open(tdb->env, DB_SAFE_HOME,
                                  DB_CREATE | DB_INIT_MPOOL | DB_PRIVATE, 0)) != 0) {
         vstr_sprintf(why, "open Berkeley DB environment for %s: %s", tdb->path, db_why(tdb, err));
+        (void) db_close_handles(tdb);
+        db_free(tdb);
+        return NULL;
+    }
+    /*
+     * Berkeley DB trusts its files: a damaged page can make a lookup read
+     * anywhere. Check the whole structure of an existing file first (this
+     * reads it once, about 10 ms per MB); a damaged table is then an error,
+     * not a crash. Files above DB_VERIFY_MAX are trusted, as Postfix trusts
+     * them all, so that a daemon's start stays cheap.
+     */
+    if (mode != TABLE_CREATE && verify_file(tdb, why) < 0) {
         (void) db_close_handles(tdb);
         db_free(tdb);
         return NULL;

@@ -12,25 +12,29 @@
  * the end. tablefile_lock() retries on EINTR and returns 0 or -1 with errno
  * set.
  *
- * Rebuilds (TABLE_CREATE) never truncate the live file. tablefile_build_begin()
- * locks the existing target (when there is one and TABLE_FLAG_LOCK is set,
- * in the given style, 0 or TABLEFILE_POSIX,
- * waiting for readers and other writers), creates a new file next to it
+ * Rebuilds (TABLE_CREATE) never truncate the live file.
+ * tablefile_build_begin() locks the existing target (when there is one and
+ * TABLE_FLAG_LOCK is set, in the given style, 0 or TABLEFILE_POSIX, waiting
+ * for readers and other writers), and creates a new file next to it
  * (".NAME.XXXXXX" in the same directory) with the target's mode and owner,
  * or 0644 less the umask for a new target. The type writes its database into
  * tb->tmp_path; tablefile_build_commit() fsyncs it, renames it over the
  * target, fsyncs the directory and drops the lock, so a reader sees the old
  * table or the new one, never a partial one. A target that is a symbolic
- * link stays one: the file it points to is replaced. tablefile_build_discard()
- * removes the new file and leaves the target alone; it is safe to call from
- * a fatal-error cleanup hook (it only unlinks). Both free the TABLEFILE_BUILD.
- * Errors are returned with the reason in why ("open /x.db: Permission
- * denied"); nothing here exits.
+ * link stays one: the file it points to is replaced.
+ * tablefile_build_discard() removes the new file and leaves the target
+ * alone. Both free the TABLEFILE_BUILD. Errors are returned with the reason
+ * in why ("create /x/.x.db.AbC123: Permission denied"); nothing here exits.
+ * A type's close cannot return an error (table.h), so a rebuild that cannot
+ * be committed is reported with msg_error(): a program checks
+ * msg_error_count() after table_close().
  *
  * Trailing NULs: tablefile_nul_order() says which variants a reader tries,
  * in order; tablefile_nul_found() narrows the flags to the variant that
  * matched, as Postfix does, so later lookups try only that one.
- * tablefile_nul_write() picks the one variant a writer uses.
+ * tablefile_nul_write() picks the one variant a writer uses. A writer may
+ * change t->flags between two updates to store one entry differently
+ * (postalias stores its YP_ entries without NUL and unfolded this way).
  */
 #ifndef POSTERN_TABLEFILE_H
 #define POSTERN_TABLEFILE_H

@@ -22,6 +22,8 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "attr.h"
@@ -166,12 +168,27 @@ static int cleanup_param_bool(const char *name, int def)
     return b;
 }
 
+/* Whether a comma/space list names word. */
+static int cleanup_word_listed(const char *list, const char *word)
+{
+    ARGV *words = argv_split(list, ", \t\r\n");
+    size_t i;
+    int found = 0;
+
+    for (i = 0; i < words->argc && !found; i++)
+        found = strcasecmp(words->argv[i], word) == 0;
+    argv_free(words);
+    return found;
+}
+
 static void cleanup_pre_jail(SERVER *srv)
 {
     CLEANUP_CONF *c = srv->context;
     VSTR *why = vstr_new(0);
     VSTR *path = vstr_new(0);
 
+    /* Load the time zone now: /etc/localtime is not there after the chroot. */
+    tzset();
     c->myhostname = conf_get("myhostname");
     c->myorigin = conf_get("myorigin");
     c->mydomain = conf_get("mydomain");
@@ -179,6 +196,7 @@ static void cleanup_pre_jail(SERVER *srv)
     c->remote_header_domain = conf_get("remote_header_rewrite_domain");
     c->rcpt_delim = conf_get("recipient_delimiter");
     c->undisclosed = conf_get("undisclosed_recipients_header");
+    c->always_bcc = conf_get("always_bcc");
     c->long_ids = conf_get_bool("enable_long_queue_ids");
     /* queue_directory_fsync is Postern's own (default yes). */
     c->dir_fsync = cleanup_param_bool("queue_directory_fsync", 1);
@@ -197,21 +215,39 @@ static void cleanup_pre_jail(SERVER *srv)
         c->header_limit = c->line_limit;
     c->body_check_limit = conf_get_size("body_checks_size_limit");
     c->dup_limit = conf_get_int("duplicate_filter_limit");
+    c->delay_warn = conf_get_time("delay_warning_time");
     c->valias_recursion = conf_get_int("virtual_alias_recursion_limit");
     c->valias_expansion = conf_get_int("virtual_alias_expansion_limit");
     c->valias_addr_len = (size_t) conf_get_int("virtual_alias_address_length_limit");
+    c->propagate_canonical = cleanup_word_listed(conf_get("propagate_unmatched_extensions"),
+                                                 "canonical");
+    c->propagate_virtual = cleanup_word_listed(conf_get("propagate_unmatched_extensions"),
+                                               "virtual");
     c->canon_classes = cleanup_classes(conf_get("canonical_classes"));
     c->sender_canon_classes = cleanup_classes(conf_get("sender_canonical_classes"));
     c->rcpt_canon_classes = cleanup_classes(conf_get("recipient_canonical_classes"));
     c->masq_classes = cleanup_classes(conf_get("masquerade_classes"));
+    c->drop_headers = argv_split(conf_get("message_drop_headers"), ", \t\r\n");
+    if ((c->have_reject_chars = cleanup_char_set(conf_get("message_reject_characters"),
+                                                 c->reject_chars)) < 0)
+        msg_fatal("message_reject_characters: bad \\x escape");
+    if ((c->have_strip_chars = cleanup_char_set(conf_get("message_strip_characters"),
+                                                c->strip_chars)) < 0)
+        msg_fatal("message_strip_characters: bad \\x escape");
     c->masq_domains = argv_split(conf_get("masquerade_domains"), ", \t\r\n");
     c->masq_exceptions = argv_split(conf_get("masquerade_exceptions"), ", \t\r\n");
     c->canonical = cleanup_open_maps("canonical_maps");
     c->sender_canonical = cleanup_open_maps("sender_canonical_maps");
     c->rcpt_canonical = cleanup_open_maps("recipient_canonical_maps");
     c->virtual_alias = cleanup_open_maps("virtual_alias_maps");
+    c->sender_bcc = cleanup_open_maps("sender_bcc_maps");
+    c->rcpt_bcc = cleanup_open_maps("recipient_bcc_maps");
     c->header_checks = cleanup_open_maps("header_checks");
     c->body_checks = cleanup_open_maps("body_checks");
+    c->mime_header_checks = cleanup_open_maps("mime_header_checks");
+    c->nested_header_checks = cleanup_open_maps("nested_header_checks");
+    c->mime_disabled = conf_get_bool("disable_mime_input_processing");
+    c->mime_nesting = conf_get_int("mime_nesting_limit");
     c->mydestination = match_list_create("mydestination", conf_get("mydestination"),
                                          MATCH_DOMAIN, why);
     if (vstr_len(why))
@@ -225,14 +261,19 @@ static void cleanup_on_exit(SERVER *srv)
 {
     CLEANUP_CONF *c = srv->context;
 
+    argv_free(c->drop_headers);
     argv_free(c->masq_domains);
     argv_free(c->masq_exceptions);
     cleanup_maps_free(c->canonical);
     cleanup_maps_free(c->sender_canonical);
     cleanup_maps_free(c->rcpt_canonical);
     cleanup_maps_free(c->virtual_alias);
+    cleanup_maps_free(c->sender_bcc);
+    cleanup_maps_free(c->rcpt_bcc);
     cleanup_maps_free(c->header_checks);
     cleanup_maps_free(c->body_checks);
+    cleanup_maps_free(c->mime_header_checks);
+    cleanup_maps_free(c->nested_header_checks);
     if (c->mydestination != NULL)
         match_list_free(c->mydestination);
     mem_free((void *) c->qmgr_path);

@@ -9,12 +9,16 @@
  *                       sends; every record length is bounded)
  *   cleanup_out.c       the queue file: create in incoming/, write, fsync,
  *                       mark complete, move to hold/, wake qmgr, remove
- *   cleanup_envelope.c  envelope records (T, F, A, S, O/R, DSN) and the
- *                       recipients of the extracted segment
+ *   cleanup_envelope.c  envelope records (T, F, A, S, O/R, DSN, W), the
+ *                       recipients of the extracted segment, BCC recipients
  *   cleanup_message.c   the content: logical headers, added headers
  *                       (Message-Id, Date, From, Resent-*), Bcc removal,
- *                       header address rewriting, body lines
+ *                       header address rewriting, MIME part headers, body
+ *   cleanup_header.c    header names and kinds, header address rewriting,
+ *                       the From: cleanup adds (no state; unit tested)
  *   cleanup_checks.c    header_checks and body_checks actions
+ *   cleanup_mime.c      MIME structure: multipart boundaries, message/rfc822
+ *                       (for mime_header_checks and nested_header_checks)
  *   cleanup_rewrite.c   address rewriting: myorigin, append_dot_mydomain,
  *                       canonical maps, masquerading
  *   cleanup_valias.c    virtual alias expansion
@@ -22,11 +26,16 @@
  *   cleanup_state.c     a request's state, the records in their segments,
  *                       the conclusion; cleanup_reject() records a failure
  *                       (the first reason wins, status bits add up)
- * Error policy: a client's bad input sets CLEANUP_STAT_BAD and ends the
- * request without a reply; a content problem (size, rejected content, no
- * recipients) sets the matching status bit, the rest of the message is read
- * and thrown away, and the file is removed; a queue file write error is
- * CLEANUP_STAT_WRITE. Configuration problems found at start are fatal.
+ * Error policy: input that breaks the record framing (a bad length, a
+ * record over CLEANUP_REC_MAX, EOF or a timeout inside a request) ends the
+ * request with the file removed and no reply; a well-framed record that
+ * does not belong where it is sets CLEANUP_STAT_BAD; a content problem
+ * (size, rejected content, hops, no recipients) or a temporary one (lookup
+ * failure, alias expansion limits: CLEANUP_STAT_DEFER) sets its status
+ * bit. In those cases the rest of the message is read and thrown away up
+ * to E, the file is removed and the status is the reply. A queue file
+ * write, fsync or rename error is CLEANUP_STAT_WRITE. Configuration
+ * problems found at start (a table that cannot be opened) are fatal.
  */
 #ifndef POSTERN_CLEANUP_H
 #define POSTERN_CLEANUP_H
@@ -57,6 +66,7 @@ typedef struct CLEANUP_CONF {
     const char *remote_header_domain;   /* remote_header_rewrite_domain */
     const char *rcpt_delim;             /* recipient_delimiter */
     const char *undisclosed;            /* undisclosed_recipients_header */
+    const char *always_bcc;
     int long_ids;                       /* enable_long_queue_ids */
     int dir_fsync;                      /* queue_directory_fsync (ours) */
     int append_at_myorigin;
@@ -70,21 +80,35 @@ typedef struct CLEANUP_CONF {
     size_t line_limit;                  /* line_length_limit */
     long long body_check_limit;         /* body_checks_size_limit */
     long dup_limit;                     /* duplicate_filter_limit */
+    long delay_warn;                    /* delay_warning_time, seconds (0 = none) */
     long valias_recursion;              /* virtual_alias_recursion_limit */
     long valias_expansion;              /* virtual_alias_expansion_limit */
     size_t valias_addr_len;             /* virtual_alias_address_length_limit */
+    int propagate_canonical;            /* propagate_unmatched_extensions */
+    int propagate_virtual;
     int canon_classes;
     int sender_canon_classes;
     int rcpt_canon_classes;
     int masq_classes;
+    ARGV *drop_headers;                 /* message_drop_headers, lower case */
+    char reject_chars[256];             /* message_reject_characters (1 = in) */
+    char strip_chars[256];              /* message_strip_characters */
+    int have_reject_chars;
+    int have_strip_chars;
     ARGV *masq_domains;                 /* masquerade_domains, in order */
     ARGV *masq_exceptions;              /* masquerade_exceptions (user names) */
     CLEANUP_MAPS *canonical;
     CLEANUP_MAPS *sender_canonical;
     CLEANUP_MAPS *rcpt_canonical;
     CLEANUP_MAPS *virtual_alias;
+    CLEANUP_MAPS *sender_bcc;
+    CLEANUP_MAPS *rcpt_bcc;
     CLEANUP_MAPS *header_checks;
     CLEANUP_MAPS *body_checks;
+    CLEANUP_MAPS *mime_header_checks;
+    CLEANUP_MAPS *nested_header_checks;
+    int mime_disabled;                  /* disable_mime_input_processing */
+    long mime_nesting;                  /* mime_nesting_limit */
     MATCH_LIST *mydestination;          /* for the bare "user" alias lookup */
     const char *qmgr_path;              /* public/$queue_service_name */
 } CLEANUP_CONF;
@@ -110,6 +134,7 @@ typedef struct CLEANUP_STATE {
     int seen_time;
     int local;                  /* rewrite_context=local */
     int seen_sender;
+    int in_rcpt;                /* the first recipient record was seen */
     VSTR *sender;               /* after rewriting */
     VSTR *full_name;
     long submit_uid;            /* submit_uid from pickup, -1 if none */
@@ -131,8 +156,12 @@ typedef struct CLEANUP_STATE {
     int in_header;              /* still in the primary header */
     VSTR *hdr;                  /* the logical header being gathered */
     int hdr_truncated;
-    size_t hdr_total;           /* header bytes so far */
+    size_t hdr_total;           /* bytes of the logical header so far */
     VSTR *line;                 /* a content line being gathered (L pieces) */
+    int line_split;             /* part of this body line went out as L */
+    int mime_state;             /* CLEANUP_MIME_ST_* */
+    int mime_next_nested;       /* the part being started is message/rfc822 */
+    ARGV *mime_bounds;          /* open multipart boundaries, outermost first */
     long long content_size;     /* bytes of content so far */
     long long body_size;        /* body bytes seen by body_checks */
     long hops;                  /* Received: headers */
@@ -142,12 +171,18 @@ typedef struct CLEANUP_STATE {
     ARGV *extract;              /* recipients from To/Cc/Bcc (EXTRACT) */
     ARGV *extract_resent;       /* ... from Resent-To/Cc/Bcc */
     VSTR *tmp;                  /* scratch */
+    VSTR *chk;                  /* a body line as a string, for body_checks */
 } CLEANUP_STATE;
 
 /* SMTPUTF8 flags of the size record (Postfix's values). */
 #define CLEANUP_UTF8_REQUESTED (1 << 0)
 #define CLEANUP_UTF8_HEADER    (1 << 1)
 #define CLEANUP_UTF8_SENDER    (1 << 2)
+
+/* Where a body line is (mime_state). */
+#define CLEANUP_MIME_ST_BODY   0
+#define CLEANUP_MIME_ST_PART   1   /* headers of a MIME part */
+#define CLEANUP_MIME_ST_NESTED 2   /* headers of an attached message */
 
 /* Headers seen (seen_hdr). */
 #define CLEANUP_HDR_FROM      (1 << 0)

@@ -21,6 +21,10 @@
  *   switch (a.action) ...   a.text points into value (or at ""), NUL-ended
  * Matching is case-insensitive for the action word; the text keeps its case.
  * cleanup_action_name() gives the lower-case word for logs ("reject").
+ * cleanup_char_set(text, set) reads message_reject_characters or
+ * message_strip_characters: the characters of text, with C escapes (\0,
+ * \t, \r, \n, \\, \ooo octal, \xHH), become set[c] = 1; it returns
+ * 1 (some), 0 (none), or -1 for a \x without hex digits.
  * Error policy: nothing fails; an empty or unknown value is
  * CLEANUP_ACT_UNKNOWN (the caller warns), REPLACE/PREPEND without text too.
  */
@@ -47,6 +51,7 @@ typedef struct CLEANUP_ACTION {
 } CLEANUP_ACTION;
 
 void cleanup_action_parse(const char *value, CLEANUP_ACTION *out);
+int cleanup_char_set(const char *text, char set[256]);
 const char *cleanup_action_name(int action);
 
 #endif

@@ -98,7 +98,7 @@ static int cleanup_try(CLEANUP_MAPS *maps, const char *key, int fixed, const cha
 }
 
 int cleanup_addr_lookup(const CLEANUP_CONF *conf, CLEANUP_MAPS *maps, const char *addr,
-                        VSTR *out)
+                        int propagate, VSTR *out)
 {
     VSTR *base = vstr_new(0);
     VSTR *ext = vstr_new(0);
@@ -151,7 +151,7 @@ int cleanup_addr_lookup(const CLEANUP_CONF *conf, CLEANUP_MAPS *maps, const char
 
 done:
     if (r == 1) {
-        if (used_base && delim != 0 && vstr_len(ext) > 0)
+        if (propagate && used_base && delim != 0 && vstr_len(ext) > 0)
             cleanup_add_ext(value, delim, vstr_str(ext), out);
         else
             vstr_set(out, value);
@@ -175,7 +175,7 @@ static int cleanup_map11(const CLEANUP_CONF *conf, CLEANUP_MAPS *maps, VSTR *add
         return 0;
     out = vstr_new(0);
     for (i = 0; i < CLEANUP_CANON_MAX; i++) {
-        if ((r = cleanup_addr_lookup(conf, maps, vstr_str(addr), out)) <= 0)
+        if ((r = cleanup_addr_lookup(conf, maps, vstr_str(addr), conf->propagate_canonical, out)) <= 0)
             break;
         /* A canonical value is one address; take the first of a list. */
         vstr_truncate(out, strcspn(vstr_str(out), ", \t"));

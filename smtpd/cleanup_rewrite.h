@@ -9,14 +9,15 @@
  *       "user@host" -> "user@host.$mydomain" (append_dot_mydomain);
  *       remote context: "user" -> "user@$remote_header_rewrite_domain"
  *       when that is set, else unchanged. The null address stays "".
- *   cleanup_addr_lookup(conf, maps, addr, out)
+ *   cleanup_addr_lookup(conf, maps, addr, propagate, out)
  *       Postfix's lookup order for canonical(5) and virtual(5): the
  *       address, then with the address extension removed (user+ext@domain
  *       -> user@domain, recipient_delimiter), then "user" (fixed-string
  *       tables only, and only for a domain in $myorigin or $mydestination),
  *       then "@domain" (fixed tables only). The extension of a match found
  *       without it is put back into each result (propagate_unmatched_
- *       extensions). A result "@domain" gets the address's local part
+ *       extensions; only when propagate is set: the caller passes
+ *       conf->propagate_canonical or conf->propagate_virtual). A result "@domain" gets the address's local part
  *       ("user@old" with "@old @new" gives "user@new"). Returns 1 and the value in out (as the table gave it),
  *       0 when nothing matched, -1 on a lookup failure.
  *   cleanup_canonical(conf, class, addr)
@@ -42,7 +43,7 @@
 
 void cleanup_rewrite_context(const CLEANUP_CONF *conf, int local, VSTR *addr);
 int cleanup_addr_lookup(const CLEANUP_CONF *conf, CLEANUP_MAPS *maps, const char *addr,
-                        VSTR *out);
+                        int propagate, VSTR *out);
 int cleanup_canonical(const CLEANUP_CONF *conf, int class, VSTR *addr);
 void cleanup_masquerade(const CLEANUP_CONF *conf, int class, VSTR *addr);
 int cleanup_classes(const char *text);

@@ -49,7 +49,7 @@ static int valias_expand(VALIAS_CTX *ctx, const char *addr, long depth)
         return -2;
     }
     value = vstr_new(0);
-    r = cleanup_addr_lookup(conf, conf->virtual_alias, addr, value);
+    r = cleanup_addr_lookup(conf, conf->virtual_alias, addr, conf->propagate_virtual, value);
     if (r < 0) {
         vstr_sprintf(ctx->why, "virtual_alias_maps lookup error for %s", addr);
         vstr_free(value);

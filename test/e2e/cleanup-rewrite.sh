@@ -4,7 +4,8 @@
 # canonical_maps (hash-free texthash: tables) for envelope and headers,
 # masquerade_domains with masquerade_exceptions, remote_header_rewrite_domain
 # for remote mail, always_add_missing_headers, recipient_delimiter with a
-# virtual alias, and virtual_alias_recursion_limit (deferred, not lost).
+# virtual alias, virtual_alias_recursion_limit (deferred, not lost), and
+# the added Date: in the local time zone although cleanup is chrooted.
 . "$POSTERN_SRC/test/lib.sh"
 . "$POSTERN_SRC/test/lib/instance.sh"
 [ "$(id -u)" -eq 0 ] || { echo "1..0 # SKIP needs root"; exit 0; }
@@ -22,6 +23,8 @@ inst_param masquerade_exceptions root
 inst_param virtual_alias_maps "texthash:$C/virtual"
 inst_param recipient_delimiter +
 inst_param virtual_alias_recursion_limit 2
+# A time zone that is read from a file: cleanup must load it before the chroot.
+[ -f /usr/share/zoneinfo/Europe/Berlin ] && export TZ=Europe/Berlin
 check "postfix start" inst_start
 check "cleanup listens" inst_wait_sock public/cleanup
 field() { sed -n "s/^$1=//p" "$T/submit.out"; }
@@ -42,6 +45,14 @@ Cc: root@mail.example.com
 Subject: s
 From: Alice <alice.smith@example.com>" \
     "myorigin, append_dot_mydomain, canonical maps (@domain: that domain only), masquerading of headers (root excepted), not of envelope recipients"
+
+if [ "$TZ" = Europe/Berlin ]; then
+    like "$(cd "$Q/incoming" && inst_postcat -h "$(field queue_id)")" \
+        "Date: [A-Z][a-z]{2}, [0-9]{2} [A-Z][a-z]{2} [0-9]{4} [0-9:]{8} \+0[12]00 \(CES?T\)" \
+        "the added Date: is in local time (zone loaded before the chroot)"
+else
+    skip "no zoneinfo for Europe/Berlin"
+fi
 
 printf 'To: bob\nFrom: joe\nSubject: s\n\nb\n' |
     inst_submit -a rewrite_context=remote -f joe@x.test -r list+tag@example.com

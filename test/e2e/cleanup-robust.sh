@@ -7,7 +7,7 @@
 # postcat reading the files cleanup wrote.
 . "$POSTERN_SRC/test/lib.sh"
 . "$POSTERN_SRC/test/lib/instance.sh"
-. "$POSTERN_SRC/test/lib/postfix-deb.sh"
+. "$POSTERN_SRC/test/lib/oracle.sh"
 [ "$(id -u)" -eq 0 ] || { echo "1..0 # SKIP needs root"; exit 0; }
 DATA=$POSTERN_SRC/test/data/cleanup
 # Freed memory goes back at once, so the size of the process means something.
@@ -101,20 +101,21 @@ size=$(stat -c %s "$Q/incoming/$id")
 ok $([ "$size" -gt 41000000 ]; echo $?) "the whole message is in the file ($size bytes)"
 
 # Debian's postcat reads what cleanup wrote.
-if postfix_deb_setup; then
+if oracle_setup; then
+    trap 'inst_cleanup; _oracle_cleanup' EXIT    # oracle_setup took the EXIT trap
     printf 'To: Bob <bob>\nSubject: oracle\n\n%s\nend\n' "$(head -c 5000 /dev/zero | tr '\0' 'q')" |
         inst_submit -a rewrite_context=local -u 1000 -f alice -r bob
     id=$(sed -n 's/^queue_id=//p' "$T/submit.out")
     ours=$(cd "$Q/incoming" && inst_postcat "$id" 2>&1)
-    theirs=$(cd "$Q/incoming" && pfx_run postcat "$id" 2>&1)
+    theirs=$(cd "$Q/incoming" && oracle_run postcat "$id" 2>&1)
     ok $? "Debian's postcat reads cleanup's file"
     is "$theirs" "$ours" "and prints what Postern's postcat prints"
-    odr=$(cd "$Q/incoming" && pfx_run postcat -o -d -r "$id" 2>&1)
+    odr=$(cd "$Q/incoming" && oracle_run postcat -o -d -r "$id" 2>&1)
     is "$(grep -cE '^ *[0-9]+ +76 q{2048}$' <<<"$odr")" 2 "a 5000-byte line is two L records of 2048 (then N)"
 else
-    skip "Debian's postfix package not available"
-    skip "Debian's postfix package not available"
-    skip "Debian's postfix package not available"
+    skip "no Postfix oracle: $ORACLE_WHY"
+    skip "no Postfix oracle: $ORACLE_WHY"
+    skip "no Postfix oracle: $ORACLE_WHY"
 fi
 
 inst_stop

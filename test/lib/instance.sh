@@ -16,6 +16,7 @@
 #                         after start, `postfix reload` or inst_restart)
 #   inst_master_cf TEXT   writes $C/master.cf (default: inst_master_cf_default)
 #   inst_master_cf_default  cleanup (chrooted, unprivileged) and postlogd
+#   inst_service LINE     appends a service line to master.cf
 #   inst_port             a free TCP port on $ADDR
 #   inst_start            postfix start, waits (bounded) for master; sets MPID
 #   inst_stop             postfix stop, then by pid
@@ -47,6 +48,10 @@ inst_cleanup() {
     [ -n "$INST_CREATED_USER" ] && userdel postfix 2>/dev/null
     [ -n "$INST_CREATED_POSTFIX_GROUP" ] && groupdel postfix 2>/dev/null
     [ -n "$INST_CREATED_GROUP" ] && groupdel postdrop 2>/dev/null
+    # file systems a test mounted in the instance (tmpfs for "disk full")
+    awk -v t="$T/" 'index($2, t) == 1 { print $2 }' /proc/mounts | sort -r | while read -r m; do
+        umount "$m" 2>/dev/null
+    done
     [ -n "$INST_KEEP" ] || rm -rf "$T"
 }
 
@@ -104,6 +109,10 @@ inst_master_cf() {
 inst_master_cf_default() {
     inst_master_cf "cleanup   unix  n       -       y       -       0       cleanup
 postlog   unix-dgram n  -       n       -       1       postlogd"
+}
+
+inst_service() {
+    printf '%s\n' "$1" >>"$C/master.cf"
 }
 
 inst_port() {

@@ -15,10 +15,16 @@
 # `dpkg -x` into $ORACLE_CACHE/root (once), and writes a configuration
 # directory $ORACLE_CONF under $T whose main.cf points shlib_directory and
 # meta_directory into the unpacked tree, with a dynamicmaps.cf for the lmdb
-# and cdb plugins. Postfix's programs insist that the user "postfix" and the
-# group "postdrop" exist: oracle_setup creates whichever is missing and
-# removes exactly those at exit (the EXIT trap also removes $T). It returns 1
-# with the reason in ORACLE_WHY when the packages cannot be had (no
+# and cdb plugins. Postfix's programs insist that mail_owner and setgid_group
+# name an existing user and group (postfix and postdrop by default). Tests
+# on this machine run in parallel with other tests that create and delete
+# those accounts, so by default the oracle's main.cf names accounts every
+# Debian system has (mail_owner = nobody, default_privs = daemon,
+# setgid_group = mail), which is all postmap and postalias need. A test that
+# needs the real accounts sets ORACLE_SYSTEM_ACCOUNTS=1: oracle_setup then
+# creates the user postfix and the group postdrop when missing and removes
+# exactly those at exit. The EXIT trap also removes $T. oracle_setup returns
+# 1 with the reason in ORACLE_WHY when the packages cannot be had (no
 # network): the caller must then skip, never pass.
 #
 # ORACLE_HOSTNAME (mail.example.com) is the oracle's myhostname.
@@ -78,23 +84,37 @@ oracle_setup() {
         return 1
     fi
     trap _oracle_cleanup EXIT
+    mkdir -p "$ORACLE_CACHE" || { ORACLE_WHY="cannot create $ORACLE_CACHE"; return 1; }
+    # Test runs on one machine share the cache: one downloads and unpacks
+    # at a time, and nobody replaces a tree another run is using.
+    exec {_oracle_lock}>"$ORACLE_CACHE/.lock"
+    flock -w 300 "$_oracle_lock" || { ORACLE_WHY="cannot lock $ORACLE_CACHE"; return 1; }
     if ! _oracle_download; then
         ORACLE_WHY="cannot download Debian's postfix packages: $(tail -1 "$ORACLE_CACHE/download.log" 2>/dev/null)"
+        flock -u "$_oracle_lock"
         return 1
     fi
     if ! _oracle_unpack; then
         ORACLE_WHY="cannot unpack Debian's postfix packages"
+        flock -u "$_oracle_lock"
         return 1
     fi
+    flock -u "$_oracle_lock"
     ORACLE_ROOT=$ORACLE_CACHE/root
-    if ! getent group postdrop >/dev/null; then
-        groupadd --system postdrop || { ORACLE_WHY="cannot create group postdrop"; return 1; }
-        _oracle_made_group=1
-    fi
-    if ! getent passwd postfix >/dev/null; then
-        useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin \
-            --user-group postfix || { ORACLE_WHY="cannot create user postfix"; return 1; }
-        _oracle_made_user=1
+    local accounts='mail_owner = nobody
+default_privs = daemon
+setgid_group = mail'
+    if [ "${ORACLE_SYSTEM_ACCOUNTS:-0}" = 1 ]; then
+        accounts=
+        if ! getent group postdrop >/dev/null; then
+            groupadd --system postdrop || { ORACLE_WHY="cannot create group postdrop"; return 1; }
+            _oracle_made_group=1
+        fi
+        if ! getent passwd postfix >/dev/null; then
+            useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin \
+                --user-group postfix || { ORACLE_WHY="cannot create user postfix"; return 1; }
+            _oracle_made_user=1
+        fi
     fi
     ORACLE_CONF=$T/oracle-etc
     mkdir -p "$ORACLE_CONF/dynamicmaps.cf.d" "$T/oracle-queue" "$T/oracle-data"
@@ -108,6 +128,7 @@ queue_directory = $T/oracle-queue
 data_directory = $T/oracle-data
 myhostname = $ORACLE_HOSTNAME
 mydomain = example.com
+$accounts
 EOF
     printf 'cdb\t%s\tdict_cdb_open\tmkmap_cdb_open\nlmdb\t%s\tdict_lmdb_open\tmkmap_lmdb_open\n' \
         "$ORACLE_ROOT/usr/lib/postfix/postfix-cdb.so" "$ORACLE_ROOT/usr/lib/postfix/postfix-lmdb.so" \

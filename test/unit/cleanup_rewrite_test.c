@@ -16,6 +16,7 @@
 #include "cleanup.h"
 #include "cleanup_checks.h"
 #include "cleanup_header.h"
+#include "cleanup_mime.h"
 #include "cleanup_rewrite.h"
 #include "cleanup_valias.h"
 #include "mem.h"
@@ -63,6 +64,8 @@ static void conf_setup(CLEANUP_CONF *c)
     c->mydomain = "example.com";
     c->mail_name = "Postfix";
     c->remote_header_domain = "";
+    c->propagate_canonical = 1;
+    c->propagate_virtual = 1;
     c->rcpt_delim = "+";
     c->undisclosed = "";
     c->append_at_myorigin = 1;
@@ -246,6 +249,18 @@ static void test_actions(void)
         TAP_INT(a.code, cases[i].code, "code of \"%s\"", cases[i].value);
     }
     TAP_STR(cleanup_action_name(CLEANUP_ACT_WARN), "warning", "WARN logs as warning");
+    {
+        char set[256];
+
+        TAP_INT(cleanup_char_set("", set), 0, "char set: empty");
+        TAP_INT(cleanup_char_set("ab\\0\\t\\r\\n\\\\\\177\\x1b\\q", set), 1, "char set: escapes");
+        TAP_OK(set['a'] && set['b'] && set[0] && set['\t'] && set['\r'] && set['\n'] && set['\\']
+               && set[0177] && set[0x1b] && set['q'] && !set['c'] && !set['x'] && !set['0'],
+               "char set: exactly the named characters");
+        TAP_INT(cleanup_char_set("\\xZZ", set), -1, "char set: \\x without hex digits");
+        TAP_INT(cleanup_char_set("end\\", set), 1, "char set: a trailing backslash is itself");
+        TAP_OK(set['\\'], "and is in the set");
+    }
 }
 
 static void test_envelope_rewrite(CLEANUP_CONF *c)
@@ -293,6 +308,11 @@ static void test_envelope_rewrite(CLEANUP_CONF *c)
     vstr_set(a, "old+tag@example.com");
     cleanup_canonical(c, CLEANUP_CLASS_ENV_RCPT, a);
     TAP_STR(vstr_str(a), "new+tag@example.com", "the extension is kept through canonical");
+    c->propagate_canonical = 0;
+    vstr_set(a, "old+tag@example.com");
+    cleanup_canonical(c, CLEANUP_CLASS_ENV_RCPT, a);
+    TAP_STR(vstr_str(a), "new@example.com", "without canonical in propagate_unmatched_extensions");
+    c->propagate_canonical = 1;
     vstr_set(a, "anyone@olddomain.test");
     cleanup_canonical(c, CLEANUP_CLASS_ENV_RCPT, a);
     TAP_STR(vstr_str(a), "anyone@newdomain.test", "@domain canonical entry");
@@ -368,6 +388,10 @@ static void test_valias(CLEANUP_CONF *c)
             "a1@x.test a2@x.test a3@x.test a4@x.test a5@x.test a6@x.test a7@x.test a8@x.test "
             "a9@x.test a10@x.test a11@x.test a12@x.test",
             "within the limit: twelve results");
+    c->propagate_virtual = 0;
+    TAP_STR(expand(c, "ext+foo@example.com", buf), "ext-target@relay.test",
+            "propagate_unmatched_extensions without virtual: the extension is dropped");
+    c->propagate_virtual = 1;
     c->valias_addr_len = 20;
     TAP_STR(expand(c, "longname@example.com", buf), "ERR -2", "a result over the length limit");
     c->valias_addr_len = 1000;
@@ -377,6 +401,81 @@ static void test_valias(CLEANUP_CONF *c)
     cleanup_maps_free(c->virtual_alias);
     c->virtual_alias = save;
     vstr_free(buf);
+}
+
+static void test_maps(void)
+{
+    VSTR *why = vstr_new(0);
+    CLEANUP_MAPS *m = cleanup_maps_open("t", " inline:{ a@x=1, b@x=2 } ,, static:other ", why);
+    char spec[300];
+
+    TAP_OK(m != NULL, "a list with an inline table holding commas opens (%s)", vstr_str(why));
+    if (m != NULL) {
+        TAP_INT(m->count, 2, "two tables");
+        TAP_STR(cleanup_maps_find(m, "b@x"), "2", "the first table answers");
+        TAP_STR(cleanup_maps_find(m, "zzz"), "other", "then the second");
+        TAP_STR(cleanup_maps_find_fixed(m, "A@X"), "1", "fixed keys are folded");
+        cleanup_maps_free(m);
+    }
+    snprintf(spec, sizeof(spec), "texthash:%s/no-such-file", dir);
+    m = cleanup_maps_open("virtual_alias_maps", spec, why);
+    TAP_OK(m == NULL, "a table that cannot be opened: NULL");
+    TAP_OK(strstr(vstr_str(why), "virtual_alias_maps") != NULL, "why names the parameter: %s",
+           vstr_str(why));
+    m = cleanup_maps_open("t", "", why);
+    TAP_OK(m != NULL && cleanup_maps_empty(m), "an empty list");
+    TAP_OK(m != NULL && cleanup_maps_find(m, "a") == NULL && m->error == TABLE_OK, "finds nothing");
+    cleanup_maps_free(m);
+    vstr_free(why);
+}
+
+static void test_mime(void)
+{
+    static const struct {
+        const char *header;
+        int want;
+        const char *boundary;
+    } types[] = {
+        {"Content-Type: multipart/mixed; boundary=abc", CLEANUP_MIME_MULTIPART, "abc"},
+        {"Content-Type: Multipart/Alternative;\n\tBOUNDARY=\"=_a b\\\"c\"", CLEANUP_MIME_MULTIPART,
+         "=_a b\"c"},
+        {"Content-Type: multipart/mixed; charset=x; boundary = \"q\" ; x=y", CLEANUP_MIME_MULTIPART, "q"},
+        {"Content-Type: multipart/mixed", CLEANUP_MIME_OTHER, ""},
+        {"Content-Type: multipart/mixed; boundary=\"\"", CLEANUP_MIME_OTHER, ""},
+        {"Content-Type: message/rfc822", CLEANUP_MIME_MESSAGE, ""},
+        {"Content-Type: message/rfc822x", CLEANUP_MIME_OTHER, ""},
+        {"Content-Type: text/plain; boundary=abc", CLEANUP_MIME_OTHER, ""},
+        {"Content-Type", CLEANUP_MIME_OTHER, ""},
+    };
+    VSTR *b = vstr_new(0);
+    VSTR *big = vstr_new(0);
+    ARGV *stack = argv_new();
+    size_t i;
+
+    for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+        vstr_reset(b);
+        TAP_INT(cleanup_mime_content_type(types[i].header, b), types[i].want, "MIME type of %s",
+                types[i].header);
+        if (types[i].want == CLEANUP_MIME_MULTIPART)
+            TAP_STR(vstr_str(b), types[i].boundary, "boundary of %s", types[i].header);
+    }
+    vstr_set(big, "Content-Type: multipart/mixed; boundary=");
+    for (i = 0; i <= CLEANUP_MIME_BOUNDARY_MAX; i++)
+        vstr_addch(big, 'b');
+    TAP_INT(cleanup_mime_content_type(vstr_str(big), b), CLEANUP_MIME_OTHER,
+            "a boundary over CLEANUP_MIME_BOUNDARY_MAX is not used");
+    argv_add(stack, "outer");
+    argv_add(stack, "inner");
+    TAP_INT(cleanup_mime_boundary_line("--inner", 7, stack), 2, "--inner: level 2");
+    TAP_INT(cleanup_mime_boundary_line("--outer  ", 9, stack), 1, "--outer with trailing space");
+    TAP_INT(cleanup_mime_boundary_line("--inner--", 9, stack), -2, "--inner--: closes level 2");
+    TAP_INT(cleanup_mime_boundary_line("--outer--", 9, stack), -1, "--outer--: closes level 1");
+    TAP_INT(cleanup_mime_boundary_line("--outerx", 8, stack), 0, "--outerx: not a boundary");
+    TAP_INT(cleanup_mime_boundary_line("-outer", 6, stack), 0, "-outer: not a boundary");
+    TAP_INT(cleanup_mime_boundary_line("--", 2, stack), 0, "--: not a boundary");
+    argv_free(stack);
+    vstr_free(b);
+    vstr_free(big);
 }
 
 int main(void)
@@ -412,6 +511,8 @@ int main(void)
                "big@example.com a1@x.test, a2@x.test, a3@x.test, a4@x.test, a5@x.test, "
                "a6@x.test, a7@x.test, a8@x.test, a9@x.test, a10@x.test, a11@x.test, a12@x.test\n");
     conf_setup(&conf);
+    test_maps();
+    test_mime();
     test_header_names();
     test_header_rewrite(&conf);
     test_actions();
