@@ -66,9 +66,14 @@ swaks --server "$ADDR:$PORT" --from alice@example.com --to bob@relay.test \
     --h-Subject survivor --body 'must survive' >"$T/swaks.out" 2>&1
 id=$(grep -oE 'queued as [0-9A-F]+' "$T/swaks.out" | awk '{print $3}')
 like "$id" '^[0-9A-F]+$' "a message is queued ($id)"
+kids=$(pgrep -P "$MPID" | tr '\n' ' ')
 postfix abort >/dev/null 2>&1
 inst_wait bash -c "! kill -0 $MPID 2>/dev/null"
 ok $? "postfix abort stops master"
+# Its workers see master go and exit on their own; wait for them (they hold
+# the listening sockets) before starting again.
+gone() { local p; for p in $kids; do kill -0 "$p" 2>/dev/null && return 1; done; return 0; }
+inst_wait gone
 sd_start
 ok $? "started again"
 inst_complete "$Q/incoming/$id" && inst_postcat "$Q/incoming/$id" | grep -qx "must survive"
