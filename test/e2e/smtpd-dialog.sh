@@ -10,7 +10,10 @@
 sd_setup "mynetworks = 127.0.0.1/32" \
     "smtpd_discard_ehlo_keywords = etrn" \
     "smtpd_recipient_restrictions = check_recipient_access inline:{{blocked@mail.example.com = REJECT go away}, {tempfail@mail.example.com = 451 4.3.2 try later}, {restrict@mail.example.com = reject_unauth_destination}, {deferred@mail.example.com = DEFER}}, check_client_access inline:{127.0.0.3=REJECT}, check_helo_access inline:{{bad.helo.test=550 bad helo}}, check_sender_access inline:{{spam.test=REJECT spam domain}}" \
-    "smtpd_recipient_limit = 3"
+    "smtpd_recipient_limit = 3" \
+    "virtual_alias_domains = virt.test" \
+    "virtual_alias_maps = inline:{team@virt.test=bob@mail.example.com, @catch.test=carol}" \
+    "relay_domains = relay.test"
 sd_start
 ok $? "master and smtpd run"
 
@@ -163,6 +166,28 @@ D
 line=$(sd_log "reject: RCPT from unknown\[127.0.0.2\]")
 is "${line#*]: }" "NOQUEUE: reject: RCPT from unknown[127.0.0.2]: 454 4.7.1 <victim@elsewhere.test>: Relay access denied; from=<spammer@example.net> to=<victim@elsewhere.test> proto=ESMTP helo=<laptop.example.net>" \
     "relay denied: Postfix's exact log line"
+
+# What is ours decides, not the client: virtual alias domains (known
+# aliases only), relay_domains, a catch-all in virtual_alias_maps.
+dialog domains --bind 127.0.0.2 <<'D'
+S~ 220 .*
+C: EHLO laptop.example.net
+M: 250
+C: MAIL FROM:<someone@example.net>
+S: 250 2.1.0 Ok
+C: RCPT TO:<team@virt.test>
+S: 250 2.1.5 Ok
+C: RCPT TO:<nobody@virt.test>
+S: 550 5.1.1 <nobody@virt.test>: Recipient address rejected: User unknown in virtual alias table
+C: RCPT TO:<anyone@relay.test>
+S: 250 2.1.5 Ok
+C: RCPT TO:<anyone@catch.test>
+S: 454 4.7.1 <anyone@catch.test>: Relay access denied
+C: RSET
+S: 250 2.0.0 Ok
+C: QUIT
+S: 221 2.0.0 Bye
+D
 
 dialog access-client --bind 127.0.0.3 <<'D'
 S~ 220 .*
