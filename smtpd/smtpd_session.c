@@ -2,7 +2,6 @@
  * smtpd_session - the SMTP state machine (see smtpd_session.h).
  */
 #include <ctype.h>
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -861,10 +860,8 @@ static int cmd_etrn(SMTPD_STATE *state, const char *arg)
 /* Postfix's smtpd_forbidden_commands default: HTTP and friends. */
 static int session_forbidden(const char *line)
 {
-    const char *arg;
     size_t n = strcspn(line, " ");
 
-    (void) arg;
     if (line[0] && !isalpha((unsigned char) line[0]))
         return 1;
     return (n == 7 && strncasecmp(line, "CONNECT", 7) == 0) || (n == 3 && strncasecmp(line, "GET", 3) == 0)
