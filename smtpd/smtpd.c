@@ -12,6 +12,9 @@
  * connection is one smtpd_session_run(). on_exit frees it all, so the
  * sanitizers see a clean exit after max_use sessions.
  */
+#include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -87,6 +90,33 @@ static int smtpd_code(const char *name)
     return (int) v;
 }
 
+/* This host's interface addresses, as text (for permit_inet_interfaces). */
+static ARGV *smtpd_interfaces(void)
+{
+    ARGV *a = argv_new();
+    struct ifaddrs *list, *ifa;
+    char buf[INET6_ADDRSTRLEN];
+
+    if (getifaddrs(&list) < 0) {
+        msg_warn("getifaddrs: %m");
+        return a;
+    }
+    for (ifa = list; ifa; ifa = ifa->ifa_next) {
+        if (ifa->ifa_addr == NULL)
+            continue;
+        if (ifa->ifa_addr->sa_family == AF_INET
+            && inet_ntop(AF_INET, &((struct sockaddr_in *) ifa->ifa_addr)->sin_addr, buf,
+                         sizeof(buf)))
+            argv_add(a, buf);
+        else if (ifa->ifa_addr->sa_family == AF_INET6
+                 && inet_ntop(AF_INET6, &((struct sockaddr_in6 *) ifa->ifa_addr)->sin6_addr, buf,
+                              sizeof(buf)))
+            argv_add(a, buf);
+    }
+    freeifaddrs(list);
+    return a;
+}
+
 static void smtpd_free_argv(void *p)
 {
     argv_free(p);
@@ -156,6 +186,7 @@ static void smtpd_conf_load(SMTPD_CONF *c)
     c->virtual_mailbox_domains = smtpd_list("virtual_mailbox_domains", MATCH_DOMAIN);
     c->bare_newline_exclusions = smtpd_list("smtpd_forbid_bare_newline_exclusions", MATCH_HOST);
     c->rewrite_clients = smtpd_words("local_header_rewrite_clients");
+    c->interfaces = smtpd_interfaces();
     c->local_rcpt_maps = smtpd_words("local_recipient_maps");
     c->virtual_alias_maps = smtpd_words("virtual_alias_maps");
     c->virtual_mailbox_maps = smtpd_words("virtual_mailbox_maps");
@@ -226,6 +257,7 @@ static void smtpd_conf_free(SMTPD_CONF *c)
     match_list_free(c->virtual_mailbox_domains);
     match_list_free(c->bare_newline_exclusions);
     argv_free(c->rewrite_clients);
+    argv_free(c->interfaces);
     argv_free(c->local_rcpt_maps);
     argv_free(c->virtual_alias_maps);
     argv_free(c->virtual_mailbox_maps);

@@ -87,6 +87,7 @@ typedef struct SMTPD_CONF {
     MATCH_LIST *virtual_alias_domains;
     MATCH_LIST *virtual_mailbox_domains;
     ARGV *rewrite_clients;          /* local_header_rewrite_clients words */
+    ARGV *interfaces;               /* this host's addresses (permit_inet_interfaces) */
     ARGV *local_rcpt_maps;          /* table specs, opened in tables */
     ARGV *virtual_alias_maps;
     ARGV *virtual_mailbox_maps;

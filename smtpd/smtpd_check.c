@@ -688,7 +688,7 @@ static int check_one(CHECK_CTX *ctx, const char *name, const char *arg, int dept
         return r == MATCH_YES ? SMTPD_CHECK_OK : SMTPD_CHECK_DUNNO;
     }
     if (strcasecmp(name, "permit_inet_interfaces") == 0)
-        return strcmp(state->addr, state->server_addr) == 0 ? SMTPD_CHECK_OK : SMTPD_CHECK_DUNNO;
+        return smtpd_peer_is_local(state) ? SMTPD_CHECK_OK : SMTPD_CHECK_DUNNO;
     if (strcasecmp(name, "permit_sasl_authenticated") == 0)
         return SMTPD_CHECK_DUNNO;       /* no SASL yet (issue 7) */
     if (strcasecmp(name, "reject_unauth_pipelining") == 0

@@ -161,6 +161,18 @@ static void smtpd_peer_names(SMTPD_STATE *state)
     dns_reply_free(r);
 }
 
+int smtpd_peer_is_local(const SMTPD_STATE *state)
+{
+    size_t i;
+
+    if (strcmp(state->addr, state->server_addr) == 0)
+        return 1;
+    for (i = 0; state->conf->interfaces && i < state->conf->interfaces->argc; i++)
+        if (strcmp(state->conf->interfaces->argv[i], state->addr) == 0)
+            return 1;
+    return 0;
+}
+
 int smtpd_peer_reverse_status(const SMTPD_STATE *state)
 {
     if (strcmp(state->reverse_name, "unknown") != 0)

@@ -14,6 +14,8 @@
  * SMTPD_PEER_OK, SMTPD_PEER_NONAME (no such name, permanent) or
  * SMTPD_PEER_TEMP (a DNS timeout or SERVFAIL) for the restrictions.
  * A name that is not a valid host name is treated as no name.
+ * smtpd_peer_is_local() says whether the client address is one of this
+ * host's interface addresses (conf->interfaces, or the server address).
  * Error policy: a socket that cannot be examined gives "unknown" and
  * address "unknown"; nothing here exits.
  */
@@ -36,5 +38,6 @@ const char *smtpd_hosts_name(const SMTPD_HOSTS *h, const char *addr);
 int smtpd_hosts_has(const SMTPD_HOSTS *h, const char *name, const char *addr);
 void smtpd_peer_init(SMTPD_STATE *state, int fd);
 int smtpd_peer_reverse_status(const SMTPD_STATE *state);
+int smtpd_peer_is_local(const SMTPD_STATE *state);
 
 #endif

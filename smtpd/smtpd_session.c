@@ -117,8 +117,7 @@ static const char *session_rewrite_context(const SMTPD_STATE *state)
 
         if (strcasecmp(w, "static:all") == 0)
             return "local";
-        if (strcasecmp(w, "permit_inet_interfaces") == 0
-            && strcmp(state->addr, state->server_addr) == 0)
+        if (strcasecmp(w, "permit_inet_interfaces") == 0 && smtpd_peer_is_local(state))
             return "local";
         if (strcasecmp(w, "permit_mynetworks") == 0
             && match_list_host(conf->mynetworks, NULL, state->addr) == MATCH_YES)

@@ -78,6 +78,8 @@ grep -qx "named_attribute: client_name=client.smtpd.test" "$T/named.postcat" &&
     grep -qx "named_attribute: reverse_client_name=client.smtpd.test" "$T/named.postcat" &&
     grep -qx "Received: from helo.smtpd.test (client.smtpd.test \[127.0.0.21\])" "$T/named.postcat"
 ok $? "client_name, reverse_client_name and Received: carry the verified name"
+grep -qx "named_attribute: rewrite_context=remote" "$T/named.postcat"
+ok $? "a client that is not this host: rewrite_context=remote"
 
 ndialog unverified --bind 127.0.0.22 <<'D'
 S~ 220 .*
