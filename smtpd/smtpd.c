@@ -13,6 +13,7 @@
  * sanitizers see a clean exit after max_use sessions.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <ifaddrs.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -98,7 +99,7 @@ static ARGV *smtpd_interfaces(void)
     char buf[INET6_ADDRSTRLEN];
 
     if (getifaddrs(&list) < 0) {
-        msg_warn("getifaddrs: %m");
+        msg_warn("getifaddrs: %s", strerror(errno));
         return a;
     }
     for (ifa = list; ifa; ifa = ifa->ifa_next) {
