@@ -156,6 +156,7 @@ static int session_open_cleanup(SMTPD_STATE *state)
     gettimeofday(&tv, NULL);
     state->arrival = tv.tv_sec;
     cleanup_time(state->cleanup, (long) tv.tv_sec, (long) tv.tv_usec);
+    cleanup_attr(state->cleanup, "log_ident", state->queue_id);
     cleanup_attr(state->cleanup, "rewrite_context", session_rewrite_context(state));
     if (state->envid)
         cleanup_attr(state->cleanup, "envelope_id", state->envid);

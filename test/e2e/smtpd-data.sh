@@ -36,8 +36,8 @@ inst_complete "$Q/incoming/$id"
 ok $? "swaks: incoming/$id exists and is complete"
 inst_postcat "$Q/incoming/$id" >"$T/plain.postcat" 2>&1
 ok $? "postcat reads the file"
-is "$(grep '^named_attribute:' "$T/plain.postcat" | sed 's/=.*//; s/^named_attribute: //' | grep -v '^log_ident$' | tr '\n' ' ')" \
-    "rewrite_context log_client_name log_client_address log_client_port log_message_origin log_helo_name log_protocol_name client_name reverse_client_name client_address client_port server_address server_port helo_name protocol_name client_address_type dsn_orig_rcpt " \
+is "$(grep '^named_attribute:' "$T/plain.postcat" | sed 's/=.*//; s/^named_attribute: //' | tr '\n' ' ')" \
+    "log_ident rewrite_context log_client_name log_client_address log_client_port log_message_origin log_helo_name log_protocol_name client_name reverse_client_name client_address client_port server_address server_port helo_name protocol_name client_address_type dsn_orig_rcpt " \
     "the named attributes Postfix's smtpd sends, in its order"
 grep -qx "named_attribute: rewrite_context=local" "$T/plain.postcat"
 ok $? "a client on one of this host's addresses (127.0.0.1): rewrite_context=local (permit_inet_interfaces)"
@@ -46,6 +46,7 @@ grep -qx "named_attribute: client_address=127.0.0.1" "$T/plain.postcat" &&
     grep -qx "named_attribute: server_port=$PORT" "$T/plain.postcat" &&
     grep -qx "named_attribute: helo_name=client.example.org" "$T/plain.postcat" &&
     grep -qx "named_attribute: client_address_type=2" "$T/plain.postcat" &&
+    grep -qx "named_attribute: log_ident=$id" "$T/plain.postcat" &&
     grep -qx "named_attribute: dsn_orig_rcpt=rfc822;bob@relay.test" "$T/plain.postcat"
 ok $? "attribute values: client, server, helo, address type, default ORCPT"
 received=$(sed -n '/MESSAGE CONTENTS/,$p' "$T/plain.postcat" | sed -n '2,4p')
