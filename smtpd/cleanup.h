@@ -129,6 +129,9 @@ typedef struct CLEANUP_STATE {
     int segment;                /* CLEANUP_SEG_* */
     int hold;                   /* header/body checks said HOLD */
     int discard;                /* header/body checks said DISCARD */
+    VSTR *filter;               /* FILTER action: transport:destination */
+    VSTR *redirect;             /* REDIRECT action: the address */
+    ARGV *bcc;                  /* BCC actions: addresses */
     /* Envelope. */
     long arrival_sec, arrival_usec;
     int seen_time;

@@ -25,6 +25,9 @@
  * With CLEANUP_FLAG_BCC_OK: sender_bcc_maps adds a recipient after S,
  * recipient_bcc_maps one after each recipient, always_bcc one at the end
  * of the extracted segment (each written as its own original recipient).
+ * At the end of the extracted segment also go the recipients of BCC
+ * check actions, the L record of a FILTER action and the > record of a
+ * REDIRECT action (for qmgr), as Postfix writes them.
  */
 #include "config.h"
 
@@ -417,11 +420,39 @@ void cleanup_extracted(CLEANUP_STATE *st, int type, const char *data, size_t len
     cleanup_bad(st, vstr_str(st->tmp));
 }
 
+/* The > record of a REDIRECT action: one qualified address. */
+static void cleanup_redirect(CLEANUP_STATE *st)
+{
+    VSTR *addr = vstr_new(0);
+    VSTR *why = vstr_new(0);
+    ADDR_LIST *list = addr_list_parse(vstr_str(st->redirect), why);
+
+    if (list != NULL && list->count > 0 && *list->items[0].addr != 0) {
+        vstr_set(addr, list->items[0].addr);
+        cleanup_rewrite_context(st->conf, 1, addr);
+        cleanup_out_puts(st, QREC_RDR, vstr_str(addr));
+    } else {
+        msg_warn("%s: malformed REDIRECT address: %.100s", st->queue_id, vstr_str(st->redirect));
+    }
+    if (list != NULL)
+        addr_list_free(list);
+    vstr_free(addr);
+    vstr_free(why);
+}
+
 void cleanup_extracted_end(CLEANUP_STATE *st)
 {
+    size_t i;
+
     if (st->status == CLEANUP_STAT_OK && st->rcpt_count == 0 && !st->discard)
         cleanup_reject(st, CLEANUP_STAT_RCPT, "5.1.0 No recipients specified");
+    for (i = 0; i < st->bcc->argc && st->status == CLEANUP_STAT_OK; i++)
+        cleanup_bcc(st, st->bcc->argv[i]);
     if ((st->flags & CLEANUP_FLAG_BCC_OK) && *st->conf->always_bcc != 0
         && st->status == CLEANUP_STAT_OK)
         cleanup_bcc(st, st->conf->always_bcc);
+    if (vstr_len(st->filter) > 0)
+        cleanup_out_puts(st, QREC_FILT, vstr_str(st->filter));
+    if (vstr_len(st->redirect) > 0)
+        cleanup_redirect(st);
 }

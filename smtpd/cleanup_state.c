@@ -37,6 +37,9 @@ CLEANUP_STATE *cleanup_state_new(const CLEANUP_CONF *conf)
     st->extract_resent = argv_new();
     st->tmp = vstr_new(0);
     st->chk = vstr_new(0);
+    st->filter = vstr_new(0);
+    st->redirect = vstr_new(0);
+    st->bcc = argv_new();
     return st;
 }
 
@@ -65,6 +68,9 @@ void cleanup_state_free(CLEANUP_STATE *st)
     argv_free(st->extract_resent);
     vstr_free(st->tmp);
     vstr_free(st->chk);
+    vstr_free(st->filter);
+    vstr_free(st->redirect);
+    argv_free(st->bcc);
     mem_free(st);
 }
 

@@ -448,6 +448,12 @@ static const struct {
      ENV_REMOTE "S a@b.test\nR b@relay.test\nM \nN Message-Id :\nN \t<sp@x>\nN \nX \nE \n",
      "A rewrite_context=remote\nA log_message_origin=c.test[192.0.2.1]\nS a@b.test\n"
      OUT_RCPT("b@relay.test") "M \nN Message-Id :\nN \t<sp@x>\nN \nX \nE \n", "ID: message-id=<sp@x>"},
+    {"FILTER, REDIRECT and BCC actions: records after X", FLT,
+     ENV_REMOTE "S a@b.test\nR b@relay.test\nM \nN X-Filter: yes\nN X-Redirect: yes\nN X-Copy: yes\nN \nX \nE \n",
+     "A rewrite_context=remote\nA log_message_origin=c.test[192.0.2.1]\nS a@b.test\n"
+     OUT_RCPT("b@relay.test") "M \nN X-Filter: yes\nN X-Redirect: yes\nN X-Copy: yes\nN \nX \n"
+     OUT_RCPT("audit@relay.test") "L smtp:[127.0.0.1]:10025\n> postmaster@example.com\nE \n",
+     "ID: redirect: header X-Redirect: yes from c.test[192.0.2.1]; from=<a@b.test> to=<b@relay.test>: postmaster"},
     {"no E: nothing concluded", FLT, ENV_REMOTE "S a@b.test\nR b@relay.test\nM \nN \nX \n", "NO END",
      NULL},
 };
@@ -477,7 +483,9 @@ int main(void)
     write_file("header_checks", "/^Subject: first[[:space:]]+second/ REJECT folded\n"
                "/^Subject: hold this/ HOLD\n/^Subject: discard this/ DISCARD\n"
                "/^Content-Type:.*name=\"?[^\"]*\\.exe/ REJECT executable attachment\n"
-               "/^Subject: nested evil/ REJECT nested\n/^X-Part: drop/ IGNORE\n");
+               "/^Subject: nested evil/ REJECT nested\n/^X-Part: drop/ IGNORE\n"
+               "/^X-Filter: yes/ FILTER smtp:[127.0.0.1]:10025\n/^X-Redirect: yes/ REDIRECT postmaster\n"
+               "/^X-Copy: yes/ BCC audit@relay.test\n");
     write_file("body_checks", "/^secret: [0-9]+/ REPLACE secret: XXXX\n/^drop me$/ IGNORE\n"
                "/^try later/ 451 4.7.1 later\n");
     conf_setup(&test_conf);
