@@ -25,9 +25,10 @@
  * With CLEANUP_FLAG_BCC_OK: sender_bcc_maps adds a recipient after S,
  * recipient_bcc_maps one after each recipient, always_bcc one at the end
  * of the extracted segment (each written as its own original recipient).
- * At the end of the extracted segment also go the recipients of BCC
- * check actions, the L record of a FILTER action and the > record of a
- * REDIRECT action (for qmgr), as Postfix writes them.
+ * The extracted segment starts with the L record of a FILTER action, the >
+ * record of a REDIRECT action (both for qmgr) and the envelope's encoding
+ * attribute once more; it ends with the recipients of BCC check actions
+ * and always_bcc, as Postfix writes them.
  */
 #include "config.h"
 
@@ -112,6 +113,8 @@ static void cleanup_rcpt_write(CLEANUP_STATE *st, const char *rcpt, const char *
     cleanup_out_puts(st, QREC_RCPT, rcpt);
     st->rcpt_count++;
     st->qmgr_opts |= (long) notify << 1;
+    if (cleanup_has_8bit(rcpt))
+        st->smtputf8 |= CLEANUP_UTF8_REQUESTED;
     if (vstr_len(st->first_rcpt) == 0)
         vstr_set(st->first_rcpt, rcpt);
 }
@@ -294,6 +297,8 @@ static void cleanup_attr_rec(CLEANUP_STATE *st, const char *data, size_t len)
         vstr_set(st->log_helo, value);
     else if (strcmp(name, "log_protocol_name") == 0)
         vstr_set(st->log_proto, value);
+    else if (strcmp(name, "encoding") == 0 && st->segment == CLEANUP_SEG_ENV)
+        vstr_set(st->encoding, value);
     cleanup_out_put(st, QREC_ATTR, data, len);
 }
 
@@ -326,7 +331,7 @@ static void cleanup_sender_rec(CLEANUP_STATE *st, const char *data)
     }
     st->seen_sender = 1;
     vstr_set(st->sender, data);
-    if ((st->flags & CLEANUP_FLAG_SMTPUTF8) && cleanup_has_8bit(data))
+    if (cleanup_has_8bit(data))
         st->smtputf8 |= CLEANUP_UTF8_SENDER;
     if (cleanup_rewrite_env(st, CLEANUP_CLASS_ENV_FROM, st->sender) < 0)
         return;
@@ -440,6 +445,21 @@ static void cleanup_redirect(CLEANUP_STATE *st)
     vstr_free(why);
 }
 
+/*
+ * Right after X, before any extracted recipient: the L record of a FILTER
+ * action, the > record of a REDIRECT action, and the envelope's encoding
+ * attribute again, in Postfix's order.
+ */
+void cleanup_extracted_begin(CLEANUP_STATE *st)
+{
+    if (vstr_len(st->filter) > 0)
+        cleanup_out_puts(st, QREC_FILT, vstr_str(st->filter));
+    if (vstr_len(st->redirect) > 0)
+        cleanup_redirect(st);
+    if (vstr_len(st->encoding) > 0)
+        cleanup_out_attr(st, "encoding", vstr_str(st->encoding));
+}
+
 void cleanup_extracted_end(CLEANUP_STATE *st)
 {
     size_t i;
@@ -451,8 +471,5 @@ void cleanup_extracted_end(CLEANUP_STATE *st)
     if ((st->flags & CLEANUP_FLAG_BCC_OK) && *st->conf->always_bcc != 0
         && st->status == CLEANUP_STAT_OK)
         cleanup_bcc(st, st->conf->always_bcc);
-    if (vstr_len(st->filter) > 0)
-        cleanup_out_puts(st, QREC_FILT, vstr_str(st->filter));
-    if (vstr_len(st->redirect) > 0)
-        cleanup_redirect(st);
+
 }

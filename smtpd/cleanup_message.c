@@ -289,7 +289,7 @@ static void cleanup_header_done(CLEANUP_STATE *st)
         text = st->hdr->buf;
         len = vstr_len(st->hdr);
     }
-    if ((st->flags & CLEANUP_FLAG_SMTPUTF8) && cleanup_has_8bit(text))
+    if (cleanup_has_8bit(text))
         st->smtputf8 |= CLEANUP_UTF8_HEADER;
     nlen = cleanup_header_name(text, &len);
     kind = nlen ? cleanup_header_kind(text, nlen) : CLEANUP_HK_OTHER;

@@ -10,6 +10,8 @@
 #   hold-valias      virtual alias to two addresses, O and dsn_orig_rcpt kept
 #   hold-dsn         DSN ENVID/RET attributes, NOTIFY and ORCPT per recipient
 #                    and the NOTIFY bits in the size record's qmgr_opts
+#   hold-8bitmime, hold-smtputf8, hold-longlines, hold-emptybody: replayed
+#                    from the fixture's own records (test/data/cleanup/replay.py)
 . "$POSTERN_SRC/test/lib.sh"
 . "$POSTERN_SRC/test/lib/instance.sh"
 [ "$(id -u)" -eq 0 ] || { echo "1..0 # SKIP needs root"; exit 0; }
@@ -84,6 +86,26 @@ is "$(postcat_id incoming "$id" | norm "$id" 11 C6647106031)" \
     "$(norm C6647106031 11 <"$DATA/hold-dsn.C6647106031.postcat-odr")" \
     "records as Postfix wrote them (hold-dsn)"
 like "$(postcat_id incoming "$id" | grep message_size)" ' 2 +14 ' "qmgr_opts holds the NOTIFY bits (14)"
+
+# 4. More SMTP messages, replayed from the fixtures themselves: 8-bit body
+#    (the envelope's encoding attribute again after X; 2 = UTF-8 header in
+#    the size record), SMTPUTF8 (7), long lines (L records of 2048), and a
+#    message that is only a header.
+replay() {  # replay NAME ID FLAGS
+    local f=$DATA/$1.$2.postcat-odr args
+    mapfile -d '' -t args < <(python3 "$DATA/replay.py" args "$f")
+    python3 "$DATA/replay.py" content "$f" >"$T/replay.msg"
+    inst_submit -x "$3" "${args[@]}" <"$T/replay.msg"
+}
+for fx in "hold-8bitmime E5F17106068 34" "hold-smtputf8 2F9E6106062 162" \
+    "hold-longlines 73D571060EC 34" "hold-emptybody 705F4106069 34"; do
+    set -- $fx
+    replay "$1" "$2" "$3"
+    ok $? "$1: accepted"
+    id=$(sed -n 's/^queue_id=//p' "$T/submit.out")
+    is "$(postcat_id incoming "$id" | norm "$id" 11 "$2")" \
+        "$(norm "$2" 11 <"$DATA/$1.$2.postcat-odr")" "records as Postfix wrote them ($1)"
+done
 
 inst_stop
 done_testing

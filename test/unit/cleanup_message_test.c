@@ -452,7 +452,7 @@ static const struct {
      ENV_REMOTE "S a@b.test\nR b@relay.test\nM \nN X-Filter: yes\nN X-Redirect: yes\nN X-Copy: yes\nN \nX \nE \n",
      "A rewrite_context=remote\nA log_message_origin=c.test[192.0.2.1]\nS a@b.test\n"
      OUT_RCPT("b@relay.test") "M \nN X-Filter: yes\nN X-Redirect: yes\nN X-Copy: yes\nN \nX \n"
-     OUT_RCPT("audit@relay.test") "L smtp:[127.0.0.1]:10025\n> postmaster@example.com\nE \n",
+     "L smtp:[127.0.0.1]:10025\n> postmaster@example.com\n" OUT_RCPT("audit@relay.test") "E \n",
      "ID: redirect: header X-Redirect: yes from c.test[192.0.2.1]; from=<a@b.test> to=<b@relay.test>: postmaster"},
     {"no E: nothing concluded", FLT, ENV_REMOTE "S a@b.test\nR b@relay.test\nM \nN \nX \n", "NO END",
      NULL},
