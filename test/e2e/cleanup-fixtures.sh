@@ -10,7 +10,8 @@
 #   hold-valias      virtual alias to two addresses, O and dsn_orig_rcpt kept
 #   hold-dsn         DSN ENVID/RET attributes, NOTIFY and ORCPT per recipient
 #                    and the NOTIFY bits in the size record's qmgr_opts
-#   hold-8bitmime, hold-smtputf8, hold-longlines, hold-emptybody: replayed
+#   hold-8bitmime, hold-smtputf8, hold-longlines, hold-emptybody, hold-plain,
+#   hold-40rcpt: replayed
 #                    from the fixture's own records (test/data/cleanup/replay.py)
 . "$POSTERN_SRC/test/lib.sh"
 . "$POSTERN_SRC/test/lib/instance.sh"
@@ -98,7 +99,8 @@ replay() {  # replay NAME ID FLAGS
     inst_submit -x "$3" "${args[@]}" <"$T/replay.msg"
 }
 for fx in "hold-8bitmime E5F17106068 34" "hold-smtputf8 2F9E6106062 162" \
-    "hold-longlines 73D571060EC 34" "hold-emptybody 705F4106069 34"; do
+    "hold-longlines 73D571060EC 34" "hold-emptybody 705F4106069 34" \
+    "hold-plain A2E0D10605F 34" "hold-40rcpt 1FCD4106017 34"; do
     set -- $fx
     replay "$1" "$2" "$3"
     ok $? "$1: accepted"
