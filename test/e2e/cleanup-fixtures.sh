@@ -11,8 +11,8 @@
 #   hold-dsn         DSN ENVID/RET attributes, NOTIFY and ORCPT per recipient
 #                    and the NOTIFY bits in the size record's qmgr_opts
 #   hold-8bitmime, hold-smtputf8, hold-longlines, hold-emptybody, hold-plain,
-#   hold-40rcpt: replayed
-#                    from the fixture's own records (test/data/cleanup/replay.py)
+#   hold-40rcpt      replayed from the fixture's own records
+#                    (test/data/cleanup/replay.py)
 . "$POSTERN_SRC/test/lib.sh"
 . "$POSTERN_SRC/test/lib/instance.sh"
 [ "$(id -u)" -eq 0 ] || { echo "1..0 # SKIP needs root"; exit 0; }
