@@ -560,6 +560,17 @@ int main(void)
     TAP_OK(strstr(vstr_str(got), "W ") == NULL, "no W record for the null sender");
     test_conf.delay_warn = 0;
 
+    /* undisclosed_recipients_header for local mail without To:/Cc: */
+    test_conf.undisclosed = "To: undisclosed-recipients:;";
+    run(FLT, ENV_LOCAL "S a@example.com\nR b@relay.test\nM \nN Message-Id: <1@x>\nN Date: d\n"
+        "N From: a@example.com\nN Bcc: b@relay.test\nN \nX \nE \n", got);
+    TAP_OK(strstr(vstr_str(got), "N From: a@example.com\nN To: undisclosed-recipients:;\nN \n") != NULL,
+           "undisclosed_recipients_header is added when there is no To: or Cc:");
+    run(FLT, ENV_LOCAL "S a@example.com\nR b@relay.test\nM \nN Message-Id: <1@x>\nN Date: d\n"
+        "N From: a@example.com\nN Cc: b@relay.test\nN \nX \nE \n", got);
+    TAP_OK(strstr(vstr_str(got), "undisclosed") == NULL, "but not when there is a Cc:");
+    test_conf.undisclosed = "";
+
     /* message_strip_characters, message_reject_characters, message_drop_headers */
     cleanup_char_set("\\0\\x7f", test_conf.strip_chars);
     test_conf.have_strip_chars = 1;
