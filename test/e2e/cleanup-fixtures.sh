@@ -53,6 +53,21 @@ is "$(postcat_id incoming "$id" | norm "$id" 11)" \
     "records as Postfix wrote them (hold-sendmail-t)"
 check "the generated message-id is logged" inst_log_wait "$id: message-id=<[0-9]{14}\.$id@mail\.example\.com>"
 
+# 1b. The same, the other way pickup may do it: its own Received: line and
+#     CLEANUP_FLAG_EXTRACT (cleanup takes the recipients from To/Cc/Bcc).
+{
+    printf 'Received: by mail.example.com (Postfix, from userid 2001)\n'
+    printf '\tid {queue_id}; Sat, 21 Nov 2026 12:14:02 +0000 (UTC)\n'
+    cat "$T/st.msg"
+} >"$T/st2.msg"
+inst_submit -x 290 -T "$(date -u -d 'Sat Nov 21 12:14:02 2026' +%s).123456" -a rewrite_context=local \
+    -F "Alice Example" -f alice <"$T/st2.msg"
+ok $? "sendmail -t with CLEANUP_FLAG_EXTRACT is accepted"
+id=$(sed -n 's/^queue_id=//p' "$T/submit.out")
+is "$(postcat_id incoming "$id" | norm "$id" 11)" \
+    "$(norm CA61510605D 11 <"$DATA/hold-sendmail-t.CA61510605D.postcat-odr")" \
+    "records as Postfix wrote them (hold-sendmail-t, recipients extracted by cleanup)"
+
 # 2. virtual alias: team@example.com -> carol@relay.test, dave@down.test
 content "$DATA/hold-valias.A8EBF1060E2.postcat-odr" >"$T/va.msg"
 smtpd_attrs() {
