@@ -55,13 +55,19 @@
  * cleanup writes each recipient as [A notify_flags] A dsn_orig_rcpt
  * ("rfc822;ORIG" when no ORCPT) O R, after virtual alias expansion, and
  * uses log_message_origin/log_helo_name/log_protocol_name in its log lines.
+ * orig NULL means "the recipient as given" (cleanup writes it as O).
  * pickup forwards the maildrop file's T, A, F and S records as they are,
- * calls cleanup_submit_uid() with the file owner's uid, then the content,
- * cleanup_content_end(), and the recipients postdrop wrote after X.
+ * then either calls cleanup_submit_uid() (cleanup writes the Received:),
+ * the content, cleanup_content_end() and the recipients postdrop wrote
+ * after X; or it writes the Received: line itself and sets
+ * CLEANUP_FLAG_EXTRACT, and cleanup takes the recipients from To:, Cc:
+ * and Bcc: (Resent- ones when present) into the extracted segment.
  * Flags: smtpd sends CLEANUP_FLAG_FILTER | CLEANUP_FLAG_MAP_OK (|
- * CLEANUP_FLAG_SMTPUTF8), pickup the same (Postfix's pickup adds
- * CLEANUP_FLAG_BOUNCE, which Postern's cleanup does not act on yet: pickup
- * must itself decide that a rejected local message is dropped, not kept).
+ * CLEANUP_FLAG_SMTPUTF8, | CLEANUP_FLAG_HOLD or _DISCARD for access-table
+ * HOLD/DISCARD; | CLEANUP_FLAG_BCC_OK for always_bcc and the *_bcc_maps),
+ * pickup the same (Postfix's pickup adds CLEANUP_FLAG_BOUNCE, which
+ * Postern's cleanup does not act on yet: pickup itself decides that a
+ * refused local message is dropped, not kept).
  * The calls buffer; the socket is written in large chunks. After any I/O
  * error the remaining calls do nothing and cleanup_finish() returns
  * CLEANUP_STAT_WRITE with the reason. cleanup_open() returns NULL with the

@@ -129,6 +129,10 @@ typedef struct CLEANUP_STATE {
     int segment;                /* CLEANUP_SEG_* */
     int hold;                   /* header/body checks said HOLD */
     int discard;                /* header/body checks said DISCARD */
+    VSTR *encoding;             /* the envelope's encoding attribute */
+    VSTR *filter;               /* FILTER action: transport:destination */
+    VSTR *redirect;             /* REDIRECT action: the address */
+    ARGV *bcc;                  /* BCC actions: addresses */
     /* Envelope. */
     long arrival_sec, arrival_usec;
     int seen_time;
@@ -210,6 +214,7 @@ void cleanup_rcpt_out(CLEANUP_STATE *st, const char *rcpt, const char *orig,
                       const char *dsn_orcpt, int notify);
 void cleanup_envelope_end(CLEANUP_STATE *st);
 int cleanup_has_8bit(const char *text);
+void cleanup_extracted_begin(CLEANUP_STATE *st);
 void cleanup_extracted_end(CLEANUP_STATE *st);
 
 /* cleanup_message.c */

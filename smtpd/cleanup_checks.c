@@ -18,7 +18,8 @@ static const struct {
     {"HOLD", CLEANUP_ACT_HOLD},       {"WARN", CLEANUP_ACT_WARN},
     {"IGNORE", CLEANUP_ACT_IGNORE},   {"REPLACE", CLEANUP_ACT_REPLACE},
     {"PREPEND", CLEANUP_ACT_PREPEND}, {"DUNNO", CLEANUP_ACT_DUNNO},
-    {"OK", CLEANUP_ACT_OK},
+    {"OK", CLEANUP_ACT_OK},           {"FILTER", CLEANUP_ACT_FILTER},
+    {"REDIRECT", CLEANUP_ACT_REDIRECT}, {"BCC", CLEANUP_ACT_BCC},
 };
 
 #define CLEANUP_NWORDS (sizeof(cleanup_action_words) / sizeof(cleanup_action_words[0]))
@@ -57,7 +58,9 @@ void cleanup_action_parse(const char *value, CLEANUP_ACTION *out)
             break;
         }
     }
-    if ((out->action == CLEANUP_ACT_REPLACE || out->action == CLEANUP_ACT_PREPEND)
+    if ((out->action == CLEANUP_ACT_REPLACE || out->action == CLEANUP_ACT_PREPEND
+         || out->action == CLEANUP_ACT_FILTER || out->action == CLEANUP_ACT_REDIRECT
+         || out->action == CLEANUP_ACT_BCC)
         && *out->text == 0)
         out->action = CLEANUP_ACT_UNKNOWN;
 }
@@ -74,6 +77,9 @@ const char *cleanup_action_name(int action)
     case CLEANUP_ACT_IGNORE: return "ignore";
     case CLEANUP_ACT_REPLACE: return "replace";
     case CLEANUP_ACT_PREPEND: return "prepend";
+    case CLEANUP_ACT_FILTER: return "filter";
+    case CLEANUP_ACT_REDIRECT: return "redirect";
+    case CLEANUP_ACT_BCC: return "bcc";
     default: return "unknown";
     }
 }

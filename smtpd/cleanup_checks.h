@@ -12,8 +12,13 @@
  *   PREPEND text    insert text before this line
  *   DUNNO, OK       nothing more for this line
  *   4NN/5NN text    a reject with that code (5NN permanent)
- * Actions Postern's cleanup does not perform yet (FILTER, REDIRECT, BCC,
- * INFO...) are CLEANUP_ACT_UNKNOWN: the caller logs a warning and goes on.
+ *   FILTER t:dest   send the message through content filter t:dest (the
+ *                   last one wins; written as an L record after X)
+ *   REDIRECT addr   deliver to addr instead of the recipients (the last
+ *                   one wins; a > record after X, for qmgr)
+ *   BCC addr        add a recipient
+ * Other actions (INFO, STRIP, ...) are CLEANUP_ACT_UNKNOWN: the caller logs
+ * a warning and goes on.
  *
  * Usage:
  *   CLEANUP_ACTION a;
@@ -26,7 +31,8 @@
  * \t, \r, \n, \\, \ooo octal, \xHH), become set[c] = 1; it returns
  * 1 (some), 0 (none), or -1 for a \x without hex digits.
  * Error policy: nothing fails; an empty or unknown value is
- * CLEANUP_ACT_UNKNOWN (the caller warns), REPLACE/PREPEND without text too.
+ * CLEANUP_ACT_UNKNOWN (the caller warns), and so are REPLACE, PREPEND,
+ * FILTER, REDIRECT and BCC without text.
  */
 #ifndef POSTERN_CLEANUP_CHECKS_H
 #define POSTERN_CLEANUP_CHECKS_H
@@ -42,6 +48,9 @@ enum {
     CLEANUP_ACT_IGNORE,
     CLEANUP_ACT_REPLACE,
     CLEANUP_ACT_PREPEND,
+    CLEANUP_ACT_FILTER,
+    CLEANUP_ACT_REDIRECT,
+    CLEANUP_ACT_BCC,
 };
 
 typedef struct CLEANUP_ACTION {

@@ -25,6 +25,10 @@
  * With CLEANUP_FLAG_BCC_OK: sender_bcc_maps adds a recipient after S,
  * recipient_bcc_maps one after each recipient, always_bcc one at the end
  * of the extracted segment (each written as its own original recipient).
+ * The extracted segment starts with the L record of a FILTER action, the >
+ * record of a REDIRECT action (both for qmgr) and the envelope's encoding
+ * attribute once more; it ends with the recipients of BCC check actions
+ * and always_bcc, as Postfix writes them.
  */
 #include "config.h"
 
@@ -109,6 +113,8 @@ static void cleanup_rcpt_write(CLEANUP_STATE *st, const char *rcpt, const char *
     cleanup_out_puts(st, QREC_RCPT, rcpt);
     st->rcpt_count++;
     st->qmgr_opts |= (long) notify << 1;
+    if (cleanup_has_8bit(rcpt))
+        st->smtputf8 |= CLEANUP_UTF8_REQUESTED;
     if (vstr_len(st->first_rcpt) == 0)
         vstr_set(st->first_rcpt, rcpt);
 }
@@ -291,6 +297,8 @@ static void cleanup_attr_rec(CLEANUP_STATE *st, const char *data, size_t len)
         vstr_set(st->log_helo, value);
     else if (strcmp(name, "log_protocol_name") == 0)
         vstr_set(st->log_proto, value);
+    else if (strcmp(name, "encoding") == 0 && st->segment == CLEANUP_SEG_ENV)
+        vstr_set(st->encoding, value);
     cleanup_out_put(st, QREC_ATTR, data, len);
 }
 
@@ -323,7 +331,7 @@ static void cleanup_sender_rec(CLEANUP_STATE *st, const char *data)
     }
     st->seen_sender = 1;
     vstr_set(st->sender, data);
-    if ((st->flags & CLEANUP_FLAG_SMTPUTF8) && cleanup_has_8bit(data))
+    if (cleanup_has_8bit(data))
         st->smtputf8 |= CLEANUP_UTF8_SENDER;
     if (cleanup_rewrite_env(st, CLEANUP_CLASS_ENV_FROM, st->sender) < 0)
         return;
@@ -417,11 +425,51 @@ void cleanup_extracted(CLEANUP_STATE *st, int type, const char *data, size_t len
     cleanup_bad(st, vstr_str(st->tmp));
 }
 
+/* The > record of a REDIRECT action: one qualified address. */
+static void cleanup_redirect(CLEANUP_STATE *st)
+{
+    VSTR *addr = vstr_new(0);
+    VSTR *why = vstr_new(0);
+    ADDR_LIST *list = addr_list_parse(vstr_str(st->redirect), why);
+
+    if (list != NULL && list->count > 0 && *list->items[0].addr != 0) {
+        vstr_set(addr, list->items[0].addr);
+        cleanup_rewrite_context(st->conf, 1, addr);
+        cleanup_out_puts(st, QREC_RDR, vstr_str(addr));
+    } else {
+        msg_warn("%s: malformed REDIRECT address: %.100s", st->queue_id, vstr_str(st->redirect));
+    }
+    if (list != NULL)
+        addr_list_free(list);
+    vstr_free(addr);
+    vstr_free(why);
+}
+
+/*
+ * Right after X, before any extracted recipient: the L record of a FILTER
+ * action, the > record of a REDIRECT action, and the envelope's encoding
+ * attribute again, in Postfix's order.
+ */
+void cleanup_extracted_begin(CLEANUP_STATE *st)
+{
+    if (vstr_len(st->filter) > 0)
+        cleanup_out_puts(st, QREC_FILT, vstr_str(st->filter));
+    if (vstr_len(st->redirect) > 0)
+        cleanup_redirect(st);
+    if (vstr_len(st->encoding) > 0)
+        cleanup_out_attr(st, "encoding", vstr_str(st->encoding));
+}
+
 void cleanup_extracted_end(CLEANUP_STATE *st)
 {
+    size_t i;
+
     if (st->status == CLEANUP_STAT_OK && st->rcpt_count == 0 && !st->discard)
         cleanup_reject(st, CLEANUP_STAT_RCPT, "5.1.0 No recipients specified");
+    for (i = 0; i < st->bcc->argc && st->status == CLEANUP_STAT_OK; i++)
+        cleanup_bcc(st, st->bcc->argv[i]);
     if ((st->flags & CLEANUP_FLAG_BCC_OK) && *st->conf->always_bcc != 0
         && st->status == CLEANUP_STAT_OK)
         cleanup_bcc(st, st->conf->always_bcc);
+
 }

@@ -37,6 +37,7 @@
 #include "msg.h"
 
 #define CLEANUP_LOG_TEXT_MAX 200
+#define CLEANUP_BCC_ACTIONS_MAX 100    /* BCC actions kept per message */
 
 void cleanup_date(VSTR *out, long sec)
 {
@@ -123,6 +124,17 @@ static int cleanup_check_act(CLEANUP_STATE *st, const char *where, const char *l
     case CLEANUP_ACT_PREPEND:
         msg_info("%s: %s", vstr_str(log), a.text);
         cleanup_out_line(st, a.text, strlen(a.text));
+        break;
+    case CLEANUP_ACT_FILTER:
+    case CLEANUP_ACT_REDIRECT:
+    case CLEANUP_ACT_BCC:
+        msg_info("%s: %s", vstr_str(log), a.text);
+        if (a.action == CLEANUP_ACT_FILTER)
+            vstr_set(st->filter, a.text);
+        else if (a.action == CLEANUP_ACT_REDIRECT)
+            vstr_set(st->redirect, a.text);
+        else if (st->bcc->argc < CLEANUP_BCC_ACTIONS_MAX)
+            argv_add(st->bcc, a.text);
         break;
     case CLEANUP_ACT_DUNNO:
     case CLEANUP_ACT_OK:
@@ -277,7 +289,7 @@ static void cleanup_header_done(CLEANUP_STATE *st)
         text = st->hdr->buf;
         len = vstr_len(st->hdr);
     }
-    if ((st->flags & CLEANUP_FLAG_SMTPUTF8) && cleanup_has_8bit(text))
+    if (cleanup_has_8bit(text))
         st->smtputf8 |= CLEANUP_UTF8_HEADER;
     nlen = cleanup_header_name(text, &len);
     kind = nlen ? cleanup_header_kind(text, nlen) : CLEANUP_HK_OTHER;

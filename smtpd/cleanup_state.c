@@ -37,6 +37,10 @@ CLEANUP_STATE *cleanup_state_new(const CLEANUP_CONF *conf)
     st->extract_resent = argv_new();
     st->tmp = vstr_new(0);
     st->chk = vstr_new(0);
+    st->filter = vstr_new(0);
+    st->encoding = vstr_new(0);
+    st->redirect = vstr_new(0);
+    st->bcc = argv_new();
     return st;
 }
 
@@ -65,6 +69,10 @@ void cleanup_state_free(CLEANUP_STATE *st)
     argv_free(st->extract_resent);
     vstr_free(st->tmp);
     vstr_free(st->chk);
+    vstr_free(st->filter);
+    vstr_free(st->encoding);
+    vstr_free(st->redirect);
+    argv_free(st->bcc);
     mem_free(st);
 }
 
@@ -128,6 +136,7 @@ int cleanup_record(CLEANUP_STATE *st, int type, char *data, size_t len)
         } else if (type == QREC_XTRA) {
             cleanup_message_end(st);
             cleanup_out_put(st, QREC_XTRA, "", 0);
+            cleanup_extracted_begin(st);
             cleanup_extract_out(st);
             st->segment = CLEANUP_SEG_EXTRA;
         } else {

@@ -18,11 +18,13 @@ send() {
     printf 'From: a@example.com\nMessage-Id: <%s@x>\nDate: d\nSubject: s\n\nline\n' "$RANDOM" |
         inst_submit -x 34 -a rewrite_context=remote -f a@example.com -r b@relay.test
 }
-# trace ONE request of the (warm) cleanup process
-trace() {
+# trace ONE request of the (warm) cleanup process; retried (at most three
+# times) when strace attached too late to see it
+trace_once() {
     local pid sp
     send
     pid=$(inst_workers cleanup | head -1)
+    : >"$T/strace.out"
     strace -q -e trace=all -p "$pid" -o "$T/strace.out" &
     sp=$!
     inst_wait grep -q . "$T/strace.out" 2>/dev/null || sleep 0.5
@@ -32,14 +34,14 @@ trace() {
     sleep 0.3
     kill "$sp" 2>/dev/null
     wait "$sp" 2>/dev/null
+    grep -q 'renameat2' "$T/strace.out"
+}
+trace() {
+    trace_once || trace_once || trace_once
 }
 
-trace
-if ! grep -q 'renameat2' "$T/strace.out"; then
-    skip "strace cannot follow cleanup here"
-    skip "strace cannot follow cleanup here"
-    skip "strace cannot follow cleanup here"
-    skip "strace cannot follow cleanup here"
+if ! trace; then
+    for _ in 1 2 3 4 5; do skip "strace cannot follow cleanup here"; done
 else
     seq=$(grep -oE '^(write\([0-9]+, "C|fsync|openat\(AT_FDCWD, "incoming", O_RDONLY|fchmod\([0-9]+, 0700|sendto\([0-9]+, "status)' "$T/strace.out" |
         sed -E 's/\([0-9]+, /(/; s/\(AT_FDCWD, /(/' | tr '\n' ' ')
@@ -52,6 +54,7 @@ else
     postfix reload >/dev/null 2>&1
     sleep 0.5
     trace
+    ok $? "traced a request after the reload"
     ok $(grep -q 'openat(AT_FDCWD, "incoming", O_RDONLY' "$T/strace.out"; [ $? -ne 0 ]; echo $?) \
         "queue_directory_fsync = no: no fsync of incoming/"
     is "$(grep -c '^fsync' "$T/strace.out")" 2 "but the file is still fsynced (before and after the execute bit)"

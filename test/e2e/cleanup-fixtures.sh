@@ -10,6 +10,9 @@
 #   hold-valias      virtual alias to two addresses, O and dsn_orig_rcpt kept
 #   hold-dsn         DSN ENVID/RET attributes, NOTIFY and ORCPT per recipient
 #                    and the NOTIFY bits in the size record's qmgr_opts
+#   hold-8bitmime, hold-smtputf8, hold-longlines, hold-emptybody, hold-plain,
+#   hold-40rcpt      replayed from the fixture's own records
+#                    (test/data/cleanup/replay.py)
 . "$POSTERN_SRC/test/lib.sh"
 . "$POSTERN_SRC/test/lib/instance.sh"
 [ "$(id -u)" -eq 0 ] || { echo "1..0 # SKIP needs root"; exit 0; }
@@ -50,6 +53,21 @@ is "$(postcat_id incoming "$id" | norm "$id" 11)" \
     "records as Postfix wrote them (hold-sendmail-t)"
 check "the generated message-id is logged" inst_log_wait "$id: message-id=<[0-9]{14}\.$id@mail\.example\.com>"
 
+# 1b. The same, the other way pickup may do it: its own Received: line and
+#     CLEANUP_FLAG_EXTRACT (cleanup takes the recipients from To/Cc/Bcc).
+{
+    printf 'Received: by mail.example.com (Postfix, from userid 2001)\n'
+    printf '\tid {queue_id}; Sat, 21 Nov 2026 12:14:02 +0000 (UTC)\n'
+    cat "$T/st.msg"
+} >"$T/st2.msg"
+inst_submit -x 290 -T "$(date -u -d 'Sat Nov 21 12:14:02 2026' +%s).123456" -a rewrite_context=local \
+    -F "Alice Example" -f alice <"$T/st2.msg"
+ok $? "sendmail -t with CLEANUP_FLAG_EXTRACT is accepted"
+id=$(sed -n 's/^queue_id=//p' "$T/submit.out")
+is "$(postcat_id incoming "$id" | norm "$id" 11)" \
+    "$(norm CA61510605D 11 <"$DATA/hold-sendmail-t.CA61510605D.postcat-odr")" \
+    "records as Postfix wrote them (hold-sendmail-t, recipients extracted by cleanup)"
+
 # 2. virtual alias: team@example.com -> carol@relay.test, dave@down.test
 content "$DATA/hold-valias.A8EBF1060E2.postcat-odr" >"$T/va.msg"
 smtpd_attrs() {
@@ -84,6 +102,27 @@ is "$(postcat_id incoming "$id" | norm "$id" 11 C6647106031)" \
     "$(norm C6647106031 11 <"$DATA/hold-dsn.C6647106031.postcat-odr")" \
     "records as Postfix wrote them (hold-dsn)"
 like "$(postcat_id incoming "$id" | grep message_size)" ' 2 +14 ' "qmgr_opts holds the NOTIFY bits (14)"
+
+# 4. More SMTP messages, replayed from the fixtures themselves: 8-bit body
+#    (the envelope's encoding attribute again after X; 2 = UTF-8 header in
+#    the size record), SMTPUTF8 (7), long lines (L records of 2048), and a
+#    message that is only a header.
+replay() {  # replay NAME ID FLAGS
+    local f=$DATA/$1.$2.postcat-odr args
+    mapfile -d '' -t args < <(python3 "$DATA/replay.py" args "$f")
+    python3 "$DATA/replay.py" content "$f" >"$T/replay.msg"
+    inst_submit -x "$3" "${args[@]}" <"$T/replay.msg"
+}
+for fx in "hold-8bitmime E5F17106068 34" "hold-smtputf8 2F9E6106062 162" \
+    "hold-longlines 73D571060EC 34" "hold-emptybody 705F4106069 34" \
+    "hold-plain A2E0D10605F 34" "hold-40rcpt 1FCD4106017 34"; do
+    set -- $fx
+    replay "$1" "$2" "$3"
+    ok $? "$1: accepted"
+    id=$(sed -n 's/^queue_id=//p' "$T/submit.out")
+    is "$(postcat_id incoming "$id" | norm "$id" 11 "$2")" \
+        "$(norm "$2" 11 <"$DATA/$1.$2.postcat-odr")" "records as Postfix wrote them ($1)"
+done
 
 inst_stop
 done_testing

@@ -22,7 +22,7 @@
  *                wait (at most 30 s) until FILE is removed, then go on
  *   -q           quit before cleanup_finish (close = abort)
  * The message is read from standard input; lines end at LF (a CR before it
- * is dropped). Output: "queue_id=ID", "status=N", "reason=TEXT", one per
+ * is dropped); "{queue_id}" in a line becomes the queue id. Output: "queue_id=ID", "status=N", "reason=TEXT", one per
  * line. Exit 0 on success, 1 when cleanup refused the message, 2 when it
  * could not be reached.
  */
@@ -53,6 +53,21 @@ static void submit_wait_removed(const char *file)
     fclose(fp);
     for (i = 0; i < 300 && stat(file, &sb) == 0; i++)
         usleep(100000);
+}
+
+/* One content line, with {queue_id} replaced (buf is scratch). */
+static void submit_line(CLEANUP *c, const char *text, VSTR *buf)
+{
+    const char *p;
+
+    vstr_reset(buf);
+    while ((p = strstr(text, "{queue_id}")) != NULL) {
+        vstr_addmem(buf, text, (size_t) (p - text));
+        vstr_adds(buf, cleanup_queue_id(c));
+        text = p + strlen("{queue_id}");
+    }
+    vstr_adds(buf, text);
+    cleanup_line(c, vstr_str(buf), vstr_len(buf));
 }
 
 int main(int argc, char **argv)
@@ -166,7 +181,7 @@ int main(int argc, char **argv)
             cleanup_flush(c);
             submit_wait_removed(pause_file);
         }
-        cleanup_line(c, lines->argv[i], strlen(lines->argv[i]));
+        submit_line(c, lines->argv[i], line);
     }
     if (quit) {
         cleanup_flush(c);

@@ -448,6 +448,12 @@ static const struct {
      ENV_REMOTE "S a@b.test\nR b@relay.test\nM \nN Message-Id :\nN \t<sp@x>\nN \nX \nE \n",
      "A rewrite_context=remote\nA log_message_origin=c.test[192.0.2.1]\nS a@b.test\n"
      OUT_RCPT("b@relay.test") "M \nN Message-Id :\nN \t<sp@x>\nN \nX \nE \n", "ID: message-id=<sp@x>"},
+    {"FILTER, REDIRECT and BCC actions: records after X", FLT,
+     ENV_REMOTE "S a@b.test\nR b@relay.test\nM \nN X-Filter: yes\nN X-Redirect: yes\nN X-Copy: yes\nN \nX \nE \n",
+     "A rewrite_context=remote\nA log_message_origin=c.test[192.0.2.1]\nS a@b.test\n"
+     OUT_RCPT("b@relay.test") "M \nN X-Filter: yes\nN X-Redirect: yes\nN X-Copy: yes\nN \nX \n"
+     "L smtp:[127.0.0.1]:10025\n> postmaster@example.com\n" OUT_RCPT("audit@relay.test") "E \n",
+     "ID: redirect: header X-Redirect: yes from c.test[192.0.2.1]; from=<a@b.test> to=<b@relay.test>: postmaster"},
     {"no E: nothing concluded", FLT, ENV_REMOTE "S a@b.test\nR b@relay.test\nM \nN \nX \n", "NO END",
      NULL},
 };
@@ -477,7 +483,9 @@ int main(void)
     write_file("header_checks", "/^Subject: first[[:space:]]+second/ REJECT folded\n"
                "/^Subject: hold this/ HOLD\n/^Subject: discard this/ DISCARD\n"
                "/^Content-Type:.*name=\"?[^\"]*\\.exe/ REJECT executable attachment\n"
-               "/^Subject: nested evil/ REJECT nested\n/^X-Part: drop/ IGNORE\n");
+               "/^Subject: nested evil/ REJECT nested\n/^X-Part: drop/ IGNORE\n"
+               "/^X-Filter: yes/ FILTER smtp:[127.0.0.1]:10025\n/^X-Redirect: yes/ REDIRECT postmaster\n"
+               "/^X-Copy: yes/ BCC audit@relay.test\n");
     write_file("body_checks", "/^secret: [0-9]+/ REPLACE secret: XXXX\n/^drop me$/ IGNORE\n"
                "/^try later/ 451 4.7.1 later\n");
     conf_setup(&test_conf);
@@ -551,6 +559,17 @@ int main(void)
     run(FLT, ENV_REMOTE "S \nR b@relay.test\nM \nN \nX \nE \n", got);
     TAP_OK(strstr(vstr_str(got), "W ") == NULL, "no W record for the null sender");
     test_conf.delay_warn = 0;
+
+    /* undisclosed_recipients_header for local mail without To:/Cc: */
+    test_conf.undisclosed = "To: undisclosed-recipients:;";
+    run(FLT, ENV_LOCAL "S a@example.com\nR b@relay.test\nM \nN Message-Id: <1@x>\nN Date: d\n"
+        "N From: a@example.com\nN Bcc: b@relay.test\nN \nX \nE \n", got);
+    TAP_OK(strstr(vstr_str(got), "N From: a@example.com\nN To: undisclosed-recipients:;\nN \n") != NULL,
+           "undisclosed_recipients_header is added when there is no To: or Cc:");
+    run(FLT, ENV_LOCAL "S a@example.com\nR b@relay.test\nM \nN Message-Id: <1@x>\nN Date: d\n"
+        "N From: a@example.com\nN Cc: b@relay.test\nN \nX \nE \n", got);
+    TAP_OK(strstr(vstr_str(got), "undisclosed") == NULL, "but not when there is a Cc:");
+    test_conf.undisclosed = "";
 
     /* message_strip_characters, message_reject_characters, message_drop_headers */
     cleanup_char_set("\\0\\x7f", test_conf.strip_chars);
