@@ -24,7 +24,7 @@ norm() {
 # The data offset (message_size field 2) moves with the lengths of what
 # differs: measure them in each file.
 varlen() {
-    awk -F= '/^named_attribute: (log_client_port|client_port|server_port|server_address)=/ { n += length($2) }
+    awk -F= '/^named_attribute: (log_ident|log_client_port|client_port|server_port|server_address)=/ { n += length($2) }
         END { print n + 0 }' "$1"
 }
 offset() { awk '/^message_size:/ { print $3; exit }' "$1"; }
@@ -46,8 +46,11 @@ for fixture in hold-dsn.C6647106031 hold-8bitmime.E5F17106068 hold-smtputf8.2F9E
     inst_postcat -v "$Q/incoming/$id" >"$T/$name.ours" 2>/dev/null
     ok $? "$name: postcat reads $id"
     theirs=$POSTERN_SRC/test/data/queue/$fixture.postcat
-    is "$(($(offset "$T/$name.ours") - $(offset "$theirs")))" "$(($(varlen "$T/$name.ours") - $(varlen "$theirs")))" \
-        "$name: the data offset differs only by the lengths of ports and addresses"
+    # ... and by the microseconds of the arrival time record ("sec usec",
+    # 1 to 6 digits), which postcat does not show: allow 5 either way.
+    d=$(($(offset "$T/$name.ours") - $(offset "$theirs") - $(varlen "$T/$name.ours") + $(varlen "$theirs")))
+    ok $([ "$d" -ge -5 ] && [ "$d" -le 5 ] && echo 0 || echo 1) \
+        "$name: the data offset differs only by the lengths of the queue id, ports, addresses and time ($d)"
     norm "${fixture#*.}" <"$theirs" | size_fix >"$T/$name.theirs.norm"
     norm "$id" <"$T/$name.ours" | size_fix >"$T/$name.ours.norm"
     diff "$T/$name.theirs.norm" "$T/$name.ours.norm" >"$T/$name.diff"
