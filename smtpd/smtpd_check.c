@@ -569,12 +569,13 @@ static int check_access_result(CHECK_CTX *ctx, const char *value, const char *na
 }
 
 /* check_*_access: look up the keys in order; the first hit decides. */
+static int check_access_keys(CHECK_CTX *ctx, TABLE *t, const char *spec, ARGV *keys, size_t n,
+                             const char *name, const char *class, int depth);
+
 static int check_access(CHECK_CTX *ctx, const char *spec, ARGV *keys, const char *name,
                         const char *class, int depth)
 {
     TABLE *t = smtpd_check_table(ctx->conf, spec);
-    size_t i, n;
-    const char *value;
 
     if (t == NULL) {
         VSTR *tmp = vstr_new(0);
@@ -585,7 +586,33 @@ static int check_access(CHECK_CTX *ctx, const char *spec, ARGV *keys, const char
         vstr_free(tmp);
         return r;
     }
-    n = (t->props & TABLE_PROP_PATTERN) ? (keys->argc ? 1 : 0) : keys->argc;
+    /*
+     * Pattern tables see whole strings only: the first key (the name, the
+     * address), and for a client also its address after its name.
+     */
+    if (t->props & TABLE_PROP_PATTERN) {
+        ARGV *whole = argv_new();
+        int r;
+
+        if (keys->argc)
+            argv_add(whole, keys->argv[0]);
+        if (strcmp(class, "Client host") == 0 && keys->argc
+            && strcmp(keys->argv[0], ctx->state->addr) != 0)
+            argv_add(whole, ctx->state->addr);
+        r = check_access_keys(ctx, t, spec, whole, whole->argc, name, class, depth);
+        argv_free(whole);
+        return r;
+    }
+    return check_access_keys(ctx, t, spec, keys, keys->argc, name, class, depth);
+}
+
+/* The first of keys[0..n) found in t decides. */
+static int check_access_keys(CHECK_CTX *ctx, TABLE *t, const char *spec, ARGV *keys, size_t n,
+                             const char *name, const char *class, int depth)
+{
+    const char *value;
+    size_t i;
+
     for (i = 0; i < n; i++) {
         value = table_lookup(t, keys->argv[i]);
         if (value == NULL) {

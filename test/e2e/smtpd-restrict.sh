@@ -221,6 +221,36 @@ ok $? "an unknown restriction: 451 4.3.5 when reached $(cat "$T/unknown.err")"
 like "$(sd_log "unknown smtpd restriction")" 'warning: .*unknown smtpd restriction: "no_such_restriction"' \
     "an unknown restriction: a warning names it"
 
+# Pattern tables get whole strings: a client's name, then its address.
+printf '/^127\\.0\\.0\\.1$/ REJECT regexp says no\n' >"$T/client.regexp"
+printf '/^spammer@/ 550 5.7.1 pcre says no\n' >"$T/sender.pcre"
+inst_param smtpd_peername_lookup yes
+inst_param smtpd_recipient_restrictions "check_sender_access pcre:$T/sender.pcre, check_client_access regexp:$T/client.regexp"
+postfix reload >/dev/null 2>&1
+cat >"$T/pattern.dialog" <<'D'
+S~ 220 .*
+C: EHLO client.example.org
+M: 250
+C: MAIL FROM:<spammer@example.net>
+S: 250 2.1.0 Ok
+C: RCPT TO:<bob@mail.example.com>
+S: 550 5.7.1 pcre says no
+C: RSET
+S: 250 2.0.0 Ok
+C: MAIL FROM:<alice@example.net>
+S: 250 2.1.0 Ok
+C: RCPT TO:<bob@mail.example.com>
+S: 554 5.7.1 <localhost[127.0.0.1]>: Client host rejected: regexp says no
+C: QUIT
+S: 221 2.0.0 Bye
+D
+if grep -qE '^127\.0\.0\.1[[:space:]]+localhost' /etc/hosts; then
+    inst_wait bash -c "$DIALOG --bind 127.0.0.1 $ADDR $PORT $T/pattern.dialog 2>$T/pattern.err"
+    ok $? "pcre: and regexp: access tables; a named client's address is matched too $(cat "$T/pattern.err")"
+else
+    skip "/etc/hosts has no 127.0.0.1 localhost"
+fi
+
 inst_stop
 ! grep -E "panic|fatal|AddressSanitizer|runtime error|exit status" "$LOG"
 ok $? "no panic, fatal error or sanitizer report in the log"
