@@ -172,6 +172,7 @@ static void smtpd_conf_load(SMTPD_CONF *c)
     c->reject_unlisted_sender = conf_get_bool("smtpd_reject_unlisted_sender");
     c->show_unknown_table = conf_get_bool("show_user_unknown_table_name");
     c->peername_lookup = conf_get_bool("smtpd_peername_lookup");
+    c->port_logging = conf_get_bool("smtpd_client_port_logging");
     c->access_parent = match_list_parent_flag("smtpd_access_maps",
                                               conf_get("parent_domain_matches_subdomains")) != 0;
     c->discard_ehlo = smtpd_words("smtpd_discard_ehlo_keywords");

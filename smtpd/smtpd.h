@@ -74,6 +74,7 @@ typedef struct SMTPD_CONF {
     int reject_unlisted_sender;
     int show_unknown_table;
     int peername_lookup;
+    int port_logging;               /* smtpd_client_port_logging */
     int access_parent;              /* smtpd_access_maps in parent_domain_matches_subdomains */
     ARGV *discard_ehlo;             /* lower-cased keywords */
     char *null_access_key;

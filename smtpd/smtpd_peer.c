@@ -197,5 +197,9 @@ void smtpd_peer_init(SMTPD_STATE *state, int fd)
     smtpd_peer_format(&ss, state->server_addr, sizeof(state->server_addr), state->server_port,
                       sizeof(state->server_port));
     smtpd_peer_names(state);
-    snprintf(state->namaddr, sizeof(state->namaddr), "%s[%s]", state->name, state->addr);
+    if (state->conf->port_logging)
+        snprintf(state->namaddr, sizeof(state->namaddr), "%s[%s]:%s", state->name, state->addr,
+                 state->port);
+    else
+        snprintf(state->namaddr, sizeof(state->namaddr), "%s[%s]", state->name, state->addr);
 }

@@ -10,7 +10,8 @@
  * when conf->peername_lookup, the reverse name: the PTR name (hosts file
  * first, then DNS through conf->dns) goes to reverse_name and, when its
  * forward lookup gives the client address back, to name; otherwise the
- * name is "unknown" (Postfix's rule). name_status / reverse_status say
+ * name is "unknown" (Postfix's rule). namaddr, for logs, is "name[addr]"
+ * ("name[addr]:port" with smtpd_client_port_logging). name_status / reverse_status say
  * SMTPD_PEER_OK, SMTPD_PEER_NONAME (no such name, permanent) or
  * SMTPD_PEER_TEMP (a DNS timeout or SERVFAIL) for the restrictions.
  * A name that is not a valid host name is treated as no name.

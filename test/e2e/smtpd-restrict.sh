@@ -251,6 +251,14 @@ else
     skip "/etc/hosts has no 127.0.0.1 localhost"
 fi
 
+# smtpd_client_port_logging: name[addr]:port in the logs.
+inst_param smtpd_client_port_logging yes
+inst_param smtpd_peername_lookup no
+postfix reload >/dev/null 2>&1
+printf 'S~ 220 .*\nC: QUIT\nS: 221 2.0.0 Bye\n' >"$T/port.dialog"
+inst_wait bash -c "$DIALOG --bind 127.0.0.2 $ADDR $PORT $T/port.dialog && grep -qE 'connect from unknown\[127.0.0.2\]:[0-9]+$' $LOG"
+ok $? "smtpd_client_port_logging = yes: the client port is logged"
+
 inst_stop
 ! grep -E "panic|fatal|AddressSanitizer|runtime error|exit status" "$LOG"
 ok $? "no panic, fatal error or sanitizer report in the log"
