@@ -1,0 +1,527 @@
+/*
+ * postfix - the administrator's control command.
+ *
+ * Usage: postfix [-c config_dir] [-Dv] command
+ *   start        check, then run master (which detaches once it is ready)
+ *   start-fg     check, then become master in the foreground (systemd
+ *                Type=simple, containers)
+ *   stop         ask master to stop (SIGTERM) and wait until it is gone
+ *   abort        ask master to stop at once (SIGQUIT) and wait
+ *   reload       ask master to re-read its configuration (SIGHUP)
+ *   status       say whether master runs, and its pid
+ *   check        create missing queue directories with their owners and
+ *                modes, warn about unsafe ownership or permissions and about
+ *                master.cf programs that are not installed
+ *   set-permissions  like check, and also repair owners and modes
+ *   flush        run `postqueue -f`
+ *   logrotate    rename maillog_file (maillog_file_rotate_suffix), compress
+ *                it (maillog_file_compressor) and reload
+ *   upgrade-configuration  accepted and does nothing (Debian's scripts run it)
+ * Messages about the mail system as a whole look like Postfix's
+ * ("postfix/postfix-script: starting the Postfix mail system") and are logged
+ * too. Exit status 0 on success; 1 when the command failed, when master is
+ * not running for stop/abort/reload/status, or already running for start.
+ *
+ * Whether master runs is asked of master itself (`master -t`, the pid file
+ * lock); its pid is the first line of queue_directory/pid/master.pid.
+ * Error policy: configuration errors are fatal (file and line); a queue
+ * directory that cannot be created is fatal; unsafe permissions are warnings.
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "mastercf.h"
+#include "mem.h"
+#include "msg.h"
+#include "strutil.h"
+#include "vstr.h"
+
+#define POSTFIX_WAIT_STOP 60 /* seconds stop/abort wait for master to go */
+
+enum { OWN_ROOT, OWN_MAIL };
+enum { GRP_KEEP, GRP_SETGID };
+
+/* Postfix's queue layout with Debian's owners and modes. */
+static const struct qdir {
+    const char *name;
+    int owner;
+    int group;
+    mode_t mode;
+} postfix_qdirs[] = {
+    {"pid", OWN_ROOT, GRP_KEEP, 0755},     {"maildrop", OWN_MAIL, GRP_SETGID, 0730},
+    {"public", OWN_MAIL, GRP_SETGID, 0710}, {"private", OWN_MAIL, GRP_KEEP, 0700},
+    {"incoming", OWN_MAIL, GRP_KEEP, 0700}, {"active", OWN_MAIL, GRP_KEEP, 0700},
+    {"deferred", OWN_MAIL, GRP_KEEP, 0700}, {"hold", OWN_MAIL, GRP_KEEP, 0700},
+    {"corrupt", OWN_MAIL, GRP_KEEP, 0700},  {"bounce", OWN_MAIL, GRP_KEEP, 0700},
+    {"defer", OWN_MAIL, GRP_KEEP, 0700},    {"trace", OWN_MAIL, GRP_KEEP, 0700},
+    {"flush", OWN_MAIL, GRP_KEEP, 0700},    {"saved", OWN_MAIL, GRP_KEEP, 0700},
+};
+
+typedef struct POSTFIX {
+    uid_t mail_uid;
+    gid_t mail_gid;
+    gid_t setgid_gid;
+    int warnings;
+} POSTFIX;
+
+__attribute__((format(printf, 2, 3))) static void log_text(int level, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    msg_vlog(level, fmt, ap);
+    va_end(ap);
+}
+
+/* "postfix/postfix-script: [level: ]text" on standard error, and in the log. */
+__attribute__((format(printf, 2, 3))) static void say(int level, const char *fmt, ...)
+{
+    char text[2048];
+    va_list ap;
+    const char *prefix = level == MSG_WARN ? "warning: " : level == MSG_FATAL ? "fatal: " : "";
+
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof(text), fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "postfix/postfix-script: %s%s\n", prefix, text);
+    fflush(stderr);
+    /* The log gets it under Postfix's tag; a maillog_file, when open, wins over syslog. */
+    msg_set_outputs(MSG_OUT_SYSLOG | MSG_OUT_FILE);
+    msg_config("postfix/postfix-script", NULL, NULL, NULL);
+    log_text(level, "%s", text);
+    msg_config("postfix/postfix", NULL, NULL, NULL);
+    msg_set_outputs(MSG_OUT_STDERR | MSG_OUT_SYSLOG | MSG_OUT_FILE);
+}
+
+__attribute__((format(printf, 1, 2), noreturn)) static void script_fatal(const char *fmt, ...)
+{
+    char text[2048];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof(text), fmt, ap);
+    va_end(ap);
+    say(MSG_FATAL, "%s", text);
+    conf_free();
+    exit(1);
+}
+
+static void postfix_users(POSTFIX *pf)
+{
+    struct passwd *pw;
+    struct group *gr;
+
+    if ((pw = getpwnam(conf_get("mail_owner"))) == NULL)
+        msg_fatal("file %s: parameter mail_owner: unknown user name value: %s",
+                  conf_main_cf_path(), conf_get("mail_owner"));
+    if (pw->pw_uid == 0)
+        msg_fatal("file %s: parameter mail_owner: user %s has privileged user ID",
+                  conf_main_cf_path(), conf_get("mail_owner"));
+    pf->mail_uid = pw->pw_uid;
+    pf->mail_gid = pw->pw_gid;
+    if ((gr = getgrnam(conf_get("setgid_group"))) == NULL)
+        msg_fatal("file %s: parameter setgid_group: unknown group name: %s",
+                  conf_main_cf_path(), conf_get("setgid_group"));
+    pf->setgid_gid = gr->gr_gid;
+}
+
+/* Configuration files: root's, not writable by others. */
+static void check_safe(POSTFIX *pf, const char *path, int must_exist)
+{
+    struct stat st;
+
+    if (stat(path, &st) < 0) {
+        if (must_exist) {
+            say(MSG_WARN, "cannot stat %s: %s", path, strerror(errno));
+            pf->warnings++;
+        }
+        return;
+    }
+    if (st.st_uid != 0) {
+        say(MSG_WARN, "not owned by root: %s", path);
+        pf->warnings++;
+    }
+    if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+        say(MSG_WARN, "group or other writable: %s", path);
+        pf->warnings++;
+    }
+}
+
+/* Create what is missing; warn about (or, with fix, repair) owners and modes. */
+static void check_queue(POSTFIX *pf, int fix)
+{
+    const char *qdir = conf_get("queue_directory");
+    VSTR *path = vstr_new(100);
+    struct stat st;
+    size_t i;
+    uid_t uid;
+    gid_t gid;
+
+    if (stat(qdir, &st) < 0) {
+        if (mkdir(qdir, 0755) < 0)
+            script_fatal("cannot create queue directory %s: %s", qdir, strerror(errno));
+        if (stat(qdir, &st) < 0)
+            script_fatal("stat %s: %s", qdir, strerror(errno));
+    }
+    if (!S_ISDIR(st.st_mode))
+        script_fatal("%s is not a directory", qdir);
+    check_safe(pf, qdir, 1);
+    for (i = 0; i < sizeof(postfix_qdirs) / sizeof(postfix_qdirs[0]); i++) {
+        const struct qdir *q = &postfix_qdirs[i];
+
+        vstr_sprintf(path, "%s/%s", qdir, q->name);
+        uid = q->owner == OWN_ROOT ? 0 : pf->mail_uid;
+        gid = q->group == GRP_SETGID ? pf->setgid_gid : (gid_t) -1;
+        if (lstat(vstr_str(path), &st) < 0) {
+            if (mkdir(vstr_str(path), q->mode) < 0)
+                script_fatal("cannot create %s: %s", vstr_str(path), strerror(errno));
+            if (chown(vstr_str(path), uid, gid) < 0 || chmod(vstr_str(path), q->mode) < 0)
+                script_fatal("cannot set owner and mode of %s: %s", vstr_str(path),
+                             strerror(errno));
+            continue;
+        }
+        if (!S_ISDIR(st.st_mode))
+            script_fatal("%s is not a directory", vstr_str(path));
+        if (st.st_uid != uid || (gid != (gid_t) -1 && st.st_gid != gid)
+            || (st.st_mode & 07777) != q->mode) {
+            if (fix) {
+                if (chown(vstr_str(path), uid, gid) < 0 || chmod(vstr_str(path), q->mode) < 0)
+                    script_fatal("cannot set owner and mode of %s: %s", vstr_str(path),
+                                 strerror(errno));
+            } else {
+                say(MSG_WARN, "wrong owner or mode: %s (want %s%s%s, mode %04o; "
+                    "run \"postfix set-permissions\")", vstr_str(path),
+                    q->owner == OWN_ROOT ? "root" : conf_get("mail_owner"),
+                    q->group == GRP_SETGID ? ":" : "",
+                    q->group == GRP_SETGID ? conf_get("setgid_group") : "", (unsigned) q->mode);
+                pf->warnings++;
+            }
+        }
+    }
+    vstr_free(path);
+}
+
+/* set-permissions: queue files belong to mail_owner (maildrop/ keeps its submitters'). */
+static void fix_tree(POSTFIX *pf, const char *dir, int depth)
+{
+    DIR *d;
+    struct dirent *de;
+    VSTR *path = vstr_new(100);
+    struct stat st;
+
+    if (depth > 8 || (d = opendir(dir)) == NULL) {
+        vstr_free(path);
+        return;
+    }
+    while ((de = readdir(d)) != NULL) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        vstr_sprintf(path, "%s/%s", dir, de->d_name);
+        if (lstat(vstr_str(path), &st) < 0 || S_ISLNK(st.st_mode))
+            continue;
+        if (st.st_uid != pf->mail_uid && lchown(vstr_str(path), pf->mail_uid, (gid_t) -1) < 0)
+            say(MSG_WARN, "chown %s: %s", vstr_str(path), strerror(errno));
+        if (S_ISDIR(st.st_mode))
+            fix_tree(pf, vstr_str(path), depth + 1);
+    }
+    closedir(d);
+    vstr_free(path);
+}
+
+static void check_programs(POSTFIX *pf)
+{
+    VSTR *path = vstr_new(100);
+    MASTERCF *m;
+    char *err = NULL;
+    size_t i;
+
+    vstr_sprintf(path, "%s/master.cf", conf_dir());
+    if ((m = mastercf_read(vstr_str(path), &err)) == NULL) {
+        vstr_free(path);
+        script_fatal("%s", err);
+    }
+    for (i = 0; i < m->count; i++) {
+        const MASTERCF_ENT *e = m->ents[i];
+
+        vstr_sprintf(path, "%s/%s", conf_get("daemon_directory"), e->command);
+        if (access(vstr_str(path), X_OK) < 0) {
+            say(MSG_WARN, "%s, line %d: service %s/%s: program %s is not installed "
+                "(Postern does not ship it); master will refuse its clients",
+                m->path, e->line, e->name, e->type, vstr_str(path));
+            pf->warnings++;
+        }
+    }
+    mastercf_free(m);
+    vstr_free(path);
+}
+
+static void postfix_check(POSTFIX *pf, int fix)
+{
+    VSTR *path = vstr_new(100);
+    const char *qdir;
+    size_t i;
+
+    postfix_users(pf);
+    check_safe(pf, conf_dir(), 1);
+    vstr_sprintf(path, "%s/main.cf", conf_dir());
+    check_safe(pf, vstr_str(path), 0);
+    vstr_sprintf(path, "%s/master.cf", conf_dir());
+    check_safe(pf, vstr_str(path), 1);
+    check_queue(pf, fix);
+    if (fix) {
+        qdir = conf_get("queue_directory");
+        for (i = 0; i < sizeof(postfix_qdirs) / sizeof(postfix_qdirs[0]); i++) {
+            if (postfix_qdirs[i].owner != OWN_MAIL || strcmp(postfix_qdirs[i].name, "maildrop") == 0
+                || strcmp(postfix_qdirs[i].name, "public") == 0
+                || strcmp(postfix_qdirs[i].name, "private") == 0)
+                continue;
+            vstr_sprintf(path, "%s/%s", qdir, postfix_qdirs[i].name);
+            fix_tree(pf, vstr_str(path), 0);
+        }
+    }
+    vstr_free(path);
+    check_programs(pf);
+}
+
+static const char *master_path(VSTR *v)
+{
+    vstr_sprintf(v, "%s/master", conf_get("daemon_directory"));
+    return vstr_str(v);
+}
+
+/* Run master with one option; its exit status, or -1. */
+static int run_master(const char *opt)
+{
+    VSTR *path = vstr_new(100);
+    char *args[3];
+    int status;
+    pid_t pid;
+
+    args[0] = (char *) master_path(path);
+    args[1] = (char *) opt;
+    args[2] = NULL;
+    if ((pid = fork()) < 0)
+        msg_fatal("fork: %s", strerror(errno));
+    if (pid == 0) {
+        execv(args[0], args);
+        msg_warn("cannot execute %s: %s", args[0], strerror(errno));
+        _exit(127);
+    }
+    vstr_free(path);
+    if (waitpid(pid, &status, 0) < 0)
+        return -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* The running master's pid, or 0. */
+static long master_pid(void)
+{
+    VSTR *path = vstr_new(100);
+    char buf[128];
+    FILE *fp;
+    long pid = 0;
+
+    if (run_master("-t") != 1) {
+        vstr_free(path);
+        return 0;
+    }
+    vstr_sprintf(path, "%s/pid/master.pid", conf_get("queue_directory"));
+    if ((fp = fopen(vstr_str(path), "r")) != NULL) {
+        if (fgets(buf, sizeof(buf), fp) == NULL || str_parse_long(str_trim(buf), 1, 1L << 30, &pid) < 0)
+            pid = 0;
+        fclose(fp);
+    }
+    vstr_free(path);
+    return pid ? pid : -1;
+}
+
+static long postfix_signal(const char *what, int sig)
+{
+    long pid = master_pid();
+
+    if (pid == 0)
+        script_fatal("the Postfix mail system is not running");
+    if (pid < 0)
+        script_fatal("cannot read the pid of the running master");
+    say(MSG_INFO, "%s", what);
+    if (kill((pid_t) pid, sig) < 0)
+        script_fatal("cannot signal master pid %ld: %s", pid, strerror(errno));
+    return pid;
+}
+
+/* Whether a process exists and is not a zombie. */
+static int process_alive(long pid)
+{
+    char path[64], buf[512], *cp;
+    FILE *fp;
+    int alive = 1;
+
+    if (kill((pid_t) pid, 0) < 0 && errno == ESRCH)
+        return 0;
+    snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+    if ((fp = fopen(path, "r")) == NULL)
+        return 0;
+    if (fgets(buf, sizeof(buf), fp) != NULL && (cp = strrchr(buf, ')')) != NULL && cp[1] == ' '
+        && cp[2] == 'Z')
+        alive = 0;
+    fclose(fp);
+    return alive;
+}
+
+/* Until master has released its lock and is gone. */
+static void wait_for_stop(long pid)
+{
+    struct timespec ts = {0, 100 * 1000 * 1000};
+    int i;
+
+    for (i = 0; i < POSTFIX_WAIT_STOP * 10; i++) {
+        if (run_master("-t") == 0 && !process_alive(pid))
+            return;
+        nanosleep(&ts, NULL);
+    }
+    script_fatal("the Postfix mail system did not stop within %d seconds", POSTFIX_WAIT_STOP);
+}
+
+static void postfix_logrotate(void)
+{
+    const char *file = conf_get("maillog_file");
+    const char *suffix = conf_get("maillog_file_rotate_suffix");
+    const char *compressor = conf_get("maillog_file_compressor");
+    char stamp[128];
+    VSTR *to = vstr_new(100);
+    struct tm tm;
+    time_t now = time(NULL);
+    size_t n;
+    pid_t pid;
+
+    if (file == NULL || *file == 0)
+        script_fatal("maillog_file is not set");
+    if (strncmp(file, "/dev/", 5) == 0)
+        script_fatal("cannot rotate %s", file);
+    localtime_r(&now, &tm);
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+    /* The administrator's strftime format, from main.cf (root's file). */
+    n = strftime(stamp, sizeof(stamp), suffix, &tm);
+#pragma GCC diagnostic pop
+    if (n == 0)
+        script_fatal("bad maillog_file_rotate_suffix: %s", suffix);
+    vstr_sprintf(to, "%s.%s", file, stamp);
+    if (rename(file, vstr_str(to)) < 0)
+        script_fatal("rename %s to %s: %s", file, vstr_str(to), strerror(errno));
+    if (master_pid() > 0)
+        (void) postfix_signal("refreshing the Postfix mail system", SIGHUP);
+    if (compressor && *compressor) {
+        if ((pid = fork()) == 0) {
+            execlp(compressor, compressor, vstr_str(to), (char *) NULL);
+            _exit(127);
+        }
+        if (pid > 0)
+            waitpid(pid, NULL, 0);
+    }
+    vstr_free(to);
+}
+
+static void usage(void)
+{
+    script_fatal("usage: postfix [-c config_dir] [-Dv] start (or stop, reload, abort, flush, "
+                 "check, status, set-permissions, start-fg, logrotate, upgrade-configuration)");
+}
+
+int main(int argc, char **argv)
+{
+    POSTFIX pf;
+    const char *dir = NULL, *cmd;
+    VSTR *path;
+    long pid;
+    int ch;
+
+    memset(&pf, 0, sizeof(pf));
+    msg_init("postfix", MSG_OUT_STDERR | MSG_OUT_SYSLOG);
+    while ((ch = getopt(argc, argv, "c:Dv")) != -1) {
+        switch (ch) {
+        case 'c':
+            dir = optarg;
+            break;
+        case 'D':
+            break;
+        case 'v':
+            msg_verbose++;
+            break;
+        default:
+            usage();
+        }
+    }
+    if (optind + 1 != argc) {
+        conf_init(dir);
+        usage();
+    }
+    cmd = argv[optind];
+    if (dir)
+        setenv("MAIL_CONFIG", dir, 1);
+    conf_init(dir);
+    msg_config(conf_get("syslog_name"), conf_get("syslog_facility"),
+               geteuid() == 0 ? conf_get("maillog_file") : NULL, conf_get("myhostname"));
+
+    if (strcmp(cmd, "status") == 0) {
+        if ((pid = master_pid()) == 0)
+            script_fatal("the Postfix mail system is not running");
+        if (pid < 0)
+            script_fatal("the Postfix mail system is running, but its pid file is unreadable");
+        say(MSG_INFO, "the Postfix mail system is running: PID: %ld", pid);
+    } else if (strcmp(cmd, "check") == 0 || strcmp(cmd, "set-permissions") == 0) {
+        postfix_check(&pf, strcmp(cmd, "set-permissions") == 0);
+    } else if (strcmp(cmd, "start") == 0 || strcmp(cmd, "start-fg") == 0) {
+        if (geteuid() != 0)
+            script_fatal("to start the mail system, you must be the super-user");
+        postfix_check(&pf, 0);
+        if (master_pid() != 0)
+            script_fatal("the Postfix mail system is already running");
+        path = vstr_new(100);
+        master_path(path);
+        if (strcmp(cmd, "start-fg") == 0) {
+            say(MSG_INFO, "starting the Postfix mail system (foreground)");
+            execl(vstr_str(path), vstr_str(path), "-d", (char *) NULL);
+            script_fatal("cannot execute %s: %s", vstr_str(path), strerror(errno));
+        }
+        say(MSG_INFO, "starting the Postfix mail system");
+        vstr_free(path);
+        if (run_master("-w") != 0)
+            script_fatal("mail system startup failed");
+    } else if (strcmp(cmd, "stop") == 0) {
+        wait_for_stop(postfix_signal("stopping the Postfix mail system", SIGTERM));
+    } else if (strcmp(cmd, "abort") == 0) {
+        wait_for_stop(postfix_signal("aborting the Postfix mail system", SIGQUIT));
+    } else if (strcmp(cmd, "reload") == 0) {
+        (void) postfix_signal("refreshing the Postfix mail system", SIGHUP);
+    } else if (strcmp(cmd, "flush") == 0) {
+        path = vstr_new(100);
+        vstr_sprintf(path, "%s/postqueue", conf_get("command_directory"));
+        execl(vstr_str(path), "postqueue", "-f", (char *) NULL);
+        script_fatal("cannot execute %s: %s", vstr_str(path), strerror(errno));
+    } else if (strcmp(cmd, "logrotate") == 0) {
+        postfix_logrotate();
+    } else if (strcmp(cmd, "upgrade-configuration") == 0 || strcmp(cmd, "post-install") == 0) {
+        /* Debian's maintainer scripts call these; Postern's defaults need no upgrade. */
+    } else {
+        script_fatal("unknown command: '%s'. Usage: postfix start (or stop, reload, abort, "
+                     "flush, check, status, set-permissions, start-fg, logrotate)", cmd);
+    }
+    conf_free();
+    return 0;
+}
