@@ -49,6 +49,25 @@
 #include "vstr.h"
 
 /*
+ * Sanitizer builds only: a set-gid process is not dumpable, so
+ * LeakSanitizer cannot inspect it and fails at exit; the sanitizers also
+ * ignore ASAN_OPTIONS there. This default turns leak checks off for such
+ * runs only: any run that reads ASAN_OPTIONS (root, tests) overrides it.
+ */
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define PD_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(PD_ASAN)
+const char *__asan_default_options(void);
+const char *__asan_default_options(void)
+{
+    return "detect_leaks=0";
+}
+#endif
+
+/*
  * The file to remove when we die before it is complete. The one piece of
  * process state outside the configuration: the fatal-error hook and the
  * signal handler have no other way to reach it.
