@@ -159,7 +159,8 @@ static void pickup_send(const PICKUP_CONF *pc, CLEANUP *c, int fd, const char *n
     VSTR *line = vstr_new(1024);
     int notify = 0;
     int segment = MAILDROP_SEG_ENV;
-    int pending = 0; /* line holds L pieces */
+    int pending = 0;      /* line holds L pieces */
+    int have_context = 0; /* the file named a rewrite_context */
 
     (void) lseek(fd, 0, SEEK_SET);
     r = qfile_reader_open(fd, name, QFILE_READ_RAW);
@@ -189,8 +190,11 @@ static void pickup_send(const PICKUP_CONF *pc, CLEANUP *c, int fd, const char *n
                 if (maildrop_attr_allowed(copy, eq)) {
                     if (strcmp(copy, "notify_flags") == 0)
                         notify = atoi(eq);
-                    else if (strcmp(copy, "rewrite_context") != 0)
+                    else {
+                        if (strcmp(copy, "rewrite_context") == 0)
+                            have_context = 1;
                         cleanup_attr(c, copy, eq);
+                    }
                 }
             }
             mem_free(copy);
@@ -201,6 +205,8 @@ static void pickup_send(const PICKUP_CONF *pc, CLEANUP *c, int fd, const char *n
             notify = 0;
             break;
         case QREC_MESG:
+            if (!have_context)
+                cleanup_attr(c, "rewrite_context", "local");
             segment = MAILDROP_SEG_CONTENT;
             cleanup_content_begin(c);
             vstr_sprintf(line, "Received: by %s (%s, from userid %ld)", pc->myhostname,

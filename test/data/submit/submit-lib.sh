@@ -12,11 +12,26 @@
 #   as_user CMD... runs CMD as $SUB_USER with MAIL_CONFIG=$C (no leak checks)
 #   maildrop_files prints the names in $Q/maildrop (one a line)
 #   wait_for CMD...  retries CMD for up to 10 s
+#   sub_start      writes master.cf (postlog, pickup, cleanup, chrooted as in
+#                  Debian's), runs `postfix start`, sets MPID; sub_cleanup
+#                  stops it (postfix stop, then by pid)
 SUB_USER=pstsub$$
 SUB_CREATED_GROUP= SUB_CREATED_POSTFIX= SUB_CREATED_POSTFIX_GROUP= SUB_DEFAULT_CF= SUB_DEFAULT_SAVED=
 
+MPID=
+sub_stop() {
+    local p kids
+    [ -n "$MPID" ] && kill -0 "$MPID" 2>/dev/null || return 0
+    kids=$(pgrep -P "$MPID")
+    postfix stop >/dev/null 2>&1
+    for _ in $(seq 50); do kill -0 "$MPID" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$MPID" 2>/dev/null
+    for p in $kids; do kill -KILL "$p" 2>/dev/null; done
+    MPID=
+}
+
 sub_cleanup() {
-    [ -n "$SUB_EXTRA_CLEANUP" ] && $SUB_EXTRA_CLEANUP
+    sub_stop
     userdel "$SUB_USER" 2>/dev/null
     if [ -n "$SUB_DEFAULT_CF" ]; then
         if [ -n "$SUB_DEFAULT_SAVED" ]; then cp "$SUB_DEFAULT_SAVED" "$SUB_DEFAULT_CF"; else rm -f "$SUB_DEFAULT_CF"; fi
@@ -81,4 +96,25 @@ wait_for() {
         sleep 0.1
     done
     return 1
+}
+
+sub_start() {
+    cat >>"$C/main.cf" <<EOT
+maillog_file = $T/log/maillog
+myhostname = mail.example.com
+mydomain = example.com
+myorigin = \$mydomain
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+import_environment = MAIL_CONFIG TZ LANG=C ASAN_OPTIONS UBSAN_OPTIONS
+EOT
+    cat >"$C/master.cf" <<EOT
+postlog unix-dgram n - n - 1 postlogd
+pickup unix n - y 60 1 pickup
+cleanup unix n - y - 0 cleanup
+EOT
+    postfix check >"$T/check.out" 2>&1
+    postfix start >"$T/start.out" 2>&1 || return 1
+    MPID=$(tr -d ' \n' <"$Q/pid/master.pid")
+    [ -n "$MPID" ] && kill -0 "$MPID"
 }
