@@ -258,7 +258,10 @@ static void check_programs(POSTFIX *pf)
     for (i = 0; i < m->count; i++) {
         const MASTERCF_ENT *e = m->ents[i];
 
-        vstr_sprintf(path, "%s/%s", conf_get("daemon_directory"), e->command);
+        if (e->command[0] == '/')
+            vstr_set(path, e->command);
+        else
+            vstr_sprintf(path, "%s/%s", conf_get("daemon_directory"), e->command);
         if (access(vstr_str(path), X_OK) < 0) {
             say(MSG_WARN, "%s, line %d: service %s/%s: program %s is not installed "
                 "(Postern does not ship it); master will refuse its clients",

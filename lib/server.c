@@ -379,12 +379,13 @@ static int server_accept(const SERVER *srv, int lfd)
     return fd;
 }
 
-static void server_serve_single(SERVER *srv, const SERVER_OPS *ops, int lfd, long timeout)
+/* Each returns 1 when it served a client (or trigger), 0 when another worker got there first. */
+static int server_serve_single(SERVER *srv, const SERVER_OPS *ops, int lfd, long timeout)
 {
     int fd = server_accept(srv, lfd);
 
     if (fd < 0)
-        return;
+        return 0;
     server_status(SERVER_STAT_BUSY);
     if (timeout > 0)
         alarm((unsigned) (timeout > 86400 * 365 ? 86400 * 365 : timeout));
@@ -392,9 +393,10 @@ static void server_serve_single(SERVER *srv, const SERVER_OPS *ops, int lfd, lon
     alarm(0);
     close(fd);
     server_status(SERVER_STAT_AVAIL);
+    return 1;
 }
 
-static void server_serve_trigger(SERVER *srv, const SERVER_OPS *ops, int lfd)
+static int server_serve_trigger(SERVER *srv, const SERVER_OPS *ops, int lfd)
 {
     char buf[SERVER_TRIGGER_MAX];
     struct pollfd pfd;
@@ -406,11 +408,12 @@ static void server_serve_trigger(SERVER *srv, const SERVER_OPS *ops, int lfd)
             server_status(SERVER_STAT_BUSY);
             ops->trigger(srv, buf, (size_t) n);
             server_status(SERVER_STAT_AVAIL);
+            return 1;
         }
-        return;
+        return 0;
     }
     if ((fd = server_accept(srv, lfd)) < 0)
-        return;
+        return 0;
     server_status(SERVER_STAT_BUSY);
     pfd.fd = fd;
     pfd.events = POLLIN;
@@ -419,6 +422,7 @@ static void server_serve_trigger(SERVER *srv, const SERVER_OPS *ops, int lfd)
         ops->trigger(srv, buf, (size_t) n);
     close(fd);
     server_status(SERVER_STAT_AVAIL);
+    return 1;
 }
 
 static void server_serve_dgram(SERVER *srv, const SERVER_OPS *ops, int lfd)
@@ -437,7 +441,7 @@ __attribute__((noreturn)) static void server_loop(SERVER *srv, const SERVER_OPS 
     long max_use = ops->unlimited ? 0 : conf_get_int("max_use");
     long timeout = conf_get_time("daemon_timeout");
     long uses = 0;
-    int i, n;
+    int i, n, served;
 
     if (model == MODEL_DGRAM)
         max_idle = max_use = 0;
@@ -473,13 +477,14 @@ __attribute__((noreturn)) static void server_loop(SERVER *srv, const SERVER_OPS 
         for (i = 0; i < srv->nlisten; i++) {
             if ((pfd[i + 1].revents & (POLLIN | POLLERR | POLLHUP)) == 0)
                 continue;
+            served = 0;
             if (model == MODEL_SINGLE)
-                server_serve_single(srv, ops, srv->listen_fds[i], timeout);
+                served = server_serve_single(srv, ops, srv->listen_fds[i], timeout);
             else if (model == MODEL_TRIGGER)
-                server_serve_trigger(srv, ops, srv->listen_fds[i]);
+                served = server_serve_trigger(srv, ops, srv->listen_fds[i]);
             else
                 server_serve_dgram(srv, ops, srv->listen_fds[i]);
-            if (model != MODEL_DGRAM && max_use > 0 && ++uses >= max_use) {
+            if (served && max_use > 0 && ++uses >= max_use) {
                 if (msg_verbose)
                     msg_info("use count limit %ld reached -- exiting", max_use);
                 server_exit(srv, ops);

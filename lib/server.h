@@ -46,6 +46,13 @@
  *     on that socket, so a busy worker lets go of its listening sockets the
  *     moment master closes it (a removed service stops listening at once);
  *     the daemon's callbacks must tolerate an interrupted system call.
+ * Types: inet and unix sockets are accepted from; a "pass" service's
+ * client arrives as a descriptor (SCM_RIGHTS, with one data byte) sent over
+ * a connection to the pass socket, and the callbacks see that descriptor;
+ * a fifo (trigger model) is read directly; unix-dgram is for the dgram
+ * model. A trigger is what a connection sends at once, at most
+ * SERVER_TRIGGER_MAX bytes read within 5 seconds; the connection is then
+ * closed.
  * A single server exits after max_use clients or max_idle idle seconds
  * (unless ops.unlimited) and gives each client daemon_timeout seconds.
  * A multi server never reports busy (one process takes every client, up to

@@ -337,6 +337,8 @@ static void table_unsupported(TABLE *t, const char *what)
 
 const char *table_lookup(TABLE *t, const char *key)
 {
+    if (key == NULL)
+        msg_panic("table_lookup: NULL key for %s", t->spec);
     table_check_change(t);
     t->error = TABLE_OK;
     if (t->lookup == NULL) {
@@ -350,6 +352,8 @@ const char *table_lookup(TABLE *t, const char *key)
 
 int table_update(TABLE *t, const char *key, const char *value)
 {
+    if (key == NULL || value == NULL)
+        msg_panic("table_update: NULL key or value for %s", t->spec);
     t->error = TABLE_OK;
     if (t->update == NULL || t->mode == TABLE_READ) {
         table_unsupported(t, t->update == NULL ? "update" : "update of a read-only table");
@@ -360,6 +364,8 @@ int table_update(TABLE *t, const char *key, const char *value)
 
 int table_remove(TABLE *t, const char *key)
 {
+    if (key == NULL)
+        msg_panic("table_remove: NULL key for %s", t->spec);
     t->error = TABLE_OK;
     if (t->remove == NULL || t->mode == TABLE_READ) {
         table_unsupported(t, t->remove == NULL ? "remove" : "remove from a read-only table");

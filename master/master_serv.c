@@ -7,6 +7,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <pwd.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -23,9 +24,8 @@
 
 #define LISTEN_BACKLOG 100
 
-static char *serv_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static char *serv_err(const char *fmt, ...)
+/* A message for the caller, to mem_free(). */
+__attribute__((format(printf, 1, 2))) static char *serv_err(const char *fmt, ...)
 {
     VSTR *v = vstr_new(100);
     va_list ap;
@@ -53,7 +53,11 @@ static MASTER_SERV *serv_new(const MASTERCF_ENT *ent)
     serv->line = ent->line;
     serv->host = ent->host ? mem_strdup(ent->host) : NULL;
     serv->port = mem_strdup(ent->port);
-    vstr_sprintf(v, "%s/%s", conf_get("daemon_directory"), ent->command);
+    /* master(5): relative to daemon_directory, unless an absolute path name. */
+    if (ent->command[0] == '/')
+        vstr_set(v, ent->command);
+    else
+        vstr_sprintf(v, "%s/%s", conf_get("daemon_directory"), ent->command);
     serv->path = mem_strdup(vstr_str(v));
     serv->args = argv_new();
     for (i = 1; i < ent->args->argc; i++)

@@ -20,8 +20,13 @@ like "$out" "master.cf, line [0-9]+: service $ADDR:$PORT/inet: program $D/smtpd 
 like "$out" "service maildrop/unix: program $D/pipe is not installed" "and pipe"
 ok $(echo "$out" | grep -q "postlog/unix-dgram" && echo 1 || echo 0) "but not postlogd, which is installed"
 
-mt_start
-ok $? "postfix start runs master with the stock master.cf"
+unset MAIL_CONFIG
+postfix start -c "$C" >/dev/null 2>&1
+ok $? "postfix start -c DIR runs master with the stock master.cf"
+MPID=$(tr -d ' \n' <"$Q/pid/master.pid")
+grep -q "daemon started -- version 3.7.11, configuration $C\$" "$LOG"
+ok $? "master reads the configuration directory given with -c"
+export MAIL_CONFIG=$C
 n_unix=$(grep -cE '^[a-z][-a-z]* +unix ' "$C/master.cf")
 n_sock=$(find "$Q/private" "$Q/public" -type s | wc -l | tr -d ' ')
 is "$n_sock" "$((n_unix + 1))" "a socket for every unix and unix-dgram entry ($n_unix + postlog)"

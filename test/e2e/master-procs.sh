@@ -8,7 +8,8 @@
 . "$POSTERN_SRC/test/data/master/master-lib.sh"
 [ "$(id -u)" -eq 0 ] || { echo "1..0 # SKIP needs root"; exit 0; }
 mt_setup
-P1=$(mt_port) P2=$(mt_port) P3=$(mt_port) P4=$(mt_port) P5=$(mt_port) P6=$(mt_port)
+P1=$(mt_port) P2=$(mt_port) P3=$(mt_port) P4=$(mt_port) P5=$(mt_port) P6=$(mt_port) P7=$(mt_port)
+mkdir "$T/abs" && cp "$D/test_echo" "$T/abs/"
 cp "$POSTERN_BUILD/test/daemons/test_multi" "$D/"
 mt_master_cf "$ADDR:$P1 inet n - n - 2 test_echo
 $ADDR:$P2 inet n - n - 1 test_echo -o max_use=2
@@ -19,6 +20,8 @@ lazy unix n - n 1? 1 test_trigger $T/lazy
 fifotick fifo n - n 1 1 test_trigger $T/fifoticks
 $ADDR:$P5 inet n - n - 1 test_multi
 passer pass n - n - - test_echo
+$ADDR:$P6 inet n - n - - test_echo -o max_idle=1
+$ADDR:$P7 inet n - n - - $T/abs/test_echo
 postlog unix-dgram n - n - 1 postlogd"
 postfix check >/dev/null 2>&1
 mt_start
@@ -67,17 +70,21 @@ done
 set -- $pids
 ok $([ "$1" = "$2" ] && [ "$3" != "$1" ] && [ -n "$3" ] && echo 0 || echo 1) \
     "max_use=2: clients 1 and 2 share a worker, client 3 gets a new one ($pids)"
-mt_wait bash -c "! kill -0 $1 2>/dev/null"
+mt_wait mt_gone "$1"
 ok $? "the used-up worker has exited"
 ok $(grep -q "pid $1 exit status" "$LOG" && echo 1 || echo 0) "and it exited normally"
+
+exec 5<>"/dev/tcp/$ADDR/$P7"
+like "$(mt_hello 5)" "^hello service=$ADDR:$P7 " "a command given as an absolute path name is run as is"
+exec 5>&-
 
 # max_idle=1: an idle worker exits on its own after a second, normally.
 exec 5<>"/dev/tcp/$ADDR/$P6"
 wi=$(mt_hello 5 | sed 's/.* pid=\([0-9]*\) .*/\1/')
 exec 5>&-
 mt_alive "$wi"
-ok $? "the worker outlives its client"
-MT_WAIT=40 mt_wait bash -c "! kill -0 $wi 2>/dev/null"
+ok $? "the worker outlives its client ($wi)"
+MT_WAIT=40 mt_wait mt_gone "$wi"
 ok $? "max_idle=1: the idle worker exits"
 ok $(grep -q "pid $wi exit status" "$LOG" && echo 1 || echo 0) "normally"
 

@@ -48,7 +48,7 @@ ok $([ -n "$new1" ] && [ "$new1" != "$old1" ] && echo 0 || echo 1) \
 mt_wait grep -q "postfix/changed\\[$new1\\]: connect from a client" "$LOG"
 ok $? "the new worker runs with the new -o settings"
 exec 5>&- 6>&- 7>&- 8>&-
-mt_wait bash -c "! kill -0 $old1 2>/dev/null && ! kill -0 $old2 2>/dev/null"
+mt_wait mt_gone "$old1" "$old2"
 ok $? "the old workers exit once their clients are done"
 ok $(grep -qE "pid ($old1|$old2) (exit status|killed)" "$LOG" && echo 1 || echo 0) \
     "and they exit normally"

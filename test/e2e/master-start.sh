@@ -37,8 +37,14 @@ out=$(postfix check 2>&1)
 like "$out" "warning: wrong owner or mode: $Q/active" "check warns about a queue directory's mode"
 like "$out" "warning: group or other writable: $C/master.cf" "check warns about a world-writable master.cf"
 chmod 644 "$C/master.cf"
+mkdir -p "$Q/deferred/A"
+touch "$Q/deferred/A/ABCDEF123" "$Q/maildrop/userfile"
 postfix set-permissions >/dev/null 2>&1
 is "$(stat -c %a "$Q/active")" "700" "set-permissions repairs it"
+is "$(stat -c %U "$Q/deferred/A" "$Q/deferred/A/ABCDEF123" | tr '\n' ' ')" "postfix postfix " \
+    "set-permissions gives queue files to mail_owner"
+is "$(stat -c %U "$Q/maildrop/userfile")" "root" "but leaves maildrop/ files to their submitters"
+rm -rf "$Q/deferred/A" "$Q/maildrop/userfile"
 
 mt_start
 ok $? "postfix start brings master up"
@@ -115,7 +121,7 @@ is "$(mt_hello 5)" "still served" "a client in progress is still served after SI
 mt_alive "$MPID"
 ok $? "master waits for its busy worker"
 kill -TERM "$MPID"
-MT_WAIT=30 mt_wait bash -c "! kill -0 $MPID 2>/dev/null && ! kill -0 $w 2>/dev/null"
+MT_WAIT=30 mt_wait mt_gone "$MPID" "$w"
 ok $? "a second SIGTERM stops master and the busy worker at once"
 exec 5>&-
 
@@ -148,6 +154,20 @@ exec 5>&-
 kill -TERM "$FG"
 wait "$FG"
 ok $? "after a reload, the foreground master exits 0 on SIGTERM (no leak, no error)"
+
+# A start that fails: the reason reaches the administrator, nothing stays behind.
+cp "$C/master.cf" "$T/master.cf.good"
+printf '%s:%s inet n - n - - test_echo\n' "$ADDR" "$PORT" >>"$C/master.cf"
+out=$(postfix start 2>&1)
+ok $([ $? -eq 1 ] && echo 0 || echo 1) "start exits 1 when master cannot open a socket"
+like "$out" "master: fatal: bind $ADDR port $PORT: Address already in use" "and shows master's reason"
+like "$out" "postfix/postfix-script: fatal: mail system startup failed" "and says the start failed"
+postfix status >/dev/null 2>&1
+ok $([ $? -eq 1 ] && echo 0 || echo 1) "no master is left running"
+cp "$T/master.cf.good" "$C/master.cf"
+out=$(postfix frobnicate 2>&1)
+ok $([ $? -eq 1 ] && echo 0 || echo 1) "an unknown command exits 1"
+like "$out" "fatal: unknown command: 'frobnicate'" "and names it"
 
 # postmulti -i - -p, as Ubuntu's systemd unit calls it.
 postmulti -i - -p start >/dev/null 2>&1

@@ -116,8 +116,20 @@ mt_hello() {
 # Whether a process exists and is not a zombie (init reaps a detached master).
 mt_alive() {
     local st
+    case $1 in '' | *[!0-9]*) return 1 ;; esac
     st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)
     [ -n "$st" ] && [ "$st" != Z ]
+}
+
+# Whether every pid given is gone (an empty or non-numeric pid is not: no vacuous pass).
+mt_gone() {
+    local p
+    [ $# -gt 0 ] || return 1
+    for p in "$@"; do
+        case $p in '' | *[!0-9]*) return 1 ;; esac
+        mt_alive "$p" && return 1
+    done
+    return 0
 }
 
 # uid and root directory of a process, as /proc shows them.
