@@ -3,7 +3,9 @@
  *
  * smtpd, pickup and (later) bounce call this; the cleanup daemon
  * (smtpd/cleanup.c) is the other end. The conversation, over the UNIX
- * socket queue_directory/private/$cleanup_service_name:
+ * socket queue_directory/public/$cleanup_service_name (public/, as
+ * master.cf's "cleanup unix n ..." entry makes it: pickup runs as mail_owner,
+ * but the socket is Postfix's public one):
  *
  *   1. cleanup -> client   attributes: queue_id
  *   2. client  -> cleanup  attributes: flags (CLEANUP_FLAG_*)
@@ -18,7 +20,7 @@
  * 250 or pickup delete the maildrop file.
  *
  * Usage:
- *   CLEANUP *c = cleanup_open("private/cleanup", flags, timeout, why);
+ *   CLEANUP *c = cleanup_open("public/cleanup", flags, timeout, why);
  *   printf("%s: client=...", cleanup_queue_id(c));
  *   cleanup_time(c, sec, usec);
  *   cleanup_attr(c, "rewrite_context", "remote");  (and client_name, ...)
@@ -29,6 +31,17 @@
  *   status = cleanup_finish(c, reason);  (sends X and E, waits for (4))
  *   cleanup_close(c);            (closing without finishing = abort:
  *                                 cleanup removes its file, answers nothing)
+ * Added to the fixed API (optional calls):
+ *   cleanup_submit_uid(c, uid)  before the content: a local submission by
+ *                                that uid (pickup); cleanup then writes
+ *                                "Received: by HOST (Postfix, from userid
+ *                                UID)" at the top of the content, as
+ *                                Postfix does, so pickup must not add one
+ *   cleanup_content_end(c)       sends X; recipients given after it with
+ *                                cleanup_rcpt() go into the extracted
+ *                                segment (pickup, for the recipients that
+ *                                postdrop wrote after X: sendmail -t)
+ *   cleanup_flush(c)             writes out what is buffered (tests)
  * The calls buffer; the socket is written in large chunks. After any I/O
  * error the remaining calls do nothing and cleanup_finish() returns
  * CLEANUP_STAT_WRITE with the reason. cleanup_open() returns NULL with the
@@ -81,6 +94,9 @@ void cleanup_rcpt(CLEANUP *c, const char *addr, const char *orig, const char *ds
                   int dsn_notify);
 void cleanup_content_begin(CLEANUP *c);
 void cleanup_line(CLEANUP *c, const char *text, size_t len);
+void cleanup_submit_uid(CLEANUP *c, long uid);
+void cleanup_content_end(CLEANUP *c);
+int cleanup_flush(CLEANUP *c);
 int cleanup_finish(CLEANUP *c, VSTR *reason);
 void cleanup_close(CLEANUP *c);
 const char *cleanup_stat_reply(int status, const char *reason, VSTR *out);

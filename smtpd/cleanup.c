@@ -1,0 +1,388 @@
+/*
+ * cleanup - the cleanup daemon: turns a message that smtpd or pickup
+ * streams to it into a complete, durable queue file.
+ *
+ * master.cf: cleanup unix n - y - 0 cleanup (chrooted, unprivileged, one
+ * client at a time per process). The conversation is lib/cleanup_client.h's;
+ * the modules are listed in cleanup.h.
+ *
+ * TRUST. Nothing the client sends is trusted: every record type is checked
+ * against the segment it arrives in, every record is at most
+ * CLEANUP_REC_MAX bytes, each record must arrive within ipc_timeout, and
+ * the content is streamed to the queue file (memory stays flat). The
+ * tables (canonical, virtual alias, header and body checks) are opened as
+ * root before the chroot, and read afterwards.
+ *
+ * A request ends in one of three ways: a success reply after the file is
+ * complete (or, for DISCARD, removed); an error reply (status bits, reason)
+ * after the file is removed; or, when the client goes away or breaks the
+ * record framing, no reply and the file removed.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "attr.h"
+#include "cleanup.h"
+#include "cleanup_client.h"
+#include "cleanup_rewrite.h"
+#include "conf.h"
+#include "mem.h"
+#include "msg.h"
+#include "server.h"
+#include "stream.h"
+
+#define CLEANUP_REC_MAX (64 * 1024)  /* bytes in one record from a client */
+
+/* Results of cleanup_read_record(). */
+#define CLEANUP_REC_OK    1
+#define CLEANUP_REC_EOF   0
+#define CLEANUP_REC_ERR   (-1)
+
+CLEANUP_STATE *cleanup_state_new(const CLEANUP_CONF *conf)
+{
+    CLEANUP_STATE *st = mem_calloc(1, sizeof(*st));
+
+    st->conf = conf;
+    st->fd = -1;
+    st->path = vstr_new(0);
+    st->reason = vstr_new(0);
+    st->sender = vstr_new(0);
+    st->full_name = vstr_new(0);
+    st->submit_uid = -1;
+    st->dsn_orcpt = vstr_new(0);
+    st->orig_rcpt = vstr_new(0);
+    st->first_rcpt = vstr_new(0);
+    st->dups = htable_new(16);
+    st->log_origin = vstr_new(0);
+    st->log_helo = vstr_new(0);
+    st->log_proto = vstr_new(0);
+    st->hdr = vstr_new(0);
+    st->line = vstr_new(0);
+    st->msgid = vstr_new(0);
+    st->extract = argv_new();
+    st->extract_resent = argv_new();
+    st->tmp = vstr_new(0);
+    return st;
+}
+
+void cleanup_state_free(CLEANUP_STATE *st)
+{
+    if (st->w != NULL)
+        qfile_writer_free(st->w);
+    if (st->fd >= 0)
+        close(st->fd);
+    vstr_free(st->path);
+    vstr_free(st->reason);
+    vstr_free(st->sender);
+    vstr_free(st->full_name);
+    vstr_free(st->dsn_orcpt);
+    vstr_free(st->orig_rcpt);
+    vstr_free(st->first_rcpt);
+    htable_free(st->dups, NULL);
+    vstr_free(st->log_origin);
+    vstr_free(st->log_helo);
+    vstr_free(st->log_proto);
+    vstr_free(st->hdr);
+    vstr_free(st->line);
+    vstr_free(st->msgid);
+    argv_free(st->extract);
+    argv_free(st->extract_resent);
+    vstr_free(st->tmp);
+    mem_free(st);
+}
+
+/* The first problem wins the reason; every status bit is kept. */
+void cleanup_reject(CLEANUP_STATE *st, int status, const char *reason)
+{
+    if (st->status == CLEANUP_STAT_OK)
+        vstr_set(st->reason, reason);
+    st->status |= status;
+}
+
+/*
+ * One record from the client: type byte, length (lib/qfile.h encoding),
+ * data. The data is NUL-terminated in buf (it may hold NUL bytes itself).
+ */
+static int cleanup_read_record(STREAM *s, int *type, VSTR *buf, VSTR *why)
+{
+    unsigned char lenbuf[QFILE_LEN_MAX_BYTES];
+    size_t used = 0, len = 0, got = 0;
+    int c, r;
+
+    stream_read_begin(s);
+    if ((c = stream_getc(s)) < 0) {
+        stream_read_end(s);
+        if (stream_eof(s))
+            return CLEANUP_REC_EOF;
+        vstr_set(why, stream_why(s));
+        return CLEANUP_REC_ERR;
+    }
+    *type = c;
+    for (;;) {
+        if (got >= sizeof(lenbuf)) {
+            vstr_set(why, "malformed record length");
+            return CLEANUP_REC_ERR;
+        }
+        if ((c = stream_getc(s)) < 0) {
+            vstr_set(why, stream_eof(s) ? "unexpected end of input" : stream_why(s));
+            return CLEANUP_REC_ERR;
+        }
+        lenbuf[got++] = (unsigned char) c;
+        r = qfile_len_decode(lenbuf, got, &len, &used);
+        if (r < 0) {
+            vstr_set(why, "malformed record length");
+            return CLEANUP_REC_ERR;
+        }
+        if (r == 1)
+            break;
+    }
+    if (len > CLEANUP_REC_MAX) {
+        vstr_sprintf(why, "record of %zu bytes exceeds the limit of %d", len, CLEANUP_REC_MAX);
+        return CLEANUP_REC_ERR;
+    }
+    vstr_reset(buf);
+    vstr_reserve(buf, len + 1);
+    if (len > 0 && stream_read(s, buf->buf, len) != (ssize_t) len) {
+        vstr_set(why, stream_error(s) ? stream_why(s) : "unexpected end of input");
+        return CLEANUP_REC_ERR;
+    }
+    buf->len = len;
+    buf->buf[len] = 0;
+    stream_read_end(s);
+    return CLEANUP_REC_OK;
+}
+
+static void cleanup_protocol_error(CLEANUP_STATE *st, const char *what, int type)
+{
+    if ((st->status & CLEANUP_STAT_BAD) == 0)
+        msg_warn("%s: %s (record type %d)", st->queue_id, what, type);
+    cleanup_reject(st, CLEANUP_STAT_BAD, "4.3.0 Internal protocol error");
+}
+
+/* The recipients taken from To/Cc/Bcc (or their Resent- versions). */
+static void cleanup_extract_out(CLEANUP_STATE *st)
+{
+    ARGV *list = st->extract_resent->argc > 0 ? st->extract_resent : st->extract;
+    size_t i;
+
+    for (i = 0; i < list->argc; i++)
+        cleanup_rcpt_out(st, list->argv[i], list->argv[i], NULL, 0);
+}
+
+/* One record in its segment; returns 1 after E. */
+static int cleanup_dispatch(CLEANUP_STATE *st, int type, VSTR *rec)
+{
+    switch (st->segment) {
+    case CLEANUP_SEG_ENV:
+        if (type == QREC_MESG) {
+            cleanup_envelope_end(st);
+            cleanup_out_put(st, QREC_MESG, "", 0);
+            cleanup_message_begin(st);
+            st->segment = CLEANUP_SEG_CONTENT;
+        } else if (type == QREC_END || type == QREC_XTRA) {
+            cleanup_protocol_error(st, "no message content", type);
+            return type == QREC_END;
+        } else {
+            cleanup_envelope(st, type, vstr_str(rec), vstr_len(rec));
+        }
+        return 0;
+    case CLEANUP_SEG_CONTENT:
+        if (type == QREC_NORM || type == QREC_CONT) {
+            cleanup_message_piece(st, type, rec->buf, vstr_len(rec));
+        } else if (type == QREC_XTRA) {
+            cleanup_message_end(st);
+            cleanup_out_put(st, QREC_XTRA, "", 0);
+            cleanup_extract_out(st);
+            st->segment = CLEANUP_SEG_EXTRA;
+        } else {
+            cleanup_protocol_error(st, "unexpected record in the content", type);
+            return type == QREC_END;
+        }
+        return 0;
+    case CLEANUP_SEG_EXTRA:
+        if (type == QREC_END) {
+            cleanup_extracted_end(st);
+            cleanup_out_put(st, QREC_END, "", 0);
+            st->segment = CLEANUP_SEG_DONE;
+            return 1;
+        }
+        cleanup_extracted(st, type, vstr_str(rec), vstr_len(rec));
+        return 0;
+    }
+    return 1;
+}
+
+/* Write the file out (or remove it) and say how it went. */
+static void cleanup_conclude(CLEANUP_STATE *st)
+{
+    if (st->status == CLEANUP_STAT_OK && !st->discard) {
+        if (cleanup_out_finish(st) < 0)
+            cleanup_reject(st, CLEANUP_STAT_WRITE, "4.3.0 Error: queue file write error");
+    }
+    if (st->status != CLEANUP_STAT_OK || st->discard)
+        cleanup_out_remove(st);
+}
+
+static void cleanup_service(SERVER *srv, int fd)
+{
+    const CLEANUP_CONF *conf = srv->context;
+    CLEANUP_STATE *st = cleanup_state_new(conf);
+    STREAM *s = stream_open(fd, 0);
+    VSTR *rec = vstr_new(0);
+    VSTR *why = vstr_new(0);
+    int timeout_ms = (int) (conf_get_time("ipc_timeout") * 1000);
+    int type = 0;
+    int r;
+
+    if (cleanup_out_create(st) < 0)
+        goto out;
+    stream_set_limits(s, timeout_ms, 4096);
+    if (attr_print(s, 0, ATTR_OUT_STR("queue_id", st->queue_id)) < 0
+        || attr_scan(s, 0, ATTR_IN_INT("flags", &st->flags)) != ATTR_OK) {
+        msg_warn("%s: cleanup request: %s", st->queue_id, stream_why(s));
+        cleanup_out_remove(st);
+        goto out;
+    }
+    if (st->flags & CLEANUP_FLAG_HOLD)
+        st->hold = 1;
+    if (st->flags & CLEANUP_FLAG_DISCARD)
+        st->discard = 1;
+    stream_set_limits(s, timeout_ms, 0);
+    for (;;) {
+        r = cleanup_read_record(s, &type, rec, why);
+        if (r != CLEANUP_REC_OK) {
+            /* The client went away or broke the framing: no reply. */
+            msg_warn("%s: %s: %s", st->queue_id,
+                     r == CLEANUP_REC_EOF ? "unexpected EOF from the client" : "bad input",
+                     r == CLEANUP_REC_EOF ? "message not queued" : vstr_str(why));
+            cleanup_out_remove(st);
+            goto out;
+        }
+        if (cleanup_dispatch(st, type, rec))
+            break;
+    }
+    cleanup_conclude(st);
+    if (attr_print(s, 0, ATTR_OUT_INT("status", st->status),
+                   ATTR_OUT_STR("reason", st->status ? vstr_str(st->reason) : "")) < 0)
+        msg_warn("%s: reply to the client: %s", st->queue_id, stream_why(s));
+
+out:
+    stream_free(s);
+    vstr_free(rec);
+    vstr_free(why);
+    cleanup_state_free(st);
+}
+
+/* ---------------------------------------------------------------- config */
+
+static CLEANUP_MAPS *cleanup_open_maps(const char *name)
+{
+    VSTR *why = vstr_new(0);
+    CLEANUP_MAPS *m = cleanup_maps_open(name, conf_get(name), why);
+
+    if (m == NULL)
+        msg_fatal("%s", vstr_str(why));
+    vstr_free(why);
+    return m;
+}
+
+static int cleanup_param_bool(const char *name, int def)
+{
+    const char *v = conf_get(name);
+    int b;
+
+    if (v == NULL || *v == 0)
+        return def;
+    if ((b = conf_parse_bool(v)) < 0)
+        msg_fatal("bad boolean configuration: %s = %s", name, v);
+    return b;
+}
+
+static void cleanup_pre_jail(SERVER *srv)
+{
+    CLEANUP_CONF *c = srv->context;
+    VSTR *why = vstr_new(0);
+    VSTR *path = vstr_new(0);
+
+    c->myhostname = conf_get("myhostname");
+    c->myorigin = conf_get("myorigin");
+    c->mydomain = conf_get("mydomain");
+    c->mail_name = conf_get("mail_name");
+    c->remote_header_domain = conf_get("remote_header_rewrite_domain");
+    c->rcpt_delim = conf_get("recipient_delimiter");
+    c->undisclosed = conf_get("undisclosed_recipients_header");
+    c->long_ids = conf_get_bool("enable_long_queue_ids");
+    /* queue_directory_fsync is Postern's own (default yes). */
+    c->dir_fsync = cleanup_param_bool("queue_directory_fsync", 1);
+    c->append_at_myorigin = conf_get_bool("append_at_myorigin");
+    c->append_dot_mydomain = conf_get_bool("append_dot_mydomain");
+    c->always_add_missing = conf_get_bool("always_add_missing_headers");
+    c->original_rcpt = conf_get_bool("enable_original_recipient");
+    c->replace_stray = conf_get_bool("cleanup_replace_stray_cr_lf");
+    c->size_limit = conf_get_size("message_size_limit");
+    c->hop_limit = conf_get_int("hopcount_limit");
+    c->header_limit = (size_t) conf_get_size("header_size_limit");
+    c->line_limit = (size_t) conf_get_int("line_length_limit");
+    if (c->line_limit < 40)
+        c->line_limit = 40;
+    if (c->header_limit < c->line_limit)
+        c->header_limit = c->line_limit;
+    c->body_check_limit = conf_get_size("body_checks_size_limit");
+    c->dup_limit = conf_get_int("duplicate_filter_limit");
+    c->valias_recursion = conf_get_int("virtual_alias_recursion_limit");
+    c->valias_expansion = conf_get_int("virtual_alias_expansion_limit");
+    c->valias_addr_len = (size_t) conf_get_int("virtual_alias_address_length_limit");
+    c->canon_classes = cleanup_classes(conf_get("canonical_classes"));
+    c->sender_canon_classes = cleanup_classes(conf_get("sender_canonical_classes"));
+    c->rcpt_canon_classes = cleanup_classes(conf_get("recipient_canonical_classes"));
+    c->masq_classes = cleanup_classes(conf_get("masquerade_classes"));
+    c->masq_domains = argv_split(conf_get("masquerade_domains"), ", \t\r\n");
+    c->masq_exceptions = argv_split(conf_get("masquerade_exceptions"), ", \t\r\n");
+    c->canonical = cleanup_open_maps("canonical_maps");
+    c->sender_canonical = cleanup_open_maps("sender_canonical_maps");
+    c->rcpt_canonical = cleanup_open_maps("recipient_canonical_maps");
+    c->virtual_alias = cleanup_open_maps("virtual_alias_maps");
+    c->header_checks = cleanup_open_maps("header_checks");
+    c->body_checks = cleanup_open_maps("body_checks");
+    c->mydestination = match_list_create("mydestination", conf_get("mydestination"),
+                                         MATCH_DOMAIN, why);
+    if (vstr_len(why))
+        msg_warn("%s", vstr_str(why));
+    vstr_sprintf(path, "public/%s", conf_get("queue_service_name"));
+    c->qmgr_path = vstr_export(path);
+    vstr_free(why);
+}
+
+static void cleanup_on_exit(SERVER *srv)
+{
+    CLEANUP_CONF *c = srv->context;
+
+    argv_free(c->masq_domains);
+    argv_free(c->masq_exceptions);
+    cleanup_maps_free(c->canonical);
+    cleanup_maps_free(c->sender_canonical);
+    cleanup_maps_free(c->rcpt_canonical);
+    cleanup_maps_free(c->virtual_alias);
+    cleanup_maps_free(c->header_checks);
+    cleanup_maps_free(c->body_checks);
+    if (c->mydestination != NULL)
+        match_list_free(c->mydestination);
+    mem_free((void *) c->qmgr_path);
+    memset(c, 0, sizeof(*c));
+}
+
+int main(int argc, char **argv)
+{
+    static CLEANUP_CONF conf;
+    SERVER_OPS ops;
+
+    memset(&ops, 0, sizeof(ops));
+    ops.pre_jail = cleanup_pre_jail;
+    ops.on_exit = cleanup_on_exit;
+    ops.client = cleanup_service;
+    ops.context = &conf;
+    server_single_main(argc, argv, &ops);
+}

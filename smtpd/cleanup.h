@@ -1,0 +1,180 @@
+/*
+ * cleanup - the shared state of the cleanup daemon's modules.
+ *
+ * The daemon (cleanup.c) serves one client at a time: smtpd or pickup
+ * streams the records of one message (lib/cleanup_client.h), cleanup
+ * rewrites and completes them and writes the queue file. The modules:
+ *   cleanup.c           main(), configuration, the per-request loop and the
+ *                       record reader (what it trusts: nothing the client
+ *                       sends; every record length is bounded)
+ *   cleanup_out.c       the queue file: create in incoming/, write, fsync,
+ *                       mark complete, move to hold/, wake qmgr, remove
+ *   cleanup_envelope.c  envelope records (T, F, A, S, O/R, DSN) and the
+ *                       recipients of the extracted segment
+ *   cleanup_message.c   the content: logical headers, added headers
+ *                       (Message-Id, Date, From, Resent-*), Bcc removal,
+ *                       header address rewriting, body lines
+ *   cleanup_checks.c    header_checks and body_checks actions
+ *   cleanup_rewrite.c   address rewriting: myorigin, append_dot_mydomain,
+ *                       canonical maps, masquerading
+ *   cleanup_valias.c    virtual alias expansion
+ *   cleanup_maps.c      a list of lookup tables ("hash:a, regexp:b")
+ * Error policy: a client's bad input sets CLEANUP_STAT_BAD and ends the
+ * request without a reply; a content problem (size, rejected content, no
+ * recipients) sets the matching status bit, the rest of the message is read
+ * and thrown away, and the file is removed; a queue file write error is
+ * CLEANUP_STAT_WRITE. Configuration problems found at start are fatal.
+ */
+#ifndef POSTERN_CLEANUP_H
+#define POSTERN_CLEANUP_H
+
+#include <stddef.h>
+
+#include "argv.h"
+#include "cleanup_checks.h"
+#include "cleanup_maps.h"
+#include "htable.h"
+#include "matchlist.h"
+#include "qfile.h"
+#include "queue_id.h"
+#include "vstr.h"
+
+/* Address classes (canonical_classes, masquerade_classes). */
+#define CLEANUP_CLASS_ENV_FROM (1 << 0)
+#define CLEANUP_CLASS_ENV_RCPT (1 << 1)
+#define CLEANUP_CLASS_HDR_FROM (1 << 2)
+#define CLEANUP_CLASS_HDR_RCPT (1 << 3)
+
+/* The configuration, read once before the chroot. */
+typedef struct CLEANUP_CONF {
+    const char *myhostname;
+    const char *myorigin;
+    const char *mydomain;
+    const char *mail_name;
+    const char *remote_header_domain;   /* remote_header_rewrite_domain */
+    const char *rcpt_delim;             /* recipient_delimiter */
+    const char *undisclosed;            /* undisclosed_recipients_header */
+    int long_ids;                       /* enable_long_queue_ids */
+    int dir_fsync;                      /* queue_directory_fsync (ours) */
+    int append_at_myorigin;
+    int append_dot_mydomain;
+    int always_add_missing;             /* always_add_missing_headers */
+    int original_rcpt;                  /* enable_original_recipient */
+    int replace_stray;                  /* cleanup_replace_stray_cr_lf */
+    long long size_limit;               /* message_size_limit, 0 = none */
+    long hop_limit;                     /* hopcount_limit */
+    size_t header_limit;                /* header_size_limit */
+    size_t line_limit;                  /* line_length_limit */
+    long long body_check_limit;         /* body_checks_size_limit */
+    long dup_limit;                     /* duplicate_filter_limit */
+    long valias_recursion;              /* virtual_alias_recursion_limit */
+    long valias_expansion;              /* virtual_alias_expansion_limit */
+    size_t valias_addr_len;             /* virtual_alias_address_length_limit */
+    int canon_classes;
+    int sender_canon_classes;
+    int rcpt_canon_classes;
+    int masq_classes;
+    ARGV *masq_domains;                 /* masquerade_domains, in order */
+    ARGV *masq_exceptions;              /* masquerade_exceptions (user names) */
+    CLEANUP_MAPS *canonical;
+    CLEANUP_MAPS *sender_canonical;
+    CLEANUP_MAPS *rcpt_canonical;
+    CLEANUP_MAPS *virtual_alias;
+    CLEANUP_MAPS *header_checks;
+    CLEANUP_MAPS *body_checks;
+    MATCH_LIST *mydestination;          /* for the bare "user" alias lookup */
+    const char *qmgr_path;              /* public/$queue_service_name */
+} CLEANUP_CONF;
+
+/* Where the reader is in the message. */
+enum { CLEANUP_SEG_ENV, CLEANUP_SEG_CONTENT, CLEANUP_SEG_EXTRA, CLEANUP_SEG_DONE };
+
+/* One request. */
+typedef struct CLEANUP_STATE {
+    const CLEANUP_CONF *conf;
+    char queue_id[QUEUE_ID_BUFSIZE];
+    VSTR *path;                 /* incoming/ID */
+    int fd;                     /* the queue file, or -1 */
+    QFILE_WRITER *w;
+    int flags;                  /* CLEANUP_FLAG_* from the client */
+    int status;                 /* CLEANUP_STAT_* so far */
+    VSTR *reason;               /* text for the client (content rejections) */
+    int segment;                /* CLEANUP_SEG_* */
+    int hold;                   /* header/body checks said HOLD */
+    int discard;                /* header/body checks said DISCARD */
+    /* Envelope. */
+    long arrival_sec, arrival_usec;
+    int seen_time;
+    int local;                  /* rewrite_context=local */
+    int seen_sender;
+    VSTR *sender;               /* after rewriting */
+    VSTR *full_name;
+    long submit_uid;            /* submit_uid from pickup, -1 if none */
+    VSTR *dsn_orcpt;            /* pending DSN ORCPT for the next recipient */
+    int dsn_notify;             /* pending NOTIFY for the next recipient */
+    VSTR *orig_rcpt;            /* pending original recipient */
+    int have_orig;
+    long rcpt_count;
+    VSTR *first_rcpt;           /* for log lines: to=<...> */
+    HTABLE *dups;               /* duplicate filter: "orcpt\norig\nrcpt" */
+    long dup_count;
+    /* Logging: client information from the A records. */
+    VSTR *log_origin;           /* "host[addr]" */
+    VSTR *log_helo;
+    VSTR *log_proto;
+    /* Content. */
+    int in_header;              /* still in the primary header */
+    VSTR *hdr;                  /* the logical header being gathered */
+    int hdr_truncated;
+    size_t hdr_total;           /* header bytes so far */
+    VSTR *line;                 /* a content line being gathered (L pieces) */
+    long long content_size;     /* bytes of content so far */
+    long long body_size;        /* body bytes seen by body_checks */
+    long hops;                  /* Received: headers */
+    int seen_hdr;               /* CLEANUP_HDR_* bits */
+    int resent;                 /* a Resent- header was seen */
+    VSTR *msgid;                /* the Message-Id (for the log) */
+    ARGV *extract;              /* recipients from To/Cc/Bcc (EXTRACT) */
+    ARGV *extract_resent;       /* ... from Resent-To/Cc/Bcc */
+    VSTR *tmp;                  /* scratch */
+} CLEANUP_STATE;
+
+/* Headers seen (seen_hdr). */
+#define CLEANUP_HDR_FROM      (1 << 0)
+#define CLEANUP_HDR_DATE      (1 << 1)
+#define CLEANUP_HDR_MSGID     (1 << 2)
+#define CLEANUP_HDR_TO        (1 << 3)
+#define CLEANUP_HDR_RFROM     (1 << 4)
+#define CLEANUP_HDR_RDATE     (1 << 5)
+#define CLEANUP_HDR_RMSGID    (1 << 6)
+#define CLEANUP_HDR_RTO       (1 << 7)
+
+/* cleanup_out.c */
+int cleanup_out_create(CLEANUP_STATE *st);
+void cleanup_out_put(CLEANUP_STATE *st, int type, const void *data, size_t len);
+void cleanup_out_puts(CLEANUP_STATE *st, int type, const char *str);
+void cleanup_out_attr(CLEANUP_STATE *st, const char *name, const char *value);
+void cleanup_out_line(CLEANUP_STATE *st, const char *text, size_t len);
+int cleanup_out_finish(CLEANUP_STATE *st);
+void cleanup_out_remove(CLEANUP_STATE *st);
+
+/* cleanup_envelope.c */
+void cleanup_envelope(CLEANUP_STATE *st, int type, const char *data, size_t len);
+void cleanup_extracted(CLEANUP_STATE *st, int type, const char *data, size_t len);
+void cleanup_rcpt_out(CLEANUP_STATE *st, const char *rcpt, const char *orig,
+                      const char *dsn_orcpt, int notify);
+void cleanup_envelope_end(CLEANUP_STATE *st);
+void cleanup_extracted_end(CLEANUP_STATE *st);
+
+/* cleanup_message.c */
+void cleanup_message_begin(CLEANUP_STATE *st);
+void cleanup_message_piece(CLEANUP_STATE *st, int type, char *data, size_t len);
+void cleanup_message_end(CLEANUP_STATE *st);
+void cleanup_date(VSTR *out, long sec);
+
+/* Common. */
+void cleanup_reject(CLEANUP_STATE *st, int status, const char *reason);
+CLEANUP_STATE *cleanup_state_new(const CLEANUP_CONF *conf);
+void cleanup_state_free(CLEANUP_STATE *st);
+
+#endif

@@ -1,0 +1,175 @@
+# test/lib/instance.sh - a scratch Postern instance for the intake tests
+# (cleanup, smtpd, sendmail/postdrop/pickup). Source it after test/lib.sh.
+#
+#   inst_setup            makes the instance in $T: $C (config_directory),
+#                         $Q (queue_directory), $D (daemon_directory: a copy
+#                         of the installed daemons), $LOG (maillog_file),
+#                         $ADDR (a free-looking 127.0.0.x), a main.cf with
+#                         myhostname mail.example.com, mydomain example.com,
+#                         myorigin $mydomain, mail_owner postfix,
+#                         setgid_group postdrop, inet_interfaces $ADDR;
+#                         exports MAIL_CONFIG=$C. Users/groups postfix and
+#                         postdrop are created when missing (removed at
+#                         exit). At exit everything started is stopped (by
+#                         pid) and $T removed (INST_KEEP=1 keeps it).
+#   inst_param NAME VALUE sets a main.cf parameter (before or after start;
+#                         after start, `postfix reload` or inst_restart)
+#   inst_master_cf TEXT   writes $C/master.cf (default: inst_master_cf_default)
+#   inst_master_cf_default  cleanup (chrooted, unprivileged) and postlogd
+#   inst_port             a free TCP port on $ADDR
+#   inst_start            postfix start, waits (bounded) for master; sets MPID
+#   inst_stop             postfix stop, then by pid
+#   inst_wait CMD...      retries CMD for up to 10 s (INST_WAIT tenths)
+#   inst_wait_sock NAME   waits until $Q/NAME (e.g. public/cleanup) exists
+#   inst_workers NAME     pids of master's children serving service NAME
+#   inst_log_wait REGEX   waits until the maillog has a line matching REGEX
+#   inst_queue_files Q    the file names in $Q/Q (one per line, sorted)
+#   inst_complete FILE    true when FILE is complete (owner execute bit)
+#   inst_submit ARGS...   runs test/tools/cleanup_submit in $Q with ARGS
+#                         (stdin is the message); output in $T/submit.out
+#   inst_postcat FILE     Postern's postcat of a queue file (-c $C)
+# The daemons are copied so a test may add test-only daemons to $D.
+
+INST_CREATED_USER=
+INST_CREATED_GROUP=
+INST_CREATED_POSTFIX_GROUP=
+MPID=
+
+inst_cleanup() {
+    local p kids
+    if [ -n "$MPID" ] && kill -0 "$MPID" 2>/dev/null; then
+        kids=$(pgrep -P "$MPID")
+        kill -TERM "$MPID" 2>/dev/null
+        for _ in $(seq 50); do kill -0 "$MPID" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$MPID" 2>/dev/null
+        for p in $kids; do kill -KILL "$p" 2>/dev/null; done
+    fi
+    [ -n "$INST_CREATED_USER" ] && userdel postfix 2>/dev/null
+    [ -n "$INST_CREATED_POSTFIX_GROUP" ] && groupdel postfix 2>/dev/null
+    [ -n "$INST_CREATED_GROUP" ] && groupdel postdrop 2>/dev/null
+    [ -n "$INST_KEEP" ] || rm -rf "$T"
+}
+
+inst_setup() {
+    T=$(mktemp -d /tmp/postern-inst.XXXXXX)
+    chmod 755 "$T"
+    trap inst_cleanup EXIT
+    if ! getent group postdrop >/dev/null; then
+        groupadd --system postdrop && INST_CREATED_GROUP=1
+    fi
+    if ! getent passwd postfix >/dev/null; then
+        getent group postfix >/dev/null || { groupadd --system postfix && INST_CREATED_POSTFIX_GROUP=1; }
+        useradd --system -g postfix -d /nonexistent -s /usr/sbin/nologin postfix && INST_CREATED_USER=1
+    fi
+    C=$T/etc Q=$T/queue D=$T/libexec LOG=$T/log/maillog
+    mkdir -p "$C" "$Q" "$D" "$T/log"
+    cp "$POSTERN_INST"/libexec/postern/* "$D/"
+    ADDR=127.0.0.$((RANDOM % 200 + 20))
+    cat >"$C/main.cf" <<EOF
+queue_directory = $Q
+data_directory = $T/data
+daemon_directory = $D
+command_directory = $POSTERN_INST/sbin
+maillog_file = $LOG
+mail_owner = postfix
+setgid_group = postdrop
+myhostname = mail.example.com
+mydomain = example.com
+myorigin = \$mydomain
+inet_interfaces = $ADDR
+inet_protocols = ipv4
+mynetworks = 127.0.0.0/8
+compatibility_level = 3.6
+service_throttle_time = 60s
+import_environment = MAIL_CONFIG TZ LANG=C ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS
+EOF
+    mkdir -p "$T/data"
+    export MAIL_CONFIG=$C
+    export TZ=UTC
+    inst_master_cf_default
+}
+
+inst_param() {
+    local name=$1 value=$2
+    if grep -q "^$name *=" "$C/main.cf"; then
+        sed -i "/^$name *=/d" "$C/main.cf"
+    fi
+    printf '%s = %s\n' "$name" "$value" >>"$C/main.cf"
+}
+
+inst_master_cf() {
+    printf '%s\n' "$1" >"$C/master.cf"
+}
+
+inst_master_cf_default() {
+    inst_master_cf "cleanup   unix  n       -       y       -       0       cleanup
+postlog   unix-dgram n  -       n       -       1       postlogd"
+}
+
+inst_port() {
+    local p
+    for _ in $(seq 50); do
+        p=$((RANDOM % 30000 + 20000))
+        if ! ss -Hltn "sport = :$p" | grep -q .; then
+            echo "$p"
+            return 0
+        fi
+    done
+    return 1
+}
+
+inst_wait() {
+    local i n=${INST_WAIT:-100}
+    for ((i = 0; i < n; i++)); do
+        "$@" && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+inst_start() {
+    postfix start >"$T/start.out" 2>&1 || { cat "$T/start.out" >&2; return 1; }
+    inst_wait test -s "$Q/pid/master.pid" || return 1
+    MPID=$(tr -d ' \n' <"$Q/pid/master.pid")
+    [ -n "$MPID" ] && kill -0 "$MPID"
+}
+
+inst_stop() {
+    postfix stop >/dev/null 2>&1
+    if [ -n "$MPID" ]; then
+        inst_wait bash -c "! kill -0 $MPID 2>/dev/null"
+        kill -KILL "$MPID" 2>/dev/null
+    fi
+    MPID=
+}
+
+inst_wait_sock() {
+    inst_wait test -S "$Q/$1"
+}
+
+inst_workers() {
+    local p
+    for p in $(pgrep -P "$MPID"); do
+        tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -q -- "-n $1 " && echo "$p"
+    done
+}
+
+inst_log_wait() {
+    inst_wait grep -qE -- "$1" "$LOG"
+}
+
+inst_queue_files() {
+    (cd "$Q/$1" 2>/dev/null && find . -type f | sed 's|^\./||' | sort)
+}
+
+inst_complete() {
+    [ -f "$1" ] && [ -x "$1" ]
+}
+
+inst_submit() {
+    (cd "$Q" && "$POSTERN_BUILD/test/tools/cleanup_submit" "$@") >"$T/submit.out" 2>"$T/submit.err"
+}
+
+inst_postcat() {
+    postcat -c "$C" "$@"
+}
