@@ -49,7 +49,7 @@
 
 /* The configuration, read before the chroot. */
 typedef struct PICKUP_CONF {
-    char *cleanup_path;     /* private/$cleanup_service_name */
+    char *cleanup_path;     /* public/$cleanup_service_name (master.cf: private n) */
     char *myhostname;
     char *mail_name;
     long long size_limit;   /* message_size_limit */
@@ -67,7 +67,7 @@ static void pickup_pre_jail(SERVER *srv)
     PICKUP_CONF *pc = srv->context;
     VSTR *v = vstr_new(0);
 
-    vstr_sprintf(v, "private/%s", conf_get("cleanup_service_name"));
+    vstr_sprintf(v, "public/%s", conf_get("cleanup_service_name"));
     pc->cleanup_path = vstr_export(v);
     pc->myhostname = mem_strdup(conf_get("myhostname"));
     pc->mail_name = mem_strdup(conf_get("mail_name"));

@@ -12,6 +12,7 @@
 #   as_user CMD... runs CMD as $SUB_USER with MAIL_CONFIG=$C (no leak checks)
 #   maildrop_files prints the names in $Q/maildrop (one a line)
 #   wait_for CMD...  retries CMD for up to 10 s
+#   KEEP=1         keeps $T for a look after the test
 #   sub_start      writes master.cf (postlog, pickup, cleanup, chrooted as in
 #                  Debian's), runs `postfix start`, sets MPID; sub_cleanup
 #                  stops it (postfix stop, then by pid)
@@ -39,7 +40,7 @@ sub_cleanup() {
     [ -n "$SUB_CREATED_POSTFIX" ] && userdel postfix 2>/dev/null
     [ -n "$SUB_CREATED_POSTFIX_GROUP" ] && groupdel postfix 2>/dev/null
     [ -n "$SUB_CREATED_GROUP" ] && groupdel postdrop 2>/dev/null
-    rm -rf "$T"
+    [ -n "$KEEP" ] || rm -rf "$T"
 }
 
 sub_setup() {
