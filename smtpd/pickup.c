@@ -96,76 +96,109 @@ static void pickup_date(VSTR *out, time_t when)
         vstr_adds(out, buf);
 }
 
+/* A checked reader: every record passes the maildrop rules on every pass. */
+typedef struct PICKUP_READ {
+    QFILE_READER *r;
+    MAILDROP_CHECK mc;
+    long long line_len;     /* the content line being read */
+    long long line_max;
+} PICKUP_READ;
+
+static void pickup_read_open(PICKUP_READ *pr, const PICKUP_CONF *pc, int fd, const char *name)
+{
+    (void) lseek(fd, 0, SEEK_SET);
+    pr->r = qfile_reader_open(fd, name, QFILE_READ_RAW);
+    qfile_reader_set_limit(pr->r, (size_t) pc->line_limit);
+    maildrop_check_init(&pr->mc, pc->size_limit);
+    pr->line_len = 0;
+    pr->line_max = pc->size_limit > 0 ? pc->size_limit : PICKUP_LINE_MAX;
+}
+
 /*
- * Pass 1: check the whole file; fills in the sender (for the log) and
- * whether recipients were extracted. 0, or -1 with why set.
+ * The next record: 1 (use it), 2 (an attribute a user may not set: ignore
+ * it), 0 after a valid end record and nothing after it, -1 with why set.
+ */
+static int pickup_read_next(PICKUP_READ *pr, QFILE_REC *rec, VSTR *why)
+{
+    const char *err;
+    int st;
+
+    if (maildrop_check_done(&pr->mc)) {
+        if (qfile_read(pr->r, rec) == 0)
+            return 0;
+        vstr_set(why, "data after the end record");
+        return -1;
+    }
+    if ((st = qfile_read(pr->r, rec)) <= 0) {
+        vstr_sprintf(why, "%s", st < 0 ? qfile_reader_error(pr->r) : "file ends before its end");
+        return -1;
+    }
+    switch (maildrop_check(&pr->mc, rec->type, rec->data, rec->len, &err)) {
+    case MAILDROP_BAD:
+        vstr_sprintf(why, "offset %ld: %s", rec->offset, err);
+        return -1;
+    case MAILDROP_SKIP:
+        return 2;
+    default:
+        break;
+    }
+    if (rec->type == QREC_CONT || rec->type == QREC_NORM) {
+        pr->line_len += (long long) rec->len;
+        if (pr->line_len > pr->line_max) {
+            vstr_sprintf(why, "offset %ld: line too long", rec->offset);
+            return -1;
+        }
+        if (rec->type == QREC_NORM)
+            pr->line_len = 0;
+    }
+    if (rec->type == QREC_MESG && pr->mc.times != 1) {
+        vstr_set(why, "no arrival time record");
+        return -1;
+    }
+    return 1;
+}
+
+/*
+ * Pass 1: check the whole file before cleanup hears of it; fills in the
+ * sender (for the log) and whether recipients were extracted.
  */
 static int pickup_check(const PICKUP_CONF *pc, int fd, const char *name, VSTR *sender,
                         int *extracted, VSTR *why)
 {
-    QFILE_READER *r = qfile_reader_open(fd, name, QFILE_READ_RAW);
-    MAILDROP_CHECK mc;
+    PICKUP_READ pr;
     QFILE_REC rec;
-    const char *err;
-    long long line_len = 0;
-    long long line_max = pc->size_limit > 0 ? pc->size_limit : PICKUP_LINE_MAX;
-    int st, res = 0;
+    int st;
 
-    qfile_reader_set_limit(r, (size_t) pc->line_limit);
-    maildrop_check_init(&mc, pc->size_limit);
-    while (!maildrop_check_done(&mc)) {
-        if ((st = qfile_read(r, &rec)) <= 0) {
-            vstr_sprintf(why, "%s", st < 0 ? qfile_reader_error(r) : "file ends before its end");
-            res = -1;
-            break;
-        }
-        if (maildrop_check(&mc, rec.type, rec.data, rec.len, &err) == MAILDROP_BAD) {
-            vstr_sprintf(why, "offset %ld: %s", rec.offset, err);
-            res = -1;
-            break;
-        }
+    pickup_read_open(&pr, pc, fd, name);
+    while ((st = pickup_read_next(&pr, &rec, why)) > 0)
         if (rec.type == QREC_FROM)
             vstr_set(sender, rec.data);
-        if (rec.type == QREC_CONT || rec.type == QREC_NORM) {
-            line_len += (long long) rec.len;
-            if (line_len > line_max) {
-                vstr_sprintf(why, "offset %ld: line too long", rec.offset);
-                res = -1;
-                break;
-            }
-            if (rec.type == QREC_NORM)
-                line_len = 0;
-        }
-    }
-    if (res == 0 && mc.times != 1) {
-        vstr_set(why, "no arrival time record");
-        res = -1;
-    }
-    if (res == 0 && qfile_read(r, &rec) != 0) {
-        vstr_set(why, "data after the end record");
-        res = -1;
-    }
-    *extracted = mc.extracted > 0;
-    qfile_reader_free(r);
-    return res;
+    *extracted = pr.mc.extracted > 0;
+    qfile_reader_free(pr.r);
+    return st;
 }
 
-/* Pass 2: stream the checked file to cleanup. */
-static void pickup_send(const PICKUP_CONF *pc, CLEANUP *c, int fd, const char *name,
-                        const struct stat *st)
+/*
+ * Pass 2: stream the file to cleanup, checking every record again (its
+ * owner may have rewritten it since pass 1). 0, or -1 with why set: the
+ * caller then aborts the cleanup request.
+ */
+static int pickup_send(const PICKUP_CONF *pc, CLEANUP *c, int fd, const char *name,
+                       const struct stat *st, VSTR *why)
 {
-    QFILE_READER *r;
+    PICKUP_READ pr;
     QFILE_REC rec;
     VSTR *line = vstr_new(1024);
     int notify = 0;
-    int segment = MAILDROP_SEG_ENV;
+    int after_content = 0;
     int pending = 0;      /* line holds L pieces */
     int have_context = 0; /* the file named a rewrite_context */
+    int res;
 
-    (void) lseek(fd, 0, SEEK_SET);
-    r = qfile_reader_open(fd, name, QFILE_READ_RAW);
-    qfile_reader_set_limit(r, (size_t) pc->line_limit);
-    while (segment != MAILDROP_SEG_EXTRACT && qfile_read(r, &rec) > 0) {
+    pickup_read_open(&pr, pc, fd, name);
+    while ((res = pickup_read_next(&pr, &rec, why)) > 0) {
+        if (res == 2 || after_content)
+            continue; /* dropped attribute; extracted recipients: cleanup's job */
         switch (rec.type) {
         case QREC_TIME: {
             long sec = 0, usec = 0;
@@ -184,18 +217,15 @@ static void pickup_send(const PICKUP_CONF *pc, CLEANUP *c, int fd, const char *n
             char *copy = mem_strndup(rec.data, rec.len);
             char *eq = strchr(copy, '=');
 
-            if (eq) {
-                *eq++ = 0;
-                /* What a user may not set is dropped. */
-                if (maildrop_attr_allowed(copy, eq)) {
-                    if (strcmp(copy, "notify_flags") == 0)
-                        notify = atoi(eq);
-                    else {
-                        if (strcmp(copy, "rewrite_context") == 0)
-                            have_context = 1;
-                        cleanup_attr(c, copy, eq);
-                    }
-                }
+            if (eq == NULL)
+                msg_panic("pickup_send: attribute passed the check without '='");
+            *eq++ = 0;
+            if (strcmp(copy, "notify_flags") == 0) {
+                notify = atoi(eq);
+            } else {
+                if (strcmp(copy, "rewrite_context") == 0)
+                    have_context = 1;
+                cleanup_attr(c, copy, eq);
             }
             mem_free(copy);
             break;
@@ -207,7 +237,6 @@ static void pickup_send(const PICKUP_CONF *pc, CLEANUP *c, int fd, const char *n
         case QREC_MESG:
             if (!have_context)
                 cleanup_attr(c, "rewrite_context", "local");
-            segment = MAILDROP_SEG_CONTENT;
             cleanup_content_begin(c);
             vstr_sprintf(line, "Received: by %s (%s, from userid %ld)", pc->myhostname,
                          pc->mail_name, (long) st->st_uid);
@@ -231,14 +260,15 @@ static void pickup_send(const PICKUP_CONF *pc, CLEANUP *c, int fd, const char *n
         case QREC_XTRA:
             if (pending)
                 cleanup_line(c, vstr_str(line), vstr_len(line));
-            segment = MAILDROP_SEG_EXTRACT;
+            after_content = 1;
             break;
         default:
             break;
         }
     }
-    qfile_reader_free(r);
+    qfile_reader_free(pr.r);
     vstr_free(line);
+    return res;
 }
 
 /* One maildrop file. */
@@ -286,9 +316,12 @@ static int pickup_file(const PICKUP_CONF *pc, const char *id)
     } else {
         msg_info("%s: uid=%ld from=<%s>", cleanup_queue_id(c), (long) st.st_uid,
                  vstr_str(sender));
-        pickup_send(pc, c, fd, id, &st);
-        status = cleanup_finish(c, why);
-        if (status == CLEANUP_STAT_OK) {
+        if (pickup_send(pc, c, fd, id, &st, why) < 0) {
+            /* Changed since pass 1: closing without finishing aborts. */
+            msg_warn("%s: uid=%ld: removing malformed maildrop file: %s", id,
+                     (long) st.st_uid, vstr_str(why));
+            res = PICKUP_REMOVE;
+        } else if ((status = cleanup_finish(c, why)) == CLEANUP_STAT_OK) {
             res = PICKUP_REMOVE;
         } else if (status & (CLEANUP_STAT_WRITE | CLEANUP_STAT_DEFER)) {
             msg_warn("%s: uid=%ld: %s: %s", id, (long) st.st_uid, cleanup_stat_text(status),
