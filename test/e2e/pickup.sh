@@ -62,6 +62,23 @@ is "$(cat "$T/err")" "" "no warning: pickup's socket answered"
 wait_for count_incoming 2
 ok $? "picked up within seconds (not the 60 s timer)"
 
+qf2=$Q/incoming/$(cd "$Q/incoming" && ls -t | head -1)
+wait_for test -x "$qf2"
+env2=$(postcat -e "$qf2")
+like "$env2" "sender: $SUB_USER@example.com" "-f user: the sender is qualified by cleanup (myorigin)"
+like "$env2" "recipient: bob@example.com" "the command-line recipient is an envelope recipient"
+like "$env2" "named_attribute: rewrite_context=local" "rewrite_context=local"
+
+# DSN options survive pickup and cleanup.
+printf 'Subject: dsn\n\nbody\n' | as_user sendmail -N success,delay -R hdrs -V env-1 carol@relay.test 2>/dev/null
+wait_for count_incoming 3
+qf3=$Q/incoming/$(cd "$Q/incoming" && ls -t | head -1)
+wait_for test -x "$qf3"
+env3=$(postcat "$qf3")
+like "$env3" "envelope_id=env-1" "-V: the envelope id reaches the queue file"
+like "$env3" "ret_flags=2" "-R hdrs: ret_flags=2"
+like "$env3" "notify_flags=10" "-N success,delay: notify_flags=10 on the recipient"
+
 # A malformed maildrop file is removed with a warning; nothing is queued.
 python3 "$MKREC" T:"1 2" S:alice M: N:x R:a@b X: E: >"$Q/maildrop/ABCDE123"
 chmod 744 "$Q/maildrop/ABCDE123"
@@ -69,13 +86,13 @@ chmod 744 "$Q/maildrop/ABCDE123"
 python3 "$MKREC" T:"1 2" S:alice M: N:x X: R:a@b E: >"$Q/maildrop/ABCDE456"
 chmod 644 "$Q/maildrop/ABCDE456"
 printf 'Subject: kick\n\nb\n' | as_user sendmail bob@example.com 2>/dev/null
-wait_for count_incoming 3
+wait_for count_incoming 4
 ok $? "the next message still goes through"
 wait_for grep -q 'ABCDE123: uid=0: removing malformed maildrop file' "$T/log/maillog"
 ok $? "the malformed file is logged"
 ok $([ ! -e "$Q/maildrop/ABCDE123" ]; echo $?) "and removed"
 ok $([ -e "$Q/maildrop/ABCDE456" ]; echo $?) "an incomplete file is left alone"
-is "$(incoming | wc -l)" 3 "nothing was queued from them"
+is "$(incoming | wc -l)" 4 "nothing was queued from them"
 
 # Process model: pickup runs as postfix, chrooted to the queue.
 pp=$(pgrep -P "$MPID" -f 'pickup' | head -1)
