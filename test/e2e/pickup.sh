@@ -6,6 +6,7 @@
 # Message-Id, Date, From, Bcc gone, recipients extracted); bad maildrop
 # files are removed with a warning, incomplete ones left alone.
 . "$POSTERN_SRC/test/lib.sh"
+. "$POSTERN_SRC/test/lib/instance.sh"
 . "$POSTERN_SRC/test/data/submit/submit-lib.sh"
 DATA=$POSTERN_SRC/test/data/submit
 MKREC=$DATA/mkrec.py
@@ -16,7 +17,7 @@ for p in pickup cleanup master postlogd; do
     fi
 done
 
-sub_setup || { echo "# set-up failed"; exit 1; }
+sub_inst_setup || { echo "# set-up failed"; exit 1; }
 
 # Submitted while stopped: waits in maildrop/.
 as_user sendmail -t -F "Alice Example" <"$DATA/sendmail-t.txt" 2>/dev/null
@@ -25,7 +26,7 @@ is "$(maildrop_files | wc -l)" 1 "the message waits in maildrop/"
 
 incoming() { ls -A "$Q/incoming" 2>/dev/null; }
 count_incoming() { [ "$(incoming | wc -l)" -eq "$1" ]; }
-sub_start
+inst_start
 ok $? "postfix start"
 wait_for count_incoming 1
 ok $? "after start the message reaches incoming/"
@@ -52,7 +53,7 @@ like "$body" "^Received: by mail.example.com \(Postfix, from userid $SUB_UID\)" 
 like "$body" "id $id; " "and cleanup's queue id"
 ok $(echo "$body" | grep -qi '^Bcc:'; echo $((!$?))) "Bcc: is removed"
 like "$body" "From: Alice Example <$SUB_USER@example.com>" "From: added from the full name"
-like "$(cat "$T/log/maillog")" "postfix/pickup\[[0-9]+\]: $id: uid=$SUB_UID from=<$SUB_USER>" \
+like "$(cat "$LOG")" "postfix/pickup\[[0-9]+\]: $id: uid=$SUB_UID from=<$SUB_USER>" \
     "pickup logs QUEUEID: uid=N from=<user>"
 
 # While running: postdrop's trigger wakes pickup at once.
@@ -88,7 +89,7 @@ chmod 644 "$Q/maildrop/ABCDE456"
 printf 'Subject: kick\n\nb\n' | as_user sendmail bob@example.com 2>/dev/null
 wait_for count_incoming 4
 ok $? "the next message still goes through"
-wait_for grep -q 'ABCDE123: uid=0: removing malformed maildrop file' "$T/log/maillog"
+wait_for grep -q 'ABCDE123: uid=0: removing malformed maildrop file' "$LOG"
 ok $? "the malformed file is logged"
 ok $([ ! -e "$Q/maildrop/ABCDE123" ]; echo $?) "and removed"
 ok $([ -e "$Q/maildrop/ABCDE456" ]; echo $?) "an incomplete file is left alone"
