@@ -11,6 +11,7 @@
  * wakes pickup with one byte on public/$pickup_service_name. A pickup that
  * is not running is no error: the file waits until the mail system starts.
  *
+ * Only users that authorized_submit_users allows may submit (root always).
  * Trust: NOTHING on standard input. Every record is checked as it arrives
  * (types, order, lengths bounded by line_length_limit, size bounded by
  * message_size_limit, attributes limited to the few a user may set); the
@@ -29,6 +30,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -177,6 +179,21 @@ int main(int argc, char **argv)
     conf_init(dir);
     if (chdir(conf_get("queue_directory")) < 0)
         msg_fatal("chdir %s: %m", conf_get("queue_directory"));
+    {
+        struct passwd *pw = getpwuid(getuid());
+        char num[32];
+        const char *login = pw ? pw->pw_name : (snprintf(num, sizeof(num), "%ld", uid), num);
+
+        switch (maildrop_submit_allowed(login, path)) {
+        case 0:
+            msg_fatal("User %s(%ld) is not allowed to submit mail", login, uid);
+        case -1:
+            msg_fatal("%s", vstr_str(path));
+        default:
+            vstr_reset(path);
+            break;
+        }
+    }
     size_limit = conf_get_size("message_size_limit");
     line_limit = conf_get_int("line_length_limit");
     if (line_limit < 40 || line_limit > (1L << 20))

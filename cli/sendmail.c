@@ -23,7 +23,8 @@
  * Exit status (sysexits): 0 when postdrop made the file durable; 75
  * (EX_TEMPFAIL) when there are no recipients (as Postfix 3.7) or postdrop
  * failed; 64 (EX_USAGE) for bad options; 69 (EX_UNAVAILABLE) when a helper
- * cannot be run.
+ * cannot be run; 77 (EX_NOPERM) when authorized_submit_users refuses the
+ * user (postdrop checks it again: it is the boundary).
  */
 #include "config.h"
 
@@ -54,6 +55,7 @@
 #define EX_UNAVAILABLE 69
 #define EX_SOFTWARE 70
 #define EX_TEMPFAIL 75
+#define EX_NOPERM 77
 
 enum { SM_DELIVER, SM_MAILQ, SM_FLUSH, SM_FLUSH_SITE, SM_NEWALIASES, SM_SMTP, SM_DAEMON,
        SM_QTIME };
@@ -463,6 +465,15 @@ __attribute__((noreturn)) static void sm_deliver(const SM_OPTS *o)
     int fd;
     size_t i;
 
+    switch (maildrop_submit_allowed(pw ? pw->pw_name : "unknown", why)) {
+    case 0:
+        msg_fatal_status(EX_NOPERM, "User %s(%ld) is not allowed to submit mail",
+                         pw ? pw->pw_name : "unknown", (long) uid);
+    case -1:
+        msg_fatal_status(EX_TEMPFAIL, "%s", vstr_str(why));
+    default:
+        break;
+    }
     if (line_limit < 40 || line_limit > QFILE_LINE_LIMIT * 64)
         line_limit = QFILE_LINE_LIMIT;
     if (o->sender)

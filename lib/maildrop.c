@@ -7,7 +7,11 @@
 #include <string.h>
 #include <strings.h>
 
+#include <unistd.h>
+
+#include "conf.h"
 #include "maildrop.h"
+#include "matchlist.h"
 #include "qfile.h"
 
 void maildrop_check_init(MAILDROP_CHECK *mc, long long size_limit)
@@ -219,4 +223,20 @@ int maildrop_ret_parse(const char *text)
     if (strcasecmp(text, "hdrs") == 0)
         return MAILDROP_RET_HDRS;
     return -1;
+}
+
+int maildrop_submit_allowed(const char *login, VSTR *why)
+{
+    const char *acl = conf_get("authorized_submit_users");
+    MATCH_LIST *list;
+    int res;
+
+    if (getuid() == 0)
+        return 1;
+    list = match_list_create("authorized_submit_users", acl ? acl : "", MATCH_STRING, why);
+    res = match_list_string(list, login);
+    if (res == MATCH_ERROR)
+        vstr_sprintf(why, "authorized_submit_users: %s", match_list_error(list));
+    match_list_free(list);
+    return res == MATCH_ERROR ? -1 : res == MATCH_YES;
 }

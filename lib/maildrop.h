@@ -38,8 +38,14 @@
  * maildrop_ret_parse("hdrs"|"full") the ret_flags (2, 1; -1 bad), as
  * sendmail's -N and -R take them.
  *
- * Error policy: nothing here logs, allocates or exits: bad input is a
- * return value with a fixed English reason.
+ * maildrop_submit_allowed(login, why) applies authorized_submit_users (a
+ * match list of login names; default static:anyone) as sendmail and
+ * postdrop must: 1 allowed, 0 not, -1 the list could not be evaluated (why
+ * says so; the caller treats it as a temporary failure). Root is always
+ * allowed. Call it after conf_init().
+ *
+ * Error policy: nothing here logs or exits: bad input is a return value
+ * with a fixed English reason.
  */
 #ifndef POSTERN_MAILDROP_H
 #define POSTERN_MAILDROP_H
@@ -80,5 +86,8 @@ int maildrop_check_done(const MAILDROP_CHECK *mc);
 int maildrop_attr_allowed(const char *name, const char *value);
 int maildrop_notify_parse(const char *text);
 int maildrop_ret_parse(const char *text);
+
+#include "vstr.h"
+int maildrop_submit_allowed(const char *login, VSTR *why);
 
 #endif

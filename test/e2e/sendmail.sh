@@ -131,6 +131,22 @@ is "$(echo "$OUT" | grep '^recipient' | tr '\n' '|')" "recipient: cmd@x|recipien
 submit 'b\n' -C "$C/main.cf" a@b
 is "$RC" 0 "-C path/main.cf"
 
+# authorized_submit_users: sendmail says so (77), postdrop enforces it.
+printf 'authorized_submit_users = !%s, static:anyone\n' "$SUB_USER" >>"$C/main.cf"
+submit 'b\n' a@b
+is "$RC" 77 "a user outside authorized_submit_users: exit 77 (EX_NOPERM)"
+like "$(cat "$T/err")" "^sendmail: fatal: User $SUB_USER\($SUB_UID\) is not allowed to submit mail" \
+    "with Postfix's message"
+python3 "$DATA/mkrec.py" T:"1 2" S:x M: X: R:a@b E: | as_user postdrop 2>"$T/err"
+is "$?" 1 "postdrop refuses that user too (the boundary)"
+like "$(cat "$T/err")" "^postdrop: fatal: User $SUB_USER\($SUB_UID\) is not allowed to submit mail" \
+    "postdrop says why"
+is "$(maildrop_files)" "" "nothing left in maildrop/"
+printf 'b\n' | sendmail a@b 2>/dev/null
+is "$?" 0 "root is always allowed"
+rm -f "$Q"/maildrop/*
+sed -i '/^authorized_submit_users/d' "$C/main.cf"
+
 # Helper modes: mailq, newaliases, -q run the other commands.
 FAKE=$T/fakebin C2=$T/etc2
 mkdir -p "$FAKE" "$C2"
