@@ -25,6 +25,8 @@ ok $? "sendmail -t while the system is stopped exits 0"
 is "$(maildrop_files | wc -l)" 1 "the message waits in maildrop/"
 
 incoming() { ls -A "$Q/incoming" 2>/dev/null; }
+# The queue file that is in incoming/ now but was not when $BEFORE was taken.
+newest() { comm -13 <(echo "$BEFORE") <(incoming) | head -1; }
 count_incoming() { [ "$(incoming | wc -l)" -eq "$1" ]; }
 inst_start
 ok $? "postfix start"
@@ -57,13 +59,14 @@ like "$(cat "$LOG")" "postfix/pickup\[[0-9]+\]: $id: uid=$SUB_UID from=<$SUB_USE
     "pickup logs QUEUEID: uid=N from=<user>"
 
 # While running: postdrop's trigger wakes pickup at once.
+BEFORE=$(incoming)
 printf 'Subject: now\n\nbody\n' | as_user sendmail -f "$SUB_USER" bob@example.com 2>"$T/err"
 ok $? "sendmail while running exits 0"
 is "$(cat "$T/err")" "" "no warning: pickup's socket answered"
 wait_for count_incoming 2
 ok $? "picked up within seconds (not the 60 s timer)"
 
-qf2=$Q/incoming/$(cd "$Q/incoming" && ls -t | head -1)
+qf2=$Q/incoming/$(newest)
 wait_for test -x "$qf2"
 env2=$(postcat -e "$qf2")
 like "$env2" "sender: $SUB_USER@example.com" "-f user: the sender is qualified by cleanup (myorigin)"
@@ -71,14 +74,37 @@ like "$env2" "recipient: bob@example.com" "the command-line recipient is an enve
 like "$env2" "named_attribute: rewrite_context=local" "rewrite_context=local"
 
 # DSN options survive pickup and cleanup.
+BEFORE=$(incoming)
 printf 'Subject: dsn\n\nbody\n' | as_user sendmail -N success,delay -R hdrs -V env-1 carol@relay.test 2>/dev/null
 wait_for count_incoming 3
-qf3=$Q/incoming/$(cd "$Q/incoming" && ls -t | head -1)
+qf3=$Q/incoming/$(newest)
 wait_for test -x "$qf3"
 env3=$(postcat "$qf3")
 like "$env3" "envelope_id=env-1" "-V: the envelope id reaches the queue file"
 like "$env3" "ret_flags=2" "-R hdrs: ret_flags=2"
 like "$env3" "notify_flags=10" "-N success,delay: notify_flags=10 on the recipient"
+
+# A large message with long lines, 8-bit bytes and dots arrives intact.
+python3 -c '
+import random
+r = random.Random(7)
+lines = ["Subject: big", ""]
+for i in range(300):
+    n = r.choice([0, 1, 80, 2047, 2048, 2049, 5000])
+    lines.append("".join(chr(r.choice(list(range(32, 127)) + [0xe9, 0xfc])) for _ in range(n)))
+lines.append(".")
+lines.append("last")
+open("'"$T"'/big.txt", "w", encoding="latin-1").write("\n".join(lines) + "\n")
+'
+BEFORE=$(incoming)
+as_user sendmail -i bob@example.com <"$T/big.txt" 2>/dev/null
+ok $? "a large message is submitted"
+wait_for count_incoming 4
+qf4=$Q/incoming/$(newest)
+wait_for test -x "$qf4"
+sed '1,2d' "$T/big.txt" >"$T/big.body"
+postcat -b "$qf4" | sed '1{/^$/d}' >"$T/big.got"
+check "the body arrives byte for byte (long lines rejoined, 8-bit, dots)" cmp "$T/big.body" "$T/big.got"
 
 # A malformed maildrop file is removed with a warning; nothing is queued.
 python3 "$MKREC" T:"1 2" S:alice M: N:x R:a@b X: E: >"$Q/maildrop/ABCDE123"
@@ -87,13 +113,13 @@ chmod 744 "$Q/maildrop/ABCDE123"
 python3 "$MKREC" T:"1 2" S:alice M: N:x X: R:a@b E: >"$Q/maildrop/ABCDE456"
 chmod 644 "$Q/maildrop/ABCDE456"
 printf 'Subject: kick\n\nb\n' | as_user sendmail bob@example.com 2>/dev/null
-wait_for count_incoming 4
+wait_for count_incoming 5
 ok $? "the next message still goes through"
 wait_for grep -q 'ABCDE123: uid=0: removing malformed maildrop file' "$LOG"
 ok $? "the malformed file is logged"
 ok $([ ! -e "$Q/maildrop/ABCDE123" ]; echo $?) "and removed"
 ok $([ -e "$Q/maildrop/ABCDE456" ]; echo $?) "an incomplete file is left alone"
-is "$(incoming | wc -l)" 4 "nothing was queued from them"
+is "$(incoming | wc -l)" 5 "nothing was queued from them"
 
 # Process model: pickup runs as postfix, chrooted to the queue.
 pp=$(pgrep -P "$MPID" -f 'pickup' | head -1)
