@@ -28,32 +28,6 @@
 #include "table.h"
 #include "table_types.h"
 
-/*
- * The Berkeley DB, LMDB and CDB types come from another area (tables_db.am,
- * with its shared header tablefile.h). Without them, weak references let
- * this file link and an absent type reports "unsupported dictionary type".
- * A weak reference does not pull a member out of a static archive, so once
- * those types are in the tree the references must be strong: that is
- * decided by the presence of tablefile.h, or forced with
- * -DTABLE_DB_TYPES_LINKED=0/1. table_test checks that lib/table_db.c and
- * friends, when present, are linked.
- */
-#ifndef TABLE_DB_TYPES_LINKED
-#if defined(__has_include)
-#if __has_include("tablefile.h")
-#define TABLE_DB_TYPES_LINKED 1
-#endif
-#endif
-#endif
-#ifndef TABLE_DB_TYPES_LINKED
-#define TABLE_DB_TYPES_LINKED 0
-#endif
-#if !TABLE_DB_TYPES_LINKED
-#pragma weak table_db_open
-#pragma weak table_lmdb_open
-#pragma weak table_cdb_open
-#endif
-
 typedef TABLE *(*TABLE_OPEN_FN)(const char *type, const char *name, int mode, int flags,
                                 VSTR *why);
 
@@ -72,8 +46,7 @@ typedef struct TABLE_HANDLE {
 
 static TABLE_OPEN_FN table_find_type(const char *type)
 {
-    /* A function, not a static array: weak addresses are link-time values. */
-    const TABLE_TYPE types[] = {
+    static const TABLE_TYPE types[] = {
         {"hash", table_db_open},
         {"btree", table_db_open},
         {"lmdb", table_lmdb_open},

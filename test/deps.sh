@@ -11,6 +11,9 @@ PACKAGES=(
     libsasl2-dev libldns-dev libevent-dev
     # test peers and tools
     python3 openssl swaks nsd ldnsutils sasl2-bin db5.3-util lmdb-utils tinycdb
+    # SASL: the Cyrus mechanism plugins (PLAIN, LOGIN, CRAM-MD5, ...; only
+    # recommended by libsasl2-2) and Dovecot's auth server
+    libsasl2-modules dovecot-core
     iproute2 procps psmisc file
     # run-time libraries of Debian's Postfix, the compatibility oracle
     # (the postfix packages themselves are only downloaded and unpacked)
@@ -34,3 +37,5 @@ if ! apt-get install -y -q --no-install-recommends "${missing[@]}" >/tmp/postern
 fi
 # Debian starts nsd on install; the tests run their own instances.
 systemctl disable --now nsd >/dev/null 2>&1 || true
+# Debian also starts dovecot; the SASL tests run their own with their own config.
+systemctl disable --now dovecot >/dev/null 2>&1 || true

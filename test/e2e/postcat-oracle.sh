@@ -6,11 +6,11 @@
 # record), and Postern's postcat prints exactly what it prints, byte for
 # byte, for every fixture and Postern-written file under many option sets.
 . "$POSTERN_SRC/test/lib.sh"
-. "$POSTERN_SRC/test/lib/postfix-deb.sh"
+. "$POSTERN_SRC/test/lib/oracle.sh"
 tmpdir
 
-if ! postfix_deb_setup; then
-    skip "Debian's postfix package cannot be downloaded: no oracle"
+if ! oracle_setup; then
+    skip "no Postfix oracle: $ORACLE_WHY"
     done_testing
     exit
 fi
@@ -48,11 +48,11 @@ recipient: dave@down.test
 *** MESSAGE FILE END written ***
 END
 )
-got=$(pfx_run postcat -v written 2>"$T/err" | sed 's/xxxxxxxxxx*/x.../')
+got=$(oracle_run postcat -v written 2>"$T/err" | sed 's/xxxxxxxxxx*/x.../')
 is "$got" "$want" "Postfix's postcat -v reads Postern's file record by record"
 is "$(grep -v -E 'name_mask|inet_addr_local|been_here|mynetworks_core' "$T/err")" "" \
     "Postfix's postcat has no complaint"
-is "$(pfx_run postcat -b written 2>/dev/null | awk '{ print length($0) }' | tr '\n' ' ')" "0 5000 4 " \
+is "$(oracle_run postcat -b written 2>/dev/null | awk '{ print length($0) }' | tr '\n' ' ')" "0 5000 4 " \
     "Postfix's postcat joins the L pieces of the 5000-byte line"
 want=$(cat <<'END'
 *** MESSAGE CONTENTS edited ***
@@ -67,9 +67,9 @@ recipient: dave@down.test
 *** MESSAGE FILE END edited ***
 END
 )
-got=$(pfx_run postcat edited 2>/dev/null | sed -n '/CONTENTS/,$p' | sed 's/xxxxxxxxxx*/x.../')
+got=$(oracle_run postcat edited 2>/dev/null | sed -n '/CONTENTS/,$p' | sed 's/xxxxxxxxxx*/x.../')
 is "$got" "$want" "Postfix's postcat follows Postern's pointer records to the added header"
-like "$(pfx_run postcat -o -d -r -v edited 2>/dev/null | tail -2 | tr '\n' '|')" \
+like "$(oracle_run postcat -o -d -r -v edited 2>/dev/null | tail -2 | tr '\n' '|')" \
     '^ +[0-9]+  78 regular_text: X-Added: by a milter\| +[0-9]+ 112 pointer_record: +[0-9]+\|$' \
     "in file order the heap follows the end record"
 
@@ -82,7 +82,7 @@ for f in $(ls | grep -E '^[a-z]+-[a-z0-9-]+\.[0-9A-Za-z]+$') written edited; do
     bad=""
     for o in "${opts[@]}"; do
         # shellcheck disable=SC2086
-        pfx_run postcat $o "$f" >"$T/real" 2>/dev/null
+        oracle_run postcat $o "$f" >"$T/real" 2>/dev/null
         # shellcheck disable=SC2086
         postcat $o "$f" >"$T/ours" 2>/dev/null
         cmp -s "$T/real" "$T/ours" || bad="$bad [$o]"

@@ -114,42 +114,18 @@ static void test_open_errors(void)
                && table_type_known("unix"),
            "the non-database types are known");
     TAP_OK(!table_type_known("nosuchtype"), "an unknown type is not known");
-    /*
-     * Until the database types are linked in, they are reported as
-     * unsupported. Once their sources are in the tree they must be linked:
-     * table.c refers to them weakly until TABLE_DB_TYPES_LINKED is set, and
-     * a weak reference does not pull a member out of libcore.a.
-     */
-    {
-        static const char *const db[][2] = {
-            {"hash", "table_db.c"}, {"btree", "table_db.c"},
-            {"lmdb", "table_lmdb.c"}, {"cdb", "table_cdb.c"}};
-        const char *src = getenv("POSTERN_SRC");
-        char file[512];
-        size_t j;
-
-        for (j = 0; src && j < sizeof(db) / sizeof(db[0]); j++) {
-            snprintf(file, sizeof(file), "%s/lib/%s", src, db[j][1]);
-            if (access(file, F_OK) == 0)
-                TAP_OK(table_type_known(db[j][0]),
-                       "lib/%s exists, so %s: is linked (see TABLE_DB_TYPES_LINKED in table.c)",
-                       db[j][1], db[j][0]);
-        }
-    }
+    TAP_OK(table_type_known("hash") && table_type_known("btree") && table_type_known("lmdb")
+               && table_type_known("cdb"),
+           "the database types are known");
     t = table_open("static:x", TABLE_READ, TABLE_FLAGS_READ, NULL);
     TAP_OK(t != NULL, "table_open accepts a NULL why");
     table_close(t);
     TAP_OK(table_open("bad", TABLE_READ, TABLE_FLAGS_READ, NULL) == NULL,
            "table_open with a NULL why still fails");
-    if (!table_type_known("hash")) {
-        t = table_open("hash:/etc/postfix/virtual", TABLE_READ, TABLE_FLAGS_READ, why);
-        TAP_OK(t == NULL, "hash: without the database types fails");
-        TAP_STR(vstr_str(why), "unsupported dictionary type: hash",
-                "hash: without the database types is an unsupported type");
-        table_close(t);
-    } else {
-        TAP_OK(table_type_known("btree"), "hash: and btree: are both linked");
-    }
+    t = table_open("nosuchtype:/etc/postfix/virtual", TABLE_READ, TABLE_FLAGS_READ, why);
+    TAP_OK(t == NULL, "an unknown type fails to open");
+    TAP_STR(vstr_str(why), "unsupported dictionary type: nosuchtype",
+            "an unknown type is reported as Postfix does");
     t = table_open("texthash:/dev/null", TABLE_CREATE, TABLE_FLAGS_BUILD, why);
     TAP_OK(t == NULL && strstr(vstr_str(why), "read-only") != NULL,
            "texthash refuses TABLE_CREATE");
@@ -439,7 +415,7 @@ static void test_reopen(void)
 
 /*
  * Re-open of the database types (from the db area) through the handle: a
- * rebuild is seen by an open reader. Skipped until those types are linked.
+ * rebuild is seen by an open reader.
  */
 static void test_reopen_db(void)
 {
@@ -456,10 +432,6 @@ static void test_reopen_db(void)
     char value[32];
 
     for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
-        if (!table_type_known(types[i][0])) {
-            TAP_OK(1, "%s: re-open of a rebuilt table # SKIP type not linked", types[i][0]);
-            continue;
-        }
         snprintf(spec, sizeof(spec), "%s:%s/db-%s", types[i][0], scratch, types[i][0]);
         snprintf(file, sizeof(file), "%s/db-%s%s", scratch, types[i][0], types[i][1]);
         t = NULL;
