@@ -177,7 +177,7 @@ void cleanup_content_begin(CLEANUP *c)
 
 void cleanup_line(CLEANUP *c, const char *text, size_t len)
 {
-    while (len > QFILE_LINE_LIMIT) {
+    while (len >= QFILE_LINE_LIMIT) {
         cleanup_put(c, QREC_CONT, text, QFILE_LINE_LIMIT);
         text += QFILE_LINE_LIMIT;
         len -= QFILE_LINE_LIMIT;
@@ -285,8 +285,10 @@ static const CLEANUP_STAT_DETAIL *cleanup_stat_find(int status)
 
 /*
  * A content rejection carries its own text ("5.7.1 Spam go away" from
- * header_checks); other statuses use the fixed reply. A reason that starts
- * with a three-digit code is used as it is.
+ * header_checks), and so does a deferral ("4.6.0 Alias expansion error");
+ * other statuses use the fixed reply. A reason that starts with a
+ * three-digit code is used as it is; one that starts with an enhanced
+ * status code gets x50 in front (451, 550).
  */
 const char *cleanup_stat_reply(int status, const char *reason, VSTR *out)
 {
@@ -302,12 +304,12 @@ const char *cleanup_stat_reply(int status, const char *reason, VSTR *out)
         vstr_adds(out, "451 4.3.0 Error: internal error");
         return vstr_str(out);
     }
-    if ((status & CLEANUP_STAT_CONT) && reason != NULL && *reason != 0) {
+    if ((status & (CLEANUP_STAT_CONT | CLEANUP_STAT_DEFER)) && reason != NULL && *reason != 0) {
         if (reason[0] >= '2' && reason[0] <= '5' && reason[1] >= '0' && reason[1] <= '9'
             && reason[2] >= '0' && reason[2] <= '9' && reason[3] == ' ')
             vstr_adds(out, reason);
         else if (reason[0] >= '4' && reason[0] <= '5' && reason[1] == '.')
-            vstr_printf(out, "%c50 %s", reason[0], reason);
+            vstr_printf(out, "%c5%c %s", reason[0], reason[0] == '4' ? '1' : '0', reason);
         else
             vstr_printf(out, "%d %s %s", d->smtp, d->dsn, reason);
         return vstr_str(out);

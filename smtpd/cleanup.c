@@ -41,67 +41,6 @@
 #define CLEANUP_REC_EOF   0
 #define CLEANUP_REC_ERR   (-1)
 
-CLEANUP_STATE *cleanup_state_new(const CLEANUP_CONF *conf)
-{
-    CLEANUP_STATE *st = mem_calloc(1, sizeof(*st));
-
-    st->conf = conf;
-    st->fd = -1;
-    st->path = vstr_new(0);
-    st->reason = vstr_new(0);
-    st->sender = vstr_new(0);
-    st->full_name = vstr_new(0);
-    st->submit_uid = -1;
-    st->dsn_orcpt = vstr_new(0);
-    st->orig_rcpt = vstr_new(0);
-    st->first_rcpt = vstr_new(0);
-    st->dups = htable_new(16);
-    st->log_origin = vstr_new(0);
-    st->log_helo = vstr_new(0);
-    st->log_proto = vstr_new(0);
-    st->hdr = vstr_new(0);
-    st->line = vstr_new(0);
-    st->msgid = vstr_new(0);
-    st->extract = argv_new();
-    st->extract_resent = argv_new();
-    st->tmp = vstr_new(0);
-    return st;
-}
-
-void cleanup_state_free(CLEANUP_STATE *st)
-{
-    if (st->w != NULL)
-        qfile_writer_free(st->w);
-    if (st->fd >= 0)
-        close(st->fd);
-    vstr_free(st->path);
-    vstr_free(st->reason);
-    vstr_free(st->sender);
-    vstr_free(st->full_name);
-    vstr_free(st->dsn_orcpt);
-    vstr_free(st->orig_rcpt);
-    vstr_free(st->first_rcpt);
-    htable_free(st->dups, NULL);
-    vstr_free(st->log_origin);
-    vstr_free(st->log_helo);
-    vstr_free(st->log_proto);
-    vstr_free(st->hdr);
-    vstr_free(st->line);
-    vstr_free(st->msgid);
-    argv_free(st->extract);
-    argv_free(st->extract_resent);
-    vstr_free(st->tmp);
-    mem_free(st);
-}
-
-/* The first problem wins the reason; every status bit is kept. */
-void cleanup_reject(CLEANUP_STATE *st, int status, const char *reason)
-{
-    if (st->status == CLEANUP_STAT_OK)
-        vstr_set(st->reason, reason);
-    st->status |= status;
-}
-
 /*
  * One record from the client: type byte, length (lib/qfile.h encoding),
  * data. The data is NUL-terminated in buf (it may hold NUL bytes itself).
@@ -155,77 +94,6 @@ static int cleanup_read_record(STREAM *s, int *type, VSTR *buf, VSTR *why)
     return CLEANUP_REC_OK;
 }
 
-static void cleanup_protocol_error(CLEANUP_STATE *st, const char *what, int type)
-{
-    if ((st->status & CLEANUP_STAT_BAD) == 0)
-        msg_warn("%s: %s (record type %d)", st->queue_id, what, type);
-    cleanup_reject(st, CLEANUP_STAT_BAD, "4.3.0 Internal protocol error");
-}
-
-/* The recipients taken from To/Cc/Bcc (or their Resent- versions). */
-static void cleanup_extract_out(CLEANUP_STATE *st)
-{
-    ARGV *list = st->extract_resent->argc > 0 ? st->extract_resent : st->extract;
-    size_t i;
-
-    for (i = 0; i < list->argc; i++)
-        cleanup_rcpt_out(st, list->argv[i], list->argv[i], NULL, 0);
-}
-
-/* One record in its segment; returns 1 after E. */
-static int cleanup_dispatch(CLEANUP_STATE *st, int type, VSTR *rec)
-{
-    switch (st->segment) {
-    case CLEANUP_SEG_ENV:
-        if (type == QREC_MESG) {
-            cleanup_envelope_end(st);
-            cleanup_out_put(st, QREC_MESG, "", 0);
-            cleanup_message_begin(st);
-            st->segment = CLEANUP_SEG_CONTENT;
-        } else if (type == QREC_END || type == QREC_XTRA) {
-            cleanup_protocol_error(st, "no message content", type);
-            return type == QREC_END;
-        } else {
-            cleanup_envelope(st, type, vstr_str(rec), vstr_len(rec));
-        }
-        return 0;
-    case CLEANUP_SEG_CONTENT:
-        if (type == QREC_NORM || type == QREC_CONT) {
-            cleanup_message_piece(st, type, rec->buf, vstr_len(rec));
-        } else if (type == QREC_XTRA) {
-            cleanup_message_end(st);
-            cleanup_out_put(st, QREC_XTRA, "", 0);
-            cleanup_extract_out(st);
-            st->segment = CLEANUP_SEG_EXTRA;
-        } else {
-            cleanup_protocol_error(st, "unexpected record in the content", type);
-            return type == QREC_END;
-        }
-        return 0;
-    case CLEANUP_SEG_EXTRA:
-        if (type == QREC_END) {
-            cleanup_extracted_end(st);
-            cleanup_out_put(st, QREC_END, "", 0);
-            st->segment = CLEANUP_SEG_DONE;
-            return 1;
-        }
-        cleanup_extracted(st, type, vstr_str(rec), vstr_len(rec));
-        return 0;
-    }
-    return 1;
-}
-
-/* Write the file out (or remove it) and say how it went. */
-static void cleanup_conclude(CLEANUP_STATE *st)
-{
-    if (st->status == CLEANUP_STAT_OK && !st->discard) {
-        if (cleanup_out_finish(st) < 0)
-            cleanup_reject(st, CLEANUP_STAT_WRITE, "4.3.0 Error: queue file write error");
-    }
-    if (st->status != CLEANUP_STAT_OK || st->discard)
-        cleanup_out_remove(st);
-}
-
 static void cleanup_service(SERVER *srv, int fd)
 {
     const CLEANUP_CONF *conf = srv->context;
@@ -246,10 +114,7 @@ static void cleanup_service(SERVER *srv, int fd)
         cleanup_out_remove(st);
         goto out;
     }
-    if (st->flags & CLEANUP_FLAG_HOLD)
-        st->hold = 1;
-    if (st->flags & CLEANUP_FLAG_DISCARD)
-        st->discard = 1;
+    cleanup_flags(st, st->flags);
     stream_set_limits(s, timeout_ms, 0);
     for (;;) {
         r = cleanup_read_record(s, &type, rec, why);
@@ -261,7 +126,7 @@ static void cleanup_service(SERVER *srv, int fd)
             cleanup_out_remove(st);
             goto out;
         }
-        if (cleanup_dispatch(st, type, rec))
+        if (cleanup_record(st, type, rec->buf, vstr_len(rec)))
             break;
     }
     cleanup_conclude(st);

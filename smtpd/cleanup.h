@@ -19,6 +19,9 @@
  *                       canonical maps, masquerading
  *   cleanup_valias.c    virtual alias expansion
  *   cleanup_maps.c      a list of lookup tables ("hash:a, regexp:b")
+ *   cleanup_state.c     a request's state, the records in their segments,
+ *                       the conclusion; cleanup_reject() records a failure
+ *                       (the first reason wins, status bits add up)
  * Error policy: a client's bad input sets CLEANUP_STAT_BAD and ends the
  * request without a reply; a content problem (size, rejected content, no
  * recipients) sets the matching status bit, the rest of the message is read
@@ -115,6 +118,8 @@ typedef struct CLEANUP_STATE {
     VSTR *orig_rcpt;            /* pending original recipient */
     int have_orig;
     long rcpt_count;
+    long qmgr_opts;             /* size record: DSN NOTIFY bits seen, << 1 */
+    long smtputf8;              /* size record: SMTPUTF8 flags */
     VSTR *first_rcpt;           /* for log lines: to=<...> */
     HTABLE *dups;               /* duplicate filter: "orcpt\norig\nrcpt" */
     long dup_count;
@@ -126,7 +131,7 @@ typedef struct CLEANUP_STATE {
     int in_header;              /* still in the primary header */
     VSTR *hdr;                  /* the logical header being gathered */
     int hdr_truncated;
-    size_t hdr_total;           /* header bytes so far */
+    size_t hdr_total;           /* bytes of the logical header so far */
     VSTR *line;                 /* a content line being gathered (L pieces) */
     long long content_size;     /* bytes of content so far */
     long long body_size;        /* body bytes seen by body_checks */
@@ -138,6 +143,11 @@ typedef struct CLEANUP_STATE {
     ARGV *extract_resent;       /* ... from Resent-To/Cc/Bcc */
     VSTR *tmp;                  /* scratch */
 } CLEANUP_STATE;
+
+/* SMTPUTF8 flags of the size record (Postfix's values). */
+#define CLEANUP_UTF8_REQUESTED (1 << 0)
+#define CLEANUP_UTF8_HEADER    (1 << 1)
+#define CLEANUP_UTF8_SENDER    (1 << 2)
 
 /* Headers seen (seen_hdr). */
 #define CLEANUP_HDR_FROM      (1 << 0)
@@ -164,6 +174,7 @@ void cleanup_extracted(CLEANUP_STATE *st, int type, const char *data, size_t len
 void cleanup_rcpt_out(CLEANUP_STATE *st, const char *rcpt, const char *orig,
                       const char *dsn_orcpt, int notify);
 void cleanup_envelope_end(CLEANUP_STATE *st);
+int cleanup_has_8bit(const char *text);
 void cleanup_extracted_end(CLEANUP_STATE *st);
 
 /* cleanup_message.c */
@@ -172,9 +183,15 @@ void cleanup_message_piece(CLEANUP_STATE *st, int type, char *data, size_t len);
 void cleanup_message_end(CLEANUP_STATE *st);
 void cleanup_date(VSTR *out, long sec);
 
-/* Common. */
+/* cleanup_state.c: cleanup_record() takes the client's records in order
+ * (data is NUL-terminated and may be changed) and returns 1 after E;
+ * cleanup_conclude() then completes the file, or removes it on failure or
+ * DISCARD; st->status and st->reason are the answer. */
 void cleanup_reject(CLEANUP_STATE *st, int status, const char *reason);
 CLEANUP_STATE *cleanup_state_new(const CLEANUP_CONF *conf);
 void cleanup_state_free(CLEANUP_STATE *st);
+void cleanup_flags(CLEANUP_STATE *st, int flags);
+int cleanup_record(CLEANUP_STATE *st, int type, char *data, size_t len);
+void cleanup_conclude(CLEANUP_STATE *st);
 
 #endif

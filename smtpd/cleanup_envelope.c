@@ -41,7 +41,15 @@ static void cleanup_bad(CLEANUP_STATE *st, const char *what)
     if (st->status & CLEANUP_STAT_BAD)
         return;
     msg_warn("%s: %s", st->queue_id, what);
-    st->status |= CLEANUP_STAT_BAD;
+    cleanup_reject(st, CLEANUP_STAT_BAD, "4.3.0 Internal protocol error");
+}
+
+int cleanup_has_8bit(const char *text)
+{
+    for (; *text != 0; text++)
+        if ((unsigned char) *text >= 0x80)
+            return 1;
+    return 0;
 }
 
 static int cleanup_text_ok(const char *data, size_t len)
@@ -93,6 +101,7 @@ static void cleanup_rcpt_write(CLEANUP_STATE *st, const char *rcpt, const char *
         cleanup_out_puts(st, QREC_ORCP, orig);
     cleanup_out_puts(st, QREC_RCPT, rcpt);
     st->rcpt_count++;
+    st->qmgr_opts |= (long) notify << 1;
     if (vstr_len(st->first_rcpt) == 0)
         vstr_set(st->first_rcpt, rcpt);
 }
@@ -255,6 +264,8 @@ static void cleanup_sender_rec(CLEANUP_STATE *st, const char *data)
     }
     st->seen_sender = 1;
     vstr_set(st->sender, data);
+    if ((st->flags & CLEANUP_FLAG_SMTPUTF8) && cleanup_has_8bit(data))
+        st->smtputf8 |= CLEANUP_UTF8_SENDER;
     if (cleanup_rewrite_env(st, CLEANUP_CLASS_ENV_FROM, st->sender) < 0)
         return;
     cleanup_out_puts(st, QREC_FROM, vstr_str(st->sender));

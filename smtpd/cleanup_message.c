@@ -4,8 +4,8 @@
  *
  * Lines are gathered from their pieces (a line is L... N); the primary
  * header is processed one logical header at a time (a header line and its
- * continuation lines, at most header_size_limit bytes: more is cut off with
- * a warning), so memory stays flat however large the message is. Per
+ * continuation lines, at most header_size_limit bytes each: more is cut
+ * off with a warning), so memory stays flat however large the message is. Per
  * header: header_checks, Received: counting (hopcount_limit), removal of
  * Bcc:, Resent-Bcc:, Content-Length: and Return-Path:, address rewriting
  * of address headers, recipient extraction for sendmail -t
@@ -202,6 +202,8 @@ static void cleanup_header_done(CLEANUP_STATE *st)
         text = st->hdr->buf;
         len = vstr_len(st->hdr);
     }
+    if ((st->flags & CLEANUP_FLAG_SMTPUTF8) && cleanup_has_8bit(text))
+        st->smtputf8 |= CLEANUP_UTF8_HEADER;
     nlen = cleanup_header_name(text, &len);
     kind = nlen ? cleanup_header_kind(text, nlen) : CLEANUP_HK_OTHER;
     if (kind >= CLEANUP_HK_RESENT_FROM && kind <= CLEANUP_HK_RESENT_OTHER)
@@ -263,6 +265,7 @@ static void cleanup_header_done(CLEANUP_STATE *st)
 done:
     vstr_reset(st->hdr);
     st->hdr_truncated = 0;
+    st->hdr_total = 0;
 }
 
 /* The headers a message lacks, after the last header. */

@@ -90,18 +90,14 @@ static void cleanup_wake_qmgr(const char *path)
 {
     struct sockaddr_un sun;
     int fd;
-    int flags;
 
     if (strlen(path) >= sizeof(sun.sun_path))
         return;
     memset(&sun, 0, sizeof(sun));
     sun.sun_family = AF_UNIX;
     memcpy(sun.sun_path, path, strlen(path) + 1);
-    if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+    if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)) < 0)
         return;
-    flags = fcntl(fd, F_GETFL);
-    if (flags >= 0)
-        (void) fcntl(fd, F_SETFL, flags | O_NONBLOCK);
     if (connect(fd, (struct sockaddr *) &sun, sizeof(sun)) == 0)
         (void) send(fd, "A", 1, MSG_NOSIGNAL | MSG_DONTWAIT);
     close(fd);
@@ -110,8 +106,12 @@ static void cleanup_wake_qmgr(const char *path)
 int cleanup_out_finish(CLEANUP_STATE *st)
 {
     const char *dir = CLEANUP_INCOMING;
+    QFILE_SIZE size = {-1, -1, -1, -1, -1, -1};
     VSTR *held;
 
+    size.qmgr_opts = st->qmgr_opts;
+    size.smtputf8 = st->smtputf8;
+    qfile_writer_set_size(st->w, &size);
     if (qfile_writer_finish(st->w) < 0 || qfile_sync(st->fd) < 0) {
         msg_warn("%s: write queue file: %m", st->queue_id);
         return -1;

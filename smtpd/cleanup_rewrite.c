@@ -66,6 +66,29 @@ static void cleanup_add_ext(const char *value, int delim, const char *ext, VSTR 
     argv_free(items);
 }
 
+/* A result "@domain" keeps the address's local part: "@new" -> "user@new". */
+static void cleanup_fill_local(const char *addr, VSTR *out)
+{
+    const char *at = strrchr(addr, '@');
+    size_t llen = at != NULL ? (size_t) (at - addr) : strlen(addr);
+    ARGV *items;
+    size_t i;
+
+    if (vstr_str(out)[0] != '@' && strstr(vstr_str(out), " @") == NULL
+        && strstr(vstr_str(out), ",@") == NULL)
+        return;
+    items = argv_split(vstr_str(out), ", \t");
+    vstr_reset(out);
+    for (i = 0; i < items->argc; i++) {
+        if (i > 0)
+            vstr_adds(out, ", ");
+        if (items->argv[i][0] == '@')
+            vstr_addmem(out, addr, llen);
+        vstr_adds(out, items->argv[i]);
+    }
+    argv_free(items);
+}
+
 static int cleanup_try(CLEANUP_MAPS *maps, const char *key, int fixed, const char **value)
 {
     *value = fixed ? cleanup_maps_find_fixed(maps, key) : cleanup_maps_find(maps, key);
@@ -132,6 +155,8 @@ done:
             cleanup_add_ext(value, delim, vstr_str(ext), out);
         else
             vstr_set(out, value);
+        if (strchr(vstr_str(out), '@') != NULL)
+            cleanup_fill_local(addr, out);
     }
     vstr_free(base);
     vstr_free(ext);

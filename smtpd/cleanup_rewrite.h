@@ -16,7 +16,8 @@
  *       tables only, and only for a domain in $myorigin or $mydestination),
  *       then "@domain" (fixed tables only). The extension of a match found
  *       without it is put back into each result (propagate_unmatched_
- *       extensions). Returns 1 and the value in out (as the table gave it),
+ *       extensions). A result "@domain" gets the address's local part
+ *       ("user@old" with "@old @new" gives "user@new"). Returns 1 and the value in out (as the table gave it),
  *       0 when nothing matched, -1 on a lookup failure.
  *   cleanup_canonical(conf, class, addr)
  *       sender_canonical_maps or recipient_canonical_maps, then

@@ -7,9 +7,10 @@
  *   -s PATH      the service socket (default public/cleanup, relative to
  *                the current directory: run it in queue_directory)
  *   -x FLAGS     request flags (CLEANUP_FLAG_* bits; default FILTER|MAP_OK)
- *   -T SEC       arrival time (default now)
+ *   -T SEC[.USEC] arrival time (default now)
  *   -F NAME      sender full name
- *   -a NAME=VAL  an attribute (repeatable, in order)
+ *   -a NAME=VAL  an attribute (repeatable, in order); a VAL of {queue_id}
+ *                is replaced by the queue id cleanup gave (log_ident)
  *   -u UID       submit_uid (a local submission by UID)
  *   -f SENDER    the envelope sender (default "")
  *   -N NOTIFY    DSN NOTIFY bits for the next -r
@@ -68,6 +69,8 @@ int main(int argc, char **argv)
     int ch;
     size_t i;
     long now = (long) time(NULL);
+    long usec = 0;
+    char *end;
     const char *orig = NULL, *orcpt = NULL;
     int notify = 0;
     ARGV *extra = argv_new();
@@ -79,8 +82,10 @@ int main(int argc, char **argv)
             path = optarg;
         else if (ch == 'x')
             flags = atoi(optarg);
-        else if (ch == 'T')
-            now = atol(optarg);
+        else if (ch == 'T') {
+            now = strtol(optarg, &end, 10);
+            usec = *end == '.' ? strtol(end + 1, NULL, 10) : 0;
+        }
         else if (ch == 'P')
             pause_file = optarg;
         else if (ch == 'q')
@@ -112,7 +117,7 @@ int main(int argc, char **argv)
     }
     printf("queue_id=%s\n", cleanup_queue_id(c));
     fflush(stdout);
-    cleanup_time(c, now, 0);
+    cleanup_time(c, now, usec);
     optind = 1;
     while ((ch = getopt(argc, argv, "s:x:T:F:a:u:f:N:D:O:r:X:P:q")) != -1) {
         switch (ch) {
@@ -125,7 +130,8 @@ int main(int argc, char **argv)
             if (eq == NULL)
                 msg_fatal("-a needs name=value");
             *eq = 0;
-            cleanup_attr(c, optarg, eq + 1);
+            cleanup_attr(c, optarg, strcmp(eq + 1, "{queue_id}") == 0 ? cleanup_queue_id(c)
+                                                                        : eq + 1);
             *eq = '=';
             break;
         }
