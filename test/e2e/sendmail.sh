@@ -147,6 +147,22 @@ is "$?" 0 "root is always allowed"
 rm -f "$Q"/maildrop/*
 sed -i '/^authorized_submit_users/d' "$C/main.cf"
 
+# newaliases with the real postalias: every alias_database table is built.
+if [ -x "$POSTERN_INST/sbin/postalias" ]; then
+    C3=$T/etc-alias
+    mkdir -p "$C3"
+    printf 'postmaster: root\nteam: a@example.com, b@example.com\n' >"$C3/aliases"
+    printf 'other: c@example.com\n' >"$C3/aliases2"
+    printf 'alias_database = hash:%s/aliases, cdb:%s/aliases2\nalias_maps = $alias_database\n' "$C3" "$C3" >"$C3/main.cf"
+    MAIL_CONFIG=$C3 newaliases
+    is "$?" 0 "newaliases with the real postalias exits 0"
+    is "$(MAIL_CONFIG=$C3 postalias -q team "hash:$C3/aliases")" "a@example.com, b@example.com" \
+        "the first alias_database table is built"
+    is "$(MAIL_CONFIG=$C3 postalias -q other "cdb:$C3/aliases2")" "c@example.com" "and the second"
+else
+    skip "postalias not installed"; skip "postalias not installed"; skip "postalias not installed"
+fi
+
 # Helper modes: mailq, newaliases, -q run the other commands.
 FAKE=$T/fakebin C2=$T/etc2
 mkdir -p "$FAKE" "$C2"
