@@ -36,14 +36,17 @@ arrival=$(postcat -e "$f" | sed -n 's/^message_arrival_time: //p')
 like "$(date -d "$arrival" +%s)" "^[0-9]+$" "arrival time is a real date"
 now=$(date +%s)
 ok $(( $(date -d "$arrival" +%s) > now - 60 ? 0 : 1 )) "arrival time is now (postdrop's own)"
-if . "$POSTERN_SRC/test/lib/postfix-deb.sh" && postfix_deb_setup; then
-    pfx_run postcat "$f" >"$T/pfx.out" 2>&1
+. "$POSTERN_SRC/test/lib/oracle.sh"
+if oracle_setup; then
+    trap 'sub_user_cleanup; _oracle_cleanup' EXIT
+    oracle_run postcat "$f" >"$T/pfx.out" 2>&1
     ok $? "Debian's postcat reads the maildrop file"
-    check "and prints the same as ours" diff <(sed 's/^message_arrival_time: .*//' "$T/pfx.out") \
-        <(postcat "$f" | sed 's/^message_arrival_time: .*//')
+    check "and prints the same as ours" diff <(sed 's/^message_arrival_time: .*//; s/^regular_text: //' "$T/pfx.out") \
+        <(postcat "$f" | sed 's/^message_arrival_time: .*//; s/^regular_text: //')
 else
-    skip "Debian's postcat not available"
-    skip "Debian's postcat not available"
+    trap 'sub_user_cleanup; rm -rf "$T"' EXIT
+    skip "no Postfix oracle: $ORACLE_WHY"
+    skip "no Postfix oracle: $ORACLE_WHY"
 fi
 rm -f "$Q"/maildrop/*
 
