@@ -106,6 +106,24 @@ sed '1,2d' "$T/big.txt" >"$T/big.body"
 postcat -b "$qf4" | sed '1{/^$/d}' >"$T/big.got"
 check "the body arrives byte for byte (long lines rejoined, 8-bit, dots)" cmp "$T/big.body" "$T/big.got"
 
+# A maildrop file that Postfix's postdrop wrote (left over after a switch).
+BEFORE=$(incoming)
+cp "$DATA/maildrop-sendmail-t.D846B106586" "$Q/maildrop/D846B106586"
+chown "$SUB_USER:postdrop" "$Q/maildrop/D846B106586"
+chmod 744 "$Q/maildrop/D846B106586"
+printf 'Subject: kick\n\nb\n' | as_user sendmail bob@example.com 2>/dev/null
+wait_for count_incoming 6
+ok $? "Postfix's maildrop file is picked up"
+pf=""
+for f in $(newest; comm -13 <(echo "$BEFORE") <(incoming) | tail -1); do
+    postcat "$Q/incoming/$f" | grep -q 'Lunch on Friday' && pf=$Q/incoming/$f
+done
+wait_for test -x "$pf"
+pfc=$(postcat "$pf")
+like "$pfc" "message_arrival_time: Sat Nov 21 12:14:02 2026" "its arrival time is kept"
+is "$(echo "$pfc" | grep -c '^recipient: ')" 3 "its three extracted recipients are queued"
+like "$pfc" "sender: alice@example.com" "its sender is qualified"
+
 # A malformed maildrop file is removed with a warning; nothing is queued.
 python3 "$MKREC" T:"1 2" S:alice M: N:x R:a@b X: E: >"$Q/maildrop/ABCDE123"
 chmod 744 "$Q/maildrop/ABCDE123"
@@ -113,13 +131,13 @@ chmod 744 "$Q/maildrop/ABCDE123"
 python3 "$MKREC" T:"1 2" S:alice M: N:x X: R:a@b E: >"$Q/maildrop/ABCDE456"
 chmod 644 "$Q/maildrop/ABCDE456"
 printf 'Subject: kick\n\nb\n' | as_user sendmail bob@example.com 2>/dev/null
-wait_for count_incoming 5
+wait_for count_incoming 7
 ok $? "the next message still goes through"
 wait_for grep -q 'ABCDE123: uid=0: removing malformed maildrop file' "$LOG"
 ok $? "the malformed file is logged"
 ok $([ ! -e "$Q/maildrop/ABCDE123" ]; echo $?) "and removed"
 ok $([ -e "$Q/maildrop/ABCDE456" ]; echo $?) "an incomplete file is left alone"
-is "$(incoming | wc -l)" 5 "nothing was queued from them"
+is "$(incoming | wc -l)" 7 "nothing was queued from them"
 
 # Process model: pickup runs as postfix, chrooted to the queue.
 pp=$(pgrep -P "$MPID" -f 'pickup' | head -1)
