@@ -157,6 +157,10 @@ int main(int argc, char **argv)
     int c, fd, st, dfd;
 
     umask(022);
+    /* A set-gid program must not let its files become descriptors 0-2. */
+    for (fd = 0; fd < 3; fd++)
+        if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", O_RDWR) != fd)
+            return 1;
     msg_init("postdrop", MSG_OUT_STDERR);
     signal(SIGPIPE, SIG_IGN);
     while ((c = getopt(argc, argv, "c:rv")) > 0) {

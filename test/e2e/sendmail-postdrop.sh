@@ -78,6 +78,23 @@ ok $(echo "$out" | grep -qE 'trace_flags|encoding=binary'; echo $((!$?))) "forbi
 like "$out" "named_attribute: notify_flags=2" "allowed attributes are kept"
 is "$(stat -c '%A %U %G' "$f")" "-rwxr--r-- $SUB_USER postdrop" "owned by the user, group postdrop, complete"
 
+# Closed standard descriptors: the queue file never becomes stderr.
+rm -f "$Q"/maildrop/*
+python3 "$MKREC" T:"1 2" S:alice M: N:x X: R:a@b E: >"$T/in"
+runuser -u "$SUB_USER" -- env MAIL_CONFIG="$C" sh -c "exec postdrop <'$T/in' >&- 2>&-"
+is "$?" 0 "postdrop with stdout and stderr closed"
+f=$Q/maildrop/$(ls "$Q/maildrop")
+check "the file is still a clean maildrop file" postcat "$f"
+ok $(postcat "$f" | grep -q 'warning'; echo $((!$?))) "no message text went into it"
+
+# Long queue ids when enable_long_queue_ids = yes.
+rm -f "$Q"/maildrop/*
+printf 'enable_long_queue_ids = yes\n' >>"$C/main.cf"
+feed user "${GOOD_HEAD[@]}" M: X: R:a@b E:
+like "$(ls "$Q/maildrop")" '^[0-9B-DF-HJ-NP-TV-Zb-df-hj-np-tv-z]{10,}z[0-9B-DF-HJ-NP-TV-Zb-df-hj-np-tv-y]+$' \
+    "enable_long_queue_ids: the maildrop file has a long id"
+sed -i '/^enable_long_queue_ids/d' "$C/main.cf"
+
 # The user cannot name another queue through MAIL_CONFIG.
 mkdir -p "$T/etc3" "$T/q3/maildrop"
 printf 'queue_directory = %s/q3\n' "$T" >"$T/etc3/main.cf"
