@@ -23,7 +23,9 @@
  *
  * Exit: 0 when the file is complete and durable, or when the input ended
  * before the end record (the client cancelled: sendmail with no recipients);
- * 1 with "postdrop: fatal: uid=N: reason" for bad input or a queue problem.
+ * 65 (EX_DATAERR) with "postdrop: fatal: uid=N: reason" when the input is
+ * refused (malformed, too large: a permanent error), 1 for a queue problem
+ * or a refused user or configuration.
  * On any failure the partial file is removed.
  */
 #include "config.h"
@@ -49,6 +51,8 @@
 #include "qfile.h"
 #include "queue_id.h"
 #include "vstr.h"
+
+#define PD_EX_DATAERR 65 /* sysexits EX_DATAERR: the input was refused */
 
 /*
  * Sanitizer builds only: a set-gid process is not dumpable, so
@@ -222,7 +226,8 @@ int main(int argc, char **argv)
     maildrop_check_init(&mc, size_limit);
     while (!maildrop_check_done(&mc)) {
         if ((st = qfile_read(r, &rec)) < 0)
-            msg_fatal("uid=%ld: malformed input: %s", uid, qfile_reader_error(r));
+            msg_fatal_status(PD_EX_DATAERR, "uid=%ld: malformed input: %s", uid,
+                             qfile_reader_error(r));
         if (st == 0) { /* the client gave up: no message */
             pd_remove_junk();
             qfile_writer_free(w);
@@ -233,7 +238,8 @@ int main(int argc, char **argv)
         }
         switch (maildrop_check(&mc, rec.type, rec.data, rec.len, &why)) {
         case MAILDROP_BAD:
-            msg_fatal("uid=%ld: bad input: %s (record type %d)", uid, why, rec.type);
+            msg_fatal_status(PD_EX_DATAERR, "uid=%ld: bad input: %s (record type %d)", uid, why,
+                             rec.type);
         case MAILDROP_SKIP:
             msg_warn("uid=%ld: ignoring attribute record: %.200s", uid, rec.data);
             continue;
@@ -245,7 +251,7 @@ int main(int argc, char **argv)
         qfile_put(w, rec.type, rec.data, rec.len);
     }
     if (qfile_read(r, &rec) != 0)
-        msg_fatal("uid=%ld: bad input: data after the end record", uid);
+        msg_fatal_status(PD_EX_DATAERR, "uid=%ld: bad input: data after the end record", uid);
     if (qfile_writer_finish(w) < 0 || qfile_sync(fd) < 0 || qfile_mark_complete(fd) < 0)
         msg_fatal("uid=%ld: write %s: %m", uid, vstr_str(path));
     if ((dfd = open("maildrop", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {

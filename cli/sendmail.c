@@ -20,7 +20,8 @@
  *
  * Trust: sendmail runs with the user's privileges and trusts nothing it
  * could not already do; postdrop checks everything again.
- * Exit status (sysexits): 0 when postdrop made the file durable; 75
+ * Exit status (sysexits): 0 when postdrop made the file durable; 65
+ * (EX_DATAERR) when postdrop refused the message (message_size_limit); 75
  * (EX_TEMPFAIL) when there are no recipients (as Postfix 3.7) or postdrop
  * failed; 64 (EX_USAGE) for bad options; 69 (EX_UNAVAILABLE) when a helper
  * cannot be run; 77 (EX_NOPERM) when authorized_submit_users refuses the
@@ -373,7 +374,7 @@ static int sm_postdrop_start(pid_t *pid)
     return fds[1];
 }
 
-/* Wait for postdrop; its exit status, or a describing failure. */
+/* Wait for postdrop: 0, its non-zero exit status, or -1; why says what. */
 static int sm_postdrop_wait(pid_t pid, VSTR *why)
 {
     int status;
@@ -385,10 +386,11 @@ static int sm_postdrop_wait(pid_t pid, VSTR *why)
         }
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
         return 0;
-    if (WIFEXITED(status))
+    if (WIFEXITED(status)) {
         vstr_sprintf(why, "postdrop exited with status %d", WEXITSTATUS(status));
-    else
-        vstr_sprintf(why, "postdrop was killed by signal %d", WTERMSIG(status));
+        return WEXITSTATUS(status);
+    }
+    vstr_sprintf(why, "postdrop was killed by signal %d", WTERMSIG(status));
     return -1;
 }
 
@@ -462,7 +464,7 @@ __attribute__((noreturn)) static void sm_deliver(const SM_OPTS *o)
     struct timeval tv;
     char **cpp;
     pid_t pid;
-    int fd;
+    int fd, st;
     size_t i;
 
     switch (maildrop_submit_allowed(pw ? pw->pw_name : "unknown", why)) {
@@ -573,9 +575,10 @@ __attribute__((noreturn)) static void sm_deliver(const SM_OPTS *o)
     }
     qfile_writer_free(w);
     close(fd);
-    if (sm_postdrop_wait(pid, why) < 0)
-        msg_fatal_status(EX_TEMPFAIL, "%s(%ld): unable to queue the message: %s", sender,
-                         (long) uid, vstr_str(why));
+    if ((st = sm_postdrop_wait(pid, why)) != 0)
+        msg_fatal_status(st == EX_DATAERR ? EX_DATAERR : EX_TEMPFAIL,
+                         "%s(%ld): unable to queue the message: %s", sender, (long) uid,
+                         vstr_str(why));
     rcpt_extract_free(rx);
     vstr_free(piece);
     vstr_free(why);

@@ -29,7 +29,7 @@ refused() {
     for who in user root; do
         rm -f "$Q"/maildrop/* "$Q"/maildrop/.[!.]* 2>/dev/null
         feed "$who" "$@"
-        is "$RC" 1 "$what ($who): refused"
+        is "$RC" 65 "$what ($who): refused (EX_DATAERR)"
         like "$(cat "$T/err")" "^postdrop: fatal: uid=[0-9]+: .*$want" "$what ($who): says why"
         is "$(ls -A "$Q/maildrop")" "" "$what ($who): nothing left in maildrop/"
     done

@@ -134,6 +134,14 @@ is "$(echo "$OUT" | grep '^recipient' | tr '\n' '|')" "recipient: cmd@x|recipien
 submit 'b\n' -C "$C/main.cf" a@b
 is "$RC" 0 "-C path/main.cf"
 
+# Over message_size_limit: postdrop refuses it, sendmail exits 65 (permanent).
+printf 'message_size_limit = 2000\n' >>"$C/main.cf"
+submit "$(head -c 3000 /dev/zero | tr '\0' x)\n" a@b
+is "$RC" 65 "a message over message_size_limit: exit 65 (EX_DATAERR), not a retry"
+like "$(cat "$T/err")" "postdrop: fatal: uid=$SUB_UID: bad input: message too large" "postdrop says why"
+is "$(maildrop_files)" "" "nothing left in maildrop/"
+sed -i '/^message_size_limit/d' "$C/main.cf"
+
 # authorized_submit_users: sendmail says so (77), postdrop enforces it.
 printf 'authorized_submit_users = !%s, static:anyone\n' "$SUB_USER" >>"$C/main.cf"
 submit 'b\n' a@b
