@@ -42,6 +42,26 @@
  *                                segment (pickup, for the recipients that
  *                                postdrop wrote after X: sendmail -t)
  *   cleanup_flush(c)             writes out what is buffered (tests)
+ * cleanup copies the envelope records in the order they come, inserting
+ * "create_time" after T, so the client decides Postfix's layout. Postfix's
+ * smtpd sends: T; A log_ident=QUEUEID; A rewrite_context=local|remote;
+ * [A envelope_id, A ret_flags (DSN), A encoding=8bit|7bit (BODY=)];
+ * S; A log_client_name, log_client_address, log_client_port,
+ * log_message_origin (host[addr]), log_helo_name, log_protocol_name,
+ * client_name, reverse_client_name, client_address, client_port,
+ * server_address, server_port, helo_name, protocol_name,
+ * client_address_type (2 = IPv4, 10 = IPv6); then per recipient
+ * cleanup_rcpt(c, rcpt, rcpt as given, ORCPT or NULL, NOTIFY bits or 0).
+ * cleanup writes each recipient as [A notify_flags] A dsn_orig_rcpt
+ * ("rfc822;ORIG" when no ORCPT) O R, after virtual alias expansion, and
+ * uses log_message_origin/log_helo_name/log_protocol_name in its log lines.
+ * pickup forwards the maildrop file's T, A, F and S records as they are,
+ * calls cleanup_submit_uid() with the file owner's uid, then the content,
+ * cleanup_content_end(), and the recipients postdrop wrote after X.
+ * Flags: smtpd sends CLEANUP_FLAG_FILTER | CLEANUP_FLAG_MAP_OK (|
+ * CLEANUP_FLAG_SMTPUTF8), pickup the same (Postfix's pickup adds
+ * CLEANUP_FLAG_BOUNCE, which Postern's cleanup does not act on yet: pickup
+ * must itself decide that a rejected local message is dropped, not kept).
  * The calls buffer; the socket is written in large chunks. After any I/O
  * error the remaining calls do nothing and cleanup_finish() returns
  * CLEANUP_STAT_WRITE with the reason. cleanup_open() returns NULL with the

@@ -179,6 +179,7 @@ static void cleanup_pre_jail(SERVER *srv)
     c->remote_header_domain = conf_get("remote_header_rewrite_domain");
     c->rcpt_delim = conf_get("recipient_delimiter");
     c->undisclosed = conf_get("undisclosed_recipients_header");
+    c->always_bcc = conf_get("always_bcc");
     c->long_ids = conf_get_bool("enable_long_queue_ids");
     /* queue_directory_fsync is Postern's own (default yes). */
     c->dir_fsync = cleanup_param_bool("queue_directory_fsync", 1);
@@ -197,6 +198,7 @@ static void cleanup_pre_jail(SERVER *srv)
         c->header_limit = c->line_limit;
     c->body_check_limit = conf_get_size("body_checks_size_limit");
     c->dup_limit = conf_get_int("duplicate_filter_limit");
+    c->delay_warn = conf_get_time("delay_warning_time");
     c->valias_recursion = conf_get_int("virtual_alias_recursion_limit");
     c->valias_expansion = conf_get_int("virtual_alias_expansion_limit");
     c->valias_addr_len = (size_t) conf_get_int("virtual_alias_address_length_limit");
@@ -210,8 +212,14 @@ static void cleanup_pre_jail(SERVER *srv)
     c->sender_canonical = cleanup_open_maps("sender_canonical_maps");
     c->rcpt_canonical = cleanup_open_maps("recipient_canonical_maps");
     c->virtual_alias = cleanup_open_maps("virtual_alias_maps");
+    c->sender_bcc = cleanup_open_maps("sender_bcc_maps");
+    c->rcpt_bcc = cleanup_open_maps("recipient_bcc_maps");
     c->header_checks = cleanup_open_maps("header_checks");
     c->body_checks = cleanup_open_maps("body_checks");
+    c->mime_header_checks = cleanup_open_maps("mime_header_checks");
+    c->nested_header_checks = cleanup_open_maps("nested_header_checks");
+    c->mime_disabled = conf_get_bool("disable_mime_input_processing");
+    c->mime_nesting = conf_get_int("mime_nesting_limit");
     c->mydestination = match_list_create("mydestination", conf_get("mydestination"),
                                          MATCH_DOMAIN, why);
     if (vstr_len(why))
@@ -231,8 +239,12 @@ static void cleanup_on_exit(SERVER *srv)
     cleanup_maps_free(c->sender_canonical);
     cleanup_maps_free(c->rcpt_canonical);
     cleanup_maps_free(c->virtual_alias);
+    cleanup_maps_free(c->sender_bcc);
+    cleanup_maps_free(c->rcpt_bcc);
     cleanup_maps_free(c->header_checks);
     cleanup_maps_free(c->body_checks);
+    cleanup_maps_free(c->mime_header_checks);
+    cleanup_maps_free(c->nested_header_checks);
     if (c->mydestination != NULL)
         match_list_free(c->mydestination);
     mem_free((void *) c->qmgr_path);

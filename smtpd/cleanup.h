@@ -15,6 +15,8 @@
  *                       (Message-Id, Date, From, Resent-*), Bcc removal,
  *                       header address rewriting, body lines
  *   cleanup_checks.c    header_checks and body_checks actions
+ *   cleanup_mime.c      MIME structure: multipart boundaries, message/rfc822
+ *                       (for mime_header_checks and nested_header_checks)
  *   cleanup_rewrite.c   address rewriting: myorigin, append_dot_mydomain,
  *                       canonical maps, masquerading
  *   cleanup_valias.c    virtual alias expansion
@@ -57,6 +59,7 @@ typedef struct CLEANUP_CONF {
     const char *remote_header_domain;   /* remote_header_rewrite_domain */
     const char *rcpt_delim;             /* recipient_delimiter */
     const char *undisclosed;            /* undisclosed_recipients_header */
+    const char *always_bcc;
     int long_ids;                       /* enable_long_queue_ids */
     int dir_fsync;                      /* queue_directory_fsync (ours) */
     int append_at_myorigin;
@@ -70,6 +73,7 @@ typedef struct CLEANUP_CONF {
     size_t line_limit;                  /* line_length_limit */
     long long body_check_limit;         /* body_checks_size_limit */
     long dup_limit;                     /* duplicate_filter_limit */
+    long delay_warn;                    /* delay_warning_time, seconds (0 = none) */
     long valias_recursion;              /* virtual_alias_recursion_limit */
     long valias_expansion;              /* virtual_alias_expansion_limit */
     size_t valias_addr_len;             /* virtual_alias_address_length_limit */
@@ -83,8 +87,14 @@ typedef struct CLEANUP_CONF {
     CLEANUP_MAPS *sender_canonical;
     CLEANUP_MAPS *rcpt_canonical;
     CLEANUP_MAPS *virtual_alias;
+    CLEANUP_MAPS *sender_bcc;
+    CLEANUP_MAPS *rcpt_bcc;
     CLEANUP_MAPS *header_checks;
     CLEANUP_MAPS *body_checks;
+    CLEANUP_MAPS *mime_header_checks;
+    CLEANUP_MAPS *nested_header_checks;
+    int mime_disabled;                  /* disable_mime_input_processing */
+    long mime_nesting;                  /* mime_nesting_limit */
     MATCH_LIST *mydestination;          /* for the bare "user" alias lookup */
     const char *qmgr_path;              /* public/$queue_service_name */
 } CLEANUP_CONF;
@@ -110,6 +120,7 @@ typedef struct CLEANUP_STATE {
     int seen_time;
     int local;                  /* rewrite_context=local */
     int seen_sender;
+    int in_rcpt;                /* the first recipient record was seen */
     VSTR *sender;               /* after rewriting */
     VSTR *full_name;
     long submit_uid;            /* submit_uid from pickup, -1 if none */
@@ -133,6 +144,10 @@ typedef struct CLEANUP_STATE {
     int hdr_truncated;
     size_t hdr_total;           /* bytes of the logical header so far */
     VSTR *line;                 /* a content line being gathered (L pieces) */
+    int line_split;             /* part of this body line went out as L */
+    int mime_state;             /* CLEANUP_MIME_ST_* */
+    int mime_next_nested;       /* the part being started is message/rfc822 */
+    ARGV *mime_bounds;          /* open multipart boundaries, outermost first */
     long long content_size;     /* bytes of content so far */
     long long body_size;        /* body bytes seen by body_checks */
     long hops;                  /* Received: headers */
@@ -142,12 +157,18 @@ typedef struct CLEANUP_STATE {
     ARGV *extract;              /* recipients from To/Cc/Bcc (EXTRACT) */
     ARGV *extract_resent;       /* ... from Resent-To/Cc/Bcc */
     VSTR *tmp;                  /* scratch */
+    VSTR *chk;                  /* a body line as a string, for body_checks */
 } CLEANUP_STATE;
 
 /* SMTPUTF8 flags of the size record (Postfix's values). */
 #define CLEANUP_UTF8_REQUESTED (1 << 0)
 #define CLEANUP_UTF8_HEADER    (1 << 1)
 #define CLEANUP_UTF8_SENDER    (1 << 2)
+
+/* Where a body line is (mime_state). */
+#define CLEANUP_MIME_ST_BODY   0
+#define CLEANUP_MIME_ST_PART   1   /* headers of a MIME part */
+#define CLEANUP_MIME_ST_NESTED 2   /* headers of an attached message */
 
 /* Headers seen (seen_hdr). */
 #define CLEANUP_HDR_FROM      (1 << 0)

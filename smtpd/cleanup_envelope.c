@@ -12,13 +12,19 @@
  *                    recipient, as Postfix's clients send them)
  *   i envid, < ret   DSN ENVID and RET: written as A envelope_id= and
  *                    A ret_flags=
- *   S sender         once; rewritten (context, canonical, masquerade)
+ *   S sender         once, before any recipient; rewritten (context,
+ *                    canonical, masquerade); before the first recipient
+ *                    record a W record (arrival + delay_warning_time) when
+ *                    that is set and the sender is not null
  *   n, o, O          NOTIFY, ORCPT and original address of the next R
  *   R recipient      rewritten, expanded (virtual aliases), written as
  *                    [A notify_flags] A dsn_orig_rcpt O R per final
  *                    recipient, duplicates dropped (duplicate_filter_limit)
  * The extracted segment (after X) takes the same recipient records and
  * A records. Anything else is a protocol error (CLEANUP_STAT_BAD).
+ * With CLEANUP_FLAG_BCC_OK: sender_bcc_maps adds a recipient after S,
+ * recipient_bcc_maps one after each recipient, always_bcc one at the end
+ * of the extracted segment (each written as its own original recipient).
  */
 #include "config.h"
 
@@ -27,6 +33,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "addr.h"
 #include "cleanup.h"
 #include "cleanup_client.h"
 #include "cleanup_rewrite.h"
@@ -106,43 +113,94 @@ static void cleanup_rcpt_write(CLEANUP_STATE *st, const char *rcpt, const char *
         vstr_set(st->first_rcpt, rcpt);
 }
 
+/* Expand a rewritten recipient (virtual aliases) and write the finals. */
+static void cleanup_rcpt_expand(CLEANUP_STATE *st, const char *addr, const char *orig,
+                                const char *orcpt, int notify)
+{
+    ARGV *finals = argv_new();
+    VSTR *why = vstr_new(0);
+    size_t i;
+
+    if ((st->flags & CLEANUP_FLAG_MAP_OK) == 0 || *addr == 0)
+        argv_add(finals, addr);
+    else if (cleanup_valias_expand(st->conf, addr, finals, why) < 0) {
+        msg_warn("%s: %s -- message not accepted", st->queue_id, vstr_str(why));
+        cleanup_reject(st, CLEANUP_STAT_DEFER, "4.6.0 Alias expansion error");
+    }
+    for (i = 0; i < finals->argc && st->status == CLEANUP_STAT_OK; i++)
+        cleanup_rcpt_write(st, finals->argv[i], orig, orcpt, notify);
+    argv_free(finals);
+    vstr_free(why);
+}
+
+/*
+ * A BCC recipient (always_bcc, sender_bcc_maps, recipient_bcc_maps): the
+ * first address of the value, qualified, written as its own original
+ * recipient with no DSN data; it does not lead to further BCC lookups.
+ */
+static void cleanup_bcc(CLEANUP_STATE *st, const char *value)
+{
+    VSTR *why = vstr_new(0);
+    VSTR *addr = vstr_new(0);
+    VSTR *orcpt = vstr_new(0);
+    ADDR_LIST *list = addr_list_parse(value, why);
+
+    if (list != NULL && list->count > 0 && *list->items[0].addr != 0) {
+        vstr_set(addr, list->items[0].addr);
+        cleanup_rewrite_context(st->conf, 1, addr);
+        vstr_printf(orcpt, "rfc822;%s", vstr_str(addr));
+        cleanup_rcpt_expand(st, vstr_str(addr), vstr_str(addr), vstr_str(orcpt), 0);
+    } else {
+        msg_warn("%s: malformed BCC address: %.100s", st->queue_id, value);
+    }
+    if (list != NULL)
+        addr_list_free(list);
+    vstr_free(why);
+    vstr_free(addr);
+    vstr_free(orcpt);
+}
+
+/* sender_bcc_maps or recipient_bcc_maps for one address. */
+static void cleanup_bcc_lookup(CLEANUP_STATE *st, CLEANUP_MAPS *maps, const char *addr)
+{
+    VSTR *value;
+    int r;
+
+    if ((st->flags & CLEANUP_FLAG_BCC_OK) == 0 || cleanup_maps_empty(maps) || *addr == 0
+        || st->status != CLEANUP_STAT_OK)
+        return;
+    value = vstr_new(0);
+    r = cleanup_addr_lookup(st->conf, maps, addr, value);
+    if (r < 0) {
+        msg_warn("%s: %s lookup failure for %s", st->queue_id, maps->title, addr);
+        cleanup_reject(st, CLEANUP_STAT_DEFER, "4.3.0 BCC lookup failure");
+    } else if (r > 0) {
+        cleanup_bcc(st, vstr_str(value));
+    }
+    vstr_free(value);
+}
+
 /*
  * A recipient as received (already unquoted, not yet rewritten): rewrite,
- * expand virtual aliases, write the finals. orig is what the client gave as
- * the original recipient (the recipient itself when it gave none).
+ * expand virtual aliases, write the finals, then its recipient_bcc_maps
+ * entry. orig is what the client gave as the original recipient (the
+ * recipient itself when it gave none).
  */
 void cleanup_rcpt_out(CLEANUP_STATE *st, const char *rcpt, const char *orig,
                       const char *dsn_orcpt, int notify)
 {
     VSTR *addr = vstr_new(0);
     VSTR *orcpt = vstr_new(0);
-    VSTR *why;
-    ARGV *finals;
-    size_t i;
-    int r;
 
     if (dsn_orcpt != NULL && *dsn_orcpt != 0)
         vstr_set(orcpt, dsn_orcpt);
     else
         vstr_printf(orcpt, "rfc822;%s", orig);
     vstr_set(addr, rcpt);
-    if (cleanup_rewrite_env(st, CLEANUP_CLASS_ENV_RCPT, addr) < 0) {
-        vstr_free(addr);
-        vstr_free(orcpt);
-        return;
+    if (cleanup_rewrite_env(st, CLEANUP_CLASS_ENV_RCPT, addr) == 0) {
+        cleanup_rcpt_expand(st, vstr_str(addr), orig, vstr_str(orcpt), notify);
+        cleanup_bcc_lookup(st, st->conf->rcpt_bcc, vstr_str(addr));
     }
-    finals = argv_new();
-    why = vstr_new(0);
-    if ((st->flags & CLEANUP_FLAG_MAP_OK) == 0 || vstr_len(addr) == 0)
-        argv_add(finals, vstr_str(addr));
-    else if ((r = cleanup_valias_expand(st->conf, vstr_str(addr), finals, why)) < 0) {
-        msg_warn("%s: %s -- message not accepted", st->queue_id, vstr_str(why));
-        cleanup_reject(st, CLEANUP_STAT_DEFER, "4.6.0 Alias expansion error");
-    }
-    for (i = 0; i < finals->argc && st->status == CLEANUP_STAT_OK; i++)
-        cleanup_rcpt_write(st, finals->argv[i], orig, vstr_str(orcpt), notify);
-    argv_free(finals);
-    vstr_free(why);
     vstr_free(addr);
     vstr_free(orcpt);
 }
@@ -269,6 +327,26 @@ static void cleanup_sender_rec(CLEANUP_STATE *st, const char *data)
     if (cleanup_rewrite_env(st, CLEANUP_CLASS_ENV_FROM, st->sender) < 0)
         return;
     cleanup_out_puts(st, QREC_FROM, vstr_str(st->sender));
+    cleanup_bcc_lookup(st, st->conf->sender_bcc, vstr_str(st->sender));
+}
+
+/*
+ * Before the first recipient: the sender must be known, and the time of
+ * the delay warning (delay_warning_time) goes out, as Postfix writes it.
+ */
+static int cleanup_rcpt_start(CLEANUP_STATE *st)
+{
+    if (st->in_rcpt)
+        return 0;
+    if (!st->seen_sender) {
+        cleanup_bad(st, "envelope recipient precedes sender");
+        return -1;
+    }
+    st->in_rcpt = 1;
+    if (st->conf->delay_warn > 0 && vstr_len(st->sender) > 0 && st->w != NULL
+        && st->status == CLEANUP_STAT_OK)
+        qfile_putf(st->w, QREC_WARN, "%15ld", st->arrival_sec + st->conf->delay_warn);
+    return 0;
 }
 
 void cleanup_envelope(CLEANUP_STATE *st, int type, const char *data, size_t len)
@@ -277,6 +355,9 @@ void cleanup_envelope(CLEANUP_STATE *st, int type, const char *data, size_t len)
         cleanup_bad(st, "NUL byte in an envelope record");
         return;
     }
+    if ((type == QREC_RCPT || type == QREC_ORCP || type == QREC_DSN_NOTIFY
+         || type == QREC_DSN_ORCPT) && cleanup_rcpt_start(st) < 0)
+        return;
     if (cleanup_rcpt_prefix(st, type, data))
         return;
     switch (type) {
@@ -339,4 +420,7 @@ void cleanup_extracted_end(CLEANUP_STATE *st)
 {
     if (st->status == CLEANUP_STAT_OK && st->rcpt_count == 0 && !st->discard)
         cleanup_reject(st, CLEANUP_STAT_RCPT, "5.1.0 No recipients specified");
+    if ((st->flags & CLEANUP_FLAG_BCC_OK) && *st->conf->always_bcc != 0
+        && st->status == CLEANUP_STAT_OK)
+        cleanup_bcc(st, st->conf->always_bcc);
 }

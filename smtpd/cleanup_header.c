@@ -54,6 +54,7 @@ static const struct {
     {"Received", CLEANUP_HK_RECEIVED},
     {"Content-Length", CLEANUP_HK_CONTENT_LENGTH},
     {"Return-Path", CLEANUP_HK_RETURN_PATH},
+    {"Content-Type", CLEANUP_HK_CONTENT_TYPE},
 };
 
 int cleanup_header_kind(const char *name, size_t len)

@@ -13,7 +13,9 @@
  * header: the missing Message-Id:, Date:, From: (or their Resent-
  * versions when the message has Resent- headers) for local mail or with
  * always_add_missing_headers, and the Received: of a local submission
- * (submit_uid) at the top. Body lines go through body_checks (within
+ * (submit_uid) at the top. In the body, the headers of MIME parts and of
+ * attached messages (cleanup_mime.h) go through mime_header_checks and
+ * nested_header_checks; other body lines go through body_checks (within
  * body_checks_size_limit) and are written in pieces of line_length_limit.
  * Stray CR and LF bytes inside a line become spaces
  * (cleanup_replace_stray_cr_lf). message_size_limit counts the content
@@ -29,6 +31,7 @@
 #include "cleanup.h"
 #include "cleanup_client.h"
 #include "cleanup_header.h"
+#include "cleanup_mime.h"
 #include "msg.h"
 
 #define CLEANUP_LOG_TEXT_MAX 200
@@ -182,6 +185,64 @@ static int cleanup_hdr_context(CLEANUP_STATE *st)
     return *st->conf->remote_header_domain ? CLEANUP_CTX_REMOTE : CLEANUP_CTX_NONE;
 }
 
+/* A Content-Type: header opens a multipart level or announces a message. */
+static void cleanup_mime_header(CLEANUP_STATE *st, const char *text)
+{
+    VSTR *boundary;
+
+    if (st->conf->mime_disabled)
+        return;
+    boundary = vstr_new(0);
+    switch (cleanup_mime_content_type(text, boundary)) {
+    case CLEANUP_MIME_MULTIPART:
+        if ((long) st->mime_bounds->argc < st->conf->mime_nesting)
+            argv_add(st->mime_bounds, vstr_str(boundary));
+        else if (st->mime_bounds->argc == (size_t) st->conf->mime_nesting)
+            msg_warn("%s: MIME nesting exceeds mime_nesting_limit", st->queue_id);
+        break;
+    case CLEANUP_MIME_MESSAGE:
+        st->mime_next_nested = 1;
+        break;
+    }
+    vstr_free(boundary);
+}
+
+/* A MIME part header or an attached message's header: checks, then out. */
+static void cleanup_part_header_done(CLEANUP_STATE *st)
+{
+    int nested = (st->mime_state == CLEANUP_MIME_ST_NESTED);
+    size_t len = vstr_len(st->hdr);
+    size_t nlen;
+    int r;
+
+    if (len == 0)
+        return;
+    r = cleanup_check(st, nested ? st->conf->nested_header_checks : st->conf->mime_header_checks,
+                      nested ? "nested header" : "mime header", vstr_str(st->hdr), st->tmp);
+    if (r != 1) {
+        if (r == 2)
+            vstr_set(st->hdr, vstr_str(st->tmp));
+        len = vstr_len(st->hdr);
+        nlen = cleanup_header_name(vstr_str(st->hdr), &len);
+        if (nlen && cleanup_header_kind(vstr_str(st->hdr), nlen) == CLEANUP_HK_CONTENT_TYPE)
+            cleanup_mime_header(st, vstr_str(st->hdr));
+        cleanup_write_header(st, vstr_str(st->hdr));
+    }
+    vstr_reset(st->hdr);
+    st->hdr_truncated = 0;
+    st->hdr_total = 0;
+}
+
+/* Whether anything could change a header address (else skip parsing). */
+static int cleanup_may_rewrite(CLEANUP_STATE *st)
+{
+    const CLEANUP_CONF *c = st->conf;
+
+    return cleanup_hdr_context(st) != CLEANUP_CTX_NONE || !cleanup_maps_empty(c->canonical)
+           || !cleanup_maps_empty(c->sender_canonical) || !cleanup_maps_empty(c->rcpt_canonical)
+           || (c->masq_domains != NULL && c->masq_domains->argc > 0);
+}
+
 /* One complete logical header in st->hdr. */
 static void cleanup_header_done(CLEANUP_STATE *st)
 {
@@ -227,6 +288,9 @@ static void cleanup_header_done(CLEANUP_STATE *st)
             cleanup_reject(st, CLEANUP_STAT_HOPS, "5.4.0 Too many hops");
         }
         break;
+    case CLEANUP_HK_CONTENT_TYPE:
+        cleanup_mime_header(st, text);
+        break;
     case CLEANUP_HK_FROM: st->seen_hdr |= CLEANUP_HDR_FROM; break;
     case CLEANUP_HK_DATE: st->seen_hdr |= CLEANUP_HDR_DATE; break;
     case CLEANUP_HK_TO: case CLEANUP_HK_CC: st->seen_hdr |= CLEANUP_HDR_TO; break;
@@ -244,7 +308,8 @@ static void cleanup_header_done(CLEANUP_STATE *st)
         st->seen_hdr |= CLEANUP_HDR_RMSGID;
         break;
     }
-    if (cleanup_header_is_sender(kind) || cleanup_header_is_rcpt(kind)) {
+    if ((cleanup_header_is_sender(kind) || cleanup_header_is_rcpt(kind))
+        && cleanup_may_rewrite(st)) {
         out = vstr_new(0);
         r = cleanup_header_rewrite(st->conf, cleanup_hdr_context(st),
                                    cleanup_header_is_sender(kind) ? CLEANUP_CLASS_HDR_FROM
@@ -317,6 +382,10 @@ static void cleanup_headers_end(CLEANUP_STATE *st)
         cleanup_out_line(st, st->conf->undisclosed, strlen(st->conf->undisclosed));
     }
     st->in_header = 0;
+    if (st->mime_next_nested) {
+        st->mime_next_nested = 0;
+        st->mime_state = CLEANUP_MIME_ST_NESTED;
+    }
     vstr_free(h);
     vstr_free(date);
 }
@@ -367,8 +436,9 @@ static void cleanup_header_line(CLEANUP_STATE *st, const char *line, size_t len)
         return;
     }
     if (cleanup_header_name(line, &n) == 0) {
-        /* Not a header: the body starts without an empty line. */
+        /* Not a header: the body starts; the missing empty line is added. */
         cleanup_headers_end(st);
+        cleanup_out_line(st, "", 0);
         cleanup_body_full(st, line, len);
         return;
     }
@@ -391,11 +461,9 @@ static void cleanup_body_write(CLEANUP_STATE *st, int type, const char *text, si
     if (st->body_size < st->conf->body_check_limit) {
         st->body_size += (long long) len;
         if (!cleanup_maps_empty(st->conf->body_checks)) {
-            VSTR *copy = vstr_new(len);
-
-            vstr_addmem(copy, text, len);
-            r = cleanup_check(st, st->conf->body_checks, "body", vstr_str(copy), st->tmp);
-            vstr_free(copy);
+            vstr_reset(st->chk);
+            vstr_addmem(st->chk, text, len);
+            r = cleanup_check(st, st->conf->body_checks, "body", vstr_str(st->chk), st->tmp);
         }
     }
     if (r == 1)
@@ -407,11 +475,78 @@ static void cleanup_body_write(CLEANUP_STATE *st, int type, const char *text, si
     cleanup_out_put(st, type, text, len);
 }
 
+/* MIME part or nested headers end: the body of that part follows. */
+static void cleanup_mime_headers_end(CLEANUP_STATE *st)
+{
+    if (st->mime_state == CLEANUP_MIME_ST_BODY)
+        return;
+    cleanup_part_header_done(st);
+    if (st->mime_state == CLEANUP_MIME_ST_PART && st->mime_next_nested)
+        st->mime_state = CLEANUP_MIME_ST_NESTED;
+    else
+        st->mime_state = CLEANUP_MIME_ST_BODY;
+    st->mime_next_nested = 0;
+}
+
+/*
+ * A complete body line shorter than line_length_limit: a boundary opens
+ * the headers of the next part (or closes its multipart), part and nested
+ * headers are gathered and checked like the primary ones, the rest is body.
+ */
+static void cleanup_body_line(CLEANUP_STATE *st, const char *text, size_t len)
+{
+    size_t n = len;
+    int b;
+
+    if (st->mime_bounds->argc > 0
+        && (b = cleanup_mime_boundary_line(text, len, st->mime_bounds)) != 0) {
+        cleanup_part_header_done(st);
+        st->mime_next_nested = 0;
+        if (b < 0) {
+            argv_truncate(st->mime_bounds, (size_t) (-b - 1));
+            st->mime_state = CLEANUP_MIME_ST_BODY;
+        } else {
+            argv_truncate(st->mime_bounds, (size_t) b);
+            st->mime_state = CLEANUP_MIME_ST_PART;
+        }
+        cleanup_body_write(st, QREC_NORM, text, len);
+        return;
+    }
+    if (st->mime_state != CLEANUP_MIME_ST_BODY) {
+        if (len == 0) {
+            cleanup_mime_headers_end(st);
+            cleanup_out_line(st, "", 0);
+            return;
+        }
+        if ((text[0] == ' ' || text[0] == '\t') && vstr_len(st->hdr) > 0) {
+            if (st->hdr_total + len + 1 <= st->conf->header_limit) {
+                vstr_addch(st->hdr, '\n');
+                vstr_addmem(st->hdr, text, len);
+                st->hdr_total += len + 1;
+            }
+            return;
+        }
+        if (cleanup_header_name(text, &n) != 0) {
+            cleanup_part_header_done(st);
+            vstr_addmem(st->hdr, text, len);
+            st->hdr_total = len + 1;
+            return;
+        }
+        cleanup_mime_headers_end(st);
+    }
+    cleanup_body_write(st, QREC_NORM, text, len);
+}
+
 /* A whole body line in hand (the first one, when no empty line came). */
 static void cleanup_body_full(CLEANUP_STATE *st, const char *text, size_t len)
 {
     size_t limit = st->conf->line_limit;
 
+    if (len < limit) {
+        cleanup_body_line(st, text, len);
+        return;
+    }
+    cleanup_mime_headers_end(st);
     while (len >= limit) {
         cleanup_body_write(st, QREC_CONT, text, limit);
         text += limit;
@@ -457,17 +592,26 @@ void cleanup_message_piece(CLEANUP_STATE *st, int type, char *data, size_t len)
     /* Body: pieces of exactly line_length_limit, then the rest as N. */
     vstr_addmem(st->line, data, len);
     while (vstr_len(st->line) >= limit && (vstr_len(st->line) > limit || type != QREC_NORM)) {
+        if (!st->line_split)
+            cleanup_mime_headers_end(st);
+        st->line_split = 1;
         cleanup_body_write(st, QREC_CONT, vstr_str(st->line), limit);
         memmove(st->line->buf, st->line->buf + limit, vstr_len(st->line) - limit);
         vstr_truncate(st->line, vstr_len(st->line) - limit);
     }
     if (type == QREC_NORM) {
-        if (vstr_len(st->line) == limit) {
-            cleanup_body_write(st, QREC_CONT, vstr_str(st->line), limit);
-            vstr_reset(st->line);
+        if (!st->line_split && vstr_len(st->line) < limit) {
+            cleanup_body_line(st, vstr_str(st->line), vstr_len(st->line));
+        } else {
+            cleanup_mime_headers_end(st);
+            if (vstr_len(st->line) == limit) {
+                cleanup_body_write(st, QREC_CONT, vstr_str(st->line), limit);
+                vstr_reset(st->line);
+            }
+            cleanup_body_write(st, QREC_NORM, vstr_str(st->line), vstr_len(st->line));
         }
-        cleanup_body_write(st, QREC_NORM, vstr_str(st->line), vstr_len(st->line));
         vstr_reset(st->line);
+        st->line_split = 0;
     }
 }
 
@@ -479,4 +623,5 @@ void cleanup_message_end(CLEANUP_STATE *st)
         cleanup_message_piece(st, QREC_NORM, st->line->buf + vstr_len(st->line), 0);
     if (st->in_header)
         cleanup_headers_end(st);
+    cleanup_part_header_done(st);
 }

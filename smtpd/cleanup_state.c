@@ -31,10 +31,12 @@ CLEANUP_STATE *cleanup_state_new(const CLEANUP_CONF *conf)
     st->log_proto = vstr_new(0);
     st->hdr = vstr_new(0);
     st->line = vstr_new(0);
+    st->mime_bounds = argv_new();
     st->msgid = vstr_new(0);
     st->extract = argv_new();
     st->extract_resent = argv_new();
     st->tmp = vstr_new(0);
+    st->chk = vstr_new(0);
     return st;
 }
 
@@ -57,10 +59,12 @@ void cleanup_state_free(CLEANUP_STATE *st)
     vstr_free(st->log_proto);
     vstr_free(st->hdr);
     vstr_free(st->line);
+    argv_free(st->mime_bounds);
     vstr_free(st->msgid);
     argv_free(st->extract);
     argv_free(st->extract_resent);
     vstr_free(st->tmp);
+    vstr_free(st->chk);
     mem_free(st);
 }
 

@@ -16,6 +16,7 @@
 #                         after start, `postfix reload` or inst_restart)
 #   inst_master_cf TEXT   writes $C/master.cf (default: inst_master_cf_default)
 #   inst_master_cf_default  cleanup (chrooted, unprivileged) and postlogd
+#   inst_service LINE     appends a service line to master.cf
 #   inst_port             a free TCP port on $ADDR
 #   inst_start            postfix start, waits (bounded) for master; sets MPID
 #   inst_stop             postfix stop, then by pid
@@ -104,6 +105,10 @@ inst_master_cf() {
 inst_master_cf_default() {
     inst_master_cf "cleanup   unix  n       -       y       -       0       cleanup
 postlog   unix-dgram n  -       n       -       1       postlogd"
+}
+
+inst_service() {
+    printf '%s\n' "$1" >>"$C/master.cf"
 }
 
 inst_port() {

@@ -74,6 +74,7 @@ static void conf_setup(CLEANUP_CONF *c)
     c->remote_header_domain = "";
     c->rcpt_delim = "";
     c->undisclosed = "";
+    c->always_bcc = "archive";
     c->append_at_myorigin = 1;
     c->original_rcpt = 1;
     c->replace_stray = 1;
@@ -94,8 +95,13 @@ static void conf_setup(CLEANUP_CONF *c)
     c->sender_canonical = open_maps("sender_canonical_maps", "");
     c->rcpt_canonical = open_maps("recipient_canonical_maps", "");
     c->virtual_alias = open_maps("virtual_alias_maps", "texthash:virtual");
+    c->sender_bcc = open_maps("sender_bcc_maps", "texthash:sender_bcc");
+    c->rcpt_bcc = open_maps("recipient_bcc_maps", "texthash:recipient_bcc");
     c->header_checks = open_maps("header_checks", "regexp:header_checks");
     c->body_checks = open_maps("body_checks", "regexp:body_checks");
+    c->mime_header_checks = open_maps("mime_header_checks", "regexp:header_checks");
+    c->nested_header_checks = open_maps("nested_header_checks", "regexp:header_checks");
+    c->mime_nesting = 100;
     c->mydestination = match_list_create("mydestination", "mail.example.com", MATCH_DOMAIN, why);
     c->qmgr_path = "public/qmgr";
     vstr_free(why);
@@ -109,8 +115,12 @@ static void conf_free_all(CLEANUP_CONF *c)
     cleanup_maps_free(c->sender_canonical);
     cleanup_maps_free(c->rcpt_canonical);
     cleanup_maps_free(c->virtual_alias);
+    cleanup_maps_free(c->sender_bcc);
+    cleanup_maps_free(c->rcpt_bcc);
     cleanup_maps_free(c->header_checks);
     cleanup_maps_free(c->body_checks);
+    cleanup_maps_free(c->mime_header_checks);
+    cleanup_maps_free(c->nested_header_checks);
     match_list_free(c->mydestination);
 }
 
@@ -284,10 +294,10 @@ static const struct {
      "N Resent-Message-Id: <STAMP.ID@mail.example.com>\n"
      "N Resent-Date: Sat, 21 Nov 2026 12:14:02 +0000 (UTC)\nN Resent-From: a@example.com\n"
      "N \nN b\nX \nE \n", NULL},
-    {"a body that starts without an empty line", FLT,
+    {"a body that starts without an empty line gets one", FLT,
      ENV_REMOTE "S a@b.test\nR b@relay.test\nM \nN Subject: x\nN not a header line\nN more\nX \nE \n",
      "A rewrite_context=remote\nA log_message_origin=c.test[192.0.2.1]\nS a@b.test\n"
-     OUT_RCPT("b@relay.test") "M \nN Subject: x\nN not a header line\nN more\nX \nE \n", NULL},
+     OUT_RCPT("b@relay.test") "M \nN Subject: x\nN \nN not a header line\nN more\nX \nE \n", NULL},
     {"stray CR becomes a space; L pieces are joined and re-cut at 2048", FLT,
      ENV_REMOTE "S a@b.test\nR b@relay.test\nM \nN Subject: x\nN \nN a\\rb\nL {1000*x}\nL {1048*y}\n"
      "N \nL {3000*z}\nN {2000*w}\nX \nE \n",
@@ -380,8 +390,10 @@ static const struct {
      "STATUS 1 4.3.0 Internal protocol error\n", "unexpected record in the content"},
     {"bad: NUL in the sender", FLT, ENV_REMOTE "S a\\0b\nR b@relay.test\nM \nN \nX \nE \n",
      "STATUS 1 4.3.0 Internal protocol error\n", "NUL byte in an envelope record"},
-    {"bad: no sender", FLT, ENV_REMOTE "R b@relay.test\nM \nN \nX \nE \n",
+    {"bad: no sender", FLT, ENV_REMOTE "M \nN \nX \nE \n",
      "STATUS 1 4.3.0 Internal protocol error\n", "no sender record"},
+    {"bad: a recipient before the sender", FLT, ENV_REMOTE "R b@relay.test\nS a@b.test\nM \nN \nX \nE \n",
+     "STATUS 1 4.3.0 Internal protocol error\n", "envelope recipient precedes sender"},
     {"bad: two senders", FLT, ENV_REMOTE "S a@b.test\nS c@d.test\nR b@relay.test\nM \nN \nX \nE \n",
      "STATUS 1 4.3.0 Internal protocol error\n", "more than one sender record"},
     {"bad: malformed time", FLT, "T yesterday\nS a@b.test\nR b@relay.test\nM \nN \nX \nE \n",
@@ -392,6 +404,42 @@ static const struct {
      "STATUS 1 4.3.0 Internal protocol error\n", "unexpected record type 90"},
     {"bad: malformed attribute", FLT, ENV_REMOTE "A =x\nS a@b.test\nR b@relay.test\nM \nN \nX \nE \n",
      "STATUS 1 4.3.0 Internal protocol error\n", "malformed attribute"},
+    {"MIME part headers: mime_header_checks, not body_checks", FLT,
+     ENV_REMOTE "S a@b.test\nR b@relay.test\nM \nN Content-Type: multipart/mixed;\nN \tboundary=\"=_b1\"\n"
+     "N \nN preamble secret: 1\nN --=_b1\nN Content-Type: text/plain\nN secret: 99\nN X-Part: drop\nN \n"
+     "N secret: 1234\nN Subject: nested evil\nN --=_b1--\nN secret: 5\nX \nE \n",
+     "A rewrite_context=remote\nA log_message_origin=c.test[192.0.2.1]\nS a@b.test\n"
+     OUT_RCPT("b@relay.test") "M \nN Content-Type: multipart/mixed;\nN \tboundary=\"=_b1\"\nN \n"
+     "N preamble secret: 1\nN --=_b1\nN Content-Type: text/plain\nN secret: 99\nN \nN secret: XXXX\n"
+     "N Subject: nested evil\nN --=_b1--\nN secret: XXXX\nX \nE \n", NULL},
+    {"MIME: an executable attachment is refused by its part header", FLT,
+     ENV_REMOTE "S a@b.test\nR b@relay.test\nM \nN Content-Type: multipart/mixed; boundary=b2\nN \n"
+     "N --b2\nN Content-Type: text/plain\nN \nN hi\nN --b2\n"
+     "N Content-Type: application/octet-stream;\nN \tname=\"tool.exe\"\nN \nN AAAA\nN --b2--\nX \nE \n",
+     "STATUS 8 5.7.1 executable attachment\n", "reject: mime header Content-Type: application/octet-stream;"},
+    {"MIME: nested multipart and an attached message (nested_header_checks)", FLT,
+     ENV_REMOTE "S a@b.test\nR b@relay.test\nM \nN Content-Type: multipart/mixed; boundary=outer\nN \n"
+     "N --outer\nN Content-Type: multipart/alternative; boundary=inner\nN \nN --inner\nN \nN text\n"
+     "N --inner--\nN --outer\nN Content-Type: message/rfc822\nN \nN Subject: nested evil\nN \nN x\n"
+     "N --outer--\nX \nE \n",
+     "STATUS 8 5.7.1 nested\n", "reject: nested header Subject: nested evil"},
+    {"the same line in a body is not a header", FLT,
+     ENV_REMOTE "S a@b.test\nR b@relay.test\nM \nN Subject: ok\nN \nN Subject: nested evil\n"
+     "N Content-Type: text/plain; name=x.exe\nX \nE \n",
+     "A rewrite_context=remote\nA log_message_origin=c.test[192.0.2.1]\nS a@b.test\n"
+     OUT_RCPT("b@relay.test") "M \nN Subject: ok\nN \nN Subject: nested evil\n"
+     "N Content-Type: text/plain; name=x.exe\nX \nE \n", NULL},
+    {"BCC: sender_bcc_maps, recipient_bcc_maps, always_bcc", FLT | CLEANUP_FLAG_BCC_OK,
+     ENV_REMOTE "S boss@example.com\nR ceo@example.com\nR team@example.com\nM \nN \nX \nE \n",
+     "A rewrite_context=remote\nA log_message_origin=c.test[192.0.2.1]\nS boss@example.com\n"
+     OUT_RCPT("boss-archive@relay.test") OUT_RCPT("ceo@example.com") OUT_RCPT("ceo-archive@relay.test")
+     "A dsn_orig_rcpt=rfc822;team@example.com\nO team@example.com\nR carol@relay.test\n"
+     "A dsn_orig_rcpt=rfc822;team@example.com\nO team@example.com\nR dave@down.test\n"
+     OUT_RCPT("team-copy@relay.test") "M \nN \nX \n" OUT_RCPT("archive@example.com") "E \n", NULL},
+    {"BCC maps need CLEANUP_FLAG_BCC_OK", FLT,
+     ENV_REMOTE "S boss@example.com\nR ceo@example.com\nM \nN \nX \nE \n",
+     "A rewrite_context=remote\nA log_message_origin=c.test[192.0.2.1]\nS boss@example.com\n"
+     OUT_RCPT("ceo@example.com") "M \nN \nX \nE \n", NULL},
     {"no E: nothing concluded", FLT, ENV_REMOTE "S a@b.test\nR b@relay.test\nM \nN \nX \n", "NO END",
      NULL},
 };
@@ -415,8 +463,13 @@ int main(void)
     write_file("virtual", "team@example.com carol@relay.test, dave@down.test\n"
                "deep0@example.com deep1@example.com\ndeep1@example.com deep2@example.com\n"
                "deep2@example.com deep3@example.com\n");
+    write_file("sender_bcc", "boss@example.com boss-archive@relay.test\n");
+    write_file("recipient_bcc", "ceo@example.com ceo-archive@relay.test\n"
+               "team@example.com team-copy@relay.test\n");
     write_file("header_checks", "/^Subject: first[[:space:]]+second/ REJECT folded\n"
-               "/^Subject: hold this/ HOLD\n/^Subject: discard this/ DISCARD\n");
+               "/^Subject: hold this/ HOLD\n/^Subject: discard this/ DISCARD\n"
+               "/^Content-Type:.*name=\"?[^\"]*\\.exe/ REJECT executable attachment\n"
+               "/^Subject: nested evil/ REJECT nested\n/^X-Part: drop/ IGNORE\n");
     write_file("body_checks", "/^secret: [0-9]+/ REPLACE secret: XXXX\n/^drop me$/ IGNORE\n"
                "/^try later/ 451 4.7.1 later\n");
     conf_setup(&test_conf);
@@ -429,6 +482,67 @@ int main(void)
                                             "%s: logs \"%s\"", cases[i].name, cases[i].log))
             printf("# log: %s", vstr_str(logbuf));
     }
+    /*
+     * Random requests (deterministic): any record types, lengths and bytes
+     * in any order. Nothing may crash or leak (ASan/LSan); every request
+     * ends in a status or a complete file that the strict reader accepts.
+     */
+    {
+        static const char types[] = "TFASRONLMXEionw<pZ";
+        unsigned long seed = 12345;
+        int n, k, bad = 0;
+
+        for (n = 0; n < 400; n++) {
+            CLEANUP_STATE *st = cleanup_state_new(&test_conf);
+            int done = 0;
+
+            if (cleanup_out_create(st) < 0)
+                msg_fatal("create: %m");
+            seed = seed * 6364136223846793005UL + 1442695040888963407UL;
+            cleanup_flags(st, (int) ((seed >> 33) & 0x1ff));
+            for (k = 0; k < 60 && !done; k++) {
+                size_t len, j;
+
+                seed = seed * 6364136223846793005UL + 1442695040888963407UL;
+                len = (seed >> 40) % (k % 7 == 0 ? 3000 : 40);
+                vstr_reset(got);
+                for (j = 0; j < len; j++) {
+                    seed = seed * 6364136223846793005UL + 1442695040888963407UL;
+                    vstr_addch(got, (seed >> 56) % 4 == 0 ? (int) ((seed >> 48) & 0xff)
+                                                           : "ab@.:- \t\r<>,\"x"[(seed >> 44) % 14]);
+                }
+                seed = seed * 6364136223846793005UL + 1442695040888963407UL;
+                done = cleanup_record(st, k > 55 ? QREC_END : types[(seed >> 40) % (sizeof(types) - 1)],
+                                      got->buf, vstr_len(got));
+            }
+            if (done) {
+                cleanup_conclude(st);
+                if (st->status == CLEANUP_STAT_OK && !st->discard) {
+                    vstr_reset(got);
+                    dump_file(st, got);
+                    if (strstr(vstr_str(got), "READ ERROR") != NULL || strstr(vstr_str(got), "NO FILE") != NULL)
+                        bad++;
+                    unlink(vstr_str(st->path));
+                } else if (access(vstr_str(st->path), F_OK) == 0) {
+                    bad++;
+                }
+            } else {
+                cleanup_out_remove(st);
+            }
+            cleanup_state_free(st);
+        }
+        TAP_INT(bad, 0, "400 random requests: no crash, no damaged file, no file left after a refusal");
+    }
+
+    /* delay_warning_time: a W record before the first recipient. */
+    test_conf.delay_warn = 14400;
+    run(FLT, ENV_REMOTE "S a@b.test\nR b@relay.test\nR c@relay.test\nM \nN \nX \nE \n", got);
+    TAP_STR(vstr_str(got), "A rewrite_context=remote\nA log_message_origin=c.test[192.0.2.1]\nS a@b.test\n"
+            "W      1795277642\n" OUT_RCPT("b@relay.test") OUT_RCPT("c@relay.test") "M \nN \nX \nE \n",
+            "delay_warning_time: W = arrival + 4h, once, before the first recipient");
+    run(FLT, ENV_REMOTE "S \nR b@relay.test\nM \nN \nX \nE \n", got);
+    TAP_OK(strstr(vstr_str(got), "W ") == NULL, "no W record for the null sender");
+    test_conf.delay_warn = 0;
     conf_free_all(&test_conf);
     if (chdir("/") < 0)
         msg_fatal("chdir /: %m");

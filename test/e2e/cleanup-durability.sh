@@ -1,0 +1,72 @@
+#!/bin/bash
+# cleanup's durability steps, seen from outside: the queue file and then
+# incoming/ are fsynced before the execute bit is set and before the
+# client hears success (queue_directory_fsync = yes, the default; no
+# directory fsync with no); the file is written in one write(2) for a small
+# message and the request costs few system calls; a message that got
+# success survives `postfix abort` and a restart.
+. "$POSTERN_SRC/test/lib.sh"
+. "$POSTERN_SRC/test/lib/instance.sh"
+[ "$(id -u)" -eq 0 ] || { echo "1..0 # SKIP needs root"; exit 0; }
+command -v strace >/dev/null || { echo "1..0 # SKIP needs strace"; exit 0; }
+inst_setup
+check "postfix start" inst_start
+check "cleanup listens" inst_wait_sock public/cleanup
+
+send() {
+    printf 'From: a@example.com\nMessage-Id: <%s@x>\nDate: d\nSubject: s\n\nline\n' "$RANDOM" |
+        inst_submit -x 34 -a rewrite_context=remote -f a@example.com -r b@relay.test
+}
+# trace ONE request of the (warm) cleanup process
+trace() {
+    local pid sp
+    send
+    pid=$(inst_workers cleanup | head -1)
+    strace -q -e trace=all -p "$pid" -o "$T/strace.out" &
+    sp=$!
+    inst_wait grep -q . "$T/strace.out" 2>/dev/null || sleep 0.5
+    sleep 0.3
+    send
+    id=$(sed -n 's/^queue_id=//p' "$T/submit.out")
+    sleep 0.3
+    kill "$sp" 2>/dev/null
+    wait "$sp" 2>/dev/null
+}
+
+trace
+if ! grep -q 'renameat2' "$T/strace.out"; then
+    skip "strace cannot follow cleanup here"
+    skip "strace cannot follow cleanup here"
+    skip "strace cannot follow cleanup here"
+    skip "strace cannot follow cleanup here"
+else
+    seq=$(grep -oE '^(write\([0-9]+, "C|fsync|openat\(AT_FDCWD, "incoming", O_RDONLY|fchmod\([0-9]+, 0700|sendto\([0-9]+, "status)' "$T/strace.out" |
+        sed -E 's/\([0-9]+, /(/; s/\(AT_FDCWD, /(/' | tr '\n' ' ')
+    is "$seq" 'write("C fsync openat("incoming", O_RDONLY fsync fchmod(0700 fsync sendto("status ' \
+        "file written, fsynced, incoming/ fsynced, marked complete, fsynced, then the reply"
+    n=$(grep -cvE '^(\+\+\+|---)' "$T/strace.out")
+    ok $([ "$n" -le 45 ]; echo $?) "one small message costs $n system calls (at most 45)"
+
+    inst_param queue_directory_fsync no
+    postfix reload >/dev/null 2>&1
+    sleep 0.5
+    trace
+    ok $(grep -q 'openat(AT_FDCWD, "incoming", O_RDONLY' "$T/strace.out"; [ $? -ne 0 ]; echo $?) \
+        "queue_directory_fsync = no: no fsync of incoming/"
+    is "$(grep -c '^fsync' "$T/strace.out")" 2 "but the file is still fsynced (before and after the execute bit)"
+fi
+
+# A message that got success survives postfix abort and a restart.
+send
+ok $? "a message is queued"
+id=$(sed -n 's/^queue_id=//p' "$T/submit.out")
+postfix abort >/dev/null 2>&1
+inst_wait bash -c "! kill -0 $MPID 2>/dev/null"
+check "after postfix abort the file is complete" inst_complete "$Q/incoming/$id"
+MPID=
+check "postfix start again" inst_start
+check "and it is still there" inst_complete "$Q/incoming/$id"
+like "$(cd "$Q/incoming" && inst_postcat -e "$id")" "recipient: b@relay.test" "readable, with its recipient"
+
+inst_stop
+done_testing
