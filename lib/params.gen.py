@@ -61,6 +61,13 @@ def c_string(text):
     return '"' + "".join(out) + '"'
 
 
+# Postern's own parameters, not in Postfix: name -> default.
+POSTERN = {
+    # fsync queue_directory/incoming after a new queue file (DESIGN.md).
+    "queue_directory_fsync": "yes",
+}
+
+
 def main():
     params = {}
     with open(sys.argv[1], encoding="utf-8") as fp:
@@ -70,6 +77,10 @@ def main():
             if not sep or not re.fullmatch(r"[a-z0-9_A-Z-]+", name):
                 sys.exit("bad line: " + line)
             params[name] = value[1:] if value.startswith(" ") else value
+    for name, value in POSTERN.items():
+        if name in params:
+            sys.exit("Postern parameter %s is also Postfix's" % name)
+        params[name] = value
     types = {}
     units = {}
     for name, value in params.items():

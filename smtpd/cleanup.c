@@ -156,18 +156,6 @@ static CLEANUP_MAPS *cleanup_open_maps(const char *name)
     return m;
 }
 
-static int cleanup_param_bool(const char *name, int def)
-{
-    const char *v = conf_get(name);
-    int b;
-
-    if (v == NULL || *v == 0)
-        return def;
-    if ((b = conf_parse_bool(v)) < 0)
-        msg_fatal("bad boolean configuration: %s = %s", name, v);
-    return b;
-}
-
 /* Whether a comma/space list names word. */
 static int cleanup_word_listed(const char *list, const char *word)
 {
@@ -199,7 +187,7 @@ static void cleanup_pre_jail(SERVER *srv)
     c->always_bcc = conf_get("always_bcc");
     c->long_ids = conf_get_bool("enable_long_queue_ids");
     /* queue_directory_fsync is Postern's own (default yes). */
-    c->dir_fsync = cleanup_param_bool("queue_directory_fsync", 1);
+    c->dir_fsync = conf_get_bool("queue_directory_fsync");
     c->append_at_myorigin = conf_get_bool("append_at_myorigin");
     c->append_dot_mydomain = conf_get_bool("append_dot_mydomain");
     c->always_add_missing = conf_get_bool("always_add_missing_headers");

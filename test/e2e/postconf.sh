@@ -13,11 +13,14 @@ cp "$D/master.cf.dist.entries" "$T/empty/master.cf"
 postconf -c "$T/empty" -d >"$T/d.out" 2>"$T/d.err"
 ok $? "postconf -d exits 0"
 is "$(cat "$T/d.err")" "" "postconf -d prints no warnings"
-is "$(wc -l <"$T/d.out" | tr -d ' ')" "1043" "postconf -d prints 1043 parameters"
+is "$(wc -l <"$T/d.out" | tr -d ' ')" "1044" "postconf -d prints Postfix's 1043 parameters and Postern's own"
+is "$(grep '^queue_directory_fsync = ' "$T/d.out")" "queue_directory_fsync = yes" \
+    "Postern's own parameter queue_directory_fsync defaults to yes"
 # Parameters whose default depends on this host or on the build (configure's
 # prefix and directories), not on Postern's defaults table.
 host_or_build='^(myhostname|mydomain|mynetworks|process_id|process_name|config_directory|daemon_directory|command_directory|queue_directory|data_directory|meta_directory|shlib_directory|sendmail_path|newaliases_path|mailq_path) '
-diff <(grep -Ev "$host_or_build" "$D/postconf-d.txt") <(grep -Ev "$host_or_build" "$T/d.out") >"$T/d.diff"
+diff <(grep -Ev "$host_or_build" "$D/postconf-d.txt") \
+    <(grep -Ev "$host_or_build|^queue_directory_fsync " "$T/d.out") >"$T/d.diff"
 ok $? "postconf -d equals Postfix's postconf -d except host/build-dependent values"
 [ -s "$T/d.diff" ] && head -20 "$T/d.diff" | sed 's/^/# /'
 is "$(grep -Ec "$host_or_build" "$T/d.out")" "15" "the host/build-dependent parameters are all there"
@@ -62,7 +65,7 @@ is "$(postconf -c "$T/mn" -h myorigin)" "$T/mn/mailname" "without -x the setting
 # Full listing.
 postconf -c "$T/deb" >"$T/all.out" 2>"$T/all.err"
 ok $? "postconf with no arguments exits 0"
-is "$(wc -l <"$T/all.out" | tr -d ' ')" "1043" "it prints every parameter once"
+is "$(wc -l <"$T/all.out" | tr -d ' ')" "1044" "it prints every parameter once"
 is "$(grep -c '^myhostname = mail.example.com$' "$T/all.out")" "1" "main.cf values replace defaults"
 check "the listing is sorted" bash -c "LC_ALL=C sort -c '$T/all.out'"
 

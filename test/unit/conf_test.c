@@ -415,7 +415,7 @@ static void test_params_table(void)
     size_t i;
     int sorted = 1;
 
-    TAP_INT(params_count(), 1043, "the table has every parameter of postconf -d");
+    TAP_INT(params_count(), 1044, "the table has every parameter of postconf -d, and queue_directory_fsync");
     for (i = 1; i < params_count(); i++)
         if (strcmp(params_at(i - 1)->name, params_at(i)->name) >= 0)
             sorted = 0;
