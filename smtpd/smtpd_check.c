@@ -12,7 +12,6 @@
 #include "../lib/msg.h"
 #include "../lib/net/dns.h"
 #include "../lib/strutil.h"
-#include "../lib/table_proxy.h"
 #include "smtpd_access.h"
 #include "smtpd_check.h"
 #include "smtpd_log.h"
@@ -79,11 +78,8 @@ static void check_open_table(SMTPD_CONF *conf, const char *spec)
     if (htable_has(conf->tables, spec))
         return;
     why = vstr_new(0);
-    /* proxy:type:name goes through proxymap, which works after chroot. */
-    if (strncmp(spec, "proxy:", 6) == 0)
-        t = table_proxy_open("proxy", spec + 6, TABLE_READ, TABLE_FLAGS_READ, why);
-    else
-        t = table_open(spec, TABLE_READ, TABLE_FLAGS_READ, why);
+    /* proxy:type:name is a table type of its own: proxymap answers it. */
+    t = table_open(spec, TABLE_READ, TABLE_FLAGS_READ, why);
     if (t == NULL)
         msg_warn("%s", vstr_str(why));
     htable_put(conf->tables, spec, t);
