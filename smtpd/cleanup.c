@@ -249,21 +249,7 @@ static void cleanup_on_exit(SERVER *srv)
 {
     CLEANUP_CONF *c = srv->context;
 
-    argv_free(c->drop_headers);
-    argv_free(c->masq_domains);
-    argv_free(c->masq_exceptions);
-    cleanup_maps_free(c->canonical);
-    cleanup_maps_free(c->sender_canonical);
-    cleanup_maps_free(c->rcpt_canonical);
-    cleanup_maps_free(c->virtual_alias);
-    cleanup_maps_free(c->sender_bcc);
-    cleanup_maps_free(c->rcpt_bcc);
-    cleanup_maps_free(c->header_checks);
-    cleanup_maps_free(c->body_checks);
-    cleanup_maps_free(c->mime_header_checks);
-    cleanup_maps_free(c->nested_header_checks);
-    if (c->mydestination != NULL)
-        match_list_free(c->mydestination);
+    cleanup_conf_free(c);
     mem_free((void *) c->qmgr_path);
     memset(c, 0, sizeof(*c));
 }

@@ -229,6 +229,7 @@ void cleanup_date(VSTR *out, long sec);
  * DISCARD; st->status and st->reason are the answer. */
 void cleanup_reject(CLEANUP_STATE *st, int status, const char *reason);
 CLEANUP_STATE *cleanup_state_new(const CLEANUP_CONF *conf);
+void cleanup_conf_free(CLEANUP_CONF *c);
 void cleanup_state_free(CLEANUP_STATE *st);
 void cleanup_flags(CLEANUP_STATE *st, int flags);
 int cleanup_record(CLEANUP_STATE *st, int type, char *data, size_t len);

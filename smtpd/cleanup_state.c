@@ -167,3 +167,22 @@ void cleanup_conclude(CLEANUP_STATE *st)
     if (st->status != CLEANUP_STAT_OK || st->discard)
         cleanup_out_remove(st);
 }
+
+/* Release what the configuration opened (tables, lists); NULL members are fine. */
+void cleanup_conf_free(CLEANUP_CONF *c)
+{
+    argv_free(c->drop_headers);
+    argv_free(c->masq_domains);
+    argv_free(c->masq_exceptions);
+    cleanup_maps_free(c->canonical);
+    cleanup_maps_free(c->sender_canonical);
+    cleanup_maps_free(c->rcpt_canonical);
+    cleanup_maps_free(c->virtual_alias);
+    cleanup_maps_free(c->sender_bcc);
+    cleanup_maps_free(c->rcpt_bcc);
+    cleanup_maps_free(c->header_checks);
+    cleanup_maps_free(c->body_checks);
+    cleanup_maps_free(c->mime_header_checks);
+    cleanup_maps_free(c->nested_header_checks);
+    match_list_free(c->mydestination);
+}

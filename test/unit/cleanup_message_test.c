@@ -110,24 +110,6 @@ static void conf_setup(CLEANUP_CONF *c)
     vstr_free(why);
 }
 
-static void conf_free_all(CLEANUP_CONF *c)
-{
-    argv_free(c->drop_headers);
-    argv_free(c->masq_domains);
-    argv_free(c->masq_exceptions);
-    cleanup_maps_free(c->canonical);
-    cleanup_maps_free(c->sender_canonical);
-    cleanup_maps_free(c->rcpt_canonical);
-    cleanup_maps_free(c->virtual_alias);
-    cleanup_maps_free(c->sender_bcc);
-    cleanup_maps_free(c->rcpt_bcc);
-    cleanup_maps_free(c->header_checks);
-    cleanup_maps_free(c->body_checks);
-    cleanup_maps_free(c->mime_header_checks);
-    cleanup_maps_free(c->nested_header_checks);
-    match_list_free(c->mydestination);
-}
-
 /*
  * A request as text: one record per line, "TYPE data" (the type a single
  * character; "\t" in data is a tab, "\r" a CR, "\0" a NUL byte, "{N*c}" N
@@ -589,7 +571,7 @@ int main(void)
     run(FLT, ENV_REMOTE "S a@b.test\nR b@relay.test\nM \nN X-Internal: 1\nN Bcc: kept@x\nN \nX \nE \n", got);
     TAP_OK(strstr(vstr_str(got), "X-Internal") == NULL && strstr(vstr_str(got), "N Bcc: kept@x\n") != NULL,
            "message_drop_headers names the headers to drop");
-    conf_free_all(&test_conf);
+    cleanup_conf_free(&test_conf);
     if (chdir("/") < 0)
         msg_fatal("chdir /: %m");
     vstr_printf(cmd, "rm -rf %s", dir);

@@ -88,17 +88,6 @@ static void conf_setup(CLEANUP_CONF *c)
     vstr_free(why);
 }
 
-static void conf_free_all(CLEANUP_CONF *c)
-{
-    argv_free(c->masq_domains);
-    argv_free(c->masq_exceptions);
-    cleanup_maps_free(c->canonical);
-    cleanup_maps_free(c->sender_canonical);
-    cleanup_maps_free(c->rcpt_canonical);
-    cleanup_maps_free(c->virtual_alias);
-    match_list_free(c->mydestination);
-}
-
 static void test_header_names(void)
 {
     static const struct {
@@ -522,7 +511,7 @@ int main(void)
     test_actions();
     test_envelope_rewrite(&conf);
     test_valias(&conf);
-    conf_free_all(&conf);
+    cleanup_conf_free(&conf);
     vstr_printf(cmd, "rm -rf %s", dir);
     r = system(vstr_str(cmd));
     (void) r;
