@@ -9,7 +9,9 @@
  *   mailq, -bp      runs `postqueue -p`;   -q   runs `postqueue -f`;
  *   -qRsite         runs `postqueue -s site`;  -qINTERVAL is ignored
  *   newaliases, -bi, -I   runs `postalias` on each alias_database table
- *   -bs             runs `smtpd -S` (stand-alone SMTP on stdin/stdout)
+ *   -bs             stand-alone SMTP on stdin/stdout, as the user
+ *                   (cli/sendmail_bs.h); each transaction is one maildrop
+ *                   file, written through postdrop as for -bm
  *   -bd             runs `postfix start`
  * Message options: -t (recipients from the header; recipients on the
  * command line are added), -i / -oi (a line "." does not end the input),
@@ -49,6 +51,7 @@
 #include "msg.h"
 #include "qfile.h"
 #include "rcpt_extract.h"
+#include "sendmail_bs.h"
 #include "vstr.h"
 
 #define EX_USAGE 64
@@ -247,7 +250,7 @@ __attribute__((noreturn)) static void sm_run_helper(const SM_OPTS *o)
         msg_fatal_status(EX_USAGE, "%s mode requires no recipient",
                          o->mode == SM_MAILQ ? "display queue"
                          : o->mode == SM_NEWALIASES ? "alias initialization"
-                         : o->mode == SM_SMTP ? "stand-alone" : "flush queue");
+                                                     : "flush queue");
     switch (o->mode) {
     case SM_MAILQ:
         argv_add(args, "postqueue");
@@ -278,15 +281,6 @@ __attribute__((noreturn)) static void sm_run_helper(const SM_OPTS *o)
             argv_add(args, tables->argv[i]);
         argv_free(tables);
         sm_exec(sm_command_dir(), args);
-    }
-    case SM_SMTP: {
-        const char *dir = conf_get("daemon_directory");
-
-        argv_add(args, "smtpd");
-        argv_add(args, "-S");
-        for (n = 0; n < o->verbose; n++)
-            argv_add(args, "-v");
-        sm_exec(dir && *dir ? dir : DEF_DAEMON_DIR, args);
     }
     case SM_DAEMON:
         argv_add(args, "postfix");
@@ -443,29 +437,134 @@ static int sm_input_piece(SM_INPUT *in, VSTR *out, size_t limit, int *complete)
     }
 }
 
-static void sm_put_notify(QFILE_WRITER *w, int notify)
+/*
+ * One maildrop file on its way to postdrop: the path that -bm, -t and each
+ * -bs transaction share. sm_drop_open() starts postdrop and writes the
+ * envelope up to the sender; then sm_drop_rcpt() for the recipients,
+ * sm_drop_content() (M), sm_drop_line() per line or piece, sm_drop_extracted()
+ * (X: recipients after it are the extracted ones) and sm_drop_finish(),
+ * which returns 0 only when postdrop made the file durable; sm_drop_abort()
+ * makes postdrop discard it.
+ */
+typedef struct SM_DROP {
+    pid_t pid;
+    int fd;
+    int in_content;
+    QFILE_WRITER *w;
+} SM_DROP;
+
+static SM_DROP *sm_drop_open(const char *full_name, const char *sender, const char *envid,
+                             int ret, const char *encoding)
 {
-    if (notify)
-        qfile_putf(w, QREC_ATTR, "notify_flags=%d", notify);
+    SM_DROP *d = mem_calloc(1, sizeof(*d));
+    struct timeval tv;
+
+    d->fd = sm_postdrop_start(&d->pid);
+    d->w = qfile_writer_new(d->fd, "postdrop", 0);
+    gettimeofday(&tv, NULL);
+    qfile_put_time(d->w, (long) tv.tv_sec, (long) tv.tv_usec);
+    if (envid)
+        qfile_put_attr(d->w, "envelope_id", envid);
+    if (ret)
+        qfile_putf(d->w, QREC_ATTR, "ret_flags=%d", ret);
+    qfile_put_attr(d->w, "rewrite_context", "local");
+    if (full_name)
+        qfile_puts(d->w, QREC_FULL, full_name);
+    qfile_puts(d->w, QREC_FROM, sender);
+    if (encoding)
+        qfile_put_attr(d->w, "encoding", encoding);
+    return d;
 }
 
-__attribute__((noreturn)) static void sm_deliver(const SM_OPTS *o)
+static void sm_drop_rcpt(SM_DROP *d, const char *addr, int notify)
 {
-    uid_t uid = getuid();
-    struct passwd *pw = getpwuid(uid);
-    char *sender, *full_name;
-    QFILE_WRITER *w;
-    RCPT_EXTRACT *rx = o->extract ? rcpt_extract_new() : NULL;
-    SM_INPUT *in = mem_calloc(1, sizeof(*in));
-    VSTR *piece = vstr_new(4096), *why = vstr_new(0);
-    long line_limit = conf_get_int("line_length_limit");
-    long rcpt_count = 0;
-    int complete, prev_complete = 1, skip_from = 1, skipping = 0;
-    struct timeval tv;
-    char **cpp;
-    pid_t pid;
-    int fd, st;
+    if (notify)
+        qfile_putf(d->w, QREC_ATTR, "notify_flags=%d", notify);
+    qfile_puts(d->w, QREC_RCPT, addr);
+}
+
+static void sm_drop_content(SM_DROP *d)
+{
+    qfile_put(d->w, QREC_MESG, "", 0);
+    d->in_content = 1;
+}
+
+static void sm_drop_line(SM_DROP *d, const char *text, size_t len, int complete)
+{
+    qfile_put(d->w, complete ? QREC_NORM : QREC_CONT, text, len);
+}
+
+static void sm_drop_extracted(SM_DROP *d)
+{
+    qfile_put(d->w, QREC_XTRA, "", 0);
+    d->in_content = 0;
+}
+
+static void sm_drop_abort(SM_DROP *d)
+{
+    VSTR *why = vstr_new(0);
+
+    /* Closing without the end record makes postdrop discard its file. */
+    qfile_writer_free(d->w);
+    close(d->fd);
+    (void) sm_postdrop_wait(d->pid, why);
+    vstr_free(why);
+    mem_free(d);
+}
+
+/* 0 when durable; else postdrop's status (EX_DATAERR: too big) or -1, why set. */
+static int sm_drop_finish(SM_DROP *d, VSTR *why)
+{
+    int st;
+
+    if (d->in_content)
+        sm_drop_extracted(d);
+    qfile_put(d->w, QREC_END, "", 0);
+    if (qfile_writer_finish(d->w) < 0) {
+        vstr_sprintf(why, "error writing to postdrop: %s", strerror(errno));
+        sm_drop_abort(d);
+        return -1;
+    }
+    qfile_writer_free(d->w);
+    close(d->fd);
+    st = sm_postdrop_wait(d->pid, why);
+    mem_free(d);
+    return st;
+}
+
+/* sendmail -bs: each transaction goes through the same postdrop path. */
+static void *sm_bs_open(void *ctx, const SENDMAIL_BS_ENV *env, VSTR *why)
+{
+    SM_DROP *d;
     size_t i;
+
+    (void) ctx;
+    (void) why;
+    d = sm_drop_open(NULL, env->sender, env->envid, env->ret, env->encoding);
+    for (i = 0; i < env->rcpt_count; i++)
+        sm_drop_rcpt(d, env->rcpts[i], env->notify[i]);
+    sm_drop_content(d);
+    return d;
+}
+
+static void sm_bs_line(void *h, const char *text, size_t len, int complete)
+{
+    sm_drop_line(h, text, len, complete);
+}
+
+static int sm_bs_close(void *h, int commit, VSTR *why)
+{
+    if (!commit) {
+        sm_drop_abort(h);
+        return -1;
+    }
+    return sm_drop_finish(h, why);
+}
+
+static struct passwd *sm_check_user(uid_t uid)
+{
+    struct passwd *pw = getpwuid(uid);
+    VSTR *why = vstr_new(0);
 
     switch (maildrop_submit_allowed(pw ? pw->pw_name : "unknown", why)) {
     case 0:
@@ -476,6 +575,65 @@ __attribute__((noreturn)) static void sm_deliver(const SM_OPTS *o)
     default:
         break;
     }
+    vstr_free(why);
+    return pw;
+}
+
+__attribute__((noreturn)) static void sm_smtp(const SM_OPTS *o)
+{
+    SENDMAIL_BS_CONF conf;
+    SENDMAIL_BS_OPS ops;
+    VSTR *banner = vstr_new(0);
+    long line_limit = conf_get_int("line_length_limit");
+    long long size = conf_get_size("message_size_limit");
+    int status;
+
+    if (*o->rcpts != NULL)
+        msg_fatal_status(EX_USAGE, "stand-alone mode requires no recipient");
+    (void) sm_check_user(getuid());
+    if (line_limit < 40 || line_limit > QFILE_LINE_LIMIT * 64)
+        line_limit = QFILE_LINE_LIMIT;
+    conf_expand(banner, conf_get_raw("smtpd_banner") ? conf_get_raw("smtpd_banner")
+                                                     : "$myhostname ESMTP $mail_name");
+    memset(&conf, 0, sizeof(conf));
+    conf.banner = vstr_str(banner);
+    conf.hostname = conf_get("myhostname");
+    conf.size_limit = size > 0 ? size : 0;
+    conf.line_limit = (size_t) line_limit;
+    conf.timeout = (int) conf_get_time("smtpd_timeout");
+    if (conf.timeout <= 0)
+        conf.timeout = 300;
+    conf.error_limit = (int) conf_get_int("smtpd_hard_error_limit");
+    if (conf.error_limit <= 0)
+        conf.error_limit = 20;
+    conf.rcpt_limit = conf_get_int("smtpd_recipient_limit") > 0
+                          ? (size_t) conf_get_int("smtpd_recipient_limit") : 1000;
+    memset(&ops, 0, sizeof(ops));
+    ops.open = sm_bs_open;
+    ops.line = sm_bs_line;
+    ops.close = sm_bs_close;
+    status = sendmail_bs_run(0, 1, &conf, &ops);
+    vstr_free(banner);
+    conf_free();
+    exit(status == 0 ? 0 : EX_TEMPFAIL);
+}
+
+__attribute__((noreturn)) static void sm_deliver(const SM_OPTS *o)
+{
+    uid_t uid = getuid();
+    struct passwd *pw = sm_check_user(uid);
+    char *sender, *full_name;
+    SM_DROP *d;
+    RCPT_EXTRACT *rx = o->extract ? rcpt_extract_new() : NULL;
+    SM_INPUT *in = mem_calloc(1, sizeof(*in));
+    VSTR *piece = vstr_new(4096), *why = vstr_new(0);
+    long line_limit = conf_get_int("line_length_limit");
+    long rcpt_count = 0;
+    int complete, prev_complete = 1, skip_from = 1, skipping = 0;
+    char **cpp;
+    int st;
+    size_t i;
+
     if (line_limit < 40 || line_limit > QFILE_LINE_LIMIT * 64)
         line_limit = QFILE_LINE_LIMIT;
     if (o->sender)
@@ -486,20 +644,7 @@ __attribute__((noreturn)) static void sm_deliver(const SM_OPTS *o)
         msg_fatal_status(EX_USAGE, "no login name found for user ID %ld", (long) uid);
     full_name = sm_full_name(o, pw);
 
-    fd = sm_postdrop_start(&pid);
-    w = qfile_writer_new(fd, "postdrop", 0);
-    gettimeofday(&tv, NULL);
-    qfile_put_time(w, (long) tv.tv_sec, (long) tv.tv_usec);
-    if (o->envid)
-        qfile_put_attr(w, "envelope_id", o->envid);
-    if (o->ret)
-        qfile_putf(w, QREC_ATTR, "ret_flags=%d", o->ret);
-    qfile_put_attr(w, "rewrite_context", "local");
-    if (full_name)
-        qfile_puts(w, QREC_FULL, full_name);
-    qfile_puts(w, QREC_FROM, sender);
-    if (o->encoding)
-        qfile_put_attr(w, "encoding", o->encoding);
+    d = sm_drop_open(full_name, sender, o->envid, o->ret, o->encoding);
     for (cpp = o->rcpts; *cpp; cpp++) {
         VSTR *err = vstr_new(0);
         ADDR_LIST *list = addr_list_parse(*cpp, err);
@@ -509,14 +654,13 @@ __attribute__((noreturn)) static void sm_deliver(const SM_OPTS *o)
         for (i = 0; i < list->count; i++) {
             if (*list->items[i].addr == 0)
                 continue;
-            sm_put_notify(w, o->notify);
-            qfile_puts(w, QREC_RCPT, list->items[i].addr);
+            sm_drop_rcpt(d, list->items[i].addr, o->notify);
             rcpt_count++;
         }
         addr_list_free(list);
         vstr_free(err);
     }
-    qfile_put(w, QREC_MESG, "", 0);
+    sm_drop_content(d);
 
     while (sm_input_piece(in, piece, (size_t) line_limit, &complete)) {
         char *text = vstr_str(piece);
@@ -540,42 +684,27 @@ __attribute__((noreturn)) static void sm_deliver(const SM_OPTS *o)
             break;
         if (rx)
             rcpt_extract_line(rx, text, len, complete);
-        qfile_put(w, complete ? QREC_NORM : QREC_CONT, text, len);
+        sm_drop_line(d, text, len, complete);
         prev_complete = complete;
     }
-    qfile_put(w, QREC_XTRA, "", 0);
+    sm_drop_extracted(d);
     if (rx) {
         ARGV *list = rcpt_extract_finish(rx);
 
         for (i = 0; i < list->argc; i++) {
-            sm_put_notify(w, o->notify);
-            qfile_puts(w, QREC_RCPT, list->argv[i]);
+            sm_drop_rcpt(d, list->argv[i], o->notify);
             rcpt_count++;
         }
     }
     if (rcpt_count == 0) {
-        /* Closing without the end record makes postdrop discard its file. */
-        qfile_writer_free(w);
-        close(fd);
-        (void) sm_postdrop_wait(pid, why);
+        sm_drop_abort(d);
         msg_fatal_status(EX_TEMPFAIL,
                          o->extract ? "%s(%ld): No recipient addresses found in message header"
                                     : "%s(%ld): Recipient addresses must be specified on"
                                       " the command line or via the -t option",
                          sender, (long) uid);
     }
-    qfile_put(w, QREC_END, "", 0);
-    if (qfile_writer_finish(w) < 0) {
-        vstr_sprintf(why, "%s", strerror(errno));
-        qfile_writer_free(w);
-        close(fd);
-        (void) sm_postdrop_wait(pid, why);
-        msg_fatal_status(EX_TEMPFAIL, "%s(%ld): error writing to postdrop: %s", sender,
-                         (long) uid, vstr_str(why));
-    }
-    qfile_writer_free(w);
-    close(fd);
-    if ((st = sm_postdrop_wait(pid, why)) != 0)
+    if ((st = sm_drop_finish(d, why)) != 0)
         msg_fatal_status(st == EX_DATAERR ? EX_DATAERR : EX_TEMPFAIL,
                          "%s(%ld): unable to queue the message: %s", sender, (long) uid,
                          vstr_str(why));
@@ -639,6 +768,8 @@ int main(int argc, char **argv)
         return 0;
     case SM_DELIVER:
         sm_deliver(&opts);
+    case SM_SMTP:
+        sm_smtp(&opts);
     default:
         sm_run_helper(&opts);
     }

@@ -195,11 +195,10 @@ for p in postqueue postalias; do
     printf '#!/bin/sh\necho "%s $*"\n' "$p" >"$FAKE/$p"
     chmod 755 "$FAKE/$p"
 done
-printf '#!/bin/sh\necho "smtpd $*"\n' >"$FAKE/smtpd"
-chmod 755 "$FAKE/smtpd"
 printf 'command_directory = %s\ndaemon_directory = %s\nalias_database = hash:/etc/a1, hash:/etc/a2\nqueue_directory = %s\n' \
     "$FAKE" "$FAKE" "$Q" >"$C2/main.cf"
-is "$(MAIL_CONFIG=$C2 sendmail -bs)" "smtpd -S" "sendmail -bs runs smtpd -S (stand-alone) from daemon_directory"
+like "$(printf 'QUIT\r\n' | MAIL_CONFIG=$C2 sendmail -bs)" "^220 .* ESMTP" \
+    "sendmail -bs speaks SMTP itself (no smtpd -S; see sendmail-bs.sh)"
 is "$(MAIL_CONFIG=$C2 mailq)" "postqueue -p" "mailq runs postqueue -p"
 is "$(MAIL_CONFIG=$C2 sendmail -bp)" "postqueue -p" "sendmail -bp runs postqueue -p"
 is "$(MAIL_CONFIG=$C2 sendmail -q)" "postqueue -f" "sendmail -q runs postqueue -f"
