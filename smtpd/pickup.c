@@ -7,9 +7,11 @@
  * maildrop/ and hands every complete file (owner-execute bit set) to the
  * cleanup service (lib/cleanup_client.h), with rewrite_context=local, a
  * Received: line naming the submitting uid (the file's owner), the arrival
- * time postdrop recorded, and, when sendmail -t extracted recipients into
- * the file, the EXTRACT flag (cleanup takes them from the header again and
- * removes Bcc:). The file is removed only after cleanup said OK, so mail
+ * time postdrop recorded, and the recipients that sendmail -t extracted
+ * (after the file's X record) passed on after cleanup_content_end(), with
+ * their notify_flags, into the queue file's extracted segment (cleanup does
+ * not extract them again; Bcc: goes by message_drop_headers). The file is
+ * removed only after cleanup said OK, so mail
  * submitted while the system was down, or while cleanup is unreachable,
  * waits in maildrop/.
  *
@@ -160,10 +162,10 @@ static int pickup_read_next(PICKUP_READ *pr, QFILE_REC *rec, VSTR *why)
 
 /*
  * Pass 1: check the whole file before cleanup hears of it; fills in the
- * sender (for the log) and whether recipients were extracted.
+ * sender (for the log).
  */
 static int pickup_check(const PICKUP_CONF *pc, int fd, const char *name, VSTR *sender,
-                        int *extracted, VSTR *why)
+                        VSTR *why)
 {
     PICKUP_READ pr;
     QFILE_REC rec;
@@ -173,7 +175,6 @@ static int pickup_check(const PICKUP_CONF *pc, int fd, const char *name, VSTR *s
     while ((st = pickup_read_next(&pr, &rec, why)) > 0)
         if (rec.type == QREC_FROM)
             vstr_set(sender, rec.data);
-    *extracted = pr.mc.extracted > 0;
     qfile_reader_free(pr.r);
     return st;
 }
@@ -197,8 +198,11 @@ static int pickup_send(const PICKUP_CONF *pc, CLEANUP *c, int fd, const char *na
 
     pickup_read_open(&pr, pc, fd, name);
     while ((res = pickup_read_next(&pr, &rec, why)) > 0) {
-        if (res == 2 || after_content)
-            continue; /* dropped attribute; extracted recipients: cleanup's job */
+        if (res == 2)
+            continue; /* an attribute a user may not set */
+        if (after_content && rec.type != QREC_RCPT
+            && !(rec.type == QREC_ATTR && strncmp(rec.data, "notify_flags=", 13) == 0))
+            continue; /* the extracted segment: only recipients and their flags */
         switch (rec.type) {
         case QREC_TIME: {
             long sec = 0, usec = 0;
@@ -260,6 +264,7 @@ static int pickup_send(const PICKUP_CONF *pc, CLEANUP *c, int fd, const char *na
         case QREC_XTRA:
             if (pending)
                 cleanup_line(c, vstr_str(line), vstr_len(line));
+            cleanup_content_end(c); /* recipients after it: the extracted segment */
             after_content = 1;
             break;
         default:
@@ -277,7 +282,7 @@ static int pickup_file(const PICKUP_CONF *pc, const char *id)
     VSTR *path = vstr_new(0), *why = vstr_new(0), *sender = vstr_new(0);
     struct stat st;
     CLEANUP *c;
-    int fd, extracted = 0, status, res;
+    int fd, status, res;
     int flags = CLEANUP_FLAG_BOUNCE | CLEANUP_FLAG_FILTER | CLEANUP_FLAG_BCC_OK
                 | CLEANUP_FLAG_MAP_OK | CLEANUP_FLAG_MILTER;
 
@@ -305,12 +310,11 @@ static int pickup_file(const PICKUP_CONF *pc, const char *id)
         res = PICKUP_REMOVE;
     } else if ((st.st_mode & S_IXUSR) == 0) {
         res = PICKUP_SKIP; /* postdrop is still writing it */
-    } else if (pickup_check(pc, fd, id, sender, &extracted, why) < 0) {
+    } else if (pickup_check(pc, fd, id, sender, why) < 0) {
         msg_warn("%s: uid=%ld: removing malformed maildrop file: %s", id, (long) st.st_uid,
                  vstr_str(why));
         res = PICKUP_REMOVE;
-    } else if ((c = cleanup_open(pc->cleanup_path, flags | (extracted ? CLEANUP_FLAG_EXTRACT : 0),
-                                 pc->timeout, why)) == NULL) {
+    } else if ((c = cleanup_open(pc->cleanup_path, flags, pc->timeout, why)) == NULL) {
         msg_warn("%s: %s", id, vstr_str(why));
         res = PICKUP_RETRY;
     } else {
