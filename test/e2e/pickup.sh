@@ -84,6 +84,23 @@ like "$env3" "envelope_id=env-1" "-V: the envelope id reaches the queue file"
 like "$env3" "ret_flags=2" "-R hdrs: ret_flags=2"
 like "$env3" "notify_flags=10" "-N success,delay: notify_flags=10 on the recipient"
 
+# -t with -N: the extracted recipients keep their notify flags (pickup passes
+# them on after the content; cleanup does not extract them again).
+BEFORE=$(incoming)
+as_user sendmail -t -N success,delay <"$DATA/sendmail-t.txt" 2>/dev/null
+ok $? "sendmail -t -N success,delay"
+wait_for count_incoming 4
+qf5=$Q/incoming/$(newest)
+wait_for test -x "$qf5"
+ext=$(postcat "$qf5" | sed -n '/HEADER EXTRACTED/,$p')
+is "$(echo "$ext" | grep -c '^named_attribute: notify_flags=10$')" 3 \
+    "-t -N: each of the three extracted recipients carries notify_flags=10"
+like "$ext" "notify_flags=10
+named_attribute: dsn_orig_rcpt=rfc822;dave@down.test
+original_recipient: dave@down.test
+recipient: dave@down.test" "in the extracted segment, before its recipient"
+ok $(postcat -h "$qf5" | grep -qi '^Bcc:'; echo $((!$?))) "-t -N: Bcc: is still removed"
+
 # A large message with long lines, 8-bit bytes and dots arrives intact.
 python3 -c '
 import random
@@ -99,7 +116,7 @@ open("'"$T"'/big.txt", "w", encoding="latin-1").write("\n".join(lines) + "\n")
 BEFORE=$(incoming)
 as_user sendmail -i bob@example.com <"$T/big.txt" 2>/dev/null
 ok $? "a large message is submitted"
-wait_for count_incoming 4
+wait_for count_incoming 5
 qf4=$Q/incoming/$(newest)
 wait_for test -x "$qf4"
 sed '1,2d' "$T/big.txt" >"$T/big.body"
@@ -112,7 +129,7 @@ cp "$DATA/maildrop-sendmail-t.D846B106586" "$Q/maildrop/D846B106586"
 chown "$SUB_USER:postdrop" "$Q/maildrop/D846B106586"
 chmod 744 "$Q/maildrop/D846B106586"
 printf 'Subject: kick\n\nb\n' | as_user sendmail bob@example.com 2>/dev/null
-wait_for count_incoming 6
+wait_for count_incoming 7
 ok $? "Postfix's maildrop file is picked up"
 pf=""
 for f in $(newest; comm -13 <(echo "$BEFORE") <(incoming) | tail -1); do
@@ -131,13 +148,13 @@ chmod 744 "$Q/maildrop/ABCDE123"
 python3 "$MKREC" T:"1 2" S:alice M: N:x X: R:a@b E: >"$Q/maildrop/ABCDE456"
 chmod 644 "$Q/maildrop/ABCDE456"
 printf 'Subject: kick\n\nb\n' | as_user sendmail bob@example.com 2>/dev/null
-wait_for count_incoming 7
+wait_for count_incoming 8
 ok $? "the next message still goes through"
 wait_for grep -q 'ABCDE123: uid=0: removing malformed maildrop file' "$LOG"
 ok $? "the malformed file is logged"
 ok $([ ! -e "$Q/maildrop/ABCDE123" ]; echo $?) "and removed"
 ok $([ -e "$Q/maildrop/ABCDE456" ]; echo $?) "an incomplete file is left alone"
-is "$(incoming | wc -l)" 7 "nothing was queued from them"
+is "$(incoming | wc -l)" 8 "nothing was queued from them"
 
 # Process model: pickup runs as postfix, chrooted to the queue.
 pp=$(pgrep -P "$MPID" -f 'pickup' | head -1)
