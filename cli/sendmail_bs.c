@@ -78,7 +78,7 @@ static void bs_reply(BS *bs, const char *fmt, ...)
     vstr_adds(bs->out, "\r\n");
 }
 
-/* Fill the buffer: 1, or 0 at EOF, timeout or error. Flushes replies first. */
+/* Read more input after what is left: 1, or 0 at EOF, timeout or error. Flushes replies first. */
 static int bs_fill(BS *bs)
 {
     struct pollfd pfd;
@@ -107,22 +107,26 @@ static int bs_fill(BS *bs)
         }
         break;
     }
+    /* keep what is not consumed (at most a CR) in front */
+    memmove(bs->buf, bs->buf + bs->start, bs->end - bs->start);
+    bs->end -= bs->start;
+    bs->start = 0;
     do
-        n = read(bs->in_fd, bs->buf, sizeof(bs->buf));
+        n = read(bs->in_fd, bs->buf + bs->end, sizeof(bs->buf) - bs->end);
     while (n < 0 && errno == EINTR);
     if (n <= 0) {
         bs->eof = 1;
         return 0;
     }
-    bs->start = 0;
-    bs->end = (size_t) n;
+    bs->end += (size_t) n;
     return 1;
 }
 
 /*
  * One line, or its next piece of at most limit bytes, into out (CR LF or
- * LF removed): 1 with *complete set, 0 at EOF (a last unterminated piece
- * is dropped: a session ends with QUIT or a dot).
+ * LF removed; a CR LF right after limit bytes still ends the line): 1 with
+ * *complete set, 0 at EOF (a last unterminated piece is dropped: a session
+ * ends with QUIT or a dot).
  */
 static int bs_piece(BS *bs, VSTR *out, size_t limit, int *complete)
 {
@@ -131,24 +135,33 @@ static int bs_piece(BS *bs, VSTR *out, size_t limit, int *complete)
         char *p = bs->buf + bs->start;
         size_t avail = bs->end - bs->start;
         char *nl = memchr(p, '\n', avail);
-        size_t take = nl ? (size_t) (nl - p) : avail;
+        size_t llen = nl ? (size_t) (nl - p) : avail;
+        size_t room = limit - vstr_len(out);
+        size_t take;
 
-        if (vstr_len(out) + take > limit)
-            take = limit - vstr_len(out);
-        vstr_addmem(out, p, take);
-        bs->start += take;
-        if (nl && p + take == nl) {
-            bs->start++;
+        if (nl && (llen <= room || (llen == room + 1 && p[room] == '\r'))) {
+            vstr_addmem(out, p, llen);
+            bs->start += llen + 1;
             if (vstr_len(out) > 0 && vstr_str(out)[vstr_len(out) - 1] == '\r')
                 vstr_truncate(out, vstr_len(out) - 1);
             *complete = 1;
             return 1;
         }
-        if (vstr_len(out) >= limit) {
+        if (llen >= room + 2 || (llen == room + 1 && p[room] != '\r')) {
+            vstr_addmem(out, p, room);
+            bs->start += room;
             *complete = 0;
             return 1;
         }
-        if (bs->start >= bs->end && !bs_fill(bs))
+        /* no LF yet: keep a last CR, it may be the line end */
+        take = llen;
+        if (take > 0 && p[take - 1] == '\r')
+            take--;
+        if (take > room)
+            take = room;
+        vstr_addmem(out, p, take);
+        bs->start += take;
+        if (!bs_fill(bs))
             return 0;
     }
 }
@@ -362,7 +375,7 @@ static int bs_cmd_rcpt(BS *bs, const char *arg)
     return 0;
 }
 
-/* DATA: read to the dot, hand the message over. -1 when the client left. */
+/* DATA: read to the dot, hand the message over. 0, 1 after an error reply, -1 when the client left. */
 static int bs_cmd_data(BS *bs, const char *arg)
 {
     SENDMAIL_BS_ENV env;
@@ -373,15 +386,15 @@ static int bs_cmd_data(BS *bs, const char *arg)
 
     if (*arg) {
         bs_reply(bs, "501 5.5.4 Syntax: DATA");
-        return 0;
+        return 1;
     }
     if (!bs->have_mail) {
         bs_reply(bs, "503 5.5.1 Error: need MAIL command");
-        return 0;
+        return 1;
     }
     if (bs->rcpt_count == 0) {
         bs_reply(bs, "554 5.5.1 Error: no valid recipients");
-        return 0;
+        return 1;
     }
     why = vstr_new(0);
     memset(&env, 0, sizeof(env));
@@ -521,11 +534,14 @@ int sendmail_bs_run(int in_fd, int out_fd, const SENDMAIL_BS_CONF *conf,
         } else if (strcasecmp(cmd, "RCPT") == 0) {
             bad = bs_cmd_rcpt(&bs, arg) < 0;
         } else if (strcasecmp(cmd, "DATA") == 0) {
-            if (bs_cmd_data(&bs, arg) < 0) {
+            int r = bs_cmd_data(&bs, arg);
+
+            if (r < 0) {
                 if (bs.timed_out)
                     bs_reply(&bs, "421 4.4.2 %s Error: timeout exceeded", conf->hostname);
                 break;
             }
+            bad = r > 0;
         } else if (strcasecmp(cmd, "RSET") == 0) {
             bs_reset(&bs);
             bs_reply(&bs, "250 2.0.0 Ok");
