@@ -45,8 +45,8 @@ f=$Q/maildrop/$(mfile)
 is "$(stat -c %U "$f")" "$SUB_USER" "owned by the user (written by postdrop)"
 pc=$(postcat "$f")
 like "$pc" "sender: alice@example.com" "envelope sender"
-like "$pc" "named_attribute: notify_flags=10
-recipient: bob@example.com" "NOTIFY=SUCCESS,DELAY -> notify_flags=10 before the recipient"
+like "$(echo "$pc" | tr '\n' '~')" "named_attribute: notify_flags=10~recipient: bob@example.com~" \
+    "NOTIFY=SUCCESS,DELAY -> notify_flags=10 right before the recipient"
 like "$pc" "recipient: carol@relay.test" "second recipient"
 like "$pc" "named_attribute: envelope_id=env\+1" "ENVID xtext-decoded"
 like "$pc" "named_attribute: ret_flags=2" "RET=HDRS"
@@ -77,8 +77,7 @@ is "$(echo "$OUT" | grep -c '^250 2.0.0 Ok: queued')" 2 "two messages queued"
 is "$(maildrop_files | wc -l)" 2 "two maildrop files"
 all=$(for x in $(maildrop_files); do postcat "$Q/maildrop/$x"; done)
 like "$all" "sender: a1@example.com" "first sender"
-like "$all" "sender: 
-" "null sender of the second"
+like "$(echo "$all" | tr '\n' '~')" "~sender: ~" "null sender of the second"
 ok $(echo "$all" | grep -q 'dropped\|never'; echo $((!$?))) "RSET dropped the transaction"
 
 # Errors: 5xx replies, no crash, no file.
