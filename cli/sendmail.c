@@ -27,7 +27,8 @@
  * (EX_TEMPFAIL) when there are no recipients (as Postfix 3.7) or postdrop
  * failed; 64 (EX_USAGE) for bad options; 69 (EX_UNAVAILABLE) when a helper
  * cannot be run; 77 (EX_NOPERM) when authorized_submit_users refuses the
- * user (postdrop checks it again: it is the boundary).
+ * user (postdrop checks it again: it is the boundary). -bs: 0 after QUIT,
+ * 75 when the client went away, timed out or made too many errors.
  */
 #include "config.h"
 
