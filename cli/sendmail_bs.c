@@ -519,8 +519,9 @@ int sendmail_bs_run(int in_fd, int out_fd, const SENDMAIL_BS_CONF *conf,
         if (*arg)
             *arg++ = 0;
         arg += strspn(arg, " \t");
-        while (*arg && (arg[strlen(arg) - 1] == ' ' || arg[strlen(arg) - 1] == '\t'))
-            arg[strlen(arg) - 1] = 0;
+        n = strlen(arg);
+        while (n > 0 && (arg[n - 1] == ' ' || arg[n - 1] == '\t'))
+            arg[--n] = 0;
         if (strcasecmp(cmd, "HELO") == 0 || strcasecmp(cmd, "EHLO") == 0) {
             if (*arg == 0) {
                 bs_reply(&bs, "501 Syntax: %s hostname", strcasecmp(cmd, "HELO") ? "EHLO" : "HELO");
