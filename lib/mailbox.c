@@ -10,6 +10,7 @@
 
 #include "mailbox.h"
 #include "msg.h"
+#include "qfile.h"
 
 #define MAILBOX_OUT_CHUNK (64 * 1024)
 
@@ -240,4 +241,33 @@ void mailbox_out_free(MAILBOX_OUT *out)
     if (out->buf)
         vstr_free(out->buf);
     out->buf = NULL;
+}
+
+int mailbox_copy_qfile(QFILE_READER *r, MAILBOX_OUT *out, VSTR *why)
+{
+    QFILE_REC rec;
+    int first = 1, st;
+
+    while ((st = qfile_read(r, &rec)) > 0) {
+        if (first && rec.type == QREC_MESG) {
+            first = 0;
+            continue;
+        }
+        first = 0;
+        if (rec.type == QREC_NORM || rec.type == QREC_CONT)
+            mailbox_out_line(out, rec.data, rec.len, rec.type == QREC_NORM);
+        else if (rec.type == QREC_XTRA)
+            return 0;
+        else {
+            vstr_sprintf(why, "%s: offset %ld: unexpected record type %d in the message content",
+                         qfile_reader_name(r), rec.offset, rec.type);
+            return -1;
+        }
+    }
+    if (st < 0)
+        vstr_sprintf(why, "%s: %s", qfile_reader_name(r), qfile_reader_error(r));
+    else
+        vstr_sprintf(why, "%s: premature end of file in the message content",
+                     qfile_reader_name(r));
+    return -1;
 }

@@ -120,4 +120,18 @@ int mailbox_out_flush(MAILBOX_OUT *out);     /* 0, or -1 with the errno */
 int mailbox_out_error(const MAILBOX_OUT *out);
 void mailbox_out_free(MAILBOX_OUT *out);     /* frees the buffer only */
 
+/*
+ * Copy a queue file's message content to out: N records are lines, L
+ * records pieces of a longer line. The reader (opened with
+ * QFILE_READ_RAW | QFILE_READ_FOLLOW, so pointers are followed and padding
+ * skipped) must be positioned at the M record or at the first content
+ * record (the C record's data_offset, qfile_reader_seek()); copying stops
+ * at the X record. Returns 0, or -1 with why set (a damaged queue file: the
+ * reader's error, an unexpected record type, or EOF before X); the caller
+ * then aborts the delivery and defers (4.3.0). Write errors are not
+ * reported here but by the writer's finish.
+ */
+struct QFILE_READER;
+int mailbox_copy_qfile(struct QFILE_READER *r, MAILBOX_OUT *out, VSTR *why);
+
 #endif

@@ -159,6 +159,11 @@ fail:
     return NULL;
 }
 
+MAILBOX_OUT *maildir_out(MAILDIR *md)
+{
+    return &md->out;
+}
+
 void maildir_write_line(MAILDIR *md, const void *data, size_t len, int complete)
 {
     mailbox_out_line(&md->out, data, len, complete);

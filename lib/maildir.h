@@ -6,6 +6,7 @@
  *   MAILDIR *md = maildir_open("/home/alice/Maildir/", &opts, &st);
  *   if (md == NULL) -> log st
  *   for each content record: maildir_write_line(md, data, len, type == 'N');
+ *     (or all at once: mailbox_copy_qfile(reader, maildir_out(md), why))
  *   reading failed: maildir_abort(md)  else  maildir_finish(md, &st)
  *
  * STEPS. The directory and its tmp/, new/, cur/ are created when missing
@@ -36,6 +37,8 @@
 typedef struct MAILDIR MAILDIR;
 
 MAILDIR *maildir_open(const char *dir, const MAILBOX_OPTS *opts, MAILBOX_STATUS *st);
+/* The line writer, for mailbox_copy_qfile(). */
+MAILBOX_OUT *maildir_out(MAILDIR *md);
 void maildir_write_line(MAILDIR *md, const void *data, size_t len, int complete);
 /* Frees md; returns st->status. name, when not NULL, gets the new/ path. */
 int maildir_finish(MAILDIR *md, MAILBOX_STATUS *st, VSTR *name);

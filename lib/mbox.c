@@ -214,6 +214,11 @@ fail:
     return NULL;
 }
 
+MAILBOX_OUT *mbox_out(MBOX *mb)
+{
+    return &mb->out;
+}
+
 void mbox_write_line(MBOX *mb, const void *data, size_t len, int complete)
 {
     mailbox_out_line(&mb->out, data, len, complete);

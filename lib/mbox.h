@@ -9,6 +9,7 @@
  *   MBOX *mb = mbox_open("/var/mail/alice", &opts, &st);
  *   if (mb == NULL) -> log st (status, dsn, text), defer or bounce
  *   for each content record: mbox_write_line(mb, data, len, type == 'N');
+ *     (or all at once: mailbox_copy_qfile(reader, mbox_out(mb), why))
  *   if reading the queue file failed: mbox_abort(mb)      (nothing stays)
  *   else mbox_finish(mb, &st)  -> MAILBOX_OK, or st says why not
  *
@@ -43,6 +44,8 @@
 typedef struct MBOX MBOX;
 
 MBOX *mbox_open(const char *path, const MAILBOX_OPTS *opts, MAILBOX_STATUS *st);
+/* The line writer, for mailbox_copy_qfile(). */
+MAILBOX_OUT *mbox_out(MBOX *mb);
 void mbox_write_line(MBOX *mb, const void *data, size_t len, int complete);
 int mbox_finish(MBOX *mb, MAILBOX_STATUS *st);   /* frees mb; returns st->status */
 void mbox_abort(MBOX *mb);                       /* truncate back, unlock, free */

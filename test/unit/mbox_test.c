@@ -29,6 +29,7 @@
 #include "mbox.h"
 #include "mem.h"
 #include "msg.h"
+#include "qfile.h"
 #include "tap.h"
 
 static char scratch[] = "/tmp/mbox_test.XXXXXX";
@@ -576,6 +577,105 @@ static void test_concurrent(void)
     vstr_free(want);
 }
 
+/* A queue file with line_limit 4: "From x" is L "From" + N " x". */
+static char *make_qfile(const char *name, int damage)
+{
+    char *path = path_of(name);
+    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+    QFILE_WRITER *w;
+
+    if (fd < 0)
+        msg_fatal("create %s: %m", path);
+    w = qfile_writer_new(fd, path, QFILE_WRITE_SIZE);
+    qfile_writer_set_line_limit(w, 4);
+    qfile_put_time(w, 1, 2);
+    qfile_puts(w, QREC_FROM, "bob@example.com");
+    qfile_puts(w, QREC_RCPT, "alice@example.com");
+    qfile_put(w, QREC_MESG, "", 0);
+    qfile_put_line(w, "Subject: q", 10);
+    qfile_put_line(w, "", 0);
+    qfile_put_line(w, "From x", 6);
+    qfile_put_line(w, "abcdefgh", 8);
+    qfile_put_padding(w, 10);
+    qfile_put_line(w, "end", 3);
+    if (damage == 1)
+        qfile_puts(w, QREC_RCPT, "x@y");
+    if (damage != 2) {
+        qfile_put(w, QREC_XTRA, "", 0);
+        qfile_put(w, QREC_END, "", 0);
+    }
+    if (qfile_writer_finish(w) < 0)
+        msg_fatal("write %s: %m", path);
+    qfile_writer_free(w);
+    close(fd);
+    return path;
+}
+
+static void test_copy_qfile(void)
+{
+    static const struct {
+        int damage;
+        int seek;       /* 1: seek to data_offset, 0: read up to M */
+        int want;
+        const char *why;
+    } tab[] = {
+        {0, 1, 0, ""},
+        {0, 0, 0, ""},
+        {1, 1, -1, "unexpected record type 82 in the message content"},
+        {2, 1, -1, "premature end of file in the message content"},
+    };
+    char *mbox = path_of("fromq");
+    VSTR *got = vstr_new(256), *why = vstr_new(64), *want = vstr_new(256);
+    size_t i;
+
+    for (i = 0; i < sizeof(tab) / sizeof(tab[0]); i++) {
+        char *qf = make_qfile("qf", tab[i].damage);
+        int fd = open(qf, O_RDONLY);
+        QFILE_READER *r = qfile_reader_open(fd, qf, QFILE_READ_RAW | QFILE_READ_FOLLOW);
+        QFILE_REC rec;
+        QFILE_SIZE size;
+        MAILBOX_STATUS st;
+        MAILBOX_OPTS o;
+        MBOX *mb;
+        int ret;
+
+        if (qfile_read(r, &rec) != 1 || rec.type != QREC_SIZE || qfile_size_parse(rec.data, &size) < 0)
+            msg_fatal("no C record");
+        if (tab[i].seek)
+            qfile_reader_seek(r, size.data_offset);
+        else
+            while (qfile_reader_peek_type(r) != QREC_MESG && qfile_read(r, &rec) == 1)
+                ;
+        test_opts(&o);
+        unlink(mbox);
+        mb = mbox_open(mbox, &o, &st);
+        vstr_reset(why);
+        ret = mailbox_copy_qfile(r, mbox_out(mb), why);
+        TAP_INT(ret, tab[i].want, "copy_qfile %zu: result", i);
+        TAP_OK(strstr(vstr_str(why), tab[i].why) != NULL, "copy_qfile %zu: why (%s)", i,
+               vstr_str(why));
+        if (ret == 0) {
+            TAP_INT(mbox_finish(mb, &st), MAILBOX_OK, "copy_qfile %zu: delivered", i);
+            slurp(mbox, got);
+            vstr_sprintf(want, "%sSubject: q\n\n>From x\nabcdefgh\nend\n\n", FROM_FIXED);
+            TAP_STR(vstr_str(got), vstr_str(want), "copy_qfile %zu: content", i);
+        } else {
+            mbox_abort(mb);
+            slurp(mbox, got);
+            TAP_STR(vstr_str(got), "", "copy_qfile %zu: aborted, mailbox empty", i);
+        }
+        qfile_reader_free(r);
+        close(fd);
+        unlink(qf);
+        mem_free(qf);
+    }
+    unlink(mbox);
+    mem_free(mbox);
+    vstr_free(got);
+    vstr_free(why);
+    vstr_free(want);
+}
+
 int main(int argc, char **argv)
 {
     (void)argc;
@@ -594,6 +694,7 @@ int main(int argc, char **argv)
     test_dotlock();
     test_kernel_locks();
     test_concurrent();
+    test_copy_qfile();
     rmdir(scratch);
     return tap_done();
 }
