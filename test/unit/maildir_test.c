@@ -12,10 +12,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <regex.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -288,6 +290,51 @@ static void test_failures(void)
     vstr_free(name);
 }
 
+/* ENOSPC on a 64 kB tmpfs (private mount namespace, in a child). */
+static void test_disk_full(void)
+{
+    char *mnt = path_of("full"), *dir = path_of("full/Maildir");
+    VSTR *msg = vstr_new(300000);
+    pid_t pid;
+    int status, bits, i;
+
+    for (i = 0; i < 3000; i++)
+        vstr_printf(msg, "line %06d .............................................\n", i);
+    mkdir(mnt, 0700);
+    fflush(stdout);
+    if ((pid = fork()) == 0) {
+        MAILBOX_STATUS st;
+        MAILBOX_OPTS o;
+
+        if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0
+            || mount("tmpfs", mnt, "tmpfs", 0, "size=64k") < 0)
+            _exit(99);
+        test_opts(&o);
+        bits = 0;
+        if (deliver(dir, &o, vstr_str(msg), &st, NULL) != MAILBOX_DEFER || strcmp(st.dsn, "4.3.0"))
+            bits |= 1;
+        if (strcmp(st.text, "maildir delivery failed: error writing message: No space left on device"))
+            bits |= 2;
+        if (count_dir(dir, "new", NULL) != 0 || count_dir(dir, "tmp", NULL) != 0)
+            bits |= 4;
+        _exit(bits);
+    }
+    if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status)) {
+        TAP_OK(0, "disk full: child died");
+    } else if (WEXITSTATUS(status) == 99) {
+        printf("ok %d - # SKIP cannot mount a tmpfs here\n", ++tap_count);
+    } else {
+        bits = WEXITSTATUS(status);
+        TAP_INT(bits & 1, 0, "disk full: deferred 4.3.0");
+        TAP_INT(bits & 2, 0, "disk full: reason text");
+        TAP_INT(bits & 4, 0, "disk full: new/ and tmp/ empty");
+    }
+    rmdir(mnt);
+    mem_free(mnt);
+    mem_free(dir);
+    vstr_free(msg);
+}
+
 /* Several processes delivering at once: every message its own file. */
 static void test_concurrent(void)
 {
@@ -347,6 +394,7 @@ int main(int argc, char **argv)
     test_deliveries();
     test_hostname();
     test_failures();
+    test_disk_full();
     test_concurrent();
     rmdir(scratch);
     return tap_done();

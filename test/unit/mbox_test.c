@@ -15,7 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/file.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -322,6 +324,60 @@ static void test_write_error(void)
     unlink(path);
     mem_free(path);
     vstr_free(got);
+    vstr_free(msg);
+}
+
+/*
+ * A full file system: a 64 kB tmpfs in a private mount namespace (a child
+ * process). ENOSPC defers with 4.3.0 and the mailbox is truncated back.
+ * Skipped where mounting is not allowed.
+ */
+static void test_disk_full(void)
+{
+    static const char *old = "From old  Fri Nov 20 10:00:00 2026\nold\n\n";
+    char *mnt = path_of("full"), *path = path_of("full/mbox");
+    VSTR *msg = vstr_new(300000);
+    pid_t pid;
+    int status, bits;
+
+    add_big(msg, 2000);
+    mkdir(mnt, 0700);
+    fflush(stdout);
+    if ((pid = fork()) == 0) {
+        MAILBOX_STATUS st;
+        MAILBOX_OPTS o;
+        VSTR *got = vstr_new(64);
+
+        if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0
+            || mount("tmpfs", mnt, "tmpfs", 0, "size=64k") < 0)
+            _exit(99);
+        spew(path, old);
+        test_opts(&o);
+        bits = 0;
+        if (deliver(path, &o, vstr_str(msg), &st) != MAILBOX_DEFER)
+            bits |= 1;
+        if (strcmp(st.dsn, "4.3.0") != 0)
+            bits |= 2;
+        if (strstr(st.text, "error writing message: No space left on device") == NULL)
+            bits |= 4;
+        if (slurp(path, got) < 0 || strcmp(vstr_str(got), old) != 0)
+            bits |= 8;
+        _exit(bits);
+    }
+    if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status)) {
+        TAP_OK(0, "disk full: child died");
+    } else if (WEXITSTATUS(status) == 99) {
+        printf("ok %d - # SKIP cannot mount a tmpfs here\n", ++tap_count);
+    } else {
+        bits = WEXITSTATUS(status);
+        TAP_INT(bits & 1, 0, "disk full: deferred");
+        TAP_INT(bits & 2, 0, "disk full: 4.3.0");
+        TAP_INT(bits & 4, 0, "disk full: reason text");
+        TAP_INT(bits & 8, 0, "disk full: truncated back exactly");
+    }
+    rmdir(mnt);
+    mem_free(mnt);
+    mem_free(path);
     vstr_free(msg);
 }
 
@@ -690,6 +746,7 @@ int main(int argc, char **argv)
     test_append();
     test_size_limit();
     test_write_error();
+    test_disk_full();
     test_refused();
     test_dotlock();
     test_kernel_locks();
