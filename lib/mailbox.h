@@ -64,6 +64,7 @@ typedef struct MAILBOX_OPTS {
     const char *delivered_to;  /* Delivered-To: header, NULL = none */
     off_t size_limit;          /* mailbox_size_limit; 0 = no limit */
     int lock_flags;            /* MAILBOX_LOCK_* (mbox only) */
+    int dotlock_may_fail;      /* go on without a dotlock we may not create */
     int lock_attempts;         /* deliver_lock_attempts, at least 1 */
     long lock_delay_ms;        /* deliver_lock_delay, in milliseconds */
     long stale_lock_time;      /* stale_lock_time, seconds */

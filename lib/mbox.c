@@ -19,6 +19,7 @@ struct MBOX {
     char *path;
     int fd;
     int dotlocked;
+    int done;           /* finished or aborted */
     off_t orig_size;
     MAILBOX_OPTS opts;
     MAILBOX_OUT out;
@@ -177,11 +178,14 @@ MBOX *mbox_open(const char *path, const MAILBOX_OPTS *opts, MAILBOX_STATUS *st)
     }
     if (opts->lock_flags & MAILBOX_LOCK_DOTLOCK) {
         if (dotlock_acquire(path, opts->lock_attempts, opts->lock_delay_ms,
-                            opts->stale_lock_time, why) < 0) {
+                            opts->stale_lock_time, why) == 0) {
+            mb->dotlocked = 1;
+        } else if (errno == EAGAIN || !opts->dotlock_may_fail) {
             err = errno;
             goto fail;
+        } else if (msg_verbose) {
+            msg_info("%s (continuing without it)", vstr_str(why));
         }
-        mb->dotlocked = 1;
     }
     if (((opts->lock_flags & MAILBOX_LOCK_FCNTL) && mbox_kernel_lock(mb->fd, MAILBOX_LOCK_FCNTL, opts) < 0)
         || ((opts->lock_flags & MAILBOX_LOCK_FLOCK) && mbox_kernel_lock(mb->fd, MAILBOX_LOCK_FLOCK, opts) < 0)) {
@@ -236,6 +240,9 @@ int mbox_finish(MBOX *mb, MAILBOX_STATUS *st)
     int err = 0;
     VSTR *why;
 
+    if (mb->done)
+        msg_panic("mbox_finish: %s: already finished", mb->path);
+    mb->done = 1;
     mailbox_out_endline(&mb->out);
     mailbox_out_raw(&mb->out, "\n", 1);
     if (mailbox_out_flush(&mb->out) < 0 || fsync(mb->fd) < 0)
@@ -249,12 +256,20 @@ int mbox_finish(MBOX *mb, MAILBOX_STATUS *st)
         mbox_fail(mb->path, &mb->opts, st, err, vstr_str(why));
         vstr_free(why);
     }
-    mbox_free(mb);
     return st->status;
 }
 
 void mbox_abort(MBOX *mb)
 {
+    if (mb->done)
+        msg_panic("mbox_abort: %s: already finished", mb->path);
+    mb->done = 1;
     mbox_truncate(mb);
+}
+
+void mbox_close(MBOX *mb)
+{
+    if (!mb->done)
+        mbox_truncate(mb);      /* neither finished nor aborted: nothing stays */
     mbox_free(mb);
 }

@@ -12,6 +12,14 @@
  *     (or all at once: mailbox_copy_qfile(reader, mbox_out(mb), why))
  *   if reading the queue file failed: mbox_abort(mb)      (nothing stays)
  *   else mbox_finish(mb, &st)  -> MAILBOX_OK, or st says why not
+ *   mbox_close(mb)             releases the locks, closes, frees
+ * The split lets local(8) open and lock a mailbox in a spool directory
+ * the user cannot write with root's effective ids (opts.uid/gid then own a
+ * new file), write and finish with the user's, and close with root's again
+ * (removing the dotlock needs the directory's permission). With
+ * opts.dotlock_may_fail a dotlock that cannot be created for any reason but
+ * another holder (EACCES on /var/mail, say) is skipped, as Postfix does for
+ * the spool directory. A handle closed unfinished is truncated back.
  *
  * OPEN. The file is opened O_WRONLY|O_APPEND|O_NOFOLLOW, or created with
  * O_CREAT|O_EXCL mode 0600 (then given to opts.uid/opts.gid when those are
@@ -47,8 +55,9 @@ MBOX *mbox_open(const char *path, const MAILBOX_OPTS *opts, MAILBOX_STATUS *st);
 /* The line writer, for mailbox_copy_qfile(). */
 MAILBOX_OUT *mbox_out(MBOX *mb);
 void mbox_write_line(MBOX *mb, const void *data, size_t len, int complete);
-int mbox_finish(MBOX *mb, MAILBOX_STATUS *st);   /* frees mb; returns st->status */
-void mbox_abort(MBOX *mb);                       /* truncate back, unlock, free */
+int mbox_finish(MBOX *mb, MAILBOX_STATUS *st);   /* returns st->status */
+void mbox_abort(MBOX *mb);                       /* truncate back */
+void mbox_close(MBOX *mb);                       /* unlock, close, free */
 
 /* The From_ line for sender at time t, with its newline (for tests too). */
 void mbox_from_line(VSTR *out, const char *sender, time_t t);

@@ -112,7 +112,9 @@ static int deliver(const char *path, const MAILBOX_OPTS *o, const char *content,
         if (*p)
             p++;
     }
-    return mbox_finish(mb, st);
+    mbox_finish(mb, st);
+    mbox_close(mb);
+    return st->status;
 }
 
 typedef struct CASE {
@@ -429,6 +431,80 @@ static void test_refused(void)
     vstr_free(got);
 }
 
+/*
+ * The spool-directory flow of local(8): a directory only root may write,
+ * a mailbox owned by the user. Root creates the mailbox (opts.uid/gid),
+ * opens and dotlocks with root's euid, writes as the user, closes as root;
+ * a process that is only the user cannot create the dotlock (deferred)
+ * unless dotlock_may_fail.
+ */
+#define NOBODY 65534
+static void test_spool_privs(void)
+{
+    char *spool = path_of("spool"), *path = path_of("spool/nobody"), *lock = path_of("spool/nobody.lock");
+    VSTR *got = vstr_new(256);
+    MAILBOX_STATUS st;
+    MAILBOX_OPTS o;
+    struct stat sb;
+    pid_t pid;
+    int status, bits;
+
+    chmod(scratch, 0711);
+    mkdir(spool, 0755);
+    test_opts(&o);
+    o.lock_flags = MAILBOX_LOCK_DOTLOCK | MAILBOX_LOCK_FCNTL;
+    o.uid = NOBODY;
+    o.gid = NOBODY;
+    TAP_INT(deliver(path, &o, "one\n", &st), MAILBOX_OK, "root creates the mailbox");
+    TAP_OK(stat(path, &sb) == 0 && sb.st_uid == NOBODY && sb.st_gid == NOBODY
+           && (sb.st_mode & 07777) == 0600, "created for the user, mode 0600");
+    fflush(stdout);
+    if ((pid = fork()) == 0) {
+        MBOX *mb;
+
+        bits = 0;
+        mb = mbox_open(path, &o, &st);            /* root: dotlock in the spool */
+        if (mb == NULL || setegid(NOBODY) < 0 || seteuid(NOBODY) < 0)
+            _exit(64);
+        mbox_write_line(mb, "two", 3, 1);
+        if (mbox_finish(mb, &st) != MAILBOX_OK)
+            bits |= 1;
+        if (seteuid(0) < 0 || setegid(0) < 0)
+            _exit(65);
+        mbox_close(mb);                           /* root removes the dotlock */
+        if (access(lock, F_OK) == 0)
+            bits |= 2;
+        if (setgid(NOBODY) < 0 || setuid(NOBODY) < 0)
+            _exit(66);
+        o.uid = o.gid = (uid_t)-1;
+        if (deliver(path, &o, "three\n", &st) != MAILBOX_DEFER
+            || strstr(st.text, "nobody.lock: Permission denied") == NULL)
+            bits |= 4;
+        o.dotlock_may_fail = 1;
+        if (deliver(path, &o, "four\n", &st) != MAILBOX_OK)
+            bits |= 8;
+        _exit(bits);
+    }
+    if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+        status = 255 << 8;
+    bits = WEXITSTATUS(status);
+    TAP_OK(bits < 64, "user flow ran (%d)", bits);
+    TAP_INT(bits & 1, 0, "opened as root, written as the user");
+    TAP_INT(bits & 2, 0, "dotlock removed at close");
+    TAP_INT(bits & 4, 0, "user alone: dotlock refused, deferred");
+    TAP_INT(bits & 8, 0, "dotlock_may_fail: delivered without it");
+    slurp(path, got);
+    TAP_STR(vstr_str(got), FROM_FIXED "one\n\n" FROM_FIXED "two\n\n" FROM_FIXED "four\n\n",
+            "mailbox holds the delivered messages only");
+    unlink(path);
+    rmdir(spool);
+    chmod(scratch, 0700);
+    mem_free(spool);
+    mem_free(path);
+    mem_free(lock);
+    vstr_free(got);
+}
+
 static void test_dotlock(void)
 {
     char *path = path_of("dl"), *lock = path_of("dl.lock");
@@ -712,11 +788,13 @@ static void test_copy_qfile(void)
                vstr_str(why));
         if (ret == 0) {
             TAP_INT(mbox_finish(mb, &st), MAILBOX_OK, "copy_qfile %zu: delivered", i);
+            mbox_close(mb);
             slurp(mbox, got);
             vstr_sprintf(want, "%sSubject: q\n\n>From x\nabcdefgh\nend\n\n", FROM_FIXED);
             TAP_STR(vstr_str(got), vstr_str(want), "copy_qfile %zu: content", i);
         } else {
             mbox_abort(mb);
+            mbox_close(mb);
             slurp(mbox, got);
             TAP_STR(vstr_str(got), "", "copy_qfile %zu: aborted, mailbox empty", i);
         }
@@ -749,6 +827,7 @@ int main(int argc, char **argv)
     test_disk_full();
     test_refused();
     test_dotlock();
+    test_spool_privs();
     test_kernel_locks();
     test_concurrent();
     test_copy_qfile();
