@@ -20,6 +20,7 @@ struct MAILDIR {
     VSTR *host;      /* sanitized host name */
     VSTR *tmp;       /* tmp/ path of the file */
     int fd;
+    int done;        /* finished or aborted */
     struct timeval tv;
     MAILBOX_OPTS opts;
     MAILBOX_OUT out;
@@ -193,6 +194,9 @@ int maildir_finish(MAILDIR *md, MAILBOX_STATUS *st, VSTR *name)
     struct stat fst;
     int err = 0, linked = 0;
 
+    if (md->done)
+        msg_panic("maildir_finish: %s: already finished", vstr_str(md->tmp));
+    md->done = 1;
     mailbox_out_endline(&md->out);
     if (mailbox_out_flush(&md->out) < 0 || fsync(md->fd) < 0) {
         err = errno;
@@ -230,13 +234,21 @@ int maildir_finish(MAILDIR *md, MAILBOX_STATUS *st, VSTR *name)
     vstr_free(why);
     vstr_free(path);
     vstr_free(newdir);
-    maildir_free(md);
     return st->status;
 }
 
 void maildir_abort(MAILDIR *md)
 {
+    if (md->done)
+        msg_panic("maildir_abort: %s: already finished", vstr_str(md->tmp));
+    md->done = 1;
     if (unlink(vstr_str(md->tmp)) < 0)
         msg_warn("remove %s: %s", vstr_str(md->tmp), strerror(errno));
+}
+
+void maildir_close(MAILDIR *md)
+{
+    if (!md->done)
+        maildir_abort(md);
     maildir_free(md);
 }

@@ -8,6 +8,8 @@
  *   for each content record: maildir_write_line(md, data, len, type == 'N');
  *     (or all at once: mailbox_copy_qfile(reader, maildir_out(md), why))
  *   reading failed: maildir_abort(md)  else  maildir_finish(md, &st)
+ *   maildir_close(md)     frees (an unfinished handle is aborted first)
+ * (the same shape as mbox.h)
  *
  * STEPS. The directory and its tmp/, new/, cur/ are created when missing
  * (mode 0700, parents too). The message goes to tmp/ under a name created
@@ -40,8 +42,9 @@ MAILDIR *maildir_open(const char *dir, const MAILBOX_OPTS *opts, MAILBOX_STATUS 
 /* The line writer, for mailbox_copy_qfile(). */
 MAILBOX_OUT *maildir_out(MAILDIR *md);
 void maildir_write_line(MAILDIR *md, const void *data, size_t len, int complete);
-/* Frees md; returns st->status. name, when not NULL, gets the new/ path. */
+/* Returns st->status. name, when not NULL, gets the new/ path. */
 int maildir_finish(MAILDIR *md, MAILBOX_STATUS *st, VSTR *name);
-void maildir_abort(MAILDIR *md);    /* remove the tmp/ file, free */
+void maildir_abort(MAILDIR *md);    /* remove the tmp/ file */
+void maildir_close(MAILDIR *md);    /* free */
 
 #endif

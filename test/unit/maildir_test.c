@@ -128,7 +128,9 @@ static int deliver(const char *dir, const MAILBOX_OPTS *o, const char *content,
         if (*p)
             p++;
     }
-    return maildir_finish(md, st, name);
+    maildir_finish(md, st, name);
+    maildir_close(md);
+    return st->status;
 }
 
 static const struct {
@@ -269,7 +271,16 @@ static void test_failures(void)
         maildir_write_line(md, "x", 1, 1);
         TAP_INT(count_dir(dir, "tmp", NULL), 1, "in progress: file in tmp/");
         maildir_abort(md);
+        maildir_close(md);
     }
+    md = maildir_open(dir, &o, &st);
+    TAP_OK(md != NULL, "open for close unfinished");
+    if (md) {
+        maildir_write_line(md, "x", 1, 1);
+        maildir_close(md);
+    }
+    TAP_INT(count_dir(dir, "new", NULL) + count_dir(dir, "tmp", NULL), 0,
+            "closed unfinished: nothing left");
     TAP_INT(count_dir(dir, "new", NULL), 0, "abort: new/ empty");
     TAP_INT(count_dir(dir, "tmp", NULL), 0, "abort: tmp/ empty");
 

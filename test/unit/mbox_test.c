@@ -236,6 +236,19 @@ static void test_append(void)
     slurp(path, got);
     TAP_STR(vstr_str(got), "From old  Fri Nov 20 10:00:00 2026\nold\n\n" FROM_FIXED "one\n\n"
             FROM_FIXED "two\n\n", "appended after the old content");
+    {
+        MBOX *mb = mbox_open(path, &o, &st);
+        VSTR *again = vstr_new(256);
+
+        TAP_OK(mb != NULL, "open for an unfinished close");
+        if (mb) {
+            mbox_write_line(mb, "lost", 4, 1);
+            mbox_close(mb);
+        }
+        slurp(path, again);
+        TAP_STR(vstr_str(again), vstr_str(got), "closed unfinished: truncated back");
+        vstr_free(again);
+    }
     unlink(path);
     mem_free(path);
     vstr_free(got);
