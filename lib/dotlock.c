@@ -36,6 +36,13 @@ int dotlock_acquire(const char *path, int attempts, long delay_ms, long stale_ti
         if (i > 0)
             dotlock_sleep_ms(delay_ms);
         fd = open(vstr_str(lock), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0 && errno == EEXIST && stale_time >= 0 && lstat(vstr_str(lock), &st) == 0
+            && time(NULL) > st.st_mtime + stale_time) {
+            /* A lock left by a crashed program: remove it, try at once. */
+            if (unlink(vstr_str(lock)) == 0)
+                msg_warn("removed stale lock file %s", vstr_str(lock));
+            fd = open(vstr_str(lock), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        }
         if (fd >= 0) {
             (void)close(fd);
             vstr_free(lock);
@@ -44,16 +51,6 @@ int dotlock_acquire(const char *path, int attempts, long delay_ms, long stale_ti
         err = errno;
         if (err != EEXIST)
             break;
-        /* A lock left by a crashed program: remove it, try at once. */
-        if (lstat(vstr_str(lock), &st) == 0 && stale_time >= 0
-            && time(NULL) > st.st_mtime + stale_time) {
-            if (unlink(vstr_str(lock)) == 0) {
-                msg_warn("removed stale lock file %s", vstr_str(lock));
-                i--;
-                stale_time = -1;        /* once; never loop on a clock skew */
-                continue;
-            }
-        }
     }
     if (why)
         vstr_sprintf(why, "unable to create lock file %s: %s", vstr_str(lock), strerror(err));

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "conf.h"
 #include "mailbox.h"
 #include "msg.h"
 #include "qfile.h"
@@ -26,6 +27,32 @@ void mailbox_opts_init(MAILBOX_OPTS *opts)
     opts->uid = (uid_t)-1;
     opts->gid = (gid_t)-1;
     opts->def_dsn = "4.2.0";
+}
+
+void mailbox_opts_conf(MAILBOX_OPTS *opts, const char *lock_param, const char *limit_param)
+{
+    long delay = conf_get_time("deliver_lock_delay");
+
+    opts->lock_attempts = (int)conf_get_int("deliver_lock_attempts");
+    if (opts->lock_attempts < 1)
+        msg_fatal("bad configuration: deliver_lock_attempts = %d: must be at least 1",
+                  opts->lock_attempts);
+    opts->lock_delay_ms = delay > 86400 ? 86400000L : delay < 0 ? 0 : delay * 1000L;
+    opts->stale_lock_time = conf_get_time("stale_lock_time");
+    if (lock_param) {
+        VSTR *why = vstr_new(64);
+
+        if (mailbox_lock_parse(conf_get(lock_param), &opts->lock_flags, why) < 0)
+            msg_fatal("bad configuration: %s: %s", lock_param, vstr_str(why));
+        vstr_free(why);
+    }
+    if (limit_param) {
+        long long limit = conf_get_size(limit_param);
+
+        if (limit < 0)
+            msg_fatal("bad configuration: %s = %lld: must not be negative", limit_param, limit);
+        opts->size_limit = (off_t)limit;
+    }
 }
 
 int mailbox_lock_parse(const char *value, int *flags, VSTR *why)

@@ -77,6 +77,16 @@ typedef struct MAILBOX_OPTS {
 
 void mailbox_opts_init(MAILBOX_OPTS *opts);
 
+/*
+ * From main.cf (after conf_init()): deliver_lock_attempts,
+ * deliver_lock_delay, stale_lock_time, the lock methods from lock_param
+ * ("mailbox_delivery_lock" or "virtual_mailbox_lock") and the size limit
+ * from limit_param ("mailbox_size_limit" or "virtual_mailbox_limit").
+ * Either name may be NULL (left alone). A bad value is fatal, naming the
+ * parameter, as for any configuration error.
+ */
+void mailbox_opts_conf(MAILBOX_OPTS *opts, const char *lock_param, const char *limit_param);
+
 /* "fcntl, dotlock" -> flags; 0, or -1 with why (may be NULL) naming the
  * unknown word. An empty list is allowed (no locking). */
 int mailbox_lock_parse(const char *value, int *flags, VSTR *why);

@@ -26,6 +26,7 @@
 #include <unistd.h>
 #include <utime.h>
 
+#include "conf.h"
 #include "dotlock.h"
 #include "mailbox.h"
 #include "mbox.h"
@@ -183,6 +184,50 @@ static void test_lock_parse(void)
     TAP_INT(mailbox_lock_parse("fcntl,bogus", &flags, why), -1, "unknown method refused");
     TAP_STR(vstr_str(why), "unknown mailbox lock method \"bogus\"", "names the method");
     vstr_free(why);
+}
+
+static void test_opts_conf(void)
+{
+    char *dir = path_of("etc"), *cf = path_of("etc/main.cf");
+    MAILBOX_OPTS o;
+
+    mkdir(dir, 0700);
+    spew(cf, "deliver_lock_attempts = 7\ndeliver_lock_delay = 2\nstale_lock_time = 1m\n"
+             "mailbox_delivery_lock = flock\nmailbox_size_limit = 1000\n"
+             "virtual_mailbox_lock = fcntl dotlock\n");
+    conf_init(dir);
+    mailbox_opts_init(&o);
+    mailbox_opts_conf(&o, "mailbox_delivery_lock", "mailbox_size_limit");
+    TAP_INT(o.lock_attempts, 7, "conf: deliver_lock_attempts");
+    TAP_INT(o.lock_delay_ms, 2000, "conf: deliver_lock_delay in ms");
+    TAP_INT(o.stale_lock_time, 60, "conf: stale_lock_time");
+    TAP_INT(o.lock_flags, MAILBOX_LOCK_FLOCK, "conf: mailbox_delivery_lock");
+    TAP_INT(o.size_limit, 1000, "conf: mailbox_size_limit");
+    mailbox_opts_conf(&o, "virtual_mailbox_lock", "virtual_mailbox_limit");
+    TAP_INT(o.lock_flags, MAILBOX_LOCK_FCNTL | MAILBOX_LOCK_DOTLOCK, "conf: virtual_mailbox_lock");
+    TAP_INT(o.size_limit, 51200000, "conf: virtual_mailbox_limit default");
+    conf_free();
+    spew(cf, "mailbox_delivery_lock = fcntl, lockf\n");
+    fflush(stdout);
+    {
+        pid_t pid = fork();
+        int status;
+
+        if (pid == 0) {
+            int devnull = open("/dev/null", O_WRONLY);
+
+            dup2(devnull, 2);
+            conf_init(dir);
+            mailbox_opts_conf(&o, "mailbox_delivery_lock", NULL);
+            _exit(0);
+        }
+        TAP_OK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 1,
+               "conf: unknown lock method is fatal");
+    }
+    unlink(cf);
+    rmdir(dir);
+    mem_free(dir);
+    mem_free(cf);
 }
 
 static void test_cases(void)
@@ -833,6 +878,7 @@ int main(int argc, char **argv)
         msg_fatal("mkdtemp: %m");
     test_from_line();
     test_lock_parse();
+    test_opts_conf();
     test_cases();
     test_append();
     test_size_limit();
