@@ -20,7 +20,10 @@
  *   Return-Path: <return_path>      ("" gives "Return-Path: <>")
  *   X-Original-To: original_to
  *   Delivered-To: delivered_to
- * The caller quotes the addresses as it wants them shown.
+ * The caller quotes the addresses as it wants them shown (the From_ line
+ * shows opts.sender as given, MAILER-DAEMON for ""). The writers keep a
+ * copy of MAILBOX_OPTS but not of its strings: they must stay valid until
+ * the writer is closed.
  *
  * STATUS. Every failure is reported in a MAILBOX_STATUS: status
  * MAILBOX_DEFER (a 4.x.x code: try again later) or MAILBOX_BOUNCE (5.x.x),

@@ -209,7 +209,11 @@ int maildir_finish(MAILDIR *md, MAILBOX_STATUS *st, VSTR *name)
         vstr_sprintf(path, "%s/%ld.V%lxI%lxM%ld.%s", vstr_str(newdir), (long)md->tv.tv_sec,
                      (unsigned long)fst.st_dev, (unsigned long)fst.st_ino,
                      (long)md->tv.tv_usec, vstr_str(md->host));
-        if (link(vstr_str(md->tmp), vstr_str(path)) < 0) {
+        if (link(vstr_str(md->tmp), vstr_str(path)) < 0
+            && !((errno == EPERM || errno == ENOTSUP || errno == ENOSYS)
+                 && access(vstr_str(path), F_OK) < 0 && errno == ENOENT
+                 && rename(vstr_str(md->tmp), vstr_str(path)) == 0)) {
+            /* (a file system without hard links gets a rename instead) */
             err = errno;
             vstr_sprintf(why, "link to %s: %s", vstr_str(path), strerror(err));
         } else {
@@ -222,7 +226,7 @@ int maildir_finish(MAILDIR *md, MAILBOX_STATUS *st, VSTR *name)
     }
     if (err && linked && unlink(vstr_str(path)) < 0)
         msg_warn("remove %s: %s", vstr_str(path), strerror(errno));
-    if (unlink(vstr_str(md->tmp)) < 0)
+    if (unlink(vstr_str(md->tmp)) < 0 && errno != ENOENT)  /* ENOENT: renamed */
         msg_warn("remove %s: %s", vstr_str(md->tmp), strerror(errno));
     if (err) {
         maildir_fail(st, &md->opts, err, vstr_str(why));
