@@ -13,8 +13,8 @@
  * writing, and the types that watch no file, are returned as the type made
  * them.
  *
- * "proxy:type:name" opens type:name directly: Postern has no proxymap, and
- * Postfix's defaults (local_recipient_maps) name proxy:unix:passwd.byname.
+ * "proxy:type:name" is a type of its own (table_proxy.c): its lookups go to
+ * the proxymap service, so chrooted daemons can use tables they cannot open.
  */
 #include "config.h"
 
@@ -26,6 +26,7 @@
 #include "msg.h"
 #include "strutil.h"
 #include "table.h"
+#include "table_proxy.h"
 #include "table_types.h"
 
 typedef TABLE *(*TABLE_OPEN_FN)(const char *type, const char *name, int mode, int flags,
@@ -57,6 +58,7 @@ static TABLE_OPEN_FN table_find_type(const char *type)
         {"regexp", table_regexp_open},
         {"pcre", table_pcre_open},
         {"unix", table_unix_open},
+        {"proxy", table_proxy_open},
     };
     size_t i;
 
@@ -97,8 +99,6 @@ static TABLE *table_open_spec(const char *spec, int mode, int flags, VSTR *why)
         vstr_sprintf(why, "table specification is too long (%zu bytes)", strlen(spec));
         return NULL;
     }
-    while (str_has_prefix(spec, "proxy:"))
-        spec += strlen("proxy:");
     if ((colon = strchr(spec, ':')) == NULL || colon == spec) {
         vstr_sprintf(why, "open dictionary: expecting \"type:name\" form instead of \"%s\"", spec);
         return NULL;
