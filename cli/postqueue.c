@@ -244,7 +244,7 @@ static void pq_show(const char *qdir, int json)
         f.time_width = 19;
         f.rcpt_indent = 47;
     } else {
-        f.id_width = 12;
+        f.id_width = 11;
         f.time_width = 20;
         f.rcpt_indent = 41;
     }
