@@ -32,6 +32,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,6 +73,25 @@ static const char *const ps_all_queues[] = {"maildrop", "incoming", "active", "d
                                             "saved", NULL};
 static const char *const ps_log_queues[] = {"defer", "bounce", "trace", NULL};
 
+/*
+ * Warnings: logged, and on standard error even when that is not a
+ * terminal (info lines go there only on a terminal, as Postfix does).
+ */
+static void ps_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void ps_warn(const char *fmt, ...)
+{
+    VSTR *v = vstr_new(128);
+    va_list ap;
+
+    va_start(ap, fmt);
+    vstr_vprintf(v, fmt, ap);
+    va_end(ap);
+    msg_warn("%s", vstr_str(v));
+    if (!isatty(STDERR_FILENO))
+        fprintf(stderr, "postsuper: warning: %s\n", vstr_str(v));
+    vstr_free(v);
+}
+
 static int ps_depth(const PS_CTX *c, const char *queue)
 {
     return queue_id_is_hashed(queue, c->hashed) ? c->depth : 0;
@@ -86,7 +106,7 @@ static void ps_make_dirs(const char *path)
     for (cp = strchr(copy, '/'); cp != NULL; cp = strchr(cp + 1, '/')) {
         *cp = 0;
         if (mkdir(copy, 0700) < 0 && errno != EEXIST)
-            msg_warn("mkdir %s: %s", copy, strerror(errno));
+            ps_warn("mkdir %s: %s", copy, strerror(errno));
         *cp = '/';
     }
     mem_free(copy);
@@ -99,7 +119,7 @@ static void ps_remove_logs(PS_CTX *c, const char *id)
     for (i = 0; ps_log_queues[i]; i++) {
         queue_id_path(c->path2, ps_log_queues[i], id, ps_depth(c, ps_log_queues[i]));
         if (unlink(vstr_str(c->path2)) < 0 && errno != ENOENT)
-            msg_warn("remove %s: %s", vstr_str(c->path2), strerror(errno));
+            ps_warn("remove %s: %s", vstr_str(c->path2), strerror(errno));
     }
 }
 
@@ -113,7 +133,7 @@ static int ps_apply(PS_CTX *c, const char *queue, const char *id, const char *pa
     case PS_DELETE:
         if (unlink(path) < 0) {
             if (errno != ENOENT)
-                msg_warn("remove %s: %s", path, strerror(errno));
+                ps_warn("remove %s: %s", path, strerror(errno));
             return 0;
         }
         ps_remove_logs(c, id);
@@ -139,7 +159,7 @@ static int ps_apply(PS_CTX *c, const char *queue, const char *id, const char *pa
         }
         if (!ok) {
             if (errno != ENOENT)
-                msg_warn("rename %s to %s: %s", path, vstr_str(c->path2), strerror(errno));
+                ps_warn("rename %s to %s: %s", path, vstr_str(c->path2), strerror(errno));
             return 0;
         }
         if (c->op == PS_RELEASE)
@@ -163,7 +183,7 @@ static void ps_one_id(PS_CTX *c, const char *id, const char *const *queues)
     size_t i;
 
     if (!queue_id_valid(id)) {
-        msg_warn("invalid mail queue id: %s", id);
+        ps_warn("invalid mail queue id: %s", id);
         return;
     }
     for (i = 0; queues[i]; i++) {
@@ -189,7 +209,7 @@ static void ps_operate(PS_CTX *c, int op, const ARGV *ids, const char *const *qu
         if (strcmp(id, "ALL") == 0) {
             for (q = 0; queues[q]; q++)
                 if (queue_scan(queues[q], ps_scan_fn, c) < 0)
-                    msg_warn("scan queue %s: %s", queues[q], strerror(errno));
+                    ps_warn("scan queue %s: %s", queues[q], strerror(errno));
         } else if (strcmp(id, "-") == 0) {
             char buf[256];
 
@@ -219,7 +239,8 @@ static int ps_struct_fn(void *ctx, const char *queue, const char *id, const char
     if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode))
         return 0;
     /* a short id whose inode part is not the file's: rename (not maildrop) */
-    if (strcmp(queue, "maildrop") != 0 && queue_id_valid(id) == QUEUE_ID_SHORT
+    if (c->op == PS_NOPS && strcmp(queue, "maildrop") != 0
+        && queue_id_valid(id) == QUEUE_ID_SHORT
         && queue_id_inode(id, &inum) == 0 && inum != (unsigned long) st.st_ino) {
         char hex[6];
 
@@ -229,7 +250,7 @@ static int ps_struct_fn(void *ctx, const char *queue, const char *id, const char
         queue_id_path(c->path2, queue, newid, ps_depth(c, queue));
         ps_make_dirs(vstr_str(c->path2));
         if (access(vstr_str(c->path2), F_OK) == 0 || rename(path, vstr_str(c->path2)) < 0) {
-            msg_warn("%s: cannot rename to %s: %s", path, vstr_str(c->path2),
+            ps_warn("%s: cannot rename to %s: %s", path, vstr_str(c->path2),
                      errno ? strerror(errno) : "exists");
             return 0;
         }
@@ -241,11 +262,11 @@ static int ps_struct_fn(void *ctx, const char *queue, const char *id, const char
             if (access(vstr_str(from), F_OK) == 0) {
                 ps_make_dirs(vstr_str(c->path2));
                 if (rename(vstr_str(from), vstr_str(c->path2)) < 0)
-                    msg_warn("rename %s: %s", vstr_str(from), strerror(errno));
+                    ps_warn("rename %s: %s", vstr_str(from), strerror(errno));
             }
             vstr_free(from);
         }
-        msg_warn("%s: renamed to %s", id, newid);
+        ps_warn("%s: renamed to %s", id, newid);
         c->count++;
         return 0;
     }
@@ -253,12 +274,12 @@ static int ps_struct_fn(void *ctx, const char *queue, const char *id, const char
     if (strcmp(vstr_str(c->path2), path) != 0) {
         ps_make_dirs(vstr_str(c->path2));
         if (access(vstr_str(c->path2), F_OK) == 0)
-            msg_warn("%s: not moved to %s: a file of that name exists", path,
+            ps_warn("%s: not moved to %s: a file of that name exists", path,
                      vstr_str(c->path2));
         else if (rename(path, vstr_str(c->path2)) < 0)
-            msg_warn("rename %s to %s: %s", path, vstr_str(c->path2), strerror(errno));
+            ps_warn("rename %s to %s: %s", path, vstr_str(c->path2), strerror(errno));
         else
-            msg_warn("%s: moved to %s", path, vstr_str(c->path2));
+            ps_warn("%s: moved to %s", path, vstr_str(c->path2));
     }
     return 0;
 }
@@ -268,8 +289,10 @@ static void ps_structure(PS_CTX *c)
     size_t i;
 
     c->count = 0;
+    c->op = PS_NOPS;        /* message queues: names checked against inodes */
     for (i = 0; ps_all_queues[i]; i++)
         (void) queue_scan(ps_all_queues[i], ps_struct_fn, c);
+    c->op = PS_DELETE;      /* logs: only their place */
     for (i = 0; ps_log_queues[i]; i++)
         (void) queue_scan(ps_log_queues[i], ps_struct_fn, c);
     if (c->count > 0) {
@@ -330,15 +353,15 @@ int main(int argc, char **argv)
         }
     }
     conf_init(config_dir);
-    msg_set_outputs(isatty(STDERR_FILENO) ? MSG_OUT_STDERR | MSG_OUT_SYSLOG : MSG_OUT_SYSLOG);
-    msg_config(conf_get("syslog_name"), conf_get("syslog_facility"), conf_get("maillog_file"),
-               conf_get("myhostname"));
     qdir = conf_get("queue_directory");
     depth = conf_get_int("hash_queue_depth");
     if (depth < 1 || depth > QUEUE_ID_MAX_DEPTH)
         msg_fatal("bad hash_queue_depth value: %ld", depth);
     if (qdir == NULL || chdir(qdir) < 0)
         msg_fatal("chdir %s: %s", qdir ? qdir : "(queue_directory)", strerror(errno));
+    msg_set_outputs(isatty(STDERR_FILENO) ? MSG_OUT_STDERR | MSG_OUT_SYSLOG : MSG_OUT_SYSLOG);
+    msg_config(conf_get("syslog_name"), conf_get("syslog_facility"), conf_get("maillog_file"),
+               conf_get("myhostname"));
     memset(&c, 0, sizeof(c));
     c.hashed = conf_get("hash_queue_names");
     if (c.hashed == NULL)
