@@ -26,10 +26,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -109,6 +111,17 @@ static VSTR *pq_local_listing(const char *qdir)
     queue_scan_list(h ? h : "", (int) depth, pq_collect, out);
     vstr_addch(out, 0);
     return out;
+}
+
+/* -p shows untrusted text: control characters become '?'. */
+static const char *pq_printable(VSTR *v)
+{
+    size_t i;
+
+    for (i = 0; i < v->len; i++)
+        if ((unsigned char) v->buf[i] < 0x20 || v->buf[i] == 0x7f)
+            v->buf[i] = '?';
+    return vstr_str(v);
 }
 
 static void pq_json_str(VSTR *out, const char *s)
@@ -198,7 +211,7 @@ static void pq_listing(STREAM *s, const PQ_FMT *f)
             if (tm == NULL || strftime(tbuf, sizeof(tbuf), "%a %b %e %H:%M:%S", tm) == 0)
                 snprintf(tbuf, sizeof(tbuf), "%ld", arrival);
             vstr_printf(line, "%-*s%8ld %-*s %s\n", f->id_width, idstat, size,
-                        f->time_width, tbuf, vstr_str(sender));
+                        f->time_width, tbuf, pq_printable(sender));
         }
         for (;;) {
             r = attr_scan(s, ATTR_MORE, ATTR_IN_STR("recipient", rcpt, PQ_VALUE_MAX),
@@ -219,10 +232,10 @@ static void pq_listing(STREAM *s, const PQ_FMT *f)
                 if (vstr_len(reason) > 0 && strcmp(vstr_str(reason), vstr_str(last)) != 0) {
                     int pad = 76 - (int) vstr_len(reason);
 
-                    vstr_printf(line, "%*s(%s)\n", pad > 0 ? pad : 0, "", vstr_str(reason));
                     vstr_set(last, vstr_str(reason));
+                    vstr_printf(line, "%*s(%s)\n", pad > 0 ? pad : 0, "", pq_printable(reason));
                 }
-                vstr_printf(line, "%*s%s\n", f->rcpt_indent, "", vstr_str(rcpt));
+                vstr_printf(line, "%*s%s\n", f->rcpt_indent, "", pq_printable(rcpt));
             }
             nrcpt++;
         }
@@ -347,7 +360,13 @@ int main(int argc, char **argv)
     int mode = 0;
     int ch;
 
+    umask(022);
+    /* A set-gid program must not let its files become descriptors 0-2. */
+    for (ch = 0; ch < 3; ch++)
+        if (fcntl(ch, F_GETFD) < 0 && open("/dev/null", O_RDWR) != ch)
+            return 1;
     msg_init("postqueue", MSG_OUT_STDERR);
+    signal(SIGPIPE, SIG_IGN);
     setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
     while ((ch = getopt(argc, argv, "c:fi:jps:v")) != -1) {
         switch (ch) {

@@ -9,9 +9,13 @@
  * messages on hold (from incoming active deferred to hold/: "ID: placed on
  * hold"); -H releases them (hold/ to deferred/, mtime set to now so the
  * queue manager tries them at its next scan: "ID: released from hold").
- * -r requeues (from hold incoming active deferred to maildrop/, where
- * pickup and cleanup make a new queue file of it; its logs are removed:
- * "ID: requeued"). ID "ALL" means every message in those queues, "-" reads
+ * -r requeues (from hold active deferred to incoming/, due at once; its
+ * defer/bounce logs are removed: "ID: requeued"). Postfix puts it into
+ * maildrop/ so that pickup and cleanup rewrite it anew; Postern's pickup
+ * accepts only postdrop-format files and would remove a queue file, so
+ * until it accepts requeued queue files (owned by mail_owner, with a C
+ * record) they go to incoming/, where the queue manager takes them as they
+ * are (PS_REQUEUE_QUEUE is the one place to change). ID "ALL" means every message in those queues, "-" reads
  * ids from standard input (white-space separated). Queue names on the
  * command line replace the defaults. Each operation ends with a summary
  * ("Deleted: 2 messages", only when something happened) in the log and on
@@ -48,6 +52,8 @@
 #include "queue_scan.h"
 #include "vstr.h"
 
+#define PS_REQUEUE_QUEUE "incoming"
+
 enum { PS_DELETE, PS_HOLD, PS_RELEASE, PS_REQUEUE, PS_NOPS };
 
 typedef struct PS_CTX {
@@ -63,7 +69,7 @@ static const char *const ps_default_queues[PS_NOPS][5] = {
     {"hold", "incoming", "active", "deferred", NULL},
     {"incoming", "active", "deferred", NULL},
     {"hold", NULL},
-    {"hold", "incoming", "active", "deferred", NULL},
+    {"hold", "active", "deferred", NULL},
 };
 static const char *const ps_done_text[PS_NOPS] = {
     "removed", "placed on hold", "released from hold", "requeued"};
@@ -145,7 +151,7 @@ static int ps_apply(PS_CTX *c, const char *queue, const char *id, const char *pa
         target = "deferred";
         break;
     case PS_REQUEUE:
-        target = "maildrop";
+        target = PS_REQUEUE_QUEUE;
         break;
     }
     if (target != NULL) {
@@ -162,7 +168,7 @@ static int ps_apply(PS_CTX *c, const char *queue, const char *id, const char *pa
                 ps_warn("rename %s to %s: %s", path, vstr_str(c->path2), strerror(errno));
             return 0;
         }
-        if (c->op == PS_RELEASE)
+        if (c->op == PS_RELEASE || c->op == PS_REQUEUE)
             (void) utimensat(AT_FDCWD, vstr_str(c->path2), NULL, 0);
         if (c->op == PS_REQUEUE)
             ps_remove_logs(c, id);

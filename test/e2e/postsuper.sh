@@ -1,6 +1,6 @@
 #!/bin/bash
 # postsuper on a copy of the queue Postfix left (test/data/showq): -h and
-# -H move files between deferred/ and hold/, -r moves to maildrop/ and drops
+# -H move files between deferred/ and hold/, -r moves to incoming/ and drops
 # the defer log, -d and -d - remove files with their logs; Postfix's log
 # lines and summaries; -s puts misplaced files back and renames short ids
 # that do not match their inode; root only.
@@ -43,9 +43,10 @@ postsuper -H ALL 2>"$T/err"
 check "-H ALL: 15B5F1065AE to deferred/1/" test -f "$Q/deferred/1/15B5F1065AE"
 is "$(ls -A "$Q/hold")" "" "-H ALL: hold/ is empty"
 
-# -r: to maildrop/, logs dropped
+# -r: to incoming/ (see postsuper.c for why not maildrop/), logs dropped
 postsuper -r A14D11060A0 2>"$T/err"
-check "-r: the file is in maildrop/" test -f "$Q/maildrop/A14D11060A0"
+check "-r: the file is in incoming/" test -f "$Q/incoming/A14D11060A0"
+check "-r: not in deferred/ any more" test ! -e "$Q/deferred/A/A14D11060A0"
 check "-r: the defer log is gone" test ! -e "$Q/defer/A/A14D11060A0"
 is "$(cat "$T/err")" "postsuper: Requeued: 1 message" "-r: summary on stderr"
 check "-r: logged ID: requeued" logged "A14D11060A0: requeued"
@@ -64,7 +65,7 @@ check "-d -: logged Deleted: 2 messages" logged "Deleted: 2 messages"
 postsuper -d ALL deferred 2>"$T/err"
 is "$(find "$Q/deferred" -type f | wc -l)" 0 "-d ALL deferred: deferred/ is empty"
 check "-d ALL deferred: active/ untouched" test -f "$Q/active/76D8F1060C7"
-check "-d ALL deferred: maildrop/ untouched" test -f "$Q/maildrop/A14D11060A0"
+check "-d ALL deferred: incoming/ untouched" test -f "$Q/incoming/A14D11060A0"
 postsuper -d 76D8F1060C7 bogus 2>"$T/err"
 is "$?" 1 "an unknown queue name is fatal"
 like "$(cat "$T/err")" "fatal: invalid directory name: bogus" "and named"
