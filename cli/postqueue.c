@@ -16,7 +16,9 @@
  * status=N). Unreachable services give Postfix's messages, exit 69.
  *
  * Installed set-gid postdrop like postdrop (the public/ directory is
- * group postdrop), never set-uid.
+ * group postdrop), never set-uid. Then a configuration other than the
+ * default (-c or MAIL_CONFIG) must be listed in the default main.cf's
+ * alternate_config_directories, as for postdrop.
  *
  * Error policy: a malformed listing from showq is fatal with the reason
  * (attr.h makes the reason); write errors on standard output are fatal.
@@ -36,6 +38,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "argv.h"
 #include "attr.h"
 #include "conf.h"
 #include "mem.h"
@@ -345,6 +348,33 @@ static void pq_flush_request(const char *qdir, const char *request, const char *
     }
 }
 
+/*
+ * Set-gid runs take a configuration only from the default directory or
+ * one that the default main.cf lists in alternate_config_directories.
+ */
+static void pq_check_config_dir(const char *dir)
+{
+    const char *alt;
+    ARGV *list;
+    size_t i;
+    int ok = 0;
+
+    if (dir == NULL || *dir == 0 || strcmp(dir, DEF_CONFIG_DIR) == 0 || getuid() == 0
+        || getegid() == getgid())
+        return;
+    conf_init(DEF_CONFIG_DIR);
+    alt = conf_get("alternate_config_directories");
+    list = argv_split(alt ? alt : "", ", \t\r\n");
+    for (i = 0; i < list->argc; i++)
+        if (strcmp(list->argv[i], dir) == 0)
+            ok = 1;
+    argv_free(list);
+    conf_free();
+    if (!ok)
+        msg_fatal("%s is not a known configuration directory (set-gid: only %s or one listed"
+                  " in alternate_config_directories there)", dir, DEF_CONFIG_DIR);
+}
+
 static void pq_usage(void)
 {
     msg_fatal_status(PQ_EX_USAGE, "usage: postqueue -f | postqueue -i queueid | postqueue -j "
@@ -386,6 +416,7 @@ int main(int argc, char **argv)
     }
     if (optind != argc || mode == 0)
         pq_usage();
+    pq_check_config_dir(config_dir ? config_dir : getenv("MAIL_CONFIG"));
     conf_init(config_dir);
     qdir = conf_get("queue_directory");
     if (qdir == NULL || *qdir == 0)

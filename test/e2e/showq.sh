@@ -18,9 +18,14 @@ command -v python3 >/dev/null || { echo "1..0 # SKIP no python3"; exit 0; }
 
 USER_=pstshowq$$
 inst_setup
-trap 'userdel "$USER_" 2>/dev/null; inst_cleanup' EXIT
+DEFCF=$POSTERN_INST/etc/postfix/main.cf
+mkdir -p "$POSTERN_INST/etc/postfix"
+touch "$DEFCF"
+cp "$DEFCF" "$T/default-main.cf.saved"
+trap 'cp "$T/default-main.cf.saved" "$DEFCF"; userdel "$USER_" 2>/dev/null; inst_cleanup' EXIT
 useradd -M -d /nonexistent -s /bin/sh "$USER_" || { echo "# useradd failed"; exit 1; }
 chgrp postdrop "$POSTERN_INST/sbin/postqueue" && chmod 2555 "$POSTERN_INST/sbin/postqueue"
+printf 'alternate_config_directories = %s\n' "$C" >>"$DEFCF"
 # The queue as Postfix left it, unpacked before anything else makes the
 # directories, so that the directory order is the tar's (Postfix's).
 tar -C "$Q" -xf "$DATA/queue-state.tar"
@@ -80,6 +85,13 @@ capture "$T/showq.bin"
 same "$T/showq.bin" "$DATA/empty.showq.bin" "empty queue: the 36-byte announcement and end"
 as_user postqueue -p >"$T/p"
 same "$T/p" "$DATA/empty.postqueue-p.txt" "empty queue: Mail queue is empty"
+
+# set-gid: only the default configuration or an alternate one listed there.
+cp "$T/default-main.cf.saved" "$DEFCF"
+as_user postqueue -p >"$T/p" 2>"$T/err"
+is "$?" 1 "a plain user with an unlisted MAIL_CONFIG is refused"
+like "$(cat "$T/err")" "postqueue: fatal: $C is not a known configuration directory" "and told why"
+printf 'alternate_config_directories = %s\n' "$C" >>"$DEFCF"
 
 # The system down.
 tar -C "$Q" -xf "$DATA/queue-state.tar"
