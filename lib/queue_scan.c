@@ -144,7 +144,8 @@ int queue_scan_message(QUEUE_MSG *msg, const char *queue, const char *id,
     memset(msg, 0, sizeof(*msg));
     if (strlen(queue) >= sizeof(msg->queue) || strlen(id) >= sizeof(msg->id))
         return -1;
-    if ((fd = open(path, O_RDONLY | O_NOFOLLOW)) < 0)
+    /* O_NONBLOCK: a FIFO or device must not hang the listing (fstat rejects it) */
+    if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)) < 0)
         return -1;
     if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (st.st_mode & S_IXUSR) == 0) {
         close(fd);

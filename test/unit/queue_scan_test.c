@@ -165,6 +165,11 @@ int main(void)
     fprintf(stderr, "# a warning about a truncated file follows\n");
     TAP_INT(queue_scan_message(&m, "deferred", "8C4FE106096", "deferred/8/8C4FE106096", NULL), -1,
             "a truncated file is skipped");
+    if (mkfifo("active/E0A0B1060C7", 0700) == 0)
+        TAP_INT(queue_scan_message(&m, "active", "E0A0B1060C7", "active/E0A0B1060C7", NULL), -1,
+                "a FIFO is skipped without blocking");
+    else
+        TAP_OK(1, "# SKIP mkfifo");
     TAP_INT(queue_scan_message(&m, "a-queue-name-that-is-too-long", "C82821061D4",
                                "active/C82821061D4", NULL), -1, "an overlong queue name is refused");
 
