@@ -255,9 +255,13 @@ static int ps_struct_fn(void *ctx, const char *queue, const char *id, const char
         queue_id_short(newid, strtol(hex, NULL, 16), (unsigned long) st.st_ino);
         queue_id_path(c->path2, queue, newid, ps_depth(c, queue));
         ps_make_dirs(vstr_str(c->path2));
-        if (access(vstr_str(c->path2), F_OK) == 0 || rename(path, vstr_str(c->path2)) < 0) {
-            ps_warn("%s: cannot rename to %s: %s", path, vstr_str(c->path2),
-                     errno ? strerror(errno) : "exists");
+        if (access(vstr_str(c->path2), F_OK) == 0) {
+            ps_warn("%s: not renamed to %s: a file of that name exists", path,
+                    vstr_str(c->path2));
+            return 0;
+        }
+        if (rename(path, vstr_str(c->path2)) < 0) {
+            ps_warn("rename %s to %s: %s", path, vstr_str(c->path2), strerror(errno));
             return 0;
         }
         for (i = 0; ps_log_queues[i]; i++) {
