@@ -681,6 +681,17 @@ static void deliver_log(const DELIVER_REQUEST *req, size_t i, const DELIVER_TIME
     vstr_free(line);
 }
 
+/* name=value and a newline, control characters made '?' (one line each). */
+static void deliver_log_field(VSTR *rec, const char *name, const char *value)
+{
+    const unsigned char *p;
+
+    vstr_adds(rec, name);
+    for (p = (const unsigned char *) value; *p; p++)
+        vstr_addch(rec, *p < 0x20 || *p == 0x7f ? '?' : (char) *p);
+    vstr_addch(rec, '\n');
+}
+
 /*
  * Append one recipient's record to bounce/ID or defer/H/ID (as the bounce
  * daemon keeps them): one write(2) on an O_APPEND descriptor, then fsync.
@@ -695,23 +706,34 @@ int deliver_status_log(const DELIVER_REQUEST *req, size_t i, const char *action,
     int fd = -1, ret = -1;
     ssize_t n;
 
-    /* The log directories keep Postfix's names: bounce/ and defer/. */
-    queue = strcmp(action, "failed") == 0 ? "bounce" : "defer";
+    if (i >= req->nrcpt || !queue_id_valid(req->queue_id))
+        msg_panic("deliver_status_log: recipient %zu of %zu, or a bad queue id", i, req->nrcpt);
+    /* The log directories keep Postfix's names: bounce/, defer/, trace/. */
+    if (strcmp(action, "failed") == 0)
+        queue = "bounce";
+    else if (strcmp(action, "delayed") == 0)
+        queue = "defer";
+    else
+        queue = "trace";
     if (!queue_id_is_hashed(queue, conf_get("hash_queue_names")))
         depth = 0;
     if (depth < 0 || depth > QUEUE_ID_MAX_DEPTH)
         depth = 1;
-    queue_id_path(path, queue, req->queue_id, depth);
-    vstr_printf(rec, "\n<%s>: %s\n", r->address, reason);
-    vstr_printf(rec, "recipient=%s\n", r->address);
+    vstr_addch(rec, '\n');
+    vstr_sprintf(path, "<%s>: %s", r->address, reason);
+    deliver_log_field(rec, "", vstr_str(path));
+    deliver_log_field(rec, "recipient=", r->address);
     if (r->orig_addr[0])
-        vstr_printf(rec, "orig_rcpt=%s\n", r->orig_addr);
+        deliver_log_field(rec, "orig_rcpt=", r->orig_addr);
     vstr_printf(rec, "offset=%ld\n", r->offset);
     if (r->dsn_orcpt[0])
-        vstr_printf(rec, "dsn_orig_rcpt=%s\n", r->dsn_orcpt);
+        deliver_log_field(rec, "dsn_orig_rcpt=", r->dsn_orcpt);
     if (r->notify)
         vstr_printf(rec, "notify_flags=%d\n", r->notify);
-    vstr_printf(rec, "status=%s\naction=%s\nreason=%s\n", dsn, action, reason);
+    deliver_log_field(rec, "status=", dsn);
+    deliver_log_field(rec, "action=", action);
+    deliver_log_field(rec, "reason=", reason);
+    queue_id_path(path, queue, req->queue_id, depth);
     fd = open(vstr_str(path), O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0 && errno == ENOENT && depth > 0) {
         VSTR *dir = vstr_new(0);
@@ -755,6 +777,14 @@ int deliver_rcpt_sent(DELIVER_REQUEST *req, int qfd, size_t i, const char *dsn,
     }
     deliver_log(req, i, t, dsn, "sent", reason);
     deliver_rcpt_result(req, i, DELIVER_RCPT_SENT, dsn, reason);
+    if (req->rcpt[i].notify & DELIVER_NOTIFY_SUCCESS) {
+        /* NOTIFY=SUCCESS: a record for the success notice (delivered). */
+        VSTR *why = vstr_new(0);
+
+        if (deliver_status_log(req, i, "delivered", dsn, reason, why) < 0)
+            msg_warn("%s: %s", req->queue_id, vstr_str(why));
+        vstr_free(why);
+    }
     return 0;
 }
 

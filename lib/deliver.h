@@ -83,7 +83,9 @@
  *
  * STATUS LOGS. Until the bounce daemon exists, agents append the
  * per-recipient records to the logs themselves, in the plain-text format
- * Postfix's bounce daemon keeps (bounce/ID, defer/H/ID: an empty line,
+ * Postfix's bounce daemon keeps (bounce/ID for action=failed, defer/H/ID
+ * for action=delayed, trace/ID for a success that NOTIFY=SUCCESS asked
+ * to be reported, action=delivered; each record: an empty line,
  * "<rcpt>: reason", then recipient=, orig_rcpt=, offset=, dsn_orig_rcpt=,
  * notify_flags=, status=, action=, reason= lines), with one write(2) on an
  * O_APPEND descriptor. The next session may move this behind
@@ -117,6 +119,12 @@
 #define DELIVER_FLAG_VERIFY  0x100 /* address probe: do not deliver */
 #define DELIVER_FLAG_DEFAULT (DELIVER_FLAG_SUCCESS | DELIVER_FLAG_BOUNCE)
 #define DELIVER_FLAG_ALL     (DELIVER_FLAG_DEFAULT | DELIVER_FLAG_VERIFY)
+
+/* DSN NOTIFY bits (Postfix's values, as in the queue file's notify_flags). */
+#define DELIVER_NOTIFY_NEVER   0x1
+#define DELIVER_NOTIFY_SUCCESS 0x2
+#define DELIVER_NOTIFY_FAILURE 0x4
+#define DELIVER_NOTIFY_DELAY   0x8
 
 /* Overall status. */
 #define DELIVER_STAT_OK    0

@@ -3,7 +3,8 @@
 # test-only client deliver_send (it plays qmgr: reads a queue file in
 # active/, sends one delivery request, prints the per-recipient results).
 # error bounces every recipient (bounce/ID record, R -> D), retry defers
-# (defer/H/ID record, R stays), discard marks done and logs sent; each logs
+# (defer/H/ID record, R stays), discard marks done and logs sent (and a
+# trace/ID record when NOTIFY=SUCCESS asked for it); each logs
 # Postfix's "ID: to=<...>, orig_to=<...>, relay=none, delay=..,
 # delays=a/b/c/d, dsn=..., status=... (...)" line; a malformed request is
 # refused with a warning and no reply.
@@ -129,7 +130,9 @@ is "$(rcpts "$id")" "done_recipient: bob@relay.test done_recipient: carol@relay.
     "discard: both marked done"
 check "discard logs status=sent (discarded)" inst_log_wait \
     "postfix/discard\[[0-9]+\]: $id: to=<carol@relay.test>, relay=none, delay=$D, delays=$D/$D/$D/$D, dsn=2.0.0, status=sent \(discarded\)$"
-ok $([ ! -e "$Q/bounce/$id" ] && [ ! -e "$Q/defer/$h/$id" ]; echo $?) "no status logs for discarded mail"
+ok $([ ! -e "$Q/bounce/$id" ] && [ ! -e "$Q/defer/$h/$id" ]; echo $?) "no bounce or defer log for discarded mail"
+like "$(cat "$Q/trace/$id" 2>&1)" "recipient=bob@relay.test" "NOTIFY=SUCCESS: a trace/ID record for the success notice"
+is "$(grep -c '^action=delivered' "$Q/trace/$id")" 1 "only for the recipient that asked (action=delivered)"
 id=$(queue_one)
 send -s private/discard -n "example.org" "$id"
 like "$(cat "$T/send.out")" "result=sent dsn=2.0.0 reason=example.org" "discard: the next hop is the reason"

@@ -562,6 +562,30 @@ static void test_queue_file(void)
         vstr_free(p);
     }
 
+    /* a reason with a newline cannot add lines to a status log */
+    TAP_INT(deliver_status_log(req, 1, "delayed", "4.0.0", "x\nrecipient=evil@example.com", why),
+            0, "a status log record with a newline in the reason");
+    {
+        VSTR *p = vstr_new(0);
+        char h[2];
+        FILE *fp;
+        char line[500];
+        int evil = 0, lines = 0;
+
+        queue_id_hash("1234567ABCD", 1, h);
+        vstr_sprintf(p, "defer/%c/1234567ABCD", h[0]);
+        if ((fp = fopen(vstr_str(p), "r")) != NULL) {
+            while (fgets(line, sizeof(line), fp)) {
+                lines++;
+                if (strncmp(line, "recipient=evil", 14) == 0)
+                    evil = 1;
+            }
+            fclose(fp);
+        }
+        TAP_OK(lines == 14 && !evil, "it stays on its line (%d lines, evil %d)", lines, evil);
+        vstr_free(p);
+    }
+
     /* refusals */
     req->data_offset = 100000;
     r = deliver_open_queue_file(req, &fd, why);
