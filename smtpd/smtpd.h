@@ -1,0 +1,171 @@
+/*
+ * smtpd.h - the SMTP server's two data types: its configuration (read once,
+ * before chroot) and one client session.
+ *
+ * smtpd serves one client at a time (lib/server.h, single server model) and
+ * is reused for max_use sessions, so a session's state is created when the
+ * client connects and freed when it leaves; nothing of one client survives
+ * into the next. The configuration (SMTPD_CONF) is the program's only
+ * global-ish state and is built by smtpd_conf_load() in pre_jail, where
+ * tables, match lists and the resolver can still be opened.
+ *
+ * The modules:
+ *   smtpd.c          main(), configuration, server callbacks
+ *   smtpd_session.c  the command loop and the SMTP state machine
+ *   smtpd_cmd.c      command line and ESMTP parameter parsing (pure)
+ *   smtpd_data.c     DATA/BDAT content: line framing, smuggling rules (pure)
+ *   smtpd_check.c    restriction lists (smtpd_*_restrictions)
+ *   smtpd_access.c   access(5) table results (pure)
+ *   smtpd_peer.c     client address and name (PTR + forward confirmation)
+ *   smtpd_log.c      Postfix-shaped log lines and the disconnect summary
+ *
+ * Trust: everything a client sends is untrusted: lengths are bounded when
+ * read, text is made printable before it is logged, and no client byte
+ * reaches a shell or a file name.
+ */
+#ifndef POSTERN_SMTPD_H
+#define POSTERN_SMTPD_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include "../lib/argv.h"
+#include "../lib/htable.h"
+#include "../lib/matchlist.h"
+#include "../lib/stream.h"
+#include "../lib/table.h"
+#include "../lib/vstr.h"
+
+struct DNS;
+struct CLEANUP;
+struct SMTPD_HOSTS;
+
+/* smtpd_forbid_bare_newline */
+#define SMTPD_BARE_NORMALIZE 0
+#define SMTPD_BARE_REJECT 1
+
+/* Bounds on what one client may make us hold. */
+#define SMTPD_PARAM_MAX 512         /* one ESMTP parameter value */
+#define SMTPD_HELO_MAX 255          /* a HELO/EHLO argument we keep */
+
+typedef struct SMTPD_CONF {
+    char *myhostname;
+    char *mail_name;
+    char *banner;
+    int timeout;                    /* smtpd_timeout, seconds */
+    int per_request_deadline;
+    long min_data_rate;             /* bytes per second, DATA deadline */
+    long recipient_limit;
+    long hard_error_limit;
+    long soft_error_limit;
+    long error_sleep;               /* seconds */
+    long junk_command_limit;
+    long long message_size_limit;   /* 0: none */
+    long line_length_limit;
+    int disable_vrfy;
+    int delay_reject;
+    int helo_required;
+    int strict_rfc821;
+    int smtputf8_enable;
+    int bare_newline;               /* SMTPD_BARE_* */
+    int bare_newline_code;          /* smtpd_forbid_bare_newline_reject_code */
+    MATCH_LIST *bare_newline_exclusions;
+    int reject_unlisted_recipient;
+    int reject_unlisted_sender;
+    int show_unknown_table;
+    int peername_lookup;
+    int port_logging;               /* smtpd_client_port_logging */
+    int access_parent;              /* smtpd_access_maps in parent_domain_matches_subdomains */
+    ARGV *discard_ehlo;             /* lower-cased keywords */
+    char *null_access_key;
+    char *recipient_delimiter;
+    char *cleanup_path;             /* public/cleanup (master.cf column 2: n) */
+    int ipc_timeout;
+    /* what is accepted */
+    MATCH_LIST *mynetworks;
+    MATCH_LIST *mydestination;
+    MATCH_LIST *relay_domains;
+    MATCH_LIST *virtual_alias_domains;
+    MATCH_LIST *virtual_mailbox_domains;
+    ARGV *rewrite_clients;          /* local_header_rewrite_clients words */
+    ARGV *interfaces;               /* this host's addresses (permit_inet_interfaces) */
+    ARGV *local_rcpt_maps;          /* table specs, opened in tables */
+    ARGV *virtual_alias_maps;
+    ARGV *virtual_mailbox_maps;
+    ARGV *relay_recipient_maps;
+    /* restriction lists, split into words */
+    ARGV *client_restr, *helo_restr, *sender_restr, *relay_restr;
+    ARGV *recipient_restr, *data_restr, *eod_restr, *etrn_restr;
+    HTABLE *classes;                /* smtpd_restriction_classes -> ARGV */
+    HTABLE *tables;                 /* spec -> TABLE, all opened pre-chroot */
+    /* reply codes */
+    int reject_code, defer_code, access_reject_code, access_defer_code;
+    int relay_reject_code, unknown_local_code, unknown_virtual_code;
+    int unknown_relay_code, non_fqdn_code, invalid_hostname_code;
+    int unknown_address_code, unknown_client_code, rbl_code;
+    char *rbl_reply;                /* default_rbl_reply */
+    struct DNS *dns;                /* NULL: no resolver */
+    struct SMTPD_HOSTS *hosts;      /* /etc/hosts, read pre-chroot */
+} SMTPD_CONF;
+
+/* Command counters for the disconnect line. */
+enum {
+    SMTPD_C_HELO, SMTPD_C_EHLO, SMTPD_C_STARTTLS, SMTPD_C_AUTH, SMTPD_C_MAIL,
+    SMTPD_C_RCPT, SMTPD_C_DATA, SMTPD_C_BDAT, SMTPD_C_RSET, SMTPD_C_NOOP,
+    SMTPD_C_VRFY, SMTPD_C_ETRN, SMTPD_C_QUIT, SMTPD_C_HELP, SMTPD_C_UNKNOWN,
+    SMTPD_C_COUNT
+};
+
+typedef struct SMTPD_STATE {
+    const SMTPD_CONF *conf;
+    STREAM *client;
+    /* the peer */
+    char addr[64];                  /* "127.0.0.1", "::1" */
+    char port[8];
+    char server_addr[64];
+    char server_port[8];
+    int family;                     /* AF_INET, AF_INET6 */
+    char name[256];                 /* verified name, or "unknown" */
+    char reverse_name[256];         /* PTR name, or "unknown" */
+    char namaddr[340];              /* name[addr] for logs */
+    int name_status;                /* SMTPD_PEER_* (smtpd_peer.h) */
+    /* session */
+    char *helo;                     /* NULL until HELO/EHLO */
+    const char *protocol;           /* "SMTP", "ESMTP", "UTF8SMTP" */
+    int esmtp;
+    const char *where;              /* the command being served, for logs */
+    int error_count;
+    int junk_count;
+    int cmd_ok[SMTPD_C_COUNT];
+    int cmd_total[SMTPD_C_COUNT];
+    /* transaction */
+    char *sender;                   /* NULL: no MAIL yet */
+    char *envid;                    /* ENVID, xtext-decoded */
+    int ret_flags;                  /* DSN RET: 1 FULL, 2 HDRS */
+    int body_8bit;
+    int smtputf8;
+    long long declared_size;
+    ARGV *rcpts;                    /* accepted recipients */
+    ARGV *rcpt_orcpts;              /* their DSN ORCPT ("rfc822;addr") */
+    ARGV *rcpt_notify;              /* their NOTIFY bits, decimal */
+    int cleanup_flags;              /* the flags cleanup was opened with */
+    int last_code;                  /* the last reply's code */
+    char *client_reject;            /* smtpd_client_restrictions said no (no delay) */
+    char *helo_reject;             /* smtpd_helo_restrictions said no (no delay) */
+    int rcpt_count;                 /* accepted */
+    int rcpt_tried;
+    struct CLEANUP *cleanup;
+    char queue_id[64];
+    ARGV *prepend;                  /* header lines from PREPEND */
+    int hold, discard;
+    char *hold_reason;
+    char *discard_reason;
+    int bdat_active;                /* a BDAT transfer is in progress */
+    int bdat_error;                 /* the BDAT transfer failed; skip chunks */
+    struct SMTPD_DATA *bdat;
+    long long bdat_bytes;
+    time_t arrival;
+    long arrival_usec;
+} SMTPD_STATE;
+
+#endif

@@ -1,0 +1,1063 @@
+/*
+ * smtpd_check - restriction lists (see smtpd_check.h).
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "../lib/addr.h"
+#include "../lib/mem.h"
+#include "../lib/msg.h"
+#include "../lib/net/dns.h"
+#include "../lib/strutil.h"
+#include "../lib/table_proxy.h"
+#include "smtpd_access.h"
+#include "smtpd_check.h"
+#include "smtpd_log.h"
+#include "smtpd_peer.h"
+
+#define SMTPD_CHECK_DUNNO 1     /* internal: nothing decided, go on */
+#define SMTPD_CHECK_DEPTH 20    /* nested classes and access results */
+
+typedef struct CHECK_CTX {
+    SMTPD_STATE *state;
+    const SMTPD_CONF *conf;
+    const char *stage;          /* "CONNECT", "EHLO", "MAIL", "RCPT", "DATA", ... */
+    const char *sender;         /* NULL: not known */
+    const char *rcpt;           /* NULL: not known */
+    VSTR *reply;
+    int warn_if_reject;
+    int defer_if_reject;
+    int defer_if_permit;
+    VSTR *dip_reply;            /* the reply a defer_if_permit will give */
+    int unlisted_rcpt_done;
+    const char *list_name;      /* what the list is about: "<name>: Class rejected" */
+    const char *list_class;
+} CHECK_CTX;
+
+/* Restrictions that take one argument. */
+static const char *const check_with_arg[] = {
+    "check_client_access", "check_helo_access", "check_sender_access",
+    "check_recipient_access", "check_reverse_client_hostname_access",
+    "check_client_a_access", "reject_rbl_client", "permit_rbl_client", NULL,
+};
+
+static const char *const check_known[] = {
+    "permit", "reject", "defer", "defer_if_permit", "defer_if_reject", "warn_if_reject",
+    "dunno", "permit_mynetworks", "permit_sasl_authenticated", "reject_unauth_destination",
+    "defer_unauth_destination", "permit_auth_destination", "reject_unlisted_recipient",
+    "reject_unlisted_sender", "reject_unknown_sender_domain",
+    "reject_unknown_recipient_domain", "reject_non_fqdn_sender", "reject_non_fqdn_recipient",
+    "reject_non_fqdn_helo_hostname", "reject_invalid_helo_hostname",
+    "reject_unknown_client_hostname", "reject_unknown_reverse_client_hostname",
+    "reject_unknown_helo_hostname", "reject_unauth_pipelining", "reject_multi_recipient_bounce",
+    "permit_inet_interfaces", "reject_non_fqdn_hostname", "reject_invalid_hostname",
+    "reject_unknown_client", "reject_unknown_hostname", NULL,
+};
+
+static int check_in(const char *const *list, const char *name)
+{
+    for (; *list; list++)
+        if (strcasecmp(*list, name) == 0)
+            return 1;
+    return 0;
+}
+
+TABLE *smtpd_check_table(const SMTPD_CONF *conf, const char *spec)
+{
+    return htable_get(conf->tables, spec);
+}
+
+/* Open a table into conf->tables (a failure is a warning; lookups then fail). */
+static void check_open_table(SMTPD_CONF *conf, const char *spec)
+{
+    VSTR *why;
+    TABLE *t;
+
+    if (htable_has(conf->tables, spec))
+        return;
+    why = vstr_new(0);
+    /* proxy:type:name goes through proxymap, which works after chroot. */
+    if (strncmp(spec, "proxy:", 6) == 0)
+        t = table_proxy_open("proxy", spec + 6, TABLE_READ, TABLE_FLAGS_READ, why);
+    else
+        t = table_open(spec, TABLE_READ, TABLE_FLAGS_READ, why);
+    if (t == NULL)
+        msg_warn("%s", vstr_str(why));
+    htable_put(conf->tables, spec, t);
+    vstr_free(why);
+}
+
+static int check_conf_list(SMTPD_CONF *conf, const char *title, ARGV *list, VSTR *why)
+{
+    size_t i;
+
+    (void) why;     /* nothing here is fatal any more; kept for stricter checks */
+    for (i = 0; i < list->argc; i++) {
+        const char *name = list->argv[i];
+
+        if (check_in(check_with_arg, name)) {
+            if (i + 1 >= list->argc) {
+                /* Postfix's way: a warning now, 451 when it is reached. */
+                msg_warn("%s: restriction %s needs an argument", title, name);
+                return 0;
+            }
+            if (strncasecmp(name, "check_", 6) == 0)
+                check_open_table(conf, list->argv[i + 1]);
+            i++;
+        } else if (!check_in(check_known, name) && !htable_has(conf->classes, name)
+                   && strchr(name, ':') == NULL) {
+            msg_warn("%s: unknown smtpd restriction: \"%s\"", title, name);
+        } else if (strchr(name, ':') != NULL) {
+            /* A bare table in a restriction list is an access table (obsolete form). */
+            check_open_table(conf, name);
+        }
+    }
+    return 0;
+}
+
+int smtpd_check_conf(SMTPD_CONF *conf, VSTR *why)
+{
+    const char **keys, **k;
+    size_t i;
+    struct {
+        const char *title;
+        ARGV *list;
+    } lists[] = {
+        {"smtpd_client_restrictions", conf->client_restr},
+        {"smtpd_helo_restrictions", conf->helo_restr},
+        {"smtpd_sender_restrictions", conf->sender_restr},
+        {"smtpd_relay_restrictions", conf->relay_restr},
+        {"smtpd_recipient_restrictions", conf->recipient_restr},
+        {"smtpd_data_restrictions", conf->data_restr},
+        {"smtpd_end_of_data_restrictions", conf->eod_restr},
+        {"smtpd_etrn_restrictions", conf->etrn_restr},
+    };
+    ARGV *maps[] = {conf->local_rcpt_maps, conf->virtual_alias_maps,
+                    conf->virtual_mailbox_maps, conf->relay_recipient_maps};
+
+    for (i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
+        if (check_conf_list(conf, lists[i].title, lists[i].list, why) < 0)
+            return -1;
+    keys = htable_keys(conf->classes);
+    for (k = keys; *k; k++) {
+        if (check_conf_list(conf, *k, htable_get(conf->classes, *k), why) < 0) {
+            mem_free(keys);
+            return -1;
+        }
+    }
+    mem_free(keys);
+    for (i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
+        size_t j;
+
+        for (j = 0; j < maps[i]->argc; j++)
+            check_open_table(conf, maps[i]->argv[j]);
+    }
+    return 0;
+}
+
+/* ---- replies ---- */
+
+__attribute__((format(printf, 4, 5)))
+static int check_reject(CHECK_CTX *ctx, int code, const char *dsn, const char *fmt, ...)
+{
+    va_list ap;
+    VSTR *text = vstr_new(128);
+    char dsnbuf[16];
+
+    va_start(ap, fmt);
+    vstr_vprintf(text, fmt, ap);
+    va_end(ap);
+    snprintf(dsnbuf, sizeof(dsnbuf), "%s", dsn);
+    if (ctx->defer_if_reject && code >= 500) {
+        code = ctx->conf->defer_code;
+        dsnbuf[0] = '4';
+    }
+    vstr_sprintf(ctx->reply, "%d %s %s", code, dsnbuf, vstr_str(text));
+    vstr_free(text);
+    if (ctx->warn_if_reject) {
+        ctx->warn_if_reject = 0;
+        smtpd_log_action(ctx->state, "reject_warning", ctx->stage, vstr_str(ctx->reply),
+                         ctx->sender, ctx->rcpt);
+        vstr_reset(ctx->reply);
+        return SMTPD_CHECK_DUNNO;
+    }
+    return SMTPD_CHECK_REJECT;
+}
+
+static int check_config_error(CHECK_CTX *ctx, const char *what)
+{
+    msg_warn("%s", what);
+    vstr_set(ctx->reply, "451 4.3.5 Server configuration error");
+    return SMTPD_CHECK_REJECT;
+}
+
+static int check_temp_error(CHECK_CTX *ctx, const char *name, const char *class)
+{
+    vstr_sprintf(ctx->reply, "451 4.3.0 <%s>: %s rejected: Temporary lookup failure", name,
+                 class);
+    return SMTPD_CHECK_REJECT;
+}
+
+/* ---- helpers ---- */
+
+static const char *check_domain_of(const char *addr)
+{
+    const char *at = strrchr(addr, '@');
+
+    return at ? at + 1 : "";
+}
+
+/* The domain is ours: mydestination, [our address], or no domain at all. */
+int smtpd_check_is_local_domain(const SMTPD_STATE *state, const char *domain)
+{
+    size_t n = strlen(domain);
+
+    if (*domain == 0)
+        return 1;
+    if (domain[0] == '[' && n > 2 && domain[n - 1] == ']') {
+        const char *lit = domain + 1;
+
+        if (strncasecmp(lit, "IPv6:", 5) == 0)
+            lit += 5;
+        return strncmp(lit, state->server_addr, strlen(state->server_addr)) == 0
+               && lit + strlen(state->server_addr) == domain + n - 1;
+    }
+    return match_list_domain(state->conf->mydestination, domain) == MATCH_YES;
+}
+
+/* Look key up in table spec: 1 found (value), 0 not found, -1 error. */
+static int check_lookup(const SMTPD_CONF *conf, const char *spec, const char *key,
+                        const char **value)
+{
+    TABLE *t = smtpd_check_table(conf, spec);
+
+    if (t == NULL)
+        return -1;
+    *value = table_lookup(t, key);
+    if (*value != NULL)
+        return 1;
+    return t->error != TABLE_OK ? -1 : 0;
+}
+
+/* The address in any of the maps: user@domain, user (local domains), @domain. */
+static int check_maps_find(const SMTPD_STATE *state, ARGV *maps, const char *addr, int local)
+{
+    const SMTPD_CONF *conf = state->conf;
+    VSTR *base = vstr_new(0), *ext = vstr_new(0), *key = vstr_new(0);
+    ARGV *keys = argv_new();
+    const char *at, *value;
+    size_t i, j;
+    int found = 0;
+
+    argv_add(keys, addr);
+    if (*conf->recipient_delimiter
+        && addr_split_ext(addr, conf->recipient_delimiter, base, ext) != 0)
+        argv_add(keys, vstr_str(base));
+    else
+        vstr_set(base, addr);
+    if (local) {
+        for (i = 0, j = keys->argc; i < j; i++) {
+            at = strrchr(keys->argv[i], '@');
+            vstr_reset(key);
+            vstr_addmem(key, keys->argv[i], at ? (size_t) (at - keys->argv[i])
+                                               : strlen(keys->argv[i]));
+            argv_add(keys, vstr_str(key));
+        }
+    }
+    if ((at = strrchr(addr, '@')) != NULL)
+        argv_add(keys, at);
+    for (i = 0; i < maps->argc && found == 0; i++) {
+        for (j = 0; j < keys->argc && found == 0; j++) {
+            int r = check_lookup(conf, maps->argv[i], keys->argv[j], &value);
+
+            if (r != 0)
+                found = r;
+        }
+    }
+    argv_free(keys);
+    vstr_free(base);
+    vstr_free(ext);
+    vstr_free(key);
+    return found;
+}
+
+/*
+ * Is the address a known user? 1 yes (or we cannot tell: no maps),
+ * 0 no (table name in *table), -1 lookup error.
+ */
+static int check_unlisted(const SMTPD_STATE *state, const char *addr, const char **table,
+                          int *code)
+{
+    const SMTPD_CONF *conf = state->conf;
+    const char *domain = check_domain_of(addr);
+    int r;
+
+    if (conf->virtual_alias_maps->argc) {
+        r = check_maps_find(state, conf->virtual_alias_maps, addr,
+                            smtpd_check_is_local_domain(state, domain));
+        if (r != 0)
+            return r < 0 ? -1 : 1;
+    }
+    if (smtpd_check_is_local_domain(state, domain)) {
+        if (conf->local_rcpt_maps->argc == 0)
+            return 1;
+        r = check_maps_find(state, conf->local_rcpt_maps, addr, 1);
+        *table = "local recipient table";
+        *code = conf->unknown_local_code;
+        return r < 0 ? -1 : r;
+    }
+    if (*domain && match_list_domain(conf->virtual_alias_domains, domain) == MATCH_YES) {
+        *table = "virtual alias table";
+        *code = conf->unknown_virtual_code;
+        return 0;
+    }
+    if (*domain && match_list_domain(conf->virtual_mailbox_domains, domain) == MATCH_YES) {
+        if (conf->virtual_mailbox_maps->argc == 0)
+            return 1;
+        r = check_maps_find(state, conf->virtual_mailbox_maps, addr, 0);
+        *table = "virtual mailbox table";
+        *code = conf->unknown_virtual_code;
+        return r < 0 ? -1 : r;
+    }
+    if (*domain && match_list_domain(conf->relay_domains, domain) == MATCH_YES) {
+        if (conf->relay_recipient_maps->argc == 0)
+            return 1;
+        r = check_maps_find(state, conf->relay_recipient_maps, addr, 0);
+        *table = "relay recipient table";
+        *code = conf->unknown_relay_code;
+        return r < 0 ? -1 : r;
+    }
+    return 1;
+}
+
+static int check_unlisted_reply(CHECK_CTX *ctx, const char *addr, int is_rcpt)
+{
+    const char *table = "local recipient table";
+    int code = ctx->conf->unknown_local_code;
+    int r = check_unlisted(ctx->state, addr, &table, &code);
+    const char *class = is_rcpt ? "Recipient address" : "Sender address";
+
+    if (r < 0)
+        return check_temp_error(ctx, addr, class);
+    if (r > 0)
+        return SMTPD_CHECK_DUNNO;
+    if (ctx->conf->show_unknown_table)
+        return check_reject(ctx, code, is_rcpt ? "5.1.1" : "5.1.0",
+                            "<%s>: %s rejected: User unknown in %s", addr, class, table);
+    return check_reject(ctx, code, is_rcpt ? "5.1.1" : "5.1.0", "<%s>: %s rejected: User unknown",
+                        addr, class);
+}
+
+/* Relay permission: 1 the recipient domain is ours or one we relay for. */
+static int check_auth_destination(CHECK_CTX *ctx, const char *rcpt)
+{
+    const SMTPD_CONF *conf = ctx->conf;
+    const char *domain = check_domain_of(rcpt);
+    const char *at = strrchr(rcpt, '@');
+    size_t i;
+
+    /* user%host@ourdomain and user!host@ourdomain: untrusted routing. */
+    if (at) {
+        for (i = 0; rcpt + i < at; i++)
+            if (rcpt[i] == '%' || rcpt[i] == '!' || rcpt[i] == '@')
+                return 0;
+    }
+    if (smtpd_check_is_local_domain(ctx->state, domain))
+        return 1;
+    if (match_list_domain(conf->virtual_alias_domains, domain) == MATCH_YES
+        || match_list_domain(conf->virtual_mailbox_domains, domain) == MATCH_YES
+        || match_list_domain(conf->relay_domains, domain) == MATCH_YES)
+        return 1;
+    return 0;
+}
+
+static int check_dns_domain(const SMTPD_CONF *conf, const char *domain)
+{
+    DNS_REPLY *r;
+    int st;
+
+    if (conf->dns == NULL || *domain == 0 || domain[0] == '[')
+        return DNS_OK;
+    r = dns_reply_new();
+    st = dns_lookup(conf->dns, domain, DNS_T_MX, r);
+    if (st == DNS_NOTFOUND)
+        st = dns_lookup_host(conf->dns, domain, DNS_FAMILY_ALL, r);
+    dns_reply_free(r);
+    return st;
+}
+
+/* Keys for a domain (with parents) into keys. */
+static void check_domain_keys(ARGV *keys, const char *domain, int parent)
+{
+    const char *p = domain;
+
+    if (*domain == 0)
+        return;
+    argv_add(keys, domain);
+    while ((p = strchr(p + 1, '.')) != NULL && p[1]) {
+        if (parent)
+            argv_add(keys, p + 1);
+        else
+            argv_add(keys, p);
+    }
+}
+
+static void check_address_keys(const SMTPD_CONF *conf, ARGV *keys, const char *addr,
+                               int parent)
+{
+    VSTR *base = vstr_new(0), *ext = vstr_new(0), *tmp = vstr_new(0);
+    const char *at = strrchr(addr, '@');
+    int split;
+
+    if (*addr == 0) {
+        argv_add(keys, conf->null_access_key);
+    } else {
+        argv_add(keys, addr);
+        split = *conf->recipient_delimiter
+                && addr_split_ext(addr, conf->recipient_delimiter, base, ext) != 0;
+        if (split)
+            argv_add(keys, vstr_str(base));
+        if (at) {
+            check_domain_keys(keys, at + 1, parent);
+            vstr_addmem(tmp, addr, (size_t) (at - addr) + 1);
+            argv_add(keys, vstr_str(tmp));
+            if (split) {
+                const char *bat = strrchr(vstr_str(base), '@');
+
+                vstr_reset(tmp);
+                vstr_addmem(tmp, vstr_str(base), (size_t) (bat - vstr_str(base)) + 1);
+                argv_add(keys, vstr_str(tmp));
+            }
+        }
+    }
+    vstr_free(base);
+    vstr_free(ext);
+    vstr_free(tmp);
+}
+
+static void check_client_keys(const SMTPD_STATE *state, ARGV *keys, int parent)
+{
+    char buf[64];
+    char *dot;
+
+    if (strcmp(state->name, "unknown") != 0)
+        check_domain_keys(keys, state->name, parent);
+    argv_add(keys, state->addr);
+    if (state->family == AF_INET) {
+        snprintf(buf, sizeof(buf), "%s", state->addr);
+        while ((dot = strrchr(buf, '.')) != NULL) {
+            *dot = 0;
+            argv_add(keys, buf);
+        }
+    }
+}
+
+static int check_list(CHECK_CTX *ctx, ARGV *list, int depth);
+
+/* An access table result. */
+static int check_access_result(CHECK_CTX *ctx, const char *value, const char *name,
+                               const char *class, const char *table, int depth)
+{
+    SMTPD_ACCESS a;
+    int ret = SMTPD_CHECK_DUNNO;
+    VSTR *tmp;
+
+    smtpd_access_init(&a);
+    switch (smtpd_access_parse(value, &a)) {
+    case SMTPD_ACC_OK:
+        ret = SMTPD_CHECK_OK;
+        break;
+    case SMTPD_ACC_DUNNO:
+        break;
+    case SMTPD_ACC_REJECT:
+        ret = check_reject(ctx, ctx->conf->access_reject_code,
+                           ctx->conf->access_reject_code >= 500 ? "5.7.1" : "4.7.1",
+                           "<%s>: %s rejected: %s", name, class, *a.text ? a.text : "Access denied");
+        break;
+    case SMTPD_ACC_DEFER:
+        ret = check_reject(ctx, ctx->conf->access_defer_code, "4.7.1", "<%s>: %s rejected: %s", name,
+                           class, *a.text ? a.text : "Access denied");
+        break;
+    case SMTPD_ACC_REPLY:
+        ret = check_reject(ctx, a.code, a.dsn, "%s", a.text);
+        break;
+    case SMTPD_ACC_DEFER_IF_PERMIT:
+        ctx->defer_if_permit = 1;
+        vstr_sprintf(ctx->dip_reply, "%d 4.7.1 <%s>: %s rejected: %s", ctx->conf->defer_code,
+                     name, class, *a.text ? a.text : "Service unavailable");
+        break;
+    case SMTPD_ACC_DEFER_IF_REJECT:
+        ctx->defer_if_reject = 1;
+        break;
+    case SMTPD_ACC_HOLD:
+    case SMTPD_ACC_DISCARD:
+        tmp = vstr_new(0);
+        vstr_sprintf(tmp, "<%s>: %s %s", name, class,
+                     *a.text ? a.text
+                             : (a.action == SMTPD_ACC_HOLD ? "triggers HOLD action"
+                                                           : "triggers DISCARD action"));
+        smtpd_log_action(ctx->state, a.action == SMTPD_ACC_HOLD ? "hold" : "discard", ctx->stage,
+                         vstr_str(tmp), ctx->sender, ctx->rcpt);
+        if (a.action == SMTPD_ACC_HOLD) {
+            ctx->state->hold = 1;
+        } else {
+            ctx->state->discard = 1;
+            ret = SMTPD_CHECK_OK;
+        }
+        vstr_free(tmp);
+        break;
+    case SMTPD_ACC_PREPEND:
+        if (ctx->state->prepend == NULL)
+            ctx->state->prepend = argv_new();
+        if (ctx->state->prepend->argc < 100)
+            argv_add(ctx->state->prepend, a.text);
+        break;
+    case SMTPD_ACC_WARN:
+        tmp = vstr_new(0);
+        vstr_sprintf(tmp, "<%s>: %s %s", name, class, a.text);
+        smtpd_log_action(ctx->state, "warn", ctx->stage, vstr_str(tmp), ctx->sender, ctx->rcpt);
+        vstr_free(tmp);
+        break;
+    case SMTPD_ACC_INFO:
+        tmp = vstr_new(0);
+        vstr_sprintf(tmp, "<%s>: %s %s", name, class, a.text);
+        smtpd_log_action(ctx->state, "info", ctx->stage, vstr_str(tmp), ctx->sender, ctx->rcpt);
+        vstr_free(tmp);
+        break;
+    case SMTPD_ACC_RESTRICT: {
+        ARGV *words = argv_split(a.text, " \t,");
+
+        if (depth >= SMTPD_CHECK_DEPTH) {
+            ret = check_config_error(ctx, "restriction nesting too deep in an access table");
+        } else {
+            size_t i;
+            int bad = 0;
+
+            for (i = 0; i < words->argc; i++) {
+                if (check_in(check_with_arg, words->argv[i])) {
+                    /* tables named in a table were not opened before chroot */
+                    bad = 1;
+                } else if (!check_in(check_known, words->argv[i])
+                           && !htable_has(ctx->conf->classes, words->argv[i])) {
+                    bad = 1;
+                }
+            }
+            if (bad) {
+                tmp = vstr_new(0);
+                vstr_sprintf(tmp, "access table %s: unknown restriction in \"%s\"", table, a.text);
+                ret = check_config_error(ctx, vstr_str(tmp));
+                vstr_free(tmp);
+            } else {
+                ret = check_list(ctx, words, depth + 1);
+            }
+        }
+        argv_free(words);
+        break;
+    }
+    default:
+        tmp = vstr_new(0);
+        vstr_sprintf(tmp, "access table %s: %s", table, a.text);
+        ret = check_config_error(ctx, vstr_str(tmp));
+        vstr_free(tmp);
+        break;
+    }
+    smtpd_access_free(&a);
+    return ret;
+}
+
+/* check_*_access: look up the keys in order; the first hit decides. */
+static int check_access_keys(CHECK_CTX *ctx, TABLE *t, const char *spec, ARGV *keys, size_t n,
+                             const char *name, const char *class, int depth);
+
+static int check_access(CHECK_CTX *ctx, const char *spec, ARGV *keys, const char *name,
+                        const char *class, int depth)
+{
+    TABLE *t = smtpd_check_table(ctx->conf, spec);
+
+    if (t == NULL) {
+        VSTR *tmp = vstr_new(0);
+        int r;
+
+        vstr_sprintf(tmp, "%s: table could not be opened", spec);
+        r = check_config_error(ctx, vstr_str(tmp));
+        vstr_free(tmp);
+        return r;
+    }
+    /*
+     * Pattern tables see whole strings only: the first key (the name, the
+     * address), and for a client also its address after its name.
+     */
+    if (t->props & TABLE_PROP_PATTERN) {
+        ARGV *whole = argv_new();
+        int r;
+
+        if (keys->argc)
+            argv_add(whole, keys->argv[0]);
+        if (strcmp(class, "Client host") == 0 && keys->argc
+            && strcmp(keys->argv[0], ctx->state->addr) != 0)
+            argv_add(whole, ctx->state->addr);
+        r = check_access_keys(ctx, t, spec, whole, whole->argc, name, class, depth);
+        argv_free(whole);
+        return r;
+    }
+    return check_access_keys(ctx, t, spec, keys, keys->argc, name, class, depth);
+}
+
+/* The first of keys[0..n) found in t decides. */
+static int check_access_keys(CHECK_CTX *ctx, TABLE *t, const char *spec, ARGV *keys, size_t n,
+                             const char *name, const char *class, int depth)
+{
+    const char *value;
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        value = table_lookup(t, keys->argv[i]);
+        if (value == NULL) {
+            if (t->error != TABLE_OK) {
+                msg_warn("%s: lookup of %s failed: %s", spec, keys->argv[i],
+                         table_error_text(t->error));
+                return check_temp_error(ctx, name, class);
+            }
+            continue;
+        }
+        {
+            char *copy = mem_strdup(value);
+            int r = check_access_result(ctx, copy, name, class, spec, depth);
+
+            mem_free(copy);
+            return r;
+        }
+    }
+    return SMTPD_CHECK_DUNNO;
+}
+
+static int check_rbl(CHECK_CTX *ctx, const char *arg)
+{
+    const SMTPD_STATE *state = ctx->state;
+    char domain[256], query[512];
+    const char *filter = NULL, *eq;
+    unsigned char b[4];
+    DNS_REPLY *r;
+    DNS_RR *rr;
+    int st, hit = 0;
+
+    if (ctx->conf->dns == NULL || state->family != AF_INET
+        || inet_pton(AF_INET, state->addr, b) != 1)
+        return SMTPD_CHECK_DUNNO;
+    snprintf(domain, sizeof(domain), "%s", arg);
+    if ((eq = strchr(arg, '=')) != NULL) {
+        domain[eq - arg < (long) sizeof(domain) ? eq - arg : 0] = 0;
+        filter = eq + 1;
+    }
+    snprintf(query, sizeof(query), "%u.%u.%u.%u.%s", b[3], b[2], b[1], b[0], domain);
+    r = dns_reply_new();
+    st = dns_lookup(ctx->conf->dns, query, DNS_T_A, r);
+    if (st == DNS_OK) {
+        for (rr = r->rrs; rr; rr = rr->next)
+            if (filter == NULL || strcmp(rr->text, filter) == 0)
+                hit = 1;
+    }
+    if (hit) {
+        char reason[512] = "";
+
+        if (dns_lookup(ctx->conf->dns, query, DNS_T_TXT, r) == DNS_OK && r->rrs)
+            snprintf(reason, sizeof(reason), "; %s", r->rrs->text);
+        dns_reply_free(r);
+        return check_reject(ctx, ctx->conf->rbl_code, "5.7.1",
+                            "Service unavailable; Client host [%s] blocked using %s%s",
+                            state->addr, domain, reason);
+    }
+    dns_reply_free(r);
+    return SMTPD_CHECK_DUNNO;
+}
+
+static int check_one(CHECK_CTX *ctx, const char *name, const char *arg, int depth)
+{
+    const SMTPD_CONF *conf = ctx->conf;
+    SMTPD_STATE *state = ctx->state;
+    ARGV *keys;
+    int r, parent;
+    void *class_list;
+
+    if (strcasecmp(name, "permit") == 0)
+        return SMTPD_CHECK_OK;
+    if (strcasecmp(name, "dunno") == 0)
+        return SMTPD_CHECK_DUNNO;
+    if (strcasecmp(name, "reject") == 0)
+        return check_reject(ctx, conf->reject_code, "5.7.1", "<%s>: %s rejected: Access denied",
+                            ctx->list_name, ctx->list_class);
+    if (strcasecmp(name, "defer") == 0)
+        return check_reject(ctx, conf->defer_code, "4.7.1",
+                            "<%s>: %s rejected: Try again later", ctx->list_name,
+                            ctx->list_class);
+    if (strcasecmp(name, "defer_if_permit") == 0) {
+        ctx->defer_if_permit = 1;
+        vstr_sprintf(ctx->dip_reply, "%d 4.7.1 <%s>: %s rejected: defer_if_permit requested",
+                     conf->defer_code, ctx->list_name, ctx->list_class);
+        return SMTPD_CHECK_DUNNO;
+    }
+    if (strcasecmp(name, "defer_if_reject") == 0) {
+        ctx->defer_if_reject = 1;
+        return SMTPD_CHECK_DUNNO;
+    }
+    if (strcasecmp(name, "warn_if_reject") == 0) {
+        ctx->warn_if_reject = 1;
+        return SMTPD_CHECK_DUNNO;
+    }
+    if (strcasecmp(name, "permit_mynetworks") == 0) {
+        r = match_list_host(conf->mynetworks,
+                            strcmp(state->name, "unknown") ? state->name : NULL, state->addr);
+        if (r == MATCH_ERROR)
+            return check_config_error(ctx, match_list_error(conf->mynetworks));
+        return r == MATCH_YES ? SMTPD_CHECK_OK : SMTPD_CHECK_DUNNO;
+    }
+    if (strcasecmp(name, "permit_inet_interfaces") == 0)
+        return smtpd_peer_is_local(state) ? SMTPD_CHECK_OK : SMTPD_CHECK_DUNNO;
+    if (strcasecmp(name, "permit_sasl_authenticated") == 0)
+        return SMTPD_CHECK_DUNNO;       /* no SASL yet (issue 7) */
+    if (strcasecmp(name, "reject_unauth_pipelining") == 0
+        || strcasecmp(name, "reject_multi_recipient_bounce") == 0)
+        return SMTPD_CHECK_DUNNO;
+    if (strcasecmp(name, "reject_unauth_destination") == 0
+        || strcasecmp(name, "defer_unauth_destination") == 0) {
+        if (ctx->rcpt == NULL || check_auth_destination(ctx, ctx->rcpt))
+            return SMTPD_CHECK_DUNNO;
+        return check_reject(ctx, name[0] == 'd' ? conf->relay_reject_code - 100
+                                                : conf->relay_reject_code,
+                            name[0] == 'd' ? "4.7.1" : "5.7.1", "<%s>: Relay access denied",
+                            ctx->rcpt);
+    }
+    if (strcasecmp(name, "permit_auth_destination") == 0)
+        return ctx->rcpt && check_auth_destination(ctx, ctx->rcpt) ? SMTPD_CHECK_OK
+                                                                   : SMTPD_CHECK_DUNNO;
+    if (strcasecmp(name, "reject_unlisted_recipient") == 0) {
+        if (ctx->rcpt == NULL)
+            return SMTPD_CHECK_DUNNO;
+        ctx->unlisted_rcpt_done = 1;
+        return check_unlisted_reply(ctx, ctx->rcpt, 1);
+    }
+    if (strcasecmp(name, "reject_unlisted_sender") == 0) {
+        if (ctx->sender == NULL || *ctx->sender == 0)
+            return SMTPD_CHECK_DUNNO;
+        return check_unlisted_reply(ctx, ctx->sender, 0);
+    }
+    if (strcasecmp(name, "reject_unknown_sender_domain") == 0
+        || strcasecmp(name, "reject_unknown_recipient_domain") == 0) {
+        int is_rcpt = name[15] == 'r';
+        const char *addr = is_rcpt ? ctx->rcpt : ctx->sender;
+        const char *domain;
+
+        if (addr == NULL || *addr == 0)
+            return SMTPD_CHECK_DUNNO;
+        domain = check_domain_of(addr);
+        if (*domain == 0 || check_auth_destination(ctx, addr))
+            return SMTPD_CHECK_DUNNO;
+        r = check_dns_domain(conf, domain);
+        if (r == DNS_OK)
+            return SMTPD_CHECK_DUNNO;
+        if (r == DNS_RETRY)
+            return check_reject(ctx, 450, is_rcpt ? "4.1.2" : "4.1.8",
+                                "<%s>: %s rejected: Domain not found", addr,
+                                is_rcpt ? "Recipient address" : "Sender address");
+        return check_reject(ctx, conf->unknown_address_code, is_rcpt ? "4.1.2" : "4.1.8",
+                            "<%s>: %s rejected: Domain not found", addr,
+                            is_rcpt ? "Recipient address" : "Sender address");
+    }
+    if (strcasecmp(name, "reject_non_fqdn_sender") == 0
+        || strcasecmp(name, "reject_non_fqdn_recipient") == 0) {
+        int is_rcpt = name[16] == 'r';
+        const char *addr = is_rcpt ? ctx->rcpt : ctx->sender;
+
+        if (addr == NULL || *addr == 0)
+            return SMTPD_CHECK_DUNNO;
+        if (addr_check_address(addr, ADDR_FLAG_SMTPUTF8) == ADDR_DOMAIN_OK)
+            return SMTPD_CHECK_DUNNO;
+        return check_reject(ctx, conf->non_fqdn_code, "5.5.2",
+                            "<%s>: %s rejected: need fully-qualified address", addr,
+                            is_rcpt ? "Recipient address" : "Sender address");
+    }
+    if (strcasecmp(name, "reject_non_fqdn_helo_hostname") == 0
+        || strcasecmp(name, "reject_non_fqdn_hostname") == 0) {
+        if (state->helo == NULL || addr_check_helo(state->helo, 0) != ADDR_DOMAIN_NON_FQDN)
+            return SMTPD_CHECK_DUNNO;
+        return check_reject(ctx, conf->non_fqdn_code, "5.5.2",
+                            "<%s>: Helo command rejected: need fully-qualified hostname",
+                            state->helo);
+    }
+    if (strcasecmp(name, "reject_invalid_helo_hostname") == 0
+        || strcasecmp(name, "reject_invalid_hostname") == 0) {
+        if (state->helo == NULL || addr_check_helo(state->helo, 0) != ADDR_DOMAIN_INVALID)
+            return SMTPD_CHECK_DUNNO;
+        return check_reject(ctx, conf->invalid_hostname_code, "5.5.2",
+                            "<%s>: Helo command rejected: Invalid name", state->helo);
+    }
+    if (strcasecmp(name, "reject_unknown_helo_hostname") == 0) {
+        if (state->helo == NULL || addr_check_helo(state->helo, 0) != ADDR_DOMAIN_OK
+            || state->helo[0] == '[')
+            return SMTPD_CHECK_DUNNO;
+        r = check_dns_domain(conf, state->helo);
+        if (r == DNS_OK)
+            return SMTPD_CHECK_DUNNO;
+        return check_reject(ctx, conf->unknown_address_code, "4.7.1",
+                            "<%s>: Helo command rejected: Host not found", state->helo);
+    }
+    if (strcasecmp(name, "reject_unknown_client_hostname") == 0
+        || strcasecmp(name, "reject_unknown_client") == 0) {
+        if (state->name_status == SMTPD_PEER_OK)
+            return SMTPD_CHECK_DUNNO;
+        return check_reject(ctx, state->name_status == SMTPD_PEER_TEMP ? 450
+                                                                       : conf->unknown_client_code,
+                            "4.7.25", "Client host rejected: cannot find your hostname, [%s]",
+                            state->addr);
+    }
+    if (strcasecmp(name, "reject_unknown_reverse_client_hostname") == 0) {
+        if (smtpd_peer_reverse_status(state) == SMTPD_PEER_OK)
+            return SMTPD_CHECK_DUNNO;
+        return check_reject(ctx, conf->unknown_client_code, "4.7.25",
+                            "Client host rejected: cannot find your reverse hostname, [%s]",
+                            state->addr);
+    }
+    if (strcasecmp(name, "reject_rbl_client") == 0)
+        return check_rbl(ctx, arg);
+    if (strcasecmp(name, "permit_rbl_client") == 0) {
+        int saved = ctx->warn_if_reject;
+
+        ctx->warn_if_reject = 0;
+        r = check_rbl(ctx, arg);
+        ctx->warn_if_reject = saved;
+        vstr_reset(ctx->reply);
+        return r == SMTPD_CHECK_REJECT ? SMTPD_CHECK_OK : SMTPD_CHECK_DUNNO;
+    }
+    parent = conf->access_parent;
+    if (strcasecmp(name, "check_client_access") == 0) {
+        keys = argv_new();
+        check_client_keys(state, keys, parent);
+        r = check_access(ctx, arg, keys, state->namaddr, "Client host", depth);
+        argv_free(keys);
+        return r;
+    }
+    if (strcasecmp(name, "check_reverse_client_hostname_access") == 0) {
+        keys = argv_new();
+        if (strcmp(state->reverse_name, "unknown") != 0)
+            check_domain_keys(keys, state->reverse_name, parent);
+        r = check_access(ctx, arg, keys, state->namaddr, "Client host", depth);
+        argv_free(keys);
+        return r;
+    }
+    if (strcasecmp(name, "check_client_a_access") == 0) {
+        keys = argv_new();
+        argv_add(keys, state->addr);
+        r = check_access(ctx, arg, keys, state->namaddr, "Client host", depth);
+        argv_free(keys);
+        return r;
+    }
+    if (strcasecmp(name, "check_helo_access") == 0) {
+        if (state->helo == NULL)
+            return SMTPD_CHECK_DUNNO;
+        keys = argv_new();
+        check_domain_keys(keys, state->helo, parent);
+        r = check_access(ctx, arg, keys, state->helo, "Helo command", depth);
+        argv_free(keys);
+        return r;
+    }
+    if (strcasecmp(name, "check_sender_access") == 0) {
+        if (ctx->sender == NULL)
+            return SMTPD_CHECK_DUNNO;
+        keys = argv_new();
+        check_address_keys(conf, keys, ctx->sender, parent);
+        r = check_access(ctx, arg, keys, ctx->sender, "Sender address", depth);
+        argv_free(keys);
+        return r;
+    }
+    if (strcasecmp(name, "check_recipient_access") == 0) {
+        if (ctx->rcpt == NULL)
+            return SMTPD_CHECK_DUNNO;
+        keys = argv_new();
+        check_address_keys(conf, keys, ctx->rcpt, parent);
+        r = check_access(ctx, arg, keys, ctx->rcpt, "Recipient address", depth);
+        argv_free(keys);
+        return r;
+    }
+    if ((class_list = htable_get(conf->classes, name)) != NULL) {
+        if (depth >= SMTPD_CHECK_DEPTH)
+            return check_config_error(ctx, "restriction class nesting too deep");
+        return check_list(ctx, class_list, depth + 1);
+    }
+    if (strchr(name, ':') != NULL) {
+        /* A bare table: the obsolete form of check_client_access etc. */
+        keys = argv_new();
+        if (ctx->rcpt)
+            check_address_keys(conf, keys, ctx->rcpt, parent);
+        else if (ctx->sender)
+            check_address_keys(conf, keys, ctx->sender, parent);
+        else
+            check_client_keys(state, keys, parent);
+        r = check_access(ctx, name, keys, ctx->list_name, ctx->list_class, depth);
+        argv_free(keys);
+        return r;
+    }
+    {
+        VSTR *tmp = vstr_new(0);
+
+        vstr_sprintf(tmp, "unknown smtpd restriction: \"%s\"", name);
+        r = check_config_error(ctx, vstr_str(tmp));
+        vstr_free(tmp);
+        return r;
+    }
+}
+
+static int check_list(CHECK_CTX *ctx, ARGV *list, int depth)
+{
+    size_t i;
+    int r;
+
+    for (i = 0; i < list->argc; i++) {
+        const char *name = list->argv[i];
+        const char *arg = NULL;
+
+        if (check_in(check_with_arg, name)) {
+            if (i + 1 >= list->argc)
+                return check_config_error(ctx, "restriction without its argument");
+            arg = list->argv[++i];
+        }
+        r = check_one(ctx, name, arg, depth);
+        if (strcasecmp(name, "warn_if_reject") != 0)
+            ctx->warn_if_reject = 0;
+        if (r != SMTPD_CHECK_DUNNO)
+            return r;
+    }
+    return SMTPD_CHECK_DUNNO;
+}
+
+/* ---- entry points ---- */
+
+static void check_ctx_init(CHECK_CTX *ctx, SMTPD_STATE *state, const char *stage, VSTR *reply)
+{
+    memset(ctx, 0, sizeof(*ctx));
+    ctx->state = state;
+    ctx->conf = state->conf;
+    ctx->stage = stage;
+    ctx->reply = reply;
+    ctx->sender = state->sender;
+    ctx->dip_reply = vstr_new(0);
+    vstr_reset(reply);
+}
+
+static int check_ctx_done(CHECK_CTX *ctx, int r)
+{
+    if (r != SMTPD_CHECK_REJECT && ctx->defer_if_permit) {
+        vstr_set(ctx->reply, vstr_str(ctx->dip_reply));
+        r = SMTPD_CHECK_REJECT;
+    } else if (r != SMTPD_CHECK_REJECT) {
+        r = SMTPD_CHECK_OK;
+    }
+    vstr_free(ctx->dip_reply);
+    return r;
+}
+
+/* One list; OK and DUNNO both mean "go on". */
+static int check_stage(CHECK_CTX *ctx, ARGV *list, const char *name, const char *class)
+{
+    int r;
+
+    ctx->list_name = name;
+    ctx->list_class = class;
+    r = check_list(ctx, list, 0);
+
+    return r == SMTPD_CHECK_REJECT ? r : SMTPD_CHECK_DUNNO;
+}
+
+int smtpd_check_client(SMTPD_STATE *state, VSTR *reply)
+{
+    CHECK_CTX ctx;
+
+    check_ctx_init(&ctx, state, "CONNECT", reply);
+    return check_ctx_done(&ctx, check_stage(&ctx, state->conf->client_restr, state->namaddr, "Client host"));
+}
+
+int smtpd_check_helo(SMTPD_STATE *state, VSTR *reply)
+{
+    CHECK_CTX ctx;
+    int r;
+
+    check_ctx_init(&ctx, state, state->esmtp ? "EHLO" : "HELO", reply);
+    ctx.sender = NULL;
+    r = check_stage(&ctx, state->conf->helo_restr, state->helo ? state->helo : "", "Helo command");
+    return check_ctx_done(&ctx, r);
+}
+
+int smtpd_check_mail(SMTPD_STATE *state, const char *sender, VSTR *reply)
+{
+    CHECK_CTX ctx;
+    int r = SMTPD_CHECK_DUNNO;
+
+    check_ctx_init(&ctx, state, "MAIL", reply);
+    ctx.sender = sender;
+    if (state->conf->delay_reject)
+        return check_ctx_done(&ctx, r);
+    r = check_stage(&ctx, state->conf->sender_restr, sender, "Sender address");
+    return check_ctx_done(&ctx, r);
+}
+
+static int check_rcpt_stage(SMTPD_STATE *state, const char *rcpt, VSTR *reply,
+                            const char *stage)
+{
+    const SMTPD_CONF *conf = state->conf;
+    CHECK_CTX ctx;
+    int r = SMTPD_CHECK_DUNNO;
+
+    check_ctx_init(&ctx, state, stage, reply);
+    ctx.rcpt = rcpt;
+    if (conf->delay_reject) {
+        r = check_stage(&ctx, conf->client_restr, state->namaddr, "Client host");
+        if (r == SMTPD_CHECK_DUNNO)
+            r = check_stage(&ctx, conf->helo_restr, state->helo ? state->helo : "", "Helo command");
+        if (r == SMTPD_CHECK_DUNNO)
+            r = check_stage(&ctx, conf->sender_restr, state->sender ? state->sender : "", "Sender address");
+    }
+    if (r == SMTPD_CHECK_DUNNO)
+        r = check_stage(&ctx, conf->relay_restr, rcpt, "Recipient address");
+    if (r == SMTPD_CHECK_DUNNO)
+        r = check_stage(&ctx, conf->recipient_restr, rcpt, "Recipient address");
+    if (r == SMTPD_CHECK_DUNNO && conf->reject_unlisted_recipient && !ctx.unlisted_rcpt_done) {
+        r = check_unlisted_reply(&ctx, rcpt, 1);
+        if (r != SMTPD_CHECK_REJECT)
+            r = SMTPD_CHECK_DUNNO;
+    }
+    if (r == SMTPD_CHECK_DUNNO && conf->reject_unlisted_sender && state->sender
+        && *state->sender) {
+        r = check_unlisted_reply(&ctx, state->sender, 0);
+        if (r != SMTPD_CHECK_REJECT)
+            r = SMTPD_CHECK_DUNNO;
+    }
+    return check_ctx_done(&ctx, r);
+}
+
+int smtpd_check_rcpt(SMTPD_STATE *state, const char *rcpt, VSTR *reply)
+{
+    return check_rcpt_stage(state, rcpt, reply, "RCPT");
+}
+
+int smtpd_check_vrfy(SMTPD_STATE *state, const char *rcpt, VSTR *reply)
+{
+    return check_rcpt_stage(state, rcpt, reply, "VRFY");
+}
+
+int smtpd_check_data(SMTPD_STATE *state, VSTR *reply)
+{
+    CHECK_CTX ctx;
+
+    check_ctx_init(&ctx, state, "DATA", reply);
+    return check_ctx_done(&ctx, check_stage(&ctx, state->conf->data_restr, "DATA", "Data command"));
+}
+
+int smtpd_check_eod(SMTPD_STATE *state, VSTR *reply)
+{
+    CHECK_CTX ctx;
+
+    check_ctx_init(&ctx, state, "END-OF-MESSAGE", reply);
+    return check_ctx_done(&ctx, check_stage(&ctx, state->conf->eod_restr, "END-OF-MESSAGE", "End-of-data"));
+}

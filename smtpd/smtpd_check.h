@@ -1,0 +1,68 @@
+/*
+ * smtpd_check - the restriction lists: smtpd_client_restrictions,
+ * smtpd_helo_restrictions, smtpd_sender_restrictions,
+ * smtpd_relay_restrictions, smtpd_recipient_restrictions,
+ * smtpd_data_restrictions, smtpd_end_of_data_restrictions, with Postfix's
+ * evaluation rules.
+ *
+ * Each list is evaluated left to right. "permit" (or an access table OK)
+ * ends that list with success and evaluation goes on with the next list;
+ * "reject" ends everything. With smtpd_delay_reject (the default) the
+ * client, helo and sender lists are evaluated at RCPT time, before the relay
+ * and recipient lists, so a rejection is logged with the recipient. After
+ * the recipient lists accept, an unknown recipient of a local, virtual or
+ * relay domain is refused (smtpd_reject_unlisted_recipient) when the
+ * corresponding maps are set (local_recipient_maps, ...).
+ *
+ * Restrictions: permit, reject, defer, defer_if_permit, defer_if_reject,
+ * warn_if_reject, permit_mynetworks, permit_sasl_authenticated (never
+ * matches until SASL exists), reject_unauth_destination,
+ * defer_unauth_destination, permit_auth_destination, reject_unlisted_recipient,
+ * reject_unlisted_sender, reject_unknown_sender_domain,
+ * reject_unknown_recipient_domain, reject_non_fqdn_sender,
+ * reject_non_fqdn_recipient, reject_non_fqdn_helo_hostname,
+ * reject_invalid_helo_hostname, reject_unknown_client_hostname,
+ * reject_unknown_reverse_client_hostname, reject_rbl_client DOMAIN[=ADDR],
+ * check_client_access, check_helo_access, check_sender_access,
+ * check_recipient_access TABLE (access(5) results, see smtpd_access.h), and
+ * the names in smtpd_restriction_classes.
+ *
+ * smtpd_check_conf(conf, why) looks at every list at start-up, warns
+ * about unknown names and a missing table argument (they are answered with
+ * 451 when reached, as in Postfix), and opens every table the lists name
+ * into conf->tables: call it before chroot. Then per command:
+ *   r = smtpd_check_client(state, reply)      at connect (no delay_reject)
+ *   r = smtpd_check_helo(state, reply)        at HELO/EHLO (no delay_reject)
+ *   r = smtpd_check_mail(state, sender, reply)
+ *   r = smtpd_check_rcpt(state, rcpt, reply)
+ *   r = smtpd_check_vrfy(state, addr, reply)  (the RCPT checks, for VRFY)
+ *   r = smtpd_check_data(state, reply), smtpd_check_eod(state, reply)
+ * r is SMTPD_CHECK_OK (go on) or SMTPD_CHECK_REJECT with the whole SMTP
+ * reply in reply ("554 5.7.1 <x@y>: Relay access denied"). HOLD, DISCARD
+ * and PREPEND results are recorded in the state and do not stop anything.
+ *
+ * Error policy: a table lookup that fails, an unknown restriction, or a
+ * table that could not be opened is logged as a warning and answered with
+ * "451 4.3.5 Server configuration error" (or 451 4.3.0 for a temporary
+ * lookup failure), never with a silent permit.
+ */
+#ifndef POSTERN_SMTPD_CHECK_H
+#define POSTERN_SMTPD_CHECK_H
+
+#include "smtpd.h"
+
+#define SMTPD_CHECK_OK 0
+#define SMTPD_CHECK_REJECT (-1)
+
+int smtpd_check_conf(SMTPD_CONF *conf, VSTR *why);
+int smtpd_check_client(SMTPD_STATE *state, VSTR *reply);
+int smtpd_check_helo(SMTPD_STATE *state, VSTR *reply);
+int smtpd_check_mail(SMTPD_STATE *state, const char *sender, VSTR *reply);
+int smtpd_check_rcpt(SMTPD_STATE *state, const char *rcpt, VSTR *reply);
+int smtpd_check_vrfy(SMTPD_STATE *state, const char *rcpt, VSTR *reply);
+int smtpd_check_data(SMTPD_STATE *state, VSTR *reply);
+int smtpd_check_eod(SMTPD_STATE *state, VSTR *reply);
+int smtpd_check_is_local_domain(const SMTPD_STATE *state, const char *domain);
+TABLE *smtpd_check_table(const SMTPD_CONF *conf, const char *spec);
+
+#endif

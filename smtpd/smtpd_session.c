@@ -1,0 +1,1021 @@
+/*
+ * smtpd_session - the SMTP state machine (see smtpd_session.h).
+ */
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../lib/addr.h"
+#include "../lib/cleanup_client.h"
+#include "../lib/mem.h"
+#include "../lib/msg.h"
+#include "../lib/strutil.h"
+#include "smtpd_check.h"
+#include "smtpd_cmd.h"
+#include "smtpd_data.h"
+#include "smtpd_log.h"
+#include "smtpd_peer.h"
+#include "smtpd_session.h"
+
+#define SMTPD_DISCARD_MAX (1 << 20)  /* bytes of an overlong line we skip */
+
+/* How a command handler ends the session. */
+#define SESSION_GO_ON 0
+#define SESSION_END 1
+
+/* ---- replies ---- */
+
+__attribute__((format(printf, 2, 3)))
+static void session_reply(SMTPD_STATE *state, const char *fmt, ...)
+{
+    VSTR *line = vstr_new(128);
+    va_list ap;
+    size_t i;
+
+    va_start(ap, fmt);
+    vstr_vprintf(line, fmt, ap);
+    va_end(ap);
+    /* Client text echoed in a reply stays one printable ASCII line. */
+    for (i = 0; i < vstr_len(line); i++) {
+        unsigned char c = (unsigned char) vstr_str(line)[i];
+
+        if (c < 0x20 || c > 0x7e)
+            vstr_str(line)[i] = '?';
+    }
+    state->last_code = atoi(vstr_str(line));
+    if (state->last_code >= 400) {
+        state->error_count++;
+        if (state->error_count >= state->conf->soft_error_limit && state->conf->error_sleep > 0) {
+            stream_flush(state->client);
+            sleep((unsigned) state->conf->error_sleep);
+        }
+    }
+    vstr_adds(line, "\r\n");
+    stream_write_begin(state->client);
+    stream_write(state->client, vstr_str(line), vstr_len(line));
+    stream_write_end(state->client);
+    vstr_free(line);
+}
+
+static void session_flush(SMTPD_STATE *state)
+{
+    stream_set_limits(state->client, state->conf->timeout * 1000, 0);
+    stream_write_begin(state->client);
+    stream_flush(state->client);
+    stream_write_end(state->client);
+}
+
+/* ---- transaction ---- */
+
+static void session_reset(SMTPD_STATE *state)
+{
+    if (state->cleanup) {
+        cleanup_close(state->cleanup);
+        state->cleanup = NULL;
+    }
+    mem_free(state->sender);
+    state->sender = NULL;
+    mem_free(state->envid);
+    state->envid = NULL;
+    state->ret_flags = 0;
+    state->body_8bit = 0;
+    state->smtputf8 = 0;
+    state->declared_size = -1;
+    argv_truncate(state->rcpts, 0);
+    argv_truncate(state->rcpt_orcpts, 0);
+    argv_truncate(state->rcpt_notify, 0);
+    state->rcpt_count = 0;
+    state->rcpt_tried = 0;
+    state->queue_id[0] = 0;
+    if (state->prepend) {
+        argv_free(state->prepend);
+        state->prepend = NULL;
+    }
+    state->hold = state->discard = 0;
+    state->bdat_active = 0;
+    state->bdat_error = 0;
+    state->bdat_bytes = 0;
+    smtpd_data_free(state->bdat);
+    state->bdat = NULL;
+}
+
+static const char *session_rewrite_context(const SMTPD_STATE *state)
+{
+    const SMTPD_CONF *conf = state->conf;
+
+    size_t i;
+
+    for (i = 0; i < conf->rewrite_clients->argc; i++) {
+        const char *w = conf->rewrite_clients->argv[i];
+
+        if (strcasecmp(w, "static:all") == 0)
+            return "local";
+        if (strcasecmp(w, "permit_inet_interfaces") == 0 && smtpd_peer_is_local(state))
+            return "local";
+        if (strcasecmp(w, "permit_mynetworks") == 0
+            && match_list_host(conf->mynetworks, NULL, state->addr) == MATCH_YES)
+            return "local";
+    }
+    return "remote";
+}
+
+/* Open cleanup and send the envelope so far. -1: cleanup is unreachable. */
+static int session_open_cleanup(SMTPD_STATE *state)
+{
+    const SMTPD_CONF *conf = state->conf;
+    VSTR *why = vstr_new(0);
+    struct timeval tv;
+    char buf[32];
+    size_t i;
+    int flags = CLEANUP_FLAG_FILTER | CLEANUP_FLAG_MILTER | CLEANUP_FLAG_BCC_OK
+                | CLEANUP_FLAG_MAP_OK;
+
+    if (state->hold)
+        flags |= CLEANUP_FLAG_HOLD;
+    if (state->discard)
+        flags |= CLEANUP_FLAG_DISCARD;
+    if (state->smtputf8)
+        flags |= CLEANUP_FLAG_SMTPUTF8;
+    state->cleanup = cleanup_open(conf->cleanup_path, flags, conf->ipc_timeout, why);
+    if (state->cleanup == NULL) {
+        msg_warn("%s", vstr_str(why));
+        vstr_free(why);
+        return -1;
+    }
+    vstr_free(why);
+    state->cleanup_flags = flags;
+    snprintf(state->queue_id, sizeof(state->queue_id), "%s", cleanup_queue_id(state->cleanup));
+    msg_info("%s: client=%s", state->queue_id, state->namaddr);
+    gettimeofday(&tv, NULL);
+    state->arrival = tv.tv_sec;
+    cleanup_time(state->cleanup, (long) tv.tv_sec, (long) tv.tv_usec);
+    cleanup_attr(state->cleanup, "log_ident", state->queue_id);
+    cleanup_attr(state->cleanup, "rewrite_context", session_rewrite_context(state));
+    if (state->envid)
+        cleanup_attr(state->cleanup, "envelope_id", state->envid);
+    if (state->ret_flags) {
+        snprintf(buf, sizeof(buf), "%d", state->ret_flags);
+        cleanup_attr(state->cleanup, "ret_flags", buf);
+    }
+    cleanup_sender(state->cleanup, state->sender);
+    if (state->body_8bit)
+        cleanup_attr(state->cleanup, "encoding", "8bit");
+    cleanup_attr(state->cleanup, "log_client_name", state->name);
+    cleanup_attr(state->cleanup, "log_client_address", state->addr);
+    cleanup_attr(state->cleanup, "log_client_port", state->port);
+    cleanup_attr(state->cleanup, "log_message_origin", state->namaddr);
+    if (state->helo)
+        cleanup_attr(state->cleanup, "log_helo_name", state->helo);
+    cleanup_attr(state->cleanup, "log_protocol_name", state->esmtp ? "ESMTP" : "SMTP");
+    cleanup_attr(state->cleanup, "client_name", state->name);
+    cleanup_attr(state->cleanup, "reverse_client_name", state->reverse_name);
+    cleanup_attr(state->cleanup, "client_address", state->addr);
+    cleanup_attr(state->cleanup, "client_port", state->port);
+    cleanup_attr(state->cleanup, "server_address", state->server_addr);
+    cleanup_attr(state->cleanup, "server_port", state->server_port);
+    if (state->helo)
+        cleanup_attr(state->cleanup, "helo_name", state->helo);
+    cleanup_attr(state->cleanup, "protocol_name", state->esmtp ? "ESMTP" : "SMTP");
+    snprintf(buf, sizeof(buf), "%d", state->family);
+    cleanup_attr(state->cleanup, "client_address_type", buf);
+    for (i = 0; i < state->rcpts->argc; i++)
+        cleanup_rcpt(state->cleanup, state->rcpts->argv[i], state->rcpts->argv[i],
+                     state->rcpt_orcpts->argv[i], atoi(state->rcpt_notify->argv[i]));
+    return 0;
+}
+
+/* ---- reading commands ---- */
+
+/* 1 a line in buf, 0 the session is over (logged, replied where possible). */
+static int session_read_command(SMTPD_STATE *state, VSTR *buf)
+{
+    const SMTPD_CONF *conf = state->conf;
+    int r;
+
+    if (stream_buffered(state->client) == 0)
+        session_flush(state);
+    vstr_reset(buf);
+    stream_set_limits(state->client, conf->timeout * 1000, 0);
+    stream_read_begin(state->client);
+    r = stream_get_until(state->client, '\n', buf, (size_t) conf->line_length_limit, NULL);
+    if (r == STREAM_TOOLONG) {
+        size_t skipped = 0;
+
+        r = stream_get_until(state->client, '\n', NULL, SMTPD_DISCARD_MAX, &skipped);
+        stream_read_end(state->client);
+        if (r == STREAM_GOT) {
+            vstr_set(buf, "");
+            session_reply(state, "500 5.5.2 Error: line too long");
+            return 2;
+        }
+        if (r == STREAM_TOOLONG) {
+            msg_info("line too long after %s from %s", state->where, state->namaddr);
+            session_reply(state, "421 4.7.0 %s Error: line too long", conf->myhostname);
+            session_flush(state);
+            return 0;
+        }
+    } else {
+        stream_read_end(state->client);
+    }
+    if (r == STREAM_GOT) {
+        if (vstr_len(buf) && vstr_str(buf)[vstr_len(buf) - 1] == '\r')
+            vstr_truncate(buf, vstr_len(buf) - 1);
+        return 1;
+    }
+    if (stream_error(state->client) == STREAM_ERR_TIMEOUT) {
+        msg_info("timeout after %s from %s", state->where, state->namaddr);
+        session_reply(state, "421 4.4.2 %s Error: timeout exceeded", conf->myhostname);
+        session_flush(state);
+    } else {
+        msg_info("lost connection after %s from %s", state->where, state->namaddr);
+    }
+    return 0;
+}
+
+/* ---- HELO / EHLO ---- */
+
+static int session_discarded(const SMTPD_CONF *conf, const char *kw)
+{
+    size_t i;
+
+    for (i = 0; i < conf->discard_ehlo->argc; i++)
+        if (strcasecmp(conf->discard_ehlo->argv[i], kw) == 0)
+            return 1;
+    return 0;
+}
+
+static int cmd_helo(SMTPD_STATE *state, const char *arg, int esmtp)
+{
+    const SMTPD_CONF *conf = state->conf;
+    VSTR *reply;
+
+    if (*arg == 0) {
+        session_reply(state, "501 5.5.4 Syntax: %s hostname", esmtp ? "EHLO" : "HELO");
+        return SESSION_GO_ON;
+    }
+    session_reset(state);
+    mem_free(state->helo);
+    state->helo = mem_strndup(arg, strlen(arg) > SMTPD_HELO_MAX ? SMTPD_HELO_MAX : strlen(arg));
+    str_trim(state->helo);
+    state->esmtp = esmtp;
+    state->protocol = esmtp ? "ESMTP" : "SMTP";
+    if (!conf->delay_reject) {
+        reply = vstr_new(0);
+        mem_free(state->helo_reject);
+        state->helo_reject = NULL;
+        if (smtpd_check_helo(state, reply) == SMTPD_CHECK_REJECT) {
+            smtpd_log_action(state, "reject", esmtp ? "EHLO" : "HELO", vstr_str(reply), NULL, NULL);
+            session_reply(state, "%s", vstr_str(reply));
+            state->helo_reject = mem_strdup(vstr_str(reply));
+            vstr_free(reply);
+            return SESSION_GO_ON;
+        }
+        vstr_free(reply);
+    }
+    if (!esmtp) {
+        session_reply(state, "250 %s", conf->myhostname);
+        return SESSION_GO_ON;
+    }
+    {
+        ARGV *ext = argv_new();
+        char buf[64];
+        size_t i;
+
+        argv_add(ext, "PIPELINING");
+        if (conf->message_size_limit > 0) {
+            snprintf(buf, sizeof(buf), "SIZE %lld", conf->message_size_limit);
+            argv_add(ext, buf);
+        } else {
+            argv_add(ext, "SIZE");
+        }
+        if (!conf->disable_vrfy)
+            argv_add(ext, "VRFY");
+        argv_add(ext, "ETRN");
+        argv_add(ext, "ENHANCEDSTATUSCODES");
+        argv_add(ext, "8BITMIME");
+        argv_add(ext, "DSN");
+        if (conf->smtputf8_enable)
+            argv_add(ext, "SMTPUTF8");
+        argv_add(ext, "CHUNKING");
+        for (i = 0; i < ext->argc; i++) {
+            char kw[32];
+
+            snprintf(kw, sizeof(kw), "%s", ext->argv[i]);
+            kw[strcspn(kw, " ")] = 0;
+            if (session_discarded(conf, kw)) {
+                mem_free(ext->argv[i]);
+                memmove(ext->argv + i, ext->argv + i + 1, (ext->argc - i) * sizeof(char *));
+                ext->argc--;
+                i--;
+            }
+        }
+        if (ext->argc == 0) {
+            session_reply(state, "250 %s", conf->myhostname);
+        } else {
+            session_reply(state, "250-%s", conf->myhostname);
+            for (i = 0; i < ext->argc; i++)
+                session_reply(state, "250%c%s", i + 1 == ext->argc ? ' ' : '-', ext->argv[i]);
+        }
+        argv_free(ext);
+    }
+    return SESSION_GO_ON;
+}
+
+/* ---- MAIL / RCPT ---- */
+
+/* The extensions smtpd_discard_ehlo_keywords (or smtputf8_enable) turn off. */
+static int session_disabled_ext(const SMTPD_CONF *conf)
+{
+    int off = 0;
+
+    if (session_discarded(conf, "SIZE"))
+        off |= SMTPD_EXT_SIZE;
+    if (session_discarded(conf, "8BITMIME"))
+        off |= SMTPD_EXT_8BITMIME;
+    if (session_discarded(conf, "DSN"))
+        off |= SMTPD_EXT_DSN;
+    if (session_discarded(conf, "SMTPUTF8") || !conf->smtputf8_enable)
+        off |= SMTPD_EXT_SMTPUTF8;
+    return off;
+}
+
+static int session_has_8bit(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char) *s > 127)
+            return 1;
+    return 0;
+}
+
+static int cmd_mail(SMTPD_STATE *state, const char *arg)
+{
+    const SMTPD_CONF *conf = state->conf;
+    SMTPD_MAIL_PARAMS p;
+    VSTR *addr, *err;
+    const char *path, *rest, *why;
+    int flags = ADDR_FLAG_SMTPUTF8;
+
+    if (conf->helo_required && state->helo == NULL) {
+        session_reply(state, "503 5.5.1 Error: send HELO/EHLO first");
+        return SESSION_GO_ON;
+    }
+    if (state->sender) {
+        session_reply(state, "503 5.5.1 Error: nested MAIL command");
+        return SESSION_GO_ON;
+    }
+    if ((path = smtpd_cmd_keyword(arg, "FROM")) == NULL) {
+        session_reply(state, "501 5.5.4 Syntax: MAIL FROM:<address>");
+        return SESSION_GO_ON;
+    }
+    if (conf->strict_rfc821)
+        flags |= ADDR_FLAG_STRICT;
+    addr = vstr_new(64);
+    err = vstr_new(64);
+    p.envid = vstr_new(0);
+    p.disabled = session_disabled_ext(conf);
+    if (addr_parse_path(path, flags, addr, &rest, &why) < 0 || (*rest && *rest != ' ')) {
+        session_reply(state, "501 5.1.7 Bad sender address syntax");
+        goto done;
+    }
+    if (smtpd_cmd_mail_params(rest, &p, err) < 0) {
+        session_reply(state, "%s", vstr_str(err));
+        goto done;
+    }
+    if (!p.smtputf8 && session_has_8bit(vstr_str(addr))) {
+        session_reply(state, "553 5.6.7 Must declare SMTPUTF8 to send unicode address");
+        goto done;
+    }
+    if (conf->message_size_limit > 0 && p.size > conf->message_size_limit) {
+        session_reply(state, "552 5.3.4 Message size exceeds fixed limit");
+        goto done;
+    }
+    if (state->client_reject || state->helo_reject) {
+        session_reply(state, "%s", state->client_reject ? state->client_reject : state->helo_reject);
+        goto done;
+    }
+    if (smtpd_check_mail(state, vstr_str(addr), err) == SMTPD_CHECK_REJECT) {
+        smtpd_log_action(state, "reject", "MAIL", vstr_str(err), vstr_str(addr), NULL);
+        session_reply(state, "%s", vstr_str(err));
+        goto done;
+    }
+    state->sender = mem_strdup(vstr_str(addr));
+    state->body_8bit = p.body_8bit;
+    state->smtputf8 = p.smtputf8;
+    state->ret_flags = p.ret;
+    state->declared_size = p.size;
+    if (vstr_len(p.envid))
+        state->envid = mem_strdup(vstr_str(p.envid));
+    if (state->smtputf8 && state->esmtp)
+        state->protocol = "UTF8SMTP";
+    session_reply(state, "250 2.1.0 Ok");
+done:
+    vstr_free(addr);
+    vstr_free(err);
+    vstr_free(p.envid);
+    return SESSION_GO_ON;
+}
+
+static int cmd_rcpt(SMTPD_STATE *state, const char *arg)
+{
+    const SMTPD_CONF *conf = state->conf;
+    SMTPD_RCPT_PARAMS p;
+    VSTR *addr, *err;
+    const char *path, *rest, *why;
+    int flags = ADDR_FLAG_SMTPUTF8;
+    char buf[32];
+
+    if (state->sender == NULL) {
+        session_reply(state, "503 5.5.1 Error: need MAIL command");
+        return SESSION_GO_ON;
+    }
+    if (state->bdat_active) {
+        session_reply(state, "503 5.5.1 Error: RCPT after BDAT");
+        return SESSION_GO_ON;
+    }
+    if ((path = smtpd_cmd_keyword(arg, "TO")) == NULL) {
+        session_reply(state, "501 5.5.4 Syntax: RCPT TO:<address>");
+        return SESSION_GO_ON;
+    }
+    if (conf->strict_rfc821)
+        flags |= ADDR_FLAG_STRICT;
+    addr = vstr_new(64);
+    err = vstr_new(64);
+    p.orcpt = vstr_new(0);
+    p.disabled = session_disabled_ext(conf);
+    state->rcpt_tried++;
+    if (addr_parse_path(path, flags, addr, &rest, &why) < 0 || (*rest && *rest != ' ')
+        || vstr_len(addr) == 0) {
+        session_reply(state, "501 5.1.3 Bad recipient address syntax");
+        goto done;
+    }
+    if (smtpd_cmd_rcpt_params(rest, state->smtputf8, &p, err) < 0) {
+        session_reply(state, "%s", vstr_str(err));
+        goto done;
+    }
+    if (!state->smtputf8 && session_has_8bit(vstr_str(addr))) {
+        session_reply(state, "553 5.6.7 Must declare SMTPUTF8 to send unicode address");
+        goto done;
+    }
+    if (state->rcpt_count >= conf->recipient_limit) {
+        session_reply(state, "452 4.5.3 Error: too many recipients");
+        goto done;
+    }
+    if (state->client_reject || state->helo_reject) {
+        session_reply(state, "%s", state->client_reject ? state->client_reject : state->helo_reject);
+        goto done;
+    }
+    if (smtpd_check_rcpt(state, vstr_str(addr), err) == SMTPD_CHECK_REJECT) {
+        smtpd_log_action(state, "reject", "RCPT", vstr_str(err), state->sender, vstr_str(addr));
+        session_reply(state, "%s", vstr_str(err));
+        goto done;
+    }
+    if (vstr_len(p.orcpt) == 0)
+        vstr_sprintf(p.orcpt, "rfc822;%s", vstr_str(addr));
+    argv_add(state->rcpts, vstr_str(addr));
+    argv_add(state->rcpt_orcpts, vstr_str(p.orcpt));
+    snprintf(buf, sizeof(buf), "%d", p.notify);
+    argv_add(state->rcpt_notify, buf);
+    state->rcpt_count++;
+    if (state->cleanup == NULL) {
+        if (session_open_cleanup(state) < 0) {
+            argv_truncate(state->rcpts, state->rcpts->argc - 1);
+            argv_truncate(state->rcpt_orcpts, state->rcpt_orcpts->argc - 1);
+            argv_truncate(state->rcpt_notify, state->rcpt_notify->argc - 1);
+            state->rcpt_count--;
+            session_reply(state, "451 4.3.0 Error: queue file write error");
+            goto done;
+        }
+    } else {
+        cleanup_rcpt(state->cleanup, vstr_str(addr), vstr_str(addr), vstr_str(p.orcpt), p.notify);
+    }
+    session_reply(state, "250 2.1.5 Ok");
+done:
+    vstr_free(addr);
+    vstr_free(err);
+    vstr_free(p.orcpt);
+    return SESSION_GO_ON;
+}
+
+/* ---- message content ---- */
+
+static void session_line(void *ctx, const char *text, size_t len)
+{
+    SMTPD_STATE *state = ctx;
+
+    cleanup_line(state->cleanup, text, len);
+}
+
+static void session_received(SMTPD_STATE *state)
+{
+    const SMTPD_CONF *conf = state->conf;
+    VSTR *line = vstr_new(256), *quoted;
+    char date[128];
+    struct tm tm;
+    time_t now = time(NULL);
+    size_t i;
+    const char *lit = state->family == AF_INET6 ? "IPv6:" : "";
+
+    if (state->prepend)
+        for (i = 0; i < state->prepend->argc; i++)
+            cleanup_line(state->cleanup, state->prepend->argv[i], strlen(state->prepend->argv[i]));
+    localtime_r(&now, &tm);
+    strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S %z (%Z)", &tm);
+    /* Without HELO, Postfix puts the client name where the HELO name goes. */
+    vstr_sprintf(line, "Received: from %s (%s [%s%s])", state->helo ? state->helo : state->name,
+                 state->name, lit, state->addr);
+    cleanup_line(state->cleanup, vstr_str(line), vstr_len(line));
+    vstr_sprintf(line, "\tby %s (%s) with %s id %s", conf->myhostname, conf->mail_name,
+                 state->protocol ? state->protocol : "SMTP", state->queue_id);
+    if (state->rcpt_count == 1) {
+        cleanup_line(state->cleanup, vstr_str(line), vstr_len(line));
+        quoted = vstr_new(64);
+        addr_quote(quoted, state->rcpts->argv[0]);
+        vstr_sprintf(line, "\tfor <%s>; %s", vstr_str(quoted), date);
+        vstr_free(quoted);
+    } else {
+        vstr_adds(line, ";");
+        cleanup_line(state->cleanup, vstr_str(line), vstr_len(line));
+        vstr_sprintf(line, "\t%s", date);
+    }
+    cleanup_line(state->cleanup, vstr_str(line), vstr_len(line));
+    vstr_free(line);
+}
+
+/* Before the content: DATA restrictions, a cleanup re-opened for HOLD/DISCARD. */
+static int session_content_begin(SMTPD_STATE *state, const char *stage)
+{
+    VSTR *reply = vstr_new(0);
+    int want;
+
+    if (smtpd_check_data(state, reply) == SMTPD_CHECK_REJECT) {
+        smtpd_log_action(state, "reject", stage, vstr_str(reply), state->sender, NULL);
+        session_reply(state, "%s", vstr_str(reply));
+        vstr_free(reply);
+        return -1;
+    }
+    vstr_free(reply);
+    want = (state->hold ? CLEANUP_FLAG_HOLD : 0) | (state->discard ? CLEANUP_FLAG_DISCARD : 0);
+    if ((state->cleanup_flags & (CLEANUP_FLAG_HOLD | CLEANUP_FLAG_DISCARD)) != want) {
+        /* A later recipient asked for HOLD or DISCARD: cleanup takes flags at the start. */
+        cleanup_close(state->cleanup);
+        state->cleanup = NULL;
+        if (session_open_cleanup(state) < 0) {
+            session_reply(state, "451 4.3.0 Error: queue file write error");
+            return -1;
+        }
+    }
+    cleanup_content_begin(state->cleanup);
+    session_received(state);
+    return 0;
+}
+
+/* After the content: the verdict. Replies, and resets the transaction. */
+static void session_content_end(SMTPD_STATE *state, SMTPD_DATA *d, const char *stage)
+{
+    const SMTPD_CONF *conf = state->conf;
+    VSTR *reply = vstr_new(0);
+    int status;
+
+    if (d->too_big) {
+        smtpd_log_action(state, "reject", stage, "552 5.3.4 Message size exceeds fixed limit",
+                         state->sender, NULL);
+        session_reply(state, "552 5.3.4 Error: message file too big");
+    } else if (d->bare && conf->bare_newline == SMTPD_BARE_REJECT
+               && match_list_host(conf->bare_newline_exclusions, NULL, state->addr) != MATCH_YES) {
+        vstr_sprintf(reply, "%d 5.5.2 Error: bare <LF> received", conf->bare_newline_code);
+        smtpd_log_action(state, "reject", stage, vstr_str(reply), state->sender, NULL);
+        session_reply(state, "%s", vstr_str(reply));
+    } else if (smtpd_check_eod(state, reply) == SMTPD_CHECK_REJECT) {
+        smtpd_log_action(state, "reject", stage, vstr_str(reply), state->sender, NULL);
+        session_reply(state, "%s", vstr_str(reply));
+    } else {
+        status = cleanup_finish(state->cleanup, reply);
+        if (status == CLEANUP_STAT_OK) {
+            session_reply(state, "250 2.0.0 Ok: queued as %s", state->queue_id);
+        } else {
+            VSTR *text = vstr_new(0);
+
+            cleanup_stat_reply(status, vstr_str(reply), text);
+            msg_info("%s: reject: %s from %s: %s; from=<%s> proto=%s helo=<%s>", state->queue_id,
+                     stage, state->namaddr, vstr_str(text), state->sender,
+                     state->protocol ? state->protocol : "SMTP", state->helo ? state->helo : "");
+            session_reply(state, "%s", vstr_str(text));
+            vstr_free(text);
+        }
+    }
+    vstr_free(reply);
+    session_reset(state);
+}
+
+typedef struct DEADLINE_CTX {
+    const SMTPD_CONF *conf;
+    struct timeval start;
+} DEADLINE_CTX;
+
+/* DATA may take smtpd_timeout plus the time smtpd_min_data_rate allows. */
+static int session_deadline(void *ctx, long long bytes)
+{
+    DEADLINE_CTX *dl = ctx;
+    struct timeval now;
+    long long allowed_ms, used_ms;
+
+    gettimeofday(&now, NULL);
+    allowed_ms = (long long) dl->conf->timeout * 1000;
+    if (dl->conf->min_data_rate > 0)
+        allowed_ms += bytes * 1000 / dl->conf->min_data_rate;
+    if (!dl->conf->per_request_deadline)
+        return dl->conf->timeout * 1000;
+    used_ms = (long long) (now.tv_sec - dl->start.tv_sec) * 1000
+              + (now.tv_usec - dl->start.tv_usec) / 1000;
+    if (used_ms >= allowed_ms)
+        return -1;
+    if (allowed_ms - used_ms > 24LL * 3600 * 1000)
+        return 24 * 3600 * 1000;
+    return (int) (allowed_ms - used_ms);
+}
+
+static int session_lost(SMTPD_STATE *state, const char *stage, long long bytes)
+{
+    if (stream_error(state->client) == STREAM_ERR_TIMEOUT) {
+        msg_info("timeout after %s (%lld bytes) from %s", stage, bytes, state->namaddr);
+        session_reply(state, "421 4.4.2 %s Error: timeout exceeded", state->conf->myhostname);
+        session_flush(state);
+    } else {
+        msg_info("lost connection after %s (%lld bytes) from %s", stage, bytes, state->namaddr);
+    }
+    return SESSION_END;
+}
+
+static int cmd_data(SMTPD_STATE *state, const char *arg)
+{
+    const SMTPD_CONF *conf = state->conf;
+    SMTPD_DATA *d;
+    DEADLINE_CTX dl;
+    int got;
+
+    if (*arg) {
+        session_reply(state, "501 5.5.4 Syntax: DATA");
+        return SESSION_GO_ON;
+    }
+    if (state->bdat_active) {
+        session_reply(state, "503 5.5.1 Error: DATA after BDAT");
+        return SESSION_GO_ON;
+    }
+    if (state->sender == NULL) {
+        session_reply(state, "503 5.5.1 Error: need RCPT command");
+        return SESSION_GO_ON;
+    }
+    if (state->rcpt_count == 0) {
+        session_reply(state, "554 5.5.1 Error: no valid recipients");
+        return SESSION_GO_ON;
+    }
+    if (session_content_begin(state, "DATA") < 0)
+        return SESSION_GO_ON;
+    session_reply(state, "354 End data with <CR><LF>.<CR><LF>");
+    session_flush(state);
+    d = smtpd_data_new(SMTPD_DATA_DOT, conf->message_size_limit, conf->bare_newline,
+                       session_line, state);
+    dl.conf = conf;
+    gettimeofday(&dl.start, NULL);
+    got = smtpd_data_read_dot(d, state->client, session_deadline, &dl);
+    if (!got) {
+        long long bytes = d->bytes;
+
+        smtpd_data_free(d);
+        session_reset(state);
+        return session_lost(state, "DATA", bytes);
+    }
+    session_content_end(state, d, "END-OF-MESSAGE");
+    smtpd_data_free(d);
+    return SESSION_GO_ON;
+}
+
+/* Read (and feed or drop) count bytes of a BDAT chunk. 0 ok, -1 lost. */
+static int session_bdat_read(SMTPD_STATE *state, long long count, SMTPD_DATA *d)
+{
+    char buf[STREAM_BUFSIZE];
+    DEADLINE_CTX dl;
+    long long done = 0;
+
+    dl.conf = state->conf;
+    gettimeofday(&dl.start, NULL);
+    while (done < count) {
+        size_t want = (size_t) (count - done > (long long) sizeof(buf) ? (long long) sizeof(buf)
+                                                                         : count - done);
+        int ms = session_deadline(&dl, done);
+        ssize_t n;
+
+        if (ms < 0) {
+            stream_set_why(state->client, STREAM_ERR_TIMEOUT, "timeout");
+            return -1;
+        }
+        stream_set_limits(state->client, ms, 0);
+        stream_read_begin(state->client);
+        n = stream_read(state->client, buf, stream_buffered(state->client) > 0
+                                                ? (want < stream_buffered(state->client)
+                                                       ? want
+                                                       : stream_buffered(state->client))
+                                                : (want < 4096 ? want : 4096));
+        stream_read_end(state->client);
+        if (n <= 0)
+            return -1;
+        if (d)
+            smtpd_data_feed(d, buf, (size_t) n);
+        done += n;
+    }
+    return 0;
+}
+
+static int cmd_bdat(SMTPD_STATE *state, const char *arg)
+{
+    const SMTPD_CONF *conf = state->conf;
+    char *copy = mem_strdup(arg), *cp = copy, *num, *last, *extra;
+    long count;
+    int is_last = 0;
+    const char *error = NULL;
+
+    if (session_discarded(conf, "CHUNKING")) {
+        mem_free(copy);
+        session_reply(state, "502 5.5.1 Error: command not implemented");
+        return SESSION_GO_ON;
+    }
+    num = str_token(&cp, " ");
+    last = str_token(&cp, " ");
+    extra = str_token(&cp, " ");
+    if (num == NULL || extra != NULL || str_parse_long(num, 0, 0x7fffffffL, &count) < 0
+        || (last && strcasecmp(last, "LAST") != 0) || !isdigit((unsigned char) num[0])) {
+        mem_free(copy);
+        session_reply(state, "501 5.5.4 Syntax: BDAT count [LAST]");
+        return SESSION_GO_ON;
+    }
+    is_last = last != NULL;
+    mem_free(copy);
+    if (state->sender == NULL)
+        error = "503 5.5.1 Error: need MAIL command";
+    else if (state->rcpt_count == 0)
+        error = "554 5.5.1 Error: no valid recipients";
+    else if (state->bdat_error)
+        error = "503 5.5.1 Error: BDAT transfer failed";
+    if (error == NULL && !state->bdat_active) {
+        if (session_content_begin(state, "BDAT") < 0) {
+            /* replied already; the chunk is still in the stream: skip it */
+            state->bdat_error = 1;
+            if (session_bdat_read(state, count, NULL) < 0)
+                return session_lost(state, "BDAT", 0);
+            if (is_last)
+                session_reset(state);
+            return SESSION_GO_ON;
+        }
+        state->bdat_active = 1;
+        state->bdat = smtpd_data_new(SMTPD_DATA_RAW, conf->message_size_limit, conf->bare_newline,
+                                     session_line, state);
+    }
+    if (session_bdat_read(state, count, error ? NULL : state->bdat) < 0) {
+        long long bytes = state->bdat_bytes;
+
+        session_reset(state);
+        return session_lost(state, "BDAT", bytes);
+    }
+    if (error) {
+        session_reply(state, "%s", error);
+        if (is_last || state->sender == NULL)
+            session_reset(state);
+        else
+            state->bdat_error = 1;
+        return SESSION_GO_ON;
+    }
+    state->bdat_bytes += count;
+    if (!is_last) {
+        if (state->bdat->too_big) {
+            session_reply(state, "552 5.3.4 Message size exceeds fixed limit");
+            state->bdat_error = 1;
+            smtpd_data_free(state->bdat);
+            state->bdat = NULL;
+            return SESSION_GO_ON;
+        }
+        session_reply(state, "250 2.0.0 Ok: %ld bytes", count);
+        return SESSION_GO_ON;
+    }
+    smtpd_data_finish(state->bdat);
+    {
+        SMTPD_DATA *d = state->bdat;
+
+        state->bdat = NULL;
+        session_content_end(state, d, "END-OF-MESSAGE");
+        smtpd_data_free(d);
+    }
+    return SESSION_GO_ON;
+}
+
+/* ---- the rest ---- */
+
+static int cmd_vrfy(SMTPD_STATE *state, const char *arg)
+{
+    VSTR *addr, *reply;
+    const char *rest, *why;
+
+    if (state->conf->disable_vrfy) {
+        session_reply(state, "502 5.5.1 VRFY command is disabled");
+        return SESSION_GO_ON;
+    }
+    if (*arg == 0) {
+        session_reply(state, "501 5.5.4 Syntax: VRFY address");
+        return SESSION_GO_ON;
+    }
+    addr = vstr_new(64);
+    reply = vstr_new(64);
+    if (addr_parse_path(arg, ADDR_FLAG_SMTPUTF8, addr, &rest, &why) < 0 || vstr_len(addr) == 0) {
+        session_reply(state, "501 5.1.3 Bad recipient address syntax");
+    } else if (smtpd_check_vrfy(state, vstr_str(addr), reply) == SMTPD_CHECK_REJECT) {
+        smtpd_log_action(state, "reject", "VRFY", vstr_str(reply), NULL, vstr_str(addr));
+        session_reply(state, "%s", vstr_str(reply));
+    } else {
+        session_reply(state, "252 2.0.0 %s", arg);
+    }
+    vstr_free(addr);
+    vstr_free(reply);
+    return SESSION_GO_ON;
+}
+
+static int cmd_etrn(SMTPD_STATE *state, const char *arg)
+{
+    if (state->helo == NULL)
+        session_reply(state, "503 5.5.1 Error: send HELO/EHLO first");
+    else if (state->sender)
+        session_reply(state, "503 5.5.1 Error: MAIL transaction in progress");
+    else if (*arg == 0)
+        session_reply(state, "500 5.5.2 Syntax: ETRN domain");
+    else
+        session_reply(state, "458 4.3.0 Unable to queue messages");
+    return SESSION_GO_ON;
+}
+
+/* Postfix's smtpd_forbidden_commands default: HTTP and friends. */
+static int session_forbidden(const char *line)
+{
+    size_t n = strcspn(line, " ");
+
+    if (line[0] && !isalpha((unsigned char) line[0]))
+        return 1;
+    return (n == 7 && strncasecmp(line, "CONNECT", 7) == 0) || (n == 3 && strncasecmp(line, "GET", 3) == 0)
+           || (n == 4 && strncasecmp(line, "POST", 4) == 0);
+}
+
+static int session_command(SMTPD_STATE *state, VSTR *buf)
+{
+    const char *line = vstr_str(buf), *arg, *why;
+    int verb, r = SESSION_GO_ON;
+
+    if (session_forbidden(line)) {
+        VSTR *shown = vstr_new(0);
+
+        vstr_addmem(shown, line, vstr_len(buf) > 100 ? 100 : vstr_len(buf));
+        str_printable(vstr_str(shown), 0);
+        msg_warn("non-SMTP command from %s: %s", state->namaddr, vstr_str(shown));
+        vstr_free(shown);
+        session_reply(state, "221 2.7.0 Error: I can break rules, too. Goodbye.");
+        state->cmd_total[SMTPD_C_UNKNOWN]++;
+        return SESSION_END;
+    }
+    if (smtpd_cmd_check(line, vstr_len(buf), &why) < 0) {
+        verb = smtpd_cmd_verb(line, &arg);
+        state->cmd_total[verb]++;
+        session_reply(state, "500 5.5.2 Error: bad syntax");
+        return SESSION_GO_ON;
+    }
+    verb = smtpd_cmd_verb(line, &arg);
+    state->cmd_total[verb]++;
+    state->last_code = 0;
+    if (verb != SMTPD_C_UNKNOWN) {
+        static const char *const upper[SMTPD_C_COUNT] = {
+            "HELO", "EHLO", "STARTTLS", "AUTH", "MAIL", "RCPT", "DATA", "BDAT",
+            "RSET", "NOOP", "VRFY", "ETRN", "QUIT", "HELP", "UNKNOWN"};
+
+        state->where = upper[verb];
+    } else {
+        state->where = "UNKNOWN";
+    }
+    if (state->bdat_active && verb != SMTPD_C_BDAT && verb != SMTPD_C_QUIT
+        && verb != SMTPD_C_RSET && verb != SMTPD_C_NOOP) {
+        session_reply(state, "503 5.5.1 Error: %s after BDAT", state->where);
+        return SESSION_GO_ON;
+    }
+    /* NOOP, VRFY, ETRN, RSET beyond smtpd_junk_command_limit count as errors. */
+    if ((verb == SMTPD_C_NOOP || verb == SMTPD_C_VRFY || verb == SMTPD_C_ETRN
+         || verb == SMTPD_C_RSET) && ++state->junk_count > state->conf->junk_command_limit)
+        state->error_count++;
+    switch (verb) {
+    case SMTPD_C_HELO:
+        r = cmd_helo(state, arg, 0);
+        break;
+    case SMTPD_C_EHLO:
+        r = cmd_helo(state, arg, 1);
+        break;
+    case SMTPD_C_MAIL:
+        r = cmd_mail(state, arg);
+        break;
+    case SMTPD_C_RCPT:
+        r = cmd_rcpt(state, arg);
+        break;
+    case SMTPD_C_DATA:
+        r = cmd_data(state, arg);
+        break;
+    case SMTPD_C_BDAT:
+        r = cmd_bdat(state, arg);
+        break;
+    case SMTPD_C_RSET:
+        if (*arg) {
+            session_reply(state, "501 5.5.4 Syntax: RSET");
+        } else {
+            session_reset(state);
+            session_reply(state, "250 2.0.0 Ok");
+        }
+        break;
+    case SMTPD_C_NOOP:
+        session_reply(state, "250 2.0.0 Ok");
+        break;
+    case SMTPD_C_VRFY:
+        r = cmd_vrfy(state, arg);
+        break;
+    case SMTPD_C_ETRN:
+        r = cmd_etrn(state, arg);
+        break;
+    case SMTPD_C_QUIT:
+        session_reply(state, "221 2.0.0 Bye");
+        r = SESSION_END;
+        break;
+    case SMTPD_C_HELP:
+        session_reply(state, "214 2.0.0 Commands: HELO EHLO MAIL RCPT DATA BDAT RSET NOOP VRFY "
+                             "ETRN QUIT HELP");
+        break;
+    case SMTPD_C_STARTTLS:
+    case SMTPD_C_AUTH:
+        session_reply(state, "502 5.5.1 Error: command not implemented");
+        break;
+    default:
+        session_reply(state, "502 5.5.2 Error: command not recognized");
+        break;
+    }
+    if (state->last_code > 0 && state->last_code < 400)
+        state->cmd_ok[verb]++;
+    return r;
+}
+
+void smtpd_session_run(const SMTPD_CONF *conf, int fd)
+{
+    SMTPD_STATE state;
+    VSTR *buf = vstr_new(512), *reply;
+    int r;
+
+    memset(&state, 0, sizeof(state));
+    state.conf = conf;
+    state.where = "CONNECT";
+    state.declared_size = -1;
+    state.rcpts = argv_new();
+    state.rcpt_orcpts = argv_new();
+    state.rcpt_notify = argv_new();
+    state.client = stream_open(fd, 0);
+    smtpd_peer_init(&state, fd);
+    msg_info("connect from %s", state.namaddr);
+    if (!conf->delay_reject) {
+        reply = vstr_new(0);
+        if (smtpd_check_client(&state, reply) == SMTPD_CHECK_REJECT) {
+            smtpd_log_action(&state, "reject", "CONNECT", vstr_str(reply), NULL, NULL);
+            state.client_reject = mem_strdup(vstr_str(reply));
+        }
+        vstr_free(reply);
+    }
+    session_reply(&state, "220 %s", conf->banner);
+    for (;;) {
+        if (state.error_count >= conf->hard_error_limit) {
+            msg_info("too many errors after %s from %s", state.where, state.namaddr);
+            session_reply(&state, "421 4.7.0 %s Error: too many errors", conf->myhostname);
+            break;
+        }
+        r = session_read_command(&state, buf);
+        if (r == 0)
+            break;
+        if (r == 2)
+            continue;
+        if (session_command(&state, buf) == SESSION_END)
+            break;
+    }
+    session_flush(&state);
+    session_reset(&state);
+    smtpd_log_disconnect(&state);
+    stream_free(state.client);
+    argv_free(state.rcpts);
+    argv_free(state.rcpt_orcpts);
+    argv_free(state.rcpt_notify);
+    mem_free(state.helo);
+    mem_free(state.client_reject);
+    mem_free(state.helo_reject);
+    vstr_free(buf);
+}

@@ -1,0 +1,133 @@
+#!/bin/bash
+# smtpd's DNS, against an nsd of the test's own in a network namespace
+# (test/lib/nsd.sh): master, smtpd and the clients run in that namespace,
+# whose /etc/resolv.conf names our nsd. A client whose PTR name maps back
+# to its address is logged and recorded by name; one whose PTR name does
+# not is "unknown" (its reverse name kept); reject_unknown_client_hostname,
+# reject_rbl_client (with the TXT reason) and reject_unknown_sender_domain
+# answer as Postfix does. The resolver configuration is read before chroot.
+. "$POSTERN_SRC/test/lib.sh"
+. "$POSTERN_SRC/test/data/smtpd/smtpd-lib.sh"
+. "$POSTERN_SRC/test/lib/nsd.sh"
+nsd_available || { echo "1..0 # SKIP needs root, ip, nsd and python3"; exit 0; }
+
+sd_setup "smtpd_peername_lookup = yes" \
+    "mynetworks = 127.0.0.0/8" \
+    "smtpd_restriction_classes = need_name" \
+    "need_name = reject_unknown_client_hostname" \
+    "smtpd_client_restrictions = check_client_access inline:{127.0.0.22=need_name}, reject_rbl_client rbl.test" \
+    "smtpd_sender_restrictions = reject_unknown_sender_domain"
+{
+    nsd_soa smtpd.test
+    echo 'client IN A 127.0.0.21'
+    echo 'good IN MX 10 client.smtpd.test.'
+    echo 'aonly IN A 127.0.0.30'
+} >"$T/smtpd.test.zone"
+{
+    nsd_soa rbl.test
+    echo '2.0.0.127 IN A 127.0.0.2'
+    echo '2.0.0.127 IN TXT "listed for testing"'
+} >"$T/rbl.test.zone"
+{
+    nsd_soa 0.0.127.in-addr.arpa
+    echo '21 IN PTR client.smtpd.test.'
+    echo '22 IN PTR liar.smtpd.test.'
+} >"$T/reverse.zone"
+nsd_start smtpd.test "$T/smtpd.test.zone" rbl.test "$T/rbl.test.zone" \
+    0.0.127.in-addr.arpa "$T/reverse.zone"
+ok $? "nsd runs in namespace $NSD_NS"
+
+nsd_exec postfix start >"$T/start.out" 2>&1
+inst_wait test -s "$Q/pid/master.pid"
+MPID=$(tr -d ' \n' <"$Q/pid/master.pid")
+sd_banner_ns() { nsd_exec bash -c "$(declare -f sd_banner); ADDR=$ADDR PORT=$PORT sd_banner"; }
+inst_wait sd_banner_ns
+ok $? "master and smtpd run inside the namespace"
+
+ndialog() {
+    local name=$1
+    shift
+    cat >"$T/$name.dialog"
+    nsd_exec $DIALOG "$@" "$ADDR" "$PORT" "$T/$name.dialog" 2>"$T/$name.err"
+    ok $? "dialog: $name $(head -c 300 "$T/$name.err")"
+}
+
+ndialog verified --bind 127.0.0.21 <<'D'
+S~ 220 .*
+C: EHLO helo.smtpd.test
+M: 250
+C: MAIL FROM:<alice@good.smtpd.test>
+S: 250 2.1.0 Ok
+C: RCPT TO:<bob@relay.test>
+S: 250 2.1.5 Ok
+C: DATA
+S~ 354 .*
+C: Subject: from a named client
+C:
+C: hello
+C: .
+S~ 250 2\.0\.0 Ok: queued as [0-9A-F]+
+C: QUIT
+S: 221 2.0.0 Bye
+D
+like "$(sd_log "connect from client")" "connect from client.smtpd.test\[127.0.0.21\]$" \
+    "PTR name confirmed by its A record: logged by name"
+id=$(for f in $(inst_queue_files incoming); do inst_postcat "$Q/incoming/$f" | grep -q "from a named client" && echo "$f"; done)
+inst_postcat "$Q/incoming/$id" >"$T/named.postcat"
+grep -qx "named_attribute: client_name=client.smtpd.test" "$T/named.postcat" &&
+    grep -qx "named_attribute: reverse_client_name=client.smtpd.test" "$T/named.postcat" &&
+    grep -qx "Received: from helo.smtpd.test (client.smtpd.test \[127.0.0.21\])" "$T/named.postcat"
+ok $? "client_name, reverse_client_name and Received: carry the verified name"
+grep -qx "named_attribute: rewrite_context=remote" "$T/named.postcat"
+ok $? "a client that is not this host: rewrite_context=remote"
+
+ndialog unverified --bind 127.0.0.22 <<'D'
+S~ 220 .*
+C: EHLO helo.smtpd.test
+M: 250
+C: MAIL FROM:<alice@good.smtpd.test>
+S: 250 2.1.0 Ok
+C: RCPT TO:<bob@relay.test>
+S: 450 4.7.25 Client host rejected: cannot find your hostname, [127.0.0.22]
+C: QUIT
+S: 221 2.0.0 Bye
+D
+like "$(sd_log "connect from unknown\[127.0.0.22\]")" "connect from unknown\[127.0.0.22\]$" \
+    "a PTR name without a matching A record: the client is unknown"
+
+ndialog rbl --bind 127.0.0.2 <<'D'
+S~ 220 .*
+C: EHLO helo.smtpd.test
+M: 250
+C: MAIL FROM:<alice@good.smtpd.test>
+S: 250 2.1.0 Ok
+C: RCPT TO:<bob@relay.test>
+S: 554 5.7.1 Service unavailable; Client host [127.0.0.2] blocked using rbl.test; listed for testing
+C: QUIT
+S: 221 2.0.0 Bye
+D
+
+ndialog sender-domain --bind 127.0.0.21 <<'D'
+S~ 220 .*
+C: EHLO helo.smtpd.test
+M: 250
+C: MAIL FROM:<alice@nosuch.smtpd.test>
+S: 250 2.1.0 Ok
+C: RCPT TO:<bob@relay.test>
+S: 450 4.1.8 <alice@nosuch.smtpd.test>: Sender address rejected: Domain not found
+C: RSET
+S: 250 2.0.0 Ok
+C: MAIL FROM:<alice@aonly.smtpd.test>
+S: 250 2.1.0 Ok
+C: RCPT TO:<bob@relay.test>
+S: 250 2.1.5 Ok
+C: QUIT
+S: 221 2.0.0 Bye
+D
+
+postfix stop >/dev/null 2>&1
+inst_wait bash -c "! kill -0 $MPID 2>/dev/null"
+MPID=
+! grep -E "panic|fatal|AddressSanitizer|runtime error|exit status" "$LOG"
+ok $? "no panic, fatal error or sanitizer report in the log"
+done_testing
