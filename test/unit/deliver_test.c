@@ -378,6 +378,51 @@ static void test_bounds(void)
     vstr_free(item);
 }
 
+/* Seeded random byte changes: refused or read within bounds, never a crash. */
+static void test_mutations(void)
+{
+    VSTR *good = vstr_new(0), *bytes = vstr_new(0), *why = vstr_new(0);
+    unsigned long seed = 12345;
+    size_t bad = 0, accepted = 0;
+    int n;
+
+    enc_list(good, head_ok, 0);
+    enc_list(good, rcpt_ok, 1);
+    vstr_addch(good, 0);
+    for (n = 0; n < 3000; n++) {
+        DELIVER_REQUEST *req;
+        int k, changes;
+
+        vstr_reset(bytes);
+        vstr_addmem(bytes, vstr_str(good), vstr_len(good));
+        seed = seed * 6364136223846793005UL + 1442695040888963407UL;
+        changes = (int) (seed >> 60) % 4 + 1;
+        for (k = 0; k < changes; k++) {
+            seed = seed * 6364136223846793005UL + 1442695040888963407UL;
+            vstr_str(bytes)[(seed >> 33) % vstr_len(bytes)] = (char) (seed >> 20);
+        }
+        req = read_bytes(bytes, why);
+        if (req != NULL) {
+            size_t i;
+
+            accepted++;
+            if (!queue_id_valid(req->queue_id) || req->nrcpt < 1 || req->nrcpt > DELIVER_RCPT_MAX
+                || req->data_offset <= 0 || strchr(req->queue_name, '/') != NULL)
+                bad++;
+            for (i = 0; i < req->nrcpt; i++)
+                if (req->rcpt[i].offset <= 0 || req->rcpt[i].address[0] == 0
+                    || strlen(req->rcpt[i].address) > DELIVER_ADDR_MAX)
+                    bad++;
+        }
+        deliver_request_free(req);
+    }
+    TAP_INT(bad, 0, "3000 mutated requests: every accepted one is within bounds (%zu accepted)",
+            accepted);
+    vstr_free(good);
+    vstr_free(bytes);
+    vstr_free(why);
+}
+
 static void test_delay_format(void)
 {
     static const struct {
@@ -635,6 +680,7 @@ int main(void)
     test_bad_result();
     test_malformed();
     test_bounds();
+    test_mutations();
     test_delay_format();
     test_log_line();
     test_queue_file();
