@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -832,5 +833,144 @@ int deliver_rcpt_bounce(DELIVER_REQUEST *req, int qfd, size_t i, const char *dsn
         deliver_rcpt_result(req, i, DELIVER_RCPT_BOUNCED, dsn, reason);
     }
     vstr_free(why);
+    return ret;
+}
+
+/* ---- what qmgr reads from the queue file ---- */
+
+static void deliver_load_attr(DELIVER_REQUEST *req, const char *name, const char *value,
+                              char **orcpt, int *notify)
+{
+    static const struct {
+        const char *name;
+        size_t field;
+    } fields[] = {
+        { "log_client_name", offsetof(DELIVER_REQUEST, client_name) },
+        { "log_client_address", offsetof(DELIVER_REQUEST, client_addr) },
+        { "log_client_port", offsetof(DELIVER_REQUEST, client_port) },
+        { "log_protocol_name", offsetof(DELIVER_REQUEST, proto_name) },
+        { "log_helo_name", offsetof(DELIVER_REQUEST, helo_name) },
+        { "sasl_method", offsetof(DELIVER_REQUEST, sasl_method) },
+        { "sasl_username", offsetof(DELIVER_REQUEST, sasl_username) },
+        { "sasl_sender", offsetof(DELIVER_REQUEST, sasl_sender) },
+        { "log_ident", offsetof(DELIVER_REQUEST, log_ident) },
+        { "rewrite_context", offsetof(DELIVER_REQUEST, rewrite_context) },
+        { "encoding", offsetof(DELIVER_REQUEST, encoding) },
+        { "envelope_id", offsetof(DELIVER_REQUEST, dsn_envid) },
+    };
+    size_t k;
+    long n;
+
+    if (strcmp(name, "dsn_orig_rcpt") == 0) {
+        deliver_set(orcpt, value);
+    } else if (strcmp(name, "notify_flags") == 0) {
+        *notify = str_parse_long(value, 0, 0xff, &n) == 0 ? (int) n : 0;
+    } else if (strcmp(name, "ret_flags") == 0) {
+        req->dsn_ret = str_parse_long(value, 0, 0xff, &n) == 0 ? (int) n : 0;
+    } else {
+        for (k = 0; k < sizeof(fields) / sizeof(fields[0]); k++)
+            if (strcmp(name, fields[k].name) == 0) {
+                deliver_set((char **) ((char *) req + fields[k].field), value);
+                break;
+            }
+    }
+}
+
+int deliver_request_load(DELIVER_REQUEST *req, QFILE_READER *r, VSTR *why)
+{
+    QFILE_REC rec;
+    QFILE_SIZE size;
+    char *orig = deliver_dup(""), *orcpt = deliver_dup("");
+    int notify = 0, st, have_size = 0, ret = -1;
+    long n;
+
+    while ((st = qfile_read(r, &rec)) > 0) {
+        char *data, *name, *value;
+        const char *err;
+
+        if (strlen(rec.data) != rec.len && rec.type != QREC_NORM && rec.type != QREC_CONT) {
+            vstr_sprintf(why, "%s: offset %ld: a NUL byte in a record",
+                         qfile_reader_name(r), rec.offset);
+            goto out;
+        }
+        switch (rec.type) {
+        case QREC_SIZE:
+            if (qfile_size_parse(rec.data, &size) < 0 || size.data_offset <= 0
+                || size.data_size < 0) {
+                vstr_sprintf(why, "%s: bad size record", qfile_reader_name(r));
+                goto out;
+            }
+            req->data_offset = size.data_offset;
+            req->data_size = size.data_size;
+            req->smtputf8 = (int) size.smtputf8;
+            have_size = 1;
+            break;
+        case QREC_TIME:
+            if (sscanf(rec.data, "%ld %ld", &req->arrival_sec, &req->arrival_usec) < 1
+                || req->arrival_sec < 0 || req->arrival_usec < 0
+                || req->arrival_usec >= DELIVER_MILLION) {
+                req->arrival_sec = req->arrival_usec = 0;
+                vstr_sprintf(why, "%s: bad time record", qfile_reader_name(r));
+                goto out;
+            }
+            break;
+        case QREC_FROM:
+            deliver_set(&req->sender, rec.data);
+            break;
+        case QREC_DSN_ENVID:
+            deliver_set(&req->dsn_envid, rec.data);
+            break;
+        case QREC_DSN_RET:
+            req->dsn_ret = str_parse_long(rec.data, 0, 0xff, &n) == 0 ? (int) n : 0;
+            break;
+        case QREC_ORCP:
+            deliver_set(&orig, rec.data);
+            break;
+        case QREC_DSN_ORCPT:
+            deliver_set(&orcpt, rec.data);
+            break;
+        case QREC_DSN_NOTIFY:
+            notify = str_parse_long(rec.data, 0, 0xff, &n) == 0 ? (int) n : 0;
+            break;
+        case QREC_ATTR:
+            data = mem_strdup(rec.data);
+            if (qfile_attr_split(data, &name, &value, &err) == 0)
+                deliver_load_attr(req, name, value, &orcpt, &notify);
+            mem_free(data);
+            break;
+        case QREC_RCPT:
+            if (rec.len == 0 || rec.len > DELIVER_ADDR_MAX) {
+                vstr_sprintf(why, "%s: offset %ld: bad recipient", qfile_reader_name(r),
+                             rec.offset);
+                goto out;
+            }
+            if (req->nrcpt >= DELIVER_RCPT_MAX * 100) {
+                vstr_sprintf(why, "%s: too many recipients", qfile_reader_name(r));
+                goto out;
+            }
+            deliver_request_add_rcpt(req, orig, rec.data, rec.offset, orcpt, notify);
+            /* FALLTHROUGH */
+        case QREC_DONE:
+        case QREC_DRCP:
+            deliver_set(&orig, "");
+            deliver_set(&orcpt, "");
+            notify = 0;
+            break;
+        default:
+            break;
+        }
+    }
+    if (st < 0) {
+        vstr_sprintf(why, "%s: %s", qfile_reader_name(r), qfile_reader_error(r));
+        goto out;
+    }
+    if (!have_size) {
+        vstr_sprintf(why, "%s: no size record", qfile_reader_name(r));
+        goto out;
+    }
+    ret = 0;
+out:
+    mem_free(orig);
+    mem_free(orcpt);
     return ret;
 }

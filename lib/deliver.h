@@ -70,8 +70,16 @@
  * (times.conn_setup may be set when a connection is made, for c).
  *
  * QMGR SIDE (test/tools/deliver_send plays it):
- *   deliver_request_new(), fill in, deliver_request_add_rcpt() per
- *   recipient; deliver_request_send(s, req, why) waits for the
+ *   deliver_request_new(), then deliver_request_load(req, reader, why)
+ *   with a reader opened QFILE_READ_FOLLOW on the queue file: it fills in
+ *   the content offset and size and SMTPUTF8 flags (C record), the arrival
+ *   time (T), the sender (S), the envelope attributes (A: log_*, sasl_*,
+ *   log_ident, rewrite_context, encoding, envelope_id, ret_flags), and adds
+ *   every recipient that is not done (R; D and canceled ones are skipped)
+ *   with its original recipient (O), dsn_orig_rcpt and notify_flags (A, or
+ *   the o and n records), in file order (at most 100 * DELIVER_RCPT_MAX),
+ *   or returns -1 with the reason for a damaged file; qmgr then keeps, per request, the recipients of one transport
+ *   and next hop (deliver_request_add_rcpt() builds a request by hand); deliver_request_send(s, req, why) waits for the
  *   announcement and sends; deliver_result_read(s, req, why) fills in
  *   status, hop_status and each recipient's rcpt_status/dsn/reason.
  *
@@ -215,6 +223,7 @@ int deliver_result_send(STREAM *s, DELIVER_REQUEST *req);
 int deliver_request_send(STREAM *s, const DELIVER_REQUEST *req, VSTR *why);
 int deliver_request_encode(VSTR *out, const DELIVER_REQUEST *req);
 int deliver_result_read(STREAM *s, DELIVER_REQUEST *req, VSTR *why);
+int deliver_request_load(DELIVER_REQUEST *req, QFILE_READER *r, VSTR *why);
 
 /* Shared helpers. */
 void deliver_format_delay(VSTR *out, long sec, long usec, int max_decimals);

@@ -1,7 +1,8 @@
 /*
  * deliver_send - TEST-ONLY client of lib/deliver.h that plays qmgr: reads a
  * queue file, sends one delivery request for its undone recipients to an
- * agent's socket and prints the result. Never installed.
+ * agent's socket and prints the result. Never installed. The envelope and
+ * the undone recipients come from deliver_request_load(), as qmgr's will.
  *
  * Usage: deliver_send [options] QUEUE_ID      (run in queue_directory)
  *   -s PATH    the agent's socket (default private/error)
@@ -35,129 +36,6 @@
 #include "qfile.h"
 #include "strutil.h"
 #include "vstr.h"
-
-/* Fill req from the queue file's envelope and recipient records. */
-static int send_read_queue_file(DELIVER_REQUEST *req, const char *path)
-{
-    int fd = open(path, O_RDONLY);
-    QFILE_READER *r;
-    QFILE_REC rec;
-    QFILE_SIZE size;
-    char *orig = mem_strdup(""), *orcpt = mem_strdup("");
-    int notify = 0, st, ret = -1;
-
-    if (fd < 0) {
-        msg_warn("open %s: %m", path);
-        mem_free(orig);
-        mem_free(orcpt);
-        return -1;
-    }
-    r = qfile_reader_open(fd, path, QFILE_READ_FOLLOW);
-    while ((st = qfile_read(r, &rec)) > 0) {
-        char *name, *value, *data = mem_strdup(rec.data);
-        const char *why;
-
-        switch (rec.type) {
-        case QREC_SIZE:
-            if (qfile_size_parse(data, &size) == 0) {
-                req->data_offset = size.data_offset;
-                req->data_size = size.data_size;
-                req->smtputf8 = (int) size.smtputf8;
-            }
-            break;
-        case QREC_TIME:
-            if (sscanf(data, "%ld %ld", &req->arrival_sec, &req->arrival_usec) < 1)
-                msg_warn("bad time record");
-            break;
-        case QREC_FROM:
-            mem_free(req->sender);
-            req->sender = mem_strdup(data);
-            break;
-        case QREC_DSN_ENVID:
-            mem_free(req->dsn_envid);
-            req->dsn_envid = mem_strdup(data);
-            break;
-        case QREC_DSN_RET:
-            req->dsn_ret = atoi(data);
-            break;
-        case QREC_ORCP:
-            mem_free(orig);
-            orig = mem_strdup(data);
-            break;
-        case QREC_DSN_ORCPT:
-            mem_free(orcpt);
-            orcpt = mem_strdup(data);
-            break;
-        case QREC_DSN_NOTIFY:
-            notify = atoi(data);
-            break;
-        case QREC_ATTR:
-            if (qfile_attr_split(data, &name, &value, &why) == 0) {
-                char **f = NULL;
-
-                if (strcmp(name, "dsn_orig_rcpt") == 0) {
-                    mem_free(orcpt);
-                    orcpt = mem_strdup(value);
-                } else if (strcmp(name, "notify_flags") == 0) {
-                    notify = atoi(value);
-                } else if (strcmp(name, "log_client_name") == 0) {
-                    f = &req->client_name;
-                } else if (strcmp(name, "log_client_address") == 0) {
-                    f = &req->client_addr;
-                } else if (strcmp(name, "log_client_port") == 0) {
-                    f = &req->client_port;
-                } else if (strcmp(name, "log_protocol_name") == 0) {
-                    f = &req->proto_name;
-                } else if (strcmp(name, "log_helo_name") == 0) {
-                    f = &req->helo_name;
-                } else if (strcmp(name, "sasl_method") == 0) {
-                    f = &req->sasl_method;
-                } else if (strcmp(name, "sasl_username") == 0) {
-                    f = &req->sasl_username;
-                } else if (strcmp(name, "sasl_sender") == 0) {
-                    f = &req->sasl_sender;
-                } else if (strcmp(name, "log_ident") == 0) {
-                    f = &req->log_ident;
-                } else if (strcmp(name, "rewrite_context") == 0) {
-                    f = &req->rewrite_context;
-                } else if (strcmp(name, "encoding") == 0) {
-                    f = &req->encoding;
-                } else if (strcmp(name, "envelope_id") == 0) {
-                    f = &req->dsn_envid;
-                } else if (strcmp(name, "ret_flags") == 0) {
-                    req->dsn_ret = atoi(value);
-                }
-                if (f) {
-                    mem_free(*f);
-                    *f = mem_strdup(value);
-                }
-            }
-            break;
-        case QREC_RCPT:
-            deliver_request_add_rcpt(req, orig, data, rec.offset, orcpt, notify);
-            /* fall through */
-        case QREC_DONE:
-            mem_free(orig);
-            mem_free(orcpt);
-            orig = mem_strdup("");
-            orcpt = mem_strdup("");
-            notify = 0;
-            break;
-        default:
-            break;
-        }
-        mem_free(data);
-    }
-    if (st < 0)
-        msg_warn("%s: %s", path, qfile_reader_error(r));
-    else
-        ret = 0;
-    qfile_reader_free(r);
-    close(fd);
-    mem_free(orig);
-    mem_free(orcpt);
-    return ret;
-}
 
 static int send_connect(const char *path)
 {
@@ -218,8 +96,17 @@ int main(int argc, char **argv)
         msg_fatal_status(2, "usage: deliver_send [options] queue_id");
     req = deliver_request_new();
     vstr_sprintf(path, "%s/%s", queue, argv[optind]);
-    if (send_read_queue_file(req, vstr_str(path)) < 0)
-        msg_fatal_status(2, "cannot read %s", vstr_str(path));
+    if ((fd = open(vstr_str(path), O_RDONLY)) < 0)
+        msg_fatal_status(2, "open %s: %m", vstr_str(path));
+    {
+        QFILE_READER *r = qfile_reader_open(fd, vstr_str(path), QFILE_READ_FOLLOW);
+        int st = deliver_request_load(req, r, why);
+
+        qfile_reader_free(r);
+        close(fd);
+        if (st < 0)
+            msg_fatal_status(2, "cannot read %s: %s", vstr_str(path), vstr_str(why));
+    }
     mem_free(req->queue_name);
     req->queue_name = mem_strdup(queue);
     mem_free(req->queue_id);

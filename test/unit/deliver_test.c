@@ -672,6 +672,90 @@ out:
     }
 }
 
+/* deliver_request_load() on queue files Postfix 3.7.11 wrote. */
+static DELIVER_REQUEST *load_fixture(const char *name, VSTR *why)
+{
+    VSTR *path = vstr_new(0);
+    DELIVER_REQUEST *req = deliver_request_new();
+    QFILE_READER *r;
+    int fd;
+
+    vstr_sprintf(path, "%s/%s", DELIVER_TEST_DATA, name);
+    if ((fd = open(vstr_str(path), O_RDONLY)) < 0) {
+        vstr_sprintf(why, "open %s: %s", vstr_str(path), strerror(errno));
+        deliver_request_free(req);
+        vstr_free(path);
+        return NULL;
+    }
+    r = qfile_reader_open(fd, vstr_str(path), QFILE_READ_FOLLOW);
+    if (deliver_request_load(req, r, why) < 0) {
+        deliver_request_free(req);
+        req = NULL;
+    }
+    qfile_reader_free(r);
+    close(fd);
+    vstr_free(path);
+    return req;
+}
+
+static void test_load(void)
+{
+    VSTR *why = vstr_new(0);
+    DELIVER_REQUEST *req;
+    QFILE_READER *r;
+
+    req = load_fixture("hold-dsn.C6647106031", why);
+    TAP_OK(req != NULL, "hold-dsn loads (%s)", vstr_str(why));
+    if (req) {
+        TAP_INT(req->data_offset, 828, "content offset from the C record");
+        TAP_INT(req->data_size, 446, "content size");
+        TAP_STR(req->sender, "alice@example.com", "sender");
+        TAP_STR(req->dsn_envid, "QQ314159+envid", "envelope_id");
+        TAP_INT(req->dsn_ret, 2, "ret_flags");
+        TAP_STR(req->client_name, "localhost", "log_client_name");
+        TAP_STR(req->client_port, "50534", "log_client_port");
+        TAP_STR(req->helo_name, "client.example.org", "log_helo_name");
+        TAP_STR(req->proto_name, "ESMTP", "log_protocol_name");
+        TAP_STR(req->log_ident, "C6647106031", "log_ident");
+        TAP_STR(req->rewrite_context, "local", "rewrite_context");
+        TAP_INT(req->arrival_sec > 1795000000, 1, "arrival time");
+        TAP_INT(req->nrcpt, 2, "two recipients");
+        if (req->nrcpt == 2) {
+            TAP_INT(req->rcpt[0].offset, 719, "first R record at 719 (postcat -o)");
+            TAP_INT(req->rcpt[1].offset, 808, "second at 808");
+            TAP_STR(req->rcpt[0].dsn_orcpt, "rfc822;Bob.Original@relay.test", "ORCPT");
+            TAP_INT(req->rcpt[0].notify, 6, "NOTIFY=SUCCESS,FAILURE");
+            TAP_INT(req->rcpt[1].notify, 1, "NOTIFY=NEVER");
+            TAP_STR(req->rcpt[1].orig_addr, "carol@relay.test", "original recipient");
+        }
+        deliver_request_free(req);
+    }
+    req = load_fixture("hold-valias.A8EBF1060E2", why);
+    TAP_OK(req != NULL && req->nrcpt == 2, "hold-valias loads (%s)", vstr_str(why));
+    if (req && req->nrcpt == 2) {
+        TAP_STR(req->rcpt[0].address, "carol@relay.test", "alias expansion 1");
+        TAP_STR(req->rcpt[1].orig_addr, "team@example.com", "orig of expansion 2");
+    }
+    deliver_request_free(req);
+    req = load_fixture("deferred-onedone.04B66106085", why);
+    TAP_OK(req != NULL && req->nrcpt == 1, "deferred-onedone: only the undone recipient (%s)",
+           vstr_str(why));
+    if (req && req->nrcpt == 1) {
+        TAP_STR(req->rcpt[0].address, "dave@down.test", "it is dave");
+        TAP_INT(req->rcpt[0].offset, 728, "at offset 728, as the defer log says");
+        TAP_STR(req->rcpt[0].orig_addr, "dave@down.test", "its own original recipient");
+    }
+    deliver_request_free(req);
+    /* a damaged file */
+    req = deliver_request_new();
+    r = qfile_reader_mem("C\005short", 7, "damaged", QFILE_READ_FOLLOW);
+    TAP_INT(deliver_request_load(req, r, why), -1, "a damaged file is refused");
+    TAP_OK(vstr_len(why) > 0, "with a reason (%s)", vstr_str(why));
+    qfile_reader_free(r);
+    deliver_request_free(req);
+    vstr_free(why);
+}
+
 int main(void)
 {
     msg_init("deliver_test", MSG_OUT_STDERR);
@@ -684,5 +768,6 @@ int main(void)
     test_delay_format();
     test_log_line();
     test_queue_file();
+    test_load();
     return tap_done();
 }
