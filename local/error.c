@@ -114,7 +114,8 @@ static void error_client(SERVER *srv, int fd)
             else
                 deliver_rcpt_sent(req, qfd, i, vstr_str(dsn), vstr_str(text), &times);
         }
-        if (qfd >= 0 && fsync(qfd) < 0)
+        /* the done marks are durable before qmgr hears of them */
+        if (ec->mode != ERROR_MODE_DEFER && fsync(qfd) < 0)
             msg_warn("%s: fsync: %m", req->queue_id);
         close(qfd);
     }

@@ -112,7 +112,7 @@ check "retry logs status=deferred" inst_log_wait \
     "postfix/error\[[0-9]+\]: $id: to=<bob@relay.test>, orig_to=<team@example.com>, relay=none, delay=$D, delays=$D/$D/$D/$D, dsn=4.4.1, status=deferred \(try later\)$"
 h=${id:0:1}
 like "$(cat "$Q/defer/$h/$id" 2>&1)" "action=delayed" "the defer log is defer/$h/$id"
-ok $([ ! -e "$Q/bounce/$id" ]; echo $?) "no bounce log for a deferral"
+check "no bounce log for a deferral" test ! -e "$Q/bounce/$id"
 id=$(queue_one)
 send -s private/retry -n "" "$id"
 like "$(cat "$T/send.out")" "result=deferred dsn=4.0.0 reason=$" "retry: default 4.0.0"
@@ -130,7 +130,8 @@ is "$(rcpts "$id")" "done_recipient: bob@relay.test done_recipient: carol@relay.
     "discard: both marked done"
 check "discard logs status=sent (discarded)" inst_log_wait \
     "postfix/discard\[[0-9]+\]: $id: to=<carol@relay.test>, relay=none, delay=$D, delays=$D/$D/$D/$D, dsn=2.0.0, status=sent \(discarded\)$"
-ok $([ ! -e "$Q/bounce/$id" ] && [ ! -e "$Q/defer/$h/$id" ]; echo $?) "no bounce or defer log for discarded mail"
+h=${id:0:1}
+check "no bounce or defer log for discarded mail" test ! -e "$Q/bounce/$id" -a ! -e "$Q/defer/$h/$id"
 like "$(cat "$Q/trace/$id" 2>&1)" "recipient=bob@relay.test" "NOTIFY=SUCCESS: a trace/ID record for the success notice"
 is "$(grep -c '^action=delivered' "$Q/trace/$id")" 1 "only for the recipient that asked (action=delivered)"
 id=$(queue_one)
