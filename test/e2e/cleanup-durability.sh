@@ -78,8 +78,13 @@ fi
 send
 ok $? "a message is queued"
 id=$(sed -n 's/^queue_id=//p' "$T/submit.out")
+kids=$(pgrep -P "$MPID")
 postfix abort >/dev/null 2>&1
 inst_wait bash -c "! kill -0 $MPID 2>/dev/null"
+# The workers see master go and exit on their own; wait for them (they hold
+# the old sockets) before starting again.
+gone() { local p; for p in $kids; do kill -0 "$p" 2>/dev/null && return 1; done; return 0; }
+inst_wait gone
 check "after postfix abort the file is complete" inst_complete "$Q/incoming/$id"
 MPID=
 check "postfix start again" inst_start

@@ -160,9 +160,9 @@ print("done")
 PY
 is "$(tail -1 "$T/fuzz.out")" "done" "random input: every session ends"
 
-# The same process served every session: no crash, no restart.
-pids=$(grep -oE 'smtpd\[[0-9]+\]: connect from' "$LOG" | sort -u | wc -l)
-is "$pids" "1" "one smtpd process served every session (no crash)"
+# No crash: master logs any smtpd killed by a signal or ending with an exit
+# status (checked below). Counting smtpd pids would not do: under load master
+# rightly starts a second smtpd on demand.
 postfix stop >/dev/null 2>&1
 ok $? "postfix stop"
 ! grep -E "panic|fatal|AddressSanitizer|runtime error|signal [0-9]|exit status" "$LOG" | grep -v "terminating on signal"

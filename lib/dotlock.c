@@ -1,0 +1,73 @@
+/*
+ * dotlock - name.lock files. See dotlock.h.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "dotlock.h"
+#include "msg.h"
+
+void dotlock_sleep_ms(long ms)
+{
+    struct timespec ts;
+
+    if (ms <= 0)
+        return;
+    ts.tv_sec = ms / 1000;
+    ts.tv_nsec = (ms % 1000) * 1000000L;
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+        ;
+}
+
+int dotlock_acquire(const char *path, int attempts, long delay_ms, long stale_time, VSTR *why)
+{
+    VSTR *lock = vstr_new(strlen(path) + 6);
+    struct stat st;
+    int i, fd, err = 0;
+
+    vstr_sprintf(lock, "%s.lock", path);
+    if (attempts < 1)
+        attempts = 1;
+    for (i = 0; i < attempts; i++) {
+        if (i > 0)
+            dotlock_sleep_ms(delay_ms);
+        fd = open(vstr_str(lock), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0 && errno == EEXIST && stale_time >= 0 && lstat(vstr_str(lock), &st) == 0
+            && time(NULL) > st.st_mtime + stale_time) {
+            /* A lock left by a crashed program: remove it, try at once. */
+            if (unlink(vstr_str(lock)) == 0)
+                msg_warn("removed stale lock file %s", vstr_str(lock));
+            fd = open(vstr_str(lock), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        }
+        if (fd >= 0) {
+            (void)close(fd);
+            vstr_free(lock);
+            return 0;
+        }
+        err = errno;
+        if (err != EEXIST)
+            break;
+    }
+    if (why)
+        vstr_sprintf(why, "unable to create lock file %s: %s", vstr_str(lock), strerror(err));
+    vstr_free(lock);
+    errno = err == EEXIST ? EAGAIN : err;
+    return -1;
+}
+
+int dotlock_release(const char *path)
+{
+    VSTR *lock = vstr_new(strlen(path) + 6);
+    int ret;
+
+    vstr_sprintf(lock, "%s.lock", path);
+    ret = unlink(vstr_str(lock));
+    if (ret < 0)
+        msg_warn("remove lock file %s: %s", vstr_str(lock), strerror(errno));
+    vstr_free(lock);
+    return ret;
+}
