@@ -3,7 +3,9 @@
 #   ok STATUS "what"          passes when STATUS is 0 (use: ok $? "...")
 #   check "what" CMD ARGS...  runs the command, passes when it exits 0
 #   is "$got" "$want" "what"  exact string comparison
-#   like "$got" REGEX "what"  grep -E match
+#   like "$got" REGEX "what"  grep -E match (a one-line REGEX)
+#   like_flat "$got" REGEX "what"  the same over several lines: newlines in
+#                             both become "~", so REGEX may span lines
 #   skip "why"                one skipped check
 #   done_testing              prints the plan; exit status 1 if anything failed
 #   tmpdir                    a scratch directory removed at exit (in $T)
@@ -43,12 +45,25 @@ is() {
 }
 
 like() {
+    # grep takes each line of a pattern as an alternative: a multi-line
+    # pattern would match far too much, so it is a test bug.
+    case "$2" in
+    *$'\n'*)
+        _t_result 1 "$3"
+        echo "#   like: the pattern has a newline; compare a flattened string instead"
+        return
+        ;;
+    esac
     if printf '%s' "$1" | grep -qE -- "$2"; then
         _t_result 0 "$3"
     else
         _t_result 1 "$3"
         printf '#   got:  %s\n#   want (regex): %s\n' "$(printf '%s' "$1" | head -c 2000)" "$2"
     fi
+}
+
+like_flat() {
+    like "$(printf '%s' "$1" | tr '\n' '~')" "$(printf '%s' "$2" | tr '\n' '~')" "$3"
 }
 
 skip() {

@@ -68,7 +68,7 @@ id=$(field queue_id)
 hdrs=$(cd "$Q/incoming" && inst_postcat -h "$id")
 ok $(grep -q '^X-Drop:' <<<"$hdrs"; [ $? -ne 0 ]; echo $?) "IGNORE removes the header"
 like "$hdrs" $'X-New: value' "REPLACE rewrites it with the match"
-like "$hdrs" $'X-Tag: tagged\nX-Mark: here' "PREPEND inserts a line before it"
+like_flat "$hdrs" $'X-Tag: tagged\nX-Mark: here' "PREPEND inserts a line before it"
 check "WARN is logged" inst_log_wait "$id: warning: header Subject: edit headers, warn me .*: suspicious"
 
 printf 'From: a@example.com\nSubject: body\n\nclean\nthis has a forbidden phrase in it\n' |

@@ -50,7 +50,7 @@ grep -qx "named_attribute: client_address=127.0.0.1" "$T/plain.postcat" &&
     grep -qx "named_attribute: dsn_orig_rcpt=rfc822;bob@relay.test" "$T/plain.postcat"
 ok $? "attribute values: client, server, helo, address type, default ORCPT"
 received=$(sed -n '/MESSAGE CONTENTS/,$p' "$T/plain.postcat" | sed -n '2,4p')
-like "$received" "^Received: from client.example.org \(unknown \[127.0.0.1\]\)
+like_flat "$received" "^Received: from client.example.org \(unknown \[127.0.0.1\]\)
 	by mail.example.com \(Postfix\) with ESMTP id $id
 	for <bob@relay.test>; [A-Z][a-z]{2}, [0-9]{1,2} [A-Z][a-z]{2} [0-9]{4} [0-9:]{8} [+-][0-9]{4} \([A-Z]+\)$" \
     "Received: header in Postfix's shape (one recipient: 'for <rcpt>')"
@@ -74,7 +74,7 @@ C: QUIT
 S: 221 2.0.0 Bye
 D
 id=$(for f in $(inst_queue_files incoming); do inst_postcat "$Q/incoming/$f" | grep -q "^Subject: without helo" && echo "$f"; done)
-like "$(inst_postcat "$Q/incoming/$id" | sed -n '/MESSAGE CONTENTS/,$p' | sed -n '2,3p')" \
+like_flat "$(inst_postcat "$Q/incoming/$id" | sed -n '/MESSAGE CONTENTS/,$p' | sed -n '2,3p')" \
     "^Received: from unknown \(unknown \[127.0.0.1\]\)
 	by mail.example.com \(Postfix\) with SMTP id $id$" "no HELO: 'from unknown (unknown [addr])', with SMTP"
 
@@ -106,7 +106,7 @@ named_attribute: notify_flags=1
 named_attribute: dsn_orig_rcpt=rfc822;carol@relay.test
 original_recipient: carol@relay.test
 recipient: carol@relay.test" "DSN: ENVID, RET, NOTIFY and ORCPT in the queue file as Postfix writes them"
-like "$(sed -n '/MESSAGE CONTENTS/,$p' "$T/dsn.postcat" | sed -n '3,4p')" \
+like_flat "$(sed -n '/MESSAGE CONTENTS/,$p' "$T/dsn.postcat" | sed -n '3,4p')" \
     "^	by mail.example.com \(Postfix\) with ESMTP id $id;
 	[A-Z][a-z]{2}, " "Received: with two recipients, no 'for', the date on its own line"
 grep -qx ".a dot-stuffed line" "$T/dsn.postcat"
