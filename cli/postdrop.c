@@ -48,6 +48,7 @@
 #include "maildrop.h"
 #include "mem.h"
 #include "msg.h"
+#include "trigger.h"
 #include "qfile.h"
 #include "queue_id.h"
 #include "vstr.h"
@@ -96,50 +97,22 @@ static void pd_signal(int sig)
     raise(sig);
 }
 
-/* Refuse a non-default configuration directory unless the default allows it. */
-static void pd_check_config_dir(const char *dir)
-{
-    const char *alt;
-    ARGV *list;
-    size_t i;
-    int ok = 0;
-
-    if (dir == NULL || strcmp(dir, DEF_CONFIG_DIR) == 0 || getegid() == getgid() || getuid() == 0)
-        return;
-    conf_init(DEF_CONFIG_DIR);
-    alt = conf_get("alternate_config_directories");
-    list = argv_split(alt ? alt : "", ", \t\r\n");
-    for (i = 0; i < list->argc; i++)
-        if (strcmp(list->argv[i], dir) == 0)
-            ok = 1;
-    argv_free(list);
-    conf_free();
-    if (!ok)
-        msg_fatal("%s is not a known configuration directory (set-gid: only %s or one listed"
-                  " in alternate_config_directories there)", dir, DEF_CONFIG_DIR);
-}
-
 /* Wake pickup: one byte on its public socket; failure is only a warning. */
 static void pd_trigger_pickup(const char *service)
 {
-    struct sockaddr_un sun;
     VSTR *path = vstr_new(0);
-    int fd;
 
     vstr_sprintf(path, "public/%s", service);
-    memset(&sun, 0, sizeof(sun));
-    sun.sun_family = AF_UNIX;
-    if (vstr_len(path) >= sizeof(sun.sun_path)) {
-        msg_warn("pickup socket name too long: %s", vstr_str(path));
-    } else if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0) {
-        msg_warn("socket: %m");
-    } else {
-        memcpy(sun.sun_path, vstr_str(path), vstr_len(path) + 1);
-        if (connect(fd, (struct sockaddr *) &sun, sizeof(sun)) < 0)
+    switch (trigger_send(vstr_str(path), "W", 1)) {
+    case TRIGGER_NOCONNECT:
+        if (errno == ENAMETOOLONG)
+            msg_warn("pickup socket name too long: %s", vstr_str(path));
+        else
             msg_warn("unable to look up %s: %m", vstr_str(path));
-        else if (send(fd, "W", 1, MSG_NOSIGNAL) != 1)
-            msg_warn("unable to wake up %s: %m", vstr_str(path));
-        close(fd);
+        break;
+    case TRIGGER_NOSEND:
+        msg_warn("unable to wake up %s: %m", vstr_str(path));
+        break;
     }
     vstr_free(path);
 }
@@ -183,7 +156,7 @@ int main(int argc, char **argv)
     }
     if (dir != NULL && *dir == 0)
         dir = NULL;
-    pd_check_config_dir(dir);
+    conf_check_setgid_dir(dir);
     conf_init(dir);
     if (chdir(conf_get("queue_directory")) < 0)
         msg_fatal("chdir %s: %m", conf_get("queue_directory"));

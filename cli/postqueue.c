@@ -43,6 +43,7 @@
 #include "conf.h"
 #include "mem.h"
 #include "msg.h"
+#include "trigger.h"
 #include "queue_id.h"
 #include "queue_scan.h"
 #include "stream.h"
@@ -301,14 +302,14 @@ static void pq_show(const char *qdir, int json)
 /* Write a trigger to public/NAME; 0 or -1. */
 static int pq_trigger(const char *qdir, const char *name, const char *req)
 {
-    int fd = pq_connect(qdir, name);
-    size_t len = strlen(req);
+    VSTR *path = vstr_new(0);
     int ret;
 
-    if (fd < 0)
-        return -1;
-    ret = (write(fd, req, len) == (ssize_t) len) ? 0 : -1;
-    close(fd);
+    vstr_sprintf(path, "%s/public/%s", qdir, name);
+    if (vstr_len(path) >= sizeof(((struct sockaddr_un *) 0)->sun_path))
+        msg_fatal("queue_directory too long: %s", qdir);
+    ret = trigger_send(vstr_str(path), req, strlen(req)) == 0 ? 0 : -1;
+    vstr_free(path);
     return ret;
 }
 
@@ -346,33 +347,6 @@ static void pq_flush_request(const char *qdir, const char *request, const char *
     default:
         msg_fatal_status(PQ_EX_UNAVAILABLE, "Cannot flush mail queue - mail system is down");
     }
-}
-
-/*
- * Set-gid runs take a configuration only from the default directory or
- * one that the default main.cf lists in alternate_config_directories.
- */
-static void pq_check_config_dir(const char *dir)
-{
-    const char *alt;
-    ARGV *list;
-    size_t i;
-    int ok = 0;
-
-    if (dir == NULL || *dir == 0 || strcmp(dir, DEF_CONFIG_DIR) == 0 || getuid() == 0
-        || getegid() == getgid())
-        return;
-    conf_init(DEF_CONFIG_DIR);
-    alt = conf_get("alternate_config_directories");
-    list = argv_split(alt ? alt : "", ", \t\r\n");
-    for (i = 0; i < list->argc; i++)
-        if (strcmp(list->argv[i], dir) == 0)
-            ok = 1;
-    argv_free(list);
-    conf_free();
-    if (!ok)
-        msg_fatal("%s is not a known configuration directory (set-gid: only %s or one listed"
-                  " in alternate_config_directories there)", dir, DEF_CONFIG_DIR);
 }
 
 static void pq_usage(void)
@@ -416,7 +390,11 @@ int main(int argc, char **argv)
     }
     if (optind != argc || mode == 0)
         pq_usage();
-    pq_check_config_dir(config_dir ? config_dir : getenv("MAIL_CONFIG"));
+    {
+        const char *dir = config_dir ? config_dir : getenv("MAIL_CONFIG");
+
+        conf_check_setgid_dir(dir && *dir ? dir : NULL);
+    }
     conf_init(config_dir);
     qdir = conf_get("queue_directory");
     if (qdir == NULL || *qdir == 0)

@@ -1179,3 +1179,25 @@ const char **conf_master_service_names(void)
     names[i] = NULL;
     return names;
 }
+
+void conf_check_setgid_dir(const char *dir)
+{
+    const char *alt;
+    ARGV *list;
+    size_t i;
+    int ok = 0;
+
+    if (dir == NULL || strcmp(dir, DEF_CONFIG_DIR) == 0 || getegid() == getgid() || getuid() == 0)
+        return;
+    conf_init(DEF_CONFIG_DIR);
+    alt = conf_get("alternate_config_directories");
+    list = argv_split(alt ? alt : "", ", \t\r\n");
+    for (i = 0; i < list->argc; i++)
+        if (strcmp(list->argv[i], dir) == 0)
+            ok = 1;
+    argv_free(list);
+    conf_free();
+    if (!ok)
+        msg_fatal("%s is not a known configuration directory (set-gid: only %s or one listed"
+                  " in alternate_config_directories there)", dir, DEF_CONFIG_DIR);
+}

@@ -75,6 +75,14 @@ void conf_override(const char *name, const char *value);
 void conf_set_default(const char *name, const char *value);
 void conf_warn_unused(void);
 
+/*
+ * For set-gid programs (postdrop, postqueue): a configuration directory
+ * other than DEF_CONFIG_DIR is accepted only when the default main.cf lists
+ * it in alternate_config_directories; otherwise fatal. Root, non-set-gid
+ * runs and dir == NULL are not checked. Leaves no configuration loaded.
+ */
+void conf_check_setgid_dir(const char *dir);
+
 #include "vstr.h"
 
 #define CONF_LINE_MAX (256 * 1024)

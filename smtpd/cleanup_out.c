@@ -30,6 +30,7 @@
 #include "cleanup.h"
 #include "cleanup_client.h"
 #include "msg.h"
+#include "trigger.h"
 
 #define CLEANUP_INCOMING "incoming"
 #define CLEANUP_HOLD     "hold"
@@ -88,19 +89,7 @@ static int cleanup_sync_dir(const char *dir)
 /* One 'A' byte to qmgr; nobody listening is fine (mail waits in incoming/). */
 static void cleanup_wake_qmgr(const char *path)
 {
-    struct sockaddr_un sun;
-    int fd;
-
-    if (strlen(path) >= sizeof(sun.sun_path))
-        return;
-    memset(&sun, 0, sizeof(sun));
-    sun.sun_family = AF_UNIX;
-    memcpy(sun.sun_path, path, strlen(path) + 1);
-    if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)) < 0)
-        return;
-    if (connect(fd, (struct sockaddr *) &sun, sizeof(sun)) == 0)
-        (void) send(fd, "A", 1, MSG_NOSIGNAL | MSG_DONTWAIT);
-    close(fd);
+    (void) trigger_send(path, "A", 1);
 }
 
 int cleanup_out_finish(CLEANUP_STATE *st)
