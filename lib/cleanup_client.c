@@ -18,6 +18,7 @@
 
 #include "attr.h"
 #include "cleanup_client.h"
+#include "unix_connect.h"
 #include "mem.h"
 #include "qfile.h"
 #include "queue_id.h"
@@ -37,26 +38,13 @@ struct CLEANUP {
 
 static int cleanup_connect(const char *path, VSTR *why)
 {
-    struct sockaddr_un sun;
-    int fd;
+    int fd = unix_connect(path);
 
-    if (strlen(path) >= sizeof(sun.sun_path)) {
-        vstr_sprintf(why, "connect to %s: name too long", path);
-        return -1;
-    }
-    memset(&sun, 0, sizeof(sun));
-    sun.sun_family = AF_UNIX;
-    memcpy(sun.sun_path, path, strlen(path) + 1);
-    if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0) {
-        vstr_sprintf(why, "socket: %s", strerror(errno));
-        return -1;
-    }
-    while (connect(fd, (struct sockaddr *) &sun, sizeof(sun)) < 0) {
-        if (errno == EINTR)
-            continue;
-        vstr_sprintf(why, "connect to %s: %s", path, strerror(errno));
-        close(fd);
-        return -1;
+    if (fd < 0) {
+        if (errno == ENAMETOOLONG)
+            vstr_sprintf(why, "connect to %s: name too long", path);
+        else
+            vstr_sprintf(why, "connect to %s: %s", path, strerror(errno));
     }
     return fd;
 }

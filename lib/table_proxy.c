@@ -16,35 +16,13 @@
 #include "msg.h"
 #include "stream.h"
 #include "table_proxy.h"
+#include "unix_connect.h"
 
 typedef struct TABLE_PROXY {
     TABLE t;
     STREAM *s;          /* NULL: not connected */
     VSTR *value;
 } TABLE_PROXY;
-
-static int table_proxy_try(const char *path)
-{
-    struct sockaddr_un sun;
-    int fd;
-
-    if (strlen(path) >= sizeof(sun.sun_path)) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    memset(&sun, 0, sizeof(sun));
-    sun.sun_family = AF_UNIX;
-    memcpy(sun.sun_path, path, strlen(path) + 1);
-    if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
-        return -1;
-    while (connect(fd, (struct sockaddr *) &sun, sizeof(sun)) < 0) {
-        if (errno == EINTR)
-            continue;
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
 
 static int table_proxy_connect(TABLE_PROXY *p)
 {
@@ -53,10 +31,10 @@ static int table_proxy_connect(TABLE_PROXY *p)
     int fd;
 
     vstr_sprintf(path, "private/%s", service ? service : "proxymap");
-    if ((fd = table_proxy_try(vstr_str(path))) < 0) {
+    if ((fd = unix_connect(vstr_str(path))) < 0) {
         vstr_sprintf(path, "%s/private/%s", conf_get("queue_directory"),
                      service ? service : "proxymap");
-        fd = table_proxy_try(vstr_str(path));
+        fd = unix_connect(vstr_str(path));
     }
     if (fd < 0) {
         msg_warn("%s: connect to %s: %s", p->t.spec, vstr_str(path), strerror(errno));
