@@ -11,6 +11,10 @@
 . "$POSTERN_SRC/test/lib/nsd.sh"
 nsd_available || { echo "1..0 # SKIP needs root, ip, nsd and python3"; exit 0; }
 
+# The clients below bind 127.0.0.2, .21 and .22: the server address must be
+# none of them, or a client "is this host" (rewrite_context=local).
+INST_ADDR=127.0.0.10
+
 sd_setup "smtpd_peername_lookup = yes" \
     "mynetworks = 127.0.0.0/8" \
     "smtpd_restriction_classes = need_name" \

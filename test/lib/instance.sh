@@ -4,7 +4,8 @@
 #   inst_setup            makes the instance in $T: $C (config_directory),
 #                         $Q (queue_directory), $D (daemon_directory: a copy
 #                         of the installed daemons), $LOG (maillog_file),
-#                         $ADDR (a free-looking 127.0.0.x), a main.cf with
+#                         $ADDR (a free-looking 127.0.0.x, or $INST_ADDR
+#                         when the caller pins it), a main.cf with
 #                         myhostname mail.example.com, mydomain example.com,
 #                         myorigin $mydomain, mail_owner postfix,
 #                         setgid_group postdrop, inet_interfaces $ADDR;
@@ -69,7 +70,7 @@ inst_setup() {
     C=$T/etc Q=$T/queue D=$T/libexec LOG=$T/log/maillog
     mkdir -p "$C" "$Q" "$D" "$T/log"
     cp "$POSTERN_INST"/libexec/postern/* "$D/"
-    ADDR=127.0.0.$((RANDOM % 200 + 20))
+    ADDR=${INST_ADDR:-127.0.0.$((RANDOM % 200 + 20))}
     cat >"$C/main.cf" <<EOF
 queue_directory = $Q
 data_directory = $T/data
