@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
+#include <pwd.h>
 
 #include "attr.h"
 #include "conf.h"
@@ -697,6 +698,31 @@ static void deliver_log_field(VSTR *rec, const char *name, const char *value)
  * Append one recipient's record to bounce/ID or defer/H/ID (as the bounce
  * daemon keeps them): one write(2) on an O_APPEND descriptor, then fsync.
  */
+/*
+ * A root agent (local) writes a status log that the bounce daemon, as
+ * mail_owner, must read and remove: hand the file (and a hash folder it
+ * may just have made; dirlen > 0 strips "/ID" from path) to mail_owner.
+ */
+static void deliver_log_chown(int fd, const char *path, size_t dirlen)
+{
+    struct passwd *pw = getpwnam(conf_get("mail_owner"));
+
+    if (pw == NULL) {
+        msg_warn("%s: unknown mail_owner %s", path, conf_get("mail_owner"));
+        return;
+    }
+    if (fchown(fd, pw->pw_uid, pw->pw_gid) < 0)
+        msg_warn("chown %s: %m", path);
+    if (dirlen > 0 && dirlen < strlen(path)) {
+        VSTR *dir = vstr_new(0);
+
+        vstr_addmem(dir, path, strlen(path) - dirlen);
+        if (chown(vstr_str(dir), pw->pw_uid, pw->pw_gid) < 0)
+            msg_warn("chown %s: %m", vstr_str(dir));
+        vstr_free(dir);
+    }
+}
+
 int deliver_status_log(const DELIVER_REQUEST *req, size_t i, const char *action,
                        const char *dsn, const char *reason, VSTR *why)
 {
@@ -749,6 +775,8 @@ int deliver_status_log(const DELIVER_REQUEST *req, size_t i, const char *action,
         vstr_sprintf(why, "open %s: %s", vstr_str(path), strerror(errno));
         goto out;
     }
+    if (geteuid() == 0)
+        deliver_log_chown(fd, vstr_str(path), depth > 0 ? strlen(req->queue_id) + 1 : 0);
     n = write(fd, vstr_str(rec), vstr_len(rec));
     if (n != (ssize_t) vstr_len(rec) || fsync(fd) < 0) {
         vstr_sprintf(why, "write %s: %s", vstr_str(path), n < 0 ? strerror(errno) : "short write");

@@ -89,15 +89,16 @@
  * marking repeats that delivery; a crash before the bounce record is
  * written leaves the recipient undone, to be tried again. Nothing is lost.
  *
- * STATUS LOGS. Until the bounce daemon exists, agents append the
- * per-recipient records to the logs themselves, in the plain-text format
- * Postfix's bounce daemon keeps (bounce/ID for action=failed, defer/H/ID
- * for action=delayed, trace/ID for a success that NOTIFY=SUCCESS asked
- * to be reported, action=delivered; each record: an empty line,
- * "<rcpt>: reason", then recipient=, orig_rcpt=, offset=, dsn_orig_rcpt=,
- * notify_flags=, status=, action=, reason= lines), with one write(2) on an
- * O_APPEND descriptor. The next session may move this behind
- * private/bounce without changing the callers.
+ * STATUS LOGS. Agents append the per-recipient records to the logs
+ * themselves (one write(2) and an fsync on an O_APPEND descriptor: no
+ * round trip to a daemon per recipient), in the plain-text format Postfix's
+ * bounce daemon keeps (bounce/ID for action=failed, defer/H/ID for
+ * action=delayed, trace/ID for a success that NOTIFY=SUCCESS asked to be
+ * reported, action=delivered; each record: an empty line, "<rcpt>: reason",
+ * then recipient=, orig_rcpt=, offset=, dsn_orig_rcpt=, notify_flags=,
+ * status=, action=, reason= lines). An agent running as root (local) hands
+ * the file to mail_owner. The bounce daemon (lib/bounce_client.h) reads
+ * them, turns them into notices and removes them.
  *
  * LOG LINE. deliver_log_line() builds Postfix's
  *   QUEUEID: to=<rcpt>, orig_to=<orig>, relay=none, delay=1.2,

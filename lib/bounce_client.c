@@ -1,0 +1,99 @@
+/* bounce_client - ask the bounce daemon for a notice; see bounce_client.h. */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "attr.h"
+#include "bounce_client.h"
+#include "conf.h"
+#include "msg.h"
+#include "queue_id.h"
+#include "stream.h"
+#include "unix_connect.h"
+
+void bounce_log_path(VSTR *out, const char *kind, const char *queue_id)
+{
+    int depth = (int) conf_get_int("hash_queue_depth");
+
+    if (strcmp(kind, "bounce") != 0 && strcmp(kind, "defer") != 0 && strcmp(kind, "trace") != 0)
+        msg_panic("bounce_log_path: unknown log kind \"%s\"", kind);
+    if (!queue_id_valid(queue_id))
+        msg_panic("bounce_log_path: bad queue id");
+    if (!queue_id_is_hashed(kind, conf_get("hash_queue_names")))
+        depth = 0;
+    if (depth < 0 || depth > QUEUE_ID_MAX_DEPTH)
+        depth = 1;
+    queue_id_path(out, kind, queue_id, depth);
+}
+
+int bounce_log_exists(const char *kind, const char *queue_id)
+{
+    VSTR *path = vstr_new(0);
+    int ret;
+
+    bounce_log_path(path, kind, queue_id);
+    ret = access(vstr_str(path), F_OK) == 0;
+    vstr_free(path);
+    return ret;
+}
+
+int bounce_log_remove(const char *kind, const char *queue_id)
+{
+    VSTR *path = vstr_new(0);
+    int ret = 0;
+
+    bounce_log_path(path, kind, queue_id);
+    if (unlink(vstr_str(path)) < 0 && errno != ENOENT) {
+        msg_warn("remove %s: %m", vstr_str(path));
+        ret = -1;
+    }
+    vstr_free(path);
+    return ret;
+}
+
+int bounce_request(const char *service, int cmd, const BOUNCE_MSG *m, VSTR *notice_id,
+                   VSTR *why)
+{
+    VSTR *path = vstr_new(0);
+    STREAM *s = NULL;
+    int fd, status = -1, ret = -1;
+
+    if (cmd < BOUNCE_CMD_FLUSH || cmd > BOUNCE_CMD_EXPIRE || !m->queue_id || !m->queue_name
+        || !m->sender)
+        msg_panic("bounce_request: bad request");
+    vstr_truncate(notice_id, 0);
+    vstr_sprintf(path, "private/%s", service);
+    if ((fd = unix_connect(vstr_str(path))) < 0) {
+        vstr_sprintf(why, "connect to %s: %s", vstr_str(path), strerror(errno));
+        goto out;
+    }
+    s = stream_open(fd, STREAM_CLOSE);
+    stream_set_limits(s, BOUNCE_TIMEOUT_MS, 4096);
+    if (attr_print(s, 0, ATTR_OUT_INT("nrequest", cmd), ATTR_OUT_INT("flags", 0),
+                   ATTR_OUT_STR("queue_name", m->queue_name),
+                   ATTR_OUT_STR("queue_id", m->queue_id),
+                   ATTR_OUT_STR("encoding", m->encoding ? m->encoding : ""),
+                   ATTR_OUT_INT("smtputf8", m->smtputf8),
+                   ATTR_OUT_STR("sender", m->sender),
+                   ATTR_OUT_STR("envelope_id", m->envelope_id ? m->envelope_id : ""),
+                   ATTR_OUT_INT("ret_flags", m->ret_flags)) < 0) {
+        vstr_sprintf(why, "send to %s: %s", vstr_str(path), stream_why(s));
+        goto out;
+    }
+    if (attr_scan(s, 0, ATTR_IN_INT("status", &status),
+                  ATTR_IN_STR("queue_id", notice_id, 64)) != ATTR_OK) {
+        vstr_sprintf(why, "reply from %s: %s", vstr_str(path),
+                     stream_why(s)[0] ? stream_why(s) : "connection closed");
+        goto out;
+    }
+    if (status != 0) {
+        vstr_sprintf(why, "%s could not do the request", vstr_str(path));
+        goto out;
+    }
+    ret = 0;
+out:
+    if (s)
+        stream_free(s);
+    vstr_free(path);
+    return ret;
+}

@@ -1,0 +1,107 @@
+/*
+ * bounce_client - ask the bounce daemon (qmgr/bounce.c, master.cf services
+ * "bounce", "defer" and "trace", one program) to turn a message's delivery
+ * status log into a notice for its sender.
+ *
+ * THE LOGS. The per-recipient status logs live under queue_directory in
+ * Postfix's folders and format: bounce/ID (action=failed), defer/H/ID
+ * (action=delayed; hashed like deferred/), trace/ID (action=delivered, for
+ * NOTIFY=SUCCESS). The delivery agents append the records through
+ * deliver_status_log() (lib/deliver.h): one write(2) and an fsync on an
+ * O_APPEND descriptor, owned by mail_owner, before the recipient is marked
+ * done, so that no recipient is marked done without its record. The bounce
+ * daemon reads them (bounded: BOUNCE_LOG_MAX bytes, BOUNCE_RCPT_MAX records;
+ * a record it cannot parse is skipped with a warning, never fatal) and
+ * removes them once its notice is queued.
+ *
+ * THE CONVERSATION (lib/attr.h encoding, one request per connection to
+ * private/SERVICE; the client speaks first):
+ *   client -> bounce  nrequest (int, BOUNCE_CMD_*), flags (int, 0),
+ *                     queue_name, queue_id, encoding (the message's body
+ *                     type, may be empty), smtputf8 (int), sender (empty:
+ *                     the null sender), envelope_id (DSN ENVID, may be
+ *                     empty), ret_flags (int: DSN RET, BOUNCE_RET_*)  <end>
+ *   bounce -> client  status (int: 0 done, -1 not done: try again later),
+ *                     queue_id (of the notice it queued; empty when no
+ *                     notice was needed)  <end>
+ *
+ * THE COMMANDS
+ *   BOUNCE_CMD_FLUSH   service "bounce": a non-delivery notice for every
+ *                      record in bounce/ID, then bounce/ID is removed.
+ *   BOUNCE_CMD_EXPIRE  service "defer": the message is too old; a
+ *                      non-delivery notice for every recipient in defer/ID
+ *                      (each reported failed with its last reason), then
+ *                      defer/ID is removed. qmgr then removes the message.
+ *   BOUNCE_CMD_WARN    service "defer": a delay notice ("Delayed Mail
+ *                      (still being retried)") for defer/ID; the log stays.
+ *   BOUNCE_CMD_TRACE   service "trace": a success notice for the records in
+ *                      trace/ID, then trace/ID is removed.
+ * Who gets the notice: the envelope sender, from MAILER-DAEMON with the null
+ * sender, an RFC 3464 multipart/report. A message whose sender is null is
+ * never bounced to: its failure notice goes to 2bounce_notice_recipient
+ * (from double_bounce_sender); a failure of that is logged and discarded.
+ * A recipient whose notify_flags exclude the notice (NOTIFY=NEVER, or
+ * NOTIFY without FAILURE/DELAY/SUCCESS) is left out; when no recipient is
+ * left, no notice is sent, the log is still removed, and status is 0.
+ * The daemon logs "QUEUEID: sender non-delivery notification: NEWID"
+ * (FLUSH/EXPIRE), "sender delay notification: NEWID" (WARN), "sender
+ * delivery status notification: NEWID" (TRACE), and for EXPIRE also
+ * "QUEUEID: from=<sender>, status=expired, returned to sender".
+ *
+ * DURABILITY. status 0 means the notice is in the queue (cleanup answered
+ * success) and only then is the log removed. A crash before that leaves
+ * the log; the caller asks again, so a notice may be sent twice, never
+ * lost.
+ *
+ * CLIENT USAGE (qmgr):
+ *   VSTR *id = vstr_new(0), *why = vstr_new(0);
+ *   BOUNCE_MSG m = { .queue_name = "active", .queue_id = id, .sender = s,
+ *                    .encoding = "", .envelope_id = "", ... };
+ *   if (bounce_request("bounce", BOUNCE_CMD_FLUSH, &m, id, why) < 0)
+ *       ... keep the message, try later; why says what went wrong.
+ * bounce_log_exists(kind, queue_id) says whether bounce/ID (kind
+ * "bounce"), defer/H/ID ("defer") or trace/ID ("trace") exists;
+ * bounce_log_remove(kind, queue_id) removes it (ENOENT is not an error).
+ * Paths are relative to the current directory, which is queue_directory for
+ * every daemon (server.h).
+ *
+ * Error policy: a daemon that cannot be reached or answers badly is a -1
+ * with the reason; API misuse panics.
+ */
+#ifndef POSTERN_BOUNCE_CLIENT_H
+#define POSTERN_BOUNCE_CLIENT_H
+
+#include "vstr.h"
+
+#define BOUNCE_CMD_FLUSH  1
+#define BOUNCE_CMD_WARN   2
+#define BOUNCE_CMD_TRACE  3
+#define BOUNCE_CMD_EXPIRE 4
+
+/* DSN RET (Postfix's values, as the queue file's ret_flags). */
+#define BOUNCE_RET_FULL 0x1
+#define BOUNCE_RET_HDRS 0x2
+
+#define BOUNCE_LOG_MAX  (4 * 1024 * 1024) /* bytes of a status log read */
+#define BOUNCE_RCPT_MAX 10000             /* records of a status log used */
+#define BOUNCE_TIMEOUT_MS 100000          /* for one request */
+
+typedef struct BOUNCE_MSG {
+    const char *queue_name;
+    const char *queue_id;
+    const char *encoding;
+    int smtputf8;
+    const char *sender;
+    const char *envelope_id;
+    int ret_flags;
+} BOUNCE_MSG;
+
+/* 0: done (notice_id says which notice, empty when none); -1: why. */
+int bounce_request(const char *service, int cmd, const BOUNCE_MSG *m, VSTR *notice_id,
+                   VSTR *why);
+int bounce_log_exists(const char *kind, const char *queue_id);
+int bounce_log_remove(const char *kind, const char *queue_id);
+/* The log's path (relative to queue_directory) into out. */
+void bounce_log_path(VSTR *out, const char *kind, const char *queue_id);
+
+#endif
