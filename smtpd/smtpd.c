@@ -221,6 +221,7 @@ static void smtpd_conf_load(SMTPD_CONF *c)
     }
     smtpd_tls_conf_load(&c->tls);
     smtpd_sasl_conf_load(&c->sasl);
+    c->sasl.login_maps = smtpd_words("smtpd_sender_login_maps");
     if (smtpd_check_conf(c, why) < 0)
         msg_fatal("%s", vstr_str(why));
     c->reject_code = smtpd_code("reject_code");

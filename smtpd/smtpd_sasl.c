@@ -9,22 +9,10 @@
 #include "../lib/msg.h"
 #include "../lib/net/sasl_server.h"
 #include "../lib/net/tls.h"
-#include "../lib/strutil.h"
 #include "smtpd.h"
 #include "smtpd_sasl.h"
 
 #define SMTPD_SASL_MECH_MAX 64      /* a mechanism name we pass on */
-
-static ARGV *smtpd_sasl_split(const char *v)
-{
-    ARGV *a = argv_new();
-    char *copy = mem_strdup(v ? v : ""), *cp = copy, *w;
-
-    while ((w = str_token(&cp, " \t\r\n,")) != NULL)
-        argv_add(a, w);
-    mem_free(copy);
-    return a;
-}
 
 void smtpd_sasl_conf_load(SMTPD_SASL_CONF *c)
 {
@@ -35,7 +23,6 @@ void smtpd_sasl_conf_load(SMTPD_SASL_CONF *c)
     c->enable = conf_get_bool("smtpd_sasl_auth_enable");
     c->broken_clients = conf_get_bool("broken_sasl_auth_clients");
     c->auth_header = conf_get_bool("smtpd_sasl_authenticated_header");
-    c->login_maps = smtpd_sasl_split(conf_get("smtpd_sender_login_maps"));
     sasl_srv_params_conf(&p);
     c->response_limit = p.response_limit ? p.response_limit : 12288;
     if (!c->enable)

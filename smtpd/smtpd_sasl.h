@@ -5,8 +5,7 @@
  *   smtpd_sasl_conf_load(&conf->sasl)   in pre_jail: smtpd_sasl_auth_enable,
  *                                       broken_sasl_auth_clients,
  *                                       smtpd_sasl_authenticated_header,
- *                                       smtpd_sasl_response_limit,
- *                                       smtpd_sender_login_maps, and the
+ *                                       smtpd_sasl_response_limit, and the
  *                                       SASL server itself (Cyrus reads its
  *                                       smtpd.conf and plugins here)
  *   mechs = smtpd_sasl_mechs(state)     the EHLO AUTH list, NULL: no AUTH
@@ -47,7 +46,8 @@ typedef struct SMTPD_SASL_CONF {
     int broken_clients;         /* broken_sasl_auth_clients: also "AUTH=..." */
     int auth_header;            /* smtpd_sasl_authenticated_header */
     size_t response_limit;      /* smtpd_sasl_response_limit */
-    ARGV *login_maps;           /* smtpd_sender_login_maps (opened by smtpd_check) */
+    ARGV *login_maps;           /* smtpd_sender_login_maps: set by smtpd.c (its
+                                 * list splitting), opened by smtpd_check */
     struct SASL_SRV *srv;       /* NULL unless enabled */
 } SMTPD_SASL_CONF;
 
