@@ -7,12 +7,13 @@
 #   tls_fprint FILE      the SHA-256 fingerprint of a PEM certificate
 #   tls_peer_fprint [s_client args...]  the fingerprint of the certificate
 #                        the server shows to `openssl s_client ARGS`
-#   sasl_sasldb USER PASS   a Cyrus sasldb with USER@example.com made by
-#                        `saslpasswd2 -c -u example.com USER`, in the chroot
-#                        ($Q/etc/sasldb2, readable by postfix), and
+#   sasl_sasldb USER PASS [PATH]  a Cyrus sasldb with USER@example.com made
+#                        by `saslpasswd2 -c -u example.com USER`, in the
+#                        chroot ($Q/etc/sasldb2, readable by postfix), and
 #                        $C/sasl/smtpd.conf (pwcheck_method: auxprop,
 #                        auxprop_plugin: sasldb, mech_list: PLAIN LOGIN
-#                        CRAM-MD5 DIGEST-MD5, sasldb_path: /etc/sasldb2)
+#                        CRAM-MD5 DIGEST-MD5, sasldb_path: PATH, default
+#                        /etc/sasldb2 as a chrooted smtpd sees it)
 #   swaks_run ARGS...    swaks against $ADDR:${SPORT:-$PORT}; transcript
 #                        in $out, status in $rc
 
@@ -39,7 +40,7 @@ sasl_sasldb() {
 pwcheck_method: auxprop
 auxprop_plugin: sasldb
 mech_list: PLAIN LOGIN CRAM-MD5 DIGEST-MD5
-sasldb_path: /etc/sasldb2
+sasldb_path: ${3:-/etc/sasldb2}
 EOF2
 }
 
