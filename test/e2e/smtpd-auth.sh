@@ -43,6 +43,12 @@ inst_service "$ADDR:$P_SLM inet n - y - - smtpd -o smtpd_sender_restrictions=rej
 inst_service "$ADDR:$P_ASLM inet n - y - - smtpd -o smtpd_sender_restrictions=reject_authenticated_sender_login_mismatch"
 inst_service "$ADDR:$P_USLM inet n - y - - smtpd -o smtpd_sender_restrictions=reject_unauthenticated_sender_login_mismatch"
 inst_service "$ADDR:$P_SLOW inet n - y - - smtpd -o smtpd_error_sleep_time=1 -o smtpd_soft_error_limit=1 -o smtpd_hard_error_limit=3"
+P_SECOPT=$(inst_port) P_CPATH=$(inst_port)
+inst_service "$ADDR:$P_SECOPT inet n - y - - smtpd -o smtpd_sasl_security_options=noanonymous,noplaintext -o smtpd_sasl_tls_security_options=noanonymous"
+# smtpd_sasl_path names the application: smtpd.conf found in cyrus_sasl_config_path.
+mkdir -p "$T/cyrus-other"
+sed 's/^mech_list:.*/mech_list: PLAIN/' "$C/sasl/smtpd.conf" >"$T/cyrus-other/smtpd.conf"
+inst_service "$ADDR:$P_CPATH inet n - y - - smtpd -o cyrus_sasl_config_path=$T/cyrus-other"
 sd_start
 ok $? "master and smtpd run"
 
@@ -132,6 +138,7 @@ like "$(cat "$T/pc.out")" "named_attribute: sasl_method=CRAM-MD5" "queue file: s
 like "$(cat "$T/pc.out")" "named_attribute: sasl_username=smtp@example\.com" "queue file: sasl_username attribute"
 like "$(cat "$T/pc.out")" "\(Authenticated sender: smtp@example\.com\)" "smtpd_sasl_authenticated_header: Received: names the user"
 like "$(cat "$T/pc.out")" "with ESMTPSA id $id" "Received: protocol ESMTPSA"
+is "$(grep -c "(using TLS" "$T/pc.out")" 0 "smtpd_tls_received_header = no: no TLS details in Received:"
 
 swaks_run --tls --auth PLAIN --auth-user smtp@example.com --auth-password wrong \
     --from smtp@example.com --to bob@outside.test
@@ -177,6 +184,30 @@ is "$(grep -c '^S: 250-AUTH PLAIN' "$T/tlsonly.out")" 1 \
     "smtpd_tls_auth_only: AUTH offered only after STARTTLS"
 is "$(awk '/^S: 220 2.0.0/{exit} /AUTH/' "$T/tlsonly.out" | wc -l)" 0 \
     "smtpd_tls_auth_only: no AUTH keyword before STARTTLS"
+
+# --- security options: noplaintext before TLS, the TLS options after ----------------------
+dialog secopt "$P_SECOPT" <<'D'
+S: 220 mail.example.com ESMTP Postfix
+C: EHLO client.example.org
+M: 250
+C: STARTTLS
+S: 220 2.0.0 Ready to start TLS
+TLS
+C: EHLO client.example.org
+M: 250
+C: QUIT
+S: 221 2.0.0 Bye
+D
+is "$(grep '^S: 250-AUTH' "$T/secopt.out" | tr '\n' '|')" "S: 250-AUTH CRAM-MD5 DIGEST-MD5|S: 250-AUTH PLAIN LOGIN CRAM-MD5 DIGEST-MD5|" \
+    "smtpd_sasl_security_options noplaintext hides PLAIN/LOGIN; smtpd_sasl_tls_security_options shows them over TLS"
+dialog cpath "$P_CPATH" <<'D'
+S: 220 mail.example.com ESMTP Postfix
+C: EHLO client.example.org
+M: 250
+C: QUIT
+S: 221 2.0.0 Bye
+D
+is "$(grep '^S: 250-AUTH' "$T/cpath.out")" "S: 250-AUTH PLAIN" "cyrus_sasl_config_path: its smtpd.conf's mech_list"
 
 # --- smtpd_sender_login_maps ------------------------------------------------------
 login_dialog() {

@@ -25,6 +25,8 @@ inst_service "$ADDR:$P_NONE inet n - y - - smtpd -o smtpd_tls_security_level=non
 inst_service "$ADDR:$P_ENC inet n - y - - smtpd -o smtpd_tls_security_level=encrypt"
 inst_service "$ADDR:$P_LEG inet n - y - - smtpd -o smtpd_tls_security_level= -o smtpd_use_tls=yes"
 inst_service "$ADDR:$P_LEGENF inet n - y - - smtpd -o smtpd_tls_security_level= -o smtpd_enforce_tls=yes"
+P_QUIET=$(inst_port)
+inst_service "$ADDR:$P_QUIET inet n - y - - smtpd -o syslog_name=postfix/quiet -o smtpd_tls_loglevel=0"
 sd_start
 ok $? "master and smtpd run"
 
@@ -163,6 +165,21 @@ enc_dialog encrypt "$P_ENC"
 enc_dialog legacy-enforce "$P_LEGENF"
 grep -q "^S: 250-STARTTLS" "$T/encrypt.out"
 ok $? "encrypt: STARTTLS offered"
+
+# --- smtpd_tls_loglevel = 0: no summary line -------------------------------------------
+dialog quiet "$P_QUIET" <<'D'
+S: 220 mail.example.com ESMTP Postfix
+C: EHLO client.example.org
+M: 250
+C: STARTTLS
+S: 220 2.0.0 Ready to start TLS
+TLS
+C: QUIT
+S: 221 2.0.0 Bye
+D
+sd_log "postfix/quiet.*disconnect from unknown\[127\.0\.0\.1\] ehlo=1 starttls=1 quit=1" >/dev/null
+ok $? "loglevel 0: the session is logged (starttls=1 in the summary)"
+is "$(grep -c "postfix/quiet.*TLS connection established" "$LOG")" 0 "loglevel 0: no TLS summary line"
 
 # --- legacy smtpd_use_tls = yes: may --------------------------------------------
 dialog legacy-use "$P_LEG" <<'D'
