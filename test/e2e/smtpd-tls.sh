@@ -25,6 +25,13 @@ inst_service "$ADDR:$P_NONE inet n - y - - smtpd -o smtpd_tls_security_level=non
 inst_service "$ADDR:$P_ENC inet n - y - - smtpd -o smtpd_tls_security_level=encrypt"
 inst_service "$ADDR:$P_LEG inet n - y - - smtpd -o smtpd_tls_security_level= -o smtpd_use_tls=yes"
 inst_service "$ADDR:$P_LEGENF inet n - y - - smtpd -o smtpd_tls_security_level= -o smtpd_enforce_tls=yes"
+P_DUAL=$(inst_port) P_CHAIN=$(inst_port)
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -sha256 -days 30 \
+    -subj "/CN=mail.example.com" -keyout "$C/ec.key" -out "$C/ec.pem" >/dev/null 2>&1
+tls_cert chain mail.example.com
+cat "$C/chain.key" "$C/chain.pem" >"$C/chain-all.pem"
+inst_service "$ADDR:$P_DUAL inet n - y - - smtpd -o smtpd_tls_eccert_file=$C/ec.pem -o smtpd_tls_eckey_file=$C/ec.key"
+inst_service "$ADDR:$P_CHAIN inet n - y - - smtpd -o smtpd_tls_cert_file= -o smtpd_tls_key_file= -o smtpd_tls_chain_files=$C/chain-all.pem"
 P_QUIET=$(inst_port)
 inst_service "$ADDR:$P_QUIET inet n - y - - smtpd -o syslog_name=postfix/quiet -o smtpd_tls_loglevel=0"
 sd_start
@@ -87,6 +94,14 @@ ok $? "smtpd_tls_loglevel = 1: the TLS summary line is logged"
 want=$(tls_fprint "$C/server.pem")
 got=$(tls_peer_fprint -connect "$ADDR:$PORT" -starttls smtp)
 is "$got" "$want" "openssl s_client -starttls smtp sees the configured certificate"
+
+# RSA and ECDSA side by side: the client's signature algorithms pick one.
+is "$(tls_peer_fprint -connect "$ADDR:$P_DUAL" -starttls smtp -sigalgs ecdsa_secp256r1_sha256)" \
+    "$(tls_fprint "$C/ec.pem")" "RSA + ECDSA: an ECDSA-only client gets the ECDSA certificate"
+is "$(tls_peer_fprint -connect "$ADDR:$P_DUAL" -starttls smtp -sigalgs rsa_pss_rsae_sha256)" \
+    "$want" "RSA + ECDSA: an RSA-only client gets the RSA certificate"
+is "$(tls_peer_fprint -connect "$ADDR:$P_CHAIN" -starttls smtp)" "$(tls_fprint "$C/chain.pem")" \
+    "smtpd_tls_chain_files: key and certificate from one file"
 
 # --- a message through swaks --tls: Received: with the TLS details ---------------
 swaks_run --tls --from alice@example.com --to bob@mail.example.com

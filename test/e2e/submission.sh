@@ -140,6 +140,26 @@ SPORT=$P465 swaks_run --tlsc --from smtp@example.com --to bob@outside.test
 like "$out" "554 5\.7\.1 <bob@outside\.test>: Recipient address rejected: Access denied" "smtps: no relaying without AUTH"
 
 # --- a renewed certificate after postfix reload ----------------------------------------
+# A session open across the reload goes on undisturbed.
+cat >"$T/long.dialog" <<D
+S: 220 mail.example.com ESMTP Postfix
+C: EHLO client.example.org
+M: 250
+C: STARTTLS
+S: 220 2.0.0 Ready to start TLS
+TLS
+C: EHLO client.example.org
+M: 250
+WAITFILE: $T/reloaded
+C: MAIL FROM:<smtp@example.com>
+S: 250 2.1.0 Ok
+C: QUIT
+S: 221 2.0.0 Bye
+D
+$TLS "$ADDR" "$P587" "$T/long.dialog" >"$T/long.out" 2>"$T/long.err" &
+LONG=$!
+inst_wait grep -q "^S: 250 CHUNKING" "$T/long.out"
+ok $? "a session is open before the reload"
 old=$want
 tls_cert server mail.example.com
 new=$(tls_fprint "$C/server.pem")
@@ -153,6 +173,9 @@ peer_is_new() {
 }
 inst_wait peer_is_new
 ok $? "after reload the next sessions on 587 and 465 get the new certificate"
+touch "$T/reloaded"
+wait "$LONG"
+ok $? "the session opened before the reload finished normally $(head -c 200 "$T/long.err")"
 
 inst_stop
 done_testing

@@ -11,13 +11,16 @@ SCRIPT lines (one action each; '#' and empty lines ignored):
   M: N         a multi-line reply: print its lines, expect final code N
   TLS          start TLS now (after a 220 to STARTTLS); no verification
   EOF          expect the server to close the connection
+  WAITFILE: p  wait (up to 30 s) until the file p exists
 Every reply line read is printed to stdout as "S: line"; exit 1 on a
 mismatch or a timeout, with the reason on stderr.
 """
 import re
+import os
 import socket
 import ssl
 import sys
+import time
 
 
 class Conn:
@@ -83,6 +86,13 @@ def main():
                         break
                 if not got.startswith(want + " "):
                     sys.exit("expected final %s, got %r" % (want, got))
+            elif raw.startswith("WAITFILE:"):
+                path = raw[9:].strip()
+                deadline = time.time() + 30
+                while not os.path.exists(path):
+                    if time.time() > deadline:
+                        sys.exit("timeout waiting for " + path)
+                    time.sleep(0.05)
             elif raw == "TLS":
                 c.starttls(host)
             elif raw == "EOF":
