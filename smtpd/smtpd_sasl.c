@@ -9,6 +9,7 @@
 #include "../lib/msg.h"
 #include "../lib/net/sasl_server.h"
 #include "../lib/net/tls.h"
+#include "../lib/strutil.h"
 #include "smtpd.h"
 #include "smtpd_sasl.h"
 
@@ -185,8 +186,12 @@ int smtpd_sasl_auth_cmd(SMTPD_STATE *state, const char *arg, const SMTPD_SASL_IO
     if (r == SASL_SRV_FAIL)
         sasl_srv_sess_warn_failed(state->sasl, state->name, state->addr);
     if (r == SASL_SRV_DONE) {
-        state->sasl_username = mem_strdup(sasl_srv_sess_user(state->sasl));
-        state->sasl_method = mem_strdup(sasl_srv_sess_mech(state->sasl));
+        const char *user = sasl_srv_sess_user(state->sasl);
+        const char *method = sasl_srv_sess_mech(state->sasl);
+
+        /* Logged, matched and put in headers: one printable line. */
+        state->sasl_username = str_printable(mem_strdup(user ? user : ""), 0);
+        state->sasl_method = str_printable(mem_strdup(method ? method : ""), 0);
     }
     smtpd_sasl_say(state, io, r, out);
     vstr_free(out);

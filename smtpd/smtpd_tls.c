@@ -129,7 +129,9 @@ void smtpd_tls_stop(SMTPD_STATE *state)
     if (state->tls == NULL)
         return;
     stream_set_io(state->client, NULL);
-    (void) tls_shutdown(state->tls, tls_deadline(1000));
+    /* No close_notify after a broken connection (OpenSSL forbids it). */
+    if (stream_error(state->client) == STREAM_ERR_NONE)
+        (void) tls_shutdown(state->tls, tls_deadline(1000));
     tls_free(state->tls);
     state->tls = NULL;
 }
