@@ -61,6 +61,7 @@ dialog() {
 }
 GOOD=$(b64 '\0smtp@example.com\0Secret123')
 BAD=$(b64 '\0smtp@example.com\0wrong')
+LONG=$(head -c 30000 /dev/zero | base64 -w0)     # 40000 characters, over the 12288 limit
 
 # --- EHLO, AUTH exchanges ------------------------------------------------------
 cat >"$T/x.dialog" <<D
@@ -98,6 +99,12 @@ C: AUTH LOGIN
 S: 334 VXNlcm5hbWU6
 C: *
 S: 501 5.7.0 Authentication aborted
+C: AUTH LOGIN
+S: 334 VXNlcm5hbWU6
+C: $LONG
+S: 500 5.5.6 Authentication exchange line is too long
+C: NOOP
+S: 250 2.0.0 Ok
 C: AUTH
 S: 501 5.5.4 Syntax: AUTH mechanism
 C: AUTH NOSUCH
