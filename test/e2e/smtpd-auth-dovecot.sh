@@ -30,9 +30,12 @@ tls_cert server mail.example.com
 # Dovecot: stopped before the instance's own cleanup (EXIT trap chain).
 dovecot_stop() {
     [ -n "$DPID" ] || return 0
-    kill "$DPID" 2>/dev/null
+    # Dovecot's auth process outlives its master while smtpd keeps a connection.
+    local kids
+    kids=$(pgrep -P "$DPID")
+    kill "$DPID" $kids 2>/dev/null
     for _ in $(seq 100); do kill -0 "$DPID" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$DPID" 2>/dev/null
+    kill -9 "$DPID" $kids 2>/dev/null
     wait "$DPID" 2>/dev/null
     DPID=
 }
@@ -90,6 +93,16 @@ ok $? "the failure is logged with the fail2ban warning"
 swaks_run --tls --from dove@example.com --to bob@outside.test
 like "$out" "554 5\.7\.1 <bob@outside\.test>: Relay access denied" "without AUTH: no relaying"
 
-inst_stop
+# Dovecot gone: no AUTH offered, a warning, and still no relaying.
 dovecot_stop
+swaks_run --tls --auth PLAIN --auth-user dove@example.com --auth-password Dove-pass1 \
+    --from dove@example.com --to bob@outside.test
+ok "$([ "$rc" -ne 0 ] && echo 0 || echo 1)" "Dovecot stopped: swaks cannot log in"
+is "$(grep -c '250-AUTH' <<<"$out")" 0 "Dovecot stopped: AUTH is not offered"
+sd_log "warning: SASL authentication not available for unknown\[127\.0\.0\.1\]" >/dev/null
+ok $? "Dovecot stopped: logged"
+swaks_run --tls --from dove@example.com --to bob@outside.test
+like "$out" "554 5\.7\.1 <bob@outside\.test>: Relay access denied" "Dovecot stopped: no relaying"
+
+inst_stop
 done_testing

@@ -139,6 +139,23 @@ ok $? "submission: the refusal is logged"
 SPORT=$P465 swaks_run --tlsc --from smtp@example.com --to bob@outside.test
 like "$out" "554 5\.7\.1 <bob@outside\.test>: Recipient address rejected: Access denied" "smtps: no relaying without AUTH"
 
+# --- wrapper mode: a plain-text client gets nothing -----------------------------------------
+printf 'EHLO client.example.org\r\nMAIL FROM:<smtp@example.com>\r\n' |
+    timeout 10 python3 -c '
+import socket, sys
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=8)
+s.sendall(sys.stdin.buffer.read())
+data = b""
+while True:
+    d = s.recv(4096)
+    if not d:
+        break
+    data += d
+sys.stdout.write(repr(data))' "$ADDR" "$P465" >"$T/plain465.out" 2>&1
+is "$(grep -c "250\|220" "$T/plain465.out")" 0 "smtps: a plain-text client gets no SMTP reply"
+sd_log "postfix/smtps.*SSL_accept error from unknown\[127\.0\.0\.1\]" >/dev/null
+ok $? "smtps: the failed handshake is logged"
+
 # --- a renewed certificate after postfix reload ----------------------------------------
 # A session open across the reload goes on undisturbed.
 cat >"$T/long.dialog" <<D
