@@ -32,6 +32,9 @@ tls_cert chain mail.example.com
 cat "$C/chain.key" "$C/chain.pem" >"$C/chain-all.pem"
 inst_service "$ADDR:$P_DUAL inet n - y - - smtpd -o smtpd_tls_eccert_file=$C/ec.pem -o smtpd_tls_eckey_file=$C/ec.key"
 inst_service "$ADDR:$P_CHAIN inet n - y - - smtpd -o smtpd_tls_cert_file= -o smtpd_tls_key_file= -o smtpd_tls_chain_files=$C/chain-all.pem"
+P_CCERT=$(inst_port)
+tls_cert client client.example.org
+inst_service "$ADDR:$P_CCERT inet n - y - - smtpd -o smtpd_tls_ask_ccert=yes -o smtpd_tls_CAfile=$C/client.pem"
 P_QUIET=$(inst_port)
 inst_service "$ADDR:$P_QUIET inet n - y - - smtpd -o syslog_name=postfix/quiet -o smtpd_tls_loglevel=0"
 sd_start
@@ -114,6 +117,18 @@ like "$(cat "$T/pc.out")" "Received: from client\.example\.org \(unknown \[127\.
 like_flat "$(cat "$T/pc.out")" "\(using TLSv1\.[23] with cipher [A-Z0-9_-]+ \([0-9]+/[0-9]+ bits\)" "Received: says which TLS protocol and cipher"
 like "$(cat "$T/pc.out")" "No client certificate requested" "Received: no client certificate"
 like "$(cat "$T/pc.out")" "with ESMTPS id $id" "Received: protocol ESMTPS"
+
+# --- a client certificate (smtpd_tls_ask_ccert, smtpd_tls_CAfile) -----------------------
+SPORT=$P_CCERT swaks_run --tls --tls-cert "$C/client.pem" --tls-key "$C/client.key" \
+    --from alice@example.com --to bob@mail.example.com
+is "$rc" 0 "swaks --tls with a client certificate"
+sd_log "Trusted TLS connection established from unknown\[127\.0\.0\.1\]" >/dev/null
+ok $? "a client certificate from smtpd_tls_CAfile: a Trusted TLS connection"
+id=$(sed -n 's/.*queued as \([0-9A-F]*\).*/\1/p' <<<"$out" | tail -1)
+f=$(cd "$Q" && ls incoming/"$id" hold/"$id" active/"$id" 2>/dev/null | head -1)
+inst_postcat "$Q/$f" >"$T/pc2.out" 2>&1
+like "$(cat "$T/pc2.out")" '\(Client CN "client\.example\.org", Issuer "client\.example\.org" \(verified OK\)\)' \
+    "Received: names the verified client certificate"
 
 # --- STARTTLS injection: pipelined commands are discarded ---------------------
 dialog inject "$PORT" <<'D'
