@@ -758,6 +758,26 @@ static void local_pre_jail(SERVER *srv)
     vstr_free(why);
 }
 
+/* Close the tables (Berkeley DB keeps memory only it can see) and free. */
+static void local_on_exit(SERVER *srv)
+{
+    LOCAL_CONF *conf = srv->context;
+    size_t t;
+
+    for (t = 0; t < conf->naliases; t++)
+        if (conf->aliases[t])
+            table_close(conf->aliases[t]);
+    mem_free(conf->aliases);
+    conf->aliases = NULL;
+    conf->naliases = 0;
+    if (conf->mydest)
+        match_list_free(conf->mydest);
+    conf->mydest = NULL;
+    local_priv_free(&conf->nobody);
+    mem_free((char *) conf->cleanup_path);
+    conf->cleanup_path = NULL;
+}
+
 int main(int argc, char **argv)
 {
     static LOCAL_CONF conf;
@@ -766,6 +786,7 @@ int main(int argc, char **argv)
     memset(&ops, 0, sizeof(ops));
     ops.pre_jail = local_pre_jail;
     ops.client = local_client;
+    ops.on_exit = local_on_exit;
     ops.context = &conf;
     server_single_main(argc, argv, &ops);
 }

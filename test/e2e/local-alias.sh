@@ -47,6 +47,7 @@ inst_param alias_maps "hash:$C/aliases"
 inst_param recipient_delimiter "+"
 inst_param mydestination '$myhostname, localhost, $mydomain'
 inst_service "local     unix  -       n       n       -       -       local"
+inst_service "local-nf  unix  -       n       n       -       -       local -o allow_mail_to_files=alias -o allow_mail_to_commands=alias"
 inst_service "local-lr  unix  -       n       n       -       -       local -o luser_relay=$B+lost"
 check "postfix start" inst_start
 check "cleanup listens" inst_wait_sock public/cleanup
@@ -175,5 +176,18 @@ like "$(cat "$MB")" "^Subject: test lost$" "the relay user has it"
 id=$(msg nolr | queue -r "nosuch$$@mail.example.com")
 send -s private/local "$id"
 like "$(cat "$T/send.out")" "result=bounced dsn=5.1.1" "without luser_relay it bounces"
+
+# 12. files and commands in .forward not allowed by allow_mail_to_files/_commands.
+printf '%s/nf.mbox, "|cat >%s/nf.out"\n' "$HA" "$HA" >"$HA/.forward"
+chown "$A:$A" "$HA/.forward"
+id=$(msg restricted | queue -r "$A@mail.example.com")
+send -s private/local-nf "$id"
+like "$(cat "$T/send.out")" "result=bounced dsn=5.7.1 reason=mail to (file|command) is restricted" "restricted file and command bounce 5.7.1"
+check "logged for the file" inst_log_wait "$id: to=<$A@mail.example.com>, relay=local, .*dsn=5.7.1, status=bounced \(mail to file is restricted\)$"
+check "logged for the command" inst_log_wait "$id: to=<$A@mail.example.com>, relay=local, .*dsn=5.7.1, status=bounced \(mail to command is restricted\)$"
+check "nothing was written" test ! -e "$HA/nf.mbox" -a ! -e "$HA/nf.out"
+
+inst_stop
+check "no local process died or failed" bash -c "! grep -E 'libexec/local pid [0-9]+ (exit status|killed)' '$LOG'"
 
 done_testing

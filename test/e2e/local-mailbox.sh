@@ -38,6 +38,8 @@ cat >"\$HOME/mc.out"
 exit 0
 EOS
 chmod 755 "$T/mbcmd.sh"
+printf '#!/bin/sh\necho $$ >"%s/slow.pid"\nexec sleep 60\n' "$T" >"$T/slow.sh"
+chmod 755 "$T/slow.sh"
 
 inst_param mail_spool_directory "$SP"
 inst_param alias_maps ""
@@ -47,6 +49,7 @@ inst_service "local     unix  -       n       n       -       -       local"
 inst_service "local-md  unix  -       n       n       -       -       local -o home_mailbox=Maildir/"
 inst_service "local-hm  unix  -       n       n       -       -       local -o home_mailbox=Mailbox"
 inst_service "local-mc  unix  -       n       n       -       -       local -o mailbox_command=$T/mbcmd.sh"
+inst_service "local-tl  unix  -       n       n       -       -       local -o mailbox_command=$T/slow.sh -o command_time_limit=2s"
 inst_service "local-sl  unix  -       n       n       -       -       local -o mailbox_size_limit=2000 -o message_size_limit=1000"
 check "postfix start" inst_start
 check "cleanup listens" inst_wait_sock public/cleanup
@@ -194,5 +197,31 @@ id=$(msg big | queue -r "$U@mail.example.com")
 send -s private/local-sl "$id"
 like "$(cat "$T/send.out")" "result=bounced dsn=5.2.2 reason=" "over mailbox_size_limit: bounced 5.2.2"
 is "$(md5sum <"$MB")" "$sum_before" "the mbox is truncated back to what it was"
+
+# 11. command_time_limit: the command is killed, the recipient deferred.
+id=$(msg slow | queue -r "$U@mail.example.com")
+start=$(date +%s)
+send -s private/local-tl "$id"
+like "$(cat "$T/send.out")" "result=deferred dsn=4.3.0 reason=Command time limit exceeded: \"$T/slow.sh\"" \
+    "a command over command_time_limit is deferred"
+ok $(( $(date +%s) - start < 15 ? 0 : 1 )) "after about the time limit"
+check "and it is killed" bash -c "! kill -0 \$(cat '$T/slow.pid') 2>/dev/null"
+
+# 12. several recipients in one request, each with its own outcome.
+id=$(msg multi | queue -r "$U@mail.example.com" -r "nosuch$$@mail.example.com" -r "root@mail.example.com")
+send -s private/local "$id"
+want="status=0
+hop_status=
+rcpt=$U@mail.example.com offset=OFF result=sent dsn=2.0.0 reason=delivered to mailbox
+rcpt=nosuch$$@mail.example.com offset=OFF result=bounced dsn=5.1.1 reason=unknown user: \"nosuch$$\"
+rcpt=root@mail.example.com offset=OFF result=sent dsn=2.0.0 reason=delivered to mailbox"
+is "$(sed -E 's/offset=[0-9]+/offset=OFF/' "$T/send.out")" "$want" "three recipients, three outcomes"
+is "$(rcpts "$id")" "done_recipient: $U@mail.example.com done_recipient: nosuch$$@mail.example.com done_recipient: root@mail.example.com " \
+    "all three are done"
+is "$(stat -c '%U %a' "$SP/root" 2>&1)" "root 600" "root's mail goes to the spool mbox, as root"
+
+# The agents exited cleanly (a sanitizer report makes the exit status 99).
+inst_stop
+check "no local process died or failed" bash -c "! grep -E 'libexec/local pid [0-9]+ (exit status|killed)' '$LOG'"
 
 done_testing
