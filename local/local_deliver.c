@@ -208,7 +208,9 @@ static void local_maildir(LOCAL_CTX *c, const char *dir, const LOCAL_PRIV *p, in
 
 /* ---- commands ---- */
 
-static volatile pid_t local_cmd_pid;
+#define LOCAL_CMD_OUTPUT_MAX 512   /* command output kept for the reason */
+
+static volatile pid_t local_cmd_pid, local_cmd_writer_pid;
 static volatile sig_atomic_t local_cmd_timeout;
 
 static void local_cmd_alarm(int sig)
@@ -219,6 +221,8 @@ static void local_cmd_alarm(int sig)
         kill(-local_cmd_pid, SIGKILL);
         kill(local_cmd_pid, SIGKILL);
     }
+    if (local_cmd_writer_pid > 0)
+        kill(local_cmd_writer_pid, SIGKILL);
 }
 
 static void local_env_add(ARGV *env, const char *name, const char *value)
@@ -321,7 +325,7 @@ static void local_cmd_status(int status, const char *cmd, MAILBOX_STATUS *st)
 
 /* In the child: become p for good and run the command. Never returns. */
 static void local_cmd_child(const LOCAL_CTX *c, const LOCAL_PRIV *p, const char *cmd,
-                            int in_fd, char **envp)
+                            int in_fd, int out_fd, char **envp)
 {
     const char *shell = c->conf->command_shell;
     ARGV *args = argv_new();
@@ -329,7 +333,7 @@ static void local_cmd_child(const LOCAL_CTX *c, const LOCAL_PRIV *p, const char 
 
     if (dup2(in_fd, 0) < 0)
         _exit(EX_OSERR);
-    if ((fd = open("/dev/null", O_RDWR)) < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
+    if (dup2(out_fd, 1) < 0 || dup2(out_fd, 2) < 0)
         _exit(EX_OSERR);
     for (fd = 3; fd < 1024; fd++)
         close(fd);
@@ -359,20 +363,76 @@ static void local_cmd_child(const LOCAL_CTX *c, const LOCAL_PRIV *p, const char 
     _exit(EX_OSERR);
 }
 
+/*
+ * In a second child: write the message (From_ line, headers, content) to
+ * the command's standard input, reading the queue file through a descriptor
+ * of its own (a shared one would move the parent reader's file offset).
+ * Exit 0, or 2 when the queue file could not be read.
+ */
+static void local_cmd_writer(const LOCAL_CTX *c, const MAILBOX_OPTS *o, int out_fd)
+{
+    VSTR *path = vstr_new(0), *why = vstr_new(0), *from = vstr_new(0);
+    QFILE_READER *r;
+    MAILBOX_OUT out;
+    int fd;
+
+    signal(SIGALRM, SIG_DFL);
+    vstr_sprintf(path, "%s/%s", c->req->queue_name, c->req->queue_id);
+    if ((fd = open(vstr_str(path), O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+        msg_warn("%s: open %s: %m", c->req->queue_id, vstr_str(path));
+        _exit(2);
+    }
+    r = qfile_reader_open(fd, vstr_str(path), QFILE_READ_RAW | QFILE_READ_FOLLOW);
+    mailbox_out_init(&out, out_fd, 0, 0, 0);
+    mbox_from_line(from, c->req->sender, time(NULL));
+    mailbox_out_raw(&out, vstr_str(from), vstr_len(from));
+    mailbox_out_headers(&out, o);
+    if (qfile_reader_seek(r, c->req->data_offset) < 0) {
+        msg_warn("%s: %s", c->req->queue_id, qfile_reader_error(r));
+        _exit(2);
+    }
+    if (mailbox_copy_qfile(r, &out, why) < 0) {
+        msg_warn("%s: %s", c->req->queue_id, vstr_str(why));
+        _exit(2);
+    }
+    mailbox_out_endline(&out);
+    mailbox_out_flush(&out);    /* EPIPE: the command did not read it all */
+    _exit(0);
+}
+
+/* The command's output, bounded, made one printable line. */
+static void local_cmd_output(VSTR *text, int fd)
+{
+    char buf[4096];
+    ssize_t n;
+    size_t i;
+
+    for (;;) {
+        n = read(fd, buf, sizeof(buf));
+        if (n < 0 && errno == EINTR && !local_cmd_timeout)
+            continue;
+        if (n <= 0)
+            break;
+        for (i = 0; i < (size_t) n && vstr_len(text) < LOCAL_CMD_OUTPUT_MAX; i++)
+            vstr_addch(text, (unsigned char) buf[i] < 0x20 || buf[i] == 0x7f ? ' ' : buf[i]);
+    }
+    str_trim(vstr_str(text));
+    vstr_truncate(text, strlen(vstr_str(text)));
+}
+
 static void local_command(LOCAL_CTX *c, const LOCAL_USER *u, const LOCAL_PRIV *p,
                           const char *cmd, int with_dt, MAILBOX_STATUS *st)
 {
     ARGV *env = local_cmd_env(c, u, p);
     MAILBOX_OPTS o;
-    MAILBOX_OUT out;
-    VSTR *why = vstr_new(0), *from = vstr_new(0);
+    VSTR *output = vstr_new(0);
     struct sigaction sa, old_sa;
     unsigned saved_alarm;
     time_t start = time(NULL);
-    int pfd[2], status = 0, bad_qfile = 0;
-    pid_t pid;
+    int in[2] = { -1, -1 }, out[2] = { -1, -1 }, status = 0, wstatus = 0;
+    pid_t pid, wpid;
 
-    if (pipe2(pfd, O_CLOEXEC) < 0) {
+    if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0) {
         mailbox_status_set(st, errno, "4.3.0", "cannot create a pipe: %s", strerror(errno));
         goto out;
     }
@@ -382,43 +442,50 @@ static void local_command(LOCAL_CTX *c, const LOCAL_USER *u, const LOCAL_PRIV *p
     sigemptyset(&sa.sa_mask);
     local_cmd_timeout = 0;
     local_cmd_pid = 0;
+    local_cmd_writer_pid = 0;
     sigaction(SIGALRM, &sa, &old_sa);
     saved_alarm = alarm(0);
     if ((pid = fork()) < 0) {
         mailbox_status_set(st, errno, "4.3.0", "cannot fork: %s", strerror(errno));
-        close(pfd[0]);
-        close(pfd[1]);
         goto restore;
     }
     if (pid == 0)
-        local_cmd_child(c, p, cmd, pfd[0], env->argv);
+        local_cmd_child(c, p, cmd, in[0], out[1], env->argv);
     local_cmd_pid = pid;
     alarm((unsigned) (c->conf->command_time_limit > 0 ? c->conf->command_time_limit : 1000));
-    close(pfd[0]);
-    mailbox_out_init(&out, pfd[1], 0, 0, 0);
-    mbox_from_line(from, c->req->sender, time(NULL));
-    mailbox_out_raw(&out, vstr_str(from), vstr_len(from));
-    mailbox_out_headers(&out, &o);
-    if (local_copy(c, &out, why) < 0) {
-        bad_qfile = 1;
+    close(in[0]);
+    close(out[1]);
+    in[0] = out[1] = -1;
+    if ((wpid = fork()) < 0) {
+        mailbox_status_set(st, errno, "4.3.0", "cannot fork: %s", strerror(errno));
         kill(-pid, SIGKILL);
         kill(pid, SIGKILL);
-    } else {
-        mailbox_out_endline(&out);
-        mailbox_out_flush(&out);    /* EPIPE: the command did not read it all */
+    } else if (wpid == 0) {
+        close(out[0]);
+        local_cmd_writer(c, &o, in[1]);
     }
-    mailbox_out_free(&out);
-    close(pfd[1]);
+    local_cmd_writer_pid = wpid;
+    close(in[1]);
+    in[1] = -1;
+    local_cmd_output(output, out[0]);
     while (waitpid(pid, &status, 0) < 0) {
         if (errno != EINTR) {
             status = EX_OSERR << 8;
             break;
         }
     }
+    while (wpid > 0 && waitpid(wpid, &wstatus, 0) < 0) {
+        if (errno != EINTR) {
+            wstatus = 0;
+            break;
+        }
+    }
     alarm(0);
-    local_cmd_pid = 0;
-    if (bad_qfile)
-        local_bad_qfile(c, st, vstr_str(why));
+    local_cmd_pid = local_cmd_writer_pid = 0;
+    if (wpid < 0)
+        ;   /* status already set */
+    else if (WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 2)
+        mailbox_status_fmt(st, MAILBOX_DEFER, "4.3.0", "error reading the queue file");
     else if (local_cmd_timeout)
         mailbox_status_fmt(st, MAILBOX_DEFER, "4.3.0", "Command time limit exceeded: \"%s\"",
                            cmd);
@@ -426,6 +493,12 @@ static void local_command(LOCAL_CTX *c, const LOCAL_USER *u, const LOCAL_PRIV *p
         mailbox_status_ok(st, "");
     else
         local_cmd_status(status, cmd, st);
+    if (st->status != MAILBOX_OK && vstr_len(output) > 0) {
+        size_t len = strlen(st->text);
+
+        snprintf(st->text + len, sizeof(st->text) - len, ". Command output: %s",
+                 vstr_str(output));
+    }
 restore:
     sigaction(SIGALRM, &old_sa, NULL);
     if (saved_alarm > 0) {
@@ -434,9 +507,16 @@ restore:
         alarm(spent >= (time_t) saved_alarm ? 1 : saved_alarm - (unsigned) spent);
     }
 out:
+    if (in[0] >= 0)
+        close(in[0]);
+    if (in[1] >= 0)
+        close(in[1]);
+    if (out[0] >= 0)
+        close(out[0]);
+    if (out[1] >= 0)
+        close(out[1]);
     argv_free(env);
-    vstr_free(why);
-    vstr_free(from);
+    vstr_free(output);
 }
 
 /* ---- what local.c calls ---- */

@@ -34,7 +34,7 @@ cat >"$T/mbcmd.sh" <<EOS
 # a mailbox_command: the message and the environment into the home
 env >"\$HOME/mc.env"
 cat >"\$HOME/mc.out"
-[ -e "$T/mc.exit" ] && exit \$(cat "$T/mc.exit")
+if [ -e "$T/mc.exit" ]; then echo "mbcmd: no thanks" >&2; exit \$(cat "$T/mc.exit"); fi
 exit 0
 EOS
 chmod 755 "$T/mbcmd.sh"
@@ -174,7 +174,8 @@ like "$(cat "$T/send.out")" "result=bounced dsn=5.1.1 reason=user unknown" "exit
 echo 1 >"$T/mc.exit"
 id=$(msg fail | queue -r "$U@mail.example.com")
 send -s private/local-mc "$id"
-like "$(cat "$T/send.out")" "result=bounced dsn=5.3.0 reason=Command died with status 1: \"$T/mbcmd.sh\"" "exit 1: bounced"
+like "$(cat "$T/send.out")" "result=bounced dsn=5.3.0 reason=Command died with status 1: \"$T/mbcmd.sh\". Command output: mbcmd: no thanks$" \
+    "exit 1: bounced, with the command's output"
 rm -f "$T/mc.exit"
 
 # 9. a mailbox that cannot be written: deferred, nothing written.
