@@ -12,11 +12,19 @@
  *      files and commands run as default_privs; an :include: file owned by
  *      someone other than root gives its owner's privileges to what it
  *      lists;
- *   4. a user unknown to getpwnam() goes to luser_relay, or bounces 5.1.1
- *      'unknown user: "user"';
- *   5. forward_path names the user's .forward files (the first that exists
- *      counts; owned by the user or root): same syntax, run as the user;
- *   6. otherwise the mailbox: mailbox_command, or home_mailbox (Maildir/
+ *   4. for a user in passwd, forward_path names the .forward files (the
+ *      first that exists counts; owned by the user or root): same syntax,
+ *      files and commands run as the user;
+ *   5. mailbox_transport_maps (key: the user name), mailbox_transport: the
+ *      destination is handed to that agent (private/TRANSPORT, a delivery
+ *      request as qmgr sends it, done flags cleared: that agent logs and
+ *      writes the status records, local marks the recipient), known user
+ *      or not;
+ *   6. a user unknown to getpwnam() goes to fallback_transport_maps,
+ *      fallback_transport, luser_relay, or bounces 5.1.1 'unknown user:
+ *      "user"';
+ *   7. otherwise the mailbox: mailbox_command_maps, mailbox_command (run
+ *      as the user, as default_privs for root), or home_mailbox (Maildir/
  *      with a trailing slash, else an mbox), or mail_spool_directory/user.
  * Expanded addresses in mydestination (or without a domain: they get
  * @$myorigin) go through the same steps again (an alias or .forward that
@@ -143,6 +151,24 @@ void local_leaf(LOCAL_CTX *c, const char *to, const MAILBOX_STATUS *st)
     msg_info("%s", vstr_str(line));
     vstr_free(line);
     vstr_free(why);
+}
+
+/* Count the outcome of a destination another agent handled (and logged). */
+void local_leaf_passed(LOCAL_CTX *c, const MAILBOX_STATUS *st)
+{
+    if (st->status == MAILBOX_DEFER) {
+        c->ndeferred++;
+    } else if (st->status == MAILBOX_BOUNCE) {
+        c->nbounced++;
+        if (c->ndeferred)
+            return;
+    } else {
+        c->nsent++;
+        if (c->ndeferred || c->nbounced)
+            return;
+    }
+    vstr_set(c->dsn, st->dsn);
+    vstr_set(c->reason, st->text);
 }
 
 static void local_fail(LOCAL_CTX *c, const char *to, int status, const char *dsn,
@@ -348,25 +374,19 @@ static int local_alias(LOCAL_CTX *c, const LOCAL_USER *u, const char *base, int 
 {
     const char *keys[2] = { u->local, u->extension ? base : NULL };
     const LOCAL_CONF *conf = c->conf;
-    size_t k, t;
+    size_t k;
 
     for (k = 0; k < 2 && keys[k]; k++) {
         if (local_been_here(c, "alias", keys[k]))
             continue;
-        for (t = 0; t < conf->naliases; t++) {
+        {
             const char *value;
             char *copy;
             LOCAL_USER a = *u;
+            int err = 0;
 
-            if (conf->aliases[t] == NULL) {
-                local_fail(c, u->address, MAILBOX_DEFER, "4.3.0",
-                           "alias database unavailable");
-                return 1;
-            }
-            value = table_lookup(conf->aliases[t], keys[k]);
-            if (value == NULL) {
-                if (conf->aliases[t]->error != TABLE_OK) {
-                    msg_warn("%s: lookup of %s failed", conf->aliases[t]->spec, keys[k]);
+            if ((value = local_maps_find(&conf->aliases, keys[k], &err)) == NULL) {
+                if (err) {
                     local_fail(c, u->address, MAILBOX_DEFER, "4.3.0",
                                "alias database unavailable");
                     return 1;
@@ -442,7 +462,36 @@ static int local_dotforward(LOCAL_CTX *c, const LOCAL_USER *u, const char *delim
     return ret;
 }
 
-/* The user does not exist: luser_relay, or bounce. */
+/*
+ * mailbox_transport(_maps) or fallback_transport(_maps) for user: 1 when
+ * the destination was handed to (or failed to reach) that transport.
+ */
+static int local_transport(LOCAL_CTX *c, const char *addr, const char *user,
+                           const LOCAL_MAPS *maps, const char *def)
+{
+    MAILBOX_STATUS st;
+    const char *spec;
+    char *copy;
+    int err;
+
+    if ((spec = local_maps_find(maps, user, &err)) == NULL && err) {
+        local_fail(c, addr, MAILBOX_DEFER, "4.3.0", "%s lookup failure", maps->param);
+        return 1;
+    }
+    if (spec == NULL || *spec == 0)
+        spec = def;
+    if (spec == NULL || *spec == 0)
+        return 0;
+    copy = mem_strdup(spec);
+    if (local_deliver_pass(c, addr, copy, &st))
+        local_leaf_passed(c, &st);
+    else
+        local_leaf(c, addr, &st);
+    mem_free(copy);
+    return 1;
+}
+
+/* The user does not exist: fallback_transport, luser_relay, or bounce. */
 static void local_unknown(LOCAL_CTX *c, const LOCAL_USER *u, const char *base_user,
                           const char *delim, int level)
 {
@@ -450,7 +499,10 @@ static void local_unknown(LOCAL_CTX *c, const LOCAL_USER *u, const char *base_us
     VSTR *relay = vstr_new(0), *why = vstr_new(0);
     char dbuf[2] = { 0, 0 };
 
-    if (*c->conf->luser_relay) {
+    if (local_transport(c, u->address, base_user, &c->conf->fallback_maps,
+                        c->conf->fallback_transport)) {
+        /* handed to fallback_transport */
+    } else if (*c->conf->luser_relay) {
         memset(&v, 0, sizeof(v));
         v.user = base_user;
         v.domain = u->domain;
@@ -524,15 +576,21 @@ static void local_resolve(LOCAL_CTX *c, const char *addr, int level, int no_expa
         local_fail(c, addr, MAILBOX_DEFER, "4.3.0", "user lookup error for %s", vstr_str(base));
         goto out;
     }
+    if (r == 0) {
+        u.pw = &pw;
+        if (!no_expand && local_dotforward(c, &u, delim[0] ? delim : NULL, level))
+            goto out;
+    }
+    if (local_been_here(c, "mailbox", vstr_str(base)))
+        goto out;
+    /* mailbox_transport applies whether or not the user is in passwd */
+    if (local_transport(c, addr, vstr_str(base), &c->conf->mbox_transport_maps,
+                        c->conf->mbox_transport))
+        goto out;
     if (r > 0) {
         local_unknown(c, &u, vstr_str(base), delim[0] ? delim : NULL, level);
         goto out;
     }
-    u.pw = &pw;
-    if (!no_expand && local_dotforward(c, &u, delim[0] ? delim : NULL, level))
-        goto out;
-    if (local_been_here(c, "mailbox", pw.name))
-        goto out;
     local_deliver_mailbox(c, &u, &st);
     local_leaf(c, addr, &st);
 out:
@@ -684,11 +742,34 @@ out:
 
 /* ---- configuration ---- */
 
-static void local_open_aliases(LOCAL_CONF *conf)
+const char *local_maps_find(const LOCAL_MAPS *m, const char *key, int *err)
 {
-    char *copy = mem_strdup(conf_get("alias_maps")), *cur = copy, *spec;
+    const char *value;
+    size_t t;
+
+    *err = 0;
+    for (t = 0; t < m->n; t++) {
+        if (m->t[t] == NULL) {
+            *err = 1;
+            return NULL;
+        }
+        if ((value = table_lookup(m->t[t], key)) != NULL)
+            return value;
+        if (m->t[t]->error != TABLE_OK) {
+            msg_warn("%s: lookup of %s failed", m->t[t]->spec, key);
+            *err = 1;
+            return NULL;
+        }
+    }
+    return NULL;
+}
+
+static void local_maps_open(LOCAL_MAPS *m, const char *param)
+{
+    char *copy = mem_strdup(conf_get(param)), *cur = copy, *spec;
     VSTR *why = vstr_new(0);
 
+    m->param = param;
     while ((spec = str_token(&cur, ", \t\r\n")) != NULL) {
         const char *colon = strchr(spec, ':');
         VSTR *type = vstr_new(0);
@@ -698,19 +779,31 @@ static void local_open_aliases(LOCAL_CONF *conf)
             vstr_addmem(type, spec, (size_t) (colon - spec));
         if (colon == NULL || !table_type_known(vstr_str(type))) {
             /* nis:mail.aliases, in Postfix's default: not supported, skipped */
-            msg_warn("alias_maps: unsupported table %s: ignored", spec);
+            msg_warn("%s: unsupported table %s: ignored", param, spec);
             vstr_free(type);
             continue;
         }
         vstr_free(type);
         vstr_reset(why);
         if ((t = table_open(spec, TABLE_READ, TABLE_FLAGS_READ, why)) == NULL)
-            msg_warn("alias_maps: %s", vstr_str(why));
-        conf->aliases = mem_array_grow(conf->aliases, conf->naliases + 1, sizeof(TABLE *));
-        conf->aliases[conf->naliases++] = t;
+            msg_warn("%s: %s", param, vstr_str(why));
+        m->t = mem_array_grow(m->t, m->n + 1, sizeof(TABLE *));
+        m->t[m->n++] = t;
     }
     mem_free(copy);
     vstr_free(why);
+}
+
+static void local_maps_close(LOCAL_MAPS *m)
+{
+    size_t t;
+
+    for (t = 0; t < m->n; t++)
+        if (m->t[t])
+            table_close(m->t[t]);
+    mem_free(m->t);
+    m->t = NULL;
+    m->n = 0;
 }
 
 static void local_pre_jail(SERVER *srv)
@@ -728,7 +821,12 @@ static void local_pre_jail(SERVER *srv)
         msg_fatal("unknown default_privs user: %s", dp);
     if (conf->nobody.uid == 0)
         msg_fatal("default_privs must not be root: %s", dp);
-    local_open_aliases(conf);
+    local_maps_open(&conf->aliases, "alias_maps");
+    local_maps_open(&conf->mbox_transport_maps, "mailbox_transport_maps");
+    local_maps_open(&conf->mbox_command_maps, "mailbox_command_maps");
+    local_maps_open(&conf->fallback_maps, "fallback_transport_maps");
+    conf->mbox_transport = conf_get("mailbox_transport");
+    conf->fallback_transport = conf_get("fallback_transport");
     conf->mydest = match_list_create("mydestination", conf_get("mydestination"),
                                      MATCH_DOMAIN | match_list_parent_flag("mydestination",
                                                         conf_get("parent_domain_matches_subdomains")),
@@ -762,14 +860,11 @@ static void local_pre_jail(SERVER *srv)
 static void local_on_exit(SERVER *srv)
 {
     LOCAL_CONF *conf = srv->context;
-    size_t t;
 
-    for (t = 0; t < conf->naliases; t++)
-        if (conf->aliases[t])
-            table_close(conf->aliases[t]);
-    mem_free(conf->aliases);
-    conf->aliases = NULL;
-    conf->naliases = 0;
+    local_maps_close(&conf->aliases);
+    local_maps_close(&conf->mbox_transport_maps);
+    local_maps_close(&conf->mbox_command_maps);
+    local_maps_close(&conf->fallback_maps);
     if (conf->mydest)
         match_list_free(conf->mydest);
     conf->mydest = NULL;

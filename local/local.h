@@ -47,11 +47,22 @@ typedef struct LOCAL_PRIV {
     char *shell;
 } LOCAL_PRIV;
 
+/* A list of tables from one parameter ("hash:/a, texthash:/b"). */
+typedef struct LOCAL_MAPS {
+    const char *param;
+    TABLE **t;                 /* NULL entries: could not be opened */
+    size_t n;
+} LOCAL_MAPS;
+
 typedef struct LOCAL_CONF {
     int resolution;            /* delay_logging_resolution_limit */
     int timeout_ms;            /* ipc_timeout */
-    TABLE **aliases;           /* alias_maps */
-    size_t naliases;
+    LOCAL_MAPS aliases;        /* alias_maps */
+    LOCAL_MAPS mbox_transport_maps;  /* mailbox_transport_maps */
+    LOCAL_MAPS mbox_command_maps;    /* mailbox_command_maps */
+    LOCAL_MAPS fallback_maps;        /* fallback_transport_maps */
+    const char *mbox_transport;      /* mailbox_transport */
+    const char *fallback_transport;  /* fallback_transport */
     MATCH_LIST *mydest;        /* mydestination */
     LOCAL_PRIV nobody;         /* default_privs */
     const char *delims;        /* recipient_delimiter */
@@ -104,6 +115,9 @@ typedef struct LOCAL_USER {
 
 /* local.c */
 void local_leaf(LOCAL_CTX *c, const char *to, const MAILBOX_STATUS *st);
+void local_leaf_passed(LOCAL_CTX *c, const MAILBOX_STATUS *st);
+/* The first value for key in the tables; NULL with *err = 1 on a failure. */
+const char *local_maps_find(const LOCAL_MAPS *m, const char *key, int *err);
 
 /* local_deliver.c */
 void local_priv_become(const LOCAL_PRIV *p);
@@ -116,5 +130,9 @@ void local_deliver_file(LOCAL_CTX *c, const LOCAL_USER *u, const LOCAL_PRIV *p,
 void local_deliver_command(LOCAL_CTX *c, const LOCAL_USER *u, const LOCAL_PRIV *p,
                            const char *cmd, MAILBOX_STATUS *st);
 int local_deliver_forward(LOCAL_CTX *c, VSTR *new_id, VSTR *why);
+/* Hand the destination to another agent ("transport:nexthop"): 1 when that
+ * agent answered (it logged and wrote the status records), 0 when local
+ * must report st itself. */
+int local_deliver_pass(LOCAL_CTX *c, const char *to, const char *spec, MAILBOX_STATUS *st);
 
 #endif

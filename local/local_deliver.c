@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <strings.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -28,6 +29,8 @@
 #include "mem.h"
 #include "msg.h"
 #include "strutil.h"
+#include "stream.h"
+#include "unix_connect.h"
 
 /* ---- privileges ---- */
 
@@ -528,12 +531,23 @@ void local_deliver_mailbox(LOCAL_CTX *c, const LOCAL_USER *u, MAILBOX_STATUS *st
     VSTR *path = vstr_new(0);
     size_t len;
 
-    if (*conf->mailbox_command) {
+    const char *command;
+    int err;
+
+    if ((command = local_maps_find(&conf->mbox_command_maps, p->name, &err)) == NULL && err) {
+        mailbox_status_fmt(st, MAILBOX_DEFER, "4.3.0", "mailbox_command_maps lookup failure");
+        goto out;
+    }
+    if (command == NULL || *command == 0)
+        command = conf->mailbox_command;
+    if (*command) {
+        char *copy = mem_strdup(command);
+
         /* root's mailbox_command runs as default_privs */
-        local_command(c, u, p->uid == 0 ? &conf->nobody : p, conf->mailbox_command, 1, st);
+        local_command(c, u, p->uid == 0 ? &conf->nobody : p, copy, 1, st);
         if (st->status == MAILBOX_OK)
-            mailbox_status_fmt(st, MAILBOX_OK, "2.0.0", "delivered to command: %s",
-                               conf->mailbox_command);
+            mailbox_status_fmt(st, MAILBOX_OK, "2.0.0", "delivered to command: %s", copy);
+        mem_free(copy);
         goto out;
     }
     if (*conf->home_mailbox) {
@@ -592,6 +606,106 @@ void local_deliver_command(LOCAL_CTX *c, const LOCAL_USER *u, const LOCAL_PRIV *
     local_command(c, u, p, cmd, local_word_listed(c->conf->prepend_dt, "command"), st);
     if (st->status == MAILBOX_OK)
         mailbox_status_fmt(st, MAILBOX_OK, "2.0.0", "delivered to command: %s", cmd);
+}
+
+/*
+ * A delivery request for one destination to private/TRANSPORT, as qmgr
+ * would send it, with the same queue file and recipient offset. The done
+ * flags are cleared: the other agent logs and writes the status records,
+ * local marks the recipient once all its destinations are done.
+ */
+int local_deliver_pass(LOCAL_CTX *c, const char *to, const char *spec, MAILBOX_STATUS *st)
+{
+    const DELIVER_REQUEST *req = c->req;
+    const DELIVER_RCPT *r = &req->rcpt[c->rcpt];
+    const char *colon = strchr(spec, ':');
+    size_t tlen = colon ? (size_t) (colon - spec) : strlen(spec);
+    VSTR *path = vstr_new(0), *why = vstr_new(0);
+    DELIVER_REQUEST *p = NULL;
+    STREAM *s = NULL;
+    struct timeval tv;
+    int fd, ret = 0;
+
+    mailbox_status_fmt(st, MAILBOX_DEFER, "4.3.0", "mail transport unavailable");
+    if (tlen == 0 || tlen > 64
+        || strspn(spec, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") < tlen) {
+        msg_warn("bad transport in \"%s\"", spec);
+        mailbox_status_fmt(st, MAILBOX_DEFER, "4.3.5", "mail system configuration error");
+        goto out;
+    }
+    vstr_sprintf(path, "private/%.*s", (int) tlen, spec);
+    p = deliver_request_new();
+#define LOCAL_COPY(f) do { mem_free(p->f); p->f = mem_strdup(req->f); } while (0)
+    LOCAL_COPY(queue_name);
+    LOCAL_COPY(queue_id);
+    LOCAL_COPY(encoding);
+    LOCAL_COPY(sender);
+    LOCAL_COPY(dsn_envid);
+    LOCAL_COPY(client_name);
+    LOCAL_COPY(client_addr);
+    LOCAL_COPY(client_port);
+    LOCAL_COPY(proto_name);
+    LOCAL_COPY(helo_name);
+    LOCAL_COPY(sasl_method);
+    LOCAL_COPY(sasl_username);
+    LOCAL_COPY(sasl_sender);
+    LOCAL_COPY(log_ident);
+    LOCAL_COPY(rewrite_context);
+#undef LOCAL_COPY
+    mem_free(p->nexthop);
+    p->nexthop = mem_strdup(colon ? colon + 1 : "");
+    p->flags = req->flags & ~(DELIVER_FLAG_SUCCESS | DELIVER_FLAG_BOUNCE);
+    p->data_offset = req->data_offset;
+    p->data_size = req->data_size;
+    p->smtputf8 = req->smtputf8;
+    p->dsn_ret = req->dsn_ret;
+    p->arrival_sec = req->arrival_sec;
+    p->arrival_usec = req->arrival_usec;
+    p->active_sec = req->active_sec;
+    p->active_usec = req->active_usec;
+    gettimeofday(&tv, NULL);
+    p->handoff_sec = tv.tv_sec;
+    p->handoff_usec = tv.tv_usec;
+    deliver_request_add_rcpt(p, r->orig_addr[0] ? r->orig_addr
+                                : strcasecmp(to, r->address) != 0 ? r->address : "",
+                             to, r->offset, r->dsn_orcpt, r->notify);
+    if ((fd = unix_connect(vstr_str(path))) < 0) {
+        msg_warn("connect to transport %s: %m", vstr_str(path));
+        goto out;
+    }
+    s = stream_open(fd, STREAM_CLOSE);
+    stream_set_limits(s, c->conf->timeout_ms, 0);
+    if (deliver_request_send(s, p, why) < 0 || deliver_result_read(s, p, why) < 0) {
+        msg_warn("%s: transport %.*s: %s", req->queue_id, (int) tlen, spec, vstr_str(why));
+        goto out;
+    }
+    switch (p->rcpt[0].status) {
+    case DELIVER_RCPT_SENT:
+        mailbox_status_fmt(st, MAILBOX_OK, p->rcpt[0].dsn[0] ? p->rcpt[0].dsn : "2.0.0", "%s",
+                           p->rcpt[0].reason);
+        ret = 1;
+        break;
+    case DELIVER_RCPT_BOUNCED:
+        mailbox_status_fmt(st, MAILBOX_BOUNCE, p->rcpt[0].dsn[0] ? p->rcpt[0].dsn : "5.0.0",
+                           "%s", p->rcpt[0].reason);
+        ret = 1;
+        break;
+    case DELIVER_RCPT_DEFERRED:
+        mailbox_status_fmt(st, MAILBOX_DEFER, p->rcpt[0].dsn[0] ? p->rcpt[0].dsn : "4.0.0",
+                           "%s", p->rcpt[0].reason);
+        ret = 1;
+        break;
+    default:
+        break;
+    }
+out:
+    if (s)
+        stream_free(s);
+    if (p)
+        deliver_request_free(p);
+    vstr_free(path);
+    vstr_free(why);
+    return ret;
 }
 
 /*

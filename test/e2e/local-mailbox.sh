@@ -38,6 +38,7 @@ if [ -e "$T/mc.exit" ]; then echo "mbcmd: no thanks" >&2; exit \$(cat "$T/mc.exi
 exit 0
 EOS
 chmod 755 "$T/mbcmd.sh"
+printf '%s %s\n' "$U" "$T/mbcmd.sh" >"$T/mcmaps"
 printf '#!/bin/sh\necho $$ >"%s/slow.pid"\nexec sleep 60\n' "$T" >"$T/slow.sh"
 chmod 755 "$T/slow.sh"
 
@@ -50,6 +51,12 @@ inst_service "local-md  unix  -       n       n       -       -       local -o h
 inst_service "local-hm  unix  -       n       n       -       -       local -o home_mailbox=Mailbox"
 inst_service "local-mc  unix  -       n       n       -       -       local -o mailbox_command=$T/mbcmd.sh"
 inst_service "local-tl  unix  -       n       n       -       -       local -o mailbox_command=$T/slow.sh -o command_time_limit=2s"
+inst_service "local-mt  unix  -       n       n       -       -       local -o mailbox_transport=discard:kept-elsewhere"
+inst_service "local-fb  unix  -       n       n       -       -       local -o fallback_transport=error:nobody-here"
+inst_service "local-nt  unix  -       n       n       -       -       local -o mailbox_transport=nosuchtransport"
+inst_service "local-cm  unix  -       n       n       -       -       local -o mailbox_command_maps=texthash:$T/mcmaps"
+inst_service "discard   unix  -       -       y       -       -       discard"
+inst_service "error     unix  -       -       y       -       -       error"
 inst_service "local-sl  unix  -       n       n       -       -       local -o mailbox_size_limit=2000 -o message_size_limit=1000"
 check "postfix start" inst_start
 check "cleanup listens" inst_wait_sock public/cleanup
@@ -220,6 +227,46 @@ is "$(sed -E 's/offset=[0-9]+/offset=OFF/' "$T/send.out")" "$want" "three recipi
 is "$(rcpts "$id")" "done_recipient: $U@mail.example.com done_recipient: nosuch$$@mail.example.com done_recipient: root@mail.example.com " \
     "all three are done"
 is "$(stat -c '%U %a' "$SP/root" 2>&1)" "root 600" "root's mail goes to the spool mbox, as root"
+
+# 13. mailbox_transport: the mailbox goes to another agent, which logs it;
+# local marks the recipient done.
+check "private/discard exists" inst_wait_sock private/discard
+id=$(msg mt | queue -r "$U@mail.example.com")
+send -s private/local-mt "$id"
+like "$(cat "$T/send.out")" "result=sent dsn=2.0.0 reason=kept-elsewhere$" "mailbox_transport: the other agent's result"
+check "the other agent logs the delivery" inst_log_wait \
+    "postfix/discard\[[0-9]+\]: $id: to=<$U@mail.example.com>, relay=none, .*status=sent \(kept-elsewhere\)$"
+is "$(rcpts "$id")" "done_recipient: $U@mail.example.com " "local marks the recipient done"
+check "local does not log it a second time" bash -c "! grep -q 'postfix/local.*$id: to=' '$LOG'"
+id=$(msg mt2 | queue -r "nosuch$$@mail.example.com")
+send -s private/local-mt "$id"
+like "$(cat "$T/send.out")" "result=sent dsn=2.0.0 reason=kept-elsewhere$" "mailbox_transport takes unknown users too"
+
+# 14. fallback_transport: unknown users go there.
+id=$(msg fb | queue -r "nosuch$$@mail.example.com")
+send -s private/local-fb "$id"
+like "$(cat "$T/send.out")" "result=bounced dsn=5.0.0 reason=nobody-here$" "fallback_transport gets the unknown user"
+check "the error agent logs the bounce" inst_log_wait \
+    "postfix/error\[[0-9]+\]: $id: to=<nosuch$$@mail.example.com>, relay=none, .*status=bounced \(nobody-here\)$"
+like "$(cat "$Q/bounce/$id" 2>&1)" "^recipient=nosuch$$@mail.example.com$" "and writes the bounce record"
+is "$(rcpts "$id")" "done_recipient: nosuch$$@mail.example.com " "local marks the recipient done"
+id=$(msg fb2 | queue -r "$U@mail.example.com")
+send -s private/local-fb "$id"
+like "$(cat "$T/send.out")" "result=sent dsn=2.0.0 reason=delivered to mailbox" "known users still get their mailbox"
+
+# 15. a mailbox_transport that does not answer: deferred by local.
+id=$(msg nt | queue -r "$U@mail.example.com")
+send -s private/local-nt "$id"
+like "$(cat "$T/send.out")" "result=deferred dsn=4.3.0 reason=mail transport unavailable" "an unreachable mailbox_transport defers"
+check "local logs the deferral" inst_log_wait "postfix/local\[[0-9]+\]: $id: to=<$U@mail.example.com>, relay=local, .*status=deferred \(mail transport unavailable\)$"
+is "$(rcpts "$id")" "recipient: $U@mail.example.com " "and leaves the recipient undone"
+
+# 16. mailbox_command_maps: a per-user command.
+rm -f "$H/mc.out"
+id=$(msg cm | queue -r "$U@mail.example.com")
+send -s private/local-cm "$id"
+like "$(cat "$T/send.out")" "result=sent dsn=2.0.0 reason=delivered to command: $T/mbcmd.sh" "mailbox_command_maps"
+like "$(cat "$H/mc.out" 2>&1)" "^Subject: test cm$" "the user's command got the message"
 
 # The agents exited cleanly (a sanitizer report makes the exit status 99).
 inst_stop
