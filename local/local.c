@@ -36,6 +36,12 @@
  * Bounds: LOCAL_LEVEL_MAX levels of expansion, LOCAL_LEAF_MAX destinations
  * per recipient, LOCAL_FILE_MAX bytes of .forward or :include: file.
  *
+ * The values of the address in forward_path go through
+ * forward_expansion_filter (other characters become '_').
+ * An address probe (DELIVER_FLAG_VERIFY) expands as usual but delivers
+ * nothing: "status=deliverable (delivers to mailbox)" or "undeliverable",
+ * and no status records.
+ *
  * Every destination logs Postfix's line "ID: to=<dest>, orig_to=<rcpt>,
  * relay=local, ... status=sent (delivered to mailbox)". The request's
  * recipient is marked done in the queue file only when no destination
@@ -108,7 +114,21 @@ void local_leaf(LOCAL_CTX *c, const char *to, const MAILBOX_STATUS *st)
         r.orig_addr = c->req->rcpt[c->rcpt].address;
     view.rcpt = &r;
     view.nrcpt = 1;
-    if (st->status == MAILBOX_BOUNCE) {
+    if (c->req->flags & DELIVER_FLAG_VERIFY) {
+        /* an address probe: nothing delivered, no status records */
+        status = st->status == MAILBOX_OK ? "deliverable"
+                 : st->status == MAILBOX_BOUNCE ? "undeliverable" : "deferred";
+        if (st->status == MAILBOX_DEFER)
+            c->ndeferred++;
+        else if (st->status == MAILBOX_BOUNCE)
+            c->nbounced++;
+        else
+            c->nsent++;
+        if (st->status != MAILBOX_OK || c->ndeferred + c->nbounced == 0) {
+            vstr_set(c->dsn, dsn);
+            vstr_set(c->reason, text);
+        }
+    } else if (st->status == MAILBOX_BOUNCE) {
         if (deliver_status_log(&view, 0, "failed", dsn, text, why) < 0) {
             msg_warn("%s: %s", c->req->queue_id, vstr_str(why));
             vstr_sprintf(why, "bounce failed: %s", text);
@@ -121,7 +141,9 @@ void local_leaf(LOCAL_CTX *c, const char *to, const MAILBOX_STATUS *st)
     } else if (st->status == MAILBOX_DEFER) {
         status = "deferred";
     }
-    if (strcmp(status, "deferred") == 0) {
+    if (c->req->flags & DELIVER_FLAG_VERIFY) {
+        /* counted above */
+    } else if (strcmp(status, "deferred") == 0) {
         VSTR *why2 = vstr_new(0);
 
         if (deliver_status_log(&view, 0, "delayed", dsn, text, why2) < 0)
@@ -404,25 +426,41 @@ static int local_alias(LOCAL_CTX *c, const LOCAL_USER *u, const char *base, int 
     return 0;
 }
 
+/* Characters not in the filter become '_'. */
+static void local_filter(char *text, const char *filter)
+{
+    for (; *text; text++)
+        if (strchr(filter, *text) == NULL)
+            *text = '_';
+}
+
 /* .forward: 1 when a forward file was used, 0 when none. */
 static int local_dotforward(LOCAL_CTX *c, const LOCAL_USER *u, const char *delim, int level)
 {
     const char *fp = c->conf->forward_path;
     char *copy = mem_strdup(fp), *cur = copy, *item;
     VSTR *path = vstr_new(0), *why = vstr_new(0), *text = vstr_new(0);
+    VSTR *flocal = vstr_new(0), *fext = vstr_new(0);
     LOCAL_VARS v;
     char dbuf[2] = { 0, 0 };
     int ret = 0;
 
+    /* forward_expansion_filter: other characters of the address become '_' */
+    vstr_set(flocal, u->local);
+    local_filter(vstr_str(flocal), c->conf->forward_filter);
+    if (u->extension) {
+        vstr_set(fext, u->extension);
+        local_filter(vstr_str(fext), c->conf->forward_filter);
+    }
     memset(&v, 0, sizeof(v));
     v.user = u->pw->name;
     v.home = u->pw->home;
     v.shell = u->pw->shell;
     v.domain = u->domain;
-    v.local = u->local;
-    v.extension = u->extension;
+    v.local = vstr_str(flocal);
+    v.extension = u->extension ? vstr_str(fext) : NULL;
     v.recipient = u->address;
-    v.mailbox = u->local;
+    v.mailbox = vstr_str(flocal);
     if (delim) {
         dbuf[0] = *delim;
         v.recipient_delimiter = dbuf;
@@ -459,6 +497,8 @@ static int local_dotforward(LOCAL_CTX *c, const LOCAL_USER *u, const char *delim
     vstr_free(path);
     vstr_free(why);
     vstr_free(text);
+    vstr_free(flocal);
+    vstr_free(fext);
     return ret;
 }
 
@@ -563,7 +603,7 @@ static void local_resolve(LOCAL_CTX *c, const char *addr, int level, int no_expa
     u.address = addr;
     u.local = vstr_str(lp);
     u.domain = at ? at + 1 : "";
-    if (vstr_len(lp) == 0 || strchr(vstr_str(lp), '/') != NULL) {
+    if (vstr_len(lp) == 0) {
         local_fail(c, addr, MAILBOX_BOUNCE, "5.1.3", "bad address syntax: %s", addr);
         goto out;
     }
@@ -654,9 +694,11 @@ static void local_recipient(LOCAL_CTX *c, size_t i)
         VSTR *id = vstr_new(0), *why = vstr_new(0);
         MAILBOX_STATUS st;
         size_t k;
-        int ok = local_deliver_forward(c, id, why) == 0;
+        int ok = (req->flags & DELIVER_FLAG_VERIFY) || local_deliver_forward(c, id, why) == 0;
 
-        if (ok) {
+        if (req->flags & DELIVER_FLAG_VERIFY) {
+            mailbox_status_fmt(&st, MAILBOX_OK, "2.0.0", "forwards to other addresses");
+        } else if (ok) {
             mailbox_status_fmt(&st, MAILBOX_OK, "2.0.0", "forwarded as %s", vstr_str(id));
         } else {
             msg_warn("%s: cannot forward: %s", req->queue_id, vstr_str(why));
@@ -836,6 +878,7 @@ static void local_pre_jail(SERVER *srv)
     conf->delims = conf_get("recipient_delimiter");
     conf->myorigin = conf_get("myorigin");
     conf->forward_path = conf_get_raw("forward_path");
+    conf->forward_filter = conf_get("forward_expansion_filter");
     conf->luser_relay = conf_get_raw("luser_relay");
     conf->home_mailbox = conf_get("home_mailbox");
     conf->spool_dir = conf_get("mail_spool_directory");

@@ -68,6 +68,7 @@ typedef struct LOCAL_CONF {
     const char *delims;        /* recipient_delimiter */
     const char *myorigin;
     const char *forward_path;  /* raw */
+    const char *forward_filter; /* forward_expansion_filter */
     const char *luser_relay;   /* raw */
     const char *home_mailbox;
     const char *spool_dir;     /* mail_spool_directory */

@@ -540,6 +540,18 @@ void local_deliver_mailbox(LOCAL_CTX *c, const LOCAL_USER *u, MAILBOX_STATUS *st
     }
     if (command == NULL || *command == 0)
         command = conf->mailbox_command;
+    if (*command && (c->req->flags & DELIVER_FLAG_VERIFY)) {
+        mailbox_status_fmt(st, MAILBOX_OK, "2.0.0", "delivers to command: %s", command);
+        goto out;
+    }
+    if ((c->req->flags & DELIVER_FLAG_VERIFY) && *command == 0) {
+        len = *conf->home_mailbox ? strlen(conf->home_mailbox) : strlen(conf->spool_dir);
+        mailbox_status_fmt(st, MAILBOX_OK, "2.0.0", "delivers to %s",
+                           len > 0 && (*conf->home_mailbox ? conf->home_mailbox
+                                                           : conf->spool_dir)[len - 1] == '/'
+                               ? "maildir" : "mailbox");
+        goto out;
+    }
     if (*command) {
         char *copy = mem_strdup(command);
 
@@ -588,6 +600,10 @@ void local_deliver_file(LOCAL_CTX *c, const LOCAL_USER *u, const LOCAL_PRIV *p,
     size_t len = strlen(path);
 
     (void) u;
+    if (c->req->flags & DELIVER_FLAG_VERIFY) {
+        mailbox_status_fmt(st, MAILBOX_OK, "2.0.0", "delivers to file: %s", path);
+        return;
+    }
     if (p->uid == 0)
         p = &c->conf->nobody;
     if (len > 0 && path[len - 1] == '/')
@@ -601,6 +617,10 @@ void local_deliver_file(LOCAL_CTX *c, const LOCAL_USER *u, const LOCAL_PRIV *p,
 void local_deliver_command(LOCAL_CTX *c, const LOCAL_USER *u, const LOCAL_PRIV *p,
                            const char *cmd, MAILBOX_STATUS *st)
 {
+    if (c->req->flags & DELIVER_FLAG_VERIFY) {
+        mailbox_status_fmt(st, MAILBOX_OK, "2.0.0", "delivers to command: %s", cmd);
+        return;
+    }
     if (p->uid == 0)
         p = &c->conf->nobody;
     local_command(c, u, p, cmd, local_word_listed(c->conf->prepend_dt, "command"), st);

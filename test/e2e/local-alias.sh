@@ -156,6 +156,13 @@ send -s private/local "$id"
 like "$(cat "$T/send.out")" "result=sent dsn=2.0.0 reason=delivered to command: cat >$HA/ext.out" ".forward+box for $A+box"
 like "$(cat "$HA/ext.out" 2>&1)" "^Hello ext$" "the extension's .forward ran"
 
+# forward_expansion_filter: other characters of the extension become '_'.
+printf '"|cat >%s/filtered.out"\n' "$HA" >"$HA/.forward+a_b"
+chown "$A:$A" "$HA/.forward+a_b"
+id=$(msg filtered | queue -r "$A+a#b@mail.example.com")
+send -s private/local "$id"
+like "$(cat "$HA/filtered.out" 2>&1)" "^Hello filtered$" "'#' in the extension is '_' in the .forward path"
+
 # 10. a .forward that someone else owns is ignored.
 HB=$T/home/$B
 printf '%s/bad.mbox\n' "$HB" >"$HB/.forward"
@@ -176,6 +183,18 @@ like "$(cat "$MB")" "^Subject: test lost$" "the relay user has it"
 id=$(msg nolr | queue -r "nosuch$$@mail.example.com")
 send -s private/local "$id"
 like "$(cat "$T/send.out")" "result=bounced dsn=5.1.1" "without luser_relay it bounces"
+
+# 13. address probes (DELIVER_FLAG_VERIFY): nothing is delivered.
+size=$(stat -c %s "$MA")
+id=$(msg probe | queue -r "team@mail.example.com" -r "nosuch$$@mail.example.com" -r "tocmd@mail.example.com")
+send -s private/local -f $((0x103)) "$id"
+like "$(cat "$T/send.out")" "rcpt=team@mail.example.com offset=[0-9]+ result=sent dsn=2.0.0 reason=delivers to mailbox" "a probe: deliverable"
+like "$(cat "$T/send.out")" "rcpt=nosuch$$@mail.example.com offset=[0-9]+ result=bounced dsn=5.1.1" "a probe of an unknown user: undeliverable"
+like "$(cat "$T/send.out")" "rcpt=tocmd@mail.example.com offset=[0-9]+ result=sent dsn=2.0.0 reason=delivers to command: " "a probe of a command alias"
+check "logged as deliverable" inst_log_wait "$id: to=<$A@example.com>, orig_to=<team@mail.example.com>, relay=local, .*status=deliverable \(delivers to mailbox\)$"
+check "and undeliverable" inst_log_wait "$id: to=<nosuch$$@mail.example.com>, relay=local, .*status=undeliverable \(unknown user: \"nosuch$$\"\)$"
+is "$(stat -c %s "$MA")" "$size" "the mailbox is unchanged"
+check "no bounce record for a probe" test ! -e "$Q/bounce/$id"
 
 # 12. files and commands in .forward not allowed by allow_mail_to_files/_commands.
 printf '%s/nf.mbox, "|cat >%s/nf.out"\n' "$HA" "$HA" >"$HA/.forward"
