@@ -38,6 +38,7 @@ tocmd: "|env >$F/cmd.env; cat >$F/cmd.out"
 incl: :include:$F/list
 self: \\$A, $A@example.com
 remote: someone@elsewhere.test, $A
+mixed: $B, $F/nosuchdir/file
 EOF2
 postalias -c "$C" "$C/aliases"
 check "postalias built the table" test -f "$C/aliases.db"
@@ -183,6 +184,17 @@ like "$(cat "$MB")" "^Subject: test lost$" "the relay user has it"
 id=$(msg nolr | queue -r "nosuch$$@mail.example.com")
 send -s private/local "$id"
 like "$(cat "$T/send.out")" "result=bounced dsn=5.1.1" "without luser_relay it bounces"
+
+# 14. one destination of an alias fails: the alias recipient is deferred
+# (not marked done), the other destination is delivered.
+id=$(msg mixed | queue -r "mixed@mail.example.com")
+send -s private/local "$id"
+like "$(cat "$T/send.out")" "rcpt=mixed@mail.example.com offset=[0-9]+ result=deferred dsn=4\.[0-9]\.[0-9] reason=.*nosuchdir" \
+    "a failed file destination defers the alias"
+is "$(rcpts "$id")" "recipient: mixed@mail.example.com " "the alias recipient stays undone"
+like "$(cat "$MB")" "^Subject: test mixed$" "the user destination was delivered"
+check "both outcomes are logged" inst_log_wait "$id: to=<mixed@mail.example.com>, relay=local, .*status=deferred \(.*nosuchdir"
+check "the defer record names the alias" grep -q "^recipient=mixed@mail.example.com$" "$Q/defer/${id:0:1}/$id"
 
 # 13. address probes (DELIVER_FLAG_VERIFY): nothing is delivered.
 size=$(stat -c %s "$MA")

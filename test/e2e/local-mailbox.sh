@@ -268,6 +268,15 @@ send -s private/local-cm "$id"
 like "$(cat "$T/send.out")" "result=sent dsn=2.0.0 reason=delivered to command: $T/mbcmd.sh" "mailbox_command_maps"
 like "$(cat "$H/mc.out" 2>&1)" "^Subject: test cm$" "the user's command got the message"
 
+# 17. a malformed request is refused; a missing queue file defers.
+id=$(msg bad | queue -r "$U@mail.example.com")
+send -s private/local -I "AB/CD" "$id"
+is "$?" 1 "a request with a bad queue id gets no result"
+check "local logs why" inst_log_wait "postfix/local\[[0-9]+\]: warning: invalid queue id"
+send -s private/local -I "ABCDEF12345" "$id"
+like "$(cat "$T/send.out")" "result=deferred dsn=4.3.0 reason=cannot open the queue file" "a queue file that is not there: deferred"
+is "$(rcpts "$id")" "recipient: $U@mail.example.com " "nothing was marked"
+
 # The agents exited cleanly (a sanitizer report makes the exit status 99).
 inst_stop
 check "no local process died or failed" bash -c "! grep -E 'libexec/local pid [0-9]+ (exit status|killed)' '$LOG'"
