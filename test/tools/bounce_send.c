@@ -87,8 +87,13 @@ int main(int argc, char **argv)
     m.queue_id = argv[optind];
     if (bounce_request(service, cmd, &m, id, why) < 0) {
         printf("status=-1 why=%s\n", vstr_str(why));
-        return 1;
+        ch = 1;
+    } else {
+        printf("status=0 notice=%s\n", vstr_str(id));
+        ch = 0;
     }
-    printf("status=0 notice=%s\n", vstr_str(id));
-    return 0;
+    fflush(stdout);
+    vstr_free(id);
+    vstr_free(why);
+    return ch;
 }
