@@ -65,6 +65,10 @@ typedef struct BOUNCE_CONF {
     char *mail_name;
     char *double_bounce_sender;
     char *bounce2_rcpt; /* 2bounce_notice_recipient */
+    char *bounce_rcpt;  /* bounce_notice_recipient */
+    char *delay_rcpt;   /* delay_notice_recipient */
+    int copy_bounce;    /* notify_classes has "bounce" */
+    int copy_delay;     /* notify_classes has "delay" */
     char *cleanup_path;
     long size_limit;    /* bounce_size_limit, 0 = none */
     long lifetime;      /* maximal_queue_lifetime */
@@ -342,6 +346,44 @@ static int bounce_done_log(const BOUNCE_REQ *rq, const char *kind)
     return bounce_log_remove(kind, vstr_str(rq->queue_id)) == 0 ? 0 : -1;
 }
 
+/*
+ * The postmaster's copy of a sender notice, per notify_classes ("bounce"
+ * for failures, "delay" for delay notices): the headers of the original
+ * only, from double_bounce_sender. Not critical: a failure is a warning.
+ */
+static void bounce_postmaster_copy(const BOUNCE_CONF *bc, const BOUNCE_REQ *rq, BOUNCE_NOTICE *n,
+                                   const BOUNCE_ORIG *orig, const char *what)
+{
+    BOUNCE_NOTICE copy = *n;
+    VSTR *hdrs = NULL, *copy_id = vstr_new(0);
+    const char *p, *end;
+
+    if (n->kind == BOUNCE_NOTICE_FAILURE && bc->copy_bounce)
+        copy.to = bc->bounce_rcpt;
+    else if (n->kind == BOUNCE_NOTICE_DELAY && bc->copy_delay)
+        copy.to = bc->delay_rcpt;
+    else
+        goto out;
+    copy.postmaster = 1;
+    if (orig->text && !orig->hdrs_only) {
+        /* the headers: up to the first empty line */
+        hdrs = vstr_new(0);
+        p = vstr_str(orig->text);
+        end = strstr(p, "\n\n");
+        vstr_addmem(hdrs, p, end ? (size_t) (end - p) : vstr_len(orig->text));
+        copy.orig = hdrs;
+    }
+    copy.orig_hdrs_only = 1;
+    if (bounce_post(bc, &copy, bc->double_bounce_sender, rq, copy_id) == 0)
+        msg_info("%s: postmaster %s: %s", n->queue_id, what, vstr_str(copy_id));
+    else
+        msg_warn("%s: postmaster notice failed while notifying %s", n->queue_id, n->sender);
+out:
+    if (hdrs)
+        vstr_free(hdrs);
+    vstr_free(copy_id);
+}
+
 /* Do one request; the reply's status (0/-1) and notice id. */
 static int bounce_do(const BOUNCE_CONF *bc, const BOUNCE_REQ *rq, VSTR *notice_id)
 {
@@ -422,8 +464,10 @@ static int bounce_do(const BOUNCE_CONF *bc, const BOUNCE_REQ *rq, VSTR *notice_i
             ret = bounce_done_log(rq, kind);
             goto out;
         }
+        /* A bounce that bounced: a double bounce to the postmaster. */
         to = bc->bounce2_rcpt;
         env_sender = bc->double_bounce_sender;
+        n.postmaster = 1;
     } else {
         to = sender;
         env_sender = "";
@@ -456,10 +500,13 @@ static int bounce_do(const BOUNCE_CONF *bc, const BOUNCE_REQ *rq, VSTR *notice_i
         goto out;
     if (rq->cmd == BOUNCE_CMD_EXPIRE)
         msg_info("%s: from=<%s>, status=expired, returned to sender", id, sender);
-    msg_info("%s: sender %s: %s", id, what, vstr_str(notice_id));
+    msg_info("%s: %s %s: %s", id, n.postmaster ? "postmaster" : "sender", what,
+             vstr_str(notice_id));
     if (bounce_done_log(rq, kind) < 0)
         msg_warn("%s: the notice is queued, but the %s log stays", id, kind);
     ret = 0;
+    if (!n.postmaster)
+        bounce_postmaster_copy(bc, rq, &n, &orig, what);
 out:
     if (orig.text)
         vstr_free(orig.text);
@@ -501,6 +548,20 @@ out:
     vstr_free(rq.envid);
 }
 
+/* The classes of notify_classes this daemon acts on. */
+static void bounce_notify_classes(BOUNCE_CONF *bc, const char *value)
+{
+    char *copy = mem_strdup(value ? value : ""), *cur = copy, *word;
+
+    while ((word = str_token(&cur, ", \t\r\n")) != NULL) {
+        if (strcasecmp(word, "bounce") == 0)
+            bc->copy_bounce = 1;
+        else if (strcasecmp(word, "delay") == 0)
+            bc->copy_delay = 1;
+    }
+    mem_free(copy);
+}
+
 static void bounce_pre_jail(SERVER *srv)
 {
     BOUNCE_CONF *bc = srv->context;
@@ -513,6 +574,9 @@ static void bounce_pre_jail(SERVER *srv)
     bc->mail_name = mem_strdup(conf_get("mail_name"));
     bc->double_bounce_sender = mem_strdup(conf_get("double_bounce_sender"));
     bc->bounce2_rcpt = mem_strdup(conf_get("2bounce_notice_recipient"));
+    bc->bounce_rcpt = mem_strdup(conf_get("bounce_notice_recipient"));
+    bc->delay_rcpt = mem_strdup(conf_get("delay_notice_recipient"));
+    bounce_notify_classes(bc, conf_get("notify_classes"));
     if (!bc->myhostname[0] || !bc->double_bounce_sender[0] || !bc->bounce2_rcpt[0])
         msg_fatal("myhostname, double_bounce_sender and 2bounce_notice_recipient must be set");
     if (!bounce_text_ok(bc->mail_name) || strpbrk(bc->mail_name, " ()<>@,;:\\\".[]") != NULL)

@@ -165,18 +165,20 @@ static void notice_headers(const BOUNCE_NOTICE *n, const char *boundary, BOUNCE_
     out_fmt(out, ctx, buf, "From: MAILER-DAEMON@%s (Mail Delivery System)", n->myhostname);
     switch (n->kind) {
     case BOUNCE_NOTICE_DELAY:
-        subject = "Delayed Mail (still being retried)";
+        subject = n->postmaster ? "Postmaster Warning: Delayed Mail"
+                                : "Delayed Mail (still being retried)";
         break;
     case BOUNCE_NOTICE_SUCCESS:
         subject = "Successful Mail Delivery Report";
         break;
     default:
-        subject = "Undelivered Mail Returned to Sender";
+        subject = n->postmaster ? "Postmaster Copy: Undelivered Mail"
+                                : "Undelivered Mail Returned to Sender";
         break;
     }
     out_fmt(out, ctx, buf, "Subject: %s", subject);
     out_fmt(out, ctx, buf, "To: %s", n->to);
-    out_str(out, ctx, "Auto-Submitted: auto-replied");
+    out_fmt(out, ctx, buf, "Auto-Submitted: %s", n->postmaster ? "auto-generated" : "auto-replied");
     out_str(out, ctx, "MIME-Version: 1.0");
     out_str(out, ctx, "Content-Type: multipart/report; report-type=delivery-status;");
     out_fmt(out, ctx, buf, "\tboundary=\"%s\"", boundary);
@@ -210,10 +212,12 @@ static void notice_text(const BOUNCE_NOTICE *n, const char *boundary, BOUNCE_OUT
     out_fmt(out, ctx, buf, "Content-Type: text/plain; charset=%s", eight ? "utf-8" : "us-ascii");
     if (eight)
         out_str(out, ctx, "Content-Transfer-Encoding: 8bit");
-    out_str(out, ctx, "");
-    out_fmt(out, ctx, buf, "This is the mail system at host %s.", n->myhostname);
-    out_str(out, ctx, "");
-    if (n->kind == BOUNCE_NOTICE_DELAY) {
+    if (n->postmaster) {
+        /* for the postmaster: only the recipients and their reasons */
+    } else if (n->kind == BOUNCE_NOTICE_DELAY) {
+        out_str(out, ctx, "");
+        out_fmt(out, ctx, buf, "This is the mail system at host %s.", n->myhostname);
+        out_str(out, ctx, "");
         out_str(out, ctx, "####################################################################");
         out_str(out, ctx, "# THIS IS A WARNING ONLY.  YOU DO NOT NEED TO RESEND YOUR MESSAGE. #");
         out_str(out, ctx, "####################################################################");
@@ -225,13 +229,18 @@ static void notice_text(const BOUNCE_NOTICE *n, const char *boundary, BOUNCE_OUT
         out_str(out, ctx, "");
         for (t = notice_failure_text + 3; *t; t++)
             out_str(out, ctx, *t);
+        out_str(out, ctx, "");
+        out_str(out, ctx, "                   The mail system");
     } else {
+        out_str(out, ctx, "");
+        out_fmt(out, ctx, buf, "This is the mail system at host %s.", n->myhostname);
+        out_str(out, ctx, "");
         for (t = n->kind == BOUNCE_NOTICE_SUCCESS ? notice_success_text : notice_failure_text; *t;
              t++)
             out_str(out, ctx, *t);
+        out_str(out, ctx, "");
+        out_str(out, ctx, "                   The mail system");
     }
-    out_str(out, ctx, "");
-    out_str(out, ctx, "                   The mail system");
     for (i = 0; n->recs && i < n->recs->n; i++) {
         const BOUNCE_REC *r = &n->recs->rec[i];
 

@@ -21,6 +21,10 @@
  *      headers only), after a Return-Path: line; a placeholder line when
  *      the original is unavailable.
  * The Message-Id: is cleanup's to add.
+ * A postmaster copy (postmaster != 0: a double bounce, or a copy per
+ * notify_classes) has the subject "Postmaster Copy: Undelivered Mail" or
+ * "Postmaster Warning: Delayed Mail", Auto-Submitted: auto-generated, and
+ * no explanation for people in its first part, only the recipients.
  *
  * USAGE
  *   BOUNCE_NOTICE n = { .kind = BOUNCE_NOTICE_FAILURE, .myhostname = ...,
@@ -73,6 +77,7 @@ typedef struct BOUNCE_NOTICE {
     const unsigned char *use;  /* which records; NULL = all */
     const VSTR *orig;          /* the original, LF-separated, or NULL */
     int orig_hdrs_only;        /* orig holds only the headers */
+    int postmaster;            /* a copy for the postmaster (see above) */
 } BOUNCE_NOTICE;
 
 void bounce_notice_write(const BOUNCE_NOTICE *n, BOUNCE_OUT_FN out, void *ctx);

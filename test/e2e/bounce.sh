@@ -152,7 +152,12 @@ like "$nid" '^[0-9A-F]+$' "a null-sender message: a notice is queued"
 env=$(envelope "$nid")
 like_flat "$env" $'\nsender: double-bounce@example.com\n' "from double_bounce_sender"
 like_flat "$env" $'\nrecipient: postmaster@example.com\n' "to 2bounce_notice_recipient"
-like_flat "$(content "$nid")" $'\nX-Postfix-Sender: rfc822; MAILER-DAEMON\n' "X-Postfix-Sender: MAILER-DAEMON"
+hdr=$(content "$nid")
+like_flat "$hdr" $'\nX-Postfix-Sender: rfc822; MAILER-DAEMON\n' "X-Postfix-Sender: MAILER-DAEMON"
+like_flat "$hdr" $'\nSubject: Postmaster Copy: Undelivered Mail\n' "Postfix's double-bounce subject"
+like_flat "$hdr" $'\nContent-Type: message/rfc822\n' "with the whole original"
+check "logged as a postmaster notification" inst_log_wait \
+    "postfix/bounce\[[0-9]+\]: $id: postmaster non-delivery notification: $nid$"
 # A message from double-bounce itself is never notified again.
 id=$(queue_one double-bounce@example.com 0)
 deliver "$id" error "5.1.1 mailbox unavailable"
@@ -181,6 +186,29 @@ deliver "$id" error "5.1.1 mailbox unavailable"
 nid=$(notice_of "$(bsend -c flush -f alice@example.com "$id")")
 like "$(content "$nid")" "Content-Type: text/rfc822-headers" "over bounce_size_limit: headers only"
 inst_param bounce_size_limit 50000
+postfix reload >/dev/null 2>&1
+
+# notify_classes bounce, delay: a copy of each sender notice for the postmaster.
+inst_param notify_classes "resource, software, bounce, delay"
+postfix reload >/dev/null 2>&1
+id=$(queue_one alice@example.com 0)
+deliver "$id" error "5.1.1 mailbox unavailable"
+nid=$(notice_of "$(bsend -c flush -f alice@example.com "$id")")
+like "$nid" '^[0-9A-F]+$' "notify_classes=bounce: the sender's notice"
+check "and the postmaster's copy is logged" inst_log_wait \
+    "postfix/bounce\[[0-9]+\]: $id: postmaster non-delivery notification: [0-9A-F]+$"
+cid=$(sed -n "s/.*postfix\/bounce\[[0-9]*\]: $id: postmaster non-delivery notification: //p" "$LOG")
+like_flat "$(envelope "$cid")" $'\nsender: double-bounce@example.com\n.*recipient: postmaster@example.com\n' \
+    "the copy goes to bounce_notice_recipient from double-bounce"
+hdr=$(content "$cid")
+like_flat "$hdr" $'\nSubject: Postmaster Copy: Undelivered Mail\n' "Subject: Postmaster Copy"
+like_flat "$hdr" $'\nContent-Type: text/rfc822-headers\n' "with the headers only"
+id=$(queue_one alice@example.com 0)
+deliver "$id" retry "4.4.1 connection refused"
+bsend -s defer -c warn -f alice@example.com "$id" >/dev/null
+check "notify_classes=delay: a postmaster delay copy" inst_log_wait \
+    "postfix/bounce\[[0-9]+\]: $id: postmaster delay notification: [0-9A-F]+$"
+inst_param notify_classes "resource, software"
 postfix reload >/dev/null 2>&1
 
 # 5. defer: WARN keeps the log, EXPIRE returns the message and removes it.

@@ -166,6 +166,24 @@ static void test_kinds(BOUNCE_RECS *recs, VSTR *orig)
            "no original: the placeholder");
     TAP_INT(count_of(vstr_str(out), "Content-Transfer-Encoding: 7bit"), 2,
             "BODY=7BIT: 7bit on the top and on the original part");
+    notice_init(&n, recs, orig);
+    n.postmaster = 1;
+    n.to = "postmaster";
+    vstr_reset(out);
+    bounce_notice_write(&n, collect, out);
+    tap_ok(strstr(vstr_str(out), "\nSubject: Postmaster Copy: Undelivered Mail\n") != NULL,
+           "postmaster copy: its subject");
+    tap_ok(strstr(vstr_str(out), "\nAuto-Submitted: auto-generated\n") != NULL,
+           "postmaster copy: auto-generated");
+    tap_ok(strstr(vstr_str(out), "I'm sorry") == NULL, "postmaster copy: no text for people");
+    tap_ok(strstr(vstr_str(out), "Content-Type: text/plain; charset=us-ascii\n\n<bob@relay.test>")
+               != NULL,
+           "postmaster copy: the recipients right after the part headers");
+    n.kind = BOUNCE_NOTICE_DELAY;
+    vstr_reset(out);
+    bounce_notice_write(&n, collect, out);
+    tap_ok(strstr(vstr_str(out), "\nSubject: Postmaster Warning: Delayed Mail\n") != NULL,
+           "postmaster delay copy: its subject");
     vstr_free(out);
 }
 
