@@ -272,4 +272,35 @@ like "$(bsend -c flush -f alice@example.com "$id")" '^status=0 notice=[0-9A-F]+$
 check "no bounce worker died" bash -c "! grep -E 'postfix/bounce.*(panic|fatal)|bounce.*terminated' '$LOG'"
 
 inst_stop
+
+# 8. Under the sanitizers without the chroot (LeakSanitizer needs /proc):
+# the bounce workers' reports go to $T/asan/; max_use 1 makes each worker
+# exit normally after its client, which runs the leak check.
+inst_param max_use 1
+sed -i -E 's/^(bounce|defer|trace)( +unix +- +- +)y/\1\2n/' "$C/master.cf"
+mkdir -p "$T/asan" && chmod 1777 "$T/asan" # the workers run as mail_owner
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$T/asan/report"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}log_path=$T/asan/ubsan"
+check "postfix start (bounce not chrooted)" inst_start
+check "private/bounce exists" inst_wait_sock private/bounce
+id=$(queue_one alice@example.com 0)
+deliver "$id" error "5.1.1 mailbox unavailable"
+like "$(bsend -c flush -f alice@example.com -r hdrs "$id")" '^status=0 notice=[0-9A-F]+$' "flush, unchrooted"
+id=$(queue_one "" 0)
+deliver "$id" error "5.1.1 mailbox unavailable"
+like "$(bsend -c flush "$id")" '^status=0 notice=[0-9A-F]+$' "a double bounce, unchrooted"
+id=$(queue_one alice@example.com 2)
+deliver "$id" discard ""
+like "$(bsend -s trace -c trace -f alice@example.com "$id")" '^status=0 notice=[0-9A-F]+$' "trace, unchrooted"
+printf 'garbage\n' >"$Q/bounce/$id"
+bsend -c flush -f alice@example.com "$id" >/dev/null
+bsend -c flush -f alice@example.com "AB/CD" >/dev/null
+no_bounce_workers() {
+    [ -z "$(inst_workers bounce)$(inst_workers defer)$(inst_workers trace)" ]
+}
+check "every bounce worker has exited (max_use 1)" inst_wait no_bounce_workers
+inst_stop
+reports=$(grep -l -E 'bounce' "$T"/asan/* 2>/dev/null)
+is "$reports" "" "no sanitizer report from a bounce worker"
+[ -n "$reports" ] && head -30 $reports | sed 's/^/# /'
 done_testing
