@@ -237,6 +237,41 @@ check "expire logs status=expired" inst_log_wait \
 check "and the notification" inst_log_wait \
     "postfix/bounce\[[0-9]+\]: $id: sender non-delivery notification: $nid$"
 
+# Files Postfix 3.7 wrote: its deferred queue file and defer log, expired.
+FX=$POSTERN_SRC/test/data/bounce
+if [ -f "$FX/postfix-2reasons.F39411061AA" ]; then
+    install -d -o postfix -m 700 "$Q/deferred/F" "$Q/defer/F"
+    install -m 700 -o postfix "$FX/postfix-2reasons.F39411061AA" "$Q/deferred/F/F39411061AA"
+    install -m 600 -o postfix "$FX/postfix-2reasons.defer" "$Q/defer/F/F39411061AA"
+    nid=$(notice_of "$(bsend -s defer -c expire -q deferred -f alice@example.com F39411061AA)")
+    like "$nid" '^[0-9A-F]+$' "Postfix's queue file and defer log: a notice"
+    hdr=$(content "$nid")
+    like_flat "$hdr" $'\n<x@soft.test>: host 127.0.0.3\[127.0.0.3\] said: 450 4.3.0 Error: command failed\n    \(in reply to RCPT TO command\)\n' \
+        "its reason, wrapped as Postfix wraps it"
+    like_flat "$hdr" $'\nArrival-Date: Sat, 21 Nov 2026 12:15:42 \+0000 \(UTC\)\n' "the arrival time from its T record"
+    like_flat "$hdr" $'\nFinal-Recipient: rfc822; x@soft.test\nOriginal-Recipient: rfc822;x@soft.test\nAction: failed\nStatus: 4.3.0\nRemote-MTA: dns; 127.0.0.3\nDiagnostic-Code: smtp; 450 4.3.0 Error: command failed\n' \
+        "Remote-MTA and the smtp Diagnostic-Code from diag_*/mta_* fields"
+    like_flat "$hdr" $'\nFinal-Recipient: rfc822; y@down.test\nOriginal-Recipient: rfc822;y@down.test\nAction: failed\nStatus: 4.4.1\nDiagnostic-Code: X-Postfix; connect to 127.0.0.9\[127.0.0.9\]:25: Connection\n    refused\n' \
+        "X-Postfix Diagnostic-Code without a remote reply"
+    like "$hdr" "Subject: Three deferral reasons" "the whole original is returned"
+    check "Postfix's defer log is removed" test ! -e "$Q/defer/F/F39411061AA"
+else
+    skip "no Postfix fixtures"
+fi
+
+# 8-bit content: kept intact, declared 8bit, still a valid report.
+id=$(printf 'From: alice@example.com\nSubject: caf\xc3\xa9\n\nd\xc3\xa9j\xc3\xa0 vu\n' |
+    inst_submit -a rewrite_context=local -a encoding=8bit -f alice@example.com -r bob@relay.test &&
+    sed -n 's/^queue_id=//p' "$T/submit.out")
+mv "$Q/incoming/$id" "$Q/active/$id"
+deliver "$id" error "5.1.1 mailbox unavailable"
+nid=$(notice_of "$(bsend -c flush -f alice@example.com -e 8bit "$id")")
+content "$nid" >"$T/8bit.eml"
+is "$(grep -c '^Content-Transfer-Encoding: 8bit$' "$T/8bit.eml")" 2 "8BITMIME: 8bit on the notice and on its message/rfc822 part"
+check "the 8-bit body is intact" grep -q $'^d\xc3\xa9j\xc3\xa0 vu$' "$T/8bit.eml"
+like "$(envelope "$nid")" "encoding=8bit" "the notice is queued as 8bit"
+like "$(pycheck "$nid" | sed -n 2p)" "^parts=text/plain,message/delivery-status,message/rfc822$" "and parses"
+
 # 6. trace: NOTIFY=SUCCESS gives a success notice.
 id=$(queue_one alice@example.com 2)
 deliver "$id" discard ""
