@@ -13,7 +13,8 @@
  * WARN defer/H/ID, TRACE trace/ID, whatever service was called.
  *
  * Per request: read the log (qmgr/bounce_records.h: bounded, bad records
- * skipped), keep the records whose DSN NOTIFY asks for this notice, read
+ * skipped), keep the latest record per recipient (a defer log grows by one
+ * per attempt) whose DSN NOTIFY asks for this notice, read
  * the original message from its queue file (the headers only for RET=HDRS,
  * for delay and success notices unless RET=FULL, and for a message larger
  * than bounce_size_limit), build the notice (qmgr/bounce_notice.h) and hand
@@ -46,6 +47,7 @@
 #include "cleanup_client.h"
 #include "conf.h"
 #include "deliver.h"
+#include "htable.h"
 #include "mem.h"
 #include "msg.h"
 #include "qfile.h"
@@ -384,6 +386,25 @@ out:
     vstr_free(copy_id);
 }
 
+/*
+ * A defer log gains a record per delivery attempt: report each recipient
+ * once, with its latest record. dup[i] is set for the older ones.
+ */
+static void bounce_mark_older(const BOUNCE_RECS *recs, unsigned char *dup)
+{
+    HTABLE *seen = htable_new(recs->n);
+    VSTR *key = vstr_new(0);
+    size_t i;
+
+    for (i = recs->n; i-- > 0;) {
+        vstr_sprintf(key, "%s\n%s", recs->rec[i].recipient, recs->rec[i].orig_rcpt);
+        if (htable_put(seen, vstr_str(key), "") != NULL)
+            dup[i] = 1;
+    }
+    htable_free(seen, NULL);
+    vstr_free(key);
+}
+
 /* Do one request; the reply's status (0/-1) and notice id. */
 static int bounce_do(const BOUNCE_CONF *bc, const BOUNCE_REQ *rq, VSTR *notice_id)
 {
@@ -428,9 +449,14 @@ static int bounce_do(const BOUNCE_CONF *bc, const BOUNCE_REQ *rq, VSTR *notice_i
         break;
     }
     use = mem_calloc(recs->n ? recs->n : 1, 1);
+    bounce_mark_older(recs, use); /* use[i] = 1: an older duplicate, for now */
     for (i = 0; i < recs->n; i++) {
         int notify = recs->rec[i].notify;
 
+        if (use[i]) {
+            use[i] = 0;
+            continue;
+        }
         if (notify == 0)
             notify = DELIVER_NOTIFY_FAILURE | DELIVER_NOTIFY_DELAY;
         if ((notify & DELIVER_NOTIFY_NEVER) == 0 && (notify & filter) != 0) {

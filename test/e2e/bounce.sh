@@ -226,11 +226,14 @@ like "$hdr" "Content-Type: text/rfc822-headers" "a delay notice returns the head
 check "warn: the defer log stays" test -s "$Q/defer/$h/$id"
 check "bounce logs the delay notification" inst_log_wait \
     "postfix/bounce\[[0-9]+\]: $id: sender delay notification: $nid$"
+deliver "$id" retry "4.4.2 still refused"
+is "$(grep -c '^recipient=bob@relay.test' "$Q/defer/$h/$id")" 2 "a second attempt appends a second record"
 nid=$(notice_of "$(bsend -s defer -c expire -f alice@example.com "$id")")
 like "$nid" '^[0-9A-F]+$' "expire: a non-delivery notice is queued"
 hdr=$(content "$nid")
 like_flat "$hdr" $'\nSubject: Undelivered Mail Returned to Sender\n' "expire: Undelivered Mail"
-like_flat "$hdr" $'\nAction: failed\nStatus: 4.4.1\n' "expire: Action: failed with the last status"
+like_flat "$hdr" $'\nAction: failed\nStatus: 4.4.2\n' "expire: Action: failed with the last status"
+is "$(grep -c '^Final-Recipient: rfc822; bob@relay.test' <<<"$hdr")" 1 "each recipient once, with its latest record"
 check "expire: the defer log is removed" test ! -e "$Q/defer/$h/$id"
 check "expire logs status=expired" inst_log_wait \
     "postfix/bounce\[[0-9]+\]: $id: from=<alice@example.com>, status=expired, returned to sender$"
