@@ -299,6 +299,41 @@ printf 'garbage\n\nrecipient=x@y\nstatus=bad\nreason=r\n' >"$Q/bounce/$id"
 chown postfix "$Q/bounce/$id"
 is "$(bsend -c flush -f alice@example.com "$id")" "status=0 notice=" "a log of bad records only: no notice"
 check "the bad records are logged" inst_log_wait "postfix/bounce\[[0-9]+\]: warning: $id: status log: record with"
+# Hostile bytes on private/bounce: each connection is refused with a
+# warning, no reply, no crash.
+raw() {
+    python3 - "$Q/private/bounce" "$1" <<'EOF'
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); s.settimeout(10)
+s.connect(sys.argv[1])
+kind = sys.argv[2]
+good = [b"nrequest", b"1", b"flags", b"0", b"queue_name", b"active", b"queue_id", b"ABCDEF12345",
+        b"encoding", b"", b"smtputf8", b"0", b"sender", b"a@b", b"envelope_id", b"", b"ret_flags", b"0"]
+if kind == "missing":
+    data = b"\0".join(good[:4]) + b"\0\0"
+elif kind == "extra":
+    data = b"\0".join(good + [b"bogus", b"1"]) + b"\0\0"
+elif kind == "dup":
+    data = b"\0".join(good + [b"flags", b"0"]) + b"\0\0"
+elif kind == "long":
+    data = b"\0".join(good[:12] + [b"sender", b"x" * 20000]) + b"\0\0"
+elif kind == "cmd":
+    data = b"\0".join([b"nrequest", b"9"] + good[2:]) + b"\0\0"
+else:
+    data = bytes(range(256)) * 10
+try:
+    s.sendall(data)
+    print("reply=%d" % len(s.recv(100)))
+except OSError:
+    print("reply=0")
+EOF
+}
+for k in missing extra dup long cmd garbage; do
+    is "$(raw $k)" "reply=0" "hostile request ($k): no reply"
+done
+check "each is logged as a bad request" inst_log_wait "postfix/bounce\[[0-9]+\]: warning: bad bounce request.*unknown command"
+like "$(bsend -c flush -f alice@example.com ABCDEF12345)" '^status=0 notice=$' "the service still answers"
+
 # cleanup unreachable: status -1, the log stays for the next try.
 id=$(queue_one alice@example.com 0)
 deliver "$id" error "5.1.1 mailbox unavailable"
