@@ -24,6 +24,8 @@
  *      capped at virtual_mailbox_limit (5.2.2 when passed);
  *   5. success is logged "status=sent (delivered to maildir)" or
  *      "(delivered to mailbox)" and the recipient marked done.
+ * An address probe (DELIVER_FLAG_VERIFY) stops after the lookups and
+ * reports "delivers to maildir" or "delivers to mailbox": nothing is written.
  * Between deliveries the process keeps mail_owner's effective ids, so the
  * status logs and the queue file marks are made as the mail system.
  *
@@ -352,6 +354,11 @@ static void virt_one(VIRT_CONF *vc, DELIVER_REQUEST *req, QFILE_READER *r, int q
     if (virt_lookup_id(&vc->uid, addr, vc->delimiter, vc->min_uid, "uid", &uid, &st) < 0
         || virt_lookup_id(&vc->gid, addr, vc->delimiter, 1, "gid", &gid, &st) < 0)
         goto done;
+    if (req->flags & DELIVER_FLAG_VERIFY) {     /* an address probe: look, do not write */
+        mailbox_status_ok(&st, vstr_str(path)[vstr_len(path) - 1] == '/'
+                          ? "delivers to maildir" : "delivers to mailbox");
+        goto done;
+    }
     o = vc->mbox_opts;
     o.sender = req->sender;
     o.return_path = req->sender;

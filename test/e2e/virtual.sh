@@ -119,6 +119,13 @@ is "$(ls "$V/catchall.test/all/new" | wc -l)" 2 "two messages in the catch-all M
 is "$(grep -h '^Delivered-To:' "$V"/catchall.test/all/new/* | sort | tr '\n' ' ')" \
     "Delivered-To: one@catchall.test Delivered-To: two@catchall.test " "each with its own Delivered-To"
 
+# An address probe (DELIVER_FLAG_VERIFY, 256) looks up but writes nothing.
+id=$(queue_one probe@catchall.test)
+send -f 256 "$id"
+like "$(cat "$T/send.out")" "rcpt=probe@catchall.test offset=[0-9]+ result=sent dsn=2.0.0 reason=delivers to maildir" \
+    "an address probe: delivers to maildir"
+is "$(ls "$V/catchall.test/all/new" | wc -l)" 2 "and nothing was written"
+
 # Unknown user: bounce 5.1.1 with a bounce record.
 id=$(queue_one nobody@example.net)
 send "$id"
