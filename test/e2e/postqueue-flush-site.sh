@@ -94,6 +94,28 @@ is "$(cat "$T/err")" 'postqueue: fatal: Flush service is not configured for dest
 postqueue -c "$C" -s 'a/../b' 2>"$T/err"
 is "$?" 64 "-s with a site that is no domain name: exit 64"
 
+# A plain user's postqueue (set-gid postdrop) reaches public/flush too; a
+# configuration other than the default must be listed in the default
+# main.cf's alternate_config_directories.
+USER_=pstflush$$
+DEFCF=$POSTERN_INST/etc/postfix/main.cf
+mkdir -p "$POSTERN_INST/etc/postfix"
+touch "$DEFCF"
+cp "$DEFCF" "$T/default-main.cf.saved"
+trap 'cp "$T/default-main.cf.saved" "$DEFCF"; userdel "$USER_" 2>/dev/null; inst_cleanup' EXIT
+if useradd -M -d /nonexistent -s /bin/sh "$USER_" &&
+    chgrp postdrop "$POSTERN_INST/sbin/postqueue" && chmod 2555 "$POSTERN_INST/sbin/postqueue"; then
+    printf 'alternate_config_directories = %s\n' "$C" >>"$DEFCF"
+    touch -d "@$FUTURE" "$Q/deferred/${b:0:1}/$b"
+    runuser -u "$USER_" -- env MAIL_CONFIG="$C" PATH="$PATH" \
+        ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" postqueue -i "$b" 2>"$T/err"
+    ok $? "a plain user's postqueue -i exits 0"
+    ok "$(recent "$b"; echo $?)" "and the message's time stamp is now"
+else
+    skip "cannot make a plain user"
+    skip "cannot make a plain user"
+fi
+
 # The protocol, strictly: raw requests to public/flush.
 raw() {
     python3 - "$Q/public/flush" "$1" <<'PY'
