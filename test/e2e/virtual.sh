@@ -29,16 +29,21 @@ alice@example.net   example.net/alice/
 bob@example.net     example.net/bob
 big@example.net     example.net/big
 lowuid@example.net  example.net/lowuid
+ro@example.net      readonly/ro/
+grp@example.net     example.net/grp/
 @catchall.test      catchall.test/all/
 EOF
 printf 'lowuid@example.net 50\n' >"$C/vuids"
+printf 'grp@example.net 5001\n' >"$C/vgids"
+mkdir -m 755 "$V/readonly"
 check "postmap builds the mailbox map" postmap -c "$C" "hash:$C/vmailbox"
 check "postmap builds the uid map" postmap -c "$C" "hash:$C/vuids"
+check "postmap builds the gid map" postmap -c "$C" "hash:$C/vgids"
 inst_param virtual_mailbox_domains "example.net, catchall.test"
 inst_param virtual_mailbox_base "$V"
 inst_param virtual_mailbox_maps "hash:$C/vmailbox"
 inst_param virtual_uid_maps "hash:$C/vuids, static:$VUID"
-inst_param virtual_gid_maps "static:$VGID"
+inst_param virtual_gid_maps "hash:$C/vgids static:$VGID"
 inst_param virtual_minimum_uid 100
 inst_param recipient_delimiter +
 inst_param message_size_limit 10000
@@ -147,6 +152,21 @@ check "the defer log has it" grep -q "^action=delayed" "$Q/defer/${id:0:1}/$id"
 test ! -e "$V/example.net/lowuid"
 ok $? "no mailbox was made"
 like "$(inst_postcat -e "$Q/active/$id" 2>&1 | grep recipient:)" "^recipient: lowuid@example.net$" "not marked done"
+
+# A gid from the hash: table before the static: one.
+id=$(queue_one grp@example.net)
+send "$id"
+like "$(cat "$T/send.out")" "rcpt=grp@example.net offset=[0-9]+ result=sent" "grp: delivered"
+is "$(stat -c '%u:%g' "$V/example.net/grp/new/"* 2>&1)" "$VUID:5001" "with the gid of virtual_gid_maps' first table"
+
+# A mailbox the user may not create: deferred with the reason, not marked.
+id=$(queue_one ro@example.net)
+send "$id"
+like "$(cat "$T/send.out")" "rcpt=ro@example.net offset=[0-9]+ result=deferred dsn=4\.[0-9.]+ reason=.*Permission denied" \
+    "a Maildir the user cannot create: deferred (Permission denied)"
+test ! -e "$V/readonly/ro"
+ok $? "nothing was made as root"
+like "$(inst_postcat -e "$Q/active/$id" 2>&1 | grep recipient:)" "^recipient: ro@example.net$" "not marked done"
 
 # Delivered-To loop: bounce 5.4.6, the other recipient is delivered.
 cat >"$T/loop.msg" <<'EOF'
