@@ -9,12 +9,19 @@
  *      recipient_delimiter (user+ext);
  *   3. alias_maps are asked for "user+ext", then "user": a value is a list
  *      of addresses, /files, |commands and :include:/files (local_token.h);
- *      files and commands run as default_privs; an :include: file owned by
+ *      files and commands run as the owner of the alias database file, or
+ *      as default_privs when that is root; an :include: file owned by
  *      someone other than root gives its owner's privileges to what it
- *      lists;
+ *      lists; an alias NAME with a companion owner-NAME is expanded with
+ *      the envelope sender owner-NAME@$myorigin (owner_request_special,
+ *      expand_owner_alias; local.h, ALIASES); when "user" matched for
+ *      user+ext, propagate_unmatched_extensions decides whether the
+ *      addresses of the expansion get +ext;
  *   4. for a user in passwd, forward_path names the .forward files (the
  *      first that exists counts; owned by the user or root): same syntax,
- *      files and commands run as the user;
+ *      files and commands run as the user; with "forward" in
+ *      propagate_unmatched_extensions, a .forward whose path did not use
+ *      ${extension} gives its addresses the +ext of user+ext;
  *   5. mailbox_transport_maps (key: the user name), mailbox_transport: the
  *      destination is handed to that agent (private/TRANSPORT, a delivery
  *      request as qmgr sends it, done flags cleared: that agent logs and
