@@ -333,7 +333,10 @@ static void qmgr_msg_load(const char *id)
 
     qmgr_active_path(path, id);
     if ((fd = open(vstr_str(path), O_RDONLY | O_CLOEXEC)) < 0) {
-        msg_warn("%s: open %s: %s", id, vstr_str(path), strerror(errno));
+        if (errno != ENOENT) {
+            vstr_sprintf(why, "open: %s", strerror(errno));
+            qmgr_to_corrupt(id, vstr_str(path), vstr_str(why));
+        }
         goto out;
     }
     m = mem_calloc(1, sizeof(*m));
