@@ -1,0 +1,75 @@
+#!/bin/bash
+# Durability: qmgr is SIGKILLed (twice) in the middle of a run of 300
+# messages; nothing is lost. After each kill the files it had in active/
+# are still there; the next qmgr moves active/ back to incoming/ at start
+# and delivers everything: every message reaches the agent at least once
+# and is removed, and the queue ends empty.
+. "$POSTERN_SRC/test/lib.sh"
+. "$POSTERN_SRC/test/lib/instance.sh"
+[ "$(id -u)" -eq 0 ] || { echo "1..0 # SKIP needs root"; exit 0; }
+for p in qmgr cleanup master postlogd; do
+    if [ ! -x "$POSTERN_INST/libexec/postern/$p" ]; then
+        echo "1..0 # SKIP $p is not installed"
+        exit 0
+    fi
+done
+N=300
+
+inst_setup
+A=$T/agent
+mkdir -p "$A"
+cp "$POSTERN_BUILD/test/daemons/test_agent" "$D/"
+inst_service "qmgr      unix  n       -       n       300     1       qmgr"
+inst_service "test      unix  -       n       n       -       4       test_agent $A"
+inst_param default_transport test
+inst_param test_destination_concurrency_limit 3
+inst_param test_destination_recipient_limit 2
+echo 15 >"$A/delay"
+check "postfix start" inst_start
+check "qmgr listens" inst_wait_sock public/qmgr
+
+MSG="Subject: durability
+
+hello"
+: >"$T/ids"
+for i in $(seq 1 $N); do
+    inst_submit -f alice@example.com -r r$((i % 7))@d$((i % 5)).test -r s$i@d$((i % 3)).test <<<"$MSG" || break
+    sed -n 's/^queue_id=//p' "$T/submit.out" >>"$T/ids"
+done
+is "$(sort -u "$T/ids" | wc -l)" $N "$N messages queued"
+
+delivered_ids() { cut -d' ' -f1 "$A/delivered" 2>/dev/null | sort -u | wc -l; }
+atleast() { [ "$(delivered_ids)" -ge "$1" ]; }
+qmgr_pid() { inst_workers qmgr | head -1; }
+wake() { python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.send(b"I"); s.close()' "$Q/public/qmgr"; }
+
+new_qmgr() { local q; q=$(qmgr_pid); [ -n "$q" ] && [ "$q" != "$1" ]; }
+kills=0
+for at in 40 140; do
+    INST_WAIT=300 check "some messages delivered ($at)" inst_wait atleast $at
+    p=$(qmgr_pid)
+    if [ -n "$p" ]; then
+        kill -KILL "$p" && kills=$((kills + 1))
+        inst_wait bash -c "! kill -0 $p 2>/dev/null"
+        n=$(inst_queue_files active | wc -l)
+        note="$n in active/ at the kill"
+        check "after SIGKILL, qmgr's messages are still in active/ ($note)" test "$n" -gt 0
+        wake
+        check "master starts a new qmgr" inst_wait new_qmgr "$p"
+    fi
+done
+is "$kills" 2 "qmgr was killed twice during the run"
+
+INST_WAIT=400 check "every message delivered at least once" inst_wait atleast $N
+done_all() { [ -z "$(inst_queue_files incoming)$(inst_queue_files active)$(inst_queue_files deferred)" ]; }
+INST_WAIT=200 check "the queue ends empty" inst_wait done_all
+is "$(grep -oE 'qmgr\[[0-9]+\]: [0-9A-F]+: removed' "$LOG" | awk '{print $2}' | sort -u | wc -l)" $N \
+    "every message logged removed"
+missing=$(sort -u "$T/ids" | while read -r id; do grep -q "^$id " "$A/delivered" || echo "$id"; done | wc -l)
+is "$missing" 0 "no queued message missing from the agent's deliveries"
+echo "# deliveries counted: $(wc -l <"$A/delivered") for $((2 * N)) recipients (repeats are allowed, losses are not)"
+is "$(awk '{print $1, $2}' "$A/delivered" | sort -u | wc -l)" $((2 * N)) "every recipient delivered"
+check "qmgr started three times" test "$(grep -oE 'postfix/qmgr\[[0-9]+\]' "$LOG" | sort -u | wc -l)" -ge 3
+check "no corrupt files" test -z "$(inst_queue_files corrupt)"
+inst_stop
+done_testing
