@@ -606,7 +606,16 @@ void server_dgram_main(int argc, char **argv, const SERVER_OPS *ops)
 
 int server_event_accept(const SERVER *srv, int lfd)
 {
-    return server_accept(srv, lfd);
+    int fd = server_accept(srv, lfd);
+
+    /* Tell master a client was taken (it counts uses: a worker that
+     * dies without one is throttled as a bad start-up), then that we are
+     * ready again: the daemon handles the client in its own loop. */
+    if (fd >= 0) {
+        server_status(SERVER_STAT_BUSY);
+        server_status(SERVER_STAT_AVAIL);
+    }
+    return fd;
 }
 
 int server_event_master_gone(void)

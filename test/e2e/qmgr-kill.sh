@@ -19,14 +19,13 @@ inst_setup
 A=$T/agent
 mkdir -p "$A"
 cp "$POSTERN_BUILD/test/daemons/test_agent" "$D/"
-inst_service "qmgr      unix  n       -       n       300     1       qmgr"
 inst_service "test      unix  -       n       n       -       4       test_agent $A"
 inst_param default_transport test
-inst_param test_destination_concurrency_limit 3
+inst_param test_destination_concurrency_limit 2
 inst_param test_destination_recipient_limit 2
-echo 15 >"$A/delay"
+echo 60 >"$A/delay"
+# Queue everything first (no qmgr yet), then add qmgr: a long run to kill.
 check "postfix start" inst_start
-check "qmgr listens" inst_wait_sock public/qmgr
 
 MSG="Subject: durability
 
@@ -37,6 +36,11 @@ for i in $(seq 1 $N); do
     sed -n 's/^queue_id=//p' "$T/submit.out" >>"$T/ids"
 done
 is "$(sort -u "$T/ids" | wc -l)" $N "$N messages queued"
+is "$(inst_queue_files incoming | wc -l)" $N "all in incoming/"
+inst_service "qmgr      unix  n       -       n       300     1       qmgr"
+postfix reload >/dev/null 2>&1
+check "qmgr listens after postfix reload" inst_wait_sock public/qmgr
+python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.send(b"I"); s.close()' "$Q/public/qmgr"
 
 delivered_ids() { cut -d' ' -f1 "$A/delivered" 2>/dev/null | sort -u | wc -l; }
 atleast() { [ "$(delivered_ids)" -ge "$1" ]; }
