@@ -427,6 +427,22 @@ static int qmgr_dest_ready(const QMGR_DEST *d)
     return d->head != NULL && !d->dead && d->active < d->tr->dest_limit;
 }
 
+/* Forget destinations with nothing queued, nothing in flight, not dead. */
+static void qmgr_dest_sweep(QMGR_TRANSPORT *tr)
+{
+    QMGR_DEST **pp = &tr->dests, *d;
+
+    while ((d = *pp) != NULL) {
+        if (d->head == NULL && d->active == 0 && !d->dead) {
+            *pp = d->next;
+            htable_remove(qmgr_dests, d->key);
+            qmgr_dest_free(d);
+        } else {
+            pp = &d->next;
+        }
+    }
+}
+
 void qmgr_sched_run(void)
 {
     QMGR_TRANSPORT *tr;
@@ -434,6 +450,7 @@ void qmgr_sched_run(void)
     int progress;
 
     for (tr = qmgr_transports; tr; tr = tr->next) {
+        qmgr_dest_sweep(tr);
         do {
             progress = 0;
             for (d = tr->dests; d && tr->active < tr->proc_limit; d = next) {

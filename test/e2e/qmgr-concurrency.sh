@@ -3,7 +3,7 @@
 # deliveries in flight and its maximum): <transport>_destination_
 # concurrency_limit per destination, the transport's master.cf process
 # limit across destinations, <transport>_destination_recipient_limit per
-# request, and round-robin across messages of one destination (a small
+# request, qmgr_message_active_limit, and round-robin across messages of one destination (a small
 # message is not starved behind a big one).
 . "$POSTERN_SRC/test/lib.sh"
 . "$POSTERN_SRC/test/lib/instance.sh"
@@ -27,6 +27,7 @@ inst_param parent_domain_matches_subdomains ""
 inst_param conc_destination_concurrency_limit 2
 inst_param rr_destination_concurrency_limit 1
 inst_param rr_destination_recipient_limit 5
+inst_param qmgr_message_active_limit 5
 echo 400 >"$T/conc/delay"
 echo 400 >"$T/procs/delay"
 echo 150 >"$T/rr/delay"
@@ -51,8 +52,18 @@ is "$(field "$T/conc" 2)" 2 "at most 2 deliveries at once to one destination (li
 is "$(field "$T/conc" 3)" 8 "eight requests"
 
 # Nine destinations on a transport whose master.cf maxproc is 3.
+# (qmgr_message_active_limit 5: never more than 5 files in active/)
 for i in 1 2 3 4 5 6 7 8 9; do submit -r u@d$i.many.test >/dev/null; done
-check "nine deliveries" inst_wait atleast "$T/procs" 9
+maxactive=0
+sample() {
+    local n
+    n=$(inst_queue_files active | wc -l)
+    [ "$n" -gt "$maxactive" ] && maxactive=$n
+    atleast "$T/procs" 9
+}
+check "nine deliveries" inst_wait sample
+check "at most 5 messages in active/ at once (qmgr_message_active_limit 5; saw $maxactive)" \
+    test "$maxactive" -le 5 -a "$maxactive" -ge 3
 is "$(field "$T/procs" 2)" 3 "at most 3 at once on a transport with process limit 3 (and 3 reached)"
 is "$(cut -d' ' -f2 "$T/procs/requests" | sort -u | wc -l)" 9 "nine different next hops"
 

@@ -218,6 +218,25 @@ static void test_maps(void)
     run("regexp maps", cf, cases3, sizeof(cases3) / sizeof(cases3[0]));
 }
 
+static void test_interfaces(void)
+{
+    static const CASE cases[] = {
+        {"bob@[127.0.0.1]", "local", "mail.example.com", L},
+        {"bob@[IPv6:::1]", "local", "mail.example.com", L},
+        {"bob@[192.0.2.77]", "smtp", "[192.0.2.77]", D},
+        {"bob@[not-an-address]", "smtp", "[not-an-address]", D},
+    };
+
+    run("loopback-only",
+        "myhostname = mail.example.com\nmydomain = example.com\n"
+        "inet_interfaces = loopback-only\n",
+        cases, sizeof(cases) / sizeof(cases[0]));
+    /* "all": the host's addresses, loopback among them. */
+    run("all",
+        "myhostname = mail.example.com\nmydomain = example.com\ninet_interfaces = all\n",
+        cases, 1);
+}
+
 static void test_failures(void)
 {
     static const CASE cases[] = {
@@ -246,6 +265,7 @@ int main(void)
     test_classes();
     test_transports();
     test_maps();
+    test_interfaces();
     test_failures();
     snprintf(cmd, sizeof(cmd), "rm -rf %s", scratch);
     if (system(cmd) != 0)
