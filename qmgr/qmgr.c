@@ -377,7 +377,9 @@ static void qmgr_msg_load(const char *id)
             qmgr_rcpt_defer(m, i, "4.3.0", "address resolver failure");
             continue;
         }
-        qmgr_dest_add(qmgr_dest_find(vstr_str(rr.transport), vstr_str(rr.nexthop)), m, i);
+        qmgr_dest_add(qmgr_dest_find(vstr_str(rr.transport), vstr_str(rr.nexthop),
+                                     vstr_str(rr.recipient)),
+                      m, i);
     }
     resolve_reply_free(&rr);
     qmgr_msg_check_done(m);

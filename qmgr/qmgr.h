@@ -72,7 +72,8 @@ struct QMGR_ENTRY {
 };
 
 struct QMGR_DEST {
-    char *key;              /* "transport:nexthop" */
+    char *key;              /* "transport:nexthop", plus ":recipient"
+                             * when the recipient limit is 1 */
     char *nexthop;
     QMGR_TRANSPORT *tr;
     int active;             /* jobs in flight */
@@ -110,7 +111,7 @@ struct QMGR_JOB {
 /* qmgr_sched.c */
 void qmgr_sched_init(void);
 void qmgr_sched_free(void);
-QMGR_DEST *qmgr_dest_find(const char *transport, const char *nexthop);
+QMGR_DEST *qmgr_dest_find(const char *transport, const char *nexthop, const char *rcpt);
 void qmgr_dest_add(QMGR_DEST *d, QMGR_MSG *m, size_t i);
 void qmgr_sched_run(void);
 int qmgr_jobs_poll(struct pollfd *pfd, int max, time_t *deadline);

@@ -147,17 +147,26 @@ static QMGR_TRANSPORT *qmgr_transport_find(const char *name)
     return tr;
 }
 
-QMGR_DEST *qmgr_dest_find(const char *transport, const char *nexthop)
+QMGR_DEST *qmgr_dest_find(const char *transport, const char *nexthop, const char *rcpt)
 {
+    QMGR_TRANSPORT *tr = qmgr_transport_find(transport);
     VSTR *key = vstr_new(0);
     QMGR_DEST *d;
 
-    vstr_sprintf(key, "%s:%s", transport, nexthop);
+    /*
+     * Postfix's rule: with a recipient limit of 1 the concurrency limit is
+     * per recipient, not per next hop (local: one mailbox at a time, many
+     * mailboxes in parallel up to the process limit).
+     */
+    if (tr->rcpt_limit == 1)
+        vstr_sprintf(key, "%s:%s:%s", transport, nexthop, rcpt);
+    else
+        vstr_sprintf(key, "%s:%s", transport, nexthop);
     if ((d = htable_get(qmgr_dests, vstr_str(key))) == NULL) {
         d = mem_calloc(1, sizeof(*d));
         d->key = mem_strdup(vstr_str(key));
         d->nexthop = mem_strdup(nexthop);
-        d->tr = qmgr_transport_find(transport);
+        d->tr = tr;
         d->next = d->tr->dests;
         d->tr->dests = d;
         htable_put(qmgr_dests, d->key, d);

@@ -17,17 +17,21 @@ done
 
 inst_setup
 cp "$POSTERN_BUILD/test/daemons/test_agent" "$D/"
-mkdir -p "$T/conc" "$T/procs" "$T/rr"
+mkdir -p "$T/conc" "$T/procs" "$T/rr" "$T/per"
 inst_service "qmgr      unix  n       -       n       300     1       qmgr"
 inst_service "conc      unix  -       n       n       -       10      test_agent $T/conc"
 inst_service "procs     unix  -       n       n       -       3       test_agent $T/procs"
 inst_service "rr        unix  -       n       n       -       10      test_agent $T/rr"
-inst_param transport_maps "inline:{one.test=conc:, .many.test=procs:, same.test=rr:}"
+inst_service "per       unix  -       n       n       -       10      test_agent $T/per"
+inst_param transport_maps "inline:{one.test=conc:, .many.test=procs:, same.test=rr:, mbox.test=per:}"
 inst_param parent_domain_matches_subdomains ""
 inst_param conc_destination_concurrency_limit 2
 inst_param rr_destination_concurrency_limit 1
 inst_param rr_destination_recipient_limit 5
 inst_param qmgr_message_active_limit 5
+inst_param per_destination_recipient_limit 1
+inst_param per_destination_concurrency_limit 1
+echo 400 >"$T/per/delay"
 echo 400 >"$T/conc/delay"
 echo 400 >"$T/procs/delay"
 echo 150 >"$T/rr/delay"
@@ -80,6 +84,14 @@ check "the small message is not starved: its request is among the first three (w
 is "$(field "$T/rr" 2)" 1 "concurrency 1 kept"
 check "both removed" inst_log_wait "$small: removed"
 check "the big one removed" inst_log_wait "$big: removed"
+
+# Recipient limit 1: the concurrency limit is per recipient (Postfix's
+# rule), so six mailboxes of one domain are delivered in parallel.
+submit -r m1@mbox.test -r m2@mbox.test -r m3@mbox.test -r m4@mbox.test -r m5@mbox.test -r m6@mbox.test >/dev/null
+check "six deliveries" inst_wait atleast "$T/per" 6
+is "$(field "$T/per" 3)" 6 "six requests of one recipient"
+check "recipient limit 1: in parallel across recipients despite concurrency limit 1 (saw $(field "$T/per" 2))" \
+    test "$(field "$T/per" 2)" -ge 3
 
 inst_stop
 check "qmgr never crashed and exited cleanly (sanitizers, leaks)" \
