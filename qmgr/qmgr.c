@@ -294,10 +294,30 @@ static void qmgr_msg_finish(QMGR_MSG *m)
     qmgr_msg_free(m);
 }
 
+/*
+ * A message with nothing left to try is finished later, from the main
+ * loop: callers (the scheduler, in the middle of its own walks) keep a
+ * valid pointer until they return.
+ */
+static QMGR_MSG *qmgr_done_list;
+
 void qmgr_msg_check_done(QMGR_MSG *m)
 {
-    if (m->todo == 0 && m->busy == 0)
+    if (m->todo == 0 && m->busy == 0 && !m->finishing) {
+        m->finishing = 1;
+        m->done_next = qmgr_done_list;
+        qmgr_done_list = m;
+    }
+}
+
+static void qmgr_finish_done(void)
+{
+    QMGR_MSG *m;
+
+    while ((m = qmgr_done_list) != NULL) {
+        qmgr_done_list = m->done_next;
         qmgr_msg_finish(m);
+    }
 }
 
 /* The W record, if any: its offset and time. */
@@ -569,7 +589,9 @@ static void qmgr_loop(SERVER *srv)
             qmgr_scan_incoming();
         if (qmgr_want_deferred)
             qmgr_scan_deferred();
+        qmgr_finish_done();
         qmgr_sched_run();
+        qmgr_finish_done();
         if (qmgr_want_incoming)
             continue; /* messages finished and made room: scan again */
 
@@ -618,6 +640,7 @@ static void qmgr_loop(SERVER *srv)
             if (qmgr_trigs[i].deadline <= now)
                 qmgr_trig_close(i);
         qmgr_jobs_expire(now);
+        qmgr_finish_done();
         if (now >= next_run) {
             qmgr_forget_dead();
             qmgr_want_incoming = qmgr_want_deferred = 1;

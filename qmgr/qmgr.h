@@ -61,7 +61,9 @@ struct QMGR_MSG {
     int deferred;           /* some recipient was deferred this run */
     long warn_offset;       /* of the W record, -1 when none */
     long warn_time;
+    int finishing;          /* on the list of messages to finish */
     QMGR_MSG *prev, *next;
+    QMGR_MSG *done_next;
 };
 
 struct QMGR_ENTRY {
@@ -123,7 +125,7 @@ size_t qmgr_jobs_count(void);
 /* qmgr.c: called by the scheduler */
 void qmgr_rcpt_set(QMGR_MSG *m, size_t i, int state);
 void qmgr_rcpt_defer(QMGR_MSG *m, size_t i, const char *dsn, const char *reason);
-void qmgr_msg_check_done(QMGR_MSG *m);
+void qmgr_msg_check_done(QMGR_MSG *m); /* queues it to be finished; never frees it */
 extern int qmgr_delay_resolution;
 
 #endif

@@ -21,21 +21,30 @@ mkdir -p "$A"
 cp "$POSTERN_BUILD/test/daemons/test_agent" "$D/"
 inst_service "test      unix  -       n       n       -       4       test_agent $A"
 inst_param default_transport test
-inst_param test_destination_concurrency_limit 2
+inst_param test_destination_concurrency_limit 3
 inst_param test_destination_recipient_limit 2
-echo 60 >"$A/delay"
+echo 30 >"$A/delay"
 # Queue everything first (no qmgr yet), then add qmgr: a long run to kill.
 check "postfix start" inst_start
+echo "# $(date +%T) started"
 
 MSG="Subject: durability
 
 hello"
-: >"$T/ids"
-for i in $(seq 1 $N); do
-    inst_submit -f alice@example.com -r r$((i % 7))@d$((i % 5)).test -r s$i@d$((i % 3)).test <<<"$MSG" || break
-    sed -n 's/^queue_id=//p' "$T/submit.out" >>"$T/ids"
-done
+# Four submitters in parallel (each with its own output file).
+batch() {
+    local i
+    for i in $(seq "$1" 4 $N); do
+        (cd "$Q" && "$POSTERN_BUILD/test/tools/cleanup_submit" -f alice@example.com \
+            -r r$((i % 7))@d$((i % 5)).test -r s$i@d$((i % 3)).test <<<"$MSG") |
+            sed -n 's/^queue_id=//p' >>"$T/ids.$1"
+    done
+}
+for b in 1 2 3 4; do batch $b & done
+wait
+cat "$T"/ids.? >"$T/ids"
 is "$(sort -u "$T/ids" | wc -l)" $N "$N messages queued"
+echo "# $(date +%T) queued"
 is "$(inst_queue_files incoming | wc -l)" $N "all in incoming/"
 inst_service "qmgr      unix  n       -       n       300     1       qmgr"
 postfix reload >/dev/null 2>&1
