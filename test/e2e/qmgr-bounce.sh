@@ -5,7 +5,8 @@
 # FLUSH, then removed; a failing bounce service keeps the message queued
 # and a later run flushes it; NOTIFY=SUCCESS -> "trace" TRACE; a message
 # deferred past delay_warning_time -> "defer" WARN once (the W record is
-# zeroed in place); past maximal_queue_lifetime -> "defer" EXPIRE, removed.
+# zeroed in place); past maximal_queue_lifetime (bounce_queue_lifetime for
+# the null sender) -> "defer" EXPIRE, removed.
 . "$POSTERN_SRC/test/lib.sh"
 . "$POSTERN_SRC/test/lib/instance.sh"
 [ "$(id -u)" -eq 0 ] || { echo "1..0 # SKIP needs root"; exit 0; }
@@ -26,6 +27,7 @@ inst_service "error     unix  -       -       y       -       -       error"
 inst_service "test      unix  -       n       n       -       4       test_agent $A"
 inst_param default_transport test
 inst_param delay_warning_time 1s
+inst_param bounce_queue_lifetime 1d
 inst_param transport_maps "inline:{{err.test=error:5.1.1 no such user}}"
 check "postfix start" inst_start
 check "qmgr listens" inst_wait_sock public/qmgr
@@ -84,6 +86,21 @@ flush
 check "a third attempt" inst_wait bash -c "grep -c 'postfix/test.*$id: to=<bob@later.test>.*status=deferred' '$LOG' | grep -qx 3"
 check "back in deferred/" inst_wait test -e "$(deferred_file "$id")"
 is "$(grep -c "nrequest=2 queue_id=$id " "$B")" 1 "the warning is sent once"
+
+# Queued six days ago (maximal_queue_lifetime 5d) and deferred: expired at
+# once; the null sender's bounce_queue_lifetime (5d) too.
+exp=$(submit -T $(($(date +%s) - 6 * 86400)) -r gone@later.test)
+check "an old deferred message: EXPIRE" inst_wait grep -q "^service=defer nrequest=4 queue_id=$exp sender=alice@example.com$" "$B"
+check "and removed" inst_log_wait "postfix/qmgr\[[0-9]+\]: $exp: removed$"
+# bounce_queue_lifetime 1d: a two-day-old bounce (null sender) expires, a
+# two-day-old message from alice does not.
+inst_submit -f "" -T $(($(date +%s) - 2 * 86400)) -r gone2@later.test <<<"$MSG"
+exp=$(sed -n 's/^queue_id=//p' "$T/submit.out")
+check "a two-day-old bounce (null sender): EXPIRE (bounce_queue_lifetime 1d)" \
+    inst_wait grep -q "^service=defer nrequest=4 queue_id=$exp sender=$" "$B"
+keep=$(submit -T $(($(date +%s) - 2 * 86400)) -r kept@later.test)
+check "a two-day-old message from alice is only deferred" inst_wait test -e "$(deferred_file "$keep")"
+is "$(grep -c "nrequest=4 queue_id=$keep " "$B")" 0 "no EXPIRE for it"
 
 old=$(inst_workers qmgr)
 inst_param maximal_queue_lifetime 2s

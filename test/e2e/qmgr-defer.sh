@@ -59,6 +59,19 @@ like "$(cat "$T/mailq")" "\(test agent says later\)" "with its reason"
 is "$(inst_queue_files active)" "" "nothing left in active/"
 check "not removed" bash -c "! grep -q '$id: removed' '$LOG'"
 
+# The backoff grows with the message's age: queued 1000 s ago -> next
+# attempt in 1000 s (between minimal_backoff_time 300s and
+# maximal_backoff_time 4000s); queued a day ago -> 4000 s.
+echo "test agent says later" >"$A/defer@later.test"
+old=$(submit -T $(($(date +%s) - 1000)) -r old@later.test)
+check "an older message is deferred" inst_wait test -e "$(deferred_file "$old")"
+delta=$(($(stat -c %Y "$(deferred_file "$old")") - $(date +%s)))
+check "its next attempt is about its age away (1000 s; got $delta)" test "$delta" -ge 900 -a "$delta" -le 1001
+older=$(submit -T $(($(date +%s) - 86400)) -r older@later.test)
+check "a day-old message is deferred" inst_wait test -e "$(deferred_file "$older")"
+delta=$(($(stat -c %Y "$(deferred_file "$older")") - $(date +%s)))
+check "its next attempt is maximal_backoff_time away (4000 s; got $delta)" test "$delta" -ge 3900 -a "$delta" -le 4000
+
 # A deferred scan does not take it before its time ('D' respects mtime).
 python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.send(b"D"); s.close()' "$Q/public/qmgr"
 sleep 1
@@ -70,6 +83,8 @@ rm -f "$A/defer@later.test"
 postqueue -f
 ok $? "postqueue -f exits 0"
 check "postqueue -f: delivered" inst_wait delivered "$A" "$id" 1
+check "the older ones too" inst_wait delivered "$A" "$older" 1
+check "and the oldest" inst_wait delivered "$A" "$old" 1
 check "and removed" inst_log_wait "$id: removed$"
 check "deferred/ file gone" test ! -e "$f"
 check "the defer log is removed" test ! -e "$Q/defer/${id:0:1}/$id"
