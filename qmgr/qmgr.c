@@ -4,7 +4,8 @@
  *
  * WHAT IT DOES. At start it moves active/ back to incoming/ (a previous
  * qmgr died with those in memory), then scans incoming/ and deferred/.
- * Triggers on public/qmgr: I scan incoming, D scan deferred, A ignore the
+ * Triggers on public/qmgr (a UNIX socket; the bytes of a fifo for an old
+ * "qmgr fifo" entry): I scan incoming, D scan deferred, A ignore the
  * deferred files' retry times for a D scan of the same trigger (alone it
  * is a wake-up: cleanup sends it), F forget dead destinations, W (master's
  * wake-up) scan incoming. A timer scans deferred/ every queue_run_delay
@@ -546,7 +547,17 @@ static void qmgr_trig_read(int k)
 
 static void qmgr_accept(SERVER *srv, int lfd)
 {
-    int fd = server_event_accept(srv, lfd);
+    char buf[SERVER_TRIGGER_MAX];
+    ssize_t n;
+    int fd;
+
+    /* An old-style "qmgr fifo ..." entry: the triggers are the fifo's bytes. */
+    if (strcmp(srv->type, "fifo") == 0) {
+        if ((n = read(lfd, buf, sizeof(buf))) > 0)
+            qmgr_trigger(buf, (size_t) n);
+        return;
+    }
+    fd = server_event_accept(srv, lfd);
 
     if (fd < 0)
         return;
