@@ -10,6 +10,7 @@
  * Behaviour, chosen by files in DIR at the time of the request:
  *   delay        its number: milliseconds to wait before answering
  *   crash        exit without answering (the agent "dies")
+ *   garbage      answer with bytes that are not a result
  *   defer        defer every recipient (reason: the file's first line)
  *   hopfail      like defer, and report the whole next hop failed
  *                (hop_status 4.4.1, hop_reason "test destination down")
@@ -139,6 +140,15 @@ static void agent_client(SERVER *srv, int fd)
     if (agent_flag("crash", req->nexthop, NULL, 0)) {
         agent_count(-1);
         _exit(1);
+    }
+    if (agent_flag("garbage", req->nexthop, NULL, 0)) {
+        static const char junk[] = "status\0not-a-number\0\0\0\0junk";
+
+        agent_count(-1);
+        (void) stream_write(s, junk, sizeof(junk));
+        (void) stream_flush(s);
+        deliver_request_free(req);
+        goto out;
     }
     deliver_times_init(&t, "test", 2);
     if (agent_flag("hopfail", req->nexthop, NULL, 0)) {

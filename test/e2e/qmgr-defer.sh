@@ -5,8 +5,8 @@
 # destination is back. A next hop reported dead (hop_status) makes qmgr
 # defer the rest of that destination itself ("delivery temporarily
 # suspended: ..."), until 'F' / postqueue -f. A transport without a socket
-# defers with "mail transport unavailable"; an agent that dies defers
-# what it did not report; a bounced recipient whose bounce cannot be
+# defers with "mail transport unavailable"; an agent that dies or answers
+# garbage defers what it did not report; a bounced recipient whose bounce cannot be
 # flushed (no bounce service yet) keeps the message queued.
 . "$POSTERN_SRC/test/lib.sh"
 . "$POSTERN_SRC/test/lib/instance.sh"
@@ -135,6 +135,14 @@ rm -f "$A/crash@crash.test"
 postqueue -f
 check "after postqueue -f the rest is delivered" inst_wait delivered "$A" "$id" 2
 check "removed" inst_log_wait "$id: removed$"
+
+# An agent that answers garbage: the same.
+touch "$A/garbage@junk.test"
+id=$(submit -r x@junk.test)
+check "garbage answer: deferred" inst_wait test -e "$(deferred_file "$id")"
+check "qmgr defers it" inst_log_wait \
+    "postfix/qmgr\[[0-9]+\]: $id: to=<x@junk.test>, .*status=deferred \(unknown mail transport error\)$"
+check "and warns why" inst_log_wait "postfix/qmgr\[[0-9]+\]: warning: $id: delivery via test:junk.test failed: "
 
 # 5. A bounce with no bounce service: the message is kept.
 id=$(submit -r nobody@err.test)
