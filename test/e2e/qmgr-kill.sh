@@ -46,6 +46,10 @@ cat "$T"/ids.? >"$T/ids"
 is "$(sort -u "$T/ids" | wc -l)" $N "$N messages queued"
 echo "# $(date +%T) queued"
 is "$(inst_queue_files incoming | wc -l)" $N "all in incoming/"
+first_active=$(inst_queue_files incoming | head -5)
+# Five of them in active/ already, as a qmgr that died would leave them.
+for f in $(inst_queue_files incoming | head -5); do mv "$Q/incoming/$f" "$Q/active/$f"; done
+is "$(inst_queue_files active | wc -l)" 5 "five messages left in active/ before qmgr starts"
 inst_service "qmgr      unix  n       -       n       300     1       qmgr"
 postfix reload >/dev/null 2>&1
 check "qmgr listens after postfix reload" inst_wait_sock public/qmgr
@@ -83,6 +87,9 @@ is "$missing" 0 "no queued message missing from the agent's deliveries"
 echo "# deliveries counted: $(wc -l <"$A/delivered") for $((2 * N)) recipients (repeats are allowed, losses are not)"
 is "$(awk '{print $1, $2}' "$A/delivered" | sort -u | wc -l)" $((2 * N)) "every recipient delivered"
 check "qmgr started three times" test "$(grep -oE 'postfix/qmgr\[[0-9]+\]' "$LOG" | sort -u | wc -l)" -ge 3
+for f in $first_active; do
+    check "$f (left in active/ before the start) was delivered" grep -q "^$f " "$A/delivered"
+done
 check "no corrupt files" test -z "$(inst_queue_files corrupt)"
 inst_stop
 done_testing
