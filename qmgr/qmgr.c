@@ -22,7 +22,9 @@
  *                 message (deferred/, retried).
  *   some deferred bounce/ID is flushed as above; too old
  *                 (maximal_queue_lifetime, bounce_queue_lifetime for the
- *                 null sender, or postsuper -e's g+x) -> defer service
+ *                 null sender, or postsuper -e's g+x: such a message is
+ *                 not even tried, every recipient is deferred as
+ *                 "message is administratively expired") -> defer service
  *                 EXPIRE and removal; else a delay warning when the W
  *                 record's time has come (defer service WARN; the W record
  *                 is then zeroed in place), and the file goes to
@@ -267,7 +269,18 @@ static void qmgr_msg_finish(QMGR_MSG *m)
 {
     time_t now = time(NULL);
     long lifetime = *m->env->sender ? qmgr_lifetime : qmgr_bounce_lifetime;
+    VSTR *path = vstr_new(0);
+    struct stat st;
     int ok = 1;
+
+    /* Deleted meanwhile (postsuper -d): nothing left to do. */
+    qmgr_active_path(path, m->id);
+    if (lstat(vstr_str(path), &st) < 0 && errno == ENOENT) {
+        vstr_free(path);
+        qmgr_msg_free(m);
+        return;
+    }
+    vstr_free(path);
 
     if (bounce_log_exists("bounce", m->id) && qmgr_bounce(m, "bounce", BOUNCE_CMD_FLUSH) < 0)
         ok = 0;
@@ -349,8 +362,9 @@ static void qmgr_msg_load(const char *id)
     QFILE_READER *r;
     RESOLVE_REPLY rr;
     struct timeval tv;
+    struct stat sb;
     size_t i;
-    int fd, st;
+    int fd, st, expired = 0;
 
     qmgr_active_path(path, id);
     if ((fd = open(vstr_str(path), O_RDONLY | O_CLOEXEC)) < 0) {
@@ -368,6 +382,7 @@ static void qmgr_msg_load(const char *id)
     qfile_reader_free(r);
     if (st == 0)
         qmgr_find_warn(m, fd, vstr_str(path));
+    expired = fstat(fd, &sb) == 0 && (sb.st_mode & S_IXGRP);
     close(fd);
     if (st < 0) {
         qmgr_to_corrupt(id, vstr_str(path), vstr_str(why));
@@ -393,6 +408,11 @@ static void qmgr_msg_load(const char *id)
              m->env->data_size, m->env->nrcpt);
     resolve_reply_init(&rr);
     for (i = 0; i < m->env->nrcpt; i++) {
+        if (expired) {
+            /* postsuper -e: never delivered, returned to the sender. */
+            qmgr_rcpt_defer(m, i, "4.7.0", "message is administratively expired");
+            continue;
+        }
         if (resolve_addr(qmgr_resolver, m->env->rcpt[i].address, &rr) < 0) {
             msg_warn("%s: resolve %s: %s", id, m->env->rcpt[i].address, vstr_str(rr.why));
             qmgr_rcpt_defer(m, i, "4.3.0", "address resolver failure");

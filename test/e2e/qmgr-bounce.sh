@@ -102,6 +102,20 @@ keep=$(submit -T $(($(date +%s) - 2 * 86400)) -r kept@later.test)
 check "a two-day-old message from alice is only deferred" inst_wait test -e "$(deferred_file "$keep")"
 is "$(grep -c "nrequest=4 queue_id=$keep " "$B")" 0 "no EXPIRE for it"
 
+# postsuper -e's mark (group execute) on a deferred message: at its next
+# run it is not tried again; every recipient is deferred as
+# administratively expired, then EXPIRE.
+fx=$(submit -r forced@later.test)
+check "a message to force-expire is deferred" inst_wait test -e "$(deferred_file "$fx")"
+n_before=$(grep -c "id=$fx " "$A/requests")
+chmod g+x "$(deferred_file "$fx")"
+flush
+check "forced expiry: EXPIRE" inst_wait grep -q "^service=defer nrequest=4 queue_id=$fx " "$B"
+check "removed" inst_log_wait "postfix/qmgr\[[0-9]+\]: $fx: removed$"
+is "$(grep -c "id=$fx " "$A/requests")" "$n_before" "not delivered (no new request to the agent)"
+check "qmgr logged why" inst_log_wait \
+    "postfix/qmgr\[[0-9]+\]: $fx: to=<forced@later.test>, .*status=deferred \(message is administratively expired\)$"
+
 old=$(inst_workers qmgr)
 inst_param maximal_queue_lifetime 2s
 postfix reload >/dev/null 2>&1
