@@ -80,8 +80,11 @@ is "$kills" 2 "qmgr was killed twice during the run"
 INST_WAIT=400 check "every message delivered at least once" inst_wait atleast $N
 done_all() { [ -z "$(inst_queue_files incoming)$(inst_queue_files active)$(inst_queue_files deferred)" ]; }
 INST_WAIT=200 check "the queue ends empty" inst_wait done_all
-is "$(grep -oE 'qmgr\[[0-9]+\]: [0-9A-F]+: removed' "$LOG" | awk '{print $2}' | sort -u | wc -l)" $N \
-    "every message logged removed"
+# (a kill that lands between the unlink and its log line loses that line,
+# not the message: one line per kill may be missing)
+removed=$(grep -oE 'qmgr\[[0-9]+\]: [0-9A-F]+: removed' "$LOG" | awk '{print $2}' | sort -u | wc -l)
+check "every message logged removed ($removed of $N; at most $kills lines lost to the kills)" \
+    test "$removed" -ge $((N - kills)) -a "$removed" -le $N
 missing=$(sort -u "$T/ids" | while read -r id; do grep -q "^$id " "$A/delivered" || echo "$id"; done | wc -l)
 is "$missing" 0 "no queued message missing from the agent's deliveries"
 echo "# deliveries counted: $(wc -l <"$A/delivered") for $((2 * N)) recipients (repeats are allowed, losses are not)"
