@@ -80,8 +80,9 @@ is "$kills" 2 "qmgr was killed twice during the run"
 INST_WAIT=400 check "every message delivered at least once" inst_wait atleast $N
 done_all() { [ -z "$(inst_queue_files incoming)$(inst_queue_files active)$(inst_queue_files deferred)" ]; }
 INST_WAIT=200 check "the queue ends empty" inst_wait done_all
-# (a kill that lands between the unlink and its log line loses that line,
-# not the message: one line per kill may be missing)
+# (a kill between the unlink and its log line loses that line, not the
+# message; and the skeleton drops a log line rather than block when
+# postlogd's queue is full under this load: allow one line per kill)
 removed=$(grep -oE 'qmgr\[[0-9]+\]: [0-9A-F]+: removed' "$LOG" | awk '{print $2}' | sort -u | wc -l)
 check "every message logged removed ($removed of $N; at most $kills lines lost to the kills)" \
     test "$removed" -ge $((N - kills)) -a "$removed" -le $N
