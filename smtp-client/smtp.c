@@ -109,9 +109,33 @@ static int cfb(const SMTP_CONF *cf, const char *name)
     return v;
 }
 
+/* smtp_split_maps - a list of tables; "inline:{ a=b, c=d }" is one word */
+static ARGV *smtp_split_maps(const char *list)
+{
+    ARGV *w = argv_new();
+    const char *p = list, *start;
+    int depth;
+
+    for (;;) {
+        p += strspn(p, ", \t\r\n");
+        if (*p == 0)
+            break;
+        for (start = p, depth = 0; *p; p++) {
+            if (*p == '{')
+                depth++;
+            else if (*p == '}' && depth > 0)
+                depth--;
+            else if (depth == 0 && strchr(", \t\r\n", *p))
+                break;
+        }
+        argv_addn(w, start, (size_t) (p - start));
+    }
+    return w;
+}
+
 static TABLE **smtp_open_maps(const char *list, size_t *n, const char *what)
 {
-    ARGV *w = argv_split(list, ", \t\r\n");
+    ARGV *w = smtp_split_maps(list);
     TABLE **t = mem_alloc((w->argc + 1) * sizeof(*t));
     VSTR *why = vstr_new(0);
     size_t i;

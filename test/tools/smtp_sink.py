@@ -235,4 +235,5 @@ for l in opt.listen:
     threading.Thread(target=serve, args=(s, l), daemon=True).start()
 open(os.path.join(opt.out, "ready"), "w").close()
 signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))
-threading.Event().wait()
+while True:
+    signal.pause()

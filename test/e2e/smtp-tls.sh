@@ -1,0 +1,120 @@
+#!/bin/bash
+# The smtp client's STARTTLS and SASL AUTH against capturing servers
+# (test/tools/smtp_sink.py) in a network namespace with its own nsd:
+# smtp_tls_security_level = may with a self-signed server ("Untrusted TLS
+# connection established to ..."), verify (via smtp_tls_policy_maps) refuses
+# that certificate and defers, encrypt defers when STARTTLS is not offered;
+# AUTH PLAIN to a relay [host]:587 that requires it, through the relay
+# service, the password from a postmap-built smtp_sasl_password_maps keyed by
+# [host]:port, and never a password over a plaintext session under the
+# default smtp_sasl_security_options (noplaintext).
+. "$POSTERN_SRC/test/lib.sh"
+. "$POSTERN_SRC/test/lib/instance.sh"
+. "$POSTERN_SRC/test/lib/nsd.sh"
+. "$POSTERN_SRC/test/data/smtp/smtp-lib.sh"
+nsd_available || { echo "1..0 # SKIP needs root, ip, nsd and python3"; exit 0; }
+command -v openssl >/dev/null || { echo "1..0 # SKIP needs openssl"; exit 0; }
+[ -x "$POSTERN_INST/libexec/postern/smtp" ] || { echo "1..0 # SKIP smtp is not installed"; exit 0; }
+
+INST_ADDR=127.0.0.10
+inst_setup
+trap 'sink_stop_all; inst_cleanup' EXIT
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=mxt.smtp.test \
+    -addext subjectAltName=DNS:mxt.smtp.test,DNS:relay.smtp.test \
+    -keyout "$T/key.pem" -out "$T/cert.pem" >/dev/null 2>&1
+ok $? "a self-signed certificate for mxt.smtp.test"
+printf '[relay.smtp.test]:587 relayuser:s3cret\n[plainrelay.smtp.test]:587 relayuser:s3cret\n' >"$T/sasl_passwd"
+postmap -c "$C" "hash:$T/sasl_passwd"
+ok $? "postmap builds the password map"
+inst_param mydestination '$myhostname, localhost'
+inst_param smtp_tls_security_level may
+inst_param smtp_tls_loglevel 1
+inst_param smtp_tls_CAfile /etc/ssl/certs/ca-certificates.crt
+inst_param smtp_tls_policy_maps "inline:{ vrfy.smtp.test=verify, plain.smtp.test=encrypt }"
+inst_param smtp_sasl_auth_enable yes
+inst_param smtp_sasl_password_maps "hash:$T/sasl_passwd"
+inst_param smtp_sasl_tls_security_options noanonymous
+inst_service "smtp      unix  -       -       y       -       -       smtp"
+inst_service "relay     unix  -       -       y       -       -       smtp
+        -o syslog_name=postfix/\$service_name"
+
+{
+    nsd_soa smtp.test
+    echo 'tls IN MX 10 mxt.smtp.test.'
+    echo 'vrfy IN MX 10 mxt.smtp.test.'
+    echo 'plain IN MX 10 mxp.smtp.test.'
+    echo 'mxt IN A 127.0.0.41'
+    echo 'mxp IN A 127.0.0.42'
+    echo 'relay IN A 127.0.0.43'
+    echo 'plainrelay IN A 127.0.0.44'
+} >"$T/smtp.test.zone"
+nsd_start smtp.test "$T/smtp.test.zone"
+ok $? "nsd runs in namespace $NSD_NS"
+check "TLS sink runs" sink_start tls --tls "$T/cert.pem" "$T/key.pem" 127.0.0.41:25
+check "plain sink runs" sink_start plain 127.0.0.42:25
+check "relay sink (STARTTLS, AUTH required) runs" sink_start relay --tls "$T/cert.pem" "$T/key.pem" \
+    --auth relayuser:s3cret 127.0.0.43:587
+check "plaintext relay sink (AUTH, no TLS) runs" sink_start plainrelay --auth relayuser:s3cret 127.0.0.44:587
+
+nsd_exec postfix start >"$T/start.out" 2>&1
+inst_wait test -s "$Q/pid/master.pid"
+MPID=$(tr -d ' \n' <"$Q/pid/master.pid")
+check "private/smtp and private/relay exist" inst_wait_sock private/relay
+
+MSG="Subject: tls test
+From: alice@example.com
+
+hello"
+
+# may: STARTTLS with a certificate nobody vouches for.
+id=$(echo "$MSG" | smtp_queue -f alice@example.com -r bob@tls.smtp.test)
+smtp_send -s private/smtp -n tls.smtp.test "$id"
+like "$(smtp_result bob@tls.smtp.test)" "^result=sent dsn=2.0.0 " "may: sent"
+check "Untrusted TLS connection established line" inst_log_wait \
+    "postfix/smtp\[[0-9]+\]: Untrusted TLS connection established to mxt.smtp.test\[127.0.0.41\]:25: TLSv1.3 with cipher [A-Z0-9_]+ \([0-9]+/[0-9]+ bits\)"
+like "$(sink_msg tls 1)" '^tls=1$' "the server saw the message inside TLS"
+like "$(cat "$T/sink-tls/connections")" '^tls 127.0.0.41:25$' "STARTTLS was used"
+
+# verify (smtp_tls_policy_maps): the self-signed certificate is refused.
+id=$(echo "$MSG" | smtp_queue -f alice@example.com -r bob@vrfy.smtp.test)
+smtp_send -s private/smtp -n vrfy.smtp.test "$id"
+like "$(smtp_result bob@vrfy.smtp.test)" "^result=deferred dsn=4.7.5 reason=.*[Cc]ertificate" \
+    "verify: deferred, the certificate is not trusted"
+check "the verification failure is logged" inst_log_wait \
+    "server certificate verification failed for mxt.smtp.test\[127.0.0.41\]:25"
+is "$(ls "$T/sink-tls" | grep -c msg-)" "1" "nothing was sent under verify"
+
+# encrypt (policy) against a server without STARTTLS.
+id=$(echo "$MSG" | smtp_queue -f alice@example.com -r bob@plain.smtp.test)
+smtp_send -s private/smtp -n plain.smtp.test "$id"
+is "$(smtp_result bob@plain.smtp.test)" \
+    "result=deferred dsn=4.7.4 reason=TLS is required, but was not offered by host mxp.smtp.test[127.0.0.42]" \
+    "encrypt: deferred when STARTTLS is not offered"
+is "$(ls "$T/sink-plain" | grep -c msg-)" "0" "nothing was sent in the clear"
+
+# AUTH PLAIN to the relay, after STARTTLS, through the relay service.
+id=$(echo "$MSG" | smtp_queue -f alice@example.com -r someone@gmail.example)
+smtp_send -s private/relay -n "[relay.smtp.test]:587" "$id"
+like "$(smtp_result someone@gmail.example)" "^result=sent dsn=2.0.0 " "relay: sent after AUTH"
+like "$(cat "$T/sink-relay/connections")" '^auth relayuser$' "the relay saw AUTH PLAIN as relayuser"
+m=$(sink_msg relay 1)
+like "$m" '^tls=1$' "the password and the mail went over TLS"
+like "$m" '^rcpt=<someone@gmail.example>' "the relay got the recipient"
+check "the relay service logs under Debian's syslog_name (postfix/relay, lib/msg.c's tag)" inst_log_wait \
+    "postfix/relay\[[0-9]+\]: $id: to=<someone@gmail.example>, relay=relay.smtp.test\[127.0.0.43\]:587, .*status=sent"
+
+# No password over plaintext (smtp_sasl_security_options = noplaintext).
+id=$(echo "$MSG" | smtp_queue -f alice@example.com -r someone@gmail.example)
+smtp_send -s private/relay -n "[plainrelay.smtp.test]:587" "$id"
+is "$(smtp_result someone@gmail.example)" \
+    "result=deferred dsn=4.7.0 reason=SASL authentication failed; cannot authenticate to server plainrelay.smtp.test[127.0.0.44]: no mechanism available" \
+    "plaintext relay: deferred, no password sent"
+! grep -q "^auth " "$T/sink-plainrelay/connections"
+ok $? "the plaintext relay never saw AUTH"
+
+nsd_exec postfix stop >/dev/null 2>&1
+inst_wait bash -c "! kill -0 $MPID 2>/dev/null"
+MPID=
+! grep -E "panic|fatal|AddressSanitizer|runtime error|exit status" "$LOG"
+ok $? "no panic, fatal error or sanitizer report in the log"
+done_testing
