@@ -350,6 +350,11 @@ int smtp_resolve(const SMTP_RESOLVE_OPTS *o, const SMTP_DEST *d, SMTP_ADDR_LIST 
     if (d->no_mx || !(o->lookup & SMTP_LOOKUP_DNS) || o->dns == NULL) {
         if ((st = addr_host(o, l, d->name, 0, d->port, why)) != DNS_OK)
             return addr_fail(st, dsn);
+        /* an explicit [host] may be this host (a content filter on [127.0.0.1]:10025) */
+        if (d->no_mx) {
+            addr_limit(o, l);
+            return SMTP_RESOLVE_OK;
+        }
         return addr_finish(o, d, l, dsn, why);
     }
     r = dns_reply_new();

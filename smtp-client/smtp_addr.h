@@ -22,7 +22,8 @@
  *   smtp_addr_list_free(l); smtp_dest_free(&d);
  *
  * MX records are sorted by preference, random among equal ones (lib/net/
- * dns.h). An MX that is this host (its name is myhostname, or one of its
+ * dns.h). For a domain (not for [host] or LMTP next hops, which may well be
+ * this host: a content filter, a local Dovecot), an MX that is this host (its name is myhostname, or one of its
  * addresses is one of opts->self) cuts the list at its preference; nothing
  * left is "mail for X loops back to myself". At most opts->addr_limit
  * addresses are returned (0: no limit). Families follow opts->families

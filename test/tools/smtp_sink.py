@@ -10,6 +10,7 @@ Usage: smtp_sink.py --out DIR [options] LISTEN...
   --tls CERT KEY  offer STARTTLS with this certificate
   --auth U:P      offer AUTH PLAIN LOGIN; MAIL before AUTH gets 530
   --rcpt ADDR=REPLY   reply for RCPT TO:<ADDR> (e.g. "550 5.1.1 no such user")
+  --data-rcpt ADDR=REPLY  LMTP: ADDR's reply after DATA (default 250)
   --greeting REPLY    instead of "220 ... ESMTP"
   --size N        announce SIZE N
   --no-pipelining     do not announce PIPELINING
@@ -25,6 +26,7 @@ ap.add_argument("--lmtp", action="store_true")
 ap.add_argument("--tls", nargs=2)
 ap.add_argument("--auth")
 ap.add_argument("--rcpt", action="append", default=[])
+ap.add_argument("--data-rcpt", action="append", default=[])
 ap.add_argument("--greeting")
 ap.add_argument("--size", type=int, default=0)
 ap.add_argument("--no-pipelining", action="store_true")
@@ -36,6 +38,10 @@ rcpt_replies = {}
 for r in opt.rcpt:
     a, _, rep = r.partition("=")
     rcpt_replies[a.lower()] = rep
+data_replies = {}
+for r in opt.data_rcpt:
+    a, _, rep = r.partition("=")
+    data_replies[a.lower()] = rep
 lock = threading.Lock()
 counter = [0]
 
@@ -181,7 +187,9 @@ class Session:
                 n = counter[0]
                 if opt.lmtp:
                     for r in rcpts:
-                        self.send("250 2.0.0 %s Saved as %d" % (r[5:].split()[0], n))
+                        a = r[5:].split()[0]
+                        rep = data_replies.get(a.strip("<>").lower())
+                        self.send(rep or "250 2.0.0 %s Saved as %d" % (a, n))
                 else:
                     self.send("250 2.0.0 Ok: queued as SINK%d" % n)
                 env = env[:3]
