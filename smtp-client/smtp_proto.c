@@ -192,10 +192,14 @@ static int proto_tls_policy(const SMTP_CONF *cf, const SMTP_DEST *d, const char 
 
 /* proto_starttls - 0: TLS active or not needed, -1: fail with dsn/why */
 static int proto_starttls(const SMTP_CONF *cf, SMTP_SESS *s, const SMTP_DEST *d,
-                          const char *nexthop, SMTP_REPLY *rep, VSTR *dsn, VSTR *why)
+                          const char *nexthop, SMTP_REPLY *rep, VSTR *dsn, VSTR *why,
+                          int no_tls, int *may_failed)
 {
     VSTR *match = vstr_new(0);
     int level = proto_tls_policy(cf, d, nexthop, match), ret = -1;
+
+    if (no_tls && level == TLS_LEV_MAY)
+        level = TLS_LEV_NONE;
     TLS_CLIENT_PROPS props;
     long long dl;
 
@@ -243,6 +247,8 @@ static int proto_starttls(const SMTP_CONF *cf, SMTP_SESS *s, const SMTP_DEST *d,
     if (s->conn->rpos < s->conn->rlen) {
         vstr_set(dsn, "4.7.5");
         vstr_sprintf(why, "host %s sent data after its STARTTLS reply", s->hostaddr);
+        s->conn->broken = SMTP_ERR_PROTO;
+        *may_failed = level == TLS_LEV_MAY;
         goto out;
     }
     tls_client_props_conf(&props, cf->prefix, level);
@@ -257,6 +263,7 @@ static int proto_starttls(const SMTP_CONF *cf, SMTP_SESS *s, const SMTP_DEST *d,
         if (vstr_len(why) == 0)
             vstr_sprintf(why, "Cannot start TLS: handshake failure with %s", s->hostaddr);
         s->conn->broken = SMTP_ERR_IO;
+        *may_failed = level == TLS_LEV_MAY;
         goto out;
     }
     s->tls = 1;
@@ -343,8 +350,9 @@ done:
     return ret;
 }
 
-int smtp_sess_open(const SMTP_CONF *cf, const SMTP_ADDR *a, const SMTP_DEST *d,
-                   const char *nexthop, SMTP_SESS **out, VSTR *dsn, VSTR *why)
+static int sess_open(const SMTP_CONF *cf, const SMTP_ADDR *a, const SMTP_DEST *d,
+                     const char *nexthop, SMTP_SESS **out, VSTR *dsn, VSTR *why, int no_tls,
+                     int *may_failed)
 {
     SMTP_REPLY rep;
     SMTP_SESS *s;
@@ -382,7 +390,7 @@ int smtp_sess_open(const SMTP_CONF *cf, const SMTP_ADDR *a, const SMTP_DEST *d,
     }
     if (proto_hello(cf, s, &rep, dsn, why) < 0)
         goto fail;
-    if (proto_starttls(cf, s, d, nexthop, &rep, dsn, why) < 0)
+    if (proto_starttls(cf, s, d, nexthop, &rep, dsn, why, no_tls, may_failed) < 0)
         goto fail;
     if (proto_auth(cf, s, nexthop, &rep, dsn, why) < 0)
         goto fail;
@@ -393,6 +401,24 @@ fail:
     smtp_reply_free(&rep);
     smtp_sess_close(cf, s);
     return SMTP_OPEN_FAIL;
+}
+
+/*
+ * smtp_sess_open - with smtp_tls_security_level = may, a server whose TLS
+ * handshake fails is tried once more at once, in plaintext.
+ */
+int smtp_sess_open(const SMTP_CONF *cf, const SMTP_ADDR *a, const SMTP_DEST *d,
+                   const char *nexthop, SMTP_SESS **out, VSTR *dsn, VSTR *why)
+{
+    int may_failed = 0, r;
+
+    r = sess_open(cf, a, d, nexthop, out, dsn, why, 0, &may_failed);
+    if (r == SMTP_OPEN_FAIL && may_failed) {
+        msg_info("%s[%s]: TLS handshake failed (%s); trying again without TLS", a->host,
+                 a->addr, vstr_str(why));
+        r = sess_open(cf, a, d, nexthop, out, dsn, why, 1, &may_failed);
+    }
+    return r;
 }
 
 void smtp_xtext(VSTR *out, const char *text)

@@ -15,6 +15,9 @@ Usage: smtp_sink.py --out DIR [options] LISTEN...
   --size N        announce SIZE N
   --no-pipelining     do not announce PIPELINING
   --no-ehlo       answer EHLO with 502 (HELO only)
+  --no-smtputf8   do not announce SMTPUTF8
+  --greeting-delay SEC  wait this long before the greeting
+  --tls-broken    announce STARTTLS, answer 220, then send garbage
 Announces PIPELINING, SIZE, DSN, 8BITMIME, SMTPUTF8 (and STARTTLS/AUTH as
 configured). Writes DIR/ready once listening. Stops on SIGTERM.
 """
@@ -31,6 +34,9 @@ ap.add_argument("--greeting")
 ap.add_argument("--size", type=int, default=0)
 ap.add_argument("--no-pipelining", action="store_true")
 ap.add_argument("--no-ehlo", action="store_true")
+ap.add_argument("--no-smtputf8", action="store_true")
+ap.add_argument("--greeting-delay", type=float, default=0)
+ap.add_argument("--tls-broken", action="store_true")
 ap.add_argument("listen", nargs="+")
 opt = ap.parse_args()
 
@@ -82,8 +88,10 @@ class Session:
 
     def features(self):
         f = ["PIPELINING"] if not opt.no_pipelining else []
-        f += ["SIZE %d" % opt.size if opt.size else "SIZE", "DSN", "8BITMIME", "SMTPUTF8"]
-        if opt.tls and not self.tls:
+        f += ["SIZE %d" % opt.size if opt.size else "SIZE", "DSN", "8BITMIME"]
+        if not opt.no_smtputf8:
+            f.append("SMTPUTF8")
+        if (opt.tls or opt.tls_broken) and not self.tls:
             f.append("STARTTLS")
         if opt.auth:
             f.append("AUTH PLAIN LOGIN")
@@ -91,6 +99,9 @@ class Session:
 
     def run(self):
         record("conn " + self.name)
+        if opt.greeting_delay:
+            import time
+            time.sleep(opt.greeting_delay)
         if opt.greeting:
             self.send(opt.greeting)
             if not opt.greeting.startswith("2"):
@@ -121,6 +132,11 @@ class Session:
                 lines = ["sink.test"] + feats
                 for i, x in enumerate(lines):
                     self.send(("250 " if i == len(lines) - 1 else "250-") + x)
+            elif u == "STARTTLS" and opt.tls_broken:
+                self.send("220 2.0.0 go ahead")
+                self.sock.sendall(b"this is not a TLS record\r\n" * 4)
+                record("tls-broken " + self.name)
+                return
             elif u == "STARTTLS" and opt.tls and not self.tls:
                 self.send("220 2.0.0 go ahead")
                 ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -242,6 +258,6 @@ for l in opt.listen:
     socks.append(s)
     threading.Thread(target=serve, args=(s, l), daemon=True).start()
 open(os.path.join(opt.out, "ready"), "w").close()
-signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))
+signal.signal(signal.SIGTERM, lambda *a: os._exit(0))
 while True:
     signal.pause()

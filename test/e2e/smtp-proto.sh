@@ -1,0 +1,141 @@
+#!/bin/bash
+# The smtp client's protocol rules against capturing servers in a network
+# namespace with its own nsd: SIZE (bounce when the server's limit is
+# smaller), SMTPUTF8 (bounce when needed and not offered, passed on when
+# offered), 8BITMIME and DSN RET/ENVID on MAIL FROM, HELO after a refused
+# EHLO, commands one at a time without PIPELINING, a 4xx greeting -> the
+# next MX (and, when every server answers so, hop_status within
+# smtp_mx_session_limit), smtp_helo_timeout for a silent server, and a
+# failed TLS handshake under "may" retried in plaintext.
+. "$POSTERN_SRC/test/lib.sh"
+. "$POSTERN_SRC/test/lib/instance.sh"
+. "$POSTERN_SRC/test/lib/nsd.sh"
+. "$POSTERN_SRC/test/data/smtp/smtp-lib.sh"
+nsd_available || { echo "1..0 # SKIP needs root, ip, nsd and python3"; exit 0; }
+[ -x "$POSTERN_INST/libexec/postern/smtp" ] || { echo "1..0 # SKIP smtp is not installed"; exit 0; }
+
+INST_ADDR=127.0.0.10
+inst_setup
+trap 'sink_stop_all; inst_cleanup' EXIT
+inst_param mydestination '$myhostname, localhost'
+inst_param smtp_helo_timeout 2s
+inst_param smtp_mx_session_limit 2
+inst_param smtp_tls_security_level may
+inst_service "smtp      unix  -       -       y       -       -       smtp"
+
+{
+    nsd_soa smtp.test
+    for d in size nopipe helo plain utf btls slow; do echo "$d IN MX 10 mx$d.smtp.test."; done
+    echo 'greet IN MX 10 mxg1.smtp.test.'
+    echo 'greet IN MX 20 mxplain.smtp.test.'
+    echo 'allgreet IN MX 10 mxg1.smtp.test.'
+    echo 'allgreet IN MX 20 mxg2.smtp.test.'
+    echo 'allgreet IN MX 30 mxg3.smtp.test.'
+    n=50
+    for h in size nopipe helo plain utf btls slow g1 g2 g3; do
+        echo "mx$h IN A 127.0.0.$n"
+        n=$((n + 1))
+    done
+} >"$T/smtp.test.zone"
+nsd_start smtp.test "$T/smtp.test.zone"
+ok $? "nsd runs in namespace $NSD_NS"
+check "sinks run" sink_start size --size 100 127.0.0.50:25
+check "no-pipelining sink" sink_start nopipe --no-pipelining 127.0.0.51:25
+check "HELO-only sink" sink_start helo --no-ehlo 127.0.0.52:25
+check "plain sink" sink_start plain 127.0.0.53:25
+check "sink without SMTPUTF8" sink_start utf --no-smtputf8 127.0.0.54:25
+check "sink with a broken STARTTLS" sink_start btls --tls-broken 127.0.0.55:25
+check "silent sink" sink_start slow --greeting-delay 8 127.0.0.56:25
+check "421 sinks" sink_start g --greeting "421 4.3.2 Service shutting down" \
+    127.0.0.57:25 127.0.0.58:25 127.0.0.59:25
+
+nsd_exec postfix start >"$T/start.out" 2>&1
+inst_wait test -s "$Q/pid/master.pid"
+MPID=$(tr -d ' \n' <"$Q/pid/master.pid")
+check "private/smtp exists" inst_wait_sock private/smtp
+
+MSG="Subject: protocol test
+From: alice@example.com
+
+a body line that makes the message larger than one hundred bytes, surely
+and another one"
+
+# SIZE: larger than the server's limit -> bounced without a transaction.
+id=$(echo "$MSG" | smtp_queue -f alice@example.com -r a@size.smtp.test)
+smtp_send -s private/smtp -n size.smtp.test "$id"
+like "$(smtp_result a@size.smtp.test)" \
+    "^result=bounced dsn=5.3.4 reason=message size [0-9]+ exceeds size limit 100 of server mxsize.smtp.test\[127.0.0.50\]$" \
+    "SIZE 100: bounced"
+is "$(ls "$T/sink-size" | grep -c msg-)" "0" "no transaction at the small server"
+
+# Without PIPELINING: still delivered (one command at a time).
+id=$(echo "$MSG" | smtp_queue -f alice@example.com -r a@nopipe.smtp.test -r b@nopipe.smtp.test)
+smtp_send -s private/smtp -n nopipe.smtp.test "$id"
+like "$(smtp_result b@nopipe.smtp.test)" "^result=sent " "no PIPELINING: sent"
+is "$(grep -c '^rcpt=' "$T/sink-nopipe/msg-1")" "2" "both recipients in one transaction"
+
+# EHLO refused: HELO, and no ESMTP parameters.
+id=$(echo "$MSG" | smtp_queue -f alice@example.com -r a@helo.smtp.test)
+smtp_send -s private/smtp -n helo.smtp.test "$id"
+like "$(smtp_result a@helo.smtp.test)" "^result=sent " "HELO fallback: sent"
+m=$(sink_msg helo 1)
+like "$m" '^helo=HELO mail.example.com$' "HELO after the 502 to EHLO"
+like "$m" '^mail=<alice@example.com>$' "MAIL FROM without SIZE (no ESMTP)"
+
+# 8BITMIME, DSN RET and ENVID (xtext), SMTPUTF8 passed on.
+id=$(echo "$MSG" | smtp_queue -x 162 -a encoding=8bit -a envelope_id=env+1 -a ret_flags=2 \
+    -f alice@example.com -r a@plain.smtp.test)
+smtp_send -s private/smtp -n plain.smtp.test "$id"
+like "$(smtp_result a@plain.smtp.test)" "^result=sent " "8bit SMTPUTF8 message: sent"
+like "$(sink_msg plain 1)" '^mail=<alice@example.com> SIZE=[0-9]+ BODY=8BITMIME SMTPUTF8 RET=HDRS ENVID=env\+2B1$' \
+    "MAIL FROM carries BODY=8BITMIME, SMTPUTF8, RET=HDRS and ENVID as xtext"
+
+# SMTPUTF8 needed, not offered: bounced.
+id=$(echo "$MSG" | smtp_queue -x 162 -f alice@example.com -r a@utf.smtp.test)
+smtp_send -s private/smtp -n utf.smtp.test "$id"
+is "$(smtp_result a@utf.smtp.test)" \
+    "result=bounced dsn=5.6.7 reason=SMTPUTF8 is required, but was not offered by host mxutf.smtp.test[127.0.0.54]" \
+    "SMTPUTF8 required but not offered: bounced"
+
+# A 421 greeting: the next MX.
+id=$(echo "$MSG" | smtp_queue -f alice@example.com -r a@greet.smtp.test)
+smtp_send -s private/smtp -n greet.smtp.test "$id"
+check "4xx greeting: delivered by the next MX" inst_log_wait \
+    "$id: to=<a@greet.smtp.test>, relay=mxplain.smtp.test\[127.0.0.53\]:25, .*status=sent"
+check "the refusal is logged" inst_log_wait \
+    "host mxg1.smtp.test\[127.0.0.57\] refused to talk to me: 421 4.3.2 Service shutting down$"
+
+# Every server says 421: deferred, hop_status, at most 2 sessions.
+before=$(sink_conns g)
+id=$(echo "$MSG" | smtp_queue -f alice@example.com -r a@allgreet.smtp.test)
+smtp_send -s private/smtp -n allgreet.smtp.test "$id"
+is "$(smtp_result a@allgreet.smtp.test)" \
+    "result=deferred dsn=4.3.2 reason=host mxg2.smtp.test[127.0.0.58] refused to talk to me: 421 4.3.2 Service shutting down" \
+    "every greeting 4xx: deferred with the last server's reply"
+is "$(sed -n 's/^hop_status=//p' "$T/send.out")" "4.3.2" "hop_status set"
+is "$(($(sink_conns g) - before))" "2" "smtp_mx_session_limit = 2: the third MX is not tried"
+! grep -q "127.0.0.59" "$T/sink-g/connections"
+ok $? "mxg3 never saw a connection"
+
+# A server that never greets: smtp_helo_timeout.
+id=$(echo "$MSG" | smtp_queue -f alice@example.com -r a@slow.smtp.test)
+start=$(date +%s)
+smtp_send -s private/smtp -n slow.smtp.test "$id"
+is "$(smtp_result a@slow.smtp.test)" \
+    "result=deferred dsn=4.4.2 reason=conversation with mxslow.smtp.test[127.0.0.56] timed out while receiving the initial server greeting" \
+    "a silent server: deferred after smtp_helo_timeout"
+ok $(($(date +%s) - start < 7 ? 0 : 1)) "within the 2 s timeout, not the server's 8 s"
+
+# STARTTLS offered but the handshake fails: plaintext under "may".
+id=$(echo "$MSG" | smtp_queue -f alice@example.com -r a@btls.smtp.test)
+smtp_send -s private/smtp -n btls.smtp.test "$id"
+like "$(smtp_result a@btls.smtp.test)" "^result=sent " "may: a broken TLS handshake, then plaintext"
+like "$(sink_msg btls 1)" '^tls=0$' "delivered in plaintext"
+check "the retry is logged" inst_log_wait "mxbtls.smtp.test\[127.0.0.55\]: TLS handshake failed .*; trying again without TLS$"
+
+nsd_exec postfix stop >/dev/null 2>&1
+inst_wait bash -c "! kill -0 $MPID 2>/dev/null"
+MPID=
+! grep -E "panic|fatal|AddressSanitizer|runtime error|exit status" "$LOG"
+ok $? "no panic, fatal error or sanitizer report in the log"
+done_testing
