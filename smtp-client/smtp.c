@@ -28,8 +28,10 @@
  * smtp_connection_cache_on_demand is on (TLS sessions only with
  * smtp_tls_connection_reuse), for smtp_connection_cache_time_limit of
  * idleness, within smtp_connection_reuse_count_limit and
- * smtp_connection_reuse_time_limit; it is RSET before reuse and closed
- * (QUIT) when it expired by the next request or when the process exits.
+ * smtp_connection_reuse_time_limit; it is RSET before reuse. When its idle
+ * time is up while the process waits, a timer (SIGUSR2) shuts the socket
+ * down; sessions that expire otherwise, and those left when the process
+ * exits, are closed with QUIT.
  *
  * Trust: the request is checked in full (deliver_request_read); servers and
  * DNS answers are untrusted input, bounded and made printable before they
@@ -38,8 +40,10 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <strings.h>
 #include <time.h>
 #include <unistd.h>
@@ -61,6 +65,61 @@
 #define SMTP_CACHE_MAX 8
 
 static SMTP_SESS *smtp_cache[SMTP_CACHE_MAX];
+static timer_t smtp_cache_timer;
+static int smtp_cache_timer_ok;
+static volatile sig_atomic_t smtp_cache_shut;
+
+/*
+ * smtp_cache_alarm - the idle time of the cached sessions is up while the
+ * process waits for the next request: shut their sockets down at once (the
+ * servers see the end of the connection, as with Postfix's scache), and
+ * let the next request or the exit free them. Only shutdown(2), which is
+ * async-signal-safe; the timer is disarmed whenever a request is served.
+ */
+static void smtp_cache_alarm(int sig)
+{
+    int saved = errno;
+    size_t i;
+
+    (void) sig;
+    for (i = 0; i < SMTP_CACHE_MAX; i++)
+        if (smtp_cache[i] != NULL)
+            shutdown(smtp_cache[i]->conn->fd, SHUT_RDWR);
+    smtp_cache_shut = 1;
+    errno = saved;
+}
+
+static void smtp_cache_timer_init(void)
+{
+    struct sigaction sa;
+    struct sigevent sev;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = smtp_cache_alarm;
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGUSR2, &sa, NULL) < 0)
+        return;
+    memset(&sev, 0, sizeof(sev));
+    sev.sigev_notify = SIGEV_SIGNAL;
+    sev.sigev_signo = SIGUSR2;
+    if (timer_create(CLOCK_MONOTONIC, &sev, &smtp_cache_timer) == 0)
+        smtp_cache_timer_ok = 1;
+    else
+        msg_warn("timer_create: %m; idle cached sessions close at the next request");
+}
+
+/* smtp_cache_timer_set - arm (seconds > 0) or disarm (0) the idle timer */
+static void smtp_cache_timer_set(long seconds)
+{
+    struct itimerspec its;
+
+    if (!smtp_cache_timer_ok)
+        return;
+    memset(&its, 0, sizeof(its));
+    its.it_value.tv_sec = seconds;
+    timer_settime(smtp_cache_timer, 0, &its, NULL);
+}
 
 static const char *cfp(const SMTP_CONF *cf, const char *name)
 {
@@ -163,6 +222,8 @@ static void smtp_cache_expire(const SMTP_CONF *cf, int all)
         SMTP_SESS *s = smtp_cache[i];
         if (s == NULL)
             continue;
+        if (smtp_cache_shut && !s->conn->broken)
+            s->conn->broken = SMTP_ERR_EOF; /* shut down by the timer: no QUIT */
         if (all || now - s->last_used > cf->cache_time_limit || s->conn->broken ||
             (cf->reuse_time_limit > 0 && now - s->created > cf->reuse_time_limit) ||
             (cf->reuse_count_limit > 0 && s->reuse_count >= cf->reuse_count_limit)) {
@@ -170,6 +231,7 @@ static void smtp_cache_expire(const SMTP_CONF *cf, int all)
             smtp_cache[i] = NULL;
         }
     }
+    smtp_cache_shut = 0;
 }
 
 static SMTP_SESS *smtp_cache_take(const SMTP_CONF *cf, const char *key)
@@ -342,6 +404,7 @@ static void smtp_client(SERVER *srv, int fd)
     int qfd = -1;
     size_t i;
 
+    smtp_cache_timer_set(0);
     deliver_times_init(&times, "none", cf->resolution);
     if ((req = deliver_request_read(s, cf->ipc_timeout_ms, why)) == NULL) {
         msg_warn("%s", vstr_str(why));
@@ -378,6 +441,11 @@ out:
     deliver_request_free(req);
     stream_free(s);
     vstr_free(why);
+    for (i = 0; i < SMTP_CACHE_MAX; i++)
+        if (smtp_cache[i] != NULL) {
+            smtp_cache_timer_set(cf->cache_time_limit);
+            break;
+        }
 }
 
 static void smtp_pre_jail(SERVER *srv)
@@ -425,6 +493,8 @@ static void smtp_pre_jail(SERVER *srv)
     cf->reuse_count_limit = cfi(cf, "connection_reuse_count_limit");
     cf->reuse_time_limit = cft(cf, "connection_reuse_time_limit");
     cf->tls_reuse = cfb(cf, "tls_connection_reuse");
+    if (cf->cache_on_demand && cf->cache_time_limit > 0)
+        smtp_cache_timer_init();
     cf->resolution = (int) conf_get_int("delay_logging_resolution_limit");
     if (cf->resolution < 0 || cf->resolution > 6)
         msg_fatal("bad delay_logging_resolution_limit: %d (0..6)", cf->resolution);

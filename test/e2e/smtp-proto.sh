@@ -21,6 +21,7 @@ inst_param mydestination '$myhostname, localhost'
 inst_param smtp_helo_timeout 2s
 inst_param smtp_mx_session_limit 2
 inst_param smtp_tls_security_level may
+inst_param smtp_connection_cache_time_limit 2s
 inst_service "smtp      unix  -       -       y       -       -       smtp"
 
 {
@@ -89,6 +90,12 @@ smtp_send -s private/smtp -n plain.smtp.test "$id"
 like "$(smtp_result a@plain.smtp.test)" "^result=sent " "8bit SMTPUTF8 message: sent"
 like "$(sink_msg plain 1)" '^mail=<alice@example.com> SIZE=[0-9]+ BODY=8BITMIME SMTPUTF8 RET=HDRS ENVID=env\+2B1$' \
     "MAIL FROM carries BODY=8BITMIME, SMTPUTF8, RET=HDRS and ENVID as xtext"
+
+# The session kept for reuse is closed when smtp_connection_cache_time_limit
+# (2 s) has passed, while the agent waits for work.
+is "$(grep -c '^close ' "$T/sink-plain/connections")" "0" "the session to mxplain is kept after the delivery"
+INST_WAIT=60 inst_wait grep -q '^close ' "$T/sink-plain/connections"
+ok $? "and closed by the idle timer (the worker itself stays)"
 
 # SMTPUTF8 needed, not offered: bounced.
 id=$(echo "$MSG" | smtp_queue -x 162 -f alice@example.com -r a@utf.smtp.test)

@@ -5,7 +5,8 @@ Usage: smtp_sink.py --out DIR [options] LISTEN...
   LISTEN          ADDR:PORT (TCP) or unix:/path (UNIX socket)
   --out DIR       each transaction goes to DIR/msg-N (envelope lines, then
                   "--", then the data as received, dot-unstuffed); each
-                  connection appends "conn LISTEN" to DIR/connections
+                  connection appends "conn LISTEN" to DIR/connections,
+                  and "close LISTEN" when it ends
   --lmtp          speak LMTP (LHLO, one reply per recipient after DATA)
   --tls CERT KEY  offer STARTTLS with this certificate
   --auth U:P      offer AUTH PLAIN LOGIN; MAIL before AUTH gets 530
@@ -233,6 +234,7 @@ def serve(lsock, name):
             except (OSError, ssl.SSLError):
                 pass
             finally:
+                record("close " + name)
                 try:
                     c.close()
                 except OSError:
