@@ -6,7 +6,9 @@
 # refuses connections, a domain without MX (its A record), null MX and
 # NXDOMAIN bounced, an MX pointing at this host bounced, a dead destination
 # deferred with hop_status, per-recipient 2xx/4xx/5xx results with the
-# server's text, and connection reuse for a burst to one destination.
+# server's text, [host] without MX lookup, IPv6 per inet_protocols, CNAMEs
+# (a loop ends), native lookups without DNS (smtp_dns_support_level =
+# disabled), and connection reuse for a burst to one destination.
 # deliver_send plays qmgr.
 . "$POSTERN_SRC/test/lib.sh"
 . "$POSTERN_SRC/test/lib/instance.sh"
@@ -21,6 +23,12 @@ trap 'sink_stop_all; inst_cleanup' EXIT
 inst_param mydestination '$myhostname, localhost'
 inst_param smtp_connection_cache_time_limit 30s
 inst_service "smtp      unix  -       -       y       -       1       smtp"
+inst_service "smtp4     unix  -       -       y       -       -       smtp
+    -o inet_protocols=ipv4"
+inst_service "smtp6     unix  -       -       y       -       -       smtp
+    -o inet_protocols=all"
+inst_service "native    unix  -       -       n       -       -       smtp
+    -o smtp_dns_support_level=disabled -o smtp_host_lookup=native"
 
 {
     nsd_soa smtp.test
@@ -37,6 +45,11 @@ inst_service "smtp      unix  -       -       y       -       1       smtp"
     echo 'mx2 IN A 127.0.0.32'
     echo 'mxdown IN A 127.0.0.33'
     echo 'me IN A 127.0.0.10'
+    echo 'v6 IN MX 10 mx6.smtp.test.'
+    echo 'mx6 IN AAAA ::1'
+    echo 'alias IN CNAME amx.smtp.test.'
+    echo 'cloop1 IN CNAME cloop2.smtp.test.'
+    echo 'cloop2 IN CNAME cloop1.smtp.test.'
 } >"$T/smtp.test.zone"
 nsd_start smtp.test "$T/smtp.test.zone"
 ok $? "nsd runs in namespace $NSD_NS"
@@ -47,6 +60,7 @@ check "sink mx1 (127.0.0.31) runs" sink_start mx1 \
     127.0.0.31:25
 check "sink mx2 (127.0.0.32) runs" sink_start mx2 127.0.0.32:25
 check "sink amx (127.0.0.34) runs" sink_start amx 127.0.0.34:25
+check "sink mx6 ([::1]:25) runs" sink_start mx6 "[::1]:25"
 
 nsd_exec postfix start >"$T/start.out" 2>&1
 inst_wait test -s "$Q/pid/master.pid"
@@ -158,7 +172,37 @@ id=$(echo "$MSG" | smtp_queue -f alice@example.com -r fred@two.smtp.test)
 smtp_send -s private/smtp -n "[mx2.smtp.test]" "$id"
 check "[mx2.smtp.test]: relay=mx2" inst_log_wait "$id: to=<fred@two.smtp.test>, relay=mx2.smtp.test\[127.0.0.32\]:25, .*status=sent"
 
-# 8. Connection reuse: a burst of four messages to one destination.
+# 8. IPv6 per inet_protocols: the AAAA record with "all", nothing with "ipv4".
+id=$(echo "$MSG" | smtp_queue -f alice@example.com -r gina@v6.smtp.test)
+smtp_send -s private/smtp6 -n v6.smtp.test "$id"
+check "inet_protocols = all: delivered over IPv6" inst_log_wait \
+    "$id: to=<gina@v6.smtp.test>, relay=mx6.smtp.test\[::1\]:25, .*status=sent"
+like "$(sink_msg mx6 1)" '^rcpt=<gina@v6.smtp.test>' "the IPv6 server got it"
+id=$(echo "$MSG" | smtp_queue -f alice@example.com -r gina@v6.smtp.test)
+smtp_send -s private/smtp4 -n v6.smtp.test "$id"
+like "$(smtp_result gina@v6.smtp.test)" "^result=bounced dsn=5.4.4 reason=Host or domain name not found. Name service error for name=mx6.smtp.test type=A: Host found but no data record of requested type" \
+    "inet_protocols = ipv4: the AAAA-only MX has no address"
+
+# 9. CNAMEs: followed for the domain; a loop ends, deferred.
+id=$(echo "$MSG" | smtp_queue -f alice@example.com -r hal@alias.smtp.test)
+smtp_send -s private/smtp -n alias.smtp.test "$id"
+like "$(smtp_result hal@alias.smtp.test)" "^result=sent " "a CNAME to a domain without MX: its A record"
+id=$(echo "$MSG" | smtp_queue -f alice@example.com -r x@cloop1.smtp.test)
+timeout 20 bash -c "cd '$Q' && '$SEND' -s private/smtp -n cloop1.smtp.test '$id'" >"$T/send.out" 2>&1
+like "$(smtp_result x@cloop1.smtp.test)" "^result=(deferred|bounced) " "a CNAME loop ends with a result"
+
+# 10. smtp_dns_support_level = disabled (native lookups): no MX lookup.
+id=$(echo "$MSG" | smtp_queue -f alice@example.com -r ivy@amx.smtp.test)
+smtp_send -s private/native -n amx.smtp.test "$id"
+check "native lookup of the domain's address" inst_log_wait \
+    "$id: to=<ivy@amx.smtp.test>, relay=amx.smtp.test\[127.0.0.34\]:25, .*status=sent"
+id=$(echo "$MSG" | smtp_queue -f alice@example.com -r ivy@two.smtp.test)
+smtp_send -s private/native -n two.smtp.test "$id"
+like "$(smtp_result ivy@two.smtp.test)" "^result=(bounced|deferred) dsn=[45].4.[34] reason=Host or domain name not found" \
+    "without DNS the MX records of two.smtp.test are not used"
+is "$(cat "$T"/sink-mx1/msg-* | grep -c 'ivy@')" "0" "mx1 never saw it"
+
+# 11. Connection reuse: a burst of four messages to one destination.
 before=$(sink_conns amx)
 for i in 1 2 3 4; do
     id=$(echo "$MSG" | smtp_queue -f alice@example.com -r "burst$i@amx.smtp.test")
@@ -167,7 +211,7 @@ for i in 1 2 3 4; do
 done
 after=$(sink_conns amx)
 is "$((after - before))" "0" "four messages over the session kept from test 4: no new connection"
-is "$(ls "$T/sink-amx" | grep -c msg-)" "5" "the server has five transactions"
+is "$(ls "$T/sink-amx" | grep -c msg-)" "7" "the server has seven transactions"
 
 nsd_exec postfix stop >/dev/null 2>&1
 inst_wait bash -c "! kill -0 $MPID 2>/dev/null"

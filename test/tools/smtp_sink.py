@@ -2,13 +2,14 @@
 """smtp_sink - TEST-ONLY capturing SMTP/LMTP server for the smtp client tests.
 
 Usage: smtp_sink.py --out DIR [options] LISTEN...
-  LISTEN          ADDR:PORT (TCP) or unix:/path (UNIX socket)
+  LISTEN          ADDR:PORT or [IPV6]:PORT (TCP), or unix:/path (UNIX socket)
   --out DIR       each transaction goes to DIR/msg-N (envelope lines, then
                   "--", then the data as received, dot-unstuffed); each
                   connection appends "conn LISTEN" to DIR/connections,
                   and "close LISTEN" when it ends
   --lmtp          speak LMTP (LHLO, one reply per recipient after DATA)
-  --tls CERT KEY  offer STARTTLS with this certificate
+  --tls CERT KEY  offer STARTTLS with this certificate (the SNI name a
+                  client sends is recorded: "sni LISTEN NAME")
   --auth U:P      offer AUTH PLAIN LOGIN; MAIL before AUTH gets 530
   --rcpt ADDR=REPLY   reply for RCPT TO:<ADDR> (e.g. "550 5.1.1 no such user")
   --data-rcpt ADDR=REPLY  LMTP: ADDR's reply after DATA (default 250)
@@ -142,6 +143,7 @@ class Session:
                 self.send("220 2.0.0 go ahead")
                 ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
                 ctx.load_cert_chain(opt.tls[0], opt.tls[1])
+                ctx.sni_callback = lambda sobj, name, c: record("sni %s %s" % (self.name, name))
                 try:
                     self.sock = ctx.wrap_socket(self.sock, server_side=True)
                 except (ssl.SSLError, OSError) as e:
@@ -253,7 +255,8 @@ for l in opt.listen:
         os.chmod(path, 0o666)
     else:
         host, _, port = l.rpartition(":")
-        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        host = host.strip("[]")
+        s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         s.bind((host, int(port)))
     s.listen(50)
