@@ -23,14 +23,24 @@ openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=mxt.smtp.test \
     -addext subjectAltName=DNS:mxt.smtp.test,DNS:relay.smtp.test \
     -keyout "$T/key.pem" -out "$T/cert.pem" >/dev/null 2>&1
 ok $? "a self-signed certificate for mxt.smtp.test"
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=Postern Test CA" \
+    -addext basicConstraints=critical,CA:TRUE -addext keyUsage=keyCertSign,cRLSign \
+    -keyout "$T/ca.key" -out "$T/ca.pem" >/dev/null 2>&1 &&
+    openssl req -newkey rsa:2048 -nodes -subj /CN=mxv.smtp.test -keyout "$T/v.key" \
+        -out "$T/v.csr" >/dev/null 2>&1 &&
+    printf 'subjectAltName=DNS:mxv.smtp.test\n' >"$T/v.ext" &&
+    openssl x509 -req -in "$T/v.csr" -CA "$T/ca.pem" -CAkey "$T/ca.key" -CAcreateserial \
+        -days 2 -extfile "$T/v.ext" -out "$T/v.pem" >/dev/null 2>&1
+ok $? "a test CA and a certificate it signed for mxv.smtp.test"
 printf '[relay.smtp.test]:587 relayuser:s3cret\n[plainrelay.smtp.test]:587 relayuser:s3cret\n' >"$T/sasl_passwd"
 postmap -c "$C" "hash:$T/sasl_passwd"
 ok $? "postmap builds the password map"
 inst_param mydestination '$myhostname, localhost'
 inst_param smtp_tls_security_level may
 inst_param smtp_tls_loglevel 1
-inst_param smtp_tls_CAfile /etc/ssl/certs/ca-certificates.crt
-inst_param smtp_tls_policy_maps "inline:{ vrfy.smtp.test=verify, plain.smtp.test=encrypt }"
+inst_param smtp_tls_CAfile "$T/ca.pem"
+inst_param smtp_tls_servername hostname
+inst_param smtp_tls_policy_maps "inline:{ vrfy.smtp.test=verify, plain.smtp.test=encrypt, vok.smtp.test=verify, sec.smtp.test=secure, { secm.smtp.test = secure match=mxv.smtp.test } }"
 inst_param smtp_sasl_auth_enable yes
 inst_param smtp_sasl_password_maps "hash:$T/sasl_passwd"
 inst_param smtp_sasl_tls_security_options noanonymous
@@ -43,6 +53,11 @@ inst_service "relay     unix  -       -       y       -       -       smtp
     echo 'tls IN MX 10 mxt.smtp.test.'
     echo 'vrfy IN MX 10 mxt.smtp.test.'
     echo 'plain IN MX 10 mxp.smtp.test.'
+    echo 'trusted IN MX 10 mxv.smtp.test.'
+    echo 'vok IN MX 10 mxv.smtp.test.'
+    echo 'sec IN MX 10 mxv.smtp.test.'
+    echo 'secm IN MX 10 mxv.smtp.test.'
+    echo 'mxv IN A 127.0.0.45'
     echo 'mxt IN A 127.0.0.41'
     echo 'mxp IN A 127.0.0.42'
     echo 'relay IN A 127.0.0.43'
@@ -52,6 +67,7 @@ nsd_start smtp.test "$T/smtp.test.zone"
 ok $? "nsd runs in namespace $NSD_NS"
 check "TLS sink runs" sink_start tls --tls "$T/cert.pem" "$T/key.pem" 127.0.0.41:25
 check "plain sink runs" sink_start plain 127.0.0.42:25
+check "sink with the CA-signed certificate runs" sink_start v --tls "$T/v.pem" "$T/v.key" 127.0.0.45:25
 check "relay sink (STARTTLS, AUTH required) runs" sink_start relay --tls "$T/cert.pem" "$T/key.pem" \
     --auth relayuser:s3cret 127.0.0.43:587
 check "plaintext relay sink (AUTH, no TLS) runs" sink_start plainrelay --auth relayuser:s3cret 127.0.0.44:587
@@ -83,6 +99,28 @@ like "$(smtp_result bob@vrfy.smtp.test)" "^result=deferred dsn=4.7.5 reason=.*[C
 check "the verification failure is logged" inst_log_wait \
     "server certificate verification failed for mxt.smtp.test\[127.0.0.41\]:25"
 is "$(ls "$T/sink-tls" | grep -c msg-)" "1" "nothing was sent under verify"
+
+# A certificate from smtp_tls_CAfile: Trusted under may, Verified under
+# verify (name matches the MX host name), refused under secure (nexthop
+# names) unless the policy's match= names the host.
+id=$(echo "$MSG" | smtp_queue -f alice@example.com -r bob@trusted.smtp.test)
+smtp_send -s private/smtp -n trusted.smtp.test "$id"
+like "$(smtp_result bob@trusted.smtp.test)" "^result=sent " "may, CA-signed: sent"
+check "Trusted TLS connection established line" inst_log_wait \
+    "Trusted TLS connection established to mxv.smtp.test\[127.0.0.45\]:25: TLSv1.3 with cipher"
+like "$(cat "$T/sink-v/connections")" '^sni 127.0.0.45:25 mxv.smtp.test$' "SNI (smtp_tls_servername = hostname) names the MX host"
+id=$(echo "$MSG" | smtp_queue -f alice@example.com -r bob@vok.smtp.test)
+smtp_send -s private/smtp -n vok.smtp.test "$id"
+like "$(smtp_result bob@vok.smtp.test)" "^result=sent " "verify, CA-signed, name matches: sent"
+check "Verified TLS connection established line" inst_log_wait \
+    "Verified TLS connection established to mxv.smtp.test\[127.0.0.45\]:25: TLSv1.3 with cipher"
+id=$(echo "$MSG" | smtp_queue -f alice@example.com -r bob@sec.smtp.test)
+smtp_send -s private/smtp -n sec.smtp.test "$id"
+like "$(smtp_result bob@sec.smtp.test)" "^result=deferred dsn=4.7.5 " "secure: the certificate does not name sec.smtp.test: deferred"
+id=$(echo "$MSG" | smtp_queue -f alice@example.com -r bob@secm.smtp.test)
+smtp_send -s private/smtp -n secm.smtp.test "$id"
+like "$(smtp_result bob@secm.smtp.test)" "^result=sent " "secure with match=mxv.smtp.test in the policy: sent"
+is "$(ls "$T/sink-v" | grep -c msg-)" "3" "three messages reached mxv, none under the failed secure policy"
 
 # encrypt (policy) against a server without STARTTLS.
 id=$(echo "$MSG" | smtp_queue -f alice@example.com -r bob@plain.smtp.test)
