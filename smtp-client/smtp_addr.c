@@ -338,7 +338,9 @@ int smtp_resolve(const SMTP_RESOLVE_OPTS *o, const SMTP_DEST *d, SMTP_ADDR_LIST 
     int st, retry = 0, found = 0;
 
     if (d->unix_path) {
-        SMTP_ADDR *a = addr_push(l, d->unix_path, 0);
+        /* logged as Postfix does: relay=myhostname[path] */
+        SMTP_ADDR *a = addr_push(l, o->myhostname && *o->myhostname ? o->myhostname
+                                                                     : d->unix_path, 0);
         struct sockaddr_un *sun = (struct sockaddr_un *) &a->sa;
 
         sun->sun_family = AF_UNIX;

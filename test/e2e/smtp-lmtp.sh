@@ -36,18 +36,18 @@ like "$(smtp_result ann@example.org)" "^result=sent dsn=2.0.0 reason=250 2.0.0 <
 like "$(smtp_result ben@example.org)" "^result=sent dsn=2.0.0 reason=250 2.0.0 <ben@example.org> Saved as 1$" \
     "ben: likewise"
 is "$(smtp_result bad@example.org)" \
-    "result=bounced dsn=5.1.1 reason=host $T/lmtp.sock[$T/lmtp.sock] said: 550 5.1.1 <bad@example.org> User doesn't exist: bad@example.org (in reply to RCPT TO command)" \
+    "result=bounced dsn=5.1.1 reason=host mail.example.com[$T/lmtp.sock] said: 550 5.1.1 <bad@example.org> User doesn't exist: bad@example.org (in reply to RCPT TO command)" \
     "bad: bounced at RCPT TO"
 is "$(smtp_result full@example.org)" \
-    "result=deferred dsn=4.2.2 reason=host $T/lmtp.sock[$T/lmtp.sock] said: 452 4.2.2 <full@example.org> Mailbox is full (in reply to end of DATA command)" \
+    "result=deferred dsn=4.2.2 reason=host mail.example.com[$T/lmtp.sock] said: 452 4.2.2 <full@example.org> Mailbox is full (in reply to end of DATA command)" \
     "full: deferred by its own reply after DATA"
 like "$(smtp_result gone@example.org)" "^result=bounced dsn=5.2.2 reason=.*552 5.2.2 <gone@example.org> Quota exceeded.*\(in reply to end of DATA command\)$" \
     "gone: bounced by its own reply after DATA"
 m=$(sink_msg lmtp 1)
 like "$m" '^helo=LHLO mail.example.com$' "LHLO, not EHLO"
 is "$(grep -c '^rcpt=' <<<"$m")" "4" "four recipients accepted at RCPT TO"
-check "lmtp logs Postfix's line, relay=path[path]" inst_log_wait \
-    "postfix/lmtp\[[0-9]+\]: $id: to=<ann@example.org>, relay=$T/lmtp.sock\[$T/lmtp.sock\], delay=.*, dsn=2.0.0, status=sent \(250 2.0.0 <ann@example.org> Saved as 1\)$"
+check "lmtp logs Postfix's line, relay=myhostname[path]" inst_log_wait \
+    "postfix/lmtp\[[0-9]+\]: $id: to=<ann@example.org>, relay=mail.example.com\[$T/lmtp.sock\], delay=.*, dsn=2.0.0, status=sent \(250 2.0.0 <ann@example.org> Saved as 1\)$"
 
 id=$(echo "$MSG" | smtp_queue -f alice@example.com -r carl@example.org)
 smtp_send -s private/lmtp -n "inet:$ADDR:$LPORT" "$id"
@@ -57,7 +57,7 @@ check "relay=host[addr]:port" inst_log_wait "$id: to=<carl@example.org>, relay=$
 id=$(echo "$MSG" | smtp_queue -f alice@example.com -r dora@example.org)
 smtp_send -s private/lmtp -n "unix:$T/nosuch.sock" "$id"
 is "$(smtp_result dora@example.org)" \
-    "result=deferred dsn=4.4.1 reason=connect to $T/nosuch.sock[$T/nosuch.sock]: No such file or directory" \
+    "result=deferred dsn=4.4.1 reason=connect to mail.example.com[$T/nosuch.sock]: No such file or directory" \
     "a missing socket: deferred"
 
 inst_stop
