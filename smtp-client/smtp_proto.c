@@ -15,6 +15,7 @@
 #include "strutil.h"
 
 #define MS(sec) ((long) (sec) * 1000L)
+#define SMTP_UTF8_REQUESTED 1 /* the C record's SMTPUTF8 flags, as Postfix's */
 
 /* proto_fail_text - Postfix's reason for a broken conversation */
 static void proto_fail_text(SMTP_SESS *s, const char *while_what, VSTR *why)
@@ -444,6 +445,14 @@ static void proto_path(VSTR *out, const char *addr)
     vstr_free(q);
 }
 
+static int proto_ascii(const char *str)
+{
+    for (; *str; str++)
+        if ((unsigned char) *str > 127)
+            return 0;
+    return 1;
+}
+
 /* Per-recipient outcomes. */
 static void rcpt_sent(DELIVER_REQUEST *req, int qfd, size_t i, SMTP_RCPT_STATE *st,
                       const char *dsn, const char *text, const DELIVER_TIMES *t)
@@ -552,6 +561,7 @@ int smtp_sess_deliver(const SMTP_CONF *cf, SMTP_SESS *s, DELIVER_REQUEST *req, i
     size_t i, *idx = mem_alloc(req->nrcpt * sizeof(*idx)), n = 0, k, nacc = 0;
     char *acc = mem_alloc(req->nrcpt + 1);
     int pipe = (s->features & SMTP_FEAT_PIPELINING) || cf->lmtp, mail_ok = 0, ret = 0, bad;
+    int utf8_needed;
     long long dl;
 
     smtp_reply_init(&rep);
@@ -563,13 +573,21 @@ int smtp_sess_deliver(const SMTP_CONF *cf, SMTP_SESS *s, DELIVER_REQUEST *req, i
     memset(acc, 0, req->nrcpt + 1);
     if (n == 0)
         goto out;
+    /*
+     * SMTPUTF8 is needed when the client asked for it and the headers
+     * (cleanup's flag) or an envelope address hold UTF-8; a request that
+     * merely asked for it goes to a server without SMTPUTF8 as is.
+     */
+    utf8_needed = (req->smtputf8 & ~SMTP_UTF8_REQUESTED) != 0 || !proto_ascii(req->sender);
+    for (k = 0; k < n && !utf8_needed; k++)
+        utf8_needed = !proto_ascii(req->rcpt[idx[k]].address);
     if ((s->features & SMTP_FEAT_SIZE) && s->size_limit > 0 && req->data_size > s->size_limit) {
         vstr_sprintf(why, "message size %ld exceeds size limit %ld of server %s", req->data_size,
                      s->size_limit, s->hostaddr);
         rcpt_all_bounce(req, qfd, st, "5.3.4", vstr_str(why), times);
         goto out;
     }
-    if (req->smtputf8 && !(s->features & SMTP_FEAT_SMTPUTF8)) {
+    if (utf8_needed && !(s->features & SMTP_FEAT_SMTPUTF8)) {
         vstr_sprintf(why, "SMTPUTF8 is required, but was not offered by host %s", s->hostaddr);
         rcpt_all_bounce(req, qfd, st, "5.6.7", vstr_str(why), times);
         goto out;
@@ -582,7 +600,8 @@ int smtp_sess_deliver(const SMTP_CONF *cf, SMTP_SESS *s, DELIVER_REQUEST *req, i
         vstr_printf(cmd, " SIZE=%ld", req->data_size);
     if ((s->features & SMTP_FEAT_8BITMIME) && strcmp(req->encoding, "8bit") == 0)
         vstr_adds(cmd, " BODY=8BITMIME");
-    if (req->smtputf8 && (s->features & SMTP_FEAT_SMTPUTF8))
+    if ((utf8_needed || (req->smtputf8 & SMTP_UTF8_REQUESTED)) &&
+        (s->features & SMTP_FEAT_SMTPUTF8))
         vstr_adds(cmd, " SMTPUTF8");
     if (s->features & SMTP_FEAT_DSN) {
         if (req->dsn_ret == 1)

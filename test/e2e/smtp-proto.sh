@@ -97,12 +97,17 @@ is "$(grep -c '^close ' "$T/sink-plain/connections")" "0" "the session to mxplai
 INST_WAIT=60 inst_wait grep -q '^close ' "$T/sink-plain/connections"
 ok $? "and closed by the idle timer (the worker itself stays)"
 
-# SMTPUTF8 needed, not offered: bounced.
-id=$(echo "$MSG" | smtp_queue -x 162 -f alice@example.com -r a@utf.smtp.test)
+# SMTPUTF8 needed (a UTF-8 address), not offered: bounced; asked for but
+# not needed (all ASCII): sent without it.
+id=$(echo "$MSG" | smtp_queue -x 162 -f alice@example.com -r "jösé@utf.smtp.test")
 smtp_send -s private/smtp -n utf.smtp.test "$id"
-is "$(smtp_result a@utf.smtp.test)" \
+is "$(smtp_result "jösé@utf.smtp.test")" \
     "result=bounced dsn=5.6.7 reason=SMTPUTF8 is required, but was not offered by host mxutf.smtp.test[127.0.0.54]" \
     "SMTPUTF8 required but not offered: bounced"
+id=$(echo "$MSG" | smtp_queue -x 162 -f alice@example.com -r a@utf.smtp.test)
+smtp_send -s private/smtp -n utf.smtp.test "$id"
+like "$(smtp_result a@utf.smtp.test)" "^result=sent " "SMTPUTF8 requested, all ASCII: sent to the server without it"
+like "$(sink_msg utf 1)" '^mail=<alice@example.com> SIZE=[0-9]+$' "  without the SMTPUTF8 parameter"
 
 # A 421 greeting: the next MX.
 id=$(echo "$MSG" | smtp_queue -f alice@example.com -r a@greet.smtp.test)
