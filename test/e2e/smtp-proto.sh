@@ -5,7 +5,7 @@
 # offered), 8BITMIME and DSN RET/ENVID on MAIL FROM, HELO after a refused
 # EHLO, commands one at a time without PIPELINING, a 4xx greeting -> the
 # next MX (and, when every server answers so, hop_status within
-# smtp_mx_session_limit), smtp_helo_timeout for a silent server, and a
+# smtp_mx_session_limit; smtp_mx_address_limit), smtp_helo_timeout for a silent server, and a
 # failed TLS handshake under "may" retried in plaintext.
 . "$POSTERN_SRC/test/lib.sh"
 . "$POSTERN_SRC/test/lib/instance.sh"
@@ -23,6 +23,8 @@ inst_param smtp_mx_session_limit 2
 inst_param smtp_tls_security_level may
 inst_param smtp_connection_cache_time_limit 2s
 inst_service "smtp      unix  -       -       y       -       -       smtp"
+inst_service "onlyone   unix  -       -       y       -       -       smtp
+    -o smtp_mx_address_limit=1 -o smtp_mx_session_limit=5"
 
 {
     nsd_soa smtp.test
@@ -116,6 +118,14 @@ check "4xx greeting: delivered by the next MX" inst_log_wait \
     "$id: to=<a@greet.smtp.test>, relay=mxplain.smtp.test\[127.0.0.53\]:25, .*status=sent"
 check "the refusal is logged" inst_log_wait \
     "host mxg1.smtp.test\[127.0.0.57\] refused to talk to me: 421 4.3.2 Service shutting down$"
+
+# smtp_mx_address_limit = 1: only the first address is tried.
+before=$(sink_conns plain)
+id=$(echo "$MSG" | smtp_queue -f alice@example.com -r b@greet.smtp.test)
+smtp_send -s private/onlyone -n greet.smtp.test "$id"
+like "$(smtp_result b@greet.smtp.test)" "^result=deferred dsn=4.3.2 reason=host mxg1.smtp.test\[127.0.0.57\] refused to talk to me" \
+    "smtp_mx_address_limit = 1: deferred after the first MX"
+is "$(sink_conns plain)" "$before" "the second MX was not tried"
 
 # Every server says 421: deferred, hop_status, at most 2 sessions.
 before=$(sink_conns g)
