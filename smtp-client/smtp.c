@@ -486,6 +486,9 @@ static void smtp_pre_jail(SERVER *srv)
     cf->never_ehlo = cf->lmtp ? 0 : cfb(cf, "never_send_ehlo");
     cf->skip_quit_response = cfb(cf, "skip_quit_response");
     cf->mx_session_limit = (int) cfi(cf, "mx_session_limit");
+    cf->line_limit = cfi(cf, "line_length_limit") > 0 ? (size_t) cfi(cf, "line_length_limit") : 0;
+    if (cf->line_limit > 0 && cf->line_limit < 40)
+        cf->line_limit = 40;
     cf->resolve.addr_limit = (size_t) (cfi(cf, "mx_address_limit") > 0
                                            ? cfi(cf, "mx_address_limit") : 0);
     cf->cache_on_demand = cfb(cf, "connection_cache_on_demand");

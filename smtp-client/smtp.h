@@ -26,6 +26,7 @@ typedef struct SMTP_CONF {
     int connect_timeout, helo_timeout, starttls_timeout, mail_timeout, rcpt_timeout;
     int data_init_timeout, data_xfer_timeout, data_done_timeout, rset_timeout, quit_timeout;
     int never_ehlo, skip_quit_response;
+    size_t line_limit;           /* smtp_line_length_limit, 0: none */
     int mx_session_limit;
     int tls_level;               /* smtp_tls_security_level (TLS_LEV_*) */
     TLS_CTX *tls_ctx;            /* NULL when TLS is off everywhere */

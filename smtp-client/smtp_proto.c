@@ -510,12 +510,37 @@ static void rcpt_all_bounce(DELIVER_REQUEST *req, int qfd, SMTP_RCPT_STATE *st, 
         }
 }
 
+/*
+ * proto_put_text - a piece of a content line; a line longer than
+ * smtp_line_length_limit is broken with <CR><LF><SPACE>, as Postfix does.
+ */
+static void proto_put_text(const SMTP_CONF *cf, SMTP_SESS *s, const char *data, size_t len,
+                           size_t *col)
+{
+    size_t n;
+
+    while (len > 0) {
+        if (cf->line_limit == 0 || *col + len <= cf->line_limit) {
+            smtp_conn_write(s->conn, data, len);
+            *col += len;
+            return;
+        }
+        n = *col < cf->line_limit ? cf->line_limit - *col : 0;
+        smtp_conn_write(s->conn, data, n);
+        smtp_conn_write(s->conn, "\r\n ", 3);
+        *col = 1;
+        data += n;
+        len -= n;
+    }
+}
+
 /* proto_content - the message, dot-stuffed, CRLF, then ".": 0 or -1 */
 static int proto_content(const SMTP_CONF *cf, SMTP_SESS *s, DELIVER_REQUEST *req,
                          QFILE_READER *r, int *bad_file)
 {
     QFILE_REC rec;
     int bol = 1, got;
+    size_t col = 0;
     long long dl = tls_deadline(MS(cf->data_xfer_timeout));
 
     *bad_file = 0;
@@ -529,11 +554,12 @@ static int proto_content(const SMTP_CONF *cf, SMTP_SESS *s, DELIVER_REQUEST *req
         if (rec.type != QREC_NORM && rec.type != QREC_CONT)
             continue;
         if (bol && rec.len > 0 && rec.data[0] == '.')
-            smtp_conn_write(s->conn, ".", 1);
-        smtp_conn_write(s->conn, rec.data, rec.len);
+            smtp_conn_write(s->conn, ".", 1), col++;
+        proto_put_text(cf, s, rec.data, rec.len, &col);
         if (rec.type == QREC_NORM) {
             smtp_conn_write(s->conn, "\r\n", 2);
             bol = 1;
+            col = 0;
         } else
             bol = 0;
         if (vstr_len(s->conn->wbuf) >= 65536) {

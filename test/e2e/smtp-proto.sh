@@ -77,6 +77,15 @@ smtp_send -s private/smtp -n nopipe.smtp.test "$id"
 like "$(smtp_result b@nopipe.smtp.test)" "^result=sent " "no PIPELINING: sent"
 is "$(grep -c '^rcpt=' "$T/sink-nopipe/msg-1")" "2" "both recipients in one transaction"
 
+# smtp_line_length_limit (998): a longer line is broken with CRLF SPACE.
+long=$(printf 'x%.0s' $(seq 1200))
+id=$(printf 'Subject: long\n\n%s\nend\n' "$long" | smtp_queue -f alice@example.com -r c@nopipe.smtp.test)
+smtp_send -s private/smtp -n nopipe.smtp.test "$id"
+like "$(smtp_result c@nopipe.smtp.test)" "^result=sent " "a 1200-byte line: sent"
+sed -n '/^--$/,$p' "$T/sink-nopipe/msg-2" | tr -d '\r' >"$T/long.out"
+is "$(awk '/^x/ { print length($0) } /^ x/ { print length($0) }' "$T/long.out" | tr '\n' ' ')" "998 203 " \
+    "broken after 998 bytes, the rest after a space"
+
 # EHLO refused: HELO, and no ESMTP parameters.
 id=$(echo "$MSG" | smtp_queue -f alice@example.com -r a@helo.smtp.test)
 smtp_send -s private/smtp -n helo.smtp.test "$id"
