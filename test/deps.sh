@@ -16,6 +16,7 @@ PACKAGES=(
     libsasl2-modules dovecot-core
     # the LMTP server the lmtp client delivers to (test/e2e/smtp-dovecot.sh)
     dovecot-lmtpd
+    pflogsumm  # the log report the delivery tests read Postern's maillog with
     iproute2 procps psmisc file
     # run-time libraries of Debian's Postfix, the compatibility oracle
     # (the postfix packages themselves are only downloaded and unpacked)
