@@ -134,6 +134,16 @@ is "$(inst_postcat -e "$Q/active/$id" | grep -E '^(done_)?recipient:' | tr '\n' 
     "sent and bounced are done, the deferred one is not"
 m=$(ls "$T/sink-mx1" | grep msg- | sort -t- -k2 -n | tail -1)
 is "$(grep -c '^rcpt=' "$T/sink-mx1/$m")" "1" "the server's transaction holds only the accepted recipient"
+# The next attempt (qmgr's retry; here to [mx2], which takes everything)
+# carries only the deferred recipient: nothing is sent twice.
+n2=$(ls "$T/sink-mx2" | grep -c msg-)
+smtp_send -s private/smtp -n "[mx2.smtp.test]" "$id"
+is "$(grep -c '^rcpt=' "$T/send.out")" "1" "the retry holds one recipient"
+like "$(smtp_result soft@one.smtp.test)" "^result=sent " "the deferred recipient is delivered on the retry"
+m=$(sink_msg mx2 $((n2 + 1)))
+is "$(grep '^rcpt=' <<<"$m" | tr '\n' ' ')" "rcpt=<soft@one.smtp.test> ORCPT=rfc822;soft@one.smtp.test " \
+    "the server got only that recipient"
+is "$(inst_postcat -e "$Q/active/$id" | grep -cE '^done_recipient:')" "3" "now every recipient is done"
 
 # 4. A domain without MX: its A record.
 id=$(echo "$MSG" | smtp_queue -f alice@example.com -r erin@amx.smtp.test)
