@@ -545,9 +545,13 @@ static void smtp_pre_jail(SERVER *srv)
     if ((cf->tls_level = tls_level_parse(v)) < 0)
         msg_fatal("bad %s_tls_security_level: %s", cf->prefix, v);
     cf->tls_loglevel = (int) cfi(cf, "tls_loglevel");
+    cf->tls_wrapper = cfb(cf, "tls_wrappermode");
+    if (cf->tls_wrapper && cf->tls_level == TLS_LEV_NONE)
+        msg_warn("%s_tls_wrappermode requires %s_tls_security_level = encrypt or higher",
+                 cf->prefix, cf->prefix);
     cf->tls_policy = smtp_open_maps(cfp(cf, "tls_policy_maps"), &cf->ntls_policy,
                                     cf->lmtp ? "lmtp_tls_policy_maps" : "smtp_tls_policy_maps");
-    if (cf->tls_level != TLS_LEV_NONE || cf->ntls_policy > 0) {
+    if (cf->tls_level != TLS_LEV_NONE || cf->ntls_policy > 0 || cf->tls_wrapper) {
         TLS_CLIENT_PARAMS p;
         tls_client_params_conf(&p, cf->prefix);
         if ((cf->tls_ctx = tls_client_init(&p, why)) == NULL) {

@@ -34,6 +34,7 @@ typedef struct SMTP_CONF {
     TABLE **tls_policy;          /* smtp_tls_policy_maps */
     size_t ntls_policy;
     int tls_reuse;               /* smtp_tls_connection_reuse */
+    int tls_wrapper;             /* smtp_tls_wrappermode (port 465) */
     int sasl_enable;
     SASL_CLI *sasl;
     TABLE **sasl_maps;           /* smtp_sasl_password_maps */

@@ -191,6 +191,61 @@ static int proto_tls_policy(const SMTP_CONF *cf, const SMTP_DEST *d, const char 
     return level;
 }
 
+/* proto_tls_start - the TLS handshake on the connection: 0, or -1 with dsn/why */
+static int proto_tls_start(const SMTP_CONF *cf, SMTP_SESS *s, const SMTP_DEST *d, int level,
+                           VSTR *match, VSTR *dsn, VSTR *why)
+{
+    TLS_CLIENT_PROPS props;
+    long long dl;
+
+    tls_client_props_conf(&props, cf->prefix, level);
+    props.host = s->host;
+    props.nexthop = d->name;
+    props.namaddr = s->namaddr;
+    if (vstr_len(match))
+        props.match = vstr_str(match);
+    dl = tls_deadline(MS(cf->starttls_timeout));
+    if ((s->conn->tls = tls_client_start(cf->tls_ctx, s->conn->fd, &props, dl, why)) == NULL) {
+        vstr_set(dsn, "4.7.5");
+        if (vstr_len(why) == 0)
+            vstr_sprintf(why, "Cannot start TLS: handshake failure with %s", s->hostaddr);
+        s->conn->broken = SMTP_ERR_IO;
+        return -1;
+    }
+    s->tls = 1;
+    if (cf->tls_loglevel >= 1)
+        tls_log_summary(s->conn->tls);
+    return 0;
+}
+
+/*
+ * proto_wrapper - smtp_tls_wrappermode: TLS at once after connect (port
+ * 465), at least at level encrypt. 0, or -1 with dsn/why.
+ */
+static int proto_wrapper(const SMTP_CONF *cf, SMTP_SESS *s, const SMTP_DEST *d,
+                         const char *nexthop, VSTR *dsn, VSTR *why)
+{
+    VSTR *match = vstr_new(0);
+    int level = proto_tls_policy(cf, d, nexthop, match), ret = 0;
+
+    if (level == -2) {
+        vstr_set(dsn, "4.7.5");
+        vstr_sprintf(why, "TLS policy lookup for %s: configuration error", nexthop);
+        ret = -1;
+    } else if (level != TLS_LEV_NONE) {
+        if (level < TLS_LEV_ENCRYPT)
+            level = TLS_LEV_ENCRYPT;
+        if (cf->tls_ctx == NULL) {
+            vstr_set(dsn, "4.7.5");
+            vstr_set(why, "TLS is required, but our TLS engine is unavailable");
+            ret = -1;
+        } else
+            ret = proto_tls_start(cf, s, d, level, match, dsn, why);
+    }
+    vstr_free(match);
+    return ret;
+}
+
 /* proto_starttls - 0: TLS active or not needed, -1: fail with dsn/why */
 static int proto_starttls(const SMTP_CONF *cf, SMTP_SESS *s, const SMTP_DEST *d,
                           const char *nexthop, SMTP_REPLY *rep, VSTR *dsn, VSTR *why,
@@ -199,10 +254,8 @@ static int proto_starttls(const SMTP_CONF *cf, SMTP_SESS *s, const SMTP_DEST *d,
     VSTR *match = vstr_new(0);
     int level = proto_tls_policy(cf, d, nexthop, match), ret = -1;
 
-    if (no_tls && level == TLS_LEV_MAY)
+    if ((no_tls && level == TLS_LEV_MAY) || s->tls)
         level = TLS_LEV_NONE;
-    TLS_CLIENT_PROPS props;
-    long long dl;
 
     if (level == -2) {
         vstr_set(dsn, "4.7.5");
@@ -252,24 +305,10 @@ static int proto_starttls(const SMTP_CONF *cf, SMTP_SESS *s, const SMTP_DEST *d,
         *may_failed = level == TLS_LEV_MAY;
         goto out;
     }
-    tls_client_props_conf(&props, cf->prefix, level);
-    props.host = s->host;
-    props.nexthop = d->name;
-    props.namaddr = s->namaddr;
-    if (vstr_len(match))
-        props.match = vstr_str(match);
-    dl = tls_deadline(MS(cf->starttls_timeout));
-    if ((s->conn->tls = tls_client_start(cf->tls_ctx, s->conn->fd, &props, dl, why)) == NULL) {
-        vstr_set(dsn, "4.7.5");
-        if (vstr_len(why) == 0)
-            vstr_sprintf(why, "Cannot start TLS: handshake failure with %s", s->hostaddr);
-        s->conn->broken = SMTP_ERR_IO;
+    if (proto_tls_start(cf, s, d, level, match, dsn, why) < 0) {
         *may_failed = level == TLS_LEV_MAY;
         goto out;
     }
-    s->tls = 1;
-    if (cf->tls_loglevel >= 1)
-        tls_log_summary(s->conn->tls);
     ret = proto_hello(cf, s, rep, dsn, why);
 out:
     vstr_free(match);
@@ -376,6 +415,8 @@ static int sess_open(const SMTP_CONF *cf, const SMTP_ADDR *a, const SMTP_DEST *d
     vstr_free(err);
     s = sess_new(a, port, fd, d->unix_path != NULL);
     smtp_reply_init(&rep);
+    if (cf->tls_wrapper && !d->unix_path && proto_wrapper(cf, s, d, nexthop, dsn, why) < 0)
+        goto fail;
     if (smtp_reply_read(s->conn, &rep, tls_deadline(MS(cf->helo_timeout))) < 0) {
         vstr_set(dsn, "4.4.2");
         proto_fail_text(s, "receiving the initial server greeting", why);

@@ -6,7 +6,8 @@
 # that certificate and defers, encrypt defers when STARTTLS is not offered;
 # AUTH PLAIN to a relay [host]:587 that requires it, through the relay
 # service, the password from a postmap-built smtp_sasl_password_maps keyed by
-# [host]:port, and never a password over a plaintext session under the
+# [host]:port (or the host name), port 465 with smtp_tls_wrappermode, and
+# never a password over a plaintext session under the
 # default smtp_sasl_security_options (noplaintext).
 . "$POSTERN_SRC/test/lib.sh"
 . "$POSTERN_SRC/test/lib/instance.sh"
@@ -32,7 +33,7 @@ openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=Postern Test CA" \
     openssl x509 -req -in "$T/v.csr" -CA "$T/ca.pem" -CAkey "$T/ca.key" -CAcreateserial \
         -days 2 -extfile "$T/v.ext" -out "$T/v.pem" >/dev/null 2>&1
 ok $? "a test CA and a certificate it signed for mxv.smtp.test"
-printf '[relay.smtp.test]:587 relayuser:s3cret\n[plainrelay.smtp.test]:587 relayuser:s3cret\n' >"$T/sasl_passwd"
+printf '[relay.smtp.test]:587 relayuser:s3cret\n[plainrelay.smtp.test]:587 relayuser:s3cret\nsmtps.smtp.test relayuser:s3cret\n' >"$T/sasl_passwd"
 postmap -c "$C" "hash:$T/sasl_passwd"
 ok $? "postmap builds the password map"
 inst_param mydestination '$myhostname, localhost'
@@ -45,6 +46,8 @@ inst_param smtp_sasl_auth_enable yes
 inst_param smtp_sasl_password_maps "hash:$T/sasl_passwd"
 inst_param smtp_sasl_tls_security_options noanonymous
 inst_service "smtp      unix  -       -       y       -       -       smtp"
+inst_service "smtps     unix  -       -       y       -       -       smtp
+    -o smtp_tls_wrappermode=yes -o smtp_tls_security_level=encrypt"
 inst_service "relay     unix  -       -       y       -       -       smtp
         -o syslog_name=postfix/\$service_name"
 
@@ -62,6 +65,7 @@ inst_service "relay     unix  -       -       y       -       -       smtp
     echo 'mxp IN A 127.0.0.42'
     echo 'relay IN A 127.0.0.43'
     echo 'plainrelay IN A 127.0.0.44'
+    echo 'smtps IN A 127.0.0.46'
 } >"$T/smtp.test.zone"
 nsd_start smtp.test "$T/smtp.test.zone"
 ok $? "nsd runs in namespace $NSD_NS"
@@ -70,6 +74,8 @@ check "plain sink runs" sink_start plain 127.0.0.42:25
 check "sink with the CA-signed certificate runs" sink_start v --tls "$T/v.pem" "$T/v.key" 127.0.0.45:25
 check "relay sink (STARTTLS, AUTH required) runs" sink_start relay --tls "$T/cert.pem" "$T/key.pem" \
     --auth relayuser:s3cret 127.0.0.43:587
+check "port 465 sink (TLS at once, AUTH) runs" sink_start smtps --wrapper --tls "$T/cert.pem" "$T/key.pem" \
+    --auth relayuser:s3cret 127.0.0.46:465
 check "plaintext relay sink (AUTH, no TLS) runs" sink_start plainrelay --auth relayuser:s3cret 127.0.0.44:587
 
 nsd_exec postfix start >"$T/start.out" 2>&1
@@ -140,6 +146,14 @@ like "$m" '^tls=1$' "the password and the mail went over TLS"
 like "$m" '^rcpt=<someone@gmail.example>' "the relay got the recipient"
 check "the relay service logs under Debian's syslog_name (postfix/relay, lib/msg.c's tag)" inst_log_wait \
     "postfix/relay\[[0-9]+\]: $id: to=<someone@gmail.example>, relay=relay.smtp.test\[127.0.0.43\]:587, .*status=sent"
+
+# smtp_tls_wrappermode (port 465): TLS before the greeting, then AUTH; the
+# password found under the server's host name.
+id=$(echo "$MSG" | smtp_queue -f alice@example.com -r other@gmail.example)
+smtp_send -s private/smtps -n "[smtps.smtp.test]:465" "$id"
+like "$(smtp_result other@gmail.example)" "^result=sent dsn=2.0.0 " "port 465 with smtp_tls_wrappermode: sent"
+like "$(cat "$T/sink-smtps/connections")" '^auth relayuser$' "AUTH with the password keyed by host name"
+like "$(sink_msg smtps 1)" '^tls=1$' "all of it inside TLS"
 
 # No password over plaintext (smtp_sasl_security_options = noplaintext).
 id=$(echo "$MSG" | smtp_queue -f alice@example.com -r someone@gmail.example)

@@ -20,6 +20,7 @@ Usage: smtp_sink.py --out DIR [options] LISTEN...
   --no-smtputf8   do not announce SMTPUTF8
   --greeting-delay SEC  wait this long before the greeting
   --tls-broken    announce STARTTLS, answer 220, then send garbage
+  --wrapper       TLS at once after accept (port 465), with --tls's files
 Announces PIPELINING, SIZE, DSN, 8BITMIME, SMTPUTF8 (and STARTTLS/AUTH as
 configured). Writes DIR/ready once listening. Stops on SIGTERM.
 """
@@ -39,6 +40,7 @@ ap.add_argument("--no-ehlo", action="store_true")
 ap.add_argument("--no-smtputf8", action="store_true")
 ap.add_argument("--greeting-delay", type=float, default=0)
 ap.add_argument("--tls-broken", action="store_true")
+ap.add_argument("--wrapper", action="store_true")
 ap.add_argument("listen", nargs="+")
 opt = ap.parse_args()
 
@@ -99,8 +101,24 @@ class Session:
             f.append("AUTH PLAIN LOGIN")
         return f
 
+    def start_tls(self):
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(opt.tls[0], opt.tls[1])
+        ctx.sni_callback = lambda sobj, name, c: record("sni %s %s" % (self.name, name))
+        try:
+            self.sock = ctx.wrap_socket(self.sock, server_side=True)
+        except (ssl.SSLError, OSError) as e:
+            record("tls-failed " + self.name + " " + str(e))
+            return False
+        self.f = self.sock.makefile("rb")
+        self.tls = True
+        record("tls " + self.name)
+        return True
+
     def run(self):
         record("conn " + self.name)
+        if opt.wrapper and not self.start_tls():
+            return
         if opt.greeting_delay:
             import time
             time.sleep(opt.greeting_delay)
@@ -141,17 +159,8 @@ class Session:
                 return
             elif u == "STARTTLS" and opt.tls and not self.tls:
                 self.send("220 2.0.0 go ahead")
-                ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-                ctx.load_cert_chain(opt.tls[0], opt.tls[1])
-                ctx.sni_callback = lambda sobj, name, c: record("sni %s %s" % (self.name, name))
-                try:
-                    self.sock = ctx.wrap_socket(self.sock, server_side=True)
-                except (ssl.SSLError, OSError) as e:
-                    record("tls-failed " + self.name + " " + str(e))
+                if not self.start_tls():
                     return
-                self.f = self.sock.makefile("rb")
-                self.tls = True
-                record("tls " + self.name)
             elif u.startswith("AUTH ") and opt.auth:
                 parts = l.split()
                 if parts[1].upper() != "PLAIN":
