@@ -306,6 +306,7 @@ static void smtp_deliver(const SMTP_CONF *cf, DELIVER_REQUEST *req, int qfd, QFI
     SMTP_ADDR_LIST *list = NULL;
     SMTP_SESS *s;
     VSTR *dsn = vstr_new(0), *why = vstr_new(0), *key = vstr_new(0);
+    VSTR *relay = vstr_new(0); /* the server of the last failure, "none": no connection */
     size_t i, sessions = 0, n_ok = 0;
     int rr;
 
@@ -343,8 +344,13 @@ static void smtp_deliver(const SMTP_CONF *cf, DELIVER_REQUEST *req, int qfd, QFI
             break;
         switch (smtp_sess_open(cf, &list->addr[i], &d, req->nexthop, &s, dsn, why)) {
         case SMTP_OPEN_NOCONN:
+            vstr_set(relay, "none");
             continue;
         case SMTP_OPEN_FAIL:
+            /* the server answered: the log names it, as Postfix's does */
+            vstr_sprintf(relay, "%s[%s]", list->addr[i].host, list->addr[i].addr);
+            if (d.unix_path == NULL)
+                vstr_printf(relay, ":%u", d.port);
             sessions++;
             continue;
         default:
@@ -371,7 +377,7 @@ defer_all:
             continue;
         vstr_set(st[i].dsn, vstr_str(dsn));
         vstr_set(st[i].why, vstr_str(why));
-        vstr_set(st[i].relay, "none");
+        vstr_set(st[i].relay, vstr_len(relay) ? vstr_str(relay) : "none");
     }
 done:
     for (i = 0; i < req->nrcpt; i++) {
@@ -390,6 +396,7 @@ done:
     vstr_free(dsn);
     vstr_free(why);
     vstr_free(key);
+    vstr_free(relay);
 }
 
 static void smtp_client(SERVER *srv, int fd)

@@ -144,6 +144,8 @@ is "$(smtp_result a@allgreet.smtp.test)" \
     "result=deferred dsn=4.3.2 reason=host mxg2.smtp.test[127.0.0.58] refused to talk to me: 421 4.3.2 Service shutting down" \
     "every greeting 4xx: deferred with the last server's reply"
 is "$(sed -n 's/^hop_status=//p' "$T/send.out")" "4.3.2" "hop_status set"
+check "the deferral names the server that answered last" inst_log_wait \
+    "$id: to=<a@allgreet.smtp.test>, relay=mxg2.smtp.test\[127.0.0.58\]:25, .*dsn=4.3.2, status=deferred \(host mxg2.smtp.test\[127.0.0.58\] refused to talk to me: 421 4.3.2 Service shutting down\)$"
 is "$(($(sink_conns g) - before))" "2" "smtp_mx_session_limit = 2: the third MX is not tried"
 ! grep -q "127.0.0.59" "$T/sink-g/connections"
 ok $? "mxg3 never saw a connection"

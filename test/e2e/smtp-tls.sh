@@ -135,6 +135,8 @@ is "$(smtp_result bob@plain.smtp.test)" \
     "result=deferred dsn=4.7.4 reason=TLS is required, but was not offered by host mxp.smtp.test[127.0.0.42]" \
     "encrypt: deferred when STARTTLS is not offered"
 is "$(ls "$T/sink-plain" | grep -c msg-)" "0" "nothing was sent in the clear"
+check "the deferral is logged with the server as relay" inst_log_wait \
+    "$id: to=<bob@plain.smtp.test>, relay=mxp.smtp.test\[127.0.0.42\]:25, .*dsn=4.7.4, status=deferred \(TLS is required, but was not offered by host mxp.smtp.test\[127.0.0.42\]\)$"
 
 # AUTH PLAIN to the relay, after STARTTLS, through the relay service.
 id=$(echo "$MSG" | smtp_queue -f alice@example.com -r someone@gmail.example)
