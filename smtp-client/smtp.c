@@ -40,6 +40,7 @@
  */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
@@ -455,6 +456,28 @@ out:
         }
 }
 
+/* smtp_bind_conf - smtp_bind_address(6): a numeric address, or empty */
+static void smtp_bind_conf(const SMTP_CONF *cf, const char *name, int family,
+                           struct sockaddr_storage *ss)
+{
+    const char *v = cfp(cf, name);
+
+    memset(ss, 0, sizeof(*ss));
+    if (*v == 0)
+        return;
+    if (family == AF_INET) {
+        struct sockaddr_in *sin = (struct sockaddr_in *) ss;
+        if (inet_pton(AF_INET, v, &sin->sin_addr) != 1)
+            msg_fatal("%s_%s: not an IPv4 address: %s", cf->prefix, name, v);
+        sin->sin_family = AF_INET;
+    } else {
+        struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *) ss;
+        if (inet_pton(AF_INET6, v, &sin6->sin6_addr) != 1)
+            msg_fatal("%s_%s: not an IPv6 address: %s", cf->prefix, name, v);
+        sin6->sin6_family = AF_INET6;
+    }
+}
+
 static void smtp_pre_jail(SERVER *srv)
 {
     SMTP_CONF *cf = srv->context;
@@ -493,6 +516,10 @@ static void smtp_pre_jail(SERVER *srv)
     cf->never_ehlo = cf->lmtp ? 0 : cfb(cf, "never_send_ehlo");
     cf->skip_quit_response = cfb(cf, "skip_quit_response");
     cf->mx_session_limit = (int) cfi(cf, "mx_session_limit");
+    smtp_bind_conf(cf, "bind_address", AF_INET, &cf->bind4);
+    smtp_bind_conf(cf, "bind_address6", AF_INET6, &cf->bind6);
+    cf->discard_ehlo = argv_split(cfp(cf, cf->lmtp ? "discard_lhlo_keywords"
+                                                   : "discard_ehlo_keywords"), ", \t\r\n");
     cf->line_limit = cfi(cf, "line_length_limit") > 0 ? (size_t) cfi(cf, "line_length_limit") : 0;
     if (cf->line_limit > 0 && cf->line_limit < 40)
         cf->line_limit = 40;

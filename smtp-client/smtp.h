@@ -11,6 +11,7 @@
 #define POSTERN_SMTP_H
 
 #include <stddef.h>
+#include <sys/socket.h>
 
 #include "sasl_client.h"
 #include "smtp_addr.h"
@@ -27,6 +28,8 @@ typedef struct SMTP_CONF {
     int data_init_timeout, data_xfer_timeout, data_done_timeout, rset_timeout, quit_timeout;
     int never_ehlo, skip_quit_response;
     size_t line_limit;           /* smtp_line_length_limit, 0: none */
+    struct sockaddr_storage bind4, bind6; /* smtp_bind_address(6); family 0: none */
+    ARGV *discard_ehlo;          /* smtp_discard_ehlo_keywords, upper case */
     int mx_session_limit;
     int tls_level;               /* smtp_tls_security_level (TLS_LEV_*) */
     TLS_CTX *tls_ctx;            /* NULL when TLS is off everywhere */

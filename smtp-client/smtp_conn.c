@@ -46,13 +46,22 @@ static int conn_wait(int fd, short events, long long deadline)
     }
 }
 
-int smtp_conn_connect(const struct sockaddr *sa, socklen_t salen, int timeout_ms, VSTR *why)
+int smtp_conn_connect(const struct sockaddr *sa, socklen_t salen,
+                      const struct sockaddr_storage *bind_sa, int timeout_ms, VSTR *why)
 {
     int fd, err = 0, r;
     socklen_t len = sizeof(err);
 
     if ((fd = socket(sa->sa_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)) < 0) {
         vstr_sprintf(why, "socket: %s", strerror(errno));
+        return -1;
+    }
+    if (bind_sa != NULL && bind_sa->ss_family == sa->sa_family &&
+        bind((fd), (const struct sockaddr *) bind_sa,
+             bind_sa->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                            : sizeof(struct sockaddr_in)) < 0) {
+        vstr_sprintf(why, "bind to the local address: %s", strerror(errno));
+        close(fd);
         return -1;
     }
     if (connect(fd, sa, salen) == 0)

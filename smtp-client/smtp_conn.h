@@ -4,7 +4,10 @@
  * or, after STARTTLS, over a TLS session (lib/net/tls.h), and reading one
  * SMTP reply (single or multi-line) with bounds.
  *
- *   int fd = smtp_conn_connect(sa, salen, timeout_ms, why);   -1: why
+ *   int fd = smtp_conn_connect(sa, salen, bind_sa, timeout_ms, why);   -1: why
+ *                                            (bind_sa: a local address of
+ *                                            the same family, or NULL; a
+ *                                            failed bind is an error)
  *   SMTP_CONN *c = smtp_conn_new(fd);        takes the descriptor
  *   long long dl = tls_deadline(ms);         absolute deadline (0: none)
  *   smtp_conn_puts(c, "MAIL FROM:<a@b>\r\n"); (buffered; no I/O)
@@ -32,6 +35,7 @@
 
 #include <stddef.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
 
 #include "argv.h"
 #include "tls.h"
@@ -64,7 +68,8 @@ typedef struct SMTP_REPLY {
     ARGV *lines;
 } SMTP_REPLY;
 
-int smtp_conn_connect(const struct sockaddr *sa, socklen_t salen, int timeout_ms, VSTR *why);
+int smtp_conn_connect(const struct sockaddr *sa, socklen_t salen,
+                      const struct sockaddr_storage *bind_sa, int timeout_ms, VSTR *why);
 SMTP_CONN *smtp_conn_new(int fd);
 void smtp_conn_free(SMTP_CONN *c);
 void smtp_conn_puts(SMTP_CONN *c, const char *str);

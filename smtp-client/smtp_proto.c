@@ -78,7 +78,17 @@ static int proto_cmd(SMTP_SESS *s, const char *cmd, int timeout, SMTP_REPLY *rep
     return smtp_reply_read(s->conn, rep, dl);
 }
 
-static void proto_features(SMTP_SESS *s, const SMTP_REPLY *rep)
+static int proto_discarded(const ARGV *list, const char *kw, size_t n)
+{
+    size_t i;
+
+    for (i = 0; list && i < list->argc; i++)
+        if (strlen(list->argv[i]) == n && strncasecmp(list->argv[i], kw, n) == 0)
+            return 1;
+    return 0;
+}
+
+static void proto_features(const SMTP_CONF *cf, SMTP_SESS *s, const SMTP_REPLY *rep)
 {
     size_t i;
 
@@ -90,6 +100,8 @@ static void proto_features(SMTP_SESS *s, const SMTP_REPLY *rep)
         const char *l = rep->lines->argv[i];
         size_t n = strcspn(l, " =");
 
+        if (proto_discarded(cf->discard_ehlo, l, n))
+            continue;
         if (n == 10 && strncasecmp(l, "PIPELINING", n) == 0)
             s->features |= SMTP_FEAT_PIPELINING;
         else if (n == 4 && strncasecmp(l, "SIZE", n) == 0) {
@@ -147,7 +159,7 @@ static int proto_hello(const SMTP_CONF *cf, SMTP_SESS *s, SMTP_REPLY *rep, VSTR 
         return -1;
     }
     if (cf->lmtp || !cf->never_ehlo)
-        proto_features(s, rep);
+        proto_features(cf, s, rep);
     vstr_free(cmd);
     return 0;
 }
@@ -401,7 +413,13 @@ static int sess_open(const SMTP_CONF *cf, const SMTP_ADDR *a, const SMTP_DEST *d
     unsigned port = d->unix_path ? 0 : d->port;
 
     *out = NULL;
-    if ((fd = smtp_conn_connect((const struct sockaddr *) &a->sa, a->salen,
+    const struct sockaddr_storage *bind_sa = NULL;
+
+    if (a->sa.ss_family == AF_INET && cf->bind4.ss_family)
+        bind_sa = &cf->bind4;
+    else if (a->sa.ss_family == AF_INET6 && cf->bind6.ss_family)
+        bind_sa = &cf->bind6;
+    if ((fd = smtp_conn_connect((const struct sockaddr *) &a->sa, a->salen, bind_sa,
                                 (int) MS(cf->connect_timeout), err)) < 0) {
         if (d->unix_path)
             vstr_sprintf(why, "connect to %s[%s]: %s", a->host, a->addr, vstr_str(err));

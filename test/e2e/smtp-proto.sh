@@ -23,6 +23,8 @@ inst_param smtp_mx_session_limit 2
 inst_param smtp_tls_security_level may
 inst_param smtp_connection_cache_time_limit 2s
 inst_service "smtp      unix  -       -       y       -       -       smtp"
+inst_service "bound     unix  -       -       y       -       -       smtp
+    -o smtp_bind_address=127.0.0.77 -o smtp_discard_ehlo_keywords=dsn,silent-discard"
 inst_service "onlyone   unix  -       -       y       -       -       smtp
     -o smtp_mx_address_limit=1 -o smtp_mx_session_limit=5"
 
@@ -107,6 +109,15 @@ like "$(sink_msg plain 1)" '^mail=<alice@example.com> SIZE=[0-9]+ BODY=8BITMIME 
 is "$(grep -c '^close ' "$T/sink-plain/connections")" "0" "the session to mxplain is kept after the delivery"
 INST_WAIT=60 inst_wait grep -q '^close ' "$T/sink-plain/connections"
 ok $? "and closed by the idle timer (the worker itself stays)"
+
+# smtp_bind_address: the connection comes from 127.0.0.77;
+# smtp_discard_ehlo_keywords = dsn: no NOTIFY/ORCPT although the server has DSN.
+id=$(echo "$MSG" | smtp_queue -f alice@example.com -N 4 -r d@plain.smtp.test)
+smtp_send -s private/bound -n plain.smtp.test "$id"
+like "$(smtp_result d@plain.smtp.test)" "^result=sent " "sent through the bound service"
+like "$(tail -n 3 "$T/sink-plain/connections")" '^conn 127.0.0.53:25 from 127.0.0.77$' \
+    "smtp_bind_address: the server saw 127.0.0.77"
+like "$(sink_msg plain 2)" '^rcpt=<d@plain.smtp.test>$' "DSN discarded from EHLO: RCPT TO without NOTIFY or ORCPT"
 
 # SMTPUTF8 needed (a UTF-8 address), not offered: bounced; asked for but
 # not needed (all ASCII): sent without it.

@@ -5,7 +5,8 @@ Usage: smtp_sink.py --out DIR [options] LISTEN...
   LISTEN          ADDR:PORT or [IPV6]:PORT (TCP), or unix:/path (UNIX socket)
   --out DIR       each transaction goes to DIR/msg-N (envelope lines, then
                   "--", then the data as received, dot-unstuffed); each
-                  connection appends "conn LISTEN" to DIR/connections,
+                  connection appends "conn LISTEN from PEERADDR" to
+                  DIR/connections,
                   and "close LISTEN" when it ends
   --lmtp          speak LMTP (LHLO, one reply per recipient after DATA)
   --tls CERT KEY  offer STARTTLS with this certificate (the SNI name a
@@ -74,9 +75,10 @@ def save(env, data):
 
 
 class Session:
-    def __init__(self, sock, name):
+    def __init__(self, sock, name, peer):
         self.sock = sock
         self.name = name
+        self.peer = peer
         self.f = sock.makefile("rb")
         self.tls = False
         self.authed = None
@@ -116,7 +118,7 @@ class Session:
         return True
 
     def run(self):
-        record("conn " + self.name)
+        record("conn %s from %s" % (self.name, self.peer))
         if opt.wrapper and not self.start_tls():
             return
         if opt.greeting_delay:
@@ -236,12 +238,13 @@ class Session:
 def serve(lsock, name):
     while True:
         try:
-            c, _ = lsock.accept()
+            c, peer = lsock.accept()
+            peer = peer[0] if isinstance(peer, tuple) else "unix"
         except OSError:
             return
-        def run(c=c):
+        def run(c=c, peer=peer):
             try:
-                Session(c, name).run()
+                Session(c, name, peer).run()
             except (OSError, ssl.SSLError):
                 pass
             finally:
