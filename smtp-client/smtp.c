@@ -317,6 +317,11 @@ static void smtp_deliver(const SMTP_CONF *cf, DELIVER_REQUEST *req, int qfd, QFI
         vstr_set(dsn, "4.3.5");
         goto defer_all;
     }
+    /* a session authenticated for one sender is reused only for that sender */
+    if (cf->sasl_sender_dependent) {
+        d.sasl_sender = req->sender;
+        vstr_printf(key, " sender=%s", req->sender);
+    }
     /* a cached session first */
     if ((s = smtp_cache_take(cf, vstr_str(key))) != NULL) {
         if (smtp_sess_rset(cf, s) == 0) {
@@ -598,6 +603,7 @@ static void smtp_pre_jail(SERVER *srv)
 
     /* SASL */
     cf->sasl_enable = cfb(cf, "sasl_auth_enable");
+    cf->sasl_sender_dependent = !cf->lmtp && cfb(cf, "sender_dependent_authentication");
     if (cf->sasl_enable) {
         SASL_CLI_PARAMS p;
         sasl_cli_params_conf(&p, cf->prefix);

@@ -39,6 +39,7 @@ typedef struct SMTP_CONF {
     int tls_reuse;               /* smtp_tls_connection_reuse */
     int tls_wrapper;             /* smtp_tls_wrappermode (port 465) */
     int sasl_enable;
+    int sasl_sender_dependent;   /* smtp_sender_dependent_authentication */
     SASL_CLI *sasl;
     TABLE **sasl_maps;           /* smtp_sasl_password_maps */
     size_t nsasl_maps;

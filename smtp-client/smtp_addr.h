@@ -51,6 +51,8 @@ typedef struct SMTP_DEST {
     unsigned port;
     int no_mx;        /* [host] form, or inet: for lmtp */
     char *unix_path;  /* lmtp unix:/path, else NULL */
+    const char *sasl_sender; /* smtp_sender_dependent_authentication: the
+                              * sender, set by the caller; else NULL */
 } SMTP_DEST;
 
 typedef struct SMTP_ADDR {

@@ -328,8 +328,8 @@ out:
 }
 
 /* proto_auth - SASL AUTH when enabled and a password is known */
-static int proto_auth(const SMTP_CONF *cf, SMTP_SESS *s, const char *nexthop, SMTP_REPLY *rep,
-                      VSTR *dsn, VSTR *why)
+static int proto_auth(const SMTP_CONF *cf, SMTP_SESS *s, const SMTP_DEST *d,
+                      const char *nexthop, SMTP_REPLY *rep, VSTR *dsn, VSTR *why)
 {
     char *user = NULL, *pass = NULL;
     SASL_CLI_SESS *ss;
@@ -338,8 +338,8 @@ static int proto_auth(const SMTP_CONF *cf, SMTP_SESS *s, const char *nexthop, SM
 
     if (!cf->sasl_enable || cf->sasl == NULL)
         return 0;
-    r = sasl_cli_passwd_lookup(cf->sasl_maps, cf->nsasl_maps, NULL, s->host, nexthop, &user,
-                               &pass);
+    r = sasl_cli_passwd_lookup(cf->sasl_maps, cf->nsasl_maps, d->sasl_sender, s->host, nexthop,
+                               &user, &pass);
     if (r < 0) {
         vstr_set(dsn, "4.3.0");
         vstr_sprintf(why, "%s_sasl_password_maps lookup error", cf->prefix);
@@ -452,7 +452,7 @@ static int sess_open(const SMTP_CONF *cf, const SMTP_ADDR *a, const SMTP_DEST *d
         goto fail;
     if (proto_starttls(cf, s, d, nexthop, &rep, dsn, why, no_tls, may_failed) < 0)
         goto fail;
-    if (proto_auth(cf, s, nexthop, &rep, dsn, why) < 0)
+    if (proto_auth(cf, s, d, nexthop, &rep, dsn, why) < 0)
         goto fail;
     smtp_reply_free(&rep);
     *out = s;

@@ -33,7 +33,7 @@ openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=Postern Test CA" \
     openssl x509 -req -in "$T/v.csr" -CA "$T/ca.pem" -CAkey "$T/ca.key" -CAcreateserial \
         -days 2 -extfile "$T/v.ext" -out "$T/v.pem" >/dev/null 2>&1
 ok $? "a test CA and a certificate it signed for mxv.smtp.test"
-printf '[relay.smtp.test]:587 relayuser:s3cret\n[plainrelay.smtp.test]:587 relayuser:s3cret\nsmtps.smtp.test relayuser:s3cret\n' >"$T/sasl_passwd"
+printf '[relay.smtp.test]:587 relayuser:s3cret\n[plainrelay.smtp.test]:587 relayuser:s3cret\nsmtps.smtp.test relayuser:s3cret\ncarol@example.com carol:wrong\n' >"$T/sasl_passwd"
 postmap -c "$C" "hash:$T/sasl_passwd"
 ok $? "postmap builds the password map"
 inst_param mydestination '$myhostname, localhost'
@@ -48,6 +48,8 @@ inst_param smtp_sasl_tls_security_options noanonymous
 inst_service "smtp      unix  -       -       y       -       -       smtp"
 inst_service "smtps     unix  -       -       y       -       -       smtp
     -o smtp_tls_wrappermode=yes -o smtp_tls_security_level=encrypt"
+inst_service "sdauth    unix  -       -       y       -       -       smtp
+    -o smtp_sender_dependent_authentication=yes"
 inst_service "relay     unix  -       -       y       -       -       smtp
         -o syslog_name=postfix/\$service_name"
 
@@ -156,6 +158,17 @@ smtp_send -s private/smtps -n "[smtps.smtp.test]:465" "$id"
 like "$(smtp_result other@gmail.example)" "^result=sent dsn=2.0.0 " "port 465 with smtp_tls_wrappermode: sent"
 like "$(cat "$T/sink-smtps/connections")" '^auth relayuser$' "AUTH with the password keyed by host name"
 like "$(sink_msg smtps 1)" '^tls=1$' "all of it inside TLS"
+
+# smtp_sender_dependent_authentication: carol's own entry wins over the
+# relay's (the server refuses it); alice, who has none, uses the relay's.
+id=$(echo "$MSG" | smtp_queue -f carol@example.com -r someone@gmail.example)
+smtp_send -s private/sdauth -n "[relay.smtp.test]:587" "$id"
+is "$(smtp_result someone@gmail.example)" \
+    "result=deferred dsn=4.7.0 reason=SASL authentication failed; server relay.smtp.test[127.0.0.43] said: 535 5.7.8 Authentication failed" \
+    "sender-dependent: carol's credentials are used (and refused)"
+id=$(echo "$MSG" | smtp_queue -f alice@example.com -r someone@gmail.example)
+smtp_send -s private/sdauth -n "[relay.smtp.test]:587" "$id"
+like "$(smtp_result someone@gmail.example)" "^result=sent " "sender-dependent: alice falls back to the relay's entry"
 
 # No password over plaintext (smtp_sasl_security_options = noplaintext).
 id=$(echo "$MSG" | smtp_queue -f alice@example.com -r someone@gmail.example)
