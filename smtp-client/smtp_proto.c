@@ -15,6 +15,7 @@
 #include "strutil.h"
 
 #define MS(sec) ((long) (sec) * 1000L)
+#define SMTP_PIPE_BATCH 100   /* RCPT TO commands per pipelined write */
 #define SMTP_UTF8_REQUESTED 1 /* the C record's SMTPUTF8 flags, as Postfix's */
 
 /* proto_fail_text - Postfix's reason for a broken conversation */
@@ -638,6 +639,45 @@ static int proto_content(const SMTP_CONF *cf, SMTP_SESS *s, DELIVER_REQUEST *req
     return smtp_conn_flush(s->conn, dl);
 }
 
+/*
+ * pipe_catch_up - with PIPELINING, read the replies that are due: MAIL FROM
+ * (once), then those of the RCPT TO commands idx[*got .. upto - 1]. Sent in
+ * batches of SMTP_PIPE_BATCH, so a server that stops reading until we read
+ * its replies cannot stall a long recipient list. 0, or -1 (broken).
+ */
+static int pipe_catch_up(const SMTP_CONF *cf, SMTP_SESS *s, DELIVER_REQUEST *req, int qfd,
+                         SMTP_RCPT_STATE *st, const size_t *idx, size_t n, size_t upto,
+                         size_t *got, int *mail_read, int *mail_ok, char *acc, size_t *nacc,
+                         SMTP_REPLY *rep, const DELIVER_TIMES *t)
+{
+    size_t k;
+
+    if (!*mail_read) {
+        if (smtp_reply_read(s->conn, rep, tls_deadline(MS(cf->mail_timeout))) < 0) {
+            rcpt_broken(s, req, st, "sending MAIL FROM");
+            return -1;
+        }
+        *mail_read = 1;
+        *mail_ok = rep->code / 100 == 2;
+        if (!*mail_ok)
+            for (k = 0; k < n; k++)
+                rcpt_outcome(s, req, qfd, idx[k], st, rep, "MAIL FROM", t);
+    }
+    for (; *got < upto; (*got)++) {
+        if (smtp_reply_read(s->conn, rep, tls_deadline(MS(cf->rcpt_timeout))) < 0) {
+            rcpt_broken(s, req, st, "sending RCPT TO");
+            return -1;
+        }
+        if (!*mail_ok)
+            continue;
+        if (rep->code / 100 == 2)
+            acc[idx[*got]] = 1, (*nacc)++;
+        else
+            rcpt_outcome(s, req, qfd, idx[*got], st, rep, "RCPT TO", t);
+    }
+    return 0;
+}
+
 int smtp_sess_deliver(const SMTP_CONF *cf, SMTP_SESS *s, DELIVER_REQUEST *req, int qfd,
                       QFILE_READER *r, SMTP_RCPT_STATE *st, DELIVER_TIMES *times)
 {
@@ -646,7 +686,8 @@ int smtp_sess_deliver(const SMTP_CONF *cf, SMTP_SESS *s, DELIVER_REQUEST *req, i
     size_t i, *idx = mem_alloc(req->nrcpt * sizeof(*idx)), n = 0, k, nacc = 0;
     char *acc = mem_alloc(req->nrcpt + 1);
     int pipe = (s->features & SMTP_FEAT_PIPELINING) || cf->lmtp, mail_ok = 0, ret = 0, bad;
-    int utf8_needed;
+    int utf8_needed, mail_read = 0;
+    size_t got = 0; /* pipelined RCPT replies read so far */
     long long dl;
 
     smtp_reply_init(&rep);
@@ -749,6 +790,21 @@ int smtp_sess_deliver(const SMTP_CONF *cf, SMTP_SESS *s, DELIVER_REQUEST *req, i
         }
         vstr_adds(cmd, "\r\n");
         smtp_conn_puts(s->conn, vstr_str(cmd));
+        if (pipe && (k + 1) % SMTP_PIPE_BATCH == 0 && k + 1 < n) {
+            /* a batch is out: read its replies before the server's stall */
+            if (smtp_conn_flush(s->conn, tls_deadline(MS(cf->rcpt_timeout))) < 0) {
+                rcpt_broken(s, req, st, "sending RCPT TO");
+                ret = -1;
+                goto out;
+            }
+            if (pipe_catch_up(cf, s, req, qfd, st, idx, n, k + 1, &got, &mail_read, &mail_ok,
+                              acc, &nacc, &rep, times) < 0) {
+                ret = -1;
+                goto out;
+            }
+            if (!mail_ok)
+                goto rset;
+        }
         if (!pipe) {
             dl = tls_deadline(MS(cf->rcpt_timeout));
             if (smtp_conn_flush(s->conn, dl) < 0 || smtp_reply_read(s->conn, &rep, dl) < 0) {
@@ -772,29 +828,10 @@ int smtp_sess_deliver(const SMTP_CONF *cf, SMTP_SESS *s, DELIVER_REQUEST *req, i
         ret = -1;
         goto out;
     }
-    if (pipe) {
-        if (smtp_reply_read(s->conn, &rep, dl) < 0) {
-            rcpt_broken(s, req, st, "sending MAIL FROM");
-            ret = -1;
-            goto out;
-        }
-        mail_ok = rep.code / 100 == 2;
-        if (!mail_ok)
-            for (k = 0; k < n; k++)
-                rcpt_outcome(s, req, qfd, idx[k], st, &rep, "MAIL FROM", times);
-        for (k = 0; k < n; k++) {
-            if (smtp_reply_read(s->conn, &rep, tls_deadline(MS(cf->rcpt_timeout))) < 0) {
-                rcpt_broken(s, req, st, "sending RCPT TO");
-                ret = -1;
-                goto out;
-            }
-            if (!mail_ok)
-                continue;
-            if (rep.code / 100 == 2)
-                acc[idx[k]] = 1, nacc++;
-            else
-                rcpt_outcome(s, req, qfd, idx[k], st, &rep, "RCPT TO", times);
-        }
+    if (pipe && pipe_catch_up(cf, s, req, qfd, st, idx, n, n, &got, &mail_read, &mail_ok, acc,
+                              &nacc, &rep, times) < 0) {
+        ret = -1;
+        goto out;
     }
     if (smtp_reply_read(s->conn, &rep, tls_deadline(MS(cf->data_init_timeout))) < 0) {
         rcpt_broken(s, req, st, "sending DATA");

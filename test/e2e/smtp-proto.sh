@@ -31,6 +31,8 @@ inst_service "onlyone   unix  -       -       y       -       -       smtp
 {
     nsd_soa smtp.test
     for d in size nopipe helo plain utf btls slow; do echo "$d IN MX 10 mx$d.smtp.test."; done
+    echo 'rej IN MX 10 mxrej.smtp.test.'
+    echo 'mxrej IN A 127.0.0.60'
     echo 'greet IN MX 10 mxg1.smtp.test.'
     echo 'greet IN MX 20 mxplain.smtp.test.'
     echo 'allgreet IN MX 10 mxg1.smtp.test.'
@@ -51,6 +53,7 @@ check "plain sink" sink_start plain 127.0.0.53:25
 check "sink without SMTPUTF8" sink_start utf --no-smtputf8 127.0.0.54:25
 check "sink with a broken STARTTLS" sink_start btls --tls-broken 127.0.0.55:25
 check "silent sink" sink_start slow --greeting-delay 8 127.0.0.56:25
+check "sink that refuses every sender" sink_start rej --mail-reply "553 5.7.1 <alice@example.com>: Sender address rejected" 127.0.0.60:25
 check "421 sinks" sink_start g --greeting "421 4.3.2 Service shutting down" \
     127.0.0.57:25 127.0.0.58:25 127.0.0.59:25
 
@@ -118,6 +121,25 @@ like "$(smtp_result d@plain.smtp.test)" "^result=sent " "sent through the bound 
 like "$(tail -n 3 "$T/sink-plain/connections")" '^conn 127.0.0.53:25 from 127.0.0.77$' \
     "smtp_bind_address: the server saw 127.0.0.77"
 like "$(sink_msg plain 2)" '^rcpt=<d@plain.smtp.test>$' "DSN discarded from EHLO: RCPT TO without NOTIFY or ORCPT"
+
+# MAIL FROM refused (pipelined): every recipient gets that reply.
+id=$(echo "$MSG" | smtp_queue -f alice@example.com -r a@rej.smtp.test -r b@rej.smtp.test)
+smtp_send -s private/smtp -n rej.smtp.test "$id"
+for r in a b; do
+    is "$(smtp_result $r@rej.smtp.test)" \
+        "result=bounced dsn=5.7.1 reason=host mxrej.smtp.test[127.0.0.60] said: 553 5.7.1 <alice@example.com>: Sender address rejected (in reply to MAIL FROM command)" \
+        "MAIL FROM 553: $r bounced"
+done
+is "$(ls "$T/sink-rej" | grep -c msg-)" "0" "no message went to the server"
+
+# 250 recipients with PIPELINING: sent in batches of 100, all accepted.
+args=()
+for i in $(seq 250); do args+=(-r "r$i@plain.smtp.test"); done
+id=$(echo "$MSG" | smtp_queue -f alice@example.com "${args[@]}")
+smtp_send -s private/smtp -n plain.smtp.test "$id"
+is "$(grep -c 'result=sent' "$T/send.out")" "250" "250 recipients: all sent"
+m=$(ls "$T/sink-plain" | grep msg- | sort -t- -k2 -n | tail -1)
+is "$(grep -c '^rcpt=' "$T/sink-plain/$m")" "250" "in one transaction"
 
 # SMTPUTF8 needed (a UTF-8 address), not offered: bounced; asked for but
 # not needed (all ASCII): sent without it.

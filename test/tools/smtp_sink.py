@@ -22,6 +22,7 @@ Usage: smtp_sink.py --out DIR [options] LISTEN...
   --greeting-delay SEC  wait this long before the greeting
   --tls-broken    announce STARTTLS, answer 220, then send garbage
   --wrapper       TLS at once after accept (port 465), with --tls's files
+  --mail-reply REPLY  answer every MAIL FROM with this
 Announces PIPELINING, SIZE, DSN, 8BITMIME, SMTPUTF8 (and STARTTLS/AUTH as
 configured). Writes DIR/ready once listening. Stops on SIGTERM.
 """
@@ -42,6 +43,7 @@ ap.add_argument("--no-smtputf8", action="store_true")
 ap.add_argument("--greeting-delay", type=float, default=0)
 ap.add_argument("--tls-broken", action="store_true")
 ap.add_argument("--wrapper", action="store_true")
+ap.add_argument("--mail-reply")
 ap.add_argument("listen", nargs="+")
 opt = ap.parse_args()
 
@@ -187,6 +189,10 @@ class Session:
             elif u.startswith("MAIL FROM:"):
                 if opt.auth and not self.authed:
                     self.send("530 5.7.0 Authentication required")
+                    continue
+                if opt.mail_reply:
+                    env = []
+                    self.send(opt.mail_reply)
                     continue
                 env = ["helo=" + (helo or ""), "tls=%d" % self.tls, "mail=" + l[10:]]
                 self.send("250 2.1.0 Ok")
