@@ -196,9 +196,11 @@ static int proto_tls_policy(const SMTP_CONF *cf, const SMTP_DEST *d, const char 
                 vstr_adds(match, w->argv[i] + 6);
             }
         }
-        for (char *p = vstr_str(match); *p; p++)
-            if (*p == ':')
-                *p = ' ';
+        /* verify/secure: "match=hostname:nexthop"; fingerprints keep their ':' */
+        if (level != TLS_LEV_FPRINT)
+            for (char *p = vstr_str(match); *p; p++)
+                if (*p == ':')
+                    *p = ' ';
         argv_free(w);
     }
     return level;

@@ -41,7 +41,8 @@ inst_param smtp_tls_security_level may
 inst_param smtp_tls_loglevel 1
 inst_param smtp_tls_CAfile "$T/ca.pem"
 inst_param smtp_tls_servername hostname
-inst_param smtp_tls_policy_maps "inline:{ vrfy.smtp.test=verify, plain.smtp.test=encrypt, vok.smtp.test=verify, sec.smtp.test=secure, { secm.smtp.test = secure match=mxv.smtp.test } }"
+FP=$(openssl x509 -in "$T/cert.pem" -noout -fingerprint -sha256 | sed 's/.*=//')
+inst_param smtp_tls_policy_maps "inline:{ vrfy.smtp.test=verify, plain.smtp.test=encrypt, vok.smtp.test=verify, sec.smtp.test=secure, { secm.smtp.test = secure match=mxv.smtp.test }, { fp.smtp.test = fingerprint match=$FP }, { fpbad.smtp.test = fingerprint match=00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF } }"
 inst_param smtp_sasl_auth_enable yes
 inst_param smtp_sasl_password_maps "hash:$T/sasl_passwd"
 inst_param smtp_sasl_tls_security_options noanonymous
@@ -58,6 +59,8 @@ inst_service "relay     unix  -       -       y       -       -       smtp
     echo 'tls IN MX 10 mxt.smtp.test.'
     echo 'vrfy IN MX 10 mxt.smtp.test.'
     echo 'plain IN MX 10 mxp.smtp.test.'
+    echo 'fp IN MX 10 mxt.smtp.test.'
+    echo 'fpbad IN MX 10 mxt.smtp.test.'
     echo 'trusted IN MX 10 mxv.smtp.test.'
     echo 'vok IN MX 10 mxv.smtp.test.'
     echo 'sec IN MX 10 mxv.smtp.test.'
@@ -107,6 +110,16 @@ like "$(smtp_result bob@vrfy.smtp.test)" "^result=deferred dsn=4.7.5 reason=.*[C
 check "the verification failure is logged" inst_log_wait \
     "server certificate verification failed for mxt.smtp.test\[127.0.0.41\]:25"
 is "$(ls "$T/sink-tls" | grep -c msg-)" "1" "nothing was sent under verify"
+
+# fingerprint (policy match= with the certificate's SHA-256 digest): the
+# self-signed certificate is accepted; a different digest is refused.
+id=$(echo "$MSG" | smtp_queue -f alice@example.com -r bob@fp.smtp.test)
+smtp_send -s private/smtp -n fp.smtp.test "$id"
+like "$(smtp_result bob@fp.smtp.test)" "^result=sent " "fingerprint: the pinned self-signed certificate is accepted"
+id=$(echo "$MSG" | smtp_queue -f alice@example.com -r bob@fpbad.smtp.test)
+smtp_send -s private/smtp -n fpbad.smtp.test "$id"
+like "$(smtp_result bob@fpbad.smtp.test)" "^result=deferred dsn=4.7.5 " "fingerprint: another digest is refused"
+is "$(ls "$T/sink-tls" | grep -c msg-)" "2" "the self-signed server got the may and the fingerprint message only"
 
 # A certificate from smtp_tls_CAfile: Trusted under may, Verified under
 # verify (name matches the MX host name), refused under secure (nexthop
