@@ -352,6 +352,17 @@ static void smtp_deliver(const SMTP_CONF *cf, DELIVER_REQUEST *req, int qfd, QFI
         case SMTP_OPEN_NOCONN:
             vstr_set(relay, "none");
             continue;
+        case SMTP_OPEN_HARD:
+            vstr_sprintf(relay, "%s[%s]", list->addr[i].host, list->addr[i].addr);
+            if (d.unix_path == NULL)
+                vstr_printf(relay, ":%u", d.port);
+            times->relay = vstr_str(relay);
+            for (size_t j = 0; j < req->nrcpt; j++)
+                if (!st[j].done) {
+                    deliver_rcpt_bounce(req, qfd, j, vstr_str(dsn), vstr_str(why), times);
+                    st[j].done = 1;
+                }
+            goto done;
         case SMTP_OPEN_FAIL:
             /* the server answered: the log names it, as Postfix's does */
             vstr_sprintf(relay, "%s[%s]", list->addr[i].host, list->addr[i].addr);
@@ -520,6 +531,7 @@ static void smtp_pre_jail(SERVER *srv)
     cf->quit_timeout = (int) cft(cf, "quit_timeout");
     cf->never_ehlo = cf->lmtp ? 0 : cfb(cf, "never_send_ehlo");
     cf->skip_quit_response = cfb(cf, "skip_quit_response");
+    cf->skip_5xx_greeting = cfb(cf, "skip_5xx_greeting");
     cf->mx_session_limit = (int) cfi(cf, "mx_session_limit");
     smtp_bind_conf(cf, "bind_address", AF_INET, &cf->bind4);
     smtp_bind_conf(cf, "bind_address6", AF_INET6, &cf->bind6);

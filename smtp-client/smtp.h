@@ -26,7 +26,7 @@ typedef struct SMTP_CONF {
     unsigned def_port;           /* smtp_tcp_port / lmtp_tcp_port */
     int connect_timeout, helo_timeout, starttls_timeout, mail_timeout, rcpt_timeout;
     int data_init_timeout, data_xfer_timeout, data_done_timeout, rset_timeout, quit_timeout;
-    int never_ehlo, skip_quit_response;
+    int never_ehlo, skip_quit_response, skip_5xx_greeting;
     size_t line_limit;           /* smtp_line_length_limit, 0: none */
     struct sockaddr_storage bind4, bind6; /* smtp_bind_address(6); family 0: none */
     ARGV *discard_ehlo;          /* smtp_discard_ehlo_keywords, upper case */

@@ -445,10 +445,15 @@ static int sess_open(const SMTP_CONF *cf, const SMTP_ADDR *a, const SMTP_DEST *d
     }
     if (rep.code / 100 != 2) {
         vstr_set(dsn, rep.dsn);
-        if (rep.dsn[0] == '5')
-            vstr_str(dsn)[0] = '4';
         vstr_sprintf(why, "host %s refused to talk to me: %s", s->hostaddr, vstr_str(rep.text));
         msg_info("%s", vstr_str(why));
+        if (rep.code / 100 == 5 && !cf->skip_5xx_greeting) {
+            smtp_reply_free(&rep);
+            smtp_sess_close(cf, s);
+            return SMTP_OPEN_HARD;
+        }
+        if (rep.dsn[0] == '5')
+            vstr_str(dsn)[0] = '4';
         goto fail;
     }
     if (proto_hello(cf, s, &rep, dsn, why) < 0)

@@ -9,7 +9,8 @@
  *       SMTP_OPEN_OK, SMTP_OPEN_NOCONN (connect failed: logged as Postfix
  *       does, "connect to host[addr]:port: reason"), SMTP_OPEN_FAIL (the
  *       server answered but cannot be used: 4xx/5xx greeting, EHLO refused,
- *       TLS required but unavailable, SASL failed); dsn/why say why
+ *       TLS required but unavailable, SASL failed), SMTP_OPEN_HARD (a 5xx
+ *       greeting when smtp_skip_5xx_greeting = no); dsn/why say why
  *   r = smtp_sess_deliver(cf, s, req, qfd, reader, state, times);
  *       per recipient: 2xx -> deliver_rcpt_sent, 5xx -> deliver_rcpt_bounce
  *       (state[i].done set), 4xx -> state[i] keeps the reason for a later
@@ -65,6 +66,7 @@ typedef struct SMTP_SESS {
 #define SMTP_OPEN_OK 0
 #define SMTP_OPEN_NOCONN 1
 #define SMTP_OPEN_FAIL 2
+#define SMTP_OPEN_HARD 3 /* 5xx greeting with smtp_skip_5xx_greeting = no: bounce */
 
 int smtp_sess_open(const SMTP_CONF *cf, const SMTP_ADDR *a, const SMTP_DEST *d,
                    const char *nexthop, SMTP_SESS **out, VSTR *dsn, VSTR *why);

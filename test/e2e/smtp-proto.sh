@@ -25,12 +25,17 @@ inst_param smtp_connection_cache_time_limit 2s
 inst_service "smtp      unix  -       -       y       -       -       smtp"
 inst_service "bound     unix  -       -       y       -       -       smtp
     -o smtp_bind_address=127.0.0.77 -o smtp_discard_ehlo_keywords=dsn,silent-discard"
+inst_service "no5xx     unix  -       -       y       -       -       smtp
+    -o smtp_skip_5xx_greeting=no"
 inst_service "onlyone   unix  -       -       y       -       -       smtp
     -o smtp_mx_address_limit=1 -o smtp_mx_session_limit=5"
 
 {
     nsd_soa smtp.test
     for d in size nopipe helo plain utf btls slow; do echo "$d IN MX 10 mx$d.smtp.test."; done
+    echo 'g5 IN MX 10 mxg5.smtp.test.'
+    echo 'g5 IN MX 20 mxplain.smtp.test.'
+    echo 'mxg5 IN A 127.0.0.61'
     echo 'rej IN MX 10 mxrej.smtp.test.'
     echo 'mxrej IN A 127.0.0.60'
     echo 'greet IN MX 10 mxg1.smtp.test.'
@@ -54,6 +59,7 @@ check "sink without SMTPUTF8" sink_start utf --no-smtputf8 127.0.0.54:25
 check "sink with a broken STARTTLS" sink_start btls --tls-broken 127.0.0.55:25
 check "silent sink" sink_start slow --greeting-delay 8 127.0.0.56:25
 check "sink that refuses every sender" sink_start rej --mail-reply "553 5.7.1 <alice@example.com>: Sender address rejected" 127.0.0.60:25
+check "554 sink" sink_start g5 --greeting "554 5.3.2 No mail here" 127.0.0.61:25
 check "421 sinks" sink_start g --greeting "421 4.3.2 Service shutting down" \
     127.0.0.57:25 127.0.0.58:25 127.0.0.59:25
 
@@ -160,6 +166,18 @@ check "4xx greeting: delivered by the next MX" inst_log_wait \
     "$id: to=<a@greet.smtp.test>, relay=mxplain.smtp.test\[127.0.0.53\]:25, .*status=sent"
 check "the refusal is logged" inst_log_wait \
     "host mxg1.smtp.test\[127.0.0.57\] refused to talk to me: 421 4.3.2 Service shutting down$"
+
+# A 5xx greeting: the next MX by default (smtp_skip_5xx_greeting = yes),
+# a bounce with smtp_skip_5xx_greeting = no.
+id=$(echo "$MSG" | smtp_queue -f alice@example.com -r a@g5.smtp.test)
+smtp_send -s private/smtp -n g5.smtp.test "$id"
+check "5xx greeting skipped: the next MX took it" inst_log_wait \
+    "$id: to=<a@g5.smtp.test>, relay=mxplain.smtp.test\[127.0.0.53\]:25, .*status=sent"
+id=$(echo "$MSG" | smtp_queue -f alice@example.com -r b@g5.smtp.test)
+smtp_send -s private/no5xx -n g5.smtp.test "$id"
+is "$(smtp_result b@g5.smtp.test)" \
+    "result=bounced dsn=5.3.2 reason=host mxg5.smtp.test[127.0.0.61] refused to talk to me: 554 5.3.2 No mail here" \
+    "smtp_skip_5xx_greeting = no: bounced"
 
 # smtp_mx_address_limit = 1: only the first address is tried.
 before=$(sink_conns plain)
