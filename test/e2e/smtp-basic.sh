@@ -23,6 +23,8 @@ trap 'sink_stop_all; inst_cleanup' EXIT
 inst_param mydestination '$myhostname, localhost'
 inst_param smtp_connection_cache_time_limit 30s
 inst_service "smtp      unix  -       -       y       -       1       smtp"
+inst_service "reuse2    unix  -       -       y       -       1       smtp
+    -o smtp_connection_reuse_count_limit=2 -o smtp_connection_cache_time_limit=30s"
 inst_service "smtp4     unix  -       -       y       -       -       smtp
     -o inet_protocols=ipv4"
 inst_service "smtp6     unix  -       -       y       -       -       smtp
@@ -222,6 +224,15 @@ done
 after=$(sink_conns amx)
 is "$((after - before))" "0" "four messages over the session kept from test 4: no new connection"
 is "$(ls "$T/sink-amx" | grep -c msg-)" "7" "the server has seven transactions"
+
+# smtp_connection_reuse_count_limit = 2: four messages, two connections.
+before=$(sink_conns mx2)
+for i in 1 2 3 4; do
+    id=$(echo "$MSG" | smtp_queue -f alice@example.com -r "limit$i@two.smtp.test")
+    smtp_send -s private/reuse2 -n "[mx2.smtp.test]" "$id"
+    like "$(smtp_result "limit$i@two.smtp.test")" "^result=sent " "reuse-limited message $i sent"
+done
+is "$(($(sink_conns mx2) - before))" "2" "each connection carried two messages"
 
 nsd_exec postfix stop >/dev/null 2>&1
 inst_wait bash -c "! kill -0 $MPID 2>/dev/null"
