@@ -1,7 +1,8 @@
 #!/bin/bash
 # The smtp delivery agent against capturing SMTP servers (test/tools/
 # smtp_sink.py) on 127.0.0.x:25 in a network namespace whose nsd serves
-# the test domains: MX preference order with the envelope intact (DSN
+# the test domains: a virtual alias (cleanup) forwarded to the right MX with
+# the envelope intact, MX preference order (DSN
 # NOTIFY/ORCPT passed on), fallback to the secondary MX when the primary
 # refuses connections, a domain without MX (its A record), null MX and
 # NXDOMAIN bounced, an MX pointing at this host bounced, a dead destination
@@ -22,6 +23,7 @@ inst_setup
 trap 'sink_stop_all; inst_cleanup' EXIT
 inst_param mydestination '$myhostname, localhost'
 inst_param smtp_connection_cache_time_limit 30s
+inst_param virtual_alias_maps "inline:{ me@example.com=foo@two.smtp.test }"
 inst_service "smtp      unix  -       -       y       -       1       smtp"
 inst_service "reuse2    unix  -       -       y       -       1       smtp
     -o smtp_connection_reuse_count_limit=2 -o smtp_connection_cache_time_limit=30s"
@@ -100,6 +102,18 @@ check "Postfix's sent line" inst_log_wait \
     "postfix/smtp\[[0-9]+\]: $id: to=<bob@two.smtp.test>, orig_to=<team@example.com>, relay=mx1.smtp.test\[127.0.0.31\]:25, delay=$D, delays=$D/$D/$D/$D, dsn=2.0.0, status=sent \(250 2.0.0 Ok: queued as SINK1\)$"
 is "$(inst_postcat -e "$Q/active/$id" | grep -cE '^done_recipient:')" "2" \
     "both recipients are marked done in the queue file"
+
+# The tutorials' forwarding: cleanup's virtual_alias_maps turns
+# me@example.com into foo@two.smtp.test; the MX gets the new recipient with
+# the original as ORCPT, and the log says orig_to.
+id=$(echo "$MSG" | smtp_queue -x 34 -f alice@example.com -r me@example.com)
+smtp_send -s private/smtp -n two.smtp.test "$id"
+like "$(smtp_result foo@two.smtp.test)" "^result=sent dsn=2.0.0 " "the aliased recipient is sent"
+m=$(sink_msg mx1 2)
+like "$m" '^rcpt=<foo@two.smtp.test> ORCPT=rfc822;me@example.com$' "the MX got foo@ with ORCPT me@"
+like "$m" '^mail=<alice@example.com> ' "the envelope sender is intact"
+check "orig_to in the log" inst_log_wait \
+    "$id: to=<foo@two.smtp.test>, orig_to=<me@example.com>, relay=mx1.smtp.test\[127.0.0.31\]:25, .*status=sent"
 
 # 2. The primary MX refuses connections: the secondary gets it.
 id=$(echo "$MSG" | smtp_queue -f alice@example.com -r dave@down.smtp.test)
