@@ -18,11 +18,10 @@ clock or /proc:
                   --timeout SECONDS
       Sends N messages one at a time, each after the previous one reached
       the sink; prints median_ms, p99_ms and status.
-  drive.py disk   --dir DIR [--seconds S] [--max N]
+  drive.py disk   --dir DIR [--seconds S] [--max N] [--jobs J]
       The disk's own limit: create, write 2 KB, fsync, rename, unlink, as
-      fast as possible for S seconds (at most N cycles); prints ops_s.
-  drive.py stats  V...
-      Prints "median min max" of the numbers (an empty line for none).
+      fast as possible for S seconds (at most N cycles) in J threads at
+      once; prints ops_s (cycles per second, all threads).
   drive.py strace FILE
       Parses `strace -c -f` output: prints "fsyncs=N syscalls=N".
 
@@ -266,36 +265,39 @@ def do_latency(a):
           % (status, statistics.median(lat), p99, len(lat)))
 
 
-def do_disk(a):
-    d = a.dir
+def _disk_writer(d, tag, end, limit, counts, slot):
     buf = b"x" * 2048
     n = 0
-    t0 = time.monotonic()
-    end = t0 + a.seconds
-    while n < a.max and time.monotonic() < end:
-        tmp = os.path.join(d, "t%d" % n)
-        fin = os.path.join(d, "f%d" % n)
+    while n < limit and time.monotonic() < end:
+        tmp = os.path.join(d, "t%s.%d" % (tag, n))
+        fin = os.path.join(d, "f%s.%d" % (tag, n))
         fd = os.open(tmp, os.O_CREAT | os.O_WRONLY | os.O_EXCL, 0o600)
-        os.write(fd, buf)
-        os.fsync(fd)
-        os.close(fd)
+        try:
+            os.write(fd, buf)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
         os.rename(tmp, fin)
         os.unlink(fin)
         n += 1
-    print("status=ok ops_s=%.1f" % (n / (time.monotonic() - t0)))
+    counts[slot] = n
 
 
-def do_stats(a):
-    vals = []
-    for v in a.values:
-        try:
-            vals.append(float(v))
-        except ValueError:
-            pass
-    if vals:
-        print("%g %g %g" % (statistics.median(vals), min(vals), max(vals)))
-    else:
-        print()
+def do_disk(a):
+    jobs = max(1, min(a.jobs, 256))
+    counts = [0] * jobs
+    t0 = time.monotonic()
+    end = t0 + a.seconds
+    # fsync releases the GIL: threads wait on the disk in parallel.
+    threads = [threading.Thread(target=_disk_writer,
+                                args=(a.dir, "%d.%d" % (os.getpid(), i), end,
+                                      a.max // jobs + 1, counts, i))
+               for i in range(jobs)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    print("status=ok ops_s=%.1f" % (sum(counts) / (time.monotonic() - t0)))
 
 
 def do_strace(a):
@@ -345,15 +347,14 @@ def main():
     s.add_argument("--dir", required=True)
     s.add_argument("--seconds", type=float, default=3)
     s.add_argument("--max", type=int, default=200000)
-    s = sub.add_parser("stats")
-    s.add_argument("values", nargs="*")
+    s.add_argument("--jobs", type=int, default=1)
     s = sub.add_parser("strace")
     s.add_argument("file")
     a = p.parse_args()
     if getattr(a, "n", 1) < 1 or getattr(a, "n", 1) > 10000000:
         sys.exit("drive.py: -n out of range")
     {"load": do_load, "latency": do_latency, "disk": do_disk,
-     "stats": do_stats, "strace": do_strace}[a.cmd](a)
+     "strace": do_strace}[a.cmd](a)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,9 @@ check "stdout is the same table" cmp -s "$out" "$T/stdout"
 like "$(grep -c '^| ' "$out")" '^[0-9]+$' "the table has rows"
 like "$(sed -n 's/^| figure | \(.*\) |$/\1/p' "$out")" '^Postern \| Postfix \| Postern/Postfix$' \
     "the header is figure | Postern | Postfix | Postern/Postfix"
-like "$(grep '^Disk limit' "$out")" '^Disk limit .*: [0-9.]+ per second\.$' "the disk's limit is measured"
+like "$(grep '^Disk limit' "$out")" '^Disk limit .*: [0-9.]+ per second$' "the disk's limit is measured"
+like "$(grep -A1 '^Disk limit' "$out" | tail -1)" '^with one writer, [0-9.]+ per second with 20 writers at once\.$' \
+    "with one writer and with 20"
 like "$(grep '^Machine:' "$out")" '^Machine: [0-9]+ CPUs' "machine information is given"
 
 # One table row: "| figure | Postern | Postfix | ratio |".
