@@ -41,15 +41,22 @@ like "$(col "accept 1 KB msgs/s" 4)" '^[0-9]+\.[0-9]+ \|$' "and it has a ratio"
 bad=$(awk -F' \\| ' '/^\| / && $1 != "| figure" {
     if ($2 !~ /^[0-9]+(\.[0-9]+)?$/ && $2 != "n/a (not built)") print $1 ": " $2 }' "$out")
 is "$bad" "" "every Postern figure is a number or n/a (not built)"
-# A delivery service Postern installs makes its cells numbers, not n/a.
-for svc in qmgr smtp local; do
-    if [ -x "$POSTERN_INST/libexec/postern/$svc" ]; then
-        case $svc in smtp) f="relay 1 KB msgs/s" ;; local) f="local mbox msgs/s" ;; *) f="accept 1 KB msgs/s" ;; esac
-        like "$(col "$f" 2)" "$num" "Postern has $svc: $f is measured"
-    else
-        skip "Postern has no $svc yet"
-    fi
-done
+# Once Postern installs the delivery services, their cells are numbers.
+has() { local p; for p in "$@"; do [ -x "$POSTERN_INST/libexec/postern/$p" ] || return 1; done; }
+if has qmgr smtp; then
+    for f in "relay 1 KB msgs/s" "latency median ms" "syscalls/msg (relay 1 KB)"; do
+        like "$(col "$f" 2)" "$num" "Postern has qmgr and smtp: $f is a number ($(col "$f" 2))"
+    done
+else
+    skip "Postern has no qmgr or no smtp yet"
+fi
+if has qmgr local; then
+    for f in "local Maildir msgs/s" "local mbox msgs/s"; do
+        like "$(col "$f" 2)" "$num" "Postern has qmgr and local: $f is a number ($(col "$f" 2))"
+    done
+else
+    skip "Postern has no qmgr or no local yet"
+fi
 # Nothing is left running: no master of ours, no smtp-sink.
 left=$(pgrep -f "postern-bench\." | tr '\n' ' ')
 is "$left" "" "no process of the run is left"
