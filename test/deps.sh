@@ -14,6 +14,7 @@ PACKAGES=(
     # SASL: the Cyrus mechanism plugins (PLAIN, LOGIN, CRAM-MD5, ...; only
     # recommended by libsasl2-2) and Dovecot's auth server
     libsasl2-modules dovecot-core
+    pflogsumm  # the log report the delivery tests read Postern's maillog with
     iproute2 procps psmisc file
     # run-time libraries of Debian's Postfix, the compatibility oracle
     # (the postfix packages themselves are only downloaded and unpacked)

@@ -17,6 +17,11 @@
 #                         after start, `postfix reload` or inst_restart)
 #   inst_master_cf TEXT   writes $C/master.cf (default: inst_master_cf_default)
 #   inst_master_cf_default  cleanup (chrooted, unprivileged) and postlogd
+#   inst_master_cf_full   the whole mail system as Debian's master.cf has it
+#                         (smtpd on $ADDR:$INST_SMTPD_PORT when that is set,
+#                         pickup, cleanup, qmgr, bounce/defer/trace, showq,
+#                         flush, error, retry, discard, local, virtual, smtp,
+#                         relay, lmtp, proxymap, postlog)
 #   inst_service LINE     appends a service line to master.cf
 #   inst_port             a free TCP port on $ADDR
 #   inst_start            postfix start, waits (bounded) for master; sets MPID
@@ -110,6 +115,32 @@ inst_master_cf() {
 inst_master_cf_default() {
     inst_master_cf "cleanup   unix  n       -       y       -       0       cleanup
 postlog   unix-dgram n  -       n       -       1       postlogd"
+}
+
+inst_master_cf_full() {
+    {
+        [ -n "$INST_SMTPD_PORT" ] && echo "$ADDR:$INST_SMTPD_PORT inet n - y - - smtpd"
+        cat <<'EOF2'
+pickup    unix  n       -       y       60      1       pickup
+cleanup   unix  n       -       y       -       0       cleanup
+qmgr      unix  n       -       n       300     1       qmgr
+bounce    unix  -       -       y       -       0       bounce
+defer     unix  -       -       y       -       0       bounce
+trace     unix  -       -       y       -       0       bounce
+showq     unix  n       -       y       -       -       showq
+flush     unix  n       -       y       1000?   0       flush
+error     unix  -       -       y       -       -       error
+retry     unix  -       -       y       -       -       error
+discard   unix  -       -       y       -       -       discard
+local     unix  -       n       n       -       -       local
+virtual   unix  -       n       n       -       -       virtual
+smtp      unix  -       -       y       -       -       smtp
+relay     unix  -       -       y       -       -       smtp
+lmtp      unix  -       -       y       -       -       lmtp
+proxymap  unix  -       -       n       -       -       proxymap
+postlog   unix-dgram n  -       n       -       1       postlogd
+EOF2
+    } >"$C/master.cf"
 }
 
 inst_service() {

@@ -1,107 +1,34 @@
-# test/data/master/master-lib.sh - shared set-up for the master end-to-end
-# tests; source it after test/lib.sh.
+# test/data/master/master-lib.sh - the master end-to-end tests' names for
+# the shared instance helper test/lib/instance.sh, plus what only they
+# need; source it after test/lib.sh.
 #
-#   mt_setup            scratch instance in $T: $C (config), $Q (queue),
-#                       $D (daemon_directory with master, postlogd and the
-#                       test-only daemons), $LOG (maillog_file), $ADDR (a
-#                       127.0.0.x address); users postfix/postdrop created if
-#                       missing (and removed at exit); everything started is
-#                       stopped at exit, by pid
-#   mt_port             a free TCP port on $ADDR
-#   mt_master_cf TEXT   writes $C/master.cf
-#   mt_start            postfix start; sets MPID
-#   mt_wait CMD...      retries CMD for up to 10 s (MT_WAIT tenths to change)
-#   mt_workers NAME     pids of master's children serving service NAME
+#   mt_setup            inst_setup, with only master, postlogd and the
+#                       test-only daemons test_echo and test_trigger in $D;
+#                       POSTFIX_UID/POSTFIX_GID
+#   mt_port, mt_master_cf TEXT, mt_start (sets MPID), mt_workers NAME:
+#                       inst_port, inst_master_cf, inst_start, inst_workers
+#   mt_wait CMD...      inst_wait (MT_WAIT tenths of a second, default 100)
+#   mt_count_workers NAME  how many workers serve NAME
 #   mt_hello FD         reads the echo daemon's greeting line from FD
-MT_CREATED_USER=
-MT_CREATED_GROUP=
-MT_CREATED_POSTFIX_GROUP=
-MPID=
-
-mt_cleanup() {
-    local p kids
-    if [ -n "$MPID" ] && kill -0 "$MPID" 2>/dev/null; then
-        kids=$(pgrep -P "$MPID")
-        kill -TERM "$MPID" 2>/dev/null
-        for _ in $(seq 50); do kill -0 "$MPID" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$MPID" 2>/dev/null
-        for p in $kids; do kill -KILL "$p" 2>/dev/null; done
-    fi
-    [ -n "$MT_CREATED_USER" ] && userdel postfix 2>/dev/null
-    [ -n "$MT_CREATED_POSTFIX_GROUP" ] && groupdel postfix 2>/dev/null
-    [ -n "$MT_CREATED_GROUP" ] && groupdel postdrop 2>/dev/null
-    [ -n "$MT_KEEP" ] || rm -rf "$T"
-}
+#   mt_alive PID, mt_gone PID..., mt_uid PID, mt_gid PID, mt_root PID
+. "$POSTERN_SRC/test/lib/instance.sh"
 
 mt_setup() {
-    T=$(mktemp -d /tmp/postern-master.XXXXXX)
-    chmod 755 "$T"
-    trap mt_cleanup EXIT
-    if ! getent group postdrop >/dev/null; then
-        groupadd --system postdrop && MT_CREATED_GROUP=1
-    fi
-    if ! getent passwd postfix >/dev/null; then
-        getent group postfix >/dev/null || { groupadd --system postfix && MT_CREATED_POSTFIX_GROUP=1; }
-        useradd --system -g postfix -d /nonexistent -s /usr/sbin/nologin postfix && MT_CREATED_USER=1
-    fi
+    inst_setup
+    # Only master and postlogd: the tests show how master treats the
+    # programs that are missing from daemon_directory.
+    rm -f "$D"/*
+    cp "$POSTERN_INST/libexec/postern/master" "$POSTERN_INST/libexec/postern/postlogd" "$D/"
+    cp "$POSTERN_BUILD/test/daemons/test_echo" "$POSTERN_BUILD/test/daemons/test_trigger" "$D/"
     POSTFIX_UID=$(id -u postfix)
     POSTFIX_GID=$(id -g postfix)
-    C=$T/etc Q=$T/queue D=$T/libexec LOG=$T/log/maillog
-    mkdir -p "$C" "$Q" "$D" "$T/log"
-    cp "$POSTERN_INST/libexec/postern/master" "$POSTERN_INST/libexec/postern/postlogd" \
-        "$POSTERN_BUILD/test/daemons/test_echo" "$POSTERN_BUILD/test/daemons/test_trigger" "$D/"
-    ADDR=127.0.0.$((RANDOM % 200 + 20))
-    cat >"$C/main.cf" <<EOF
-queue_directory = $Q
-daemon_directory = $D
-command_directory = $POSTERN_INST/sbin
-maillog_file = $LOG
-inet_interfaces = $ADDR
-inet_protocols = ipv4
-service_throttle_time = 60s
-import_environment = MAIL_CONFIG TZ LANG=C ASAN_OPTIONS UBSAN_OPTIONS
-EOF
-    export MAIL_CONFIG=$C
 }
 
-mt_port() {
-    local p
-    for _ in $(seq 50); do
-        p=$((RANDOM % 30000 + 20000))
-        if ! ss -Hltn "sport = :$p" | grep -q .; then
-            echo "$p"
-            return 0
-        fi
-    done
-    return 1
-}
-
-mt_master_cf() {
-    printf '%s\n' "$1" >"$C/master.cf"
-}
-
-mt_start() {
-    postfix start >"$T/start.out" 2>&1 || return 1
-    MPID=$(tr -d ' \n' <"$Q/pid/master.pid")
-    [ -n "$MPID" ] && kill -0 "$MPID"
-}
-
-mt_wait() {
-    local i n=${MT_WAIT:-100}
-    for ((i = 0; i < n; i++)); do
-        "$@" && return 0
-        sleep 0.1
-    done
-    return 1
-}
-
-# Children of master whose command line names service $1 (-n NAME).
-mt_workers() {
-    local p
-    for p in $(pgrep -P "$MPID"); do
-        tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -q -- "-n $1 " && echo "$p"
-    done
-}
+mt_port() { inst_port; }
+mt_master_cf() { inst_master_cf "$1"; }
+mt_start() { inst_start; }
+mt_wait() { INST_WAIT=${MT_WAIT:-100} inst_wait "$@"; }
+mt_workers() { inst_workers "$1"; }
 
 mt_count_workers() {
     mt_workers "$1" | wc -l | tr -d ' '
