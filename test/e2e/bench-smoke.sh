@@ -1,5 +1,5 @@
 #!/bin/bash
-# bench/run cannot rot: a quick run (100 messages, one run per figure)
+# bench/run cannot rot: a quick run (50 messages, one run per figure)
 # against Debian's Postfix prints the side-by-side table, every Postfix
 # figure is a number, Postern's acceptance rate is a number, and every other
 # Postern figure is a number or "n/a (not built)" (a service the workload
@@ -11,8 +11,8 @@ tmpdir
 out=$T/result.md
 # The accounts bench/run may create (postfix, postdrop, its local user) are
 # removed by bench/run itself; its scratch folder is removed at its exit.
-timeout -k 5 85 "$POSTERN_SRC/bench/run" --postern "$POSTERN_INST" --quick --runs 1 -n 100 \
-    --latency-n 10 --only disk,accept1k,relay1k,maildir,mbox,latency,syscalls \
+timeout -k 5 85 "$POSTERN_SRC/bench/run" --postern "$POSTERN_INST" --quick --runs 1 -n 50 \
+    --latency-n 5 --only disk,accept1k,relay1k,maildir,mbox,latency,syscalls \
     --out "$out" >"$T/stdout" 2>"$T/stderr"
 rc=$?
 is "$rc" 0 "bench/run --quick ends in time with status 0"
