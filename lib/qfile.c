@@ -695,6 +695,11 @@ int qfile_reader_seek(QFILE_READER *r, long offset)
     if (offset < 0 || offset > r->file_size)
         return reader_fail(r, r->pos, "seek to %ld outside the file", offset);
     r->pos = offset;
+    /* A seek by the caller starts a new pass (local reads the headers, then
+     * copies the content): the pointer-loop guard counts from here. */
+    r->consumed = 0;
+    if (offset == 0)
+        r->seg = SEG_FIRST;
     return 0;
 }
 
