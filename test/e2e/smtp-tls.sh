@@ -161,8 +161,8 @@ like "$(cat "$T/sink-relay/connections")" '^auth relayuser$' "the relay saw AUTH
 m=$(sink_msg relay 1)
 like "$m" '^tls=1$' "the password and the mail went over TLS"
 like "$m" '^rcpt=<someone@gmail.example>' "the relay got the recipient"
-check "the relay service logs under Debian's syslog_name (postfix/relay, lib/msg.c's tag)" inst_log_wait \
-    "postfix/relay\[[0-9]+\]: $id: to=<someone@gmail.example>, relay=relay.smtp.test\[127.0.0.43\]:587, .*status=sent"
+check "the relay service logs under Debian's syslog_name, as Postfix: postfix/relay/smtp" inst_log_wait \
+    "postfix/relay/smtp\[[0-9]+\]: $id: to=<someone@gmail.example>, relay=relay.smtp.test\[127.0.0.43\]:587, .*status=sent"
 
 # smtp_tls_wrappermode (port 465): TLS before the greeting, then AUTH; the
 # password found under the server's host name.
