@@ -93,6 +93,20 @@ is "$(field "$T/per" 3)" 6 "six requests of one recipient"
 check "recipient limit 1: in parallel across recipients despite concurrency limit 1 (saw $(field "$T/per" 2))" \
     test "$(field "$T/per" 2)" -ge 3
 
+# Eight deferred messages and an active limit of 5: postqueue -f brings
+# all eight back (the interrupted deferred scan goes on when room is made).
+echo "later" >"$T/conc/defer@one.test"
+ids=
+for i in 1 2 3 4 5 6 7 8; do ids="$ids $(submit -r w$i@one.test)"; done
+indeferred() { [ "$(inst_queue_files deferred | wc -l)" -ge 8 ]; }
+check "eight messages deferred" inst_wait indeferred
+rm -f "$T/conc/defer@one.test"
+postqueue -f
+for id in $ids; do
+    check "$id delivered after postqueue -f" inst_wait grep -q "^$id " "$T/conc/delivered"
+done
+check "deferred/ is empty" inst_wait bash -c "[ -z \"\$(find '$Q/deferred' -type f)\" ]"
+
 inst_stop
 check "qmgr never crashed and exited cleanly (sanitizers, leaks)" \
     bash -c "! grep -E 'qmgr.*(panic|fatal|runtime error|Sanitizer)|qmgr pid [0-9]+ (exit status|killed)' '$LOG'"
