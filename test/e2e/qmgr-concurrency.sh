@@ -56,16 +56,25 @@ is "$(field "$T/conc" 2)" 2 "at most 2 deliveries at once to one destination (li
 is "$(field "$T/conc" 3)" 8 "eight requests"
 
 # Nine destinations on a transport whose master.cf maxproc is 3.
-# (qmgr_message_active_limit 5: never more than 5 files in active/)
-for i in 1 2 3 4 5 6 7 8 9; do submit -r u@d$i.many.test >/dev/null; done
-maxactive=0
-sample() {
-    local n
-    n=$(inst_queue_files active | wc -l)
-    [ "$n" -gt "$maxactive" ] && maxactive=$n
-    atleast "$T/procs" 9
-}
-check "nine deliveries" inst_wait sample
+# (qmgr_message_active_limit 5: never more than 5 files in active/; a
+# sampler watches active/ while nine submitters run at once)
+(
+    m=0 k=0
+    while [ ! -e "$T/stop-sampler" ] && [ $((k += 1)) -le 1500 ]; do
+        n=$(find "$Q/active" -type f | wc -l)
+        [ "$n" -gt "$m" ] && m=$n && echo "$m" >"$T/maxactive"
+        sleep 0.02
+    done
+) &
+SAMPLER=$!
+for i in 1 2 3 4 5 6 7 8 9; do
+    (cd "$Q" && "$POSTERN_BUILD/test/tools/cleanup_submit" -f alice@example.com -r u@d$i.many.test <<<"$MSG" >/dev/null) &
+done
+wait $(jobs -p | grep -vx "$SAMPLER")
+check "nine deliveries" inst_wait atleast "$T/procs" 9
+touch "$T/stop-sampler"
+wait "$SAMPLER"
+maxactive=$(cat "$T/maxactive" 2>/dev/null || echo 0)
 check "at most 5 messages in active/ at once (qmgr_message_active_limit 5; saw $maxactive)" \
     test "$maxactive" -le 5 -a "$maxactive" -ge 3
 is "$(field "$T/procs" 2)" 3 "at most 3 at once on a transport with process limit 3 (and 3 reached)"
