@@ -34,7 +34,7 @@ inst_param per_destination_concurrency_limit 1
 echo 400 >"$T/per/delay"
 echo 400 >"$T/conc/delay"
 echo 400 >"$T/procs/delay"
-echo 150 >"$T/rr/delay"
+echo 400 >"$T/rr/delay"
 check "postfix start" inst_start
 check "qmgr listens" inst_wait_sock public/qmgr
 
@@ -50,7 +50,10 @@ atleast() { [ "$(count "$1")" -ge "$2" ]; }
 field() { awk "{print \$$2}" "$1/state"; }
 
 # Eight messages to one destination, concurrency limit 2.
-for i in 1 2 3 4 5 6 7 8; do submit -r u$i@one.test >/dev/null; done
+for i in 1 2 3 4 5 6 7 8; do
+    (cd "$Q" && "$POSTERN_BUILD/test/tools/cleanup_submit" -f alice@example.com -r u$i@one.test <<<"$MSG" >/dev/null) &
+done
+wait
 check "eight deliveries" inst_wait atleast "$T/conc" 8
 is "$(field "$T/conc" 2)" 2 "at most 2 deliveries at once to one destination (limit 2), and 2 were reached"
 is "$(field "$T/conc" 3)" 8 "eight requests"
