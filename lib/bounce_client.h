@@ -39,12 +39,28 @@
  * Who gets the notice: the envelope sender, from MAILER-DAEMON with the null
  * sender, an RFC 3464 multipart/report. A message whose sender is null is
  * never bounced to: its failure notice goes to 2bounce_notice_recipient
- * (from double_bounce_sender); a failure of that is logged and discarded.
+ * (from double_bounce_sender) in Postfix's postmaster shape (subject
+ * "Postmaster Copy: Undelivered Mail", logged as "postmaster non-delivery
+ * notification"); WARN and TRACE for a null sender send nothing (status
+ * 0; WARN keeps the log, TRACE removes it). A message whose sender is
+ * double_bounce_sender (bare or @any domain) is never notified: "warning:
+ * QUEUEID: undeliverable postmaster notification discarded", the log is
+ * removed (WARN: kept), status 0. With "bounce" (FLUSH, EXPIRE) or "delay"
+ * (WARN) in notify_classes the postmaster also gets a copy (headers only)
+ * at bounce_notice_recipient or delay_notice_recipient, logged "QUEUEID:
+ * postmaster non-delivery notification: NEWID" ("postmaster delay
+ * notification"); its failure is only a warning.
+ * A request that is malformed (missing, extra or duplicate attributes, an
+ * unknown command, flags other than 0, a bad queue id or queue name - one
+ * of incoming, active, deferred, hold -, an encoding other than "", 7bit,
+ * 8bit, control characters in sender or envelope_id) gets no reply: the
+ * daemon logs a warning and closes; the client sees -1. No log at all is
+ * status 0 with no notice.
  * A recipient whose notify_flags exclude the notice (NOTIFY=NEVER, or
  * NOTIFY without FAILURE/DELAY/SUCCESS) is left out; when no recipient is
  * left, no notice is sent, the log is still removed, and status is 0.
  * The daemon logs "QUEUEID: sender non-delivery notification: NEWID"
- * (FLUSH/EXPIRE), "sender delay notification: NEWID" (WARN), "sender
+ * (FLUSH/EXPIRE; "postmaster ..." for a double bounce), "sender delay notification: NEWID" (WARN), "sender
  * delivery status notification: NEWID" (TRACE), and for EXPIRE also
  * "QUEUEID: from=<sender>, status=expired, returned to sender".
  *

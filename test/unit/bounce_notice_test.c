@@ -1,0 +1,250 @@
+/*
+ * Unit tests for qmgr/bounce_notice: the notice for a two-record bounce log
+ * is compared line by line with a golden file (test/data/bounce/
+ * failure.notice; the Date lines and boundary time are fixed by TZ=UTC and
+ * a fixed clock); the parts, subjects, actions, NOTIFY selection, RET=HDRS,
+ * the unavailable original, 8-bit content and the line wrapper.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "bounce_notice.h"
+#include "bounce_records.h"
+#include "mem.h"
+#include "msg.h"
+#include "vstr.h"
+#include "tap.h"
+
+#define NOW     1795263694L /* Sat, 21 Nov 2026 12:21:34 UTC */
+#define ARRIVAL 1795263600L /* 12:20:00 */
+
+static void collect(void *ctx, const char *line, size_t len)
+{
+    VSTR *out = ctx;
+
+    vstr_addmem(out, line, len);
+    vstr_addch(out, '\n');
+}
+
+static BOUNCE_RECS *recs_from(const char *name)
+{
+    VSTR *path = vstr_new(0), *why = vstr_new(0);
+    BOUNCE_RECS *r;
+
+    vstr_sprintf(path, "%s/%s", BOUNCE_TEST_DATA, name);
+    r = bounce_records_read(vstr_str(path), "TESTID", why);
+    if (r == NULL)
+        msg_fatal("%s", vstr_str(why));
+    vstr_free(path);
+    vstr_free(why);
+    return r;
+}
+
+static char *slurp(const char *name)
+{
+    VSTR *path = vstr_new(0), *data = vstr_new(0);
+    char buf[4096];
+    size_t n;
+    FILE *fp;
+
+    vstr_sprintf(path, "%s/%s", BOUNCE_TEST_DATA, name);
+    if ((fp = fopen(vstr_str(path), "r")) == NULL)
+        msg_fatal("open %s: %m", vstr_str(path));
+    while ((n = fread(buf, 1, sizeof(buf), fp)) > 0)
+        vstr_addmem(data, buf, n);
+    fclose(fp);
+    vstr_free(path);
+    return vstr_export(data);
+}
+
+static void notice_init(BOUNCE_NOTICE *n, BOUNCE_RECS *recs, VSTR *orig)
+{
+    memset(n, 0, sizeof(*n));
+    n->kind = BOUNCE_NOTICE_FAILURE;
+    n->myhostname = "mail.example.com";
+    n->mail_name = "Postfix";
+    n->queue_id = "9F284106044";
+    n->notice_id = "A82FF106002";
+    n->sender = "alice@example.com";
+    n->to = "alice@example.com";
+    n->envid = "";
+    n->encoding = "";
+    n->arrival = ARRIVAL;
+    n->now = NOW;
+    n->recs = recs;
+    n->orig = orig;
+}
+
+static int count_of(const char *hay, const char *needle)
+{
+    int n = 0;
+
+    for (; (hay = strstr(hay, needle)) != NULL; hay++)
+        n++;
+    return n;
+}
+
+static void test_golden(BOUNCE_RECS *recs, VSTR *orig)
+{
+    BOUNCE_NOTICE n;
+    VSTR *out = vstr_new(0);
+    char *want = slurp("failure.notice");
+
+    notice_init(&n, recs, orig);
+    bounce_notice_write(&n, collect, out);
+    TAP_STR(vstr_str(out), want, "a failure notice is the golden failure.notice");
+    if (getenv("BOUNCE_GOLDEN"))
+        fputs(vstr_str(out), stderr);
+    TAP_INT(bounce_notice_needs_8bit(&n), 0, "7-bit only: no 8bit needed");
+    mem_free(want);
+    vstr_free(out);
+}
+
+static void test_kinds(BOUNCE_RECS *recs, VSTR *orig)
+{
+    BOUNCE_NOTICE n;
+    VSTR *out = vstr_new(0), *hdrs = vstr_new(0);
+    unsigned char use[2] = {0, 1};
+
+    vstr_set(hdrs, "From: Alice <alice@example.com>\nTo: team@example.com\nSubject: test");
+    notice_init(&n, recs, hdrs);
+    n.kind = BOUNCE_NOTICE_DELAY;
+    n.retry_until = ARRIVAL + 5 * 86400;
+    n.warn_after = 4 * 3600;
+    n.lifetime = 5 * 86400;
+    n.orig_hdrs_only = 1;
+    vstr_reset(out);
+    bounce_notice_write(&n, collect, out);
+    tap_ok(strstr(vstr_str(out), "\nSubject: Delayed Mail (still being retried)\n") != NULL,
+           "delay: its subject");
+    TAP_INT(count_of(vstr_str(out), "\nAction: delayed\n"), 2, "delay: Action: delayed");
+    tap_ok(strstr(vstr_str(out), "\nWill-Retry-Until: Thu, 26 Nov 2026 12:20:00 +0000 (UTC)\n")
+               != NULL,
+           "delay: Will-Retry-Until");
+    tap_ok(strstr(vstr_str(out), "for more than 4 hour(s).\nIt will be retried until it is 5 "
+                                 "day(s) old.\n") != NULL,
+           "delay: the warning text");
+    tap_ok(strstr(vstr_str(out), "Content-Description: Undelivered Message Headers\n"
+                                 "Content-Type: text/rfc822-headers\n") != NULL,
+           "headers only: text/rfc822-headers");
+    tap_ok(strstr(vstr_str(out), "Subject: test\n\n--9F284106044") != NULL,
+           "headers only: the headers, then the end");
+    vstr_free(hdrs);
+
+    notice_init(&n, recs, orig);
+    n.kind = BOUNCE_NOTICE_SUCCESS;
+    n.use = use;
+    vstr_reset(out);
+    bounce_notice_write(&n, collect, out);
+    tap_ok(strstr(vstr_str(out), "\nSubject: Successful Mail Delivery Report\n") != NULL,
+           "success: its subject");
+    TAP_INT(count_of(vstr_str(out), "Final-Recipient:"), 1, "use[]: only the selected record");
+    tap_ok(strstr(vstr_str(out), "Final-Recipient: rfc822; carol@relay.test\n") != NULL,
+           "the second one");
+    tap_ok(strstr(vstr_str(out), "\nAction: failed\n") != NULL,
+           "success: the record's own action (failed in this log)");
+    tap_ok(strstr(vstr_str(out), "Content-Description: Message\n") != NULL,
+           "success: \"Message\", not \"Undelivered Message\"");
+
+    notice_init(&n, recs, NULL);
+    n.envid = "confirm-0001";
+    n.sender = "";
+    n.to = "postmaster";
+    n.encoding = "7bit";
+    vstr_reset(out);
+    bounce_notice_write(&n, collect, out);
+    tap_ok(strstr(vstr_str(out), "\nOriginal-Envelope-Id: confirm-0001\n") != NULL,
+           "ENVID: Original-Envelope-Id");
+    tap_ok(strstr(vstr_str(out), "\nX-Postfix-Sender: rfc822; MAILER-DAEMON\n") != NULL,
+           "null sender: X-Postfix-Sender MAILER-DAEMON");
+    tap_ok(strstr(vstr_str(out), "\nTo: postmaster\n") != NULL, "To: the given recipient");
+    tap_ok(strstr(vstr_str(out), "\n\t--- Undelivered message unavailable ---\n") != NULL,
+           "no original: the placeholder");
+    TAP_INT(count_of(vstr_str(out), "Content-Transfer-Encoding: 7bit"), 2,
+            "BODY=7BIT: 7bit on the top and on the original part");
+    notice_init(&n, recs, orig);
+    n.postmaster = 1;
+    n.to = "postmaster";
+    vstr_reset(out);
+    bounce_notice_write(&n, collect, out);
+    tap_ok(strstr(vstr_str(out), "\nSubject: Postmaster Copy: Undelivered Mail\n") != NULL,
+           "postmaster copy: its subject");
+    tap_ok(strstr(vstr_str(out), "\nAuto-Submitted: auto-generated\n") != NULL,
+           "postmaster copy: auto-generated");
+    tap_ok(strstr(vstr_str(out), "I'm sorry") == NULL, "postmaster copy: no text for people");
+    tap_ok(strstr(vstr_str(out), "Content-Type: text/plain; charset=us-ascii\n\n<bob@relay.test>")
+               != NULL,
+           "postmaster copy: the recipients right after the part headers");
+    n.kind = BOUNCE_NOTICE_DELAY;
+    vstr_reset(out);
+    bounce_notice_write(&n, collect, out);
+    tap_ok(strstr(vstr_str(out), "\nSubject: Postmaster Warning: Delayed Mail\n") != NULL,
+           "postmaster delay copy: its subject");
+    vstr_free(out);
+}
+
+static void test_8bit(BOUNCE_RECS *recs)
+{
+    BOUNCE_NOTICE n;
+    VSTR *out = vstr_new(0), *orig = vstr_new(0);
+
+    vstr_set(orig, "Subject: caf\xc3\xa9\n\nbody \xc3\xa9t\xc3\xa9");
+    notice_init(&n, recs, orig);
+    bounce_notice_write(&n, collect, out);
+    TAP_INT(bounce_notice_needs_8bit(&n), 1, "8-bit original: the notice needs 8bit");
+    TAP_INT(count_of(vstr_str(out), "Content-Transfer-Encoding: 8bit"), 2,
+            "8bit on the top and on the message/rfc822 part");
+    tap_ok(strstr(vstr_str(out), "body \xc3\xa9t\xc3\xa9\n") != NULL, "the 8-bit body is intact");
+    tap_ok(strstr(vstr_str(out), "charset=us-ascii") != NULL, "the text part stays us-ascii");
+    vstr_reset(out);
+    notice_init(&n, recs, NULL);
+    n.sender = "\xc3\xa9l\xc3\xa8ve@example.com";
+    n.to = n.sender;
+    bounce_notice_write(&n, collect, out);
+    tap_ok(strstr(vstr_str(out), "charset=utf-8\nContent-Transfer-Encoding: 8bit\n") != NULL,
+           "an SMTPUTF8 sender: the text part is utf-8, 8bit");
+    vstr_free(orig);
+    vstr_free(out);
+}
+
+static void test_wrap(void)
+{
+    VSTR *out = vstr_new(0);
+
+    bounce_notice_wrap("short line", 79, 4, collect, out);
+    TAP_STR(vstr_str(out), "short line\n", "a short line stays");
+    vstr_reset(out);
+    bounce_notice_wrap("aaaa bbbb cccc dddd", 10, 2, collect, out);
+    TAP_STR(vstr_str(out), "aaaa bbbb\n  cccc\n  dddd\n", "wrapped at blanks, indented");
+    vstr_reset(out);
+    bounce_notice_wrap("xxxxxxxxxxxxxxxx yy", 10, 2, collect, out);
+    TAP_STR(vstr_str(out), "xxxxxxxxxxxxxxxx\n  yy\n", "a long word stays whole");
+    vstr_reset(out);
+    bounce_notice_wrap("", 10, 2, collect, out);
+    TAP_STR(vstr_str(out), "\n", "an empty text: one empty line");
+    vstr_free(out);
+}
+
+int main(void)
+{
+    BOUNCE_RECS *recs;
+    VSTR *orig = vstr_new(0);
+
+    setenv("TZ", "UTC", 1);
+    tzset();
+    msg_init("bounce_notice_test", MSG_OUT_STDERR);
+    recs = recs_from("postern-two.bounce");
+    vstr_set(orig, "From: Alice <alice@example.com>\nTo: team@example.com\nSubject: test\n\n"
+                   "Hello.\n\n--\nAlice");
+    test_golden(recs, orig);
+    test_kinds(recs, orig);
+    test_8bit(recs);
+    test_wrap();
+    bounce_records_free(recs);
+    vstr_free(orig);
+    return tap_done();
+}
