@@ -80,6 +80,7 @@ static long qmgr_lifetime, qmgr_bounce_lifetime, qmgr_warn_delay;
 static int qmgr_hash_depth;   /* of deferred/ (0: not hashed) */
 static int qmgr_want_incoming, qmgr_want_deferred, qmgr_scan_all;
 static int qmgr_incoming_full; /* the active limit stopped a scan */
+static int qmgr_deferred_full;
 
 typedef struct QMGR_TRIG {
     int fd;
@@ -145,8 +146,13 @@ static void qmgr_msg_free(QMGR_MSG *m)
     deliver_request_free(m->env);
     mem_free(m->rstate);
     mem_free(m);
-    if (qmgr_incoming_full)
-        qmgr_want_incoming = 1;
+    /* A scan the active limit stopped goes on once a quarter has left. */
+    if (qmgr_nmsgs <= qmgr_active_limit - (qmgr_active_limit / 4 > 0 ? qmgr_active_limit / 4 : 1)) {
+        if (qmgr_incoming_full)
+            qmgr_want_incoming = 1;
+        if (qmgr_deferred_full)
+            qmgr_want_deferred = 1;
+    }
 }
 
 static void qmgr_to_corrupt(const char *id, const char *from, const char *why)
@@ -471,8 +477,10 @@ static int qmgr_scan_deferred_fn(void *ctx, const char *queue, const char *id, c
     time_t now = *(time_t *) ctx;
 
     (void) queue;
-    if (qmgr_nmsgs >= qmgr_active_limit)
+    if (qmgr_nmsgs >= qmgr_active_limit) {
+        qmgr_deferred_full = 1; /* go on when messages have left */
         return 1;
+    }
     if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode))
         return 0;
     if (!qmgr_scan_all && st.st_mtime > now)
@@ -495,9 +503,11 @@ static void qmgr_scan_deferred(void)
     time_t now = time(NULL);
 
     qmgr_want_deferred = 0;
+    qmgr_deferred_full = 0;
     if (queue_scan("deferred", qmgr_scan_deferred_fn, &now) < 0)
         msg_warn("scan deferred: %s", strerror(errno));
-    qmgr_scan_all = 0;
+    if (!qmgr_deferred_full)
+        qmgr_scan_all = 0; /* an interrupted 'A' scan goes on ignoring times */
 }
 
 static int qmgr_recover_fn(void *ctx, const char *queue, const char *id, const char *path)
@@ -623,7 +633,7 @@ static void qmgr_loop(SERVER *srv)
         qmgr_finish_done();
         qmgr_sched_run();
         qmgr_finish_done();
-        if (qmgr_want_incoming)
+        if (qmgr_want_incoming || qmgr_want_deferred)
             continue; /* messages finished and made room: scan again */
 
         need = 1 + (size_t) srv->nlisten + QMGR_TRIG_MAX + qmgr_jobs_count();

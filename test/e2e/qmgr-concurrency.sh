@@ -34,7 +34,7 @@ inst_param per_destination_concurrency_limit 1
 echo 400 >"$T/per/delay"
 echo 400 >"$T/conc/delay"
 echo 400 >"$T/procs/delay"
-echo 150 >"$T/rr/delay"
+echo 400 >"$T/rr/delay"
 check "postfix start" inst_start
 check "qmgr listens" inst_wait_sock public/qmgr
 
@@ -50,22 +50,34 @@ atleast() { [ "$(count "$1")" -ge "$2" ]; }
 field() { awk "{print \$$2}" "$1/state"; }
 
 # Eight messages to one destination, concurrency limit 2.
-for i in 1 2 3 4 5 6 7 8; do submit -r u$i@one.test >/dev/null; done
+for i in 1 2 3 4 5 6 7 8; do
+    (cd "$Q" && "$POSTERN_BUILD/test/tools/cleanup_submit" -f alice@example.com -r u$i@one.test <<<"$MSG" >/dev/null) &
+done
+wait
 check "eight deliveries" inst_wait atleast "$T/conc" 8
 is "$(field "$T/conc" 2)" 2 "at most 2 deliveries at once to one destination (limit 2), and 2 were reached"
 is "$(field "$T/conc" 3)" 8 "eight requests"
 
 # Nine destinations on a transport whose master.cf maxproc is 3.
-# (qmgr_message_active_limit 5: never more than 5 files in active/)
-for i in 1 2 3 4 5 6 7 8 9; do submit -r u@d$i.many.test >/dev/null; done
-maxactive=0
-sample() {
-    local n
-    n=$(inst_queue_files active | wc -l)
-    [ "$n" -gt "$maxactive" ] && maxactive=$n
-    atleast "$T/procs" 9
-}
-check "nine deliveries" inst_wait sample
+# (qmgr_message_active_limit 5: never more than 5 files in active/; a
+# sampler watches active/ while nine submitters run at once)
+(
+    m=0 k=0
+    while [ ! -e "$T/stop-sampler" ] && [ $((k += 1)) -le 1500 ]; do
+        n=$(find "$Q/active" -type f | wc -l)
+        [ "$n" -gt "$m" ] && m=$n && echo "$m" >"$T/maxactive"
+        sleep 0.02
+    done
+) &
+SAMPLER=$!
+for i in 1 2 3 4 5 6 7 8 9; do
+    (cd "$Q" && "$POSTERN_BUILD/test/tools/cleanup_submit" -f alice@example.com -r u@d$i.many.test <<<"$MSG" >/dev/null) &
+done
+wait $(jobs -p | grep -vx "$SAMPLER")
+check "nine deliveries" inst_wait atleast "$T/procs" 9
+touch "$T/stop-sampler"
+wait "$SAMPLER"
+maxactive=$(cat "$T/maxactive" 2>/dev/null || echo 0)
 check "at most 5 messages in active/ at once (qmgr_message_active_limit 5; saw $maxactive)" \
     test "$maxactive" -le 5 -a "$maxactive" -ge 3
 is "$(field "$T/procs" 2)" 3 "at most 3 at once on a transport with process limit 3 (and 3 reached)"
@@ -92,6 +104,20 @@ check "six deliveries" inst_wait atleast "$T/per" 6
 is "$(field "$T/per" 3)" 6 "six requests of one recipient"
 check "recipient limit 1: in parallel across recipients despite concurrency limit 1 (saw $(field "$T/per" 2))" \
     test "$(field "$T/per" 2)" -ge 3
+
+# Eight deferred messages and an active limit of 5: postqueue -f brings
+# all eight back (the interrupted deferred scan goes on when room is made).
+echo "later" >"$T/conc/defer@one.test"
+ids=
+for i in 1 2 3 4 5 6 7 8; do ids="$ids $(submit -r w$i@one.test)"; done
+indeferred() { [ "$(inst_queue_files deferred | wc -l)" -ge 8 ]; }
+check "eight messages deferred" inst_wait indeferred
+rm -f "$T/conc/defer@one.test"
+postqueue -f
+for id in $ids; do
+    check "$id delivered after postqueue -f" inst_wait grep -q "^$id " "$T/conc/delivered"
+done
+check "deferred/ is empty" inst_wait bash -c "[ -z \"\$(find '$Q/deferred' -type f)\" ]"
 
 inst_stop
 check "qmgr never crashed and exited cleanly (sanitizers, leaks)" \
