@@ -66,6 +66,14 @@ check "smtp's sent line: to=, orig_to=, relay=mx1...[addr]:25, status=sent (250 
     "postfix/smtp\[[0-9]+\]: $id: to=<foo@gmail.test>, orig_to=<me@theirdomain.test>, relay=mx1.gmail.test\[127.0.0.31\]:25, delay=$D_RE, delays=$D_RE/$D_RE/$D_RE/$D_RE, dsn=2.0.0, status=sent \(250 2.0.0 Ok: queued as SINK1\)$"
 check "removed" inst_log_wait "postfix/qmgr\[[0-9]+\]: $id: removed$"
 is "$(ls "$T/sink-mx2" | grep -c msg-)" "0" "mx2 (preference 20) got nothing"
+# The client's own DSN parameters travel through the alias as well.
+id=$(e2e_smtp alice@example.org "me@theirdomain.test NOTIFY=FAILURE,DELAY ORCPT=rfc822;boss@theirdomain.test" \
+    "forward with DSN")
+check "mx1 gets the second message" inst_wait test -e "$T/sink-mx1/msg-2"
+like "$(sink_msg mx1 2)" '^rcpt=<foo@gmail.test> NOTIFY=FAILURE,DELAY ORCPT=rfc822;boss@theirdomain.test$' \
+    "the client's NOTIFY and ORCPT reach the MX"
+check "sent, orig_to the address the client gave" inst_log_wait \
+    "$id: to=<foo@gmail.test>, orig_to=<me@theirdomain.test>, relay=mx1.gmail.test\[127.0.0.31\]:25, .*status=sent \(250 2.0.0 Ok: queued as SINK2\)$"
 
 # 2. The primary MX is down: the secondary gets it.
 id=$(e2e_smtp alice@example.org dave@down.test "primary down")
@@ -100,7 +108,7 @@ check "NXDOMAIN: the notice names y@nosuch.test" inst_wait e2e_notice y@nosuch.t
     "Diagnostic-Code: X-Postfix; Host or domain name not found"
 
 # 3. 250 for one recipient, 450 for another: only the second is deferred.
-id=$(e2e_smtp "$EU@example.com" ok@part.test,soft@part.test "partly deferred")
+id=$(e2e_smtp "$EU@example.com" "ok@part.test|soft@part.test" "partly deferred")
 check "ok@part.test: sent" inst_log_wait "$id: to=<ok@part.test>, relay=mx.part.test\[127.0.0.34\]:25, .*status=sent \(250 "
 check "soft@part.test: deferred with the server's text" inst_log_wait \
     "$id: to=<soft@part.test>, relay=mx.part.test\[127.0.0.34\]:25, .*dsn=4.2.0, status=deferred \(host mx.part.test\[127.0.0.34\] said: $SOFT \(in reply to RCPT TO command\)\)$"

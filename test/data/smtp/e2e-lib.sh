@@ -16,7 +16,9 @@
 #   e2e_smtp FROM RCPTS SUBJECT [N]
 #                      Python's smtplib, inside the namespace, sends N
 #                      (default 1) messages over one session to smtpd;
-#                      RCPTS is comma-separated; prints one queue id per
+#                      RCPTS is |-separated, each an address and
+#                      optionally RCPT parameters after spaces
+#                      ("a@b NOTIFY=NEVER"); prints one queue id per
 #                      message (from smtpd's "queued as" reply)
 #   e2e_notice RCPT TEXT...
 #                      true when $MAIL/$EU holds a non-delivery notice, a
@@ -81,7 +83,8 @@ e2e_stop() {
 e2e_smtp() {
     ip netns exec "$NSD_NS" python3 - "$ADDR" "$@" <<'PY'
 import re, smtplib, sys
-addr, frm, rcpts, subj = sys.argv[1], sys.argv[2], sys.argv[3].split(","), sys.argv[4]
+addr, frm, subj = sys.argv[1], sys.argv[2], sys.argv[4]
+rcpts = [r.split() for r in sys.argv[3].split("|")]
 n = int(sys.argv[5]) if len(sys.argv) > 5 else 1
 with smtplib.SMTP(addr, 25, local_hostname="client.example.org", timeout=20) as s:
     s.ehlo()
@@ -89,10 +92,10 @@ with smtplib.SMTP(addr, 25, local_hostname="client.example.org", timeout=20) as 
         code, _ = s.mail(frm)
         assert code == 250, code
         for r in rcpts:
-            code, _ = s.rcpt(r)
-            assert code == 250, (r, code)
+            code, resp = s.rcpt(r[0], r[1:])
+            assert code == 250, (r, code, resp)
         body = "From: %s\r\nTo: %s\r\nSubject: %s %d\r\n\r\nhello %d\r\n" % (
-            frm, ", ".join(rcpts), subj, i + 1, i + 1)
+            frm, ", ".join(r[0] for r in rcpts), subj, i + 1, i + 1)
         code, resp = s.data(body.encode())
         assert code == 250, (code, resp)
         print(re.search(rb"queued as ([0-9A-Za-z]+)", resp).group(1).decode())
