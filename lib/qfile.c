@@ -546,7 +546,6 @@ struct QFILE_READER {
     long pos;                /* offset of the next record */
     long file_size;          /* LONG_MAX when unknown */
     long consumed;           /* bytes read, for pointer loop detection */
-    long seeks;              /* qfile_reader_seek() calls, bounded likewise */
     size_t max_record;
     int seg;
     VSTR *data;
@@ -695,16 +694,12 @@ int qfile_reader_seek(QFILE_READER *r, long offset)
 {
     if (offset < 0 || offset > r->file_size)
         return reader_fail(r, r->pos, "seek to %ld outside the file", offset);
-    /*
-     * A caller that reads a part again (local reads the headers, then the
-     * whole content) starts a new pass of the byte count; a caller that
-     * follows pointers by seeking (postcat -v) cannot seek more often than
-     * the file could hold pointer records, so a loop still ends.
-     */
-    if (++r->seeks > r->file_size / (2 + QFILE_PTR_LEN) + 16)
-        return reader_fail(r, r->pos, "pointer loop: too many seeks");
     r->pos = offset;
+    /* A seek by the caller starts a new pass (local reads the headers, then
+     * copies the content): the pointer-loop guard counts from here. */
     r->consumed = 0;
+    if (offset == 0)
+        r->seg = SEG_FIRST;
     return 0;
 }
 

@@ -179,6 +179,8 @@ typedef struct SMTPD_STATE {
     struct SASL_SRV_SESS *sasl;     /* NULL until AUTH is offered or used */
     char *sasl_username;            /* NULL: not authenticated */
     char *sasl_method;
+    char *sasl_sender;              /* MAIL FROM AUTH=, believed (authenticated
+                                     * clients only); NULL: none or <> */
 } SMTPD_STATE;
 
 #endif

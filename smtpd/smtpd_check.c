@@ -55,7 +55,7 @@ static const char *const check_known[] = {
     "permit_inet_interfaces", "reject_non_fqdn_hostname", "reject_invalid_hostname",
     "reject_unknown_client", "reject_unknown_hostname", "reject_sender_login_mismatch",
     "reject_authenticated_sender_login_mismatch", "reject_unauthenticated_sender_login_mismatch",
-    NULL,
+    "reject_known_sender_login_mismatch", NULL,
 };
 
 static int check_in(const char *const *list, const char *name)
@@ -741,8 +741,14 @@ static int check_login_owned(const char *owners, const char *login)
     return found;
 }
 
-/* reject_*sender_login_mismatch: auth/unauth say which clients are checked. */
-static int check_login_mismatch(CHECK_CTX *ctx, int auth, int unauth)
+/*
+ * reject_*sender_login_mismatch: auth/unauth say which clients are checked.
+ * known (reject_known_sender_login_mismatch) protects only the senders
+ * listed in smtpd_sender_login_maps: an authenticated client may use an
+ * unlisted one, and an unauthenticated client is refused a listed one only
+ * when this server offers SASL at all.
+ */
+static int check_login_mismatch(CHECK_CTX *ctx, int auth, int unauth, int known)
 {
     const SMTPD_STATE *state = ctx->state;
     const char *sender = ctx->sender;
@@ -753,6 +759,8 @@ static int check_login_mismatch(CHECK_CTX *ctx, int auth, int unauth)
         return SMTPD_CHECK_DUNNO;
     if (state->sasl_username ? !auth : !unauth)
         return SMTPD_CHECK_DUNNO;
+    if (known && state->sasl_username == NULL && !ctx->conf->sasl.enable)
+        return SMTPD_CHECK_DUNNO;
     owners = vstr_new(64);
     found = check_login_owners(ctx, sender, owners);
     if (found < 0) {
@@ -760,7 +768,7 @@ static int check_login_mismatch(CHECK_CTX *ctx, int auth, int unauth)
         return check_temp_error(ctx, sender, "Sender address");
     }
     if (state->sasl_username) {
-        if (found && check_login_owned(vstr_str(owners), state->sasl_username))
+        if (found ? check_login_owned(vstr_str(owners), state->sasl_username) : known)
             r = SMTPD_CHECK_DUNNO;
         else
             r = check_reject(ctx, 553, "5.7.1", "<%s>: Sender address rejected: not owned by user %s",
@@ -819,11 +827,13 @@ static int check_one(CHECK_CTX *ctx, const char *name, const char *arg, int dept
     if (strcasecmp(name, "permit_sasl_authenticated") == 0)
         return state->sasl_username ? SMTPD_CHECK_OK : SMTPD_CHECK_DUNNO;
     if (strcasecmp(name, "reject_sender_login_mismatch") == 0)
-        return check_login_mismatch(ctx, 1, 1);
+        return check_login_mismatch(ctx, 1, 1, 0);
     if (strcasecmp(name, "reject_authenticated_sender_login_mismatch") == 0)
-        return check_login_mismatch(ctx, 1, 0);
+        return check_login_mismatch(ctx, 1, 0, 0);
     if (strcasecmp(name, "reject_unauthenticated_sender_login_mismatch") == 0)
-        return check_login_mismatch(ctx, 0, 1);
+        return check_login_mismatch(ctx, 0, 1, 0);
+    if (strcasecmp(name, "reject_known_sender_login_mismatch") == 0)
+        return check_login_mismatch(ctx, 1, 1, 1);
     if (strcasecmp(name, "reject_unauth_pipelining") == 0
         || strcasecmp(name, "reject_multi_recipient_bounce") == 0)
         return SMTPD_CHECK_DUNNO;

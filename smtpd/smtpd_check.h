@@ -18,7 +18,9 @@
  * warn_if_reject, permit_mynetworks, permit_sasl_authenticated (the client
  * has passed AUTH), reject_sender_login_mismatch,
  * reject_authenticated_sender_login_mismatch,
- * reject_unauthenticated_sender_login_mismatch (smtpd_sender_login_maps:
+ * reject_unauthenticated_sender_login_mismatch,
+ * reject_known_sender_login_mismatch (only senders listed in the maps are
+ * protected; smtpd_sender_login_maps:
  * user@domain, user for a local domain, @domain give the owners, a list of
  * SASL login names; 553 5.7.1 "not owned by user NAME" / "not logged in"),
  * reject_unauth_destination,

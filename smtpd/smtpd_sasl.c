@@ -40,6 +40,7 @@ void smtpd_sasl_conf_free(SMTPD_SASL_CONF *c)
     if (c->srv)
         sasl_srv_close(c->srv);
     argv_free(c->login_maps);
+    match_list_free(c->exceptions);
     memset(c, 0, sizeof(*c));
 }
 
@@ -81,12 +82,29 @@ static SASL_SRV_SESS *smtpd_sasl_session(SMTPD_STATE *state, VSTR *why)
     return state->sasl;
 }
 
+/* smtpd_sasl_exceptions_networks lists this client: AUTH is not announced. */
+static int smtpd_sasl_excepted(const SMTPD_STATE *state)
+{
+    MATCH_LIST *list = state->conf->sasl.exceptions;
+    int r;
+
+    if (list == NULL)
+        return 0;
+    r = match_list_host(list, state->name, state->addr);
+    if (r == MATCH_ERROR) {
+        msg_warn("smtpd_sasl_exceptions_networks: %s: %s; offering AUTH", state->namaddr,
+                 match_list_error(list));
+        return 0;
+    }
+    return r == MATCH_YES;
+}
+
 const char *smtpd_sasl_mechs(SMTPD_STATE *state)
 {
     VSTR *why;
     const char *mechs;
 
-    if (!smtpd_sasl_allowed(state))
+    if (!smtpd_sasl_allowed(state) || smtpd_sasl_excepted(state))
         return NULL;
     why = vstr_new(0);
     if (smtpd_sasl_session(state, why) == NULL) {

@@ -10,7 +10,10 @@
  *                                       smtpd.conf and plugins here)
  *   mechs = smtpd_sasl_mechs(state)     the EHLO AUTH list, NULL: no AUTH
  *                                       keyword (disabled, TLS required
- *                                       first, or no mechanism left)
+ *                                       first, a client listed in
+ *                                       smtpd_sasl_exceptions_networks, or
+ *                                       no mechanism left); as in Postfix,
+ *                                       such a client may still send AUTH
  *   r = smtpd_sasl_auth_cmd(state, arg, &io)   the AUTH command, with its
  *                                       334 exchange through io; 0 go on,
  *                                       1 the client is gone
@@ -24,7 +27,10 @@
  *
  * Error policy: a SASL server that cannot start is fatal at start-up (a
  * configuration error, as in Postfix). Per session, a back-end that is
- * unavailable is answered with 454; wrong credentials with 535 and the
+ * unavailable (Dovecot's socket unreachable) leaves AUTH out of the EHLO
+ * reply with a warning, where Postfix's smtpd would exit fatally, and an
+ * AUTH command is answered with 454; a lookup error in
+ * smtpd_sasl_exceptions_networks is a warning and AUTH is offered; wrong credentials with 535 and the
  * warning fail2ban matches ("warning: host[addr]: SASL PLAIN authentication
  * failed: ..."); every failure is an SMTP error, so smtpd_error_sleep_time
  * and smtpd_hard_error_limit slow down and finally drop a guesser.
@@ -36,6 +42,7 @@
 #include <stddef.h>
 
 #include "../lib/argv.h"
+#include "../lib/matchlist.h"
 #include "../lib/vstr.h"
 
 struct SASL_SRV;
@@ -48,6 +55,8 @@ typedef struct SMTPD_SASL_CONF {
     size_t response_limit;      /* smtpd_sasl_response_limit */
     ARGV *login_maps;           /* smtpd_sender_login_maps: set by smtpd.c (its
                                  * list splitting), opened by smtpd_check */
+    MATCH_LIST *exceptions;     /* smtpd_sasl_exceptions_networks: set by
+                                 * smtpd.c; clients not told about AUTH */
     struct SASL_SRV *srv;       /* NULL unless enabled */
 } SMTPD_SASL_CONF;
 

@@ -2,6 +2,8 @@
  * smtpd_session - the SMTP state machine (see smtpd_session.h).
  */
 #include <ctype.h>
+#include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,6 +89,8 @@ static void session_reset(SMTPD_STATE *state)
     state->sender = NULL;
     mem_free(state->envid);
     state->envid = NULL;
+    mem_free(state->sasl_sender);
+    state->sasl_sender = NULL;
     state->ret_flags = 0;
     state->body_8bit = 0;
     state->smtputf8 = 0;
@@ -156,8 +160,10 @@ static int session_open_cleanup(SMTPD_STATE *state)
     state->cleanup_flags = flags;
     snprintf(state->queue_id, sizeof(state->queue_id), "%s", cleanup_queue_id(state->cleanup));
     if (state->sasl_username)
-        msg_info("%s: client=%s, sasl_method=%s, sasl_username=%s", state->queue_id,
-                 state->namaddr, state->sasl_method, state->sasl_username);
+        msg_info("%s: client=%s, sasl_method=%s, sasl_username=%s%s%s", state->queue_id,
+                 state->namaddr, state->sasl_method, state->sasl_username,
+                 state->sasl_sender ? ", sasl_sender=" : "",
+                 state->sasl_sender ? state->sasl_sender : "");
     else
         msg_info("%s: client=%s", state->queue_id, state->namaddr);
     gettimeofday(&tv, NULL);
@@ -195,6 +201,8 @@ static int session_open_cleanup(SMTPD_STATE *state)
     if (state->sasl_username) {
         cleanup_attr(state->cleanup, "sasl_method", state->sasl_method);
         cleanup_attr(state->cleanup, "sasl_username", state->sasl_username);
+        if (state->sasl_sender)
+            cleanup_attr(state->cleanup, "sasl_sender", state->sasl_sender);
     }
     for (i = 0; i < state->rcpts->argc; i++)
         cleanup_rcpt(state->cleanup, state->rcpts->argv[i], state->rcpts->argv[i],
@@ -403,6 +411,7 @@ static int cmd_mail(SMTPD_STATE *state, const char *arg)
     addr = vstr_new(64);
     err = vstr_new(64);
     p.envid = vstr_new(0);
+    p.auth = vstr_new(0);
     p.disabled = session_disabled_ext(conf);
     if (addr_parse_path(path, flags, addr, &rest, &why) < 0 || (*rest && *rest != ' ')) {
         session_reply(state, "501 5.1.7 Bad sender address syntax");
@@ -436,6 +445,10 @@ static int cmd_mail(SMTPD_STATE *state, const char *arg)
     state->declared_size = p.size;
     if (vstr_len(p.envid))
         state->envid = mem_strdup(vstr_str(p.envid));
+    /* RFC 4954 section 5: an AUTH= mailbox from a client that has not
+     * authenticated is not believed; it counts as AUTH=<>. */
+    if (vstr_len(p.auth) && state->sasl_username)
+        state->sasl_sender = str_printable(mem_strdup(vstr_str(p.auth)), 0);
     if (state->smtputf8 && state->esmtp)
         state->protocol = "UTF8SMTP";
     session_reply(state, "250 2.1.0 Ok");
@@ -443,6 +456,7 @@ done:
     vstr_free(addr);
     vstr_free(err);
     vstr_free(p.envid);
+    vstr_free(p.auth);
     return SESSION_GO_ON;
 }
 
@@ -943,6 +957,44 @@ static void session_tls_purge(SMTPD_STATE *state)
     vstr_free(shown);
 }
 
+/*
+ * After the 220 and before the handshake: a client's first bytes must start
+ * a TLS record. Plain text there (an injected or impatient command that
+ * reached the socket after session_tls_purge() looked) is discarded and
+ * logged, and the session ends: it would only break the handshake. Waits at
+ * most smtpd_starttls_timeout. 0 go on, -1 the session is over (logged).
+ */
+static int session_tls_peek(SMTPD_STATE *state)
+{
+    int fd = stream_fd(state->client);
+    struct pollfd pfd;
+    unsigned char buf[101];
+    ssize_t n, drained;
+    int r;
+
+    pfd.fd = fd;
+    pfd.events = POLLIN;
+    pfd.revents = 0;
+    while ((r = poll(&pfd, 1, state->conf->tls.timeout * 1000)) < 0 && errno == EINTR)
+        continue;
+    if (r == 0) {
+        msg_info("timeout after STARTTLS from %s", state->namaddr);
+        return -1;
+    }
+    while ((n = recv(fd, buf, sizeof(buf) - 1, MSG_PEEK)) < 0 && errno == EINTR)
+        continue;
+    /* EOF and errors are the handshake's to report. TLS records start with
+     * a content type byte (22 for a ClientHello), never with text. */
+    if (n <= 0 || !((buf[0] >= 0x20 && buf[0] < 0x7f) || buf[0] == '\r' || buf[0] == '\n'))
+        return 0;
+    buf[n] = 0;
+    str_printable((char *) buf, 0);
+    drained = tls_fd_drain(fd);
+    msg_info("improper command pipelining after STARTTLS from %s: %s (%zd bytes discarded)",
+             state->namaddr, (char *) buf, drained > 0 ? drained : n);
+    return -1;
+}
+
 /* What the client told us before TLS is forgotten (RFC 3207, 4.2). */
 static void session_tls_forget(SMTPD_STATE *state)
 {
@@ -988,6 +1040,8 @@ static int cmd_starttls(SMTPD_STATE *state, const char *arg)
         msg_info("lost connection after STARTTLS from %s", state->namaddr);
         return SESSION_END;
     }
+    if (session_tls_peek(state) < 0)
+        return SESSION_END;
     why = vstr_new(0);
     if (smtpd_tls_start(state, why) < 0) {
         vstr_free(why);
