@@ -616,7 +616,7 @@ static int proto_content(const SMTP_CONF *cf, SMTP_SESS *s, DELIVER_REQUEST *req
     long long dl = tls_deadline(MS(cf->data_xfer_timeout));
 
     *bad_file = 0;
-    if (qfile_reader_seek(r, req->data_offset) < 0) {
+    if (qfile_reader_rewind(r, req->data_offset) < 0) {
         *bad_file = 1;
         return -1;
     }
