@@ -1009,3 +1009,22 @@ out:
     mem_free(orcpt);
     return ret;
 }
+
+/*
+ * The done marks this request made. When every recipient of the request
+ * has its final outcome, qmgr will remove the file or go on with other
+ * requests; a lost mark after a crash only repeats a delivery (at least
+ * once, DESIGN.md), so no fsync is spent. When a recipient stays deferred,
+ * the file outlives this request and its marks are made durable, so that
+ * a crash does not repeat the deliveries that did succeed.
+ */
+void deliver_sync_marks(const DELIVER_REQUEST *req, int qfd)
+{
+    size_t i;
+
+    for (i = 0; i < req->nrcpt; i++)
+        if (req->rcpt[i].status != DELIVER_RCPT_SENT && req->rcpt[i].status != DELIVER_RCPT_BOUNCED)
+            break;
+    if (i < req->nrcpt && fsync(qfd) < 0)
+        msg_warn("%s: fsync: %s", req->queue_id, strerror(errno));
+}

@@ -65,6 +65,7 @@
  *                             log line, result recorded (not marked)
  *       deliver_rcpt_sent(req, qfd, i, "2.0.0", "text", &times) mark done,
  *                             log line, result recorded
+ *   deliver_sync_marks(req, qfd);  (fsync only when a recipient stays deferred)
  *   deliver_result_send(s, req);  deliver_request_free(req);
  * deliver_times_init(&times, relay) starts the clock for the d delay
  * (times.conn_setup may be set when a connection is made, for c).
@@ -232,6 +233,7 @@ int deliver_rcpt_defer(DELIVER_REQUEST *req, size_t i, const char *dsn,
 void deliver_rcpt_result(DELIVER_REQUEST *req, size_t i, int status, const char *dsn,
                          const char *reason);
 int deliver_result_send(STREAM *s, DELIVER_REQUEST *req);
+void deliver_sync_marks(const DELIVER_REQUEST *req, int qfd); /* fsync when a recipient stays */
 
 /* qmgr side. */
 int deliver_request_send(STREAM *s, const DELIVER_REQUEST *req, VSTR *why);

@@ -114,9 +114,8 @@ static void error_client(SERVER *srv, int fd)
             else
                 deliver_rcpt_sent(req, qfd, i, vstr_str(dsn), vstr_str(text), &times);
         }
-        /* the done marks are durable before qmgr hears of them */
-        if (ec->mode != ERROR_MODE_DEFER && fsync(qfd) < 0)
-            msg_warn("%s: fsync: %m", req->queue_id);
+        if (ec->mode != ERROR_MODE_DEFER)
+            deliver_sync_marks(req, qfd);
         close(qfd);
     }
     if (deliver_result_send(s, req) < 0)

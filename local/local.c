@@ -907,9 +907,7 @@ static void local_client(SERVER *srv, int fd)
         local_scan_headers(&c);
         for (i = 0; i < req->nrcpt; i++)
             local_recipient(&c, i);
-        /* the done marks are durable before qmgr hears of them */
-        if (fsync(c.qfd) < 0)
-            msg_warn("%s: fsync: %m", req->queue_id);
+        deliver_sync_marks(req, c.qfd);
         qfile_reader_free(c.reader);
         close(c.qfd);
         argv_free(c.delivered_hdrs);

@@ -411,9 +411,7 @@ static void virt_client(SERVER *srv, int fd)
     } else {
         for (i = 0; i < req->nrcpt; i++)
             virt_one(vc, req, r, qfd, i, delivered, &times);
-        /* the done marks are durable before qmgr hears of them */
-        if (fsync(qfd) < 0)
-            msg_warn("%s: fsync: %m", req->queue_id);
+        deliver_sync_marks(req, qfd);
     }
     if (r)
         qfile_reader_free(r);

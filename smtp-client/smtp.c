@@ -449,8 +449,7 @@ static void smtp_client(SERVER *srv, int fd)
         }
         smtp_deliver(cf, req, qfd, r, st, &times);
         qfile_reader_free(r);
-        if (fsync(qfd) < 0)
-            msg_warn("%s: fsync: %m", req->queue_id);
+        deliver_sync_marks(req, qfd);
         close(qfd);
         for (i = 0; i < req->nrcpt; i++) {
             vstr_free(st[i].dsn);
