@@ -9,8 +9,9 @@
 #     Returned to Sender", and the queue is empty;
 #   DSN: NOTIFY=SUCCESS to a local user -> "Successful Mail Delivery
 #     Report"; NOTIFY=NEVER to an unknown user -> no notice; a null-sender
-#     message to an unknown user -> a notice to postmaster (aliased to the
-#     test user), never one to the null sender.
+#     message to an unknown user -> no notice with the default
+#     notify_classes, and with 2bounce in it a notice to postmaster (aliased
+#     to the test user); never one to the null sender.
 . "$POSTERN_SRC/test/lib.sh"
 . "$POSTERN_SRC/test/lib/instance.sh"
 [ "$(id -u)" -eq 0 ] || { echo "1..0 # SKIP needs root"; exit 0; }
@@ -121,7 +122,25 @@ ok $? "log: $N: removed"
 ok $? "no non-delivery notification for $N"
 is "$(count_subject "Undelivered Mail Returned to Sender")" 0 "no bounce notice in $U's mailbox"
 
-# --- a bounce of a bounce goes to postmaster -------------------------------------------
+# --- a bounce of a bounce: dropped by default, to postmaster with 2bounce -------------
+smtp_send "" "nosuch3@example.com" nullsender0
+ok $? "by SMTP: MAIL FROM:<> to nosuch3@example.com (default notify_classes)"
+B0=$(qid nullsender0)
+inst_wait grep -qE "$B0: to=<nosuch3@example.com>, relay=local, .*dsn=5\.1\.1, status=bounced" "$LOG"
+ok $? "log: nosuch3 bounced (5.1.1)"
+inst_log_wait "bounce\[[0-9]+\]: $B0: null sender: no non-delivery notification"
+ok $? "log: null sender: no non-delivery notification (as Postfix: no 2bounce in notify_classes)"
+inst_log_wait "qmgr\[[0-9]+\]: $B0: removed"
+ok $? "log: $B0: removed"
+is "$(count_subject "Postmaster Copy: Undelivered Mail")" 0 "no postmaster notice"
+
+old_bounce=$(inst_workers bounce)
+inst_param notify_classes "resource, software, 2bounce"
+postfix reload >/dev/null 2>&1
+ok $? "notify_classes gets 2bounce; postfix reload"
+gone() { local p; for p in $old_bounce; do kill -0 "$p" 2>/dev/null && return 1; done; return 0; }
+inst_wait gone
+ok $? "the bounce processes of the old configuration have exited"
 smtp_send "" "nosuch2@example.com" nullsender1
 ok $? "by SMTP: MAIL FROM:<> to nosuch2@example.com"
 B=$(qid nullsender1)
