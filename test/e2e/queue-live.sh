@@ -9,7 +9,8 @@
 #   postcat -q ID -e/-h/-b on a message waiting in deferred/
 #   postsuper -h: '!' in mailq, not delivered by postqueue -f; -H releases
 #     it and it is delivered; -d ID, -d - (ids on stdin), -d ALL deferred;
-#     -r requeues and the message is delivered
+#     -r requeues: pickup sends the queue file through cleanup again (a new
+#     queue id) and the message is delivered
 #   postqueue -i ID and postqueue -s SITE (fast_flush_domains) retry
 #     exactly that mail and nothing else
 . "$POSTERN_SRC/test/lib.sh"
@@ -235,6 +236,13 @@ inst_log_wait "postsuper\[[0-9]+\]: $R: requeued"
 ok $? "log: $R: requeued"
 ! in_q deferred "$R"
 ok $? "$R left deferred/"
+inst_log_wait "pickup\[[0-9]+\]: $R: requeued as [0-9A-F]+"
+ok $? "log: pickup sends it through cleanup again: $R: requeued as NEWID"
+R2=$(grep -E "pickup\[[0-9]+\]: $R: requeued as " "$LOG" | tail -1 | sed -E 's/.*requeued as //')
+inst_log_wait "cleanup\[[0-9]+\]: $R2: message-id=<requeue1@test>"
+ok $? "log: cleanup wrote it as $R2"
+inst_log_wait "qmgr\[[0-9]+\]: $R2: from=<$U@example.com>, size=[0-9]+, nrcpt=1 \(queue active\)"
+ok $? "log: qmgr takes $R2 with its one recipient"
 # qmgr still holds the destination for dead: the flush makes it forget that
 postqueue -f
 ok $? "postqueue -f"
@@ -256,6 +264,39 @@ postqueue -f
 inst_wait sink_has held1
 ok $? "the released message is delivered"
 is "$(sink_count held1)$(sink_count control1)$(sink_count requeue1)" "111" "each was delivered once"
+
+# --- -r leaves out the recipients already done ------------------------------------------
+sink_stop
+printf 'To: %s@example.com, m@down.test\nSubject: mixed1\nMessage-ID: <mixed1@test>\n\nbody\n' "$U" |
+    sendmail -f "$U@example.com" "$U@example.com" m@down.test
+ok $? "by sendmail: mixed1 to $U (local) and m@down.test"
+M=$(qid mixed1)
+inst_wait deferred_ok "$M"
+ok $? "mixed1 ($M): delivered to $U, deferred for m@down.test"
+is "$(grep -c '^Subject: mixed1$' "$MAIL/$U" 2>/dev/null)" 1 "$U has one copy"
+sink_start
+postsuper -r "$M" 2>/dev/null
+inst_log_wait "pickup\[[0-9]+\]: $M: requeued as [0-9A-F]+"
+ok $? "log: $M: requeued as NEWID"
+M2=$(grep -E "pickup\[[0-9]+\]: $M: requeued as " "$LOG" | tail -1 | sed -E 's/.*requeued as //')
+inst_log_wait "qmgr\[[0-9]+\]: $M2: from=<$U@example.com>, size=[0-9]+, nrcpt=1 \(queue active\)"
+ok $? "log: $M2 has one recipient left"
+postqueue -f
+inst_wait sink_has mixed1
+ok $? "m@down.test gets it"
+inst_log_wait "qmgr\[[0-9]+\]: $M2: removed"
+is "$(grep -c '^Subject: mixed1$' "$MAIL/$U")" 1 "$U still has one copy: done recipients are not requeued"
+
+# a requeued file that is not a queue file goes to corrupt/, not to cleanup
+printf 'garbage' >"$Q/maildrop/0123456789AB"
+chown postfix "$Q/maildrop/0123456789AB"
+chmod 700 "$Q/maildrop/0123456789AB"
+postqueue -f
+inst_wait test -f "$Q/corrupt/0123456789AB"
+ok $? "a damaged requeued file goes to corrupt/"
+inst_log_wait "pickup\[[0-9]+\]: warning: 0123456789AB: requeued file is damaged: .*moved to corrupt/"
+ok $? "log: warning: ID: requeued file is damaged"
+rm -f "$Q/corrupt/0123456789AB"
 sink_stop
 
 # --- postqueue -i ID and -s SITE: that mail and nothing else ---------------------------
