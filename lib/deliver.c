@@ -537,7 +537,7 @@ QFILE_READER *deliver_open_queue_file(const DELIVER_REQUEST *req, int *fd, VSTR 
             goto fail;
         }
     r = qfile_reader_open(*fd, vstr_str(path), QFILE_READ_RAW | QFILE_READ_FOLLOW);
-    if (qfile_reader_seek(r, req->data_offset) < 0) {
+    if (qfile_reader_rewind(r, req->data_offset) < 0) {
         vstr_sprintf(why, "%s", qfile_reader_error(r));
         qfile_reader_free(r);
         r = NULL;
@@ -759,6 +759,12 @@ int deliver_status_log(const DELIVER_REQUEST *req, size_t i, const char *action,
         vstr_printf(rec, "notify_flags=%d\n", r->notify);
     deliver_log_field(rec, "status=", dsn);
     deliver_log_field(rec, "action=", action);
+    if (req->remote_mta && req->remote_diag_type && req->remote_reply) {
+        deliver_log_field(rec, "diag_type=", req->remote_diag_type);
+        deliver_log_field(rec, "diag_text=", req->remote_reply);
+        deliver_log_field(rec, "mta_type=", "dns");
+        deliver_log_field(rec, "mta_mname=", req->remote_mta);
+    }
     deliver_log_field(rec, "reason=", reason);
     vstr_addch(rec, '\n');     /* Postfix's readers end a record at the empty line after it */
     queue_id_path(path, queue, req->queue_id, depth);

@@ -191,6 +191,17 @@ typedef struct DELIVER_REQUEST {
     int status;
     char *hop_status;
     char *hop_reason;
+    /*
+     * Set by an agent (not owned; NULL otherwise) around a
+     * deliver_rcpt_bounce() or deliver_rcpt_defer() whose outcome is a
+     * remote server's reply: the status log record then carries Postfix's
+     * diag_type=remote_diag_type, diag_text=remote_reply, mta_type=dns,
+     * mta_mname=remote_mta, which become the notice's Diagnostic-Code and
+     * Remote-MTA. Never sent over the protocol.
+     */
+    const char *remote_mta;
+    const char *remote_diag_type;
+    const char *remote_reply;
 } DELIVER_REQUEST;
 
 /* Timing of one delivery attempt, for the delays. */

@@ -546,7 +546,6 @@ struct QFILE_READER {
     long pos;                /* offset of the next record */
     long file_size;          /* LONG_MAX when unknown */
     long consumed;           /* bytes read, for pointer loop detection */
-    long seeks;              /* qfile_reader_seek() calls, bounded likewise */
     size_t max_record;
     int seg;
     VSTR *data;
@@ -691,19 +690,27 @@ static const unsigned char *reader_peek(QFILE_READER *r, long off, size_t want, 
     return r->buf + (off - r->buf_off);
 }
 
+/*
+ * A seek continues the current pass: a caller that follows pointer records
+ * by hand (postcat) still runs into the pointer-loop guard.
+ */
 int qfile_reader_seek(QFILE_READER *r, long offset)
 {
     if (offset < 0 || offset > r->file_size)
         return reader_fail(r, r->pos, "seek to %ld outside the file", offset);
-    /*
-     * A caller that reads a part again (local reads the headers, then the
-     * whole content) starts a new pass of the byte count; a caller that
-     * follows pointers by seeking (postcat -v) cannot seek more often than
-     * the file could hold pointer records, so a loop still ends.
-     */
-    if (++r->seeks > r->file_size / (2 + QFILE_PTR_LEN) + 16)
-        return reader_fail(r, r->pos, "pointer loop: too many seeks");
     r->pos = offset;
+    return 0;
+}
+
+/*
+ * A rewind starts a new pass (local reads the headers, then copies the
+ * content; an agent copies it once per destination): the pointer-loop guard
+ * counts from here, and offset 0 is the start of the file again.
+ */
+int qfile_reader_rewind(QFILE_READER *r, long offset)
+{
+    if (qfile_reader_seek(r, offset) < 0)
+        return -1;
     r->consumed = 0;
     if (offset == 0)
         r->seg = SEG_FIRST;

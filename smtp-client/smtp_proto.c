@@ -536,7 +536,12 @@ static void rcpt_outcome(SMTP_SESS *s, DELIVER_REQUEST *req, int qfd, size_t i,
 
     proto_said(s, rep, cmd, why);
     if (rep->code / 100 == 5) {
+        /* The notice's Remote-MTA and Diagnostic-Code: the server's reply. */
+        req->remote_mta = s->host;
+        req->remote_diag_type = msg_program();
+        req->remote_reply = vstr_str(rep->text);
         deliver_rcpt_bounce(req, qfd, i, rep->dsn, vstr_str(why), t);
+        req->remote_mta = req->remote_diag_type = req->remote_reply = NULL;
         st[i].done = 1;
     } else {
         vstr_set(st[i].dsn, rep->dsn);
@@ -611,7 +616,7 @@ static int proto_content(const SMTP_CONF *cf, SMTP_SESS *s, DELIVER_REQUEST *req
     long long dl = tls_deadline(MS(cf->data_xfer_timeout));
 
     *bad_file = 0;
-    if (qfile_reader_seek(r, req->data_offset) < 0) {
+    if (qfile_reader_rewind(r, req->data_offset) < 0) {
         *bad_file = 1;
         return -1;
     }

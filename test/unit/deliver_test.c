@@ -631,6 +631,26 @@ static void test_queue_file(void)
         vstr_free(p);
     }
 
+    /* a remote server's reply: Postfix's diag and mta fields, control bytes made '?' */
+    mkdir("trace", 0700);
+    req->remote_mta = "mx.relay.test";
+    req->remote_diag_type = "smtp";
+    req->remote_reply = "550 5.1.1 no\rsuch user";
+    TAP_INT(deliver_status_log(req, 1, "delivered", "5.1.1", "host said: 550", why), 0,
+            "a status log record with the remote server's reply");
+    req->remote_mta = req->remote_diag_type = req->remote_reply = NULL;
+    lfd = open("trace/1234567ABCD", O_RDONLY);
+    n = lfd >= 0 ? read(lfd, buf, sizeof(buf) - 1) : -1;
+    buf[n > 0 ? n : 0] = 0;
+    if (lfd >= 0)
+        close(lfd);
+    vstr_sprintf(log,
+                 "\n<carol@relay.test>: host said: 550\nrecipient=carol@relay.test\noffset=%ld\n"
+                 "status=5.1.1\naction=delivered\ndiag_type=smtp\ndiag_text=550 5.1.1 no?such user\n"
+                 "mta_type=dns\nmta_mname=mx.relay.test\nreason=host said: 550\n\n",
+                 r2);
+    TAP_STR(buf, vstr_str(log), "diag_type, diag_text, mta_type, mta_mname before reason");
+
     /* refusals */
     req->data_offset = 100000;
     r = deliver_open_queue_file(req, &fd, why);
