@@ -9,13 +9,12 @@
  * messages on hold (from incoming active deferred to hold/: "ID: placed on
  * hold"); -H releases them (hold/ to deferred/, mtime set to now so the
  * queue manager tries them at its next scan: "ID: released from hold").
- * -r requeues (from hold active deferred to incoming/, due at once; its
- * defer/bounce logs are removed: "ID: requeued"). Postfix puts it into
- * maildrop/ so that pickup and cleanup rewrite it anew; Postern's pickup
- * accepts only postdrop-format files and would remove a queue file, so
- * until it accepts requeued queue files (owned by mail_owner, with a C
- * record) they go to incoming/, where the queue manager takes them as they
- * are (PS_REQUEUE_QUEUE is the one place to change). ID "ALL" means every message in those queues, "-" reads
+ * -r requeues (from hold active deferred to maildrop/, its defer/bounce
+ * logs removed: "ID: requeued"), as Postfix does: pickup sees a file owned
+ * by mail_owner and sends the queue file through cleanup again (new queue
+ * id, addresses rewritten anew, recipients already done left out); pickup
+ * is woken when something was requeued. The file is given to mail_owner
+ * (pickup trusts nothing else there). ID "ALL" means every message in those queues, "-" reads
  * ids from standard input (white-space separated). Queue names on the
  * command line replace the defaults. Each operation ends with a summary
  * ("Deleted: 2 messages", only when something happened) in the log and on
@@ -38,6 +37,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,9 +50,10 @@
 #include "msg.h"
 #include "queue_id.h"
 #include "queue_scan.h"
+#include "trigger.h"
 #include "vstr.h"
 
-#define PS_REQUEUE_QUEUE "incoming"
+#define PS_REQUEUE_QUEUE "maildrop"
 
 enum { PS_DELETE, PS_HOLD, PS_RELEASE, PS_REQUEUE, PS_NOPS };
 
@@ -63,6 +64,7 @@ typedef struct PS_CTX {
     int count;
     VSTR *path;
     VSTR *path2;
+    long owner; /* mail_owner's uid, -1 unknown: a requeued file is given to it */
 } PS_CTX;
 
 static const char *const ps_default_queues[PS_NOPS][5] = {
@@ -170,8 +172,12 @@ static int ps_apply(PS_CTX *c, const char *queue, const char *id, const char *pa
         }
         if (c->op == PS_RELEASE || c->op == PS_REQUEUE)
             (void) utimensat(AT_FDCWD, vstr_str(c->path2), NULL, 0);
-        if (c->op == PS_REQUEUE)
+        if (c->op == PS_REQUEUE) {
+            /* pickup trusts a maildrop file only when mail_owner owns it */
+            if (c->owner >= 0 && lchown(vstr_str(c->path2), (uid_t) c->owner, (gid_t) -1) < 0)
+                ps_warn("chown %s: %s", vstr_str(c->path2), strerror(errno));
             ps_remove_logs(c, id);
+        }
     }
     msg_info("%s: %s", id, ps_done_text[c->op]);
     c->count++;
@@ -379,10 +385,18 @@ int main(int argc, char **argv)
     c.depth = (int) depth;
     c.path = vstr_new(64);
     c.path2 = vstr_new(64);
+    {
+        const char *owner = conf_get("mail_owner");
+        struct passwd *pw = owner ? getpwnam(owner) : NULL;
+
+        c.owner = pw ? (long) pw->pw_uid : -1;
+    }
     if (structure)
         ps_structure(&c);
     for (op = 0; op < PS_NOPS; op++)
         ps_operate(&c, op, ids[op], queues ? (const char *const *) queues->argv : NULL);
+    if (ids[PS_REQUEUE]->argc > 0)
+        (void) trigger_send("public/pickup", "W", 1); /* pickup's timer would do it later */
     for (op = 0; op < PS_NOPS; op++)
         argv_free(ids[op]);
     if (queues)

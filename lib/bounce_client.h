@@ -38,7 +38,10 @@
  *                      trace/ID, then trace/ID is removed.
  * Who gets the notice: the envelope sender, from MAILER-DAEMON with the null
  * sender, an RFC 3464 multipart/report. A message whose sender is null is
- * never bounced to: its failure notice goes to 2bounce_notice_recipient
+ * never bounced to: when notify_classes has "2bounce" (or "bounce"; the
+ * default "resource, software" has neither, and then nothing is sent,
+ * status 0, the log removed) its failure notice goes to
+ * 2bounce_notice_recipient
  * (from double_bounce_sender) in Postfix's postmaster shape (subject
  * "Postmaster Copy: Undelivered Mail", logged as "postmaster non-delivery
  * notification"); WARN and TRACE for a null sender send nothing (status

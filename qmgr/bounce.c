@@ -70,6 +70,7 @@ typedef struct BOUNCE_CONF {
     char *bounce_rcpt;  /* bounce_notice_recipient */
     char *delay_rcpt;   /* delay_notice_recipient */
     int copy_bounce;    /* notify_classes has "bounce" */
+    int send_2bounce;   /* notify_classes has "2bounce" or "bounce" */
     int copy_delay;     /* notify_classes has "delay" */
     char *cleanup_path;
     long size_limit;    /* bounce_size_limit, 0 = none */
@@ -490,7 +491,16 @@ static int bounce_do(const BOUNCE_CONF *bc, const BOUNCE_REQ *rq, VSTR *notice_i
             ret = bounce_done_log(rq, kind);
             goto out;
         }
-        /* A bounce that bounced: a double bounce to the postmaster. */
+        /*
+         * A bounce that bounced: a double bounce to the postmaster, when
+         * notify_classes asks for one ("2bounce", implied by "bounce");
+         * else, as in Postfix (default "resource, software"), nothing.
+         */
+        if (!bc->send_2bounce) {
+            msg_info("%s: null sender: no %s (notify_classes has no 2bounce)", id, what);
+            ret = bounce_done_log(rq, kind);
+            goto out;
+        }
         to = bc->bounce2_rcpt;
         env_sender = bc->double_bounce_sender;
         n.postmaster = 1;
@@ -581,7 +591,9 @@ static void bounce_notify_classes(BOUNCE_CONF *bc, const char *value)
 
     while ((word = str_token(&cur, ", \t\r\n")) != NULL) {
         if (strcasecmp(word, "bounce") == 0)
-            bc->copy_bounce = 1;
+            bc->copy_bounce = bc->send_2bounce = 1;
+        else if (strcasecmp(word, "2bounce") == 0)
+            bc->send_2bounce = 1;
         else if (strcasecmp(word, "delay") == 0)
             bc->copy_delay = 1;
     }

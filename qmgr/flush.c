@@ -9,15 +9,19 @@
  *
  *   send_file ID    deferred/H/ID gets the current time as its access and
  *                   modification time (qmgr retries a deferred message
- *                   whose time has come: now it has), then "D" (scan the
- *                   deferred queue) goes to public/$queue_service_name.
+ *                   whose time has come: now it has), then "FD" (forget
+ *                   dead destinations, scan the deferred queue) goes to
+ *                   public/$queue_service_name: without the F a
+ *                   destination qmgr marked dead would defer the message
+ *                   again at once. (Postfix unthrottles only the
+ *                   message's own destinations for send_file.)
  *                   A message not in deferred/ is FLUSH_STAT_UNKNOWN.
  *   send_site SITE  refused (FLUSH_STAT_DENY) unless SITE matches
  *                   fast_flush_domains (default $relay_domains; a
  *                   lookup failure is FLUSH_STAT_FAIL); else every deferred
  *                   message with an undelivered recipient @SITE (case
  *                   insensitive) is touched the same way and, when there
- *                   was one, qmgr gets "D".
+ *                   was one, qmgr gets "FD".
  * Postfix keeps per-site logs of deferred queue ids in flush/ for
  * send_site; this daemon reads the deferred queue files instead
  * (lib/queue_scan.h, every record bounded), so it needs no "add" requests
@@ -91,7 +95,7 @@ static int flush_touch(const char *path)
 
 static void flush_trigger_qmgr(const FLUSH_CONF *fc)
 {
-    if (trigger_send(fc->qmgr_path, "D", 1) != 0)
+    if (trigger_send(fc->qmgr_path, "FD", 2) != 0)
         msg_warn("cannot trigger %s: %m", fc->qmgr_path);
 }
 

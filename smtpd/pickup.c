@@ -25,6 +25,13 @@
  * never entered the queue proper. The uid logged and written into
  * Received: is the file's owner as the kernel says, never a record.
  *
+ * A file owned by mail_owner (pickup's own uid) is a queue file that
+ * postsuper -r moved here: no user can make one (maildrop/ is sticky, and
+ * postdrop's files belong to the user), so it is read as the queue file
+ * cleanup wrote and sent through cleanup again (pickup_send_queued), its
+ * recipients not yet done only; "ID: requeued as NEWID" is logged. One that
+ * cannot be read, or that cleanup rejects, goes to corrupt/.
+ *
  * Log lines: "QUEUEID: uid=2001 from=<alice>" (QUEUEID is cleanup's id).
  */
 #include "config.h"
@@ -276,6 +283,153 @@ static int pickup_send(const PICKUP_CONF *pc, CLEANUP *c, int fd, const char *na
     return res;
 }
 
+/*
+ * A queue file that postsuper -r moved into maildrop/: owned by mail_owner
+ * (pickup's own uid), which no user can make, so it is trusted as cleanup
+ * wrote it. It goes to cleanup again: the envelope attributes, the
+ * recipients not yet done (with their original recipient and DSN
+ * attributes), the content as it is (no Received: line), then the
+ * recipients of the extracted segment. 0, or -1 with why set (a damaged
+ * file: the caller aborts the request and moves the file to corrupt/).
+ */
+static int pickup_send_queued(const PICKUP_CONF *pc, CLEANUP *c, int fd, const char *name,
+                              VSTR *why)
+{
+    QFILE_READER *r;
+    QFILE_REC rec;
+    VSTR *line = vstr_new(1024), *orig = vstr_new(0), *orcpt = vstr_new(0);
+    int notify = 0, pending = 0, have_context = 0, st;
+
+    (void) lseek(fd, 0, SEEK_SET);
+    r = qfile_reader_open(fd, name, QFILE_READ_FOLLOW);
+    qfile_reader_set_limit(r, (size_t) pc->line_limit);
+    while ((st = qfile_read(r, &rec)) > 0) {
+        switch (rec.type) {
+        case QREC_TIME: {
+            long sec = 0, usec = 0;
+
+            if (sscanf(rec.data, "%ld %ld", &sec, &usec) >= 1)
+                cleanup_time(c, sec, usec);
+            break;
+        }
+        case QREC_FULL:
+            cleanup_full_name(c, rec.data);
+            break;
+        case QREC_FROM:
+            cleanup_sender(c, rec.data);
+            break;
+        case QREC_ATTR: {
+            char *copy = mem_strndup(rec.data, rec.len);
+            char *eq = strchr(copy, '=');
+
+            if (eq != NULL && eq != copy) {
+                *eq++ = 0;
+                if (strcmp(copy, "notify_flags") == 0)
+                    notify = atoi(eq);
+                else if (strcmp(copy, "dsn_orig_rcpt") == 0)
+                    vstr_set(orcpt, eq);
+                else {
+                    if (strcmp(copy, "rewrite_context") == 0)
+                        have_context = 1;
+                    cleanup_attr(c, copy, eq);
+                }
+            }
+            mem_free(copy);
+            break;
+        }
+        case QREC_ORCP:
+            vstr_set(orig, rec.data);
+            break;
+        case QREC_RCPT:
+        case QREC_DONE:
+        case QREC_DRCP:
+            if (rec.type == QREC_RCPT)
+                cleanup_rcpt(c, rec.data, vstr_len(orig) ? vstr_str(orig) : rec.data,
+                             vstr_len(orcpt) ? vstr_str(orcpt) : NULL, notify);
+            /* the next recipient starts afresh */
+            notify = 0;
+            vstr_reset(orig);
+            vstr_reset(orcpt);
+            break;
+        case QREC_MESG:
+            if (!have_context)
+                cleanup_attr(c, "rewrite_context", "local");
+            cleanup_content_begin(c);
+            break;
+        case QREC_CONT:
+            vstr_addmem(line, rec.data, rec.len);
+            pending = 1;
+            break;
+        case QREC_NORM:
+            vstr_addmem(line, rec.data, rec.len);
+            cleanup_line(c, vstr_str(line), vstr_len(line));
+            vstr_reset(line);
+            pending = 0;
+            break;
+        case QREC_XTRA:
+            if (pending)
+                cleanup_line(c, vstr_str(line), vstr_len(line));
+            cleanup_content_end(c);
+            break;
+        default:
+            break; /* size, warning time, padding...: cleanup makes its own */
+        }
+    }
+    if (st < 0)
+        vstr_set(why, qfile_reader_error(r));
+    qfile_reader_free(r);
+    vstr_free(line);
+    vstr_free(orig);
+    vstr_free(orcpt);
+    return st;
+}
+
+/* A requeued file that cannot be read goes to corrupt/, never deleted. */
+static void pickup_corrupt(const char *id, const char *path)
+{
+    VSTR *to = vstr_new(0);
+
+    vstr_sprintf(to, "corrupt/%s", id);
+    if (rename(path, vstr_str(to)) < 0)
+        msg_warn("%s: move %s to %s: %m", id, path, vstr_str(to));
+    vstr_free(to);
+}
+
+/* A file that postsuper -r put into maildrop/ (see pickup_send_queued). */
+static int pickup_requeued(const PICKUP_CONF *pc, int fd, const char *id, const char *path,
+                           int flags)
+{
+    VSTR *why = vstr_new(0);
+    CLEANUP *c;
+    int status, res;
+
+    if ((c = cleanup_open(pc->cleanup_path, flags, pc->timeout, why)) == NULL) {
+        msg_warn("%s: %s", id, vstr_str(why));
+        res = PICKUP_RETRY;
+    } else if (pickup_send_queued(pc, c, fd, id, why) < 0) {
+        msg_warn("%s: requeued file is damaged: %s: moved to corrupt/", id, vstr_str(why));
+        cleanup_close(c); /* without finishing: cleanup aborts */
+        pickup_corrupt(id, path);
+        res = PICKUP_SKIP;
+    } else {
+        msg_info("%s: requeued as %s", id, cleanup_queue_id(c));
+        if ((status = cleanup_finish(c, why)) == CLEANUP_STAT_OK) {
+            res = PICKUP_REMOVE;
+        } else if (status & (CLEANUP_STAT_WRITE | CLEANUP_STAT_DEFER)) {
+            msg_warn("%s: %s: %s", id, cleanup_stat_text(status), vstr_str(why));
+            res = PICKUP_RETRY;
+        } else {
+            msg_warn("%s: requeued message rejected: %s%s%s: moved to corrupt/", id,
+                     cleanup_stat_text(status), vstr_len(why) ? ": " : "", vstr_str(why));
+            pickup_corrupt(id, path);
+            res = PICKUP_SKIP;
+        }
+        cleanup_close(c);
+    }
+    vstr_free(why);
+    return res;
+}
+
 /* One maildrop file. */
 static int pickup_file(const PICKUP_CONF *pc, const char *id)
 {
@@ -310,6 +464,8 @@ static int pickup_file(const PICKUP_CONF *pc, const char *id)
         res = PICKUP_REMOVE;
     } else if ((st.st_mode & S_IXUSR) == 0) {
         res = PICKUP_SKIP; /* postdrop is still writing it */
+    } else if (st.st_uid == getuid()) {
+        res = pickup_requeued(pc, fd, id, vstr_str(path), flags);
     } else if (pickup_check(pc, fd, id, sender, why) < 0) {
         msg_warn("%s: uid=%ld: removing malformed maildrop file: %s", id, (long) st.st_uid,
                  vstr_str(why));

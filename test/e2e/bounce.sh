@@ -143,7 +143,15 @@ id=$(queue_one alice@example.com 2)
 deliver "$id" error "5.1.1 mailbox unavailable"
 is "$(bsend -c flush -f alice@example.com "$id")" "status=0 notice=" "NOTIFY=SUCCESS: no failure notice"
 
-# 3. A null-sender message: the double bounce goes to postmaster.
+# 3. A null-sender message: with the default notify_classes, nothing (as
+# Postfix); with 2bounce in it, the double bounce goes to postmaster.
+id=$(queue_one "" 0)
+deliver "$id" error "5.1.1 mailbox unavailable"
+is "$(bsend -c flush "$id")" "status=0 notice=" "a null-sender message, default notify_classes: no notice"
+check "and why is logged" inst_log_wait "postfix/bounce\[[0-9]+\]: $id: null sender: no non-delivery notification"
+check "its log is removed" test ! -e "$Q/bounce/$id"
+inst_param notify_classes "resource, software, 2bounce"
+postfix reload >/dev/null 2>&1
 id=$(queue_one "" 0)
 deliver "$id" error "5.1.1 mailbox unavailable"
 out=$(bsend -c flush "$id")
@@ -166,6 +174,8 @@ is "$(bsend -c flush -f double-bounce@example.com "$id")" "status=0 notice=" \
 check "logged and discarded" inst_log_wait \
     "postfix/bounce\[[0-9]+\]: warning: $id: undeliverable postmaster notification discarded"
 check "its log is removed" test ! -e "$Q/bounce/$id"
+inst_param notify_classes "resource, software"
+postfix reload >/dev/null 2>&1
 
 # 4. RET=HDRS and ENVID.
 id=$(queue_one alice@example.com 0)
@@ -350,6 +360,7 @@ inst_stop
 # the bounce workers' reports go to $T/asan/; max_use 1 makes each worker
 # exit normally after its client, which runs the leak check.
 inst_param max_use 1
+inst_param notify_classes "resource, software, 2bounce"
 sed -i -E 's/^(bounce|defer|trace)( +unix +- +- +)y/\1\2n/' "$C/master.cf"
 mkdir -p "$T/asan" && chmod 1777 "$T/asan" # the workers run as mail_owner
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$T/asan/report"

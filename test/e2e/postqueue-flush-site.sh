@@ -4,7 +4,7 @@
 # public/qmgr. Deferred messages are made as qmgr would leave them: a
 # queued file renamed from incoming/ into deferred/H/ with a modification
 # time in the future (its next retry). postqueue -i ID sets that time to
-# now and sends qmgr "D"; an id not in deferred/ is an error (exit 1);
+# now and sends qmgr "FD"; an id not in deferred/ is an error (exit 1);
 # postqueue -s SITE does the same for every deferred message with an
 # undelivered recipient @SITE, and only for sites in fast_flush_domains
 # (default $relay_domains: Postfix's "not configured" message, exit 69).
@@ -47,7 +47,7 @@ deferred() {
     echo "$id"
 }
 mtime() { stat -c %Y "$Q/deferred/${1:0:1}/$1"; }
-triggers() { grep -c 'bytes=D$' "$TRIG" 2>/dev/null || echo 0; }
+triggers() { grep -c 'bytes=FD$' "$TRIG" 2>/dev/null || echo 0; }
 # recent ID: its time stamp is now (not in the future any more)
 recent() {
     local m
@@ -66,7 +66,7 @@ postqueue -c "$C" -i "$b" 2>"$T/err"
 ok $? "postqueue -i ID exits 0"
 ok "$(recent "$b"; echo $?)" "-i: the message's time stamp is now"
 is "$(stat -c %X "$Q/deferred/${b:0:1}/$b")" "$(mtime "$b")" "-i: access time too"
-check "-i: qmgr gets the \"D\" trigger" inst_wait grep -q 'bytes=D$' "$TRIG"
+check "-i: qmgr gets the \"FD\" trigger" inst_wait grep -q 'bytes=FD$' "$TRIG"
 is "$(mtime "$a")" "$FUTURE" "-i: other messages are left alone"
 postqueue -c "$C" -i ABCDEF12345 2>"$T/err"
 is "$?" 1 "-i with an id that is not deferred: exit 1"

@@ -43,9 +43,11 @@ postsuper -H ALL 2>"$T/err"
 check "-H ALL: 15B5F1065AE to deferred/1/" test -f "$Q/deferred/1/15B5F1065AE"
 is "$(ls -A "$Q/hold")" "" "-H ALL: hold/ is empty"
 
-# -r: to incoming/ (see postsuper.c for why not maildrop/), logs dropped
+# -r: to maildrop/ (pickup sends it through cleanup again), owned by
+# mail_owner, logs dropped
 postsuper -r A14D11060A0 2>"$T/err"
-check "-r: the file is in incoming/" test -f "$Q/incoming/A14D11060A0"
+check "-r: the file is in maildrop/" test -f "$Q/maildrop/A14D11060A0"
+is "$(stat -c %U "$Q/maildrop/A14D11060A0")" postfix "-r: owned by mail_owner"
 check "-r: not in deferred/ any more" test ! -e "$Q/deferred/A/A14D11060A0"
 check "-r: the defer log is gone" test ! -e "$Q/defer/A/A14D11060A0"
 is "$(cat "$T/err")" "postsuper: Requeued: 1 message" "-r: summary on stderr"
@@ -65,7 +67,7 @@ check "-d -: logged Deleted: 2 messages" logged "Deleted: 2 messages"
 postsuper -d ALL deferred 2>"$T/err"
 is "$(find "$Q/deferred" -type f | wc -l)" 0 "-d ALL deferred: deferred/ is empty"
 check "-d ALL deferred: active/ untouched" test -f "$Q/active/76D8F1060C7"
-check "-d ALL deferred: incoming/ untouched" test -f "$Q/incoming/A14D11060A0"
+check "-d ALL deferred: maildrop/ untouched" test -f "$Q/maildrop/A14D11060A0"
 postsuper -d 76D8F1060C7 bogus 2>"$T/err"
 is "$?" 1 "an unknown queue name is fatal"
 like "$(cat "$T/err")" "fatal: invalid directory name: bogus" "and named"
