@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -72,13 +73,26 @@ static void server_watch_master(const SERVER *srv)
         msg_fatal("status channel: cannot request SIGIO: %s", strerror(errno));
 }
 
+/*
+ * Our process id for log lines, asked of the kernel once (getpid(2) is a
+ * system call per log line otherwise); a child made by fork(2) asks again.
+ */
+static long server_log_pid;
+
+static void server_log_pid_reset(void)
+{
+    server_log_pid = 0;
+}
+
 static void server_log_sink(int level, const char *tag, const char *text)
 {
     char buf[SERVER_DGRAM_MAX];
     int n;
 
     (void) level;
-    n = snprintf(buf, sizeof(buf), "%s[%ld]: %s", tag, (long) getpid(), text);
+    if (server_log_pid == 0)
+        server_log_pid = (long) getpid();
+    n = snprintf(buf, sizeof(buf), "%s[%ld]: %s", tag, server_log_pid, text);
     if (n < 0)
         return;
     if ((size_t) n >= sizeof(buf))
@@ -109,6 +123,7 @@ static void server_log_connect(void)
             continue;
         if (connect(fd, (struct sockaddr *) &sun, sizeof(sun)) == 0) {
             server_log_fd = fd;
+            (void) pthread_atfork(NULL, NULL, server_log_pid_reset);
             msg_set_sink(server_log_sink);
             return;
         }
