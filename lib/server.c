@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -449,13 +451,43 @@ static void server_serve_dgram(SERVER *srv, const SERVER_OPS *ops, int lfd)
         ops->dgram(srv, buf, (size_t) n);
 }
 
+/*
+ * The wait set of server_loop(): an epoll instance with the status channel
+ * and the listening sockets. The listening sockets are EPOLLEXCLUSIVE: when
+ * a client connects, the kernel wakes one idle worker of the service, not
+ * all of them (with poll(2) every idle worker woke, and all but one got
+ * EAGAIN from accept(2): two wasted system calls per worker per client).
+ */
+static int server_wait_set(const SERVER *srv)
+{
+    struct epoll_event ev;
+    int ep, i;
+
+    if ((ep = epoll_create1(EPOLL_CLOEXEC)) < 0)
+        msg_fatal("epoll_create1: %s", strerror(errno));
+    memset(&ev, 0, sizeof(ev));
+    ev.events = EPOLLIN;
+    ev.data.u32 = 0;
+    if (epoll_ctl(ep, EPOLL_CTL_ADD, SERVER_STATUS_FD, &ev) < 0)
+        msg_fatal("epoll_ctl status channel: %s", strerror(errno));
+    for (i = 0; i < srv->nlisten; i++) {
+        ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+        ev.data.u32 = (uint32_t) i + 1;
+        if (epoll_ctl(ep, EPOLL_CTL_ADD, srv->listen_fds[i], &ev) < 0)
+            msg_fatal("epoll_ctl listening socket %d: %s", srv->listen_fds[i], strerror(errno));
+    }
+    return ep;
+}
+
 __attribute__((noreturn)) static void server_loop(SERVER *srv, const SERVER_OPS *ops, int model)
 {
-    struct pollfd pfd[SERVER_LISTEN_MAX + 1];
+    struct epoll_event evs[SERVER_LISTEN_MAX + 1];
+    int ready[SERVER_LISTEN_MAX + 1];
     long max_idle = ops->unlimited ? 0 : conf_get_time("max_idle");
     long max_use = ops->unlimited ? 0 : conf_get_int("max_use");
     long timeout = conf_get_time("daemon_timeout");
     long uses = 0;
+    int ep = server_wait_set(srv);
     int i, n, served;
 
     if (model == MODEL_DGRAM)
@@ -466,31 +498,29 @@ __attribute__((noreturn)) static void server_loop(SERVER *srv, const SERVER_OPS 
                 msg_info("master disconnect -- exiting");
             server_exit(srv, ops);
         }
-        pfd[0].fd = SERVER_STATUS_FD;
-        pfd[0].events = POLLIN;
-        for (i = 0; i < srv->nlisten; i++) {
-            pfd[i + 1].fd = srv->listen_fds[i];
-            pfd[i + 1].events = POLLIN;
-        }
-        n = poll(pfd, (nfds_t) srv->nlisten + 1,
-                 max_idle > 0 ? (int) (max_idle > 86400 ? 86400000 : max_idle * 1000) : -1);
+        n = epoll_wait(ep, evs, srv->nlisten + 1,
+                       max_idle > 0 ? (int) (max_idle > 86400 ? 86400000 : max_idle * 1000) : -1);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
-            msg_fatal("poll: %s", strerror(errno));
+            msg_fatal("epoll_wait: %s", strerror(errno));
         }
         if (n == 0) {
             if (msg_verbose)
                 msg_info("idle timeout -- exiting");
             server_exit(srv, ops);
         }
-        if (server_told_to_exit || (pfd[0].revents && server_master_gone())) {
+        memset(ready, 0, sizeof(ready));
+        for (i = 0; i < n; i++)
+            if (evs[i].data.u32 <= (uint32_t) srv->nlisten)
+                ready[evs[i].data.u32] = 1;
+        if (server_told_to_exit || (ready[0] && server_master_gone())) {
             if (msg_verbose)
                 msg_info("master disconnect -- exiting");
             server_exit(srv, ops);
         }
         for (i = 0; i < srv->nlisten; i++) {
-            if ((pfd[i + 1].revents & (POLLIN | POLLERR | POLLHUP)) == 0)
+            if (!ready[i + 1])
                 continue;
             served = 0;
             if (model == MODEL_SINGLE)
