@@ -396,6 +396,53 @@ static int server_accept(const SERVER *srv, int lfd)
     return fd;
 }
 
+/*
+ * The watchdog: a client gets daemon_timeout seconds (alarm(2); SIGALRM
+ * ends the process). Arming and disarming it for every client cost two
+ * system calls per request, so it is re-armed only when an eighth of the
+ * timeout has passed since it was last armed (a client always gets between
+ * 7/8 and all of daemon_timeout), and disarmed only before an idle wait
+ * that could outlast it. The clock is CLOCK_MONOTONIC (no system call).
+ */
+static long long server_wd_expires; /* monotonic ms; 0: not armed */
+static long server_wd_timeout;      /* seconds it was armed with */
+
+static long long server_now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void server_watchdog_arm(long timeout)
+{
+    long long now;
+
+    if (timeout <= 0)
+        return;
+    if (timeout > 86400L * 365)
+        timeout = 86400L * 365;
+    now = server_now_ms();
+    if (server_wd_expires != 0 && server_wd_timeout == timeout
+        && server_wd_expires - now >= timeout * 1000LL * 7 / 8)
+        return;
+    alarm((unsigned) timeout);
+    server_wd_expires = now + timeout * 1000LL;
+    server_wd_timeout = timeout;
+}
+
+/* Before waiting for clients (max_idle seconds, 0: for ever). */
+static void server_watchdog_idle(long max_idle)
+{
+    if (server_wd_expires == 0)
+        return;
+    if (max_idle > 0 && server_wd_expires - server_now_ms() > (max_idle + 1) * 1000LL)
+        return;
+    alarm(0);
+    server_wd_expires = 0;
+}
+
 /* Each returns 1 when it served a client (or trigger), 0 when another worker got there first. */
 static int server_serve_single(SERVER *srv, const SERVER_OPS *ops, int lfd, long timeout)
 {
@@ -404,10 +451,8 @@ static int server_serve_single(SERVER *srv, const SERVER_OPS *ops, int lfd, long
     if (fd < 0)
         return 0;
     server_status(SERVER_STAT_BUSY);
-    if (timeout > 0)
-        alarm((unsigned) (timeout > 86400 * 365 ? 86400 * 365 : timeout));
+    server_watchdog_arm(timeout);
     ops->client(srv, fd);
-    alarm(0);
     close(fd);
     server_status(SERVER_STAT_AVAIL);
     return 1;
@@ -498,6 +543,7 @@ __attribute__((noreturn)) static void server_loop(SERVER *srv, const SERVER_OPS 
                 msg_info("master disconnect -- exiting");
             server_exit(srv, ops);
         }
+        server_watchdog_idle(max_idle);
         n = epoll_wait(ep, evs, srv->nlisten + 1,
                        max_idle > 0 ? (int) (max_idle > 86400 ? 86400000 : max_idle * 1000) : -1);
         if (n < 0) {
