@@ -5,10 +5,11 @@
  *   cleanup_out_create()  incoming/ID, mode 0600, via queue_id_enter()
  *   cleanup_out_put*()    records through the buffered writer (nothing is
  *                         written once the request has failed)
- *   cleanup_out_finish()  writes the rest, rewrites the size record, fsyncs
- *                         the file (and incoming/ or hold/ when
- *                         queue_directory_fsync), moves a held message to
- *                         hold/, sets the execute bit (complete), and wakes
+ *   cleanup_out_finish()  writes the rest, rewrites the size record, moves
+ *                         a held message to hold/, sets the execute bit
+ *                         (complete) and fsyncs the file once, fsyncs
+ *                         incoming/ or hold/ when queue_directory_fsync
+ *                         (only then may the client hear success), wakes
  *                         qmgr with one 'A' byte on public/qmgr (no qmgr is
  *                         no error: the file waits in incoming/)
  *   cleanup_out_remove()  removes the file (any failure, a discard, a client
@@ -101,7 +102,7 @@ int cleanup_out_finish(CLEANUP_STATE *st)
     size.qmgr_opts = st->qmgr_opts;
     size.smtputf8 = st->smtputf8;
     qfile_writer_set_size(st->w, &size);
-    if (qfile_writer_finish(st->w) < 0 || qfile_sync(st->fd) < 0) {
+    if (qfile_writer_finish(st->w) < 0) {
         msg_warn("%s: write queue file: %m", st->queue_id);
         return -1;
     }
@@ -118,12 +119,18 @@ int cleanup_out_finish(CLEANUP_STATE *st)
         vstr_free(held);
         dir = CLEANUP_HOLD;
     }
-    if (st->conf->dir_fsync && cleanup_sync_dir(dir) < 0) {
-        msg_warn("%s: fsync %s/: %m", st->queue_id, dir);
+    /*
+     * One fsync(2) makes both the records and the execute bit durable (as
+     * Postfix does): a file whose execute bit reached the disk without its
+     * records has no end record, and every reader sends such a file to
+     * corrupt/; the client has not heard success by then.
+     */
+    if (qfile_mark_complete(st->fd) < 0) {
+        msg_warn("%s: write queue file: %m", st->queue_id);
         return -1;
     }
-    if (qfile_mark_complete(st->fd) < 0) {
-        msg_warn("%s: mark queue file complete: %m", st->queue_id);
+    if (st->conf->dir_fsync && cleanup_sync_dir(dir) < 0) {
+        msg_warn("%s: fsync %s/: %m", st->queue_id, dir);
         return -1;
     }
     if (!st->hold)
