@@ -75,15 +75,29 @@ void cleanup_out_line(CLEANUP_STATE *st, const char *text, size_t len)
     qfile_put_line(st->w, text, len);
 }
 
+/*
+ * fsync a queue directory. Its descriptor is opened on first use and kept
+ * for the life of the process (the directory does not move under a
+ * running cleanup; a reload starts new processes), which saves an open(2)
+ * and a close(2) per message.
+ */
 static int cleanup_sync_dir(const char *dir)
 {
-    int fd;
-    int r;
+    static int incoming_fd = -1, hold_fd = -1;
+    int *cached = strcmp(dir, CLEANUP_INCOMING) == 0 ? &incoming_fd
+                  : strcmp(dir, CLEANUP_HOLD) == 0   ? &hold_fd
+                                                     : NULL;
+    int fd, r;
 
+    if (cached != NULL && *cached >= 0)
+        return fsync(*cached);
     if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
         return -1;
     r = fsync(fd);
-    close(fd);
+    if (cached != NULL && r == 0)
+        *cached = fd;
+    else
+        close(fd);
     return r;
 }
 
