@@ -487,13 +487,30 @@ static int server_serve_trigger(SERVER *srv, const SERVER_OPS *ops, int lfd)
     return 1;
 }
 
+/* Up to SERVER_DGRAM_BATCH waiting datagrams with one recvmmsg(2). */
+#define SERVER_DGRAM_BATCH 32
+
 static void server_serve_dgram(SERVER *srv, const SERVER_OPS *ops, int lfd)
 {
-    char buf[SERVER_DGRAM_MAX];
-    ssize_t n;
+    static char bufs[SERVER_DGRAM_BATCH][SERVER_DGRAM_MAX];
+    struct mmsghdr msgs[SERVER_DGRAM_BATCH];
+    struct iovec iovs[SERVER_DGRAM_BATCH];
+    int i, n;
 
-    if ((n = recv(lfd, buf, sizeof(buf), MSG_DONTWAIT)) > 0)
-        ops->dgram(srv, buf, (size_t) n);
+    memset(msgs, 0, sizeof(msgs));
+    for (i = 0; i < SERVER_DGRAM_BATCH; i++) {
+        iovs[i].iov_base = bufs[i];
+        iovs[i].iov_len = sizeof(bufs[i]);
+        msgs[i].msg_hdr.msg_iov = &iovs[i];
+        msgs[i].msg_hdr.msg_iovlen = 1;
+    }
+    if ((n = recvmmsg(lfd, msgs, SERVER_DGRAM_BATCH, MSG_DONTWAIT, NULL)) <= 0)
+        return;
+    for (i = 0; i < n; i++)
+        if (msgs[i].msg_len > 0)
+            ops->dgram(srv, bufs[i], msgs[i].msg_len);
+    if (ops->dgram_done)
+        ops->dgram_done(srv);
 }
 
 /*
