@@ -28,8 +28,8 @@ struct STREAM {
     VSTR *wbuf;                 /* written, not yet flushed */
     int timeout_ms;             /* per request; 0: no deadline */
     size_t request_max;         /* bytes per read request; 0: no limit */
-    long long rd_deadline;      /* monotonic ms; 0: none */
-    long long wr_deadline;
+    long long rd_deadline;      /* monotonic ms; 0: none; DEADLINE_LATER: */
+    long long wr_deadline;      /* begun, clock not read yet (see below) */
     int reading, writing;
     int wrote;                  /* wrote since the last read(2) */
     size_t rd_count;            /* bytes consumed since stream_read_begin() */
@@ -39,6 +39,15 @@ struct STREAM {
     VSTR *why;
     unsigned long nreads, nwrites;
 };
+
+/*
+ * A request's deadline is computed when the request first needs the
+ * kernel (a refill or a write(2)), not at stream_*_begin(): most requests
+ * of a record protocol are served from the buffer, and reading the clock
+ * for each was a good share of their cost. The time before that first
+ * system call is our own work, not the peer's.
+ */
+#define DEADLINE_LATER (-1LL)
 
 static long long now_ms(void)
 {
@@ -119,7 +128,7 @@ void stream_read_begin(STREAM *s)
 {
     s->reading = 1;
     s->rd_count = 0;
-    s->rd_deadline = s->timeout_ms ? now_ms() + s->timeout_ms : 0;
+    s->rd_deadline = s->timeout_ms ? DEADLINE_LATER : 0;
 }
 
 void stream_read_end(STREAM *s)
@@ -141,7 +150,7 @@ size_t stream_read_count(const STREAM *s)
 void stream_write_begin(STREAM *s)
 {
     s->writing = 1;
-    s->wr_deadline = s->timeout_ms ? now_ms() + s->timeout_ms : 0;
+    s->wr_deadline = s->timeout_ms ? DEADLINE_LATER : 0;
 }
 
 void stream_write_end(STREAM *s)
@@ -241,10 +250,15 @@ static int wait_for(int fd, short events, long long deadline)
  */
 static int stream_fill(STREAM *s)
 {
-    long long deadline = s->reading ? s->rd_deadline : 0;
-    int poll_first = deadline && (!s->is_socket || s->wrote);
+    long long deadline;
+    int poll_first;
     ssize_t n;
     int w;
+
+    if (s->reading && s->rd_deadline == DEADLINE_LATER)
+        s->rd_deadline = now_ms() + s->timeout_ms;
+    deadline = s->reading ? s->rd_deadline : 0;
+    poll_first = deadline && (!s->is_socket || s->wrote);
 
     if (s->rerr)
         return -1;
@@ -443,10 +457,13 @@ size_t stream_buffered(const STREAM *s)
 /* Write everything or fail (recorded). */
 static int write_all(STREAM *s, const char *p, size_t len)
 {
-    long long deadline = s->writing ? s->wr_deadline : 0;
+    long long deadline;
     ssize_t n;
     int w;
 
+    if (s->writing && s->wr_deadline == DEADLINE_LATER)
+        s->wr_deadline = now_ms() + s->timeout_ms;
+    deadline = s->writing ? s->wr_deadline : 0;
     if (s->fd < 0)
         msg_panic("stream_write: a memory stream cannot be written");
     while (len > 0) {
