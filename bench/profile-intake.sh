@@ -9,8 +9,10 @@
 #                      (strace -f -ff on master and its workers, attached
 #                      before the load starts)
 #            callgrind instructions per message in smtpd and cleanup (run
-#                      them under valgrind, chroot off; counters zeroed
-#                      after a warm-up, dumped after the load)
+#                      them under valgrind, chroot off, max_use unlimited;
+#                      the counts are dumped when the workers exit, so they
+#                      include each worker's start-up, spread over N/5
+#                      messages per worker)
 #     N      messages (default 500)
 # Needs Postfix's smtp-source unpacked at $PF (default /tmp/pf; see
 # test/lib/oracle.sh). Runs as root; removes its instance at exit.
@@ -32,10 +34,13 @@ inst_param mydestination localhost
 CHROOT=y
 if [ "$MODE" = callgrind ]; then
     CHROOT=n
+    mkdir "$T/cg" && chown postfix "$T/cg"
     for p in smtpd cleanup; do
         mv "$D/$p" "$D/$p.real"
-        printf '#!/bin/sh\nexec valgrind -q --tool=callgrind --callgrind-out-file=%s/cg.%s.%%p %s/%s.real "$@"\n' \
-            "$T" "$p" "$D" "$p" >"$D/$p"
+        # valgrind creates its output file as root, before the worker drops
+        # to mail_owner, and reopens it at exit: give the file away first
+        printf '#!/bin/sh\n(sleep 3; chown postfix %s/cg/cg.%s.$$) &\nexec valgrind -q --vgdb=no --log-file=%s/cg/vg.%s.%%p --tool=callgrind --callgrind-out-file=%s/cg/cg.%s.%%p %s/%s.real "$@"\n' \
+            "$T" "$p" "$T" "$p" "$T" "$p" "$D" "$p" >"$D/$p"
         chmod 755 "$D/$p"
     done
     # valgrind is slow: keep the workers alive through the whole run
@@ -92,23 +97,27 @@ strace)
     cat "$T/per-msg"
     ;;
 callgrind)
-    command -v callgrind_control >/dev/null || { echo "no callgrind_control"; exit 1; }
-    for p in $(pgrep -P "$MPID"); do callgrind_control -z "$p" >/dev/null; done
     SRCBIN -s 5 -m "$N" -l 1000 -f a@b.test -t c@d.test "$ADDR:$PORT"
     inst_wait test "$(ls "$Q/incoming" | wc -l)" -ge $((before + N))
-    for p in $(pgrep -P "$MPID"); do callgrind_control -d "$p" >/dev/null; done
-    sleep 1
-    for kind in smtpd cleanup; do
-        tot=0
-        for f in "$T"/cg.$kind.*; do
+    echo "queued: $(( $(ls "$Q/incoming" | wc -l) - before ))"
+    inst_stop
+    # per message: everything (start-up included), and the request
+    # handler alone (smtpd_client, cleanup_service: inclusive cost)
+    for kind in smtpd:smtpd_client cleanup:cleanup_service; do
+        tot=0 req=0
+        for f in "$T"/cg/cg.${kind%%:*}.*; do
             [ -f "$f" ] || continue
-            ir=$(awk '/^summary:/ { s += $2 } END { print s + 0 }' "$f")
+            ir=$(awk '/^(summary|totals):/ { print $2; exit }' "$f")
             tot=$((tot + ir))
+            ir=$(callgrind_annotate --inclusive=yes "$f" 2>/dev/null |
+                awk -v fn=":${kind#*:} " 'index($0, fn) { gsub(",", "", $1); print $1; exit }')
+            req=$((req + ${ir:-0}))
         done
-        echo "$kind Ir/msg: $((tot / N))"
+        echo "${kind%%:*} Ir/msg: $((tot / (N + 20))) (in ${kind#*:}: $((req / (N + 20))))"
     done
     mkdir -p "${CGOUT:-/tmp/cg-intake}"
-    cp "$T"/cg.* "${CGOUT:-/tmp/cg-intake}/" 2>/dev/null
+    cp "$T"/cg/* "${CGOUT:-/tmp/cg-intake}/" 2>/dev/null
+    exit 0
     ;;
 esac
 echo "queued: $(( $(ls "$Q/incoming" | wc -l) - before ))"
