@@ -12,8 +12,10 @@
  * -f sends Postfix's flush trigger ("FADI": flush dead destinations, ignore
  * time stamps, scan deferred and incoming) to public/qmgr and a wakeup to
  * public/pickup. -i and -s speak Postfix's flush protocol to public/flush
- * (request=send_file queue_id=ID, request=send_site site=SITE; reply
- * status=N). Unreachable services give Postfix's messages, exit 69.
+ * (lib/flush_client.h: request=send_file queue_id=ID, request=send_site
+ * site=SITE; reply status=N). Unreachable services give Postfix's
+ * messages, exit 69; -i for a message that is not in the deferred queue
+ * exits 1 ("Message "ID" not found in the deferred queue").
  *
  * Installed set-gid postdrop like postdrop (the public/ directory is
  * group postdrop), never set-uid. Then a configuration other than the
@@ -41,6 +43,7 @@
 #include "argv.h"
 #include "attr.h"
 #include "conf.h"
+#include "flush_client.h"
 #include "mem.h"
 #include "msg.h"
 #include "trigger.h"
@@ -320,30 +323,19 @@ static void pq_flush(const char *qdir)
     (void) pq_trigger(qdir, "pickup", "W");
 }
 
-/* The flush service: request=send_site site=... or request=send_file queue_id=... */
-static void pq_flush_request(const char *qdir, const char *request, const char *name,
-                             const char *value)
+/* The flush service (lib/flush_client.h): send_site SITE or send_file ID. */
+static void pq_flush_request(const char *qdir, const char *request, const char *value)
 {
-    int fd = pq_connect(qdir, "flush");
-    STREAM *s;
-    int status = -1;
-
-    if (fd >= 0) {
-        s = stream_open(fd, STREAM_CLOSE);
-        stream_set_limits(s, PQ_TIMEOUT_MS, 4096);
-        if (attr_print(s, 0, ATTR_OUT_STR("request", request), ATTR_OUT_STR(name, value)) < 0
-            || attr_scan(s, ATTR_EXTRA, ATTR_IN_INT("status", &status)) != ATTR_OK)
-            status = -1;
-        stream_free(s);
-    }
-    switch (status) {
-    case 0:
+    switch (flush_request(qdir, request, value, PQ_TIMEOUT_MS)) {
+    case FLUSH_STAT_OK:
         return;
-    case 3:
+    case FLUSH_STAT_BAD:
         msg_fatal_status(PQ_EX_USAGE, "Invalid request: \"%s\"", value);
-    case 4:
+    case FLUSH_STAT_DENY:
         msg_fatal_status(PQ_EX_UNAVAILABLE,
                          "Flush service is not configured for destination \"%s\"", value);
+    case FLUSH_STAT_UNKNOWN:
+        msg_fatal_status(1, "Message \"%s\" not found in the deferred queue", value);
     default:
         msg_fatal_status(PQ_EX_UNAVAILABLE, "Cannot flush mail queue - mail system is down");
     }
@@ -406,9 +398,13 @@ int main(int argc, char **argv)
     case 'i':
         if (!queue_id_valid(arg))
             msg_fatal_status(PQ_EX_USAGE, "Invalid request: \"%s\"", arg);
-        pq_flush_request(qdir, "send_file", "queue_id", arg);
+        pq_flush_request(qdir, FLUSH_REQ_SEND_FILE, arg);
         break;
-    case 's': pq_flush_request(qdir, "send_site", "site", arg); break;
+    case 's':
+        if (!flush_site_valid(arg))
+            msg_fatal_status(PQ_EX_USAGE, "Invalid request: \"%s\"", arg);
+        pq_flush_request(qdir, FLUSH_REQ_SEND_SITE, arg);
+        break;
     }
     conf_free();
     if (fflush(stdout) != 0 || ferror(stdout))

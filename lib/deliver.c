@@ -760,6 +760,7 @@ int deliver_status_log(const DELIVER_REQUEST *req, size_t i, const char *action,
     deliver_log_field(rec, "status=", dsn);
     deliver_log_field(rec, "action=", action);
     deliver_log_field(rec, "reason=", reason);
+    vstr_addch(rec, '\n');     /* Postfix's readers end a record at the empty line after it */
     queue_id_path(path, queue, req->queue_id, depth);
     fd = open(vstr_str(path), O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0 && errno == ENOENT && depth > 0) {

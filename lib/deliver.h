@@ -96,7 +96,9 @@
  * action=delayed, trace/ID for a success that NOTIFY=SUCCESS asked to be
  * reported, action=delivered; each record: an empty line, "<rcpt>: reason",
  * then recipient=, orig_rcpt=, offset=, dsn_orig_rcpt=, notify_flags=,
- * status=, action=, reason= lines). An agent running as root (local) hands
+ * status=, action=, reason= lines, then another empty line: Postfix's
+ * readers (showq, bounce) take a record only when an empty line ends it).
+ * An agent running as root (local) hands
  * the file to mail_owner. The bounce daemon (lib/bounce_client.h) reads
  * them, turns them into notices and removes them.
  *

@@ -292,7 +292,7 @@ static int qs_list_one(void *ctx, const char *queue, const char *id, const char 
 
 long queue_scan_list(const char *hashed, int depth, QUEUE_SCAN_EMIT emit, void *ctx)
 {
-    static const char *const queues[] = {"maildrop", "incoming", "active", "deferred", "hold"};
+    static const char *const queues[] = {"maildrop", "active", "incoming", "deferred", "hold"};
     QS_LIST l;
     size_t i;
 

@@ -32,7 +32,7 @@
  * forced_expire, sender, then recipient/reason pairs, then the end).
  *
  * LISTING. queue_scan_list(hashed, depth, emit, ctx) walks maildrop,
- * incoming, active, deferred and hold in that order (Postfix's showq
+ * active, incoming, deferred and hold in that order (Postfix's showq
  * order) and calls emit(ctx, bytes, len) with each message encoded as
  * above; the defer log is looked up in defer/ hashed per hashed
  * (hash_queue_names) and depth (hash_queue_depth). It does not send the

@@ -38,6 +38,7 @@ struct STREAM {
     int eof;
     VSTR *why;
     unsigned long nreads, nwrites;
+    STREAM_IO io;               /* a layer below the buffer (TLS); read NULL: none */
 };
 
 /*
@@ -114,6 +115,44 @@ void stream_set_mem_chunk(STREAM *s, size_t chunk)
 int stream_fd(const STREAM *s)
 {
     return s->fd;
+}
+
+void stream_set_io(STREAM *s, const STREAM_IO *io)
+{
+    if (s->fd < 0)
+        msg_panic("stream_set_io: a memory stream has no I/O layer");
+    if (io && (io->read == NULL || io->write == NULL))
+        msg_panic("stream_set_io: incomplete I/O layer");
+    if (io)
+        s->io = *io;
+    else
+        memset(&s->io, 0, sizeof(s->io));
+}
+
+static void read_fail(STREAM *s, int error, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Refill through the I/O layer: as stream_fill(). */
+static int stream_fill_io(STREAM *s, long long deadline)
+{
+    ssize_t n;
+
+    s->nreads++;
+    n = s->io.read(s->io.ctx, s->rbuf, STREAM_BUFSIZE, deadline);
+    if (n > 0) {
+        s->rlen = (size_t) n;
+        return 1;
+    }
+    if (n == 0) {
+        s->eof = 1;
+        return 0;
+    }
+    if (errno == ETIMEDOUT)
+        read_fail(s, STREAM_ERR_TIMEOUT, "timeout: the request took more than %d ms",
+                  s->timeout_ms);
+    else
+        read_fail(s, STREAM_ERR_IO, "read: %s", strerror(errno));
+    return -1;
 }
 
 void stream_set_limits(STREAM *s, int timeout_ms, size_t request_max)
@@ -277,6 +316,8 @@ static int stream_fill(STREAM *s)
         s->rbuf = mem_alloc(STREAM_BUFSIZE);
     s->rpos = s->rlen = 0;
     s->wrote = 0;
+    if (s->io.read)
+        return stream_fill_io(s, deadline);
     for (;;) {
         if (poll_first && (w = wait_for(s->fd, POLLIN, deadline)) <= 0) {
             if (w == 0) {
@@ -466,6 +507,16 @@ static int write_all(STREAM *s, const char *p, size_t len)
     deadline = s->writing ? s->wr_deadline : 0;
     if (s->fd < 0)
         msg_panic("stream_write: a memory stream cannot be written");
+    if (s->io.write && len > 0) {
+        s->nwrites++;
+        s->wrote = 1;
+        if (s->io.write(s->io.ctx, p, len, deadline) >= 0)
+            return 0;
+        if (errno == ETIMEDOUT)
+            goto timeout;
+        write_fail(s, STREAM_ERR_IO, "write: %s", strerror(errno));
+        return -1;
+    }
     while (len > 0) {
         if (s->is_socket) {
             n = send(s->fd, p, len, MSG_DONTWAIT | MSG_NOSIGNAL);

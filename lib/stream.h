@@ -43,6 +43,15 @@
  * stream_read() return it as documented, and stream_eof() is then true.
  * stream_set_why() lets a protocol layer above (attr.h) leave its own
  * reason there, so a caller logs one text: stream_why(s).
+ *
+ * Another layer below: stream_set_io(s, &io) makes the buffer read and
+ * write through io.read/io.write instead of the descriptor (smtpd after
+ * STARTTLS: a TLS session on the same socket); NULL goes back to the
+ * descriptor. They get the request's absolute deadline (CLOCK_MONOTONIC
+ * milliseconds, 0: none) and return a count (read: 0 is EOF; write: all of
+ * len), or -1 with errno ETIMEDOUT when the deadline passed (any other
+ * errno: an I/O error). Bytes already buffered stay where they are: the
+ * caller decides what to do with them (stream_buffered()).
  */
 #ifndef POSTERN_STREAM_H
 #define POSTERN_STREAM_H
@@ -74,11 +83,18 @@
 
 typedef struct STREAM STREAM;
 
+typedef struct STREAM_IO {
+    ssize_t (*read)(void *ctx, void *buf, size_t len, long long deadline);
+    ssize_t (*write)(void *ctx, const void *buf, size_t len, long long deadline);
+    void *ctx;
+} STREAM_IO;
+
 STREAM *stream_open(int fd, int flags);
 STREAM *stream_open_mem(const void *data, size_t len);
 void stream_set_mem_chunk(STREAM *s, size_t chunk);
 void stream_free(STREAM *s);
 int stream_fd(const STREAM *s);
+void stream_set_io(STREAM *s, const STREAM_IO *io);
 
 void stream_set_limits(STREAM *s, int timeout_ms, size_t request_max);
 void stream_read_begin(STREAM *s);

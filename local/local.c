@@ -9,12 +9,19 @@
  *      recipient_delimiter (user+ext);
  *   3. alias_maps are asked for "user+ext", then "user": a value is a list
  *      of addresses, /files, |commands and :include:/files (local_token.h);
- *      files and commands run as default_privs; an :include: file owned by
+ *      files and commands run as the owner of the alias database file, or
+ *      as default_privs when that is root; an :include: file owned by
  *      someone other than root gives its owner's privileges to what it
- *      lists;
+ *      lists; an alias NAME with a companion owner-NAME is expanded with
+ *      the envelope sender owner-NAME@$myorigin (owner_request_special,
+ *      expand_owner_alias; local.h, ALIASES); when "user" matched for
+ *      user+ext, propagate_unmatched_extensions decides whether the
+ *      addresses of the expansion get +ext;
  *   4. for a user in passwd, forward_path names the .forward files (the
  *      first that exists counts; owned by the user or root): same syntax,
- *      files and commands run as the user;
+ *      files and commands run as the user; with "forward" in
+ *      propagate_unmatched_extensions, a .forward whose path did not use
+ *      ${extension} gives its addresses the +ext of user+ext;
  *   5. mailbox_transport_maps (key: the user name), mailbox_transport: the
  *      destination is handed to that agent (private/TRANSPORT, a delivery
  *      request as qmgr sends it, done flags cleared: that agent logs and
@@ -65,6 +72,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "addr.h"
@@ -271,8 +279,13 @@ static int local_allowed(const char *list, const char *source)
     return 0;
 }
 
-/* An address from an expansion: local ones again, others to cleanup. */
-static void local_route(LOCAL_CTX *c, const char *item, const char *from, int level)
+/*
+ * An address from an expansion: local ones again, others to cleanup.
+ * unmatched ("+ext" or NULL) goes at the end of the address's local part
+ * (propagate_unmatched_extensions).
+ */
+static void local_route(LOCAL_CTX *c, const char *item, const char *unmatched, const char *from,
+                        int level)
 {
     VSTR *q = vstr_new(0);
     const char *at, *domain;
@@ -282,10 +295,12 @@ static void local_route(LOCAL_CTX *c, const char *item, const char *from, int le
         no_expand = 1;
         item++;
     }
-    if (strchr(item, '@') == NULL)
-        vstr_sprintf(q, "%s@%s", item, c->conf->myorigin);
-    else
-        vstr_set(q, item);
+    at = strrchr(item, '@');
+    vstr_addmem(q, item, at ? (size_t) (at - item) : strlen(item));
+    if (unmatched && vstr_len(q) > 0)
+        vstr_adds(q, unmatched);
+    vstr_addch(q, '@');
+    vstr_adds(q, at ? at + 1 : c->conf->myorigin);
     at = strrchr(vstr_str(q), '@');
     domain = at + 1;
     if (at == vstr_str(q) || *domain == 0) {
@@ -297,8 +312,10 @@ static void local_route(LOCAL_CTX *c, const char *item, const char *from, int le
         local_resolve(c, vstr_str(q), level + 1, no_expand);
         break;
     case MATCH_NO:
-        if (!local_been_here(c, "forward-to", vstr_str(q)))
+        if (!local_been_here(c, "forward-to", vstr_str(q))) {
             argv_add(c->forward, vstr_str(q));
+            argv_add(c->forward_sender, c->sender);
+        }
         break;
     default:
         msg_warn("mydestination: %s", match_list_error(c->conf->mydest));
@@ -334,7 +351,7 @@ static void local_items(LOCAL_CTX *c, const char *text, size_t len, const char *
         }
         switch (local_token_kind(items->argv[i], &rest)) {
         case LOCAL_TOK_ADDR:
-            local_route(c, rest, u->address, level);
+            local_route(c, rest, u->unmatched, u->address, level);
             break;
         case LOCAL_TOK_FILE:
             if (!local_allowed(c->conf->allow_file, source)) {
@@ -379,6 +396,8 @@ static void local_items(LOCAL_CTX *c, const char *text, size_t len, const char *
                     }
                     inc.pw = &owner;
                 }
+                if (!local_word_listed(c->conf->ext_prop, "include"))
+                    inc.unmatched = NULL;
                 local_items(c, vstr_str(buf), vstr_len(buf), "include", &inc, level + 1);
                 local_priv_free(&owner);
             }
@@ -391,37 +410,127 @@ out:
     vstr_free(buf);
 }
 
+/*
+ * Whose privileges the files and commands of an alias from table t get:
+ * the owner of its file, or default_privs for root and tables without a
+ * file. 0 with *p filled (owner->name set when it is not default_privs),
+ * -1 when the owner has no passwd entry.
+ */
+static int local_alias_owner(LOCAL_CTX *c, const TABLE *t, LOCAL_PRIV *owner,
+                             const LOCAL_PRIV **p)
+{
+    struct stat sb;
+
+    *p = &c->conf->nobody;
+    if (t->watch_path == NULL || stat(t->watch_path, &sb) < 0 || sb.st_uid == 0)
+        return 0;
+    if (local_priv_lookup(owner, NULL, sb.st_uid, 1) != 0) {
+        msg_warn("cannot find the owner (uid %ld) of alias database %s", (long) sb.st_uid,
+                 t->spec);
+        return -1;
+    }
+    *p = owner;
+    return 0;
+}
+
+/*
+ * The envelope sender for the expansion of alias name: with
+ * owner_request_special and an alias owner-NAME, owner-NAME@$myorigin (or,
+ * with expand_owner_alias, its value when that is one address). 1 with the
+ * address in out, 0 when there is no owner alias, -1 on a lookup error.
+ */
+static int local_alias_sender(LOCAL_CTX *c, const char *name, VSTR *out)
+{
+    VSTR *key = vstr_new(0), *why = vstr_new(0);
+    ARGV *items = argv_new();
+    const char *value, *rest;
+    int err = 0, ret = 0;
+
+    if (!c->conf->owner_special)
+        goto out;
+    vstr_sprintf(key, "owner-%s", name);
+    if ((value = local_maps_find(&c->conf->aliases, vstr_str(key), &err)) == NULL) {
+        ret = err ? -1 : 0;
+        goto out;
+    }
+    if (c->conf->expand_owner) {
+        if (local_token_split(value, strlen(value), items, why) == 0 && items->argc == 1
+            && local_token_kind(items->argv[0], &rest) == LOCAL_TOK_ADDR) {
+            vstr_set(key, rest[0] == '\\' ? rest + 1 : rest);
+        } else {
+            msg_warn("alias %s: expand_owner_alias needs one address: using %s",
+                     vstr_str(key), vstr_str(key));
+        }
+    }
+    vstr_set(out, vstr_str(key));
+    if (strchr(vstr_str(out), '@') == NULL) {
+        vstr_addch(out, '@');
+        vstr_adds(out, c->conf->myorigin);
+    }
+    ret = 1;
+out:
+    vstr_free(key);
+    vstr_free(why);
+    argv_free(items);
+    return ret;
+}
+
 /* alias_maps: 1 when the address was an alias (handled), 0 when not. */
 static int local_alias(LOCAL_CTX *c, const LOCAL_USER *u, const char *base, int level)
 {
     const char *keys[2] = { u->local, u->extension ? base : NULL };
-    const LOCAL_CONF *conf = c->conf;
+    LOCAL_CONF *conf = c->conf;
     size_t k;
 
     for (k = 0; k < 2 && keys[k]; k++) {
+        const char *value, *saved_sender = c->sender;
+        const LOCAL_PRIV *rights;
+        LOCAL_PRIV owner;
+        VSTR *sender, *unmatched;
+        LOCAL_USER a = *u;
+        size_t which = 0;
+        char *copy;
+        int err = 0, r;
+
         if (local_been_here(c, "alias", keys[k]))
             continue;
-        {
-            const char *value;
-            char *copy;
-            LOCAL_USER a = *u;
-            int err = 0;
-
-            if ((value = local_maps_find(&conf->aliases, keys[k], &err)) == NULL) {
-                if (err) {
-                    local_fail(c, u->address, MAILBOX_DEFER, "4.3.0",
-                               "alias database unavailable");
-                    return 1;
-                }
-                continue;
+        if ((value = local_maps_find_in(&conf->aliases, keys[k], &err, &which)) == NULL) {
+            if (err) {
+                local_fail(c, u->address, MAILBOX_DEFER, "4.3.0", "alias database unavailable");
+                return 1;
             }
-            copy = mem_strdup(value);
-            a.pw = &conf->nobody;
-            local_items(c, copy, strlen(copy), "alias", &a, level);
+            continue;
+        }
+        copy = mem_strdup(value);
+        memset(&owner, 0, sizeof(owner));
+        if (local_alias_owner(c, conf->aliases.t[which], &owner, &rights) < 0) {
+            local_fail(c, u->address, MAILBOX_DEFER, "4.3.0", "cannot find alias database owner");
             mem_free(copy);
             return 1;
         }
-        /* not found: remember that, so a second visit gives the same answer */
+        sender = vstr_new(0);
+        unmatched = vstr_new(0);
+        if ((r = local_alias_sender(c, keys[k], sender)) < 0) {
+            local_fail(c, u->address, MAILBOX_DEFER, "4.3.0", "alias database unavailable");
+        } else {
+            if (r > 0)
+                c->sender = vstr_str(sender);
+            a.pw = rights;
+            a.unmatched = NULL;
+            /* user+ext matched the alias "user": member+ext */
+            if (k == 1 && local_word_listed(conf->ext_prop, "alias")) {
+                vstr_addch(unmatched, u->local[strlen(base)]);
+                vstr_adds(unmatched, u->extension);
+                a.unmatched = vstr_str(unmatched);
+            }
+            local_items(c, copy, strlen(copy), "alias", &a, level);
+            c->sender = saved_sender;
+        }
+        mem_free(copy);
+        local_priv_free(&owner);
+        vstr_free(sender);
+        vstr_free(unmatched);
+        return 1;
     }
     return 0;
 }
@@ -440,7 +549,8 @@ static int local_dotforward(LOCAL_CTX *c, const LOCAL_USER *u, const char *delim
     const char *fp = c->conf->forward_path;
     char *copy = mem_strdup(fp), *cur = copy, *item;
     VSTR *path = vstr_new(0), *why = vstr_new(0), *text = vstr_new(0);
-    VSTR *flocal = vstr_new(0), *fext = vstr_new(0);
+    VSTR *flocal = vstr_new(0), *fext = vstr_new(0), *unmatched = vstr_new(0);
+    LOCAL_USER fu;
     LOCAL_VARS v;
     char dbuf[2] = { 0, 0 };
     int ret = 0;
@@ -491,7 +601,15 @@ static int local_dotforward(LOCAL_CTX *c, const LOCAL_USER *u, const char *delim
         if (strspn(vstr_str(text), " \t\r\n") == vstr_len(text))
             continue;
         ret = 1;
-        local_items(c, vstr_str(text), vstr_len(text), "forward", u, level);
+        fu = *u;
+        fu.unmatched = NULL;
+        /* a .forward found without the extension in its path: member+ext */
+        if (u->extension && delim && !(f & LOCAL_EXPAND_EXT)
+            && local_word_listed(c->conf->ext_prop, "forward")) {
+            vstr_sprintf(unmatched, "%c%s", *delim, u->extension);
+            fu.unmatched = vstr_str(unmatched);
+        }
+        local_items(c, vstr_str(text), vstr_len(text), "forward", &fu, level);
     }
     mem_free(copy);
     vstr_free(path);
@@ -499,6 +617,7 @@ static int local_dotforward(LOCAL_CTX *c, const LOCAL_USER *u, const char *delim
     vstr_free(text);
     vstr_free(flocal);
     vstr_free(fext);
+    vstr_free(unmatched);
     return ret;
 }
 
@@ -507,7 +626,7 @@ static int local_dotforward(LOCAL_CTX *c, const LOCAL_USER *u, const char *delim
  * the destination was handed to (or failed to reach) that transport.
  */
 static int local_transport(LOCAL_CTX *c, const char *addr, const char *user,
-                           const LOCAL_MAPS *maps, const char *def)
+                           LOCAL_MAPS *maps, const char *def)
 {
     MAILBOX_STATUS st;
     const char *spec;
@@ -559,7 +678,7 @@ static void local_unknown(LOCAL_CTX *c, const LOCAL_USER *u, const char *base_us
             local_fail(c, u->address, MAILBOX_DEFER, "4.3.5", "bad luser_relay setting");
         } else {
             /* luser_relay is not expanded through aliases of the unknown user again */
-            local_route(c, vstr_str(relay), u->address, level);
+            local_route(c, vstr_str(relay), NULL, u->address, level);
         }
     } else {
         local_fail(c, u->address, MAILBOX_BOUNCE, "5.1.1", "unknown user: \"%s\"", base_user);
@@ -675,6 +794,46 @@ out:
 
 /* ---- one request ---- */
 
+/*
+ * The non-local addresses of the recipient's expansion: one new message
+ * per envelope sender (the request's, or an owner- alias's), each address
+ * logged "forwarded as NEWID".
+ */
+static void local_forward_all(LOCAL_CTX *c)
+{
+    DELIVER_REQUEST *req = c->req;
+    VSTR *id = vstr_new(0), *why = vstr_new(0);
+    ARGV *done = argv_new();
+    MAILBOX_STATUS st;
+    size_t k, j;
+
+    for (k = 0; k < c->forward->argc; k++) {
+        const char *sender = c->forward_sender->argv[k];
+        int seen = 0;
+
+        for (j = 0; j < done->argc && !seen; j++)
+            seen = strcmp(done->argv[j], sender) == 0;
+        if (seen)
+            continue;
+        argv_add(done, sender);
+        if (req->flags & DELIVER_FLAG_VERIFY) {
+            mailbox_status_fmt(&st, MAILBOX_OK, "2.0.0", "forwards to other addresses");
+        } else if (local_deliver_forward(c, sender, strcmp(sender, req->sender) != 0, id, why)
+                   == 0) {
+            mailbox_status_fmt(&st, MAILBOX_OK, "2.0.0", "forwarded as %s", vstr_str(id));
+        } else {
+            msg_warn("%s: cannot forward: %s", req->queue_id, vstr_str(why));
+            mailbox_status_fmt(&st, MAILBOX_DEFER, "4.3.0", "cannot forward: %s", vstr_str(why));
+        }
+        for (j = k; j < c->forward->argc; j++)
+            if (strcmp(c->forward_sender->argv[j], sender) == 0)
+                local_leaf(c, c->forward->argv[j], &st);
+    }
+    argv_free(done);
+    vstr_free(id);
+    vstr_free(why);
+}
+
 static void local_recipient(LOCAL_CTX *c, size_t i)
 {
     DELIVER_REQUEST *req = c->req;
@@ -686,29 +845,13 @@ static void local_recipient(LOCAL_CTX *c, size_t i)
     c->delivered_to = r->address;
     argv_truncate(c->been_here, 0);
     argv_truncate(c->forward, 0);
+    argv_truncate(c->forward_sender, 0);
+    c->sender = req->sender;
     c->nsent = c->nbounced = c->ndeferred = c->nleaves = 0;
     vstr_reset(c->dsn);
     vstr_reset(c->reason);
     local_resolve(c, r->address, 0, 0);
-    if (c->forward->argc > 0) {
-        VSTR *id = vstr_new(0), *why = vstr_new(0);
-        MAILBOX_STATUS st;
-        size_t k;
-        int ok = (req->flags & DELIVER_FLAG_VERIFY) || local_deliver_forward(c, id, why) == 0;
-
-        if (req->flags & DELIVER_FLAG_VERIFY) {
-            mailbox_status_fmt(&st, MAILBOX_OK, "2.0.0", "forwards to other addresses");
-        } else if (ok) {
-            mailbox_status_fmt(&st, MAILBOX_OK, "2.0.0", "forwarded as %s", vstr_str(id));
-        } else {
-            msg_warn("%s: cannot forward: %s", req->queue_id, vstr_str(why));
-            mailbox_status_fmt(&st, MAILBOX_DEFER, "4.3.0", "cannot forward: %s", vstr_str(why));
-        }
-        for (k = 0; k < c->forward->argc; k++)
-            local_leaf(c, c->forward->argv[k], &st);
-        vstr_free(id);
-        vstr_free(why);
-    }
+    local_forward_all(c);
     if (c->ndeferred > 0) {
         deliver_rcpt_result(req, i, DELIVER_RCPT_DEFERRED, vstr_str(c->dsn), vstr_str(c->reason));
         return;
@@ -758,6 +901,7 @@ static void local_client(SERVER *srv, int fd)
         c.delivered_hdrs = argv_new();
         c.been_here = argv_new();
         c.forward = argv_new();
+        c.forward_sender = argv_new();
         c.dsn = vstr_new(0);
         c.reason = vstr_new(0);
         local_scan_headers(&c);
@@ -771,6 +915,7 @@ static void local_client(SERVER *srv, int fd)
         argv_free(c.delivered_hdrs);
         argv_free(c.been_here);
         argv_free(c.forward);
+        argv_free(c.forward_sender);
         vstr_free(c.dsn);
         vstr_free(c.reason);
     }
@@ -784,19 +929,48 @@ out:
 
 /* ---- configuration ---- */
 
-const char *local_maps_find(const LOCAL_MAPS *m, const char *key, int *err)
+/*
+ * A table that could not be opened: one warning per process, and another
+ * try at most once a second (Postfix's local would exit instead: local.h).
+ * 1 when the table is open now.
+ */
+static int local_maps_retry(LOCAL_MAPS *m, size_t t)
+{
+    VSTR *why;
+    time_t now = time(NULL);
+
+    if (!m->warned) {
+        msg_warn("%s: table %s is unavailable (it could not be opened): mail that needs it "
+                 "is deferred until it can be opened", m->param, m->spec[t]);
+        m->warned = 1;
+    }
+    if (now == m->last_try)
+        return 0;
+    m->last_try = now;
+    why = vstr_new(0);
+    m->t[t] = table_open(m->spec[t], TABLE_READ, TABLE_FLAGS_READ, why);
+    if (m->t[t] != NULL)
+        msg_info("%s: table %s is available again", m->param, m->spec[t]);
+    vstr_free(why);
+    return m->t[t] != NULL;
+}
+
+const char *local_maps_find_in(LOCAL_MAPS *m, const char *key, int *err, size_t *which)
 {
     const char *value;
     size_t t;
 
     *err = 0;
     for (t = 0; t < m->n; t++) {
-        if (m->t[t] == NULL) {
+        if (m->t[t] == NULL && !local_maps_retry(m, t)) {
             *err = 1;
             return NULL;
         }
-        if ((value = table_lookup(m->t[t], key)) != NULL)
+        if ((value = table_lookup(m->t[t], key)) != NULL) {
+            if (which)
+                *which = t;
             return value;
+        }
         if (m->t[t]->error != TABLE_OK) {
             msg_warn("%s: lookup of %s failed", m->t[t]->spec, key);
             *err = 1;
@@ -804,6 +978,11 @@ const char *local_maps_find(const LOCAL_MAPS *m, const char *key, int *err)
         }
     }
     return NULL;
+}
+
+const char *local_maps_find(LOCAL_MAPS *m, const char *key, int *err)
+{
+    return local_maps_find_in(m, key, err, NULL);
 }
 
 static void local_maps_open(LOCAL_MAPS *m, const char *param)
@@ -830,7 +1009,9 @@ static void local_maps_open(LOCAL_MAPS *m, const char *param)
         if ((t = table_open(spec, TABLE_READ, TABLE_FLAGS_READ, why)) == NULL)
             msg_warn("%s: %s", param, vstr_str(why));
         m->t = mem_array_grow(m->t, m->n + 1, sizeof(TABLE *));
-        m->t[m->n++] = t;
+        m->spec = mem_array_grow(m->spec, m->n + 1, sizeof(char *));
+        m->t[m->n] = t;
+        m->spec[m->n++] = mem_strdup(spec);
     }
     mem_free(copy);
     vstr_free(why);
@@ -840,11 +1021,15 @@ static void local_maps_close(LOCAL_MAPS *m)
 {
     size_t t;
 
-    for (t = 0; t < m->n; t++)
+    for (t = 0; t < m->n; t++) {
         if (m->t[t])
             table_close(m->t[t]);
+        mem_free(m->spec[t]);
+    }
     mem_free(m->t);
+    mem_free(m->spec);
     m->t = NULL;
+    m->spec = NULL;
     m->n = 0;
 }
 
@@ -892,6 +1077,11 @@ static void local_pre_jail(SERVER *srv)
     conf->command_time_limit = conf_get_time("command_time_limit");
     conf->original_to = conf_get_bool("enable_original_recipient");
     conf->strict_owner = conf_get_bool("strict_mailbox_ownership");
+    conf->owner_special = conf_get_bool("owner_request_special");
+    conf->expand_owner = conf_get_bool("expand_owner_alias");
+    conf->ext_prop = conf_get("propagate_unmatched_extensions");
+    conf->biff = conf_get_bool("biff");
+    conf->biff_fd = -1;
     vstr_sprintf(v, "public/%s", conf_get("cleanup_service_name"));
     conf->cleanup_path = vstr_export(v);
     mailbox_opts_init(&conf->mbox);
@@ -912,6 +1102,9 @@ static void local_on_exit(SERVER *srv)
         match_list_free(conf->mydest);
     conf->mydest = NULL;
     local_priv_free(&conf->nobody);
+    if (conf->biff_fd >= 0)
+        close(conf->biff_fd);
+    conf->biff_fd = -1;
     mem_free((char *) conf->cleanup_path);
     conf->cleanup_path = NULL;
 }

@@ -16,6 +16,36 @@
  * mbox of a recipient who is root and the open/lock of a spool mbox (the
  * file is created for the user and written with the user's ids).
  *
+ * ALIASES. Files and commands named by an alias run with the privileges
+ * of the owner of the alias database file that answered (the file the
+ * table watches: aliases.db for hash:), or as default_privs when that
+ * owner is root or the table has no file (inline:, static:); an owner
+ * without a passwd entry defers the recipient, 4.3.0. With
+ * owner_request_special = yes, an alias NAME that has a companion alias
+ * owner-NAME is expanded with the envelope sender owner-NAME@$myorigin
+ * (or the value of owner-NAME, with expand_owner_alias = yes): mailbox,
+ * file and command deliveries see it (Return-Path:, From_, $SENDER), and
+ * the addresses it forwards go out in a message of their own from that
+ * sender, without the original's ENVID, RET and ORCPT, so their bounces
+ * go to the list owner. propagate_unmatched_extensions: with "alias",
+ * user+ext that matched the alias "user" expands to member+ext; with
+ * "forward", a .forward found without ${extension} in its path does the
+ * same; with "include", so do the addresses of :include: files below.
+ *
+ * DEVIATION. A table of alias_maps (or another map of local's) that
+ * cannot be opened makes Postfix's local exit (fatal), and master starts
+ * it again, in a loop, until the table is fixed. Postern's local stays up:
+ * every recipient that needs the table is deferred 4.3.0 "alias database
+ * unavailable", one warning per process says why, and the open is retried
+ * (at most once a second) at the next lookup, so mail flows again as soon
+ * as the table is there, without a crash loop.
+ *
+ * BIFF. With biff = yes, each mbox delivery (not Maildir, not files)
+ * sends the datagram "user@offset" (offset: the mailbox size before the
+ * delivery, NUL-terminated) to the comsat service, UDP 127.0.0.1 port
+ * "biff" (512). Best effort: errors are ignored (one warning if the socket
+ * cannot be made).
+ *
  * Error policy: a failure to change ids is fatal (the process cannot be
  * trusted any more); everything else is a deferral or a bounce of the
  * recipient with a reason, never a crash.
@@ -24,6 +54,7 @@
 #define POSTERN_LOCAL_H
 
 #include <sys/types.h>
+#include <time.h>
 
 #include "argv.h"
 #include "deliver.h"
@@ -51,7 +82,10 @@ typedef struct LOCAL_PRIV {
 typedef struct LOCAL_MAPS {
     const char *param;
     TABLE **t;                 /* NULL entries: could not be opened */
+    char **spec;               /* each table's spec, to open it again */
     size_t n;
+    int warned;                /* the "unavailable" warning was logged */
+    time_t last_try;           /* the last attempt to open a NULL entry */
 } LOCAL_MAPS;
 
 typedef struct LOCAL_CONF {
@@ -83,12 +117,17 @@ typedef struct LOCAL_CONF {
     long command_time_limit;
     int original_to;           /* enable_original_recipient */
     int strict_owner;          /* strict_mailbox_ownership */
+    int owner_special;         /* owner_request_special */
+    int expand_owner;          /* expand_owner_alias */
+    const char *ext_prop;      /* propagate_unmatched_extensions */
+    int biff;                  /* biff */
+    int biff_fd;               /* its UDP socket; -1 until first use */
     MAILBOX_OPTS mbox;         /* locks, limit, from main.cf */
 } LOCAL_CONF;
 
 /* One delivery request, and the recipient being expanded. */
 typedef struct LOCAL_CTX {
-    const LOCAL_CONF *conf;
+    LOCAL_CONF *conf;          /* mutable: maps re-open, the biff socket */
     DELIVER_REQUEST *req;
     int qfd;
     QFILE_READER *reader;
@@ -100,7 +139,8 @@ typedef struct LOCAL_CTX {
     const char *delivered_to;  /* the Delivered-To: we add (frozen) */
     ARGV *been_here;           /* expansions and leaves done */
     ARGV *forward;             /* non-local addresses, for cleanup */
-    ARGV *forward_from;        /* who expanded to each (unused in logs) */
+    ARGV *forward_sender;      /* the envelope sender of each forward */
+    const char *sender;        /* the envelope sender now (owner- aliases) */
     int nsent, nbounced, ndeferred, nleaves;
     VSTR *dsn, *reason;        /* the recipient's outcome for qmgr */
 } LOCAL_CTX;
@@ -112,13 +152,20 @@ typedef struct LOCAL_USER {
     const char *local;         /* local part, lower case */
     const char *extension;     /* NULL when none */
     const char *domain;
+    const char *unmatched;     /* "+ext" spliced into the addresses of an
+                                * expansion (propagate_unmatched_extensions);
+                                * NULL when none */
 } LOCAL_USER;
 
 /* local.c */
 void local_leaf(LOCAL_CTX *c, const char *to, const MAILBOX_STATUS *st);
 void local_leaf_passed(LOCAL_CTX *c, const MAILBOX_STATUS *st);
-/* The first value for key in the tables; NULL with *err = 1 on a failure. */
-const char *local_maps_find(const LOCAL_MAPS *m, const char *key, int *err);
+/* The first value for key in the tables; NULL with *err = 1 on a failure.
+ * *which (when not NULL) is the index of the table that answered. */
+const char *local_maps_find(LOCAL_MAPS *m, const char *key, int *err);
+const char *local_maps_find_in(LOCAL_MAPS *m, const char *key, int *err, size_t *which);
+/* Is word in a list like "canonical, virtual" (case-insensitive)? */
+int local_word_listed(const char *list, const char *word);
 
 /* local_deliver.c */
 void local_priv_become(const LOCAL_PRIV *p);
@@ -130,7 +177,10 @@ void local_deliver_file(LOCAL_CTX *c, const LOCAL_USER *u, const LOCAL_PRIV *p,
                         const char *path, MAILBOX_STATUS *st);
 void local_deliver_command(LOCAL_CTX *c, const LOCAL_USER *u, const LOCAL_PRIV *p,
                            const char *cmd, MAILBOX_STATUS *st);
-int local_deliver_forward(LOCAL_CTX *c, VSTR *new_id, VSTR *why);
+/* One new message from sender to the addresses of c->forward whose
+ * c->forward_sender is sender; list: an owner- sender (no ENVID, RET,
+ * ORCPT, original recipient). */
+int local_deliver_forward(LOCAL_CTX *c, const char *sender, int list, VSTR *new_id, VSTR *why);
 /* Hand the destination to another agent ("transport:nexthop"): 1 when that
  * agent answered (it logged and wrote the status records), 0 when local
  * must report st itself. */

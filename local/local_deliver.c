@@ -8,12 +8,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <netdb.h>
+#include <netinet/in.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <strings.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -87,7 +90,7 @@ void local_priv_free(LOCAL_PRIV *p)
 /* ---- shared pieces ---- */
 
 /* Is word in a "a, b c" list (prepend_delivered_header and friends)? */
-static int local_word_listed(const char *list, const char *word)
+int local_word_listed(const char *list, const char *word)
 {
     size_t n = strlen(word);
     const char *p = list;
@@ -108,8 +111,8 @@ static void local_opts(const LOCAL_CTX *c, MAILBOX_OPTS *o, const char *user, in
 {
     *o = c->conf->mbox;
     o->user = user;
-    o->sender = c->req->sender;
-    o->return_path = c->req->sender;
+    o->sender = c->sender;
+    o->return_path = c->sender;
     o->original_to = c->conf->original_to ? c->top_orig : NULL;
     o->delivered_to = with_dt ? c->delivered_to : NULL;
     o->uid = (uid_t) -1;
@@ -126,6 +129,38 @@ static int local_copy(LOCAL_CTX *c, MAILBOX_OUT *out, VSTR *why)
     return mailbox_copy_qfile(c->reader, out, why);
 }
 
+/*
+ * biff: tell comsat (UDP 127.0.0.1, service "biff", else port 512) that
+ * user's mbox grew from offset. Best effort: nothing waits for an answer
+ * and a failure to send is ignored.
+ */
+static void local_biff(LOCAL_CONF *conf, const char *user, off_t offset)
+{
+    struct sockaddr_in sin;
+    struct servent *se;
+    char buf[300];
+    int len;
+
+    if (conf->biff_fd < 0) {
+        conf->biff_fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (conf->biff_fd < 0) {
+            msg_warn("biff: socket: %m");
+            conf->biff = 0;
+            return;
+        }
+    }
+    len = snprintf(buf, sizeof(buf), "%s@%lld", user, (long long) offset);
+    if (len < 0 || (size_t) len >= sizeof(buf))
+        return;
+    memset(&sin, 0, sizeof(sin));
+    sin.sin_family = AF_INET;
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    se = getservbyname("biff", "udp");
+    sin.sin_port = se ? (in_port_t) se->s_port : htons(512);
+    /* the NUL goes with it, as comsat expects */
+    (void) sendto(conf->biff_fd, buf, (size_t) len + 1, 0, (struct sockaddr *) &sin, sizeof(sin));
+}
+
 /* The queue file could not be read: defer, and say so in the log. */
 static void local_bad_qfile(LOCAL_CTX *c, MAILBOX_STATUS *st, const char *why)
 {
@@ -138,8 +173,9 @@ static void local_bad_qfile(LOCAL_CTX *c, MAILBOX_STATUS *st, const char *why)
  * for the user (the spool directory is not the user's), write as the user.
  * Otherwise everything as the user.
  */
+/* An mbox; biff: notify comsat (a user's mailbox, not a file). */
 static void local_mbox(LOCAL_CTX *c, const char *path, const LOCAL_PRIV *p, int spool,
-                       int with_dt, MAILBOX_STATUS *st)
+                       int with_dt, int biff, MAILBOX_STATUS *st)
 {
     MAILBOX_OPTS o;
     MBOX *mb;
@@ -174,7 +210,11 @@ static void local_mbox(LOCAL_CTX *c, const char *path, const LOCAL_PRIV *p, int 
         mbox_abort(mb);
         local_bad_qfile(c, st, vstr_str(why));
     } else {
+        off_t base = mbox_out(mb)->base;
+
         mbox_finish(mb, st);
+        if (st->status == MAILBOX_OK && biff && c->conf->biff)
+            local_biff(c->conf, p->name, base);
     }
     if (spool && became) {
         local_priv_restore();
@@ -264,7 +304,7 @@ static ARGV *local_cmd_env(const LOCAL_CTX *c, const LOCAL_USER *u, const LOCAL_
     local_env_add(env, "USER", p->name);
     local_env_add(env, "LOGNAME", p->name);
     local_env_add(env, "SHELL", p->shell);
-    local_env_add(env, "SENDER", req->sender);
+    local_env_add(env, "SENDER", c->sender);
     local_env_add(env, "RECIPIENT", u->address);
     local_env_add(env, "ORIGINAL_RECIPIENT", c->top_orig);
     local_env_add(env, "LOCAL", u->local);
@@ -387,7 +427,7 @@ static void local_cmd_writer(const LOCAL_CTX *c, const MAILBOX_OPTS *o, int out_
     }
     r = qfile_reader_open(fd, vstr_str(path), QFILE_READ_RAW | QFILE_READ_FOLLOW);
     mailbox_out_init(&out, out_fd, 0, 0, 0);
-    mbox_from_line(from, c->req->sender, time(NULL));
+    mbox_from_line(from, c->sender, time(NULL));
     mailbox_out_raw(&out, vstr_str(from), vstr_len(from));
     mailbox_out_headers(&out, o);
     if (qfile_reader_seek(r, c->req->data_offset) < 0) {
@@ -526,7 +566,7 @@ out:
 
 void local_deliver_mailbox(LOCAL_CTX *c, const LOCAL_USER *u, MAILBOX_STATUS *st)
 {
-    const LOCAL_CONF *conf = c->conf;
+    LOCAL_CONF *conf = c->conf;
     const LOCAL_PRIV *p = u->pw;
     VSTR *path = vstr_new(0);
     size_t len;
@@ -571,7 +611,7 @@ void local_deliver_mailbox(LOCAL_CTX *c, const LOCAL_USER *u, MAILBOX_STATUS *st
             if (st->status == MAILBOX_OK)
                 mailbox_status_ok(st, "delivered to maildir");
         } else {
-            local_mbox(c, vstr_str(path), p, 0, 1, st);
+            local_mbox(c, vstr_str(path), p, 0, 1, 1, st);
             if (st->status == MAILBOX_OK)
                 mailbox_status_ok(st, "delivered to mailbox");
         }
@@ -585,7 +625,7 @@ void local_deliver_mailbox(LOCAL_CTX *c, const LOCAL_USER *u, MAILBOX_STATUS *st
             mailbox_status_ok(st, "delivered to maildir");
     } else {
         vstr_sprintf(path, "%s/%s", conf->spool_dir, p->name);
-        local_mbox(c, vstr_str(path), p, 1, 1, st);
+        local_mbox(c, vstr_str(path), p, 1, 1, 1, st);
         if (st->status == MAILBOX_OK)
             mailbox_status_ok(st, "delivered to mailbox");
     }
@@ -609,7 +649,7 @@ void local_deliver_file(LOCAL_CTX *c, const LOCAL_USER *u, const LOCAL_PRIV *p,
     if (len > 0 && path[len - 1] == '/')
         local_maildir(c, path, p, with_dt, st);
     else
-        local_mbox(c, path, p, 0, with_dt, st);
+        local_mbox(c, path, p, 0, with_dt, 0, st);
     if (st->status == MAILBOX_OK)
         mailbox_status_fmt(st, MAILBOX_OK, "2.0.0", "delivered to file: %s", path);
 }
@@ -659,7 +699,8 @@ int local_deliver_pass(LOCAL_CTX *c, const char *to, const char *spec, MAILBOX_S
     LOCAL_COPY(queue_name);
     LOCAL_COPY(queue_id);
     LOCAL_COPY(encoding);
-    LOCAL_COPY(sender);
+    mem_free(p->sender);
+    p->sender = mem_strdup(c->sender);
     LOCAL_COPY(dsn_envid);
     LOCAL_COPY(client_name);
     LOCAL_COPY(client_addr);
@@ -729,12 +770,12 @@ out:
 }
 
 /*
- * One new message, same sender and arrival time, to every address in
- * c->forward, with Delivered-To: on top (prepend_delivered_header has
+ * One new message, same arrival time, from sender to the addresses in
+ * c->forward that have this sender, with Delivered-To: on top (prepend_delivered_header has
  * "forward" by default), through cleanup. 0 with the new queue id, or -1
  * with why (then every forwarded address is deferred).
  */
-int local_deliver_forward(LOCAL_CTX *c, VSTR *new_id, VSTR *why)
+int local_deliver_forward(LOCAL_CTX *c, const char *sender, int list, VSTR *new_id, VSTR *why)
 {
     const DELIVER_REQUEST *req = c->req;
     const DELIVER_RCPT *r = &req->rcpt[c->rcpt];
@@ -751,16 +792,25 @@ int local_deliver_forward(LOCAL_CTX *c, VSTR *new_id, VSTR *why)
     cleanup_time(cl, req->arrival_sec, req->arrival_usec);
     cleanup_attr(cl, "log_ident", req->queue_id);
     cleanup_attr(cl, "rewrite_context", "local");
-    if (req->dsn_envid[0])
+    /* a list (owner- sender) does not pass on the original's DSN envelope */
+    if (req->dsn_envid[0] && !list)
         cleanup_attr(cl, "envelope_id", req->dsn_envid);
-    if (req->dsn_ret) {
+    if (req->dsn_ret && !list) {
         vstr_sprintf(line, "%d", req->dsn_ret);
         cleanup_attr(cl, "ret_flags", vstr_str(line));
     }
-    cleanup_sender(cl, req->sender);
-    for (i = 0; i < c->forward->argc; i++)
-        cleanup_rcpt(cl, c->forward->argv[i], c->top_orig, r->dsn_orcpt[0] ? r->dsn_orcpt : NULL,
-                     r->notify);
+    cleanup_sender(cl, sender);
+    for (i = 0; i < c->forward->argc; i++) {
+        if (strcmp(c->forward_sender->argv[i], sender) != 0)
+            continue;
+        if (list)
+            cleanup_rcpt(cl, c->forward->argv[i], NULL, NULL,
+                         r->notify == DELIVER_NOTIFY_SUCCESS ? DELIVER_NOTIFY_NEVER
+                                                             : r->notify & ~DELIVER_NOTIFY_SUCCESS);
+        else
+            cleanup_rcpt(cl, c->forward->argv[i], c->top_orig,
+                         r->dsn_orcpt[0] ? r->dsn_orcpt : NULL, r->notify);
+    }
     cleanup_content_begin(cl);
     if (local_word_listed(c->conf->prepend_dt, "forward")) {
         vstr_sprintf(line, "Delivered-To: %s", c->delivered_to);

@@ -99,6 +99,8 @@ static int local_expand_depth(VSTR *out, const char *text, size_t tlen, const LO
             }
         }
         value = local_expand_lookup(v, name, nlen, &known);
+        if (known && value != NULL && nlen == 9 && strncmp(name, "extension", 9) == 0)
+            flags |= LOCAL_EXPAND_EXT;
         if (!known) {
             VSTR *n = vstr_new(nlen + 1);
 

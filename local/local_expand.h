@@ -14,6 +14,8 @@
  *   if (flags < 0) -> why says what is wrong with the text
  *   if (flags & LOCAL_EXPAND_UNDEF) -> a plain $name referred to an unset
  *   attribute (NULL): forward_path skips such an item, as Postfix does.
+ *   if (flags & LOCAL_EXPAND_EXT) -> the text used the extension (set):
+ *   propagate_unmatched_extensions does not apply to such a .forward.
  * The result is appended to out; it is bounded by LOCAL_EXPAND_MAX bytes
  * and the nesting of ${...?...} by LOCAL_EXPAND_DEPTH.
  *
@@ -26,6 +28,7 @@
 #include "vstr.h"
 
 #define LOCAL_EXPAND_UNDEF 1
+#define LOCAL_EXPAND_EXT   2
 #define LOCAL_EXPAND_MAX   8192
 #define LOCAL_EXPAND_DEPTH 10
 

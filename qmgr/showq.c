@@ -7,7 +7,7 @@
  * A client connects and sends nothing; showq speaks first and sends, in
  * Postfix's attribute encoding (lib/attr.h), the announcement
  * protocol=mail_queue_list_protocol, then one message per queued message
- * (lib/queue_scan.h: maildrop, incoming, active, deferred, hold, each in
+ * (lib/queue_scan.h: maildrop, active, incoming, deferred, hold, each in
  * directory order), then an empty message, and closes the connection. The
  * bytes are the same as Postfix's showq sends for the same queue.
  *

@@ -111,8 +111,12 @@ static void cleanup_service(SERVER *srv, int fd)
         goto out;
     stream_set_limits(s, timeout_ms, 4096);
     if (attr_print(s, 0, ATTR_OUT_STR("queue_id", st->queue_id)) < 0
-        || attr_scan(s, 0, ATTR_IN_INT("flags", &st->flags)) != ATTR_OK) {
-        msg_warn("%s: cleanup request: %s", st->queue_id, stream_why(s));
+        || (r = attr_scan(s, 0, ATTR_IN_INT("flags", &st->flags))) != ATTR_OK) {
+        /* A client that closes before its first record aborted: normal
+         * (smtpd after RCPT and QUIT or RSET), as silent as Postfix. */
+        if (!stream_eof(s) || stream_error(s) != STREAM_ERR_NONE)
+            msg_warn("%s: cleanup request: %s", st->queue_id,
+                     *stream_why(s) ? stream_why(s) : "malformed flags attribute");
         cleanup_out_remove(st);
         goto out;
     }
@@ -121,10 +125,13 @@ static void cleanup_service(SERVER *srv, int fd)
     for (;;) {
         r = cleanup_read_record(s, &type, rec, why);
         if (r != CLEANUP_REC_OK) {
-            /* The client went away or broke the framing: no reply. */
-            msg_warn("%s: %s: %s", st->queue_id,
-                     r == CLEANUP_REC_EOF ? "unexpected EOF from the client" : "bad input",
-                     r == CLEANUP_REC_EOF ? "message not queued" : vstr_str(why));
+            /* The client went away between records (an abort, normal:
+             * info) or broke the framing (a warning): no reply. */
+            if (r == CLEANUP_REC_EOF)
+                msg_info("%s: unexpected EOF from the client: message not queued",
+                         st->queue_id);
+            else
+                msg_warn("%s: bad input: %s", st->queue_id, vstr_str(why));
             cleanup_out_remove(st);
             goto out;
         }

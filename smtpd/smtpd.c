@@ -8,9 +8,15 @@
  *
  * main() hands the work to the single-server skeleton (lib/server.h):
  * pre_jail reads the configuration and opens tables, match lists, the
- * resolver and /etc/hosts; after the chroot and the privilege drop each
- * connection is one smtpd_session_run(). on_exit frees it all, so the
- * sanitizers see a clean exit after max_use sessions.
+ * resolver, /etc/hosts, the TLS keys and certificates and the SASL server;
+ * after the chroot and the privilege drop each connection is one
+ * smtpd_session_run(). on_exit frees it all, so the sanitizers see a clean
+ * exit after max_use sessions.
+ *
+ * Deviation from Postfix: when the SASL back-end cannot be reached for a
+ * session (Dovecot's auth socket is down), Postfix's smtpd exits fatally;
+ * Postern's logs a warning and leaves AUTH out of its EHLO reply, so mail
+ * that needs no login still flows.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -219,6 +225,10 @@ static void smtpd_conf_load(SMTPD_CONF *c)
         argv_free(c->relay_restr);
         c->relay_restr = smtpd_split(SMTPD_SAFE_RELAY);
     }
+    smtpd_tls_conf_load(&c->tls);
+    smtpd_sasl_conf_load(&c->sasl);
+    c->sasl.login_maps = smtpd_words("smtpd_sender_login_maps");
+    c->sasl.exceptions = smtpd_list("smtpd_sasl_exceptions_networks", MATCH_HOST);
     if (smtpd_check_conf(c, why) < 0)
         msg_fatal("%s", vstr_str(why));
     c->reject_code = smtpd_code("reject_code");
@@ -277,6 +287,8 @@ static void smtpd_conf_free(SMTPD_CONF *c)
     if (c->dns)
         dns_free(c->dns);
     smtpd_hosts_free(c->hosts);
+    smtpd_tls_conf_free(&c->tls);
+    smtpd_sasl_conf_free(&c->sasl);
     memset(c, 0, sizeof(*c));
 }
 

@@ -18,6 +18,8 @@
  *   smtpd_access.c   access(5) table results (pure)
  *   smtpd_peer.c     client address and name (PTR + forward confirmation)
  *   smtpd_log.c      Postfix-shaped log lines and the disconnect summary
+ *   smtpd_tls.c      STARTTLS and wrapper mode (lib/net/tls.h)
+ *   smtpd_sasl.c     AUTH (lib/net/sasl_server.h)
  *
  * Trust: everything a client sends is untrusted: lengths are bounded when
  * read, text is made printable before it is logged, and no client byte
@@ -35,8 +37,12 @@
 #include "../lib/stream.h"
 #include "../lib/table.h"
 #include "../lib/vstr.h"
+#include "smtpd_sasl.h"
+#include "smtpd_tls.h"
 
 struct DNS;
+struct TLS_SESS;
+struct SASL_SRV_SESS;
 struct CLEANUP;
 struct SMTPD_HOSTS;
 
@@ -106,6 +112,8 @@ typedef struct SMTPD_CONF {
     char *rbl_reply;                /* default_rbl_reply */
     struct DNS *dns;                /* NULL: no resolver */
     struct SMTPD_HOSTS *hosts;      /* /etc/hosts, read pre-chroot */
+    SMTPD_TLS_CONF tls;             /* smtpd_tls_* (smtpd_tls.h) */
+    SMTPD_SASL_CONF sasl;           /* smtpd_sasl_* (smtpd_sasl.h) */
 } SMTPD_CONF;
 
 /* Command counters for the disconnect line. */
@@ -166,6 +174,13 @@ typedef struct SMTPD_STATE {
     long long bdat_bytes;
     time_t arrival;
     long arrival_usec;
+    /* TLS and SASL */
+    struct TLS_SESS *tls;           /* NULL: plain text */
+    struct SASL_SRV_SESS *sasl;     /* NULL until AUTH is offered or used */
+    char *sasl_username;            /* NULL: not authenticated */
+    char *sasl_method;
+    char *sasl_sender;              /* MAIL FROM AUTH=, believed (authenticated
+                                     * clients only); NULL: none or <> */
 } SMTPD_STATE;
 
 #endif

@@ -53,7 +53,9 @@ static const char *const check_known[] = {
     "reject_unknown_client_hostname", "reject_unknown_reverse_client_hostname",
     "reject_unknown_helo_hostname", "reject_unauth_pipelining", "reject_multi_recipient_bounce",
     "permit_inet_interfaces", "reject_non_fqdn_hostname", "reject_invalid_hostname",
-    "reject_unknown_client", "reject_unknown_hostname", NULL,
+    "reject_unknown_client", "reject_unknown_hostname", "reject_sender_login_mismatch",
+    "reject_authenticated_sender_login_mismatch", "reject_unauthenticated_sender_login_mismatch",
+    "reject_known_sender_login_mismatch", NULL,
 };
 
 static int check_in(const char *const *list, const char *name)
@@ -132,7 +134,8 @@ int smtpd_check_conf(SMTPD_CONF *conf, VSTR *why)
         {"smtpd_etrn_restrictions", conf->etrn_restr},
     };
     ARGV *maps[] = {conf->local_rcpt_maps, conf->virtual_alias_maps,
-                    conf->virtual_mailbox_maps, conf->relay_recipient_maps};
+                    conf->virtual_mailbox_maps, conf->relay_recipient_maps,
+                    conf->sasl.login_maps};
 
     for (i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
         if (check_conf_list(conf, lists[i].title, lists[i].list, why) < 0)
@@ -670,6 +673,115 @@ static int check_rbl(CHECK_CTX *ctx, const char *arg)
     return SMTPD_CHECK_DUNNO;
 }
 
+/*
+ * The owners of a sender address in smtpd_sender_login_maps: the first table
+ * that knows user@domain, else user (a local domain), else @domain. 1 found
+ * (owners set), 0 none, -1 a lookup failed (logged).
+ */
+static int check_login_owners(CHECK_CTX *ctx, const char *sender, VSTR *owners)
+{
+    const SMTPD_CONF *conf = ctx->conf;
+    const char *at = strrchr(sender, '@'), *value;
+    ARGV *keys = argv_new();
+    VSTR *key = vstr_new(64);
+    size_t i, k;
+    int r = 0;
+
+    vstr_set(key, sender);
+    str_lower(vstr_str(key));
+    argv_add(keys, vstr_str(key));
+    if (at && smtpd_check_is_local_domain(ctx->state, at + 1)) {
+        vstr_reset(key);
+        vstr_addmem(key, sender, (size_t) (at - sender));
+        str_lower(vstr_str(key));
+        argv_add(keys, vstr_str(key));
+    }
+    if (at) {
+        vstr_set(key, at);
+        str_lower(vstr_str(key));
+        argv_add(keys, vstr_str(key));
+    }
+    for (i = 0; i < conf->sasl.login_maps->argc && r == 0; i++) {
+        TABLE *t = smtpd_check_table(conf, conf->sasl.login_maps->argv[i]);
+
+        if (t == NULL) {
+            msg_warn("smtpd_sender_login_maps: table %s is not available",
+                     conf->sasl.login_maps->argv[i]);
+            r = -1;
+            break;
+        }
+        for (k = 0; k < keys->argc; k++) {
+            if ((value = table_lookup(t, keys->argv[k])) != NULL) {
+                vstr_set(owners, value);
+                r = 1;
+                break;
+            }
+            if (t->error != TABLE_OK) {
+                msg_warn("%s: lookup of %s failed: %s", conf->sasl.login_maps->argv[i],
+                         keys->argv[k], table_error_text(t->error));
+                r = -1;
+                break;
+            }
+        }
+    }
+    argv_free(keys);
+    vstr_free(key);
+    return r;
+}
+
+/* Is login one of the owners (a list split at commas and white space)? */
+static int check_login_owned(const char *owners, const char *login)
+{
+    char *copy = mem_strdup(owners), *cp = copy, *w;
+    int found = 0;
+
+    while (!found && (w = str_token(&cp, " \t\r\n,")) != NULL)
+        found = strcasecmp(w, login) == 0;
+    mem_free(copy);
+    return found;
+}
+
+/*
+ * reject_*sender_login_mismatch: auth/unauth say which clients are checked.
+ * known (reject_known_sender_login_mismatch) protects only the senders
+ * listed in smtpd_sender_login_maps: an authenticated client may use an
+ * unlisted one, and an unauthenticated client is refused a listed one only
+ * when this server offers SASL at all.
+ */
+static int check_login_mismatch(CHECK_CTX *ctx, int auth, int unauth, int known)
+{
+    const SMTPD_STATE *state = ctx->state;
+    const char *sender = ctx->sender;
+    VSTR *owners;
+    int r, found;
+
+    if (sender == NULL || *sender == 0)
+        return SMTPD_CHECK_DUNNO;
+    if (state->sasl_username ? !auth : !unauth)
+        return SMTPD_CHECK_DUNNO;
+    if (known && state->sasl_username == NULL && !ctx->conf->sasl.enable)
+        return SMTPD_CHECK_DUNNO;
+    owners = vstr_new(64);
+    found = check_login_owners(ctx, sender, owners);
+    if (found < 0) {
+        vstr_free(owners);
+        return check_temp_error(ctx, sender, "Sender address");
+    }
+    if (state->sasl_username) {
+        if (found ? check_login_owned(vstr_str(owners), state->sasl_username) : known)
+            r = SMTPD_CHECK_DUNNO;
+        else
+            r = check_reject(ctx, 553, "5.7.1", "<%s>: Sender address rejected: not owned by user %s",
+                             sender, state->sasl_username);
+    } else {
+        r = found ? check_reject(ctx, 553, "5.7.1",
+                                 "<%s>: Sender address rejected: not logged in", sender)
+                  : SMTPD_CHECK_DUNNO;
+    }
+    vstr_free(owners);
+    return r;
+}
+
 static int check_one(CHECK_CTX *ctx, const char *name, const char *arg, int depth)
 {
     const SMTPD_CONF *conf = ctx->conf;
@@ -713,7 +825,15 @@ static int check_one(CHECK_CTX *ctx, const char *name, const char *arg, int dept
     if (strcasecmp(name, "permit_inet_interfaces") == 0)
         return smtpd_peer_is_local(state) ? SMTPD_CHECK_OK : SMTPD_CHECK_DUNNO;
     if (strcasecmp(name, "permit_sasl_authenticated") == 0)
-        return SMTPD_CHECK_DUNNO;       /* no SASL yet (issue 7) */
+        return state->sasl_username ? SMTPD_CHECK_OK : SMTPD_CHECK_DUNNO;
+    if (strcasecmp(name, "reject_sender_login_mismatch") == 0)
+        return check_login_mismatch(ctx, 1, 1, 0);
+    if (strcasecmp(name, "reject_authenticated_sender_login_mismatch") == 0)
+        return check_login_mismatch(ctx, 1, 0, 0);
+    if (strcasecmp(name, "reject_unauthenticated_sender_login_mismatch") == 0)
+        return check_login_mismatch(ctx, 0, 1, 0);
+    if (strcasecmp(name, "reject_known_sender_login_mismatch") == 0)
+        return check_login_mismatch(ctx, 1, 1, 1);
     if (strcasecmp(name, "reject_unauth_pipelining") == 0
         || strcasecmp(name, "reject_multi_recipient_bounce") == 0)
         return SMTPD_CHECK_DUNNO;

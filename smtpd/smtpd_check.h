@@ -15,8 +15,15 @@
  * corresponding maps are set (local_recipient_maps, ...).
  *
  * Restrictions: permit, reject, defer, defer_if_permit, defer_if_reject,
- * warn_if_reject, permit_mynetworks, permit_sasl_authenticated (never
- * matches until SASL exists), reject_unauth_destination,
+ * warn_if_reject, permit_mynetworks, permit_sasl_authenticated (the client
+ * has passed AUTH), reject_sender_login_mismatch,
+ * reject_authenticated_sender_login_mismatch,
+ * reject_unauthenticated_sender_login_mismatch,
+ * reject_known_sender_login_mismatch (only senders listed in the maps are
+ * protected; smtpd_sender_login_maps:
+ * user@domain, user for a local domain, @domain give the owners, a list of
+ * SASL login names; 553 5.7.1 "not owned by user NAME" / "not logged in"),
+ * reject_unauth_destination,
  * defer_unauth_destination, permit_auth_destination, reject_unlisted_recipient,
  * reject_unlisted_sender, reject_unknown_sender_domain,
  * reject_unknown_recipient_domain, reject_non_fqdn_sender,

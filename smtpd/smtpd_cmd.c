@@ -194,6 +194,8 @@ int smtpd_cmd_mail_params(const char *rest, SMTPD_MAIL_PARAMS *p, VSTR *err)
     p->smtputf8 = 0;
     p->ret = 0;
     vstr_reset(p->envid);
+    p->auth_given = 0;
+    vstr_reset(p->auth);
     vstr_reset(err);
     while (ret == 0 && smtpd_cmd_next_param(&rest, name, value, &has_value)) {
         const char *n = vstr_str(name), *v = vstr_str(value);
@@ -250,7 +252,18 @@ int smtpd_cmd_mail_params(const char *rest, SMTPD_MAIL_PARAMS *p, VSTR *err)
                 ret = -1;
             }
         } else if (strcasecmp(n, "AUTH") == 0) {
-            /* AUTH= without SASL: ignored, as Postfix does. */
+            if (p->auth_given) {
+                vstr_set(err, "503 5.5.4 Error: multiple AUTH= options");
+                ret = -1;
+            } else if (!has_value || vstr_len(value) == 0
+                       || (strcmp(v, "<>") != 0
+                           && (smtpd_xtext_decode(v, vstr_len(value), p->auth) < 0
+                               || vstr_len(p->auth) == 0))) {
+                vstr_reset(p->auth);
+                vstr_set(err, "501 5.5.4 Bad AUTH parameter syntax");
+                ret = -1;
+            }
+            p->auth_given = 1;
         } else {
             VSTR *tmp = vstr_new(0);
 

@@ -11,7 +11,9 @@
  * NULL.
  *
  * ESMTP parameters (the text after the path): smtpd_cmd_mail_params() reads
- * SIZE, BODY, SMTPUTF8, RET, ENVID (and ignores AUTH=); smtpd_cmd_rcpt_params()
+ * SIZE, BODY, SMTPUTF8, RET, ENVID and AUTH (RFC 4954 section 5: "<>" or an
+ * xtext-encoded mailbox, decoded into p->auth; whether to believe it is the
+ * caller's business); smtpd_cmd_rcpt_params()
  * reads NOTIFY and ORCPT. Each returns 0, or -1 with the whole SMTP reply
  * ("501 5.5.4 Bad NOTIFY parameter syntax") in err. The caller sets
  * p->disabled to the SMTPD_EXT_* bits of the extensions it does not offer
@@ -51,6 +53,8 @@ typedef struct SMTPD_MAIL_PARAMS {
     int smtputf8;
     int ret;            /* 0: not given */
     VSTR *envid;        /* decoded; empty: not given */
+    int auth_given;     /* an AUTH= parameter was given */
+    VSTR *auth;         /* its mailbox, decoded; empty: AUTH=<> (or none) */
 } SMTPD_MAIL_PARAMS;
 
 typedef struct SMTPD_RCPT_PARAMS {

@@ -2,6 +2,8 @@
  * smtpd_session - the SMTP state machine (see smtpd_session.h).
  */
 #include <ctype.h>
+#include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,13 +18,16 @@
 #include "../lib/cleanup_client.h"
 #include "../lib/mem.h"
 #include "../lib/msg.h"
+#include "../lib/net/tls.h"
 #include "../lib/strutil.h"
 #include "smtpd_check.h"
 #include "smtpd_cmd.h"
 #include "smtpd_data.h"
 #include "smtpd_log.h"
 #include "smtpd_peer.h"
+#include "smtpd_sasl.h"
 #include "smtpd_session.h"
+#include "smtpd_tls.h"
 
 #define SMTPD_DISCARD_MAX (1 << 20)  /* bytes of an overlong line we skip */
 
@@ -84,6 +89,8 @@ static void session_reset(SMTPD_STATE *state)
     state->sender = NULL;
     mem_free(state->envid);
     state->envid = NULL;
+    mem_free(state->sasl_sender);
+    state->sasl_sender = NULL;
     state->ret_flags = 0;
     state->body_8bit = 0;
     state->smtputf8 = 0;
@@ -152,7 +159,13 @@ static int session_open_cleanup(SMTPD_STATE *state)
     vstr_free(why);
     state->cleanup_flags = flags;
     snprintf(state->queue_id, sizeof(state->queue_id), "%s", cleanup_queue_id(state->cleanup));
-    msg_info("%s: client=%s", state->queue_id, state->namaddr);
+    if (state->sasl_username)
+        msg_info("%s: client=%s, sasl_method=%s, sasl_username=%s%s%s", state->queue_id,
+                 state->namaddr, state->sasl_method, state->sasl_username,
+                 state->sasl_sender ? ", sasl_sender=" : "",
+                 state->sasl_sender ? state->sasl_sender : "");
+    else
+        msg_info("%s: client=%s", state->queue_id, state->namaddr);
     gettimeofday(&tv, NULL);
     state->arrival = tv.tv_sec;
     cleanup_time(state->cleanup, (long) tv.tv_sec, (long) tv.tv_usec);
@@ -185,6 +198,12 @@ static int session_open_cleanup(SMTPD_STATE *state)
     cleanup_attr(state->cleanup, "protocol_name", state->esmtp ? "ESMTP" : "SMTP");
     snprintf(buf, sizeof(buf), "%d", state->family);
     cleanup_attr(state->cleanup, "client_address_type", buf);
+    if (state->sasl_username) {
+        cleanup_attr(state->cleanup, "sasl_method", state->sasl_method);
+        cleanup_attr(state->cleanup, "sasl_username", state->sasl_username);
+        if (state->sasl_sender)
+            cleanup_attr(state->cleanup, "sasl_sender", state->sasl_sender);
+    }
     for (i = 0; i < state->rcpts->argc; i++)
         cleanup_rcpt(state->cleanup, state->rcpts->argv[i], state->rcpts->argv[i],
                      state->rcpt_orcpts->argv[i], atoi(state->rcpt_notify->argv[i]));
@@ -285,6 +304,8 @@ static int cmd_helo(SMTPD_STATE *state, const char *arg, int esmtp)
     }
     {
         ARGV *ext = argv_new();
+        VSTR *kwbuf = vstr_new(64);
+        const char *mechs;
         char buf[64];
         size_t i;
 
@@ -298,6 +319,16 @@ static int cmd_helo(SMTPD_STATE *state, const char *arg, int esmtp)
         if (!conf->disable_vrfy)
             argv_add(ext, "VRFY");
         argv_add(ext, "ETRN");
+        if (smtpd_tls_available(&conf->tls) && state->tls == NULL && !conf->tls.wrapper)
+            argv_add(ext, "STARTTLS");
+        if ((mechs = smtpd_sasl_mechs(state)) != NULL) {
+            vstr_sprintf(kwbuf, "AUTH %s", mechs);
+            argv_add(ext, vstr_str(kwbuf));
+            if (conf->sasl.broken_clients) {
+                vstr_sprintf(kwbuf, "AUTH=%s", mechs);
+                argv_add(ext, vstr_str(kwbuf));
+            }
+        }
         argv_add(ext, "ENHANCEDSTATUSCODES");
         argv_add(ext, "8BITMIME");
         argv_add(ext, "DSN");
@@ -308,7 +339,7 @@ static int cmd_helo(SMTPD_STATE *state, const char *arg, int esmtp)
             char kw[32];
 
             snprintf(kw, sizeof(kw), "%s", ext->argv[i]);
-            kw[strcspn(kw, " ")] = 0;
+            kw[strcspn(kw, " =")] = 0;
             if (session_discarded(conf, kw)) {
                 mem_free(ext->argv[i]);
                 memmove(ext->argv + i, ext->argv + i + 1, (ext->argc - i) * sizeof(char *));
@@ -324,6 +355,7 @@ static int cmd_helo(SMTPD_STATE *state, const char *arg, int esmtp)
                 session_reply(state, "250%c%s", i + 1 == ext->argc ? ' ' : '-', ext->argv[i]);
         }
         argv_free(ext);
+        vstr_free(kwbuf);
     }
     return SESSION_GO_ON;
 }
@@ -379,6 +411,7 @@ static int cmd_mail(SMTPD_STATE *state, const char *arg)
     addr = vstr_new(64);
     err = vstr_new(64);
     p.envid = vstr_new(0);
+    p.auth = vstr_new(0);
     p.disabled = session_disabled_ext(conf);
     if (addr_parse_path(path, flags, addr, &rest, &why) < 0 || (*rest && *rest != ' ')) {
         session_reply(state, "501 5.1.7 Bad sender address syntax");
@@ -412,6 +445,10 @@ static int cmd_mail(SMTPD_STATE *state, const char *arg)
     state->declared_size = p.size;
     if (vstr_len(p.envid))
         state->envid = mem_strdup(vstr_str(p.envid));
+    /* RFC 4954 section 5: an AUTH= mailbox from a client that has not
+     * authenticated is not believed; it counts as AUTH=<>. */
+    if (vstr_len(p.auth) && state->sasl_username)
+        state->sasl_sender = str_printable(mem_strdup(vstr_str(p.auth)), 0);
     if (state->smtputf8 && state->esmtp)
         state->protocol = "UTF8SMTP";
     session_reply(state, "250 2.1.0 Ok");
@@ -419,6 +456,7 @@ done:
     vstr_free(addr);
     vstr_free(err);
     vstr_free(p.envid);
+    vstr_free(p.auth);
     return SESSION_GO_ON;
 }
 
@@ -512,6 +550,31 @@ static void session_line(void *ctx, const char *text, size_t len)
     cleanup_line(state->cleanup, text, len);
 }
 
+/* The Received: lines about TLS (smtpd_tls_received_header) and AUTH. */
+static void session_received_extra(SMTPD_STATE *state, VSTR *line)
+{
+    VSTR *comment = vstr_new(256);
+    const char *p, *nl;
+
+    smtpd_tls_received(state, comment);
+    for (p = vstr_str(comment); *p; p = *nl ? nl + 1 : nl) {
+        nl = p + strcspn(p, "\n");
+        vstr_set(line, p == vstr_str(comment) ? "\t" : "");
+        vstr_addmem(line, p, (size_t) (nl - p));
+        cleanup_line(state->cleanup, vstr_str(line), vstr_len(line));
+    }
+    if (state->sasl_username && state->conf->sasl.auth_header) {
+        char *user = str_printable(mem_strdup(state->sasl_username), 0);
+
+        vstr_set(line, "\t(Authenticated sender: ");
+        vstr_adds(line, user);
+        vstr_addch(line, ')');
+        mem_free(user);
+        cleanup_line(state->cleanup, vstr_str(line), vstr_len(line));
+    }
+    vstr_free(comment);
+}
+
 static void session_received(SMTPD_STATE *state)
 {
     const SMTPD_CONF *conf = state->conf;
@@ -531,8 +594,10 @@ static void session_received(SMTPD_STATE *state)
     vstr_sprintf(line, "Received: from %s (%s [%s%s])", state->helo ? state->helo : state->name,
                  state->name, lit, state->addr);
     cleanup_line(state->cleanup, vstr_str(line), vstr_len(line));
-    vstr_sprintf(line, "\tby %s (%s) with %s id %s", conf->myhostname, conf->mail_name,
-                 state->protocol ? state->protocol : "SMTP", state->queue_id);
+    session_received_extra(state, line);
+    vstr_sprintf(line, "\tby %s (%s) with %s%s%s id %s", conf->myhostname, conf->mail_name,
+                 state->protocol ? state->protocol : "SMTP", state->tls ? "S" : "",
+                 state->sasl_username ? "A" : "", state->queue_id);
     if (state->rcpt_count == 1) {
         cleanup_line(state->cleanup, vstr_str(line), vstr_len(line));
         quoted = vstr_new(64);
@@ -857,6 +922,182 @@ static int cmd_etrn(SMTPD_STATE *state, const char *arg)
     return SESSION_GO_ON;
 }
 
+/* ---- STARTTLS and AUTH ---- */
+
+/*
+ * Throw away what the client sent after STARTTLS before our 220 (the
+ * CVE-2011-0411 class of command injection): what the stream buffered and
+ * what waits in the socket. Called before the 220 goes out, so the TLS
+ * handshake the client starts after it cannot be among the discarded bytes.
+ */
+static void session_tls_purge(SMTPD_STATE *state)
+{
+    char buf[4096];
+    VSTR *shown = vstr_new(0);
+    size_t n, total = 0;
+    ssize_t drained;
+
+    while ((n = stream_buffered(state->client)) > 0) {
+        if (n > sizeof(buf))
+            n = sizeof(buf);
+        if (stream_read(state->client, buf, n) != (ssize_t) n)
+            break;
+        if (vstr_len(shown) < 100)
+            vstr_addmem(shown, buf, n > 100 - vstr_len(shown) ? 100 - vstr_len(shown) : n);
+        total += n;
+    }
+    if (tls_fd_pending(stream_fd(state->client)) > 0
+        && (drained = tls_fd_drain(stream_fd(state->client))) > 0)
+        total += (size_t) drained;
+    if (total > 0) {
+        str_printable(vstr_str(shown), 0);
+        msg_info("improper command pipelining after STARTTLS from %s: %s (%zu bytes discarded)",
+                 state->namaddr, vstr_str(shown), total);
+    }
+    vstr_free(shown);
+}
+
+/*
+ * After the 220 and before the handshake: a client's first bytes must start
+ * a TLS record. Plain text there (an injected or impatient command that
+ * reached the socket after session_tls_purge() looked) is discarded and
+ * logged, and the session ends: it would only break the handshake. Waits at
+ * most smtpd_starttls_timeout. 0 go on, -1 the session is over (logged).
+ */
+static int session_tls_peek(SMTPD_STATE *state)
+{
+    int fd = stream_fd(state->client);
+    struct pollfd pfd;
+    unsigned char buf[101];
+    ssize_t n, drained;
+    int r;
+
+    pfd.fd = fd;
+    pfd.events = POLLIN;
+    pfd.revents = 0;
+    while ((r = poll(&pfd, 1, state->conf->tls.timeout * 1000)) < 0 && errno == EINTR)
+        continue;
+    if (r == 0) {
+        msg_info("timeout after STARTTLS from %s", state->namaddr);
+        return -1;
+    }
+    while ((n = recv(fd, buf, sizeof(buf) - 1, MSG_PEEK)) < 0 && errno == EINTR)
+        continue;
+    /* EOF and errors are the handshake's to report. TLS records start with
+     * a content type byte (22 for a ClientHello), never with text. */
+    if (n <= 0 || !((buf[0] >= 0x20 && buf[0] < 0x7f) || buf[0] == '\r' || buf[0] == '\n'))
+        return 0;
+    buf[n] = 0;
+    str_printable((char *) buf, 0);
+    drained = tls_fd_drain(fd);
+    msg_info("improper command pipelining after STARTTLS from %s: %s (%zd bytes discarded)",
+             state->namaddr, (char *) buf, drained > 0 ? drained : n);
+    return -1;
+}
+
+/* What the client told us before TLS is forgotten (RFC 3207, 4.2). */
+static void session_tls_forget(SMTPD_STATE *state)
+{
+    session_reset(state);
+    mem_free(state->helo);
+    state->helo = NULL;
+    mem_free(state->helo_reject);
+    state->helo_reject = NULL;
+    state->esmtp = 0;
+    state->protocol = NULL;
+    smtpd_sasl_reset(state);
+}
+
+static int cmd_starttls(SMTPD_STATE *state, const char *arg)
+{
+    const SMTPD_TLS_CONF *tc = &state->conf->tls;
+    VSTR *why;
+
+    if (state->tls) {
+        session_reply(state, "554 5.5.1 Error: TLS already active");
+        return SESSION_GO_ON;
+    }
+    if (tc->level == TLS_LEV_NONE || tc->wrapper) {
+        session_reply(state, "502 5.5.1 Error: command not implemented");
+        return SESSION_GO_ON;
+    }
+    if (*arg) {
+        session_reply(state, "501 5.5.4 Syntax: STARTTLS");
+        return SESSION_GO_ON;
+    }
+    if (state->sender) {
+        session_reply(state, "503 5.5.1 Error: MAIL transaction in progress");
+        return SESSION_GO_ON;
+    }
+    if (!smtpd_tls_available(tc)) {
+        session_reply(state, "454 4.7.0 TLS not available due to local problem");
+        return SESSION_GO_ON;
+    }
+    session_tls_purge(state);
+    session_reply(state, "220 2.0.0 Ready to start TLS");
+    session_flush(state);
+    if (stream_error(state->client) != STREAM_ERR_NONE) {
+        msg_info("lost connection after STARTTLS from %s", state->namaddr);
+        return SESSION_END;
+    }
+    if (session_tls_peek(state) < 0)
+        return SESSION_END;
+    why = vstr_new(0);
+    if (smtpd_tls_start(state, why) < 0) {
+        vstr_free(why);
+        msg_info("lost connection after STARTTLS from %s", state->namaddr);
+        return SESSION_END;
+    }
+    vstr_free(why);
+    session_tls_forget(state);
+    return SESSION_GO_ON;
+}
+
+static void session_sasl_reply(SMTPD_STATE *state, const char *text)
+{
+    session_reply(state, "%s", text);
+}
+
+/* One AUTH response line: 1 got, 0 gone (logged), -1 too long (skipped). */
+static int session_sasl_read(SMTPD_STATE *state, VSTR *line, size_t max)
+{
+    const SMTPD_CONF *conf = state->conf;
+    int r;
+
+    if (stream_buffered(state->client) == 0)
+        session_flush(state);
+    vstr_reset(line);
+    stream_set_limits(state->client, conf->timeout * 1000, 0);
+    stream_read_begin(state->client);
+    r = stream_get_until(state->client, '\n', line, max, NULL);
+    if (r == STREAM_TOOLONG)
+        r = stream_get_until(state->client, '\n', NULL, SMTPD_DISCARD_MAX, NULL) == STREAM_GOT
+                ? -1 : STREAM_FAIL;
+    stream_read_end(state->client);
+    if (r == -1)
+        return -1;
+    if (r == STREAM_GOT) {
+        if (vstr_len(line) && vstr_str(line)[vstr_len(line) - 1] == '\r')
+            vstr_truncate(line, vstr_len(line) - 1);
+        return 1;
+    }
+    if (stream_error(state->client) == STREAM_ERR_TIMEOUT) {
+        msg_info("timeout after AUTH from %s", state->namaddr);
+        session_reply(state, "421 4.4.2 %s Error: timeout exceeded", conf->myhostname);
+        session_flush(state);
+    } else {
+        msg_info("lost connection after AUTH from %s", state->namaddr);
+    }
+    return 0;
+}
+
+static int cmd_auth(SMTPD_STATE *state, const char *arg)
+{
+    static const SMTPD_SASL_IO io = {session_sasl_reply, session_sasl_read};
+
+    return smtpd_sasl_auth_cmd(state, arg, &io) ? SESSION_END : SESSION_GO_ON;
+}
+
 /* Postfix's smtpd_forbidden_commands default: HTTP and friends. */
 static int session_forbidden(const char *line)
 {
@@ -905,6 +1146,11 @@ static int session_command(SMTPD_STATE *state, VSTR *buf)
     if (state->bdat_active && verb != SMTPD_C_BDAT && verb != SMTPD_C_QUIT
         && verb != SMTPD_C_RSET && verb != SMTPD_C_NOOP) {
         session_reply(state, "503 5.5.1 Error: %s after BDAT", state->where);
+        return SESSION_GO_ON;
+    }
+    if (state->conf->tls.level >= TLS_LEV_ENCRYPT && state->tls == NULL
+        && (verb == SMTPD_C_MAIL || verb == SMTPD_C_VRFY || verb == SMTPD_C_ETRN)) {
+        session_reply(state, "530 5.7.0 Must issue a STARTTLS command first");
         return SESSION_GO_ON;
     }
     /* NOOP, VRFY, ETRN, RSET beyond smtpd_junk_command_limit count as errors. */
@@ -956,8 +1202,10 @@ static int session_command(SMTPD_STATE *state, VSTR *buf)
                              "ETRN QUIT HELP");
         break;
     case SMTPD_C_STARTTLS:
+        r = cmd_starttls(state, arg);
+        break;
     case SMTPD_C_AUTH:
-        session_reply(state, "502 5.5.1 Error: command not implemented");
+        r = cmd_auth(state, arg);
         break;
     default:
         session_reply(state, "502 5.5.2 Error: command not recognized");
@@ -965,6 +1213,25 @@ static int session_command(SMTPD_STATE *state, VSTR *buf)
     }
     if (state->last_code > 0 && state->last_code < 400)
         state->cmd_ok[verb]++;
+    return r;
+}
+
+/* Wrapper mode (port 465): TLS before the banner. 0 ok, -1 the session is over. */
+static int session_wrapper_start(SMTPD_STATE *state)
+{
+    VSTR *why;
+    int r;
+
+    if (!smtpd_tls_available(&state->conf->tls)) {
+        msg_warn("TLS is not available in wrapper mode (smtpd_tls_wrappermode); "
+                 "dropping %s", state->namaddr);
+        return -1;
+    }
+    why = vstr_new(0);
+    r = smtpd_tls_start(state, why);
+    vstr_free(why);
+    if (r < 0)
+        msg_info("lost connection after CONNECT from %s", state->namaddr);
     return r;
 }
 
@@ -984,6 +1251,8 @@ void smtpd_session_run(const SMTPD_CONF *conf, int fd)
     state.client = stream_open(fd, 0);
     smtpd_peer_init(&state, fd);
     msg_info("connect from %s", state.namaddr);
+    if (conf->tls.wrapper && session_wrapper_start(&state) < 0)
+        goto end;
     if (!conf->delay_reject) {
         reply = vstr_new(0);
         if (smtpd_check_client(&state, reply) == SMTPD_CHECK_REJECT) {
@@ -1008,8 +1277,11 @@ void smtpd_session_run(const SMTPD_CONF *conf, int fd)
             break;
     }
     session_flush(&state);
+end:
     session_reset(&state);
     smtpd_log_disconnect(&state);
+    smtpd_sasl_reset(&state);
+    smtpd_tls_stop(&state);
     stream_free(state.client);
     argv_free(state.rcpts);
     argv_free(state.rcpt_orcpts);

@@ -594,7 +594,7 @@ static void test_queue_file(void)
     vstr_sprintf(log,
                  "\n<bob@relay.test>: go away\nrecipient=bob@relay.test\noffset=%ld\n"
                  "dsn_orig_rcpt=rfc822;bob@relay.test\nnotify_flags=2\nstatus=5.0.0\n"
-                 "action=failed\nreason=go away\n",
+                 "action=failed\nreason=go away\n\n",
                  r1);
     TAP_STR(buf, vstr_str(log), "the bounce log record");
     {
@@ -627,7 +627,7 @@ static void test_queue_file(void)
             }
             fclose(fp);
         }
-        TAP_OK(lines == 14 && !evil, "it stays on its line (%d lines, evil %d)", lines, evil);
+        TAP_OK(lines == 16 && !evil, "it stays on its line (%d lines, evil %d)", lines, evil);
         vstr_free(p);
     }
 

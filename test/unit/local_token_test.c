@@ -102,14 +102,17 @@ static void test_expand(void)
     v.recipient_delimiter = "+";
     vstr_reset(out);
     f = local_expand(out, "$home/.forward${recipient_delimiter}${extension}", &v, why);
-    TAP_INT(f, 0, "all set");
+    TAP_INT(f, LOCAL_EXPAND_EXT, "all set: the extension was used");
     TAP_STR(vstr_str(out), "/home/alice/.forward+ext", "forward_path item expanded");
     vstr_reset(out);
     f = local_expand(out, "admin${extension?+$extension}@x$$", &v, why);
     TAP_STR(vstr_str(out), "admin+ext@x$", "${name?text} and $$");
     vstr_reset(out);
+    TAP_INT(f, LOCAL_EXPAND_EXT, "${extension?...} uses the extension");
+    vstr_reset(out);
     f = local_expand(out, "${shell:none}", &v, why);
     TAP_STR(vstr_str(out), "none", "${name:text}");
+    TAP_INT(f, 0, "a text without $extension does not use it");
     TAP_INT(local_expand(out, "${user", &v, why), -1, "unterminated ${ is an error");
     TAP_INT(local_expand(out, "$", &v, why), -1, "a lone $ is an error");
     vstr_free(out);

@@ -132,6 +132,7 @@ static void test_mail(void)
     VSTR *err = vstr_new(0);
 
     p.envid = vstr_new(0);
+    p.auth = vstr_new(0);
     p.disabled = 0;
     for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         int r = smtpd_cmd_mail_params(cases[i].rest, &p, err);
@@ -165,6 +166,34 @@ static void test_mail(void)
     TAP_INT(smtpd_cmd_mail_params(" SMTPUTF8", &p, err), -1, "SMTPUTF8 turned off");
     TAP_INT(smtpd_cmd_mail_params(" SIZE=10 BODY=8BITMIME", &p, err), 0, "SIZE and BODY still on");
     p.disabled = 0;
+    /* AUTH= (RFC 4954 section 5): <> or an xtext mailbox, once. */
+    TAP_INT(smtpd_cmd_mail_params(" AUTH=<>", &p, err), 0, "AUTH=<> accepted");
+    TAP_INT(p.auth_given, 1, "AUTH=<>: given");
+    TAP_STR(vstr_str(p.auth), "", "AUTH=<>: no mailbox");
+    TAP_INT(smtpd_cmd_mail_params(" SIZE=5 AUTH=a+2Bb+3Dc@example.com", &p, err), 0,
+            "AUTH=xtext accepted");
+    TAP_STR(vstr_str(p.auth), "a+b=c@example.com", "AUTH=xtext decoded");
+    TAP_INT(smtpd_cmd_mail_params(" SIZE=5", &p, err), 0, "no AUTH=");
+    TAP_INT(p.auth_given, 0, "no AUTH=: not given");
+    TAP_STR(vstr_str(p.auth), "", "no AUTH=: no mailbox");
+    TAP_INT(smtpd_cmd_mail_params(" AUTH=a+zzb@example.com", &p, err), -1, "AUTH= bad xtext");
+    TAP_STR(vstr_str(err), "501 5.5.4 Bad AUTH parameter syntax", "AUTH= bad xtext: the reply");
+    TAP_INT(smtpd_cmd_mail_params(" AUTH=a=b", &p, err), -1, "AUTH= with a raw '='");
+    TAP_INT(smtpd_cmd_mail_params(" AUTH=", &p, err), -1, "AUTH= empty");
+    TAP_INT(smtpd_cmd_mail_params(" AUTH", &p, err), -1, "AUTH without a value");
+    TAP_INT(smtpd_cmd_mail_params(" AUTH=+", &p, err), -1, "AUTH= truncated xtext");
+    TAP_INT(smtpd_cmd_mail_params(" AUTH=<> AUTH=a@b", &p, err), -1, "AUTH= twice");
+    TAP_STR(vstr_str(err), "503 5.5.4 Error: multiple AUTH= options", "AUTH= twice: the reply");
+    {
+        VSTR *big = vstr_new(0);
+
+        vstr_adds(big, " AUTH=");
+        for (i = 0; i < SMTPD_PARAM_MAX + 1; i++)
+            vstr_addch(big, 'a');
+        TAP_INT(smtpd_cmd_mail_params(vstr_str(big), &p, err), -1, "overlong AUTH= refused");
+        vstr_free(big);
+    }
+    vstr_free(p.auth);
     vstr_free(p.envid);
     vstr_free(err);
 }
