@@ -8,7 +8,6 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -19,7 +18,7 @@
 struct STREAM {
     int fd;                     /* -1 for a memory stream */
     int flags;
-    int is_socket;
+    int is_socket;              /* 1 yes, 0 no, -1 not known yet */
     unsigned char *rbuf;        /* read buffer (allocated on first use) */
     const unsigned char *mem;   /* memory stream data, read in place */
     size_t mem_len;             /* its length; rlen is how much is "read" */
@@ -62,7 +61,6 @@ static long long now_ms(void)
 STREAM *stream_open(int fd, int flags)
 {
     STREAM *s = mem_calloc(1, sizeof(*s));
-    struct stat st;
 
     if (fd < 0)
         msg_panic("stream_open: bad descriptor %d", fd);
@@ -70,7 +68,12 @@ STREAM *stream_open(int fd, int flags)
         msg_panic("stream_open: bad flags 0x%x", (unsigned) flags);
     s->fd = fd;
     s->flags = flags;
-    s->is_socket = fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);
+    /*
+     * Whether fd is a socket is learnt from the first send(2)/recv(2)
+     * (ENOTSOCK: it is not), not from an fstat(2) per stream: nearly every
+     * stream is a socket, and a conversation per message opens two.
+     */
+    s->is_socket = -1;
     s->timeout_ms = STREAM_TIMEOUT_DEFAULT;
     s->request_max = STREAM_REQUEST_MAX_DEFAULT;
     s->wbuf = vstr_new(0);
@@ -327,10 +330,16 @@ static int stream_fill(STREAM *s)
             }
             break;
         }
-        if (deadline && s->is_socket)
+        if (deadline && s->is_socket) {
             n = recv(s->fd, s->rbuf, STREAM_BUFSIZE, MSG_DONTWAIT);
-        else
+            if (n < 0 && errno == ENOTSOCK) {
+                s->is_socket = 0;
+                poll_first = 1;
+                continue;
+            }
+        } else {
             n = read(s->fd, s->rbuf, STREAM_BUFSIZE);
+        }
         s->nreads++;
         if (n > 0) {
             s->rlen = (size_t) n;
@@ -520,6 +529,10 @@ static int write_all(STREAM *s, const char *p, size_t len)
     while (len > 0) {
         if (s->is_socket) {
             n = send(s->fd, p, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+            if (n < 0 && errno == ENOTSOCK) {
+                s->is_socket = 0;
+                continue;
+            }
         } else if (deadline && (w = wait_for(s->fd, POLLOUT, deadline)) <= 0) {
             if (w == 0)
                 goto timeout;
