@@ -537,7 +537,7 @@ QFILE_READER *deliver_open_queue_file(const DELIVER_REQUEST *req, int *fd, VSTR 
             goto fail;
         }
     r = qfile_reader_open(*fd, vstr_str(path), QFILE_READ_RAW | QFILE_READ_FOLLOW);
-    if (qfile_reader_seek(r, req->data_offset) < 0) {
+    if (qfile_reader_rewind(r, req->data_offset) < 0) {
         vstr_sprintf(why, "%s", qfile_reader_error(r));
         qfile_reader_free(r);
         r = NULL;

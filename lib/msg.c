@@ -65,9 +65,9 @@ int msg_facility_code(const char *name)
 }
 
 /*
- * Apply the logging parameters. The tag becomes "<syslog_name>/<program>"
- * unless syslog_name already names a service ("postfix/submission"), as
- * Postfix does. Returns -1 (and warns) when the facility is unknown or the
+ * Apply the logging parameters. The tag becomes "<syslog_name>/<program>",
+ * also when syslog_name names a service: "postfix/submission/smtpd", as
+ * Postfix logs it and log tools expect. Returns -1 (and warns) when the facility is unknown or the
  * log file cannot be opened; logging then goes on where it went before.
  */
 int msg_config(const char *syslog_name, const char *facility,
@@ -76,12 +76,8 @@ int msg_config(const char *syslog_name, const char *facility,
     int ret = 0;
     int code;
 
-    if (syslog_name && *syslog_name) {
-        if (strchr(syslog_name, '/'))
-            copy_name(msg_ident, sizeof(msg_ident), syslog_name);
-        else
-            snprintf(msg_ident, sizeof(msg_ident), "%s/%s", syslog_name, msg_prog);
-    }
+    if (syslog_name && *syslog_name)
+        snprintf(msg_ident, sizeof(msg_ident), "%s/%s", syslog_name, msg_prog);
     if (myhostname && *myhostname) {
         copy_name(msg_host, sizeof(msg_host), myhostname);
         msg_host[strcspn(msg_host, ".")] = 0;

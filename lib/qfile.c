@@ -692,11 +692,30 @@ static const unsigned char *reader_peek(QFILE_READER *r, long off, size_t want, 
     return r->buf + (off - r->buf_off);
 }
 
+/*
+ * A seek continues the current pass: a caller that follows pointer records
+ * by hand (postcat) still runs into the pointer-loop guard.
+ */
 int qfile_reader_seek(QFILE_READER *r, long offset)
 {
     if (offset < 0 || offset > r->file_size)
         return reader_fail(r, r->pos, "seek to %ld outside the file", offset);
     r->pos = offset;
+    return 0;
+}
+
+/*
+ * A rewind starts a new pass (local reads the headers, then copies the
+ * content; an agent copies it once per destination): the pointer-loop guard
+ * counts from here, and offset 0 is the start of the file again.
+ */
+int qfile_reader_rewind(QFILE_READER *r, long offset)
+{
+    if (qfile_reader_seek(r, offset) < 0)
+        return -1;
+    r->consumed = 0;
+    if (offset == 0)
+        r->seg = SEG_FIRST;
     return 0;
 }
 

@@ -192,7 +192,8 @@ QFILE_READER *qfile_reader_open(int fd, const char *path, int flags);
 QFILE_READER *qfile_reader_mem(const void *buf, size_t len, const char *name, int flags);
 void qfile_reader_set_limit(QFILE_READER *r, size_t max_record);
 int qfile_read(QFILE_READER *r, QFILE_REC *rec);
-int qfile_reader_seek(QFILE_READER *r, long offset);  /* 0 or -1 (error set) */
+int qfile_reader_seek(QFILE_READER *r, long offset);  /* 0 or -1 (error set); same pass */
+int qfile_reader_rewind(QFILE_READER *r, long offset); /* 0 or -1; a new pass: loop guard reset */
 int qfile_reader_peek_type(QFILE_READER *r);          /* next type byte, -1 at EOF */
 const char *qfile_reader_error(const QFILE_READER *r);
 long qfile_reader_error_offset(const QFILE_READER *r);

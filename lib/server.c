@@ -711,3 +711,37 @@ void server_dgram_main(int argc, char **argv, const SERVER_OPS *ops)
     server_setup(&srv, ops, argc, argv);
     server_loop(&srv, ops, MODEL_DGRAM);
 }
+
+int server_event_accept(const SERVER *srv, int lfd)
+{
+    int fd = server_accept(srv, lfd);
+
+    /* Tell master a client was taken (it counts uses: a worker that
+     * dies without one is throttled as a bad start-up), then that we are
+     * ready again: the daemon handles the client in its own loop. */
+    if (fd >= 0) {
+        server_status(SERVER_STAT_BUSY);
+        server_status(SERVER_STAT_AVAIL);
+    }
+    return fd;
+}
+
+int server_event_master_gone(void)
+{
+    if (server_told_to_exit)
+        return 1;
+    if (server_master_gone())
+        server_told_to_exit = 1;
+    return server_told_to_exit;
+}
+
+void server_event_main(int argc, char **argv, const SERVER_OPS *ops)
+{
+    SERVER srv;
+
+    if (ops->event_loop == NULL)
+        msg_panic("server_event_main: no event_loop callback");
+    server_setup(&srv, ops, argc, argv);
+    ops->event_loop(&srv);
+    server_exit(&srv, ops);
+}

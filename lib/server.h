@@ -10,6 +10,20 @@
  *   server_multi_main(argc, argv, &ops)    many clients in one process,
  *                                           event-driven (anvil, scache, ...)
  *   server_dgram_main(argc, argv, &ops)    reads datagrams (postlogd)
+ *   server_event_main(argc, argv, &ops)    the daemon runs its own event
+ *                                           loop (qmgr): after step 6 the
+ *                                           skeleton calls ops.event_loop,
+ *                                           which polls srv->listen_fds and
+ *                                           SERVER_STATUS_FD itself, takes
+ *                                           clients with server_event_accept()
+ *                                           (non-blocking; -1 when none), asks
+ *                                           server_event_master_gone() when
+ *                                           the status fd is readable (or
+ *                                           after EINTR), and returns to exit
+ *                                           (on_exit runs). Each accepted
+ *                                           client is reported busy then
+ *                                           available at once (master counts
+ *                                           the use); one process serves all.
  * None of them returns. In order, the skeleton:
  *   1. parses master's arguments (the protocol below) and starts logging;
  *   2. reads main.cf (MAIL_CONFIG) and applies the -o overrides, and sets
@@ -111,6 +125,8 @@ typedef struct SERVER_OPS {
      * may gather its output and write it once */
     void (*dgram)(SERVER *srv, const char *buf, size_t len);
     void (*dgram_done)(SERVER *srv);
+    /* event: the daemon's own loop; returning exits the process */
+    void (*event_loop)(SERVER *srv);
     int unlimited; /* ignore max_use and max_idle */
     void *context; /* becomes srv->context */
 } SERVER_OPS;
@@ -123,5 +139,9 @@ void server_multi_main(int argc, char **argv, const SERVER_OPS *ops)
     __attribute__((noreturn));
 void server_dgram_main(int argc, char **argv, const SERVER_OPS *ops)
     __attribute__((noreturn));
+void server_event_main(int argc, char **argv, const SERVER_OPS *ops)
+    __attribute__((noreturn));
+int server_event_accept(const SERVER *srv, int lfd);  /* a client fd, or -1 */
+int server_event_master_gone(void);                    /* 1: master wants us gone */
 
 #endif

@@ -766,7 +766,7 @@ static void local_scan_headers(LOCAL_CTX *c)
     VSTR *line = vstr_new(0);
     int lines = 0, st;
 
-    if (qfile_reader_seek(c->reader, c->req->data_offset) < 0)
+    if (qfile_reader_rewind(c->reader, c->req->data_offset) < 0)
         goto out;
     while ((st = qfile_read(c->reader, &rec)) > 0 && lines < 10000) {
         if (rec.type == QREC_MESG)

@@ -122,7 +122,7 @@ static void local_opts(const LOCAL_CTX *c, MAILBOX_OPTS *o, const char *user, in
 /* Copy the message content to out; -1 with why when the queue file is bad. */
 static int local_copy(LOCAL_CTX *c, MAILBOX_OUT *out, VSTR *why)
 {
-    if (qfile_reader_seek(c->reader, c->req->data_offset) < 0) {
+    if (qfile_reader_rewind(c->reader, c->req->data_offset) < 0) {
         vstr_sprintf(why, "%s", qfile_reader_error(c->reader));
         return -1;
     }
@@ -430,7 +430,7 @@ static void local_cmd_writer(const LOCAL_CTX *c, const MAILBOX_OPTS *o, int out_
     mbox_from_line(from, c->sender, time(NULL));
     mailbox_out_raw(&out, vstr_str(from), vstr_len(from));
     mailbox_out_headers(&out, o);
-    if (qfile_reader_seek(r, c->req->data_offset) < 0) {
+    if (qfile_reader_rewind(r, c->req->data_offset) < 0) {
         msg_warn("%s: %s", c->req->queue_id, qfile_reader_error(r));
         _exit(2);
     }
@@ -816,7 +816,7 @@ int local_deliver_forward(LOCAL_CTX *c, const char *sender, int list, VSTR *new_
         vstr_sprintf(line, "Delivered-To: %s", c->delivered_to);
         cleanup_line(cl, vstr_str(line), vstr_len(line));
     }
-    if (qfile_reader_seek(c->reader, req->data_offset) < 0) {
+    if (qfile_reader_rewind(c->reader, req->data_offset) < 0) {
         vstr_sprintf(why, "%s", qfile_reader_error(c->reader));
         goto out;
     }

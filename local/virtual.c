@@ -202,7 +202,7 @@ static int virt_delivered(QFILE_READER *r, long offset, ARGV *out, VSTR *why)
     long nlines = 0;
     int ret = 0, n;
 
-    if (qfile_reader_seek(r, offset) < 0) {
+    if (qfile_reader_rewind(r, offset) < 0) {
         vstr_set(why, qfile_reader_error(r));
         vstr_free(line);
         return -1;
@@ -293,7 +293,7 @@ static void virt_write(VIRT_CONF *vc, DELIVER_REQUEST *req, QFILE_READER *r, con
         mb = mbox_open(path, o, st);
     if (md || mb) {
         out = md ? maildir_out(md) : mbox_out(mb);
-        if (qfile_reader_seek(r, req->data_offset) < 0 || mailbox_copy_qfile(r, out, why) < 0) {
+        if (qfile_reader_rewind(r, req->data_offset) < 0 || mailbox_copy_qfile(r, out, why) < 0) {
             if (vstr_len(why) == 0)
                 vstr_set(why, qfile_reader_error(r));
             msg_warn("%s: %s", req->queue_id, vstr_str(why));

@@ -14,6 +14,8 @@ PACKAGES=(
     # SASL: the Cyrus mechanism plugins (PLAIN, LOGIN, CRAM-MD5, ...; only
     # recommended by libsasl2-2) and Dovecot's auth server
     libsasl2-modules dovecot-core
+    # the LMTP server the lmtp client delivers to (test/e2e/smtp-dovecot.sh)
+    dovecot-lmtpd
     pflogsumm  # the log report the delivery tests read Postern's maillog with
     iproute2 procps psmisc file
     # run-time libraries of Debian's Postfix, the compatibility oracle

@@ -53,7 +53,7 @@ is "$bad" "" "no worker runs as root where master.cf says unprivileged"
 
 echo "ping" >&5
 is "$(mt_hello 5)" "ping" "the chrooted worker serves its client"
-mt_wait grep -q "postfix/jailed\\[$w\\]: connect from a client" "$LOG"
+mt_wait grep -q "postfix/jailed/test_echo\\[$w\\]: connect from a client" "$LOG"
 ok $? "a chrooted, unprivileged worker logs through postlogd to maillog_file, -o syslog_name applied"
 pl=$(mt_workers postlog)
 is "$(mt_uid "$pl")" "$POSTFIX_UID" "postlogd runs as mail_owner"

@@ -45,7 +45,7 @@ exec 8<>"/dev/tcp/$ADDR/$P1"
 new1=$(mt_hello 8 | sed 's/.* pid=\([0-9]*\) .*/\1/')
 ok $([ -n "$new1" ] && [ "$new1" != "$old1" ] && echo 0 || echo 1) \
     "a new client of the kept service gets a new worker"
-mt_wait grep -q "postfix/changed\\[$new1\\]: connect from a client" "$LOG"
+mt_wait grep -q "postfix/changed/test_echo\\[$new1\\]: connect from a client" "$LOG"
 ok $? "the new worker runs with the new -o settings"
 exec 5>&- 6>&- 7>&- 8>&-
 mt_wait mt_gone "$old1" "$old2"
@@ -75,7 +75,7 @@ ok $? "postfix logrotate exits 0"
 ok $? "the old log is renamed with maillog_file_rotate_suffix"
 exec 5<>"/dev/tcp/$ADDR/$P1"
 w=$(mt_hello 5 | sed 's/.* pid=\([0-9]*\) .*/\1/')
-mt_wait grep -q "postfix/changed\\[$w\\]: connect from a client" "$LOG"
+mt_wait grep -q "postfix/changed/test_echo\\[$w\\]: connect from a client" "$LOG"
 ok $? "workers log into the new maillog_file through a new postlogd"
 exec 5>&-
 

@@ -87,7 +87,7 @@ like "$(cat "$T/py.out")" "587 before STARTTLS: auth offered: False" "submission
 like "$(cat "$T/py.out")" "587 after STARTTLS: auth: PLAIN LOGIN CRAM-MD5 DIGEST-MD5" "submission: AUTH after STARTTLS"
 like "$(cat "$T/py.out")" "587 refused: \{\}" "submission: smtplib's message accepted"
 like "$(cat "$T/py.out")" "465 refused: \{\}" "smtps: smtplib's message accepted"
-sd_log "postfix/submission.*client=unknown\[127\.0\.0\.1\], sasl_method=[A-Z0-9-]+, sasl_username=smtp@example\.com" >/dev/null
+sd_log "postfix/submission/smtpd\[[0-9]+\]: [0-9A-F]+: client=unknown\[127\.0\.0\.1\], sasl_method=[A-Z0-9-]+, sasl_username=smtp@example\.com" >/dev/null
 ok $? "submission: smtpd_sasl_local_domain makes smtp into smtp@example.com"
 
 # --- swaks ------------------------------------------------------------------------

@@ -204,7 +204,8 @@ static void test_msg(void)
     TAP_OK(strstr(buf, "]: plain\n") != NULL, "info lines have no prefix");
     TAP_OK(msg_facility_code("local3") >= 0 && msg_facility_code("bogus") < 0, "syslog facility names");
     msg_config("postfix/submission", NULL, NULL, NULL);
-    TAP_STR(msg_tag(), "postfix/submission", "syslog_name with a slash is used as the whole tag");
+    TAP_STR(msg_tag(), "postfix/submission/unittest",
+            "syslog_name naming a service: the program still follows (postfix/submission/smtpd)");
     unlink(path);
     msg_set_outputs(MSG_OUT_STDERR);
 }

@@ -1,0 +1,759 @@
+/*
+ * qmgr - the queue manager: the one scheduler (master.cf
+ * "qmgr unix n - n 300 1 qmgr": public/qmgr, not chrooted, unprivileged).
+ *
+ * WHAT IT DOES. At start it moves active/ back to incoming/ (a previous
+ * qmgr died with those in memory), then scans incoming/ and deferred/.
+ * Triggers on public/qmgr (a UNIX socket; the bytes of a fifo for an old
+ * "qmgr fifo" entry): I scan incoming, D scan deferred, A ignore the
+ * deferred files' retry times for a D scan of the same trigger (alone it
+ * is a wake-up: cleanup sends it), F forget dead destinations, W (master's
+ * wake-up) scan incoming. A timer scans deferred/ every queue_run_delay
+ * (and forgets dead destinations, as a new queue run does) and incoming/
+ * as well, so nothing is stranded. A complete incoming file (u+x) is
+ * renamed into active/ while fewer than qmgr_message_active_limit messages
+ * are in memory; a deferred one when its mtime (the retry time) has come.
+ * The delivery itself is qmgr_sched.c's (qmgr.h).
+ *
+ * THE END OF A RUN, when no recipient of a message is left to try:
+ *   all done      bounce/ID -> bounce service FLUSH, trace/ID -> trace
+ *                 service TRACE; then the defer log and the file are
+ *                 removed ("ID: removed"). A failed request keeps the
+ *                 message (deferred/, retried).
+ *   some deferred bounce/ID is flushed as above; too old
+ *                 (maximal_queue_lifetime, bounce_queue_lifetime for the
+ *                 null sender, or postsuper -e's g+x: such a message is
+ *                 not even tried, every recipient is deferred as
+ *                 "message is administratively expired") -> defer service
+ *                 EXPIRE and removal; else a delay warning when the W
+ *                 record's time has come (defer service WARN; the W record
+ *                 is then zeroed in place), and the file goes to
+ *                 deferred/H/ID with its mtime set to the next attempt:
+ *                 now + its age, within minimal_backoff_time and
+ *                 maximal_backoff_time.
+ *
+ * DURABILITY. qmgr writes nothing a recipient's outcome depends on: the
+ * agents mark recipients done in the file. Every move is one rename(2); a
+ * SIGKILL anywhere leaves each message in incoming/, active/ or deferred/,
+ * and the next start picks all of them up. A delivery may be repeated
+ * (at-least-once), never lost.
+ *
+ * TRUST. Queue files are read with the bounded reader; a file that cannot
+ * be read goes to corrupt/ with a warning. Trigger bytes are only
+ * compared with the request letters.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
+#include <utime.h>
+
+#include "bounce_client.h"
+#include "conf.h"
+#include "deliver.h"
+#include "mem.h"
+#include "msg.h"
+#include "qfile.h"
+#include "qmgr.h"
+#include "queue_scan.h"
+#include "resolve.h"
+#include "server.h"
+#include "vstr.h"
+
+#define QMGR_TRIG_MAX 64       /* trigger connections waiting for their bytes */
+#define QMGR_TRIG_WAIT 5       /* seconds a trigger connection may take */
+
+int qmgr_delay_resolution;
+
+static RESOLVER *qmgr_resolver;
+static QMGR_MSG *qmgr_msgs;
+static long qmgr_nmsgs;
+static long qmgr_active_limit;
+static long qmgr_run_delay, qmgr_min_backoff, qmgr_max_backoff;
+static long qmgr_lifetime, qmgr_bounce_lifetime, qmgr_warn_delay;
+static int qmgr_hash_depth;   /* of deferred/ (0: not hashed) */
+static int qmgr_want_incoming, qmgr_want_deferred, qmgr_scan_all;
+static int qmgr_incoming_full; /* the active limit stopped a scan */
+static int qmgr_deferred_full;
+
+typedef struct QMGR_TRIG {
+    int fd;
+    time_t deadline;
+} QMGR_TRIG;
+
+static QMGR_TRIG qmgr_trigs[QMGR_TRIG_MAX];
+static int qmgr_ntrigs;
+
+/* ------------------------------------------------------------------ */
+/* Recipients                                                          */
+/* ------------------------------------------------------------------ */
+
+void qmgr_rcpt_set(QMGR_MSG *m, size_t i, int state)
+{
+    int old = m->rstate[i];
+
+    if (old == QMGR_RCPT_TODO)
+        m->todo--;
+    else if (old == QMGR_RCPT_BUSY)
+        m->busy--;
+    if (state == QMGR_RCPT_TODO)
+        m->todo++;
+    else if (state == QMGR_RCPT_BUSY)
+        m->busy++;
+    else if (state == QMGR_RCPT_DEFER)
+        m->deferred = 1;
+    m->rstate[i] = (unsigned char) state;
+}
+
+/* qmgr's own deferral: the defer log record and the usual log line. */
+void qmgr_rcpt_defer(QMGR_MSG *m, size_t i, const char *dsn, const char *reason)
+{
+    DELIVER_TIMES t;
+    struct timeval tv;
+
+    gettimeofday(&tv, NULL);
+    m->env->handoff_sec = tv.tv_sec;
+    m->env->handoff_usec = tv.tv_usec;
+    deliver_times_init(&t, "none", qmgr_delay_resolution);
+    (void) deliver_rcpt_defer(m->env, i, dsn, reason, &t);
+    qmgr_rcpt_set(m, i, QMGR_RCPT_DEFER);
+}
+
+/* ------------------------------------------------------------------ */
+/* Messages                                                            */
+/* ------------------------------------------------------------------ */
+
+static void qmgr_active_path(VSTR *out, const char *id)
+{
+    vstr_sprintf(out, "active/%s", id);
+}
+
+static void qmgr_msg_free(QMGR_MSG *m)
+{
+    if (m->prev)
+        m->prev->next = m->next;
+    else
+        qmgr_msgs = m->next;
+    if (m->next)
+        m->next->prev = m->prev;
+    qmgr_nmsgs--;
+    deliver_request_free(m->env);
+    mem_free(m->rstate);
+    mem_free(m);
+    /* A scan the active limit stopped goes on once a quarter has left. */
+    if (qmgr_nmsgs <= qmgr_active_limit - (qmgr_active_limit / 4 > 0 ? qmgr_active_limit / 4 : 1)) {
+        if (qmgr_incoming_full)
+            qmgr_want_incoming = 1;
+        if (qmgr_deferred_full)
+            qmgr_want_deferred = 1;
+    }
+}
+
+static void qmgr_to_corrupt(const char *id, const char *from, const char *why)
+{
+    VSTR *to = vstr_new(0);
+
+    vstr_sprintf(to, "corrupt/%s", id);
+    (void) mkdir("corrupt", 0700);
+    if (rename(from, vstr_str(to)) < 0)
+        msg_warn("%s: cannot move %s to %s: %s", id, from, vstr_str(to), strerror(errno));
+    else
+        msg_warn("%s: %s: moved to the corrupt queue", id, why);
+    vstr_free(to);
+}
+
+static int qmgr_bounce(QMGR_MSG *m, const char *service, int cmd)
+{
+    BOUNCE_MSG b;
+    VSTR *notice = vstr_new(0), *why = vstr_new(0);
+    int st;
+
+    memset(&b, 0, sizeof(b));
+    b.queue_name = "active";
+    b.queue_id = m->id;
+    b.encoding = m->env->encoding;
+    b.smtputf8 = m->env->smtputf8;
+    b.sender = m->env->sender;
+    b.envelope_id = m->env->dsn_envid;
+    b.ret_flags = m->env->dsn_ret;
+    if ((st = bounce_request(service, cmd, &b, notice, why)) < 0)
+        msg_warn("%s: %s service request failed: %s: message kept in the queue", m->id,
+                 service, vstr_str(why));
+    vstr_free(notice);
+    vstr_free(why);
+    return st;
+}
+
+static void qmgr_remove(QMGR_MSG *m)
+{
+    VSTR *path = vstr_new(0);
+
+    (void) bounce_log_remove("defer", m->id);
+    qmgr_active_path(path, m->id);
+    if (unlink(vstr_str(path)) < 0 && errno != ENOENT)
+        msg_warn("%s: remove %s: %s", m->id, vstr_str(path), strerror(errno));
+    else
+        msg_info("%s: removed", m->id);
+    vstr_free(path);
+}
+
+/* Zero the W record in place: the delay warning was sent. */
+static void qmgr_warn_done(QMGR_MSG *m)
+{
+    VSTR *path = vstr_new(0);
+    char buf[QFILE_PTR_LEN + 1];
+    unsigned char lenb[16];
+    size_t ll = qfile_len_encode(QFILE_PTR_LEN, lenb);
+    int fd;
+
+    qmgr_active_path(path, m->id);
+    snprintf(buf, sizeof(buf), "%*ld", QFILE_PTR_LEN, 0L);
+    if ((fd = open(vstr_str(path), O_WRONLY | O_CLOEXEC)) < 0
+        || pwrite(fd, buf, QFILE_PTR_LEN, (off_t) (m->warn_offset + 1 + (long) ll))
+               != QFILE_PTR_LEN
+        || fsync(fd) < 0)
+        msg_warn("%s: cannot update the warning time: %s", m->id, strerror(errno));
+    if (fd >= 0)
+        close(fd);
+    vstr_free(path);
+}
+
+/* active/ID -> deferred/H/ID with the next attempt as its mtime. */
+static void qmgr_defer_file(QMGR_MSG *m, time_t now)
+{
+    VSTR *from = vstr_new(0), *to = vstr_new(0);
+    struct utimbuf ut;
+    long age = (long) now - m->env->arrival_sec, delay;
+    char hash[QUEUE_ID_MAX_DEPTH + 1];
+    int i;
+
+    delay = age;
+    if (delay > qmgr_max_backoff)
+        delay = qmgr_max_backoff;
+    if (delay < qmgr_min_backoff)
+        delay = qmgr_min_backoff;
+    qmgr_active_path(from, m->id);
+    ut.actime = now;
+    ut.modtime = now + delay;
+    if (utime(vstr_str(from), &ut) < 0)
+        msg_warn("%s: set the retry time of %s: %s", m->id, vstr_str(from), strerror(errno));
+    queue_id_hash(m->id, qmgr_hash_depth, hash);
+    vstr_set(to, "deferred");
+    (void) mkdir(vstr_str(to), 0700);
+    for (i = 0; i < qmgr_hash_depth; i++) {
+        vstr_addch(to, '/');
+        vstr_addch(to, hash[i]);
+        (void) mkdir(vstr_str(to), 0700);
+    }
+    vstr_addch(to, '/');
+    vstr_adds(to, m->id);
+    if (rename(vstr_str(from), vstr_str(to)) < 0)
+        msg_warn("%s: move %s to %s: %s", m->id, vstr_str(from), vstr_str(to), strerror(errno));
+    vstr_free(from);
+    vstr_free(to);
+}
+
+static int qmgr_forced_expire(QMGR_MSG *m)
+{
+    VSTR *path = vstr_new(0);
+    struct stat st;
+    int ret;
+
+    qmgr_active_path(path, m->id);
+    ret = stat(vstr_str(path), &st) == 0 && (st.st_mode & S_IXGRP);
+    vstr_free(path);
+    return ret;
+}
+
+static void qmgr_msg_finish(QMGR_MSG *m)
+{
+    time_t now = time(NULL);
+    long lifetime = *m->env->sender ? qmgr_lifetime : qmgr_bounce_lifetime;
+    VSTR *path = vstr_new(0);
+    struct stat st;
+    int ok = 1;
+
+    /* Deleted meanwhile (postsuper -d): nothing left to do. */
+    qmgr_active_path(path, m->id);
+    if (lstat(vstr_str(path), &st) < 0 && errno == ENOENT) {
+        vstr_free(path);
+        qmgr_msg_free(m);
+        return;
+    }
+    vstr_free(path);
+
+    if (bounce_log_exists("bounce", m->id) && qmgr_bounce(m, "bounce", BOUNCE_CMD_FLUSH) < 0)
+        ok = 0;
+    if (!m->deferred) {
+        if (ok && bounce_log_exists("trace", m->id)
+            && qmgr_bounce(m, "trace", BOUNCE_CMD_TRACE) < 0)
+            ok = 0;
+        if (ok)
+            qmgr_remove(m);
+        else
+            qmgr_defer_file(m, now);
+    } else if (now - m->env->arrival_sec >= lifetime || qmgr_forced_expire(m)) {
+        if (ok && qmgr_bounce(m, "defer", BOUNCE_CMD_EXPIRE) == 0) {
+            (void) bounce_log_remove("trace", m->id);
+            qmgr_remove(m);
+        } else {
+            qmgr_defer_file(m, now);
+        }
+    } else {
+        if (qmgr_warn_delay > 0 && m->warn_offset >= 0 && m->warn_time > 0
+            && now >= m->warn_time && qmgr_bounce(m, "defer", BOUNCE_CMD_WARN) == 0)
+            qmgr_warn_done(m);
+        qmgr_defer_file(m, now);
+    }
+    qmgr_msg_free(m);
+}
+
+/*
+ * A message with nothing left to try is finished later, from the main
+ * loop: callers (the scheduler, in the middle of its own walks) keep a
+ * valid pointer until they return.
+ */
+static QMGR_MSG *qmgr_done_list;
+
+void qmgr_msg_check_done(QMGR_MSG *m)
+{
+    if (m->todo == 0 && m->busy == 0 && !m->finishing) {
+        m->finishing = 1;
+        m->done_next = qmgr_done_list;
+        qmgr_done_list = m;
+    }
+}
+
+static void qmgr_finish_done(void)
+{
+    QMGR_MSG *m;
+
+    while ((m = qmgr_done_list) != NULL) {
+        qmgr_done_list = m->done_next;
+        qmgr_msg_finish(m);
+    }
+}
+
+/* The W record, if any: its offset and time. */
+static void qmgr_find_warn(QMGR_MSG *m, int fd, const char *path)
+{
+    QFILE_READER *r;
+    QFILE_REC rec;
+
+    m->warn_offset = -1;
+    m->warn_time = 0;
+    if (lseek(fd, 0, SEEK_SET) < 0)
+        return;
+    r = qfile_reader_open(fd, path, QFILE_READ_FOLLOW);
+    while (qfile_read(r, &rec) > 0 && rec.type != QREC_MESG) {
+        if (rec.type == QREC_WARN && rec.len == QFILE_PTR_LEN) {
+            m->warn_offset = rec.offset;
+            m->warn_time = strtol(rec.data, NULL, 10);
+        }
+    }
+    qfile_reader_free(r);
+}
+
+/* Read active/ID into memory and queue its recipients. */
+static void qmgr_msg_load(const char *id)
+{
+    VSTR *path = vstr_new(0), *why = vstr_new(0);
+    QMGR_MSG *m;
+    QFILE_READER *r;
+    RESOLVE_REPLY rr;
+    struct timeval tv;
+    struct stat sb;
+    size_t i;
+    int fd, st, expired = 0;
+
+    qmgr_active_path(path, id);
+    if ((fd = open(vstr_str(path), O_RDONLY | O_CLOEXEC)) < 0) {
+        if (errno != ENOENT) {
+            vstr_sprintf(why, "open: %s", strerror(errno));
+            qmgr_to_corrupt(id, vstr_str(path), vstr_str(why));
+        }
+        goto out;
+    }
+    m = mem_calloc(1, sizeof(*m));
+    snprintf(m->id, sizeof(m->id), "%s", id);
+    m->env = deliver_request_new();
+    r = qfile_reader_open(fd, vstr_str(path), QFILE_READ_FOLLOW);
+    st = deliver_request_load(m->env, r, why);
+    qfile_reader_free(r);
+    if (st == 0)
+        qmgr_find_warn(m, fd, vstr_str(path));
+    expired = fstat(fd, &sb) == 0 && (sb.st_mode & S_IXGRP);
+    close(fd);
+    if (st < 0) {
+        qmgr_to_corrupt(id, vstr_str(path), vstr_str(why));
+        deliver_request_free(m->env);
+        mem_free(m);
+        goto out;
+    }
+    mem_free(m->env->queue_name);
+    m->env->queue_name = mem_strdup("active");
+    mem_free(m->env->queue_id);
+    m->env->queue_id = mem_strdup(id);
+    gettimeofday(&tv, NULL);
+    m->env->active_sec = tv.tv_sec;
+    m->env->active_usec = tv.tv_usec;
+    m->rstate = mem_calloc(m->env->nrcpt + 1, 1);
+    m->todo = m->env->nrcpt;
+    m->next = qmgr_msgs;
+    if (qmgr_msgs)
+        qmgr_msgs->prev = m;
+    qmgr_msgs = m;
+    qmgr_nmsgs++;
+    msg_info("%s: from=<%s>, size=%ld, nrcpt=%zu (queue active)", id, m->env->sender,
+             m->env->data_size, m->env->nrcpt);
+    resolve_reply_init(&rr);
+    for (i = 0; i < m->env->nrcpt; i++) {
+        if (expired) {
+            /* postsuper -e: never delivered, returned to the sender. */
+            qmgr_rcpt_defer(m, i, "4.7.0", "message is administratively expired");
+            continue;
+        }
+        if (resolve_addr(qmgr_resolver, m->env->rcpt[i].address, &rr) < 0) {
+            msg_warn("%s: resolve %s: %s", id, m->env->rcpt[i].address, vstr_str(rr.why));
+            qmgr_rcpt_defer(m, i, "4.3.0", "address resolver failure");
+            continue;
+        }
+        qmgr_dest_add(qmgr_dest_find(vstr_str(rr.transport), vstr_str(rr.nexthop),
+                                     vstr_str(rr.recipient)),
+                      m, i);
+    }
+    resolve_reply_free(&rr);
+    qmgr_msg_check_done(m);
+out:
+    vstr_free(path);
+    vstr_free(why);
+}
+
+/* ------------------------------------------------------------------ */
+/* Queue scans                                                         */
+/* ------------------------------------------------------------------ */
+
+static int qmgr_move_in(const char *id, const char *from)
+{
+    VSTR *to = vstr_new(0);
+    int ret = 0;
+
+    qmgr_active_path(to, id);
+    if (rename(from, vstr_str(to)) < 0) {
+        if (errno != ENOENT)
+            msg_warn("%s: move %s to %s: %s", id, from, vstr_str(to), strerror(errno));
+        ret = -1;
+    }
+    vstr_free(to);
+    return ret;
+}
+
+static int qmgr_scan_incoming_fn(void *ctx, const char *queue, const char *id, const char *path)
+{
+    struct stat st;
+
+    (void) ctx;
+    (void) queue;
+    if (qmgr_nmsgs >= qmgr_active_limit) {
+        qmgr_incoming_full = 1;
+        return 1;
+    }
+    if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode) || !(st.st_mode & S_IXUSR))
+        return 0; /* gone, or cleanup is still writing it */
+    if (qmgr_move_in(id, path) == 0)
+        qmgr_msg_load(id);
+    return 0;
+}
+
+static int qmgr_scan_deferred_fn(void *ctx, const char *queue, const char *id, const char *path)
+{
+    struct stat st;
+    time_t now = *(time_t *) ctx;
+
+    (void) queue;
+    if (qmgr_nmsgs >= qmgr_active_limit) {
+        qmgr_deferred_full = 1; /* go on when messages have left */
+        return 1;
+    }
+    if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode))
+        return 0;
+    if (!qmgr_scan_all && st.st_mtime > now)
+        return 0;
+    if (qmgr_move_in(id, path) == 0)
+        qmgr_msg_load(id);
+    return 0;
+}
+
+static void qmgr_scan_incoming(void)
+{
+    qmgr_want_incoming = 0;
+    qmgr_incoming_full = 0;
+    if (queue_scan("incoming", qmgr_scan_incoming_fn, NULL) < 0)
+        msg_warn("scan incoming: %s", strerror(errno));
+}
+
+static void qmgr_scan_deferred(void)
+{
+    time_t now = time(NULL);
+
+    qmgr_want_deferred = 0;
+    qmgr_deferred_full = 0;
+    if (queue_scan("deferred", qmgr_scan_deferred_fn, &now) < 0)
+        msg_warn("scan deferred: %s", strerror(errno));
+    if (!qmgr_deferred_full)
+        qmgr_scan_all = 0; /* an interrupted 'A' scan goes on ignoring times */
+}
+
+static int qmgr_recover_fn(void *ctx, const char *queue, const char *id, const char *path)
+{
+    VSTR *to = vstr_new(0);
+
+    (void) ctx;
+    (void) queue;
+    vstr_sprintf(to, "incoming/%s", id);
+    if (rename(path, vstr_str(to)) < 0)
+        msg_warn("%s: move %s to %s: %s", id, path, vstr_str(to), strerror(errno));
+    vstr_free(to);
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Triggers and the loop                                               */
+/* ------------------------------------------------------------------ */
+
+static void qmgr_trigger(const char *buf, size_t len)
+{
+    size_t i;
+    int all = 0, deferred = 0;
+
+    for (i = 0; i < len; i++) {
+        switch (buf[i]) {
+        case 'I':
+        case 'W':
+            qmgr_want_incoming = 1;
+            break;
+        case 'D':
+            deferred = 1;
+            break;
+        case 'A':
+            all = 1;
+            qmgr_want_incoming = 1;
+            break;
+        case 'F':
+            qmgr_forget_dead();
+            break;
+        default:
+            break;
+        }
+    }
+    if (deferred) {
+        qmgr_want_deferred = 1;
+        if (all)
+            qmgr_scan_all = 1;
+    }
+}
+
+static void qmgr_trig_close(int k)
+{
+    close(qmgr_trigs[k].fd);
+    qmgr_trigs[k] = qmgr_trigs[--qmgr_ntrigs];
+}
+
+static void qmgr_trig_read(int k)
+{
+    char buf[SERVER_TRIGGER_MAX];
+    ssize_t n = read(qmgr_trigs[k].fd, buf, sizeof(buf));
+
+    if (n > 0)
+        qmgr_trigger(buf, (size_t) n);
+    qmgr_trig_close(k);
+}
+
+static void qmgr_accept(SERVER *srv, int lfd)
+{
+    char buf[SERVER_TRIGGER_MAX];
+    ssize_t n;
+    int fd;
+
+    /* An old-style "qmgr fifo ..." entry: the triggers are the fifo's bytes. */
+    if (strcmp(srv->type, "fifo") == 0) {
+        if ((n = read(lfd, buf, sizeof(buf))) > 0)
+            qmgr_trigger(buf, (size_t) n);
+        return;
+    }
+    fd = server_event_accept(srv, lfd);
+
+    if (fd < 0)
+        return;
+    if (qmgr_ntrigs >= QMGR_TRIG_MAX) {
+        /* Too many slow writers: take this one as a plain wake-up. */
+        qmgr_want_incoming = 1;
+        close(fd);
+        return;
+    }
+    qmgr_trigs[qmgr_ntrigs].fd = fd;
+    qmgr_trigs[qmgr_ntrigs].deadline = time(NULL) + QMGR_TRIG_WAIT;
+    qmgr_ntrigs++;
+}
+
+static int qmgr_ms(time_t deadline, time_t now)
+{
+    if (deadline <= now)
+        return 0;
+    if (deadline - now > 86400)
+        return 86400 * 1000;
+    return (int) (deadline - now) * 1000;
+}
+
+static void qmgr_loop(SERVER *srv)
+{
+    struct pollfd *pfd = NULL;
+    size_t cap = 0, need;
+    time_t now, next_run, deadline;
+    int n, nl, nt, nj, i, timeout;
+
+    /* Start-up: what the last qmgr had in memory goes back to incoming/. */
+    if (queue_scan("active", qmgr_recover_fn, NULL) < 0)
+        msg_warn("scan active: %s", strerror(errno));
+    qmgr_want_incoming = qmgr_want_deferred = 1;
+    next_run = time(NULL) + qmgr_run_delay;
+    for (;;) {
+        if (server_event_master_gone())
+            break;
+        if (qmgr_want_incoming)
+            qmgr_scan_incoming();
+        if (qmgr_want_deferred)
+            qmgr_scan_deferred();
+        qmgr_finish_done();
+        qmgr_sched_run();
+        qmgr_finish_done();
+        if (qmgr_want_incoming || qmgr_want_deferred)
+            continue; /* messages finished and made room: scan again */
+
+        need = 1 + (size_t) srv->nlisten + QMGR_TRIG_MAX + qmgr_jobs_count();
+        if (need > cap) {
+            cap = need * 2;
+            pfd = mem_array_grow(pfd, cap, sizeof(*pfd));
+        }
+        n = 0;
+        pfd[n].fd = SERVER_STATUS_FD;
+        pfd[n++].events = POLLIN;
+        for (i = 0; i < srv->nlisten; i++) {
+            pfd[n].fd = srv->listen_fds[i];
+            pfd[n++].events = POLLIN;
+        }
+        nl = n;
+        deadline = next_run;
+        for (i = 0; i < qmgr_ntrigs; i++) {
+            pfd[n].fd = qmgr_trigs[i].fd;
+            pfd[n++].events = POLLIN;
+            if (qmgr_trigs[i].deadline < deadline)
+                deadline = qmgr_trigs[i].deadline;
+        }
+        nt = qmgr_ntrigs;
+        nj = qmgr_jobs_poll(pfd + n, (int) (cap - (size_t) n), &deadline);
+        for (i = 0; i < n; i++)
+            pfd[i].revents = 0;
+        timeout = qmgr_ms(deadline, time(NULL));
+        if (poll(pfd, (nfds_t) (n + nj), timeout) < 0) {
+            if (errno == EINTR)
+                continue;
+            msg_fatal("poll: %s", strerror(errno));
+        }
+        if (pfd[0].revents && server_event_master_gone())
+            break;
+        /* Deliveries first, then triggers (from the end: closing moves the last). */
+        qmgr_jobs_events(pfd + n, nj);
+        for (i = nt - 1; i >= 0; i--)
+            if (pfd[nl + i].revents)
+                qmgr_trig_read(i);
+        for (i = 1; i < nl; i++)
+            if (pfd[i].revents & POLLIN)
+                qmgr_accept(srv, pfd[i].fd);
+        now = time(NULL);
+        for (i = qmgr_ntrigs - 1; i >= 0; i--)
+            if (qmgr_trigs[i].deadline <= now)
+                qmgr_trig_close(i);
+        qmgr_jobs_expire(now);
+        qmgr_finish_done();
+        if (now >= next_run) {
+            qmgr_forget_dead();
+            qmgr_want_incoming = qmgr_want_deferred = 1;
+            next_run = now + qmgr_run_delay;
+        }
+    }
+    mem_free(pfd);
+}
+
+static void qmgr_pre_jail(SERVER *srv)
+{
+    VSTR *why = vstr_new(0);
+
+    (void) srv;
+    qmgr_resolver = resolve_create(why);
+    if (vstr_len(why))
+        msg_warn("%s", vstr_str(why));
+    vstr_free(why);
+    qmgr_sched_init();
+}
+
+static void qmgr_post_jail(SERVER *srv)
+{
+    (void) srv;
+    qmgr_active_limit = conf_get_int("qmgr_message_active_limit");
+    if (qmgr_active_limit <= 0)
+        qmgr_active_limit = 1;
+    qmgr_run_delay = conf_get_time("queue_run_delay");
+    if (qmgr_run_delay <= 0)
+        qmgr_run_delay = 1;
+    qmgr_min_backoff = conf_get_time("minimal_backoff_time");
+    qmgr_max_backoff = conf_get_time("maximal_backoff_time");
+    if (qmgr_max_backoff < qmgr_min_backoff)
+        qmgr_max_backoff = qmgr_min_backoff;
+    qmgr_lifetime = conf_get_time("maximal_queue_lifetime");
+    qmgr_bounce_lifetime = conf_get_time("bounce_queue_lifetime");
+    if (qmgr_bounce_lifetime > qmgr_lifetime)
+        qmgr_bounce_lifetime = qmgr_lifetime;
+    qmgr_warn_delay = conf_get_time("delay_warning_time");
+    qmgr_delay_resolution = (int) conf_get_int("delay_logging_resolution_limit");
+    qmgr_hash_depth = queue_id_is_hashed("deferred", conf_get("hash_queue_names"))
+                          ? (int) conf_get_int("hash_queue_depth")
+                          : 0;
+    if (qmgr_hash_depth < 0 || qmgr_hash_depth > QUEUE_ID_MAX_DEPTH)
+        qmgr_hash_depth = 1;
+}
+
+static void qmgr_on_exit(SERVER *srv)
+{
+    QMGR_MSG *m;
+
+    (void) srv;
+    qmgr_sched_free();
+    /* Messages in memory stay in active/: the next qmgr takes them back. */
+    while ((m = qmgr_msgs) != NULL) {
+        qmgr_msgs = m->next;
+        deliver_request_free(m->env);
+        mem_free(m->rstate);
+        mem_free(m);
+    }
+    resolve_free(qmgr_resolver);
+}
+
+int main(int argc, char **argv)
+{
+    SERVER_OPS ops;
+
+    memset(&ops, 0, sizeof(ops));
+    ops.pre_jail = qmgr_pre_jail;
+    ops.post_jail = qmgr_post_jail;
+    ops.on_exit = qmgr_on_exit;
+    ops.event_loop = qmgr_loop;
+    ops.unlimited = 1;
+    server_event_main(argc, argv, &ops);
+}

@@ -1,0 +1,131 @@
+/*
+ * qmgr - the queue manager's shared state (qmgr.c: the daemon, its event
+ * loop, triggers, queue scans and the life of a message; qmgr_sched.c:
+ * transports, destinations and the deliveries in flight).
+ *
+ * MODEL. A message moved to active/ is read once (deliver_request_load):
+ * its envelope and undone recipients stay in memory (QMGR_MSG). Each
+ * recipient is resolved (lib/resolve.h) to a destination (transport,
+ * nexthop: QMGR_DEST) and queued there as part of the message's entry for
+ * that destination (QMGR_ENTRY). The scheduler turns entries into delivery
+ * requests (QMGR_JOB: at most the transport's recipient limit, one message
+ * each), round-robin over the destinations of a transport and over the
+ * messages of a destination, while the destination has fewer than its
+ * concurrency limit and the transport fewer than its process limit in
+ * flight. Each job is a non-blocking connection to private/<transport>
+ * driven by the event loop: wait for the agent's announcement, send,
+ * wait for the result. A recipient ends the run done (the agent marked
+ * it), or deferred (the agent, or qmgr for a dead destination / an agent
+ * that failed, wrote the defer log). When a message has no recipient left
+ * to try it is finished: removed, or moved to deferred/ with its retry
+ * time as the file's mtime.
+ *
+ * TRUST. qmgr trusts the queue files only as far as the reader checks them
+ * (a damaged file goes to corrupt/); agents' answers are checked by
+ * deliver_result_read(); a recipient is never taken as done unless the
+ * agent reported it sent or bounced (and the file's mark is the truth at
+ * the next run anyway).
+ *
+ * Error policy: damaged files and failing agents are warnings and
+ * deferrals, never a crash; memory exhaustion is fatal (mem.h).
+ */
+#ifndef POSTERN_QMGR_H
+#define POSTERN_QMGR_H
+
+#include <poll.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "deliver.h"
+#include "queue_id.h"
+#include "resolve.h"
+#include "stream.h"
+
+/* Recipient states within one run. */
+#define QMGR_RCPT_TODO  0 /* waiting in an entry */
+#define QMGR_RCPT_BUSY  1 /* in a job */
+#define QMGR_RCPT_DONE  2 /* sent or bounced: marked by the agent */
+#define QMGR_RCPT_DEFER 3 /* deferred this run */
+
+typedef struct QMGR_MSG QMGR_MSG;
+typedef struct QMGR_DEST QMGR_DEST;
+typedef struct QMGR_TRANSPORT QMGR_TRANSPORT;
+typedef struct QMGR_ENTRY QMGR_ENTRY;
+typedef struct QMGR_JOB QMGR_JOB;
+
+struct QMGR_MSG {
+    char id[QUEUE_ID_BUFSIZE];
+    DELIVER_REQUEST *env;   /* envelope and the undone recipients */
+    unsigned char *rstate;  /* QMGR_RCPT_* per env->rcpt[] */
+    size_t todo, busy;
+    int deferred;           /* some recipient was deferred this run */
+    long warn_offset;       /* of the W record, -1 when none */
+    long warn_time;
+    int finishing;          /* on the list of messages to finish */
+    QMGR_MSG *prev, *next;
+    QMGR_MSG *done_next;
+};
+
+struct QMGR_ENTRY {
+    QMGR_MSG *msg;
+    size_t *idx;            /* recipient indices into msg->env->rcpt */
+    size_t n, cap, pos;
+    QMGR_ENTRY *next;
+};
+
+struct QMGR_DEST {
+    char *key;              /* "transport:nexthop", plus ":recipient"
+                             * when the recipient limit is 1 */
+    char *nexthop;
+    QMGR_TRANSPORT *tr;
+    int active;             /* jobs in flight */
+    int dead;
+    char *dead_reason;
+    QMGR_ENTRY *head, *tail;
+    QMGR_DEST *next;        /* the transport's list */
+};
+
+struct QMGR_TRANSPORT {
+    char *name;
+    int proc_limit;
+    int dest_limit;         /* concurrency per destination */
+    int rcpt_limit;         /* recipients per request */
+    int active;
+    QMGR_DEST *dests;       /* all destinations; round-robin by rotation */
+    QMGR_TRANSPORT *next;
+};
+
+#define QMGR_JOB_ANNOUNCE 1 /* connected, waiting for the announcement */
+#define QMGR_JOB_RESULT   2 /* request sent, waiting for the result */
+
+struct QMGR_JOB {
+    QMGR_DEST *dest;
+    QMGR_MSG *msg;
+    DELIVER_REQUEST *req;
+    size_t *idx;            /* req->rcpt[i] is msg->env->rcpt[idx[i]] */
+    int fd;
+    STREAM *s;
+    int state;
+    time_t deadline;
+    QMGR_JOB *next;
+};
+
+/* qmgr_sched.c */
+void qmgr_sched_init(void);
+void qmgr_sched_free(void);
+QMGR_DEST *qmgr_dest_find(const char *transport, const char *nexthop, const char *rcpt);
+void qmgr_dest_add(QMGR_DEST *d, QMGR_MSG *m, size_t i);
+void qmgr_sched_run(void);
+int qmgr_jobs_poll(struct pollfd *pfd, int max, time_t *deadline);
+void qmgr_jobs_events(const struct pollfd *pfd, int n);
+void qmgr_jobs_expire(time_t now);
+void qmgr_forget_dead(void);
+size_t qmgr_jobs_count(void);
+
+/* qmgr.c: called by the scheduler */
+void qmgr_rcpt_set(QMGR_MSG *m, size_t i, int state);
+void qmgr_rcpt_defer(QMGR_MSG *m, size_t i, const char *dsn, const char *reason);
+void qmgr_msg_check_done(QMGR_MSG *m); /* queues it to be finished; never frees it */
+extern int qmgr_delay_resolution;
+
+#endif

@@ -1,0 +1,79 @@
+/*
+ * smtp_proto - one SMTP or LMTP session with one server: connect, greeting,
+ * EHLO/HELO/LHLO, STARTTLS per the TLS level, SASL AUTH, then mail
+ * transactions (PIPELINING, SIZE, DSN, 8BITMIME, SMTPUTF8), RSET between
+ * transactions of a reused session, QUIT.
+ *
+ *   SMTP_SESS *s;
+ *   r = smtp_sess_open(cf, addr, dest, nexthop, &s, dsn, why);
+ *       SMTP_OPEN_OK, SMTP_OPEN_NOCONN (connect failed: logged as Postfix
+ *       does, "connect to host[addr]:port: reason"), SMTP_OPEN_FAIL (the
+ *       server answered but cannot be used: 4xx/5xx greeting, EHLO refused,
+ *       TLS required but unavailable, SASL failed), SMTP_OPEN_HARD (a 5xx
+ *       greeting when smtp_skip_5xx_greeting = no); dsn/why say why
+ *   r = smtp_sess_deliver(cf, s, req, qfd, reader, state, times);
+ *       per recipient: 2xx -> deliver_rcpt_sent, 5xx -> deliver_rcpt_bounce
+ *       (state[i].done set), 4xx -> state[i] keeps the reason for a later
+ *       server or the final defer. 0: the session can be used again,
+ *       -1: it is broken (free it).
+ *   smtp_sess_rset(cf, s)      0: ready for another transaction
+ *   smtp_sess_close(cf, s)     QUIT (unless broken) and free
+ * Reasons are Postfix's: "host mx[1.2.3.4] said: 550 5.1.1 ... (in reply to
+ * RCPT TO command)", "lost connection with mx[1.2.3.4] while sending
+ * MAIL FROM", "conversation with mx[1.2.3.4] timed out while ...".
+ *
+ * Error policy: everything the server does wrong ends in a result and a
+ * reason, never a crash; every wait is bounded by the smtp_*_timeout of the
+ * step; only bad queue file content is logged as a warning (the recipients
+ * are then deferred).
+ */
+#ifndef POSTERN_SMTP_PROTO_H
+#define POSTERN_SMTP_PROTO_H
+
+#include <time.h>
+
+#include "deliver.h"
+#include "qfile.h"
+#include "smtp.h"
+#include "smtp_addr.h"
+#include "smtp_conn.h"
+
+#define SMTP_FEAT_ESMTP      0x01
+#define SMTP_FEAT_PIPELINING 0x02
+#define SMTP_FEAT_SIZE       0x04
+#define SMTP_FEAT_DSN        0x08
+#define SMTP_FEAT_8BITMIME   0x10
+#define SMTP_FEAT_SMTPUTF8   0x20
+#define SMTP_FEAT_STARTTLS   0x40
+#define SMTP_FEAT_AUTH       0x80
+
+typedef struct SMTP_SESS {
+    SMTP_CONN *conn;
+    char *host;
+    char *addr;
+    unsigned port;
+    char *hostaddr;    /* "host[addr]" */
+    char *namaddr;     /* "host[addr]:port" (UNIX: "host[addr]") */
+    int features;
+    long size_limit;   /* 0: none announced */
+    char *auth_mechs;
+    int tls;           /* TLS is active */
+    char *key;         /* connection cache key */
+    time_t created, last_used;
+    long reuse_count;
+} SMTP_SESS;
+
+#define SMTP_OPEN_OK 0
+#define SMTP_OPEN_NOCONN 1
+#define SMTP_OPEN_FAIL 2
+#define SMTP_OPEN_HARD 3 /* 5xx greeting with smtp_skip_5xx_greeting = no: bounce */
+
+int smtp_sess_open(const SMTP_CONF *cf, const SMTP_ADDR *a, const SMTP_DEST *d,
+                   const char *nexthop, SMTP_SESS **out, VSTR *dsn, VSTR *why);
+int smtp_sess_deliver(const SMTP_CONF *cf, SMTP_SESS *s, DELIVER_REQUEST *req, int qfd,
+                      QFILE_READER *r, SMTP_RCPT_STATE *state, DELIVER_TIMES *times);
+int smtp_sess_rset(const SMTP_CONF *cf, SMTP_SESS *s);
+void smtp_sess_close(const SMTP_CONF *cf, SMTP_SESS *s);
+void smtp_xtext(VSTR *out, const char *text);
+
+#endif

@@ -1,0 +1,70 @@
+# test/data/smtp/smtp-lib.sh - helpers for the smtp client tests; source it
+# after test/lib.sh, test/lib/instance.sh (and test/lib/nsd.sh).
+#
+#   sink_start NAME ARGS...   starts test/tools/smtp_sink.py (in the nsd
+#                             namespace when NSD_NS is set) with --out
+#                             $T/sink-NAME; waits (bounded) until it is
+#                             ready; its pid goes to SINK_PIDS (stopped at
+#                             exit by sink_stop_all, which the caller's
+#                             cleanup runs)
+#   sink_conns NAME           connections the sink NAME accepted so far
+#   sink_msg NAME N           the N-th transaction file of sink NAME
+#   smtp_queue ARGS...        submits the message on stdin through cleanup
+#                             (inst_submit ARGS) and moves it to active/;
+#                             prints the queue id
+#   smtp_send ARGS...         deliver_send in $Q: output in $T/send.out
+#   smtp_result RCPT          the "result=... dsn=... reason=..." part of
+#                             RCPT's line in $T/send.out
+SINK=$POSTERN_SRC/test/tools/smtp_sink.py
+SEND=$POSTERN_BUILD/test/tools/deliver_send
+SINK_PIDS=
+
+sink_start() {
+    local name=$1
+    shift
+    mkdir -p "$T/sink-$name"
+    if [ -n "${NSD_NS:-}" ]; then
+        ip netns exec "$NSD_NS" python3 "$SINK" --out "$T/sink-$name" "$@" \
+            >"$T/sink-$name.log" 2>&1 &
+    else
+        python3 "$SINK" --out "$T/sink-$name" "$@" >"$T/sink-$name.log" 2>&1 &
+    fi
+    SINK_PIDS="$SINK_PIDS $!"
+    inst_wait test -e "$T/sink-$name/ready"
+}
+
+sink_stop_all() {
+    local p
+    for p in $SINK_PIDS; do
+        kill "$p" 2>/dev/null
+    done
+    for p in $SINK_PIDS; do
+        for _ in $(seq 30); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+        kill -9 "$p" 2>/dev/null
+    done
+    SINK_PIDS=
+}
+
+sink_conns() {
+    grep -c "^conn " "$T/sink-$1/connections" 2>/dev/null || echo 0
+}
+
+sink_msg() {
+    cat "$T/sink-$1/msg-$2" 2>/dev/null
+}
+
+smtp_queue() {
+    inst_submit "$@" || { cat "$T/submit.err" >&2; return 1; }
+    local id
+    id=$(sed -n 's/^queue_id=//p' "$T/submit.out")
+    mv "$Q/incoming/$id" "$Q/active/$id" || return 1
+    echo "$id"
+}
+
+smtp_send() {
+    (cd "$Q" && "$SEND" "$@") >"$T/send.out" 2>"$T/send.err"
+}
+
+smtp_result() {
+    sed -n "s/^rcpt=$1 offset=[0-9]* //p" "$T/send.out"
+}

@@ -1,0 +1,170 @@
+/*
+ * smtp_test - the smtp client's pieces without a network: next-hop
+ * parsing, enhanced status codes, xtext, and reply reading over a
+ * socketpair (multi-line, malformed, oversized, too many lines, timeout).
+ */
+#include "config.h"
+
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "mem.h"
+#include "msg.h"
+#include "smtp_addr.h"
+#include "smtp_conn.h"
+#include "smtp_proto.h"
+#include "tap.h"
+#include "vstr.h"
+
+static void test_dest(void)
+{
+    static const struct {
+        const char *hop;
+        int lmtp;
+        int ok;
+        const char *name;
+        unsigned port;
+        int no_mx;
+        int is_unix;
+    } cases[] = {
+        {"example.com", 0, 1, "example.com", 25, 0, 0},
+        {"example.com:2525", 0, 1, "example.com", 2525, 0, 0},
+        {"[mx.example.com]", 0, 1, "mx.example.com", 25, 1, 0},
+        {"[mx.example.com]:587", 0, 1, "mx.example.com", 587, 1, 0},
+        {"[mx.example.com]:submission", 0, 1, "mx.example.com", 587, 1, 0},
+        {"[192.0.2.1]:26", 0, 1, "192.0.2.1", 26, 1, 0},
+        {"[ipv6:2001:db8::1]:25", 0, 1, "2001:db8::1", 25, 1, 0},
+        {"[IPv6:2001:db8::1]", 0, 1, "2001:db8::1", 25, 1, 0},
+        {"unix:/run/dovecot/lmtp", 1, 1, "/run/dovecot/lmtp", 24, 1, 1},
+        {"inet:127.0.0.1:24", 1, 1, "127.0.0.1", 24, 1, 0},
+        {"inet:[mail.example.com]:2424", 1, 1, "mail.example.com", 2424, 1, 0},
+        {"mail.example.com", 1, 1, "mail.example.com", 24, 1, 0},
+        {"[mx.example.com", 0, 0, NULL, 0, 0, 0},
+        {"[mx.example.com]x", 0, 0, NULL, 0, 0, 0},
+        {"example.com:0", 0, 0, NULL, 0, 0, 0},
+        {"example.com:65536", 0, 0, NULL, 0, 0, 0},
+        {"example.com:port", 0, 0, NULL, 0, 0, 0},
+        {"exa mple.com", 0, 0, NULL, 0, 0, 0},
+        {"", 0, 0, NULL, 0, 0, 0},
+        {"[]", 0, 0, NULL, 0, 0, 0},
+        {"unix:", 1, 0, NULL, 0, 0, 0},
+    };
+    VSTR *why = vstr_new(0);
+    char *longhop = mem_alloc(2000);
+    SMTP_DEST d;
+    size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        int r = smtp_dest_parse(cases[i].hop, cases[i].lmtp, cases[i].lmtp ? 24 : 25, &d, why);
+        if (!cases[i].ok) {
+            TAP_INT(r, -1, "next hop \"%s\" refused (%s)", cases[i].hop, vstr_str(why));
+            continue;
+        }
+        TAP_INT(r, 0, "next hop \"%s\" parses", cases[i].hop);
+        if (r < 0)
+            continue;
+        TAP_STR(d.name, cases[i].name, "  name");
+        TAP_INT(d.port, cases[i].port, "  port");
+        TAP_INT(d.no_mx, cases[i].no_mx, "  MX lookup skipped or not");
+        TAP_INT(d.unix_path != NULL, cases[i].is_unix, "  UNIX socket or not");
+        smtp_dest_free(&d);
+    }
+    memset(longhop, 'a', 1999);
+    longhop[1999] = 0;
+    TAP_INT(smtp_dest_parse(longhop, 0, 25, &d, why), -1, "an over-long next hop is refused");
+    mem_free(longhop);
+    vstr_free(why);
+}
+
+static void test_dsn_xtext(void)
+{
+    char dsn[16];
+    VSTR *x = vstr_new(0);
+
+    TAP_INT(smtp_reply_dsn("5.1.1 no such user", '5', dsn, sizeof(dsn)), 1, "5.1.1 found");
+    TAP_STR(dsn, "5.1.1", "  as is");
+    TAP_INT(smtp_reply_dsn("4.7.1 <x>: greylisted", '4', dsn, sizeof(dsn)), 1, "4.7.1 found");
+    TAP_INT(smtp_reply_dsn("5.1.1 no", '4', dsn, sizeof(dsn)), 0, "a code of another class is ignored");
+    TAP_STR(dsn, "4.0.0", "  the class default instead");
+    TAP_INT(smtp_reply_dsn("Ok", '2', dsn, sizeof(dsn)), 0, "no code");
+    TAP_STR(dsn, "2.0.0", "  2.0.0");
+    TAP_INT(smtp_reply_dsn("5.1234.1 x", '5', dsn, sizeof(dsn)), 0, "4-digit field: not a code");
+    TAP_INT(smtp_reply_dsn("5..1 x", '5', dsn, sizeof(dsn)), 0, "empty field: not a code");
+    TAP_INT(smtp_reply_dsn("5.1.1x", '5', dsn, sizeof(dsn)), 0, "trailing junk: not a code");
+    smtp_xtext(x, "a+b=c d\x01\xc3\xa9");
+    TAP_STR(vstr_str(x), "a+2Bb+3Dc+20d+01+C3+A9", "xtext quotes +, =, space, controls, 8-bit");
+    vstr_free(x);
+}
+
+/* Feed text to a reply reader over a socketpair. */
+static int read_reply(const char *text, SMTP_REPLY *rep, VSTR *why, int close_after)
+{
+    int sv[2], r;
+    SMTP_CONN *c;
+
+    if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
+        msg_fatal("socketpair: %m");
+    c = smtp_conn_new(sv[0]);
+    if (text && *text && write(sv[1], text, strlen(text)) != (ssize_t) strlen(text))
+        msg_fatal("write: %m");
+    if (close_after)
+        close(sv[1]);
+    r = smtp_reply_read(c, rep, tls_deadline(300));
+    vstr_set(why, vstr_str(c->why));
+    smtp_conn_free(c);
+    if (!close_after)
+        close(sv[1]);
+    return r;
+}
+
+static void test_replies(void)
+{
+    SMTP_REPLY rep;
+    VSTR *why = vstr_new(0), *big = vstr_new(0);
+    int i;
+
+    smtp_reply_init(&rep);
+    TAP_INT(read_reply("250-mx.example\r\n250-PIPELINING\r\n250 SIZE 1000\r\n", &rep, why, 1), 0,
+            "a multi-line reply");
+    TAP_INT(rep.code, 250, "  code");
+    TAP_INT(rep.lines->argc, 3, "  three lines");
+    TAP_STR(rep.lines->argv[2], "SIZE 1000", "  the text after the code");
+    TAP_STR(vstr_str(rep.text), "250-mx.example 250-PIPELINING 250 SIZE 1000", "  joined text");
+    TAP_INT(read_reply("550 5.1.1 <a@b>: no\n", &rep, why, 1), 0, "a bare LF ends a line too");
+    TAP_STR(rep.dsn, "5.1.1", "  its enhanced code");
+    TAP_INT(read_reply("250\r\n", &rep, why, 1), 0, "a reply without text");
+    TAP_INT(read_reply("hello\r\n", &rep, why, 1), -1, "not a reply");
+    TAP_STR(vstr_str(why), "malformed reply", "  malformed");
+    TAP_INT(read_reply("199 too small\r\n", &rep, why, 1), -1, "code below 200 refused");
+    TAP_INT(read_reply("250x\r\n", &rep, why, 1), -1, "bad separator refused");
+    TAP_INT(read_reply("250-a\r\n", &rep, why, 1), -1, "EOF inside a reply");
+    TAP_STR(vstr_str(why), "lost connection", "  lost connection");
+    TAP_INT(read_reply("", &rep, why, 0), -1, "a silent server");
+    TAP_STR(vstr_str(why), "timeout", "  timeout");
+    for (i = 0; i < 200; i++)
+        vstr_adds(big, "250-x\r\n");
+    vstr_adds(big, "250 end\r\n");
+    TAP_INT(read_reply(vstr_str(big), &rep, why, 1), -1, "too many lines refused");
+    vstr_set(big, "250 ");
+    for (i = 0; i < 10000; i++)
+        vstr_addch(big, 'a');
+    vstr_adds(big, "\x01\r\n");
+    TAP_INT(read_reply(vstr_str(big), &rep, why, 1), 0, "an over-long line is cut");
+    TAP_INT(vstr_len(rep.text), SMTP_LINE_MAX, "  at SMTP_LINE_MAX bytes");
+    TAP_INT(read_reply("250 a\x01\x7f" "b\r\n", &rep, why, 1), 0, "control characters");
+    TAP_STR(vstr_str(rep.text), "250 a??b", "  made printable");
+    smtp_reply_free(&rep);
+    vstr_free(why);
+    vstr_free(big);
+}
+
+int main(int argc, char **argv)
+{
+    (void) argc;
+    msg_init(argv[0], MSG_OUT_STDERR);
+    test_dest();
+    test_dsn_xtext();
+    test_replies();
+    return tap_done();
+}
