@@ -232,11 +232,34 @@ void master_proc_reap(MASTER_PROCS *procs)
         *pp = proc->next;
         procs->count--;
         serv = proc->serv;
+        /*
+         * What the worker said before it died may still wait on its status
+         * socket (SIGCHLD can be seen first): read it, so that a worker
+         * killed while serving a client counts as used, not as a failed
+         * start that throttles the whole service.
+         */
+        if (proc->status_fd >= 0)
+            master_proc_status(procs, proc);
         proc_log_end(proc, status);
         if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0) && proc->uses == 0
             && !serv->dead && serv->throttle_until == 0) {
             msg_warn("%s: bad command startup -- throttling", serv->path);
             serv->throttle_until = time(NULL) + conf_get_time("service_throttle_time");
+        }
+        /*
+         * A service with a wakeup timer (qmgr, pickup) whose process died
+         * abnormally is woken again soon, not only at its next timer: qmgr
+         * killed after the last trigger would otherwise leave active/ mail
+         * until the wakeup 300 s later.
+         */
+        if (serv->wakeup > 0 && serv->next_wakeup != 0 && !serv->dead
+            && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
+            time_t soon = time(NULL) + 1;
+
+            if (serv->throttle_until > soon)
+                soon = serv->throttle_until;
+            if (serv->next_wakeup > soon)
+                serv->next_wakeup = soon;
         }
         master_proc_retire(procs, proc);
         if (proc->exiting)

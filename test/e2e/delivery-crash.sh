@@ -27,6 +27,10 @@ inst_param smtpd_error_sleep_time 0
 inst_param minimal_backoff_time 2s
 inst_param maximal_backoff_time 4s
 inst_param queue_run_delay 2s
+# killing a worker that had not yet taken a client is a failed start to
+# master, which then throttles the service (as Postfix's does): keep that
+# pause short here, the test is about losing nothing
+inst_param service_throttle_time 2s
 inst_start
 ok $? "master runs the whole mail system"
 inst_wait_sock public/qmgr && inst_wait_sock private/local
@@ -46,14 +50,20 @@ SENDER=$!
 
 # Kill local workers (and qmgr twice) while the load runs and the queue
 # drains: every 0.25 s, at most 60 rounds, and at least 8 kills.
-kills=0
+kills=0 qkills=0
 for round in $(seq 60); do
     if ! kill -0 "$SENDER" 2>/dev/null && [ "$kills" -ge 8 ]; then
         break
     fi
     for p in $(inst_workers local); do kill -KILL "$p" 2>/dev/null && kills=$((kills + 1)); done
-    if [ "$round" -eq 5 ] || [ "$round" -eq 15 ]; then
-        for p in $(inst_workers qmgr); do kill -KILL "$p" 2>/dev/null && kills=$((kills + 1)); done
+    # qmgr: twice, each time only once it has run for 3 s (master throttles
+    # a service whose process dies before it has served anything, as
+    # Postfix's does, and a loaded machine restarts it slowly)
+    if [ "$round" -ge 5 ] && [ "$qkills" -lt 2 ]; then
+        for p in $(inst_workers qmgr); do
+            [ "$(ps -o etimes= -p "$p" 2>/dev/null | tr -d ' ')" -ge 3 ] 2>/dev/null || continue
+            kill -KILL "$p" 2>/dev/null && kills=$((kills + 1)) qkills=$((qkills + 1))
+        done
     fi
     sleep 0.25
 done
@@ -66,7 +76,14 @@ delivered() {
     grep -h '^Subject: load ' "$T/home/$U/Maildir/new/"* 2>/dev/null | sort -u | wc -l
 }
 INST_WAIT=900 inst_wait bash -c "[ \$(grep -h '^Subject: load ' '$T/home/$U/Maildir/new/'* 2>/dev/null | sort -u | wc -l) -ge $N ]"
-ok $? "every message arrived at least once ($(delivered) of $N distinct)"
+arrived=$?
+ok $arrived "every message arrived at least once ($(delivered) of $N distinct)"
+if [ "$arrived" -ne 0 ]; then # what the log says, for the reader of a failure
+    grep -E "warning|throttl|fatal|panic" "$LOG" | tail -25 | sed 's/^/# /'
+    find "$Q/incoming" "$Q/active" "$Q/deferred" -type f -printf '# queued: %p %TT\n' | head -5
+    date '+# now %T'
+    cp "$LOG" "/tmp/delivery-crash-maillog.$$" && echo "# maillog kept in /tmp/delivery-crash-maillog.$$"
+fi
 missing=$(for i in $(seq "$N"); do grep -lqs "^Subject: load $i\$" "$T/home/$U/Maildir/new/"* || echo "$i"; done | head -5)
 is "$missing" "" "no message is missing"
 INST_WAIT=300 inst_wait bash -c "[ -z \"\$(find '$Q/incoming' '$Q/active' '$Q/deferred' -type f)\" ]"
