@@ -419,7 +419,7 @@ static void qmgr_msg_load(const char *id)
             qmgr_rcpt_defer(m, i, "4.7.0", "message is administratively expired");
             continue;
         }
-        if (resolve_addr(qmgr_resolver, m->env->rcpt[i].address, &rr) < 0) {
+        if (resolve_addr_sender(qmgr_resolver, m->env->sender, m->env->rcpt[i].address, &rr) < 0) {
             msg_warn("%s: resolve %s: %s", id, m->env->rcpt[i].address, vstr_str(rr.why));
             qmgr_rcpt_defer(m, i, "4.3.0", "address resolver failure");
             continue;
