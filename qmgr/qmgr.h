@@ -12,13 +12,27 @@
  * each), round-robin over the destinations of a transport and over the
  * messages of a destination, while the destination has fewer than its
  * concurrency limit and the transport fewer than its process limit in
- * flight. Each job is a non-blocking connection to private/<transport>
+ * flight (the destination's window: see CONCURRENCY below). Each job is a non-blocking connection to private/<transport>
  * driven by the event loop: wait for the agent's announcement, send,
  * wait for the result. A recipient ends the run done (the agent marked
  * it), or deferred (the agent, or qmgr for a dead destination / an agent
  * that failed, wrote the defer log). When a message has no recipient left
  * to try it is finished: removed, or moved to deferred/ with its retry
  * time as the file's mtime.
+ *
+ * CONCURRENCY (Postfix's feedback scheduler, simplified). A destination
+ * starts at <transport>_initial_destination_concurrency (slow start) and
+ * its window moves between 1 and the transport's concurrency limit: a job
+ * that ends without a next-hop failure is positive feedback (+F, or
+ * +F/window for "F/concurrency"; a whole unit raises the window by one)
+ * and clears the failure count; a job whose agent reports the next hop
+ * failed (hop_status), or that fails itself (agent crash, timeout,
+ * garbage), is negative feedback (the window drops by one at the start of
+ * each 1/F failures, never below 1) and adds 1/window-at-start to the
+ * failed pseudo-cohorts: when they reach
+ * <transport>_destination_concurrency_failed_cohort_limit (not 0) the
+ * destination is marked dead until the next queue run. The state lives
+ * as long as the destination has work queued or in flight, or is dead.
  *
  * TRUST. qmgr trusts the queue files only as far as the reader checks them
  * (a damaged file goes to corrupt/); agents' answers are checked by
@@ -79,6 +93,10 @@ struct QMGR_DEST {
     char *nexthop;
     QMGR_TRANSPORT *tr;
     int active;             /* jobs in flight */
+    int window;             /* concurrency now: slow start, feedback */
+    double success;         /* positive feedback not yet turned into window */
+    double failure;         /* negative feedback not yet taken */
+    double fail_cohorts;    /* failed pseudo-cohorts since the last success */
     int dead;
     char *dead_reason;
     QMGR_ENTRY *head, *tail;
@@ -89,6 +107,10 @@ struct QMGR_TRANSPORT {
     char *name;
     int proc_limit;
     int dest_limit;         /* concurrency per destination */
+    int init_conc;          /* a new destination's window */
+    int cohort_limit;       /* failed pseudo-cohorts before dead (0: never) */
+    double pos_fb, neg_fb;  /* feedback per delivery ... */
+    int pos_per_conc, neg_per_conc; /* ... divided by the window ("N/concurrency") */
     int rcpt_limit;         /* recipients per request */
     int active;
     QMGR_DEST *dests;       /* all destinations; round-robin by rotation */
@@ -102,6 +124,7 @@ struct QMGR_JOB {
     QMGR_DEST *dest;
     QMGR_MSG *msg;
     DELIVER_REQUEST *req;
+    int window;             /* the destination's window when it started */
     size_t *idx;            /* req->rcpt[i] is msg->env->rcpt[idx[i]] */
     int fd;
     STREAM *s;
