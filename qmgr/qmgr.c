@@ -31,6 +31,10 @@
  *                 deferred/H/ID with its mtime set to the next attempt:
  *                 now + its age, within minimal_backoff_time and
  *                 maximal_backoff_time.
+ * The bounce/defer/trace requests do not block: each is sent, and its
+ * reply is read by the event loop when it comes (qmgr_msg_step() goes on
+ * from there), so a slow bounce daemon does not stall deliveries; no reply
+ * within BOUNCE_TIMEOUT_MS is a failed request (the message is kept).
  *
  * DURABILITY. qmgr writes nothing a recipient's outcome depends on: the
  * agents mark recipients done in the file. Every move is one rename(2); a
@@ -168,11 +172,30 @@ static void qmgr_to_corrupt(const char *id, const char *from, const char *why)
     vstr_free(to);
 }
 
-static int qmgr_bounce(QMGR_MSG *m, const char *service, int cmd)
+/* Messages waiting for a reply of the bounce service, and the poll order. */
+static QMGR_MSG *qmgr_bwait;
+static size_t qmgr_nbwait;
+static QMGR_MSG **qmgr_bpoll;
+static size_t qmgr_bpoll_cap;
+
+#define QMGR_BOUNCE_READ_MS 10000 /* for the reply once it has started to arrive */
+
+static void qmgr_bounce_failed(QMGR_MSG *m, const char *service, const char *why)
+{
+    msg_warn("%s: %s service request failed: %s: message kept in the queue", m->id, service,
+             why);
+}
+
+/*
+ * Send a request to the bounce service without waiting for it: the reply
+ * comes back through the event loop (qmgr_bounce_events) to
+ * qmgr_msg_step(). 0: sent; -1: failed (logged).
+ */
+static int qmgr_bounce_start(QMGR_MSG *m, const char *service, int cmd, int step)
 {
     BOUNCE_MSG b;
-    VSTR *notice = vstr_new(0), *why = vstr_new(0);
-    int st;
+    VSTR *why = vstr_new(0);
+    BOUNCE_CALL *c;
 
     memset(&b, 0, sizeof(b));
     b.queue_name = "active";
@@ -182,12 +205,33 @@ static int qmgr_bounce(QMGR_MSG *m, const char *service, int cmd)
     b.sender = m->env->sender;
     b.envelope_id = m->env->dsn_envid;
     b.ret_flags = m->env->dsn_ret;
-    if ((st = bounce_request(service, cmd, &b, notice, why)) < 0)
-        msg_warn("%s: %s service request failed: %s: message kept in the queue", m->id,
-                 service, vstr_str(why));
-    vstr_free(notice);
+    if ((c = bounce_call_start(service, cmd, &b, why)) == NULL) {
+        qmgr_bounce_failed(m, service, vstr_str(why));
+        vstr_free(why);
+        return -1;
+    }
     vstr_free(why);
-    return st;
+    m->bcall = c;
+    m->bservice = service;
+    m->fin_step = step;
+    m->bdeadline = time(NULL) + BOUNCE_TIMEOUT_MS / 1000;
+    m->bnext = qmgr_bwait;
+    qmgr_bwait = m;
+    qmgr_nbwait++;
+    return 0;
+}
+
+static void qmgr_bwait_remove(QMGR_MSG *m)
+{
+    QMGR_MSG **pp;
+
+    for (pp = &qmgr_bwait; *pp; pp = &(*pp)->bnext)
+        if (*pp == m) {
+            *pp = m->bnext;
+            qmgr_nbwait--;
+            break;
+        }
+    m->bnext = NULL;
 }
 
 static void qmgr_remove(QMGR_MSG *m)
@@ -271,47 +315,175 @@ static int qmgr_forced_expire(QMGR_MSG *m)
     return ret;
 }
 
-static void qmgr_msg_finish(QMGR_MSG *m)
+static void qmgr_msg_step(QMGR_MSG *m, int result);
+
+/* All recipients done: trace notice if any, then removal. */
+static void qmgr_fin_all_done(QMGR_MSG *m)
+{
+    if (m->fin_ok && bounce_log_exists("trace", m->id)) {
+        if (qmgr_bounce_start(m, "trace", BOUNCE_CMD_TRACE, QMGR_FIN_TRACE) == 0)
+            return;
+        m->fin_ok = 0;
+    }
+    if (m->fin_ok)
+        qmgr_remove(m);
+    else
+        qmgr_defer_file(m, time(NULL));
+    qmgr_msg_free(m);
+}
+
+/* After the bounce log (if any) was flushed. */
+static void qmgr_fin_after_flush(QMGR_MSG *m)
 {
     time_t now = time(NULL);
     long lifetime = *m->env->sender ? qmgr_lifetime : qmgr_bounce_lifetime;
-    VSTR *path = vstr_new(0);
-    struct stat st;
-    int ok = 1;
 
-    /* Deleted meanwhile (postsuper -d): nothing left to do. */
-    qmgr_active_path(path, m->id);
-    if (lstat(vstr_str(path), &st) < 0 && errno == ENOENT) {
-        vstr_free(path);
-        qmgr_msg_free(m);
+    if (!m->deferred) {
+        qmgr_fin_all_done(m);
         return;
     }
-    vstr_free(path);
+    if (now - m->env->arrival_sec >= lifetime || qmgr_forced_expire(m)) {
+        if (m->fin_ok && qmgr_bounce_start(m, "defer", BOUNCE_CMD_EXPIRE, QMGR_FIN_EXPIRE) == 0)
+            return;
+    } else if (qmgr_warn_delay > 0 && m->warn_offset >= 0 && m->warn_time > 0
+               && now >= m->warn_time) {
+        if (qmgr_bounce_start(m, "defer", BOUNCE_CMD_WARN, QMGR_FIN_WARN) == 0)
+            return;
+    }
+    qmgr_defer_file(m, now);
+    qmgr_msg_free(m);
+}
 
-    if (bounce_log_exists("bounce", m->id) && qmgr_bounce(m, "bounce", BOUNCE_CMD_FLUSH) < 0)
-        ok = 0;
-    if (!m->deferred) {
-        if (ok && bounce_log_exists("trace", m->id)
-            && qmgr_bounce(m, "trace", BOUNCE_CMD_TRACE) < 0)
-            ok = 0;
-        if (ok)
+/*
+ * The end of a message's run, one step per bounce reply (result: that
+ * reply, 0 or -1; unused at the start). The message stays in active/ and
+ * in memory until its last step frees it.
+ */
+static void qmgr_msg_step(QMGR_MSG *m, int result)
+{
+    VSTR *path;
+    struct stat st;
+
+    switch (m->fin_step) {
+    case QMGR_FIN_START:
+        /* Deleted meanwhile (postsuper -d): nothing left to do. */
+        path = vstr_new(0);
+        qmgr_active_path(path, m->id);
+        if (lstat(vstr_str(path), &st) < 0 && errno == ENOENT) {
+            vstr_free(path);
+            qmgr_msg_free(m);
+            return;
+        }
+        vstr_free(path);
+        m->fin_ok = 1;
+        if (bounce_log_exists("bounce", m->id)) {
+            if (qmgr_bounce_start(m, "bounce", BOUNCE_CMD_FLUSH, QMGR_FIN_FLUSH) == 0)
+                return;
+            m->fin_ok = 0;
+        }
+        qmgr_fin_after_flush(m);
+        return;
+    case QMGR_FIN_FLUSH:
+        if (result < 0)
+            m->fin_ok = 0;
+        qmgr_fin_after_flush(m);
+        return;
+    case QMGR_FIN_TRACE:
+        if (result < 0)
+            m->fin_ok = 0;
+        m->fin_step = QMGR_FIN_START; /* no second trace request */
+        if (m->fin_ok)
             qmgr_remove(m);
         else
-            qmgr_defer_file(m, now);
-    } else if (now - m->env->arrival_sec >= lifetime || qmgr_forced_expire(m)) {
-        if (ok && qmgr_bounce(m, "defer", BOUNCE_CMD_EXPIRE) == 0) {
+            qmgr_defer_file(m, time(NULL));
+        qmgr_msg_free(m);
+        return;
+    case QMGR_FIN_EXPIRE:
+        if (result == 0) {
             (void) bounce_log_remove("trace", m->id);
             qmgr_remove(m);
         } else {
-            qmgr_defer_file(m, now);
+            qmgr_defer_file(m, time(NULL));
         }
-    } else {
-        if (qmgr_warn_delay > 0 && m->warn_offset >= 0 && m->warn_time > 0
-            && now >= m->warn_time && qmgr_bounce(m, "defer", BOUNCE_CMD_WARN) == 0)
+        qmgr_msg_free(m);
+        return;
+    case QMGR_FIN_WARN:
+        if (result == 0)
             qmgr_warn_done(m);
-        qmgr_defer_file(m, now);
+        qmgr_defer_file(m, time(NULL));
+        qmgr_msg_free(m);
+        return;
+    default:
+        msg_panic("%s: bad finishing step %d", m->id, m->fin_step);
     }
-    qmgr_msg_free(m);
+}
+
+static void qmgr_msg_finish(QMGR_MSG *m)
+{
+    m->fin_step = QMGR_FIN_START;
+    qmgr_msg_step(m, 0);
+}
+
+/* A reply (or its absence) for a message waiting on the bounce service. */
+static void qmgr_bounce_reply(QMGR_MSG *m, int timed_out)
+{
+    VSTR *notice = vstr_new(0), *why = vstr_new(0);
+    int result;
+
+    qmgr_bwait_remove(m);
+    if (timed_out) {
+        bounce_call_abort(m->bcall);
+        vstr_sprintf(why, "timeout waiting for the reply of private/%s", m->bservice);
+        result = -1;
+    } else {
+        result = bounce_call_finish(m->bcall, QMGR_BOUNCE_READ_MS, notice, why);
+    }
+    m->bcall = NULL;
+    if (result < 0)
+        qmgr_bounce_failed(m, m->bservice, vstr_str(why));
+    vstr_free(notice);
+    vstr_free(why);
+    qmgr_msg_step(m, result);
+}
+
+static int qmgr_bounce_poll(struct pollfd *pfd, int max, time_t *deadline)
+{
+    QMGR_MSG *m;
+    int n = 0;
+
+    if (qmgr_bpoll_cap < qmgr_nbwait) {
+        qmgr_bpoll_cap = qmgr_nbwait * 2;
+        qmgr_bpoll = mem_array_grow(qmgr_bpoll, qmgr_bpoll_cap, sizeof(*qmgr_bpoll));
+    }
+    for (m = qmgr_bwait; m && n < max; m = m->bnext) {
+        pfd[n].fd = bounce_call_fd(m->bcall);
+        pfd[n].events = POLLIN;
+        pfd[n].revents = 0;
+        qmgr_bpoll[n++] = m;
+        if (m->bdeadline < *deadline)
+            *deadline = m->bdeadline;
+    }
+    return n;
+}
+
+static void qmgr_bounce_events(const struct pollfd *pfd, int n)
+{
+    int k;
+
+    for (k = 0; k < n; k++)
+        if (pfd[k].revents & (POLLIN | POLLHUP | POLLERR))
+            qmgr_bounce_reply(qmgr_bpoll[k], 0);
+}
+
+static void qmgr_bounce_expire(time_t now)
+{
+    QMGR_MSG *m, *next;
+
+    for (m = qmgr_bwait; m; m = next) {
+        next = m->bnext;
+        if (m->bdeadline <= now)
+            qmgr_bounce_reply(m, 1);
+    }
 }
 
 /*
@@ -616,7 +788,7 @@ static void qmgr_loop(SERVER *srv)
     struct pollfd *pfd = NULL;
     size_t cap = 0, need;
     time_t now, next_run, deadline;
-    int n, nl, nt, nj, i, timeout;
+    int n, nl, nt, nj, nb, i, timeout;
 
     /* Start-up: what the last qmgr had in memory goes back to incoming/. */
     if (queue_scan("active", qmgr_recover_fn, NULL) < 0)
@@ -636,7 +808,7 @@ static void qmgr_loop(SERVER *srv)
         if (qmgr_want_incoming || qmgr_want_deferred)
             continue; /* messages finished and made room: scan again */
 
-        need = 1 + (size_t) srv->nlisten + QMGR_TRIG_MAX + qmgr_jobs_count();
+        need = 1 + (size_t) srv->nlisten + QMGR_TRIG_MAX + qmgr_jobs_count() + qmgr_nbwait;
         if (need > cap) {
             cap = need * 2;
             pfd = mem_array_grow(pfd, cap, sizeof(*pfd));
@@ -658,10 +830,11 @@ static void qmgr_loop(SERVER *srv)
         }
         nt = qmgr_ntrigs;
         nj = qmgr_jobs_poll(pfd + n, (int) (cap - (size_t) n), &deadline);
+        nb = qmgr_bounce_poll(pfd + n + nj, (int) (cap - (size_t) (n + nj)), &deadline);
         for (i = 0; i < n; i++)
             pfd[i].revents = 0;
         timeout = qmgr_ms(deadline, time(NULL));
-        if (poll(pfd, (nfds_t) (n + nj), timeout) < 0) {
+        if (poll(pfd, (nfds_t) (n + nj + nb), timeout) < 0) {
             if (errno == EINTR)
                 continue;
             msg_fatal("poll: %s", strerror(errno));
@@ -670,6 +843,7 @@ static void qmgr_loop(SERVER *srv)
             break;
         /* Deliveries first, then triggers (from the end: closing moves the last). */
         qmgr_jobs_events(pfd + n, nj);
+        qmgr_bounce_events(pfd + n + nj, nb);
         for (i = nt - 1; i >= 0; i--)
             if (pfd[nl + i].revents)
                 qmgr_trig_read(i);
@@ -681,6 +855,7 @@ static void qmgr_loop(SERVER *srv)
             if (qmgr_trigs[i].deadline <= now)
                 qmgr_trig_close(i);
         qmgr_jobs_expire(now);
+        qmgr_bounce_expire(now);
         qmgr_finish_done();
         if (now >= next_run) {
             qmgr_forget_dead();
@@ -738,11 +913,13 @@ static void qmgr_on_exit(SERVER *srv)
     /* Messages in memory stay in active/: the next qmgr takes them back. */
     while ((m = qmgr_msgs) != NULL) {
         qmgr_msgs = m->next;
+        bounce_call_abort(m->bcall);
         deliver_request_free(m->env);
         mem_free(m->rstate);
         mem_free(m);
     }
     resolve_free(qmgr_resolver);
+    mem_free(qmgr_bpoll);
 }
 
 int main(int argc, char **argv)

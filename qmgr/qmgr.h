@@ -50,10 +50,18 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "bounce_client.h"
 #include "deliver.h"
 #include "queue_id.h"
 #include "resolve.h"
 #include "stream.h"
+
+/* The end of a message's run (qmgr.c), one bounce request at a time. */
+#define QMGR_FIN_START  0
+#define QMGR_FIN_FLUSH  1 /* waiting for "bounce" FLUSH */
+#define QMGR_FIN_TRACE  2 /* waiting for "trace" TRACE */
+#define QMGR_FIN_EXPIRE 3 /* waiting for "defer" EXPIRE */
+#define QMGR_FIN_WARN   4 /* waiting for "defer" WARN */
 
 /* Recipient states within one run. */
 #define QMGR_RCPT_TODO  0 /* waiting in an entry */
@@ -76,8 +84,14 @@ struct QMGR_MSG {
     long warn_offset;       /* of the W record, -1 when none */
     long warn_time;
     int finishing;          /* on the list of messages to finish */
+    int fin_step;           /* QMGR_FIN_*: where its end of run is */
+    int fin_ok;             /* no bounce request failed so far */
+    BOUNCE_CALL *bcall;     /* a bounce/defer/trace request in flight */
+    const char *bservice;
+    time_t bdeadline;
     QMGR_MSG *prev, *next;
     QMGR_MSG *done_next;
+    QMGR_MSG *bnext;        /* the list of messages waiting for a bounce reply */
 };
 
 struct QMGR_ENTRY {
