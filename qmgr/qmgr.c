@@ -79,6 +79,7 @@ static RESOLVER *qmgr_resolver;
 static QMGR_MSG *qmgr_msgs;
 static long qmgr_nmsgs;
 static long qmgr_active_limit;
+static long qmgr_rcpt_limit;  /* recipients of one message in memory (0: no limit) */
 static long qmgr_run_delay, qmgr_min_backoff, qmgr_max_backoff;
 static long qmgr_lifetime, qmgr_bounce_lifetime, qmgr_warn_delay;
 static int qmgr_hash_depth;   /* of deferred/ (0: not hashed) */
@@ -316,6 +317,7 @@ static int qmgr_forced_expire(QMGR_MSG *m)
 }
 
 static void qmgr_msg_step(QMGR_MSG *m, int result);
+static void qmgr_msg_refill(QMGR_MSG *m);
 
 /* All recipients done: trace notice if any, then removal. */
 static void qmgr_fin_all_done(QMGR_MSG *m)
@@ -508,7 +510,10 @@ static void qmgr_finish_done(void)
 
     while ((m = qmgr_done_list) != NULL) {
         qmgr_done_list = m->done_next;
-        qmgr_msg_finish(m);
+        if (m->more)
+            qmgr_msg_refill(m);
+        else
+            qmgr_msg_finish(m);
     }
 }
 
@@ -532,67 +537,89 @@ static void qmgr_find_warn(QMGR_MSG *m, int fd, const char *path)
     qfile_reader_free(r);
 }
 
-/* Read active/ID into memory and queue its recipients. */
-static void qmgr_msg_load(const char *id)
+/*
+ * Keep in env only the undone recipients after m->rcpt_cursor, at most
+ * qmgr_rcpt_limit of them; note whether more are left in the file.
+ */
+static void qmgr_msg_select(QMGR_MSG *m, DELIVER_REQUEST *env)
 {
-    VSTR *path = vstr_new(0), *why = vstr_new(0);
-    QMGR_MSG *m;
-    QFILE_READER *r;
-    RESOLVE_REPLY rr;
-    struct timeval tv;
-    struct stat sb;
-    size_t i;
-    int fd, st, expired = 0;
+    size_t i, n = 0;
 
-    qmgr_active_path(path, id);
-    if ((fd = open(vstr_str(path), O_RDONLY | O_CLOEXEC)) < 0) {
-        if (errno != ENOENT) {
-            vstr_sprintf(why, "open: %s", strerror(errno));
-            qmgr_to_corrupt(id, vstr_str(path), vstr_str(why));
+    m->more = 0;
+    for (i = 0; i < env->nrcpt; i++) {
+        DELIVER_RCPT *r = &env->rcpt[i];
+        int keep = r->offset > m->rcpt_cursor && !m->more;
+
+        if (keep && qmgr_rcpt_limit > 0 && (long) n >= qmgr_rcpt_limit) {
+            m->more = 1;
+            keep = 0;
         }
-        goto out;
+        if (keep) {
+            env->rcpt[n++] = *r;
+        } else {
+            mem_free(r->orig_addr);
+            mem_free(r->address);
+            mem_free(r->dsn_orcpt);
+            mem_free(r->dsn);
+            mem_free(r->reason);
+        }
     }
-    m = mem_calloc(1, sizeof(*m));
-    snprintf(m->id, sizeof(m->id), "%s", id);
-    m->env = deliver_request_new();
+    env->nrcpt = n;
+    if (n > 0)
+        m->rcpt_cursor = env->rcpt[n - 1].offset;
+}
+
+/* Read active/ID's envelope and recipients; 0, or -1 with why. */
+static int qmgr_msg_read(QMGR_MSG *m, DELIVER_REQUEST *env, int *expired, int first, VSTR *why)
+{
+    VSTR *path = vstr_new(0);
+    QFILE_READER *r;
+    struct stat sb;
+    struct timeval tv;
+    int fd, st;
+
+    qmgr_active_path(path, m->id);
+    if ((fd = open(vstr_str(path), O_RDONLY | O_CLOEXEC)) < 0) {
+        vstr_sprintf(why, "open: %s", strerror(errno));
+        vstr_free(path);
+        return errno == ENOENT ? -2 : -1;
+    }
     r = qfile_reader_open(fd, vstr_str(path), QFILE_READ_FOLLOW);
-    st = deliver_request_load(m->env, r, why);
+    st = deliver_request_load(env, r, why);
     qfile_reader_free(r);
-    if (st == 0)
+    if (st == 0 && first)
         qmgr_find_warn(m, fd, vstr_str(path));
-    expired = fstat(fd, &sb) == 0 && (sb.st_mode & S_IXGRP);
+    *expired = fstat(fd, &sb) == 0 && (sb.st_mode & S_IXGRP);
     close(fd);
-    if (st < 0) {
-        qmgr_to_corrupt(id, vstr_str(path), vstr_str(why));
-        deliver_request_free(m->env);
-        mem_free(m);
-        goto out;
-    }
-    mem_free(m->env->queue_name);
-    m->env->queue_name = mem_strdup("active");
-    mem_free(m->env->queue_id);
-    m->env->queue_id = mem_strdup(id);
+    vstr_free(path);
+    if (st < 0)
+        return -1;
+    mem_free(env->queue_name);
+    env->queue_name = mem_strdup("active");
+    mem_free(env->queue_id);
+    env->queue_id = mem_strdup(m->id);
     gettimeofday(&tv, NULL);
-    m->env->active_sec = tv.tv_sec;
-    m->env->active_usec = tv.tv_usec;
-    m->rstate = mem_calloc(m->env->nrcpt + 1, 1);
-    m->todo = m->env->nrcpt;
-    m->next = qmgr_msgs;
-    if (qmgr_msgs)
-        qmgr_msgs->prev = m;
-    qmgr_msgs = m;
-    qmgr_nmsgs++;
-    msg_info("%s: from=<%s>, size=%ld, nrcpt=%zu (queue active)", id, m->env->sender,
-             m->env->data_size, m->env->nrcpt);
+    env->active_sec = tv.tv_sec;
+    env->active_usec = tv.tv_usec;
+    return 0;
+}
+
+/* Resolve the recipients in memory and queue them at their destinations. */
+static void qmgr_msg_route(QMGR_MSG *m)
+{
+    RESOLVE_REPLY rr;
+    size_t i;
+
     resolve_reply_init(&rr);
     for (i = 0; i < m->env->nrcpt; i++) {
-        if (expired) {
+        if (m->expired) {
             /* postsuper -e: never delivered, returned to the sender. */
             qmgr_rcpt_defer(m, i, "4.7.0", "message is administratively expired");
             continue;
         }
-        if (resolve_addr_sender(qmgr_resolver, m->env->sender, m->env->rcpt[i].address, &rr) < 0) {
-            msg_warn("%s: resolve %s: %s", id, m->env->rcpt[i].address, vstr_str(rr.why));
+        if (resolve_addr_sender(qmgr_resolver, m->env->sender, m->env->rcpt[i].address, &rr)
+            < 0) {
+            msg_warn("%s: resolve %s: %s", m->id, m->env->rcpt[i].address, vstr_str(rr.why));
             qmgr_rcpt_defer(m, i, "4.3.0", "address resolver failure");
             continue;
         }
@@ -601,10 +628,80 @@ static void qmgr_msg_load(const char *id)
                       m, i);
     }
     resolve_reply_free(&rr);
+}
+
+/* Read active/ID into memory and queue its recipients. */
+static void qmgr_msg_load(const char *id)
+{
+    VSTR *path = vstr_new(0), *why = vstr_new(0);
+    QMGR_MSG *m;
+    size_t nrcpt;
+    int st, expired = 0;
+
+    m = mem_calloc(1, sizeof(*m));
+    snprintf(m->id, sizeof(m->id), "%s", id);
+    m->env = deliver_request_new();
+    m->rcpt_cursor = -1;
+    if ((st = qmgr_msg_read(m, m->env, &expired, 1, why)) < 0) {
+        if (st == -1) {
+            qmgr_active_path(path, id);
+            qmgr_to_corrupt(id, vstr_str(path), vstr_str(why));
+        }
+        deliver_request_free(m->env);
+        mem_free(m);
+        goto out;
+    }
+    m->expired = expired;
+    nrcpt = m->env->nrcpt;
+    qmgr_msg_select(m, m->env);
+    m->rstate = mem_calloc(m->env->nrcpt + 1, 1);
+    m->todo = m->env->nrcpt;
+    m->next = qmgr_msgs;
+    if (qmgr_msgs)
+        qmgr_msgs->prev = m;
+    qmgr_msgs = m;
+    qmgr_nmsgs++;
+    msg_info("%s: from=<%s>, size=%ld, nrcpt=%zu (queue active)", id, m->env->sender,
+             m->env->data_size, nrcpt);
+    qmgr_msg_route(m);
     qmgr_msg_check_done(m);
 out:
     vstr_free(path);
     vstr_free(why);
+}
+
+/*
+ * The recipients in memory are all done or deferred and more wait in the
+ * file: read the next ones and queue them. On a read failure the message
+ * is kept for a later run (its other recipients stay undone in the file).
+ */
+static void qmgr_msg_refill(QMGR_MSG *m)
+{
+    DELIVER_REQUEST *env = deliver_request_new();
+    VSTR *why = vstr_new(0);
+    int expired = 0, st;
+
+    m->finishing = 0;
+    if ((st = qmgr_msg_read(m, env, &expired, 0, why)) < 0) {
+        if (st == -1)
+            msg_warn("%s: cannot read more recipients: %s: message kept in the queue", m->id,
+                     vstr_str(why));
+        deliver_request_free(env);
+        m->more = 0;
+        m->deferred = 1;
+    } else {
+        qmgr_msg_select(m, env);
+        deliver_request_free(m->env);
+        m->env = env;
+        m->expired = m->expired || expired;
+        mem_free(m->rstate);
+        m->rstate = mem_calloc(m->env->nrcpt + 1, 1);
+        m->todo = m->env->nrcpt;
+        m->busy = 0;
+        qmgr_msg_route(m);
+    }
+    vstr_free(why);
+    qmgr_msg_check_done(m);
 }
 
 /* ------------------------------------------------------------------ */
@@ -881,6 +978,9 @@ static void qmgr_pre_jail(SERVER *srv)
 static void qmgr_post_jail(SERVER *srv)
 {
     (void) srv;
+    qmgr_rcpt_limit = conf_get_int("qmgr_message_recipient_limit");
+    if (qmgr_rcpt_limit < 0)
+        qmgr_rcpt_limit = 0;
     qmgr_active_limit = conf_get_int("qmgr_message_active_limit");
     if (qmgr_active_limit <= 0)
         qmgr_active_limit = 1;

@@ -3,8 +3,10 @@
  * loop, triggers, queue scans and the life of a message; qmgr_sched.c:
  * transports, destinations and the deliveries in flight).
  *
- * MODEL. A message moved to active/ is read once (deliver_request_load):
- * its envelope and undone recipients stay in memory (QMGR_MSG). Each
+ * MODEL. A message moved to active/ is read (deliver_request_load): its
+ * envelope and at most qmgr_message_recipient_limit undone recipients stay
+ * in memory (QMGR_MSG); when those are all done or deferred, the next ones
+ * (by queue file offset) are read from the file, and so on. Each
  * recipient is resolved (lib/resolve.h) to a destination (transport,
  * nexthop: QMGR_DEST) and queued there as part of the message's entry for
  * that destination (QMGR_ENTRY). The scheduler turns entries into delivery
@@ -81,6 +83,9 @@ struct QMGR_MSG {
     unsigned char *rstate;  /* QMGR_RCPT_* per env->rcpt[] */
     size_t todo, busy;
     int deferred;           /* some recipient was deferred this run */
+    int expired;            /* postsuper -e: defer every recipient */
+    long rcpt_cursor;       /* offset of the last recipient taken in (-1: none) */
+    int more;               /* undone recipients after rcpt_cursor wait in the file */
     long warn_offset;       /* of the W record, -1 when none */
     long warn_time;
     int finishing;          /* on the list of messages to finish */
