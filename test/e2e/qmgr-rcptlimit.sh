@@ -37,6 +37,9 @@ submit() {
 }
 ndelivered() { grep -c "^$1 " "$A/delivered" 2>/dev/null; }
 atleast() { local n; n=$(ndelivered "$1"); [ "${n:-0}" -ge "$2" ]; }
+# Removed: no file left in active/ or deferred/ (the file, not the log
+# line, which postlogd may deliver late under load).
+gone() { [ -z "$(find "$Q/active" "$Q/deferred" "$Q/incoming" -name "$1" 2>/dev/null)" ]; }
 sizes() { grep " id=$1 " "$A/requests" | sed 's/.* n=\([0-9]*\) .*/\1/' | tr '\n' ' '; }
 
 # Twelve recipients at one next hop: batches of 5, 5 and 2.
@@ -44,10 +47,10 @@ args=
 for i in $(seq 1 12); do args="$args -r u$i@one.test"; done
 id=$(submit $args)
 check "twelve delivered" inst_wait atleast "$id" 12
-check "removed" inst_log_wait "postfix/qmgr\[[0-9]+\]: $id: removed$" || { echo "# id=$id"; grep -E "qmgr|$id" "$LOG" | tail -20 | sed "s/^/# /"; }
+check "removed" inst_wait gone "$id"
 is "$(sizes "$id")" "5 5 2 " "requests of at most 5 recipients (the in-memory limit), not 10"
 is "$(grep "^$id " "$A/delivered" | sort -u | wc -l)" 12 "each recipient delivered once"
-like "$(grep "$id: from=<alice@example.com>" "$LOG")" "nrcpt=12 \(queue active\)" "nrcpt counts all twelve"
+check "nrcpt counts all twelve" inst_log_wait "$id: from=<alice@example.com>, size=[0-9]+, nrcpt=12 \(queue active\)"
 
 # Six recipients deferred, six delivered, in batches across both.
 echo "try later" >"$A/defer@defer.test"
@@ -63,13 +66,13 @@ is "$(grep " id=$id " "$A/requests" | grep -c 'nexthop=defer.test')" 2 \
 rm -f "$A/defer@defer.test"
 postqueue -f
 check "the deferred six are delivered on the next run" inst_wait atleast "$id" 12
-check "then removed" inst_log_wait "postfix/qmgr\[[0-9]+\]: $id: removed$"
+check "then removed" inst_wait gone "$id"
 is "$(grep "^$id " "$A/delivered" | sort -u | wc -l)" 12 "twelve distinct recipients, none twice"
 is "$(grep "^$id " "$A/delivered" | wc -l)" 12 "no recipient delivered twice"
 # Postfix logs "(queue active)" each time a message enters active/, the
 # retry from deferred/ included; once per activation, not per batch.
-is "$(grep -c "$id: from=<alice@example.com>, size=[0-9]*, nrcpt=[0-9]* (queue active)" "$LOG")" 2 \
-    "(queue active) logged once per activation: first try and retry"
+nactive() { [ "$(grep -c "$id: from=<alice@example.com>, size=[0-9]*, nrcpt=[0-9]* (queue active)" "$LOG")" -eq 2 ]; }
+check "(queue active) logged once per activation: first try and retry" inst_wait nactive
 
 inst_stop
 check "qmgr never crashed (sanitizers)" \
