@@ -5,7 +5,10 @@
  * transport_maps (full address, extension stripped, domain, parent domains
  * with and without parent_domain_matches_subdomains, "*", empty fields,
  * error:, discard:, [host]:port, regexp tables only asked for the full
- * address), and the failure cases (broken table, oversized address).
+ * address), the failure cases (broken table, oversized address), and the
+ * sender-dependent tables (sender_dependent_relayhost_maps and
+ * sender_dependent_default_transport_maps: address, address without its
+ * extension, @domain, the null sender's lookup key, DUNNO, a broken table).
  * Table-driven: each configuration is a main.cf written to a scratch
  * directory, then a list of address -> transport, nexthop, class.
  */
@@ -283,9 +286,15 @@ static void test_sender(void)
         {"bob@relay.test", "relay", "[bounce.example]", R},
         {"bob@fixed.test", "fixed", "[fixed.example]", D | M},
     };
-    static const char *const snd[] = {"alice@gmail.test", "Alice@GMAIL.test", "carol@corp.test", "alice@corp.test", "alice+x@corp.test", "", "dan@dunno.test", "eve@nowhere.test", NULL, "carol@corp.test", "carol@corp.test", "frank@bulk.test", "x@bulk2.test", "", "", "carol@corp.test"};
+    static const char *const snd[] = {
+        "alice@gmail.test", "Alice@GMAIL.test", "carol@corp.test", "alice@corp.test",
+        "alice+x@corp.test", "", "dan@dunno.test", "eve@nowhere.test", NULL,
+        "carol@corp.test", "carol@corp.test", "frank@bulk.test", "x@bulk2.test", "", "",
+        "carol@corp.test",
+    };
 
-    run_senders("sender dependent",
+    run_senders(
+        "sender dependent",
         BASE "relay_domains = relay.test\nrelayhost = [global.example]\nrecipient_delimiter = +\n"
              "sender_dependent_relayhost_maps = inline:{ alice@gmail.test=[smtp.gmail.com]:587,"
              " @corp.test=[ses.example]:587, alice@corp.test=[alice.example],"
