@@ -28,8 +28,8 @@
  * that ends without a next-hop failure is positive feedback (+F, or
  * +F/window for "F/concurrency"; a whole unit raises the window by one)
  * and clears the failure count; a job whose agent reports the next hop
- * failed (hop_status), or that fails itself (agent crash, timeout,
- * garbage), is negative feedback (the window drops by one at the start of
+ * failed (hop_status) is negative feedback (an agent that crashes, times
+ * out or answers garbage gives no feedback: its recipients are deferred) (the window drops by one at the start of
  * each 1/F failures, never below 1) and adds 1/window-at-start to the
  * failed pseudo-cohorts: when they reach
  * <transport>_destination_concurrency_failed_cohort_limit (not 0) the

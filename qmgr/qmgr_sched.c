@@ -425,16 +425,17 @@ static void qmgr_job_free(QMGR_JOB *job)
 static void qmgr_job_fail(QMGR_JOB *job, const char *why)
 {
     QMGR_MSG *m = job->msg;
-    QMGR_DEST *d = job->dest;
-    int window = job->window;
     size_t i;
 
-    msg_warn("%s: delivery via %s failed: %s", m->id, d->key, why);
+    /*
+     * An agent that crashed or timed out says nothing about the next hop:
+     * no feedback on the destination's window (as Postfix: a crash is the
+     * transport's problem, not the site's).
+     */
+    msg_warn("%s: delivery via %s failed: %s", m->id, job->dest->key, why);
     for (i = 0; i < job->req->nrcpt; i++)
         qmgr_rcpt_defer(m, job->idx[i], "4.3.0", "unknown mail transport error");
     qmgr_job_free(job);
-    if (qmgr_dest_failure(d, window))
-        qmgr_dest_kill(d, "unknown mail transport error");
     qmgr_msg_check_done(m);
 }
 
