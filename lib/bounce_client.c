@@ -1,11 +1,13 @@
 /* bounce_client - ask the bounce daemon for a notice; see bounce_client.h. */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "attr.h"
 #include "bounce_client.h"
 #include "conf.h"
+#include "mem.h"
 #include "msg.h"
 #include "queue_id.h"
 #include "stream.h"
@@ -51,25 +53,35 @@ int bounce_log_remove(const char *kind, const char *queue_id)
     return ret;
 }
 
-int bounce_request(const char *service, int cmd, const BOUNCE_MSG *m, VSTR *notice_id,
-                   VSTR *why)
+struct BOUNCE_CALL {
+    STREAM *s;
+    int fd;
+    char service[BOUNCE_SERVICE_MAX + 1];
+};
+
+BOUNCE_CALL *bounce_call_start(const char *service, int cmd, const BOUNCE_MSG *m, VSTR *why)
 {
-    VSTR *path = vstr_new(0);
-    STREAM *s = NULL;
-    int fd, status = -1, ret = -1;
+    VSTR *path;
+    BOUNCE_CALL *c;
+    int fd;
 
     if (cmd < BOUNCE_CMD_FLUSH || cmd > BOUNCE_CMD_EXPIRE || !m->queue_id || !m->queue_name
-        || !m->sender)
-        msg_panic("bounce_request: bad request");
-    vstr_truncate(notice_id, 0);
+        || !m->sender || strlen(service) > BOUNCE_SERVICE_MAX || strchr(service, '/'))
+        msg_panic("bounce_call_start: bad request");
+    path = vstr_new(0);
     vstr_sprintf(path, "private/%s", service);
     if ((fd = unix_connect(vstr_str(path))) < 0) {
         vstr_sprintf(why, "connect to %s: %s", vstr_str(path), strerror(errno));
-        goto out;
+        vstr_free(path);
+        return NULL;
     }
-    s = stream_open(fd, STREAM_CLOSE);
-    stream_set_limits(s, BOUNCE_TIMEOUT_MS, 4096);
-    if (attr_print(s, 0, ATTR_OUT_INT("nrequest", cmd), ATTR_OUT_INT("flags", 0),
+    c = mem_calloc(1, sizeof(*c));
+    snprintf(c->service, sizeof(c->service), "%s", service);
+    c->fd = fd;
+    c->s = stream_open(fd, STREAM_CLOSE);
+    /* The request is small: it fits the socket buffer, the send does not wait. */
+    stream_set_limits(c->s, BOUNCE_TIMEOUT_MS, 4096);
+    if (attr_print(c->s, 0, ATTR_OUT_INT("nrequest", cmd), ATTR_OUT_INT("flags", 0),
                    ATTR_OUT_STR("queue_name", m->queue_name),
                    ATTR_OUT_STR("queue_id", m->queue_id),
                    ATTR_OUT_STR("encoding", m->encoding ? m->encoding : ""),
@@ -77,23 +89,53 @@ int bounce_request(const char *service, int cmd, const BOUNCE_MSG *m, VSTR *noti
                    ATTR_OUT_STR("sender", m->sender),
                    ATTR_OUT_STR("envelope_id", m->envelope_id ? m->envelope_id : ""),
                    ATTR_OUT_INT("ret_flags", m->ret_flags)) < 0) {
-        vstr_sprintf(why, "send to %s: %s", vstr_str(path), stream_why(s));
-        goto out;
+        vstr_sprintf(why, "send to %s: %s", vstr_str(path), stream_why(c->s));
+        bounce_call_abort(c);
+        c = NULL;
     }
-    if (attr_scan(s, 0, ATTR_IN_INT("status", &status),
-                  ATTR_IN_STR("queue_id", notice_id, 64)) != ATTR_OK) {
-        vstr_sprintf(why, "reply from %s: %s", vstr_str(path),
-                     stream_why(s)[0] ? stream_why(s) : "connection closed");
-        goto out;
-    }
-    if (status != 0) {
-        vstr_sprintf(why, "%s could not do the request", vstr_str(path));
-        goto out;
-    }
-    ret = 0;
-out:
-    if (s)
-        stream_free(s);
     vstr_free(path);
+    return c;
+}
+
+int bounce_call_fd(const BOUNCE_CALL *c)
+{
+    return c->fd;
+}
+
+int bounce_call_finish(BOUNCE_CALL *c, int timeout_ms, VSTR *notice_id, VSTR *why)
+{
+    int status = -1, ret = -1;
+
+    vstr_truncate(notice_id, 0);
+    stream_set_limits(c->s, timeout_ms, 4096);
+    if (attr_scan(c->s, 0, ATTR_IN_INT("status", &status),
+                  ATTR_IN_STR("queue_id", notice_id, 64)) != ATTR_OK) {
+        vstr_sprintf(why, "reply from private/%s: %s", c->service,
+                     stream_why(c->s)[0] ? stream_why(c->s) : "connection closed");
+    } else if (status != 0) {
+        vstr_sprintf(why, "private/%s could not do the request", c->service);
+    } else {
+        ret = 0;
+    }
+    bounce_call_abort(c);
     return ret;
+}
+
+void bounce_call_abort(BOUNCE_CALL *c)
+{
+    if (c == NULL)
+        return;
+    stream_free(c->s);
+    mem_free(c);
+}
+
+int bounce_request(const char *service, int cmd, const BOUNCE_MSG *m, VSTR *notice_id,
+                   VSTR *why)
+{
+    BOUNCE_CALL *c;
+
+    vstr_truncate(notice_id, 0);
+    if ((c = bounce_call_start(service, cmd, m, why)) == NULL)
+        return -1;
+    return bounce_call_finish(c, BOUNCE_TIMEOUT_MS, notice_id, why);
 }

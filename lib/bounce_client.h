@@ -115,9 +115,27 @@ typedef struct BOUNCE_MSG {
     int ret_flags;
 } BOUNCE_MSG;
 
+#define BOUNCE_SERVICE_MAX 64                /* a service name */
+
 /* 0: done (notice_id says which notice, empty when none); -1: why. */
 int bounce_request(const char *service, int cmd, const BOUNCE_MSG *m, VSTR *notice_id,
                    VSTR *why);
+
+/*
+ * The same request without waiting (qmgr's event loop):
+ *   BOUNCE_CALL *c = bounce_call_start(service, cmd, &m, why);  connects, sends
+ *   (NULL: failed, why says it); poll bounce_call_fd(c) for POLLIN, then
+ *   bounce_call_finish(c, timeout_ms, notice_id, why) reads the reply (0 or
+ *   -1 as bounce_request()) and frees c; bounce_call_abort(c) gives up
+ *   (the daemon may still do the work: a notice may be sent twice, never
+ *   lost, as above).
+ */
+typedef struct BOUNCE_CALL BOUNCE_CALL;
+BOUNCE_CALL *bounce_call_start(const char *service, int cmd, const BOUNCE_MSG *m, VSTR *why);
+int bounce_call_fd(const BOUNCE_CALL *c);
+int bounce_call_finish(BOUNCE_CALL *c, int timeout_ms, VSTR *notice_id, VSTR *why);
+void bounce_call_abort(BOUNCE_CALL *c);
+
 int bounce_log_exists(const char *kind, const char *queue_id);
 int bounce_log_remove(const char *kind, const char *queue_id);
 /* The log's path (relative to queue_directory) into out. */

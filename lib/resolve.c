@@ -18,19 +18,28 @@
 
 #define RESOLVE_MAX_TABLES 32
 
+/* A list of tables asked in order (transport_maps, sender_dependent_*). */
+typedef struct RESOLVE_MAPS {
+    const char *param;
+    TABLE *t[RESOLVE_MAX_TABLES];
+    int n;
+    int broken;            /* a table could not be opened */
+    VSTR *why;
+} RESOLVE_MAPS;
+
 struct RESOLVER {
     MATCH_LIST *mydest;
     MATCH_LIST *alias_doms;
     MATCH_LIST *mbox_doms;
     MATCH_LIST *relay_doms;
     ARGV *my_addrs;        /* canonical text of this host's addresses */
-    TABLE *maps[RESOLVE_MAX_TABLES];
-    int nmaps;
-    int maps_broken;       /* a transport_maps table could not be opened */
-    VSTR *maps_why;
+    RESOLVE_MAPS maps;     /* transport_maps */
     int maps_pdms;         /* transport_maps is in parent_domain_matches_subdomains */
     char *local_transport, *virtual_transport, *relay_transport, *default_transport;
     char *relayhost, *myhostname, *delims;
+    RESOLVE_MAPS snd_relay;     /* sender_dependent_relayhost_maps */
+    RESOLVE_MAPS snd_transport; /* sender_dependent_default_transport_maps */
+    char *null_relay_key, *null_transport_key;
 };
 
 static const char *resolve_param(const char *name)
@@ -109,14 +118,16 @@ static void resolve_add_interfaces(ARGV *out, const char *value, VSTR *why)
     mem_free(copy);
 }
 
-/* Split a list of table names (white space or commas, braces kept). */
-static void resolve_open_maps(RESOLVER *rs, const char *value, VSTR *why)
+/* Split a list of table names (white space or commas, braces kept) and open each. */
+static void resolve_maps_open(RESOLVE_MAPS *ms, const char *param, VSTR *why)
 {
-    const char *p = value, *start;
+    const char *p = resolve_param(param), *start;
     int depth;
     char *spec;
     TABLE *t;
 
+    ms->param = param;
+    ms->why = vstr_new(0);
     for (;;) {
         while (*p == ' ' || *p == '\t' || *p == ',' || *p == '\n' || *p == '\r')
             p++;
@@ -132,18 +143,27 @@ static void resolve_open_maps(RESOLVER *rs, const char *value, VSTR *why)
                 break;
         }
         spec = mem_strndup(start, (size_t) (p - start));
-        if (rs->nmaps >= RESOLVE_MAX_TABLES) {
-            rs->maps_broken = 1;
-            vstr_sprintf(rs->maps_why, "transport_maps: more than %d tables", RESOLVE_MAX_TABLES);
-        } else if ((t = table_open(spec, TABLE_READ, TABLE_FLAGS_READ, rs->maps_why)) == NULL) {
-            rs->maps_broken = 1;
+        if (ms->n >= RESOLVE_MAX_TABLES) {
+            ms->broken = 1;
+            vstr_sprintf(ms->why, "%s: more than %d tables", param, RESOLVE_MAX_TABLES);
+        } else if ((t = table_open(spec, TABLE_READ, TABLE_FLAGS_READ, ms->why)) == NULL) {
+            ms->broken = 1;
         } else {
-            rs->maps[rs->nmaps++] = t;
+            ms->t[ms->n++] = t;
         }
         mem_free(spec);
     }
-    if (rs->maps_broken && vstr_len(why) == 0)
-        vstr_sprintf(why, "transport_maps: %s", vstr_str(rs->maps_why));
+    if (ms->broken && vstr_len(why) == 0)
+        vstr_sprintf(why, "%s: %s", param, vstr_str(ms->why));
+}
+
+static void resolve_maps_close(RESOLVE_MAPS *ms)
+{
+    int i;
+
+    for (i = 0; i < ms->n; i++)
+        table_close(ms->t[i]);
+    vstr_free(ms->why);
 }
 
 static MATCH_LIST *resolve_list(const char *name, const char *pdms, VSTR *why)
@@ -164,7 +184,6 @@ RESOLVER *resolve_create(VSTR *why)
     const char *pdms = resolve_param("parent_domain_matches_subdomains");
 
     vstr_reset(why);
-    rs->maps_why = vstr_new(0);
     rs->mydest = resolve_list("mydestination", pdms, why);
     rs->alias_doms = resolve_list("virtual_alias_domains", pdms, why);
     rs->mbox_doms = resolve_list("virtual_mailbox_domains", pdms, why);
@@ -173,7 +192,12 @@ RESOLVER *resolve_create(VSTR *why)
     resolve_add_interfaces(rs->my_addrs, resolve_param("inet_interfaces"), why);
     resolve_add_interfaces(rs->my_addrs, resolve_param("proxy_interfaces"), why);
     rs->maps_pdms = match_list_parent_flag("transport_maps", pdms) != 0;
-    resolve_open_maps(rs, resolve_param("transport_maps"), why);
+    resolve_maps_open(&rs->maps, "transport_maps", why);
+    resolve_maps_open(&rs->snd_relay, "sender_dependent_relayhost_maps", why);
+    resolve_maps_open(&rs->snd_transport, "sender_dependent_default_transport_maps", why);
+    rs->null_relay_key = mem_strdup(resolve_param("empty_address_relayhost_maps_lookup_key"));
+    rs->null_transport_key =
+        mem_strdup(resolve_param("empty_address_default_transport_maps_lookup_key"));
     rs->local_transport = mem_strdup(resolve_param("local_transport"));
     rs->virtual_transport = mem_strdup(resolve_param("virtual_transport"));
     rs->relay_transport = mem_strdup(resolve_param("relay_transport"));
@@ -186,8 +210,6 @@ RESOLVER *resolve_create(VSTR *why)
 
 void resolve_free(RESOLVER *rs)
 {
-    int i;
-
     if (rs == NULL)
         return;
     match_list_free(rs->mydest);
@@ -195,9 +217,11 @@ void resolve_free(RESOLVER *rs)
     match_list_free(rs->mbox_doms);
     match_list_free(rs->relay_doms);
     argv_free(rs->my_addrs);
-    for (i = 0; i < rs->nmaps; i++)
-        table_close(rs->maps[i]);
-    vstr_free(rs->maps_why);
+    resolve_maps_close(&rs->maps);
+    resolve_maps_close(&rs->snd_relay);
+    resolve_maps_close(&rs->snd_transport);
+    mem_free(rs->null_relay_key);
+    mem_free(rs->null_transport_key);
     mem_free(rs->local_transport);
     mem_free(rs->virtual_transport);
     mem_free(rs->relay_transport);
@@ -263,13 +287,14 @@ static int resolve_is_my_literal(const RESOLVER *rs, const char *domain)
 }
 
 /* One key against every table (fixed_only: skip pattern tables). 1 found, 0 not, -1 error. */
-static int resolve_maps_find(RESOLVER *rs, const char *key, int fixed_only, VSTR *value, VSTR *why)
+static int resolve_maps_find(RESOLVE_MAPS *ms, const char *key, int fixed_only, VSTR *value,
+                             VSTR *why)
 {
     const char *v;
     int i;
 
-    for (i = 0; i < rs->nmaps; i++) {
-        TABLE *t = rs->maps[i];
+    for (i = 0; i < ms->n; i++) {
+        TABLE *t = ms->t[i];
 
         if (fixed_only && !(t->props & TABLE_PROP_FIXED))
             continue;
@@ -278,7 +303,7 @@ static int resolve_maps_find(RESOLVER *rs, const char *key, int fixed_only, VSTR
             return 1;
         }
         if (t->error != TABLE_OK) {
-            vstr_sprintf(why, "transport_maps: %s lookup error for \"%s\"", t->spec, key);
+            vstr_sprintf(why, "%s: %s lookup error for \"%s\"", ms->param, t->spec, key);
             return -1;
         }
     }
@@ -293,25 +318,74 @@ static int resolve_maps(RESOLVER *rs, const char *addr, const char *domain, VSTR
     const char *p;
     int st;
 
-    if ((st = resolve_maps_find(rs, addr, 0, value, why)) != 0)
+    if ((st = resolve_maps_find(&rs->maps, addr, 0, value, why)) != 0)
         goto out;
     if (addr_split_ext(addr, rs->delims, base, ext) > 0
-        && (st = resolve_maps_find(rs, vstr_str(base), 0, value, why)) != 0)
+        && (st = resolve_maps_find(&rs->maps, vstr_str(base), 0, value, why)) != 0)
         goto out;
     if (*domain) {
-        if ((st = resolve_maps_find(rs, domain, 1, value, why)) != 0)
+        if ((st = resolve_maps_find(&rs->maps, domain, 1, value, why)) != 0)
             goto out;
         for (p = strchr(domain, '.'); p && p[1]; p = strchr(p + 1, '.')) {
             vstr_set(key, rs->maps_pdms ? p + 1 : p);
-            if ((st = resolve_maps_find(rs, vstr_str(key), 1, value, why)) != 0)
+            if ((st = resolve_maps_find(&rs->maps, vstr_str(key), 1, value, why)) != 0)
                 goto out;
         }
     }
-    st = resolve_maps_find(rs, "*", 1, value, why);
+    st = resolve_maps_find(&rs->maps, "*", 1, value, why);
 out:
     vstr_free(base);
     vstr_free(ext);
     vstr_free(key);
+    return st;
+}
+
+/*
+ * A sender_dependent_* table: the sender address, the address without its
+ * extension, then "@domain"; the null sender is looked up as null_key.
+ * "DUNNO" ends the search with no answer. 1 found (value), 0 not, -1 error.
+ */
+static int resolve_sender_find(RESOLVER *rs, RESOLVE_MAPS *ms, const char *null_key,
+                               const char *sender, VSTR *value, VSTR *why)
+{
+    VSTR *key, *base, *ext;
+    const char *at;
+    int st;
+
+    if (sender == NULL)
+        return 0;
+    if (ms->broken) {
+        vstr_sprintf(why, "%s", vstr_str(ms->why));
+        return -1;
+    }
+    if (ms->n == 0)
+        return 0;
+    if (strlen(sender) >= RESOLVE_ADDR_MAX) {
+        vstr_set(why, "sender address too long");
+        return -1;
+    }
+    key = vstr_new(0);
+    base = vstr_new(0);
+    ext = vstr_new(0);
+    if (*sender == 0) {
+        st = resolve_maps_find(ms, null_key, 0, value, why);
+        goto out;
+    }
+    vstr_set(key, sender);
+    str_lower(vstr_str(key));
+    if ((st = resolve_maps_find(ms, vstr_str(key), 0, value, why)) != 0)
+        goto out;
+    if (addr_split_ext(vstr_str(key), rs->delims, base, ext) > 0
+        && (st = resolve_maps_find(ms, vstr_str(base), 1, value, why)) != 0)
+        goto out;
+    if ((at = strrchr(vstr_str(key), '@')) != NULL && at[1])
+        st = resolve_maps_find(ms, at, 1, value, why);
+out:
+    if (st == 1 && strcasecmp(vstr_str(value), "DUNNO") == 0)
+        st = 0;
+    vstr_free(key);
+    vstr_free(base);
+    vstr_free(ext);
     return st;
 }
 
@@ -326,9 +400,14 @@ static int resolve_match(MATCH_LIST *l, const char *domain, RESOLVE_REPLY *r)
 
 int resolve_addr(RESOLVER *rs, const char *addr, RESOLVE_REPLY *r)
 {
+    return resolve_addr_sender(rs, NULL, addr, r);
+}
+
+int resolve_addr_sender(RESOLVER *rs, const char *sender, const char *addr, RESOLVE_REPLY *r)
+{
     char domain[RESOLVE_ADDR_MAX];
     const char *at, *chan;
-    VSTR *mt = NULL, *mh = NULL, *value = NULL;
+    VSTR *mt = NULL, *mh = NULL, *value = NULL, *sv = NULL;
     size_t dlen;
     int m, st = -1;
 
@@ -377,22 +456,47 @@ int resolve_addr(RESOLVER *rs, const char *addr, RESOLVE_REPLY *r)
     case RESOLVE_CLASS_RELAY: chan = rs->relay_transport; break;
     default: chan = rs->default_transport; break;
     }
+    sv = vstr_new(0);
+    if (r->flags == RESOLVE_CLASS_DEFAULT) {
+        switch (resolve_sender_find(rs, &rs->snd_transport, rs->null_transport_key, sender, sv,
+                                    r->why)) {
+        case -1:
+            goto out;
+        case 1:
+            chan = vstr_str(sv);
+            break;
+        default:
+            break;
+        }
+    }
     resolve_split(chan, r->transport, r->nexthop);
+    if (vstr_len(r->nexthop) == 0 && (r->flags & (RESOLVE_CLASS_RELAY | RESOLVE_CLASS_DEFAULT))) {
+        switch (resolve_sender_find(rs, &rs->snd_relay, rs->null_relay_key, sender, sv,
+                                    r->why)) {
+        case -1:
+            goto out;
+        case 1:
+            vstr_set(r->nexthop, vstr_str(sv));
+            break;
+        default:
+            if (*rs->relayhost)
+                vstr_set(r->nexthop, rs->relayhost);
+            break;
+        }
+    }
     if (vstr_len(r->nexthop) == 0) {
-        if ((r->flags & (RESOLVE_CLASS_RELAY | RESOLVE_CLASS_DEFAULT)) && *rs->relayhost)
-            vstr_set(r->nexthop, rs->relayhost);
-        else if (*domain)
+        if (*domain)
             vstr_set(r->nexthop, domain);
         else
             vstr_set(r->nexthop, rs->myhostname);
     }
 
     /* transport_maps override, field by field. */
-    if (rs->maps_broken) {
-        vstr_sprintf(r->why, "%s", vstr_str(rs->maps_why));
-        return -1;
+    if (rs->maps.broken) {
+        vstr_sprintf(r->why, "%s", vstr_str(rs->maps.why));
+        goto out;
     }
-    if (rs->nmaps > 0) {
+    if (rs->maps.n > 0) {
         value = vstr_new(0);
         mt = vstr_new(0);
         mh = vstr_new(0);
@@ -424,5 +528,7 @@ out:
         vstr_free(mt);
         vstr_free(mh);
     }
+    if (sv)
+        vstr_free(sv);
     return st;
 }

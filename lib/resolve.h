@@ -20,7 +20,18 @@
  * relayhost is set, else the recipient's domain (for local: $myhostname
  * when the domain is empty).
  *
- * transport_maps, when set, is asked first (every class): keys the full
+ * SENDER-DEPENDENT (resolve_addr_sender()): for the default class,
+ * sender_dependent_default_transport_maps replaces default_transport; for
+ * the relay and default classes, when the channel names no next hop,
+ * sender_dependent_relayhost_maps replaces relayhost. Both are searched
+ * with the sender address (lower-cased), the address without its
+ * extension, then "@domain"; the null sender with
+ * empty_address_relayhost_maps_lookup_key (resp.
+ * empty_address_default_transport_maps_lookup_key), default "<>". A value
+ * "DUNNO" stops the search and keeps the global setting. A lookup error is
+ * a -1 like any other.
+ *
+ * transport_maps, when set, is asked last and overrides (every class): keys the full
  * address, the address without its extension (recipient_delimiter), the
  * domain, then for each parent domain "parent.example" when
  * parent_domain_matches_subdomains lists transport_maps, else
@@ -76,5 +87,7 @@ void resolve_free(RESOLVER *rs);
 void resolve_reply_init(RESOLVE_REPLY *r);
 void resolve_reply_free(RESOLVE_REPLY *r);
 int resolve_addr(RESOLVER *rs, const char *addr, RESOLVE_REPLY *r);
+/* The same, for mail from sender (NULL: no sender-dependent lookups). */
+int resolve_addr_sender(RESOLVER *rs, const char *sender, const char *addr, RESOLVE_REPLY *r);
 
 #endif

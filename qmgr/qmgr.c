@@ -31,6 +31,10 @@
  *                 deferred/H/ID with its mtime set to the next attempt:
  *                 now + its age, within minimal_backoff_time and
  *                 maximal_backoff_time.
+ * The bounce/defer/trace requests do not block: each is sent, and its
+ * reply is read by the event loop when it comes (qmgr_msg_step() goes on
+ * from there), so a slow bounce daemon does not stall deliveries; no reply
+ * within BOUNCE_TIMEOUT_MS is a failed request (the message is kept).
  *
  * DURABILITY. qmgr writes nothing a recipient's outcome depends on: the
  * agents mark recipients done in the file. Every move is one rename(2); a
@@ -75,6 +79,7 @@ static RESOLVER *qmgr_resolver;
 static QMGR_MSG *qmgr_msgs;
 static long qmgr_nmsgs;
 static long qmgr_active_limit;
+static long qmgr_rcpt_limit;  /* recipients of one message in memory (0: no limit) */
 static long qmgr_run_delay, qmgr_min_backoff, qmgr_max_backoff;
 static long qmgr_lifetime, qmgr_bounce_lifetime, qmgr_warn_delay;
 static int qmgr_hash_depth;   /* of deferred/ (0: not hashed) */
@@ -168,11 +173,30 @@ static void qmgr_to_corrupt(const char *id, const char *from, const char *why)
     vstr_free(to);
 }
 
-static int qmgr_bounce(QMGR_MSG *m, const char *service, int cmd)
+/* Messages waiting for a reply of the bounce service, and the poll order. */
+static QMGR_MSG *qmgr_bwait;
+static size_t qmgr_nbwait;
+static QMGR_MSG **qmgr_bpoll;
+static size_t qmgr_bpoll_cap;
+
+#define QMGR_BOUNCE_READ_MS 10000 /* for the reply once it has started to arrive */
+
+static void qmgr_bounce_failed(QMGR_MSG *m, const char *service, const char *why)
+{
+    msg_warn("%s: %s service request failed: %s: message kept in the queue", m->id, service,
+             why);
+}
+
+/*
+ * Send a request to the bounce service without waiting for it: the reply
+ * comes back through the event loop (qmgr_bounce_events) to
+ * qmgr_msg_step(). 0: sent; -1: failed (logged).
+ */
+static int qmgr_bounce_start(QMGR_MSG *m, const char *service, int cmd, int step)
 {
     BOUNCE_MSG b;
-    VSTR *notice = vstr_new(0), *why = vstr_new(0);
-    int st;
+    VSTR *why = vstr_new(0);
+    BOUNCE_CALL *c;
 
     memset(&b, 0, sizeof(b));
     b.queue_name = "active";
@@ -182,12 +206,33 @@ static int qmgr_bounce(QMGR_MSG *m, const char *service, int cmd)
     b.sender = m->env->sender;
     b.envelope_id = m->env->dsn_envid;
     b.ret_flags = m->env->dsn_ret;
-    if ((st = bounce_request(service, cmd, &b, notice, why)) < 0)
-        msg_warn("%s: %s service request failed: %s: message kept in the queue", m->id,
-                 service, vstr_str(why));
-    vstr_free(notice);
+    if ((c = bounce_call_start(service, cmd, &b, why)) == NULL) {
+        qmgr_bounce_failed(m, service, vstr_str(why));
+        vstr_free(why);
+        return -1;
+    }
     vstr_free(why);
-    return st;
+    m->bcall = c;
+    m->bservice = service;
+    m->fin_step = step;
+    m->bdeadline = time(NULL) + BOUNCE_TIMEOUT_MS / 1000;
+    m->bnext = qmgr_bwait;
+    qmgr_bwait = m;
+    qmgr_nbwait++;
+    return 0;
+}
+
+static void qmgr_bwait_remove(QMGR_MSG *m)
+{
+    QMGR_MSG **pp;
+
+    for (pp = &qmgr_bwait; *pp; pp = &(*pp)->bnext)
+        if (*pp == m) {
+            *pp = m->bnext;
+            qmgr_nbwait--;
+            break;
+        }
+    m->bnext = NULL;
 }
 
 static void qmgr_remove(QMGR_MSG *m)
@@ -271,47 +316,176 @@ static int qmgr_forced_expire(QMGR_MSG *m)
     return ret;
 }
 
-static void qmgr_msg_finish(QMGR_MSG *m)
+static void qmgr_msg_step(QMGR_MSG *m, int result);
+static void qmgr_msg_refill(QMGR_MSG *m);
+
+/* All recipients done: trace notice if any, then removal. */
+static void qmgr_fin_all_done(QMGR_MSG *m)
+{
+    if (m->fin_ok && bounce_log_exists("trace", m->id)) {
+        if (qmgr_bounce_start(m, "trace", BOUNCE_CMD_TRACE, QMGR_FIN_TRACE) == 0)
+            return;
+        m->fin_ok = 0;
+    }
+    if (m->fin_ok)
+        qmgr_remove(m);
+    else
+        qmgr_defer_file(m, time(NULL));
+    qmgr_msg_free(m);
+}
+
+/* After the bounce log (if any) was flushed. */
+static void qmgr_fin_after_flush(QMGR_MSG *m)
 {
     time_t now = time(NULL);
     long lifetime = *m->env->sender ? qmgr_lifetime : qmgr_bounce_lifetime;
-    VSTR *path = vstr_new(0);
-    struct stat st;
-    int ok = 1;
 
-    /* Deleted meanwhile (postsuper -d): nothing left to do. */
-    qmgr_active_path(path, m->id);
-    if (lstat(vstr_str(path), &st) < 0 && errno == ENOENT) {
-        vstr_free(path);
-        qmgr_msg_free(m);
+    if (!m->deferred) {
+        qmgr_fin_all_done(m);
         return;
     }
-    vstr_free(path);
+    if (now - m->env->arrival_sec >= lifetime || qmgr_forced_expire(m)) {
+        if (m->fin_ok && qmgr_bounce_start(m, "defer", BOUNCE_CMD_EXPIRE, QMGR_FIN_EXPIRE) == 0)
+            return;
+    } else if (qmgr_warn_delay > 0 && m->warn_offset >= 0 && m->warn_time > 0
+               && now >= m->warn_time) {
+        if (qmgr_bounce_start(m, "defer", BOUNCE_CMD_WARN, QMGR_FIN_WARN) == 0)
+            return;
+    }
+    qmgr_defer_file(m, now);
+    qmgr_msg_free(m);
+}
 
-    if (bounce_log_exists("bounce", m->id) && qmgr_bounce(m, "bounce", BOUNCE_CMD_FLUSH) < 0)
-        ok = 0;
-    if (!m->deferred) {
-        if (ok && bounce_log_exists("trace", m->id)
-            && qmgr_bounce(m, "trace", BOUNCE_CMD_TRACE) < 0)
-            ok = 0;
-        if (ok)
+/*
+ * The end of a message's run, one step per bounce reply (result: that
+ * reply, 0 or -1; unused at the start). The message stays in active/ and
+ * in memory until its last step frees it.
+ */
+static void qmgr_msg_step(QMGR_MSG *m, int result)
+{
+    VSTR *path;
+    struct stat st;
+
+    switch (m->fin_step) {
+    case QMGR_FIN_START:
+        /* Deleted meanwhile (postsuper -d): nothing left to do. */
+        path = vstr_new(0);
+        qmgr_active_path(path, m->id);
+        if (lstat(vstr_str(path), &st) < 0 && errno == ENOENT) {
+            vstr_free(path);
+            qmgr_msg_free(m);
+            return;
+        }
+        vstr_free(path);
+        m->fin_ok = 1;
+        if (bounce_log_exists("bounce", m->id)) {
+            if (qmgr_bounce_start(m, "bounce", BOUNCE_CMD_FLUSH, QMGR_FIN_FLUSH) == 0)
+                return;
+            m->fin_ok = 0;
+        }
+        qmgr_fin_after_flush(m);
+        return;
+    case QMGR_FIN_FLUSH:
+        if (result < 0)
+            m->fin_ok = 0;
+        qmgr_fin_after_flush(m);
+        return;
+    case QMGR_FIN_TRACE:
+        if (result < 0)
+            m->fin_ok = 0;
+        m->fin_step = QMGR_FIN_START; /* no second trace request */
+        if (m->fin_ok)
             qmgr_remove(m);
         else
-            qmgr_defer_file(m, now);
-    } else if (now - m->env->arrival_sec >= lifetime || qmgr_forced_expire(m)) {
-        if (ok && qmgr_bounce(m, "defer", BOUNCE_CMD_EXPIRE) == 0) {
+            qmgr_defer_file(m, time(NULL));
+        qmgr_msg_free(m);
+        return;
+    case QMGR_FIN_EXPIRE:
+        if (result == 0) {
             (void) bounce_log_remove("trace", m->id);
             qmgr_remove(m);
         } else {
-            qmgr_defer_file(m, now);
+            qmgr_defer_file(m, time(NULL));
         }
-    } else {
-        if (qmgr_warn_delay > 0 && m->warn_offset >= 0 && m->warn_time > 0
-            && now >= m->warn_time && qmgr_bounce(m, "defer", BOUNCE_CMD_WARN) == 0)
+        qmgr_msg_free(m);
+        return;
+    case QMGR_FIN_WARN:
+        if (result == 0)
             qmgr_warn_done(m);
-        qmgr_defer_file(m, now);
+        qmgr_defer_file(m, time(NULL));
+        qmgr_msg_free(m);
+        return;
+    default:
+        msg_panic("%s: bad finishing step %d", m->id, m->fin_step);
     }
-    qmgr_msg_free(m);
+}
+
+static void qmgr_msg_finish(QMGR_MSG *m)
+{
+    m->fin_step = QMGR_FIN_START;
+    qmgr_msg_step(m, 0);
+}
+
+/* A reply (or its absence) for a message waiting on the bounce service. */
+static void qmgr_bounce_reply(QMGR_MSG *m, int timed_out)
+{
+    VSTR *notice = vstr_new(0), *why = vstr_new(0);
+    int result;
+
+    qmgr_bwait_remove(m);
+    if (timed_out) {
+        bounce_call_abort(m->bcall);
+        vstr_sprintf(why, "timeout waiting for the reply of private/%s", m->bservice);
+        result = -1;
+    } else {
+        result = bounce_call_finish(m->bcall, QMGR_BOUNCE_READ_MS, notice, why);
+    }
+    m->bcall = NULL;
+    if (result < 0)
+        qmgr_bounce_failed(m, m->bservice, vstr_str(why));
+    vstr_free(notice);
+    vstr_free(why);
+    qmgr_msg_step(m, result);
+}
+
+static int qmgr_bounce_poll(struct pollfd *pfd, int max, time_t *deadline)
+{
+    QMGR_MSG *m;
+    int n = 0;
+
+    if (qmgr_bpoll_cap < qmgr_nbwait) {
+        qmgr_bpoll_cap = qmgr_nbwait * 2;
+        qmgr_bpoll = mem_array_grow(qmgr_bpoll, qmgr_bpoll_cap, sizeof(*qmgr_bpoll));
+    }
+    for (m = qmgr_bwait; m && n < max; m = m->bnext) {
+        pfd[n].fd = bounce_call_fd(m->bcall);
+        pfd[n].events = POLLIN;
+        pfd[n].revents = 0;
+        qmgr_bpoll[n++] = m;
+        if (m->bdeadline < *deadline)
+            *deadline = m->bdeadline;
+    }
+    return n;
+}
+
+static void qmgr_bounce_events(const struct pollfd *pfd, int n)
+{
+    int k;
+
+    for (k = 0; k < n; k++)
+        if (pfd[k].revents & (POLLIN | POLLHUP | POLLERR))
+            qmgr_bounce_reply(qmgr_bpoll[k], 0);
+}
+
+static void qmgr_bounce_expire(time_t now)
+{
+    QMGR_MSG *m, *next;
+
+    for (m = qmgr_bwait; m; m = next) {
+        next = m->bnext;
+        if (m->bdeadline <= now)
+            qmgr_bounce_reply(m, 1);
+    }
 }
 
 /*
@@ -336,7 +510,10 @@ static void qmgr_finish_done(void)
 
     while ((m = qmgr_done_list) != NULL) {
         qmgr_done_list = m->done_next;
-        qmgr_msg_finish(m);
+        if (m->more)
+            qmgr_msg_refill(m);
+        else
+            qmgr_msg_finish(m);
     }
 }
 
@@ -360,67 +537,89 @@ static void qmgr_find_warn(QMGR_MSG *m, int fd, const char *path)
     qfile_reader_free(r);
 }
 
-/* Read active/ID into memory and queue its recipients. */
-static void qmgr_msg_load(const char *id)
+/*
+ * Keep in env only the undone recipients after m->rcpt_cursor, at most
+ * qmgr_rcpt_limit of them; note whether more are left in the file.
+ */
+static void qmgr_msg_select(QMGR_MSG *m, DELIVER_REQUEST *env)
 {
-    VSTR *path = vstr_new(0), *why = vstr_new(0);
-    QMGR_MSG *m;
-    QFILE_READER *r;
-    RESOLVE_REPLY rr;
-    struct timeval tv;
-    struct stat sb;
-    size_t i;
-    int fd, st, expired = 0;
+    size_t i, n = 0;
 
-    qmgr_active_path(path, id);
-    if ((fd = open(vstr_str(path), O_RDONLY | O_CLOEXEC)) < 0) {
-        if (errno != ENOENT) {
-            vstr_sprintf(why, "open: %s", strerror(errno));
-            qmgr_to_corrupt(id, vstr_str(path), vstr_str(why));
+    m->more = 0;
+    for (i = 0; i < env->nrcpt; i++) {
+        DELIVER_RCPT *r = &env->rcpt[i];
+        int keep = r->offset > m->rcpt_cursor && !m->more;
+
+        if (keep && qmgr_rcpt_limit > 0 && (long) n >= qmgr_rcpt_limit) {
+            m->more = 1;
+            keep = 0;
         }
-        goto out;
+        if (keep) {
+            env->rcpt[n++] = *r;
+        } else {
+            mem_free(r->orig_addr);
+            mem_free(r->address);
+            mem_free(r->dsn_orcpt);
+            mem_free(r->dsn);
+            mem_free(r->reason);
+        }
     }
-    m = mem_calloc(1, sizeof(*m));
-    snprintf(m->id, sizeof(m->id), "%s", id);
-    m->env = deliver_request_new();
+    env->nrcpt = n;
+    if (n > 0)
+        m->rcpt_cursor = env->rcpt[n - 1].offset;
+}
+
+/* Read active/ID's envelope and recipients; 0, or -1 with why. */
+static int qmgr_msg_read(QMGR_MSG *m, DELIVER_REQUEST *env, int *expired, int first, VSTR *why)
+{
+    VSTR *path = vstr_new(0);
+    QFILE_READER *r;
+    struct stat sb;
+    struct timeval tv;
+    int fd, st;
+
+    qmgr_active_path(path, m->id);
+    if ((fd = open(vstr_str(path), O_RDONLY | O_CLOEXEC)) < 0) {
+        vstr_sprintf(why, "open: %s", strerror(errno));
+        vstr_free(path);
+        return errno == ENOENT ? -2 : -1;
+    }
     r = qfile_reader_open(fd, vstr_str(path), QFILE_READ_FOLLOW);
-    st = deliver_request_load(m->env, r, why);
+    st = deliver_request_load(env, r, why);
     qfile_reader_free(r);
-    if (st == 0)
+    if (st == 0 && first)
         qmgr_find_warn(m, fd, vstr_str(path));
-    expired = fstat(fd, &sb) == 0 && (sb.st_mode & S_IXGRP);
+    *expired = fstat(fd, &sb) == 0 && (sb.st_mode & S_IXGRP);
     close(fd);
-    if (st < 0) {
-        qmgr_to_corrupt(id, vstr_str(path), vstr_str(why));
-        deliver_request_free(m->env);
-        mem_free(m);
-        goto out;
-    }
-    mem_free(m->env->queue_name);
-    m->env->queue_name = mem_strdup("active");
-    mem_free(m->env->queue_id);
-    m->env->queue_id = mem_strdup(id);
+    vstr_free(path);
+    if (st < 0)
+        return -1;
+    mem_free(env->queue_name);
+    env->queue_name = mem_strdup("active");
+    mem_free(env->queue_id);
+    env->queue_id = mem_strdup(m->id);
     gettimeofday(&tv, NULL);
-    m->env->active_sec = tv.tv_sec;
-    m->env->active_usec = tv.tv_usec;
-    m->rstate = mem_calloc(m->env->nrcpt + 1, 1);
-    m->todo = m->env->nrcpt;
-    m->next = qmgr_msgs;
-    if (qmgr_msgs)
-        qmgr_msgs->prev = m;
-    qmgr_msgs = m;
-    qmgr_nmsgs++;
-    msg_info("%s: from=<%s>, size=%ld, nrcpt=%zu (queue active)", id, m->env->sender,
-             m->env->data_size, m->env->nrcpt);
+    env->active_sec = tv.tv_sec;
+    env->active_usec = tv.tv_usec;
+    return 0;
+}
+
+/* Resolve the recipients in memory and queue them at their destinations. */
+static void qmgr_msg_route(QMGR_MSG *m)
+{
+    RESOLVE_REPLY rr;
+    size_t i;
+
     resolve_reply_init(&rr);
     for (i = 0; i < m->env->nrcpt; i++) {
-        if (expired) {
+        if (m->expired) {
             /* postsuper -e: never delivered, returned to the sender. */
             qmgr_rcpt_defer(m, i, "4.7.0", "message is administratively expired");
             continue;
         }
-        if (resolve_addr(qmgr_resolver, m->env->rcpt[i].address, &rr) < 0) {
-            msg_warn("%s: resolve %s: %s", id, m->env->rcpt[i].address, vstr_str(rr.why));
+        if (resolve_addr_sender(qmgr_resolver, m->env->sender, m->env->rcpt[i].address, &rr)
+            < 0) {
+            msg_warn("%s: resolve %s: %s", m->id, m->env->rcpt[i].address, vstr_str(rr.why));
             qmgr_rcpt_defer(m, i, "4.3.0", "address resolver failure");
             continue;
         }
@@ -429,10 +628,80 @@ static void qmgr_msg_load(const char *id)
                       m, i);
     }
     resolve_reply_free(&rr);
+}
+
+/* Read active/ID into memory and queue its recipients. */
+static void qmgr_msg_load(const char *id)
+{
+    VSTR *path = vstr_new(0), *why = vstr_new(0);
+    QMGR_MSG *m;
+    size_t nrcpt;
+    int st, expired = 0;
+
+    m = mem_calloc(1, sizeof(*m));
+    snprintf(m->id, sizeof(m->id), "%s", id);
+    m->env = deliver_request_new();
+    m->rcpt_cursor = -1;
+    if ((st = qmgr_msg_read(m, m->env, &expired, 1, why)) < 0) {
+        if (st == -1) {
+            qmgr_active_path(path, id);
+            qmgr_to_corrupt(id, vstr_str(path), vstr_str(why));
+        }
+        deliver_request_free(m->env);
+        mem_free(m);
+        goto out;
+    }
+    m->expired = expired;
+    nrcpt = m->env->nrcpt;
+    qmgr_msg_select(m, m->env);
+    m->rstate = mem_calloc(m->env->nrcpt + 1, 1);
+    m->todo = m->env->nrcpt;
+    m->next = qmgr_msgs;
+    if (qmgr_msgs)
+        qmgr_msgs->prev = m;
+    qmgr_msgs = m;
+    qmgr_nmsgs++;
+    msg_info("%s: from=<%s>, size=%ld, nrcpt=%zu (queue active)", id, m->env->sender,
+             m->env->data_size, nrcpt);
+    qmgr_msg_route(m);
     qmgr_msg_check_done(m);
 out:
     vstr_free(path);
     vstr_free(why);
+}
+
+/*
+ * The recipients in memory are all done or deferred and more wait in the
+ * file: read the next ones and queue them. On a read failure the message
+ * is kept for a later run (its other recipients stay undone in the file).
+ */
+static void qmgr_msg_refill(QMGR_MSG *m)
+{
+    DELIVER_REQUEST *env = deliver_request_new();
+    VSTR *why = vstr_new(0);
+    int expired = 0, st;
+
+    m->finishing = 0;
+    if ((st = qmgr_msg_read(m, env, &expired, 0, why)) < 0) {
+        if (st == -1)
+            msg_warn("%s: cannot read more recipients: %s: message kept in the queue", m->id,
+                     vstr_str(why));
+        deliver_request_free(env);
+        m->more = 0;
+        m->deferred = 1;
+    } else {
+        qmgr_msg_select(m, env);
+        deliver_request_free(m->env);
+        m->env = env;
+        m->expired = m->expired || expired;
+        mem_free(m->rstate);
+        m->rstate = mem_calloc(m->env->nrcpt + 1, 1);
+        m->todo = m->env->nrcpt;
+        m->busy = 0;
+        qmgr_msg_route(m);
+    }
+    vstr_free(why);
+    qmgr_msg_check_done(m);
 }
 
 /* ------------------------------------------------------------------ */
@@ -616,7 +885,7 @@ static void qmgr_loop(SERVER *srv)
     struct pollfd *pfd = NULL;
     size_t cap = 0, need;
     time_t now, next_run, deadline;
-    int n, nl, nt, nj, i, timeout;
+    int n, nl, nt, nj, nb, i, timeout;
 
     /* Start-up: what the last qmgr had in memory goes back to incoming/. */
     if (queue_scan("active", qmgr_recover_fn, NULL) < 0)
@@ -636,7 +905,7 @@ static void qmgr_loop(SERVER *srv)
         if (qmgr_want_incoming || qmgr_want_deferred)
             continue; /* messages finished and made room: scan again */
 
-        need = 1 + (size_t) srv->nlisten + QMGR_TRIG_MAX + qmgr_jobs_count();
+        need = 1 + (size_t) srv->nlisten + QMGR_TRIG_MAX + qmgr_jobs_count() + qmgr_nbwait;
         if (need > cap) {
             cap = need * 2;
             pfd = mem_array_grow(pfd, cap, sizeof(*pfd));
@@ -658,10 +927,11 @@ static void qmgr_loop(SERVER *srv)
         }
         nt = qmgr_ntrigs;
         nj = qmgr_jobs_poll(pfd + n, (int) (cap - (size_t) n), &deadline);
+        nb = qmgr_bounce_poll(pfd + n + nj, (int) (cap - (size_t) (n + nj)), &deadline);
         for (i = 0; i < n; i++)
             pfd[i].revents = 0;
         timeout = qmgr_ms(deadline, time(NULL));
-        if (poll(pfd, (nfds_t) (n + nj), timeout) < 0) {
+        if (poll(pfd, (nfds_t) (n + nj + nb), timeout) < 0) {
             if (errno == EINTR)
                 continue;
             msg_fatal("poll: %s", strerror(errno));
@@ -670,6 +940,7 @@ static void qmgr_loop(SERVER *srv)
             break;
         /* Deliveries first, then triggers (from the end: closing moves the last). */
         qmgr_jobs_events(pfd + n, nj);
+        qmgr_bounce_events(pfd + n + nj, nb);
         for (i = nt - 1; i >= 0; i--)
             if (pfd[nl + i].revents)
                 qmgr_trig_read(i);
@@ -681,6 +952,7 @@ static void qmgr_loop(SERVER *srv)
             if (qmgr_trigs[i].deadline <= now)
                 qmgr_trig_close(i);
         qmgr_jobs_expire(now);
+        qmgr_bounce_expire(now);
         qmgr_finish_done();
         if (now >= next_run) {
             qmgr_forget_dead();
@@ -706,6 +978,9 @@ static void qmgr_pre_jail(SERVER *srv)
 static void qmgr_post_jail(SERVER *srv)
 {
     (void) srv;
+    qmgr_rcpt_limit = conf_get_int("qmgr_message_recipient_limit");
+    if (qmgr_rcpt_limit < 0)
+        qmgr_rcpt_limit = 0;
     qmgr_active_limit = conf_get_int("qmgr_message_active_limit");
     if (qmgr_active_limit <= 0)
         qmgr_active_limit = 1;
@@ -738,11 +1013,13 @@ static void qmgr_on_exit(SERVER *srv)
     /* Messages in memory stay in active/: the next qmgr takes them back. */
     while ((m = qmgr_msgs) != NULL) {
         qmgr_msgs = m->next;
+        bounce_call_abort(m->bcall);
         deliver_request_free(m->env);
         mem_free(m->rstate);
         mem_free(m);
     }
     resolve_free(qmgr_resolver);
+    mem_free(qmgr_bpoll);
 }
 
 int main(int argc, char **argv)

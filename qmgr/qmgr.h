@@ -3,8 +3,10 @@
  * loop, triggers, queue scans and the life of a message; qmgr_sched.c:
  * transports, destinations and the deliveries in flight).
  *
- * MODEL. A message moved to active/ is read once (deliver_request_load):
- * its envelope and undone recipients stay in memory (QMGR_MSG). Each
+ * MODEL. A message moved to active/ is read (deliver_request_load): its
+ * envelope and at most qmgr_message_recipient_limit undone recipients stay
+ * in memory (QMGR_MSG); when those are all done or deferred, the next ones
+ * (by queue file offset) are read from the file, and so on. Each
  * recipient is resolved (lib/resolve.h) to a destination (transport,
  * nexthop: QMGR_DEST) and queued there as part of the message's entry for
  * that destination (QMGR_ENTRY). The scheduler turns entries into delivery
@@ -12,13 +14,27 @@
  * each), round-robin over the destinations of a transport and over the
  * messages of a destination, while the destination has fewer than its
  * concurrency limit and the transport fewer than its process limit in
- * flight. Each job is a non-blocking connection to private/<transport>
+ * flight (the destination's window: see CONCURRENCY below). Each job is a non-blocking connection to private/<transport>
  * driven by the event loop: wait for the agent's announcement, send,
  * wait for the result. A recipient ends the run done (the agent marked
  * it), or deferred (the agent, or qmgr for a dead destination / an agent
  * that failed, wrote the defer log). When a message has no recipient left
  * to try it is finished: removed, or moved to deferred/ with its retry
  * time as the file's mtime.
+ *
+ * CONCURRENCY (Postfix's feedback scheduler, simplified). A destination
+ * starts at <transport>_initial_destination_concurrency (slow start) and
+ * its window moves between 1 and the transport's concurrency limit: a job
+ * that ends without a next-hop failure is positive feedback (+F, or
+ * +F/window for "F/concurrency"; a whole unit raises the window by one)
+ * and clears the failure count; a job whose agent reports the next hop
+ * failed (hop_status) is negative feedback (an agent that crashes, times
+ * out or answers garbage gives no feedback: its recipients are deferred) (the window drops by one at the start of
+ * each 1/F failures, never below 1) and adds 1/window-at-start to the
+ * failed pseudo-cohorts: when they reach
+ * <transport>_destination_concurrency_failed_cohort_limit (not 0) the
+ * destination is marked dead until the next queue run. The state lives
+ * as long as the destination has work queued or in flight, or is dead.
  *
  * TRUST. qmgr trusts the queue files only as far as the reader checks them
  * (a damaged file goes to corrupt/); agents' answers are checked by
@@ -36,10 +52,18 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "bounce_client.h"
 #include "deliver.h"
 #include "queue_id.h"
 #include "resolve.h"
 #include "stream.h"
+
+/* The end of a message's run (qmgr.c), one bounce request at a time. */
+#define QMGR_FIN_START  0
+#define QMGR_FIN_FLUSH  1 /* waiting for "bounce" FLUSH */
+#define QMGR_FIN_TRACE  2 /* waiting for "trace" TRACE */
+#define QMGR_FIN_EXPIRE 3 /* waiting for "defer" EXPIRE */
+#define QMGR_FIN_WARN   4 /* waiting for "defer" WARN */
 
 /* Recipient states within one run. */
 #define QMGR_RCPT_TODO  0 /* waiting in an entry */
@@ -59,11 +83,20 @@ struct QMGR_MSG {
     unsigned char *rstate;  /* QMGR_RCPT_* per env->rcpt[] */
     size_t todo, busy;
     int deferred;           /* some recipient was deferred this run */
+    int expired;            /* postsuper -e: defer every recipient */
+    long rcpt_cursor;       /* offset of the last recipient taken in (-1: none) */
+    int more;               /* undone recipients after rcpt_cursor wait in the file */
     long warn_offset;       /* of the W record, -1 when none */
     long warn_time;
     int finishing;          /* on the list of messages to finish */
+    int fin_step;           /* QMGR_FIN_*: where its end of run is */
+    int fin_ok;             /* no bounce request failed so far */
+    BOUNCE_CALL *bcall;     /* a bounce/defer/trace request in flight */
+    const char *bservice;
+    time_t bdeadline;
     QMGR_MSG *prev, *next;
     QMGR_MSG *done_next;
+    QMGR_MSG *bnext;        /* the list of messages waiting for a bounce reply */
 };
 
 struct QMGR_ENTRY {
@@ -79,6 +112,10 @@ struct QMGR_DEST {
     char *nexthop;
     QMGR_TRANSPORT *tr;
     int active;             /* jobs in flight */
+    int window;             /* concurrency now: slow start, feedback */
+    double success;         /* positive feedback not yet turned into window */
+    double failure;         /* negative feedback not yet taken */
+    double fail_cohorts;    /* failed pseudo-cohorts since the last success */
     int dead;
     char *dead_reason;
     QMGR_ENTRY *head, *tail;
@@ -89,6 +126,10 @@ struct QMGR_TRANSPORT {
     char *name;
     int proc_limit;
     int dest_limit;         /* concurrency per destination */
+    int init_conc;          /* a new destination's window */
+    int cohort_limit;       /* failed pseudo-cohorts before dead (0: never) */
+    double pos_fb, neg_fb;  /* feedback per delivery ... */
+    int pos_per_conc, neg_per_conc; /* ... divided by the window ("N/concurrency") */
     int rcpt_limit;         /* recipients per request */
     int active;
     QMGR_DEST *dests;       /* all destinations; round-robin by rotation */
@@ -102,6 +143,7 @@ struct QMGR_JOB {
     QMGR_DEST *dest;
     QMGR_MSG *msg;
     DELIVER_REQUEST *req;
+    int window;             /* the destination's window when it started */
     size_t *idx;            /* req->rcpt[i] is msg->env->rcpt[idx[i]] */
     int fd;
     STREAM *s;

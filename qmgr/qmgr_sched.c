@@ -116,6 +116,45 @@ static long qmgr_transport_param(const char *transport, const char *name)
     return n;
 }
 
+/*
+ * A feedback value: "N" or "N/concurrency" (N in 0..1 as Postfix documents
+ * it, larger values clamped). A bad value is a warning and the default 1.
+ */
+static double qmgr_feedback(const char *transport, const char *name, int *per_conc)
+{
+    VSTR *key = vstr_new(0);
+    const char *v;
+    char *end;
+    double f;
+
+    vstr_sprintf(key, "%s_%s", transport, name);
+    v = conf_get(vstr_str(key));
+    *per_conc = 0;
+    if (v == NULL)
+        v = "1";
+    f = strtod(v, &end);
+    while (*end == ' ' || *end == '\t')
+        end++;
+    if (*end == '/') {
+        end++;
+        while (*end == ' ' || *end == '\t')
+            end++;
+        if (strcmp(end, "concurrency") == 0) {
+            *per_conc = 1;
+            end += strlen(end);
+        }
+    }
+    if (end == v || *end != 0 || !(f >= 0)) {
+        msg_warn("%s: bad value \"%s\": using 1", vstr_str(key), v);
+        f = 1;
+        *per_conc = 0;
+    }
+    if (f > 1)
+        f = 1;
+    vstr_free(key);
+    return f;
+}
+
 static QMGR_TRANSPORT *qmgr_transport_find(const char *name)
 {
     QMGR_TRANSPORT *tr;
@@ -132,6 +171,19 @@ static QMGR_TRANSPORT *qmgr_transport_find(const char *name)
         tr->dest_limit = QMGR_PROC_UNLIMITED;
     if (tr->rcpt_limit <= 0 || tr->rcpt_limit > DELIVER_RCPT_MAX)
         tr->rcpt_limit = DELIVER_RCPT_MAX;
+    tr->init_conc = (int) qmgr_transport_param(name, "initial_destination_concurrency");
+    if (tr->init_conc <= 0)
+        tr->init_conc = 1;
+    if (tr->init_conc > tr->dest_limit)
+        tr->init_conc = tr->dest_limit;
+    tr->cohort_limit =
+        (int) qmgr_transport_param(name, "destination_concurrency_failed_cohort_limit");
+    if (tr->cohort_limit < 0)
+        tr->cohort_limit = 0;
+    tr->pos_fb = qmgr_feedback(name, "destination_concurrency_positive_feedback",
+                               &tr->pos_per_conc);
+    tr->neg_fb = qmgr_feedback(name, "destination_concurrency_negative_feedback",
+                               &tr->neg_per_conc);
     ent = qmgr_mastercf ? mastercf_find(qmgr_mastercf, name, "unix") : NULL;
     if (ent == NULL || ent->maxproc_text == NULL || strcmp(ent->maxproc_text, "-") == 0)
         tr->proc_limit = (int) conf_get_int("default_process_limit");
@@ -167,6 +219,7 @@ QMGR_DEST *qmgr_dest_find(const char *transport, const char *nexthop, const char
         d->key = mem_strdup(vstr_str(key));
         d->nexthop = mem_strdup(nexthop);
         d->tr = tr;
+        d->window = tr->init_conc;
         d->next = d->tr->dests;
         d->tr->dests = d;
         htable_put(qmgr_dests, d->key, d);
@@ -251,7 +304,57 @@ void qmgr_forget_dead(void)
 
     for (tr = qmgr_transports; tr; tr = tr->next)
         for (d = tr->dests; d; d = d->next)
-            d->dead = 0;
+            if (d->dead) {
+                /* A fresh start: slow start again, no failures counted. */
+                d->dead = 0;
+                d->window = tr->init_conc;
+                d->success = d->failure = d->fail_cohorts = 0;
+            }
+}
+
+/* A job ended without a next-hop failure: open the window. */
+static void qmgr_dest_success(QMGR_DEST *d, int window)
+{
+    QMGR_TRANSPORT *tr = d->tr;
+
+    d->fail_cohorts = 0;
+    d->failure = 0;
+    if (d->window >= tr->dest_limit)
+        return;
+    d->success += tr->pos_per_conc ? tr->pos_fb / (window > 0 ? window : 1) : tr->pos_fb;
+    while (d->success >= 1 - 1e-9 && d->window < tr->dest_limit) {
+        d->success -= 1;
+        d->window++;
+        if (msg_verbose)
+            msg_info("%s: concurrency window %d", d->key, d->window);
+    }
+    if (d->window >= tr->dest_limit)
+        d->success = 0;
+}
+
+/*
+ * A job failed at the next hop (or the agent failed): close the window,
+ * count the failed pseudo-cohort; 1 when the destination is now dead.
+ */
+static int qmgr_dest_failure(QMGR_DEST *d, int window)
+{
+    QMGR_TRANSPORT *tr = d->tr;
+
+    d->success = 0;
+    d->fail_cohorts += 1.0 / (window > 0 ? window : 1);
+    if (tr->cohort_limit > 0 && d->fail_cohorts >= tr->cohort_limit - 1e-9)
+        return 1;
+    if (d->failure <= 1e-9) {
+        /* The start of a sequence of 1/feedback failures: one step down. */
+        if (d->window > 1)
+            d->window--;
+        d->failure = 1;
+    }
+    d->failure -= tr->neg_per_conc ? tr->neg_fb / (window > 0 ? window : 1) : tr->neg_fb;
+    if (msg_verbose)
+        msg_info("%s: concurrency window %d after a failure (failed cohorts %.2f)", d->key,
+                 d->window, d->fail_cohorts);
+    return 0;
 }
 
 static DELIVER_REQUEST *qmgr_req_clone(const DELIVER_REQUEST *env, const char *nexthop)
@@ -324,6 +427,11 @@ static void qmgr_job_fail(QMGR_JOB *job, const char *why)
     QMGR_MSG *m = job->msg;
     size_t i;
 
+    /*
+     * An agent that crashed or timed out says nothing about the next hop:
+     * no feedback on the destination's window (as Postfix: a crash is the
+     * transport's problem, not the site's).
+     */
     msg_warn("%s: delivery via %s failed: %s", m->id, job->dest->key, why);
     for (i = 0; i < job->req->nrcpt; i++)
         qmgr_rcpt_defer(m, job->idx[i], "4.3.0", "unknown mail transport error");
@@ -337,10 +445,15 @@ static void qmgr_job_results(QMGR_JOB *job)
     QMGR_DEST *d = job->dest;
     DELIVER_REQUEST *req = job->req;
     char *dead = NULL;
+    int window = job->window;
     size_t i;
 
-    if (req->hop_status && *req->hop_status)
-        dead = mem_strdup(*req->hop_reason ? req->hop_reason : req->hop_status);
+    if (req->hop_status && *req->hop_status) {
+        if (qmgr_dest_failure(d, window))
+            dead = mem_strdup(*req->hop_reason ? req->hop_reason : req->hop_status);
+    } else {
+        qmgr_dest_success(d, window);
+    }
     for (i = 0; i < req->nrcpt; i++) {
         switch (req->rcpt[i].status) {
         case DELIVER_RCPT_SENT:
@@ -377,6 +490,7 @@ static void qmgr_job_start(QMGR_DEST *d)
         n = (size_t) d->tr->rcpt_limit;
     job->dest = d;
     job->msg = m;
+    job->window = d->window;
     job->fd = -1;
     job->req = qmgr_req_clone(m->env, d->nexthop);
     job->idx = mem_alloc(n * sizeof(*job->idx));
@@ -433,7 +547,7 @@ static void qmgr_job_start(QMGR_DEST *d)
 
 static int qmgr_dest_ready(const QMGR_DEST *d)
 {
-    return d->head != NULL && !d->dead && d->active < d->tr->dest_limit;
+    return d->head != NULL && !d->dead && d->active < d->window && d->active < d->tr->dest_limit;
 }
 
 /* Forget destinations with nothing queued, nothing in flight, not dead. */

@@ -2,21 +2,25 @@
 """fake_bounce - TEST-ONLY stand-in for the bounce daemon (lib/bounce_client.h
 protocol), for the qmgr tests while the real one is written. Never installed.
 
-Usage: fake_bounce.py QUEUE_DIR OUTFILE [FAIL_FILE]
+Usage: fake_bounce.py QUEUE_DIR OUTFILE [FAIL_FILE [DELAY_FILE]]
 Listens on QUEUE_DIR/private/{bounce,defer,trace} (mode 0666), and for each
 request appends "service=S nrequest=N queue_id=ID sender=S" to OUTFILE, does
 what the daemon would do with the logs (FLUSH removes bounce/ID, EXPIRE
 removes defer/H/ID, TRACE removes trace/ID; WARN keeps the log) and answers
-status=0 -- or status=-1 while FAIL_FILE exists. Writes "listening" to
+status=0 -- or status=-1 while FAIL_FILE exists. While DELAY_FILE exists,
+it waits the number of seconds written in it before it answers (a slow
+bounce daemon; requests that arrive meanwhile wait in the listen queue). Writes "listening" to
 OUTFILE.ready when its sockets are up. Runs until killed.
 """
 import os
 import select
 import socket
 import sys
+import time
 
 qdir, out = sys.argv[1], sys.argv[2]
-fail_file = sys.argv[3] if len(sys.argv) > 3 else None
+fail_file = sys.argv[3] if len(sys.argv) > 3 and sys.argv[3] else None
+delay_file = sys.argv[4] if len(sys.argv) > 4 else None
 socks = {}
 for name in ("bounce", "defer", "trace"):
     path = os.path.join(qdir, "private", name)
@@ -73,6 +77,9 @@ while True:
             with open(out, "a") as f:
                 f.write("service=%s nrequest=%s queue_id=%s sender=%s\n"
                         % (service, n, qid, a.get("sender", "")))
+            if delay_file and os.path.exists(delay_file):
+                with open(delay_file) as f:
+                    time.sleep(min(float(f.read().strip() or "0"), 60))
             if fail_file and os.path.exists(fail_file):
                 c.sendall(b"status\0-1\0queue_id\0\0\0")
                 continue

@@ -5,7 +5,10 @@
  * transport_maps (full address, extension stripped, domain, parent domains
  * with and without parent_domain_matches_subdomains, "*", empty fields,
  * error:, discard:, [host]:port, regexp tables only asked for the full
- * address), and the failure cases (broken table, oversized address).
+ * address), the failure cases (broken table, oversized address), and the
+ * sender-dependent tables (sender_dependent_relayhost_maps and
+ * sender_dependent_default_transport_maps: address, address without its
+ * extension, @domain, the null sender's lookup key, DUNNO, a broken table).
  * Table-driven: each configuration is a main.cf written to a scratch
  * directory, then a list of address -> transport, nexthop, class.
  */
@@ -51,7 +54,9 @@ static void write_file(const char *name, const char *text)
     fclose(fp);
 }
 
-static void run(const char *title, const char *main_cf, const CASE *cases, size_t n)
+/* senders[i] (when senders is not NULL and senders[i] is not): resolve_addr_sender(). */
+static void run_senders(const char *title, const char *main_cf, const CASE *cases, size_t n,
+                        const char *const *senders)
 {
     VSTR *why = vstr_new(0);
     RESOLVER *rs;
@@ -64,7 +69,8 @@ static void run(const char *title, const char *main_cf, const CASE *cases, size_
     rs = resolve_create(why);
     resolve_reply_init(&r);
     for (i = 0; i < n; i++) {
-        st = resolve_addr(rs, cases[i].addr, &r);
+        st = senders && senders[i] ? resolve_addr_sender(rs, senders[i], cases[i].addr, &r)
+                                   : resolve_addr(rs, cases[i].addr, &r);
         if (cases[i].transport == NULL) {
             TAP_INT(st, -1, "%s: %s fails (%s)", title, cases[i].addr, vstr_str(r.why));
             continue;
@@ -84,6 +90,11 @@ static void run(const char *title, const char *main_cf, const CASE *cases, size_
     resolve_free(rs);
     vstr_free(why);
     conf_free();
+}
+
+static void run(const char *title, const char *main_cf, const CASE *cases, size_t n)
+{
+    run_senders(title, main_cf, cases, n, NULL);
 }
 
 #define BASE                                                                                  \
@@ -255,6 +266,56 @@ static void test_failures(void)
     mem_free(big);
 }
 
+static void test_sender(void)
+{
+    static const CASE cases[] = {
+        {"bob@other.test", "smtp", "[smtp.gmail.com]:587", D},
+        {"bob@other.test", "smtp", "[smtp.gmail.com]:587", D},
+        {"bob@other.test", "smtp", "[ses.example]:587", D},
+        {"bob@other.test", "smtp", "[alice.example]", D},
+        {"bob@other.test", "smtp", "[alice.example]", D},
+        {"bob@other.test", "nullt", "[bounce.example]", D},
+        {"bob@other.test", "smtp", "[global.example]", D},
+        {"bob@other.test", "smtp", "[global.example]", D},
+        {"bob@other.test", "smtp", "[global.example]", D},
+        {"bob@relay.test", "relay", "[ses.example]:587", R},
+        {"bob@mail.example.com", "local", "mail.example.com", L},
+        {"bob@other.test", "slow", "[gw.example]", D},
+        {"bob@other.test", "slow", "[ses.example]:587", D},
+        {"bob@other.test", "nullt", "[bounce.example]", D},
+        {"bob@relay.test", "relay", "[bounce.example]", R},
+        {"bob@fixed.test", "fixed", "[fixed.example]", D | M},
+    };
+    static const char *const snd[] = {
+        "alice@gmail.test", "Alice@GMAIL.test", "carol@corp.test", "alice@corp.test",
+        "alice+x@corp.test", "", "dan@dunno.test", "eve@nowhere.test", NULL,
+        "carol@corp.test", "carol@corp.test", "frank@bulk.test", "x@bulk2.test", "", "",
+        "carol@corp.test",
+    };
+
+    run_senders(
+        "sender dependent",
+        BASE "relay_domains = relay.test\nrelayhost = [global.example]\nrecipient_delimiter = +\n"
+             "sender_dependent_relayhost_maps = inline:{ alice@gmail.test=[smtp.gmail.com]:587,"
+             " @corp.test=[ses.example]:587, alice@corp.test=[alice.example],"
+             " <>=[bounce.example], @dunno.test=DUNNO, @bulk2.test=[ses.example]:587 }\n"
+             "sender_dependent_default_transport_maps = inline:{ frank@bulk.test=slow:[gw.example],"
+             " @bulk2.test=slow, <>=nullt }\n"
+             "empty_address_default_transport_maps_lookup_key = <>\n"
+             "transport_maps = inline:{ fixed.test=fixed:[fixed.example] }\n",
+        cases, sizeof(cases) / sizeof(cases[0]), snd);
+
+    static const CASE c3[] = {
+        {"bob@other.test", NULL, NULL, 0},
+        {"bob@other.test", "smtp", "other.test", D},
+    };
+    static const char *const snd3[] = {"a@b.test", NULL};
+    char cf[1024];
+
+    snprintf(cf, sizeof(cf), BASE "sender_dependent_relayhost_maps = hash:%s/missing\n", scratch);
+    run_senders("sender dependent: broken table", cf, c3, 2, snd3);
+}
+
 int main(void)
 {
     char cmd[600];
@@ -267,6 +328,7 @@ int main(void)
     test_maps();
     test_interfaces();
     test_failures();
+    test_sender();
     snprintf(cmd, sizeof(cmd), "rm -rf %s", scratch);
     if (system(cmd) != 0)
         msg_warn("cannot remove %s", scratch);
