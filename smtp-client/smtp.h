@@ -45,6 +45,8 @@ typedef struct SMTP_CONF {
     size_t nsasl_maps;
     int cache_on_demand;         /* smtp_connection_cache_on_demand */
     long cache_time_limit, reuse_count_limit, reuse_time_limit;
+    TABLE **generic;             /* smtp_generic_maps */
+    size_t ngeneric;
     int resolution;              /* delay_logging_resolution_limit */
     int ipc_timeout_ms;
     SMTP_RESOLVE_OPTS resolve;
@@ -56,6 +58,8 @@ typedef struct SMTP_RCPT_STATE {
     VSTR *dsn;                   /* the latest soft failure, for the defer */
     VSTR *why;
     VSTR *relay;                 /* where that failure came from ("none") */
+    VSTR *reply;                 /* that failure's server reply, "" when none */
+    VSTR *mta;                   /* the server that sent it */
 } SMTP_RCPT_STATE;
 
 #endif

@@ -11,6 +11,7 @@
 #include "addr.h"
 #include "mem.h"
 #include "msg.h"
+#include "smtp_generic.h"
 #include "smtp_proto.h"
 #include "strutil.h"
 
@@ -521,10 +522,23 @@ static int proto_ascii(const char *str)
 }
 
 /* Per-recipient outcomes. */
-static void rcpt_sent(DELIVER_REQUEST *req, int qfd, size_t i, SMTP_RCPT_STATE *st,
-                      const char *dsn, const char *text, const DELIVER_TIMES *t)
+static void rcpt_sent(SMTP_SESS *s, DELIVER_REQUEST *req, int qfd, size_t i,
+                      SMTP_RCPT_STATE *st, const char *dsn, const char *text,
+                      const DELIVER_TIMES *t)
 {
+    /*
+     * NOTIFY=SUCCESS to a server without DSN: the success notice can only
+     * say the mail was relayed (RFC 3461), with the server's reply.
+     */
+    if (!(s->features & SMTP_FEAT_DSN) && (req->rcpt[i].notify & DELIVER_NOTIFY_SUCCESS)) {
+        req->success_action = "relayed";
+        req->remote_mta = s->host;
+        req->remote_diag_type = msg_program();
+        req->remote_reply = text;
+    }
     deliver_rcpt_sent(req, qfd, i, dsn, text, t);
+    req->success_action = NULL;
+    req->remote_mta = req->remote_diag_type = req->remote_reply = NULL;
     st[i].done = 1;
 }
 
@@ -549,6 +563,9 @@ static void rcpt_outcome(SMTP_SESS *s, DELIVER_REQUEST *req, int qfd, size_t i,
             vstr_set(st[i].dsn, "4.0.0");
         vstr_set(st[i].why, vstr_str(why));
         vstr_set(st[i].relay, s->namaddr);
+        /* kept for the delay notice's Remote-MTA and Diagnostic-Code */
+        vstr_set(st[i].reply, vstr_str(rep->text));
+        vstr_set(st[i].mta, s->host);
     }
     vstr_free(why);
 }
@@ -566,6 +583,7 @@ static void rcpt_broken(SMTP_SESS *s, DELIVER_REQUEST *req, SMTP_RCPT_STATE *st,
         vstr_set(st[i].dsn, "4.4.2");
         vstr_set(st[i].why, vstr_str(why));
         vstr_set(st[i].relay, s->namaddr);
+        vstr_reset(st[i].reply);
     }
     vstr_free(why);
 }
@@ -694,7 +712,8 @@ int smtp_sess_deliver(const SMTP_CONF *cf, SMTP_SESS *s, DELIVER_REQUEST *req, i
                       QFILE_READER *r, SMTP_RCPT_STATE *st, DELIVER_TIMES *times)
 {
     SMTP_REPLY rep;
-    VSTR *cmd = vstr_new(0), *why = vstr_new(0);
+    VSTR *cmd = vstr_new(0), *why = vstr_new(0), *gsender = vstr_new(0);
+    char **mapped = NULL; /* smtp_generic_maps results per recipient */
     size_t i, *idx = mem_alloc(req->nrcpt * sizeof(*idx)), n = 0, k, nacc = 0;
     char *acc = mem_alloc(req->nrcpt + 1);
     int pipe = (s->features & SMTP_FEAT_PIPELINING) || cf->lmtp, mail_ok = 0, ret = 0, bad;
@@ -731,9 +750,37 @@ int smtp_sess_deliver(const SMTP_CONF *cf, SMTP_SESS *s, DELIVER_REQUEST *req, i
         goto out;
     }
 
+    /* smtp_generic_maps: the addresses as they leave, all or nothing */
+    if (cf->ngeneric > 0) {
+        int gr = smtp_generic_map(cf->generic, cf->ngeneric, req->sender, gsender);
+
+        mapped = mem_alloc(req->nrcpt * sizeof(*mapped));
+        memset(mapped, 0, req->nrcpt * sizeof(*mapped));
+        for (k = 0; k < n && gr >= 0; k++) {
+            VSTR *m = vstr_new(0);
+            int x = smtp_generic_map(cf->generic, cf->ngeneric, req->rcpt[idx[k]].address, m);
+            if (x > 0)
+                mapped[idx[k]] = vstr_export(m);
+            else
+                vstr_free(m);
+            if (x < 0)
+                gr = -1;
+        }
+        if (gr < 0) {
+            msg_warn("%s: %s_generic_maps lookup failure", req->queue_id, cf->prefix);
+            for (k = 0; k < n; k++) {
+                vstr_set(st[idx[k]].dsn, "4.3.0");
+                vstr_set(st[idx[k]].why, "address mapping lookup failure");
+                vstr_set(st[idx[k]].relay, "none");
+                vstr_reset(st[idx[k]].reply);
+            }
+            goto out;
+        }
+    }
+
     /* MAIL FROM */
     vstr_set(cmd, "MAIL FROM:");
-    proto_path(cmd, req->sender);
+    proto_path(cmd, vstr_len(gsender) ? vstr_str(gsender) : req->sender);
     if (s->features & SMTP_FEAT_SIZE)
         vstr_printf(cmd, " SIZE=%ld", req->data_size);
     if ((s->features & SMTP_FEAT_8BITMIME) && strcmp(req->encoding, "8bit") == 0)
@@ -772,7 +819,7 @@ int smtp_sess_deliver(const SMTP_CONF *cf, SMTP_SESS *s, DELIVER_REQUEST *req, i
         DELIVER_RCPT *rc = &req->rcpt[idx[k]];
 
         vstr_set(cmd, "RCPT TO:");
-        proto_path(cmd, rc->address);
+        proto_path(cmd, mapped && mapped[idx[k]] ? mapped[idx[k]] : rc->address);
         if (s->features & SMTP_FEAT_DSN) {
             if (rc->notify) {
                 const char *sep = "";
@@ -871,6 +918,7 @@ int smtp_sess_deliver(const SMTP_CONF *cf, SMTP_SESS *s, DELIVER_REQUEST *req, i
                     vstr_set(st[i].dsn, "4.3.0");
                     vstr_set(st[i].why, "queue file read error");
                     vstr_set(st[i].relay, "none");
+                    vstr_reset(st[i].reply);
                 }
         } else
             rcpt_broken(s, req, st, "sending message body");
@@ -885,8 +933,10 @@ int smtp_sess_deliver(const SMTP_CONF *cf, SMTP_SESS *s, DELIVER_REQUEST *req, i
             continue;
         if (smtp_reply_read(s->conn, &rep, dl) < 0) {
             for (; i < req->nrcpt; i++)
-                if (acc[i])
+                if (acc[i]) {
                     vstr_set(st[i].dsn, "4.4.2"), vstr_set(st[i].relay, s->namaddr);
+                    vstr_reset(st[i].reply);
+                }
             proto_fail_text(s, "sending end of data -- message may be sent more than once", why);
             for (i = 0; i < req->nrcpt; i++)
                 if (acc[i] && !st[i].done)
@@ -899,14 +949,14 @@ int smtp_sess_deliver(const SMTP_CONF *cf, SMTP_SESS *s, DELIVER_REQUEST *req, i
                 if (!acc[i])
                     continue;
                 if (rep.code / 100 == 2)
-                    rcpt_sent(req, qfd, i, st, rep.dsn, vstr_str(rep.text), times);
+                    rcpt_sent(s, req, qfd, i, st, rep.dsn, vstr_str(rep.text), times);
                 else
                     rcpt_outcome(s, req, qfd, i, st, &rep, "end of DATA", times);
             }
             break;
         }
         if (rep.code / 100 == 2)
-            rcpt_sent(req, qfd, i, st, rep.dsn, vstr_str(rep.text), times);
+            rcpt_sent(s, req, qfd, i, st, rep.dsn, vstr_str(rep.text), times);
         else
             rcpt_outcome(s, req, qfd, i, st, &rep, "end of DATA", times);
     }
@@ -920,6 +970,12 @@ out:
     smtp_reply_free(&rep);
     vstr_free(cmd);
     vstr_free(why);
+    vstr_free(gsender);
+    if (mapped) {
+        for (i = 0; i < req->nrcpt; i++)
+            mem_free(mapped[i]);
+        mem_free(mapped);
+    }
     mem_free(idx);
     mem_free(acc);
     if (s->conn->broken)

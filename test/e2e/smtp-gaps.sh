@@ -1,0 +1,92 @@
+#!/bin/bash
+# The smtp client's second pass: NOTIFY=SUCCESS to a server without DSN is
+# reported as action=relayed (with the server's reply as Remote-MTA and
+# Diagnostic-Code), a 4xx reply is kept in the defer log as the delay
+# notice's Remote-MTA / Diagnostic-Code, and smtp_generic_maps rewrites the
+# envelope sender and recipients on output (the queue file and logs keep
+# the originals). deliver_send plays qmgr; capturing sinks in a namespace.
+. "$POSTERN_SRC/test/lib.sh"
+. "$POSTERN_SRC/test/lib/instance.sh"
+. "$POSTERN_SRC/test/lib/nsd.sh"
+. "$POSTERN_SRC/test/data/smtp/smtp-lib.sh"
+nsd_available || { echo "1..0 # SKIP needs root, ip, nsd and python3"; exit 0; }
+[ -x "$POSTERN_INST/libexec/postern/smtp" ] || { echo "1..0 # SKIP smtp is not installed"; exit 0; }
+
+INST_ADDR=127.0.0.10
+inst_setup
+trap 'sink_stop_all; inst_cleanup' EXIT
+inst_param mydestination '$myhostname, localhost'
+inst_service "smtp      unix  -       -       n       -       1       smtp"
+printf 'alice@example.local alice@example.com\n@corp.local @corp.example\n' >"$T/generic"
+inst_service "generic   unix  -       -       n       -       1       smtp
+    -o smtp_generic_maps=texthash:$T/generic"
+
+{
+    nsd_soa gaps.test
+    echo 'nodsn IN A 127.0.0.41'
+    echo 'dsn IN A 127.0.0.42'
+} >"$T/gaps.test.zone"
+nsd_start gaps.test "$T/gaps.test.zone"
+ok $? "nsd runs in namespace $NSD_NS"
+
+check "sink nodsn (127.0.0.41, no DSN) runs" sink_start nodsn --no-dsn \
+    --rcpt "soft@nodsn.gaps.test=450 4.2.1 <soft@nodsn.gaps.test>: try later" 127.0.0.41:25
+check "sink dsn (127.0.0.42, DSN) runs" sink_start dsn 127.0.0.42:25
+
+nsd_exec postfix start >"$T/start.out" 2>&1
+inst_wait test -s "$Q/pid/master.pid"
+MPID=$(tr -d ' \n' <"$Q/pid/master.pid")
+check "master runs in the namespace, private/smtp exists" inst_wait_sock private/smtp
+check "private/generic exists" inst_wait_sock private/generic
+
+MSG="Subject: gaps
+From: alice@example.com
+
+body"
+
+# 1. NOTIFY=SUCCESS to a server without DSN: trace record action=relayed.
+id=$(echo "$MSG" | smtp_queue -f alice@example.com -N 2 -r bob@nodsn.gaps.test)
+smtp_send -s private/smtp -n nodsn.gaps.test "$id"
+like "$(smtp_result bob@nodsn.gaps.test)" "^result=sent dsn=2.0.0 " "bob: sent to the server without DSN"
+like "$(sink_msg nodsn 1)" '^rcpt=<bob@nodsn.gaps.test>$' "no NOTIFY passed to a server without DSN"
+tr=$(cat "$Q/trace/$id" 2>/dev/null)
+like "$tr" '^action=relayed$' "the trace record says action=relayed"
+like "$tr" '^diag_text=250 2.0.0 Ok' "with the server's reply as diag_text"
+like "$tr" '^mta_mname=nodsn.gaps.test$' "and the server as Remote-MTA"
+
+# The same to a server with DSN: action=delivered, NOTIFY passed on.
+id=$(echo "$MSG" | smtp_queue -f alice@example.com -N 2 -r bob@dsn.gaps.test)
+smtp_send -s private/smtp -n dsn.gaps.test "$id"
+like "$(sink_msg dsn 1)" '^rcpt=<bob@dsn.gaps.test> NOTIFY=SUCCESS' "NOTIFY=SUCCESS passed to a DSN server"
+tr=$(cat "$Q/trace/$id" 2>/dev/null)
+like "$tr" '^action=delivered$' "the trace record says action=delivered there"
+
+# 2. A 4xx reply: the defer log keeps the remote reply for the delay notice.
+id=$(echo "$MSG" | smtp_queue -f alice@example.com -r soft@nodsn.gaps.test)
+smtp_send -s private/smtp -n nodsn.gaps.test "$id"
+like "$(smtp_result soft@nodsn.gaps.test)" "^result=deferred dsn=4.2.1 " "soft: deferred"
+df=$(cat "$Q/defer/${id:0:1}/$id" 2>/dev/null)
+like "$df" '^diag_text=450 4.2.1 <soft@nodsn.gaps.test>: try later$' "the defer record keeps the server's reply"
+like "$df" '^mta_mname=nodsn.gaps.test$' "and the server's name"
+like "$df" '^action=delayed$' "action=delayed"
+
+# 3. smtp_generic_maps: sender and recipients rewritten on output only.
+id=$(echo "$MSG" | smtp_queue -f alice@example.local -r joe@corp.local -r ann@dsn.gaps.test)
+smtp_send -s private/generic -n dsn.gaps.test "$id"
+like "$(smtp_result joe@corp.local)" "^result=sent dsn=2.0.0 " "joe@corp.local: sent"
+m=$(sink_msg dsn 2)
+like "$m" '^mail=<alice@example.com>' "the envelope sender is rewritten (full address key)"
+like "$m" '^rcpt=<joe@corp.example>' "the recipient is rewritten (@domain key, local part kept)"
+like "$m" '^rcpt=<ann@dsn.gaps.test>' "an unmatched recipient is unchanged"
+check "the log keeps the original recipient" inst_log_wait "$id: to=<joe@corp.local>, .*status=sent"
+# Without the map the same message goes out unchanged.
+id=$(echo "$MSG" | smtp_queue -f alice@example.local -r joe@corp.local)
+smtp_send -s private/smtp -n dsn.gaps.test "$id"
+like "$(sink_msg dsn 3)" '^mail=<alice@example.local>' "no map: the sender is unchanged"
+
+nsd_exec postfix stop >/dev/null 2>&1
+inst_wait bash -c "! kill -0 $MPID 2>/dev/null"
+MPID=
+! grep -E "panic|fatal|AddressSanitizer|runtime error|exit status" "$LOG"
+ok $? "no panic, fatal error or sanitizer report in the log"
+done_testing
