@@ -623,6 +623,7 @@ static void smtp_pre_jail(SERVER *srv)
         }
     }
 
+    cf->no_mime_conversion = conf_get_bool("disable_mime_output_conversion");
     cf->generic = smtp_open_maps(cfp(cf, "generic_maps"), &cf->ngeneric,
                                  cf->lmtp ? "lmtp_generic_maps" : "smtp_generic_maps");
 

@@ -45,6 +45,7 @@ typedef struct SMTP_CONF {
     size_t nsasl_maps;
     int cache_on_demand;         /* smtp_connection_cache_on_demand */
     long cache_time_limit, reuse_count_limit, reuse_time_limit;
+    int no_mime_conversion;      /* disable_mime_output_conversion */
     TABLE **generic;             /* smtp_generic_maps */
     size_t ngeneric;
     int resolution;              /* delay_logging_resolution_limit */

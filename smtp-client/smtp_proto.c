@@ -12,6 +12,7 @@
 #include "mem.h"
 #include "msg.h"
 #include "smtp_generic.h"
+#include "smtp_mime.h"
 #include "smtp_proto.h"
 #include "strutil.h"
 
@@ -624,18 +625,47 @@ static void proto_put_text(const SMTP_CONF *cf, SMTP_SESS *s, const char *data, 
     }
 }
 
-/* proto_content - the message, dot-stuffed, CRLF, then ".": 0 or -1 */
+/* Where the content goes: the session, and the state of the line. */
+typedef struct CONTENT_OUT {
+    const SMTP_CONF *cf;
+    SMTP_SESS *s;
+    int bol;
+    size_t col;
+} CONTENT_OUT;
+
+/* content_put - a piece of a content line, dot-stuffed; eol: CRLF after it */
+static void content_put(void *ctx, const char *data, size_t len, int eol)
+{
+    CONTENT_OUT *o = ctx;
+
+    if (o->bol && len > 0 && data[0] == '.')
+        smtp_conn_write(o->s->conn, ".", 1), o->col++;
+    proto_put_text(o->cf, o->s, data, len, &o->col);
+    if (eol) {
+        smtp_conn_write(o->s->conn, "\r\n", 2);
+        o->bol = 1;
+        o->col = 0;
+    } else if (len > 0)
+        o->bol = 0;
+}
+
+/*
+ * proto_content - the message, dot-stuffed, CRLF, then ".": 0 or -1.
+ * With downgrade, 8-bit MIME parts go out quoted-printable (smtp_mime.h).
+ */
 static int proto_content(const SMTP_CONF *cf, SMTP_SESS *s, DELIVER_REQUEST *req,
-                         QFILE_READER *r, int *bad_file)
+                         QFILE_READER *r, int downgrade, int *bad_file)
 {
     QFILE_REC rec;
-    int bol = 1, got;
-    size_t col = 0;
+    int got;
+    CONTENT_OUT o = {cf, s, 1, 0};
+    SMTP_MIME *mime = downgrade ? smtp_mime_new(content_put, &o) : NULL;
     long long dl = tls_deadline(MS(cf->data_xfer_timeout));
 
     *bad_file = 0;
     if (qfile_reader_rewind(r, req->data_offset) < 0) {
         *bad_file = 1;
+        smtp_mime_free(mime);
         return -1;
     }
     while ((got = qfile_read(r, &rec)) == 1) {
@@ -643,27 +673,27 @@ static int proto_content(const SMTP_CONF *cf, SMTP_SESS *s, DELIVER_REQUEST *req
             break;
         if (rec.type != QREC_NORM && rec.type != QREC_CONT)
             continue;
-        if (bol && rec.len > 0 && rec.data[0] == '.')
-            smtp_conn_write(s->conn, ".", 1), col++;
-        proto_put_text(cf, s, rec.data, rec.len, &col);
-        if (rec.type == QREC_NORM) {
-            smtp_conn_write(s->conn, "\r\n", 2);
-            bol = 1;
-            col = 0;
-        } else
-            bol = 0;
+        if (mime)
+            smtp_mime_input(mime, rec.data, rec.len, rec.type == QREC_NORM);
+        else
+            content_put(&o, rec.data, rec.len, rec.type == QREC_NORM);
         if (vstr_len(s->conn->wbuf) >= 65536) {
-            if (smtp_conn_flush(s->conn, dl) < 0)
+            if (smtp_conn_flush(s->conn, dl) < 0) {
+                smtp_mime_free(mime);
                 return -1;
+            }
             dl = tls_deadline(MS(cf->data_xfer_timeout));
         }
     }
+    if (mime)
+        smtp_mime_finish(mime);
+    smtp_mime_free(mime);
     if (got != 1) {
         *bad_file = 1;
         msg_warn("%s: %s", req->queue_id, qfile_reader_error(r));
         return -1;
     }
-    if (!bol)
+    if (!o.bol)
         smtp_conn_write(s->conn, "\r\n", 2);
     smtp_conn_write(s->conn, ".\r\n", 3);
     return smtp_conn_flush(s->conn, dl);
@@ -717,7 +747,7 @@ int smtp_sess_deliver(const SMTP_CONF *cf, SMTP_SESS *s, DELIVER_REQUEST *req, i
     size_t i, *idx = mem_alloc(req->nrcpt * sizeof(*idx)), n = 0, k, nacc = 0;
     char *acc = mem_alloc(req->nrcpt + 1);
     int pipe = (s->features & SMTP_FEAT_PIPELINING) || cf->lmtp, mail_ok = 0, ret = 0, bad;
-    int utf8_needed, mail_read = 0;
+    int utf8_needed, mail_read = 0, downgrade;
     size_t got = 0; /* pipelined RCPT replies read so far */
     long long dl;
 
@@ -911,7 +941,14 @@ int smtp_sess_deliver(const SMTP_CONF *cf, SMTP_SESS *s, DELIVER_REQUEST *req, i
                 rcpt_outcome(s, req, qfd, i, st, &rep, "DATA", times);
         goto rset;
     }
-    if (proto_content(cf, s, req, r, &bad) < 0) {
+    /*
+     * 8-bit content to a server without 8BITMIME: quoted-printable, unless
+     * disable_mime_output_conversion or the message is SMTPUTF8.
+     */
+    downgrade = strcmp(req->encoding, "8bit") == 0 && !(s->features & SMTP_FEAT_8BITMIME) &&
+                !cf->no_mime_conversion && !utf8_needed &&
+                !(req->smtputf8 & SMTP_UTF8_REQUESTED);
+    if (proto_content(cf, s, req, r, downgrade, &bad) < 0) {
         if (bad) {
             for (i = 0; i < req->nrcpt; i++)
                 if (acc[i]) {

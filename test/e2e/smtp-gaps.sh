@@ -20,11 +20,14 @@ inst_service "smtp      unix  -       -       n       -       1       smtp"
 printf 'alice@example.local alice@example.com\n@corp.local @corp.example\n' >"$T/generic"
 inst_service "generic   unix  -       -       n       -       1       smtp
     -o smtp_generic_maps=texthash:$T/generic"
+inst_service "noconv    unix  -       -       n       -       1       smtp
+    -o disable_mime_output_conversion=yes"
 
 {
     nsd_soa gaps.test
     echo 'nodsn IN A 127.0.0.41'
     echo 'dsn IN A 127.0.0.42'
+    echo 'no8 IN A 127.0.0.43'
 } >"$T/gaps.test.zone"
 nsd_start gaps.test "$T/gaps.test.zone"
 ok $? "nsd runs in namespace $NSD_NS"
@@ -32,6 +35,7 @@ ok $? "nsd runs in namespace $NSD_NS"
 check "sink nodsn (127.0.0.41, no DSN) runs" sink_start nodsn --no-dsn \
     --rcpt "soft@nodsn.gaps.test=450 4.2.1 <soft@nodsn.gaps.test>: try later" 127.0.0.41:25
 check "sink dsn (127.0.0.42, DSN) runs" sink_start dsn 127.0.0.42:25
+check "sink no8 (127.0.0.43, no 8BITMIME) runs" sink_start no8 --no-8bitmime 127.0.0.43:25
 
 nsd_exec postfix start >"$T/start.out" 2>&1
 inst_wait test -s "$Q/pid/master.pid"
@@ -83,6 +87,60 @@ check "the log keeps the original recipient" inst_log_wait "$id: to=<joe@corp.lo
 id=$(echo "$MSG" | smtp_queue -f alice@example.local -r joe@corp.local)
 smtp_send -s private/smtp -n dsn.gaps.test "$id"
 like "$(sink_msg dsn 3)" '^mail=<alice@example.local>' "no map: the sender is unchanged"
+
+# 4. 8BITMIME downgrade: 8bit parts become quoted-printable for a server
+# without 8BITMIME; a 7bit part, boundaries and the preamble pass unchanged.
+MIME="Subject: mime
+From: alice@example.com
+MIME-Version: 1.0
+Content-Type: multipart/mixed; boundary=\"XX\"
+
+preamble
+--XX
+Content-Type: text/plain; charset=utf-8
+Content-Transfer-Encoding: 8bit
+
+caf\xc3\xa9 = ok
+trailing space 
+$(printf 'x%.0s' $(seq 100))\xc3\xa9
+.dot
+--XX
+Content-Type: text/plain
+Content-Transfer-Encoding: 7bit
+
+plain ascii = same
+--XX--
+epilogue"
+id=$(printf "$MIME\n" | smtp_queue -a encoding=8bit -f alice@example.com -r m@no8.gaps.test)
+smtp_send -s private/smtp -n no8.gaps.test "$id"
+like "$(smtp_result m@no8.gaps.test)" "^result=sent dsn=2.0.0 " "the 8-bit message is sent"
+m=$(sink_msg no8 1 | tr -d "\r")
+like "$m" '^mail=<alice@example.com> SIZE=[0-9]+$' "no BODY=8BITMIME to a server without 8BITMIME"
+like "$m" '^caf=C3=A9 =3D ok$' "8-bit text is quoted-printable"
+like "$m" '^trailing space=20$' "a trailing space is encoded"
+like "$m" '^x{75}=$' "a long line gets a soft line break within 76 characters"
+like "$m" '^x{25}=C3=A9$' "and goes on on the next line"
+like "$m" '^\.dot$' "a line starting with a dot arrives intact"
+is "$(printf '%s\n' "$m" | grep -c '^Content-Transfer-Encoding: quoted-printable$')" "1" \
+    "the converted part's header says quoted-printable"
+like "$m" '^Content-Transfer-Encoding: 7bit$' "the 7bit part's header is kept"
+like "$m" '^plain ascii = same$' "the 7bit part is unchanged"
+like "$m" '^--XX--$' "the closing boundary is intact"
+like "$m" '^epilogue$' "the epilogue is intact"
+! printf '%s' "$m" | LC_ALL=C grep -q "$(printf '[\x80-\xff]')"
+ok $? "no 8-bit byte reached the server"
+# The same to a server with 8BITMIME: BODY=8BITMIME, sent as is.
+id=$(printf "$MIME\n" | smtp_queue -a encoding=8bit -f alice@example.com -r m@dsn.gaps.test)
+smtp_send -s private/smtp -n dsn.gaps.test "$id"
+m=$(sink_msg dsn 4 | tr -d "\r")
+like "$m" '^mail=<alice@example.com> SIZE=[0-9]+ BODY=8BITMIME' "BODY=8BITMIME to a server with it"
+like "$m" "^caf$(printf '\xc3\xa9') = ok\$" "8-bit text sent as is"
+# disable_mime_output_conversion = yes: sent as is even without 8BITMIME.
+id=$(printf "$MIME\n" | smtp_queue -a encoding=8bit -f alice@example.com -r n@no8.gaps.test)
+smtp_send -s private/noconv -n no8.gaps.test "$id"
+m=$(sink_msg no8 2 | tr -d "\r")
+like "$m" "^caf$(printf '\xc3\xa9') = ok\$" "disable_mime_output_conversion: sent as is"
+like "$m" '^Content-Transfer-Encoding: 8bit$' "and its header is kept"
 
 nsd_exec postfix stop >/dev/null 2>&1
 inst_wait bash -c "! kill -0 $MPID 2>/dev/null"
