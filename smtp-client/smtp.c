@@ -624,6 +624,10 @@ static void smtp_pre_jail(SERVER *srv)
     }
 
     cf->no_mime_conversion = conf_get_bool("disable_mime_output_conversion");
+    cf->hdr_checks = smtp_open_maps(cfp(cf, "header_checks"), &cf->nhdr_checks,
+                                    cf->lmtp ? "lmtp_header_checks" : "smtp_header_checks");
+    cf->body_checks = smtp_open_maps(cfp(cf, "body_checks"), &cf->nbody_checks,
+                                     cf->lmtp ? "lmtp_body_checks" : "smtp_body_checks");
     cf->generic = smtp_open_maps(cfp(cf, "generic_maps"), &cf->ngeneric,
                                  cf->lmtp ? "lmtp_generic_maps" : "smtp_generic_maps");
 

@@ -46,6 +46,10 @@ typedef struct SMTP_CONF {
     int cache_on_demand;         /* smtp_connection_cache_on_demand */
     long cache_time_limit, reuse_count_limit, reuse_time_limit;
     int no_mime_conversion;      /* disable_mime_output_conversion */
+    TABLE **hdr_checks;          /* smtp_header_checks */
+    size_t nhdr_checks;
+    TABLE **body_checks;         /* smtp_body_checks */
+    size_t nbody_checks;
     TABLE **generic;             /* smtp_generic_maps */
     size_t ngeneric;
     int resolution;              /* delay_logging_resolution_limit */

@@ -11,6 +11,7 @@
 #include "addr.h"
 #include "mem.h"
 #include "msg.h"
+#include "smtp_checks.h"
 #include "smtp_generic.h"
 #include "smtp_mime.h"
 #include "smtp_proto.h"
@@ -649,9 +650,15 @@ static void content_put(void *ctx, const char *data, size_t len, int eol)
         o->bol = 0;
 }
 
+static void content_to_mime(void *ctx, const char *data, size_t len, int eol)
+{
+    smtp_mime_input(ctx, data, len, eol);
+}
+
 /*
  * proto_content - the message, dot-stuffed, CRLF, then ".": 0 or -1.
- * With downgrade, 8-bit MIME parts go out quoted-printable (smtp_mime.h).
+ * smtp_header_checks/smtp_body_checks first (smtp_checks.h), then
+ * with downgrade, 8-bit MIME parts go out quoted-printable (smtp_mime.h).
  */
 static int proto_content(const SMTP_CONF *cf, SMTP_SESS *s, DELIVER_REQUEST *req,
                          QFILE_READER *r, int downgrade, int *bad_file)
@@ -660,6 +667,7 @@ static int proto_content(const SMTP_CONF *cf, SMTP_SESS *s, DELIVER_REQUEST *req
     int got;
     CONTENT_OUT o = {cf, s, 1, 0};
     SMTP_MIME *mime = downgrade ? smtp_mime_new(content_put, &o) : NULL;
+    SMTP_CHECKS *ck = NULL;
     long long dl = tls_deadline(MS(cf->data_xfer_timeout));
 
     *bad_file = 0;
@@ -668,25 +676,35 @@ static int proto_content(const SMTP_CONF *cf, SMTP_SESS *s, DELIVER_REQUEST *req
         smtp_mime_free(mime);
         return -1;
     }
+    if (cf->nhdr_checks > 0 || cf->nbody_checks > 0)
+        ck = smtp_checks_new(cf->hdr_checks, cf->nhdr_checks, cf->body_checks, cf->nbody_checks,
+                             req->queue_id, mime ? content_to_mime : content_put,
+                             mime ? (void *) mime : (void *) &o);
     while ((got = qfile_read(r, &rec)) == 1) {
         if (rec.type == QREC_XTRA)
             break;
         if (rec.type != QREC_NORM && rec.type != QREC_CONT)
             continue;
-        if (mime)
+        if (ck)
+            smtp_checks_input(ck, rec.data, rec.len, rec.type == QREC_NORM);
+        else if (mime)
             smtp_mime_input(mime, rec.data, rec.len, rec.type == QREC_NORM);
         else
             content_put(&o, rec.data, rec.len, rec.type == QREC_NORM);
         if (vstr_len(s->conn->wbuf) >= 65536) {
             if (smtp_conn_flush(s->conn, dl) < 0) {
+                smtp_checks_free(ck);
                 smtp_mime_free(mime);
                 return -1;
             }
             dl = tls_deadline(MS(cf->data_xfer_timeout));
         }
     }
+    if (ck)
+        smtp_checks_finish(ck);
     if (mime)
         smtp_mime_finish(mime);
+    smtp_checks_free(ck);
     smtp_mime_free(mime);
     if (got != 1) {
         *bad_file = 1;

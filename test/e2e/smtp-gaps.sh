@@ -20,6 +20,19 @@ inst_service "smtp      unix  -       -       n       -       1       smtp"
 printf 'alice@example.local alice@example.com\n@corp.local @corp.example\n' >"$T/generic"
 inst_service "generic   unix  -       -       n       -       1       smtp
     -o smtp_generic_maps=texthash:$T/generic"
+cat >"$T/hc" <<'HC'
+/^Subject: secret/ REPLACE Subject: public
+/^X-Internal:/ IGNORE
+/^X-Warn:/ WARN header seen
+/^X-Info:/ PREPEND X-Pre: yes
+/^X-Bad:/ REJECT no
+HC
+cat >"$T/bc" <<'BC'
+/^password/ REPLACE [removed]
+/^drop me/ IGNORE
+BC
+inst_service "checks    unix  -       -       n       -       1       smtp
+    -o smtp_header_checks=regexp:$T/hc -o smtp_body_checks=regexp:$T/bc"
 inst_service "noconv    unix  -       -       n       -       1       smtp
     -o disable_mime_output_conversion=yes"
 
@@ -141,6 +154,38 @@ smtp_send -s private/noconv -n no8.gaps.test "$id"
 m=$(sink_msg no8 2 | tr -d "\r")
 like "$m" "^caf$(printf '\xc3\xa9') = ok\$" "disable_mime_output_conversion: sent as is"
 like "$m" '^Content-Transfer-Encoding: 8bit$' "and its header is kept"
+
+# 5. smtp_header_checks / smtp_body_checks on output.
+CK="Subject: secret plans
+X-Internal: folded
+ continuation line
+X-Warn: w
+X-Info: i
+X-Bad: b
+From: alice@example.com
+
+password=hunter2
+drop me
+keep me"
+id=$(echo "$CK" | smtp_queue -f alice@example.com -r ck@dsn.gaps.test)
+smtp_send -s private/checks -n dsn.gaps.test "$id"
+like "$(smtp_result ck@dsn.gaps.test)" "^result=sent dsn=2.0.0 " "the checked message is sent"
+m=$(sink_msg dsn 5 | tr -d "\r")
+like "$m" '^Subject: public$' "REPLACE replaces the header"
+unlike_flat=$(printf '%s\n' "$m" | grep -cE '^(Subject: secret|X-Internal| continuation line)')
+is "$unlike_flat" "0" "IGNORE drops the whole folded header; the old Subject is gone"
+like "$m" '^X-Warn: w$' "WARN keeps the header"
+check "WARN is logged" inst_log_wait "$id: warning: header X-Warn: w: header seen"
+is "$(printf '%s\n' "$m" | grep -A1 '^X-Pre: yes$' | tail -1)" "X-Info: i" "PREPEND inserts before the header"
+like "$m" '^X-Bad: b$' "REJECT is not available here: the header passes"
+check "and is warned about" inst_log_wait "warning: $id: header_checks: action \"REJECT no\" is not available"
+like "$m" '^\[removed\]$' "body REPLACE"
+is "$(printf '%s\n' "$m" | grep -c '^password\|^drop me')" "0" "body IGNORE and the replaced line are gone"
+like "$m" '^keep me$' "other body lines pass"
+# Without checks the same message is unchanged.
+id=$(echo "$CK" | smtp_queue -f alice@example.com -r ck2@dsn.gaps.test)
+smtp_send -s private/smtp -n dsn.gaps.test "$id"
+like "$(sink_msg dsn 6 | tr -d "\r")" '^Subject: secret plans$' "no checks: the header is unchanged"
 
 nsd_exec postfix stop >/dev/null 2>&1
 inst_wait bash -c "! kill -0 $MPID 2>/dev/null"
