@@ -10,14 +10,15 @@
 #include "mem.h"
 #include "msg.h"
 #include "smtp_checks.h"
+#include "smtp_generic.h"
 #include "strutil.h"
 #include "vstr.h"
 
 enum { CK_NONE, CK_DUNNO, CK_IGNORE, CK_REPLACE, CK_PREPEND, CK_WARN, CK_INFO, CK_OTHER };
 
 struct SMTP_CHECKS {
-    TABLE **hdr, **body;
-    size_t nhdr, nbody;
+    TABLE **hdr, **body, **gen;
+    size_t nhdr, nbody, ngen;
     char *queue_id;
     SMTP_MIME_OUT out;
     void *ctx;
@@ -29,12 +30,13 @@ struct SMTP_CHECKS {
 };
 
 SMTP_CHECKS *smtp_checks_new(TABLE **hdr, size_t nhdr, TABLE **body, size_t nbody,
-                             const char *queue_id, SMTP_MIME_OUT out, void *ctx)
+                             TABLE **gen, size_t ngen, const char *queue_id, SMTP_MIME_OUT out, void *ctx)
 {
     SMTP_CHECKS *c = mem_alloc(sizeof(*c));
 
     memset(c, 0, sizeof(*c));
     c->hdr = hdr, c->nhdr = nhdr, c->body = body, c->nbody = nbody;
+    c->gen = gen, c->ngen = ngen;
     c->queue_id = mem_strdup(queue_id);
     c->out = out;
     c->ctx = ctx;
@@ -137,7 +139,16 @@ static void ck_header_done(SMTP_CHECKS *c)
         vstr_free(arg);
         return;
     }
-    if (!c->hdr_over)
+    if (!c->hdr_over && c->ngen > 0) {
+        VSTR *g = vstr_new(0);
+        int r = smtp_generic_header(c->gen, c->ngen, vstr_str(c->held), g);
+        if (r < 0)
+            msg_warn("%s: smtp_generic_maps lookup failure in a header: left as is", c->queue_id);
+        else if (r > 0)
+            vstr_set(c->held, vstr_str(g));
+        vstr_free(g);
+    }
+    if (!c->hdr_over && c->nhdr > 0)
         a = ck_lookup(c, c->hdr, c->nhdr, "header", vstr_str(c->held), arg);
     if (a == CK_PREPEND)
         ck_emit(c, vstr_str(arg), vstr_len(arg));

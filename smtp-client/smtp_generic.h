@@ -4,6 +4,14 @@
  * in MAIL FROM and RCPT TO. The recipients in the queue file, the logs and
  * the notices keep the original address, as with Postfix.
  *
+ *   r = smtp_generic_header(tables, n, header, out);
+ *       an address header of the primary message (From:, Sender:,
+ *       Reply-To:, To:, Cc:, Bcc:, Errors-To:, Return-Receipt-To:,
+ *       Apparently-To:, Resent-From/Sender/Reply-To/To/Cc/Bcc:; folded
+ *       lines joined by "\n"): 1 and out holds the header rebuilt on one
+ *       line when an address changed, 0: not an address header or
+ *       nothing changed (also for a list that cannot be parsed), -1: a
+ *       table failed.
  *   r = smtp_generic_map(tables, n, addr, out);
  *       1: out holds the new address; 0: no match (out untouched);
  *       -1: a table failed (the caller defers the recipients).
@@ -26,5 +34,6 @@
 #define SMTP_GENERIC_MAX 2048
 
 int smtp_generic_map(TABLE **tables, size_t n, const char *addr, VSTR *out);
+int smtp_generic_header(TABLE **tables, size_t n, const char *header, VSTR *out);
 
 #endif

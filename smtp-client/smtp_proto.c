@@ -676,9 +676,9 @@ static int proto_content(const SMTP_CONF *cf, SMTP_SESS *s, DELIVER_REQUEST *req
         smtp_mime_free(mime);
         return -1;
     }
-    if (cf->nhdr_checks > 0 || cf->nbody_checks > 0)
+    if (cf->nhdr_checks > 0 || cf->nbody_checks > 0 || cf->ngeneric > 0)
         ck = smtp_checks_new(cf->hdr_checks, cf->nhdr_checks, cf->body_checks, cf->nbody_checks,
-                             req->queue_id, mime ? content_to_mime : content_put,
+                             cf->generic, cf->ngeneric, req->queue_id, mime ? content_to_mime : content_put,
                              mime ? (void *) mime : (void *) &o);
     while ((got = qfile_read(r, &rec)) == 1) {
         if (rec.type == QREC_XTRA)

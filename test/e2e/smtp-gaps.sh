@@ -96,10 +96,28 @@ like "$m" '^mail=<alice@example.com>' "the envelope sender is rewritten (full ad
 like "$m" '^rcpt=<joe@corp.example>' "the recipient is rewritten (@domain key, local part kept)"
 like "$m" '^rcpt=<ann@dsn.gaps.test>' "an unmatched recipient is unchanged"
 check "the log keeps the original recipient" inst_log_wait "$id: to=<joe@corp.local>, .*status=sent"
+# Header addresses: From/To/Cc rewritten, other headers and the body not.
+GH="Subject: from alice@example.local
+From: Alice Example <alice@example.local>
+To: joe@corp.local, \"Team, Corp\" <team@corp.local>
+Cc: other@elsewhere.test,
+ ann@corp.local
+Reply-To: alice@example.local
+
+body alice@example.local"
+id=$(echo "$GH" | smtp_queue -f alice@example.local -r joe@corp.local)
+smtp_send -s private/generic -n dsn.gaps.test "$id"
+m=$(sink_msg dsn 3 | tr -d "\r")
+like "$m" '^From: Alice Example <alice@example.com>$' "From: rewritten, display name kept"
+like "$m" '^To: joe@corp.example, "Team, Corp" <team@corp.example>$' "To: every address rewritten"
+like "$m" '^Cc: other@elsewhere.test, ann@corp.example$' "a folded Cc: rewritten (unfolded)"
+like "$m" '^Reply-To: alice@example.com$' "Reply-To: rewritten"
+like "$m" '^Subject: from alice@example.local$' "Subject: untouched"
+like "$m" '^body alice@example.local$' "the body untouched"
 # Without the map the same message goes out unchanged.
 id=$(echo "$MSG" | smtp_queue -f alice@example.local -r joe@corp.local)
 smtp_send -s private/smtp -n dsn.gaps.test "$id"
-like "$(sink_msg dsn 3)" '^mail=<alice@example.local>' "no map: the sender is unchanged"
+like "$(sink_msg dsn 4)" '^mail=<alice@example.local>' "no map: the sender is unchanged"
 
 # 4. 8BITMIME downgrade: 8bit parts become quoted-printable for a server
 # without 8BITMIME; a 7bit part, boundaries and the preamble pass unchanged.
@@ -145,7 +163,7 @@ ok $? "no 8-bit byte reached the server"
 # The same to a server with 8BITMIME: BODY=8BITMIME, sent as is.
 id=$(printf "$MIME\n" | smtp_queue -a encoding=8bit -f alice@example.com -r m@dsn.gaps.test)
 smtp_send -s private/smtp -n dsn.gaps.test "$id"
-m=$(sink_msg dsn 4 | tr -d "\r")
+m=$(sink_msg dsn 5 | tr -d "\r")
 like "$m" '^mail=<alice@example.com> SIZE=[0-9]+ BODY=8BITMIME' "BODY=8BITMIME to a server with it"
 like "$m" "^caf$(printf '\xc3\xa9') = ok\$" "8-bit text sent as is"
 # disable_mime_output_conversion = yes: sent as is even without 8BITMIME.
@@ -170,7 +188,7 @@ keep me"
 id=$(echo "$CK" | smtp_queue -f alice@example.com -r ck@dsn.gaps.test)
 smtp_send -s private/checks -n dsn.gaps.test "$id"
 like "$(smtp_result ck@dsn.gaps.test)" "^result=sent dsn=2.0.0 " "the checked message is sent"
-m=$(sink_msg dsn 5 | tr -d "\r")
+m=$(sink_msg dsn 6 | tr -d "\r")
 like "$m" '^Subject: public$' "REPLACE replaces the header"
 unlike_flat=$(printf '%s\n' "$m" | grep -cE '^(Subject: secret|X-Internal| continuation line)')
 is "$unlike_flat" "0" "IGNORE drops the whole folded header; the old Subject is gone"
@@ -185,7 +203,7 @@ like "$m" '^keep me$' "other body lines pass"
 # Without checks the same message is unchanged.
 id=$(echo "$CK" | smtp_queue -f alice@example.com -r ck2@dsn.gaps.test)
 smtp_send -s private/smtp -n dsn.gaps.test "$id"
-like "$(sink_msg dsn 6 | tr -d "\r")" '^Subject: secret plans$' "no checks: the header is unchanged"
+like "$(sink_msg dsn 7 | tr -d "\r")" '^Subject: secret plans$' "no checks: the header is unchanged"
 
 nsd_exec postfix stop >/dev/null 2>&1
 inst_wait bash -c "! kill -0 $MPID 2>/dev/null"
