@@ -13,6 +13,8 @@
 #include "msg.h"
 #include "smtp_addr.h"
 #include "smtp_conn.h"
+#include "smtp_checks.h"
+#include "smtp_generic.h"
 #include "smtp_mime.h"
 #include "smtp_proto.h"
 #include "tap.h"
@@ -257,6 +259,38 @@ static void test_mime(void)
     vstr_free(in);
 }
 
+static void test_generic(void)
+{
+    VSTR *why = vstr_new(0), *out = vstr_new(0);
+    TABLE *t = table_open("inline:{ a@b.example=x@y.example, @d.example=@e.example, "
+                          "bad@b.example={has space} }",
+                          TABLE_READ, TABLE_FLAGS_READ, why);
+    TABLE *tabs[1];
+
+    if (!TAP_OK(t != NULL, "inline table opens")) {
+        printf("# %s\n", vstr_str(why));
+        vstr_free(why);
+        vstr_free(out);
+        return;
+    }
+    tabs[0] = t;
+    TAP_INT(smtp_generic_map(tabs, 1, "a@B.Example", out), 1, "full address, domain folded");
+    TAP_STR(vstr_str(out), "x@y.example", "  its result");
+    TAP_INT(smtp_generic_map(tabs, 1, "Joe@d.example", out), 1, "@domain key");
+    TAP_STR(vstr_str(out), "Joe@e.example", "  local part kept");
+    TAP_INT(smtp_generic_map(tabs, 1, "", out), 0, "the null sender is not mapped");
+    TAP_INT(smtp_generic_map(tabs, 1, "z@q.example", out), 0, "no match");
+    TAP_INT(smtp_generic_map(tabs, 1, "bad@b.example", out), 0, "a result with a space is refused");
+    TAP_INT(smtp_generic_header(tabs, 1, "Subject: a@b.example", out), 0, "not an address header");
+    TAP_INT(smtp_generic_header(tabs, 1, "to: A <a@b.example>,\n c@d.example", out), 1,
+            "a folded To:");
+    TAP_STR(vstr_str(out), "to: A <x@y.example>, c@e.example", "  rebuilt on one line");
+    TAP_INT(smtp_generic_header(tabs, 1, "Cc: z@q.example", out), 0, "nothing changed");
+    table_close(t);
+    vstr_free(why);
+    vstr_free(out);
+}
+
 int main(int argc, char **argv)
 {
     (void) argc;
@@ -265,5 +299,6 @@ int main(int argc, char **argv)
     test_dsn_xtext();
     test_replies();
     test_mime();
+    test_generic();
     return tap_done();
 }
