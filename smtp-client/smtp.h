@@ -5,7 +5,9 @@
  *
  * smtp.c fills SMTP_CONF in pre_jail from main.cf (smtp_* parameters, or
  * lmtp_* in LMTP mode) and owns the connection cache; smtp_addr.c finds the
- * servers; smtp_proto.c talks to one server. Nothing here does I/O.
+ * servers; smtp_proto.c talks to one server; smtp_generic.c,
+ * smtp_checks.c and smtp_mime.c shape the content on its way out. Nothing
+ * here does I/O.
  */
 #ifndef POSTERN_SMTP_H
 #define POSTERN_SMTP_H

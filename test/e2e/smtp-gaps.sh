@@ -33,6 +33,8 @@ cat >"$T/bc" <<'BC'
 BC
 inst_service "checks    unix  -       -       n       -       1       smtp
     -o smtp_header_checks=regexp:$T/hc -o smtp_body_checks=regexp:$T/bc"
+inst_service "defer     unix  -       -       n       -       0       bounce"
+inst_service "trace     unix  -       -       n       -       0       bounce"
 inst_service "noconv    unix  -       -       n       -       1       smtp
     -o disable_mime_output_conversion=yes"
 
@@ -55,6 +57,15 @@ inst_wait test -s "$Q/pid/master.pid"
 MPID=$(tr -d ' \n' <"$Q/pid/master.pid")
 check "master runs in the namespace, private/smtp exists" inst_wait_sock private/smtp
 check "private/generic exists" inst_wait_sock private/generic
+check "private/trace exists" inst_wait_sock private/trace
+BSEND=$POSTERN_BUILD/test/tools/bounce_send
+# notice SERVICE CMD ID: the notice the bounce daemon queues, as text
+notice() {
+    local nid
+    nid=$( (cd "$Q" && "$BSEND" -s "$1" -c "$2" -f alice@example.com "$3") 2>/dev/null |
+        sed -n 's/^status=0 notice=//p')
+    [ -n "$nid" ] && inst_postcat -h -b "$Q/incoming/$nid" | tr -d '\r'
+}
 
 MSG="Subject: gaps
 From: alice@example.com
@@ -70,6 +81,10 @@ tr=$(cat "$Q/trace/$id" 2>/dev/null)
 like "$tr" '^action=relayed$' "the trace record says action=relayed"
 like "$tr" '^diag_text=250 2.0.0 Ok' "with the server's reply as diag_text"
 like "$tr" '^mta_mname=nodsn.gaps.test$' "and the server as Remote-MTA"
+n=$(notice trace trace "$id")
+like_flat "$n" $'\nAction: relayed\nStatus: 2.0.0\n' "the success notice says Action: relayed"
+like "$n" '^Remote-MTA: dns; nodsn.gaps.test$' "  with Remote-MTA"
+like "$n" '^Diagnostic-Code: smtp; 250 2.0.0 Ok' "  and Diagnostic-Code"
 
 # The same to a server with DSN: action=delivered, NOTIFY passed on.
 id=$(echo "$MSG" | smtp_queue -f alice@example.com -N 2 -r bob@dsn.gaps.test)
@@ -86,6 +101,10 @@ df=$(cat "$Q/defer/${id:0:1}/$id" 2>/dev/null)
 like "$df" '^diag_text=450 4.2.1 <soft@nodsn.gaps.test>: try later$' "the defer record keeps the server's reply"
 like "$df" '^mta_mname=nodsn.gaps.test$' "and the server's name"
 like "$df" '^action=delayed$' "action=delayed"
+n=$(notice defer warn "$id")
+like_flat "$n" $'\nAction: delayed\nStatus: 4.2.1\n' "the delay notice: Action: delayed"
+like "$n" '^Remote-MTA: dns; nodsn.gaps.test$' "  Remote-MTA from the 4xx reply"
+like "$n" '^Diagnostic-Code: smtp; 450 4.2.1 <soft@nodsn.gaps.test>: try later$' "  Diagnostic-Code: the 4xx reply"
 
 # 3. smtp_generic_maps: sender and recipients rewritten on output only.
 id=$(echo "$MSG" | smtp_queue -f alice@example.local -r joe@corp.local -r ann@dsn.gaps.test)
