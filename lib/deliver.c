@@ -817,7 +817,8 @@ int deliver_rcpt_sent(DELIVER_REQUEST *req, int qfd, size_t i, const char *dsn,
         /* NOTIFY=SUCCESS: a record for the success notice (delivered). */
         VSTR *why = vstr_new(0);
 
-        if (deliver_status_log(req, i, "delivered", dsn, reason, why) < 0)
+        if (deliver_status_log(req, i, req->success_action ? req->success_action : "delivered",
+                               dsn, reason, why) < 0)
             msg_warn("%s: %s", req->queue_id, vstr_str(why));
         vstr_free(why);
     }

@@ -203,6 +203,12 @@ typedef struct DELIVER_REQUEST {
     const char *remote_mta;
     const char *remote_diag_type;
     const char *remote_reply;
+    /*
+     * Set by an agent (not owned; NULL: "delivered") around a
+     * deliver_rcpt_sent(): the action of the NOTIFY=SUCCESS trace record,
+     * e.g. "relayed" when the next server does not speak DSN.
+     */
+    const char *success_action;
 } DELIVER_REQUEST;
 
 /* Timing of one delivery attempt, for the delays. */

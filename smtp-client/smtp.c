@@ -406,7 +406,14 @@ done:
             vstr_set(st[i].relay, "none");
         }
         times->relay = vstr_str(st[i].relay);
+        if (vstr_len(st[i].reply)) {
+            /* a server's 4xx reply: the delay notice's Remote-MTA, Diagnostic-Code */
+            req->remote_mta = vstr_str(st[i].mta);
+            req->remote_diag_type = msg_program();
+            req->remote_reply = vstr_str(st[i].reply);
+        }
         deliver_rcpt_defer(req, i, vstr_str(st[i].dsn), vstr_str(st[i].why), times);
+        req->remote_mta = req->remote_diag_type = req->remote_reply = NULL;
     }
     smtp_addr_list_free(list);
     smtp_dest_free(&d);
@@ -446,6 +453,8 @@ static void smtp_client(SERVER *srv, int fd)
             st[i].dsn = vstr_new(0);
             st[i].why = vstr_new(0);
             st[i].relay = vstr_new(0);
+            st[i].reply = vstr_new(0);
+            st[i].mta = vstr_new(0);
         }
         smtp_deliver(cf, req, qfd, r, st, &times);
         qfile_reader_free(r);
@@ -455,6 +464,8 @@ static void smtp_client(SERVER *srv, int fd)
             vstr_free(st[i].dsn);
             vstr_free(st[i].why);
             vstr_free(st[i].relay);
+            vstr_free(st[i].reply);
+            vstr_free(st[i].mta);
         }
         mem_free(st);
     }
@@ -611,6 +622,14 @@ static void smtp_pre_jail(SERVER *srv)
                 msg_warn("TLS client initialization failed: %s; TLS disabled", vstr_str(why));
         }
     }
+
+    cf->no_mime_conversion = conf_get_bool("disable_mime_output_conversion");
+    cf->hdr_checks = smtp_open_maps(cfp(cf, "header_checks"), &cf->nhdr_checks,
+                                    cf->lmtp ? "lmtp_header_checks" : "smtp_header_checks");
+    cf->body_checks = smtp_open_maps(cfp(cf, "body_checks"), &cf->nbody_checks,
+                                     cf->lmtp ? "lmtp_body_checks" : "smtp_body_checks");
+    cf->generic = smtp_open_maps(cfp(cf, "generic_maps"), &cf->ngeneric,
+                                 cf->lmtp ? "lmtp_generic_maps" : "smtp_generic_maps");
 
     /* SASL */
     cf->sasl_enable = cfb(cf, "sasl_auth_enable");

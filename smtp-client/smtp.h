@@ -5,7 +5,9 @@
  *
  * smtp.c fills SMTP_CONF in pre_jail from main.cf (smtp_* parameters, or
  * lmtp_* in LMTP mode) and owns the connection cache; smtp_addr.c finds the
- * servers; smtp_proto.c talks to one server. Nothing here does I/O.
+ * servers; smtp_proto.c talks to one server; smtp_generic.c,
+ * smtp_checks.c and smtp_mime.c shape the content on its way out. Nothing
+ * here does I/O.
  */
 #ifndef POSTERN_SMTP_H
 #define POSTERN_SMTP_H
@@ -45,6 +47,13 @@ typedef struct SMTP_CONF {
     size_t nsasl_maps;
     int cache_on_demand;         /* smtp_connection_cache_on_demand */
     long cache_time_limit, reuse_count_limit, reuse_time_limit;
+    int no_mime_conversion;      /* disable_mime_output_conversion */
+    TABLE **hdr_checks;          /* smtp_header_checks */
+    size_t nhdr_checks;
+    TABLE **body_checks;         /* smtp_body_checks */
+    size_t nbody_checks;
+    TABLE **generic;             /* smtp_generic_maps */
+    size_t ngeneric;
     int resolution;              /* delay_logging_resolution_limit */
     int ipc_timeout_ms;
     SMTP_RESOLVE_OPTS resolve;
@@ -56,6 +65,8 @@ typedef struct SMTP_RCPT_STATE {
     VSTR *dsn;                   /* the latest soft failure, for the defer */
     VSTR *why;
     VSTR *relay;                 /* where that failure came from ("none") */
+    VSTR *reply;                 /* that failure's server reply, "" when none */
+    VSTR *mta;                   /* the server that sent it */
 } SMTP_RCPT_STATE;
 
 #endif

@@ -11,6 +11,9 @@
 #include "addr.h"
 #include "mem.h"
 #include "msg.h"
+#include "smtp_checks.h"
+#include "smtp_generic.h"
+#include "smtp_mime.h"
 #include "smtp_proto.h"
 #include "strutil.h"
 
@@ -521,10 +524,23 @@ static int proto_ascii(const char *str)
 }
 
 /* Per-recipient outcomes. */
-static void rcpt_sent(DELIVER_REQUEST *req, int qfd, size_t i, SMTP_RCPT_STATE *st,
-                      const char *dsn, const char *text, const DELIVER_TIMES *t)
+static void rcpt_sent(SMTP_SESS *s, DELIVER_REQUEST *req, int qfd, size_t i,
+                      SMTP_RCPT_STATE *st, const char *dsn, const char *text,
+                      const DELIVER_TIMES *t)
 {
+    /*
+     * NOTIFY=SUCCESS to a server without DSN: the success notice can only
+     * say the mail was relayed (RFC 3461), with the server's reply.
+     */
+    if (!(s->features & SMTP_FEAT_DSN) && (req->rcpt[i].notify & DELIVER_NOTIFY_SUCCESS)) {
+        req->success_action = "relayed";
+        req->remote_mta = s->host;
+        req->remote_diag_type = msg_program();
+        req->remote_reply = text;
+    }
     deliver_rcpt_sent(req, qfd, i, dsn, text, t);
+    req->success_action = NULL;
+    req->remote_mta = req->remote_diag_type = req->remote_reply = NULL;
     st[i].done = 1;
 }
 
@@ -549,6 +565,9 @@ static void rcpt_outcome(SMTP_SESS *s, DELIVER_REQUEST *req, int qfd, size_t i,
             vstr_set(st[i].dsn, "4.0.0");
         vstr_set(st[i].why, vstr_str(why));
         vstr_set(st[i].relay, s->namaddr);
+        /* kept for the delay notice's Remote-MTA and Diagnostic-Code */
+        vstr_set(st[i].reply, vstr_str(rep->text));
+        vstr_set(st[i].mta, s->host);
     }
     vstr_free(why);
 }
@@ -566,6 +585,7 @@ static void rcpt_broken(SMTP_SESS *s, DELIVER_REQUEST *req, SMTP_RCPT_STATE *st,
         vstr_set(st[i].dsn, "4.4.2");
         vstr_set(st[i].why, vstr_str(why));
         vstr_set(st[i].relay, s->namaddr);
+        vstr_reset(st[i].reply);
     }
     vstr_free(why);
 }
@@ -606,46 +626,92 @@ static void proto_put_text(const SMTP_CONF *cf, SMTP_SESS *s, const char *data, 
     }
 }
 
-/* proto_content - the message, dot-stuffed, CRLF, then ".": 0 or -1 */
+/* Where the content goes: the session, and the state of the line. */
+typedef struct CONTENT_OUT {
+    const SMTP_CONF *cf;
+    SMTP_SESS *s;
+    int bol;
+    size_t col;
+} CONTENT_OUT;
+
+/* content_put - a piece of a content line, dot-stuffed; eol: CRLF after it */
+static void content_put(void *ctx, const char *data, size_t len, int eol)
+{
+    CONTENT_OUT *o = ctx;
+
+    if (o->bol && len > 0 && data[0] == '.')
+        smtp_conn_write(o->s->conn, ".", 1), o->col++;
+    proto_put_text(o->cf, o->s, data, len, &o->col);
+    if (eol) {
+        smtp_conn_write(o->s->conn, "\r\n", 2);
+        o->bol = 1;
+        o->col = 0;
+    } else if (len > 0)
+        o->bol = 0;
+}
+
+static void content_to_mime(void *ctx, const char *data, size_t len, int eol)
+{
+    smtp_mime_input(ctx, data, len, eol);
+}
+
+/*
+ * proto_content - the message, dot-stuffed, CRLF, then ".": 0 or -1.
+ * smtp_header_checks/smtp_body_checks first (smtp_checks.h), then
+ * with downgrade, 8-bit MIME parts go out quoted-printable (smtp_mime.h).
+ */
 static int proto_content(const SMTP_CONF *cf, SMTP_SESS *s, DELIVER_REQUEST *req,
-                         QFILE_READER *r, int *bad_file)
+                         QFILE_READER *r, int downgrade, int *bad_file)
 {
     QFILE_REC rec;
-    int bol = 1, got;
-    size_t col = 0;
+    int got;
+    CONTENT_OUT o = {cf, s, 1, 0};
+    SMTP_MIME *mime = downgrade ? smtp_mime_new(content_put, &o) : NULL;
+    SMTP_CHECKS *ck = NULL;
     long long dl = tls_deadline(MS(cf->data_xfer_timeout));
 
     *bad_file = 0;
     if (qfile_reader_rewind(r, req->data_offset) < 0) {
         *bad_file = 1;
+        smtp_mime_free(mime);
         return -1;
     }
+    if (cf->nhdr_checks > 0 || cf->nbody_checks > 0 || cf->ngeneric > 0)
+        ck = smtp_checks_new(cf->hdr_checks, cf->nhdr_checks, cf->body_checks, cf->nbody_checks,
+                             cf->generic, cf->ngeneric, req->queue_id, mime ? content_to_mime : content_put,
+                             mime ? (void *) mime : (void *) &o);
     while ((got = qfile_read(r, &rec)) == 1) {
         if (rec.type == QREC_XTRA)
             break;
         if (rec.type != QREC_NORM && rec.type != QREC_CONT)
             continue;
-        if (bol && rec.len > 0 && rec.data[0] == '.')
-            smtp_conn_write(s->conn, ".", 1), col++;
-        proto_put_text(cf, s, rec.data, rec.len, &col);
-        if (rec.type == QREC_NORM) {
-            smtp_conn_write(s->conn, "\r\n", 2);
-            bol = 1;
-            col = 0;
-        } else
-            bol = 0;
+        if (ck)
+            smtp_checks_input(ck, rec.data, rec.len, rec.type == QREC_NORM);
+        else if (mime)
+            smtp_mime_input(mime, rec.data, rec.len, rec.type == QREC_NORM);
+        else
+            content_put(&o, rec.data, rec.len, rec.type == QREC_NORM);
         if (vstr_len(s->conn->wbuf) >= 65536) {
-            if (smtp_conn_flush(s->conn, dl) < 0)
+            if (smtp_conn_flush(s->conn, dl) < 0) {
+                smtp_checks_free(ck);
+                smtp_mime_free(mime);
                 return -1;
+            }
             dl = tls_deadline(MS(cf->data_xfer_timeout));
         }
     }
+    if (ck)
+        smtp_checks_finish(ck);
+    if (mime)
+        smtp_mime_finish(mime);
+    smtp_checks_free(ck);
+    smtp_mime_free(mime);
     if (got != 1) {
         *bad_file = 1;
         msg_warn("%s: %s", req->queue_id, qfile_reader_error(r));
         return -1;
     }
-    if (!bol)
+    if (!o.bol)
         smtp_conn_write(s->conn, "\r\n", 2);
     smtp_conn_write(s->conn, ".\r\n", 3);
     return smtp_conn_flush(s->conn, dl);
@@ -694,11 +760,12 @@ int smtp_sess_deliver(const SMTP_CONF *cf, SMTP_SESS *s, DELIVER_REQUEST *req, i
                       QFILE_READER *r, SMTP_RCPT_STATE *st, DELIVER_TIMES *times)
 {
     SMTP_REPLY rep;
-    VSTR *cmd = vstr_new(0), *why = vstr_new(0);
+    VSTR *cmd = vstr_new(0), *why = vstr_new(0), *gsender = vstr_new(0);
+    char **mapped = NULL; /* smtp_generic_maps results per recipient */
     size_t i, *idx = mem_alloc(req->nrcpt * sizeof(*idx)), n = 0, k, nacc = 0;
     char *acc = mem_alloc(req->nrcpt + 1);
     int pipe = (s->features & SMTP_FEAT_PIPELINING) || cf->lmtp, mail_ok = 0, ret = 0, bad;
-    int utf8_needed, mail_read = 0;
+    int utf8_needed, mail_read = 0, downgrade;
     size_t got = 0; /* pipelined RCPT replies read so far */
     long long dl;
 
@@ -731,9 +798,37 @@ int smtp_sess_deliver(const SMTP_CONF *cf, SMTP_SESS *s, DELIVER_REQUEST *req, i
         goto out;
     }
 
+    /* smtp_generic_maps: the addresses as they leave, all or nothing */
+    if (cf->ngeneric > 0) {
+        int gr = smtp_generic_map(cf->generic, cf->ngeneric, req->sender, gsender);
+
+        mapped = mem_alloc(req->nrcpt * sizeof(*mapped));
+        memset(mapped, 0, req->nrcpt * sizeof(*mapped));
+        for (k = 0; k < n && gr >= 0; k++) {
+            VSTR *m = vstr_new(0);
+            int x = smtp_generic_map(cf->generic, cf->ngeneric, req->rcpt[idx[k]].address, m);
+            if (x > 0)
+                mapped[idx[k]] = vstr_export(m);
+            else
+                vstr_free(m);
+            if (x < 0)
+                gr = -1;
+        }
+        if (gr < 0) {
+            msg_warn("%s: %s_generic_maps lookup failure", req->queue_id, cf->prefix);
+            for (k = 0; k < n; k++) {
+                vstr_set(st[idx[k]].dsn, "4.3.0");
+                vstr_set(st[idx[k]].why, "address mapping lookup failure");
+                vstr_set(st[idx[k]].relay, "none");
+                vstr_reset(st[idx[k]].reply);
+            }
+            goto out;
+        }
+    }
+
     /* MAIL FROM */
     vstr_set(cmd, "MAIL FROM:");
-    proto_path(cmd, req->sender);
+    proto_path(cmd, vstr_len(gsender) ? vstr_str(gsender) : req->sender);
     if (s->features & SMTP_FEAT_SIZE)
         vstr_printf(cmd, " SIZE=%ld", req->data_size);
     if ((s->features & SMTP_FEAT_8BITMIME) && strcmp(req->encoding, "8bit") == 0)
@@ -772,7 +867,7 @@ int smtp_sess_deliver(const SMTP_CONF *cf, SMTP_SESS *s, DELIVER_REQUEST *req, i
         DELIVER_RCPT *rc = &req->rcpt[idx[k]];
 
         vstr_set(cmd, "RCPT TO:");
-        proto_path(cmd, rc->address);
+        proto_path(cmd, mapped && mapped[idx[k]] ? mapped[idx[k]] : rc->address);
         if (s->features & SMTP_FEAT_DSN) {
             if (rc->notify) {
                 const char *sep = "";
@@ -864,13 +959,21 @@ int smtp_sess_deliver(const SMTP_CONF *cf, SMTP_SESS *s, DELIVER_REQUEST *req, i
                 rcpt_outcome(s, req, qfd, i, st, &rep, "DATA", times);
         goto rset;
     }
-    if (proto_content(cf, s, req, r, &bad) < 0) {
+    /*
+     * 8-bit content to a server without 8BITMIME: quoted-printable, unless
+     * disable_mime_output_conversion or the message is SMTPUTF8.
+     */
+    downgrade = strcmp(req->encoding, "8bit") == 0 && !(s->features & SMTP_FEAT_8BITMIME) &&
+                !cf->no_mime_conversion && !utf8_needed &&
+                !(req->smtputf8 & SMTP_UTF8_REQUESTED);
+    if (proto_content(cf, s, req, r, downgrade, &bad) < 0) {
         if (bad) {
             for (i = 0; i < req->nrcpt; i++)
                 if (acc[i]) {
                     vstr_set(st[i].dsn, "4.3.0");
                     vstr_set(st[i].why, "queue file read error");
                     vstr_set(st[i].relay, "none");
+                    vstr_reset(st[i].reply);
                 }
         } else
             rcpt_broken(s, req, st, "sending message body");
@@ -885,8 +988,10 @@ int smtp_sess_deliver(const SMTP_CONF *cf, SMTP_SESS *s, DELIVER_REQUEST *req, i
             continue;
         if (smtp_reply_read(s->conn, &rep, dl) < 0) {
             for (; i < req->nrcpt; i++)
-                if (acc[i])
+                if (acc[i]) {
                     vstr_set(st[i].dsn, "4.4.2"), vstr_set(st[i].relay, s->namaddr);
+                    vstr_reset(st[i].reply);
+                }
             proto_fail_text(s, "sending end of data -- message may be sent more than once", why);
             for (i = 0; i < req->nrcpt; i++)
                 if (acc[i] && !st[i].done)
@@ -899,14 +1004,14 @@ int smtp_sess_deliver(const SMTP_CONF *cf, SMTP_SESS *s, DELIVER_REQUEST *req, i
                 if (!acc[i])
                     continue;
                 if (rep.code / 100 == 2)
-                    rcpt_sent(req, qfd, i, st, rep.dsn, vstr_str(rep.text), times);
+                    rcpt_sent(s, req, qfd, i, st, rep.dsn, vstr_str(rep.text), times);
                 else
                     rcpt_outcome(s, req, qfd, i, st, &rep, "end of DATA", times);
             }
             break;
         }
         if (rep.code / 100 == 2)
-            rcpt_sent(req, qfd, i, st, rep.dsn, vstr_str(rep.text), times);
+            rcpt_sent(s, req, qfd, i, st, rep.dsn, vstr_str(rep.text), times);
         else
             rcpt_outcome(s, req, qfd, i, st, &rep, "end of DATA", times);
     }
@@ -920,6 +1025,12 @@ out:
     smtp_reply_free(&rep);
     vstr_free(cmd);
     vstr_free(why);
+    vstr_free(gsender);
+    if (mapped) {
+        for (i = 0; i < req->nrcpt; i++)
+            mem_free(mapped[i]);
+        mem_free(mapped);
+    }
     mem_free(idx);
     mem_free(acc);
     if (s->conn->broken)

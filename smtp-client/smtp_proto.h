@@ -16,6 +16,12 @@
  *       (state[i].done set), 4xx -> state[i] keeps the reason for a later
  *       server or the final defer. 0: the session can be used again,
  *       -1: it is broken (free it).
+ *       On output: smtp_generic_maps rewrite MAIL FROM, RCPT TO and the
+ *       address headers (smtp_generic.h), smtp_header_checks and
+ *       smtp_body_checks apply (smtp_checks.h), and 8-bit content to a
+ *       server without 8BITMIME is downgraded (smtp_mime.h). NOTIFY=SUCCESS
+ *       to a server without DSN is reported as action=relayed; a 4xx
+ *       reply is kept in state[i] (reply, mta) for the delay notice.
  *   smtp_sess_rset(cf, s)      0: ready for another transaction
  *   smtp_sess_close(cf, s)     QUIT (unless broken) and free
  * Reasons are Postfix's: "host mx[1.2.3.4] said: 550 5.1.1 ... (in reply to

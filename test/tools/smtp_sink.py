@@ -19,6 +19,8 @@ Usage: smtp_sink.py --out DIR [options] LISTEN...
   --no-pipelining     do not announce PIPELINING
   --no-ehlo       answer EHLO with 502 (HELO only)
   --no-smtputf8   do not announce SMTPUTF8
+  --no-dsn        do not announce DSN
+  --no-8bitmime   do not announce 8BITMIME
   --greeting-delay SEC  wait this long before the greeting
   --tls-broken    announce STARTTLS, answer 220, then send garbage
   --wrapper       TLS at once after accept (port 465), with --tls's files
@@ -40,6 +42,8 @@ ap.add_argument("--size", type=int, default=0)
 ap.add_argument("--no-pipelining", action="store_true")
 ap.add_argument("--no-ehlo", action="store_true")
 ap.add_argument("--no-smtputf8", action="store_true")
+ap.add_argument("--no-dsn", action="store_true")
+ap.add_argument("--no-8bitmime", action="store_true")
 ap.add_argument("--greeting-delay", type=float, default=0)
 ap.add_argument("--tls-broken", action="store_true")
 ap.add_argument("--wrapper", action="store_true")
@@ -96,7 +100,11 @@ class Session:
 
     def features(self):
         f = ["PIPELINING"] if not opt.no_pipelining else []
-        f += ["SIZE %d" % opt.size if opt.size else "SIZE", "DSN", "8BITMIME"]
+        f += ["SIZE %d" % opt.size if opt.size else "SIZE"]
+        if not opt.no_dsn:
+            f.append("DSN")
+        if not opt.no_8bitmime:
+            f.append("8BITMIME")
         if not opt.no_smtputf8:
             f.append("SMTPUTF8")
         if (opt.tls or opt.tls_broken) and not self.tls:

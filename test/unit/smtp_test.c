@@ -13,6 +13,9 @@
 #include "msg.h"
 #include "smtp_addr.h"
 #include "smtp_conn.h"
+#include "smtp_checks.h"
+#include "smtp_generic.h"
+#include "smtp_mime.h"
 #include "smtp_proto.h"
 #include "tap.h"
 #include "vstr.h"
@@ -159,6 +162,135 @@ static void test_replies(void)
     vstr_free(big);
 }
 
+/* The 8BITMIME downgrade: feed lines (split in pieces of chunk bytes), collect. */
+static void mime_collect(void *ctx, const char *data, size_t len, int eol)
+{
+    vstr_addmem(ctx, data, len);
+    if (eol)
+        vstr_addch(ctx, '\n');
+}
+
+static const char *mime_run(VSTR *out, const char *in, size_t chunk)
+{
+    SMTP_MIME *m = smtp_mime_new(mime_collect, out);
+    const char *p = in, *nl;
+
+    vstr_reset(out);
+    while (*p) {
+        size_t len = (nl = strchr(p, '\n')) ? (size_t) (nl - p) : strlen(p);
+        size_t off = 0;
+        do {
+            size_t n = len - off > chunk ? chunk : len - off;
+            smtp_mime_input(m, p + off, n, off + n == len);
+            off += n;
+        } while (off < len);
+        p += len + (nl != NULL);
+    }
+    smtp_mime_finish(m);
+    smtp_mime_free(m);
+    return vstr_str(out);
+}
+
+static void test_mime(void)
+{
+    VSTR *out = vstr_new(0), *in = vstr_new(0);
+    const char *nested = "Content-Type: multipart/mixed; boundary=a\n"
+                         "\n"
+                         "--a\n"
+                         "Content-Type: multipart/alternative;\n"
+                         " boundary=\"b b\"\n"
+                         "\n"
+                         "--b b\n"
+                         "Content-Transfer-Encoding: 8bit\n"
+                         "\n"
+                         "\xe9t\xe9\n"
+                         "--b b--\n"
+                         "--a\n"
+                         "Content-Type: message/rfc822\n"
+                         "\n"
+                         "Subject: inner\n"
+                         "Content-Transfer-Encoding: 8BIT\n"
+                         "\n"
+                         "\xff\t\n"
+                         "--a--\n"
+                         "\xfe epilogue\n";
+    size_t chunk, i;
+
+    TAP_STR(mime_run(out, "Subject: x\nContent-Transfer-Encoding: 8bit\n\na\xe9\n", 1000),
+            "Subject: x\nContent-Transfer-Encoding: quoted-printable\n\na=E9\n",
+            "a single 8bit part is converted");
+    TAP_STR(mime_run(out, "Subject: x\n\na\xe9\n", 1000), "Subject: x\n\na\xe9\n",
+            "no Content-Transfer-Encoding (7bit): passed as is");
+    for (chunk = 1; chunk <= 1000; chunk *= 10)
+        TAP_STR(mime_run(out, nested, chunk),
+                "Content-Type: multipart/mixed; boundary=a\n\n--a\n"
+                "Content-Type: multipart/alternative;\n boundary=\"b b\"\n\n--b b\n"
+                "Content-Transfer-Encoding: quoted-printable\n\n=E9t=E9\n--b b--\n--a\n"
+                "Content-Type: message/rfc822\n\nSubject: inner\n"
+                "Content-Transfer-Encoding: quoted-printable\n\n=FF=09\n--a--\n"
+                "\xfe epilogue\n",
+                "nested multipart and message/rfc822 (pieces of %zu bytes)", chunk);
+    /* a line longer than SMTP_MIME_LINE_MAX, in pieces: encoded, soft breaks */
+    vstr_set(in, "Content-Transfer-Encoding: binary\n\n");
+    for (i = 0; i < 3 * SMTP_MIME_LINE_MAX; i++)
+        vstr_addch(in, '=');
+    vstr_addch(in, '\n');
+    mime_run(out, vstr_str(in), 1000);
+    {
+        const char *p = strstr(vstr_str(out), "\n\n") + 2, *nl;
+        size_t lines = 0, longest = 0, bytes = 0;
+        for (; (nl = strchr(p, '\n')) != NULL; p = nl + 1) {
+            size_t n = (size_t) (nl - p);
+            lines++;
+            longest = n > longest ? n : longest;
+            bytes += n;
+        }
+        TAP_INT((long) longest, 76, "long line: encoded lines of at most 76 characters");
+        TAP_INT((long) (bytes - (lines - 1)), 3L * 3 * SMTP_MIME_LINE_MAX,
+                "  every byte encoded (=3D), soft breaks aside");
+    }
+    /* an oversized header block is passed on as is, not converted */
+    vstr_set(in, "Content-Transfer-Encoding: 8bit\nX: ");
+    for (i = 0; i < SMTP_MIME_HDR_MAX; i++)
+        vstr_addch(in, 'h');
+    vstr_adds(in, "\n\n\xe9\n");
+    TAP_STR(mime_run(out, vstr_str(in), 1000), vstr_str(in), "an oversized header block: as is");
+    vstr_free(out);
+    vstr_free(in);
+}
+
+static void test_generic(void)
+{
+    VSTR *why = vstr_new(0), *out = vstr_new(0);
+    TABLE *t = table_open("inline:{ a@b.example=x@y.example, @d.example=@e.example, "
+                          "bad@b.example={has space} }",
+                          TABLE_READ, TABLE_FLAGS_READ, why);
+    TABLE *tabs[1];
+
+    if (!TAP_OK(t != NULL, "inline table opens")) {
+        printf("# %s\n", vstr_str(why));
+        vstr_free(why);
+        vstr_free(out);
+        return;
+    }
+    tabs[0] = t;
+    TAP_INT(smtp_generic_map(tabs, 1, "a@B.Example", out), 1, "full address, domain folded");
+    TAP_STR(vstr_str(out), "x@y.example", "  its result");
+    TAP_INT(smtp_generic_map(tabs, 1, "Joe@d.example", out), 1, "@domain key");
+    TAP_STR(vstr_str(out), "Joe@e.example", "  local part kept");
+    TAP_INT(smtp_generic_map(tabs, 1, "", out), 0, "the null sender is not mapped");
+    TAP_INT(smtp_generic_map(tabs, 1, "z@q.example", out), 0, "no match");
+    TAP_INT(smtp_generic_map(tabs, 1, "bad@b.example", out), 0, "a result with a space is refused");
+    TAP_INT(smtp_generic_header(tabs, 1, "Subject: a@b.example", out), 0, "not an address header");
+    TAP_INT(smtp_generic_header(tabs, 1, "to: A <a@b.example>,\n c@d.example", out), 1,
+            "a folded To:");
+    TAP_STR(vstr_str(out), "to: A <x@y.example>, c@e.example", "  rebuilt on one line");
+    TAP_INT(smtp_generic_header(tabs, 1, "Cc: z@q.example", out), 0, "nothing changed");
+    table_close(t);
+    vstr_free(why);
+    vstr_free(out);
+}
+
 int main(int argc, char **argv)
 {
     (void) argc;
@@ -166,5 +298,7 @@ int main(int argc, char **argv)
     test_dest();
     test_dsn_xtext();
     test_replies();
+    test_mime();
+    test_generic();
     return tap_done();
 }
