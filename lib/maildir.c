@@ -170,29 +170,13 @@ void maildir_write_line(MAILDIR *md, const void *data, size_t len, int complete)
     mailbox_out_line(&md->out, data, len, complete);
 }
 
-static int maildir_sync_dir(const char *path)
-{
-    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    int err;
-
-    if (fd < 0)
-        return -1;
-    if (fsync(fd) < 0) {
-        err = errno;
-        (void)close(fd);
-        errno = err;
-        return -1;
-    }
-    return close(fd);
-}
-
 int maildir_finish(MAILDIR *md, MAILBOX_STATUS *st, VSTR *name)
 {
     VSTR *why = vstr_new(128);
     VSTR *path = vstr_new(128);
     VSTR *newdir = vstr_new(128);
     struct stat fst;
-    int err = 0, linked = 0;
+    int err = 0;
 
     if (md->done)
         msg_panic("maildir_finish: %s: already finished", vstr_str(md->tmp));
@@ -216,16 +200,14 @@ int maildir_finish(MAILDIR *md, MAILBOX_STATUS *st, VSTR *name)
             /* (a file system without hard links gets a rename instead) */
             err = errno;
             vstr_sprintf(why, "link to %s: %s", vstr_str(path), strerror(err));
-        } else {
-            linked = 1;
-            if (maildir_sync_dir(vstr_str(newdir)) < 0) {
-                err = errno;
-                vstr_sprintf(why, "fsync maildir directory %s: %s", vstr_str(newdir), strerror(err));
-            }
         }
+        /*
+         * No fsync of new/: the file's data is on disk (fsync above) and the
+         * link is a metadata change the file system journals; Postfix does
+         * the same, and the done mark in the queue file that follows is not
+         * fsynced either (deliver_sync_marks).
+         */
     }
-    if (err && linked && unlink(vstr_str(path)) < 0)
-        msg_warn("remove %s: %s", vstr_str(path), strerror(errno));
     if (unlink(vstr_str(md->tmp)) < 0 && errno != ENOENT)  /* ENOENT: renamed */
         msg_warn("remove %s: %s", vstr_str(md->tmp), strerror(errno));
     if (err) {

@@ -18,8 +18,9 @@
  * content, an unfinished last line ended; fsync; the file is linked into
  * new/ as "SEC.VDEVIINOMUSEC.HOST" (DEV and INO in hex: the device and
  * inode of the tmp file, unique while it exists, so two deliveries never
- * share a name; link(2) never replaces a file), tmp/ name removed, new/
- * fsynced. HOST is the host name with "/" written "\057" and ":" "\072".
+ * share a name; link(2) never replaces a file), tmp/ name removed. new/
+ * itself is not fsynced (as Postfix: the file's data is, before the link).
+ * HOST is the host name with "/" written "\057" and ":" "\072".
  * On any failure the tmp/ file (and a new/ link made) is removed: nothing
  * appears in new/. opts.size_limit caps the size of the message file
  * (5.2.2). On success maildir_finish() can report the name made.
