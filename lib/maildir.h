@@ -12,7 +12,9 @@
  * (the same shape as mbox.h)
  *
  * STEPS. The directory and its tmp/, new/, cur/ are created when missing
- * (mode 0700, parents too). The message goes to tmp/ under a name created
+ * (mode 0700, parents too), tried only when the file cannot be made in
+ * tmp/ or linked into new/ for want of a directory (ENOENT, ENOTDIR): an
+ * existing Maildir costs no mkdir calls. The message goes to tmp/ under a name created
  * with O_EXCL, "SEC.MUSECpPIDqN.HOST" (N counts up on a collision); then
  * the headers of mailbox_out_headers() (no From_ line, no quoting), the
  * content, an unfinished last line ended; fsync; the file is linked into
