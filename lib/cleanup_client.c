@@ -89,8 +89,13 @@ const char *cleanup_queue_id(const CLEANUP *c)
     return c->queue_id;
 }
 
-/* Append one record; a buffer that grows big goes out in one write. */
-static void cleanup_put(CLEANUP *c, int type, const void *data, size_t len)
+/*
+ * Append one record made of up to three pieces (a name=value attribute
+ * needs no formatting buffer); a buffer that grows big goes out in one
+ * write.
+ */
+static void cleanup_put3(CLEANUP *c, int type, const void *d1, size_t l1, const void *d2,
+                         size_t l2, const void *d3, size_t l3)
 {
     unsigned char hdr[1 + 10];
     size_t n;
@@ -98,13 +103,20 @@ static void cleanup_put(CLEANUP *c, int type, const void *data, size_t len)
     if (c->failed)
         return;
     hdr[0] = (unsigned char) type;
-    n = qfile_len_encode(len, hdr + 1);
+    n = qfile_len_encode(l1 + l2 + l3, hdr + 1);
     stream_write_begin(c->s);
-    if (stream_write(c->s, hdr, n + 1) < 0 || (len > 0 && stream_write(c->s, data, len) < 0)) {
+    if (stream_write(c->s, hdr, n + 1) < 0 || (l1 > 0 && stream_write(c->s, d1, l1) < 0)
+        || (l2 > 0 && stream_write(c->s, d2, l2) < 0)
+        || (l3 > 0 && stream_write(c->s, d3, l3) < 0)) {
         c->failed = 1;
         vstr_set(c->why, stream_why(c->s));
     }
     stream_write_end(c->s);
+}
+
+static void cleanup_put(CLEANUP *c, int type, const void *data, size_t len)
+{
+    cleanup_put3(c, type, data, len, NULL, 0, NULL, 0);
 }
 
 static void cleanup_puts(CLEANUP *c, int type, const char *str)
@@ -127,11 +139,7 @@ void cleanup_full_name(CLEANUP *c, const char *name)
 
 void cleanup_attr(CLEANUP *c, const char *name, const char *value)
 {
-    VSTR *buf = vstr_new(strlen(name) + strlen(value) + 2);
-
-    vstr_printf(buf, "%s=%s", name, value);
-    cleanup_put(c, QREC_ATTR, vstr_str(buf), vstr_len(buf));
-    vstr_free(buf);
+    cleanup_put3(c, QREC_ATTR, name, strlen(name), "=", 1, value, strlen(value));
 }
 
 void cleanup_sender(CLEANUP *c, const char *addr)

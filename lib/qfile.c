@@ -248,10 +248,12 @@ QFILE_WRITER *qfile_writer_new(int fd, const char *path, int flags)
     w->data_offset = -1;
     w->xtra_offset = -1;
     if (flags & QFILE_WRITE_SIZE) {
-        char zero[QFILE_SIZE_LEN + 1];
+        /* The placeholder is the same for every file: format it once. */
+        static char zero[QFILE_SIZE_LEN + 1];
 
-        snprintf(zero, sizeof(zero), "%15ld %15ld %15ld %15ld %15ld %15ld", 0L, 0L, 0L, 0L,
-                 0L, 0L);
+        if (zero[0] == 0)
+            snprintf(zero, sizeof(zero), "%15ld %15ld %15ld %15ld %15ld %15ld", 0L, 0L, 0L, 0L,
+                     0L, 0L);
         w->size_off = qfile_put(w, QREC_SIZE, zero, QFILE_SIZE_LEN) + 2;
     }
     return w;

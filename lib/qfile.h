@@ -37,11 +37,15 @@
  *   2. qfile_put*() every record                  still partial, not exec
  *   3. qfile_writer_finish() (writes all, rewrites C, checks every write)
  *                                                 whole file, not exec
- *   4. qfile_sync() = fsync(fd) (and the caller fsyncs incoming/ when
- *      queue_directory_fsync): the records are durable, still not exec
- *   5. qfile_mark_complete() = fchmod u+x, then fsync again: now the file is
- *      a queued message. ONLY NOW may smtpd answer 250 / sendmail exit 0.
+ *   4. qfile_mark_complete() = fchmod u+x, then fsync: the records and
+ *      the mark are durable together (one fsync, as Postfix does). A crash
+ *      before the fsync may leave u+x without the records, but such a file
+ *      lacks its end record and every reader sends it to corrupt/.
+ *   5. the caller fsyncs incoming/ when queue_directory_fsync: now the file
+ *      is a queued message. ONLY NOW may smtpd answer 250 / sendmail exit 0.
  *      A crash before this step loses nothing that was acknowledged.
+ *      (qfile_sync() = fsync(fd) is for a caller that needs the records
+ *      durable before it marks the file, e.g. before a rename.)
  *   6. delivery: after a recipient is delivered or bounced, the agent calls
  *      qfile_mark_done(fd, offset) (R -> D, one byte rewritten in place). A
  *      crash between delivery and marking repeats that delivery, never

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -225,6 +226,28 @@ static int rename_noreplace(const char *from, const char *to)
     return 0;
 }
 
+/* Our process id, asked of the kernel once per process (fork asks again). */
+static long queue_id_pid;
+
+static void queue_id_pid_reset(void)
+{
+    queue_id_pid = 0;
+}
+
+static long queue_id_getpid(void)
+{
+    static int registered;
+
+    if (!registered) {
+        if (pthread_atfork(NULL, NULL, queue_id_pid_reset) != 0)
+            return (long) getpid();
+        registered = 1;
+    }
+    if (queue_id_pid == 0)
+        queue_id_pid = (long) getpid();
+    return queue_id_pid;
+}
+
 int queue_id_enter(const char *dir, int long_form, char *id, VSTR *path)
 {
     VSTR *tmp = vstr_new(64);
@@ -235,7 +258,7 @@ int queue_id_enter(const char *dir, int long_form, char *id, VSTR *path)
     int saved;
 
     gettimeofday(&tv, NULL);
-    vstr_sprintf(tmp, "%s/.%ld.%ld.%06ld", dir, (long) getpid(), (long) tv.tv_sec,
+    vstr_sprintf(tmp, "%s/.%ld.%ld.%06ld", dir, queue_id_getpid(), (long) tv.tv_sec,
                  (long) tv.tv_usec);
     if ((fd = open(vstr_str(tmp), O_CREAT | O_EXCL | O_RDWR, 0600)) < 0) {
         vstr_free(tmp);
@@ -249,7 +272,9 @@ int queue_id_enter(const char *dir, int long_form, char *id, VSTR *path)
             queue_id_long(id, (long) tv.tv_sec, (long) tv.tv_usec, (unsigned long) st.st_ino);
         else
             queue_id_short(id, (long) tv.tv_usec, (unsigned long) st.st_ino);
-        vstr_sprintf(path, "%s/%s", dir, id);
+        vstr_set(path, dir);
+        vstr_addch(path, '/');
+        vstr_adds(path, id);
         if (rename_noreplace(vstr_str(tmp), vstr_str(path)) == 0) {
             vstr_free(tmp);
             return fd;

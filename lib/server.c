@@ -5,11 +5,14 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -72,13 +75,26 @@ static void server_watch_master(const SERVER *srv)
         msg_fatal("status channel: cannot request SIGIO: %s", strerror(errno));
 }
 
+/*
+ * Our process id for log lines, asked of the kernel once (getpid(2) is a
+ * system call per log line otherwise); a child made by fork(2) asks again.
+ */
+static long server_log_pid;
+
+static void server_log_pid_reset(void)
+{
+    server_log_pid = 0;
+}
+
 static void server_log_sink(int level, const char *tag, const char *text)
 {
     char buf[SERVER_DGRAM_MAX];
     int n;
 
     (void) level;
-    n = snprintf(buf, sizeof(buf), "%s[%ld]: %s", tag, (long) getpid(), text);
+    if (server_log_pid == 0)
+        server_log_pid = (long) getpid();
+    n = snprintf(buf, sizeof(buf), "%s[%ld]: %s", tag, server_log_pid, text);
     if (n < 0)
         return;
     if ((size_t) n >= sizeof(buf))
@@ -109,6 +125,7 @@ static void server_log_connect(void)
             continue;
         if (connect(fd, (struct sockaddr *) &sun, sizeof(sun)) == 0) {
             server_log_fd = fd;
+            (void) pthread_atfork(NULL, NULL, server_log_pid_reset);
             msg_set_sink(server_log_sink);
             return;
         }
@@ -379,6 +396,53 @@ static int server_accept(const SERVER *srv, int lfd)
     return fd;
 }
 
+/*
+ * The watchdog: a client gets daemon_timeout seconds (alarm(2); SIGALRM
+ * ends the process). Arming and disarming it for every client cost two
+ * system calls per request, so it is re-armed only when an eighth of the
+ * timeout has passed since it was last armed (a client always gets between
+ * 7/8 and all of daemon_timeout), and disarmed only before an idle wait
+ * that could outlast it. The clock is CLOCK_MONOTONIC (no system call).
+ */
+static long long server_wd_expires; /* monotonic ms; 0: not armed */
+static long server_wd_timeout;      /* seconds it was armed with */
+
+static long long server_now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void server_watchdog_arm(long timeout)
+{
+    long long now;
+
+    if (timeout <= 0)
+        return;
+    if (timeout > 86400L * 365)
+        timeout = 86400L * 365;
+    now = server_now_ms();
+    if (server_wd_expires != 0 && server_wd_timeout == timeout
+        && server_wd_expires - now >= timeout * 1000LL * 7 / 8)
+        return;
+    alarm((unsigned) timeout);
+    server_wd_expires = now + timeout * 1000LL;
+    server_wd_timeout = timeout;
+}
+
+/* Before waiting for clients (max_idle seconds, 0: for ever). */
+static void server_watchdog_idle(long max_idle)
+{
+    if (server_wd_expires == 0)
+        return;
+    if (max_idle > 0 && server_wd_expires - server_now_ms() > (max_idle + 1) * 1000LL)
+        return;
+    alarm(0);
+    server_wd_expires = 0;
+}
+
 /* Each returns 1 when it served a client (or trigger), 0 when another worker got there first. */
 static int server_serve_single(SERVER *srv, const SERVER_OPS *ops, int lfd, long timeout)
 {
@@ -387,10 +451,8 @@ static int server_serve_single(SERVER *srv, const SERVER_OPS *ops, int lfd, long
     if (fd < 0)
         return 0;
     server_status(SERVER_STAT_BUSY);
-    if (timeout > 0)
-        alarm((unsigned) (timeout > 86400 * 365 ? 86400 * 365 : timeout));
+    server_watchdog_arm(timeout);
     ops->client(srv, fd);
-    alarm(0);
     close(fd);
     server_status(SERVER_STAT_AVAIL);
     return 1;
@@ -425,22 +487,69 @@ static int server_serve_trigger(SERVER *srv, const SERVER_OPS *ops, int lfd)
     return 1;
 }
 
+/* Up to SERVER_DGRAM_BATCH waiting datagrams with one recvmmsg(2). */
+#define SERVER_DGRAM_BATCH 32
+
 static void server_serve_dgram(SERVER *srv, const SERVER_OPS *ops, int lfd)
 {
-    char buf[SERVER_DGRAM_MAX];
-    ssize_t n;
+    static char bufs[SERVER_DGRAM_BATCH][SERVER_DGRAM_MAX];
+    struct mmsghdr msgs[SERVER_DGRAM_BATCH];
+    struct iovec iovs[SERVER_DGRAM_BATCH];
+    int i, n;
 
-    if ((n = recv(lfd, buf, sizeof(buf), MSG_DONTWAIT)) > 0)
-        ops->dgram(srv, buf, (size_t) n);
+    memset(msgs, 0, sizeof(msgs));
+    for (i = 0; i < SERVER_DGRAM_BATCH; i++) {
+        iovs[i].iov_base = bufs[i];
+        iovs[i].iov_len = sizeof(bufs[i]);
+        msgs[i].msg_hdr.msg_iov = &iovs[i];
+        msgs[i].msg_hdr.msg_iovlen = 1;
+    }
+    if ((n = recvmmsg(lfd, msgs, SERVER_DGRAM_BATCH, MSG_DONTWAIT, NULL)) <= 0)
+        return;
+    for (i = 0; i < n; i++)
+        if (msgs[i].msg_len > 0)
+            ops->dgram(srv, bufs[i], msgs[i].msg_len);
+    if (ops->dgram_done)
+        ops->dgram_done(srv);
+}
+
+/*
+ * The wait set of server_loop(): an epoll instance with the status channel
+ * and the listening sockets. The listening sockets are EPOLLEXCLUSIVE: when
+ * a client connects, the kernel wakes one idle worker of the service, not
+ * all of them (with poll(2) every idle worker woke, and all but one got
+ * EAGAIN from accept(2): two wasted system calls per worker per client).
+ */
+static int server_wait_set(const SERVER *srv)
+{
+    struct epoll_event ev;
+    int ep, i;
+
+    if ((ep = epoll_create1(EPOLL_CLOEXEC)) < 0)
+        msg_fatal("epoll_create1: %s", strerror(errno));
+    memset(&ev, 0, sizeof(ev));
+    ev.events = EPOLLIN;
+    ev.data.u32 = 0;
+    if (epoll_ctl(ep, EPOLL_CTL_ADD, SERVER_STATUS_FD, &ev) < 0)
+        msg_fatal("epoll_ctl status channel: %s", strerror(errno));
+    for (i = 0; i < srv->nlisten; i++) {
+        ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+        ev.data.u32 = (uint32_t) i + 1;
+        if (epoll_ctl(ep, EPOLL_CTL_ADD, srv->listen_fds[i], &ev) < 0)
+            msg_fatal("epoll_ctl listening socket %d: %s", srv->listen_fds[i], strerror(errno));
+    }
+    return ep;
 }
 
 __attribute__((noreturn)) static void server_loop(SERVER *srv, const SERVER_OPS *ops, int model)
 {
-    struct pollfd pfd[SERVER_LISTEN_MAX + 1];
+    struct epoll_event evs[SERVER_LISTEN_MAX + 1];
+    int ready[SERVER_LISTEN_MAX + 1];
     long max_idle = ops->unlimited ? 0 : conf_get_time("max_idle");
     long max_use = ops->unlimited ? 0 : conf_get_int("max_use");
     long timeout = conf_get_time("daemon_timeout");
     long uses = 0;
+    int ep = server_wait_set(srv);
     int i, n, served;
 
     if (model == MODEL_DGRAM)
@@ -451,31 +560,30 @@ __attribute__((noreturn)) static void server_loop(SERVER *srv, const SERVER_OPS 
                 msg_info("master disconnect -- exiting");
             server_exit(srv, ops);
         }
-        pfd[0].fd = SERVER_STATUS_FD;
-        pfd[0].events = POLLIN;
-        for (i = 0; i < srv->nlisten; i++) {
-            pfd[i + 1].fd = srv->listen_fds[i];
-            pfd[i + 1].events = POLLIN;
-        }
-        n = poll(pfd, (nfds_t) srv->nlisten + 1,
-                 max_idle > 0 ? (int) (max_idle > 86400 ? 86400000 : max_idle * 1000) : -1);
+        server_watchdog_idle(max_idle);
+        n = epoll_wait(ep, evs, srv->nlisten + 1,
+                       max_idle > 0 ? (int) (max_idle > 86400 ? 86400000 : max_idle * 1000) : -1);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
-            msg_fatal("poll: %s", strerror(errno));
+            msg_fatal("epoll_wait: %s", strerror(errno));
         }
         if (n == 0) {
             if (msg_verbose)
                 msg_info("idle timeout -- exiting");
             server_exit(srv, ops);
         }
-        if (server_told_to_exit || (pfd[0].revents && server_master_gone())) {
+        memset(ready, 0, sizeof(ready));
+        for (i = 0; i < n; i++)
+            if (evs[i].data.u32 <= (uint32_t) srv->nlisten)
+                ready[evs[i].data.u32] = 1;
+        if (server_told_to_exit || (ready[0] && server_master_gone())) {
             if (msg_verbose)
                 msg_info("master disconnect -- exiting");
             server_exit(srv, ops);
         }
         for (i = 0; i < srv->nlisten; i++) {
-            if ((pfd[i + 1].revents & (POLLIN | POLLERR | POLLHUP)) == 0)
+            if (!ready[i + 1])
                 continue;
             served = 0;
             if (model == MODEL_SINGLE)

@@ -120,8 +120,11 @@ typedef struct SERVER_OPS {
     /* multi: a new client, and a readable client; < 0 closes the client */
     int (*multi_open)(SERVER *srv, int fd);
     int (*multi_read)(SERVER *srv, int fd);
-    /* dgram: one datagram */
+    /* dgram: one datagram; datagrams come in batches (one recvmmsg(2)),
+     * and dgram_done (optional) is called after each batch, so a server
+     * may gather its output and write it once */
     void (*dgram)(SERVER *srv, const char *buf, size_t len);
+    void (*dgram_done)(SERVER *srv);
     /* event: the daemon's own loop; returning exits the process */
     void (*event_loop)(SERVER *srv);
     int unlimited; /* ignore max_use and max_idle */

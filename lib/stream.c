@@ -8,7 +8,6 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -19,7 +18,7 @@
 struct STREAM {
     int fd;                     /* -1 for a memory stream */
     int flags;
-    int is_socket;
+    int is_socket;              /* 1 yes, 0 no, -1 not known yet */
     unsigned char *rbuf;        /* read buffer (allocated on first use) */
     const unsigned char *mem;   /* memory stream data, read in place */
     size_t mem_len;             /* its length; rlen is how much is "read" */
@@ -28,8 +27,8 @@ struct STREAM {
     VSTR *wbuf;                 /* written, not yet flushed */
     int timeout_ms;             /* per request; 0: no deadline */
     size_t request_max;         /* bytes per read request; 0: no limit */
-    long long rd_deadline;      /* monotonic ms; 0: none */
-    long long wr_deadline;
+    long long rd_deadline;      /* monotonic ms; 0: none; DEADLINE_LATER: */
+    long long wr_deadline;      /* begun, clock not read yet (see below) */
     int reading, writing;
     int wrote;                  /* wrote since the last read(2) */
     size_t rd_count;            /* bytes consumed since stream_read_begin() */
@@ -40,6 +39,15 @@ struct STREAM {
     unsigned long nreads, nwrites;
     STREAM_IO io;               /* a layer below the buffer (TLS); read NULL: none */
 };
+
+/*
+ * A request's deadline is computed when the request first needs the
+ * kernel (a refill or a write(2)), not at stream_*_begin(): most requests
+ * of a record protocol are served from the buffer, and reading the clock
+ * for each was a good share of their cost. The time before that first
+ * system call is our own work, not the peer's.
+ */
+#define DEADLINE_LATER (-1LL)
 
 static long long now_ms(void)
 {
@@ -53,7 +61,6 @@ static long long now_ms(void)
 STREAM *stream_open(int fd, int flags)
 {
     STREAM *s = mem_calloc(1, sizeof(*s));
-    struct stat st;
 
     if (fd < 0)
         msg_panic("stream_open: bad descriptor %d", fd);
@@ -61,7 +68,12 @@ STREAM *stream_open(int fd, int flags)
         msg_panic("stream_open: bad flags 0x%x", (unsigned) flags);
     s->fd = fd;
     s->flags = flags;
-    s->is_socket = fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);
+    /*
+     * Whether fd is a socket is learnt from the first send(2)/recv(2)
+     * (ENOTSOCK: it is not), not from an fstat(2) per stream: nearly every
+     * stream is a socket, and a conversation per message opens two.
+     */
+    s->is_socket = -1;
     s->timeout_ms = STREAM_TIMEOUT_DEFAULT;
     s->request_max = STREAM_REQUEST_MAX_DEFAULT;
     s->wbuf = vstr_new(0);
@@ -158,7 +170,7 @@ void stream_read_begin(STREAM *s)
 {
     s->reading = 1;
     s->rd_count = 0;
-    s->rd_deadline = s->timeout_ms ? now_ms() + s->timeout_ms : 0;
+    s->rd_deadline = s->timeout_ms ? DEADLINE_LATER : 0;
 }
 
 void stream_read_end(STREAM *s)
@@ -180,7 +192,7 @@ size_t stream_read_count(const STREAM *s)
 void stream_write_begin(STREAM *s)
 {
     s->writing = 1;
-    s->wr_deadline = s->timeout_ms ? now_ms() + s->timeout_ms : 0;
+    s->wr_deadline = s->timeout_ms ? DEADLINE_LATER : 0;
 }
 
 void stream_write_end(STREAM *s)
@@ -280,10 +292,15 @@ static int wait_for(int fd, short events, long long deadline)
  */
 static int stream_fill(STREAM *s)
 {
-    long long deadline = s->reading ? s->rd_deadline : 0;
-    int poll_first = deadline && (!s->is_socket || s->wrote);
+    long long deadline;
+    int poll_first;
     ssize_t n;
     int w;
+
+    if (s->reading && s->rd_deadline == DEADLINE_LATER)
+        s->rd_deadline = now_ms() + s->timeout_ms;
+    deadline = s->reading ? s->rd_deadline : 0;
+    poll_first = deadline && (!s->is_socket || s->wrote);
 
     if (s->rerr)
         return -1;
@@ -313,10 +330,16 @@ static int stream_fill(STREAM *s)
             }
             break;
         }
-        if (deadline && s->is_socket)
+        if (deadline && s->is_socket) {
             n = recv(s->fd, s->rbuf, STREAM_BUFSIZE, MSG_DONTWAIT);
-        else
+            if (n < 0 && errno == ENOTSOCK) {
+                s->is_socket = 0;
+                poll_first = 1;
+                continue;
+            }
+        } else {
             n = read(s->fd, s->rbuf, STREAM_BUFSIZE);
+        }
         s->nreads++;
         if (n > 0) {
             s->rlen = (size_t) n;
@@ -484,10 +507,13 @@ size_t stream_buffered(const STREAM *s)
 /* Write everything or fail (recorded). */
 static int write_all(STREAM *s, const char *p, size_t len)
 {
-    long long deadline = s->writing ? s->wr_deadline : 0;
+    long long deadline;
     ssize_t n;
     int w;
 
+    if (s->writing && s->wr_deadline == DEADLINE_LATER)
+        s->wr_deadline = now_ms() + s->timeout_ms;
+    deadline = s->writing ? s->wr_deadline : 0;
     if (s->fd < 0)
         msg_panic("stream_write: a memory stream cannot be written");
     if (s->io.write && len > 0) {
@@ -503,6 +529,10 @@ static int write_all(STREAM *s, const char *p, size_t len)
     while (len > 0) {
         if (s->is_socket) {
             n = send(s->fd, p, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+            if (n < 0 && errno == ENOTSOCK) {
+                s->is_socket = 0;
+                continue;
+            }
         } else if (deadline && (w = wait_for(s->fd, POLLOUT, deadline)) <= 0) {
             if (w == 0)
                 goto timeout;

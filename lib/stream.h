@@ -28,8 +28,10 @@
  * starts with STREAM_TIMEOUT_DEFAULT and STREAM_REQUEST_MAX_DEFAULT.
  * Between stream_read_begin() and stream_read_end() every wait for input is
  * bounded by what is left of it (poll(2) with the remaining time); likewise
- * for output between stream_write_begin() and stream_write_end(). Outside a
- * request, reads and writes wait as long as they must. Writes to a socket
+ * for output between stream_write_begin() and stream_write_end(). The
+ * clock starts when the request first needs the kernel (a refill or a
+ * write), so a request served from the buffer never reads the clock.
+ * Outside a request, reads and writes wait as long as they must. Writes to a socket
  * never block past the deadline (MSG_DONTWAIT) and never raise SIGPIPE; a
  * write to a pipe or a file may block in the kernel.
  * The request byte limit (0: none) bounds the bytes consumed between

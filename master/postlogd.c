@@ -12,7 +12,8 @@
  * user may write to it; a record must look like "tag[pid]: text" with a
  * short tag of [A-Za-z0-9/._-] and a decimal pid, and is written with its
  * control characters replaced and its length bounded, as one line:
- * "Mon dd hh:mm:ss host tag[pid]: text". Anything else is dropped (and
+ * "Mon dd hh:mm:ss host tag[pid]: text". The lines of the datagrams that
+ * one wakeup brings in (up to 32) are written with one write(2). Anything else is dropped (and
  * counted in a warning).
  * Error policy: an unopenable maillog_file is fatal (master throttles and
  * logs it); a failed write is a warning.
@@ -31,10 +32,15 @@
 
 #define POSTLOGD_TAG_MAX 100
 
+/* Lines are gathered here and written once per batch of datagrams. */
+#define POSTLOGD_OUT_MAX (64 * 1024)
+
 typedef struct POSTLOGD {
     int fd;
     char host[256];
     long dropped;
+    char out[POSTLOGD_OUT_MAX];
+    size_t out_len;
 } POSTLOGD;
 
 static void postlogd_pre_jail(SERVER *srv)
@@ -80,6 +86,20 @@ static int postlogd_check(const char *buf, size_t len, size_t *tag_len, long *pi
     return 0;
 }
 
+/* Write the gathered lines with one write(2) (O_APPEND: whole, in order). */
+static void postlogd_flush(SERVER *srv)
+{
+    POSTLOGD *p = srv->context;
+    ssize_t n;
+
+    if (p->out_len == 0)
+        return;
+    n = write(p->fd, p->out, p->out_len);
+    if (n != (ssize_t) p->out_len)
+        msg_warn("write maillog_file: %s", n < 0 ? strerror(errno) : "short write");
+    p->out_len = 0;
+}
+
 static void postlogd_dgram(SERVER *srv, const char *buf, size_t len)
 {
     POSTLOGD *p = srv->context;
@@ -103,8 +123,10 @@ static void postlogd_dgram(SERVER *srv, const char *buf, size_t len)
     text[n] = 0;
     msg_format_file_line(line, sizeof(line), p->host, tag, pid, text);
     n = strlen(line);
-    if (write(p->fd, line, n) != (ssize_t) n)
-        msg_warn("write maillog_file: %s", strerror(errno));
+    if (p->out_len + n > sizeof(p->out))
+        postlogd_flush(srv);
+    memcpy(p->out + p->out_len, line, n);
+    p->out_len += n;
 }
 
 int main(int argc, char **argv)
@@ -115,6 +137,7 @@ int main(int argc, char **argv)
     memset(&ops, 0, sizeof(ops));
     ops.pre_jail = postlogd_pre_jail;
     ops.dgram = postlogd_dgram;
+    ops.dgram_done = postlogd_flush;
     ops.unlimited = 1;
     state.fd = -1;
     ops.context = &state;

@@ -96,10 +96,13 @@ static int cleanup_read_record(STREAM *s, int *type, VSTR *buf, VSTR *why)
     return CLEANUP_REC_OK;
 }
 
+/* One request's state, reset and reused by the next request (see cleanup_state_reset()). */
+static CLEANUP_STATE *cleanup_reuse;
+
 static void cleanup_service(SERVER *srv, int fd)
 {
     const CLEANUP_CONF *conf = srv->context;
-    CLEANUP_STATE *st = cleanup_state_new(conf);
+    CLEANUP_STATE *st = cleanup_reuse != NULL ? cleanup_reuse : cleanup_state_new(conf);
     STREAM *s = stream_open(fd, 0);
     VSTR *rec = vstr_new(0);
     VSTR *why = vstr_new(0);
@@ -147,7 +150,8 @@ out:
     stream_free(s);
     vstr_free(rec);
     vstr_free(why);
-    cleanup_state_free(st);
+    cleanup_state_reset(st);
+    cleanup_reuse = st;
 }
 
 /* ---------------------------------------------------------------- config */
@@ -256,6 +260,9 @@ static void cleanup_on_exit(SERVER *srv)
 {
     CLEANUP_CONF *c = srv->context;
 
+    if (cleanup_reuse != NULL)
+        cleanup_state_free(cleanup_reuse);
+    cleanup_reuse = NULL;
     cleanup_conf_free(c);
     mem_free((void *) c->qmgr_path);
     memset(c, 0, sizeof(*c));

@@ -231,6 +231,10 @@ void cleanup_reject(CLEANUP_STATE *st, int status, const char *reason);
 CLEANUP_STATE *cleanup_state_new(const CLEANUP_CONF *conf);
 void cleanup_conf_free(CLEANUP_CONF *c);
 void cleanup_state_free(CLEANUP_STATE *st);
+/* cleanup_state_reset(): as new, keeping the buffers (up to CLEANUP_KEEP_MAX
+ * bytes each) for the process's next request; closes the queue file. */
+#define CLEANUP_KEEP_MAX (64 * 1024)
+void cleanup_state_reset(CLEANUP_STATE *st);
 void cleanup_flags(CLEANUP_STATE *st, int flags);
 int cleanup_record(CLEANUP_STATE *st, int type, char *data, size_t len);
 void cleanup_conclude(CLEANUP_STATE *st);

@@ -96,7 +96,15 @@ static void cleanup_rcpt_write(CLEANUP_STATE *st, const char *rcpt, const char *
     VSTR *key = st->tmp;
     char num[32];
 
-    vstr_sprintf(key, "%d\n%s\n%s\n%s", notify, dsn_orcpt, orig, rcpt);
+    /* "notify\ndsn_orcpt\norig\nrcpt", built without vsnprintf (hot path) */
+    snprintf(num, sizeof(num), "%d", notify);
+    vstr_set(key, num);
+    vstr_addch(key, '\n');
+    vstr_adds(key, dsn_orcpt);
+    vstr_addch(key, '\n');
+    vstr_adds(key, orig);
+    vstr_addch(key, '\n');
+    vstr_adds(key, rcpt);
     if (htable_has(st->dups, vstr_str(key)))
         return;
     if (st->dup_count < st->conf->dup_limit) {

@@ -5,10 +5,11 @@
  *   cleanup_out_create()  incoming/ID, mode 0600, via queue_id_enter()
  *   cleanup_out_put*()    records through the buffered writer (nothing is
  *                         written once the request has failed)
- *   cleanup_out_finish()  writes the rest, rewrites the size record, fsyncs
- *                         the file (and incoming/ or hold/ when
- *                         queue_directory_fsync), moves a held message to
- *                         hold/, sets the execute bit (complete), and wakes
+ *   cleanup_out_finish()  writes the rest, rewrites the size record, moves
+ *                         a held message to hold/, sets the execute bit
+ *                         (complete) and fsyncs the file once, fsyncs
+ *                         incoming/ or hold/ when queue_directory_fsync
+ *                         (only then may the client hear success), wakes
  *                         qmgr with one 'A' byte on public/qmgr (no qmgr is
  *                         no error: the file waits in incoming/)
  *   cleanup_out_remove()  removes the file (any failure, a discard, a client
@@ -74,15 +75,29 @@ void cleanup_out_line(CLEANUP_STATE *st, const char *text, size_t len)
     qfile_put_line(st->w, text, len);
 }
 
+/*
+ * fsync a queue directory. Its descriptor is opened on first use and kept
+ * for the life of the process (the directory does not move under a
+ * running cleanup; a reload starts new processes), which saves an open(2)
+ * and a close(2) per message.
+ */
 static int cleanup_sync_dir(const char *dir)
 {
-    int fd;
-    int r;
+    static int incoming_fd = -1, hold_fd = -1;
+    int *cached = strcmp(dir, CLEANUP_INCOMING) == 0 ? &incoming_fd
+                  : strcmp(dir, CLEANUP_HOLD) == 0   ? &hold_fd
+                                                     : NULL;
+    int fd, r;
 
+    if (cached != NULL && *cached >= 0)
+        return fsync(*cached);
     if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
         return -1;
     r = fsync(fd);
-    close(fd);
+    if (cached != NULL && r == 0)
+        *cached = fd;
+    else
+        close(fd);
     return r;
 }
 
@@ -101,7 +116,7 @@ int cleanup_out_finish(CLEANUP_STATE *st)
     size.qmgr_opts = st->qmgr_opts;
     size.smtputf8 = st->smtputf8;
     qfile_writer_set_size(st->w, &size);
-    if (qfile_writer_finish(st->w) < 0 || qfile_sync(st->fd) < 0) {
+    if (qfile_writer_finish(st->w) < 0) {
         msg_warn("%s: write queue file: %m", st->queue_id);
         return -1;
     }
@@ -118,12 +133,18 @@ int cleanup_out_finish(CLEANUP_STATE *st)
         vstr_free(held);
         dir = CLEANUP_HOLD;
     }
-    if (st->conf->dir_fsync && cleanup_sync_dir(dir) < 0) {
-        msg_warn("%s: fsync %s/: %m", st->queue_id, dir);
+    /*
+     * One fsync(2) makes both the records and the execute bit durable (as
+     * Postfix does): a file whose execute bit reached the disk without its
+     * records has no end record, and every reader sends such a file to
+     * corrupt/; the client has not heard success by then.
+     */
+    if (qfile_mark_complete(st->fd) < 0) {
+        msg_warn("%s: write queue file: %m", st->queue_id);
         return -1;
     }
-    if (qfile_mark_complete(st->fd) < 0) {
-        msg_warn("%s: mark queue file complete: %m", st->queue_id);
+    if (st->conf->dir_fsync && cleanup_sync_dir(dir) < 0) {
+        msg_warn("%s: fsync %s/: %m", st->queue_id, dir);
         return -1;
     }
     if (!st->hold)

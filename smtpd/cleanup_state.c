@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <string.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -74,6 +75,66 @@ void cleanup_state_free(CLEANUP_STATE *st)
     vstr_free(st->redirect);
     argv_free(st->bcc);
     mem_free(st);
+}
+
+/* A buffer kept for the next request, or a fresh one when it grew big. */
+static VSTR *cleanup_keep_vstr(VSTR *v)
+{
+    if (v->cap > CLEANUP_KEEP_MAX) {
+        vstr_free(v);
+        return vstr_new(0);
+    }
+    vstr_reset(v);
+    return v;
+}
+
+static ARGV *cleanup_keep_argv(ARGV *a)
+{
+    argv_truncate(a, 0);
+    return a;
+}
+
+/*
+ * Make a used state as cleanup_state_new() makes one, keeping its buffers:
+ * allocating and freeing its ~26 buffers for every message was a good part
+ * of cleanup's work. The queue file is closed here.
+ */
+void cleanup_state_reset(CLEANUP_STATE *st)
+{
+    CLEANUP_STATE old = *st;
+
+    if (st->w != NULL)
+        qfile_writer_free(st->w);
+    if (st->fd >= 0)
+        close(st->fd);
+    htable_free(st->dups, NULL);
+    memset(st, 0, sizeof(*st));
+    st->conf = old.conf;
+    st->fd = -1;
+    st->submit_uid = -1;
+    st->path = cleanup_keep_vstr(old.path);
+    st->reason = cleanup_keep_vstr(old.reason);
+    st->sender = cleanup_keep_vstr(old.sender);
+    st->full_name = cleanup_keep_vstr(old.full_name);
+    st->dsn_orcpt = cleanup_keep_vstr(old.dsn_orcpt);
+    st->orig_rcpt = cleanup_keep_vstr(old.orig_rcpt);
+    st->first_rcpt = cleanup_keep_vstr(old.first_rcpt);
+    st->dups = htable_new(16);
+    st->log_origin = cleanup_keep_vstr(old.log_origin);
+    st->log_helo = cleanup_keep_vstr(old.log_helo);
+    st->log_proto = cleanup_keep_vstr(old.log_proto);
+    st->hdr = cleanup_keep_vstr(old.hdr);
+    st->line = cleanup_keep_vstr(old.line);
+    st->mime_bounds = cleanup_keep_argv(old.mime_bounds);
+    st->msgid = cleanup_keep_vstr(old.msgid);
+    st->extract = cleanup_keep_argv(old.extract);
+    st->extract_resent = cleanup_keep_argv(old.extract_resent);
+    st->tmp = cleanup_keep_vstr(old.tmp);
+    st->chk = cleanup_keep_vstr(old.chk);
+    st->filter = cleanup_keep_vstr(old.filter);
+    st->encoding = cleanup_keep_vstr(old.encoding);
+    st->redirect = cleanup_keep_vstr(old.redirect);
+    st->bcc = cleanup_keep_argv(old.bcc);
 }
 
 /* The client's request flags. */

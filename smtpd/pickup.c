@@ -191,6 +191,34 @@ static int pickup_check(const PICKUP_CONF *pc, int fd, const char *name, VSTR *s
  * owner may have rewritten it since pass 1). 0, or -1 with why set: the
  * caller then aborts the cleanup request.
  */
+/*
+ * One content record (L, N or X) of a maildrop or requeued file: lines that
+ * Postfix split into L pieces are joined and handed to cleanup whole; X ends
+ * the content.
+ */
+static void pickup_content_rec(CLEANUP *c, const QFILE_REC *rec, VSTR *line, int *pending)
+{
+    switch (rec->type) {
+    case QREC_CONT:
+        vstr_addmem(line, rec->data, rec->len);
+        *pending = 1;
+        break;
+    case QREC_NORM:
+        vstr_addmem(line, rec->data, rec->len);
+        cleanup_line(c, vstr_str(line), vstr_len(line));
+        vstr_reset(line);
+        *pending = 0;
+        break;
+    case QREC_XTRA:
+        if (*pending)
+            cleanup_line(c, vstr_str(line), vstr_len(line));
+        vstr_reset(line);
+        *pending = 0;
+        cleanup_content_end(c);
+        break;
+    }
+}
+
 static int pickup_send(const PICKUP_CONF *pc, CLEANUP *c, int fd, const char *name,
                        const struct stat *st, VSTR *why)
 {
@@ -259,20 +287,10 @@ static int pickup_send(const PICKUP_CONF *pc, CLEANUP *c, int fd, const char *na
             vstr_reset(line);
             break;
         case QREC_CONT:
-            vstr_addmem(line, rec.data, rec.len);
-            pending = 1;
-            break;
         case QREC_NORM:
-            vstr_addmem(line, rec.data, rec.len);
-            cleanup_line(c, vstr_str(line), vstr_len(line));
-            vstr_reset(line);
-            pending = 0;
-            break;
         case QREC_XTRA:
-            if (pending)
-                cleanup_line(c, vstr_str(line), vstr_len(line));
-            cleanup_content_end(c); /* recipients after it: the extracted segment */
-            after_content = 1;
+            pickup_content_rec(c, &rec, line, &pending);
+            after_content |= rec.type == QREC_XTRA; /* recipients after it: extracted */
             break;
         default:
             break;
@@ -357,19 +375,9 @@ static int pickup_send_queued(const PICKUP_CONF *pc, CLEANUP *c, int fd, const c
             cleanup_content_begin(c);
             break;
         case QREC_CONT:
-            vstr_addmem(line, rec.data, rec.len);
-            pending = 1;
-            break;
         case QREC_NORM:
-            vstr_addmem(line, rec.data, rec.len);
-            cleanup_line(c, vstr_str(line), vstr_len(line));
-            vstr_reset(line);
-            pending = 0;
-            break;
         case QREC_XTRA:
-            if (pending)
-                cleanup_line(c, vstr_str(line), vstr_len(line));
-            cleanup_content_end(c);
+            pickup_content_rec(c, &rec, line, &pending);
             break;
         default:
             break; /* size, warning time, padding...: cleanup makes its own */

@@ -1,8 +1,8 @@
 #!/bin/bash
-# cleanup's durability steps, seen from outside: the queue file and then
-# incoming/ are fsynced before the execute bit is set and before the
-# client hears success (queue_directory_fsync = yes, the default; no
-# directory fsync with no); the file is written in one write(2) for a small
+# cleanup's durability steps, seen from outside: the queue file is marked
+# complete and fsynced once, then incoming/ is fsynced, before the client
+# hears success (queue_directory_fsync = yes, the default; no directory
+# fsync with no); the file is written in one write(2) for a small
 # message and the request costs few system calls; a full file system
 # fails the request and leaves no file; a message that got success
 # survives `postfix abort` and a restart.
@@ -43,10 +43,12 @@ trace() {
 if ! trace; then
     for _ in 1 2 3 4 5; do skip "strace cannot follow cleanup here"; done
 else
-    seq=$(grep -oE '^(write\([0-9]+, "C|fsync|openat\(AT_FDCWD, "incoming", O_RDONLY|fchmod\([0-9]+, 0700|sendto\([0-9]+, "status)' "$T/strace.out" |
-        sed -E 's/\([0-9]+, /(/; s/\(AT_FDCWD, /(/' | tr '\n' ' ')
-    is "$seq" 'write("C fsync openat("incoming", O_RDONLY fsync fchmod(0700 fsync sendto("status ' \
-        "file written, fsynced, incoming/ fsynced, marked complete, fsynced, then the reply"
+    # the queue file's descriptor, then what happens to it and to others
+    qfd=$(sed -nE 's/^write\(([0-9]+), "C.*/\1/p' "$T/strace.out" | head -1)
+    seq=$(grep -oE '^(write\([0-9]+, "C|fsync\([0-9]+|fchmod\([0-9]+, 0700|sendto\([0-9]+, "status)' "$T/strace.out" |
+        sed -E "s/\\($qfd, /(Q, /; s/\\($qfd\$/(Q/; s/\\([0-9]+, \"status/(\"status/; s/fsync\\([0-9]+\$/fsync(dir/" | tr '\n' ' ')
+    is "$seq" 'write(Q, "C fchmod(Q, 0700 fsync(Q fsync(dir sendto("status ' \
+        "file written, marked complete, fsynced once, incoming/ fsynced, then the reply"
     n=$(grep -cvE '^(\+\+\+|---)' "$T/strace.out")
     ok $([ "$n" -le 45 ]; echo $?) "one small message costs $n system calls (at most 45)"
 
@@ -55,9 +57,9 @@ else
     sleep 0.5
     trace
     ok $? "traced a request after the reload"
-    ok $(grep -q 'openat(AT_FDCWD, "incoming", O_RDONLY' "$T/strace.out"; [ $? -ne 0 ]; echo $?) \
-        "queue_directory_fsync = no: no fsync of incoming/"
-    is "$(grep -c '^fsync' "$T/strace.out")" 2 "but the file is still fsynced (before and after the execute bit)"
+    is "$(grep -c '^fsync' "$T/strace.out")" 1 "queue_directory_fsync = no: no fsync of incoming/"
+    qfd=$(sed -nE 's/^write\(([0-9]+), "C.*/\1/p' "$T/strace.out" | head -1)
+    ok $(grep -q "^fsync($qfd)" "$T/strace.out"; echo $?) "but the file is still fsynced"
 fi
 
 # A full file system: the client hears CLEANUP_STAT_WRITE and no file is left.
