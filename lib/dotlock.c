@@ -23,18 +23,48 @@ void dotlock_sleep_ms(long ms)
         ;
 }
 
+#define DOTLOCK_FIRST_STEP_MS 5
+
+void dotlock_wait_init(DOTLOCK_WAIT *w, int attempts, long delay_ms)
+{
+    if (attempts < 1)
+        attempts = 1;
+    w->cap_ms = delay_ms > 0 ? delay_ms : 0;
+    w->left_ms = (long long)(attempts - 1) * w->cap_ms;
+    w->step_ms = w->cap_ms < DOTLOCK_FIRST_STEP_MS ? w->cap_ms : DOTLOCK_FIRST_STEP_MS;
+    w->tries_left = attempts - 1;
+}
+
+int dotlock_wait_next(DOTLOCK_WAIT *w)
+{
+    long ms;
+
+    if (w->cap_ms == 0) {
+        if (w->tries_left <= 0)
+            return 0;
+        w->tries_left--;
+        return 1;
+    }
+    if (w->left_ms <= 0)
+        return 0;
+    ms = (long long)w->step_ms < w->left_ms ? w->step_ms : (long)w->left_ms;
+    dotlock_sleep_ms(ms);
+    w->left_ms -= ms;
+    if (w->step_ms < w->cap_ms)
+        w->step_ms = w->step_ms > w->cap_ms / 2 ? w->cap_ms : w->step_ms * 2;
+    return 1;
+}
+
 int dotlock_acquire(const char *path, int attempts, long delay_ms, long stale_time, VSTR *why)
 {
     VSTR *lock = vstr_new(strlen(path) + 6);
     struct stat st;
-    int i, fd, err = 0;
+    DOTLOCK_WAIT w;
+    int fd, err = 0;
 
     vstr_sprintf(lock, "%s.lock", path);
-    if (attempts < 1)
-        attempts = 1;
-    for (i = 0; i < attempts; i++) {
-        if (i > 0)
-            dotlock_sleep_ms(delay_ms);
+    dotlock_wait_init(&w, attempts, delay_ms);
+    for (;;) {
         fd = open(vstr_str(lock), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (fd < 0 && errno == EEXIST && stale_time >= 0 && lstat(vstr_str(lock), &st) == 0
             && time(NULL) > st.st_mtime + stale_time) {
@@ -49,7 +79,7 @@ int dotlock_acquire(const char *path, int attempts, long delay_ms, long stale_ti
             return 0;
         }
         err = errno;
-        if (err != EEXIST)
+        if (err != EEXIST || !dotlock_wait_next(&w))
             break;
     }
     if (why)

@@ -4,8 +4,9 @@
  *
  * dotlock_acquire(path, attempts, delay_ms, stale_time, why) creates
  * path + ".lock" with O_CREAT|O_EXCL (mode 0600, empty). While the lock
- * exists it tries again after delay_ms milliseconds, at most attempts times
- * in all (deliver_lock_attempts, deliver_lock_delay); a lock file whose
+ * exists it tries again, for (attempts - 1) * delay_ms milliseconds in all
+ * (deliver_lock_attempts, deliver_lock_delay; DOTLOCK_WAIT below); a lock
+ * file whose
  * modification time is more than stale_time seconds in the past
  * (stale_lock_time) is removed first, with a warning. dotlock_release(path)
  * removes the lock file again.
@@ -25,5 +26,28 @@ int dotlock_release(const char *path);
 
 /* Sleep for ms milliseconds (EINTR resumes); shared with the lock loops. */
 void dotlock_sleep_ms(long ms);
+
+/*
+ * The pace of a lock loop (this dotlock and mbox's kernel locks):
+ *   DOTLOCK_WAIT w; dotlock_wait_init(&w, attempts, delay_ms);
+ *   while (try_lock() fails with "held") if (!dotlock_wait_next(&w)) give up;
+ * Postfix's reading of the parameters is "attempts tries, delay_ms apart";
+ * the time given to a held lock is kept, (attempts - 1) * delay_ms, but the
+ * retries within it come sooner: 5 ms after the first failure, doubling up
+ * to delay_ms. A lock held for a moment (the other local process writing
+ * to the same mailbox) then costs milliseconds instead of a whole second.
+ * With delay_ms <= 0 it is attempts tries without sleeping, as before.
+ * dotlock_wait_next() sleeps and returns 1, or returns 0 once the time is
+ * spent (the caller tries once more before that: see the loops).
+ */
+typedef struct DOTLOCK_WAIT {
+    long long left_ms;  /* sleeping time left */
+    long step_ms;       /* the next sleep */
+    long cap_ms;        /* delay_ms */
+    int tries_left;     /* delay_ms <= 0: tries without sleeping */
+} DOTLOCK_WAIT;
+
+void dotlock_wait_init(DOTLOCK_WAIT *w, int attempts, long delay_ms);
+int dotlock_wait_next(DOTLOCK_WAIT *w);
 
 #endif

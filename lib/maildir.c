@@ -103,15 +103,46 @@ static void maildir_free(MAILDIR *md)
     mem_free(md);
 }
 
-MAILDIR *maildir_open(const char *dir, const MAILBOX_OPTS *opts, MAILBOX_STATUS *st)
+/* tmp/, new/ and cur/ (and the parents); 0 or an errno with why. */
+static int maildir_make_subdirs(const MAILDIR *md, VSTR *why)
 {
     static const char *const subdirs[] = {"tmp", "new", "cur"};
-    MAILDIR *md = mem_calloc(1, sizeof(*md));
-    VSTR *why = vstr_new(128);
     VSTR *sub = vstr_new(128);
     size_t i;
     int err = 0;
+
+    for (i = 0; i < sizeof(subdirs) / sizeof(subdirs[0]) && err == 0; i++) {
+        vstr_sprintf(sub, "%s/%s", vstr_str(md->dir), subdirs[i]);
+        if (maildir_mkdirs(vstr_str(sub)) < 0) {
+            err = errno;
+            vstr_sprintf(why, "create maildir directory %s: %s", vstr_str(sub), strerror(err));
+        }
+    }
+    vstr_free(sub);
+    return err;
+}
+
+/* The tmp/ file, created exclusively; the fd or -1 with errno. */
+static int maildir_create_tmp(MAILDIR *md)
+{
     unsigned n;
+    int fd = -1;
+
+    for (n = 0; n < MAILDIR_NAME_TRIES; n++) {
+        vstr_sprintf(md->tmp, "%s/tmp/%ld.M%ldp%ldq%u.%s", vstr_str(md->dir), (long)md->tv.tv_sec,
+                     (long)md->tv.tv_usec, (long)getpid(), n, vstr_str(md->host));
+        fd = open(vstr_str(md->tmp), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd >= 0 || errno != EEXIST)
+            break;
+    }
+    return fd;
+}
+
+MAILDIR *maildir_open(const char *dir, const MAILBOX_OPTS *opts, MAILBOX_STATUS *st)
+{
+    MAILDIR *md = mem_calloc(1, sizeof(*md));
+    VSTR *why = vstr_new(128);
+    int err = 0;
 
     md->fd = -1;
     md->opts = *opts;
@@ -123,23 +154,16 @@ MAILDIR *maildir_open(const char *dir, const MAILBOX_OPTS *opts, MAILBOX_STATUS 
         vstr_truncate(md->dir, vstr_len(md->dir) - 1);
     maildir_hostname(md->host, opts->hostname);
 
-    for (i = 0; i < sizeof(subdirs) / sizeof(subdirs[0]); i++) {
-        vstr_sprintf(sub, "%s/%s", vstr_str(md->dir), subdirs[i]);
-        if (maildir_mkdirs(vstr_str(sub)) < 0) {
-            err = errno;
-            vstr_sprintf(why, "create maildir directory %s: %s", vstr_str(sub), strerror(err));
-            goto fail;
-        }
-    }
     (void)gettimeofday(&md->tv, NULL);
     if (opts->now)
         md->tv.tv_sec = opts->now;
-    for (n = 0; n < MAILDIR_NAME_TRIES; n++) {
-        vstr_sprintf(md->tmp, "%s/tmp/%ld.M%ldp%ldq%u.%s", vstr_str(md->dir), (long)md->tv.tv_sec,
-                     (long)md->tv.tv_usec, (long)getpid(), n, vstr_str(md->host));
-        md->fd = open(vstr_str(md->tmp), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-        if (md->fd >= 0 || errno != EEXIST)
-            break;
+    /* The directories are made only when tmp/ is missing or not a folder
+     * (or, in maildir_finish(), new/), which also names the culprit in the
+     * error: an existing Maildir costs no mkdir calls. */
+    if ((md->fd = maildir_create_tmp(md)) < 0 && (errno == ENOENT || errno == ENOTDIR)) {
+        if ((err = maildir_make_subdirs(md, why)) != 0)
+            goto fail;
+        md->fd = maildir_create_tmp(md);
     }
     if (md->fd < 0) {
         err = errno;
@@ -149,13 +173,11 @@ MAILDIR *maildir_open(const char *dir, const MAILBOX_OPTS *opts, MAILBOX_STATUS 
     mailbox_out_init(&md->out, md->fd, 0, opts->size_limit, 0);
     mailbox_out_headers(&md->out, opts);
     vstr_free(why);
-    vstr_free(sub);
     return md;
 
 fail:
     maildir_fail(st, opts, err, vstr_str(why));
     vstr_free(why);
-    vstr_free(sub);
     maildir_free(md);
     return NULL;
 }
@@ -170,29 +192,13 @@ void maildir_write_line(MAILDIR *md, const void *data, size_t len, int complete)
     mailbox_out_line(&md->out, data, len, complete);
 }
 
-static int maildir_sync_dir(const char *path)
-{
-    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    int err;
-
-    if (fd < 0)
-        return -1;
-    if (fsync(fd) < 0) {
-        err = errno;
-        (void)close(fd);
-        errno = err;
-        return -1;
-    }
-    return close(fd);
-}
-
 int maildir_finish(MAILDIR *md, MAILBOX_STATUS *st, VSTR *name)
 {
     VSTR *why = vstr_new(128);
     VSTR *path = vstr_new(128);
     VSTR *newdir = vstr_new(128);
     struct stat fst;
-    int err = 0, linked = 0;
+    int err = 0, ret;
 
     if (md->done)
         msg_panic("maildir_finish: %s: already finished", vstr_str(md->tmp));
@@ -209,23 +215,28 @@ int maildir_finish(MAILDIR *md, MAILBOX_STATUS *st, VSTR *name)
         vstr_sprintf(path, "%s/%ld.V%lxI%lxM%ld.%s", vstr_str(newdir), (long)md->tv.tv_sec,
                      (unsigned long)fst.st_dev, (unsigned long)fst.st_ino,
                      (long)md->tv.tv_usec, vstr_str(md->host));
-        if (link(vstr_str(md->tmp), vstr_str(path)) < 0
+        ret = link(vstr_str(md->tmp), vstr_str(path));
+        if (ret < 0 && (errno == ENOENT || errno == ENOTDIR)) {
+            /* new/ is missing: make it (and cur/), try once more */
+            /* (on failure why names the directory that could not be made) */
+            if ((err = maildir_make_subdirs(md, why)) == 0)
+                ret = link(vstr_str(md->tmp), vstr_str(path));
+        }
+        if (ret < 0 && err == 0
             && !((errno == EPERM || errno == ENOTSUP || errno == ENOSYS)
                  && access(vstr_str(path), F_OK) < 0 && errno == ENOENT
                  && rename(vstr_str(md->tmp), vstr_str(path)) == 0)) {
             /* (a file system without hard links gets a rename instead) */
             err = errno;
             vstr_sprintf(why, "link to %s: %s", vstr_str(path), strerror(err));
-        } else {
-            linked = 1;
-            if (maildir_sync_dir(vstr_str(newdir)) < 0) {
-                err = errno;
-                vstr_sprintf(why, "fsync maildir directory %s: %s", vstr_str(newdir), strerror(err));
-            }
         }
+        /*
+         * No fsync of new/: the file's data is on disk (fsync above) and the
+         * link is a metadata change the file system journals; Postfix does
+         * the same, and the done mark in the queue file that follows is not
+         * fsynced either (deliver_sync_marks).
+         */
     }
-    if (err && linked && unlink(vstr_str(path)) < 0)
-        msg_warn("remove %s: %s", vstr_str(path), strerror(errno));
     if (unlink(vstr_str(md->tmp)) < 0 && errno != ENOENT)  /* ENOENT: renamed */
         msg_warn("remove %s: %s", vstr_str(md->tmp), strerror(errno));
     if (err) {

@@ -12,14 +12,17 @@
  * (the same shape as mbox.h)
  *
  * STEPS. The directory and its tmp/, new/, cur/ are created when missing
- * (mode 0700, parents too). The message goes to tmp/ under a name created
+ * (mode 0700, parents too), tried only when the file cannot be made in
+ * tmp/ or linked into new/ for want of a directory (ENOENT, ENOTDIR): an
+ * existing Maildir costs no mkdir calls. The message goes to tmp/ under a name created
  * with O_EXCL, "SEC.MUSECpPIDqN.HOST" (N counts up on a collision); then
  * the headers of mailbox_out_headers() (no From_ line, no quoting), the
  * content, an unfinished last line ended; fsync; the file is linked into
  * new/ as "SEC.VDEVIINOMUSEC.HOST" (DEV and INO in hex: the device and
  * inode of the tmp file, unique while it exists, so two deliveries never
- * share a name; link(2) never replaces a file), tmp/ name removed, new/
- * fsynced. HOST is the host name with "/" written "\057" and ":" "\072".
+ * share a name; link(2) never replaces a file), tmp/ name removed. new/
+ * itself is not fsynced (as Postfix: the file's data is, before the link).
+ * HOST is the host name with "/" written "\057" and ":" "\072".
  * On any failure the tmp/ file (and a new/ link made) is removed: nothing
  * appears in new/. opts.size_limit caps the size of the message file
  * (5.2.2). On success maildir_finish() can report the name made.

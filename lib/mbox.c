@@ -122,16 +122,15 @@ fail:
     return -1;
 }
 
-/* One kernel lock method, retried; 0 or -1 with errno. */
+/* One kernel lock method, retried at dotlock_wait_next()'s pace; 0 or -1 with errno. */
 static int mbox_kernel_lock(int fd, int method, const MAILBOX_OPTS *opts)
 {
-    int i, attempts = opts->lock_attempts < 1 ? 1 : opts->lock_attempts;
+    DOTLOCK_WAIT w;
 
-    for (i = 0; i < attempts; i++) {
+    dotlock_wait_init(&w, opts->lock_attempts, opts->lock_delay_ms);
+    for (;;) {
         int ret;
 
-        if (i > 0)
-            dotlock_sleep_ms(opts->lock_delay_ms);
         if (method == MAILBOX_LOCK_FCNTL) {
             struct flock fl;
 
@@ -146,6 +145,8 @@ static int mbox_kernel_lock(int fd, int method, const MAILBOX_OPTS *opts)
             return 0;
         if (errno != EAGAIN && errno != EACCES && errno != EWOULDBLOCK && errno != EINTR)
             return -1;
+        if (!dotlock_wait_next(&w))
+            break;
     }
     errno = EAGAIN;
     return -1;

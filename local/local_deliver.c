@@ -37,11 +37,75 @@
 
 /* ---- privileges ---- */
 
+/*
+ * The supplementary groups of the last user local_priv_become() switched
+ * to. initgroups() reads the whole group database (and, with "systemd" in
+ * nsswitch.conf, probes a dozen userdb folders): ~50 system calls, done
+ * twice per delivery (.forward, then the mailbox). The list is reused for
+ * the same user and primary group for LOCAL_GROUPS_TTL seconds, so a change
+ * of /etc/group reaches deliveries at most that late (the process itself
+ * lives max_use requests). The daemon's one cache; nothing else reads it.
+ */
+#define LOCAL_GROUPS_TTL  60
+#define LOCAL_GROUPS_MAX  65536
+
+static struct {
+    char *name;
+    gid_t gid;
+    gid_t *list;
+    int n;
+    time_t when;
+} local_groups;
+
+/* Fill the cache for p; 0 or -1 (no list: the caller sets one group). */
+static int local_groups_load(const LOCAL_PRIV *p)
+{
+    int n = 32;
+    gid_t *list = NULL;
+
+    for (;;) {
+        int want = n;
+
+        list = mem_realloc(list, (size_t) n * sizeof(*list));
+        if (getgrouplist(p->name, p->gid, list, &want) >= 0) {
+            n = want;
+            break;
+        }
+        if (want <= n || want > LOCAL_GROUPS_MAX) {
+            mem_free(list);
+            return -1;
+        }
+        n = want;
+    }
+    mem_free(local_groups.name);
+    mem_free(local_groups.list);
+    local_groups.name = mem_strdup(p->name);
+    local_groups.gid = p->gid;
+    local_groups.list = list;
+    local_groups.n = n;
+    local_groups.when = time(NULL);
+    return 0;
+}
+
+/* initgroups(p->name, p->gid), from the cache when it is fresh. */
+static int local_groups_set(const LOCAL_PRIV *p)
+{
+    time_t now = time(NULL);
+
+    if (local_groups.name == NULL || local_groups.gid != p->gid
+        || strcmp(local_groups.name, p->name) != 0
+        || now < local_groups.when || now - local_groups.when >= LOCAL_GROUPS_TTL) {
+        if (local_groups_load(p) < 0)
+            return -1;
+    }
+    return setgroups((size_t) local_groups.n, local_groups.list);
+}
+
 void local_priv_become(const LOCAL_PRIV *p)
 {
     if (geteuid() != 0)
         msg_panic("local_priv_become: not running as root");
-    if (initgroups(p->name, p->gid) < 0 && setgroups(1, &p->gid) < 0)
+    if (local_groups_set(p) < 0 && setgroups(1, &p->gid) < 0)
         msg_fatal("setgroups for %s: %m", p->name);
     if (setegid(p->gid) < 0)
         msg_fatal("setegid(%ld): %m", (long) p->gid);

@@ -290,6 +290,29 @@ static void test_failures(void)
 
         close(fd);
     }
+    {
+        /* tmp/ there, new/ and cur/ gone: made at the link (lazy creation) */
+        VSTR *p = vstr_new(64);
+
+        TAP_INT(deliver(dir, &o, "x\n", &st, NULL), MAILBOX_OK, "lazy: first delivery");
+        rm_maildir(dir);
+        vstr_sprintf(p, "%s", dir);
+        TAP_OK(mkdir(vstr_str(p), 0700) == 0, "lazy: Maildir again");
+        vstr_sprintf(p, "%s/tmp", dir);
+        TAP_OK(mkdir(vstr_str(p), 0700) == 0, "lazy: tmp/ only");
+        TAP_INT(deliver(dir, &o, "y\n", &st, NULL), MAILBOX_OK, "lazy: delivered without new/");
+        TAP_INT(count_dir(dir, "new", NULL), 1, "lazy: new/ made, one message");
+        TAP_INT(count_dir(dir, "cur", NULL), 0, "lazy: cur/ made, empty");
+        TAP_INT(count_dir(dir, "tmp", NULL), 0, "lazy: tmp/ empty");
+        rm_maildir(dir);
+        vstr_sprintf(p, "%s/new", dir);
+        TAP_OK(mkdir(dir, 0700) == 0 && mkdir(vstr_str(p), 0700) == 0, "lazy: new/ only");
+        TAP_INT(deliver(dir, &o, "z\n", &st, NULL), MAILBOX_OK, "lazy: delivered without tmp/");
+        TAP_INT(count_dir(dir, "new", NULL), 1, "lazy: one message in new/");
+        TAP_INT(count_dir(dir, "cur", NULL), 0, "lazy: cur/ made when tmp/ was missing");
+        rm_maildir(dir);
+        vstr_free(p);
+    }
     TAP_INT(deliver(file, &o, "x\n", &st, NULL), MAILBOX_DEFER, "a file, not a directory");
     TAP_OK(strstr(st.text, "maildir delivery failed: create maildir directory") != NULL,
            "not a directory: text (%s)", st.text);

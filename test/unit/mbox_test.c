@@ -599,6 +599,34 @@ static void test_dotlock(void)
     utime(lock, &ut);
     TAP_INT(deliver(path, &o, "x\n", &st), MAILBOX_DEFER, "young dotlock kept");
     unlink(lock);
+    /*
+     * A lock let go 100 ms later, with deliver_lock_delay 1 s: taken within
+     * the first second (retries start at 5 ms: DOTLOCK_WAIT), not after it.
+     */
+    {
+        pid_t pid;
+
+        spew(lock, "");
+        fflush(stdout);
+        if ((pid = fork()) == 0) {
+            dotlock_sleep_ms(100);
+            _exit(unlink(lock) == 0 ? 0 : 1);
+        }
+        o.lock_attempts = 3;
+        o.lock_delay_ms = 1000;
+        gettimeofday(&t0, NULL);
+        TAP_INT(deliver(path, &o, "x\n", &st), MAILBOX_OK, "released dotlock: delivered");
+        ms = ms_since(&t0);
+        TAP_OK(ms >= 90 && ms < 900, "released dotlock: taken before a whole delay (%ld ms)", ms);
+        waitpid(pid, NULL, 0);
+        o.lock_delay_ms = 0;
+        o.lock_attempts = 4;
+        spew(lock, "");
+        gettimeofday(&t0, NULL);
+        TAP_INT(deliver(path, &o, "x\n", &st), MAILBOX_DEFER, "delay 0: deferred");
+        TAP_OK(ms_since(&t0) < 500, "delay 0: no sleeping");
+        unlink(lock);
+    }
     unlink(path);
     mem_free(path);
     mem_free(lock);
