@@ -11,7 +11,7 @@ tmpdir
 out=$T/result.md
 # The accounts bench/run may create (postfix, postdrop, its local user) are
 # removed by bench/run itself; its scratch folder is removed at its exit.
-timeout -k 5 85 "$POSTERN_SRC/bench/run" --postern "$POSTERN_INST" --quick --runs 1 -n 50 \
+POSTERN_BENCH_TMP=$T timeout -k 5 85 "$POSTERN_SRC/bench/run" --postern "$POSTERN_INST" --quick --runs 1 -n 50 \
     --latency-n 5 --only disk,accept1k,relay1k,maildir,mbox,latency,syscalls \
     --out "$out" >"$T/stdout" 2>"$T/stderr"
 rc=$?
@@ -57,7 +57,9 @@ if has qmgr local; then
 else
     skip "Postern has no qmgr or no local yet"
 fi
-# Nothing is left running: no master of ours, no smtp-sink.
-left=$(pgrep -f "postern-bench\." | tr '\n' ' ')
+# Nothing is left running: no master of ours, no smtp-sink (processes of
+# this run name its scratch folder, made under $T; another bench run on the
+# machine is not ours to count).
+left=$(pgrep -f "$T/postern-bench\." | tr '\n' ' ')
 is "$left" "" "no process of the run is left"
 done_testing
