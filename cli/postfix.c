@@ -92,20 +92,22 @@ __attribute__((format(printf, 2, 3))) static void log_text(int level, const char
 __attribute__((format(printf, 2, 3))) static void say(int level, const char *fmt, ...)
 {
     char text[2048];
+    int outputs;
     va_list ap;
     const char *prefix = level == MSG_WARN ? "warning: " : level == MSG_FATAL ? "fatal: " : "";
 
     va_start(ap, fmt);
     vsnprintf(text, sizeof(text), fmt, ap);
     va_end(ap);
-    fprintf(stderr, "postfix/postfix-script: %s%s\n", prefix, text);
+    /* The tag is "<syslog_name>/postfix-script", as Postfix's script logs. */
+    outputs = msg_get_outputs();
+    msg_set_program("postfix-script");
+    fprintf(stderr, "%s: %s%s\n", msg_tag(), prefix, text);
     fflush(stderr);
-    /* The log gets it under Postfix's tag; a maillog_file, when open, wins over syslog. */
-    msg_set_outputs(MSG_OUT_SYSLOG | MSG_OUT_FILE);
-    msg_config("postfix/postfix-script", NULL, NULL, NULL);
+    msg_set_outputs(outputs & ~MSG_OUT_STDERR);
     log_text(level, "%s", text);
-    msg_config("postfix/postfix", NULL, NULL, NULL);
-    msg_set_outputs(MSG_OUT_STDERR | MSG_OUT_SYSLOG | MSG_OUT_FILE);
+    msg_set_outputs(outputs);
+    msg_set_program("postfix");
 }
 
 __attribute__((format(printf, 1, 2), noreturn)) static void script_fatal(const char *fmt, ...)

@@ -248,6 +248,7 @@ static void conf_init_common(const char *dir, int read_main_cf)
     dir = conf.dir;
     conf.path = mem_alloc(strlen(dir) + sizeof("/main.cf"));
     sprintf(conf.path, "%s/main.cf", dir);
+    msg_set_config_file(conf.path);
     conf.main = htable_new(128);
     conf.overrides = htable_new(16);
     conf.defaults = htable_new(16);

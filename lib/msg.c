@@ -17,6 +17,8 @@ int msg_verbose;
 #define MSG_TEXT_MAX 4096
 
 static char msg_prog[64] = "postern";
+static char msg_name[64] = "postfix";      /* syslog_name */
+static char msg_cf_path[512] = "main.cf";  /* named in configuration errors */
 static char msg_ident[128] = "postfix/postern";
 static char msg_host[256] = "localhost";
 static int msg_outputs = MSG_OUT_STDERR;
@@ -27,15 +29,18 @@ static int msg_in_progress;
 static MSG_SINK_FN msg_sink;
 static MSG_CLEANUP_FN msg_cleanup;
 
+/* The names Postfix accepts for syslog_facility, spelled exactly so. */
 static const struct {
     const char *name;
     int code;
 } facilities[] = {
-    {"mail", LOG_MAIL}, {"user", LOG_USER}, {"daemon", LOG_DAEMON},
-    {"auth", LOG_AUTH}, {"authpriv", LOG_AUTHPRIV}, {"local0", LOG_LOCAL0},
-    {"local1", LOG_LOCAL1}, {"local2", LOG_LOCAL2}, {"local3", LOG_LOCAL3},
-    {"local4", LOG_LOCAL4}, {"local5", LOG_LOCAL5}, {"local6", LOG_LOCAL6},
-    {"local7", LOG_LOCAL7},
+    {"auth", LOG_AUTH},     {"authpriv", LOG_AUTHPRIV}, {"cron", LOG_CRON},
+    {"daemon", LOG_DAEMON}, {"ftp", LOG_FTP},           {"kern", LOG_KERN},
+    {"lpr", LOG_LPR},       {"mail", LOG_MAIL},         {"news", LOG_NEWS},
+    {"syslog", LOG_SYSLOG}, {"user", LOG_USER},         {"uucp", LOG_UUCP},
+    {"local0", LOG_LOCAL0}, {"local1", LOG_LOCAL1},     {"local2", LOG_LOCAL2},
+    {"local3", LOG_LOCAL3}, {"local4", LOG_LOCAL4},     {"local5", LOG_LOCAL5},
+    {"local6", LOG_LOCAL6}, {"local7", LOG_LOCAL7},
 };
 
 static void copy_name(char *dst, size_t size, const char *src)
@@ -48,7 +53,8 @@ void msg_init(const char *program, int outputs)
     const char *slash = strrchr(program, '/');
 
     copy_name(msg_prog, sizeof(msg_prog), slash ? slash + 1 : program);
-    snprintf(msg_ident, sizeof(msg_ident), "postfix/%s", msg_prog);
+    copy_name(msg_name, sizeof(msg_name), "postfix");
+    snprintf(msg_ident, sizeof(msg_ident), "%s/%s", msg_name, msg_prog);
     msg_outputs = outputs;
     if (outputs & MSG_OUT_SYSLOG)
         openlog(msg_ident, LOG_PID | LOG_NDELAY, msg_facility);
@@ -59,7 +65,7 @@ int msg_facility_code(const char *name)
     size_t i;
 
     for (i = 0; i < sizeof(facilities) / sizeof(facilities[0]); i++)
-        if (strcasecmp(name, facilities[i].name) == 0)
+        if (strcmp(name, facilities[i].name) == 0)
             return facilities[i].code;
     return -1;
 }
@@ -67,8 +73,9 @@ int msg_facility_code(const char *name)
 /*
  * Apply the logging parameters. The tag becomes "<syslog_name>/<program>",
  * also when syslog_name names a service: "postfix/submission/smtpd", as
- * Postfix logs it and log tools expect. Returns -1 (and warns) when the facility is unknown or the
- * log file cannot be opened; logging then goes on where it went before.
+ * Postfix logs it and log tools expect. A facility name Postfix does not
+ * know is fatal, as in Postfix. Returns -1 (and warns) when the log file
+ * cannot be opened; logging then goes on where it went before.
  */
 int msg_config(const char *syslog_name, const char *facility,
                const char *maillog_file, const char *myhostname)
@@ -76,19 +83,19 @@ int msg_config(const char *syslog_name, const char *facility,
     int ret = 0;
     int code;
 
-    if (syslog_name && *syslog_name)
-        snprintf(msg_ident, sizeof(msg_ident), "%s/%s", syslog_name, msg_prog);
+    if (syslog_name && *syslog_name) {
+        copy_name(msg_name, sizeof(msg_name), syslog_name);
+        snprintf(msg_ident, sizeof(msg_ident), "%s/%s", msg_name, msg_prog);
+    }
     if (myhostname && *myhostname) {
         copy_name(msg_host, sizeof(msg_host), myhostname);
         msg_host[strcspn(msg_host, ".")] = 0;
     }
     if (facility && *facility) {
-        if ((code = msg_facility_code(facility)) < 0) {
-            msg_warn("unknown syslog_facility \"%s\", using mail", facility);
-            ret = -1;
-        } else {
-            msg_facility = code;
-        }
+        if ((code = msg_facility_code(facility)) < 0)
+            msg_fatal("file %s: parameter syslog_facility: unrecognized value: %.100s",
+                      msg_cf_path, facility);
+        msg_facility = code;
     }
     if (maillog_file && *maillog_file) {
         int fd = open(maillog_file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
@@ -113,6 +120,26 @@ int msg_config(const char *syslog_name, const char *facility,
 void msg_set_outputs(int outputs)
 {
     msg_outputs = outputs;
+}
+
+void msg_set_config_file(const char *path)
+{
+    copy_name(msg_cf_path, sizeof(msg_cf_path), path);
+}
+
+int msg_get_outputs(void)
+{
+    return msg_outputs;
+}
+
+void msg_set_program(const char *program)
+{
+    copy_name(msg_prog, sizeof(msg_prog), program);
+    snprintf(msg_ident, sizeof(msg_ident), "%s/%s", msg_name, msg_prog);
+    if (msg_outputs & MSG_OUT_SYSLOG) {
+        closelog();
+        openlog(msg_ident, LOG_PID | LOG_NDELAY, msg_facility);
+    }
 }
 
 void msg_set_sink(MSG_SINK_FN sink)

@@ -674,6 +674,16 @@ static void usage(int alias)
               "[map_type:]file...");
 }
 
+/*
+ * Like Postfix's commands, warnings and errors go to standard error and to
+ * syslog under syslog_name with syslog_facility (not to maillog_file, which
+ * only postlogd or root may write).
+ */
+static void log_configure(void)
+{
+    msg_config(conf_get("syslog_name"), conf_get("syslog_facility"), NULL, NULL);
+}
+
 int tablecmd_main(int argc, char **argv, int kind)
 {
     CMD cmd;
@@ -681,7 +691,7 @@ int tablecmd_main(int argc, char **argv, int kind)
     int ch, dump = 0, incremental = 0, i, rc = 0;
     const char *opts;
 
-    msg_init(kind == TABLECMD_POSTALIAS ? "postalias" : "postmap", MSG_OUT_STDERR);
+    msg_init(kind == TABLECMD_POSTALIAS ? "postalias" : "postmap", MSG_OUT_STDERR | MSG_OUT_SYSLOG);
     cmd_init(&cmd, kind == TABLECMD_POSTALIAS);
     opts = cmd.alias ? "Nc:d:finopq:rsuvw" : "bc:d:fFhimnNopq:rsuUvw";
     while ((ch = getopt(argc, argv, opts)) != -1) {
@@ -750,6 +760,7 @@ int tablecmd_main(int argc, char **argv, int kind)
     if (optind >= argc)
         usage(cmd.alias);
     conf_init(config_dir);
+    log_configure();
     cmd_configure(&cmd);
 
     if (query != NULL)
@@ -772,7 +783,7 @@ int tablecmd_newaliases(int argc, char **argv)
     size_t i;
     int ch;
 
-    msg_init("newaliases", MSG_OUT_STDERR);
+    msg_init("newaliases", MSG_OUT_STDERR | MSG_OUT_SYSLOG);
     cmd_init(&cmd, 1);
     /* Sendmail's options are accepted and ignored, as Postfix does for most. */
     while ((ch = getopt(argc, argv, "B:C:F:GIL:N:O:R:UV:X:b:ce:f:h:imno:p:r:q:tvx")) != -1) {
@@ -780,6 +791,7 @@ int tablecmd_newaliases(int argc, char **argv)
             msg_verbose++;
     }
     conf_init(NULL);
+    log_configure();
     cmd_configure(&cmd);
     databases = conf_get("alias_database");
     if (databases != NULL && *databases != 0) {

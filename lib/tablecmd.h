@@ -18,7 +18,9 @@
  * error or a signal during a build leaves the old table as it was. Signals
  * that would end the program are held while a table is being written.
  * Errors are fatal with Postfix's messages ("postmap: fatal: open x: No such
- * file or directory"); the half-built file is removed first.
+ * file or directory"); the half-built file is removed first. Warnings and
+ * errors go to standard error and, as Postfix's commands do, to syslog
+ * (tag syslog_name/postmap, facility syslog_facility).
  */
 #ifndef POSTERN_TABLECMD_H
 #define POSTERN_TABLECMD_H

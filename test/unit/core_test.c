@@ -203,6 +203,7 @@ static void test_msg(void)
     TAP_OK(strstr(buf, "]: warning: bad?client \"x?\"\n") != NULL, "warnings are prefixed and made one line");
     TAP_OK(strstr(buf, "]: plain\n") != NULL, "info lines have no prefix");
     TAP_OK(msg_facility_code("local3") >= 0 && msg_facility_code("bogus") < 0, "syslog facility names");
+    TAP_OK(msg_facility_code("ftp") >= 0 && msg_facility_code("MAIL") < 0, "facility names are Postfix's, case-sensitive");
     msg_config("postfix/submission", NULL, NULL, NULL);
     TAP_STR(msg_tag(), "postfix/submission/unittest",
             "syslog_name naming a service: the program still follows (postfix/submission/smtpd)");
