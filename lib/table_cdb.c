@@ -107,7 +107,7 @@ static int cdb_update_fn(TABLE *t, const char *key, const char *value)
     TABLE_CDB *tc = (TABLE_CDB *) t;
     int nul = (t->flags & TABLE_FLAG_TRY1NULL) && !(t->flags & TABLE_FLAG_TRY0NULL);
     size_t klen = strlen(key) + (size_t) nul, vlen = strlen(value) + (size_t) nul;
-    int rc;
+    int rc, mode;
 
     t->error = TABLE_OK;
     if (klen >= CDB_MAX_LEN || vlen >= CDB_MAX_LEN) {
@@ -115,8 +115,17 @@ static int cdb_update_fn(TABLE *t, const char *key, const char *value)
         t->error = TABLE_ERR_CONFIG;
         return -1;
     }
-    rc = cdb_make_put(&tc->make, key, (unsigned) klen, value, (unsigned) vlen,
-                      (t->flags & TABLE_FLAG_DUP_REPLACE) ? CDB_PUT_REPLACE : CDB_PUT_INSERT);
+    /*
+     * As Postfix does: when duplicates are ignored (-w) every record is
+     * added, and a lookup finds the first; so the file has Postfix's bytes.
+     */
+    if (t->flags & TABLE_FLAG_DUP_IGNORE)
+        mode = CDB_PUT_ADD;
+    else if (t->flags & TABLE_FLAG_DUP_REPLACE)
+        mode = CDB_PUT_REPLACE;
+    else
+        mode = CDB_PUT_INSERT;
+    rc = cdb_make_put(&tc->make, key, (unsigned) klen, value, (unsigned) vlen, mode);
     if (rc < 0) {
         msg_warn("%s: update: %s", tc->base.build->tmp_path, strerror(errno));
         t->error = TABLE_ERR_RETRY;
