@@ -2,7 +2,9 @@
 # The tree builds warning-free with clang too (the suite itself is built with
 # gcc, -Werror and the sanitizers), and "make install" with DESTDIR installs
 # the commands and the default configuration without overwriting an existing
-# main.cf or master.cf.
+# main.cf or master.cf. --sysconfdir chooses the compiled-in
+# config_directory; postmap, postalias and postconf, built from the core
+# library alone, do not link the network libraries.
 . "$POSTERN_SRC/test/lib.sh"
 tmpdir
 
@@ -17,6 +19,10 @@ if command -v clang >/dev/null; then
     [ $rc -eq 0 ] || grep -E 'warning|error' make.log | head -20 | sed 's/^/# /'
 else
     skip "clang is not installed"
+    "$POSTERN_SRC/configure" --prefix=/usr --sysconfdir=/etc >configure.log 2>&1
+    ok $? "configure with the default compiler"
+    make -j"$(nproc)" >make.log 2>&1
+    ok $? "build with the default compiler"
 fi
 
 make install DESTDIR="$T/root" >install.log 2>&1
@@ -32,4 +38,17 @@ cp "$T/root/etc/postfix/main.cf" "$T/main.cf.before"
 make install DESTDIR="$T/root" >install2.log 2>&1
 check "reinstall keeps the existing main.cf" cmp -s "$T/main.cf.before" "$T/root/etc/postfix/main.cf"
 like "$(cat install2.log)" "keeping existing .*/etc/postfix/master.cf" "reinstall says it keeps master.cf"
+
+# The installed programs carry the directories configure was given.
+pc=$T/root/usr/sbin/postconf
+# (without --sysconfdir it would be \$prefix/etc/postfix: /usr/etc/postfix)
+is "$("$pc" -d -h config_directory)" "/etc/postfix" "--sysconfdir=/etc: config_directory is /etc/postfix"
+is "$("$pc" -d -h daemon_directory)" "/usr/libexec/postern" "daemon_directory is \$libexecdir/postern"
+is "$("$pc" -d -h command_directory)" "/usr/sbin" "command_directory is \$sbindir"
+
+# The core programs do not link OpenSSL, ldns or SASL (DESIGN.md: two libraries).
+for p in postmap postalias postconf; do
+    is "$(ldd "$T/root/usr/sbin/$p" | grep -cE 'libssl|libcrypto|libldns|libsasl2|libevent')" "0" \
+        "$p links no network library"
+done
 done_testing
