@@ -45,6 +45,7 @@
 #include "mem.h"
 #include "msg.h"
 #include "params.h"
+#include "table.h"
 #include "strutil.h"
 #include "vstr.h"
 
@@ -66,28 +67,94 @@ typedef struct POSTCONF_OPTS {
     int master;     /* -M */
     int fields;     /* -F */
     int service_params; /* -P */
+    int fold;       /* -f */
+    int other;      /* -m, -a, -A, -l: the option letter */
 } POSTCONF_OPTS;
+
+#define POSTCONF_FOLD_COLUMNS 80   /* -f: a parameter line is at most this long */
 
 __attribute__((noreturn)) static void usage(void)
 {
-    msg_fatal("usage: postconf [-c config_dir] [-dhHnx] [name ...] | [-e] name=value ... | "
-              "-X name ... | -# name ... | -M|-F|-P [service[/type] ...]");
+    msg_fatal("usage: postconf [-c config_dir] [-dfhHnpx] [-o name=value] [name ...] | "
+              "[-e] name=value ... | -X name ... | -# name ... | -M|-F|-P [service[/type] ...] | "
+              "-m | -a | -A | -l");
+}
+
+/*
+ * Print text as Postfix's postconf does: its words (separated by white
+ * space, newlines included) joined by one space; with -f, a word that would
+ * take the line past POSTCONF_FOLD_COLUMNS starts a new line indented by
+ * four spaces.
+ */
+static void print_words(const POSTCONF_OPTS *o, const char *text)
+{
+    VSTR *out = vstr_new(128);
+    size_t col = 0, len;
+
+    for (text += strspn(text, " \t\r\n"); *text; text += len, text += strspn(text, " \t\r\n")) {
+        len = strcspn(text, " \t\r\n");
+        if (col > 0 && o->fold && col + 1 + len > POSTCONF_FOLD_COLUMNS) {
+            vstr_adds(out, "\n    ");
+            col = 4;
+        } else if (col > 0) {
+            vstr_addch(out, ' ');
+            col++;
+        }
+        vstr_addmem(out, text, len);
+        col += len;
+    }
+    printf("%s\n", vstr_str(out));
+    vstr_free(out);
 }
 
 static void print_param(const POSTCONF_OPTS *o, const char *name, const char *value)
 {
+    VSTR *text;
+
     switch (o->show) {
     case SHOW_NAME:
         printf("%s\n", name);
         break;
     case SHOW_VALUE:
-        printf("%s\n", value);
+        print_words(o, value);
         break;
     default:
-        if (*value)
-            printf("%s = %s\n", name, value);
-        else
-            printf("%s =\n", name);
+        text = vstr_new(128);
+        vstr_printf(text, "%s = %s", name, value);
+        print_words(o, vstr_str(text));
+        vstr_free(text);
+    }
+}
+
+/* -m, -a, -A, -l: what this build supports, one per line. */
+static int sort_strings(const void *a, const void *b)
+{
+    return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+static void show_other(int what)
+{
+    const char *types[64];
+    size_t i, n = 0;
+    const char *name;
+
+    switch (what) {
+    case 'm':
+        for (i = 0; (name = table_type_name(i)) != NULL && n < sizeof(types) / sizeof(types[0]); i++)
+            types[n++] = name;
+        qsort(types, n, sizeof(types[0]), sort_strings);
+        for (i = 0; i < n; i++)
+            printf("%s\n", types[i]);
+        break;
+    case 'a':   /* smtpd_sasl_type */
+        printf("cyrus\ndovecot\n");
+        break;
+    case 'A':   /* smtp_sasl_type */
+        printf("cyrus\n");
+        break;
+    case 'l':   /* mailbox_delivery_lock methods */
+        printf("flock\nfcntl\ndotlock\n");
+        break;
     }
 }
 
@@ -256,7 +323,7 @@ static void warn_unmatched(char **sel, int count, const int *matched)
             msg_warn("unmatched request: \"%s\"", sel[i]);
 }
 
-static int show_master(char **sel, int count)
+static int show_master(const POSTCONF_OPTS *o, char **sel, int count)
 {
     VSTR *path = vstr_new(64);
     VSTR *line = vstr_new(256);
@@ -272,7 +339,7 @@ static int show_master(char **sel, int count)
         if (!master_selected(m->ents[i], sel, count, matched))
             continue;
         vstr_reset(line);
-        mastercf_format(line, m->ents[i]);
+        mastercf_format_folded(line, m->ents[i], o->fold);
         printf("%s\n", vstr_str(line));
     }
     warn_unmatched(sel, count, matched);
@@ -312,6 +379,32 @@ static void print_item(const POSTCONF_OPTS *o, const MASTERCF_ENT *e, const char
     vstr_free(name);
 }
 
+/* -P: an entry's -o settings sorted by name; of one name set twice, the last. */
+static int compare_opts(const void *a, const void *b)
+{
+    const MASTERCF_OPT *x = *(const MASTERCF_OPT *const *) a, *y = *(const MASTERCF_OPT *const *) b;
+    int d = strcmp(x->name, y->name);
+
+    return d ? d : x < y ? -1 : x > y;
+}
+
+static void show_service_params(const POSTCONF_OPTS *o, const MASTERCF_ENT *e, char **sel, int count)
+{
+    const MASTERCF_OPT **opts = mem_calloc(e->nopts + 1, sizeof(*opts));
+    size_t j;
+
+    for (j = 0; j < e->nopts; j++)
+        opts[j] = &e->opts[j];
+    qsort(opts, e->nopts, sizeof(*opts), compare_opts);
+    for (j = 0; j < e->nopts; j++) {
+        if (j + 1 < e->nopts && strcmp(opts[j]->name, opts[j + 1]->name) == 0)
+            continue;
+        if (item_selected(e, opts[j]->name, sel, count))
+            print_item(o, e, opts[j]->name, opts[j]->value);
+    }
+    mem_free(opts);
+}
+
 /* -F: the eight fields of each entry; -P: each entry's -o settings. */
 static int show_master_items(const POSTCONF_OPTS *o, char **sel, int count)
 {
@@ -328,9 +421,7 @@ static int show_master_items(const POSTCONF_OPTS *o, char **sel, int count)
         const MASTERCF_ENT *e = m->ents[i];
 
         if (o->service_params) {
-            for (j = 0; j < e->nopts; j++)
-                if (item_selected(e, e->opts[j].name, sel, count))
-                    print_item(o, e, e->opts[j].name, e->opts[j].value);
+            show_service_params(o, e, sel, count);
             continue;
         }
         {
@@ -343,11 +434,18 @@ static int show_master_items(const POSTCONF_OPTS *o, char **sel, int count)
             for (j = 0; j < sizeof(fields) / sizeof(fields[0]); j++)
                 if (item_selected(e, fields[j][0], sel, count))
                     print_item(o, e, fields[j][0], fields[j][1]);
-            vstr_reset(cmd);
-            for (j = 0; j < e->args->argc; j++)
-                vstr_printf(cmd, "%s%s", j ? " " : "", e->args->argv[j]);
-            if (item_selected(e, "command", sel, count))
-                print_item(o, e, "command", vstr_str(cmd));
+            /* The command as -M shows it (braces kept), folded as -Mf folds it. */
+            if (item_selected(e, "command", sel, count)) {
+                vstr_reset(cmd);
+                if (o->show == SHOW_NAME) {
+                    vstr_printf(cmd, "%s/%s/command", e->name, e->type);
+                } else {
+                    if (o->show == SHOW_NAME_VALUE)
+                        vstr_printf(cmd, "%s/%s/command =", e->name, e->type);
+                    mastercf_format_command(cmd, e, o->fold);
+                }
+                printf("%s\n", vstr_str(cmd));
+            }
         }
     }
     mastercf_free(m);
@@ -918,7 +1016,7 @@ int main(int argc, char **argv)
     msg_init("postconf", MSG_OUT_STDERR);
     memset(&o, 0, sizeof(o));
     o.show = SHOW_NAME_VALUE;
-    while ((ch = getopt(argc, argv, "c:dfFhHMno:PvxeX#")) != -1) {
+    while ((ch = getopt(argc, argv, "aAc:dfFhHlmMno:pPvxeX#")) != -1) {
         switch (ch) {
         case 'c':
             o.dir = optarg;
@@ -927,7 +1025,16 @@ int main(int argc, char **argv)
             o.defaults = 1;
             break;
         case 'f':
+            o.fold = 1;
+            break;
+        case 'p':
         case 'v':
+            break;
+        case 'm':
+        case 'a':
+        case 'A':
+        case 'l':
+            o.other = ch;
             break;
         case 'h':
             o.show = SHOW_VALUE;
@@ -970,6 +1077,13 @@ int main(int argc, char **argv)
     }
     argc -= optind;
     argv += optind;
+    if (o.other) {
+        argv_free(overrides);
+        show_other(o.other);
+        if (fflush(stdout) != 0 || ferror(stdout))
+            msg_fatal("write error on standard output: %s", strerror(errno));
+        return 0;
+    }
     if (o.edit + o.remove + o.comment > 1 || o.master + o.fields + o.service_params > 1
         || (o.defaults && o.nondefault) || (o.fields && (o.remove || o.comment))
         || (o.service_params && o.comment))
@@ -995,7 +1109,7 @@ int main(int argc, char **argv)
     if ((o.master || o.fields || o.service_params) && (o.edit || o.remove || o.comment))
         rc = edit_master(&o, o.edit ? EDIT_SET : o.remove ? EDIT_REMOVE : EDIT_COMMENT, argv, argc);
     else if (o.master)
-        rc = show_master(argv, argc);
+        rc = show_master(&o, argv, argc);
     else if (o.fields || o.service_params)
         rc = show_master_items(&o, argv, argc);
     else if (o.edit)

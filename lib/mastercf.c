@@ -370,13 +370,72 @@ static int mastercf_needs_braces(const char *text)
     return *text == 0 || strpbrk(text, MASTERCF_SPACE) != NULL;
 }
 
+/* The column where the last line of out ends. */
+static size_t mastercf_column(const VSTR *out)
+{
+    const char *text = vstr_str(out);
+    const char *nl = strrchr(text, '\n');
+
+    return nl ? (size_t) (text + vstr_len(out) - nl - 1) : vstr_len(out);
+}
+
+/*
+ * Append one unit (a word, or an option with its value) after a space, or,
+ * when folding and the line would reach MASTERCF_FOLD_COLUMNS, on a new
+ * indented line. brk forces the new line (folding only).
+ */
+static void mastercf_add_unit(VSTR *out, const char *unit, int fold, int brk)
+{
+    size_t col = mastercf_column(out);
+
+    if (fold && col > 0 && (brk || col + 1 + strlen(unit) >= MASTERCF_FOLD_COLUMNS))
+        vstr_adds(out, "\n    ");
+    else if (col > 0)
+        vstr_addch(out, ' ');
+    vstr_adds(out, unit);
+}
+
+void mastercf_format_command(VSTR *out, const MASTERCF_ENT *ent, int fold)
+{
+    VSTR *unit = vstr_new(64);
+    size_t i;
+    int options = 1, after_o = 0;
+
+    mastercf_add_unit(out, ent->args->argv[0], fold, 0);
+    for (i = 1; i < ent->args->argc; i++) {
+        const char *arg = ent->args->argv[i];
+        int braces, is_o = 0;
+
+        vstr_reset(unit);
+        if (options && (arg[0] != '-' || strcmp(arg, "--") == 0))
+            options = 0;
+        if (options && arg[1] != 0 && strchr("imnost", arg[1]) != NULL && arg[2] == 0
+            && i + 1 < ent->args->argc) {
+            /* An option and its value stay together; the value is braced when it has blanks. */
+            is_o = arg[1] == 'o';
+            vstr_printf(unit, "%s ", arg);
+            arg = ent->args->argv[++i];
+        }
+        braces = mastercf_needs_braces(arg);
+        vstr_printf(unit, "%s%s%s", braces ? "{" : "", arg, braces ? "}" : "");
+        /* Folded, a daemon's -o setting has a line of its own. */
+        mastercf_add_unit(out, vstr_str(unit), fold, is_o || after_o);
+        after_o = is_o;
+    }
+    vstr_free(unit);
+}
+
 void mastercf_format(VSTR *out, const MASTERCF_ENT *ent)
+{
+    mastercf_format_folded(out, ent, 0);
+}
+
+void mastercf_format_folded(VSTR *out, const MASTERCF_ENT *ent, int fold)
 {
     static const size_t column[7] = {0, 11, 17, 25, 33, 41, 49};
     const char *fields[7];
     size_t start = vstr_len(out);
     size_t i;
-    int options = 1;
 
     fields[0] = ent->name;
     fields[1] = ent->type;
@@ -393,30 +452,10 @@ void mastercf_format(VSTR *out, const MASTERCF_ENT *ent)
             while (vstr_len(out) - start < column[i]);
         vstr_adds(out, fields[i]);
     }
-    do
+    /* The command at column 57 (mastercf_add_unit adds the last space). */
+    while (vstr_len(out) - start < 56)
         vstr_addch(out, ' ');
-    while (vstr_len(out) - start < 57);
-    vstr_adds(out, ent->args->argv[0]);
-    for (i = 1; i < ent->args->argc; i++) {
-        const char *arg = ent->args->argv[i];
-        int braces;
-
-        vstr_addch(out, ' ');
-        if (options && (arg[0] != '-' || strcmp(arg, "--") == 0))
-            options = 0;
-        if (options) {
-            /* An option and its value stay together; the value is braced when it has blanks. */
-            vstr_adds(out, arg);
-            if (arg[1] != 0 && strchr("imnost", arg[1]) != NULL && arg[2] == 0 && i + 1 < ent->args->argc) {
-                arg = ent->args->argv[++i];
-                braces = mastercf_needs_braces(arg);
-                vstr_printf(out, " %s%s%s", braces ? "{" : "", arg, braces ? "}" : "");
-            }
-            continue;
-        }
-        braces = mastercf_needs_braces(arg);
-        vstr_printf(out, "%s%s%s", braces ? "{" : "", arg, braces ? "}" : "");
-    }
+    mastercf_format_command(out, ent, fold);
 }
 
 void mastercf_ent_free(MASTERCF_ENT *ent)

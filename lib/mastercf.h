@@ -25,7 +25,13 @@
  * values) for callers that prefer them; mastercf_format() appends the
  * one-line form `postconf -M` prints (fields at Postfix's columns 0, 11,
  * 17, 25, 33, 41, 49, 57 where the previous one leaves room, an argument
- * or option value with blanks in {braces}); mastercf_free() releases it.
+ * or option value with blanks in {braces}); mastercf_format_folded() is
+ * the same, folded as `postconf -Mf` does when fold is set (continuation
+ * lines indented by four spaces, no line reaching MASTERCF_FOLD_COLUMNS
+ * unless one word does, each of the daemon's "-o name=value" on a line of
+ * its own); mastercf_format_command() appends only the command and its
+ * arguments that way, after what out holds (`postconf -F .../command`).
+ * mastercf_free() releases it.
  * mastercf_parse_line() parses one logical line (for tests and editors).
  *
  * Error policy: a malformed entry or an unreadable file is reported to the
@@ -45,6 +51,7 @@
 #define MASTERCF_LINE_MAX (64 * 1024)
 #define MASTERCF_ARGS_MAX 1024
 #define MASTERCF_ENTRIES_MAX 10000
+#define MASTERCF_FOLD_COLUMNS 80        /* postconf -Mf: lines stay below this */
 
 typedef struct MASTERCF_OPT {
     char *name;
@@ -86,6 +93,8 @@ MASTERCF_ENT *mastercf_parse_line(const char *line, const char *path, int lineno
 const MASTERCF_ENT *mastercf_find(const MASTERCF *m, const char *name, const char *type);
 void mastercf_overrides(const MASTERCF_ENT *ent, ARGV *names, ARGV *values);
 void mastercf_format(VSTR *out, const MASTERCF_ENT *ent);
+void mastercf_format_folded(VSTR *out, const MASTERCF_ENT *ent, int fold);
+void mastercf_format_command(VSTR *out, const MASTERCF_ENT *ent, int fold);
 void mastercf_ent_free(MASTERCF_ENT *ent);
 void mastercf_free(MASTERCF *m);
 

@@ -45,27 +45,33 @@ typedef struct TABLE_HANDLE {
 #define TABLE_KEY_MAX ((size_t) 64 * 1024)      /* longer lookup keys are not found */
 #define TABLE_SPEC_MAX ((size_t) 64 * 1024)     /* longer specs are refused */
 
+static const TABLE_TYPE table_types[] = {
+    {"hash", table_db_open},
+    {"btree", table_db_open},
+    {"lmdb", table_lmdb_open},
+    {"cdb", table_cdb_open},
+    {"texthash", table_texthash_open},
+    {"inline", table_inline_open},
+    {"static", table_static_open},
+    {"regexp", table_regexp_open},
+    {"pcre", table_pcre_open},
+    {"unix", table_unix_open},
+    {"proxy", table_proxy_open},
+};
+
 static TABLE_OPEN_FN table_find_type(const char *type)
 {
-    static const TABLE_TYPE types[] = {
-        {"hash", table_db_open},
-        {"btree", table_db_open},
-        {"lmdb", table_lmdb_open},
-        {"cdb", table_cdb_open},
-        {"texthash", table_texthash_open},
-        {"inline", table_inline_open},
-        {"static", table_static_open},
-        {"regexp", table_regexp_open},
-        {"pcre", table_pcre_open},
-        {"unix", table_unix_open},
-        {"proxy", table_proxy_open},
-    };
     size_t i;
 
-    for (i = 0; i < sizeof(types) / sizeof(types[0]); i++)
-        if (strcmp(types[i].type, type) == 0)
-            return types[i].open;
+    for (i = 0; i < sizeof(table_types) / sizeof(table_types[0]); i++)
+        if (strcmp(table_types[i].type, type) == 0)
+            return table_types[i].open;
     return NULL;
+}
+
+const char *table_type_name(size_t i)
+{
+    return i < sizeof(table_types) / sizeof(table_types[0]) ? table_types[i].type : NULL;
 }
 
 int table_type_known(const char *type)

@@ -114,6 +114,7 @@ int table_remove(TABLE *t, const char *key);                      /* 0 removed, 
 int table_sequence(TABLE *t, int how, const char **key, const char **value); /* 0 entry, 1 end, -1 error */
 void table_close(TABLE *t);
 int table_type_known(const char *type);
+const char *table_type_name(size_t i);     /* the i-th type ("hash"...), NULL past the last */
 const char *table_error_text(int error);
 
 /* For type implementations. */
