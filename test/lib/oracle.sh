@@ -9,7 +9,7 @@
 #       skip "no Postfix oracle: $ORACLE_WHY"
 #   fi
 #
-# oracle_setup downloads the postfix, postfix-lmdb and postfix-cdb packages
+# oracle_setup downloads the postfix, postfix-lmdb, postfix-cdb and postfix-pcre packages
 # with `apt-get download` into $ORACLE_CACHE (default
 # /var/cache/postern-test/debs, kept across runs), unpacks them with
 # `dpkg -x` into $ORACLE_CACHE/root (once), and writes a configuration
@@ -50,11 +50,12 @@ _oracle_cleanup() {
 # Unpack the cached packages once; a stamp file marks a complete tree.
 _oracle_unpack() {
     local root=$ORACLE_CACHE/root deb
-    [ -f "$root/.complete" ] && [ -x "$root/usr/sbin/postmap" ] && return 0
+    [ -f "$root/.complete" ] && [ -x "$root/usr/sbin/postmap" ] \
+        && [ -f "$root/usr/lib/postfix/postfix-pcre.so" ] && return 0
     rm -rf "$root.tmp.$$"
     mkdir -p "$root.tmp.$$" || return 1
     for deb in "$ORACLE_CACHE"/postfix_*.deb "$ORACLE_CACHE"/postfix-lmdb_*.deb \
-        "$ORACLE_CACHE"/postfix-cdb_*.deb; do
+        "$ORACLE_CACHE"/postfix-cdb_*.deb "$ORACLE_CACHE"/postfix-pcre_*.deb; do
         dpkg -x "$deb" "$root.tmp.$$" || return 1
     done
     touch "$root.tmp.$$/.complete"
@@ -64,7 +65,7 @@ _oracle_unpack() {
 
 _oracle_download() {
     local p missing=()
-    for p in postfix postfix-lmdb postfix-cdb; do
+    for p in postfix postfix-lmdb postfix-cdb postfix-pcre; do
         ls "$ORACLE_CACHE/${p}_"*.deb >/dev/null 2>&1 || missing+=("$p")
     done
     [ ${#missing[@]} -eq 0 ] && return 0
@@ -130,9 +131,9 @@ myhostname = $ORACLE_HOSTNAME
 mydomain = example.com
 $accounts
 EOF
-    printf 'cdb\t%s\tdict_cdb_open\tmkmap_cdb_open\nlmdb\t%s\tdict_lmdb_open\tmkmap_lmdb_open\n' \
+    printf 'cdb\t%s\tdict_cdb_open\tmkmap_cdb_open\nlmdb\t%s\tdict_lmdb_open\tmkmap_lmdb_open\npcre\t%s\tdict_pcre_open\n' \
         "$ORACLE_ROOT/usr/lib/postfix/postfix-cdb.so" "$ORACLE_ROOT/usr/lib/postfix/postfix-lmdb.so" \
-        >"$ORACLE_CONF/dynamicmaps.cf"
+        "$ORACLE_ROOT/usr/lib/postfix/postfix-pcre.so" >"$ORACLE_CONF/dynamicmaps.cf"
     if ! oracle_postmap -q nothing inline:{a=b} >/dev/null 2>"$T/oracle-check.err" \
         && [ -s "$T/oracle-check.err" ]; then
         ORACLE_WHY="Postfix's postmap does not run: $(head -1 "$T/oracle-check.err")"
