@@ -26,6 +26,7 @@
 #include "msg.h"
 #include "strutil.h"
 #include "table.h"
+#include "table_cidr.h"
 #include "table_proxy.h"
 #include "table_types.h"
 
@@ -55,6 +56,7 @@ static const TABLE_TYPE table_types[] = {
     {"static", table_static_open},
     {"regexp", table_regexp_open},
     {"pcre", table_pcre_open},
+    {"cidr", table_cidr_open},
     {"unix", table_unix_open},
     {"proxy", table_proxy_open},
 };

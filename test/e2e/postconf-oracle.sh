@@ -8,7 +8,7 @@
 tmpdir
 
 # -m, -a, -A, -l need no oracle.
-is "$(postconf -m | tr '\n' ' ')" "btree cdb hash inline lmdb pcre proxy regexp static texthash unix " \
+is "$(postconf -m | tr '\n' ' ')" "btree cdb cidr hash inline lmdb pcre proxy regexp static texthash unix " \
     "-m lists the table types, sorted"
 for t in $(postconf -m); do
     postmap -q x "$t:/nonexistent/x" 2>&1 | grep -q "unsupported dictionary type" && echo "# $t is not supported"

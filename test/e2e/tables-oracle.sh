@@ -9,7 +9,49 @@
 tmpdir
 if ! oracle_setup; then
     skip "no Postfix oracle: $ORACLE_WHY"
-    done_testing
+    
+# cidr: the same results and the same warnings for rules it cannot use.
+cat >t.cidr <<'EOF'
+# comment
+192.168.1.0/24   lan
+10.0.0.1         one
+1.2.3.4/24       badbits
+[2001:db8::]/32  v6
+2001:db9::/32    v6b
+!127.0.0.0/8     not local
+if 172.16.0.0/12
+172.16.5.0/24    inner $1
+if !172.16.5.128/25
+172.16.5.0/24    low half
+endif
+endif
+bogus line
+300.1.1.1 bad
+10.1.0.0/33 badlen
+[::ffff:1.2.3.4] mapped
+[2001:db8::1]/32 a
+10.0.0.0/ c
+10.0.0.0/abc d
+if 10.0.0.0/8 extra
+IF ! 11.0.0.0/8
+endif extra
+ENDIF
+endif
+10.0.0.0/08 i
+1.2.3.4.5 j
+::ffff:1.2.3.4/120 k
+2001:db8::/032 l
+[10.0.0.0/8] m
+10.0.0.0/8 x
+0.0.0.0/0
+    cont inued
+EOF
+printf 'if 10.0.0.0/8\n10.0.0.0/8 y\n' >u.cidr
+cidr_keys='192.168.1.7 10.0.0.1 010.0.0.1 1.2.3.9 2001:db8::1 2001:DB8::1 [2001:db8::1] 2001:db9::5
+172.16.5.5 172.16.5.200 172.16.6.1 127.0.0.1 foo 1.2.3.4 ::ffff:1.2.3.4 ::1 11.1.1.1 10.1.1.1 2001:db8::5'
+compare "cidr" cidr:t.cidr cidr:t.cidr "$cidr_keys"
+compare "cidr, an if without endif" cidr:u.cidr cidr:u.cidr "10.1.1.1 11.1.1.1"
+done_testing
     exit 0
 fi
 mkdir -p "$T/etc" "$T/ours" "$T/theirs"
@@ -38,14 +80,14 @@ keys='mixedkey@example.com MIXEDKEY@EXAMPLE.COM LOWER Lower lower "quoted key" "
 @example.org @EXAMPLE.ORG ka KA Kb kc KC Userfoo@x USERFOO@Y lc LC casesensitive CaseSensitive
 inside INSIDE keepme root ROOT Root nobody NoSuchUser'
 
-compare() {   # WHAT OUR-SPEC THEIR-SPEC
+compare() {   # WHAT OUR-SPEC THEIR-SPEC [KEYS]
     local k a b bad="" hits=0
     while read -r k; do
         a=$(postmap -c "$T/etc" -q "$k" "$2" 2>&1; echo "rc=$?")
         b=$(oracle_postmap -q "$k" "$3" 2>&1; echo "rc=$?")
         [ "${b: -4}" == "rc=0" ] && hits=$((hits + 1))
         [ "$a" == "$b" ] || bad="$bad [$k: ours '${a//$'\n'/ }', Postfix '${b//$'\n'/ }']"
-    done < <(printf '%s\n' $keys)
+    done < <(printf '%s\n' ${4:-$keys})
     is "$bad" "" "$1: every key answered as Postfix's postmap answers it ($hits found)"
     [ "$hits" -gt 0 ]
     ok $? "$1: Postfix finds keys in it (the comparison is not vacuous)"
@@ -63,4 +105,46 @@ for type in hash btree lmdb cdb; do
     compare "$type (each side's own file)" "$type:$T/ours/src" "$type:$T/theirs/src"
     compare "$type (the other side's file)" "$type:$T/theirs/src" "$type:$T/ours/src"
 done
+
+# cidr: the same results and the same warnings for rules it cannot use.
+cat >t.cidr <<'EOF'
+# comment
+192.168.1.0/24   lan
+10.0.0.1         one
+1.2.3.4/24       badbits
+[2001:db8::]/32  v6
+2001:db9::/32    v6b
+!127.0.0.0/8     not local
+if 172.16.0.0/12
+172.16.5.0/24    inner $1
+if !172.16.5.128/25
+172.16.5.0/24    low half
+endif
+endif
+bogus line
+300.1.1.1 bad
+10.1.0.0/33 badlen
+[::ffff:1.2.3.4] mapped
+[2001:db8::1]/32 a
+10.0.0.0/ c
+10.0.0.0/abc d
+if 10.0.0.0/8 extra
+IF ! 11.0.0.0/8
+endif extra
+ENDIF
+endif
+10.0.0.0/08 i
+1.2.3.4.5 j
+::ffff:1.2.3.4/120 k
+2001:db8::/032 l
+[10.0.0.0/8] m
+10.0.0.0/8 x
+0.0.0.0/0
+    cont inued
+EOF
+printf 'if 10.0.0.0/8\n10.0.0.0/8 y\n' >u.cidr
+cidr_keys='192.168.1.7 10.0.0.1 010.0.0.1 1.2.3.9 2001:db8::1 2001:DB8::1 [2001:db8::1] 2001:db9::5
+172.16.5.5 172.16.5.200 172.16.6.1 127.0.0.1 foo 1.2.3.4 ::ffff:1.2.3.4 ::1 11.1.1.1 10.1.1.1 2001:db8::5'
+compare "cidr" cidr:t.cidr cidr:t.cidr "$cidr_keys"
+compare "cidr, an if without endif" cidr:u.cidr cidr:u.cidr "10.1.1.1 11.1.1.1"
 done_testing

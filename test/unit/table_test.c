@@ -1,6 +1,6 @@
 /*
  * Unit tests for the table layer (lib/table.c) and the non-database types:
- * texthash:, inline:, static:, regexp:, pcre:, unix:.
+ * texthash:, inline:, static:, regexp:, pcre:, cidr:, unix:.
  *
  * Source files are written to a scratch directory from the test tables
  * below; the Postfix fixtures (test/data/tables/, copied from Postfix 3.7.11
@@ -848,6 +848,107 @@ static void test_pattern_hostile(void)
     vstr_free(why);
 }
 
+/* cidr: rules, bad rules skipped with Postfix's warnings, hostile keys and lines. */
+static void test_cidr(void)
+{
+    static const CASE cases[] = {
+        {"192.168.1.7", "lan"}, {"10.0.0.1", "one"}, {"10.0.0.2", "ten"},
+        {"2001:db8::1", "v6"}, {"2001:DB8:0::1", "v6"}, {"172.16.5.5", "inner"},
+        {"172.16.5.200", "upper"}, {"172.16.6.1", "private"}, {"11.1.1.1", "not local"},
+        {"127.0.0.1", NULL}, {"::1", NULL}, {"::ffff:127.0.0.1", NULL}, {"[10.0.0.1]", NULL},
+        {" 10.0.0.1", NULL}, {"010.0.0.1", NULL}, {"10.0.0.1/32", NULL}, {"", NULL},
+        {"example.com", NULL}, {NULL, NULL},
+    };
+    static const struct {
+        const char *text;
+        const char *warning;
+    } bad[] = {
+        {"1.2.3.4/24 x\n", "line 1: non-null host address bits in \"1.2.3.4/24\", perhaps you "
+                           "should use \"1.2.3.0/24\" instead: skipping this rule"},
+        {"[2001:db8::1]/32 x\n", "\"2001:db8::1/32\", perhaps you should use \"2001:db8::/32\""},
+        {"bogus x\n", "line 1: bad address pattern: \"bogus\": skipping this rule"},
+        {"300.1.1.1 x\n", "bad address pattern: \"300.1.1.1\""},
+        {"10.0.0.0/33 x\n", "bad mask length in \"10.0.0.0/33\""},
+        {"::/129 x\n", "bad mask length in \"::/129\""},
+        {"10.0.0.0/99999999999999999999999 x\n", "bad mask length"},
+        {"10.0.0.0/ x\n", "bad mask value in \"10.0.0.0/\""},
+        {"10.0.0.0/-1 x\n", "bad mask value"},
+        {"10.0.0.0/8\n", "line 1: no lookup result: skipping this rule"},
+        {"# c\nendif\n", "line 2: ENDIF without IF: skipping this rule"},
+        {"if 10.0.0.0/8\nendif x\nendif\n", "line 2: garbage after ENDIF"},
+        {"if 10.0.0.0/8\n10.0.0.0/8 x\n", "line 1: IF has no matching ENDIF"},
+    };
+    VSTR *why = vstr_new(0);
+    VSTR *text = vstr_new(0);
+    const char *path;
+    TABLE *t;
+    size_t i;
+
+    path = write_file("c.cidr", "# comment\n192.168.1.0/24   lan\n10.0.0.1 one\n[10.0.0.0]/8 ten\n"
+                                "[2001:db8::]/32  v6\nif 172.16.0.0/12\nif !172.16.5.128/25\n"
+                                "172.16.5.0/24 inner\nendif\n172.16.5.0/24 upper\nendif\n"
+                                "172.16.0.0/12\n private\n!127.0.0.0/8 not local\n");
+    vstr_reset(logged);
+    t = open_spec("cidr", path, TABLE_FLAGS_READ, why);
+    TAP_OK(t != NULL, "cidr: opens (%s)", vstr_str(why));
+    TAP_STR(vstr_str(logged), "", "cidr: a good file gives no warning");
+    if (t != NULL) {
+        check_cases(t, cases, "cidr");
+        TAP_OK(t->sequence == NULL && t->update == NULL, "cidr: read-only, no listing");
+        table_close(t);
+    }
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        path = write_file("bad.cidr", bad[i].text);
+        vstr_reset(logged);
+        t = open_spec("cidr", path, TABLE_FLAGS_READ, why);
+        TAP_OK(t != NULL, "cidr bad rule %zu: the table still opens", i);
+        TAP_OK(logged_has(bad[i].warning), "cidr bad rule %zu: \"%s\" (got \"%s\")", i,
+               bad[i].warning, vstr_str(logged));
+        TAP_STR(t ? table_lookup(t, "1.2.3.4") : NULL, NULL, "cidr bad rule %zu: skipped", i);
+        if (t)
+            table_close(t);
+    }
+    /* if nested too deep: the rule is skipped, the file still opens. */
+    vstr_reset(text);
+    for (i = 0; i < 150; i++)
+        vstr_adds(text, "if 10.0.0.0/8\n");
+    vstr_adds(text, "10.0.0.0/8 deep\n");
+    for (i = 0; i < 150; i++)
+        vstr_adds(text, "endif\n");
+    path = write_file("deep.cidr", vstr_str(text));
+    vstr_reset(logged);
+    t = open_spec("cidr", path, TABLE_FLAGS_READ, why);
+    TAP_OK(t != NULL && logged_has("IF nested more than 100 deep"), "cidr: deep if nesting is warned about");
+    TAP_STR(t ? table_lookup(t, "10.1.2.3") : NULL, "deep", "cidr: and the rules still apply");
+    if (t)
+        table_close(t);
+    /* A line over the line limit fails the open, naming file and line. */
+    vstr_reset(text);
+    vstr_adds(text, "10.0.0.0/8 x\n1.2.3.4 ");
+    for (i = 0; i < 2 * 1024 * 1024; i++)
+        vstr_addch(text, 'x');
+    vstr_addch(text, '\n');
+    path = write_file("long.cidr", vstr_str(text));
+    t = open_spec("cidr", path, TABLE_FLAGS_READ, why);
+    TAP_OK(t == NULL && strstr(vstr_str(why), ", line 2: line too long"), "cidr: an over-long line fails (%s)",
+           vstr_str(why));
+    if (t)
+        table_close(t);
+    /* A hostile key: long, not an address. */
+    path = write_file("c.cidr", "0.0.0.0/0 any\n");
+    t = open_spec("cidr", path, TABLE_FLAGS_READ, why);
+    vstr_reset(text);
+    for (i = 0; i < 100000; i++)
+        vstr_addch(text, i % 5 ? '1' : ':');
+    TAP_STR(t ? table_lookup(t, vstr_str(text)) : "", NULL, "cidr: a 100000-byte key is not found");
+    TAP_STR(t ? table_lookup(t, "0.0.0.0") : NULL, "any", "cidr: 0.0.0.0/0 matches IPv4");
+    TAP_STR(t ? table_lookup(t, "::") : "", NULL, "cidr: 0.0.0.0/0 does not match IPv6");
+    if (t)
+        table_close(t);
+    vstr_free(text);
+    vstr_free(why);
+}
+
 int main(void)
 {
     char cmd[600];
@@ -871,6 +972,7 @@ int main(void)
     test_pattern_type("regexp");
     test_pattern_type("pcre");
     test_pattern_hostile();
+    test_cidr();
 
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", scratch);
     if (system(cmd) != 0)
