@@ -17,6 +17,7 @@
 #include "conf.h"
 #include "lineread.h"
 #include "mem.h"
+#include "mimescan.h"
 #include "msg.h"
 #include "strutil.h"
 #include "table.h"
@@ -46,6 +47,7 @@ typedef struct CMD {
     int keep_root;          /* -o */
     int header_keys;        /* -h: with -q -, each message header is a key */
     int body_keys;          /* -b: with -q -, each message body line is a key */
+    int mime;               /* -m: with -h/-b, MIME part and attached message headers too */
     int no_utf8;            /* -u */
     int base64;             /* -F: values are base64 of files' contents */
     int utf8;               /* smtputf8_enable and not -u: UTF-8 sources, Unicode folding */
@@ -371,52 +373,41 @@ static int query_print(CMD *cmd, const char *key)
     return 1;
 }
 
-/* "Name:" at the start of a line: printable characters but ':' and space. */
-static int is_header_line(const char *line)
-{
-    const char *cp;
-
-    for (cp = line; *cp > ' ' && *cp < 127 && *cp != ':'; cp++)
-        ;
-    if (cp == line)
-        return 0;
-    cp += strspn(cp, " \t");
-    return *cp == ':';
-}
-
 /*
  * postmap -h/-b -q -: standard input is a message; each logical header line
  * (-h; continuation lines kept with their newline) and each body line (-b)
- * is a key, as header_checks and body_checks would see them. The line that
- * ends the headers is the first body line; when it is not empty, an empty
- * one is looked up first, as Postfix does. No MIME parsing (-m).
+ * is a key, as header_checks and body_checks would see them; with -m the
+ * headers of MIME parts and attached messages are headers too (mimescan.h).
+ * The line that ends the message's headers is the first body line; when it
+ * is not empty, an empty one is looked up first, as Postfix does.
  */
 static int query_message(CMD *cmd)
 {
-    int in_headers = 1, have_header = 0, found = 0;
+    MIMESCAN *ms = mimescan_new(cmd->mime);
+    int have_header = 0, primary_done = 0, found = 0, cls;
     const char *text;
 
     while ((text = next_stdin_line(cmd->line)) != NULL) {
-        if (in_headers) {
-            if ((*text == ' ' || *text == '\t') && have_header) {
-                if (vstr_len(cmd->header) + vstr_len(cmd->line) > KEY_LINE_MAX)
-                    msg_fatal("stdin: header longer than %d bytes", KEY_LINE_MAX);
-                vstr_addch(cmd->header, '\n');
-                vstr_adds(cmd->header, text);
-                continue;
-            }
-            if (have_header && cmd->header_keys)
-                found |= query_print(cmd, vstr_str(cmd->header));
-            have_header = 0;
-            if (is_header_line(text)) {
-                vstr_set(cmd->header, text);
-                have_header = 1;
-                continue;
-            }
-            in_headers = 0;
-            if (!cmd->body_keys)
+        if ((cls = mimescan_line(ms, text)) == MIMESCAN_CONT) {
+            if (vstr_len(cmd->header) + vstr_len(cmd->line) > KEY_LINE_MAX)
+                msg_fatal("stdin: header longer than %d bytes", KEY_LINE_MAX);
+            vstr_addch(cmd->header, '\n');
+            vstr_adds(cmd->header, text);
+            continue;
+        }
+        if (have_header && cmd->header_keys)
+            found |= query_print(cmd, vstr_str(cmd->header));
+        have_header = 0;
+        if (cls == MIMESCAN_HEADER) {
+            vstr_set(cmd->header, text);
+            have_header = 1;
+            continue;
+        }
+        if (cls == MIMESCAN_END && !primary_done) {
+            primary_done = 1;
+            if (!cmd->body_keys && !cmd->mime)
                 break;
-            if (*text != 0)
+            if (cmd->body_keys && *text != 0)
                 found |= query_print(cmd, "");
         }
         if (cmd->body_keys)
@@ -424,6 +415,7 @@ static int query_message(CMD *cmd)
     }
     if (have_header && cmd->header_keys)
         found |= query_print(cmd, vstr_str(cmd->header));
+    mimescan_free(ms);
     return found;
 }
 
@@ -750,7 +742,8 @@ int tablecmd_main(int argc, char **argv, int kind)
             cmd.base64 = 1;
             break;
         case 'm':
-            msg_fatal("option -%c is not supported by this implementation", ch);
+            cmd.mime = 1;
+            break;
         default:
             usage(cmd.alias);
         }

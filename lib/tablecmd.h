@@ -6,7 +6,7 @@
  *
  *   return tablecmd_main(argc, argv, TABLECMD_POSTMAP);
  *
- * postmap [-NbFfhinoprsuvw] [-c dir] [-d key] [-q key] [type:]file...
+ * postmap [-NbFfhimnoprsuUvw] [-c dir] [-d key] [-q key] [type:]file...
  * postalias takes the same options and reads aliases(5) sources, adds the
  * "@", YP_LAST_MODIFIED and YP_MASTER_NAME entries (the last two without a
  * trailing NUL, as Sendmail and Postfix write them) and prints "key: value"

@@ -35,6 +35,11 @@ for o in -h -b "-h -b"; do
     is "$($PM $o -q - static:X <"$D/message")" "$(oracle_postmap $o -q - static:X <"$D/message")" \
         "postmap $o -q -: the same keys as Postfix's"
 done
+# -m: the headers of MIME parts and attached messages too.
+for o in "-m -h" "-m -b" "-m -h -b" "-h -b"; do
+    is "$($PM $o -q - static:X <"$D/mime-message")" "$(oracle_postmap $o -q - static:X <"$D/mime-message")" \
+        "postmap $o -q - of a MIME message: the same keys as Postfix's"
+done
 
 # Both programs take the same lock: while a third process holds Postfix's
 # writer lock (flock for Berkeley DB, fcntl for LMDB), Postfix's and
@@ -206,6 +211,11 @@ is "$($PM -F -s "$T/theirs/sni")" "$(oracle_postmap -F -s "$T/theirs/sni")" "-F 
 for o in -h -b "-h -b"; do
     is "$($PM $o -q - static:X <"$D/message")" "$(oracle_postmap $o -q - static:X <"$D/message")" \
         "postmap $o -q -: the same keys as Postfix's"
+done
+# -m: the headers of MIME parts and attached messages too.
+for o in "-m -h" "-m -b" "-m -h -b" "-h -b"; do
+    is "$($PM $o -q - static:X <"$D/mime-message")" "$(oracle_postmap $o -q - static:X <"$D/mime-message")" \
+        "postmap $o -q - of a MIME message: the same keys as Postfix's"
 done
 
 # Both programs take the same lock: while a third process holds Postfix's
