@@ -10,13 +10,7 @@
 # refused with a warning and no reply.
 . "$POSTERN_SRC/test/lib.sh"
 . "$POSTERN_SRC/test/lib/instance.sh"
-[ "$(id -u)" -eq 0 ] || { echo "1..0 # SKIP needs root"; exit 0; }
-for p in error discard cleanup master postlogd; do
-    if [ ! -x "$POSTERN_INST/libexec/postern/$p" ]; then
-        echo "1..0 # SKIP $p is not installed"
-        exit 0
-    fi
-done
+inst_require error discard cleanup master postlogd
 MSG=$POSTERN_SRC/test/data/deliver/two-rcpt.msg
 SEND=$POSTERN_BUILD/test/tools/deliver_send
 

@@ -7,13 +7,7 @@
 # message is not starved behind a big one).
 . "$POSTERN_SRC/test/lib.sh"
 . "$POSTERN_SRC/test/lib/instance.sh"
-[ "$(id -u)" -eq 0 ] || { echo "1..0 # SKIP needs root"; exit 0; }
-for p in qmgr cleanup master postlogd; do
-    if [ ! -x "$POSTERN_INST/libexec/postern/$p" ]; then
-        echo "1..0 # SKIP $p is not installed"
-        exit 0
-    fi
-done
+inst_require qmgr cleanup master postlogd
 
 inst_setup
 cp "$POSTERN_BUILD/test/daemons/test_agent" "$D/"

@@ -10,13 +10,7 @@
 # flushed (no bounce service yet) keeps the message queued.
 . "$POSTERN_SRC/test/lib.sh"
 . "$POSTERN_SRC/test/lib/instance.sh"
-[ "$(id -u)" -eq 0 ] || { echo "1..0 # SKIP needs root"; exit 0; }
-for p in qmgr cleanup master postlogd error showq; do
-    if [ ! -x "$POSTERN_INST/libexec/postern/$p" ]; then
-        echo "1..0 # SKIP $p is not installed"
-        exit 0
-    fi
-done
+inst_require qmgr cleanup master postlogd error showq
 
 inst_setup
 A=$T/agent S=$T/slow

@@ -10,13 +10,7 @@
 # bounces 5.2.2 and leaves the mbox as it was.
 . "$POSTERN_SRC/test/lib.sh"
 . "$POSTERN_SRC/test/lib/instance.sh"
-[ "$(id -u)" -eq 0 ] || { echo "1..0 # SKIP needs root"; exit 0; }
-for p in virtual cleanup master postlogd; do
-    if [ ! -x "$POSTERN_INST/libexec/postern/$p" ]; then
-        echo "1..0 # SKIP $p is not installed"
-        exit 0
-    fi
-done
+inst_require virtual cleanup master postlogd
 SEND=$POSTERN_BUILD/test/tools/deliver_send
 VUID=5000 VGID=5000
 

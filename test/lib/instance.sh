@@ -1,6 +1,8 @@
 # test/lib/instance.sh - a scratch Postern instance for the intake tests
 # (cleanup, smtpd, sendmail/postdrop/pickup). Source it after test/lib.sh.
 #
+#   inst_require PROG...  skips the test (1..0) unless it runs as root and
+#                         the daemons PROG... are installed
 #   inst_setup            makes the instance in $T: $C (config_directory),
 #                         $Q (queue_directory), $D (daemon_directory: a copy
 #                         of the installed daemons), $LOG (maillog_file),
@@ -59,6 +61,17 @@ inst_cleanup() {
         umount "$m" 2>/dev/null
     done
     [ -n "$INST_KEEP" ] || rm -rf "$T"
+}
+
+inst_require() {
+    local p
+    [ "$(id -u)" -eq 0 ] || { echo "1..0 # SKIP needs root"; exit 0; }
+    for p in "$@"; do
+        if [ ! -x "$POSTERN_INST/libexec/postern/$p" ]; then
+            echo "1..0 # SKIP $p is not installed"
+            exit 0
+        fi
+    done
 }
 
 inst_setup() {

@@ -39,14 +39,8 @@ local_cleanup() {
 }
 
 local_setup() {
-    local p u
-    [ "$(id -u)" -eq 0 ] || { echo "1..0 # SKIP needs root"; exit 0; }
-    for p in local cleanup master postlogd; do
-        if [ ! -x "$POSTERN_INST/libexec/postern/$p" ]; then
-            echo "1..0 # SKIP $p is not installed"
-            exit 0
-        fi
-    done
+    local u
+    inst_require local cleanup master postlogd
     getent passwd nobody >/dev/null || { echo "1..0 # SKIP no user nobody (default_privs)"; exit 0; }
     SEND=$POSTERN_BUILD/test/tools/deliver_send
     inst_setup

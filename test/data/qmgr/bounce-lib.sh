@@ -16,15 +16,8 @@
 #   submit ARGS...       submits $MSG from alice@example.com; prints the id
 
 bounce_setup() {
-    local p
-    [ "$(id -u)" -eq 0 ] || { echo "1..0 # SKIP needs root"; exit 0; }
+    inst_require qmgr cleanup master postlogd error
     command -v python3 >/dev/null || { echo "1..0 # SKIP no python3"; exit 0; }
-    for p in qmgr cleanup master postlogd error; do
-        if [ ! -x "$POSTERN_INST/libexec/postern/$p" ]; then
-            echo "1..0 # SKIP $p is not installed"
-            exit 0
-        fi
-    done
     inst_setup
     A=$T/agent B=$T/bounce.out
     mkdir -p "$A"
