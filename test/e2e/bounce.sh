@@ -36,13 +36,9 @@ done
 queue_one() {
     local sender=$1 notify=$2
     shift 2
-    inst_submit -a rewrite_context=local "$@" -f "$sender" -O team@example.com \
+    inst_submit_active -a rewrite_context=local "$@" -f "$sender" -O team@example.com \
         -D "rfc822;team@example.com" -N "$notify" -r bob@relay.test -N "$notify" \
-        -r carol@relay.test <"$MSG" || return 1
-    local id
-    id=$(sed -n 's/^queue_id=//p' "$T/submit.out")
-    mv "$Q/incoming/$id" "$Q/active/$id" || return 1
-    echo "$id"
+        -r carol@relay.test <"$MSG"
 }
 # deliver ID SERVICE NEXTHOP: one delivery request to an agent.
 deliver() {

@@ -36,6 +36,9 @@
 #   inst_complete FILE    true when FILE is complete (owner execute bit)
 #   inst_submit ARGS...   runs test/tools/cleanup_submit in $Q with ARGS
 #                         (stdin is the message); output in $T/submit.out
+#   inst_submit_active ARGS...  inst_submit, then the file moved to active/
+#                         as qmgr would for a delivery agent; prints the
+#                         queue id (cleanup_submit's errors on stderr)
 #   inst_postcat FILE     Postern's postcat of a queue file (-c $C)
 # The daemons are copied so a test may add test-only daemons to $D.
 
@@ -222,6 +225,14 @@ inst_complete() {
 
 inst_submit() {
     (cd "$Q" && "$POSTERN_BUILD/test/tools/cleanup_submit" "$@") >"$T/submit.out" 2>"$T/submit.err"
+}
+
+inst_submit_active() {
+    local id
+    inst_submit "$@" || { cat "$T/submit.err" >&2; return 1; }
+    id=$(sed -n 's/^queue_id=//p' "$T/submit.out")
+    mv "$Q/incoming/$id" "$Q/active/$id" || return 1
+    echo "$id"
 }
 
 inst_postcat() {

@@ -65,11 +65,7 @@ local_start() {
 }
 
 queue() {
-    inst_submit -f sender@example.org "$@" || { cat "$T/submit.err" >&2; return 1; }
-    local id
-    id=$(sed -n 's/^queue_id=//p' "$T/submit.out")
-    mv "$Q/incoming/$id" "$Q/active/$id" || return 1
-    echo "$id"
+    inst_submit_active -f sender@example.org "$@"
 }
 
 msg() {

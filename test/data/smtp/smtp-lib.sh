@@ -60,11 +60,7 @@ sink_msg() {
 }
 
 smtp_queue() {
-    inst_submit "$@" || { cat "$T/submit.err" >&2; return 1; }
-    local id
-    id=$(sed -n 's/^queue_id=//p' "$T/submit.out")
-    mv "$Q/incoming/$id" "$Q/active/$id" || return 1
-    echo "$id"
+    inst_submit_active "$@"
 }
 
 smtp_send() {
