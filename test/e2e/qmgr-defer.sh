@@ -14,13 +14,11 @@ inst_require qmgr cleanup master postlogd error showq
 
 inst_setup
 A=$T/agent S=$T/slow
-mkdir -p "$A" "$S"
-cp "$POSTERN_BUILD/test/daemons/test_agent" "$D/"
 inst_service "qmgr      unix  n       -       n       300     1       qmgr"
 inst_service "showq     unix  n       -       y       -       -       showq"
 inst_service "error     unix  -       -       y       -       -       error"
-inst_service "test      unix  -       n       n       -       4       test_agent $A"
-inst_service "slow      unix  -       n       n       -       4       test_agent $S"
+inst_agent test "$A"
+inst_agent slow "$S"
 inst_param default_transport test
 inst_param slow_destination_concurrency_limit 1
 inst_param transport_maps "inline:{dead.test=slow:, {err.test=error:5.1.1 no such user here}, nosock.test=nosuch:}"

@@ -11,9 +11,7 @@ N=300
 
 inst_setup
 A=$T/agent
-mkdir -p "$A"
-cp "$POSTERN_BUILD/test/daemons/test_agent" "$D/"
-inst_service "test      unix  -       n       n       -       4       test_agent $A"
+inst_agent test "$A"
 inst_param default_transport test
 inst_param test_destination_concurrency_limit 3
 inst_param test_destination_recipient_limit 2

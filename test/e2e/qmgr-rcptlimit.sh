@@ -11,10 +11,8 @@ inst_require qmgr cleanup master postlogd
 
 inst_setup
 A=$T/agent
-mkdir -p "$A"
-cp "$POSTERN_BUILD/test/daemons/test_agent" "$D/"
 inst_service "qmgr      unix  n       -       n       300     1       qmgr"
-inst_service "test      unix  -       n       n       -       4       test_agent $A"
+inst_agent test "$A"
 inst_param default_transport test
 inst_param qmgr_message_recipient_limit 5
 inst_param test_destination_recipient_limit 10

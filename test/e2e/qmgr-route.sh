@@ -14,11 +14,9 @@ inst_require qmgr cleanup master postlogd discard
 
 inst_setup
 A=$T/agent
-mkdir -p "$A"
-cp "$POSTERN_BUILD/test/daemons/test_agent" "$D/"
 inst_service "qmgr      unix  n       -       n       300     1       qmgr"
-inst_service "test      unix  -       n       n       -       4       test_agent $A"
-inst_service "loc       unix  -       n       n       -       4       test_agent $A"
+inst_agent test "$A"
+inst_agent loc "$A"
 inst_service "discard   unix  -       -       y       -       -       discard"
 inst_param default_transport test
 inst_param relayhost "[smart.example]"

@@ -25,6 +25,10 @@
 #                         flush, error, retry, discard, local, virtual, smtp,
 #                         relay, lmtp, proxymap, postlog)
 #   inst_service LINE     appends a service line to master.cf
+#   inst_agent NAME DIR [MAXPROC]  a master.cf service NAME running the
+#                         test-only delivery agent test/daemons/test_agent
+#                         (copied into $D), which records its requests in
+#                         DIR (made when missing); maxproc MAXPROC, default 4
 #   inst_port             a free TCP port on $ADDR
 #   inst_start            postfix start, waits (bounded) for master; sets MPID
 #   inst_stop             postfix stop, then by pid
@@ -221,6 +225,12 @@ inst_queue_files() {
 
 inst_complete() {
     [ -f "$1" ] && [ -x "$1" ]
+}
+
+inst_agent() {
+    [ -x "$D/test_agent" ] || cp "$POSTERN_BUILD/test/daemons/test_agent" "$D/" || return 1
+    mkdir -p "$2"
+    inst_service "$(printf '%-9s unix  -       n       n       -       %-7s test_agent %s' "$1" "${3:-4}" "$2")"
 }
 
 inst_submit() {

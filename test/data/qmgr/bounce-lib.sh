@@ -20,11 +20,9 @@ bounce_setup() {
     command -v python3 >/dev/null || { echo "1..0 # SKIP no python3"; exit 0; }
     inst_setup
     A=$T/agent B=$T/bounce.out
-    mkdir -p "$A"
-    cp "$POSTERN_BUILD/test/daemons/test_agent" "$D/"
     inst_service "qmgr      unix  n       -       n       300     1       qmgr"
     inst_service "error     unix  -       -       y       -       -       error"
-    inst_service "test      unix  -       n       n       -       4       test_agent $A"
+    inst_agent test "$A"
     inst_param default_transport test
     inst_param transport_maps "inline:{{err.test=error:5.1.1 no such user}}"
 }
