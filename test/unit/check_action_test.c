@@ -30,7 +30,7 @@ static const char *shown(const char *value)
     static char buf[64];
     size_t i;
 
-    for (i = 0; value[i] != 0 && i < sizeof(buf) - 1; i++)
+    for (i = 0; i < sizeof(buf) - 1 && value[i] != 0; i++)
         buf[i] = (unsigned char) value[i] < ' ' ? '?' : value[i];
     buf[i] = 0;
     return buf;
