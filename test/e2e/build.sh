@@ -28,11 +28,14 @@ fi
 make install DESTDIR="$T/root" >install.log 2>&1
 ok $? "make install with DESTDIR"
 missing=""
-for f in usr/sbin/postconf usr/sbin/postmap usr/sbin/postalias etc/postfix/main.cf \
-    etc/postfix/master.cf usr/share/postern/main.cf.dist; do
+for f in usr/sbin/postconf usr/sbin/postmap usr/sbin/postalias usr/sbin/postfix usr/sbin/postqueue \
+    usr/sbin/postsuper usr/sbin/postcat usr/sbin/postdrop usr/sbin/postmulti usr/sbin/sendmail \
+    usr/bin/mailq usr/bin/newaliases usr/libexec/postern/master usr/libexec/postern/smtpd \
+    usr/libexec/postern/cleanup usr/libexec/postern/qmgr usr/libexec/postern/local \
+    usr/libexec/postern/smtp etc/postfix/main.cf etc/postfix/master.cf usr/share/postern/main.cf.dist; do
     [ -e "$T/root/$f" ] || missing="$missing $f"
 done
-is "$missing" "" "installed files are in place under DESTDIR"
+is "$missing" "" "commands (Postfix's names), daemons and configuration are in place under DESTDIR"
 echo "# admin's own setting" >>"$T/root/etc/postfix/main.cf"
 cp "$T/root/etc/postfix/main.cf" "$T/main.cf.before"
 make install DESTDIR="$T/root" >install2.log 2>&1
