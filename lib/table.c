@@ -27,6 +27,7 @@
 #include "strutil.h"
 #include "table.h"
 #include "table_cidr.h"
+#include "table_compose.h"
 #include "table_proxy.h"
 #include "table_types.h"
 
@@ -57,6 +58,10 @@ static const TABLE_TYPE table_types[] = {
     {"regexp", table_regexp_open},
     {"pcre", table_pcre_open},
     {"cidr", table_cidr_open},
+    {"unionmap", table_unionmap_open},
+    {"pipemap", table_pipemap_open},
+    {"randmap", table_randmap_open},
+    {"fail", table_fail_open},
     {"unix", table_unix_open},
     {"proxy", table_proxy_open},
 };

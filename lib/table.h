@@ -3,7 +3,8 @@
  *
  * Types: hash:, btree: (Berkeley DB 5.3, file name.db), lmdb: (name.lmdb),
  * cdb: (name.cdb), texthash:, inline:{ k=v, ... }, static:value, regexp:,
- * pcre:, cidr:, unix:passwd.byname. Each type is a small implementation of the
+ * pcre:, cidr:, unix:passwd.byname, unionmap:, pipemap:, randmap:, fail:. Each
+ * type is a small implementation of the
  * methods below in its own table_<type>.c; table.c holds the registry and
  * the generic wrappers.
  *

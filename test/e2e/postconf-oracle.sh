@@ -8,7 +8,7 @@
 tmpdir
 
 # -m, -a, -A, -l need no oracle.
-is "$(postconf -m | tr '\n' ' ')" "btree cdb cidr hash inline lmdb pcre proxy regexp static texthash unix " \
+is "$(postconf -m | tr '\n' ' ')" "btree cdb cidr fail hash inline lmdb pcre pipemap proxy randmap regexp static texthash unionmap unix " \
     "-m lists the table types, sorted"
 for t in $(postconf -m); do
     postmap -q x "$t:/nonexistent/x" 2>&1 | grep -q "unsupported dictionary type" && echo "# $t is not supported"

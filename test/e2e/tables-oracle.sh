@@ -51,6 +51,19 @@ cidr_keys='192.168.1.7 10.0.0.1 010.0.0.1 1.2.3.9 2001:db8::1 2001:DB8::1 [2001:
 172.16.5.5 172.16.5.200 172.16.6.1 127.0.0.1 foo 1.2.3.4 ::ffff:1.2.3.4 ::1 11.1.1.1 10.1.1.1 2001:db8::5'
 compare "cidr" cidr:t.cidr cidr:t.cidr "$cidr_keys"
 compare "cidr, an if without endif" cidr:u.cidr cidr:u.cidr "10.1.1.1 11.1.1.1"
+
+# unionmap:, pipemap:, randmap: made of the tables above.
+compare "unionmap" 'unionmap:{inline:{a=1, Ka=2}, texthash:src, static:{s p}}' \
+    'unionmap:{inline:{a=1, Ka=2}, texthash:src, static:{s p}}' "ka KA lower nobody"
+compare "pipemap" 'pipemap:{inline:{ka=kb, kb=lower}, texthash:src}' \
+    'pipemap:{inline:{ka=kb, kb=lower}, texthash:src}' "ka KA kb kc"
+compare "randmap of one value" 'randmap:{ {x y} }' 'randmap:{ {x y} }' "a"
+for spec in 'unionmap:{}' 'unionmap:inline:{a=1}' 'unionmap:{inline:{a=1}' 'randmap:{}' 'pipemap:{nosuch:x}'; do
+    is "$(postmap -c "$T/etc" -q a "$spec" 2>&1; echo "rc=$?")" "$(oracle_postmap -q a "$spec" 2>&1; echo "rc=$?")" \
+        "$spec: the same error as Postfix's"
+done
+postmap -c "$T/etc" -q a 'unionmap:{inline:{a=1}, fail:x}' >/dev/null 2>"$T/fail.err"
+is "$?:$(grep -c 'query error' "$T/fail.err")" "1:1" "a fail: member makes the unionmap lookup fail"
 done_testing
     exit 0
 fi
@@ -147,4 +160,17 @@ cidr_keys='192.168.1.7 10.0.0.1 010.0.0.1 1.2.3.9 2001:db8::1 2001:DB8::1 [2001:
 172.16.5.5 172.16.5.200 172.16.6.1 127.0.0.1 foo 1.2.3.4 ::ffff:1.2.3.4 ::1 11.1.1.1 10.1.1.1 2001:db8::5'
 compare "cidr" cidr:t.cidr cidr:t.cidr "$cidr_keys"
 compare "cidr, an if without endif" cidr:u.cidr cidr:u.cidr "10.1.1.1 11.1.1.1"
+
+# unionmap:, pipemap:, randmap: made of the tables above.
+compare "unionmap" 'unionmap:{inline:{a=1, Ka=2}, texthash:src, static:{s p}}' \
+    'unionmap:{inline:{a=1, Ka=2}, texthash:src, static:{s p}}' "ka KA lower nobody"
+compare "pipemap" 'pipemap:{inline:{ka=kb, kb=lower}, texthash:src}' \
+    'pipemap:{inline:{ka=kb, kb=lower}, texthash:src}' "ka KA kb kc"
+compare "randmap of one value" 'randmap:{ {x y} }' 'randmap:{ {x y} }' "a"
+for spec in 'unionmap:{}' 'unionmap:inline:{a=1}' 'unionmap:{inline:{a=1}' 'randmap:{}' 'pipemap:{nosuch:x}'; do
+    is "$(postmap -c "$T/etc" -q a "$spec" 2>&1; echo "rc=$?")" "$(oracle_postmap -q a "$spec" 2>&1; echo "rc=$?")" \
+        "$spec: the same error as Postfix's"
+done
+postmap -c "$T/etc" -q a 'unionmap:{inline:{a=1}, fail:x}' >/dev/null 2>"$T/fail.err"
+is "$?:$(grep -c 'query error' "$T/fail.err")" "1:1" "a fail: member makes the unionmap lookup fail"
 done_testing

@@ -1,6 +1,7 @@
 /*
  * Unit tests for the table layer (lib/table.c) and the non-database types:
- * texthash:, inline:, static:, regexp:, pcre:, cidr:, unix:.
+ * texthash:, inline:, static:, regexp:, pcre:, cidr:, unix:, and the
+ * composite unionmap:, pipemap:, randmap:, fail:.
  *
  * Source files are written to a scratch directory from the test tables
  * below; the Postfix fixtures (test/data/tables/, copied from Postfix 3.7.11
@@ -965,6 +966,97 @@ static void test_cidr(void)
     vstr_free(why);
 }
 
+/* unionmap:, pipemap:, randmap:, fail: lookups, and specs they refuse. */
+static void test_compose(void)
+{
+    static const struct {
+        const char *spec;
+        const char *key;
+        const char *want;
+        int error;
+    } cases[] = {
+        {"unionmap:{inline:{a=1}, inline:{A=2}, static:{s p}}", "A", "1,2,s p", TABLE_OK},
+        {"unionmap:{inline:{a=1},inline:{b=2}}", "c", NULL, TABLE_OK},
+        {"unionmap:{inline:{a=1}, fail:x}", "a", NULL, TABLE_ERR_RETRY},
+        {"unionmap:{unionmap:{inline:{a=1}}, inline:{a=2}}", "a", "1,2", TABLE_OK},
+        {"pipemap:{inline:{a=b}, inline:{b=c}}", "a", "c", TABLE_OK},
+        {"pipemap:{inline:{a=b}, inline:{x=c}}", "a", NULL, TABLE_OK},
+        {"pipemap:{fail:x, inline:{b=c}}", "a", NULL, TABLE_ERR_RETRY},
+        {"randmap:{ {only one} }", "anything", "{only one}", TABLE_OK},
+        {"fail:whatever", "a", NULL, TABLE_ERR_RETRY},
+    };
+    static const struct {
+        const char *spec;
+        const char *why;
+    } bad[] = {
+        {"unionmap:{}", "bad syntax: \"unionmap:{}\"; need \"unionmap:{type:name...}\""},
+        {"unionmap:{ , }", "bad syntax"},
+        {"unionmap:inline:{a=1}", "bad syntax"},
+        {"unionmap:{inline:{a=1}", "bad syntax"},
+        {"pipemap:{inline:{a=1}}}", "bad syntax"},
+        {"pipemap:{nosuch:x}", "unsupported dictionary type: nosuch"},
+        {"randmap:{}", "need \"randmap:{value...}\""},
+    };
+    VSTR *why = vstr_new(0), *spec = vstr_new(0);
+    TABLE *t;
+    size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        t = table_open(cases[i].spec, TABLE_READ, TABLE_FLAGS_READ, why);
+        TAP_OK(t != NULL, "%s opens (%s)", cases[i].spec, vstr_str(why));
+        if (t == NULL)
+            continue;
+        TAP_STR(table_lookup(t, cases[i].key), cases[i].want, "%s: %s", cases[i].spec, cases[i].key);
+        TAP_INT(t->error, cases[i].error, "%s: error %d", cases[i].spec, cases[i].error);
+        table_close(t);
+    }
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        t = table_open(bad[i].spec, TABLE_READ, TABLE_FLAGS_READ, why);
+        TAP_OK(t == NULL && strstr(vstr_str(why), bad[i].why) != NULL, "%s refused: \"%s\" (got \"%s\")",
+               bad[i].spec, bad[i].why, vstr_str(why));
+        if (t)
+            table_close(t);
+    }
+    /* Nested 40 deep: refused, without exhausting anything. */
+    for (i = 0; i < 40; i++)
+        vstr_adds(spec, "unionmap:{");
+    vstr_adds(spec, "static:x");
+    for (i = 0; i < 40; i++)
+        vstr_addch(spec, '}');
+    t = table_open(vstr_str(spec), TABLE_READ, TABLE_FLAGS_READ, why);
+    TAP_OK(t == NULL && strstr(vstr_str(why), "nested more than"), "composites nested 40 deep are refused (%s)",
+           vstr_str(why));
+    if (t)
+        table_close(t);
+    /* Many members: all asked. */
+    vstr_set(spec, "unionmap:{");
+    for (i = 0; i < 500; i++)
+        vstr_adds(spec, " static:v");
+    vstr_addch(spec, '}');
+    t = table_open(vstr_str(spec), TABLE_READ, TABLE_FLAGS_READ, why);
+    TAP_INT(t ? strlen(table_lookup(t, "k")) : 0, 500 * 2 - 1, "a unionmap of 500 tables joins 500 results");
+    if (t)
+        table_close(t);
+    t = table_open("randmap:{a, b}", TABLE_READ, TABLE_FLAGS_READ, why);
+    {
+        int seen_a = 0, seen_b = 0;
+
+        for (i = 0; t != NULL && i < 200; i++) {
+            const char *v = table_lookup(t, "k");
+
+            seen_a |= strcmp(v, "a") == 0;
+            seen_b |= strcmp(v, "b") == 0;
+        }
+        TAP_OK(seen_a && seen_b, "randmap: 200 lookups give both values");
+    }
+    if (t)
+        table_close(t);
+    t = table_open("unionmap:{static:x}", TABLE_WRITE, TABLE_FLAGS_BUILD, why);
+    TAP_OK(t == NULL && strstr(vstr_str(why), "read-only"), "composites are read-only");
+    vstr_free(spec);
+    vstr_free(why);
+}
+
 int main(void)
 {
     char cmd[600];
@@ -989,6 +1081,7 @@ int main(void)
     test_pattern_type("pcre");
     test_pattern_hostile();
     test_cidr();
+    test_compose();
 
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", scratch);
     if (system(cmd) != 0)
