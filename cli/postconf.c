@@ -1106,6 +1106,10 @@ int main(int argc, char **argv)
         mem_free(name);
     }
     argv_free(overrides);
+    /* As Postfix's: parameters are not listed from a main.cf that is not there. */
+    if (!o.defaults && !o.master && !o.fields && !o.service_params && !o.edit && !o.remove
+        && !o.comment && access(conf_main_cf_path(), F_OK) < 0 && errno == ENOENT)
+        msg_fatal("open %s: %s", conf_main_cf_path(), strerror(errno));
     if ((o.master || o.fields || o.service_params) && (o.edit || o.remove || o.comment))
         rc = edit_master(&o, o.edit ? EDIT_SET : o.remove ? EDIT_REMOVE : EDIT_COMMENT, argv, argc);
     else if (o.master)

@@ -6,6 +6,7 @@ tmpdir
 unset MAIL_CONFIG
 D=$POSTERN_SRC/test/data/config
 cp "$D/master.cf.dist.entries" "$T/master.cf"
+: >"$T/main.cf"   # parameters are listed only from a main.cf that exists
 
 postconf -c "$T" -M >"$T/M.out" 2>"$T/M.err"
 ok $? "postconf -M exits 0 on Debian's master.cf"

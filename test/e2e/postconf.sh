@@ -106,4 +106,15 @@ like "$out" "^postconf: fatal: $T/bad/main.cf, line 2: missing '='" "the error n
 printf 'a = $b\nb = $a\n' >"$T/bad/main.cf"
 out=$(postconf -c "$T/bad" -x a 2>&1)
 like "$out" "fatal: .*main.cf, line 1: parameter a: recursion" "an expansion loop is fatal with -x"
+
+# A main.cf that is not there: fatal when parameters are listed (a mistyped
+# -c), as in Postfix; the defaults need none.
+mkdir -p "$T/nomain"
+out=$(postconf -c "$T/nomain" -n 2>&1)
+is "$?:$out" "1:postconf: fatal: open $T/nomain/main.cf: No such file or directory" \
+    "postconf -n with no main.cf is fatal, naming the file"
+out=$(postconf -c "$T/nosuchdir" myhostname 2>&1)
+is "$?:$out" "1:postconf: fatal: open $T/nosuchdir/main.cf: No such file or directory" \
+    "so is a directory that does not exist"
+is "$(postconf -c "$T/nomain" -d -h mail_name)" "Postfix" "postconf -d needs no main.cf"
 done_testing
