@@ -26,6 +26,7 @@ typedef struct CHECK_CTX {
     const char *stage;          /* "CONNECT", "EHLO", "MAIL", "RCPT", "DATA", ... */
     const char *sender;         /* NULL: not known */
     const char *rcpt;           /* NULL: not known */
+    const char *etrn;           /* the ETRN domain; NULL: not ETRN */
     VSTR *reply;
     int warn_if_reject;
     int defer_if_reject;
@@ -40,7 +41,8 @@ typedef struct CHECK_CTX {
 static const char *const check_with_arg[] = {
     "check_client_access", "check_helo_access", "check_sender_access",
     "check_recipient_access", "check_reverse_client_hostname_access",
-    "check_client_a_access", "reject_rbl_client", "permit_rbl_client", NULL,
+    "check_client_a_access", "reject_rbl_client", "permit_rbl_client", "check_etrn_access",
+    NULL,
 };
 
 static const char *const check_known[] = {
@@ -174,6 +176,10 @@ static int check_reject(CHECK_CTX *ctx, int code, const char *dsn, const char *f
         code = ctx->conf->defer_code;
         dsnbuf[0] = '4';
     }
+    /* RFC 3463: the enhanced code's class is the reply's (a 550 from
+     * unknown_address_reject_code is 5.1.8, not 4.1.8). */
+    if ((code / 100 == 4 || code / 100 == 5) && (dsnbuf[0] == '4' || dsnbuf[0] == '5'))
+        dsnbuf[0] = (char) ('0' + code / 100);
     vstr_sprintf(ctx->reply, "%d %s %s", code, dsnbuf, vstr_str(text));
     vstr_free(text);
     if (ctx->warn_if_reject) {
@@ -798,7 +804,7 @@ static int check_one(CHECK_CTX *ctx, const char *name, const char *arg, int dept
         return check_reject(ctx, conf->reject_code, "5.7.1", "<%s>: %s rejected: Access denied",
                             ctx->list_name, ctx->list_class);
     if (strcasecmp(name, "defer") == 0)
-        return check_reject(ctx, conf->defer_code, "4.7.1",
+        return check_reject(ctx, conf->defer_code, "4.3.2",
                             "<%s>: %s rejected: Try again later", ctx->list_name,
                             ctx->list_class);
     if (strcasecmp(name, "defer_if_permit") == 0) {
@@ -967,6 +973,15 @@ static int check_one(CHECK_CTX *ctx, const char *name, const char *arg, int dept
         keys = argv_new();
         argv_add(keys, state->addr);
         r = check_access(ctx, arg, keys, state->namaddr, "Client host", depth);
+        argv_free(keys);
+        return r;
+    }
+    if (strcasecmp(name, "check_etrn_access") == 0) {
+        if (ctx->etrn == NULL)
+            return SMTPD_CHECK_DUNNO;
+        keys = argv_new();
+        check_domain_keys(keys, ctx->etrn, parent);
+        r = check_access(ctx, arg, keys, ctx->etrn, "Etrn command", depth);
         argv_free(keys);
         return r;
     }
@@ -1176,4 +1191,23 @@ int smtpd_check_eod(SMTPD_STATE *state, VSTR *reply)
 
     check_ctx_init(&ctx, state, "END-OF-MESSAGE", reply);
     return check_ctx_done(&ctx, check_stage(&ctx, state->conf->eod_restr, "END-OF-MESSAGE", "End-of-data"));
+}
+
+int smtpd_check_etrn(SMTPD_STATE *state, const char *domain, VSTR *reply)
+{
+    const SMTPD_CONF *conf = state->conf;
+    CHECK_CTX ctx;
+    int r = SMTPD_CHECK_DUNNO;
+
+    check_ctx_init(&ctx, state, "ETRN", reply);
+    ctx.sender = NULL;
+    ctx.etrn = domain;
+    if (conf->delay_reject) {
+        r = check_stage(&ctx, conf->client_restr, state->namaddr, "Client host");
+        if (r == SMTPD_CHECK_DUNNO)
+            r = check_stage(&ctx, conf->helo_restr, state->helo ? state->helo : "", "Helo command");
+    }
+    if (r == SMTPD_CHECK_DUNNO)
+        r = check_stage(&ctx, conf->etrn_restr, domain, "Etrn command");
+    return check_ctx_done(&ctx, r);
 }

@@ -44,6 +44,9 @@
  *   r = smtpd_check_rcpt(state, rcpt, reply)
  *   r = smtpd_check_vrfy(state, addr, reply)  (the RCPT checks, for VRFY)
  *   r = smtpd_check_data(state, reply), smtpd_check_eod(state, reply)
+ *   r = smtpd_check_etrn(state, domain, reply)  smtpd_etrn_restrictions
+ *       (after the client and HELO lists when smtpd_delay_reject), with
+ *       check_etrn_access TABLE looking up the domain and its parents
  * r is SMTPD_CHECK_OK (go on) or SMTPD_CHECK_REJECT with the whole SMTP
  * reply in reply ("554 5.7.1 <x@y>: Relay access denied"). HOLD, DISCARD
  * and PREPEND results are recorded in the state and do not stop anything.
@@ -69,6 +72,7 @@ int smtpd_check_rcpt(SMTPD_STATE *state, const char *rcpt, VSTR *reply);
 int smtpd_check_vrfy(SMTPD_STATE *state, const char *rcpt, VSTR *reply);
 int smtpd_check_data(SMTPD_STATE *state, VSTR *reply);
 int smtpd_check_eod(SMTPD_STATE *state, VSTR *reply);
+int smtpd_check_etrn(SMTPD_STATE *state, const char *domain, VSTR *reply);
 int smtpd_check_is_local_domain(const SMTPD_STATE *state, const char *domain);
 TABLE *smtpd_check_table(const SMTPD_CONF *conf, const char *spec);
 

@@ -16,6 +16,7 @@
 
 #include "../lib/addr.h"
 #include "../lib/cleanup_client.h"
+#include "../lib/flush_client.h"
 #include "../lib/mem.h"
 #include "../lib/msg.h"
 #include "../lib/net/tls.h"
@@ -909,16 +910,65 @@ static int cmd_vrfy(SMTPD_STATE *state, const char *arg)
     return SESSION_GO_ON;
 }
 
+/*
+ * ETRN (RFC 1985): ask the flush service (public/flush, relative to the
+ * queue directory we run in) to deliver the mail deferred for a site. Only
+ * sites in fast_flush_domains qualify; the flush service says so.
+ */
 static int cmd_etrn(SMTPD_STATE *state, const char *arg)
 {
-    if (state->helo == NULL)
+    const SMTPD_CONF *conf = state->conf;
+    VSTR *reply;
+    const char *site = arg;
+    char shown[104];
+
+    if (conf->helo_required && state->helo == NULL) {
         session_reply(state, "503 5.5.1 Error: send HELO/EHLO first");
-    else if (state->sender)
+        return SESSION_GO_ON;
+    }
+    if (state->sender) {
         session_reply(state, "503 5.5.1 Error: MAIL transaction in progress");
-    else if (*arg == 0)
+        return SESSION_GO_ON;
+    }
+    if (*arg == 0 || strchr(arg, ' ') != NULL) {
         session_reply(state, "500 5.5.2 Syntax: ETRN domain");
-    else
+        return SESSION_GO_ON;
+    }
+    /* "ETRN @domain" and "ETRN #queue" name the same site here. */
+    if (!isalnum((unsigned char) site[0]))
+        site++;
+    if (*site == 0 || strlen(site) > SMTPD_HELO_MAX
+        || addr_check_domain(site, 0) == ADDR_DOMAIN_INVALID) {
+        session_reply(state, "501 5.5.4 Error: invalid parameter syntax");
+        return SESSION_GO_ON;
+    }
+    reply = vstr_new(0);
+    if (smtpd_check_etrn(state, site, reply) == SMTPD_CHECK_REJECT) {
+        smtpd_log_action(state, "reject", "ETRN", vstr_str(reply), NULL, NULL);
+        session_reply(state, "%s", vstr_str(reply));
+        vstr_free(reply);
+        return SESSION_GO_ON;
+    }
+    vstr_free(reply);
+    snprintf(shown, sizeof(shown), "%s", site);
+    str_printable(shown, 0);
+    switch (flush_request(".", FLUSH_REQ_SEND_SITE, site, conf->ipc_timeout * 1000)) {
+    case FLUSH_STAT_OK:
+        session_reply(state, "250 Queuing started");
+        break;
+    case FLUSH_STAT_DENY:
+        msg_warn("reject: ETRN %s... from %s", shown, state->namaddr);
+        session_reply(state, "459 4.7.1 <%s>: service unavailable", shown);
+        break;
+    case FLUSH_STAT_BAD:
+        msg_warn("bad ETRN %s... from %s", shown, state->namaddr);
         session_reply(state, "458 4.3.0 Unable to queue messages");
+        break;
+    default:
+        msg_warn("unable to talk to fast flush service");
+        session_reply(state, "458 4.3.0 Unable to queue messages");
+        break;
+    }
     return SESSION_GO_ON;
 }
 

@@ -5,7 +5,9 @@
 # to its address is logged and recorded by name; one whose PTR name does
 # not is "unknown" (its reverse name kept); reject_unknown_client_hostname,
 # reject_rbl_client (with the TXT reason) and reject_unknown_sender_domain
-# answer as Postfix does. The resolver configuration is read before chroot.
+# answer as Postfix does, reject_unknown_recipient_domain too, and with
+# unknown_address_reject_code = 550 the enhanced code follows (5.1.8,
+# 5.1.2). The resolver configuration is read before chroot.
 . "$POSTERN_SRC/test/lib.sh"
 . "$POSTERN_SRC/test/data/smtpd/smtpd-lib.sh"
 . "$POSTERN_SRC/test/lib/nsd.sh"
@@ -17,8 +19,11 @@ INST_ADDR=127.0.0.10
 
 sd_setup "smtpd_peername_lookup = yes" \
     "mynetworks = 127.0.0.0/8" \
-    "smtpd_restriction_classes = need_name" \
+    "smtpd_restriction_classes = need_name, rcpt_domain" \
     "need_name = reject_unknown_client_hostname" \
+    "rcpt_domain = reject_unknown_recipient_domain" \
+    "smtpd_recipient_restrictions = check_recipient_access inline:{{smtpd.test = rcpt_domain}}, permit_mynetworks, reject_unauth_destination" \
+    "unknown_address_reject_code = 550" \
     "smtpd_client_restrictions = check_client_access inline:{127.0.0.22=need_name}, reject_rbl_client rbl.test" \
     "smtpd_sender_restrictions = reject_unknown_sender_domain"
 {
@@ -118,7 +123,7 @@ M: 250
 C: MAIL FROM:<alice@nosuch.smtpd.test>
 S: 250 2.1.0 Ok
 C: RCPT TO:<bob@relay.test>
-S: 450 4.1.8 <alice@nosuch.smtpd.test>: Sender address rejected: Domain not found
+S: 550 5.1.8 <alice@nosuch.smtpd.test>: Sender address rejected: Domain not found
 C: RSET
 S: 250 2.0.0 Ok
 C: MAIL FROM:<alice@aonly.smtpd.test>
@@ -129,6 +134,21 @@ C: QUIT
 S: 221 2.0.0 Bye
 D
 
+ndialog recipient-domain --bind 127.0.0.21 <<'D'
+S~ 220 .*
+C: EHLO helo.smtpd.test
+M: 250
+C: MAIL FROM:<alice@good.smtpd.test>
+S: 250 2.1.0 Ok
+C: RCPT TO:<bob@nosuch.smtpd.test>
+S: 550 5.1.2 <bob@nosuch.smtpd.test>: Recipient address rejected: Domain not found
+C: RCPT TO:<bob@good.smtpd.test>
+S: 250 2.1.5 Ok
+C: RCPT TO:<bob@aonly.smtpd.test>
+S: 250 2.1.5 Ok
+C: QUIT
+S: 221 2.0.0 Bye
+D
 postfix stop >/dev/null 2>&1
 inst_wait bash -c "! kill -0 $MPID 2>/dev/null"
 MPID=
