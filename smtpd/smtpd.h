@@ -158,8 +158,9 @@ typedef struct SMTPD_STATE {
     ARGV *rcpt_notify;              /* their NOTIFY bits, decimal */
     int cleanup_flags;              /* the flags cleanup was opened with */
     int last_code;                  /* the last reply's code */
-    char *client_reject;            /* smtpd_client_restrictions said no (no delay) */
-    char *helo_reject;             /* smtpd_helo_restrictions said no (no delay) */
+    char *client_reject;            /* smtpd_client_restrictions said no at
+                                     * connect (no delay): the greeting, and
+                                     * 503 to all but QUIT */
     int rcpt_count;                 /* accepted */
     int rcpt_tried;
     struct CLEANUP *cleanup;

@@ -94,6 +94,9 @@ static void session_reset(SMTPD_STATE *state)
     state->sasl_sender = NULL;
     state->ret_flags = 0;
     state->body_8bit = 0;
+    /* SMTPUTF8 is one transaction's: the next one is ESMTP again. */
+    if (state->smtputf8 && state->esmtp)
+        state->protocol = "ESMTP";
     state->smtputf8 = 0;
     state->declared_size = -1;
     argv_truncate(state->rcpts, 0);
@@ -280,24 +283,44 @@ static int cmd_helo(SMTPD_STATE *state, const char *arg, int esmtp)
         session_reply(state, "501 5.5.4 Syntax: %s hostname", esmtp ? "EHLO" : "HELO");
         return SESSION_GO_ON;
     }
-    session_reset(state);
-    mem_free(state->helo);
-    state->helo = mem_strndup(arg, strlen(arg) > SMTPD_HELO_MAX ? SMTPD_HELO_MAX : strlen(arg));
-    str_trim(state->helo);
-    state->esmtp = esmtp;
-    state->protocol = esmtp ? "ESMTP" : "SMTP";
     if (!conf->delay_reject) {
+        /*
+         * Postfix's way: a HELO that the restrictions refuse is not
+         * recorded; the session keeps its earlier HELO (if any) and its
+         * transaction. The name is the state's while it is checked and
+         * logged.
+         */
+        char *saved = state->helo;
+        const char *saved_proto = state->protocol;
+        int saved_esmtp = state->esmtp, refused;
+
+        state->helo = mem_strndup(arg, strlen(arg) > SMTPD_HELO_MAX ? SMTPD_HELO_MAX : strlen(arg));
+        str_trim(state->helo);
+        state->esmtp = esmtp;
+        state->protocol = esmtp ? "ESMTP" : "SMTP";
         reply = vstr_new(0);
-        mem_free(state->helo_reject);
-        state->helo_reject = NULL;
-        if (smtpd_check_helo(state, reply) == SMTPD_CHECK_REJECT) {
+        refused = smtpd_check_helo(state, reply) == SMTPD_CHECK_REJECT;
+        if (refused) {
             smtpd_log_action(state, "reject", esmtp ? "EHLO" : "HELO", vstr_str(reply), NULL, NULL);
             session_reply(state, "%s", vstr_str(reply));
-            state->helo_reject = mem_strdup(vstr_str(reply));
-            vstr_free(reply);
-            return SESSION_GO_ON;
+            mem_free(state->helo);
+            state->helo = saved;
+            state->protocol = saved_proto;
+            state->esmtp = saved_esmtp;
+        } else {
+            mem_free(saved);
         }
         vstr_free(reply);
+        if (refused)
+            return SESSION_GO_ON;
+        session_reset(state);
+    } else {
+        session_reset(state);
+        mem_free(state->helo);
+        state->helo = mem_strndup(arg, strlen(arg) > SMTPD_HELO_MAX ? SMTPD_HELO_MAX : strlen(arg));
+        str_trim(state->helo);
+        state->esmtp = esmtp;
+        state->protocol = esmtp ? "ESMTP" : "SMTP";
     }
     if (!esmtp) {
         session_reply(state, "250 %s", conf->myhostname);
@@ -430,10 +453,6 @@ static int cmd_mail(SMTPD_STATE *state, const char *arg)
         session_reply(state, "552 5.3.4 Message size exceeds fixed limit");
         goto done;
     }
-    if (state->client_reject || state->helo_reject) {
-        session_reply(state, "%s", state->client_reject ? state->client_reject : state->helo_reject);
-        goto done;
-    }
     if (smtpd_check_mail(state, vstr_str(addr), err) == SMTPD_CHECK_REJECT) {
         smtpd_log_action(state, "reject", "MAIL", vstr_str(err), vstr_str(addr), NULL);
         session_reply(state, "%s", vstr_str(err));
@@ -504,10 +523,6 @@ static int cmd_rcpt(SMTPD_STATE *state, const char *arg)
     }
     if (state->rcpt_count >= conf->recipient_limit) {
         session_reply(state, "452 4.5.3 Error: too many recipients");
-        goto done;
-    }
-    if (state->client_reject || state->helo_reject) {
-        session_reply(state, "%s", state->client_reject ? state->client_reject : state->helo_reject);
         goto done;
     }
     if (smtpd_check_rcpt(state, vstr_str(addr), err) == SMTPD_CHECK_REJECT) {
@@ -1051,8 +1066,6 @@ static void session_tls_forget(SMTPD_STATE *state)
     session_reset(state);
     mem_free(state->helo);
     state->helo = NULL;
-    mem_free(state->helo_reject);
-    state->helo_reject = NULL;
     state->esmtp = 0;
     state->protocol = NULL;
     smtpd_sasl_reset(state);
@@ -1193,6 +1206,13 @@ static int session_command(SMTPD_STATE *state, VSTR *buf)
     } else {
         state->where = "UNKNOWN";
     }
+    /* smtpd_client_restrictions refused the client at connect (no
+     * smtpd_delay_reject): it may only leave (RFC 5321 3.1). */
+    if (state->client_reject && verb != SMTPD_C_QUIT) {
+        state->error_count++;
+        session_reply(state, "503 5.7.0 Error: access denied for %s", state->namaddr);
+        return SESSION_GO_ON;
+    }
     if (state->bdat_active && verb != SMTPD_C_BDAT && verb != SMTPD_C_QUIT
         && verb != SMTPD_C_RSET && verb != SMTPD_C_NOOP) {
         session_reply(state, "503 5.5.1 Error: %s after BDAT", state->where);
@@ -1311,7 +1331,12 @@ void smtpd_session_run(const SMTPD_CONF *conf, int fd)
         }
         vstr_free(reply);
     }
-    session_reply(&state, "220 %s", conf->banner);
+    if (state.client_reject) {
+        /* Postfix greets a refused client with the refusal itself. */
+        session_reply(&state, "%s", state.client_reject);
+    } else {
+        session_reply(&state, "220 %s", conf->banner);
+    }
     for (;;) {
         if (state.error_count >= conf->hard_error_limit) {
             msg_info("too many errors after %s from %s", state.where, state.namaddr);
@@ -1338,6 +1363,5 @@ end:
     argv_free(state.rcpt_notify);
     mem_free(state.helo);
     mem_free(state.client_reject);
-    mem_free(state.helo_reject);
     vstr_free(buf);
 }

@@ -6,7 +6,8 @@
 # smtpd_relay_restrictions with the issue's exact "554 5.7.1 ... Relay
 # access denied" log line; the named reject_unlisted_recipient with the
 # implicit one off; smtpd_end_of_data_restrictions; and the enhanced status
-# code following a reply code an administrator changed (550 -> 5.7.25).
+# code following a reply code an administrator changed (550 -> 5.7.25);
+# with smtpd_delay_reject = no, a client refused at connect.
 . "$POSTERN_SRC/test/lib.sh"
 . "$POSTERN_SRC/test/data/smtpd/smtpd-lib.sh"
 [ "$(id -u)" -eq 0 ] || { echo "1..0 # SKIP needs root"; exit 0; }
@@ -175,6 +176,31 @@ is "$(sd_queue_count)" "$((before + 1))" "smtpd_end_of_data_restrictions: only t
 like "$(sd_log "reject: END-OF-MESSAGE from")" \
     "[0-9A-F]+: reject: END-OF-MESSAGE from unknown\[127.0.0.1\]: 554 5.7.1 <eod@example.com>: Sender address rejected: no end for you; from=<eod@example.com> .*proto=ESMTP helo=<localhost.example.net>$" \
     "smtpd_end_of_data_restrictions: logged with the queue id"
+
+# smtpd_delay_reject = no: a client refused at connect is greeted with the
+# refusal and may only QUIT (Postfix: 503 5.7.0 to everything else).
+inst_param smtpd_delay_reject no
+postfix reload >/dev/null 2>&1
+RETRY=1 dialog connect-refused --bind 127.0.0.3 <<'D'
+S: 550 5.7.25 Client host rejected: cannot find your hostname, [127.0.0.3]
+C: EHLO other.example.net
+S: 503 5.7.0 Error: access denied for unknown[127.0.0.3]
+C: MAIL FROM:<alice@example.com>
+S: 503 5.7.0 Error: access denied for unknown[127.0.0.3]
+C: QUIT
+S: 221 2.0.0 Bye
+EOF
+D
+line=$(sd_log "reject: CONNECT from unknown\[127.0.0.3\]")
+is "${line#*]: }" "NOQUEUE: reject: CONNECT from unknown[127.0.0.3]: 550 5.7.25 Client host rejected: cannot find your hostname, [127.0.0.3]; proto=SMTP" \
+    "smtpd_delay_reject = no: the CONNECT rejection in Postfix's shape"
+dialog connect-allowed --bind 127.0.0.2 <<'D'
+S~ 220 .*
+C: EHLO laptop.example.net
+M: 250
+C: QUIT
+S: 221 2.0.0 Bye
+D
 
 inst_stop
 ! grep -E "panic|fatal|AddressSanitizer|runtime error|exit status" "$LOG"

@@ -182,6 +182,43 @@ named_attribute: dsn_orig_rcpt=rfc822;carol@relay.test
 original_recipient: carol@relay.test
 recipient: carol@relay.test" "the second message ($id2): its own envelope only, no ENVID, RET, NOTIFY or recipient of the first"
 
+# --- SMTPUTF8 is one transaction's: the next message is ESMTP again ------------------
+dialog utf8-reset <<'D'
+S~ 220 .*
+C: EHLO client.example.org
+M: 250
+C: MAIL FROM:<jörg@example.com> SMTPUTF8
+S: 250 2.1.0 Ok
+C: RCPT TO:<bob@relay.test>
+S: 250 2.1.5 Ok
+C: DATA
+S~ 354 .*
+C: Subject: utf8 first
+C:
+C: one
+C: .
+S~ 250 2\.0\.0 Ok: queued as [0-9A-F]+
+C: MAIL FROM:<alice@example.com>
+S: 250 2.1.0 Ok
+C: RCPT TO:<bob@relay.test>
+S: 250 2.1.5 Ok
+C: DATA
+S~ 354 .*
+C: Subject: ascii second
+C:
+C: two
+C: .
+S~ 250 2\.0\.0 Ok: queued as [0-9A-F]+
+C: QUIT
+S: 221 2.0.0 Bye
+D
+id1=$(queue_id_of "utf8 first")
+id2=$(queue_id_of "ascii second")
+inst_postcat "$Q/incoming/$id1" | grep -q "with UTF8SMTP id $id1"
+ok $? "the SMTPUTF8 message: Received says UTF8SMTP"
+inst_postcat "$Q/incoming/$id2" | grep -q "with ESMTP id $id2"
+ok $? "the next message in the session: Received says ESMTP again"
+
 # --- a DATA line longer than line_length_limit (2048) arrives whole ------------------
 long=$(head -c 5000 /dev/zero | tr '\0' L)
 dialog long-line <<D
