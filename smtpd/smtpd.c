@@ -236,6 +236,7 @@ static void smtpd_conf_load(SMTPD_CONF *c)
     c->access_reject_code = smtpd_code("access_map_reject_code");
     c->access_defer_code = smtpd_code("access_map_defer_code");
     c->relay_reject_code = smtpd_code("relay_domains_reject_code");
+    c->multi_rcpt_bounce_code = smtpd_code("multi_recipient_bounce_reject_code");
     c->unknown_local_code = smtpd_code("unknown_local_recipient_reject_code");
     c->unknown_virtual_code = smtpd_code("unknown_virtual_alias_reject_code");
     c->unknown_relay_code = smtpd_code("unknown_relay_recipient_reject_code");

@@ -109,6 +109,7 @@ typedef struct SMTPD_CONF {
     int relay_reject_code, unknown_local_code, unknown_virtual_code;
     int unknown_relay_code, non_fqdn_code, invalid_hostname_code;
     int unknown_address_code, unknown_client_code, rbl_code;
+    int multi_rcpt_bounce_code;     /* multi_recipient_bounce_reject_code */
     char *rbl_reply;                /* default_rbl_reply */
     struct DNS *dns;                /* NULL: no resolver */
     struct SMTPD_HOSTS *hosts;      /* /etc/hosts, read pre-chroot */

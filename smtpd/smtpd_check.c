@@ -3,6 +3,7 @@
  */
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -462,6 +463,21 @@ static void check_client_keys(const SMTPD_STATE *state, ARGV *keys, int parent)
 
 static int check_list(CHECK_CTX *ctx, ARGV *list, int depth);
 
+/* The client has sent more than the command being served (no waiting). */
+static int check_input_pending(const SMTPD_STATE *state)
+{
+    struct pollfd pfd;
+
+    if (state->client == NULL)
+        return 0;
+    if (stream_buffered(state->client) > 0)
+        return 1;
+    pfd.fd = stream_fd(state->client);
+    pfd.events = POLLIN;
+    pfd.revents = 0;
+    return poll(&pfd, 1, 0) > 0 && (pfd.revents & POLLIN) != 0;
+}
+
 /* An access table result. */
 static int check_access_result(CHECK_CTX *ctx, const char *value, const char *name,
                                const char *class, const char *table, int depth)
@@ -840,9 +856,25 @@ static int check_one(CHECK_CTX *ctx, const char *name, const char *arg, int dept
         return check_login_mismatch(ctx, 0, 1, 0);
     if (strcasecmp(name, "reject_known_sender_login_mismatch") == 0)
         return check_login_mismatch(ctx, 1, 1, 1);
-    if (strcasecmp(name, "reject_unauth_pipelining") == 0
-        || strcasecmp(name, "reject_multi_recipient_bounce") == 0)
-        return SMTPD_CHECK_DUNNO;
+    if (strcasecmp(name, "reject_unauth_pipelining") == 0) {
+        /* Commands sent ahead where that is not allowed: by a client that
+         * did not say EHLO, or anything after DATA before our 354. */
+        if (!check_input_pending(state)
+            || (state->esmtp && strcmp(ctx->stage, "DATA") != 0))
+            return SMTPD_CHECK_DUNNO;
+        return check_reject(ctx, 503, "5.5.0",
+                            "<%s>: %s rejected: Improper use of SMTP command pipelining",
+                            ctx->list_name, ctx->list_class);
+    }
+    if (strcasecmp(name, "reject_multi_recipient_bounce") == 0) {
+        /* A null sender with more than one recipient (a bounce goes to one). */
+        if (ctx->sender == NULL || *ctx->sender != 0
+            || state->rcpt_count + (ctx->rcpt && strcmp(ctx->stage, "RCPT") == 0) <= 1)
+            return SMTPD_CHECK_DUNNO;
+        return check_reject(ctx, conf->multi_rcpt_bounce_code, "5.5.3",
+                            "<%s>: %s rejected: Multi-recipient bounce", ctx->list_name,
+                            ctx->list_class);
+    }
     if (strcasecmp(name, "reject_unauth_destination") == 0
         || strcasecmp(name, "defer_unauth_destination") == 0) {
         if (ctx->rcpt == NULL || check_auth_destination(ctx, ctx->rcpt))

@@ -2,8 +2,8 @@
  * smtpd_check - the restriction lists: smtpd_client_restrictions,
  * smtpd_helo_restrictions, smtpd_sender_restrictions,
  * smtpd_relay_restrictions, smtpd_recipient_restrictions,
- * smtpd_data_restrictions, smtpd_end_of_data_restrictions, with Postfix's
- * evaluation rules.
+ * smtpd_data_restrictions, smtpd_end_of_data_restrictions,
+ * smtpd_etrn_restrictions, with Postfix's evaluation rules.
  *
  * Each list is evaluated left to right. "permit" (or an access table OK)
  * ends that list with success and evaluation goes on with the next list;
@@ -24,6 +24,9 @@
  * user@domain, user for a local domain, @domain give the owners, a list of
  * SASL login names; 553 5.7.1 "not owned by user NAME" / "not logged in"),
  * reject_unauth_destination,
+ * reject_unauth_pipelining (input pending from a client that did not say
+ * EHLO, or after DATA: 503 5.5.0), reject_multi_recipient_bounce (a null
+ * sender with more than one recipient: multi_recipient_bounce_reject_code),
  * defer_unauth_destination, permit_auth_destination, reject_unlisted_recipient,
  * reject_unlisted_sender, reject_unknown_sender_domain,
  * reject_unknown_recipient_domain, reject_non_fqdn_sender,

@@ -7,7 +7,9 @@
 # access denied" log line; the named reject_unlisted_recipient with the
 # implicit one off; smtpd_end_of_data_restrictions; and the enhanced status
 # code following a reply code an administrator changed (550 -> 5.7.25);
-# with smtpd_delay_reject = no, a client refused at connect.
+# reject_unauth_pipelining and reject_multi_recipient_bounce in
+# smtpd_data_restrictions; with smtpd_delay_reject = no, a client refused
+# at connect.
 . "$POSTERN_SRC/test/lib.sh"
 . "$POSTERN_SRC/test/data/smtpd/smtpd-lib.sh"
 [ "$(id -u)" -eq 0 ] || { echo "1..0 # SKIP needs root"; exit 0; }
@@ -67,6 +69,7 @@ inst_param smtpd_recipient_restrictions "check_recipient_access inline:{{nocheck
 inst_param smtpd_client_restrictions "check_client_access inline:{{127.0.0.3 = reject_unknown_client_hostname}}"
 inst_param unknown_client_reject_code 550
 inst_param smtpd_end_of_data_restrictions "check_sender_access inline:{{eod@example.com = REJECT no end for you}}"
+inst_param smtpd_data_restrictions "reject_unauth_pipelining, reject_multi_recipient_bounce"
 postfix reload >/dev/null 2>&1
 
 RETRY=1 dialog relay --bind 127.0.0.2 <<'D'
@@ -176,6 +179,60 @@ is "$(sd_queue_count)" "$((before + 1))" "smtpd_end_of_data_restrictions: only t
 like "$(sd_log "reject: END-OF-MESSAGE from")" \
     "[0-9A-F]+: reject: END-OF-MESSAGE from unknown\[127.0.0.1\]: 554 5.7.1 <eod@example.com>: Sender address rejected: no end for you; from=<eod@example.com> .*proto=ESMTP helo=<localhost.example.net>$" \
     "smtpd_end_of_data_restrictions: logged with the queue id"
+
+# reject_unauth_pipelining: pipelining up to DATA is fine after EHLO; text
+# sent after DATA before the 354 is not.
+dialog unauth-pipelining --bind 127.0.0.1 <<'D'
+S~ 220 .*
+C: EHLO localhost.example.net
+M: 250
+R: MAIL FROM:<alice@example.com>\r\nRCPT TO:<bob@mail.example.com>\r\nDATA\r\n
+S: 250 2.1.0 Ok
+S: 250 2.1.5 Ok
+S: 354 End data with <CR><LF>.<CR><LF>
+C: Subject: pipelined properly
+C:
+C: .
+S~ 250 2\.0\.0 Ok: queued as [0-9A-F]+
+C: MAIL FROM:<alice@example.com>
+S: 250 2.1.0 Ok
+C: RCPT TO:<bob@mail.example.com>
+S: 250 2.1.5 Ok
+R: DATA\r\nSubject: too early\r\n
+S: 503 5.5.0 <DATA>: Data command rejected: Improper use of SMTP command pipelining
+S: 502 5.5.2 Error: command not recognized
+C: QUIT
+S: 221 2.0.0 Bye
+D
+
+# reject_multi_recipient_bounce: a null sender with two recipients.
+dialog multi-recipient-bounce --bind 127.0.0.1 <<'D'
+S~ 220 .*
+C: EHLO localhost.example.net
+M: 250
+C: MAIL FROM:<>
+S: 250 2.1.0 Ok
+C: RCPT TO:<bob@mail.example.com>
+S: 250 2.1.5 Ok
+C: RCPT TO:<carol@mail.example.com>
+S: 250 2.1.5 Ok
+C: DATA
+S: 550 5.5.3 <DATA>: Data command rejected: Multi-recipient bounce
+C: RSET
+S: 250 2.0.0 Ok
+C: MAIL FROM:<>
+S: 250 2.1.0 Ok
+C: RCPT TO:<bob@mail.example.com>
+S: 250 2.1.5 Ok
+C: DATA
+S~ 354 .*
+C: Subject: one bounce
+C:
+C: .
+S~ 250 2\.0\.0 Ok: queued as [0-9A-F]+
+C: QUIT
+S: 221 2.0.0 Bye
+D
 
 # smtpd_delay_reject = no: a client refused at connect is greeted with the
 # refusal and may only QUIT (Postfix: 503 5.7.0 to everything else).
