@@ -948,7 +948,8 @@ static int check_one(CHECK_CTX *ctx, const char *name, const char *arg, int dept
         return check_reject(ctx, conf->invalid_hostname_code, "5.5.2",
                             "<%s>: Helo command rejected: Invalid name", state->helo);
     }
-    if (strcasecmp(name, "reject_unknown_helo_hostname") == 0) {
+    if (strcasecmp(name, "reject_unknown_helo_hostname") == 0
+        || strcasecmp(name, "reject_unknown_hostname") == 0) {
         if (state->helo == NULL || addr_check_helo(state->helo, 0) != ADDR_DOMAIN_OK
             || state->helo[0] == '[')
             return SMTPD_CHECK_DUNNO;

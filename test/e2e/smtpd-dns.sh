@@ -5,7 +5,9 @@
 # to its address is logged and recorded by name; one whose PTR name does
 # not is "unknown" (its reverse name kept); reject_unknown_client_hostname,
 # reject_rbl_client (with the TXT reason) and reject_unknown_sender_domain
-# answer as Postfix does, reject_unknown_recipient_domain too, and with
+# answer as Postfix does, reject_unknown_recipient_domain and
+# reject_unknown_helo_hostname (and its old name reject_unknown_hostname)
+# too, and with
 # unknown_address_reject_code = 550 the enhanced code follows (5.1.8,
 # 5.1.2). The resolver configuration is read before chroot.
 . "$POSTERN_SRC/test/lib.sh"
@@ -24,6 +26,7 @@ sd_setup "smtpd_peername_lookup = yes" \
     "rcpt_domain = reject_unknown_recipient_domain" \
     "smtpd_recipient_restrictions = check_recipient_access inline:{{smtpd.test = rcpt_domain}}, permit_mynetworks, reject_unauth_destination" \
     "unknown_address_reject_code = 550" \
+    "smtpd_helo_restrictions = check_helo_access inline:{{nohost.smtpd.test = reject_unknown_hostname}, {client.smtpd.test = reject_unknown_helo_hostname}}" \
     "smtpd_client_restrictions = check_client_access inline:{127.0.0.22=need_name}, reject_rbl_client rbl.test" \
     "smtpd_sender_restrictions = reject_unknown_sender_domain"
 {
@@ -145,6 +148,25 @@ S: 550 5.1.2 <bob@nosuch.smtpd.test>: Recipient address rejected: Domain not fou
 C: RCPT TO:<bob@good.smtpd.test>
 S: 250 2.1.5 Ok
 C: RCPT TO:<bob@aonly.smtpd.test>
+S: 250 2.1.5 Ok
+C: QUIT
+S: 221 2.0.0 Bye
+D
+ndialog helo-host --bind 127.0.0.21 <<'D'
+S~ 220 .*
+C: EHLO nohost.smtpd.test
+M: 250
+C: MAIL FROM:<alice@good.smtpd.test>
+S: 250 2.1.0 Ok
+C: RCPT TO:<bob@relay.test>
+S: 550 5.7.1 <nohost.smtpd.test>: Helo command rejected: Host not found
+C: RSET
+S: 250 2.0.0 Ok
+C: EHLO client.smtpd.test
+M: 250
+C: MAIL FROM:<alice@good.smtpd.test>
+S: 250 2.1.0 Ok
+C: RCPT TO:<bob@relay.test>
 S: 250 2.1.5 Ok
 C: QUIT
 S: 221 2.0.0 Bye
