@@ -171,6 +171,54 @@ S: 250 2.1.5 Ok
 C: QUIT
 S: 221 2.0.0 Bye
 D
+# A resolver that never answers: every lookup ends at the resolver's
+# timeout (resolv.conf "options timeout:1 attempts:1", read before chroot
+# by each new smtpd), the client is "unknown", and a domain check that could
+# not be made is a temporary 450 whatever unknown_address_reject_code says.
+ip netns exec "$NSD_NS" python3 -c '
+import socket, select
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("127.0.0.54", 53))
+t = socket.socket(socket.AF_INET, socket.SOCK_STREAM); t.bind(("127.0.0.54", 53)); t.listen(8)
+held = []
+while True:
+    r, _, _ = select.select([u, t], [], [], 60)
+    if not r:
+        break
+    for s in r:
+        if s is u:
+            u.recvfrom(4096)
+        else:
+            held.append(t.accept()[0])
+' &
+BLACKHOLE=$!
+printf 'nameserver 127.0.0.54\noptions timeout:1 attempts:1\n' >"/etc/netns/$NSD_NS/resolv.conf"
+nsd_exec postfix reload >/dev/null 2>&1
+cat >"$T/silent.dialog" <<'D'
+S~ 220 .*
+C: EHLO helo.smtpd.test
+M: 250
+C: MAIL FROM:<alice@good.smtpd.test>
+S: 250 2.1.0 Ok
+C: RCPT TO:<bob@relay.test>
+S: 450 4.1.8 <alice@good.smtpd.test>: Sender address rejected: Domain not found
+C: QUIT
+S: 221 2.0.0 Bye
+D
+# An smtpd started before the reload may still take one connection: retry
+# (a few times) until a new one answers; time the session that passed.
+silent_session() {
+    start=$(date +%s.%N)
+    nsd_exec $DIALOG --bind 127.0.0.21 --timeout 20 "$ADDR" "$PORT" "$T/silent.dialog" 2>"$T/silent.err"
+}
+INST_WAIT=5 inst_wait silent_session
+ok $? "dialog: silent-resolver $(head -c 300 "$T/silent.err")"
+elapsed=$(echo "$(date +%s.%N) - $start" | bc)
+ok $(echo "$elapsed < 12" | bc | grep -q 1; echo $?) "a silent resolver: the session took ${elapsed}s, bounded by the resolver timeout"
+like "$(sd_log "connect from unknown\[127.0.0.21\]")" "connect from unknown\[127.0.0.21\]$" \
+    "a silent resolver: the client whose PTR lookup timed out is unknown"
+kill "$BLACKHOLE" 2>/dev/null
+wait "$BLACKHOLE" 2>/dev/null
+
 postfix stop >/dev/null 2>&1
 inst_wait bash -c "! kill -0 $MPID 2>/dev/null"
 MPID=
