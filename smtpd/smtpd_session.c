@@ -1161,26 +1161,56 @@ static int cmd_auth(SMTPD_STATE *state, const char *arg)
     return smtpd_sasl_auth_cmd(state, arg, &io) ? SESSION_END : SESSION_GO_ON;
 }
 
-/* Postfix's smtpd_forbidden_commands default: HTTP and friends. */
+/* The first word looks like a message header name ("Subject:"). */
+static int session_header_like(const char *line)
+{
+    const char *cp;
+
+    for (cp = line; *cp && *cp != ' ' && *cp != '\t'; cp++) {
+        if (*cp == ':')
+            return cp > line;
+        if ((unsigned char) *cp < 33 || (unsigned char) *cp > 126)
+            return 0;
+    }
+    return 0;
+}
+
+/*
+ * Postfix's smtpd_forbidden_commands default (CONNECT, GET, POST, a line
+ * that does not start with a letter) and, for an unknown command, a
+ * message header: HTTP and message text sent as commands end the session.
+ */
 static int session_forbidden(const char *line)
 {
     size_t n = strcspn(line, " ");
+    const char *arg;
 
     if (line[0] && !isalpha((unsigned char) line[0]))
         return 1;
-    return (n == 7 && strncasecmp(line, "CONNECT", 7) == 0) || (n == 3 && strncasecmp(line, "GET", 3) == 0)
-           || (n == 4 && strncasecmp(line, "POST", 4) == 0);
+    if ((n == 7 && strncasecmp(line, "CONNECT", 7) == 0) || (n == 3 && strncasecmp(line, "GET", 3) == 0)
+        || (n == 4 && strncasecmp(line, "POST", 4) == 0))
+        return 1;
+    return smtpd_cmd_verb(line, &arg) == SMTPD_C_UNKNOWN && session_header_like(line);
 }
 
 static int session_command(SMTPD_STATE *state, VSTR *buf)
 {
     const char *line = vstr_str(buf), *arg, *why;
+    size_t len = vstr_len(buf), lead = strspn(line, " \t");
     int verb, r = SESSION_GO_ON;
 
+    /* Postfix reads the command word after leading white space. */
+    if (line[lead] == 0) {
+        state->cmd_total[SMTPD_C_UNKNOWN]++;
+        session_reply(state, "500 5.5.2 Error: bad syntax");
+        return SESSION_GO_ON;
+    }
+    line += lead;
+    len -= lead;
     if (session_forbidden(line)) {
         VSTR *shown = vstr_new(0);
 
-        vstr_addmem(shown, line, vstr_len(buf) > 100 ? 100 : vstr_len(buf));
+        vstr_addmem(shown, line, len > 100 ? 100 : len);
         str_printable(vstr_str(shown), 0);
         msg_warn("non-SMTP command from %s: %s", state->namaddr, vstr_str(shown));
         vstr_free(shown);
@@ -1188,7 +1218,7 @@ static int session_command(SMTPD_STATE *state, VSTR *buf)
         state->cmd_total[SMTPD_C_UNKNOWN]++;
         return SESSION_END;
     }
-    if (smtpd_cmd_check(line, vstr_len(buf), &why) < 0) {
+    if (smtpd_cmd_check(line, len, &why) < 0) {
         verb = smtpd_cmd_verb(line, &arg);
         state->cmd_total[verb]++;
         session_reply(state, "500 5.5.2 Error: bad syntax");

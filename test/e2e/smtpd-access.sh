@@ -200,9 +200,8 @@ C: RCPT TO:<bob@mail.example.com>
 S: 250 2.1.5 Ok
 R: DATA\r\nSubject: too early\r\n
 S: 503 5.5.0 <DATA>: Data command rejected: Improper use of SMTP command pipelining
-S: 502 5.5.2 Error: command not recognized
-C: QUIT
-S: 221 2.0.0 Bye
+S: 221 2.7.0 Error: I can break rules, too. Goodbye.
+EOF
 D
 
 # reject_multi_recipient_bounce: a null sender with two recipients.

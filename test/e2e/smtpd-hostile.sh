@@ -1,7 +1,8 @@
 #!/bin/bash
 # Hostile and broken clients: every malformed command or parameter
 # (overlong, NUL, bare CR, control and 8-bit bytes in the wrong place) gets a
-# reply and the same smtpd process goes on serving; HTTP is turned away;
+# reply and the same smtpd process goes on serving; HTTP and message
+# header lines sent as commands are turned away; an empty line is 500;
 # too many errors end the session with 421; a client that dribbles a byte
 # at a time is cut at the deadline of its request (command and DATA), not
 # kept forever.
@@ -81,6 +82,31 @@ EOF
 D
 like "$(sd_log "non-SMTP command")" "warning: non-SMTP command from unknown\[127.0.0.1\]: GET / HTTP/1.0" \
     "HTTP: a warning names the client"
+
+# Message text sent as commands (a header line, as after a refused DATA):
+# Postfix's answer is to hang up. An empty line is a syntax error.
+dialog header-as-command <<'D'
+S~ 220 .*
+C: EHLO c.example
+M: 250
+C:
+S: 500 5.5.2 Error: bad syntax
+R:  \t \r\n
+S: 500 5.5.2 Error: bad syntax
+R:   NOOP\r\n
+S: 250 2.0.0 Ok
+C: X-Custom:value
+S: 221 2.7.0 Error: I can break rules, too. Goodbye.
+EOF
+D
+like "$(sd_log "non-SMTP command from .*X-Custom")" "warning: non-SMTP command from unknown\[127.0.0.1\]: X-Custom:value" \
+    "a header line as a command: a warning names the client"
+dialog header-subject <<'D'
+S~ 220 .*
+C: Subject: hello
+S: 221 2.7.0 Error: I can break rules, too. Goodbye.
+EOF
+D
 
 {
     echo 'S~ 220 .*'
