@@ -274,6 +274,36 @@ static int session_discarded(const SMTPD_CONF *conf, const char *kw)
     return 0;
 }
 
+/*
+ * Postfix's "discarding EHLO keywords: ..." line: the known keywords that
+ * smtpd_discard_ehlo_keywords removes, in Postfix's order; not logged with
+ * silent-discard (nor, as in Postfix, when enhancedstatuscodes is among them).
+ */
+static void session_log_discarded(const SMTPD_STATE *state)
+{
+    static const char *const known[] = {
+        "8BITMIME", "AUTH", "ETRN", "PIPELINING", "SIZE", "VERP", "VRFY", "XCLIENT",
+        "XFORWARD", "STARTTLS", "ENHANCEDSTATUSCODES", "DSN", "SMTPUTF8", "CHUNKING", NULL};
+    const SMTPD_CONF *conf = state->conf;
+    VSTR *names;
+    size_t i;
+
+    if (conf->discard_ehlo->argc == 0 || session_discarded(conf, "silent-discard")
+        || session_discarded(conf, "enhancedstatuscodes"))
+        return;
+    names = vstr_new(64);
+    for (i = 0; known[i]; i++) {
+        if (session_discarded(conf, known[i])) {
+            if (vstr_len(names))
+                vstr_addch(names, ' ');
+            vstr_adds(names, known[i]);
+        }
+    }
+    if (vstr_len(names))
+        msg_info("discarding EHLO keywords: %s", vstr_str(names));
+    vstr_free(names);
+}
+
 static int cmd_helo(SMTPD_STATE *state, const char *arg, int esmtp)
 {
     const SMTPD_CONF *conf = state->conf;
@@ -333,6 +363,7 @@ static int cmd_helo(SMTPD_STATE *state, const char *arg, int esmtp)
         char buf[64];
         size_t i;
 
+        session_log_discarded(state);
         argv_add(ext, "PIPELINING");
         if (conf->message_size_limit > 0) {
             snprintf(buf, sizeof(buf), "SIZE %lld", conf->message_size_limit);

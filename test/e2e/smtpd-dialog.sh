@@ -57,6 +57,9 @@ S: 221 2.0.0 Bye
 EOF
 D
 
+like "$(sd_log "discarding EHLO keywords")" "smtpd\[[0-9]+\]: discarding EHLO keywords: ETRN$" \
+    "smtpd_discard_ehlo_keywords: Postfix's log line"
+
 dialog order <<'D'
 S~ 220 .*
 C: RCPT TO:<bob@mail.example.com>

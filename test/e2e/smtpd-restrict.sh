@@ -216,6 +216,8 @@ S: 221 2.0.0 Bye
 D
 inst_wait bash -c "$DIALOG $ADDR $PORT $T/discard.dialog 2>$T/discard.err"
 ok $? "discarded EHLO keywords: DSN, SMTPUTF8 and CHUNKING are refused $(cat "$T/discard.err")"
+like "$(sd_log "discarding EHLO keywords: DSN")" "discarding EHLO keywords: DSN SMTPUTF8 CHUNKING$" \
+    "discarded EHLO keywords: logged in Postfix's order"
 
 # An unknown restriction: a warning, and 451 when it is reached (Postfix).
 inst_param smtpd_discard_ehlo_keywords ""
