@@ -417,6 +417,17 @@ static int cmd_helo(SMTPD_STATE *state, const char *arg, int esmtp)
 
 /* ---- MAIL / RCPT ---- */
 
+/* Postfix's warning for an address that does not parse (fail2ban reads it). */
+static void session_bad_address(const SMTPD_STATE *state, const char *cmd, const char *path)
+{
+    char shown[104];
+    size_t n = strcspn(path, " ");
+
+    snprintf(shown, sizeof(shown), "%.*s", (int) (n > 100 ? 100 : n), path);
+    str_printable(shown, 0);
+    msg_warn("Illegal address syntax from %s in %s command: %s", state->namaddr, cmd, shown);
+}
+
 /* The extensions smtpd_discard_ehlo_keywords (or smtputf8_enable) turn off. */
 static int session_disabled_ext(const SMTPD_CONF *conf)
 {
@@ -469,6 +480,7 @@ static int cmd_mail(SMTPD_STATE *state, const char *arg)
     p.auth = vstr_new(0);
     p.disabled = session_disabled_ext(conf);
     if (addr_parse_path(path, flags, addr, &rest, &why) < 0 || (*rest && *rest != ' ')) {
+        session_bad_address(state, "MAIL", path);
         session_reply(state, "501 5.1.7 Bad sender address syntax");
         goto done;
     }
@@ -541,6 +553,7 @@ static int cmd_rcpt(SMTPD_STATE *state, const char *arg)
     state->rcpt_tried++;
     if (addr_parse_path(path, flags, addr, &rest, &why) < 0 || (*rest && *rest != ' ')
         || vstr_len(addr) == 0) {
+        session_bad_address(state, "RCPT", path);
         session_reply(state, "501 5.1.3 Bad recipient address syntax");
         goto done;
     }
@@ -944,6 +957,7 @@ static int cmd_vrfy(SMTPD_STATE *state, const char *arg)
     addr = vstr_new(64);
     reply = vstr_new(64);
     if (addr_parse_path(arg, ADDR_FLAG_SMTPUTF8, addr, &rest, &why) < 0 || vstr_len(addr) == 0) {
+        session_bad_address(state, "VRFY", arg);
         session_reply(state, "501 5.1.3 Bad recipient address syntax");
     } else if (smtpd_check_vrfy(state, vstr_str(addr), reply) == SMTPD_CHECK_REJECT) {
         smtpd_log_action(state, "reject", "VRFY", vstr_str(reply), NULL, vstr_str(addr));

@@ -130,6 +130,9 @@ C: QUIT
 S: 221 2.0.0 Bye
 D
 
+like "$(sd_log "Illegal address syntax")" "warning: Illegal address syntax from unknown\[127.0.0.1\] in MAIL command: <alice@@example.com>$" \
+    "a bad address: Postfix's warning"
+
 # Pipelined: everything in one write, the replies in order.
 dialog pipelined <<'D'
 S~ 220 .*
