@@ -6,7 +6,8 @@
 # transaction reset by HELO/EHLO and after each message (no envelope data
 # of one message in the next); a DATA line longer than line_length_limit
 # arrives whole; BDAT over message_size_limit gets 552 5.3.4 and queues
-# nothing; one smtpd process serves max_use sessions and nothing of one
+# nothing; refused BDAT chunks are skipped, never read as commands, and
+# RSET ends a transfer; one smtpd process serves max_use sessions and nothing of one
 # client survives into the next.
 . "$POSTERN_SRC/test/lib.sh"
 . "$POSTERN_SRC/test/data/smtpd/smtpd-lib.sh"
@@ -264,6 +265,42 @@ PY
 $DIALOG "$ADDR" "$PORT" "$T/bdat-big.dialog" 2>"$T/bdat-big.err"
 ok $? "BDAT over message_size_limit: 552 5.3.4 after the last chunk, the session goes on $(cat "$T/bdat-big.err")"
 is "$(sd_queue_count)" "$before" "BDAT over message_size_limit: nothing queued"
+
+# --- BDAT: a refused chunk is skipped, never read as commands (a refused LAST
+# chunk fails the transaction, RFC 3030); RSET ends a transfer ----------------------
+before=$(sd_queue_count)
+dialog bdat-edges <<'D'
+S~ 220 .*
+C: EHLO client.example.org
+M: 250
+R: BDAT 28\r\nMAIL FROM:<evil@evil.test>\r\n
+S: 503 5.5.1 Error: need MAIL command
+C: MAIL FROM:<alice@example.com>
+S: 250 2.1.0 Ok
+R: BDAT 28 LAST\r\nMAIL FROM:<evil@evil.test>\r\n
+S: 554 5.5.1 Error: no valid recipients
+C: RCPT TO:<bob@relay.test>
+S: 503 5.5.1 Error: need MAIL command
+C: MAIL FROM:<alice@example.com>
+S: 250 2.1.0 Ok
+C: RCPT TO:<bob@relay.test>
+S: 250 2.1.5 Ok
+R: BDAT 16\r\nSubject: partial
+S: 250 2.0.0 Ok: 16 bytes
+C: MAIL FROM:<alice@example.com>
+S: 503 5.5.1 Error: MAIL after BDAT
+C: RSET
+S: 250 2.0.0 Ok
+C: RCPT TO:<bob@relay.test>
+S: 503 5.5.1 Error: need MAIL command
+C: MAIL FROM:<alice@example.com>
+S: 250 2.1.0 Ok
+C: QUIT
+S: 221 2.0.0 Bye
+D
+is "$(sd_queue_count)" "$before" "BDAT: refused chunks and a transfer ended by RSET queue nothing"
+! grep -q "from=<evil@evil.test>" "$LOG"
+ok $? "BDAT: the bytes of a refused chunk never became a MAIL command"
 
 # --- max_use: one process, several sessions, nothing carried over ----------------------
 # The "reuse" service: maxproc 1, max_use 2. Session 1 leaves a transaction
