@@ -1232,7 +1232,8 @@ static int session_forbidden(const char *line)
 
     if (line[0] && !isalpha((unsigned char) line[0]))
         return 1;
-    if ((n == 7 && strncasecmp(line, "CONNECT", 7) == 0) || (n == 3 && strncasecmp(line, "GET", 3) == 0)
+    if ((n == 7 && strncasecmp(line, "CONNECT", 7) == 0)
+        || (n == 3 && strncasecmp(line, "GET", 3) == 0)
         || (n == 4 && strncasecmp(line, "POST", 4) == 0))
         return 1;
     return smtpd_cmd_verb(line, &arg) == SMTPD_C_UNKNOWN && session_header_like(line);

@@ -7,7 +7,8 @@
 # of one message in the next); a DATA line longer than line_length_limit
 # arrives whole; BDAT over message_size_limit gets 552 5.3.4 and queues
 # nothing; refused BDAT chunks are skipped, never read as commands, and
-# RSET ends a transfer; one smtpd process serves max_use sessions and nothing of one
+# RSET ends a transfer; SMTPUTF8 ends with its transaction; one smtpd
+# process serves max_use sessions and nothing of one
 # client survives into the next.
 . "$POSTERN_SRC/test/lib.sh"
 . "$POSTERN_SRC/test/data/smtpd/smtpd-lib.sh"
