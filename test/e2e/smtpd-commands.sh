@@ -64,6 +64,17 @@ S: 221 2.0.0 Bye
 D
 
 # --- ETRN -----------------------------------------------------------------------
+# A message deferred for relay.test (as qmgr leaves one: in deferred/H/ with
+# its next retry time in the future); ETRN relay.test makes it due now and
+# wakes qmgr ("FD"), through the flush service.
+FUTURE=$(($(date +%s) + 7200))
+printf 'Subject: deferred\n\nbody\n' | inst_submit -f alice@example.com -r bob@relay.test
+did=$(sed -n 's/^queue_id=//p' "$T/submit.out")
+mkdir -p "$Q/deferred/${did:0:1}"
+chown postfix "$Q/deferred/${did:0:1}"
+mv "$Q/incoming/$did" "$Q/deferred/${did:0:1}/$did"
+touch -d "@$FUTURE" "$Q/deferred/${did:0:1}/$did"
+is "$(stat -c %Y "$Q/deferred/${did:0:1}/$did")" "$FUTURE" "a message deferred for relay.test ($did), due in two hours"
 dialog etrn <<'D'
 S~ 220 .*
 C: ETRN relay.test
@@ -88,6 +99,9 @@ D
 like "$(sd_log "reject: ETRN elsewhere.test")" "warning: reject: ETRN elsewhere.test\.\.\. from unknown\[127.0.0.1\]" \
     "ETRN for a site outside fast_flush_domains: Postfix's warning"
 is "$(grep -c "flush.*bad request\|flush.*malformed" "$LOG")" 0 "the flush service took smtpd's requests"
+m=$(stat -c %Y "$Q/deferred/${did:0:1}/$did")
+ok "$([ "$m" -le "$(date +%s)" ] && echo 0 || echo 1)" "ETRN relay.test: the deferred message is due now"
+check "ETRN relay.test: qmgr gets the \"FD\" trigger" inst_wait grep -q 'bytes=FD$' "$TRIG"
 
 inst_param smtpd_etrn_restrictions "check_etrn_access inline:{{relay.test = REJECT no flush for you}}"
 postfix reload >/dev/null 2>&1
