@@ -53,8 +53,12 @@ R: MAIL FROM:<a@ex\xc3\xa4mple.com>\r\n
 S: 553 5.6.7 Must declare SMTPUTF8 to send unicode address
 R: MAIL FROM:<a@\xff\xfe> SMTPUTF8\r\n
 S: 501 5.1.7 Bad sender address syntax
+R: MAIL FROM:<a@example.com> ENVID=caf\xc3\xa9\r\n
+S: 501 5.5.4 Bad ENVID parameter syntax
 C: MAIL FROM:<a@example.com> SMTPUTF8
 S: 250 2.1.0 Ok
+R: RCPT TO:<bob@mail.example.com> ORCPT=rfc822;\xc3\xa9@example.com\r\n
+S: 501 5.5.4 Error: Bad ORCPT parameter syntax
 R: RCPT TO:<bob@mail.example.com> ORCPT=rfc822;a+00\r\n
 S: 501 5.5.4 Error: Bad ORCPT parameter syntax
 R: RCPT TO:<bob@[999.1.1.1]>\r\n
