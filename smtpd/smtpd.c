@@ -41,6 +41,41 @@
 #define SMTPD_LIST_SEP " \t\r\n,"
 #define SMTPD_SAFE_RELAY "permit_mynetworks, permit_sasl_authenticated, defer_unauth_destination"
 
+/* A list (or a restriction class it names) holds a restriction that can refuse relaying. */
+static int smtpd_has_relay_guard(const SMTPD_CONF *c, const ARGV *list, int depth)
+{
+    static const char *const guards[] = {
+        "reject_unauth_destination", "defer_unauth_destination", "reject", "defer",
+        "defer_if_permit", NULL};
+    const ARGV *class_list;
+    size_t i, j;
+
+    if (depth > 20)
+        return 0;
+    for (i = 0; i < list->argc; i++) {
+        for (j = 0; guards[j]; j++)
+            if (strcasecmp(list->argv[i], guards[j]) == 0)
+                return 1;
+        if ((class_list = htable_get(c->classes, list->argv[i])) != NULL
+            && smtpd_has_relay_guard(c, class_list, depth + 1))
+            return 1;
+    }
+    return 0;
+}
+
+/*
+ * Postfix's safety net: a configuration that cannot refuse relaying in
+ * either list is an open relay, and smtpd refuses to run with it.
+ */
+static void smtpd_check_relay_guard(const SMTPD_CONF *c)
+{
+    if (!smtpd_has_relay_guard(c, c->relay_restr, 0)
+        && !smtpd_has_relay_guard(c, c->recipient_restr, 0))
+        msg_fatal("in parameters smtpd_relay_restrictions and smtpd_recipient_restrictions, "
+                  "specify at least one working instance of: reject_unauth_destination, "
+                  "defer_unauth_destination, reject, defer, defer_if_permit or check_relay_domains");
+}
+
 /* Split a list at white space and commas, except inside { } (inline:{a, b}). */
 static ARGV *smtpd_split(const char *v)
 {
@@ -225,6 +260,7 @@ static void smtpd_conf_load(SMTPD_CONF *c)
         argv_free(c->relay_restr);
         c->relay_restr = smtpd_split(SMTPD_SAFE_RELAY);
     }
+    smtpd_check_relay_guard(c);
     smtpd_tls_conf_load(&c->tls);
     smtpd_sasl_conf_load(&c->sasl);
     c->sasl.login_maps = smtpd_words("smtpd_sender_login_maps");
