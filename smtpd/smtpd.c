@@ -196,6 +196,7 @@ static void smtpd_conf_load(SMTPD_CONF *c)
     if (c->line_length_limit < 512)
         c->line_length_limit = 512;
     c->disable_vrfy = conf_get_bool("disable_vrfy_command");
+    c->soft_bounce = conf_get_bool("soft_bounce");
     c->delay_reject = conf_get_bool("smtpd_delay_reject");
     c->helo_required = conf_get_bool("smtpd_helo_required");
     c->strict_rfc821 = conf_get_bool("strict_rfc821_envelopes");

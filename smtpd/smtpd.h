@@ -69,6 +69,7 @@ typedef struct SMTPD_CONF {
     long long message_size_limit;   /* 0: none */
     long line_length_limit;
     int disable_vrfy;
+    int soft_bounce;                /* soft_bounce: every 5xx reply becomes 4xx */
     int delay_reject;
     int helo_required;
     int strict_rfc821;

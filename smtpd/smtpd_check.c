@@ -177,6 +177,9 @@ static int check_reject(CHECK_CTX *ctx, int code, const char *dsn, const char *f
         code = ctx->conf->defer_code;
         dsnbuf[0] = '4';
     }
+    /* soft_bounce here too, so that the log shows the code the client gets. */
+    if (ctx->conf->soft_bounce && code / 100 == 5)
+        code -= 100;
     /* RFC 3463: the enhanced code's class is the reply's (a 550 from
      * unknown_address_reject_code is 5.1.8, not 4.1.8). */
     if ((code / 100 == 4 || code / 100 == 5) && (dsnbuf[0] == '4' || dsnbuf[0] == '5'))

@@ -55,6 +55,12 @@ static void session_reply(SMTPD_STATE *state, const char *fmt, ...)
         if (c < 0x20 || c > 0x7e)
             vstr_str(line)[i] = '?';
     }
+    /* soft_bounce: no permanent refusal reaches the client (nor a 5.x.x code). */
+    if (state->conf->soft_bounce && vstr_str(line)[0] == '5') {
+        vstr_str(line)[0] = '4';
+        if (vstr_len(line) > 5 && vstr_str(line)[4] == '5' && vstr_str(line)[5] == '.')
+            vstr_str(line)[4] = '4';
+    }
     state->last_code = atoi(vstr_str(line));
     if (state->last_code >= 400) {
         state->error_count++;

@@ -9,7 +9,7 @@
 # nothing; refused BDAT chunks are skipped, never read as commands, and
 # RSET ends a transfer; SMTPUTF8 ends with its transaction; one smtpd
 # process serves max_use sessions and nothing of one
-# client survives into the next.
+# client survives into the next; soft_bounce turns every 5xx into 4xx.
 . "$POSTERN_SRC/test/lib.sh"
 . "$POSTERN_SRC/test/data/smtpd/smtpd-lib.sh"
 [ "$(id -u)" -eq 0 ] || { echo "1..0 # SKIP needs root"; exit 0; }
@@ -355,6 +355,29 @@ pids=($(reuse_pids))
 is "${#pids[@]}" 3 "reuse: three sessions logged"
 is "${pids[1]}" "${pids[0]}" "reuse: sessions 1 and 2 were served by one process (${pids[0]})"
 ok "$([ -n "${pids[2]}" ] && [ "${pids[2]}" != "${pids[0]}" ] && echo 0 || echo 1)" "reuse: after max_use = 2 sessions a new process serves the third (${pids[2]})"
+
+# --- soft_bounce: every 5xx becomes 4xx (and 5.x.x 4.x.x), in replies and logs ---------
+inst_param soft_bounce yes
+postfix reload >/dev/null 2>&1
+cat >"$T/soft.dialog" <<'D'
+S~ 220 .*
+C: EHLO client.example.org
+M: 250
+C: VRFY bob
+S: 402 4.5.1 VRFY command is disabled
+C: MAIL FROM:<alice@@example.com>
+S: 401 4.1.7 Bad sender address syntax
+C: MAIL FROM:<alice@example.com>
+S: 250 2.1.0 Ok
+C: RCPT TO:<nosuch@mail.example.com>
+S: 450 4.1.1 <nosuch@mail.example.com>: Recipient address rejected: User unknown in local recipient table
+C: QUIT
+S: 221 2.0.0 Bye
+D
+inst_wait bash -c "$DIALOG $ADDR $PORT $T/soft.dialog 2>$T/soft.err"
+ok $? "soft_bounce = yes: no 5xx reply $(cat "$T/soft.err")"
+like "$(sd_log "reject: RCPT from .*nosuch@mail.example.com")" "NOQUEUE: reject: RCPT from unknown\[127.0.0.1\]: 450 4.1.1 <nosuch@mail.example.com>" \
+    "soft_bounce = yes: the log shows the 450 the client got"
 
 inst_stop
 ! grep -E "panic|fatal|AddressSanitizer|runtime error|exit status" "$LOG"
