@@ -28,13 +28,6 @@ inst_service "$ADDR:$PORT2 inet n - y - 1 smtpd -o max_use=2 -o syslog_name=post
 sd_start
 ok $? "master, smtpd, cleanup and flush run"
 
-dialog() {
-    local name=$1
-    shift
-    cat >"$T/$name.dialog"
-    $DIALOG "$@" "$ADDR" "$PORT" "$T/$name.dialog" 2>"$T/$name.err"
-    ok $? "dialog: $name $(head -c 300 "$T/$name.err")"
-}
 queue_id_of() { # SUBJECT: the incoming/ file whose message has it
     local f
     for f in $(inst_queue_files incoming); do
@@ -43,7 +36,7 @@ queue_id_of() { # SUBJECT: the incoming/ file whose message has it
 }
 
 # --- banner and VRFY ------------------------------------------------------------
-dialog banner-vrfy <<'D'
+sd_dialog banner-vrfy <<'D'
 S: 220 mail.example.com ESMTP Postfix (Debian/GNU)
 C: EHLO client.example.org
 S: 250-mail.example.com
@@ -75,7 +68,7 @@ chown postfix "$Q/deferred/${did:0:1}"
 mv "$Q/incoming/$did" "$Q/deferred/${did:0:1}/$did"
 touch -d "@$FUTURE" "$Q/deferred/${did:0:1}/$did"
 is "$(stat -c %Y "$Q/deferred/${did:0:1}/$did")" "$FUTURE" "a message deferred for relay.test ($did), due in two hours"
-dialog etrn <<'D'
+sd_dialog etrn <<'D'
 S~ 220 .*
 C: ETRN relay.test
 S: 250 Queuing started
@@ -123,7 +116,7 @@ postfix reload >/dev/null 2>&1
 
 # --- transaction reset by HELO and EHLO ------------------------------------------
 before=$(sd_queue_count)
-dialog helo-reset <<'D'
+sd_dialog helo-reset <<'D'
 S~ 220 .*
 C: EHLO client.example.org
 M: 250
@@ -153,7 +146,7 @@ D
 is "$(sd_queue_count)" "$before" "HELO/EHLO in a transaction: the abandoned transactions queue nothing"
 
 # --- reset after each message: nothing of the first envelope in the second ----------
-dialog message-reset <<'D'
+sd_dialog message-reset <<'D'
 S~ 220 .*
 C: EHLO client.example.org
 M: 250
@@ -199,7 +192,7 @@ original_recipient: carol@relay.test
 recipient: carol@relay.test" "the second message ($id2): its own envelope only, no ENVID, RET, NOTIFY or recipient of the first"
 
 # --- SMTPUTF8 is one transaction's: the next message is ESMTP again ------------------
-dialog utf8-reset <<'D'
+sd_dialog utf8-reset <<'D'
 S~ 220 .*
 C: EHLO client.example.org
 M: 250
@@ -237,7 +230,7 @@ ok $? "the next message in the session: Received says ESMTP again"
 
 # --- a DATA line longer than line_length_limit (2048) arrives whole ------------------
 long=$(head -c 5000 /dev/zero | tr '\0' L)
-dialog long-line <<D
+sd_dialog long-line <<D
 S~ 220 .*
 C: EHLO client.example.org
 M: 250
@@ -284,7 +277,7 @@ is "$(sd_queue_count)" "$before" "BDAT over message_size_limit: nothing queued"
 # --- BDAT: a refused chunk is skipped, never read as commands (a refused LAST
 # chunk fails the transaction, RFC 3030); RSET ends a transfer ----------------------
 before=$(sd_queue_count)
-dialog bdat-edges <<'D'
+sd_dialog bdat-edges <<'D'
 S~ 220 .*
 C: EHLO client.example.org
 M: 250
