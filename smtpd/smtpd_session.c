@@ -310,6 +310,24 @@ static void session_log_discarded(const SMTPD_STATE *state)
     vstr_free(names);
 }
 
+/*
+ * The HELO name as kept, logged and put into Received: (bounded, trimmed),
+ * with Postfix's neutering: characters that would break a Received: comment
+ * or a log field ("helo=<...>") become '?'. UTF-8 stays (SMTPUTF8).
+ */
+static char *session_helo_name(const char *arg)
+{
+    size_t n = strlen(arg);
+    char *name = mem_strndup(arg, n > SMTPD_HELO_MAX ? SMTPD_HELO_MAX : n), *cp;
+
+    str_trim(name);
+    str_printable(name, 1);
+    for (cp = name; *cp; cp++)
+        if (strchr("<>()\\\";:@", *cp) != NULL)
+            *cp = '?';
+    return name;
+}
+
 static int cmd_helo(SMTPD_STATE *state, const char *arg, int esmtp)
 {
     const SMTPD_CONF *conf = state->conf;
@@ -330,8 +348,7 @@ static int cmd_helo(SMTPD_STATE *state, const char *arg, int esmtp)
         const char *saved_proto = state->protocol;
         int saved_esmtp = state->esmtp, refused;
 
-        state->helo = mem_strndup(arg, strlen(arg) > SMTPD_HELO_MAX ? SMTPD_HELO_MAX : strlen(arg));
-        str_trim(state->helo);
+        state->helo = session_helo_name(arg);
         state->esmtp = esmtp;
         state->protocol = esmtp ? "ESMTP" : "SMTP";
         reply = vstr_new(0);
@@ -353,8 +370,7 @@ static int cmd_helo(SMTPD_STATE *state, const char *arg, int esmtp)
     } else {
         session_reset(state);
         mem_free(state->helo);
-        state->helo = mem_strndup(arg, strlen(arg) > SMTPD_HELO_MAX ? SMTPD_HELO_MAX : strlen(arg));
-        str_trim(state->helo);
+        state->helo = session_helo_name(arg);
         state->esmtp = esmtp;
         state->protocol = esmtp ? "ESMTP" : "SMTP";
     }

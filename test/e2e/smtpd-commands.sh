@@ -9,7 +9,8 @@
 # nothing; refused BDAT chunks are skipped, never read as commands, and
 # RSET ends a transfer; SMTPUTF8 ends with its transaction; one smtpd
 # process serves max_use sessions and nothing of one
-# client survives into the next; soft_bounce turns every 5xx into 4xx.
+# client survives into the next; soft_bounce turns every 5xx into 4xx;
+# the HELO name is neutered.
 . "$POSTERN_SRC/test/lib.sh"
 . "$POSTERN_SRC/test/data/smtpd/smtpd-lib.sh"
 [ "$(id -u)" -eq 0 ] || { echo "1..0 # SKIP needs root"; exit 0; }
@@ -144,6 +145,31 @@ C: QUIT
 S: 221 2.0.0 Bye
 D
 is "$(sd_queue_count)" "$before" "HELO/EHLO in a transaction: the abandoned transactions queue nothing"
+
+# --- the HELO name is neutered as Postfix does before Received: and the logs ---------
+sd_dialog helo-neuter <<'D'
+S~ 220 .*
+C: EHLO evil>(x);"y"@z\w:1
+M: 250
+C: MAIL FROM:<alice@example.com>
+S: 250 2.1.0 Ok
+C: RCPT TO:<bob@relay.test>
+S: 250 2.1.5 Ok
+C: DATA
+S~ 354 .*
+C: Subject: neutered helo
+C:
+C: body
+C: .
+S~ 250 2\.0\.0 Ok: queued as [0-9A-F]+
+C: QUIT
+S: 221 2.0.0 Bye
+D
+id=$(queue_id_of "neutered helo")
+inst_postcat "$Q/incoming/$id" >"$T/neuter.postcat" 2>&1
+grep -qxF "Received: from evil??x???y??z?w?1 (unknown [127.0.0.1])" "$T/neuter.postcat" &&
+    grep -qxF "named_attribute: helo_name=evil??x???y??z?w?1" "$T/neuter.postcat"
+ok $? "HELO <>()\\\";:@ become '?' in Received: and in the queue file's helo_name"
 
 # --- reset after each message: nothing of the first envelope in the second ----------
 sd_dialog message-reset <<'D'
