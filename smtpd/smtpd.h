@@ -146,6 +146,7 @@ typedef struct SMTPD_STATE {
     const char *where;              /* the command being served, for logs */
     int error_count;
     int junk_count;
+    int ill_pipelining;             /* "improper command pipelining" logged */
     int cmd_ok[SMTPD_C_COUNT];
     int cmd_total[SMTPD_C_COUNT];
     /* transaction */

@@ -1228,6 +1228,51 @@ static int cmd_auth(SMTPD_STATE *state, const char *arg)
     return smtpd_sasl_auth_cmd(state, arg, &io) ? SESSION_END : SESSION_GO_ON;
 }
 
+/*
+ * Postfix's "improper command pipelining after CMD from CLIENT: TEXT",
+ * once per session: the client sent more before our reply where RFC 2920
+ * does not allow it (no EHLO yet, or after a command that must end a
+ * group: HELO, EHLO, DATA, NOOP, VRFY). TEXT is up to 100 buffered bytes
+ * with control and 8-bit bytes escaped as C does.
+ */
+static void session_check_pipelining(SMTPD_STATE *state, int verb)
+{
+    size_t n = stream_buffered(state->client), i;
+    const unsigned char *p = (const unsigned char *) stream_peek(state->client);
+    struct pollfd pfd;
+    VSTR *shown;
+
+    if (state->ill_pipelining || verb == SMTPD_C_UNKNOWN
+        || (state->esmtp && verb != SMTPD_C_HELO && verb != SMTPD_C_EHLO && verb != SMTPD_C_DATA
+            && verb != SMTPD_C_NOOP && verb != SMTPD_C_VRFY))
+        return;
+    if (n == 0) {
+        pfd.fd = stream_fd(state->client);
+        pfd.events = POLLIN;
+        pfd.revents = 0;
+        if (pfd.fd < 0 || poll(&pfd, 1, 0) <= 0 || (pfd.revents & POLLIN) == 0)
+            return;
+    }
+    shown = vstr_new(128);
+    for (i = 0; i < n && i < 100; i++) {
+        static const char esc[] = "\a\b\t\n\v\f\r";
+        const char *e = p[i] ? strchr(esc, p[i]) : NULL;
+
+        if (p[i] == '\\')
+            vstr_adds(shown, "\\\\");
+        else if (p[i] >= 0x20 && p[i] < 0x7f)
+            vstr_addch(shown, p[i]);
+        else if (e != NULL)
+            vstr_printf(shown, "\\%c", "abtnvfr"[e - esc]);
+        else
+            vstr_printf(shown, "\\%03o", p[i]);
+    }
+    msg_info("improper command pipelining after %s from %s: %s", state->where, state->namaddr,
+             vstr_str(shown));
+    vstr_free(shown);
+    state->ill_pipelining = 1;
+}
+
 /* The first word looks like a message header name ("Subject:"). */
 static int session_header_like(const char *line)
 {
@@ -1321,6 +1366,7 @@ static int session_command(SMTPD_STATE *state, VSTR *buf)
         session_reply(state, "530 5.7.0 Must issue a STARTTLS command first");
         return SESSION_GO_ON;
     }
+    session_check_pipelining(state, verb);
     /* NOOP, VRFY, ETRN, RSET beyond smtpd_junk_command_limit count as errors. */
     if ((verb == SMTPD_C_NOOP || verb == SMTPD_C_VRFY || verb == SMTPD_C_ETRN
          || verb == SMTPD_C_RSET) && ++state->junk_count > state->conf->junk_command_limit)
