@@ -861,9 +861,10 @@ static int check_one(CHECK_CTX *ctx, const char *name, const char *arg, int dept
         return check_login_mismatch(ctx, 1, 1, 1);
     if (strcasecmp(name, "reject_unauth_pipelining") == 0) {
         /* Commands sent ahead where that is not allowed: by a client that
-         * did not say EHLO, or anything after DATA before our 354. */
+         * did not say EHLO, or anything after DATA before our 354 (a BDAT
+         * command is followed by its chunk: that is no pipelining). */
         if (!check_input_pending(state)
-            || (state->esmtp && strcmp(ctx->stage, "DATA") != 0))
+            || (state->esmtp && (state->where == NULL || strcmp(state->where, "DATA") != 0)))
             return SMTPD_CHECK_DUNNO;
         return check_reject(ctx, 503, "5.5.0",
                             "<%s>: %s rejected: Improper use of SMTP command pipelining",

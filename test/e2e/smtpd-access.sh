@@ -204,6 +204,21 @@ S: 221 2.7.0 Error: I can break rules, too. Goodbye.
 EOF
 D
 
+# ... and a BDAT command followed by its chunk is not improper pipelining.
+dialog bdat-not-pipelining --bind 127.0.0.1 <<'D'
+S~ 220 .*
+C: EHLO localhost.example.net
+M: 250
+C: MAIL FROM:<alice@example.com>
+S: 250 2.1.0 Ok
+C: RCPT TO:<bob@mail.example.com>
+S: 250 2.1.5 Ok
+R: BDAT 24 LAST\r\nSubject: chunk\r\n\r\nbody\r\n
+S~ 250 2\.0\.0 Ok: queued as [0-9A-F]+
+C: QUIT
+S: 221 2.0.0 Bye
+D
+
 # reject_multi_recipient_bounce: a null sender with two recipients.
 dialog multi-recipient-bounce --bind 127.0.0.1 <<'D'
 S~ 220 .*
