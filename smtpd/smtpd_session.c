@@ -1352,7 +1352,6 @@ static int session_command(SMTPD_STATE *state, VSTR *buf)
     /* smtpd_client_restrictions refused the client at connect (no
      * smtpd_delay_reject): it may only leave (RFC 5321 3.1). */
     if (state->client_reject && verb != SMTPD_C_QUIT) {
-        state->error_count++;
         session_reply(state, "503 5.7.0 Error: access denied for %s", state->namaddr);
         return SESSION_GO_ON;
     }
