@@ -75,7 +75,8 @@ like "$env2" "named_attribute: rewrite_context=local" "rewrite_context=local"
 
 # DSN options survive pickup and cleanup.
 BEFORE=$(incoming)
-printf 'Subject: dsn\n\nbody\n' | as_user sendmail -N success,delay -R hdrs -V env-1 carol@relay.test 2>/dev/null
+printf 'Subject: dsn\n\nbody\n' | as_user sendmail -v -G -N success,delay -R hdrs -V env-1 carol@relay.test \
+    >/dev/null 2>&1
 wait_for count_incoming 3
 qf3=$Q/incoming/$(newest)
 wait_for test -x "$qf3"
@@ -83,6 +84,8 @@ env3=$(postcat "$qf3")
 like "$env3" "envelope_id=env-1" "-V: the envelope id reaches the queue file"
 like "$env3" "ret_flags=2" "-R hdrs: ret_flags=2"
 like "$env3" "notify_flags=10" "-N success,delay: notify_flags=10 on the recipient"
+like "$env3" "named_attribute: trace_flags=1024" "-v: trace_flags=1024 survives pickup and cleanup"
+like "$env3" "named_attribute: rewrite_context=remote" "-G: rewrite_context=remote survives pickup"
 
 # -t with -N: the extracted recipients keep their notify flags (pickup passes
 # them on after the content; cleanup does not extract them again).
