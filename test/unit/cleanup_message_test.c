@@ -4,7 +4,7 @@
  * back with lib/qfile.h). Table-driven: added headers for local mail
  * (Received for a local submission, Message-Id, Date, From with the full
  * name, the Resent- variants), nothing added for remote mail, removed
- * headers, folded headers, a body without an empty line, stray CR, long
+ * headers, folded headers, a body without an empty line, stray CR and LF, long
  * lines, header_size_limit, hopcount_limit, header and body checks,
  * recipient extraction (sendmail -t), DSN records, duplicates,
  * message_size_limit, virtual alias limits, and malformed input
@@ -130,6 +130,9 @@ static void unescape(const char *in, VSTR *out)
             p++;
         } else if (*p == '\\' && p[1] == 'r') {
             vstr_addch(out, '\r');
+            p++;
+        } else if (*p == '\\' && p[1] == 'l') { /* a stray LF inside a record */
+            vstr_addch(out, '\n');
             p++;
         } else if (*p == '\\' && p[1] == '0') {
             vstr_addch(out, 0);
@@ -300,6 +303,10 @@ static const struct {
      "A rewrite_context=remote\nA log_message_origin=c.test[192.0.2.1]\nS a@b.test\n"
      OUT_RCPT("b@relay.test") "M \nN Subject: x\nN \nN a b\nL {1000*x}{1048*y}\nN \n"
      "L {2048*z}\nL {952*z}{1096*w}\nN {904*w}\nX \nE \n", NULL},
+    {"stray LF inside a header and a body record becomes a space", FLT,
+     ENV_REMOTE "S a@b.test\nR b@relay.test\nM \nN Subject: a\\lb\nN \nN c\\ld\\r\\le\nX \nE \n",
+     "A rewrite_context=remote\nA log_message_origin=c.test[192.0.2.1]\nS a@b.test\n"
+     OUT_RCPT("b@relay.test") "M \nN Subject: a b\nN \nN c d  e\nX \nE \n", NULL},
     {"a header longer than header_size_limit is cut, the next one is whole", FLT,
      ENV_REMOTE "S a@b.test\nR b@relay.test\nM \nN Subject: {290*s}\nN \t{100*t}\nN X-After: y\nN \nX \nE \n",
      "A rewrite_context=remote\nA log_message_origin=c.test[192.0.2.1]\nS a@b.test\n"
