@@ -163,4 +163,32 @@ pp=$(pgrep -P "$MPID" -f 'pickup' | head -1)
 is "$(awk '/^Uid:/ {print $2}' "/proc/$pp/status")" "$(id -u postfix)" "pickup runs as mail_owner"
 is "$(readlink "/proc/$pp/root")" "$Q" "pickup is chrooted to the queue directory"
 
+# Memory stays flat whatever the message size: a 9 MB message (just under
+# the default message_size_limit) through sendmail, postdrop and the same
+# pickup process.
+hwm1=$(awk '/^VmHWM/ {print $2}' "/proc/$pp/status")
+python3 -c '
+import sys
+w = sys.stdout.write
+w("Subject: huge\n\n")
+for i in range(120000):
+    w("x" * 75 + "\n")
+' >"$T/huge.txt"
+rm -f "$Q"/maildrop/ABCDE456
+as_user /usr/bin/time -f 'maxrss=%M' sendmail -q30m 2>"$T/time0.err"
+rss0=$(sed -n 's/^maxrss=//p' "$T/time0.err")
+BEFORE=$(incoming)
+as_user /usr/bin/time -f 'maxrss=%M' sendmail bob@example.com <"$T/huge.txt" 2>"$T/time.err"
+ok $? "a 9 MB message is submitted"
+INST_WAIT=300 inst_wait count_incoming 9
+ok $? "and picked up"
+qf9=$Q/incoming/$(newest)
+wait_for test -x "$qf9"
+is "$(pgrep -P "$MPID" -f pickup | head -1)" "$pp" "by the same pickup process"
+hwm2=$(awk '/^VmHWM/ {print $2}' "/proc/$pp/status")
+ok $((hwm2 - hwm1 < 4096 ? 0 : 1)) "pickup's peak memory grew by less than 4 MB ($hwm1 kB -> $hwm2 kB)"
+rss=$(sed -n 's/^maxrss=//p' "$T/time.err")
+ok $((${rss:-99999} - ${rss0:-0} < 4096 ? 0 : 1)) "sendmail's peak memory stays flat (${rss0} kB for nothing, ${rss} kB for 9 MB)"
+ok $(($(stat -c %s "$qf9") > 9000000 ? 0 : 1)) "the whole message is in the queue file"
+
 done_testing
