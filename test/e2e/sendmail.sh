@@ -162,6 +162,15 @@ is "$(echo "$OUT" | grep '^recipient' | tr '\n' '|')" "recipient: cmd@x|recipien
 # -C: another configuration directory (main.cf or its directory).
 submit 'b\n' -C "$C/main.cf" a@b
 is "$RC" 0 "-C path/main.cf"
+# -C names the configuration: a directory with a main.cf whose queue is elsewhere.
+mkdir -p "$T/etc-c" "$T/q-c/maildrop" "$T/q-c/public"
+chown postfix:postdrop "$T/q-c/maildrop"
+chmod 1733 "$T/q-c/maildrop"
+printf 'queue_directory = %s/q-c\n' "$T" >"$T/etc-c/main.cf"
+rm -f "$Q"/maildrop/*
+printf 'b\n' | env -u MAIL_CONFIG sendmail -C "$T/etc-c" a@b 2>/dev/null
+is "$? $(ls "$T/q-c/maildrop" | wc -l) $(maildrop_files | wc -l)" "0 1 0" \
+    "-C dir: the message goes to that configuration's queue, not the default one"
 
 # Over message_size_limit: postdrop refuses it, sendmail exits 65 (permanent).
 printf 'message_size_limit = 2000\n' >>"$C/main.cf"
