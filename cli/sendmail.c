@@ -708,6 +708,7 @@ __attribute__((noreturn)) static void sm_deliver(const SM_OPTS *o)
     VSTR *piece = vstr_new(4096), *why = vstr_new(0);
     long line_limit = conf_get_int("line_length_limit");
     long rcpt_count = 0;
+    size_t n;
     int complete, prev_complete = 1, skip_from = 1, skipping = 0;
     char **cpp;
     int st;
@@ -731,10 +732,20 @@ __attribute__((noreturn)) static void sm_deliver(const SM_OPTS *o)
 
         if (list == NULL)
             msg_fatal_status(EX_USAGE, "bad recipient \"%s\": %s", *cpp, vstr_str(err));
-        for (i = 0; i < list->count; i++) {
+        for (n = 0, i = 0; i < list->count; i++) {
             if (*list->items[i].addr == 0)
                 continue;
             sm_drop_rcpt(d, list->items[i].addr, o->notify);
+            rcpt_count++;
+            n++;
+        }
+        /*
+         * An argument with no address in it ("undisclosed-recipients:;") is
+         * one null recipient, as Postfix writes it; cleanup sends such mail
+         * to empty_address_recipient.
+         */
+        if (n == 0) {
+            sm_drop_rcpt(d, "", o->notify);
             rcpt_count++;
         }
         addr_list_free(list);

@@ -128,9 +128,7 @@ int maildrop_check(MAILDROP_CHECK *mc, int type, const char *data, size_t len,
             if ((r = check_attr(data, len)) < 0)
                 return BAD("malformed attribute record");
             return r ? MAILDROP_OK : MAILDROP_SKIP;
-        case QREC_RCPT:
-            if (len == 0)
-                return BAD("empty recipient record");
+        case QREC_RCPT: /* may be empty: cleanup sends it to empty_address_recipient */
             if (++mc->rcpts > MAILDROP_RCPT_MAX)
                 return BAD("too many recipients");
             return MAILDROP_OK;

@@ -191,4 +191,16 @@ rss=$(sed -n 's/^maxrss=//p' "$T/time.err")
 ok $((${rss:-99999} - ${rss0:-0} < 4096 ? 0 : 1)) "sendmail's peak memory stays flat (${rss0} kB for nothing, ${rss} kB for 9 MB)"
 ok $(($(stat -c %s "$qf9") > 9000000 ? 0 : 1)) "the whole message is in the queue file"
 
+# A recipient argument with no address in it is the null recipient (as
+# Postfix's sendmail writes it); cleanup sends it to empty_address_recipient.
+BEFORE=$(incoming)
+printf 'Subject: nobody\n\nb\n' | as_user sendmail 'undisclosed-recipients:;' 2>/dev/null
+ok $? "sendmail 'undisclosed-recipients:;' exits 0 (as Postfix)"
+inst_wait count_incoming 10
+ok $? "and the message is picked up, not removed as malformed"
+qf10=$Q/incoming/$(newest)
+wait_for test -x "$qf10"
+like "$(postcat -e "$qf10")" "recipient: MAILER-DAEMON@example.com" \
+    "its recipient is empty_address_recipient, qualified"
+
 done_testing

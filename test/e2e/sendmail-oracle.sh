@@ -107,5 +107,7 @@ same "-t without recipients" "$T/plain" -t
 same "no recipients at all" "$T/plain"
 same "empty input" "$T/empty" a@b.test
 same "arguments after the first recipient are recipients" "$T/plain" a@b.test -v -G
+same "an argument without an address is a null recipient" "$T/plain" 'undisclosed-recipients:;'
+same "the null address as a recipient" "$T/plain" a@b.test '<>'
 
 done_testing

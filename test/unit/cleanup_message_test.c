@@ -76,6 +76,7 @@ static void conf_setup(CLEANUP_CONF *c)
     c->propagate_virtual = 1;
     c->rcpt_delim = "";
     c->undisclosed = "";
+    c->empty_rcpt = "MAILER-DAEMON";
     c->always_bcc = "archive";
     c->append_at_myorigin = 1;
     c->original_rcpt = 1;
@@ -385,6 +386,12 @@ static const struct {
      "STATUS 4 5.3.4 Message too big for system\n", "exceeds message_size_limit"},
     {"no recipients", FLT, ENV_REMOTE "S a@b.test\nM \nN \nX \nE \n",
      "STATUS 32 5.1.0 No recipients specified\n", NULL},
+    {"a null recipient goes to empty_address_recipient, qualified", FLT,
+     ENV_LOCAL "S a@example.com\nR \nM \nN \nX \nE \n",
+     "A rewrite_context=local\nS a@example.com\n"
+     "A dsn_orig_rcpt=rfc822;\nO \nR MAILER-DAEMON@example.com\nM \n"
+     "N Message-Id: <STAMP.ID@mail.example.com>\nN Date: Sat, 21 Nov 2026 12:14:02 +0000 (UTC)\n"
+     "N From: a@example.com\nN \nX \nE \n", NULL},
     {"null sender allowed", FLT, ENV_REMOTE "S \nR b@relay.test\nM \nN \nX \nE \n",
      "A rewrite_context=remote\nA log_message_origin=c.test[192.0.2.1]\nS \n"
      OUT_RCPT("b@relay.test") "M \nN \nX \nE \n", NULL},
