@@ -79,6 +79,23 @@ D
 like "$(sd_log "non-SMTP command")" "warning: non-SMTP command from unknown\[127.0.0.1\]: GET / HTTP/1.0" \
     "HTTP: a warning names the client"
 
+# A line still unended after smtpd's 1 MB discard allowance: 421 and the end
+# of the session. Exactly line_length_limit + 1 MB + 1 bytes are sent, all of
+# which smtpd must read to decide, so its close cannot race the reply.
+python3 - "$ADDR" "$PORT" >"$T/huge.out" 2>&1 <<'PY'
+import socket, sys
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=10)
+f = s.makefile("rb")
+f.readline()
+s.sendall(b"NOOP " + b"a" * (2048 - 5 + 1048576 + 1))
+print(f.readline().decode().rstrip())
+print("EOF" if f.readline() == b"" else "more")
+PY
+is "$(cat "$T/huge.out")" "421 4.7.0 mail.example.com Error: line too long
+EOF" "a line unended after 1 MB: 421 4.7.0 line too long, then the end of the session"
+like "$(sd_log "line too long after")" "line too long after CONNECT from unknown\[127.0.0.1\]" \
+    "a line unended after 1 MB: logged"
+
 # Message text sent as commands (a header line, as after a refused DATA):
 # Postfix's answer is to hang up. An empty line is a syntax error.
 sd_dialog header-as-command <<'D'
