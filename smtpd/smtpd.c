@@ -218,6 +218,7 @@ static void smtpd_conf_load(SMTPD_CONF *c)
     c->access_parent = match_list_parent_flag("smtpd_access_maps",
                                               conf_get("parent_domain_matches_subdomains")) != 0;
     c->discard_ehlo = smtpd_words("smtpd_discard_ehlo_keywords");
+    c->noop_cmds = smtpd_words("smtpd_noop_commands");
     c->null_access_key = mem_strdup(conf_get("smtpd_null_access_lookup_key"));
     c->recipient_delimiter = mem_strdup(conf_get("recipient_delimiter"));
     vstr_sprintf(path, "public/%s", conf_get("cleanup_service_name"));
@@ -320,6 +321,7 @@ static void smtpd_conf_free(SMTPD_CONF *c)
     argv_free(c->data_restr);
     argv_free(c->eod_restr);
     argv_free(c->etrn_restr);
+    argv_free(c->noop_cmds);
     htable_free(c->classes, smtpd_free_argv);
     htable_free(c->tables, smtpd_free_table);
     if (c->dns)

@@ -84,6 +84,7 @@ typedef struct SMTPD_CONF {
     int port_logging;               /* smtpd_client_port_logging */
     int access_parent;              /* smtpd_access_maps in parent_domain_matches_subdomains */
     ARGV *discard_ehlo;             /* lower-cased keywords */
+    ARGV *noop_cmds;                /* smtpd_noop_commands: answered 250, not run */
     char *null_access_key;
     char *recipient_delimiter;
     char *cleanup_path;             /* public/cleanup (master.cf column 2: n) */

@@ -1273,6 +1273,20 @@ static void session_check_pipelining(SMTPD_STATE *state, int verb)
     state->ill_pipelining = 1;
 }
 
+/* smtpd_noop_commands names the command word: answer 250, do nothing. */
+static int session_noop_command(const SMTPD_STATE *state, const char *line)
+{
+    size_t n = strcspn(line, " \t"), i;
+
+    for (i = 0; i < state->conf->noop_cmds->argc; i++) {
+        const char *w = state->conf->noop_cmds->argv[i];
+
+        if (strlen(w) == n && strncasecmp(w, line, n) == 0)
+            return 1;
+    }
+    return 0;
+}
+
 /* The first word looks like a message header name ("Subject:"). */
 static int session_header_like(const char *line)
 {
@@ -1320,6 +1334,12 @@ static int session_command(SMTPD_STATE *state, VSTR *buf)
     }
     line += lead;
     len -= lead;
+    if (session_noop_command(state, line)) {
+        session_reply(state, "250 2.0.0 Ok");
+        if (++state->junk_count > state->conf->junk_command_limit)
+            state->error_count++;
+        return SESSION_GO_ON;
+    }
     if (session_forbidden(line)) {
         VSTR *shown = vstr_new(0);
 

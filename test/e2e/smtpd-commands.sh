@@ -10,7 +10,7 @@
 # RSET ends a transfer; SMTPUTF8 ends with its transaction; one smtpd
 # process serves max_use sessions and nothing of one
 # client survives into the next; soft_bounce turns every 5xx into 4xx;
-# the HELO name is neutered.
+# the HELO name is neutered; smtpd_noop_commands.
 . "$POSTERN_SRC/test/lib.sh"
 . "$POSTERN_SRC/test/data/smtpd/smtpd-lib.sh"
 [ "$(id -u)" -eq 0 ] || { echo "1..0 # SKIP needs root"; exit 0; }
@@ -18,7 +18,8 @@
 sd_setup 'smtpd_banner = $myhostname ESMTP $mail_name (Debian/GNU)' \
     "disable_vrfy_command = yes" \
     "relay_domains = relay.test" \
-    "message_size_limit = 20000"
+    "message_size_limit = 20000" \
+    "smtpd_noop_commands = xusr, EXPN"
 PORT2=$(inst_port)
 while [ "$PORT2" = "$PORT" ]; do PORT2=$(inst_port); done
 cp "$POSTERN_BUILD/test/daemons/test_trigger" "$D/"
@@ -53,6 +54,19 @@ C: VRFY bob
 S: 502 5.5.1 VRFY command is disabled
 C: VRFY <bob@mail.example.com>
 S: 502 5.5.1 VRFY command is disabled
+C: QUIT
+S: 221 2.0.0 Bye
+D
+
+# --- smtpd_noop_commands: answered 250 and otherwise ignored -----------------------
+sd_dialog noop-commands <<'D'
+S~ 220 .*
+C: XUSR
+S: 250 2.0.0 Ok
+C: expn bob
+S: 250 2.0.0 Ok
+C: XUSRX
+S: 502 5.5.2 Error: command not recognized
 C: QUIT
 S: 221 2.0.0 Bye
 D
