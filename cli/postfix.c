@@ -10,8 +10,13 @@
  *   reload       ask master to re-read its configuration (SIGHUP)
  *   status       say whether master runs, and its pid
  *   check        create missing queue directories with their owners and
- *                modes, warn about unsafe ownership or permissions and about
- *                master.cf programs that are not installed
+ *                modes; warn, in Postfix's words, about files that are not
+ *                owned by root (configuration, queue_directory, pid/), by
+ *                mail_owner (the queue) or by setgid_group (maildrop/,
+ *                public/), group or other writable, with a wrong mode, about
+ *                damaged messages in corrupt/ and about master.cf programs
+ *                that are not installed; fatal without master.cf, or with
+ *                maillog_file set and no postlog service
  *   set-permissions  like check, and also repair owners and modes
  *   flush        run `postqueue -f`
  *   logrotate    rename maillog_file (maillog_file_rotate_suffix), compress
@@ -20,7 +25,8 @@
  * Messages about the mail system as a whole look like Postfix's
  * ("postfix/postfix-script: starting the Postfix mail system") and are logged
  * too. Exit status 0 on success; 1 when the command failed, when master is
- * not running for stop/abort/reload/status, or already running for start.
+ * not running for stop/abort/reload/status (status says so at info level,
+ * as postfix-script does), or already running for start.
  *
  * Whether master runs is asked of master itself (`master -t`, the pid file
  * lock); its pid is the first line of queue_directory/pid/master.pid.
@@ -79,6 +85,9 @@ typedef struct POSTFIX {
     int warnings;
 } POSTFIX;
 
+/* Where the log goes: maillog_file (when root could open it) or syslog. */
+static int postfix_log_outputs = MSG_OUT_SYSLOG;
+
 __attribute__((format(printf, 2, 3))) static void log_text(int level, const char *fmt, ...)
 {
     va_list ap;
@@ -100,12 +109,12 @@ __attribute__((format(printf, 2, 3))) static void say(int level, const char *fmt
     va_end(ap);
     fprintf(stderr, "postfix/postfix-script: %s%s\n", prefix, text);
     fflush(stderr);
-    /* The log gets it under Postfix's tag; a maillog_file, when open, wins over syslog. */
-    msg_set_outputs(MSG_OUT_SYSLOG | MSG_OUT_FILE);
-    msg_config("postfix/postfix-script", NULL, NULL, NULL);
+    /* The log gets it under Postfix's tag, "<syslog_name>/postfix-script". */
+    msg_init("postfix-script", postfix_log_outputs);
+    msg_config(conf_get("syslog_name"), NULL, NULL, NULL);
     log_text(level, "%s", text);
-    msg_config("postfix/postfix", NULL, NULL, NULL);
-    msg_set_outputs(MSG_OUT_STDERR | MSG_OUT_SYSLOG | MSG_OUT_FILE);
+    msg_init("postfix", MSG_OUT_STDERR | postfix_log_outputs);
+    msg_config(conf_get("syslog_name"), NULL, NULL, NULL);
 }
 
 __attribute__((format(printf, 1, 2), noreturn)) static void script_fatal(const char *fmt, ...)
@@ -140,7 +149,25 @@ static void postfix_users(POSTFIX *pf)
     pf->setgid_gid = gr->gr_gid;
 }
 
-/* Configuration files: root's, not writable by others. */
+#define POSTFIX_WALK_DEPTH 8 /* how deep check looks into a directory tree */
+
+/* Root's files (configuration, queue_directory, pid/): Postfix's wording. */
+static void check_root_owned(POSTFIX *pf, const char *path, const struct stat *st)
+{
+    if (st->st_uid != 0) {
+        say(MSG_WARN, "not owned by root: %s", path);
+        pf->warnings++;
+    }
+}
+
+static void check_not_writable(POSTFIX *pf, const char *path, const struct stat *st)
+{
+    if (st->st_mode & (S_IWGRP | S_IWOTH)) {
+        say(MSG_WARN, "group or other writable: %s", path);
+        pf->warnings++;
+    }
+}
+
 static void check_safe(POSTFIX *pf, const char *path, int must_exist)
 {
     struct stat st;
@@ -152,14 +179,76 @@ static void check_safe(POSTFIX *pf, const char *path, int must_exist)
         }
         return;
     }
-    if (st.st_uid != 0) {
-        say(MSG_WARN, "not owned by root: %s", path);
-        pf->warnings++;
+    check_root_owned(pf, path, &st);
+    check_not_writable(pf, path, &st);
+}
+
+/*
+ * The configuration directory tree: every file root's (the link itself for a
+ * symbolic link) and, followed, not writable by group or other.
+ */
+static void check_config_tree(POSTFIX *pf, const char *dir, int depth)
+{
+    VSTR *path = vstr_new(100);
+    struct dirent *de;
+    struct stat st, target;
+    DIR *d;
+
+    if (depth > POSTFIX_WALK_DEPTH || (d = opendir(dir)) == NULL) {
+        vstr_free(path);
+        return;
     }
-    if (st.st_mode & (S_IWGRP | S_IWOTH)) {
-        say(MSG_WARN, "group or other writable: %s", path);
-        pf->warnings++;
+    while ((de = readdir(d)) != NULL) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        vstr_sprintf(path, "%s/%s", dir, de->d_name);
+        if (lstat(vstr_str(path), &st) < 0)
+            continue;
+        check_root_owned(pf, vstr_str(path), &st);
+        if (stat(vstr_str(path), &target) == 0)
+            check_not_writable(pf, vstr_str(path), &target);
+        if (S_ISDIR(st.st_mode))
+            check_config_tree(pf, vstr_str(path), depth + 1);
     }
+    closedir(d);
+    vstr_free(path);
+}
+
+/*
+ * What lives in mail_owner's queue directories belongs to mail_owner
+ * (sockets and FIFOs are master's business); files in corrupt/ are damaged
+ * messages the administrator should look at.
+ */
+static void check_queue_tree(POSTFIX *pf, const char *dir, int corrupt, int depth)
+{
+    VSTR *path = vstr_new(100);
+    struct dirent *de;
+    struct stat st;
+    DIR *d;
+
+    if (depth > POSTFIX_WALK_DEPTH || (d = opendir(dir)) == NULL) {
+        vstr_free(path);
+        return;
+    }
+    while ((de = readdir(d)) != NULL) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        vstr_sprintf(path, "%s/%s", dir, de->d_name);
+        if (lstat(vstr_str(path), &st) < 0 || S_ISSOCK(st.st_mode) || S_ISFIFO(st.st_mode))
+            continue;
+        if (st.st_uid != pf->mail_uid) {
+            say(MSG_WARN, "not owned by %s: %s", conf_get("mail_owner"), vstr_str(path));
+            pf->warnings++;
+        }
+        if (corrupt && S_ISREG(st.st_mode)) {
+            say(MSG_WARN, "damaged message: %s", vstr_str(path));
+            pf->warnings++;
+        }
+        if (S_ISDIR(st.st_mode))
+            check_queue_tree(pf, vstr_str(path), corrupt, depth + 1);
+    }
+    closedir(d);
+    vstr_free(path);
 }
 
 /* Create what is missing; warn about (or, with fix, repair) owners and modes. */
@@ -183,6 +272,7 @@ static void check_queue(POSTFIX *pf, int fix)
     check_safe(pf, qdir, 1);
     for (i = 0; i < sizeof(postfix_qdirs) / sizeof(postfix_qdirs[0]); i++) {
         const struct qdir *q = &postfix_qdirs[i];
+        int bad = 0;
 
         vstr_sprintf(path, "%s/%s", qdir, q->name);
         uid = q->owner == OWN_ROOT ? 0 : pf->mail_uid;
@@ -197,21 +287,33 @@ static void check_queue(POSTFIX *pf, int fix)
         }
         if (!S_ISDIR(st.st_mode))
             script_fatal("%s is not a directory", vstr_str(path));
-        if (st.st_uid != uid || (gid != (gid_t) -1 && st.st_gid != gid)
-            || (st.st_mode & 07777) != q->mode) {
-            if (fix) {
-                if (chown(vstr_str(path), uid, gid) < 0 || chmod(vstr_str(path), q->mode) < 0)
-                    script_fatal("cannot set owner and mode of %s: %s", vstr_str(path),
-                                 strerror(errno));
-            } else {
-                say(MSG_WARN, "wrong owner or mode: %s (want %s%s%s, mode %04o; "
-                    "run \"postfix set-permissions\")", vstr_str(path),
-                    q->owner == OWN_ROOT ? "root" : conf_get("mail_owner"),
-                    q->group == GRP_SETGID ? ":" : "",
-                    q->group == GRP_SETGID ? conf_get("setgid_group") : "", (unsigned) q->mode);
-                pf->warnings++;
-            }
+        if (st.st_uid != uid) {
+            if (!fix)
+                say(MSG_WARN, "not owned by %s: %s",
+                    q->owner == OWN_ROOT ? "root" : conf_get("mail_owner"), vstr_str(path));
+            bad++;
         }
+        if (gid != (gid_t) -1 && st.st_gid != gid) {
+            if (!fix)
+                say(MSG_WARN, "not owned by group %s: %s", conf_get("setgid_group"),
+                    vstr_str(path));
+            bad++;
+        }
+        if ((st.st_mode & 07777) != q->mode) {
+            if (!fix)
+                say(MSG_WARN, "wrong mode: %s (mode %04o, want %04o; run \"postfix "
+                    "set-permissions\")", vstr_str(path), (unsigned) (st.st_mode & 07777),
+                    (unsigned) q->mode);
+            bad++;
+        }
+        if (bad && fix
+            && (chown(vstr_str(path), uid, gid) < 0 || chmod(vstr_str(path), q->mode) < 0))
+            script_fatal("cannot set owner and mode of %s: %s", vstr_str(path), strerror(errno));
+        if (!fix)
+            pf->warnings += bad;
+        /* maildrop/ holds its submitters' files: not looked into, as in Postfix. */
+        if (!fix && q->owner == OWN_MAIL && strcmp(q->name, "maildrop") != 0)
+            check_queue_tree(pf, vstr_str(path), strcmp(q->name, "corrupt") == 0, 0);
     }
     vstr_free(path);
 }
@@ -243,14 +345,23 @@ static void fix_tree(POSTFIX *pf, const char *dir, int depth)
     vstr_free(path);
 }
 
+/*
+ * master.cf: it must exist; when maillog_file is set, the postlog service
+ * must be there (else the chrooted workers' lines go nowhere): both fatal,
+ * as in Postfix. Programs that are not installed are warned about.
+ */
 static void check_programs(POSTFIX *pf)
 {
     VSTR *path = vstr_new(100);
+    const char *maillog = conf_get("maillog_file");
     MASTERCF *m;
     char *err = NULL;
     size_t i;
+    int postlog = 0;
 
     vstr_sprintf(path, "%s/master.cf", conf_dir());
+    if (access(vstr_str(path), F_OK) < 0)
+        script_fatal("no %s/master.cf file found", conf_dir());
     if ((m = mastercf_read(vstr_str(path), &err)) == NULL) {
         vstr_free(path);
         script_fatal("%s", err);
@@ -258,6 +369,8 @@ static void check_programs(POSTFIX *pf)
     for (i = 0; i < m->count; i++) {
         const MASTERCF_ENT *e = m->ents[i];
 
+        if (strcmp(e->name, "postlog") == 0 && strcmp(e->type, "unix-dgram") == 0)
+            postlog = 1;
         if (e->command[0] == '/')
             vstr_set(path, e->command);
         else
@@ -271,6 +384,8 @@ static void check_programs(POSTFIX *pf)
     }
     mastercf_free(m);
     vstr_free(path);
+    if (maillog && *maillog && !postlog)
+        script_fatal("missing 'postlog' service in master.cf - run 'postfix upgrade-configuration'");
 }
 
 static void postfix_check(POSTFIX *pf, int fix)
@@ -281,10 +396,7 @@ static void postfix_check(POSTFIX *pf, int fix)
 
     postfix_users(pf);
     check_safe(pf, conf_dir(), 1);
-    vstr_sprintf(path, "%s/main.cf", conf_dir());
-    check_safe(pf, vstr_str(path), 0);
-    vstr_sprintf(path, "%s/master.cf", conf_dir());
-    check_safe(pf, vstr_str(path), 1);
+    check_config_tree(pf, conf_dir(), 0);
     check_queue(pf, fix);
     if (fix) {
         qdir = conf_get("queue_directory");
@@ -449,7 +561,7 @@ static void usage(void)
 int main(int argc, char **argv)
 {
     POSTFIX pf;
-    const char *dir = NULL, *cmd;
+    const char *dir = NULL, *cmd, *maillog;
     VSTR *path;
     long pid;
     int ch;
@@ -478,12 +590,18 @@ int main(int argc, char **argv)
     if (dir)
         setenv("MAIL_CONFIG", dir, 1);
     conf_init(dir);
-    msg_config(conf_get("syslog_name"), conf_get("syslog_facility"),
-               geteuid() == 0 ? conf_get("maillog_file") : NULL, conf_get("myhostname"));
+    maillog = geteuid() == 0 ? conf_get("maillog_file") : NULL;
+    if (msg_config(conf_get("syslog_name"), conf_get("syslog_facility"), maillog,
+                   conf_get("myhostname")) == 0 && maillog && *maillog)
+        postfix_log_outputs = MSG_OUT_FILE;
 
     if (strcmp(cmd, "status") == 0) {
-        if ((pid = master_pid()) == 0)
-            script_fatal("the Postfix mail system is not running");
+        if ((pid = master_pid()) == 0) {
+            /* postfix-script says it at info level, and exits 1. */
+            say(MSG_INFO, "the Postfix mail system is not running");
+            conf_free();
+            return 1;
+        }
         if (pid < 0)
             script_fatal("the Postfix mail system is running, but its pid file is unreadable");
         say(MSG_INFO, "the Postfix mail system is running: PID: %ld", pid);
