@@ -1,0 +1,95 @@
+#!/bin/bash
+# master's limits and failure handling, beyond master-procs.sh: a "-" in the
+# process limit column means default_process_limit, 0 means no limit; a
+# worker that exits with a non-zero status while serving is logged with that
+# status and replaced, without throttling; a service throttled for failing
+# at start is tried again once service_throttle_time has passed and serves
+# again when the cause is gone; master -d -v runs in the foreground, logs to
+# standard error, verbosely, and passes -v to its workers.
+. "$POSTERN_SRC/test/lib.sh"
+. "$POSTERN_SRC/test/data/master/master-lib.sh"
+[ "$(id -u)" -eq 0 ] || { echo "1..0 # SKIP needs root"; exit 0; }
+mt_setup
+P1=$(mt_port) P2=$(mt_port) P3=$(mt_port)
+inst_param default_process_limit 2
+inst_param service_throttle_time 2s
+touch "$T/broken"
+mt_master_cf "$ADDR:$P1 inet n - n - - test_echo
+$ADDR:$P2 inet n - n - - test_echo failif=$T/broken
+$ADDR:$P3 inet n - n - 0 test_echo
+postlog unix-dgram n - n - 1 postlogd"
+postfix check >/dev/null 2>&1
+mt_start
+ok $? "master runs"
+pid_of() { sed 's/.* pid=\([0-9]*\) .*/\1/'; }
+
+# "-": default_process_limit (2).
+exec 5<>"/dev/tcp/$ADDR/$P1" 6<>"/dev/tcp/$ADDR/$P1" 7<>"/dev/tcp/$ADDR/$P1"
+w5=$(mt_hello 5 | pid_of)
+w6=$(mt_hello 6 | pid_of)
+is "$(mt_hello 7 1)" "" "maxproc -: a third client waits with default_process_limit = 2"
+is "$(mt_count_workers "$ADDR:$P1")" "2" "maxproc -: two workers"
+mt_wait grep -q "service \"$ADDR:$P1\" ($P1) has reached its process limit \"2\"" "$LOG"
+ok $? "the limit master names is default_process_limit's"
+
+# A worker that fails while serving: logged with its exit status, replaced, no throttle.
+echo "exit 3" >&5
+mt_wait grep -q "warning: process $D/test_echo pid $w5 exit status 3" "$LOG"
+ok $? "master logs a worker's non-zero exit status the way Postfix does"
+w7=$(mt_hello 7 | pid_of)
+ok $([ -n "$w7" ] && [ "$w7" != "$w5" ] && [ "$w7" != "$w6" ] && echo 0 || echo 1) \
+    "a new worker takes the waiting client"
+ok $(grep -q "test_echo: bad command startup" "$LOG" && echo 1 || echo 0) \
+    "a worker that served before it failed does not throttle the service"
+echo "still" >&6
+is "$(mt_hello 6)" "still" "the other worker keeps serving"
+exec 5>&- 6>&- 7>&-
+
+# 0: no limit, whatever default_process_limit says.
+exec 5<>"/dev/tcp/$ADDR/$P3" 6<>"/dev/tcp/$ADDR/$P3" 7<>"/dev/tcp/$ADDR/$P3"
+n=0
+for fd in 5 6 7; do mt_hello $fd 5 | grep -q '^hello' && n=$((n + 1)); done
+is "$n" "3" "maxproc 0: three concurrent clients, three workers"
+is "$(mt_count_workers "$ADDR:$P3")" "3" "maxproc 0: not limited by default_process_limit"
+exec 5>&- 6>&- 7>&-
+
+# service_throttle_time: tried again after 2 s, serving once the cause is gone.
+exec 5<>"/dev/tcp/$ADDR/$P2"
+mt_wait grep -q "warning: $D/test_echo: bad command startup -- throttling" "$LOG"
+ok $? "a startup failure throttles the service"
+mt_wait grep -q "warning: process $D/test_echo pid [0-9]* exit status 1" "$LOG"
+ok $? "the failed start is logged with its exit status"
+MT_WAIT=60 mt_wait bash -c "[ \$(grep -c 'failing at start: $T/broken exists' '$LOG') -ge 2 ]"
+ok $? "the service is tried again after service_throttle_time"
+t1=$(grep 'failing at start' "$LOG" | sed -n 1p | cut -c1-15)
+t2=$(grep 'failing at start' "$LOG" | sed -n 2p | cut -c1-15)
+d=$(($(date -d "$t2" +%s) - $(date -d "$t1" +%s)))
+ok $([ "$d" -ge 1 ] && echo 0 || echo 1) "not before the throttle time has passed (${d}s apart)"
+rm -f "$T/broken"
+like "$(mt_hello 5 8)" "^hello service=$ADDR:$P2 " "once the cause is gone the waiting client is served"
+exec 5>&-
+postfix stop >/dev/null 2>&1
+ok $? "stop"
+MPID=
+
+# master -d -v: foreground, standard error, verbose, -v for the workers.
+"$D/master" -c "$C" -d -v 2>"$T/fg.err" &
+FG=$!
+MPID=$FG
+mt_wait bash -c "grep -q 'daemon started' '$T/fg.err'"
+ok $? "master -d logs to standard error"
+is "$(tr -d ' \n' <"$Q/pid/master.pid")" "$FG" "master -d stays in the foreground (no detach)"
+exec 5<>"/dev/tcp/$ADDR/$P1"
+w=$(mt_hello 5 | pid_of)
+mt_wait grep -q "spawned $D/test_echo pid $w for service $ADDR:$P1/inet" "$T/fg.err"
+ok $? "master -v logs each spawn"
+tr '\0' ' ' <"/proc/$w/cmdline" | grep -q -- " -l -v "
+ok $? "the worker is started with -l (log to standard error too) and -v"
+mt_wait grep -q "test_echo: starting service $ADDR:$P1 type inet" "$T/fg.err"
+ok $? "and logs verbosely, to master's standard error"
+exec 5>&-
+kill -TERM "$FG"
+wait "$FG"
+ok $? "master -d exits 0 on SIGTERM"
+MPID=
+done_testing
