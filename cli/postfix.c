@@ -512,22 +512,62 @@ static void wait_for_stop(long pid)
     script_fatal("the Postfix mail system did not stop within %d seconds", POSTFIX_WAIT_STOP);
 }
 
+/* Whether a process other than this one has the file (dev, ino) open. */
+static int file_in_use(dev_t dev, ino_t ino)
+{
+    DIR *proc, *fds;
+    struct dirent *pe, *fe;
+    struct stat st;
+    char path[320];
+    long self = (long) getpid();
+    int found = 0;
+
+    if ((proc = opendir("/proc")) == NULL)
+        return 0;
+    while (!found && (pe = readdir(proc)) != NULL) {
+        if (pe->d_name[0] < '1' || pe->d_name[0] > '9' || atol(pe->d_name) == self)
+            continue;
+        snprintf(path, sizeof(path), "/proc/%.20s/fd", pe->d_name);
+        if ((fds = opendir(path)) == NULL)
+            continue;
+        while ((fe = readdir(fds)) != NULL) {
+            snprintf(path, sizeof(path), "/proc/%.20s/fd/%.20s", pe->d_name, fe->d_name);
+            if (fe->d_name[0] != '.' && stat(path, &st) == 0 && st.st_dev == dev
+                && st.st_ino == ino) {
+                found = 1;
+                break;
+            }
+        }
+        closedir(fds);
+    }
+    closedir(proc);
+    return found;
+}
+
+/*
+ * Rename maillog_file, have master reload (postlogd and master reopen it),
+ * wait until no process writes to the old file any more (bounded), then
+ * compress it: no line is lost between the rename and the compressor.
+ */
 static void postfix_logrotate(void)
 {
     const char *file = conf_get("maillog_file");
     const char *suffix = conf_get("maillog_file_rotate_suffix");
     const char *compressor = conf_get("maillog_file_compressor");
+    struct timespec tick = {0, 100 * 1000 * 1000};
     char stamp[128];
     VSTR *to = vstr_new(100);
+    struct stat st;
     struct tm tm;
     time_t now = time(NULL);
     size_t n;
     pid_t pid;
+    int status, i;
 
     if (file == NULL || *file == 0)
         script_fatal("maillog_file is not set");
     if (strncmp(file, "/dev/", 5) == 0)
-        script_fatal("cannot rotate %s", file);
+        script_fatal("not rotating '%s'", file);
     localtime_r(&now, &tm);
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
@@ -538,16 +578,28 @@ static void postfix_logrotate(void)
         script_fatal("bad maillog_file_rotate_suffix: %s", suffix);
     vstr_sprintf(to, "%s.%s", file, stamp);
     if (rename(file, vstr_str(to)) < 0)
-        script_fatal("rename %s to %s: %s", file, vstr_str(to), strerror(errno));
+        script_fatal("logfile '%s' rotation failed: rename to %s: %s", file, vstr_str(to),
+                     strerror(errno));
+    /* This command's own log lines go to the new file from now on. */
+    msg_config(NULL, NULL, file, NULL);
     if (master_pid() > 0)
         (void) postfix_signal("refreshing the Postfix mail system", SIGHUP);
     if (compressor && *compressor) {
+        if (stat(vstr_str(to), &st) == 0) {
+            for (i = 0; i < POSTFIX_WAIT_STOP * 10 / 6 && file_in_use(st.st_dev, st.st_ino); i++)
+                nanosleep(&tick, NULL);
+            if (file_in_use(st.st_dev, st.st_ino))
+                say(MSG_WARN, "%s is still open for writing; compressing it anyway",
+                    vstr_str(to));
+        }
         if ((pid = fork()) == 0) {
             execlp(compressor, compressor, vstr_str(to), (char *) NULL);
             _exit(127);
         }
-        if (pid > 0)
-            waitpid(pid, NULL, 0);
+        if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status)
+            || WEXITSTATUS(status) != 0)
+            script_fatal("logfile '%s' rotation failed: %s %s did not succeed", file,
+                         compressor, vstr_str(to));
     }
     vstr_free(to);
 }
