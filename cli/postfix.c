@@ -4,7 +4,8 @@
  * Usage: postfix [-c config_dir] [-Dv] command
  *   start        check, then run master (which detaches once it is ready)
  *   start-fg     check, then become master in the foreground (systemd
- *                Type=simple, containers)
+ *                Type=simple, containers): `master -s`, or `master -i` when
+ *                this is process 1; "maillog_file = /dev/stdout" works
  *   stop         ask master to stop (SIGTERM) and wait until it is gone
  *   abort        ask master to stop at once (SIGQUIT) and wait
  *   reload       ask master to re-read its configuration (SIGHUP)
@@ -668,8 +669,11 @@ int main(int argc, char **argv)
         path = vstr_new(100);
         master_path(path);
         if (strcmp(cmd, "start-fg") == 0) {
-            say(MSG_INFO, "starting the Postfix mail system (foreground)");
-            execl(vstr_str(path), vstr_str(path), "-d", (char *) NULL);
+            /* master in this very process (systemd Type=simple sees it): -s keeps
+             * standard output for "maillog_file = /dev/stdout"; as process 1 of
+             * a container, -i also makes it the reaper of orphans. */
+            say(MSG_INFO, "starting the Postfix mail system");
+            execl(vstr_str(path), vstr_str(path), getpid() == 1 ? "-i" : "-s", (char *) NULL);
             script_fatal("cannot execute %s: %s", vstr_str(path), strerror(errno));
         }
         say(MSG_INFO, "starting the Postfix mail system");

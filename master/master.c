@@ -2,15 +2,23 @@
  * master - the supervising daemon: owns every listening endpoint of
  * master.cf and runs the workers behind them.
  *
- * Usage: master [-c config_dir] [-d] [-e seconds] [-t] [-v] [-w]
+ * Usage: master [-c config_dir] [-d | -i | -s | -w] [-e seconds] [-t] [-v]
  *   -c  configuration directory (else $MAIL_CONFIG, else the default)
- *   -d  stay in the foreground (systemd Type=simple, containers, debugging);
- *       workers are told to log to standard error too
+ *   -d  debugging: stay in the foreground and keep standard input, output
+ *       and error; log to standard error too, and tell workers to do so
  *   -e  exit after that many seconds (debugging)
+ *   -i  init mode, for a container whose process 1 is master: as -s, and
+ *       no new session; refused unless the process id is 1 (master then
+ *       also reaps the orphans the kernel hands to process 1)
+ *   -s  as without options, but standard output is kept, so that
+ *       "maillog_file = /dev/stdout" works (postfix start-fg)
  *   -t  test mode: exit 0 when no master runs, 1 when one does
  *   -v  verbose (repeat for more; passed on to workers)
- *   -w  (default when not -d) detach, and let the parent exit only once
- *       master is ready: 0 when it runs, 1 with the reason when it failed
+ *   -w  detach, and let the parent exit only once master is ready: 0 when
+ *       it runs, 1 with the reason when it failed (postfix start)
+ * Without -d, -i, -s or -w, master stays in the foreground in a session of
+ * its own, and once it is ready its standard input, output and error go
+ * to /dev/null (problems at start are still reported on standard error).
  *
  * What it trusts: main.cf and master.cf (root's files) and nothing else. It
  * never reads from a client: workers accept connections, master only polls
@@ -538,7 +546,7 @@ static void master_loop(MASTER *m)
 
 static void master_usage(void)
 {
-    msg_fatal("usage: master [-c config_dir] [-d] [-e seconds] [-t] [-v] [-w]");
+    msg_fatal("usage: master [-c config_dir] [-d | -i | -s | -w] [-e seconds] [-t] [-v]");
 }
 
 /* Detach; the parent waits for the child's word that it runs. Returns in the child. */
@@ -566,21 +574,25 @@ static int master_detach(void)
     return ready[1];
 }
 
-static void master_ready(int ready_fd)
+/* Ready: standard input, error and (unless kept) output go to /dev/null; tell a -w parent. */
+static void master_ready(int ready_fd, int keep_stdout)
 {
     int null = open("/dev/null", O_RDWR);
 
     if (null >= 0) {
         dup2(null, 0);
-        dup2(null, 1);
+        if (!keep_stdout)
+            dup2(null, 1);
         dup2(null, 2);
         if (null > 2)
             close(null);
     }
     msg_set_outputs(MSG_OUT_SYSLOG);
     master_log_config(0);
-    (void) !write(ready_fd, "R", 1);
-    close(ready_fd);
+    if (ready_fd >= 0) {
+        (void) !write(ready_fd, "R", 1);
+        close(ready_fd);
+    }
 }
 
 int main(int argc, char **argv)
@@ -589,13 +601,14 @@ int main(int argc, char **argv)
     MASTER_SERV *serv;
     char *err = NULL;
     int foreground = 0, test = 0, verbose = 0, ready_fd = -1;
+    int detach = 0, init_mode = 0, keep_stdout = 0;
     long secs;
     int ch;
 
     memset(&m, 0, sizeof(m));
     msg_init("master", MSG_OUT_STDERR | MSG_OUT_SYSLOG);
     umask(022);
-    while ((ch = getopt(argc, argv, "c:de:tvw")) != -1) {
+    while ((ch = getopt(argc, argv, "c:de:istvw")) != -1) {
         switch (ch) {
         case 'c':
             m.config_dir = optarg;
@@ -608,6 +621,12 @@ int main(int argc, char **argv)
                 master_usage();
             m.exit_at = time(NULL) + secs;
             break;
+        case 'i':
+            init_mode = keep_stdout = 1;
+            break;
+        case 's':
+            keep_stdout = 1;
+            break;
         case 't':
             test = 1;
             break;
@@ -616,13 +635,18 @@ int main(int argc, char **argv)
             msg_verbose++;
             break;
         case 'w':
+            detach = 1;
             break;
         default:
             master_usage();
         }
     }
-    if (optind != argc)
+    if (optind != argc || (foreground && detach))
         master_usage();
+    if (init_mode && (foreground || detach))
+        msg_fatal("the -i option cannot be used with -d or -w");
+    if (init_mode && getpid() != 1)
+        msg_fatal("-i is allowed only for PID 1 process");
     if (m.config_dir)
         setenv("MAIL_CONFIG", m.config_dir, 1);
     conf_init(m.config_dir);
@@ -636,8 +660,10 @@ int main(int argc, char **argv)
         msg_fatal("the master process must be started by root");
     if (chdir(conf_get("queue_directory")) < 0)
         msg_fatal("chdir %s: %s", conf_get("queue_directory"), strerror(errno));
-    if (!foreground)
+    if (detach)
         ready_fd = master_detach();
+    else if (!foreground && !init_mode)
+        (void) setsid();        /* fails only for a process group leader: then it stays */
     master_lock_pid(&m);
     master_log_config(1);
     if ((m.servs = master_serv_load(&err)) == NULL && err != NULL)
@@ -654,7 +680,7 @@ int main(int argc, char **argv)
     master_signals(&m);
     master_schedule_wakeups(m.servs, time(NULL));
     if (!foreground)
-        master_ready(ready_fd);
+        master_ready(ready_fd, keep_stdout);
     else
         master_log_config(1);
     msg_info("daemon started -- version %s, configuration %s", conf_get("mail_version"),

@@ -4,8 +4,7 @@
 # worker that exits with a non-zero status while serving is logged with that
 # status and replaced, without throttling; a service throttled for failing
 # at start is tried again once service_throttle_time has passed and serves
-# again when the cause is gone; master -d -v runs in the foreground, logs to
-# standard error, verbosely, and passes -v to its workers.
+# again when the cause is gone.
 . "$POSTERN_SRC/test/lib.sh"
 . "$POSTERN_SRC/test/data/master/master-lib.sh"
 [ "$(id -u)" -eq 0 ] || { echo "1..0 # SKIP needs root"; exit 0; }
@@ -72,24 +71,4 @@ postfix stop >/dev/null 2>&1
 ok $? "stop"
 MPID=
 
-# master -d -v: foreground, standard error, verbose, -v for the workers.
-"$D/master" -c "$C" -d -v 2>"$T/fg.err" &
-FG=$!
-MPID=$FG
-mt_wait bash -c "grep -q 'daemon started' '$T/fg.err'"
-ok $? "master -d logs to standard error"
-is "$(tr -d ' \n' <"$Q/pid/master.pid")" "$FG" "master -d stays in the foreground (no detach)"
-exec 5<>"/dev/tcp/$ADDR/$P1"
-w=$(mt_hello 5 | pid_of)
-mt_wait grep -q "spawned $D/test_echo pid $w for service $ADDR:$P1/inet" "$T/fg.err"
-ok $? "master -v logs each spawn"
-tr '\0' ' ' <"/proc/$w/cmdline" | grep -q -- " -l -v "
-ok $? "the worker is started with -l (log to standard error too) and -v"
-mt_wait grep -q "test_echo: starting service $ADDR:$P1 type inet" "$T/fg.err"
-ok $? "and logs verbosely, to master's standard error"
-exec 5>&-
-kill -TERM "$FG"
-wait "$FG"
-ok $? "master -d exits 0 on SIGTERM"
-MPID=
 done_testing
