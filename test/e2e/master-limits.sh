@@ -4,7 +4,8 @@
 # worker that exits with a non-zero status while serving is logged with that
 # status and replaced, without throttling; a service throttled for failing
 # at start is tried again once service_throttle_time has passed and serves
-# again when the cause is gone.
+# again when the cause is gone; when master is killed its workers go too
+# (a busy one after its client) and the system starts again.
 . "$POSTERN_SRC/test/lib.sh"
 . "$POSTERN_SRC/test/data/master/master-lib.sh"
 [ "$(id -u)" -eq 0 ] || { echo "1..0 # SKIP needs root"; exit 0; }
@@ -66,6 +67,31 @@ d=$(($(date -d "$t2" +%s) - $(date -d "$t1" +%s)))
 ok $([ "$d" -ge 1 ] && echo 0 || echo 1) "not before the throttle time has passed (${d}s apart)"
 rm -f "$T/broken"
 like "$(mt_hello 5 8)" "^hello service=$ADDR:$P2 " "once the cause is gone the waiting client is served"
+exec 5>&-
+
+# master killed outright: its workers notice and go (an idle one at once, a
+# busy one once its client is done); the lock goes with master, so the
+# mail system starts again.
+exec 5<>"/dev/tcp/$ADDR/$P1" 6<>"/dev/tcp/$ADDR/$P3"
+busy=$(mt_hello 5 | pid_of)
+idle=$(mt_hello 6 | pid_of)
+exec 6>&-
+kill -KILL "$MPID"
+mt_wait mt_gone "$MPID"
+ok $? "master is gone"
+mt_wait mt_gone "$idle"
+ok $? "an idle worker exits when master dies"
+echo "orphan" >&5
+is "$(mt_hello 5)" "orphan" "a busy worker finishes serving its client"
+exec 5>&-
+mt_wait mt_gone "$busy"
+ok $? "and then exits"
+out=$(postfix status 2>&1)
+ok $([ $? -eq 1 ] && echo 0 || echo 1) "postfix status: not running"
+mt_start
+ok $? "postfix start works again after master was killed"
+exec 5<>"/dev/tcp/$ADDR/$P1"
+like "$(mt_hello 5)" "^hello service=$ADDR:$P1 " "and the service serves"
 exec 5>&-
 postfix stop >/dev/null 2>&1
 ok $? "stop"
