@@ -1,7 +1,9 @@
 /*
  * postfix - the administrator's control command.
  *
- * Usage: postfix [-c config_dir] [-Dv] command
+ * Usage: postfix [-c config_dir] [-Dv] command (root only, as Postfix:
+ * anyone else is told to use sendmail; -c wants an absolute path name; -v
+ * also makes master verbose, through MAIL_VERBOSE)
  *   start        check, then run master (which detaches once it is ready)
  *   start-fg     check, then become master in the foreground (systemd
  *                Type=simple, containers): `master -s`, or `master -i` when
@@ -607,8 +609,7 @@ static void postfix_logrotate(void)
 
 static void usage(void)
 {
-    script_fatal("usage: postfix [-c config_dir] [-Dv] start (or stop, reload, abort, flush, "
-                 "check, status, set-permissions, start-fg, logrotate, upgrade-configuration)");
+    msg_fatal("usage: postfix [-c config_dir] [-Dv] command");
 }
 
 int main(int argc, char **argv)
@@ -621,24 +622,33 @@ int main(int argc, char **argv)
 
     memset(&pf, 0, sizeof(pf));
     msg_init("postfix", MSG_OUT_STDERR | MSG_OUT_SYSLOG);
+    /* As Postfix: the whole command is root's, status included. */
+    if (getuid() != 0) {
+        msg_error("to submit mail, use the Postfix sendmail command");
+        msg_fatal("the postfix command is reserved for the superuser");
+    }
     while ((ch = getopt(argc, argv, "c:Dv")) != -1) {
         switch (ch) {
         case 'c':
+            if (optarg[0] != '/')
+                msg_fatal("-c requires absolute pathname");
             dir = optarg;
             break;
         case 'D':
+            /* Postfix's debugger hook; master has none: accepted, passed on. */
+            setenv("MAIL_DEBUG", "", 1);
             break;
         case 'v':
+            /* More logging here, and master logs verbosely too. */
             msg_verbose++;
+            setenv("MAIL_VERBOSE", "", 1);
             break;
         default:
             usage();
         }
     }
-    if (optind + 1 != argc) {
-        conf_init(dir);
+    if (optind + 1 != argc)
         usage();
-    }
     cmd = argv[optind];
     if (dir)
         setenv("MAIL_CONFIG", dir, 1);
@@ -661,8 +671,6 @@ int main(int argc, char **argv)
     } else if (strcmp(cmd, "check") == 0 || strcmp(cmd, "set-permissions") == 0) {
         postfix_check(&pf, strcmp(cmd, "set-permissions") == 0);
     } else if (strcmp(cmd, "start") == 0 || strcmp(cmd, "start-fg") == 0) {
-        if (geteuid() != 0)
-            script_fatal("to start the mail system, you must be the super-user");
         postfix_check(&pf, 0);
         if (master_pid() != 0)
             script_fatal("the Postfix mail system is already running");

@@ -13,7 +13,8 @@
  *   -s  as without options, but standard output is kept, so that
  *       "maillog_file = /dev/stdout" works (postfix start-fg)
  *   -t  test mode: exit 0 when no master runs, 1 when one does
- *   -v  verbose (repeat for more; passed on to workers)
+ *   -v  verbose (repeat for more; passed on to workers); MAIL_VERBOSE in
+ *       the environment (postfix -v) makes master alone verbose
  *   -w  detach, and let the parent exit only once master is ready: 0 when
  *       it runs, 1 with the reason when it failed (postfix start)
  * Without -d, -i, -s or -w, master stays in the foreground in a session of
@@ -647,6 +648,8 @@ int main(int argc, char **argv)
         msg_fatal("the -i option cannot be used with -d or -w");
     if (init_mode && getpid() != 1)
         msg_fatal("-i is allowed only for PID 1 process");
+    if (getenv("MAIL_VERBOSE") != NULL && msg_verbose == 0)
+        msg_verbose = 1;        /* postfix -v */
     if (m.config_dir)
         setenv("MAIL_CONFIG", m.config_dir, 1);
     conf_init(m.config_dir);

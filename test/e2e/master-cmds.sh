@@ -5,7 +5,8 @@
 # Postfix's words about owners, writable files and damaged messages, and is
 # fatal without master.cf or without a postlog service while maillog_file is
 # set; flush sends qmgr the flush trigger (and fails when the system is down);
-# postmulti -i - -p reload.
+# postmulti -i - -p reload; only root may run postfix, -c wants an absolute
+# path, -v makes master verbose.
 . "$POSTERN_SRC/test/lib.sh"
 . "$POSTERN_SRC/test/data/master/master-lib.sh"
 [ "$(id -u)" -eq 0 ] || { echo "1..0 # SKIP needs root"; exit 0; }
@@ -22,6 +23,18 @@ out=$(pf status 2>&1)
 ok $([ $? -eq 1 ] && echo 0 || echo 1) "status -c exits 1 when master is not running"
 is "$out" "postfix/postfix-script: the Postfix mail system is not running" \
     "and says so at info level, as postfix-script does"
+
+# As Postfix: root only, -c absolute, a command.
+out=$(runuser -u nobody -- "$POSTERN_INST/sbin/postfix" -c "$C" status 2>&1)
+ok $([ $? -eq 1 ] && echo 0 || echo 1) "postfix as another user than root exits 1"
+like_flat "$out" "^postfix: error: to submit mail, use the Postfix sendmail command~postfix: fatal: the postfix command is reserved for the superuser\$" \
+    "with Postfix's two lines"
+out=$(postfix -c etc status 2>&1)
+ok $([ $? -eq 1 ] && echo 0 || echo 1) "postfix -c with a relative path exits 1"
+is "$out" "postfix: fatal: -c requires absolute pathname" "and says why"
+out=$(postfix -c "$C" 2>&1)
+ok $([ $? -eq 1 ] && echo 0 || echo 1) "postfix without a command exits 1"
+is "$out" "postfix: fatal: usage: postfix [-c config_dir] [-Dv] command" "with Postfix's usage line"
 
 # check: Postfix's warnings.
 out=$(pf check 2>&1)
@@ -116,10 +129,17 @@ for cmd in stop abort reload; do
     is "$out" "postfix/postfix-script: fatal: the Postfix mail system is not running" "and says so"
 done
 
-pf start >/dev/null 2>&1
+postfix -v -c "$C" start >/dev/null 2>&1
 MPID=$(tr -d ' \n' <"$Q/pid/master.pid")
 mt_alive "$MPID"
-ok $? "start -c again"
+ok $? "start -v -c again"
+exec 5<>"/dev/tcp/$ADDR/$PORT"
+w=$(mt_hello 5 | sed 's/.* pid=\([0-9]*\) .*/\1/')
+exec 5>&-
+mt_wait grep -q "postfix/master\[$MPID\]: spawned $D/test_echo pid $w " "$LOG"
+ok $? "postfix -v makes master verbose"
+tr '\0' ' ' <"/proc/$w/cmdline" | grep -q -- " -v "
+ok $([ $? -ne 0 ] && echo 0 || echo 1) "but not the workers"
 out=$(pf abort 2>&1)
 ok $? "abort -c"
 is "$out" "postfix/postfix-script: aborting the Postfix mail system" "abort says so"
