@@ -32,8 +32,9 @@
  * SIGTERM stops gracefully (workers finish, the rest are terminated after a
  * grace period); a second SIGTERM, SIGINT or SIGQUIT ("postfix abort") stops
  * at once. SIGCHLD reaps workers. The pid file queue_directory/pid/master.pid
- * holds the pid (Postfix's layout) and carries an fcntl write lock for as
- * long as master runs; a second master is refused.
+ * holds the pid (Postfix's layout) and carries, for as long as master runs,
+ * Postfix's flock(2) lock and an fcntl(2) write lock; a second master,
+ * Postern's or Postfix's, is refused.
  *
  * Error policy: at start, every problem (configuration, sockets, pid file) is
  * fatal. After that nothing is: a reload whose master.cf is broken or whose
@@ -48,6 +49,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -114,11 +116,21 @@ static void master_pid_path(VSTR *v)
     vstr_sprintf(v, "%s/pid/master.pid", conf_get("queue_directory"));
 }
 
-/* The pid of a running master (from the lock), 0 when none runs. */
+/*
+ * The pid file carries two locks for as long as master runs: flock(2), the
+ * one Postfix's master takes (so that Postfix's `master -t` and a Postfix
+ * master on the same queue see Postern's, and the other way round), and an
+ * fcntl(2) lock, which tells who holds it.
+ */
+
+/* The pid of a running master, 0 when none runs, -1 when one runs whose pid is unknown. */
 static long master_running(void)
 {
     VSTR *path = vstr_new(100);
     struct flock fl;
+    char buf[64];
+    ssize_t n;
+    long pid;
     int fd;
 
     master_pid_path(path);
@@ -129,12 +141,21 @@ static long master_running(void)
     memset(&fl, 0, sizeof(fl));
     fl.l_type = F_WRLCK;
     fl.l_whence = SEEK_SET;
-    if (fcntl(fd, F_GETLK, &fl) < 0 || fl.l_type == F_UNLCK) {
+    if (fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK) {
         close(fd);
+        return (long) fl.l_pid;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+        close(fd);              /* closing releases the probe */
         return 0;
     }
+    /* Held by flock alone (a Postfix master): its pid is in the file. */
+    n = pread(fd, buf, sizeof(buf) - 1, 0);
     close(fd);
-    return (long) fl.l_pid;
+    buf[n > 0 ? n : 0] = 0;
+    if (str_parse_long(str_trim(buf), 1, 1L << 30, &pid) < 0)
+        return -1;
+    return pid;
 }
 
 static void master_lock_pid(MASTER *m)
@@ -151,7 +172,7 @@ static void master_lock_pid(MASTER *m)
     memset(&fl, 0, sizeof(fl));
     fl.l_type = F_WRLCK;
     fl.l_whence = SEEK_SET;
-    if (fcntl(m->pid_fd, F_SETLK, &fl) < 0) {
+    if (flock(m->pid_fd, LOCK_EX | LOCK_NB) < 0 || fcntl(m->pid_fd, F_SETLK, &fl) < 0) {
         long pid = master_running();
 
         msg_fatal("the Postfix mail system is already running (master pid %ld, lock file %s)",
