@@ -60,7 +60,13 @@
 #include "strutil.h"
 #include "vstr.h"
 
-#define POSTFIX_WAIT_STOP 60 /* seconds stop/abort wait for master to go */
+/*
+ * Seconds stop/abort wait for master to go before "with force" (SIGKILL to
+ * its process group, as Postfix): more than master's own graceful stop
+ * takes (10 s for busy workers, then 2 s between SIGTERM and SIGKILL).
+ */
+#define POSTFIX_WAIT_STOP 15
+#define POSTFIX_WAIT_LOG 10 /* seconds logrotate waits for writers of the old file */
 
 enum { OWN_ROOT, OWN_MAIL };
 enum { GRP_KEEP, GRP_SETGID };
@@ -501,18 +507,34 @@ static int process_alive(long pid)
     return alive;
 }
 
-/* Until master has released its lock and is gone. */
+/*
+ * Until master has released its lock and is gone; after POSTFIX_WAIT_STOP
+ * seconds, "with force": SIGKILL to master's process group (its workers),
+ * or to master alone when it leads none.
+ */
 static void wait_for_stop(long pid)
 {
     struct timespec ts = {0, 100 * 1000 * 1000};
     int i;
 
-    for (i = 0; i < POSTFIX_WAIT_STOP * 10; i++) {
+    for (i = 1; i <= POSTFIX_WAIT_STOP * 10; i++) {
         if (run_master("-t") == 0 && !process_alive(pid))
+            return;
+        if (i % 50 == 0)
+            say(MSG_INFO, "waiting for the Postfix mail system to terminate");
+        nanosleep(&ts, NULL);
+    }
+    say(MSG_WARN, "stopping the Postfix mail system with force");
+    if (getpgid((pid_t) pid) == (pid_t) pid)
+        kill(-(pid_t) pid, SIGKILL);
+    else
+        kill((pid_t) pid, SIGKILL);
+    for (i = 0; i < 50; i++) {
+        if (!process_alive(pid) && run_master("-t") == 0)
             return;
         nanosleep(&ts, NULL);
     }
-    script_fatal("the Postfix mail system did not stop within %d seconds", POSTFIX_WAIT_STOP);
+    script_fatal("the Postfix mail system did not stop");
 }
 
 /* Whether a process other than this one has the file (dev, ino) open. */
@@ -589,7 +611,7 @@ static void postfix_logrotate(void)
         (void) postfix_signal("refreshing the Postfix mail system", SIGHUP);
     if (compressor && *compressor) {
         if (stat(vstr_str(to), &st) == 0) {
-            for (i = 0; i < POSTFIX_WAIT_STOP * 10 / 6 && file_in_use(st.st_dev, st.st_ino); i++)
+            for (i = 0; i < POSTFIX_WAIT_LOG * 10 && file_in_use(st.st_dev, st.st_ino); i++)
                 nanosleep(&tick, NULL);
             if (file_in_use(st.st_dev, st.st_ino))
                 say(MSG_WARN, "%s is still open for writing; compressing it anyway",

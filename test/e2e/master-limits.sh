@@ -5,7 +5,8 @@
 # status and replaced, without throttling; a service throttled for failing
 # at start is tried again once service_throttle_time has passed and serves
 # again when the cause is gone; when master is killed its workers go too
-# (a busy one after its client) and the system starts again.
+# (a busy one after its client) and the system starts again; a master that
+# does not stop is stopped with force by postfix stop.
 . "$POSTERN_SRC/test/lib.sh"
 . "$POSTERN_SRC/test/data/master/master-lib.sh"
 [ "$(id -u)" -eq 0 ] || { echo "1..0 # SKIP needs root"; exit 0; }
@@ -93,8 +94,19 @@ ok $? "postfix start works again after master was killed"
 exec 5<>"/dev/tcp/$ADDR/$P1"
 like "$(mt_hello 5)" "^hello service=$ADDR:$P1 " "and the service serves"
 exec 5>&-
-postfix stop >/dev/null 2>&1
-ok $? "stop"
+
+# A master that does not stop (SIGSTOP here): postfix stop waits, then
+# stops it "with force", its workers with it, as Postfix does.
+exec 5<>"/dev/tcp/$ADDR/$P1"
+w=$(mt_hello 5 | pid_of)
+exec 5>&-
+kill -STOP "$MPID"
+out=$(postfix stop 2>&1)
+ok $? "postfix stop exits 0 when it had to use force"
+like "$out" "postfix/postfix-script: waiting for the Postfix mail system to terminate" "it says it waits"
+like "$out" "postfix/postfix-script: warning: stopping the Postfix mail system with force" "then that it uses force"
+mt_wait mt_gone "$MPID" "$w"
+ok $? "master and its worker are gone"
 MPID=
 
 done_testing
