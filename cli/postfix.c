@@ -327,31 +327,45 @@ static void check_queue(POSTFIX *pf, int fix)
     vstr_free(path);
 }
 
-/* set-permissions: queue files belong to mail_owner (maildrop/ keeps its submitters'). */
-static void fix_tree(POSTFIX *pf, const char *dir, int depth)
+/*
+ * set-permissions: queue files belong to mail_owner (maildrop/ keeps its
+ * submitters'). These directories are mail_owner's, so a process running as
+ * mail_owner could swap a subdirectory for a symbolic link while we walk:
+ * the walk goes by descriptor (openat with O_NOFOLLOW) and changes owners
+ * with AT_SYMLINK_NOFOLLOW, so it never leaves the queue.
+ */
+static void fix_tree(POSTFIX *pf, int dfd, const char *dir, int depth)
 {
-    DIR *d;
     struct dirent *de;
-    VSTR *path = vstr_new(100);
     struct stat st;
+    DIR *d;
+    int sub, fd;
 
-    if (depth > 8 || (d = opendir(dir)) == NULL) {
-        vstr_free(path);
+    if (depth > POSTFIX_WALK_DEPTH || (fd = dup(dfd)) < 0)
+        return;
+    if ((d = fdopendir(fd)) == NULL) {
+        close(fd);
         return;
     }
     while ((de = readdir(d)) != NULL) {
         if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
             continue;
-        vstr_sprintf(path, "%s/%s", dir, de->d_name);
-        if (lstat(vstr_str(path), &st) < 0 || S_ISLNK(st.st_mode))
+        if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || S_ISLNK(st.st_mode))
             continue;
-        if (st.st_uid != pf->mail_uid && lchown(vstr_str(path), pf->mail_uid, (gid_t) -1) < 0)
-            say(MSG_WARN, "chown %s: %s", vstr_str(path), strerror(errno));
-        if (S_ISDIR(st.st_mode))
-            fix_tree(pf, vstr_str(path), depth + 1);
+        if (st.st_uid != pf->mail_uid
+            && fchownat(dfd, de->d_name, pf->mail_uid, (gid_t) -1, AT_SYMLINK_NOFOLLOW) < 0)
+            say(MSG_WARN, "chown %s/%s: %s", dir, de->d_name, strerror(errno));
+        if (S_ISDIR(st.st_mode)
+            && (sub = openat(dfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) >= 0) {
+            VSTR *path = vstr_new(100);
+
+            vstr_sprintf(path, "%s/%s", dir, de->d_name);
+            fix_tree(pf, sub, vstr_str(path), depth + 1);
+            vstr_free(path);
+            close(sub);
+        }
     }
     closedir(d);
-    vstr_free(path);
 }
 
 /*
@@ -402,6 +416,7 @@ static void postfix_check(POSTFIX *pf, int fix)
     VSTR *path = vstr_new(100);
     const char *qdir;
     size_t i;
+    int dfd;
 
     postfix_users(pf);
     check_safe(pf, conf_dir(), 1);
@@ -415,7 +430,10 @@ static void postfix_check(POSTFIX *pf, int fix)
                 || strcmp(postfix_qdirs[i].name, "private") == 0)
                 continue;
             vstr_sprintf(path, "%s/%s", qdir, postfix_qdirs[i].name);
-            fix_tree(pf, vstr_str(path), 0);
+            if ((dfd = open(vstr_str(path), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) >= 0) {
+                fix_tree(pf, dfd, vstr_str(path), 0);
+                close(dfd);
+            }
         }
     }
     vstr_free(path);
