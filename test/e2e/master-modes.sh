@@ -1,6 +1,6 @@
 #!/bin/bash
 # master's ways of running, as master(8) has them: -d -v (foreground,
-# standard error, verbose, -v for the workers); no option (foreground, own
+# standard error, verbose, -v for the workers); -e (exit after a time); no option (foreground, own
 # session, standard input/output/error on /dev/null once ready); -s (the
 # same, standard output kept); -i (init mode: only as process 1, here of a
 # new PID namespace); and `postfix start-fg` with "maillog_file =
@@ -24,7 +24,7 @@ stop_fg() { # pid: SIGTERM, then it must exit 0
 # master -d -v: foreground, standard error, verbose, -v for the workers.
 "$D/master" -d -v 2>"$T/d.err" &
 MPID=$!
-mt_wait grep -q 'daemon started' "$T/d.err"
+mt_wait bash -c "grep -q 'daemon started' '$T/d.err' 2>/dev/null"
 ok $? "master -d logs to standard error"
 is "$(pidfile)" "$MPID" "master -d stays in the foreground (no detach)"
 exec 5<>"/dev/tcp/$ADDR/$P1"
@@ -38,6 +38,20 @@ ok $? "and logs verbosely, to master's standard error"
 exec 5>&-
 stop_fg "$MPID"
 ok $? "master -d exits 0 on SIGTERM"
+
+# -e: master ends itself after that many seconds, its workers with it.
+"$D/master" -d -e 3 2>"$T/e.err" &
+MPID=$!
+mt_wait bash -c "grep -q 'daemon started' '$T/e.err' 2>/dev/null"
+exec 5<>"/dev/tcp/$ADDR/$P1"
+w=$(mt_hello 5 | pid_of)
+exec 5>&-
+MT_WAIT=100 mt_wait mt_gone "$MPID" "$w"
+ok $? "master -e 3 exits by itself, and its worker too"
+wait "$MPID"
+ok $? "with status 0"
+grep -q "terminating: the -e time is up" "$T/e.err"
+ok $? "and says why"
 
 # No option: foreground, a session of its own, standard streams on /dev/null.
 "$D/master" >"$T/plain.out" 2>"$T/plain.err" &
