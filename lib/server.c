@@ -118,10 +118,15 @@ static void server_log_connect(void)
         return;
     }
     for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+        struct stat st;
+
         memset(&sun, 0, sizeof(sun));
         sun.sun_family = AF_UNIX;
         if ((size_t) snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/%s/%s", qdir, dirs[i], name)
             >= sizeof(sun.sun_path))
+            continue;
+        /* We are still root and the directory is mail_owner's: no link, only a socket. */
+        if (lstat(sun.sun_path, &st) < 0 || !S_ISSOCK(st.st_mode))
             continue;
         if (connect(fd, (struct sockaddr *) &sun, sizeof(sun)) == 0) {
             server_log_fd = fd;

@@ -4,7 +4,9 @@
 # A FIFO service swapped for a link to a root file gets its wakeups on
 # master's own descriptor, and the file is untouched; making the sockets and
 # FIFOs, master changes modes and owners only without following links
-# (strace: no chmod/fchmodat, no chown/fchownat that follows a link).
+# (strace: no chmod/fchmodat, no chown/fchownat that follows a link); a
+# worker, still root when it connects to the postlog socket, does not
+# follow a link planted there.
 . "$POSTERN_SRC/test/lib.sh"
 . "$POSTERN_SRC/test/data/master/master-lib.sh"
 [ "$(id -u)" -eq 0 ] || { echo "1..0 # SKIP needs root"; exit 0; }
@@ -31,6 +33,32 @@ mt_wait bash -c "[ \$(grep -c 'bytes=W' '$T/fifoticks') -ge $((n + 2)) ]"
 ok $? "two more wakeups reach the trigger server after the swap (master's own descriptor)"
 is "$(sha256sum <"$T/victim")" "$before" "the file behind the link is untouched"
 is "$(stat -c '%U %a' "$T/victim")" "root 600" "its owner and mode too"
+
+# A worker connects to the postlog socket as root: a link there is not followed.
+python3 - "$T/evil.sock" "$T/evil.out" <<'PY' &
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+s.settimeout(4)
+try:
+    got = s.recv(8192).decode(errors="replace")
+except socket.timeout:
+    got = "nothing"
+open(sys.argv[2], "w").write(got + "\n")
+PY
+EVIL=$!
+mt_wait test -S "$T/evil.sock"
+rm -f "$Q/public/postlog"
+ln -s "$T/evil.sock" "$Q/public/postlog"
+python3 -c "
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(5)
+s.connect(sys.argv[1])
+print(s.makefile().readline().strip())" "$Q/private/echo2" >"$T/echo2.out"
+like "$(cat "$T/echo2.out")" "^hello service=echo2 " "a new worker serves its client"
+wait "$EVIL"
+is "$(cat "$T/evil.out")" "nothing" "and sent no log line through a link planted in place of public/postlog"
 postfix stop >/dev/null 2>&1
 ok $? "stop"
 MPID=
