@@ -37,8 +37,10 @@
  * Postern's or Postfix's, is refused.
  *
  * Error policy: at start, every problem (configuration, sockets, pid file) is
- * fatal. After that nothing is: a reload whose master.cf is broken or whose
- * sockets cannot be opened is logged and the old configuration kept.
+ * fatal. After that nothing is: a reload whose main.cf has a value master
+ * cannot use, whose master.cf is broken, or whose sockets cannot be opened
+ * is logged and the old configuration kept (the configuration is tried in a
+ * child process first).
  */
 #include "config.h"
 
@@ -257,11 +259,61 @@ static void master_try_listen(MASTER_SERV *serv, time_t now)
     mem_free(err);
 }
 
+/*
+ * Try the new configuration in a child first: a main.cf value master cannot
+ * use (conf_* makes that fatal) or a broken master.cf then ends the child,
+ * with its reason in the log, not master. 0 when the child found it good.
+ */
+static int master_reload_check(const char *config_dir)
+{
+    MASTER_SERV *list, *next;
+    char *err = NULL;
+    int status;
+    pid_t pid;
+
+    if ((pid = fork()) < 0) {
+        msg_warn("reload: fork: %s; loading the new configuration unchecked", strerror(errno));
+        return 0;
+    }
+    if (pid == 0) {
+        signal(SIGHUP, SIG_DFL);
+        signal(SIGTERM, SIG_DFL);
+        signal(SIGINT, SIG_DFL);
+        signal(SIGQUIT, SIG_DFL);
+        signal(SIGCHLD, SIG_DFL);
+        conf_init(config_dir);
+        (void) conf_get_time("service_throttle_time");
+        if ((list = master_serv_load(&err)) == NULL && err != NULL) {
+            msg_error("reload: %s; keeping the old configuration", err);
+            _exit(2);
+        }
+        for (; list; list = next) {
+            next = list->next;
+            list->nfds = 0;     /* nothing was opened: nothing to close */
+            master_serv_free(list);
+        }
+        _exit(0);
+    }
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR)
+            return 0;
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 2)
+        return -1;              /* the child said why */
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        msg_error("reload: the new configuration is not usable (see the line above); "
+                  "keeping the old configuration");
+        return -1;
+    }
+    return 0;
+}
+
 static void master_reload(MASTER *m)
 {
     MASTER_SERV *fresh, *serv, *old, **pp;
     char *err = NULL;
 
+    if (master_reload_check(m->config_dir) < 0)
+        return;
     conf_init(m->config_dir);
     master_log_config(m->procs->foreground);
     if ((fresh = master_serv_load(&err)) == NULL) {

@@ -2,7 +2,8 @@
 # postfix reload: master re-reads main.cf and master.cf, starts new services,
 # stops removed ones, tells every worker to finish its client and exit
 # (connections in progress are not cut), keeps unchanged sockets; a broken
-# master.cf is logged and the old configuration kept; postfix logrotate
+# master.cf or a main.cf value master cannot use is logged and the old
+# configuration kept; postfix logrotate
 # renames maillog_file, logging goes on in a new file, and the old one is
 # compressed once nothing writes to it any more.
 . "$POSTERN_SRC/test/lib.sh"
@@ -66,6 +67,25 @@ exec 5<>"/dev/tcp/$ADDR/$P3"
 like "$(mt_hello 5)" "^hello " "and the old configuration keeps serving"
 exec 5>&-
 cp "$T/master.cf.good" "$C/master.cf"
+
+# A main.cf value master cannot use: logged, master lives on with the old configuration.
+cp "$C/main.cf" "$T/main.cf.good"
+echo "default_process_limit = lots" >>"$C/main.cf"
+postfix reload >/dev/null 2>&1
+mt_wait grep -q "bad numerical configuration: default_process_limit = lots" "$LOG"
+ok $? "a bad main.cf value at reload is logged"
+mt_wait grep -q "error: reload: the new configuration is not usable .*keeping the old configuration" "$LOG"
+ok $? "and the old configuration is kept"
+kill -0 "$MPID"
+ok $? "master is still running"
+exec 5<>"/dev/tcp/$ADDR/$P3"
+like "$(mt_hello 5)" "^hello " "and serving"
+exec 5>&-
+cp "$T/main.cf.good" "$C/main.cf"
+n=$(grep -c "reload -- version" "$LOG")
+postfix reload >/dev/null 2>&1
+mt_wait bash -c "[ \$(grep -c 'reload -- version' '$LOG') -gt $n ]"
+ok $? "a fixed main.cf reloads again"
 
 # logrotate: the old file is renamed (and compressed), logging goes on in a new one.
 echo "maillog_file_rotate_suffix = old" >>"$C/main.cf"
