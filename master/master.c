@@ -449,7 +449,11 @@ static void master_demand(MASTER *m, MASTER_SERV *serv, int fd, time_t now)
         return;
     }
     serv->used = 1;
-    master_proc_spawn(m->procs, serv);
+    /* No process (fork or descriptors exhausted): not again at once, as Postfix. */
+    if (master_proc_spawn(m->procs, serv) < 0 && serv->throttle_until == 0) {
+        msg_warn("service %s/%s: cannot start a process -- throttling", serv->name, serv->type);
+        serv->throttle_until = now + conf_get_time("service_throttle_time");
+    }
 }
 
 static int master_wants_clients(const MASTER_SERV *serv, time_t now)

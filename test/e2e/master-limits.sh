@@ -5,19 +5,21 @@
 # status and replaced, without throttling; a service throttled for failing
 # at start is tried again once service_throttle_time has passed and serves
 # again when the cause is gone; when master is killed its workers go too
-# (a busy one after its client) and the system starts again; a master that
+# (a busy one after its client) and the system starts again; a spawn that
+# fails (no descriptors left) throttles the service; a master that
 # does not stop is stopped with force by postfix stop.
 . "$POSTERN_SRC/test/lib.sh"
 . "$POSTERN_SRC/test/data/master/master-lib.sh"
 [ "$(id -u)" -eq 0 ] || { echo "1..0 # SKIP needs root"; exit 0; }
 mt_setup
-P1=$(mt_port) P2=$(mt_port) P3=$(mt_port)
+P1=$(mt_port) P2=$(mt_port) P3=$(mt_port) P4=$(mt_port)
 inst_param default_process_limit 2
 inst_param service_throttle_time 2s
 touch "$T/broken"
 mt_master_cf "$ADDR:$P1 inet n - n - - test_echo
 $ADDR:$P2 inet n - n - - test_echo failif=$T/broken
 $ADDR:$P3 inet n - n - 0 test_echo
+$ADDR:$P4 inet n - n - - test_echo
 postlog unix-dgram n - n - 1 postlogd"
 postfix check >/dev/null 2>&1
 mt_start
@@ -68,6 +70,23 @@ d=$(($(date -d "$t2" +%s) - $(date -d "$t1" +%s)))
 ok $([ "$d" -ge 1 ] && echo 0 || echo 1) "not before the throttle time has passed (${d}s apart)"
 rm -f "$T/broken"
 like "$(mt_hello 5 8)" "^hello service=$ADDR:$P2 " "once the cause is gone the waiting client is served"
+exec 5>&-
+
+# master out of descriptors (its limit lowered to what it holds): the spawn
+# fails, the service is throttled instead of master retrying in a loop, and
+# serves once descriptors are back and service_throttle_time has passed.
+# (the limit is the lowest free descriptor number: no new one can be had)
+free=0
+while [ -e "/proc/$MPID/fd/$free" ]; do free=$((free + 1)); done
+soft=$(prlimit --pid "$MPID" --nofile -o SOFT --noheadings | tr -d ' ')
+prlimit --pid "$MPID" --nofile="$free:"
+exec 5<>"/dev/tcp/$ADDR/$P4"
+mt_wait grep -q "warning: service $ADDR:$P4/inet: cannot start a process -- throttling" "$LOG"
+ok $? "a spawn that fails for want of descriptors throttles the service"
+sleep 1   # a window in which an unthrottled master would retry thousands of times
+is "$(grep -c 'socketpair: Too many open files' "$LOG")" "1" "master tried once, not in a loop"
+prlimit --pid "$MPID" --nofile="$soft:"
+like "$(mt_hello 5 8)" "^hello service=$ADDR:$P4 " "with descriptors back, the waiting client is served after the throttle"
 exec 5>&-
 
 # master killed outright: its workers notice and go (an idle one at once, a
