@@ -439,6 +439,11 @@ static void master_refuse(MASTER_SERV *serv, int fd, time_t now)
         (void) !read(fd, buf, sizeof(buf));
     } else if ((cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
         close(cfd);
+    } else if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED) {
+        /* The client stays queued (no descriptor to take it with): not again at once. */
+        msg_warn("service %s/%s: accept: %s -- throttling", serv->name, serv->type,
+                 strerror(errno));
+        serv->throttle_until = now + conf_get_time("service_throttle_time");
     }
 }
 

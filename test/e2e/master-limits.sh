@@ -12,7 +12,7 @@
 . "$POSTERN_SRC/test/data/master/master-lib.sh"
 [ "$(id -u)" -eq 0 ] || { echo "1..0 # SKIP needs root"; exit 0; }
 mt_setup
-P1=$(mt_port) P2=$(mt_port) P3=$(mt_port) P4=$(mt_port)
+P1=$(mt_port) P2=$(mt_port) P3=$(mt_port) P4=$(mt_port) P5=$(mt_port)
 inst_param default_process_limit 2
 inst_param service_throttle_time 2s
 touch "$T/broken"
@@ -20,6 +20,7 @@ mt_master_cf "$ADDR:$P1 inet n - n - - test_echo
 $ADDR:$P2 inet n - n - - test_echo failif=$T/broken
 $ADDR:$P3 inet n - n - 0 test_echo
 $ADDR:$P4 inet n - n - - test_echo
+$ADDR:$P5 inet n - n - - nosuchprogram
 postlog unix-dgram n - n - 1 postlogd"
 postfix check >/dev/null 2>&1
 mt_start
@@ -85,6 +86,17 @@ mt_wait grep -q "warning: service $ADDR:$P4/inet: cannot start a process -- thro
 ok $? "a spawn that fails for want of descriptors throttles the service"
 sleep 1   # a window in which an unthrottled master would retry thousands of times
 is "$(grep -c 'socketpair: Too many open files' "$LOG")" "1" "master tried once, not in a loop"
+# The same for a service whose program is missing: master cannot take the
+# client to turn it away, and must not spin on it.
+exec 6<>"/dev/tcp/$ADDR/$P5"
+mt_wait grep -q "warning: service $ADDR:$P5/inet: accept: Too many open files -- throttling" "$LOG"
+ok $? "a client master cannot accept to refuse throttles the service"
+cpu() { awk '{print $14 + $15}' "/proc/$MPID/stat"; }
+c0=$(cpu)
+sleep 1   # master should be idle here
+c1=$(cpu)
+ok $([ $((c1 - c0)) -lt 10 ] && echo 0 || echo 1) "master does not spin on it ($((c1 - c0)) ticks of CPU in 1 s)"
+exec 6>&-
 prlimit --pid "$MPID" --nofile="$soft:"
 like "$(mt_hello 5 8)" "^hello service=$ADDR:$P4 " "with descriptors back, the waiting client is served after the throttle"
 exec 5>&-
