@@ -10,7 +10,8 @@
  * Per connection it writes "hello service=S pid=P uid=U gid=G groups=N
  * prejail_uid=R secret=TEXT" and then echoes each line back until "quit" or
  * end of file; "exit N" ends the process at once with status N (a worker
- * that fails while serving). Lines are bounded (longer ones are cut into
+ * that fails while serving); "burst N" logs N lines (at most 10000) as fast
+ * as it can. Lines are bounded (longer ones are cut into
  * pieces).
  */
 #include "config.h"
@@ -95,6 +96,12 @@ static void echo_client(SERVER *srv, int fd)
                 return;
             if (strncmp(line, "exit ", 5) == 0)
                 _exit(atoi(line + 5) & 0xff);
+            if (strncmp(line, "burst ", 6) == 0) {
+                int i, count = atoi(line + 6);
+
+                for (i = 0; i < count && i < 10000; i++)
+                    msg_info("burst line %d of %d", i + 1, count);
+            }
             if (echo_write(fd, line, take) < 0)
                 return;
             memmove(line, line + take, used - take);

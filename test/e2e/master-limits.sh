@@ -6,13 +6,14 @@
 # at start is tried again once service_throttle_time has passed and serves
 # again when the cause is gone; when master is killed its workers go too
 # (a busy one after its client) and the system starts again; a spawn that
-# fails (no descriptors left) throttles the service; a master that
+# fails (no descriptors left) throttles the service, a worker that cannot
+# accept exits and gives way to a new one; a master that
 # does not stop is stopped with force by postfix stop.
 . "$POSTERN_SRC/test/lib.sh"
 . "$POSTERN_SRC/test/data/master/master-lib.sh"
 [ "$(id -u)" -eq 0 ] || { echo "1..0 # SKIP needs root"; exit 0; }
 mt_setup
-P1=$(mt_port) P2=$(mt_port) P3=$(mt_port) P4=$(mt_port) P5=$(mt_port)
+P1=$(mt_port) P2=$(mt_port) P3=$(mt_port) P4=$(mt_port) P5=$(mt_port) P6=$(mt_port)
 inst_param default_process_limit 2
 inst_param service_throttle_time 2s
 touch "$T/broken"
@@ -21,6 +22,7 @@ $ADDR:$P2 inet n - n - - test_echo failif=$T/broken
 $ADDR:$P3 inet n - n - 0 test_echo
 $ADDR:$P4 inet n - n - - test_echo
 $ADDR:$P5 inet n - n - - nosuchprogram
+$ADDR:$P6 inet n n n - - test_echo
 postlog unix-dgram n - n - 1 postlogd"
 postfix check >/dev/null 2>&1
 mt_start
@@ -100,6 +102,26 @@ exec 6>&-
 prlimit --pid "$MPID" --nofile="$soft:"
 like "$(mt_hello 5 8)" "^hello service=$ADDR:$P4 " "with descriptors back, the waiting client is served after the throttle"
 exec 5>&-
+
+# A worker out of descriptors: it cannot accept the client; after a few
+# tries it exits, and a new worker serves the client (no spinning worker).
+# (A root worker, unprivileged n: prlimit(1) may not reach one that dropped
+# its privileges.)
+exec 5<>"/dev/tcp/$ADDR/$P6"
+w=$(mt_hello 5 | pid_of)
+exec 5>&-
+mt_wait bash -c "! ss -Htn state established 'sport = :$P6' | grep -q ."   # the worker let go of it
+free=0
+while [ -e "/proc/$w/fd/$free" ]; do free=$((free + 1)); done
+prlimit --pid "$w" --nofile="$free:"
+exec 5<>"/dev/tcp/$ADDR/$P6"
+h=$(mt_hello 5 8)
+w2=$(echo "$h" | pid_of)
+ok $([ -n "$w2" ] && [ "$w2" != "$w" ] && echo 0 || echo 1) "a worker that cannot accept gives way to a new one, which serves the client"
+exec 5>&-
+mt_wait grep -q "test_echo\[$w\]: fatal: accept: 13 errors in a row - program terminated" "$LOG"
+ok $? "the worker said why it exited"
+is "$(grep -c "test_echo\[$w\]: warning: accept: Too many open files" "$LOG")" "13" "after 13 tries, not in a loop"
 
 # master killed outright: its workers notice and go (an idle one at once, a
 # busy one once its client is done); the lock goes with master, so the
