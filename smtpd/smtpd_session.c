@@ -968,8 +968,13 @@ static int cmd_vrfy(SMTPD_STATE *state, const char *arg)
     VSTR *addr, *reply;
     const char *rest, *why;
 
+    /*
+     * With disable_vrfy_command the issue asks for 252 (RFC 5321 3.5.3: the
+     * server will not verify, the client may still try RCPT), where Postfix
+     * answers 502. Nothing about the address is revealed either way.
+     */
     if (state->conf->disable_vrfy) {
-        session_reply(state, "502 5.5.1 VRFY command is disabled");
+        session_reply(state, "252 2.0.0 VRFY is disabled; send RCPT to attempt delivery");
         return SESSION_GO_ON;
     }
     if (*arg == 0) {

@@ -1,6 +1,6 @@
 #!/bin/bash
 # smtpd commands and session rules the other smtpd tests leave out:
-# smtpd_banner as configured; disable_vrfy_command (502, no VRFY keyword);
+# smtpd_banner as configured; disable_vrfy_command (252 without looking at the address, no VRFY keyword);
 # ETRN through the flush service (fast_flush_domains decides, 250 / 459,
 # smtpd_etrn_restrictions with check_etrn_access, syntax errors); the
 # transaction reset by HELO/EHLO and after each message (no envelope data
@@ -51,9 +51,11 @@ S: 250-DSN
 S: 250-SMTPUTF8
 S: 250 CHUNKING
 C: VRFY bob
-S: 502 5.5.1 VRFY command is disabled
+S: 252 2.0.0 VRFY is disabled; send RCPT to attempt delivery
 C: VRFY <bob@mail.example.com>
-S: 502 5.5.1 VRFY command is disabled
+S: 252 2.0.0 VRFY is disabled; send RCPT to attempt delivery
+C: VRFY <nosuchuser-x9@mail.example.com>
+S: 252 2.0.0 VRFY is disabled; send RCPT to attempt delivery
 C: QUIT
 S: 221 2.0.0 Bye
 D
@@ -396,8 +398,8 @@ cat >"$T/soft.dialog" <<'D'
 S~ 220 .*
 C: EHLO client.example.org
 M: 250
-C: VRFY bob
-S: 402 4.5.1 VRFY command is disabled
+C: XYZZY
+S: 402 4.5.2 Error: command not recognized
 C: MAIL FROM:<alice@@example.com>
 S: 401 4.1.7 Bad sender address syntax
 C: MAIL FROM:<alice@example.com>
