@@ -17,7 +17,6 @@ int msg_verbose;
 #define MSG_TEXT_MAX 4096
 
 static char msg_prog[64] = "postern";
-static char msg_name[64] = "postfix";      /* syslog_name */
 static char msg_cf_path[512] = "main.cf";  /* named in configuration errors */
 static char msg_ident[128] = "postfix/postern";
 static char msg_host[256] = "localhost";
@@ -53,8 +52,7 @@ void msg_init(const char *program, int outputs)
     const char *slash = strrchr(program, '/');
 
     copy_name(msg_prog, sizeof(msg_prog), slash ? slash + 1 : program);
-    copy_name(msg_name, sizeof(msg_name), "postfix");
-    snprintf(msg_ident, sizeof(msg_ident), "%s/%s", msg_name, msg_prog);
+    snprintf(msg_ident, sizeof(msg_ident), "postfix/%s", msg_prog);
     msg_outputs = outputs;
     if (outputs & MSG_OUT_SYSLOG)
         openlog(msg_ident, LOG_PID | LOG_NDELAY, msg_facility);
@@ -83,10 +81,8 @@ int msg_config(const char *syslog_name, const char *facility,
     int ret = 0;
     int code;
 
-    if (syslog_name && *syslog_name) {
-        copy_name(msg_name, sizeof(msg_name), syslog_name);
-        snprintf(msg_ident, sizeof(msg_ident), "%s/%s", msg_name, msg_prog);
-    }
+    if (syslog_name && *syslog_name)
+        snprintf(msg_ident, sizeof(msg_ident), "%s/%s", syslog_name, msg_prog);
     if (myhostname && *myhostname) {
         copy_name(msg_host, sizeof(msg_host), myhostname);
         msg_host[strcspn(msg_host, ".")] = 0;
@@ -125,21 +121,6 @@ void msg_set_outputs(int outputs)
 void msg_set_config_file(const char *path)
 {
     copy_name(msg_cf_path, sizeof(msg_cf_path), path);
-}
-
-int msg_get_outputs(void)
-{
-    return msg_outputs;
-}
-
-void msg_set_program(const char *program)
-{
-    copy_name(msg_prog, sizeof(msg_prog), program);
-    snprintf(msg_ident, sizeof(msg_ident), "%s/%s", msg_name, msg_prog);
-    if (msg_outputs & MSG_OUT_SYSLOG) {
-        closelog();
-        openlog(msg_ident, LOG_PID | LOG_NDELAY, msg_facility);
-    }
 }
 
 void msg_set_sink(MSG_SINK_FN sink)

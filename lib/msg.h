@@ -14,9 +14,6 @@
  * ("file /etc/postfix/main.cf: parameter syslog_facility: unrecognized
  * value: ..."; conf_init() tells msg_set_config_file() which file).
  * msg_set_sink() lets a daemon route lines elsewhere (the postlog socket).
- * msg_set_program() renames the program part of the tag (the postfix command
- * logs some lines as "<syslog_name>/postfix-script"); msg_get_outputs() and
- * msg_set_outputs() save and restore where lines go.
  *
  * Levels and error policy: msg_info and msg_warn log and return;
  * msg_error logs "error: " and counts (msg_error_count()); msg_fatal logs
@@ -45,9 +42,7 @@ void msg_init(const char *program, int outputs);
 int msg_config(const char *syslog_name, const char *facility,
                const char *maillog_file, const char *myhostname);
 void msg_set_outputs(int outputs);
-int msg_get_outputs(void);
 void msg_set_config_file(const char *path);
-void msg_set_program(const char *program);
 void msg_set_sink(MSG_SINK_FN sink);
 void msg_set_cleanup(MSG_CLEANUP_FN fn);
 const char *msg_program(void);
