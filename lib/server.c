@@ -443,6 +443,49 @@ static void server_watchdog_idle(long max_idle)
     server_wd_expires = 0;
 }
 
+/*
+ * A single server's use count (each request counts: a client that sends
+ * several on one connection uses the process several times) and its limits,
+ * kept here for server_single_next().
+ */
+static long server_uses;
+static long server_max_use;
+static long server_timeout;
+
+int server_single_next(SERVER *srv, int fd, int idle_ms)
+{
+    struct pollfd pfd[2];
+    int n;
+
+    (void) srv;
+    if (server_told_to_exit)
+        return 0;
+    /* Leave the last use to server_loop(), which exits after it. */
+    if (server_max_use > 0 && server_uses + 1 >= server_max_use)
+        return 0;
+    if (fd >= 0) {
+        pfd[0].fd = fd;
+        pfd[0].events = POLLIN;
+        pfd[0].revents = 0;
+        pfd[1].fd = SERVER_STATUS_FD;
+        pfd[1].events = POLLIN;
+        pfd[1].revents = 0;
+        /* EINTR (SIGIO from master, say): close; the client reconnects. */
+        if ((n = poll(pfd, 2, idle_ms < 0 ? 0 : idle_ms)) <= 0)
+            return 0;
+        if (pfd[1].revents) {
+            if (server_master_gone())
+                server_told_to_exit = 1;
+            return 0;
+        }
+        if (pfd[0].revents == 0)
+            return 0;
+    }
+    server_uses++;
+    server_watchdog_arm(server_timeout);
+    return 1;
+}
+
 /* Each returns 1 when it served a client (or trigger), 0 when another worker got there first. */
 static int server_serve_single(SERVER *srv, const SERVER_OPS *ops, int lfd, long timeout)
 {
@@ -548,12 +591,13 @@ __attribute__((noreturn)) static void server_loop(SERVER *srv, const SERVER_OPS 
     long max_idle = ops->unlimited ? 0 : conf_get_time("max_idle");
     long max_use = ops->unlimited ? 0 : conf_get_int("max_use");
     long timeout = conf_get_time("daemon_timeout");
-    long uses = 0;
     int ep = server_wait_set(srv);
     int i, n, served;
 
     if (model == MODEL_DGRAM)
         max_idle = max_use = 0;
+    server_max_use = max_use;
+    server_timeout = timeout;
     for (;;) {
         if (server_told_to_exit) {
             if (msg_verbose)
@@ -592,7 +636,7 @@ __attribute__((noreturn)) static void server_loop(SERVER *srv, const SERVER_OPS 
                 served = server_serve_trigger(srv, ops, srv->listen_fds[i]);
             else
                 server_serve_dgram(srv, ops, srv->listen_fds[i]);
-            if (served && max_use > 0 && ++uses >= max_use) {
+            if (served && max_use > 0 && ++server_uses >= max_use) {
                 if (msg_verbose)
                     msg_info("use count limit %ld reached -- exiting", max_use);
                 server_exit(srv, ops);

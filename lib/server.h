@@ -69,6 +69,15 @@
  * closed.
  * A single server exits after max_use clients or max_idle idle seconds
  * (unless ops.unlimited) and gives each client daemon_timeout seconds.
+ * A single server's client callback may serve several requests on one
+ * connection (cleanup does, for smtpd and pickup): after each request it
+ * calls server_single_next(srv, fd, idle_ms), which waits up to idle_ms for
+ * the client's next request (fd < 0: the caller already holds its bytes, no
+ * wait) and returns 1 to serve it, or 0 to return and let the connection
+ * close: nothing came in time (or end-of-file: the caller's read sees it),
+ * master hung up, or the process reached max_use (each request counts as
+ * one use; the process is busy for master the whole time). Every request
+ * gets daemon_timeout seconds.
  * A multi server never reports busy (one process takes every client, up to
  * SERVER_MULTI_MAX at a time); it calls ops.multi_open for each new client
  * and ops.multi_read whenever one is readable (a negative return closes
@@ -141,6 +150,7 @@ void server_dgram_main(int argc, char **argv, const SERVER_OPS *ops)
     __attribute__((noreturn));
 void server_event_main(int argc, char **argv, const SERVER_OPS *ops)
     __attribute__((noreturn));
+int server_single_next(SERVER *srv, int fd, int idle_ms);
 int server_event_accept(const SERVER *srv, int lfd);  /* a client fd, or -1 */
 int server_event_master_gone(void);                    /* 1: master wants us gone */
 
