@@ -758,14 +758,18 @@ void server_dgram_main(int argc, char **argv, const SERVER_OPS *ops)
 
 int server_event_accept(const SERVER *srv, int lfd)
 {
+    static int reported;
     int fd = server_accept(srv, lfd);
 
-    /* Tell master a client was taken (it counts uses: a worker that
-     * dies without one is throttled as a bad start-up), then that we are
-     * ready again: the daemon handles the client in its own loop. */
-    if (fd >= 0) {
+    /* Tell master a client was taken (it counts uses: a worker that dies
+     * without one is throttled as a bad start-up), then that we are ready
+     * again: the daemon handles the client in its own loop. Once is enough
+     * (master needs no more than "used"): reporting each qmgr trigger cost
+     * two writes here and two reads in master. */
+    if (fd >= 0 && !reported) {
         server_status(SERVER_STAT_BUSY);
         server_status(SERVER_STAT_AVAIL);
+        reported = 1;
     }
     return fd;
 }

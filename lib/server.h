@@ -20,10 +20,11 @@
  *                                           server_event_master_gone() when
  *                                           the status fd is readable (or
  *                                           after EINTR), and returns to exit
- *                                           (on_exit runs). Each accepted
- *                                           client is reported busy then
- *                                           available at once (master counts
- *                                           the use); one process serves all.
+ *                                           (on_exit runs). The first
+ *                                           accepted client is reported busy
+ *                                           then available at once (master
+ *                                           learns the process was used);
+ *                                           one process serves all.
  * None of them returns. In order, the skeleton:
  *   1. parses master's arguments (the protocol below) and starts logging;
  *   2. reads main.cf (MAIL_CONFIG) and applies the -o overrides, and sets
