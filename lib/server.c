@@ -16,6 +16,8 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -377,11 +379,71 @@ static int server_recv_fd(int conn)
     return fd;
 }
 
+/*
+ * The last accepted client's address as accept4(2) gave it, and the local
+ * address of each listening socket (learnt at its first client), for
+ * server_peer_addr() and server_local_addr().
+ */
+static int server_client_fd = -1;
+static int server_client_listener;
+static struct sockaddr_storage server_client_sa;
+static socklen_t server_client_salen;
+static struct sockaddr_storage server_listen_sa[SERVER_LISTEN_MAX];
+static socklen_t server_listen_salen[SERVER_LISTEN_MAX];
+static signed char server_listen_known[SERVER_LISTEN_MAX]; /* 0 not yet, 1 specific, -1 no */
+
+/* Whether every connection to the listener has its bound address as its own. */
+static int server_sa_specific(const struct sockaddr_storage *ss)
+{
+    if (ss->ss_family == AF_INET)
+        return ((const struct sockaddr_in *) ss)->sin_addr.s_addr != htonl(INADDR_ANY);
+    if (ss->ss_family == AF_INET6)
+        return !IN6_IS_ADDR_UNSPECIFIED(&((const struct sockaddr_in6 *) ss)->sin6_addr)
+               && !IN6_IS_ADDR_V4MAPPED(&((const struct sockaddr_in6 *) ss)->sin6_addr);
+    return 0;
+}
+
+int server_peer_addr(int fd, struct sockaddr *sa, socklen_t *len)
+{
+    if (fd >= 0 && fd == server_client_fd && server_client_salen > 0
+        && server_client_salen <= *len) {
+        memcpy(sa, &server_client_sa, server_client_salen);
+        *len = server_client_salen;
+        return 0;
+    }
+    return getpeername(fd, sa, len);
+}
+
+int server_local_addr(int fd, struct sockaddr *sa, socklen_t *len)
+{
+    int i = server_client_listener;
+
+    if (fd >= 0 && fd == server_client_fd && i >= 0 && i < SERVER_LISTEN_MAX) {
+        if (server_listen_known[i] == 0) {
+            server_listen_salen[i] = sizeof(server_listen_sa[i]);
+            if (getsockname(SERVER_LISTEN_FD + i, (struct sockaddr *) &server_listen_sa[i],
+                            &server_listen_salen[i]) == 0
+                && server_sa_specific(&server_listen_sa[i]))
+                server_listen_known[i] = 1;
+            else
+                server_listen_known[i] = -1;
+        }
+        if (server_listen_known[i] == 1 && server_listen_salen[i] <= *len) {
+            memcpy(sa, &server_listen_sa[i], server_listen_salen[i]);
+            *len = server_listen_salen[i];
+            return 0;
+        }
+    }
+    return getsockname(fd, sa, len);
+}
+
 static int server_accept(const SERVER *srv, int lfd)
 {
+    socklen_t salen = sizeof(server_client_sa);
     int fd, passed;
 
-    if ((fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) < 0) {
+    server_client_fd = -1;
+    if ((fd = accept4(lfd, (struct sockaddr *) &server_client_sa, &salen, SOCK_CLOEXEC)) < 0) {
         if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED)
             msg_warn("accept: %s", strerror(errno));
         return -1;
@@ -393,6 +455,9 @@ static int server_accept(const SERVER *srv, int lfd)
             msg_warn("pass service: no descriptor received");
         return passed;
     }
+    server_client_fd = fd;
+    server_client_salen = salen <= sizeof(server_client_sa) ? salen : 0;
+    server_client_listener = lfd - SERVER_LISTEN_FD;
     return fd;
 }
 

@@ -96,6 +96,7 @@
 #define POSTERN_SERVER_H
 
 #include <stddef.h>
+#include <sys/socket.h>
 
 #define SERVER_STATUS_FD 3
 #define SERVER_LISTEN_FD 4
@@ -152,6 +153,11 @@ void server_dgram_main(int argc, char **argv, const SERVER_OPS *ops)
 void server_event_main(int argc, char **argv, const SERVER_OPS *ops)
     __attribute__((noreturn));
 int server_single_next(SERVER *srv, int fd, int idle_ms);
+/* As getpeername(2) and getsockname(2), without the system call for the
+ * client just accepted: the address accept4(2) returned, and the listening
+ * socket's own address when it is bound to a specific one. */
+int server_peer_addr(int fd, struct sockaddr *sa, socklen_t *len);
+int server_local_addr(int fd, struct sockaddr *sa, socklen_t *len);
 int server_event_accept(const SERVER *srv, int lfd);  /* a client fd, or -1 */
 int server_event_master_gone(void);                    /* 1: master wants us gone */
 
