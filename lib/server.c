@@ -517,35 +517,14 @@ static long server_uses;
 static long server_max_use;
 static long server_timeout;
 
-int server_single_next(SERVER *srv, int fd, int idle_ms)
+int server_single_next(SERVER *srv)
 {
-    struct pollfd pfd[2];
-    int n;
-
     (void) srv;
     if (server_told_to_exit)
         return 0;
     /* Leave the last use to server_loop(), which exits after it. */
     if (server_max_use > 0 && server_uses + 1 >= server_max_use)
         return 0;
-    if (fd >= 0) {
-        pfd[0].fd = fd;
-        pfd[0].events = POLLIN;
-        pfd[0].revents = 0;
-        pfd[1].fd = SERVER_STATUS_FD;
-        pfd[1].events = POLLIN;
-        pfd[1].revents = 0;
-        /* EINTR (SIGIO from master, say): close; the client reconnects. */
-        if ((n = poll(pfd, 2, idle_ms < 0 ? 0 : idle_ms)) <= 0)
-            return 0;
-        if (pfd[1].revents) {
-            if (server_master_gone())
-                server_told_to_exit = 1;
-            return 0;
-        }
-        if (pfd[0].revents == 0)
-            return 0;
-    }
     server_uses++;
     server_watchdog_arm(server_timeout);
     return 1;

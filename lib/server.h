@@ -71,14 +71,14 @@
  * A single server exits after max_use clients or max_idle idle seconds
  * (unless ops.unlimited) and gives each client daemon_timeout seconds.
  * A single server's client callback may serve several requests on one
- * connection (cleanup does, for smtpd and pickup): after each request it
- * calls server_single_next(srv, fd, idle_ms), which waits up to idle_ms for
- * the client's next request (fd < 0: the caller already holds its bytes, no
- * wait) and returns 1 to serve it, or 0 to return and let the connection
- * close: nothing came in time (or end-of-file: the caller's read sees it),
- * master hung up, or the process reached max_use (each request counts as
- * one use; the process is busy for master the whole time). Every request
- * gets daemon_timeout seconds.
+ * connection (cleanup does, for smtpd and pickup): before it waits for the
+ * next request it asks server_single_next(srv), which returns 1 when it may
+ * (the request counts as a use, and gets daemon_timeout seconds), or 0 when
+ * it must return and let the connection close: master hung up, or the
+ * process reached max_use. The callback bounds the wait itself (a short
+ * idle time: the process is busy for master while it waits); master
+ * hanging up meanwhile interrupts the wait with SIGIO (EINTR), and
+ * server_single_next() says 0 the next time.
  * A multi server never reports busy (one process takes every client, up to
  * SERVER_MULTI_MAX at a time); it calls ops.multi_open for each new client
  * and ops.multi_read whenever one is readable (a negative return closes
@@ -152,7 +152,7 @@ void server_dgram_main(int argc, char **argv, const SERVER_OPS *ops)
     __attribute__((noreturn));
 void server_event_main(int argc, char **argv, const SERVER_OPS *ops)
     __attribute__((noreturn));
-int server_single_next(SERVER *srv, int fd, int idle_ms);
+int server_single_next(SERVER *srv);
 /* As getpeername(2) and getsockname(2), without the system call for the
  * client just accepted: the address accept4(2) returned, and the listening
  * socket's own address when it is bound to a specific one. */

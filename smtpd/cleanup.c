@@ -121,16 +121,20 @@ static int cleanup_request_start(CLEANUP_STATE *st, STREAM *s, int first, int ti
 {
     int r;
 
-    stream_set_limits(s, timeout_ms, 4096);
     if (!first) {
+        /* The wait for the next request is short: CLEANUP_REUSE_IDLE_MS. */
+        stream_set_limits(s, CLEANUP_REUSE_IDLE_MS, 4096);
         r = attr_scan(s, 0, ATTR_IN_INT("flags", &st->flags));
         if (r == ATTR_EOF && stream_error(s) == STREAM_ERR_NONE)
             return -1; /* the client is done with this connection */
+        if (r != ATTR_OK && stream_error(s) == STREAM_ERR_TIMEOUT && stream_read_count(s) == 0)
+            return -1; /* no next request within the idle time */
         if (r != ATTR_OK) {
             msg_warn("cleanup request: %s",
                      *stream_why(s) ? stream_why(s) : "malformed flags attribute");
             return -1;
         }
+        stream_set_limits(s, timeout_ms, 4096);
         if (cleanup_out_create(st) < 0)
             return -1;
         if (attr_print(s, 0, ATTR_OUT_STR("queue_id", st->queue_id)) < 0) {
@@ -140,6 +144,7 @@ static int cleanup_request_start(CLEANUP_STATE *st, STREAM *s, int first, int ti
         }
         return 0;
     }
+    stream_set_limits(s, timeout_ms, 4096);
     if (cleanup_out_create(st) < 0)
         return -1;
     if (attr_print(s, 0, ATTR_OUT_STR("queue_id", st->queue_id)) < 0
@@ -193,7 +198,8 @@ static int cleanup_request(CLEANUP_STATE *st, STREAM *s, int first, int timeout_
 
 /*
  * A connection: requests one after another while the client keeps sending
- * them (server_single_next() bounds the wait and counts each as a use).
+ * them (server_single_next() counts each as a use; the wait for the next
+ * one is bounded by CLEANUP_REUSE_IDLE_MS).
  */
 static void cleanup_service(SERVER *srv, int fd)
 {
@@ -210,8 +216,7 @@ static void cleanup_service(SERVER *srv, int fd)
     for (;;) {
         r = cleanup_request(st, s, first, timeout_ms, rec, why);
         cleanup_state_reset(st);
-        if (r != CLEANUP_REQ_DONE
-            || !server_single_next(srv, stream_buffered(s) ? -1 : fd, CLEANUP_REUSE_IDLE_MS))
+        if (r != CLEANUP_REQ_DONE || !server_single_next(srv))
             break;
         first = 0;
     }
