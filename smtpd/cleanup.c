@@ -4,7 +4,10 @@
  *
  * master.cf: cleanup unix n - y - 0 cleanup (chrooted, unprivileged, one
  * client at a time per process). The conversation is lib/cleanup_client.h's;
- * the modules are listed in cleanup.h.
+ * the modules are listed in cleanup.h. A connection carries one message
+ * after another while the client sends them (smtpd and pickup keep theirs
+ * for the next message); each message counts as one of max_use, and a
+ * connection with no next request within CLEANUP_REUSE_IDLE_MS is closed.
  *
  * TRUST. Nothing the client sends is trusted: every record type is checked
  * against the segment it arrives in, every record is at most
