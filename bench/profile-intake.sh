@@ -14,6 +14,8 @@
 #                      include each worker's start-up, spread over N/5
 #                      messages per worker)
 #     N      messages (default 500)
+# PERF=FILE (rate mode) records `perf record -g` of master and its workers
+# during the load, max_use unlimited.
 # RELAY=1 adds the delivery side: qmgr, bounce/defer/trace and smtp relay
 # every message to a Postfix smtp-sink on $ADDR (strace mode counts qmgr and
 # smtp too, and waits until the sink has them all; callgrind and rate
@@ -36,6 +38,9 @@ SRCBIN() { LD_LIBRARY_PATH=$PF/usr/lib/postfix "$PF/usr/sbin/smtp-source" "$@"; 
 inst_param smtpd_error_sleep_time 0
 inst_param mydestination localhost
 CHROOT=y
+if [ -n "$PERF" ]; then
+    inst_param max_use 1000000
+fi
 if [ "$MODE" = callgrind ]; then
     CHROOT=n
     mkdir "$T/cg" && chown postfix "$T/cg"
@@ -91,10 +96,20 @@ if [ -n "$RELAY" ]; then before=$(sink_count); else before=$(queued_count); fi
 
 case $MODE in
 rate)
+    # PERF=FILE: perf record -g on master and its workers during the load
+    # (with max_use unlimited, so they all live through it)
+    PERF_PID=
+    if [ -n "$PERF" ]; then
+        perf record -g -o "$PERF" -p "$(echo $MPID $(pgrep -P "$MPID") | tr ' ' ,)" \
+            >"$T/perf.out" 2>&1 &
+        PERF_PID=$!
+        sleep 1
+    fi
     start=$(date +%s.%N)
     SRCBIN -s 5 -m "$N" -l 1000 -f a@b.test -t c@d.test "$ADDR:$PORT"
     wait_done $((before + N))
     end=$(date +%s.%N)
+    [ -z "$PERF_PID" ] || { kill -INT "$PERF_PID"; wait "$PERF_PID"; }
     echo "rate: $(echo "$N / ($end - $start)" | bc -l | cut -c1-7) msg/s"
     ;;
 strace)
