@@ -46,6 +46,12 @@ struct CLEANUP {
  */
 static STREAM *cleanup_kept;
 static char *cleanup_kept_path;
+static int cleanup_keep_on;    /* cleanup_client_keep(): keep connections at all */
+
+void cleanup_client_keep(int on)
+{
+    cleanup_keep_on = on;
+}
 
 static void cleanup_kept_drop(void)
 {
@@ -307,7 +313,8 @@ void cleanup_close(CLEANUP *c)
      * next message. Anything else (closing mid-request is how a client
      * aborts) closes it.
      */
-    if (c->s != NULL && c->replied && !c->failed && stream_buffered(c->s) == 0) {
+    if (cleanup_keep_on && c->s != NULL && c->replied && !c->failed
+        && stream_buffered(c->s) == 0) {
         if (cleanup_kept != NULL)
             cleanup_kept_drop();
         cleanup_kept = c->s;

@@ -24,10 +24,13 @@
  * as above. A client that is done closes the connection between requests
  * (cleanup is silent about that); cleanup closes its end when no request
  * comes within a short idle time, at its max_use (each message counts) or
- * when master tells it to go. cleanup_close() after a reply keeps the
- * connection in the process (one, for the next cleanup_open() to the same
- * socket); a kept connection that turns out closed costs nothing but a
- * new connect: no message was started on it.
+ * when master tells it to go. A process that sends many messages calls
+ * cleanup_client_keep(1) once (smtpd, pickup); cleanup_close() after a
+ * reply then keeps the connection in the process (one, for the next
+ * cleanup_open() to the same socket); a kept connection that turns out
+ * closed costs nothing but a new connect: no message was started on it.
+ * Without that call (bounce, local, tools) every message has its own
+ * connection, as before.
  *
  * Usage:
  *   CLEANUP *c = cleanup_open("public/cleanup", flags, timeout, why);
@@ -120,6 +123,7 @@
 
 typedef struct CLEANUP CLEANUP;
 
+void cleanup_client_keep(int on);
 CLEANUP *cleanup_open(const char *path, int flags, int timeout, VSTR *why);
 const char *cleanup_queue_id(const CLEANUP *c);
 void cleanup_time(CLEANUP *c, long sec, long usec);

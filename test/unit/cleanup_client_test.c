@@ -275,6 +275,7 @@ static void test_reuse(void)
     pid_t pid;
     int status;
 
+    cleanup_client_keep(1);
     pid = start_server(SERVE_REUSE);
     c = cleanup_open(sock_path, CLEANUP_FLAG_FILTER, 5, why);
     TAP_OK(c != NULL, "reuse: first open (%s)", vstr_str(why));
