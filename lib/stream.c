@@ -587,6 +587,13 @@ size_t stream_buffered(const STREAM *s)
     return s->rlen - s->rpos;
 }
 
+const char *stream_peek(const STREAM *s)
+{
+    const unsigned char *base = rdata(s);
+
+    return base ? (const char *) base + s->rpos : "";
+}
+
 /* Write everything or fail (recorded). */
 static int write_all(STREAM *s, const char *p, size_t len)
 {
