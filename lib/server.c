@@ -443,6 +443,27 @@ static void server_watchdog_idle(long max_idle)
     server_wd_expires = 0;
 }
 
+/*
+ * A single server's client that carries several requests on one connection
+ * asks before each further one: it counts as a use (the connection itself
+ * is counted when the client callback returns), and the watchdog starts
+ * over for it.
+ */
+static long *server_uses;   /* server_loop's count */
+static long server_max_use;
+static long server_timeout;
+
+int server_single_more(void)
+{
+    if (server_told_to_exit || server_uses == NULL)
+        return 0;
+    if (server_max_use > 0 && *server_uses + 1 >= server_max_use)
+        return 0;
+    ++*server_uses;
+    server_watchdog_arm(server_timeout);
+    return 1;
+}
+
 /* Each returns 1 when it served a client (or trigger), 0 when another worker got there first. */
 static int server_serve_single(SERVER *srv, const SERVER_OPS *ops, int lfd, long timeout)
 {
@@ -554,6 +575,9 @@ __attribute__((noreturn)) static void server_loop(SERVER *srv, const SERVER_OPS 
 
     if (model == MODEL_DGRAM)
         max_idle = max_use = 0;
+    server_uses = &uses;
+    server_max_use = max_use;
+    server_timeout = timeout;
     for (;;) {
         if (server_told_to_exit) {
             if (msg_verbose)

@@ -143,5 +143,12 @@ void server_event_main(int argc, char **argv, const SERVER_OPS *ops)
     __attribute__((noreturn));
 int server_event_accept(const SERVER *srv, int lfd);  /* a client fd, or -1 */
 int server_event_master_gone(void);                    /* 1: master wants us gone */
+/*
+ * Single server: before a further request on the same client connection
+ * (deliver_agent_serve): 1 when the process may take it (counted against
+ * max_use, daemon_timeout starts over), 0 when it must close the
+ * connection (max_use reached, or master asked it to exit).
+ */
+int server_single_more(void);
 
 #endif

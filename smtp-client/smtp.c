@@ -423,63 +423,68 @@ done:
     vstr_free(relay);
 }
 
-static void smtp_client(SERVER *srv, int fd)
+/* The recipients of one request (deliver_agent_serve() does the rest). */
+static int smtp_deliver_request(void *ctx, DELIVER_REQUEST *req, QFILE_READER *r, int qfd,
+                                DELIVER_TIMES *times)
 {
-    SMTP_CONF *cf = srv->context;
-    STREAM *s = stream_open(fd, 0);
-    VSTR *why = vstr_new(0);
-    DELIVER_REQUEST *req;
-    DELIVER_TIMES times;
-    SMTP_RCPT_STATE *st = NULL;
-    QFILE_READER *r;
-    int qfd = -1;
+    SMTP_CONF *cf = ctx;
+    SMTP_RCPT_STATE *st = mem_alloc(req->nrcpt * sizeof(*st));
     size_t i;
 
+    for (i = 0; i < req->nrcpt; i++) {
+        st[i].done = 0;
+        st[i].dsn = vstr_new(0);
+        st[i].why = vstr_new(0);
+        st[i].relay = vstr_new(0);
+        st[i].reply = vstr_new(0);
+        st[i].mta = vstr_new(0);
+    }
+    smtp_deliver(cf, req, qfd, r, st, times);
+    for (i = 0; i < req->nrcpt; i++) {
+        vstr_free(st[i].dsn);
+        vstr_free(st[i].why);
+        vstr_free(st[i].relay);
+        vstr_free(st[i].reply);
+        vstr_free(st[i].mta);
+    }
+    mem_free(st);
+    return 0;
+}
+
+/* A request arrived: cached sessions are not idle now. */
+static void smtp_request_before(void *ctx)
+{
+    (void) ctx;
     smtp_cache_timer_set(0);
-    deliver_times_init(&times, "none", cf->resolution);
-    if ((req = deliver_request_read(s, cf->ipc_timeout_ms, why)) == NULL) {
-        msg_warn("%s", vstr_str(why));
-        goto out;
-    }
-    if ((r = deliver_open_queue_file(req, &qfd, why)) == NULL) {
-        msg_warn("%s: %s", req->queue_id, vstr_str(why));
-        for (i = 0; i < req->nrcpt; i++)
-            deliver_rcpt_result(req, i, DELIVER_RCPT_DEFERRED, "4.3.0",
-                                "cannot open the queue file");
-    } else {
-        st = mem_alloc(req->nrcpt * sizeof(*st));
-        for (i = 0; i < req->nrcpt; i++) {
-            st[i].done = 0;
-            st[i].dsn = vstr_new(0);
-            st[i].why = vstr_new(0);
-            st[i].relay = vstr_new(0);
-            st[i].reply = vstr_new(0);
-            st[i].mta = vstr_new(0);
-        }
-        smtp_deliver(cf, req, qfd, r, st, &times);
-        qfile_reader_free(r);
-        deliver_sync_marks(req, qfd);
-        close(qfd);
-        for (i = 0; i < req->nrcpt; i++) {
-            vstr_free(st[i].dsn);
-            vstr_free(st[i].why);
-            vstr_free(st[i].relay);
-            vstr_free(st[i].reply);
-            vstr_free(st[i].mta);
-        }
-        mem_free(st);
-    }
-    if (deliver_result_send(s, req) < 0)
-        msg_warn("%s: cannot send the result: %s", req->queue_id, stream_why(s));
-out:
-    deliver_request_free(req);
-    stream_free(s);
-    vstr_free(why);
+}
+
+/* A request is done: cached sessions close when idle too long. */
+static void smtp_request_after(void *ctx)
+{
+    SMTP_CONF *cf = ctx;
+    size_t i;
+
     for (i = 0; i < SMTP_CACHE_MAX; i++)
         if (smtp_cache[i] != NULL) {
             smtp_cache_timer_set(cf->cache_time_limit);
             break;
         }
+}
+
+static void smtp_client(SERVER *srv, int fd)
+{
+    SMTP_CONF *cf = srv->context;
+    DELIVER_AGENT a;
+
+    memset(&a, 0, sizeof(a));
+    a.relay = "none";
+    a.resolution = cf->resolution;
+    a.timeout_ms = cf->ipc_timeout_ms;
+    a.deliver = smtp_deliver_request;
+    a.before = smtp_request_before;
+    a.after = smtp_request_after;
+    a.ctx = cf;
+    deliver_agent_serve(fd, &a);
 }
 
 /* smtp_bind_conf - smtp_bind_address(6): a numeric address, or empty */
