@@ -1129,6 +1129,7 @@ void deliver_agent_serve(int fd, const DELIVER_AGENT *a)
     VSTR *why = vstr_new(0);
     DELIVER_REQUEST *req;
     int first = 1, more;
+    long served = 0;
 
     for (;;) {
         req = first ? deliver_request_read(s, a->timeout_ms, why)
@@ -1148,12 +1149,15 @@ void deliver_agent_serve(int fd, const DELIVER_AGENT *a)
             more = 0;
         }
         deliver_request_free(req);
+        served++;
         if (a->after)
             a->after(a->ctx);
         if (!more || !deliver_agent_wait(s))
             break;
         first = 0;
     }
+    if (msg_verbose)
+        msg_info("connection closed after %ld request%s", served, served == 1 ? "" : "s");
     stream_free(s);
     vstr_free(why);
 }
