@@ -939,11 +939,21 @@ static void deliver_load_attr(DELIVER_REQUEST *req, const char *name, const char
 
 int deliver_request_load(DELIVER_REQUEST *req, QFILE_READER *r, VSTR *why)
 {
+    return deliver_request_load_range(req, r, -1, 0, NULL, NULL, why);
+}
+
+int deliver_request_load_range(DELIVER_REQUEST *req, QFILE_READER *r, long after, size_t limit,
+                               size_t *total, int *more, VSTR *why)
+{
     QFILE_REC rec;
     QFILE_SIZE size;
     char *orig = deliver_dup(""), *orcpt = deliver_dup("");
     int notify = 0, st, have_size = 0, ret = -1;
+    size_t undone = 0;
     long n;
+
+    if (more)
+        *more = 0;
 
     while ((st = qfile_read(r, &rec)) > 0) {
         char *data, *name, *value;
@@ -1005,11 +1015,19 @@ int deliver_request_load(DELIVER_REQUEST *req, QFILE_READER *r, VSTR *why)
                              rec.offset);
                 goto out;
             }
-            if (req->nrcpt >= DELIVER_RCPT_MAX * 100) {
+            if (undone >= DELIVER_RCPT_MAX * 100) {
                 vstr_sprintf(why, "%s: too many recipients", qfile_reader_name(r));
                 goto out;
             }
-            deliver_request_add_rcpt(req, orig, rec.data, rec.offset, orcpt, notify);
+            undone++;
+            if (rec.offset <= after)
+                ; /* taken in by an earlier load */
+            else if (limit > 0 && req->nrcpt >= limit) {
+                if (more)
+                    *more = 1;
+            } else {
+                deliver_request_add_rcpt(req, orig, rec.data, rec.offset, orcpt, notify);
+            }
             /* FALLTHROUGH */
         case QREC_DONE:
         case QREC_DRCP:
@@ -1029,6 +1047,8 @@ int deliver_request_load(DELIVER_REQUEST *req, QFILE_READER *r, VSTR *why)
         vstr_sprintf(why, "%s: no size record", qfile_reader_name(r));
         goto out;
     }
+    if (total)
+        *total = undone;
     ret = 0;
 out:
     mem_free(orig);

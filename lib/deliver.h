@@ -97,7 +97,13 @@
  *   every recipient that is not done (R; D and canceled ones are skipped)
  *   with its original recipient (O), dsn_orig_rcpt and notify_flags (A, or
  *   the o and n records), in file order (at most 100 * DELIVER_RCPT_MAX),
- *   or returns -1 with the reason for a damaged file; qmgr then keeps, per request, the recipients of one transport
+ *   or returns -1 with the reason for a damaged file.
+ *   deliver_request_load_range(req, reader, after, limit, &total, &more,
+ *   why) is the same, but adds only the undone recipients whose R record
+ *   is past offset `after` (-1: all), at most `limit` of them (0: no
+ *   limit); *more says whether undone ones past those are left in the
+ *   file, *total how many undone recipients the file has in all (either
+ *   pointer may be NULL). So a reader never holds more than the limit; qmgr then keeps, per request, the recipients of one transport
  *   and next hop (deliver_request_add_rcpt() builds a request by hand); deliver_request_send(s, req, why) waits for the
  *   announcement and sends; deliver_result_read(s, req, why) fills in
  *   status, hop_status and each recipient's rcpt_status/dsn/reason.
@@ -293,6 +299,8 @@ int deliver_announce_read(STREAM *s, VSTR *why); /* 0: announced; -1: closed or 
 int deliver_request_encode(VSTR *out, const DELIVER_REQUEST *req);
 int deliver_result_read(STREAM *s, DELIVER_REQUEST *req, VSTR *why);
 int deliver_request_load(DELIVER_REQUEST *req, QFILE_READER *r, VSTR *why);
+int deliver_request_load_range(DELIVER_REQUEST *req, QFILE_READER *r, long after, size_t limit,
+                               size_t *total, int *more, VSTR *why);
 
 /* Shared helpers. */
 void deliver_format_delay(VSTR *out, long sec, long usec, int max_decimals);

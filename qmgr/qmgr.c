@@ -538,39 +538,12 @@ static void qmgr_find_warn(QMGR_MSG *m, int fd, const char *path)
 }
 
 /*
- * Keep in env only the undone recipients after m->rcpt_cursor, at most
- * qmgr_rcpt_limit of them; note whether more are left in the file.
+ * Read active/ID's envelope and its undone recipients after m->rcpt_cursor,
+ * at most qmgr_rcpt_limit of them (m->more: others wait in the file; the
+ * cursor moves to the last one read); *total: undone recipients in all.
  */
-static void qmgr_msg_select(QMGR_MSG *m, DELIVER_REQUEST *env)
-{
-    size_t i, n = 0;
-
-    m->more = 0;
-    for (i = 0; i < env->nrcpt; i++) {
-        DELIVER_RCPT *r = &env->rcpt[i];
-        int keep = r->offset > m->rcpt_cursor && !m->more;
-
-        if (keep && qmgr_rcpt_limit > 0 && (long) n >= qmgr_rcpt_limit) {
-            m->more = 1;
-            keep = 0;
-        }
-        if (keep) {
-            env->rcpt[n++] = *r;
-        } else {
-            mem_free(r->orig_addr);
-            mem_free(r->address);
-            mem_free(r->dsn_orcpt);
-            mem_free(r->dsn);
-            mem_free(r->reason);
-        }
-    }
-    env->nrcpt = n;
-    if (n > 0)
-        m->rcpt_cursor = env->rcpt[n - 1].offset;
-}
-
-/* Read active/ID's envelope and recipients; 0, or -1 with why. */
-static int qmgr_msg_read(QMGR_MSG *m, DELIVER_REQUEST *env, int *expired, int first, VSTR *why)
+static int qmgr_msg_read(QMGR_MSG *m, DELIVER_REQUEST *env, int *expired, int first,
+                         size_t *total, VSTR *why)
 {
     VSTR *path = vstr_new(0);
     QFILE_READER *r;
@@ -585,7 +558,11 @@ static int qmgr_msg_read(QMGR_MSG *m, DELIVER_REQUEST *env, int *expired, int fi
         return errno == ENOENT ? -2 : -1;
     }
     r = qfile_reader_open(fd, vstr_str(path), QFILE_READ_FOLLOW);
-    st = deliver_request_load(env, r, why);
+    st = deliver_request_load_range(env, r, m->rcpt_cursor,
+                                    qmgr_rcpt_limit > 0 ? (size_t) qmgr_rcpt_limit : 0, total,
+                                    &m->more, why);
+    if (st == 0 && env->nrcpt > 0)
+        m->rcpt_cursor = env->rcpt[env->nrcpt - 1].offset;
     qfile_reader_free(r);
     if (st == 0 && first)
         qmgr_find_warn(m, fd, vstr_str(path));
@@ -642,7 +619,7 @@ static void qmgr_msg_load(const char *id)
     snprintf(m->id, sizeof(m->id), "%s", id);
     m->env = deliver_request_new();
     m->rcpt_cursor = -1;
-    if ((st = qmgr_msg_read(m, m->env, &expired, 1, why)) < 0) {
+    if ((st = qmgr_msg_read(m, m->env, &expired, 1, &nrcpt, why)) < 0) {
         if (st == -1) {
             qmgr_active_path(path, id);
             qmgr_to_corrupt(id, vstr_str(path), vstr_str(why));
@@ -652,8 +629,6 @@ static void qmgr_msg_load(const char *id)
         goto out;
     }
     m->expired = expired;
-    nrcpt = m->env->nrcpt;
-    qmgr_msg_select(m, m->env);
     m->rstate = mem_calloc(m->env->nrcpt + 1, 1);
     m->todo = m->env->nrcpt;
     m->next = qmgr_msgs;
@@ -682,7 +657,7 @@ static void qmgr_msg_refill(QMGR_MSG *m)
     int expired = 0, st;
 
     m->finishing = 0;
-    if ((st = qmgr_msg_read(m, env, &expired, 0, why)) < 0) {
+    if ((st = qmgr_msg_read(m, env, &expired, 0, NULL, why)) < 0) {
         if (st == -1)
             msg_warn("%s: cannot read more recipients: %s: message kept in the queue", m->id,
                      vstr_str(why));
@@ -690,7 +665,6 @@ static void qmgr_msg_refill(QMGR_MSG *m)
         m->more = 0;
         m->deferred = 1;
     } else {
-        qmgr_msg_select(m, env);
         deliver_request_free(m->env);
         m->env = env;
         m->expired = m->expired || expired;
