@@ -71,18 +71,60 @@ static int smtp_cache_timer_ok;
 static volatile sig_atomic_t smtp_cache_shut;
 
 /*
+ * The idle timer of the cached sessions costs no system call per request:
+ * it is armed once when a request leaves a session cached and the timer
+ * is not running; when it fires during a request (smtp_busy), or before
+ * the sessions were idle for the whole limit (a request came and went in
+ * between), the handler arms it again for what is left. Only when the
+ * limit is up while the process waits does it shut the sockets down.
+ */
+static volatile sig_atomic_t smtp_busy;         /* a request is being served */
+static volatile sig_atomic_t smtp_timer_armed;
+static volatile sig_atomic_t smtp_idle_since;   /* CLOCK_MONOTONIC seconds */
+static volatile sig_atomic_t smtp_idle_limit;   /* cache_time_limit */
+
+static long smtp_mono_sec(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long) ts.tv_sec;
+}
+
+/* smtp_cache_timer_set - arm (seconds > 0) or disarm (0) the idle timer (async-signal-safe) */
+static void smtp_cache_timer_set(long seconds)
+{
+    struct itimerspec its;
+
+    if (!smtp_cache_timer_ok)
+        return;
+    memset(&its, 0, sizeof(its));
+    its.it_value.tv_sec = seconds;
+    smtp_timer_armed = seconds > 0;
+    timer_settime(smtp_cache_timer, 0, &its, NULL);
+}
+
+/*
  * smtp_cache_alarm - the idle time of the cached sessions is up while the
  * process waits for the next request: shut their sockets down at once (the
  * servers see the end of the connection, as with Postfix's scache), and
- * let the next request or the exit free them. Only shutdown(2), which is
- * async-signal-safe; the timer is disarmed whenever a request is served.
+ * let the next request or the exit free them. Only shutdown(2),
+ * clock_gettime(2) and timer_settime(2), which are async-signal-safe.
  */
 static void smtp_cache_alarm(int sig)
 {
     int saved = errno;
+    long idle;
     size_t i;
 
     (void) sig;
+    smtp_timer_armed = 0;
+    idle = smtp_mono_sec() - smtp_idle_since;
+    if (smtp_busy || idle < smtp_idle_limit) {
+        smtp_cache_timer_set(smtp_busy || idle < 0 ? smtp_idle_limit : smtp_idle_limit - idle);
+        errno = saved;
+        return;
+    }
     for (i = 0; i < SMTP_CACHE_MAX; i++)
         if (smtp_cache[i] != NULL)
             shutdown(smtp_cache[i]->conn->fd, SHUT_RDWR);
@@ -90,11 +132,12 @@ static void smtp_cache_alarm(int sig)
     errno = saved;
 }
 
-static void smtp_cache_timer_init(void)
+static void smtp_cache_timer_init(long limit)
 {
     struct sigaction sa;
     struct sigevent sev;
 
+    smtp_idle_limit = limit > 86400 ? 86400 : (sig_atomic_t) limit;
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = smtp_cache_alarm;
     sa.sa_flags = SA_RESTART;
@@ -108,18 +151,6 @@ static void smtp_cache_timer_init(void)
         smtp_cache_timer_ok = 1;
     else
         msg_warn("timer_create: %m; idle cached sessions close at the next request");
-}
-
-/* smtp_cache_timer_set - arm (seconds > 0) or disarm (0) the idle timer */
-static void smtp_cache_timer_set(long seconds)
-{
-    struct itimerspec its;
-
-    if (!smtp_cache_timer_ok)
-        return;
-    memset(&its, 0, sizeof(its));
-    its.it_value.tv_sec = seconds;
-    timer_settime(smtp_cache_timer, 0, &its, NULL);
 }
 
 static const char *cfp(const SMTP_CONF *cf, const char *name)
@@ -451,11 +482,11 @@ static int smtp_deliver_request(void *ctx, DELIVER_REQUEST *req, QFILE_READER *r
     return 0;
 }
 
-/* A request arrived: cached sessions are not idle now. */
+/* A request arrived: cached sessions are not idle now (the timer may run on). */
 static void smtp_request_before(void *ctx)
 {
     (void) ctx;
-    smtp_cache_timer_set(0);
+    smtp_busy = 1;
 }
 
 /* A request is done: cached sessions close when idle too long. */
@@ -464,6 +495,10 @@ static void smtp_request_after(void *ctx)
     SMTP_CONF *cf = ctx;
     size_t i;
 
+    smtp_idle_since = (sig_atomic_t) smtp_mono_sec();
+    smtp_busy = 0;
+    if (smtp_timer_armed)
+        return;
     for (i = 0; i < SMTP_CACHE_MAX; i++)
         if (smtp_cache[i] != NULL) {
             smtp_cache_timer_set(cf->cache_time_limit);
@@ -563,7 +598,7 @@ static void smtp_pre_jail(SERVER *srv)
     cf->reuse_time_limit = cft(cf, "connection_reuse_time_limit");
     cf->tls_reuse = cfb(cf, "tls_connection_reuse");
     if (cf->cache_on_demand && cf->cache_time_limit > 0)
-        smtp_cache_timer_init();
+        smtp_cache_timer_init(cf->cache_time_limit);
     cf->resolution = (int) conf_get_int("delay_logging_resolution_limit");
     if (cf->resolution < 0 || cf->resolution > 6)
         msg_fatal("bad delay_logging_resolution_limit: %d (0..6)", cf->resolution);
