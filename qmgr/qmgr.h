@@ -103,6 +103,12 @@ struct QMGR_MSG {
     size_t todo, busy;
     int deferred;           /* some recipient was deferred this run */
     int expired;            /* postsuper -e: defer every recipient */
+    int logs;               /* bounce/defer/trace logs may exist: it came
+                             * from deferred/ or from before this qmgr
+                             * started, a recipient was bounced or
+                             * deferred, or asked for NOTIFY=SUCCESS;
+                             * otherwise nobody wrote any and the end of
+                             * the run does not look for them */
     long rcpt_cursor;       /* offset of the last recipient taken in (-1: none) */
     int more;               /* undone recipients after rcpt_cursor wait in the file */
     long warn_offset;       /* of the W record, -1 when none */

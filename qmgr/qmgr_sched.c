@@ -536,10 +536,14 @@ static void qmgr_job_results(QMGR_JOB *job)
     for (i = 0; i < req->nrcpt; i++) {
         switch (req->rcpt[i].status) {
         case DELIVER_RCPT_SENT:
+            qmgr_rcpt_set(m, job->idx[i], QMGR_RCPT_DONE);
+            break;
         case DELIVER_RCPT_BOUNCED:
+            m->logs = 1; /* the agent wrote bounce/ID */
             qmgr_rcpt_set(m, job->idx[i], QMGR_RCPT_DONE);
             break;
         case DELIVER_RCPT_DEFERRED:
+            m->logs = 1; /* the agent wrote defer/H/ID */
             qmgr_rcpt_set(m, job->idx[i], QMGR_RCPT_DEFER);
             break;
         default:
