@@ -1097,8 +1097,10 @@ static int deliver_agent_wait(STREAM *s)
         pfd.events = POLLIN;
         pfd.revents = 0;
         n = poll(&pfd, 1, (int) left);
-        if (n > 0)
+        if (n > 0) {
+            stream_read_ready(s); /* no second poll(2) in the stream */
             return 1;
+        }
         if (n == 0)
             return 0;
         if (errno != EINTR) {

@@ -504,6 +504,11 @@ size_t stream_buffered(const STREAM *s)
     return s->rlen - s->rpos;
 }
 
+void stream_read_ready(STREAM *s)
+{
+    s->wrote = 0;
+}
+
 /* Write everything or fail (recorded). */
 static int write_all(STREAM *s, const char *p, size_t len)
 {

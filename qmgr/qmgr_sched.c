@@ -754,6 +754,7 @@ static void qmgr_job_event(QMGR_JOB *job)
 {
     VSTR *why = vstr_new(0);
 
+    stream_read_ready(job->s); /* the event loop's poll(2) said so */
     if (job->state == QMGR_JOB_ANNOUNCE) {
         if (deliver_request_send(job->s, job->req, why) < 0) {
             qmgr_job_fail(job, vstr_str(why));

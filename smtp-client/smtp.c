@@ -315,20 +315,22 @@ static size_t smtp_pending(const DELIVER_REQUEST *req, const SMTP_RCPT_STATE *st
     return n;
 }
 
-/* smtp_use - one session: deliver, then cache or close it */
-static void smtp_use(const SMTP_CONF *cf, SMTP_SESS *s, DELIVER_REQUEST *req, int qfd,
-                     QFILE_READER *r, SMTP_RCPT_STATE *st, DELIVER_TIMES *times,
-                     const char *key)
+/* smtp_use - one session: deliver, then cache or close it; smtp_sess_deliver()'s result */
+static int smtp_use(const SMTP_CONF *cf, SMTP_SESS *s, DELIVER_REQUEST *req, int qfd,
+                    QFILE_READER *r, SMTP_RCPT_STATE *st, DELIVER_TIMES *times,
+                    const char *key)
 {
     struct timespec ts;
+    int ret;
 
     clock_gettime(CLOCK_REALTIME, &ts);
     times->conn_sec = ts.tv_sec;
     times->conn_usec = ts.tv_nsec / 1000;
-    if (smtp_sess_deliver(cf, s, req, qfd, r, st, times) < 0)
+    if ((ret = smtp_sess_deliver(cf, s, req, qfd, r, st, times)) < 0)
         smtp_sess_close(cf, s);
     else
         smtp_cache_put(cf, s, key);
+    return ret;
 }
 
 static void smtp_deliver(const SMTP_CONF *cf, DELIVER_REQUEST *req, int qfd, QFILE_READER *r,
@@ -355,13 +357,12 @@ static void smtp_deliver(const SMTP_CONF *cf, DELIVER_REQUEST *req, int qfd, QFI
     }
     /* a cached session first */
     if ((s = smtp_cache_take(cf, vstr_str(key))) != NULL) {
-        if (smtp_sess_rset(cf, s) == 0) {
+        s->rset_first = 1; /* RSET, pipelined with the transaction where it can */
+        if (smtp_use(cf, s, req, qfd, r, st, times, vstr_str(key)) != SMTP_DELIVER_STALE) {
             n_ok++;
-            smtp_use(cf, s, req, qfd, r, st, times, vstr_str(key));
             if (smtp_pending(req, st) == 0)
                 goto done;
-        } else
-            smtp_sess_close(cf, s);
+        }
     }
     list = smtp_addr_list_new();
     rr = smtp_resolve(&cf->resolve, &d, list, dsn, why);
