@@ -561,7 +561,8 @@ QFILE_READER *deliver_open_queue_file(const DELIVER_REQUEST *req, int *fd, VSTR 
                          req->rcpt[i].offset);
             goto fail;
         }
-    r = qfile_reader_open(*fd, vstr_str(path), QFILE_READ_RAW | QFILE_READ_FOLLOW);
+    r = qfile_reader_open_sized(*fd, vstr_str(path), QFILE_READ_RAW | QFILE_READ_FOLLOW,
+                                (long) st.st_size);
     if (qfile_reader_rewind(r, req->data_offset) < 0) {
         vstr_sprintf(why, "%s", qfile_reader_error(r));
         qfile_reader_free(r);

@@ -1031,6 +1031,7 @@ int smtp_sess_deliver(const SMTP_CONF *cf, SMTP_SESS *s, DELIVER_REQUEST *req, i
         goto out;
     }
     /* end of data: one reply (SMTP) or one per accepted recipient (LMTP) */
+    smtp_conn_expect_wait(s->conn);
     dl = tls_deadline(MS(cf->data_done_timeout));
     for (i = 0; i < req->nrcpt; i++) {
         if (!acc[i])
