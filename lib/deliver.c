@@ -1163,6 +1163,8 @@ void deliver_agent_serve(int fd, const DELIVER_AGENT *a)
                 msg_warn("%s", vstr_str(why));
             break;
         }
+        if (!first)
+            server_single_use();
         if (a->before)
             a->before(a->ctx);
         deliver_agent_one(a, req, why);

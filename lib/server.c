@@ -492,9 +492,10 @@ static void server_watchdog_idle(long max_idle)
 
 /*
  * A single server's client that carries several requests on one connection
- * asks before each further one: it counts as a use (the connection itself
- * is counted when the client callback returns), and the watchdog starts
- * over for it.
+ * asks before it offers another (server_single_more), and counts each
+ * further request that arrives (server_single_use): the connection itself
+ * is counted as one use when the client callback returns, and the watchdog
+ * starts over for each request.
  */
 static long *server_uses;   /* server_loop's count */
 static long server_max_use;
@@ -504,11 +505,14 @@ int server_single_more(void)
 {
     if (server_told_to_exit || server_uses == NULL)
         return 0;
-    if (server_max_use > 0 && *server_uses + 1 >= server_max_use)
-        return 0;
-    ++*server_uses;
+    return !(server_max_use > 0 && *server_uses + 1 >= server_max_use);
+}
+
+void server_single_use(void)
+{
+    if (server_uses != NULL)
+        ++*server_uses;
     server_watchdog_arm(server_timeout);
-    return 1;
 }
 
 /* Each returns 1 when it served a client (or trigger), 0 when another worker got there first. */

@@ -146,11 +146,15 @@ void server_event_main(int argc, char **argv, const SERVER_OPS *ops)
 int server_event_accept(const SERVER *srv, int lfd);  /* a client fd, or -1 */
 int server_event_master_gone(void);                    /* 1: master wants us gone */
 /*
- * Single server: before a further request on the same client connection
- * (deliver_agent_serve): 1 when the process may take it (counted against
- * max_use, daemon_timeout starts over), 0 when it must close the
- * connection (max_use reached, or master asked it to exit).
+ * Single server whose client sends several requests on one connection
+ * (deliver_agent_serve): server_single_more() before offering another: 1
+ * when the process may take it, 0 when it must close the connection
+ * (max_use would be passed, or master asked it to exit);
+ * server_single_use() when a further request arrived: it counts against
+ * max_use (the connection's first request is counted when the client
+ * callback returns) and daemon_timeout starts over.
  */
 int server_single_more(void);
+void server_single_use(void);
 
 #endif
