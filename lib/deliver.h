@@ -5,7 +5,8 @@
  * the per-recipient status logs and the "to=<...>, ... status=..." log line.
  *
  * THE CONVERSATION (lib/attr.h encoding; qmgr connects to
- * private/<transport>, one request per connection):
+ * private/<transport>; several requests may follow on one connection, see
+ * SEVERAL REQUESTS PER CONNECTION below):
  *
  *   agent -> qmgr   protocol=delivery_request_protocol <end>
  *   qmgr  -> agent  the request, one message:

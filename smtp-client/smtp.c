@@ -9,8 +9,9 @@
  * One program: it runs in LMTP mode when its service or program name is
  * "lmtp" (then lmtp_* parameters apply, LHLO is sent, the next hop may be
  * unix:/path or inet:host:port, and the end of DATA has one reply per
- * recipient). A single server (lib/server.h): one delivery request per
- * connection from qmgr (lib/deliver.h), many requests per process.
+ * recipient). A single server (lib/server.h): delivery requests from qmgr
+ * (lib/deliver.h), several per connection (deliver_agent_serve), many per
+ * process.
  *
  * Per request: parse the next hop (smtp_addr.h); try a cached session to
  * it (RSET first); otherwise find the servers (MX, A/AAAA) and try them in
