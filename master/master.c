@@ -472,10 +472,16 @@ static int master_wants_clients(const MASTER_SERV *serv, time_t now)
     return 1;
 }
 
-/* All workers busy at maxproc: worth one warning a minute when clients wait. */
+/*
+ * All workers busy at maxproc: worth one warning a minute when clients wait.
+ * Not for services with a wakeup timer (qmgr, pickup, flush): one
+ * event-driven process whose clients only leave a trigger, accepted when it
+ * gets round to it; a busy one is not short of processes.
+ */
 static int master_at_limit(const MASTER_SERV *serv, time_t now)
 {
     return serv->maxproc > 0 && serv->total >= serv->maxproc && serv->avail == 0
+           && serv->wakeup == 0
            && serv->exiting == 0 && serv->throttle_until == 0
            && now - serv->limit_logged >= MASTER_LIMIT_WARN_EVERY;
 }

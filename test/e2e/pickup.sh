@@ -32,7 +32,11 @@ inst_start
 ok $? "postfix start"
 wait_for count_incoming 1
 ok $? "after start the message reaches incoming/"
-is "$(maildrop_files)" "" "and maildrop/ is empty"
+# pickup removes the maildrop file only after cleanup's reply, a moment after
+# the queue file appears: wait for it (bounded) rather than look once.
+maildrop_empty() { [ -z "$(maildrop_files)" ]; }
+wait_for maildrop_empty
+ok $? "and maildrop/ is emptied"
 id=$(incoming)
 qf=$Q/incoming/$id
 wait_for test -x "$qf"

@@ -53,6 +53,7 @@ MPID=
 
 inst_cleanup() {
     local p kids
+    [ -n "${Q:-}" ] && inst_sanitizer_reports
     if [ -n "$MPID" ] && kill -0 "$MPID" 2>/dev/null; then
         kids=$(pgrep -P "$MPID")
         kill -TERM "$MPID" 2>/dev/null
@@ -112,8 +113,12 @@ inet_protocols = ipv4
 mynetworks = 127.0.0.0/8
 compatibility_level = 3.6
 service_throttle_time = 60s
-import_environment = MAIL_CONFIG TZ LANG=C ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS
+import_environment = MAIL_CONFIG TZ LANG=C $(inst_sanitizer_env)
 EOF
+    # Workers' standard error is /dev/null: a sanitizer report goes to a file
+    # under the queue (relative log_path: chrooted or not, a daemon's working
+    # folder is the queue), and inst_stop shows it in the test's log.
+    mkdir -p "$Q/sanitizer" && chmod 1733 "$Q/sanitizer"
     mkdir -p "$T/data"
     export MAIL_CONFIG=$C
     export TZ=UTC
@@ -202,6 +207,32 @@ inst_stop() {
         kill -KILL "$MPID" 2>/dev/null
     fi
     MPID=
+    inst_sanitizer_reports
+}
+
+# ASAN/UBSAN options for the daemons: the caller's, with reports to files.
+inst_sanitizer_env() {
+    local n v
+    for n in ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS; do
+        v=${!n-}
+        if [ -z "$v" ]; then
+            echo -n "$n "
+        elif [ "$n" = LSAN_OPTIONS ] || [[ "$v" == *log_path=* ]]; then
+            echo -n "$n=$v "
+        else
+            echo -n "$n=$v:log_path=sanitizer/${n%%_*} "
+        fi
+    done
+}
+
+# Any sanitizer report a daemon wrote, on standard error (the test's log).
+inst_sanitizer_reports() {
+    local f
+    for f in "$Q"/sanitizer/*; do
+        [ -f "$f" ] || continue
+        echo "# sanitizer report $f:" >&2
+        sed 's/^/# /' "$f" | head -60 >&2
+    done
 }
 
 inst_wait_sock() {
