@@ -14,6 +14,12 @@
 #                      include each worker's start-up, spread over N/5
 #                      messages per worker)
 #     N      messages (default 500)
+# PERF=FILE (rate mode) records `perf record -g` of master and its workers
+# during the load, max_use unlimited.
+# RELAY=1 adds the delivery side: qmgr, bounce/defer/trace and smtp relay
+# every message to a Postfix smtp-sink on $ADDR (strace mode counts qmgr and
+# smtp too, and waits until the sink has them all; callgrind and rate
+# wait the same way).
 # Needs Postfix's smtp-source unpacked at $PF (default /tmp/pf; see
 # test/lib/oracle.sh). Runs as root; removes its instance at exit.
 # Copied in shape from the lead's quick script /tmp/perf1.sh.
@@ -32,6 +38,9 @@ SRCBIN() { LD_LIBRARY_PATH=$PF/usr/lib/postfix "$PF/usr/sbin/smtp-source" "$@"; 
 inst_param smtpd_error_sleep_time 0
 inst_param mydestination localhost
 CHROOT=y
+if [ -n "$PERF" ]; then
+    inst_param max_use 1000000
+fi
 if [ "$MODE" = callgrind ]; then
     CHROOT=n
     mkdir "$T/cg" && chown postfix "$T/cg"
@@ -50,18 +59,57 @@ fi
 inst_master_cf "$ADDR:$PORT inet n - $CHROOT - - smtpd
 cleanup   unix  n       -       $CHROOT       -       0       cleanup
 postlog   unix-dgram n  -       n       -       1       postlogd"
+SINK_PID=
+if [ -n "$RELAY" ]; then
+    SINK_PORT=$(inst_port)
+    LD_LIBRARY_PATH=$PF/usr/lib/postfix "$PF/usr/sbin/smtp-sink" -u nobody -c \
+        "$ADDR:$SINK_PORT" 1024 >"$T/sink.out" 2>"$T/sink.err" &
+    SINK_PID=$!
+    trap '[ -n "$SINK_PID" ] && kill "$SINK_PID" 2>/dev/null' EXIT
+    inst_param relayhost "[$ADDR]:$SINK_PORT"
+    inst_param smtp_bind_address "$ADDR"
+    inst_service "qmgr unix n - n 300 1 qmgr"
+    for s in bounce defer trace; do inst_service "$s unix - - n - 0 bounce"; done
+    inst_service "smtp unix - - n - - smtp"
+    inst_service "relay unix - - n - - smtp"
+fi
+# sink_count: messages smtp-sink has taken (the last mesg=N of its -c output)
+sink_count() { tail -c 256 "$T/sink.out" 2>/dev/null | tr '\r' '\n' | sed -n 's/.*mesg=\([0-9]*\).*/\1/p' | tail -1 | sed 's/^$/0/'; }
+queued_count() { ls "$Q/incoming" | wc -l; }
+# wait_done TOTAL: until TOTAL messages are queued (or, RELAY, at the sink); 120 s at most
+wait_done() {
+    local i count=queued_count
+    [ -n "$RELAY" ] && count=sink_count
+    for ((i = 0; i < 1200; i++)); do
+        [ "$($count)" -ge "$1" ] && return 0
+        sleep 0.1
+    done
+    echo "wait_done: only $($count) of $1" >&2
+    return 1
+}
 inst_start || { echo "master did not start"; exit 1; }
 inst_wait test -S "$Q/public/postlog"
 # warm up: every worker started, tables opened
 SRCBIN -s 5 -m 20 -l 1000 -f a@b.test -t c@d.test "$ADDR:$PORT" || exit 1
-inst_wait test "$(ls "$Q/incoming" | wc -l)" -ge 20
-before=$(ls "$Q/incoming" | wc -l)
+wait_done 20
+if [ -n "$RELAY" ]; then before=$(sink_count); else before=$(queued_count); fi
 
 case $MODE in
 rate)
+    # PERF=FILE: perf record -g on master and its workers during the load
+    # (with max_use unlimited, so they all live through it)
+    PERF_PID=
+    if [ -n "$PERF" ]; then
+        perf record -g -o "$PERF" -p "$(echo $MPID $(pgrep -P "$MPID") | tr ' ' ,)" \
+            >"$T/perf.out" 2>&1 &
+        PERF_PID=$!
+        sleep 1
+    fi
     start=$(date +%s.%N)
     SRCBIN -s 5 -m "$N" -l 1000 -f a@b.test -t c@d.test "$ADDR:$PORT"
+    wait_done $((before + N))
     end=$(date +%s.%N)
+    [ -z "$PERF_PID" ] || { kill -INT "$PERF_PID"; wait "$PERF_PID"; }
     echo "rate: $(echo "$N / ($end - $start)" | bc -l | cut -c1-7) msg/s"
     ;;
 strace)
@@ -75,7 +123,7 @@ strace)
         inst_wait bash -c "grep -q '^TracerPid:[[:space:]]*[1-9]' /proc/$p/status"
     done
     SRCBIN -s 5 -m "$N" -l 1000 -f a@b.test -t c@d.test "$ADDR:$PORT"
-    inst_wait test "$(ls "$Q/incoming" | wc -l)" -ge $((before + N))
+    wait_done $((before + N))
     # the names of the traced processes, before they go
     for f in "$T"/st/tr.*; do
         p=${f##*.}
@@ -98,8 +146,8 @@ strace)
     ;;
 callgrind)
     SRCBIN -s 5 -m "$N" -l 1000 -f a@b.test -t c@d.test "$ADDR:$PORT"
-    inst_wait test "$(ls "$Q/incoming" | wc -l)" -ge $((before + N))
-    echo "queued: $(( $(ls "$Q/incoming" | wc -l) - before ))"
+    wait_done $((before + N))
+    if [ -n "$RELAY" ]; then echo "relayed: $(( $(sink_count) - before ))"; else echo "queued: $(( $(queued_count) - before ))"; fi
     inst_stop
     # per message: everything (start-up included), and the request
     # handler alone (smtpd_client, cleanup_service: inclusive cost)
@@ -120,5 +168,5 @@ callgrind)
     exit 0
     ;;
 esac
-echo "queued: $(( $(ls "$Q/incoming" | wc -l) - before ))"
+if [ -n "$RELAY" ]; then echo "relayed: $(( $(sink_count) - before ))"; else echo "queued: $(( $(queued_count) - before ))"; fi
 inst_stop

@@ -26,8 +26,10 @@
 
 struct CLEANUP {
     STREAM *s;
+    char *path;          /* the service's socket */
     int timeout_ms;
     int failed;          /* an I/O error happened: calls do nothing */
+    int replied;         /* cleanup_finish() read the reply: the connection is in step */
     int in_content;      /* cleanup_content_begin() was called */
     int content_done;    /* X was sent */
     VSTR *why;           /* the first error */
@@ -35,6 +37,29 @@ struct CLEANUP {
 };
 
 #define CLEANUP_REASON_MAX 2000
+
+/*
+ * The connection kept from the last request that cleanup answered, for the
+ * next one (one per process: smtpd and pickup handle one message at a time).
+ * cleanup closes its end after a short idle time (or when it exits); the
+ * next cleanup_open() then finds end-of-file and connects anew.
+ */
+static STREAM *cleanup_kept;
+static char *cleanup_kept_path;
+static int cleanup_keep_on;    /* cleanup_client_keep(): keep connections at all */
+
+void cleanup_client_keep(int on)
+{
+    cleanup_keep_on = on;
+}
+
+static void cleanup_kept_drop(void)
+{
+    stream_free(cleanup_kept);
+    cleanup_kept = NULL;
+    mem_free(cleanup_kept_path);
+    cleanup_kept_path = NULL;
+}
 
 static int cleanup_connect(const char *path, VSTR *why)
 {
@@ -49,33 +74,72 @@ static int cleanup_connect(const char *path, VSTR *why)
     return fd;
 }
 
+/* Step 1: the queue id. ATTR_OK, or the result of attr_scan() (ATTR_OK with a bad id: ATTR_ERR). */
+static int cleanup_read_id(CLEANUP *c)
+{
+    VSTR *id = vstr_new(QUEUE_ID_BUFSIZE);
+    int r;
+
+    stream_set_limits(c->s, c->timeout_ms, 4096);
+    r = attr_scan(c->s, 0, ATTR_IN_STR("queue_id", id, QUEUE_ID_MAXLEN));
+    if (r == ATTR_OK && !queue_id_valid(vstr_str(id))) {
+        stream_set_why(c->s, STREAM_ERR_PROTO, "malformed queue id");
+        r = ATTR_ERR;
+    }
+    if (r == ATTR_OK)
+        snprintf(c->queue_id, sizeof(c->queue_id), "%s", vstr_str(id));
+    vstr_free(id);
+    return r;
+}
+
+/*
+ * A request on the kept connection: the flags first, then the queue id
+ * (cleanup reads the flags before it makes the queue file). 0, or -1 when
+ * that connection is no longer good (cleanup closed it after its idle time,
+ * exited, or was restarted): nothing was queued, the caller connects anew.
+ */
+static int cleanup_reuse(CLEANUP *c, int flags)
+{
+    c->s = cleanup_kept;
+    cleanup_kept = NULL;
+    mem_free(cleanup_kept_path);
+    cleanup_kept_path = NULL;
+    stream_set_limits(c->s, c->timeout_ms, 4096);
+    if (attr_print(c->s, 0, ATTR_OUT_INT("flags", flags)) < 0 || cleanup_read_id(c) != ATTR_OK) {
+        stream_free(c->s);
+        c->s = NULL;
+        return -1;
+    }
+    return 0;
+}
+
 CLEANUP *cleanup_open(const char *path, int flags, int timeout, VSTR *why)
 {
     CLEANUP *c;
-    VSTR *id;
     int fd;
     int r;
 
-    if ((fd = cleanup_connect(path, why)) < 0)
-        return NULL;
     c = mem_calloc(1, sizeof(*c));
-    c->s = stream_open(fd, STREAM_CLOSE);
     c->timeout_ms = timeout > 0 ? timeout * 1000 : 0;
     c->why = vstr_new(0);
-    stream_set_limits(c->s, c->timeout_ms, 4096);
-    id = vstr_new(QUEUE_ID_BUFSIZE);
-    r = attr_scan(c->s, 0, ATTR_IN_STR("queue_id", id, QUEUE_ID_MAXLEN));
-    if (r != ATTR_OK || !queue_id_valid(vstr_str(id))) {
-        vstr_sprintf(why, "%s: %s", path,
-                     r == ATTR_OK ? "malformed queue id"
-                     : r == ATTR_EOF ? "service closed the connection"
-                     : stream_why(c->s));
-        vstr_free(id);
+    c->path = mem_strdup(path);
+    if (cleanup_kept != NULL && strcmp(cleanup_kept_path, path) == 0
+        && cleanup_reuse(c, flags) == 0)
+        return c;
+    if (cleanup_kept != NULL)
+        cleanup_kept_drop();
+    if ((fd = cleanup_connect(path, why)) < 0) {
         cleanup_close(c);
         return NULL;
     }
-    snprintf(c->queue_id, sizeof(c->queue_id), "%s", vstr_str(id));
-    vstr_free(id);
+    c->s = stream_open(fd, STREAM_CLOSE);
+    r = cleanup_read_id(c);
+    if (r != ATTR_OK) {
+        vstr_sprintf(why, "%s: %s", path,
+                     r == ATTR_EOF ? "service closed the connection" : stream_why(c->s));
+        cleanup_close(c);
+        return NULL;
+    }
     if (attr_print(c->s, ATTR_NOFLUSH, ATTR_OUT_INT("flags", flags)) < 0) {
         vstr_sprintf(why, "%s: %s", path, stream_why(c->s));
         cleanup_close(c);
@@ -236,6 +300,7 @@ int cleanup_finish(CLEANUP *c, VSTR *reason)
     }
     vstr_set(reason, vstr_str(text));
     vstr_free(text);
+    c->replied = 1;
     return status;
 }
 
@@ -243,7 +308,22 @@ void cleanup_close(CLEANUP *c)
 {
     if (c == NULL)
         return;
-    stream_free(c->s);
+    /*
+     * After a reply the connection is between requests: keep it for the
+     * next message. Anything else (closing mid-request is how a client
+     * aborts) closes it.
+     */
+    if (cleanup_keep_on && c->s != NULL && c->replied && !c->failed
+        && stream_buffered(c->s) == 0) {
+        if (cleanup_kept != NULL)
+            cleanup_kept_drop();
+        cleanup_kept = c->s;
+        cleanup_kept_path = c->path;
+        c->path = NULL;
+    } else {
+        stream_free(c->s);
+    }
+    mem_free(c->path);
     vstr_free(c->why);
     mem_free(c);
 }

@@ -18,6 +18,19 @@
  * cleanup answers (4) only after the queue file is written, fsynced and
  * marked complete (or removed, on any failure); only then may smtpd say
  * 250 or pickup delete the maildrop file.
+ * One connection carries several messages: after (4) the client may send
+ * the next request's flags (2) on the same connection, and cleanup then
+ * makes the next queue file and answers with its queue id (1); the rest is
+ * as above. A client that is done closes the connection between requests
+ * (cleanup is silent about that); cleanup closes its end when no request
+ * comes within a short idle time, at its max_use (each message counts) or
+ * when master tells it to go. A process that sends many messages calls
+ * cleanup_client_keep(1) once (smtpd, pickup); cleanup_close() after a
+ * reply then keeps the connection in the process (one, for the next
+ * cleanup_open() to the same socket); a kept connection that turns out
+ * closed costs nothing but a new connect: no message was started on it.
+ * Without that call (bounce, local, tools) every message has its own
+ * connection, as before.
  *
  * Usage:
  *   CLEANUP *c = cleanup_open("public/cleanup", flags, timeout, why);
@@ -110,6 +123,7 @@
 
 typedef struct CLEANUP CLEANUP;
 
+void cleanup_client_keep(int on);
 CLEANUP *cleanup_open(const char *path, int flags, int timeout, VSTR *why);
 const char *cleanup_queue_id(const CLEANUP *c);
 void cleanup_time(CLEANUP *c, long sec, long usec);

@@ -82,7 +82,7 @@
  * same write) when it will take another request, and waits up to
  * DELIVER_AGENT_IDLE_MS for it; it closes the connection instead when the
  * process reached max_use or master asked it to exit
- * (server_single_more()), or on a bad request. So a reply not followed by
+ * (server_single_next()), or on a bad request. So a reply not followed by
  * an announcement means "this connection is done"; a client that sends
  * one request and closes (Postfix's model) sees no difference. qmgr's side:
  * deliver_announce_read() after a result takes the announcement (the
@@ -145,6 +145,7 @@
 #include <stddef.h>
 
 #include "qfile.h"
+#include "server.h"
 #include "stream.h"
 #include "vstr.h"
 
@@ -269,6 +270,7 @@ typedef struct DELIVER_AGENT {
      */
     int (*deliver)(void *ctx, DELIVER_REQUEST *req, QFILE_READER *r, int qfd,
                    DELIVER_TIMES *times);
+    SERVER *srv;        /* the agent's single server (server_single_next) */
     void (*before)(void *ctx); /* optional: a request arrived, before delivery */
     void (*after)(void *ctx);  /* optional: its result was sent */
     void *ctx;

@@ -16,6 +16,8 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -413,6 +415,64 @@ static int server_recv_fd(int conn)
 }
 
 /*
+ * The last accepted client's address as accept4(2) gave it, and the local
+ * address of each listening socket (learnt at its first client), for
+ * server_peer_addr() and server_local_addr().
+ */
+static int server_client_fd = -1;
+static int server_client_listener;
+static struct sockaddr_storage server_client_sa;
+static socklen_t server_client_salen;
+static struct sockaddr_storage server_listen_sa[SERVER_LISTEN_MAX];
+static socklen_t server_listen_salen[SERVER_LISTEN_MAX];
+static signed char server_listen_known[SERVER_LISTEN_MAX]; /* 0 not yet, 1 specific, -1 no */
+
+/* Whether every connection to the listener has its bound address as its own. */
+static int server_sa_specific(const struct sockaddr_storage *ss)
+{
+    if (ss->ss_family == AF_INET)
+        return ((const struct sockaddr_in *) ss)->sin_addr.s_addr != htonl(INADDR_ANY);
+    if (ss->ss_family == AF_INET6)
+        return !IN6_IS_ADDR_UNSPECIFIED(&((const struct sockaddr_in6 *) ss)->sin6_addr)
+               && !IN6_IS_ADDR_V4MAPPED(&((const struct sockaddr_in6 *) ss)->sin6_addr);
+    return 0;
+}
+
+int server_peer_addr(int fd, struct sockaddr *sa, socklen_t *len)
+{
+    if (fd >= 0 && fd == server_client_fd && server_client_salen > 0
+        && server_client_salen <= *len) {
+        memcpy(sa, &server_client_sa, server_client_salen);
+        *len = server_client_salen;
+        return 0;
+    }
+    return getpeername(fd, sa, len);
+}
+
+int server_local_addr(int fd, struct sockaddr *sa, socklen_t *len)
+{
+    int i = server_client_listener;
+
+    if (fd >= 0 && fd == server_client_fd && i >= 0 && i < SERVER_LISTEN_MAX) {
+        if (server_listen_known[i] == 0) {
+            server_listen_salen[i] = sizeof(server_listen_sa[i]);
+            if (getsockname(SERVER_LISTEN_FD + i, (struct sockaddr *) &server_listen_sa[i],
+                            &server_listen_salen[i]) == 0
+                && server_sa_specific(&server_listen_sa[i]))
+                server_listen_known[i] = 1;
+            else
+                server_listen_known[i] = -1;
+        }
+        if (server_listen_known[i] == 1 && server_listen_salen[i] <= *len) {
+            memcpy(sa, &server_listen_sa[i], server_listen_salen[i]);
+            *len = server_listen_salen[i];
+            return 0;
+        }
+    }
+    return getsockname(fd, sa, len);
+}
+
+/*
  * accept(2) errors in a row that end the process (out of descriptors, say):
  * the client stays queued and the socket readable, so the worker would spin
  * on it for ever; exiting lets master start a fresh one.
@@ -422,9 +482,11 @@ static int server_recv_fd(int conn)
 static int server_accept(const SERVER *srv, int lfd)
 {
     static int errors;
+    socklen_t salen = sizeof(server_client_sa);
     int fd, passed;
 
-    if ((fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) < 0) {
+    server_client_fd = -1;
+    if ((fd = accept4(lfd, (struct sockaddr *) &server_client_sa, &salen, SOCK_CLOEXEC)) < 0) {
         if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED) {
             msg_warn("accept: %s", strerror(errno));
             if (++errors >= SERVER_ACCEPT_ERRORS)
@@ -440,6 +502,9 @@ static int server_accept(const SERVER *srv, int lfd)
             msg_warn("pass service: no descriptor received");
         return passed;
     }
+    server_client_fd = fd;
+    server_client_salen = salen <= sizeof(server_client_sa) ? salen : 0;
+    server_client_listener = lfd - SERVER_LISTEN_FD;
     return fd;
 }
 
@@ -491,28 +556,25 @@ static void server_watchdog_idle(long max_idle)
 }
 
 /*
- * A single server's client that carries several requests on one connection
- * asks before it offers another (server_single_more), and counts each
- * further request that arrives (server_single_use): the connection itself
- * is counted as one use when the client callback returns, and the watchdog
- * starts over for each request.
+ * A single server's use count (each request counts: a client that sends
+ * several on one connection uses the process several times) and its limits,
+ * kept here for server_single_next().
  */
-static long *server_uses;   /* server_loop's count */
+static long server_uses;
 static long server_max_use;
 static long server_timeout;
 
-int server_single_more(void)
+int server_single_next(SERVER *srv)
 {
-    if (server_told_to_exit || server_uses == NULL)
+    (void) srv;
+    if (server_told_to_exit)
         return 0;
-    return !(server_max_use > 0 && *server_uses + 1 >= server_max_use);
-}
-
-void server_single_use(void)
-{
-    if (server_uses != NULL)
-        ++*server_uses;
+    /* Leave the last use to server_loop(), which exits after it. */
+    if (server_max_use > 0 && server_uses + 1 >= server_max_use)
+        return 0;
+    server_uses++;
     server_watchdog_arm(server_timeout);
+    return 1;
 }
 
 /* Each returns 1 when it served a client (or trigger), 0 when another worker got there first. */
@@ -620,13 +682,11 @@ __attribute__((noreturn)) static void server_loop(SERVER *srv, const SERVER_OPS 
     long max_idle = ops->unlimited ? 0 : conf_get_time("max_idle");
     long max_use = ops->unlimited ? 0 : conf_get_int("max_use");
     long timeout = conf_get_time("daemon_timeout");
-    long uses = 0;
     int ep = server_wait_set(srv);
     int i, n, served;
 
     if (model == MODEL_DGRAM)
         max_idle = max_use = 0;
-    server_uses = &uses;
     server_max_use = max_use;
     server_timeout = timeout;
     for (;;) {
@@ -667,7 +727,7 @@ __attribute__((noreturn)) static void server_loop(SERVER *srv, const SERVER_OPS 
                 served = server_serve_trigger(srv, ops, srv->listen_fds[i]);
             else
                 server_serve_dgram(srv, ops, srv->listen_fds[i]);
-            if (served && max_use > 0 && ++uses >= max_use) {
+            if (served && max_use > 0 && ++server_uses >= max_use) {
                 if (msg_verbose)
                     msg_info("use count limit %ld reached -- exiting", max_use);
                 server_exit(srv, ops);
@@ -789,14 +849,18 @@ void server_dgram_main(int argc, char **argv, const SERVER_OPS *ops)
 
 int server_event_accept(const SERVER *srv, int lfd)
 {
+    static int reported;
     int fd = server_accept(srv, lfd);
 
-    /* Tell master a client was taken (it counts uses: a worker that
-     * dies without one is throttled as a bad start-up), then that we are
-     * ready again: the daemon handles the client in its own loop. */
-    if (fd >= 0) {
+    /* Tell master a client was taken (it counts uses: a worker that dies
+     * without one is throttled as a bad start-up), then that we are ready
+     * again: the daemon handles the client in its own loop. Once is enough
+     * (master needs no more than "used"): reporting each qmgr trigger cost
+     * two writes here and two reads in master. */
+    if (fd >= 0 && !reported) {
         server_status(SERVER_STAT_BUSY);
         server_status(SERVER_STAT_AVAIL);
+        reported = 1;
     }
     return fd;
 }

@@ -20,10 +20,11 @@
  *                                           server_event_master_gone() when
  *                                           the status fd is readable (or
  *                                           after EINTR), and returns to exit
- *                                           (on_exit runs). Each accepted
- *                                           client is reported busy then
- *                                           available at once (master counts
- *                                           the use); one process serves all.
+ *                                           (on_exit runs). The first
+ *                                           accepted client is reported busy
+ *                                           then available at once (master
+ *                                           learns the process was used);
+ *                                           one process serves all.
  * None of them returns. In order, the skeleton:
  *   1. parses master's arguments (the protocol below) and starts logging;
  *   2. reads main.cf (MAIL_CONFIG) and applies the -o overrides, and sets
@@ -69,6 +70,15 @@
  * closed.
  * A single server exits after max_use clients or max_idle idle seconds
  * (unless ops.unlimited) and gives each client daemon_timeout seconds.
+ * A single server's client callback may serve several requests on one
+ * connection (cleanup does, for smtpd and pickup): before it waits for the
+ * next request it asks server_single_next(srv), which returns 1 when it may
+ * (the request counts as a use, and gets daemon_timeout seconds), or 0 when
+ * it must return and let the connection close: master hung up, or the
+ * process reached max_use. The callback bounds the wait itself (a short
+ * idle time: the process is busy for master while it waits); master
+ * hanging up meanwhile interrupts the wait with SIGIO (EINTR), and
+ * server_single_next() says 0 the next time.
  * A multi server never reports busy (one process takes every client, up to
  * SERVER_MULTI_MAX at a time); it calls ops.multi_open for each new client
  * and ops.multi_read whenever one is readable (a negative return closes
@@ -88,6 +98,7 @@
 #define POSTERN_SERVER_H
 
 #include <stddef.h>
+#include <sys/socket.h>
 
 #define SERVER_STATUS_FD 3
 #define SERVER_LISTEN_FD 4
@@ -143,18 +154,13 @@ void server_dgram_main(int argc, char **argv, const SERVER_OPS *ops)
     __attribute__((noreturn));
 void server_event_main(int argc, char **argv, const SERVER_OPS *ops)
     __attribute__((noreturn));
+int server_single_next(SERVER *srv);
+/* As getpeername(2) and getsockname(2), without the system call for the
+ * client just accepted: the address accept4(2) returned, and the listening
+ * socket's own address when it is bound to a specific one. */
+int server_peer_addr(int fd, struct sockaddr *sa, socklen_t *len);
+int server_local_addr(int fd, struct sockaddr *sa, socklen_t *len);
 int server_event_accept(const SERVER *srv, int lfd);  /* a client fd, or -1 */
 int server_event_master_gone(void);                    /* 1: master wants us gone */
-/*
- * Single server whose client sends several requests on one connection
- * (deliver_agent_serve): server_single_more() before offering another: 1
- * when the process may take it, 0 when it must close the connection
- * (max_use would be passed, or master asked it to exit);
- * server_single_use() when a further request arrived: it counts against
- * max_use (the connection's first request is counted when the client
- * callback returns) and daemon_timeout starts over.
- */
-int server_single_more(void);
-void server_single_use(void);
 
 #endif

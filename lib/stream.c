@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -19,6 +20,8 @@ struct STREAM {
     int fd;                     /* -1 for a memory stream */
     int flags;
     int is_socket;              /* 1 yes, 0 no, -1 not known yet */
+    int rcv_wait;               /* a socket read may wait in recv(2) (see stream_fill()) */
+    int rcvtimeo;               /* the SO_RCVTIMEO set on fd, ms; 0: none set by us */
     unsigned char *rbuf;        /* read buffer (allocated on first use) */
     const unsigned char *mem;   /* memory stream data, read in place */
     size_t mem_len;             /* its length; rlen is how much is "read" */
@@ -74,6 +77,7 @@ STREAM *stream_open(int fd, int flags)
      * stream is a socket, and a conversation per message opens two.
      */
     s->is_socket = -1;
+    s->rcv_wait = 1;
     s->timeout_ms = STREAM_TIMEOUT_DEFAULT;
     s->request_max = STREAM_REQUEST_MAX_DEFAULT;
     s->wbuf = vstr_new(0);
@@ -283,12 +287,77 @@ static int wait_for(int fd, short events, long long deadline)
     }
 }
 
+/* Bound a blocking recv(2) on the socket to ms milliseconds (never 0: that is "for ever"). */
+static int set_rcvtimeo(STREAM *s, int ms)
+{
+    struct timeval tv;
+
+    if (ms < 1)
+        ms = 1;
+    tv.tv_sec = ms / 1000;
+    tv.tv_usec = (ms % 1000) * 1000;
+    if (setsockopt(s->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0)
+        return -1;
+    s->rcvtimeo = ms;
+    return 0;
+}
+
+/*
+ * A socket read under a deadline that waits in the kernel: recv(2) without
+ * MSG_DONTWAIT, bounded by SO_RCVTIMEO. The timeout is set only when it is
+ * missing or longer than what is left of the deadline (by more than a
+ * slack of a sixteenth of the request time, at most a second), so a
+ * conversation pays for it about once, not per read: a read costs one
+ * system call where poll(2) and a non-blocking recv(2) cost two. A deadline
+ * may pass by at most the slack before the read gives up. The result is
+ * recv's; -2 when this does not work for the descriptor (not a socket, or
+ * made non-blocking by someone): the caller polls instead, from then on.
+ */
+static ssize_t recv_wait(STREAM *s, long long deadline)
+{
+    int slack = s->timeout_ms / 16 > 1000 ? 1000 : s->timeout_ms / 16;
+    int left = time_left(deadline), after;
+    ssize_t n;
+
+    if (left == 0) {
+        errno = EAGAIN;
+        return -1;
+    }
+    if (s->rcvtimeo == 0 || s->rcvtimeo > left + slack) {
+        if (set_rcvtimeo(s, left) < 0) {
+            if (errno == ENOTSOCK)
+                s->is_socket = 0;
+            s->rcv_wait = 0;
+            return -2;
+        }
+    }
+    n = recv(s->fd, s->rbuf, STREAM_BUFSIZE, 0);
+    if (n < 0 && errno == ENOTSOCK) {
+        s->is_socket = 0;
+        s->rcv_wait = 0;
+        return -2;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        after = time_left(deadline);
+        /* Back long before its timeout: a non-blocking descriptor. */
+        if (after > 0 && left - after < s->rcvtimeo / 2) {
+            s->rcv_wait = 0;
+            return -2;
+        }
+        /* The timeout was shorter than the time left: set it again. */
+        s->rcvtimeo = 0;
+        errno = EAGAIN;
+    }
+    return n;
+}
+
 /*
  * Refill an empty read buffer: 1 got data, 0 EOF, -1 error (recorded).
- * Under a deadline, a socket is first read without waiting (a request that
- * woke a server is usually there already: one system call), except right
- * after this stream wrote something: a reply is rarely back that soon, so
- * poll(2) comes first.
+ * Under a deadline, a socket is read with a recv(2) that waits (recv_wait());
+ * otherwise (not a socket, or a non-blocking one) it is first read without
+ * waiting (a request that woke a server is usually there already: one
+ * system call), except right after this stream wrote something: a reply is
+ * rarely back that soon, so poll(2) comes first.
  */
 static int stream_fill(STREAM *s)
 {
@@ -300,7 +369,7 @@ static int stream_fill(STREAM *s)
     if (s->reading && s->rd_deadline == DEADLINE_LATER)
         s->rd_deadline = now_ms() + s->timeout_ms;
     deadline = s->reading ? s->rd_deadline : 0;
-    poll_first = deadline && (!s->is_socket || s->wrote);
+    poll_first = deadline && (!s->is_socket || s->wrote) && !(s->is_socket && s->rcv_wait);
 
     if (s->rerr)
         return -1;
@@ -330,7 +399,21 @@ static int stream_fill(STREAM *s)
             }
             break;
         }
-        if (deadline && s->is_socket) {
+        if (deadline && s->is_socket && s->rcv_wait && !poll_first) {
+            n = recv_wait(s, deadline);
+            if (n == -2) {
+                poll_first = 1;
+                continue;
+            }
+            if (n < 0 && errno == EAGAIN) {
+                if (time_left(deadline) == 0) {
+                    read_fail(s, STREAM_ERR_TIMEOUT,
+                              "timeout: the request took more than %d ms", s->timeout_ms);
+                    return -1;
+                }
+                continue;
+            }
+        } else if (deadline && s->is_socket) {
             n = recv(s->fd, s->rbuf, STREAM_BUFSIZE, MSG_DONTWAIT);
             if (n < 0 && errno == ENOTSOCK) {
                 s->is_socket = 0;

@@ -31,6 +31,10 @@
  * for output between stream_write_begin() and stream_write_end(). The
  * clock starts when the request first needs the kernel (a refill or a
  * write), so a request served from the buffer never reads the clock.
+ * A socket read under a deadline waits in recv(2) itself, bounded by
+ * SO_RCVTIMEO (set on the descriptor when missing or longer than the time
+ * left, so a deadline may be passed by up to min(1 s, timeout / 16)): one
+ * system call per read instead of poll(2) and recv(2).
  * Outside a request, reads and writes wait as long as they must. Writes to a socket
  * never block past the deadline (MSG_DONTWAIT) and never raise SIGPIPE; a
  * write to a pipe or a file may block in the kernel.

@@ -116,6 +116,7 @@ static void error_client(SERVER *srv, int fd)
     a.timeout_ms = ec->timeout_ms;
     a.deliver = error_deliver;
     a.ctx = ec;
+    a.srv = srv;
     deliver_agent_serve(fd, &a);
 }
 

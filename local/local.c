@@ -916,6 +916,7 @@ static void local_client(SERVER *srv, int fd)
     a.timeout_ms = conf->timeout_ms;
     a.deliver = local_deliver;
     a.ctx = conf;
+    a.srv = srv;
     deliver_agent_serve(fd, &a);
 }
 

@@ -421,6 +421,7 @@ static void virt_client(SERVER *srv, int fd)
     a.open_fail_log = 1;
     a.deliver = virt_deliver;
     a.ctx = vc;
+    a.srv = srv;
     deliver_agent_serve(fd, &a);
 }
 

@@ -521,6 +521,7 @@ static void smtp_client(SERVER *srv, int fd)
     a.before = smtp_request_before;
     a.after = smtp_request_after;
     a.ctx = cf;
+    a.srv = srv;
     deliver_agent_serve(fd, &a);
 }
 

@@ -4,7 +4,10 @@
  *
  * master.cf: cleanup unix n - y - 0 cleanup (chrooted, unprivileged, one
  * client at a time per process). The conversation is lib/cleanup_client.h's;
- * the modules are listed in cleanup.h.
+ * the modules are listed in cleanup.h. A connection carries one message
+ * after another while the client sends them (smtpd and pickup keep theirs
+ * for the next message); each message counts as one of max_use, and a
+ * connection with no next request within CLEANUP_REUSE_IDLE_MS is closed.
  *
  * TRUST. Nothing the client sends is trusted: every record type is checked
  * against the segment it arrives in, every record is at most
@@ -99,20 +102,54 @@ static int cleanup_read_record(STREAM *s, int *type, VSTR *buf, VSTR *why)
 /* One request's state, reset and reused by the next request (see cleanup_state_reset()). */
 static CLEANUP_STATE *cleanup_reuse;
 
-static void cleanup_service(SERVER *srv, int fd)
+/*
+ * How long a connection may wait for its next request. smtpd and pickup keep
+ * their connection for the next message (lib/cleanup_client.h); while one is
+ * kept this process is busy for master, so the wait is short: a busy client
+ * comes back within milliseconds, an idle one reconnects.
+ */
+#define CLEANUP_REUSE_IDLE_MS 2000
+
+/* Results of cleanup_request(). */
+#define CLEANUP_REQ_DONE  0    /* replied: the connection may carry another request */
+#define CLEANUP_REQ_CLOSE (-1) /* no reply (abort, EOF, bad input): close */
+
+/*
+ * Step 1 and 2 of a request: the queue id out, the flags in. The first
+ * request of a connection starts with the queue id (the client waits for
+ * it); a later one starts with the client's flags, so a client that hung up
+ * instead costs no queue file.
+ */
+static int cleanup_request_start(CLEANUP_STATE *st, STREAM *s, int first, int timeout_ms)
 {
-    const CLEANUP_CONF *conf = srv->context;
-    CLEANUP_STATE *st = cleanup_reuse != NULL ? cleanup_reuse : cleanup_state_new(conf);
-    STREAM *s = stream_open(fd, 0);
-    VSTR *rec = vstr_new(0);
-    VSTR *why = vstr_new(0);
-    int timeout_ms = (int) (conf_get_time("ipc_timeout") * 1000);
-    int type = 0;
     int r;
 
-    if (cleanup_out_create(st) < 0)
-        goto out;
+    if (!first) {
+        /* The wait for the next request is short: CLEANUP_REUSE_IDLE_MS. */
+        stream_set_limits(s, CLEANUP_REUSE_IDLE_MS, 4096);
+        r = attr_scan(s, 0, ATTR_IN_INT("flags", &st->flags));
+        if (r == ATTR_EOF && stream_error(s) == STREAM_ERR_NONE)
+            return -1; /* the client is done with this connection */
+        if (r != ATTR_OK && stream_error(s) == STREAM_ERR_TIMEOUT && stream_read_count(s) == 0)
+            return -1; /* no next request within the idle time */
+        if (r != ATTR_OK) {
+            msg_warn("cleanup request: %s",
+                     *stream_why(s) ? stream_why(s) : "malformed flags attribute");
+            return -1;
+        }
+        stream_set_limits(s, timeout_ms, 4096);
+        if (cleanup_out_create(st) < 0)
+            return -1;
+        if (attr_print(s, 0, ATTR_OUT_STR("queue_id", st->queue_id)) < 0) {
+            msg_warn("%s: cleanup request: %s", st->queue_id, stream_why(s));
+            cleanup_out_remove(st);
+            return -1;
+        }
+        return 0;
+    }
     stream_set_limits(s, timeout_ms, 4096);
+    if (cleanup_out_create(st) < 0)
+        return -1;
     if (attr_print(s, 0, ATTR_OUT_STR("queue_id", st->queue_id)) < 0
         || (r = attr_scan(s, 0, ATTR_IN_INT("flags", &st->flags))) != ATTR_OK) {
         /* A client that closes before its first record aborted: normal
@@ -121,8 +158,20 @@ static void cleanup_service(SERVER *srv, int fd)
             msg_warn("%s: cleanup request: %s", st->queue_id,
                      *stream_why(s) ? stream_why(s) : "malformed flags attribute");
         cleanup_out_remove(st);
-        goto out;
+        return -1;
     }
+    return 0;
+}
+
+/* One message on the connection: CLEANUP_REQ_DONE after a reply, else CLEANUP_REQ_CLOSE. */
+static int cleanup_request(CLEANUP_STATE *st, STREAM *s, int first, int timeout_ms, VSTR *rec,
+                           VSTR *why)
+{
+    int type = 0;
+    int r;
+
+    if (cleanup_request_start(st, s, first, timeout_ms) < 0)
+        return CLEANUP_REQ_CLOSE;
     cleanup_flags(st, st->flags);
     stream_set_limits(s, timeout_ms, 0);
     for (;;) {
@@ -136,22 +185,47 @@ static void cleanup_service(SERVER *srv, int fd)
             else
                 msg_warn("%s: bad input: %s", st->queue_id, vstr_str(why));
             cleanup_out_remove(st);
-            goto out;
+            return CLEANUP_REQ_CLOSE;
         }
         if (cleanup_record(st, type, rec->buf, vstr_len(rec)))
             break;
     }
     cleanup_conclude(st);
     if (attr_print(s, 0, ATTR_OUT_INT("status", st->status),
-                   ATTR_OUT_STR("reason", st->status ? vstr_str(st->reason) : "")) < 0)
+                   ATTR_OUT_STR("reason", st->status ? vstr_str(st->reason) : "")) < 0) {
         msg_warn("%s: reply to the client: %s", st->queue_id, stream_why(s));
+        return CLEANUP_REQ_CLOSE;
+    }
+    return CLEANUP_REQ_DONE;
+}
 
-out:
+/*
+ * A connection: requests one after another while the client keeps sending
+ * them (server_single_next() counts each as a use; the wait for the next
+ * one is bounded by CLEANUP_REUSE_IDLE_MS).
+ */
+static void cleanup_service(SERVER *srv, int fd)
+{
+    const CLEANUP_CONF *conf = srv->context;
+    CLEANUP_STATE *st = cleanup_reuse != NULL ? cleanup_reuse : cleanup_state_new(conf);
+    STREAM *s = stream_open(fd, 0);
+    VSTR *rec = vstr_new(0);
+    VSTR *why = vstr_new(0);
+    int timeout_ms = (int) (conf_get_time("ipc_timeout") * 1000);
+    int first = 1;
+    int r;
+
+    cleanup_reuse = st;
+    for (;;) {
+        r = cleanup_request(st, s, first, timeout_ms, rec, why);
+        cleanup_state_reset(st);
+        if (r != CLEANUP_REQ_DONE || !server_single_next(srv))
+            break;
+        first = 0;
+    }
     stream_free(s);
     vstr_free(rec);
     vstr_free(why);
-    cleanup_state_reset(st);
-    cleanup_reuse = st;
 }
 
 /* ---------------------------------------------------------------- config */

@@ -11,7 +11,9 @@
  *                         incoming/ or hold/ when queue_directory_fsync
  *                         (only then may the client hear success), wakes
  *                         qmgr with one 'A' byte on public/qmgr (no qmgr is
- *                         no error: the file waits in incoming/)
+ *                         no error: the file waits in incoming/), unless
+ *                         its last wake-up from this process is still
+ *                         unread (lib/trigger.h, trigger_send_kept())
  *   cleanup_out_remove()  removes the file (any failure, a discard, a client
  *                         that went away)
  * Error policy: write, fsync and rename failures are logged and become
@@ -101,10 +103,28 @@ static int cleanup_sync_dir(const char *dir)
     return r;
 }
 
-/* One 'A' byte to qmgr; nobody listening is fine (mail waits in incoming/). */
+/*
+ * One 'A' byte to qmgr; nobody listening is fine (mail waits in incoming/).
+ * The connection is kept: while qmgr has not read the last one, that
+ * trigger still wakes it after this file was complete, and none is sent
+ * (trigger_send_kept()).
+ */
 static void cleanup_wake_qmgr(const char *path)
 {
-    (void) trigger_send(path, "A", 1);
+    static int kept = -1;
+
+    (void) trigger_send_kept(&kept, path, "A", 1);
+}
+
+/*
+ * qfile_mark_complete() without its fstat(2): cleanup made the file with
+ * mode 0600 (queue_id_enter()), so complete is 0700, as Postfix makes it.
+ */
+static int cleanup_mark_complete(int fd)
+{
+    if (fchmod(fd, S_IRUSR | S_IWUSR | S_IXUSR) < 0)
+        return -1;
+    return fsync(fd);
 }
 
 int cleanup_out_finish(CLEANUP_STATE *st)
@@ -139,7 +159,7 @@ int cleanup_out_finish(CLEANUP_STATE *st)
      * records has no end record, and every reader sends such a file to
      * corrupt/; the client has not heard success by then.
      */
-    if (qfile_mark_complete(st->fd) < 0) {
+    if (cleanup_mark_complete(st->fd) < 0) {
         msg_warn("%s: write queue file: %m", st->queue_id);
         return -1;
     }

@@ -78,6 +78,7 @@ static void pickup_pre_jail(SERVER *srv)
 
     vstr_sprintf(v, "public/%s", conf_get("cleanup_service_name"));
     pc->cleanup_path = vstr_export(v);
+    cleanup_client_keep(1); /* one cleanup connection for a run of maildrop files */
     pc->myhostname = mem_strdup(conf_get("myhostname"));
     pc->mail_name = mem_strdup(conf_get("mail_name"));
     pc->size_limit = conf_get_size("message_size_limit");

@@ -27,6 +27,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "../lib/cleanup_client.h"
 #include "../lib/conf.h"
 #include "../lib/mem.h"
 #include "../lib/msg.h"
@@ -335,6 +336,7 @@ static void smtpd_conf_free(SMTPD_CONF *c)
 static void smtpd_pre_jail(SERVER *srv)
 {
     smtpd_conf_load(srv->context);
+    cleanup_client_keep(1); /* one cleanup connection for many messages */
 }
 
 static void smtpd_client(SERVER *srv, int fd)

@@ -13,6 +13,7 @@
 #include "../lib/mem.h"
 #include "../lib/msg.h"
 #include "../lib/net/dns.h"
+#include "../lib/server.h"
 #include "../lib/strutil.h"
 #include "smtpd_peer.h"
 
@@ -186,13 +187,13 @@ void smtpd_peer_init(SMTPD_STATE *state, int fd)
     socklen_t len = sizeof(ss);
 
     memset(&ss, 0, sizeof(ss));
-    if (getpeername(fd, (struct sockaddr *) &ss, &len) < 0)
+    if (server_peer_addr(fd, (struct sockaddr *) &ss, &len) < 0)
         ss.ss_family = 0;
     state->family = smtpd_peer_format(&ss, state->addr, sizeof(state->addr), state->port,
                                       sizeof(state->port));
     len = sizeof(ss);
     memset(&ss, 0, sizeof(ss));
-    if (getsockname(fd, (struct sockaddr *) &ss, &len) < 0)
+    if (server_local_addr(fd, (struct sockaddr *) &ss, &len) < 0)
         ss.ss_family = 0;
     smtpd_peer_format(&ss, state->server_addr, sizeof(state->server_addr), state->server_port,
                       sizeof(state->server_port));

@@ -3,7 +3,10 @@
  * bytes the client sends (flags, then records: T, F, A, S, DSN records, O,
  * R, M, N/L pieces of 2048 bytes, X, extracted recipients, E), the reply it
  * reads, a service that is not there, a service that hangs up, a reply
- * that is malformed; and cleanup_stat_reply()/cleanup_stat_text().
+ * that is malformed; two messages on one connection (the second request
+ * starts with the client's flags, then the queue id), a kept connection
+ * that the service closed (the client connects anew); and
+ * cleanup_stat_reply()/cleanup_stat_text().
  */
 #include "config.h"
 
@@ -28,7 +31,7 @@ static char dir[] = "/tmp/cleanup_client_test.XXXXXX";
 static char sock_path[256];
 static char dump_path[256];
 
-enum { SERVE_OK, SERVE_HANGUP, SERVE_BADREPLY };
+enum { SERVE_OK, SERVE_HANGUP, SERVE_BADREPLY, SERVE_REUSE };
 
 static int listen_on(const char *path)
 {
@@ -46,29 +49,19 @@ static int listen_on(const char *path)
     return fd;
 }
 
-/* The child: one conversation, the records it got written to dump_path. */
-static void serve(int lfd, int mode)
+/* Records up to and including E into dump; -1 on a broken stream. */
+static int read_records(STREAM *s, VSTR *dump)
 {
-    int fd = accept(lfd, NULL, NULL);
-    STREAM *s = stream_open(fd, STREAM_CLOSE);
-    VSTR *dump = vstr_new(0);
-    int flags = -1, c, type;
     unsigned char lenbuf[QFILE_LEN_MAX_BYTES];
     size_t got, len, used, i;
-    FILE *fp;
+    int c, type;
 
-    attr_print(s, 0, ATTR_OUT_STR("queue_id", "ABCDE12345"));
-    if (mode == SERVE_HANGUP)
-        _exit(0);
-    if (attr_scan(s, 0, ATTR_IN_INT("flags", &flags)) != ATTR_OK)
-        _exit(2);
-    vstr_printf(dump, "flags=%d\n", flags);
     for (;;) {
         if ((type = stream_getc(s)) < 0)
-            break;
+            return -1;
         for (got = 0;;) {
             if ((c = stream_getc(s)) < 0 || got >= sizeof(lenbuf))
-                _exit(3);
+                return -1;
             lenbuf[got++] = (unsigned char) c;
             if (qfile_len_decode(lenbuf, got, &len, &used) == 1)
                 break;
@@ -84,13 +77,61 @@ static void serve(int lfd, int mode)
         }
         vstr_addch(dump, '\n');
         if (type == QREC_END)
-            break;
+            return 0;
     }
-    if (mode == SERVE_BADREPLY)
-        attr_print(s, 0, ATTR_OUT_STR("status", "zero"));
-    else
-        attr_print(s, 0, ATTR_OUT_INT("status", CLEANUP_STAT_CONT),
-                   ATTR_OUT_STR("reason", "5.7.1 go away"));
+}
+
+/*
+ * SERVE_REUSE: request 1 as cleanup makes it (queue id, flags, records,
+ * reply), then request 2 on the same connection (flags, queue id, records,
+ * reply); then it waits for end-of-file and exits.
+ */
+static void serve_reuse(STREAM *s, VSTR *dump)
+{
+    int flags = -1;
+    char c;
+
+    attr_print(s, 0, ATTR_OUT_STR("queue_id", "ABCDE12345"));
+    if (attr_scan(s, 0, ATTR_IN_INT("flags", &flags)) != ATTR_OK || read_records(s, dump) < 0)
+        _exit(2);
+    attr_print(s, 0, ATTR_OUT_INT("status", 0), ATTR_OUT_STR("reason", ""));
+    vstr_printf(dump, "--- flags=%d\n", flags);
+    if (attr_scan(s, 0, ATTR_IN_INT("flags", &flags)) != ATTR_OK)
+        _exit(3);
+    attr_print(s, 0, ATTR_OUT_STR("queue_id", "BCDEF23456"));
+    if (read_records(s, dump) < 0)
+        _exit(3);
+    attr_print(s, 0, ATTR_OUT_INT("status", 0), ATTR_OUT_STR("reason", ""));
+    vstr_printf(dump, "--- flags=%d\n", flags);
+    if (read(stream_fd(s), &c, 1) != 0)
+        _exit(5);
+}
+
+/* The child: one conversation, the records it got written to dump_path. */
+static void serve(int lfd, int mode)
+{
+    int fd = accept(lfd, NULL, NULL);
+    STREAM *s = stream_open(fd, STREAM_CLOSE);
+    VSTR *dump = vstr_new(0);
+    int flags = -1;
+    FILE *fp;
+
+    if (mode == SERVE_REUSE) {
+        serve_reuse(s, dump);
+    } else {
+        attr_print(s, 0, ATTR_OUT_STR("queue_id", "ABCDE12345"));
+        if (mode == SERVE_HANGUP)
+            _exit(0);
+        if (attr_scan(s, 0, ATTR_IN_INT("flags", &flags)) != ATTR_OK)
+            _exit(2);
+        vstr_printf(dump, "flags=%d\n", flags);
+        (void) read_records(s, dump);
+        if (mode == SERVE_BADREPLY)
+            attr_print(s, 0, ATTR_OUT_STR("status", "zero"));
+        else
+            attr_print(s, 0, ATTR_OUT_INT("status", CLEANUP_STAT_CONT),
+                       ATTR_OUT_STR("reason", "5.7.1 go away"));
+    }
     if ((fp = fopen(dump_path, "w")) == NULL)
         _exit(4);
     fputs(vstr_str(dump), fp);
@@ -216,6 +257,74 @@ static void test_failures(void)
     vstr_free(why);
 }
 
+/* One message: sender, recipient, one line; the status of cleanup_finish(). */
+static int send_one(CLEANUP *c, const char *line, VSTR *why)
+{
+    cleanup_sender(c, "a@b.test");
+    cleanup_rcpt(c, "c@d.test", NULL, NULL, 0);
+    cleanup_content_begin(c);
+    cleanup_line(c, line, strlen(line));
+    return cleanup_finish(c, why);
+}
+
+static void test_reuse(void)
+{
+    VSTR *why = vstr_new(0);
+    VSTR *dump = vstr_new(0);
+    CLEANUP *c;
+    pid_t pid;
+    int status;
+
+    cleanup_client_keep(1);
+    pid = start_server(SERVE_REUSE);
+    c = cleanup_open(sock_path, CLEANUP_FLAG_FILTER, 5, why);
+    TAP_OK(c != NULL, "reuse: first open (%s)", vstr_str(why));
+    if (c == NULL)
+        return;
+    TAP_STR(cleanup_queue_id(c), "ABCDE12345", "reuse: first queue id");
+    TAP_INT(send_one(c, "one", why), 0, "reuse: first message accepted");
+    cleanup_close(c);
+    c = cleanup_open(sock_path, CLEANUP_FLAG_HOLD, 5, why);
+    TAP_OK(c != NULL, "reuse: second open (%s)", vstr_str(why));
+    if (c == NULL)
+        return;
+    TAP_STR(cleanup_queue_id(c), "BCDEF23456", "reuse: the second message went over the same connection");
+    TAP_INT(send_one(c, "two", why), 0, "reuse: second message accepted");
+    cleanup_close(c);
+    /* The service closes the kept connection (here: it exits after two). */
+    c = cleanup_open(dump_path, 0, 5, why);
+    TAP_OK(c == NULL, "another socket: the kept connection is dropped (%s)", vstr_str(why));
+    waitpid(pid, &status, 0);
+    TAP_INT(WIFEXITED(status) ? WEXITSTATUS(status) : -1, 0,
+            "reuse: the server saw both requests and then end-of-file");
+    read_dump(dump);
+    TAP_STR(vstr_str(dump),
+            "S a@b.test\nR c@d.test\nM \nN one\nX \nE \n--- flags=2\n"
+            "S a@b.test\nR c@d.test\nM \nN two\nX \nE \n--- flags=4\n",
+            "reuse: the records and the flags of each request");
+
+    /* A kept connection that the service closed: a new connection, silently. */
+    pid = start_server(SERVE_REUSE);
+    c = cleanup_open(sock_path, 0, 5, why);
+    TAP_OK(c != NULL && send_one(c, "x", why) == 0, "stale: a message kept the connection");
+    cleanup_close(c);
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+    pid = start_server(SERVE_OK);
+    c = cleanup_open(sock_path, CLEANUP_FLAG_FILTER, 5, why);
+    TAP_OK(c != NULL, "stale: cleanup_open connects anew (%s)", vstr_str(why));
+    if (c != NULL) {
+        TAP_STR(cleanup_queue_id(c), "ABCDE12345", "stale: the queue id of the new connection");
+        TAP_INT(send_one(c, "y", why), CLEANUP_STAT_CONT, "stale: the new service answered");
+        cleanup_close(c);
+    }
+    waitpid(pid, &status, 0);
+    read_dump(dump);
+    TAP_OK(strncmp(vstr_str(dump), "flags=2\n", 8) == 0, "stale: the new service got the flags first");
+    vstr_free(why);
+    vstr_free(dump);
+}
+
 static void test_stat_reply(void)
 {
     static const struct {
@@ -263,6 +372,7 @@ int main(void)
     snprintf(dump_path, sizeof(dump_path), "%s/dump", dir);
     test_conversation();
     test_failures();
+    test_reuse();
     test_stat_reply();
     vstr_printf(cmd, "rm -rf %s", dir);
     r = system(vstr_str(cmd));
