@@ -15,7 +15,9 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
+#include <poll.h>
 #include <pwd.h>
+#include <time.h>
 
 #include "attr.h"
 #include "conf.h"
@@ -23,6 +25,7 @@
 #include "mem.h"
 #include "msg.h"
 #include "queue_id.h"
+#include "server.h"
 #include "strutil.h"
 
 #define DELIVER_MILLION 1000000L
@@ -183,16 +186,20 @@ int deliver_request_encode(VSTR *out, const DELIVER_REQUEST *req)
     return 0;
 }
 
+int deliver_announce_read(STREAM *s, VSTR *why);
+
 int deliver_request_send(STREAM *s, const DELIVER_REQUEST *req, VSTR *why)
+{
+    if (deliver_announce_read(s, why) < 0)
+        return -1;
+    return deliver_request_send_noannounce(s, req, why);
+}
+
+int deliver_request_send_noannounce(STREAM *s, const DELIVER_REQUEST *req, VSTR *why)
 {
     ATTR_OUT l[32];
     size_t i;
 
-    if (attr_scan(s, 0, ATTR_IN_STREQ(ATTR_PROTOCOL, DELIVER_PROTOCOL)) != ATTR_OK) {
-        vstr_sprintf(why, "no protocol announcement: %s",
-                     stream_why(s)[0] ? stream_why(s) : "connection closed");
-        return -1;
-    }
     deliver_head_out(l, req);
     if (attr_print_list(s, ATTR_NOFLUSH, l) < 0)
         goto fail;
@@ -212,6 +219,16 @@ fail:
 int deliver_announce(STREAM *s)
 {
     return attr_print(s, 0, ATTR_OUT_STR(ATTR_PROTOCOL, DELIVER_PROTOCOL));
+}
+
+int deliver_announce_read(STREAM *s, VSTR *why)
+{
+    if (attr_scan(s, 0, ATTR_IN_STREQ(ATTR_PROTOCOL, DELIVER_PROTOCOL)) != ATTR_OK) {
+        vstr_sprintf(why, "no protocol announcement: %s",
+                     stream_why(s)[0] ? stream_why(s) : "connection closed");
+        return -1;
+    }
+    return 0;
 }
 
 /* A queue name: a plain word of lower-case letters (no '/', no '.'). */
@@ -410,7 +427,15 @@ void deliver_rcpt_result(DELIVER_REQUEST *req, size_t i, int status, const char 
     deliver_set(&req->rcpt[i].reason, reason);
 }
 
+static int deliver_result_print(STREAM *s, DELIVER_REQUEST *req, int flush);
+
 int deliver_result_send(STREAM *s, DELIVER_REQUEST *req)
+{
+    return deliver_result_print(s, req, 1);
+}
+
+/* The result; left in the stream's buffer unless flush. */
+static int deliver_result_print(STREAM *s, DELIVER_REQUEST *req, int flush)
 {
     size_t i;
     int status = DELIVER_STAT_OK;
@@ -430,7 +455,7 @@ int deliver_result_send(STREAM *s, DELIVER_REQUEST *req)
                        ATTR_OUT_STR("dsn", req->rcpt[i].dsn),
                        ATTR_OUT_STR("reason", req->rcpt[i].reason)) < 0)
             return -1;
-    return attr_print_end(s, 0);
+    return attr_print_end(s, flush ? 0 : ATTR_NOFLUSH);
 }
 
 int deliver_result_read(STREAM *s, DELIVER_REQUEST *req, VSTR *why)
@@ -536,7 +561,8 @@ QFILE_READER *deliver_open_queue_file(const DELIVER_REQUEST *req, int *fd, VSTR 
                          req->rcpt[i].offset);
             goto fail;
         }
-    r = qfile_reader_open(*fd, vstr_str(path), QFILE_READ_RAW | QFILE_READ_FOLLOW);
+    r = qfile_reader_open_sized(*fd, vstr_str(path), QFILE_READ_RAW | QFILE_READ_FOLLOW,
+                                (long) st.st_size);
     if (qfile_reader_rewind(r, req->data_offset) < 0) {
         vstr_sprintf(why, "%s", qfile_reader_error(r));
         qfile_reader_free(r);
@@ -914,11 +940,21 @@ static void deliver_load_attr(DELIVER_REQUEST *req, const char *name, const char
 
 int deliver_request_load(DELIVER_REQUEST *req, QFILE_READER *r, VSTR *why)
 {
+    return deliver_request_load_range(req, r, -1, 0, NULL, NULL, why);
+}
+
+int deliver_request_load_range(DELIVER_REQUEST *req, QFILE_READER *r, long after, size_t limit,
+                               size_t *total, int *more, VSTR *why)
+{
     QFILE_REC rec;
     QFILE_SIZE size;
     char *orig = deliver_dup(""), *orcpt = deliver_dup("");
     int notify = 0, st, have_size = 0, ret = -1;
+    size_t undone = 0;
     long n;
+
+    if (more)
+        *more = 0;
 
     while ((st = qfile_read(r, &rec)) > 0) {
         char *data, *name, *value;
@@ -980,11 +1016,19 @@ int deliver_request_load(DELIVER_REQUEST *req, QFILE_READER *r, VSTR *why)
                              rec.offset);
                 goto out;
             }
-            if (req->nrcpt >= DELIVER_RCPT_MAX * 100) {
+            if (undone >= DELIVER_RCPT_MAX * 100) {
                 vstr_sprintf(why, "%s: too many recipients", qfile_reader_name(r));
                 goto out;
             }
-            deliver_request_add_rcpt(req, orig, rec.data, rec.offset, orcpt, notify);
+            undone++;
+            if (rec.offset <= after)
+                ; /* taken in by an earlier load */
+            else if (limit > 0 && req->nrcpt >= limit) {
+                if (more)
+                    *more = 1;
+            } else {
+                deliver_request_add_rcpt(req, orig, rec.data, rec.offset, orcpt, notify);
+            }
             /* FALLTHROUGH */
         case QREC_DONE:
         case QREC_DRCP:
@@ -1004,6 +1048,8 @@ int deliver_request_load(DELIVER_REQUEST *req, QFILE_READER *r, VSTR *why)
         vstr_sprintf(why, "%s: no size record", qfile_reader_name(r));
         goto out;
     }
+    if (total)
+        *total = undone;
     ret = 0;
 out:
     mem_free(orig);
@@ -1028,4 +1074,113 @@ void deliver_sync_marks(const DELIVER_REQUEST *req, int qfd)
             break;
     if (i < req->nrcpt && fsync(qfd) < 0)
         msg_warn("%s: fsync: %s", req->queue_id, strerror(errno));
+}
+
+/* ---- the agent's request loop ---- */
+
+/*
+ * Wait up to DELIVER_AGENT_IDLE_MS for the next request on a kept
+ * connection. 1: readable (a request or the end of the connection); 0: no
+ * request came, or master wants the process gone.
+ */
+static int deliver_agent_wait(STREAM *s)
+{
+    struct pollfd pfd;
+    struct timespec t0, t1;
+    long left = DELIVER_AGENT_IDLE_MS, spent;
+    int n;
+
+    if (stream_buffered(s) > 0)
+        return 1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+        pfd.fd = stream_fd(s);
+        pfd.events = POLLIN;
+        pfd.revents = 0;
+        n = poll(&pfd, 1, (int) left);
+        if (n > 0) {
+            stream_read_ready(s); /* no second poll(2) in the stream */
+            return 1;
+        }
+        if (n == 0)
+            return 0;
+        if (errno != EINTR) {
+            msg_warn("poll: %s", strerror(errno));
+            return 0;
+        }
+        /* a signal: master's hang-up (SIGIO), or an agent's own timer */
+        if (server_event_master_gone())
+            return 0;
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        spent = (t1.tv_sec - t0.tv_sec) * 1000L + (t1.tv_nsec - t0.tv_nsec) / 1000000L;
+        if (spent >= DELIVER_AGENT_IDLE_MS)
+            return 0;
+        left = DELIVER_AGENT_IDLE_MS - spent;
+    }
+}
+
+/* One request: open the queue file, deliver, make the marks durable. */
+static void deliver_agent_one(const DELIVER_AGENT *a, DELIVER_REQUEST *req, VSTR *why)
+{
+    DELIVER_TIMES times;
+    QFILE_READER *r;
+    int qfd = -1, flags;
+    size_t i;
+
+    deliver_times_init(&times, a->relay, a->resolution);
+    if ((r = deliver_open_queue_file(req, &qfd, why)) == NULL) {
+        msg_warn("%s: %s", req->queue_id, vstr_str(why));
+        for (i = 0; i < req->nrcpt; i++) {
+            if (a->open_fail_log)
+                deliver_rcpt_defer(req, i, "4.3.0", "cannot open the queue file", &times);
+            else
+                deliver_rcpt_result(req, i, DELIVER_RCPT_DEFERRED, "4.3.0",
+                                    "cannot open the queue file");
+        }
+        return;
+    }
+    flags = a->deliver(a->ctx, req, r, qfd, &times);
+    qfile_reader_free(r);
+    if (!(flags & DELIVER_AGENT_NOSYNC))
+        deliver_sync_marks(req, qfd);
+    close(qfd);
+}
+
+void deliver_agent_serve(int fd, const DELIVER_AGENT *a)
+{
+    STREAM *s = stream_open(fd, 0);
+    VSTR *why = vstr_new(0);
+    DELIVER_REQUEST *req;
+    int first = 1, more;
+    long served = 0;
+
+    for (;;) {
+        req = first ? deliver_request_read(s, a->timeout_ms, why)
+                    : deliver_request_read_noannounce(s, a->timeout_ms, why);
+        if (req == NULL) {
+            /* the client closing a kept connection is the normal end */
+            if (first || stream_read_count(s) > 0 || !stream_eof(s))
+                msg_warn("%s", vstr_str(why));
+            break;
+        }
+        if (a->before)
+            a->before(a->ctx);
+        deliver_agent_one(a, req, why);
+        more = server_single_next(a->srv); /* counts the next request as a use */
+        if (deliver_result_print(s, req, !more) < 0 || (more && deliver_announce(s) < 0)) {
+            msg_warn("%s: cannot send the result: %s", req->queue_id, stream_why(s));
+            more = 0;
+        }
+        deliver_request_free(req);
+        served++;
+        if (a->after)
+            a->after(a->ctx);
+        if (!more || !deliver_agent_wait(s))
+            break;
+        first = 0;
+    }
+    if (msg_verbose)
+        msg_info("connection closed after %ld request%s", served, served == 1 ? "" : "s");
+    stream_free(s);
+    vstr_free(why);
 }

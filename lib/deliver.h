@@ -5,7 +5,8 @@
  * the per-recipient status logs and the "to=<...>, ... status=..." log line.
  *
  * THE CONVERSATION (lib/attr.h encoding; qmgr connects to
- * private/<transport>, one request per connection):
+ * private/<transport>; several requests may follow on one connection, see
+ * SEVERAL REQUESTS PER CONNECTION below):
  *
  *   agent -> qmgr   protocol=delivery_request_protocol <end>
  *   qmgr  -> agent  the request, one message:
@@ -53,7 +54,13 @@
  * logs a warning and closes the connection without a reply; qmgr then
  * defers the whole request.
  *
- * AGENT SIDE (inside the single-server client callback):
+ * AGENT SIDE. An agent's single-server client callback calls
+ *   deliver_agent_serve(fd, &agent)
+ * with a DELIVER_AGENT that names its deliver callback (below): it reads
+ * the request, opens the queue file (or defers every recipient with
+ * "4.3.0 cannot open the queue file"), calls the callback, makes the done
+ * marks durable (deliver_sync_marks, unless the callback says nothing was
+ * marked) and sends the result. What it does by hand:
  *   STREAM *s = stream_open(fd, 0);
  *   DELIVER_REQUEST *req = deliver_request_read(s, timeout_ms, why);
  *                             (announces, then reads under the deadline)
@@ -70,6 +77,18 @@
  * deliver_times_init(&times, relay) starts the clock for the d delay
  * (times.conn_setup may be set when a connection is made, for c).
  *
+ * SEVERAL REQUESTS PER CONNECTION. deliver_agent_serve() keeps serving on
+ * the connection: after a result it announces the protocol again (in the
+ * same write) when it will take another request, and waits up to
+ * DELIVER_AGENT_IDLE_MS for it; it closes the connection instead when the
+ * process reached max_use or master asked it to exit
+ * (server_single_next()), or on a bad request. So a reply not followed by
+ * an announcement means "this connection is done"; a client that sends
+ * one request and closes (Postfix's model) sees no difference. qmgr's side:
+ * deliver_announce_read() after a result takes the announcement (the
+ * connection may be kept), deliver_request_send_noannounce() sends the
+ * next request.
+ *
  * QMGR SIDE (test/tools/deliver_send plays it):
  *   deliver_request_new(), then deliver_request_load(req, reader, why)
  *   with a reader opened QFILE_READ_FOLLOW on the queue file: it fills in
@@ -79,7 +98,13 @@
  *   every recipient that is not done (R; D and canceled ones are skipped)
  *   with its original recipient (O), dsn_orig_rcpt and notify_flags (A, or
  *   the o and n records), in file order (at most 100 * DELIVER_RCPT_MAX),
- *   or returns -1 with the reason for a damaged file; qmgr then keeps, per request, the recipients of one transport
+ *   or returns -1 with the reason for a damaged file.
+ *   deliver_request_load_range(req, reader, after, limit, &total, &more,
+ *   why) is the same, but adds only the undone recipients whose R record
+ *   is past offset `after` (-1: all), at most `limit` of them (0: no
+ *   limit); *more says whether undone ones past those are left in the
+ *   file, *total how many undone recipients the file has in all (either
+ *   pointer may be NULL). So a reader never holds more than the limit; qmgr then keeps, per request, the recipients of one transport
  *   and next hop (deliver_request_add_rcpt() builds a request by hand); deliver_request_send(s, req, why) waits for the
  *   announcement and sends; deliver_result_read(s, req, why) fills in
  *   status, hop_status and each recipient's rcpt_status/dsn/reason.
@@ -120,6 +145,7 @@
 #include <stddef.h>
 
 #include "qfile.h"
+#include "server.h"
 #include "stream.h"
 #include "vstr.h"
 
@@ -224,7 +250,35 @@ void deliver_request_add_rcpt(DELIVER_REQUEST *req, const char *orig, const char
                               long offset, const char *dsn_orcpt, int notify);
 void deliver_request_free(DELIVER_REQUEST *req);
 
-/* Agent side. */
+/* The agent's request loop (see SEVERAL REQUESTS PER CONNECTION). */
+#define DELIVER_AGENT_IDLE_MS 10000 /* wait for another request on a connection */
+#define DELIVER_AGENT_NOSYNC  1     /* deliver callback: nothing was marked done */
+
+typedef struct DELIVER_AGENT {
+    const char *relay;  /* the log line's relay= until the agent sets one */
+    int resolution;     /* delay_logging_resolution_limit */
+    int timeout_ms;     /* to read one request (ipc_timeout) */
+    int open_fail_log;  /* 1: an unreadable queue file defers with log lines
+                         * and defer records (deliver_rcpt_defer); 0: only
+                         * in the result */
+    /*
+     * Deliver every recipient of req (deliver_rcpt_sent/bounce/defer or
+     * deliver_rcpt_result for each); r is the queue file opened
+     * QFILE_READ_FOLLOW and qfd its descriptor for the marks (both are
+     * closed by the caller). Returns 0, or DELIVER_AGENT_NOSYNC when no
+     * recipient was marked done (no fsync needed).
+     */
+    int (*deliver)(void *ctx, DELIVER_REQUEST *req, QFILE_READER *r, int qfd,
+                   DELIVER_TIMES *times);
+    SERVER *srv;        /* the agent's single server (server_single_next) */
+    void (*before)(void *ctx); /* optional: a request arrived, before delivery */
+    void (*after)(void *ctx);  /* optional: its result was sent */
+    void *ctx;
+} DELIVER_AGENT;
+
+void deliver_agent_serve(int fd, const DELIVER_AGENT *agent);
+
+/* Agent side, by hand. */
 int deliver_announce(STREAM *s);
 DELIVER_REQUEST *deliver_request_read(STREAM *s, int timeout_ms, VSTR *why);
 DELIVER_REQUEST *deliver_request_read_noannounce(STREAM *s, int timeout_ms, VSTR *why);
@@ -243,9 +297,13 @@ void deliver_sync_marks(const DELIVER_REQUEST *req, int qfd); /* fsync when a re
 
 /* qmgr side. */
 int deliver_request_send(STREAM *s, const DELIVER_REQUEST *req, VSTR *why);
+int deliver_request_send_noannounce(STREAM *s, const DELIVER_REQUEST *req, VSTR *why);
+int deliver_announce_read(STREAM *s, VSTR *why); /* 0: announced; -1: closed or garbage */
 int deliver_request_encode(VSTR *out, const DELIVER_REQUEST *req);
 int deliver_result_read(STREAM *s, DELIVER_REQUEST *req, VSTR *why);
 int deliver_request_load(DELIVER_REQUEST *req, QFILE_READER *r, VSTR *why);
+int deliver_request_load_range(DELIVER_REQUEST *req, QFILE_READER *r, long after, size_t limit,
+                               size_t *total, int *more, VSTR *why);
 
 /* Shared helpers. */
 void deliver_format_delay(VSTR *out, long sec, long usec, int max_decimals);

@@ -547,6 +547,7 @@ struct QFILE_READER {
     size_t buf_len;
     long pos;                /* offset of the next record */
     long file_size;          /* LONG_MAX when unknown */
+    int size_fixed;          /* file_size is final: never read past it */
     long consumed;           /* bytes read, for pointer loop detection */
     size_t max_record;
     int seg;
@@ -583,6 +584,18 @@ QFILE_READER *qfile_reader_open(int fd, const char *path, int flags)
     if (r->pos < 0)
         r->pos = 0;
     r->buf_off = r->pos;
+    return r;
+}
+
+QFILE_READER *qfile_reader_open_sized(int fd, const char *path, int flags, long size)
+{
+    QFILE_READER *r = reader_new(path, flags);
+
+    r->fd = fd;
+    r->bufcap = QFILE_CHUNK;
+    r->buf = mem_alloc(r->bufcap);
+    r->file_size = size;
+    r->size_fixed = 1;
     return r;
 }
 
@@ -662,6 +675,8 @@ static const unsigned char *reader_peek(QFILE_READER *r, long off, size_t want, 
         r->buf_off = off;
         r->buf_len = 0;
     }
+    if (r->size_fixed && off + (long) want > r->file_size)
+        want = off < r->file_size ? (size_t) (r->file_size - off) : 0; /* no read(2) at EOF */
     if (off + (long) want > r->buf_off + (long) r->buf_len) {
         size_t keep = r->buf_len - (size_t) (off - r->buf_off);
 

@@ -189,6 +189,9 @@ typedef struct QFILE_REC {
 } QFILE_REC;
 
 QFILE_READER *qfile_reader_open(int fd, const char *path, int flags);
+/* A file just opened (at offset 0) whose size the caller knows from fstat(2)
+ * and that does not grow: no fstat/lseek here, and no read(2) past size. */
+QFILE_READER *qfile_reader_open_sized(int fd, const char *path, int flags, long size);
 QFILE_READER *qfile_reader_mem(const void *buf, size_t len, const char *name, int flags);
 void qfile_reader_set_limit(QFILE_READER *r, size_t max_record);
 int qfile_read(QFILE_READER *r, QFILE_REC *rec);

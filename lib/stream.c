@@ -587,6 +587,11 @@ size_t stream_buffered(const STREAM *s)
     return s->rlen - s->rpos;
 }
 
+void stream_read_ready(STREAM *s)
+{
+    s->wrote = 0;
+}
+
 const char *stream_peek(const STREAM *s)
 {
     const unsigned char *base = rdata(s);

@@ -122,6 +122,8 @@ int stream_get_until_buf(STREAM *s, int delim, char *buf, size_t size, size_t *c
 int stream_getc(STREAM *s);                     /* 0..255, or -1 at EOF or error */
 ssize_t stream_read(STREAM *s, void *buf, size_t len); /* len unless EOF; -1 on error */
 size_t stream_buffered(const STREAM *s);        /* bytes readable without a system call */
+void stream_read_ready(STREAM *s);              /* poll(2) said readable: the next refill reads
+                                                 * at once, even right after a write */
 /* Those bytes, in place, not taken (stream_buffered() of them; "" when none). */
 const char *stream_peek(const STREAM *s);
 

@@ -70,62 +70,54 @@ static void error_split(const char *nexthop, char klass, const char *def_dsn, VS
     vstr_set(text, nexthop);
 }
 
+/* The recipients of one request (deliver_agent_serve() does the rest). */
+static int error_deliver(void *ctx, DELIVER_REQUEST *req, QFILE_READER *r, int qfd,
+                         DELIVER_TIMES *times)
+{
+    ERROR_CONF *ec = ctx;
+    VSTR *dsn = vstr_new(0), *text = vstr_new(0);
+    size_t i;
+
+    (void) r;
+    switch (ec->mode) {
+    case ERROR_MODE_BOUNCE:
+        error_split(req->nexthop, '5', "5.0.0", dsn, text);
+        break;
+    case ERROR_MODE_DEFER:
+        error_split(req->nexthop, '4', "4.0.0", dsn, text);
+        break;
+    default:
+        error_split(req->nexthop, '2', "2.0.0", dsn, text);
+        if (vstr_len(text) == 0)
+            vstr_set(text, "discarded");
+        break;
+    }
+    for (i = 0; i < req->nrcpt; i++) {
+        if (ec->mode == ERROR_MODE_BOUNCE)
+            deliver_rcpt_bounce(req, qfd, i, vstr_str(dsn), vstr_str(text), times);
+        else if (ec->mode == ERROR_MODE_DEFER)
+            deliver_rcpt_defer(req, i, vstr_str(dsn), vstr_str(text), times);
+        else
+            deliver_rcpt_sent(req, qfd, i, vstr_str(dsn), vstr_str(text), times);
+    }
+    vstr_free(dsn);
+    vstr_free(text);
+    return ec->mode == ERROR_MODE_DEFER ? DELIVER_AGENT_NOSYNC : 0;
+}
+
 static void error_client(SERVER *srv, int fd)
 {
     ERROR_CONF *ec = srv->context;
-    STREAM *s = stream_open(fd, 0);
-    VSTR *why = vstr_new(0), *dsn = vstr_new(0), *text = vstr_new(0);
-    DELIVER_REQUEST *req;
-    DELIVER_TIMES times;
-    QFILE_READER *r;
-    int qfd = -1;
-    size_t i;
+    DELIVER_AGENT a;
 
-    deliver_times_init(&times, "none", ec->resolution);
-    if ((req = deliver_request_read(s, ec->timeout_ms, why)) == NULL) {
-        msg_warn("%s", vstr_str(why));
-        goto out;
-    }
-    if ((r = deliver_open_queue_file(req, &qfd, why)) == NULL) {
-        msg_warn("%s: %s", req->queue_id, vstr_str(why));
-        for (i = 0; i < req->nrcpt; i++)
-            deliver_rcpt_result(req, i, DELIVER_RCPT_DEFERRED, "4.3.0",
-                                "cannot open the queue file");
-    } else {
-        qfile_reader_free(r);
-        switch (ec->mode) {
-        case ERROR_MODE_BOUNCE:
-            error_split(req->nexthop, '5', "5.0.0", dsn, text);
-            break;
-        case ERROR_MODE_DEFER:
-            error_split(req->nexthop, '4', "4.0.0", dsn, text);
-            break;
-        default:
-            error_split(req->nexthop, '2', "2.0.0", dsn, text);
-            if (vstr_len(text) == 0)
-                vstr_set(text, "discarded");
-            break;
-        }
-        for (i = 0; i < req->nrcpt; i++) {
-            if (ec->mode == ERROR_MODE_BOUNCE)
-                deliver_rcpt_bounce(req, qfd, i, vstr_str(dsn), vstr_str(text), &times);
-            else if (ec->mode == ERROR_MODE_DEFER)
-                deliver_rcpt_defer(req, i, vstr_str(dsn), vstr_str(text), &times);
-            else
-                deliver_rcpt_sent(req, qfd, i, vstr_str(dsn), vstr_str(text), &times);
-        }
-        if (ec->mode != ERROR_MODE_DEFER)
-            deliver_sync_marks(req, qfd);
-        close(qfd);
-    }
-    if (deliver_result_send(s, req) < 0)
-        msg_warn("%s: cannot send the result: %s", req->queue_id, stream_why(s));
-out:
-    deliver_request_free(req);
-    stream_free(s);
-    vstr_free(why);
-    vstr_free(dsn);
-    vstr_free(text);
+    memset(&a, 0, sizeof(a));
+    a.relay = "none";
+    a.resolution = ec->resolution;
+    a.timeout_ms = ec->timeout_ms;
+    a.deliver = error_deliver;
+    a.ctx = ec;
+    a.srv = srv;
+    deliver_agent_serve(fd, &a);
 }
 
 static void error_pre_jail(SERVER *srv)

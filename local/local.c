@@ -874,55 +874,50 @@ static void local_recipient(LOCAL_CTX *c, size_t i)
                         vstr_str(c->dsn), vstr_str(c->reason));
 }
 
-static void local_client(SERVER *srv, int fd)
+/* The recipients of one request (deliver_agent_serve() does the rest). */
+static int local_deliver(void *ctx, DELIVER_REQUEST *req, QFILE_READER *r, int qfd,
+                         DELIVER_TIMES *times)
 {
-    LOCAL_CONF *conf = srv->context;
-    STREAM *s = stream_open(fd, 0);
-    VSTR *why = vstr_new(0);
-    DELIVER_REQUEST *req;
     LOCAL_CTX c;
     size_t i;
 
     memset(&c, 0, sizeof(c));
-    c.conf = conf;
-    c.qfd = -1;
-    deliver_times_init(&c.times, "local", conf->resolution);
-    if ((req = deliver_request_read(s, conf->timeout_ms, why)) == NULL) {
-        msg_warn("%s", vstr_str(why));
-        goto out;
-    }
+    c.conf = ctx;
     c.req = req;
-    if ((c.reader = deliver_open_queue_file(req, &c.qfd, why)) == NULL) {
-        msg_warn("%s: %s", req->queue_id, vstr_str(why));
-        for (i = 0; i < req->nrcpt; i++)
-            deliver_rcpt_result(req, i, DELIVER_RCPT_DEFERRED, "4.3.0",
-                                "cannot open the queue file");
-    } else {
-        c.delivered_hdrs = argv_new();
-        c.been_here = argv_new();
-        c.forward = argv_new();
-        c.forward_sender = argv_new();
-        c.dsn = vstr_new(0);
-        c.reason = vstr_new(0);
-        local_scan_headers(&c);
-        for (i = 0; i < req->nrcpt; i++)
-            local_recipient(&c, i);
-        deliver_sync_marks(req, c.qfd);
-        qfile_reader_free(c.reader);
-        close(c.qfd);
-        argv_free(c.delivered_hdrs);
-        argv_free(c.been_here);
-        argv_free(c.forward);
-        argv_free(c.forward_sender);
-        vstr_free(c.dsn);
-        vstr_free(c.reason);
-    }
-    if (deliver_result_send(s, req) < 0)
-        msg_warn("%s: cannot send the result: %s", req->queue_id, stream_why(s));
-out:
-    deliver_request_free(req);
-    stream_free(s);
-    vstr_free(why);
+    c.reader = r;
+    c.qfd = qfd;
+    c.times = *times;
+    c.delivered_hdrs = argv_new();
+    c.been_here = argv_new();
+    c.forward = argv_new();
+    c.forward_sender = argv_new();
+    c.dsn = vstr_new(0);
+    c.reason = vstr_new(0);
+    local_scan_headers(&c);
+    for (i = 0; i < req->nrcpt; i++)
+        local_recipient(&c, i);
+    argv_free(c.delivered_hdrs);
+    argv_free(c.been_here);
+    argv_free(c.forward);
+    argv_free(c.forward_sender);
+    vstr_free(c.dsn);
+    vstr_free(c.reason);
+    return 0;
+}
+
+static void local_client(SERVER *srv, int fd)
+{
+    LOCAL_CONF *conf = srv->context;
+    DELIVER_AGENT a;
+
+    memset(&a, 0, sizeof(a));
+    a.relay = "local";
+    a.resolution = conf->resolution;
+    a.timeout_ms = conf->timeout_ms;
+    a.deliver = local_deliver;
+    a.ctx = conf;
+    a.srv = srv;
+    deliver_agent_serve(fd, &a);
 }
 
 /* ---- configuration ---- */

@@ -385,45 +385,44 @@ done:
     mem_free(addr);
 }
 
+/* The recipients of one request (deliver_agent_serve() does the rest). */
+static int virt_deliver(void *ctx, DELIVER_REQUEST *req, QFILE_READER *r, int qfd,
+                        DELIVER_TIMES *times)
+{
+    VIRT_CONF *vc = ctx;
+    VSTR *why = vstr_new(0);
+    ARGV *delivered = argv_new();
+    size_t i;
+    int ret = 0;
+
+    if (virt_delivered(r, req->data_offset, delivered, why) < 0) {
+        ret = DELIVER_AGENT_NOSYNC;
+        msg_warn("%s: %s", req->queue_id, vstr_str(why));
+        for (i = 0; i < req->nrcpt; i++)
+            deliver_rcpt_defer(req, i, "4.3.0", "error reading the queue file", times);
+    } else {
+        for (i = 0; i < req->nrcpt; i++)
+            virt_one(vc, req, r, qfd, i, delivered, times);
+    }
+    vstr_free(why);
+    argv_free(delivered);
+    return ret;
+}
+
 static void virt_client(SERVER *srv, int fd)
 {
     VIRT_CONF *vc = srv->context;
-    STREAM *s = stream_open(fd, 0);
-    VSTR *why = vstr_new(0);
-    ARGV *delivered = argv_new();
-    DELIVER_REQUEST *req;
-    DELIVER_TIMES times;
-    QFILE_READER *r;
-    int qfd = -1;
-    size_t i;
+    DELIVER_AGENT a;
 
-    deliver_times_init(&times, "virtual", vc->resolution);
-    if ((req = deliver_request_read(s, vc->timeout_ms, why)) == NULL) {
-        msg_warn("%s", vstr_str(why));
-        goto out;
-    }
-    if ((r = deliver_open_queue_file(req, &qfd, why)) == NULL
-        || virt_delivered(r, req->data_offset, delivered, why) < 0) {
-        msg_warn("%s: %s", req->queue_id, vstr_str(why));
-        for (i = 0; i < req->nrcpt; i++)
-            deliver_rcpt_defer(req, i, "4.3.0", r ? "error reading the queue file"
-                               : "cannot open the queue file", &times);
-    } else {
-        for (i = 0; i < req->nrcpt; i++)
-            virt_one(vc, req, r, qfd, i, delivered, &times);
-        deliver_sync_marks(req, qfd);
-    }
-    if (r)
-        qfile_reader_free(r);
-    if (qfd >= 0)
-        close(qfd);
-    if (deliver_result_send(s, req) < 0)
-        msg_warn("%s: cannot send the result: %s", req->queue_id, stream_why(s));
-out:
-    deliver_request_free(req);
-    stream_free(s);
-    vstr_free(why);
-    argv_free(delivered);
+    memset(&a, 0, sizeof(a));
+    a.relay = "virtual";
+    a.resolution = vc->resolution;
+    a.timeout_ms = vc->timeout_ms;
+    a.open_fail_log = 1;
+    a.deliver = virt_deliver;
+    a.ctx = vc;
+    a.srv = srv;
+    deliver_agent_serve(fd, &a);
 }
 
 static void virt_pre_jail(SERVER *srv)

@@ -94,6 +94,7 @@ typedef struct QMGR_TRIG {
 
 static QMGR_TRIG qmgr_trigs[QMGR_TRIG_MAX];
 static int qmgr_ntrigs;
+static time_t qmgr_started; /* files older than this may have status logs */
 
 /* ------------------------------------------------------------------ */
 /* Recipients                                                          */
@@ -127,6 +128,7 @@ void qmgr_rcpt_defer(QMGR_MSG *m, size_t i, const char *dsn, const char *reason)
     m->env->handoff_usec = tv.tv_usec;
     deliver_times_init(&t, "none", qmgr_delay_resolution);
     (void) deliver_rcpt_defer(m->env, i, dsn, reason, &t);
+    m->logs = 1;
     qmgr_rcpt_set(m, i, QMGR_RCPT_DEFER);
 }
 
@@ -239,12 +241,18 @@ static void qmgr_remove(QMGR_MSG *m)
 {
     VSTR *path = vstr_new(0);
 
-    (void) bounce_log_remove("defer", m->id);
+    if (m->logs)
+        (void) bounce_log_remove("defer", m->id);
     qmgr_active_path(path, m->id);
-    if (unlink(vstr_str(path)) < 0 && errno != ENOENT)
-        msg_warn("%s: remove %s: %s", m->id, vstr_str(path), strerror(errno));
-    else
+    if (unlink(vstr_str(path)) < 0) {
+        if (errno != ENOENT)
+            msg_warn("%s: remove %s: %s", m->id, vstr_str(path), strerror(errno));
+        else if (m->logs)
+            msg_info("%s: removed", m->id);
+        /* else deleted meanwhile (postsuper -d logged it): see QMGR_FIN_START */
+    } else {
         msg_info("%s: removed", m->id);
+    }
     vstr_free(path);
 }
 
@@ -322,7 +330,7 @@ static void qmgr_msg_refill(QMGR_MSG *m);
 /* All recipients done: trace notice if any, then removal. */
 static void qmgr_fin_all_done(QMGR_MSG *m)
 {
-    if (m->fin_ok && bounce_log_exists("trace", m->id)) {
+    if (m->fin_ok && m->logs && bounce_log_exists("trace", m->id)) {
         if (qmgr_bounce_start(m, "trace", BOUNCE_CMD_TRACE, QMGR_FIN_TRACE) == 0)
             return;
         m->fin_ok = 0;
@@ -368,6 +376,16 @@ static void qmgr_msg_step(QMGR_MSG *m, int result)
 
     switch (m->fin_step) {
     case QMGR_FIN_START:
+        /*
+         * Without status logs nor deferred recipients the message is only
+         * removed, and a message deleted meanwhile (postsuper -d) shows as
+         * ENOENT there: no lstat(2) for it here.
+         */
+        if (!m->logs && !m->deferred) {
+            m->fin_ok = 1;
+            qmgr_fin_after_flush(m);
+            return;
+        }
         /* Deleted meanwhile (postsuper -d): nothing left to do. */
         path = vstr_new(0);
         qmgr_active_path(path, m->id);
@@ -378,7 +396,7 @@ static void qmgr_msg_step(QMGR_MSG *m, int result)
         }
         vstr_free(path);
         m->fin_ok = 1;
-        if (bounce_log_exists("bounce", m->id)) {
+        if (m->logs && bounce_log_exists("bounce", m->id)) {
             if (qmgr_bounce_start(m, "bounce", BOUNCE_CMD_FLUSH, QMGR_FIN_FLUSH) == 0)
                 return;
             m->fin_ok = 0;
@@ -517,17 +535,33 @@ static void qmgr_finish_done(void)
     }
 }
 
+/*
+ * A queue file up to this size is read into memory with one read(2) and
+ * both passes below (recipients, W record) parse that copy; a larger one is
+ * read through the descriptor (its content is skipped, not read).
+ */
+#define QMGR_READ_WHOLE (64 * 1024)
+
+/* A reader over the whole file in buf (len > 0), else over fd from the start. */
+static QFILE_READER *qmgr_reader(int fd, const char *path, const char *buf, size_t len)
+{
+    if (len > 0)
+        return qfile_reader_mem(buf, len, path, QFILE_READ_FOLLOW);
+    if (lseek(fd, 0, SEEK_SET) < 0)
+        return NULL;
+    return qfile_reader_open(fd, path, QFILE_READ_FOLLOW);
+}
+
 /* The W record, if any: its offset and time. */
-static void qmgr_find_warn(QMGR_MSG *m, int fd, const char *path)
+static void qmgr_find_warn(QMGR_MSG *m, int fd, const char *path, const char *buf, size_t len)
 {
     QFILE_READER *r;
     QFILE_REC rec;
 
     m->warn_offset = -1;
     m->warn_time = 0;
-    if (lseek(fd, 0, SEEK_SET) < 0)
+    if ((r = qmgr_reader(fd, path, buf, len)) == NULL)
         return;
-    r = qfile_reader_open(fd, path, QFILE_READ_FOLLOW);
     while (qfile_read(r, &rec) > 0 && rec.type != QREC_MESG) {
         if (rec.type == QREC_WARN && rec.len == QFILE_PTR_LEN) {
             m->warn_offset = rec.offset;
@@ -537,46 +571,40 @@ static void qmgr_find_warn(QMGR_MSG *m, int fd, const char *path)
     qfile_reader_free(r);
 }
 
-/*
- * Keep in env only the undone recipients after m->rcpt_cursor, at most
- * qmgr_rcpt_limit of them; note whether more are left in the file.
- */
-static void qmgr_msg_select(QMGR_MSG *m, DELIVER_REQUEST *env)
+/* The whole file when it is small: its length (0: read it through fd). */
+static size_t qmgr_read_whole(int fd, const struct stat *sb, char *buf)
 {
-    size_t i, n = 0;
+    size_t want, got = 0;
+    ssize_t n;
 
-    m->more = 0;
-    for (i = 0; i < env->nrcpt; i++) {
-        DELIVER_RCPT *r = &env->rcpt[i];
-        int keep = r->offset > m->rcpt_cursor && !m->more;
-
-        if (keep && qmgr_rcpt_limit > 0 && (long) n >= qmgr_rcpt_limit) {
-            m->more = 1;
-            keep = 0;
-        }
-        if (keep) {
-            env->rcpt[n++] = *r;
-        } else {
-            mem_free(r->orig_addr);
-            mem_free(r->address);
-            mem_free(r->dsn_orcpt);
-            mem_free(r->dsn);
-            mem_free(r->reason);
-        }
+    if (!S_ISREG(sb->st_mode) || sb->st_size <= 0 || sb->st_size > QMGR_READ_WHOLE)
+        return 0;
+    want = (size_t) sb->st_size;
+    while (got < want) {
+        if ((n = read(fd, buf + got, want - got)) < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return 0; /* shorter than fstat said, or an error: the slow path */
+        got += (size_t) n;
     }
-    env->nrcpt = n;
-    if (n > 0)
-        m->rcpt_cursor = env->rcpt[n - 1].offset;
+    return got;
 }
 
-/* Read active/ID's envelope and recipients; 0, or -1 with why. */
-static int qmgr_msg_read(QMGR_MSG *m, DELIVER_REQUEST *env, int *expired, int first, VSTR *why)
+/*
+ * Read active/ID's envelope and its undone recipients after m->rcpt_cursor,
+ * at most qmgr_rcpt_limit of them (m->more: others wait in the file; the
+ * cursor moves to the last one read); *total: undone recipients in all.
+ */
+static int qmgr_msg_read(QMGR_MSG *m, DELIVER_REQUEST *env, int *expired, int first,
+                         size_t *total, VSTR *why)
 {
     VSTR *path = vstr_new(0);
     QFILE_READER *r;
     struct stat sb;
     struct timeval tv;
-    int fd, st;
+    char *buf = NULL;
+    size_t len = 0;
+    int fd, st = -1;
 
     qmgr_active_path(path, m->id);
     if ((fd = open(vstr_str(path), O_RDONLY | O_CLOEXEC)) < 0) {
@@ -584,13 +612,31 @@ static int qmgr_msg_read(QMGR_MSG *m, DELIVER_REQUEST *env, int *expired, int fi
         vstr_free(path);
         return errno == ENOENT ? -2 : -1;
     }
-    r = qfile_reader_open(fd, vstr_str(path), QFILE_READ_FOLLOW);
-    st = deliver_request_load(env, r, why);
-    qfile_reader_free(r);
+    if (fstat(fd, &sb) < 0) {
+        vstr_sprintf(why, "fstat: %s", strerror(errno));
+        close(fd);
+        vstr_free(path);
+        return -1;
+    }
+    *expired = (sb.st_mode & S_IXGRP) != 0;
+    if (S_ISREG(sb.st_mode) && sb.st_size > 0 && sb.st_size <= QMGR_READ_WHOLE) {
+        buf = mem_alloc((size_t) sb.st_size);
+        len = qmgr_read_whole(fd, &sb, buf);
+    }
+    if ((r = qmgr_reader(fd, vstr_str(path), buf, len)) == NULL) {
+        vstr_sprintf(why, "lseek: %s", strerror(errno));
+    } else {
+        st = deliver_request_load_range(env, r, m->rcpt_cursor,
+                                        qmgr_rcpt_limit > 0 ? (size_t) qmgr_rcpt_limit : 0,
+                                        total, &m->more, why);
+        qfile_reader_free(r);
+    }
+    if (st == 0 && env->nrcpt > 0)
+        m->rcpt_cursor = env->rcpt[env->nrcpt - 1].offset;
     if (st == 0 && first)
-        qmgr_find_warn(m, fd, vstr_str(path));
-    *expired = fstat(fd, &sb) == 0 && (sb.st_mode & S_IXGRP);
+        qmgr_find_warn(m, fd, vstr_str(path), buf, len);
     close(fd);
+    mem_free(buf);
     vstr_free(path);
     if (st < 0)
         return -1;
@@ -602,6 +648,26 @@ static int qmgr_msg_read(QMGR_MSG *m, DELIVER_REQUEST *env, int *expired, int fi
     env->active_sec = tv.tv_sec;
     env->active_usec = tv.tv_usec;
     return 0;
+}
+
+/* Does a recipient ask for NOTIFY=SUCCESS (its agent writes trace/ID)? */
+static int qmgr_notify_success(const DELIVER_REQUEST *env)
+{
+    size_t i;
+
+    for (i = 0; i < env->nrcpt; i++)
+        if (env->rcpt[i].notify & DELIVER_NOTIFY_SUCCESS)
+            return 1;
+    return 0;
+}
+
+/*
+ * Was this incoming file written before this qmgr started (so an earlier
+ * qmgr may have had it, with status logs)? Two seconds of margin.
+ */
+static int qmgr_file_old(const struct stat *st)
+{
+    return st->st_mtim.tv_sec < qmgr_started + 2;
 }
 
 /* Resolve the recipients in memory and queue them at their destinations. */
@@ -631,7 +697,7 @@ static void qmgr_msg_route(QMGR_MSG *m)
 }
 
 /* Read active/ID into memory and queue its recipients. */
-static void qmgr_msg_load(const char *id)
+static void qmgr_msg_load(const char *id, int logs)
 {
     VSTR *path = vstr_new(0), *why = vstr_new(0);
     QMGR_MSG *m;
@@ -642,7 +708,7 @@ static void qmgr_msg_load(const char *id)
     snprintf(m->id, sizeof(m->id), "%s", id);
     m->env = deliver_request_new();
     m->rcpt_cursor = -1;
-    if ((st = qmgr_msg_read(m, m->env, &expired, 1, why)) < 0) {
+    if ((st = qmgr_msg_read(m, m->env, &expired, 1, &nrcpt, why)) < 0) {
         if (st == -1) {
             qmgr_active_path(path, id);
             qmgr_to_corrupt(id, vstr_str(path), vstr_str(why));
@@ -652,8 +718,7 @@ static void qmgr_msg_load(const char *id)
         goto out;
     }
     m->expired = expired;
-    nrcpt = m->env->nrcpt;
-    qmgr_msg_select(m, m->env);
+    m->logs = logs || qmgr_notify_success(m->env);
     m->rstate = mem_calloc(m->env->nrcpt + 1, 1);
     m->todo = m->env->nrcpt;
     m->next = qmgr_msgs;
@@ -682,7 +747,7 @@ static void qmgr_msg_refill(QMGR_MSG *m)
     int expired = 0, st;
 
     m->finishing = 0;
-    if ((st = qmgr_msg_read(m, env, &expired, 0, why)) < 0) {
+    if ((st = qmgr_msg_read(m, env, &expired, 0, NULL, why)) < 0) {
         if (st == -1)
             msg_warn("%s: cannot read more recipients: %s: message kept in the queue", m->id,
                      vstr_str(why));
@@ -690,10 +755,10 @@ static void qmgr_msg_refill(QMGR_MSG *m)
         m->more = 0;
         m->deferred = 1;
     } else {
-        qmgr_msg_select(m, env);
         deliver_request_free(m->env);
         m->env = env;
         m->expired = m->expired || expired;
+        m->logs = m->logs || qmgr_notify_success(m->env);
         mem_free(m->rstate);
         m->rstate = mem_calloc(m->env->nrcpt + 1, 1);
         m->todo = m->env->nrcpt;
@@ -736,7 +801,7 @@ static int qmgr_scan_incoming_fn(void *ctx, const char *queue, const char *id, c
     if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode) || !(st.st_mode & S_IXUSR))
         return 0; /* gone, or cleanup is still writing it */
     if (qmgr_move_in(id, path) == 0)
-        qmgr_msg_load(id);
+        qmgr_msg_load(id, qmgr_file_old(&st));
     return 0;
 }
 
@@ -755,7 +820,7 @@ static int qmgr_scan_deferred_fn(void *ctx, const char *queue, const char *id, c
     if (!qmgr_scan_all && st.st_mtime > now)
         return 0;
     if (qmgr_move_in(id, path) == 0)
-        qmgr_msg_load(id);
+        qmgr_msg_load(id, 1);
     return 0;
 }
 
@@ -978,6 +1043,7 @@ static void qmgr_pre_jail(SERVER *srv)
 static void qmgr_post_jail(SERVER *srv)
 {
     (void) srv;
+    qmgr_started = time(NULL);
     qmgr_rcpt_limit = conf_get_int("qmgr_message_recipient_limit");
     if (qmgr_rcpt_limit < 0)
         qmgr_rcpt_limit = 0;

@@ -16,7 +16,8 @@
  * concurrency limit and the transport fewer than its process limit in
  * flight (the destination's window: see CONCURRENCY below). Each job is a non-blocking connection to private/<transport>
  * driven by the event loop: wait for the agent's announcement, send,
- * wait for the result. A recipient ends the run done (the agent marked
+ * wait for the result. An agent that announces again after its result
+ * keeps its connection for the transport's next job (QMGR_CONN). A recipient ends the run done (the agent marked
  * it), or deferred (the agent, or qmgr for a dead destination / an agent
  * that failed, wrote the defer log). When a message has no recipient left
  * to try it is finished: removed, or moved to deferred/ with its retry
@@ -76,6 +77,24 @@ typedef struct QMGR_DEST QMGR_DEST;
 typedef struct QMGR_TRANSPORT QMGR_TRANSPORT;
 typedef struct QMGR_ENTRY QMGR_ENTRY;
 typedef struct QMGR_JOB QMGR_JOB;
+typedef struct QMGR_CONN QMGR_CONN;
+
+/*
+ * An agent connection kept after a result (the agent announced that it
+ * takes another request): the next job of the same transport sends its
+ * request there instead of connecting. Kept QMGR_CONN_IDLE seconds at most,
+ * closed at once when the agent hangs up, and at exit. A connection is made
+ * only when none is kept, so a transport never has more connections (busy
+ * agents in master's eyes) than jobs it ran at once, within its process
+ * limit.
+ */
+#define QMGR_CONN_IDLE 2
+struct QMGR_CONN {
+    STREAM *s;
+    QMGR_TRANSPORT *tr;
+    time_t expires;
+    QMGR_CONN *next;
+};
 
 struct QMGR_MSG {
     char id[QUEUE_ID_BUFSIZE];
@@ -84,6 +103,12 @@ struct QMGR_MSG {
     size_t todo, busy;
     int deferred;           /* some recipient was deferred this run */
     int expired;            /* postsuper -e: defer every recipient */
+    int logs;               /* bounce/defer/trace logs may exist: it came
+                             * from deferred/ or from before this qmgr
+                             * started, a recipient was bounced or
+                             * deferred, or asked for NOTIFY=SUCCESS;
+                             * otherwise nobody wrote any and the end of
+                             * the run does not look for them */
     long rcpt_cursor;       /* offset of the last recipient taken in (-1: none) */
     int more;               /* undone recipients after rcpt_cursor wait in the file */
     long warn_offset;       /* of the W record, -1 when none */
@@ -132,6 +157,7 @@ struct QMGR_TRANSPORT {
     int pos_per_conc, neg_per_conc; /* ... divided by the window ("N/concurrency") */
     int rcpt_limit;         /* recipients per request */
     int active;
+    QMGR_CONN *idle;        /* agent connections kept for the next request */
     QMGR_DEST *dests;       /* all destinations; round-robin by rotation */
     QMGR_TRANSPORT *next;
 };
@@ -148,6 +174,7 @@ struct QMGR_JOB {
     int fd;
     STREAM *s;
     int state;
+    int reused;             /* sent over a kept connection */
     time_t deadline;
     QMGR_JOB *next;
 };

@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,8 +35,14 @@ static size_t qmgr_njobs;
 static MASTERCF *qmgr_mastercf;
 static long qmgr_ipc_timeout, qmgr_result_timeout;
 
-/* For the poll set: jobs in the order qmgr_jobs_poll() listed them. */
-static QMGR_JOB **qmgr_poll_jobs;
+static size_t qmgr_nconns; /* kept agent connections, all transports */
+
+/* For the poll set: jobs and kept connections in the order qmgr_jobs_poll() listed them. */
+typedef struct QMGR_POLL_ITEM {
+    QMGR_JOB *job;
+    QMGR_CONN *conn;
+} QMGR_POLL_ITEM;
+static QMGR_POLL_ITEM *qmgr_poll_items;
 static size_t qmgr_poll_cap;
 
 void qmgr_sched_init(void)
@@ -68,6 +75,75 @@ static void qmgr_dest_free(void *ptr)
 static void qmgr_job_free(QMGR_JOB *job);
 static void qmgr_entry_free(QMGR_ENTRY *e);
 
+/* ---- kept agent connections (QMGR_CONN) ---- */
+
+static void qmgr_conn_close(QMGR_CONN *c)
+{
+    QMGR_CONN **pp;
+
+    for (pp = &c->tr->idle; *pp; pp = &(*pp)->next)
+        if (*pp == c) {
+            *pp = c->next;
+            qmgr_nconns--;
+            break;
+        }
+    stream_free(c->s);
+    mem_free(c);
+}
+
+/* After a good result: keep the connection when the agent announced again. */
+static void qmgr_conn_keep(QMGR_JOB *job)
+{
+    struct pollfd pfd;
+    QMGR_CONN *c;
+    VSTR *why;
+
+    if (job->s == NULL)
+        return;
+    if (stream_buffered(job->s) == 0) {
+        /* the agent writes result and announcement at once: no wait here */
+        pfd.fd = job->fd;
+        pfd.events = POLLIN;
+        pfd.revents = 0;
+        if (poll(&pfd, 1, 0) != 1 || (pfd.revents & POLLIN) == 0)
+            return;
+    }
+    why = vstr_new(0);
+    if (deliver_announce_read(job->s, why) == 0) {
+        c = mem_calloc(1, sizeof(*c));
+        c->s = job->s;
+        c->tr = job->dest->tr;
+        c->expires = time(NULL) + QMGR_CONN_IDLE;
+        c->next = c->tr->idle;
+        c->tr->idle = c;
+        qmgr_nconns++;
+        job->s = NULL;
+        job->fd = -1;
+    }
+    vstr_free(why);
+}
+
+/* A kept connection for the transport, whose agent has not hung up; or NULL. */
+static QMGR_CONN *qmgr_conn_take(QMGR_TRANSPORT *tr)
+{
+    struct pollfd pfd;
+    QMGR_CONN *c;
+
+    while ((c = tr->idle) != NULL) {
+        tr->idle = c->next;
+        qmgr_nconns--;
+        pfd.fd = stream_fd(c->s);
+        pfd.events = POLLIN;
+        pfd.revents = 0;
+        if (poll(&pfd, 1, 0) == 0)
+            return c;
+        /* readable while idle: the agent went away (or talks out of turn) */
+        stream_free(c->s);
+        mem_free(c);
+    }
+    return NULL;
+}
+
 void qmgr_sched_free(void)
 {
     QMGR_TRANSPORT *tr, *next;
@@ -76,6 +152,9 @@ void qmgr_sched_free(void)
 
     while (qmgr_jobs)
         qmgr_job_free(qmgr_jobs);
+    for (tr = qmgr_transports; tr; tr = tr->next)
+        while (tr->idle)
+            qmgr_conn_close(tr->idle);
     for (tr = qmgr_transports; tr; tr = tr->next)
         for (d = tr->dests; d; d = d->next)
             while ((e = d->head) != NULL) {
@@ -91,12 +170,12 @@ void qmgr_sched_free(void)
     }
     if (qmgr_mastercf)
         mastercf_free(qmgr_mastercf);
-    mem_free(qmgr_poll_jobs);
+    mem_free(qmgr_poll_items);
 }
 
 size_t qmgr_jobs_count(void)
 {
-    return qmgr_njobs;
+    return qmgr_njobs + qmgr_nconns;
 }
 
 /* <transport>_NAME, else default_NAME. */
@@ -457,10 +536,14 @@ static void qmgr_job_results(QMGR_JOB *job)
     for (i = 0; i < req->nrcpt; i++) {
         switch (req->rcpt[i].status) {
         case DELIVER_RCPT_SENT:
+            qmgr_rcpt_set(m, job->idx[i], QMGR_RCPT_DONE);
+            break;
         case DELIVER_RCPT_BOUNCED:
+            m->logs = 1; /* the agent wrote bounce/ID */
             qmgr_rcpt_set(m, job->idx[i], QMGR_RCPT_DONE);
             break;
         case DELIVER_RCPT_DEFERRED:
+            m->logs = 1; /* the agent wrote defer/H/ID */
             qmgr_rcpt_set(m, job->idx[i], QMGR_RCPT_DEFER);
             break;
         default:
@@ -476,15 +559,66 @@ static void qmgr_job_results(QMGR_JOB *job)
     qmgr_msg_check_done(m);
 }
 
+/* A new connection to private/<transport>; the job waits for the announcement. */
+static int qmgr_job_connect(QMGR_JOB *job)
+{
+    const char *name = job->dest->tr->name;
+    VSTR *path = vstr_new(0);
+
+    vstr_sprintf(path, "private/%s", name);
+    if (strlen(name) > QMGR_NAME_MAX || strchr(name, '/') != NULL)
+        errno = EINVAL, job->fd = -1;
+    else
+        job->fd = unix_connect(vstr_str(path));
+    if (job->fd < 0) {
+        msg_warn("connect to transport %s: %s", vstr_str(path), strerror(errno));
+        vstr_free(path);
+        return -1;
+    }
+    job->s = stream_open(job->fd, STREAM_CLOSE);
+    stream_set_limits(job->s, (int) (qmgr_ipc_timeout > 0 ? qmgr_ipc_timeout * 1000 : 60000), 0);
+    job->state = QMGR_JOB_ANNOUNCE;
+    job->reused = 0;
+    job->deadline = time(NULL) + (qmgr_ipc_timeout > 0 ? qmgr_ipc_timeout : 60);
+    vstr_free(path);
+    return 0;
+}
+
+/* Send the request over a kept connection: 0, or -1 when none is usable. */
+static int qmgr_job_reuse(QMGR_JOB *job)
+{
+    QMGR_CONN *c;
+    VSTR *why;
+
+    while ((c = qmgr_conn_take(job->dest->tr)) != NULL) {
+        job->s = c->s;
+        job->fd = stream_fd(c->s);
+        mem_free(c);
+        why = vstr_new(0);
+        if (deliver_request_send_noannounce(job->s, job->req, why) == 0) {
+            vstr_free(why);
+            job->state = QMGR_JOB_RESULT;
+            job->reused = 1;
+            job->deadline = time(NULL) + (qmgr_result_timeout > 0 ? qmgr_result_timeout : 1000);
+            return 0;
+        }
+        if (msg_verbose)
+            msg_info("kept connection to %s: %s", job->dest->tr->name, vstr_str(why));
+        vstr_free(why);
+        stream_free(job->s);
+        job->s = NULL;
+        job->fd = -1;
+    }
+    return -1;
+}
+
 /* Take up to the recipient limit from the destination's first message. */
 static void qmgr_job_start(QMGR_DEST *d)
 {
     QMGR_ENTRY *e = d->head;
     QMGR_MSG *m = e->msg;
     QMGR_JOB *job = mem_calloc(1, sizeof(*job));
-    VSTR *path = vstr_new(0);
     size_t k, n = e->n - e->pos;
-    int saved;
 
     if (n > (size_t) d->tr->rcpt_limit)
         n = (size_t) d->tr->rcpt_limit;
@@ -522,27 +656,15 @@ static void qmgr_job_start(QMGR_DEST *d)
     qmgr_njobs++;
     d->active++;
     d->tr->active++;
-    vstr_sprintf(path, "private/%s", d->tr->name);
-    if (strlen(d->tr->name) > QMGR_NAME_MAX || strchr(d->tr->name, '/') != NULL)
-        errno = EINVAL, job->fd = -1;
-    else
-        job->fd = unix_connect(vstr_str(path));
-    if (job->fd < 0) {
-        saved = errno;
-        msg_warn("connect to transport %s: %s", vstr_str(path), strerror(saved));
+    if (qmgr_job_reuse(job) == 0)
+        return;
+    if (qmgr_job_connect(job) < 0) {
         for (k = 0; k < n; k++)
             qmgr_rcpt_defer(m, job->idx[k], "4.3.0", "mail transport unavailable");
         qmgr_job_free(job);
         qmgr_dest_kill(d, "mail transport unavailable");
         qmgr_msg_check_done(m);
-        vstr_free(path);
-        return;
     }
-    job->s = stream_open(job->fd, STREAM_CLOSE);
-    stream_set_limits(job->s, (int) (qmgr_ipc_timeout > 0 ? qmgr_ipc_timeout * 1000 : 60000), 0);
-    job->state = QMGR_JOB_ANNOUNCE;
-    job->deadline = time(NULL) + (qmgr_ipc_timeout > 0 ? qmgr_ipc_timeout : 60);
-    vstr_free(path);
 }
 
 static int qmgr_dest_ready(const QMGR_DEST *d)
@@ -597,21 +719,34 @@ void qmgr_sched_run(void)
 
 int qmgr_jobs_poll(struct pollfd *pfd, int max, time_t *deadline)
 {
+    QMGR_TRANSPORT *tr;
+    QMGR_CONN *c;
     QMGR_JOB *job;
     int n = 0;
 
-    if (qmgr_poll_cap < qmgr_njobs) {
-        qmgr_poll_cap = qmgr_njobs * 2;
-        qmgr_poll_jobs = mem_array_grow(qmgr_poll_jobs, qmgr_poll_cap, sizeof(*qmgr_poll_jobs));
+    if (qmgr_poll_cap < qmgr_njobs + qmgr_nconns) {
+        qmgr_poll_cap = (qmgr_njobs + qmgr_nconns) * 2;
+        qmgr_poll_items = mem_array_grow(qmgr_poll_items, qmgr_poll_cap, sizeof(*qmgr_poll_items));
     }
     for (job = qmgr_jobs; job && n < max; job = job->next) {
         pfd[n].fd = job->fd;
         pfd[n].events = POLLIN;
         pfd[n].revents = 0;
-        qmgr_poll_jobs[n++] = job;
+        qmgr_poll_items[n].job = job;
+        qmgr_poll_items[n++].conn = NULL;
         if (*deadline == 0 || job->deadline < *deadline)
             *deadline = job->deadline;
     }
+    for (tr = qmgr_transports; tr; tr = tr->next)
+        for (c = tr->idle; c && n < max; c = c->next) {
+            pfd[n].fd = stream_fd(c->s);
+            pfd[n].events = POLLIN;
+            pfd[n].revents = 0;
+            qmgr_poll_items[n].job = NULL;
+            qmgr_poll_items[n++].conn = c;
+            if (*deadline == 0 || c->expires < *deadline)
+                *deadline = c->expires;
+        }
     return n;
 }
 
@@ -619,6 +754,7 @@ static void qmgr_job_event(QMGR_JOB *job)
 {
     VSTR *why = vstr_new(0);
 
+    stream_read_ready(job->s); /* the event loop's poll(2) said so */
     if (job->state == QMGR_JOB_ANNOUNCE) {
         if (deliver_request_send(job->s, job->req, why) < 0) {
             qmgr_job_fail(job, vstr_str(why));
@@ -627,8 +763,26 @@ static void qmgr_job_event(QMGR_JOB *job)
             job->deadline = time(NULL) + (qmgr_result_timeout > 0 ? qmgr_result_timeout : 1000);
         }
     } else if (deliver_result_read(job->s, job->req, why) < 0) {
-        qmgr_job_fail(job, vstr_str(why));
+        if (job->reused && stream_eof(job->s) && stream_read_count(job->s) == 0) {
+            /*
+             * The agent of a kept connection hung up before it answered
+             * (it reached max_use or idle time, or died): once more on a
+             * new connection. Recipients it marked done before it died
+             * may be delivered again (at least once, never lost).
+             */
+            if (msg_verbose)
+                msg_info("%s: kept connection to %s closed: new connection", job->msg->id,
+                         job->dest->tr->name);
+            stream_free(job->s);
+            job->s = NULL;
+            job->fd = -1;
+            if (qmgr_job_connect(job) < 0)
+                qmgr_job_fail(job, "cannot connect to the mail transport");
+        } else {
+            qmgr_job_fail(job, vstr_str(why));
+        }
     } else {
+        qmgr_conn_keep(job);
         qmgr_job_results(job);
     }
     vstr_free(why);
@@ -638,14 +792,27 @@ void qmgr_jobs_events(const struct pollfd *pfd, int n)
 {
     int k;
 
+    /* jobs first: a result may keep a connection, which must not be polled now */
     for (k = 0; k < n; k++)
-        if (pfd[k].revents & (POLLIN | POLLHUP | POLLERR))
-            qmgr_job_event(qmgr_poll_jobs[k]);
+        if (qmgr_poll_items[k].conn != NULL && (pfd[k].revents & (POLLIN | POLLHUP | POLLERR)))
+            qmgr_conn_close(qmgr_poll_items[k].conn); /* idle: the agent hung up */
+    for (k = 0; k < n; k++)
+        if (qmgr_poll_items[k].job != NULL && (pfd[k].revents & (POLLIN | POLLHUP | POLLERR)))
+            qmgr_job_event(qmgr_poll_items[k].job);
 }
 
 void qmgr_jobs_expire(time_t now)
 {
+    QMGR_TRANSPORT *tr;
+    QMGR_CONN *c, *cnext;
     QMGR_JOB *job, *next;
+
+    for (tr = qmgr_transports; tr; tr = tr->next)
+        for (c = tr->idle; c; c = cnext) {
+            cnext = c->next;
+            if (c->expires <= now)
+                qmgr_conn_close(c);
+        }
 
     for (job = qmgr_jobs; job; job = next) {
         next = job->next;

@@ -9,8 +9,9 @@
  * One program: it runs in LMTP mode when its service or program name is
  * "lmtp" (then lmtp_* parameters apply, LHLO is sent, the next hop may be
  * unix:/path or inet:host:port, and the end of DATA has one reply per
- * recipient). A single server (lib/server.h): one delivery request per
- * connection from qmgr (lib/deliver.h), many requests per process.
+ * recipient). A single server (lib/server.h): delivery requests from qmgr
+ * (lib/deliver.h), several per connection (deliver_agent_serve), many per
+ * process.
  *
  * Per request: parse the next hop (smtp_addr.h); try a cached session to
  * it (RSET first); otherwise find the servers (MX, A/AAAA) and try them in
@@ -71,18 +72,60 @@ static int smtp_cache_timer_ok;
 static volatile sig_atomic_t smtp_cache_shut;
 
 /*
+ * The idle timer of the cached sessions costs no system call per request:
+ * it is armed once when a request leaves a session cached and the timer
+ * is not running; when it fires during a request (smtp_busy), or before
+ * the sessions were idle for the whole limit (a request came and went in
+ * between), the handler arms it again for what is left. Only when the
+ * limit is up while the process waits does it shut the sockets down.
+ */
+static volatile sig_atomic_t smtp_busy;         /* a request is being served */
+static volatile sig_atomic_t smtp_timer_armed;
+static volatile sig_atomic_t smtp_idle_since;   /* CLOCK_MONOTONIC seconds */
+static volatile sig_atomic_t smtp_idle_limit;   /* cache_time_limit */
+
+static long smtp_mono_sec(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long) ts.tv_sec;
+}
+
+/* smtp_cache_timer_set - arm (seconds > 0) or disarm (0) the idle timer (async-signal-safe) */
+static void smtp_cache_timer_set(long seconds)
+{
+    struct itimerspec its;
+
+    if (!smtp_cache_timer_ok)
+        return;
+    memset(&its, 0, sizeof(its));
+    its.it_value.tv_sec = seconds;
+    smtp_timer_armed = seconds > 0;
+    timer_settime(smtp_cache_timer, 0, &its, NULL);
+}
+
+/*
  * smtp_cache_alarm - the idle time of the cached sessions is up while the
  * process waits for the next request: shut their sockets down at once (the
  * servers see the end of the connection, as with Postfix's scache), and
- * let the next request or the exit free them. Only shutdown(2), which is
- * async-signal-safe; the timer is disarmed whenever a request is served.
+ * let the next request or the exit free them. Only shutdown(2),
+ * clock_gettime(2) and timer_settime(2), which are async-signal-safe.
  */
 static void smtp_cache_alarm(int sig)
 {
     int saved = errno;
+    long idle;
     size_t i;
 
     (void) sig;
+    smtp_timer_armed = 0;
+    idle = smtp_mono_sec() - smtp_idle_since;
+    if (smtp_busy || idle < smtp_idle_limit) {
+        smtp_cache_timer_set(smtp_busy || idle < 0 ? smtp_idle_limit : smtp_idle_limit - idle);
+        errno = saved;
+        return;
+    }
     for (i = 0; i < SMTP_CACHE_MAX; i++)
         if (smtp_cache[i] != NULL)
             shutdown(smtp_cache[i]->conn->fd, SHUT_RDWR);
@@ -90,11 +133,12 @@ static void smtp_cache_alarm(int sig)
     errno = saved;
 }
 
-static void smtp_cache_timer_init(void)
+static void smtp_cache_timer_init(long limit)
 {
     struct sigaction sa;
     struct sigevent sev;
 
+    smtp_idle_limit = limit > 86400 ? 86400 : (sig_atomic_t) limit;
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = smtp_cache_alarm;
     sa.sa_flags = SA_RESTART;
@@ -108,18 +152,6 @@ static void smtp_cache_timer_init(void)
         smtp_cache_timer_ok = 1;
     else
         msg_warn("timer_create: %m; idle cached sessions close at the next request");
-}
-
-/* smtp_cache_timer_set - arm (seconds > 0) or disarm (0) the idle timer */
-static void smtp_cache_timer_set(long seconds)
-{
-    struct itimerspec its;
-
-    if (!smtp_cache_timer_ok)
-        return;
-    memset(&its, 0, sizeof(its));
-    its.it_value.tv_sec = seconds;
-    timer_settime(smtp_cache_timer, 0, &its, NULL);
 }
 
 static const char *cfp(const SMTP_CONF *cf, const char *name)
@@ -284,20 +316,22 @@ static size_t smtp_pending(const DELIVER_REQUEST *req, const SMTP_RCPT_STATE *st
     return n;
 }
 
-/* smtp_use - one session: deliver, then cache or close it */
-static void smtp_use(const SMTP_CONF *cf, SMTP_SESS *s, DELIVER_REQUEST *req, int qfd,
-                     QFILE_READER *r, SMTP_RCPT_STATE *st, DELIVER_TIMES *times,
-                     const char *key)
+/* smtp_use - one session: deliver, then cache or close it; smtp_sess_deliver()'s result */
+static int smtp_use(const SMTP_CONF *cf, SMTP_SESS *s, DELIVER_REQUEST *req, int qfd,
+                    QFILE_READER *r, SMTP_RCPT_STATE *st, DELIVER_TIMES *times,
+                    const char *key)
 {
     struct timespec ts;
+    int ret;
 
     clock_gettime(CLOCK_REALTIME, &ts);
     times->conn_sec = ts.tv_sec;
     times->conn_usec = ts.tv_nsec / 1000;
-    if (smtp_sess_deliver(cf, s, req, qfd, r, st, times) < 0)
+    if ((ret = smtp_sess_deliver(cf, s, req, qfd, r, st, times)) < 0)
         smtp_sess_close(cf, s);
     else
         smtp_cache_put(cf, s, key);
+    return ret;
 }
 
 static void smtp_deliver(const SMTP_CONF *cf, DELIVER_REQUEST *req, int qfd, QFILE_READER *r,
@@ -324,13 +358,12 @@ static void smtp_deliver(const SMTP_CONF *cf, DELIVER_REQUEST *req, int qfd, QFI
     }
     /* a cached session first */
     if ((s = smtp_cache_take(cf, vstr_str(key))) != NULL) {
-        if (smtp_sess_rset(cf, s) == 0) {
+        s->rset_first = 1; /* RSET, pipelined with the transaction where it can */
+        if (smtp_use(cf, s, req, qfd, r, st, times, vstr_str(key)) != SMTP_DELIVER_STALE) {
             n_ok++;
-            smtp_use(cf, s, req, qfd, r, st, times, vstr_str(key));
             if (smtp_pending(req, st) == 0)
                 goto done;
-        } else
-            smtp_sess_close(cf, s);
+        }
     }
     list = smtp_addr_list_new();
     rr = smtp_resolve(&cf->resolve, &d, list, dsn, why);
@@ -423,63 +456,73 @@ done:
     vstr_free(relay);
 }
 
-static void smtp_client(SERVER *srv, int fd)
+/* The recipients of one request (deliver_agent_serve() does the rest). */
+static int smtp_deliver_request(void *ctx, DELIVER_REQUEST *req, QFILE_READER *r, int qfd,
+                                DELIVER_TIMES *times)
 {
-    SMTP_CONF *cf = srv->context;
-    STREAM *s = stream_open(fd, 0);
-    VSTR *why = vstr_new(0);
-    DELIVER_REQUEST *req;
-    DELIVER_TIMES times;
-    SMTP_RCPT_STATE *st = NULL;
-    QFILE_READER *r;
-    int qfd = -1;
+    SMTP_CONF *cf = ctx;
+    SMTP_RCPT_STATE *st = mem_alloc(req->nrcpt * sizeof(*st));
     size_t i;
 
-    smtp_cache_timer_set(0);
-    deliver_times_init(&times, "none", cf->resolution);
-    if ((req = deliver_request_read(s, cf->ipc_timeout_ms, why)) == NULL) {
-        msg_warn("%s", vstr_str(why));
-        goto out;
+    for (i = 0; i < req->nrcpt; i++) {
+        st[i].done = 0;
+        st[i].dsn = vstr_new(0);
+        st[i].why = vstr_new(0);
+        st[i].relay = vstr_new(0);
+        st[i].reply = vstr_new(0);
+        st[i].mta = vstr_new(0);
     }
-    if ((r = deliver_open_queue_file(req, &qfd, why)) == NULL) {
-        msg_warn("%s: %s", req->queue_id, vstr_str(why));
-        for (i = 0; i < req->nrcpt; i++)
-            deliver_rcpt_result(req, i, DELIVER_RCPT_DEFERRED, "4.3.0",
-                                "cannot open the queue file");
-    } else {
-        st = mem_alloc(req->nrcpt * sizeof(*st));
-        for (i = 0; i < req->nrcpt; i++) {
-            st[i].done = 0;
-            st[i].dsn = vstr_new(0);
-            st[i].why = vstr_new(0);
-            st[i].relay = vstr_new(0);
-            st[i].reply = vstr_new(0);
-            st[i].mta = vstr_new(0);
-        }
-        smtp_deliver(cf, req, qfd, r, st, &times);
-        qfile_reader_free(r);
-        deliver_sync_marks(req, qfd);
-        close(qfd);
-        for (i = 0; i < req->nrcpt; i++) {
-            vstr_free(st[i].dsn);
-            vstr_free(st[i].why);
-            vstr_free(st[i].relay);
-            vstr_free(st[i].reply);
-            vstr_free(st[i].mta);
-        }
-        mem_free(st);
+    smtp_deliver(cf, req, qfd, r, st, times);
+    for (i = 0; i < req->nrcpt; i++) {
+        vstr_free(st[i].dsn);
+        vstr_free(st[i].why);
+        vstr_free(st[i].relay);
+        vstr_free(st[i].reply);
+        vstr_free(st[i].mta);
     }
-    if (deliver_result_send(s, req) < 0)
-        msg_warn("%s: cannot send the result: %s", req->queue_id, stream_why(s));
-out:
-    deliver_request_free(req);
-    stream_free(s);
-    vstr_free(why);
+    mem_free(st);
+    return 0;
+}
+
+/* A request arrived: cached sessions are not idle now (the timer may run on). */
+static void smtp_request_before(void *ctx)
+{
+    (void) ctx;
+    smtp_busy = 1;
+}
+
+/* A request is done: cached sessions close when idle too long. */
+static void smtp_request_after(void *ctx)
+{
+    SMTP_CONF *cf = ctx;
+    size_t i;
+
+    smtp_idle_since = (sig_atomic_t) smtp_mono_sec();
+    smtp_busy = 0;
+    if (smtp_timer_armed)
+        return;
     for (i = 0; i < SMTP_CACHE_MAX; i++)
         if (smtp_cache[i] != NULL) {
             smtp_cache_timer_set(cf->cache_time_limit);
             break;
         }
+}
+
+static void smtp_client(SERVER *srv, int fd)
+{
+    SMTP_CONF *cf = srv->context;
+    DELIVER_AGENT a;
+
+    memset(&a, 0, sizeof(a));
+    a.relay = "none";
+    a.resolution = cf->resolution;
+    a.timeout_ms = cf->ipc_timeout_ms;
+    a.deliver = smtp_deliver_request;
+    a.before = smtp_request_before;
+    a.after = smtp_request_after;
+    a.ctx = cf;
+    a.srv = srv;
+    deliver_agent_serve(fd, &a);
 }
 
 /* smtp_bind_conf - smtp_bind_address(6): a numeric address, or empty */
@@ -558,7 +601,7 @@ static void smtp_pre_jail(SERVER *srv)
     cf->reuse_time_limit = cft(cf, "connection_reuse_time_limit");
     cf->tls_reuse = cfb(cf, "tls_connection_reuse");
     if (cf->cache_on_demand && cf->cache_time_limit > 0)
-        smtp_cache_timer_init();
+        smtp_cache_timer_init(cf->cache_time_limit);
     cf->resolution = (int) conf_get_int("delay_logging_resolution_limit");
     if (cf->resolution < 0 || cf->resolution > 6)
         msg_fatal("bad delay_logging_resolution_limit: %d (0..6)", cf->resolution);

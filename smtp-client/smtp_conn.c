@@ -168,6 +168,11 @@ int smtp_conn_flush(SMTP_CONN *c, long long deadline)
     return 0;
 }
 
+void smtp_conn_expect_wait(SMTP_CONN *c)
+{
+    c->poll_first = 1;
+}
+
 /* conn_fill - refill the read buffer: 1 data, -1 error/EOF (c->broken set) */
 static int conn_fill(SMTP_CONN *c, long long deadline)
 {
@@ -175,6 +180,13 @@ static int conn_fill(SMTP_CONN *c, long long deadline)
     int r;
 
     c->rpos = c->rlen = 0;
+    if (c->poll_first && !c->tls) {
+        c->poll_first = 0;
+        if ((r = conn_wait(c->fd, POLLIN, deadline)) == 0)
+            return conn_fail(c, SMTP_ERR_TIMEOUT, "timeout");
+        /* ready, or an error the read below reports */
+    }
+    c->poll_first = 0;
     for (;;) {
         if (c->tls) {
             n = tls_read(c->tls, c->rbuf, sizeof(c->rbuf), deadline);

@@ -59,6 +59,7 @@ typedef struct SMTP_CONN {
     VSTR *wbuf;
     int broken;        /* SMTP_ERR_* (sticky) */
     VSTR *why;
+    int poll_first;    /* the next refill waits before it reads (smtp_conn_expect_wait) */
 } SMTP_CONN;
 
 typedef struct SMTP_REPLY {
@@ -72,6 +73,9 @@ int smtp_conn_connect(const struct sockaddr *sa, socklen_t salen,
                       const struct sockaddr_storage *bind_sa, int timeout_ms, VSTR *why);
 SMTP_CONN *smtp_conn_new(int fd);
 void smtp_conn_free(SMTP_CONN *c);
+/* The peer's answer cannot be there yet (e.g. after the message content):
+ * the next read waits with poll(2) first instead of failing with EAGAIN. */
+void smtp_conn_expect_wait(SMTP_CONN *c);
 void smtp_conn_puts(SMTP_CONN *c, const char *str);
 void smtp_conn_write(SMTP_CONN *c, const char *data, size_t len);
 int smtp_conn_flush(SMTP_CONN *c, long long deadline);

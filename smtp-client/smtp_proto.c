@@ -756,6 +756,19 @@ static int pipe_catch_up(const SMTP_CONF *cf, SMTP_SESS *s, DELIVER_REQUEST *req
     return 0;
 }
 
+/* The reply to a pipelined RSET: 0 when 2xx; else the session is marked broken. */
+static int proto_rset_reply(const SMTP_CONF *cf, SMTP_SESS *s, SMTP_REPLY *rep)
+{
+    if (smtp_reply_read(s->conn, rep, tls_deadline(MS(cf->rset_timeout))) < 0)
+        return -1;
+    if (rep->code / 100 != 2) {
+        if (!s->conn->broken)
+            s->conn->broken = SMTP_ERR_PROTO;
+        return -1;
+    }
+    return 0;
+}
+
 int smtp_sess_deliver(const SMTP_CONF *cf, SMTP_SESS *s, DELIVER_REQUEST *req, int qfd,
                       QFILE_READER *r, SMTP_RCPT_STATE *st, DELIVER_TIMES *times)
 {
@@ -765,7 +778,7 @@ int smtp_sess_deliver(const SMTP_CONF *cf, SMTP_SESS *s, DELIVER_REQUEST *req, i
     size_t i, *idx = mem_alloc(req->nrcpt * sizeof(*idx)), n = 0, k, nacc = 0;
     char *acc = mem_alloc(req->nrcpt + 1);
     int pipe = (s->features & SMTP_FEAT_PIPELINING) || cf->lmtp, mail_ok = 0, ret = 0, bad;
-    int utf8_needed, mail_read = 0, downgrade;
+    int utf8_needed, mail_read = 0, downgrade, rset_pending = 0;
     size_t got = 0; /* pipelined RCPT replies read so far */
     long long dl;
 
@@ -826,6 +839,24 @@ int smtp_sess_deliver(const SMTP_CONF *cf, SMTP_SESS *s, DELIVER_REQUEST *req, i
         }
     }
 
+    /*
+     * A cached session is checked with RSET first (as Postfix does); with
+     * PIPELINING the RSET goes out with MAIL FROM, RCPT TO and DATA, and
+     * its reply is read first: a session that fails it is stale, and the
+     * caller tries another without any recipient touched.
+     */
+    if (s->rset_first) {
+        s->rset_first = 0;
+        if (!pipe) {
+            if (smtp_sess_rset(cf, s) < 0) {
+                ret = SMTP_DELIVER_STALE;
+                goto out;
+            }
+        } else {
+            smtp_conn_puts(s->conn, "RSET\r\n");
+            rset_pending = 1;
+        }
+    }
     /* MAIL FROM */
     vstr_set(cmd, "MAIL FROM:");
     proto_path(cmd, vstr_len(gsender) ? vstr_str(gsender) : req->sender);
@@ -900,10 +931,19 @@ int smtp_sess_deliver(const SMTP_CONF *cf, SMTP_SESS *s, DELIVER_REQUEST *req, i
         if (pipe && (k + 1) % SMTP_PIPE_BATCH == 0 && k + 1 < n) {
             /* a batch is out: read its replies before the server's stall */
             if (smtp_conn_flush(s->conn, tls_deadline(MS(cf->rcpt_timeout))) < 0) {
+                if (rset_pending) {
+                    ret = SMTP_DELIVER_STALE;
+                    goto out;
+                }
                 rcpt_broken(s, req, st, "sending RCPT TO");
                 ret = -1;
                 goto out;
             }
+            if (rset_pending && proto_rset_reply(cf, s, &rep) < 0) {
+                ret = SMTP_DELIVER_STALE;
+                goto out;
+            }
+            rset_pending = 0;
             if (pipe_catch_up(cf, s, req, qfd, st, idx, n, k + 1, &got, &mail_read, &mail_ok,
                               acc, &nacc, &rep, times) < 0) {
                 ret = -1;
@@ -931,10 +971,19 @@ int smtp_sess_deliver(const SMTP_CONF *cf, SMTP_SESS *s, DELIVER_REQUEST *req, i
     smtp_conn_puts(s->conn, "DATA\r\n");
     dl = tls_deadline(MS(cf->mail_timeout));
     if (smtp_conn_flush(s->conn, dl) < 0) {
+        if (rset_pending) {
+            ret = SMTP_DELIVER_STALE;
+            goto out;
+        }
         rcpt_broken(s, req, st, pipe ? "sending MAIL FROM" : "sending DATA");
         ret = -1;
         goto out;
     }
+    if (rset_pending && proto_rset_reply(cf, s, &rep) < 0) {
+        ret = SMTP_DELIVER_STALE;
+        goto out;
+    }
+    rset_pending = 0;
     if (pipe && pipe_catch_up(cf, s, req, qfd, st, idx, n, n, &got, &mail_read, &mail_ok, acc,
                               &nacc, &rep, times) < 0) {
         ret = -1;
@@ -982,6 +1031,7 @@ int smtp_sess_deliver(const SMTP_CONF *cf, SMTP_SESS *s, DELIVER_REQUEST *req, i
         goto out;
     }
     /* end of data: one reply (SMTP) or one per accepted recipient (LMTP) */
+    smtp_conn_expect_wait(s->conn);
     dl = tls_deadline(MS(cf->data_done_timeout));
     for (i = 0; i < req->nrcpt; i++) {
         if (!acc[i])
@@ -1033,7 +1083,7 @@ out:
     }
     mem_free(idx);
     mem_free(acc);
-    if (s->conn->broken)
+    if (s->conn->broken && ret != SMTP_DELIVER_STALE)
         ret = -1;
     s->last_used = time(NULL);
     return ret;

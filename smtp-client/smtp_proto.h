@@ -67,7 +67,12 @@ typedef struct SMTP_SESS {
     char *key;         /* connection cache key */
     time_t created, last_used;
     long reuse_count;
+    int rset_first;    /* a cached session: RSET before the next MAIL FROM,
+                        * in the same write when the server pipelines */
 } SMTP_SESS;
+
+/* smtp_sess_deliver(): a cached session failed its RSET; no recipient touched */
+#define SMTP_DELIVER_STALE (-2)
 
 #define SMTP_OPEN_OK 0
 #define SMTP_OPEN_NOCONN 1

@@ -776,6 +776,67 @@ static void test_load(void)
     vstr_free(why);
 }
 
+/* deliver_request_load_range(): a window over the undone recipients. */
+static int load_range(const char *name, long after, size_t limit, DELIVER_REQUEST **out,
+                      size_t *total, int *more, VSTR *why)
+{
+    VSTR *path = vstr_new(0);
+    QFILE_READER *r;
+    int fd, st = -1;
+
+    *out = deliver_request_new();
+    vstr_sprintf(path, "%s/%s", DELIVER_TEST_DATA, name);
+    if ((fd = open(vstr_str(path), O_RDONLY)) >= 0) {
+        r = qfile_reader_open(fd, vstr_str(path), QFILE_READ_FOLLOW);
+        st = deliver_request_load_range(*out, r, after, limit, total, more, why);
+        qfile_reader_free(r);
+        close(fd);
+    }
+    vstr_free(path);
+    return st;
+}
+
+static void test_load_range(void)
+{
+    VSTR *why = vstr_new(0);
+    DELIVER_REQUEST *req;
+    size_t total = 99;
+    int more = 9;
+
+    TAP_INT(load_range("hold-dsn.C6647106031", -1, 1, &req, &total, &more, why), 0,
+            "limit 1 loads (%s)", vstr_str(why));
+    TAP_INT(req->nrcpt, 1, "one recipient in memory");
+    TAP_INT(req->nrcpt ? req->rcpt[0].offset : 0, 719, "the first one");
+    TAP_INT(more, 1, "more wait in the file");
+    TAP_INT(total, 2, "two undone in all");
+    TAP_STR(req->sender, "alice@example.com", "the envelope is read all the same");
+    deliver_request_free(req);
+    TAP_INT(load_range("hold-dsn.C6647106031", 719, 1, &req, &total, &more, why), 0,
+            "after 719, limit 1");
+    TAP_INT(req->nrcpt, 1, "one recipient");
+    TAP_INT(req->nrcpt ? req->rcpt[0].offset : 0, 808, "the second one");
+    TAP_STR(req->nrcpt ? req->rcpt[0].orig_addr : "", "carol@relay.test",
+            "its O record, though the one before it was skipped");
+    TAP_INT(req->nrcpt ? req->rcpt[0].notify : 0, 1, "its NOTIFY");
+    TAP_INT(more, 0, "none left");
+    deliver_request_free(req);
+    TAP_INT(load_range("hold-dsn.C6647106031", 808, 1, &req, NULL, &more, why), 0,
+            "after the last one");
+    TAP_INT(req->nrcpt, 0, "no recipient");
+    TAP_INT(more, 0, "nothing more");
+    deliver_request_free(req);
+    TAP_INT(load_range("hold-dsn.C6647106031", -1, 0, &req, &total, NULL, why), 0,
+            "limit 0: no limit");
+    TAP_INT(req->nrcpt, 2, "both recipients");
+    deliver_request_free(req);
+    TAP_INT(load_range("deferred-onedone.04B66106085", -1, 1, &req, &total, &more, why), 0,
+            "a file with a done recipient");
+    TAP_INT(total, 1, "done recipients are not counted");
+    TAP_INT(more, 0, "and do not make more");
+    deliver_request_free(req);
+    vstr_free(why);
+}
+
 int main(void)
 {
     msg_init("deliver_test", MSG_OUT_STDERR);
@@ -789,5 +850,6 @@ int main(void)
     test_log_line();
     test_queue_file();
     test_load();
+    test_load_range();
     return tap_done();
 }
