@@ -7,23 +7,32 @@
  *       hands it, as maildrop records (lib/maildrop.h), to the set-gid
  *       postdrop command, which writes maildrop/; pickup takes it from there.
  *   mailq, -bp      runs `postqueue -p`;   -q   runs `postqueue -f`;
- *   -qRsite         runs `postqueue -s site`;  -qINTERVAL is ignored
+ *   -qRsite         runs `postqueue -s site`;  -qIqueueid runs
+ *                   `postqueue -i queueid`;    -qINTERVAL is ignored
+ *   -bh, -bH        do nothing (no host status database), as Postfix
  *   newaliases, -bi, -I   runs `postalias` on each alias_database table
  *   -bs             stand-alone SMTP on stdin/stdout, as the user
  *                   (cli/sendmail_bs.h); each transaction is one maildrop
  *                   file, written through postdrop as for -bm
- *   -bd             runs `postfix start`
+ *   -bd, -bl        runs `postfix start`
  * Message options: -t (recipients from the header; recipients on the
  * command line are added), -i / -oi (a line "." does not end the input),
  * -f / -r sender, -F full name, -N notify, -R ret, -V envid, -B body type,
- * -C config (main.cf or its directory), -v; other Sendmail options are
- * accepted and ignored, as Postfix does. Options end at the first argument
- * that is not one (or at "--"); the rest are recipients.
+ * -G (gateway submission: rewrite_context=remote), -C config (main.cf or
+ * its directory); one -v asks for a report of the first delivery attempt
+ * (trace_flags=1024 in the file, and "Mail Delivery Status Report will be
+ * mailed to <sender>." on stdout), more than one is verbose logging. A bad
+ * -N, -R or -V value is a warning and is ignored, as Postfix does; other
+ * Sendmail options are accepted and ignored, as Postfix does. Options end
+ * at the first argument that is not one (or at "--"); the rest are
+ * recipients. Compared with Debian's Postfix 3.7 sendmail and postdrop,
+ * stream for stream, by test/e2e/sendmail-oracle.sh.
  *
  * Trust: sendmail runs with the user's privileges and trusts nothing it
  * could not already do; postdrop checks everything again.
  * Exit status (sysexits): 0 when postdrop made the file durable; 65
- * (EX_DATAERR) when postdrop refused the message (message_size_limit); 75
+ * (EX_DATAERR) when postdrop refused the message (message_size_limit,
+ * however large: postdrop's status wins over our write error); 75
  * (EX_TEMPFAIL) when there are no recipients (as Postfix 3.7) or postdrop
  * failed; 64 (EX_USAGE) for bad options; 69 (EX_UNAVAILABLE) when a helper
  * cannot be run; 77 (EX_NOPERM) when authorized_submit_users refuses the
@@ -39,6 +48,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -62,8 +72,11 @@
 #define EX_TEMPFAIL 75
 #define EX_NOPERM 77
 
-enum { SM_DELIVER, SM_MAILQ, SM_FLUSH, SM_FLUSH_SITE, SM_NEWALIASES, SM_SMTP, SM_DAEMON,
-       SM_QTIME };
+enum { SM_DELIVER, SM_MAILQ, SM_FLUSH, SM_FLUSH_SITE, SM_FLUSH_ID, SM_NEWALIASES, SM_SMTP,
+       SM_DAEMON, SM_QTIME, SM_IGNORE };
+
+/* Postfix's trace_flags value for "sendmail -v": record the first delivery attempt. */
+#define SM_TRACE_RECORD 1024
 
 /* What the command line asked for. */
 typedef struct SM_OPTS {
@@ -76,7 +89,8 @@ typedef struct SM_OPTS {
     const char *encoding;   /* -B */
     const char *config;     /* -C */
     const char *alias_db;   /* -oA */
-    const char *site;       /* -qR */
+    const char *site;       /* -qR site, -qI queue id */
+    int remote;             /* -G: gateway submission */
     int notify;             /* -N bits, 0 = none */
     int ret;                /* -R, 0 = none */
     int verbose;
@@ -89,6 +103,27 @@ typedef struct SM_OPTS {
 static void sm_usage(const char *why)
 {
     msg_fatal_status(EX_USAGE, "%s", why);
+}
+
+/* Name the first word of a bad -N value that is no DSN NOTIFY keyword, as Postfix does. */
+static void sm_notify_warn(const char *arg)
+{
+    static const char *const words[] = {"never", "success", "failure", "delay"};
+    const char *cp = arg;
+    size_t n, i;
+
+    while (*(cp += strspn(cp, ", \t"))) {
+        n = strcspn(cp, ", \t");
+        for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+            if (strlen(words[i]) == n && strncasecmp(cp, words[i], n) == 0)
+                break;
+        if (i == sizeof(words) / sizeof(words[0])) {
+            msg_warn("unknown DSN NOTIFY command value \"%.*s\" in \"%.200s\"", (int) n > 200 ? 200 : (int) n,
+                     cp, arg);
+            return;
+        }
+        cp += n;
+    }
 }
 
 static void sm_option(SM_OPTS *o, int c, const char *arg)
@@ -112,23 +147,36 @@ static void sm_option(SM_OPTS *o, int c, const char *arg)
         o->mode = SM_NEWALIASES;
         break;
     case 'N':
-        if ((o->notify = maildrop_notify_parse(arg)) < 0)
-            msg_fatal_status(EX_USAGE, "bad -N option value: %s", arg);
+        /* Postfix warns about a bad value and goes on without it. */
+        if ((o->notify = maildrop_notify_parse(arg)) < 0) {
+            sm_notify_warn(arg);
+            msg_warn("bad -N option value -- ignored");
+            o->notify = 0;
+        }
         break;
     case 'R':
-        if ((o->ret = maildrop_ret_parse(arg)) < 0)
-            msg_fatal_status(EX_USAGE, "bad -R option value: %s", arg);
+        if ((o->ret = maildrop_ret_parse(arg)) < 0) {
+            msg_warn("bad -R option value -- ignored");
+            o->ret = 0;
+        }
         break;
     case 'V':
-        if (*arg == 0 || strlen(arg) > MAILDROP_ENVID_MAX
-            || !maildrop_attr_allowed("envelope_id", arg))
-            msg_fatal_status(EX_USAGE, "bad -V option value (envelope id)");
-        o->envid = arg;
+        if (strlen(arg) > MAILDROP_ENVID_MAX)
+            msg_warn("too long -V option value -- ignored");
+        else if (!maildrop_attr_allowed("envelope_id", arg))
+            msg_warn("bad syntax in -V option value -- ignored");
+        else
+            o->envid = arg;
         break;
     case 'b':
         switch (arg[0]) {
         case 'd':
+        case 'l':
             o->mode = SM_DAEMON;
+            break;
+        case 'h':
+        case 'H': /* host status: Postfix keeps none */
+            o->mode = SM_IGNORE;
             break;
         case 'i':
             o->mode = SM_NEWALIASES;
@@ -172,6 +220,11 @@ static void sm_option(SM_OPTS *o, int c, const char *arg)
                 sm_usage("specify: -qRsitename");
             o->site = arg + 1;
             o->mode = SM_FLUSH_SITE;
+        } else if (arg[0] == 'I') {
+            if (arg[1] == 0)
+                sm_usage("specify: -qIqueueid");
+            o->site = arg + 1;
+            o->mode = SM_FLUSH_ID;
         } else
             msg_fatal_status(EX_USAGE, "-q%c is not implemented", arg[0]);
         break;
@@ -180,6 +233,9 @@ static void sm_option(SM_OPTS *o, int c, const char *arg)
         break;
     case 'v':
         o->verbose++;
+        break;
+    case 'G':
+        o->remote = 1;
         break;
     default:
         break; /* other Sendmail options: accepted and ignored */
@@ -248,10 +304,13 @@ __attribute__((noreturn)) static void sm_run_helper(const SM_OPTS *o)
     int n;
 
     if (*o->rcpts != NULL && o->mode != SM_QTIME)
-        msg_fatal_status(EX_USAGE, "%s mode requires no recipient",
-                         o->mode == SM_MAILQ ? "display queue"
-                         : o->mode == SM_NEWALIASES ? "alias initialization"
-                                                     : "flush queue");
+        msg_fatal_status(EX_USAGE, "%s requires no recipient",
+                         o->mode == SM_MAILQ         ? "display queue mode"
+                         : o->mode == SM_NEWALIASES  ? "alias initialization mode"
+                         : o->mode == SM_FLUSH_SITE  ? "flush site"
+                         : o->mode == SM_FLUSH_ID    ? "flush queue_id"
+                         : o->mode == SM_DAEMON      ? "daemon mode"
+                                                     : "flush queue mode");
     switch (o->mode) {
     case SM_MAILQ:
         argv_add(args, "postqueue");
@@ -264,6 +323,11 @@ __attribute__((noreturn)) static void sm_run_helper(const SM_OPTS *o)
     case SM_FLUSH_SITE:
         argv_add(args, "postqueue");
         argv_add(args, "-s");
+        argv_add(args, o->site);
+        break;
+    case SM_FLUSH_ID:
+        argv_add(args, "postqueue");
+        argv_add(args, "-i");
         argv_add(args, o->site);
         break;
     case SM_NEWALIASES: {
@@ -455,7 +519,7 @@ typedef struct SM_DROP {
 } SM_DROP;
 
 static SM_DROP *sm_drop_open(const char *full_name, const char *sender, const char *envid,
-                             int ret, const char *encoding)
+                             int ret, const char *encoding, int remote, int trace)
 {
     SM_DROP *d = mem_calloc(1, sizeof(*d));
     struct timeval tv;
@@ -468,12 +532,14 @@ static SM_DROP *sm_drop_open(const char *full_name, const char *sender, const ch
         qfile_put_attr(d->w, "envelope_id", envid);
     if (ret)
         qfile_putf(d->w, QREC_ATTR, "ret_flags=%d", ret);
-    qfile_put_attr(d->w, "rewrite_context", "local");
+    qfile_put_attr(d->w, "rewrite_context", remote ? "remote" : "local");
     if (full_name)
         qfile_puts(d->w, QREC_FULL, full_name);
     qfile_puts(d->w, QREC_FROM, sender);
     if (encoding)
         qfile_put_attr(d->w, "encoding", encoding);
+    if (trace)
+        qfile_putf(d->w, QREC_ATTR, "trace_flags=%d", trace);
     return d;
 }
 
@@ -522,8 +588,20 @@ static int sm_drop_finish(SM_DROP *d, VSTR *why)
         sm_drop_extracted(d);
     qfile_put(d->w, QREC_END, "", 0);
     if (qfile_writer_finish(d->w) < 0) {
-        vstr_sprintf(why, "error writing to postdrop: %s", strerror(errno));
-        sm_drop_abort(d);
+        int err = errno;
+
+        /*
+         * postdrop stopped reading: when it exited with a status of its own
+         * (message_size_limit: EX_DATAERR; a refused user), that status and
+         * its message on stderr say why, not our EPIPE.
+         */
+        qfile_writer_free(d->w);
+        close(d->fd);
+        st = sm_postdrop_wait(d->pid, why);
+        mem_free(d);
+        if (st > 0)
+            return st;
+        vstr_sprintf(why, "error writing to postdrop: %s", strerror(err));
         return -1;
     }
     qfile_writer_free(d->w);
@@ -541,7 +619,7 @@ static void *sm_bs_open(void *ctx, const SENDMAIL_BS_ENV *env, VSTR *why)
 
     (void) ctx;
     (void) why;
-    d = sm_drop_open(NULL, env->sender, env->envid, env->ret, env->encoding);
+    d = sm_drop_open(NULL, env->sender, env->envid, env->ret, env->encoding, 0, 0);
     for (i = 0; i < env->rcpt_count; i++)
         sm_drop_rcpt(d, env->rcpts[i], env->notify[i]);
     sm_drop_content(d);
@@ -630,6 +708,7 @@ __attribute__((noreturn)) static void sm_deliver(const SM_OPTS *o)
     VSTR *piece = vstr_new(4096), *why = vstr_new(0);
     long line_limit = conf_get_int("line_length_limit");
     long rcpt_count = 0;
+    size_t n;
     int complete, prev_complete = 1, skip_from = 1, skipping = 0;
     char **cpp;
     int st;
@@ -645,17 +724,28 @@ __attribute__((noreturn)) static void sm_deliver(const SM_OPTS *o)
         msg_fatal_status(EX_USAGE, "no login name found for user ID %ld", (long) uid);
     full_name = sm_full_name(o, pw);
 
-    d = sm_drop_open(full_name, sender, o->envid, o->ret, o->encoding);
+    d = sm_drop_open(full_name, sender, o->envid, o->ret, o->encoding, o->remote,
+                     o->verbose == 1 ? SM_TRACE_RECORD : 0);
     for (cpp = o->rcpts; *cpp; cpp++) {
         VSTR *err = vstr_new(0);
         ADDR_LIST *list = addr_list_parse(*cpp, err);
 
         if (list == NULL)
             msg_fatal_status(EX_USAGE, "bad recipient \"%s\": %s", *cpp, vstr_str(err));
-        for (i = 0; i < list->count; i++) {
+        for (n = 0, i = 0; i < list->count; i++) {
             if (*list->items[i].addr == 0)
                 continue;
             sm_drop_rcpt(d, list->items[i].addr, o->notify);
+            rcpt_count++;
+            n++;
+        }
+        /*
+         * An argument with no address in it ("undisclosed-recipients:;") is
+         * one null recipient, as Postfix writes it; cleanup sends such mail
+         * to empty_address_recipient.
+         */
+        if (n == 0) {
+            sm_drop_rcpt(d, "", o->notify);
             rcpt_count++;
         }
         addr_list_free(list);
@@ -709,6 +799,11 @@ __attribute__((noreturn)) static void sm_deliver(const SM_OPTS *o)
         msg_fatal_status(st == EX_DATAERR ? EX_DATAERR : EX_TEMPFAIL,
                          "%s(%ld): unable to queue the message: %s", sender, (long) uid,
                          vstr_str(why));
+    /* One -v asked for a report of the first delivery attempt (as Postfix says). */
+    if (o->verbose == 1) {
+        printf("Mail Delivery Status Report will be mailed to <%s>.\n", sender);
+        fflush(stdout);
+    }
     rcpt_extract_free(rx);
     vstr_free(piece);
     vstr_free(why);
@@ -759,12 +854,14 @@ int main(int argc, char **argv)
     }
     conf_init(confdir);
     mem_free(confdir);
+    /* One -v asks for a delivery report (trace_flags); more is verbose logging. */
     if (opts.verbose > 1)
-        msg_verbose = opts.verbose - 1;
+        msg_verbose = opts.verbose;
     if (opts.extract && opts.mode != SM_DELIVER)
         sm_usage("-t can be used only in delivery mode");
     switch (opts.mode) {
     case SM_QTIME:
+    case SM_IGNORE:
         conf_free();
         return 0;
     case SM_DELIVER:

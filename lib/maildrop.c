@@ -57,6 +57,9 @@ int maildrop_attr_allowed(const char *name, const char *value)
         return *value != 0 && strlen(value) <= MAILDROP_ENVID_MAX && printable(value);
     if (strcmp(name, "ret_flags") == 0)
         return small_number(value, 3, &v) == 0 && v > 0;
+    if (strcmp(name, "trace_flags") == 0) /* sendmail -v (1024), -bv (512) */
+        return small_number(value, MAILDROP_TRACE_MASK, &v) == 0 && v > 0
+               && (v & ~MAILDROP_TRACE_MASK) == 0;
     if (strcmp(name, "notify_flags") == 0)
         return small_number(value, 15, &v) == 0 && v > 0
                && (v == MAILDROP_NOTIFY_NEVER || (v & MAILDROP_NOTIFY_NEVER) == 0);
@@ -125,9 +128,7 @@ int maildrop_check(MAILDROP_CHECK *mc, int type, const char *data, size_t len,
             if ((r = check_attr(data, len)) < 0)
                 return BAD("malformed attribute record");
             return r ? MAILDROP_OK : MAILDROP_SKIP;
-        case QREC_RCPT:
-            if (len == 0)
-                return BAD("empty recipient record");
+        case QREC_RCPT: /* may be empty: cleanup sends it to empty_address_recipient */
             if (++mc->rcpts > MAILDROP_RCPT_MAX)
                 return BAD("too many recipients");
             return MAILDROP_OK;
@@ -231,8 +232,6 @@ int maildrop_submit_allowed(const char *login, VSTR *why)
     MATCH_LIST *list;
     int res;
 
-    if (getuid() == 0)
-        return 1;
     list = match_list_create("authorized_submit_users", acl ? acl : "", MATCH_STRING, why);
     res = match_list_string(list, login);
     if (res == MATCH_ERROR)

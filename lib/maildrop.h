@@ -29,7 +29,8 @@
  * Only these attributes are allowed (others are SKIP, as Postfix's postdrop
  * ignores them): rewrite_context=local|remote, encoding=7bit|8bit|none,
  * envelope_id (printable, at most MAILDROP_ENVID_MAX bytes), ret_flags and
- * notify_flags (small integers in their DSN ranges).
+ * notify_flags (small integers in their DSN ranges), trace_flags (Postfix's
+ * delivery-trace bits: 256, 512, 1024 or a combination; sendmail -v writes 1024).
  * Bounds: content bytes (data plus one per N record) at most size_limit
  * when it is positive; at most MAILDROP_RCPT_MAX recipients in all.
  *
@@ -41,8 +42,9 @@
  * maildrop_submit_allowed(login, why) applies authorized_submit_users (a
  * match list of login names; default static:anyone) as sendmail and
  * postdrop must: 1 allowed, 0 not, -1 the list could not be evaluated (why
- * says so; the caller treats it as a temporary failure). Root is always
- * allowed. Call it after conf_init().
+ * says so; the caller treats it as a temporary failure). Root is not
+ * exempt (Postfix's sendmail refuses root too when the list says so).
+ * Call it after conf_init().
  *
  * Error policy: nothing here logs or exits: bad input is a return value
  * with a fixed English reason.
@@ -58,6 +60,7 @@
 
 #define MAILDROP_RCPT_MAX 100000
 #define MAILDROP_ENVID_MAX 100
+#define MAILDROP_TRACE_MASK (256 | 512 | 1024)
 
 #define MAILDROP_NOTIFY_NEVER 1
 #define MAILDROP_NOTIFY_SUCCESS 2

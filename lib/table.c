@@ -224,6 +224,15 @@ void table_free_base(TABLE *t)
     mem_free(t);
 }
 
+/* For a type that cannot be written: -1 with the reason unless mode is TABLE_READ. */
+int table_read_only(const char *type, const char *name, int mode, VSTR *why)
+{
+    if (mode == TABLE_READ)
+        return 0;
+    vstr_sprintf(why, "%s:%s: the %s type is read-only", type, name, type);
+    return -1;
+}
+
 void table_watch(TABLE *t, const char *path)
 {
     struct stat st;

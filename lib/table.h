@@ -120,5 +120,6 @@ const char *table_error_text(int error);
 TABLE *table_alloc(size_t size, const char *type, const char *name, int mode, int flags, int props);
 void table_free_base(TABLE *t);
 void table_watch(TABLE *t, const char *path);
+int table_read_only(const char *type, const char *name, int mode, VSTR *why); /* -1: refused */
 
 #endif

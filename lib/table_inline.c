@@ -78,10 +78,8 @@ TABLE *table_inline_open(const char *type, const char *name, int mode, int flags
     int bad = 0;
     TABLE *t;
 
-    if (mode != TABLE_READ) {
-        vstr_sprintf(why, "%s:%s: the %s type is read-only", type, name, type);
+    if (table_read_only(type, name, mode, why) < 0)
         return NULL;
-    }
     if (len < 2 || name[0] != '{' || name[len - 1] != '}') {
         vstr_sprintf(why, "%s:%s: expected \"%s:{ key=value, ... }\"", type, name, type);
         return NULL;

@@ -343,10 +343,8 @@ TABLE *table_pattern_open(const TABLE_PATTERN_OPS *ops, const char *type, const 
     size_t depth = 0;
     int failed = 0;
 
-    if (mode != TABLE_READ) {
-        vstr_sprintf(why, "%s:%s: the %s type is read-only", type, name, type);
+    if (table_read_only(type, name, mode, why) < 0)
         return NULL;
-    }
     if ((fp = fopen(name, "r")) == NULL) {
         vstr_sprintf(why, "open %s: %s", name, strerror(errno));
         return NULL;

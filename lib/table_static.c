@@ -35,10 +35,8 @@ TABLE *table_static_open(const char *type, const char *name, int mode, int flags
     size_t len = strlen(name);
     char *value;
 
-    if (mode != TABLE_READ) {
-        vstr_sprintf(why, "%s:%s: the %s type is read-only", type, name, type);
+    if (table_read_only(type, name, mode, why) < 0)
         return NULL;
-    }
     if (name[0] == '{') {
         if (len < 2 || name[len - 1] != '}') {
             vstr_sprintf(why, "%s:%s: missing \"}\" after \"{\"", type, name);

@@ -68,10 +68,8 @@ TABLE *table_texthash_open(const char *type, const char *name, int mode, int fla
     char *key;
     char *value;
 
-    if (mode != TABLE_READ) {
-        vstr_sprintf(why, "%s:%s: the %s type is read-only", type, name, type);
+    if (table_read_only(type, name, mode, why) < 0)
         return NULL;
-    }
     if ((fp = fopen(name, "r")) == NULL) {
         vstr_sprintf(why, "open %s: %s", name, strerror(errno));
         return NULL;

@@ -94,10 +94,8 @@ TABLE *table_unix_open(const char *type, const char *name, int mode, int flags, 
                      type, name);
         return NULL;
     }
-    if (mode != TABLE_READ) {
-        vstr_sprintf(why, "%s:%s: the %s type is read-only", type, name, type);
+    if (table_read_only(type, name, mode, why) < 0)
         return NULL;
-    }
     u = (TABLE_UNIX *) table_alloc(sizeof(*u), type, name, mode, flags, TABLE_PROP_FIXED);
     u->result = vstr_new(128);
     u->t.lookup = lookup;

@@ -3,10 +3,9 @@
  */
 #include "config.h"
 
-#include <ctype.h>
 #include <string.h>
-#include <strings.h>
 
+#include "check_action.h"
 #include "mem.h"
 #include "msg.h"
 #include "smtp_checks.h"
@@ -14,7 +13,7 @@
 #include "strutil.h"
 #include "vstr.h"
 
-enum { CK_NONE, CK_DUNNO, CK_IGNORE, CK_REPLACE, CK_PREPEND, CK_WARN, CK_INFO, CK_OTHER };
+enum { CK_NONE, CK_DUNNO, CK_IGNORE, CK_REPLACE, CK_PREPEND, CK_WARN, CK_INFO, CK_UNKNOWN, CK_OTHER };
 
 struct SMTP_CHECKS {
     TABLE **hdr, **body, **gen;
@@ -56,31 +55,28 @@ void smtp_checks_free(SMTP_CHECKS *c)
     mem_free(c);
 }
 
-/* ck_action - the action word of a table value, and its text */
-static int ck_action(const char *v, const char **text)
+/* ck_action - what this client does with a parsed action (check_action.h) */
+static int ck_action(const CHECK_ACTION *a)
 {
-    static const struct {
-        const char *word;
-        int action;
-    } words[] = {
-        {"DUNNO", CK_DUNNO}, {"OK", CK_DUNNO},       {"IGNORE", CK_IGNORE},
-        {"REPLACE", CK_REPLACE}, {"PREPEND", CK_PREPEND}, {"WARN", CK_WARN},
-        {"INFO", CK_INFO},
-    };
-    size_t n, i;
-
-    while (*v == ' ' || *v == '\t')
-        v++;
-    n = strcspn(v, " \t");
-    for (*text = v + n; **text == ' ' || **text == '\t'; (*text)++)
-        ;
-    for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
-        if (strlen(words[i].word) == n && strncasecmp(v, words[i].word, n) == 0) {
-            if ((words[i].action == CK_REPLACE || words[i].action == CK_PREPEND) && !**text)
-                return CK_OTHER;
-            return words[i].action;
-        }
-    return CK_OTHER;
+    switch (a->action) {
+    case CHECK_ACT_DUNNO:
+    case CHECK_ACT_OK:
+        return CK_DUNNO;
+    case CHECK_ACT_IGNORE:
+        return CK_IGNORE;
+    case CHECK_ACT_REPLACE:
+        return CK_REPLACE;
+    case CHECK_ACT_PREPEND:
+        return CK_PREPEND;
+    case CHECK_ACT_WARN:
+        return CK_WARN;
+    case CHECK_ACT_INFO:
+        return CK_INFO;
+    case CHECK_ACT_UNKNOWN:
+        return CK_UNKNOWN;
+    default:
+        return CK_OTHER;
+    }
 }
 
 /* ck_lookup - the first table's answer for text: action, or CK_NONE */
@@ -88,7 +84,8 @@ static int ck_lookup(SMTP_CHECKS *c, TABLE **t, size_t n, const char *what, cons
                      VSTR *arg)
 {
     size_t i;
-    const char *v = NULL, *atext;
+    const char *v = NULL;
+    CHECK_ACTION parsed;
     int a;
     VSTR *shown;
 
@@ -101,17 +98,20 @@ static int ck_lookup(SMTP_CHECKS *c, TABLE **t, size_t n, const char *what, cons
     }
     if (v == NULL)
         return CK_NONE;
-    a = ck_action(v, &atext);
-    vstr_set(arg, atext);
+    check_action_parse(v, &parsed);
+    a = ck_action(&parsed);
+    vstr_set(arg, parsed.text);
     shown = vstr_new(0);
     vstr_addmem(shown, text, strlen(text) > 200 ? 200 : strlen(text));
     str_printable(vstr_str(shown), 0);
     if (a == CK_WARN || a == CK_INFO)
-        msg_info("%s: %s: %s %s: %s", c->queue_id, a == CK_WARN ? "warning" : "info", what,
-                 vstr_str(shown), atext);
+        msg_info("%s: %s: %s %s: %s", c->queue_id, check_action_name(parsed.action), what,
+                 vstr_str(shown), parsed.text);
+    else if (a == CK_UNKNOWN)
+        check_action_warn_unknown(c->queue_id, what, v);
     else if (a == CK_OTHER)
-        msg_warn("%s: %s_checks: action \"%s\" is not available in the smtp client: ignored",
-                 c->queue_id, what, v);
+        msg_warn("%s: %s_checks: action \"%.*s\" is not available in the smtp client: ignored",
+                 c->queue_id, what, CHECK_ACTION_LOG_MAX, v);
     vstr_free(shown);
     return a;
 }

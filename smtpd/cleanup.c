@@ -195,6 +195,7 @@ static void cleanup_pre_jail(SERVER *srv)
     c->remote_header_domain = conf_get("remote_header_rewrite_domain");
     c->rcpt_delim = conf_get("recipient_delimiter");
     c->undisclosed = conf_get("undisclosed_recipients_header");
+    c->empty_rcpt = conf_get("empty_address_recipient");
     c->always_bcc = conf_get("always_bcc");
     c->long_ids = conf_get_bool("enable_long_queue_ids");
     /* queue_directory_fsync is Postern's own (default yes). */

@@ -66,6 +66,7 @@ typedef struct CLEANUP_CONF {
     const char *remote_header_domain;   /* remote_header_rewrite_domain */
     const char *rcpt_delim;             /* recipient_delimiter */
     const char *undisclosed;            /* undisclosed_recipients_header */
+    const char *empty_rcpt;             /* empty_address_recipient */
     const char *always_bcc;
     int long_ids;                       /* enable_long_queue_ids */
     int dir_fsync;                      /* queue_directory_fsync (ours) */

@@ -1,66 +1,24 @@
 /*
- * cleanup_checks - what a header_checks or body_checks answer means.
+ * cleanup_checks - what cleanup's checks need beyond the action parser.
  *
- * A check table (regexp:, pcre:, or any table) maps a header or body line
- * to an action, as in Postfix's header_checks(5):
- *   REJECT [text]   refuse the message (text: "5.7.1 why" or just "why")
- *   DISCARD [text]  accept the message and throw it away
- *   HOLD [text]     put the message in hold/
- *   WARN [text]     log and go on
- *   IGNORE          delete this header line (body: this line)
- *   REPLACE text    replace this line with text
- *   PREPEND text    insert text before this line
- *   DUNNO, OK       nothing more for this line
- *   4NN/5NN text    a reject with that code (5NN permanent)
- *   FILTER t:dest   send the message through content filter t:dest (the
- *                   last one wins; written as an L record after X)
- *   REDIRECT addr   deliver to addr instead of the recipients (the last
- *                   one wins; a > record after X, for qmgr)
- *   BCC addr        add a recipient
- * Other actions (INFO, STRIP, ...) are CLEANUP_ACT_UNKNOWN: the caller logs
- * a warning and goes on.
+ * The action part of a header_checks or body_checks answer is parsed by
+ * lib/check_action.h (shared with the smtp client); cleanup carries out
+ * REJECT, 4NN/5NN, DISCARD, HOLD, WARN, IGNORE, REPLACE, PREPEND, DUNNO,
+ * OK, FILTER, REDIRECT and BCC, and warns about the rest
+ * (check_action_warn_unknown()).
  *
  * Usage:
- *   CLEANUP_ACTION a;
- *   cleanup_action_parse(value, &a);
- *   switch (a.action) ...   a.text points into value (or at ""), NUL-ended
- * Matching is case-insensitive for the action word; the text keeps its case.
- * cleanup_action_name() gives the lower-case word for logs ("reject").
  * cleanup_char_set(text, set) reads message_reject_characters or
  * message_strip_characters: the characters of text, with C escapes (\0,
  * \t, \r, \n, \\, \ooo octal, \xHH), become set[c] = 1; it returns
  * 1 (some), 0 (none), or -1 for a \x without hex digits.
- * Error policy: nothing fails; an empty or unknown value is
- * CLEANUP_ACT_UNKNOWN (the caller warns), and so are REPLACE, PREPEND,
- * FILTER, REDIRECT and BCC without text.
+ * Error policy: nothing fails.
  */
 #ifndef POSTERN_CLEANUP_CHECKS_H
 #define POSTERN_CLEANUP_CHECKS_H
 
-enum {
-    CLEANUP_ACT_UNKNOWN,
-    CLEANUP_ACT_DUNNO,
-    CLEANUP_ACT_OK,
-    CLEANUP_ACT_REJECT,
-    CLEANUP_ACT_DISCARD,
-    CLEANUP_ACT_HOLD,
-    CLEANUP_ACT_WARN,
-    CLEANUP_ACT_IGNORE,
-    CLEANUP_ACT_REPLACE,
-    CLEANUP_ACT_PREPEND,
-    CLEANUP_ACT_FILTER,
-    CLEANUP_ACT_REDIRECT,
-    CLEANUP_ACT_BCC,
-};
+#include "check_action.h"
 
-typedef struct CLEANUP_ACTION {
-    int action;
-    const char *text;   /* what follows the action word, without leading space */
-    int code;           /* REJECT by code: the 4NN/5NN number; else 0 */
-} CLEANUP_ACTION;
-
-void cleanup_action_parse(const char *value, CLEANUP_ACTION *out);
 int cleanup_char_set(const char *text, char set[256]);
-const char *cleanup_action_name(int action);
 
 #endif

@@ -210,6 +210,12 @@ void cleanup_rcpt_out(CLEANUP_STATE *st, const char *rcpt, const char *orig,
         vstr_set(orcpt, dsn_orcpt);
     else
         vstr_printf(orcpt, "rfc822;%s", orig);
+    /*
+     * The null recipient (sendmail 'undisclosed-recipients:;' writes one,
+     * as Postfix's does) goes to empty_address_recipient, as in Postfix.
+     */
+    if (*rcpt == 0 && st->conf->empty_rcpt != NULL && *st->conf->empty_rcpt != 0)
+        rcpt = st->conf->empty_rcpt;
     vstr_set(addr, rcpt);
     if (cleanup_rewrite_env(st, CLEANUP_CLASS_ENV_RCPT, addr) == 0) {
         cleanup_rcpt_expand(st, vstr_str(addr), orig, vstr_str(orcpt), notify);

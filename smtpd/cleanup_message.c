@@ -72,17 +72,17 @@ static void cleanup_log_context(CLEANUP_STATE *st, VSTR *out)
 static int cleanup_check_act(CLEANUP_STATE *st, const char *where, const char *line,
                              const char *value, const char **repl)
 {
-    CLEANUP_ACTION a;
+    CHECK_ACTION a;
     VSTR *log = vstr_new(0);
     VSTR *reason;
     int ret = 0;
 
-    cleanup_action_parse(value, &a);
-    vstr_printf(log, "%s: %s: %s %.*s", st->queue_id, cleanup_action_name(a.action), where,
+    check_action_parse(value, &a);
+    vstr_printf(log, "%s: %s: %s %.*s", st->queue_id, check_action_name(a.action), where,
                 CLEANUP_LOG_TEXT_MAX, line);
     cleanup_log_context(st, log);
     switch (a.action) {
-    case CLEANUP_ACT_REJECT:
+    case CHECK_ACT_REJECT:
         reason = vstr_new(0);
         if (a.code != 0) {
             if (*a.text >= '2' && *a.text <= '5' && a.text[1] == '.')
@@ -101,46 +101,46 @@ static int cleanup_check_act(CLEANUP_STATE *st, const char *where, const char *l
         cleanup_reject(st, CLEANUP_STAT_CONT, vstr_str(reason));
         vstr_free(reason);
         break;
-    case CLEANUP_ACT_DISCARD:
-    case CLEANUP_ACT_HOLD:
-    case CLEANUP_ACT_WARN:
+    case CHECK_ACT_DISCARD:
+    case CHECK_ACT_HOLD:
+    case CHECK_ACT_WARN:
         if (*a.text)
             msg_info("%s: %s", vstr_str(log), a.text);
         else
             msg_info("%s", vstr_str(log));
-        if (a.action == CLEANUP_ACT_DISCARD)
+        if (a.action == CHECK_ACT_DISCARD)
             st->discard = 1;
-        else if (a.action == CLEANUP_ACT_HOLD)
+        else if (a.action == CHECK_ACT_HOLD)
             st->hold = 1;
         break;
-    case CLEANUP_ACT_IGNORE:
+    case CHECK_ACT_IGNORE:
         ret = 1;
         break;
-    case CLEANUP_ACT_REPLACE:
+    case CHECK_ACT_REPLACE:
         msg_info("%s: %s", vstr_str(log), a.text);
         *repl = a.text;
         ret = 2;
         break;
-    case CLEANUP_ACT_PREPEND:
+    case CHECK_ACT_PREPEND:
         msg_info("%s: %s", vstr_str(log), a.text);
         cleanup_out_line(st, a.text, strlen(a.text));
         break;
-    case CLEANUP_ACT_FILTER:
-    case CLEANUP_ACT_REDIRECT:
-    case CLEANUP_ACT_BCC:
+    case CHECK_ACT_FILTER:
+    case CHECK_ACT_REDIRECT:
+    case CHECK_ACT_BCC:
         msg_info("%s: %s", vstr_str(log), a.text);
-        if (a.action == CLEANUP_ACT_FILTER)
+        if (a.action == CHECK_ACT_FILTER)
             vstr_set(st->filter, a.text);
-        else if (a.action == CLEANUP_ACT_REDIRECT)
+        else if (a.action == CHECK_ACT_REDIRECT)
             vstr_set(st->redirect, a.text);
         else if (st->bcc->argc < CLEANUP_BCC_ACTIONS_MAX)
             argv_add(st->bcc, a.text);
         break;
-    case CLEANUP_ACT_DUNNO:
-    case CLEANUP_ACT_OK:
+    case CHECK_ACT_DUNNO:
+    case CHECK_ACT_OK:
         break;
     default:
-        msg_warn("%s: unknown %s_checks action: %.100s", st->queue_id, where, value);
+        check_action_warn_unknown(st->queue_id, where, value);
         break;
     }
     vstr_free(log);

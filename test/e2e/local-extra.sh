@@ -10,35 +10,13 @@
 # port is taken).
 . "$POSTERN_SRC/test/lib.sh"
 . "$POSTERN_SRC/test/lib/instance.sh"
-[ "$(id -u)" -eq 0 ] || { echo "1..0 # SKIP needs root"; exit 0; }
-for p in local cleanup master postlogd; do
-    if [ ! -x "$POSTERN_INST/libexec/postern/$p" ]; then
-        echo "1..0 # SKIP $p is not installed"
-        exit 0
-    fi
-done
-getent passwd nobody >/dev/null || { echo "1..0 # SKIP no user nobody (default_privs)"; exit 0; }
-SEND=$POSTERN_BUILD/test/tools/deliver_send
+. "$POSTERN_SRC/test/data/local/local-lib.sh"
 
-inst_setup
 A=pstxa$$ B=pstxb$$
-SP=$T/spool F=$T/files
-mkdir -p "$T/home" "$SP" "$F"
+local_setup "$A" "$B"
+F=$T/files
+mkdir -p "$F"
 chmod 1777 "$F"
-BIFF_PID=
-cleanup_all() {
-    [ -n "$BIFF_PID" ] && kill "$BIFF_PID" 2>/dev/null
-    for u in "$A" "$B"; do
-        userdel "$u" 2>/dev/null
-        getent group "$u" >/dev/null && groupdel "$u" 2>/dev/null
-    done
-    inst_cleanup
-}
-trap cleanup_all EXIT
-for u in "$A" "$B"; do
-    useradd -M -d "$T/home/$u" -s /bin/sh -U "$u" || { echo "1..0 # SKIP cannot add a user"; exit 0; }
-    mkdir -p "$T/home/$u" && chown "$u:$u" "$T/home/$u" && chmod 755 "$T/home/$u"
-done
 
 cat >"$C/aliases" <<EOF2
 list: $A, someone@elsewhere.test
@@ -58,12 +36,8 @@ NOUID=$((4000000 + $$ % 100000))
 chown "$NOUID" "$C/orphan.db"
 check "postalias built the tables" test -f "$C/aliases.db" -a -f "$C/own.db" -a -f "$C/orphan.db"
 
-inst_param mail_spool_directory "$SP"
 inst_param alias_maps "hash:$C/aliases"
-inst_param recipient_delimiter "+"
-inst_param mydestination '$myhostname, localhost, $mydomain'
 inst_param biff no
-inst_service "local     unix  -       n       n       -       -       local"
 inst_service "local-eo  unix  -       n       n       -       -       local -o expand_owner_alias=yes"
 inst_service "local-no  unix  -       n       n       -       -       local -o owner_request_special=no"
 inst_service "local-px  unix  -       n       n       -       -       local -o propagate_unmatched_extensions=canonical,virtual,alias,forward"
@@ -71,23 +45,8 @@ inst_service "local-own unix  -       n       n       -       -       local -o a
 inst_service "local-orp unix  -       n       n       -       -       local -o alias_maps=hash:$C/orphan"
 inst_service "local-bad unix  -       n       n       -       1       local -o alias_maps=hash:$C/missing"
 inst_service "local-bf  unix  -       n       n       -       1       local -o biff=yes"
-check "postfix start" inst_start
-check "cleanup listens" inst_wait_sock public/cleanup
-check "private/local exists" inst_wait_sock private/local
+local_start
 
-queue() {
-    inst_submit -f sender@example.org "$@" || { cat "$T/submit.err" >&2; return 1; }
-    local id
-    id=$(sed -n 's/^queue_id=//p' "$T/submit.out")
-    mv "$Q/incoming/$id" "$Q/active/$id" || return 1
-    echo "$id"
-}
-msg() {
-    printf 'Subject: test %s\nFrom: sender@example.org\n\nHello %s\n' "$1" "$1"
-}
-send() {
-    (cd "$Q" && "$SEND" "$@") >"$T/send.out" 2>"$T/send.err"
-}
 # the queue id of the message that forwarded $1 to $2
 fwd_id() {
     sed -nE "s/.*$1: to=<$2>.*forwarded as ([0-9A-F]+)\)$/\1/p" "$LOG" | head -1
@@ -215,6 +174,7 @@ with open(sys.argv[1], "ab", buffering=0) as f:
         f.write(d.replace(b"\0", b"<NUL>") + b"\n")
 ' "$F/biff" &
     BIFF_PID=$!
+    LOCAL_PIDS=$BIFF_PID
     check "the comsat stand-in listens" inst_wait test -e "$F/biff.ready"
     s1=$(stat -c %s "$MB" 2>/dev/null || echo 0)
     id=$(msg nobiff | queue -r "$B@mail.example.com")
@@ -226,7 +186,7 @@ with open(sys.argv[1], "ab", buffering=0) as f:
     check "biff = no (main.cf): nothing was sent" bash -c "! grep -q '@$s1<NUL>' '$F/biff'"
     kill "$BIFF_PID" 2>/dev/null
     wait "$BIFF_PID" 2>/dev/null
-    BIFF_PID=
+    LOCAL_PIDS=
 fi
 
 inst_stop

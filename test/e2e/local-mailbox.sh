@@ -10,24 +10,11 @@
 # mailbox_size_limit (bounced 5.2.2, the mbox truncated back).
 . "$POSTERN_SRC/test/lib.sh"
 . "$POSTERN_SRC/test/lib/instance.sh"
-[ "$(id -u)" -eq 0 ] || { echo "1..0 # SKIP needs root"; exit 0; }
-for p in local cleanup master postlogd; do
-    if [ ! -x "$POSTERN_INST/libexec/postern/$p" ]; then
-        echo "1..0 # SKIP $p is not installed"
-        exit 0
-    fi
-done
-getent passwd nobody >/dev/null || { echo "1..0 # SKIP no user nobody (default_privs)"; exit 0; }
-SEND=$POSTERN_BUILD/test/tools/deliver_send
+. "$POSTERN_SRC/test/data/local/local-lib.sh"
 
-inst_setup
 U=pstlm$$
+local_setup "$U"
 H=$T/home/$U
-SP=$T/spool
-mkdir -p "$T/home" "$SP"
-useradd -M -d "$H" -s /bin/sh -U "$U" || { echo "1..0 # SKIP cannot add a user"; exit 0; }
-trap 'userdel "$U" 2>/dev/null; getent group "$U" >/dev/null && groupdel "$U" 2>/dev/null; inst_cleanup' EXIT
-mkdir -p "$H" && chown "$U:$U" "$H" && chmod 755 "$H"
 
 cat >"$T/mbcmd.sh" <<EOS
 #!/bin/sh
@@ -42,11 +29,7 @@ printf '%s %s\n' "$U" "$T/mbcmd.sh" >"$T/mcmaps"
 printf '#!/bin/sh\necho $$ >"%s/slow.pid"\nexec sleep 60\n' "$T" >"$T/slow.sh"
 chmod 755 "$T/slow.sh"
 
-inst_param mail_spool_directory "$SP"
 inst_param alias_maps ""
-inst_param recipient_delimiter "+"
-inst_param mydestination '$myhostname, localhost, $mydomain'
-inst_service "local     unix  -       n       n       -       -       local"
 inst_service "local-md  unix  -       n       n       -       -       local -o home_mailbox=Maildir/"
 inst_service "local-hm  unix  -       n       n       -       -       local -o home_mailbox=Mailbox"
 inst_service "local-mc  unix  -       n       n       -       -       local -o mailbox_command=$T/mbcmd.sh"
@@ -58,29 +41,13 @@ inst_service "local-cm  unix  -       n       n       -       -       local -o m
 inst_service "discard   unix  -       -       y       -       -       discard"
 inst_service "error     unix  -       -       y       -       -       error"
 inst_service "local-sl  unix  -       n       n       -       -       local -o mailbox_size_limit=2000 -o message_size_limit=1000"
-check "postfix start" inst_start
-check "cleanup listens" inst_wait_sock public/cleanup
-check "private/local exists" inst_wait_sock private/local
+local_start
 
-# queue RCPT [cleanup_submit options...] < message: a file in active/
-queue() {
-    inst_submit -f sender@example.org "$@" || { cat "$T/submit.err" >&2; return 1; }
-    local id
-    id=$(sed -n 's/^queue_id=//p' "$T/submit.out")
-    mv "$Q/incoming/$id" "$Q/active/$id" || return 1
-    echo "$id"
-}
+# msg NAME [HEADER]: a message with a From_-like body line to quote
 msg() {
     printf 'Subject: test %s\nFrom: sender@example.org\n%s\nHello,\nFrom the body, a line to quote.\n>From stays.\nbye\n' "$1" "${2:+$2
 }"
 }
-send() {
-    (cd "$Q" && "$SEND" "$@") >"$T/send.out" 2>"$T/send.err"
-}
-rcpts() {
-    inst_postcat -e "$Q/active/$1" | grep -E '^(done_)?recipient:' | tr '\n' ' '
-}
-D='[0-9]+(\.[0-9]+)?'
 
 # 1. mbox in the spool directory.
 id=$(msg one | queue -r "$U@mail.example.com")
@@ -90,7 +57,7 @@ ok $? "deliver_send gets a result from local"
 like "$(cat "$T/send.out")" "^rcpt=$U@mail.example.com offset=[0-9]+ result=sent dsn=2.0.0 reason=delivered to mailbox$" \
     "sent: delivered to mailbox"
 check "local logs Postfix's line" inst_log_wait \
-    "postfix/local\[[0-9]+\]: $id: to=<$U@mail.example.com>, relay=local, delay=$D, delays=$D/$D/0/$D, dsn=2.0.0, status=sent \(delivered to mailbox\)$"
+    "postfix/local\[[0-9]+\]: $id: to=<$U@mail.example.com>, relay=local, delay=$DELAY_RE, delays=$DELAY_RE/$DELAY_RE/0/$DELAY_RE, dsn=2.0.0, status=sent \(delivered to mailbox\)$"
 is "$(rcpts "$id")" "done_recipient: $U@mail.example.com " "the recipient is marked done"
 MB=$SP/$U
 is "$(stat -c '%U %a' "$MB" 2>&1)" "$U 600" "the mbox is the user's, mode 600"

@@ -12,13 +12,7 @@
 . "$POSTERN_SRC/test/lib.sh"
 . "$POSTERN_SRC/test/lib/instance.sh"
 . "$POSTERN_SRC/test/lib/oracle.sh"
-[ "$(id -u)" -eq 0 ] || { echo "1..0 # SKIP needs root"; exit 0; }
-for p in showq error cleanup master postlogd; do
-    if [ ! -x "$POSTERN_INST/libexec/postern/$p" ]; then
-        echo "1..0 # SKIP $p is not installed"
-        exit 0
-    fi
-done
+inst_require showq error cleanup master postlogd
 SEND=$POSTERN_BUILD/test/tools/deliver_send
 export TZ=UTC LANG=C
 

@@ -75,7 +75,8 @@ like "$env2" "named_attribute: rewrite_context=local" "rewrite_context=local"
 
 # DSN options survive pickup and cleanup.
 BEFORE=$(incoming)
-printf 'Subject: dsn\n\nbody\n' | as_user sendmail -N success,delay -R hdrs -V env-1 carol@relay.test 2>/dev/null
+printf 'Subject: dsn\n\nbody\n' | as_user sendmail -v -G -N success,delay -R hdrs -V env-1 carol@relay.test \
+    >/dev/null 2>&1
 wait_for count_incoming 3
 qf3=$Q/incoming/$(newest)
 wait_for test -x "$qf3"
@@ -83,6 +84,8 @@ env3=$(postcat "$qf3")
 like "$env3" "envelope_id=env-1" "-V: the envelope id reaches the queue file"
 like "$env3" "ret_flags=2" "-R hdrs: ret_flags=2"
 like "$env3" "notify_flags=10" "-N success,delay: notify_flags=10 on the recipient"
+like "$env3" "named_attribute: trace_flags=1024" "-v: trace_flags=1024 survives pickup and cleanup"
+like "$env3" "named_attribute: rewrite_context=remote" "-G: rewrite_context=remote survives pickup"
 
 # -t with -N: the extracted recipients keep their notify flags (pickup passes
 # them on after the content; cleanup does not extract them again).
@@ -159,5 +162,45 @@ is "$(incoming | wc -l)" 8 "nothing was queued from them"
 pp=$(pgrep -P "$MPID" -f 'pickup' | head -1)
 is "$(awk '/^Uid:/ {print $2}' "/proc/$pp/status")" "$(id -u postfix)" "pickup runs as mail_owner"
 is "$(readlink "/proc/$pp/root")" "$Q" "pickup is chrooted to the queue directory"
+
+# Memory stays flat whatever the message size: a 9 MB message (just under
+# the default message_size_limit) through sendmail, postdrop and the same
+# pickup process.
+hwm1=$(awk '/^VmHWM/ {print $2}' "/proc/$pp/status")
+python3 -c '
+import sys
+w = sys.stdout.write
+w("Subject: huge\n\n")
+for i in range(120000):
+    w("x" * 75 + "\n")
+' >"$T/huge.txt"
+rm -f "$Q"/maildrop/ABCDE456
+as_user /usr/bin/time -f 'maxrss=%M' sendmail -q30m 2>"$T/time0.err"
+rss0=$(sed -n 's/^maxrss=//p' "$T/time0.err")
+BEFORE=$(incoming)
+as_user /usr/bin/time -f 'maxrss=%M' sendmail bob@example.com <"$T/huge.txt" 2>"$T/time.err"
+ok $? "a 9 MB message is submitted"
+INST_WAIT=300 inst_wait count_incoming 9
+ok $? "and picked up"
+qf9=$Q/incoming/$(newest)
+wait_for test -x "$qf9"
+is "$(pgrep -P "$MPID" -f pickup | head -1)" "$pp" "by the same pickup process"
+hwm2=$(awk '/^VmHWM/ {print $2}' "/proc/$pp/status")
+ok $((hwm2 - hwm1 < 4096 ? 0 : 1)) "pickup's peak memory grew by less than 4 MB ($hwm1 kB -> $hwm2 kB)"
+rss=$(sed -n 's/^maxrss=//p' "$T/time.err")
+ok $((${rss:-99999} - ${rss0:-0} < 4096 ? 0 : 1)) "sendmail's peak memory stays flat (${rss0} kB for nothing, ${rss} kB for 9 MB)"
+ok $(($(stat -c %s "$qf9") > 9000000 ? 0 : 1)) "the whole message is in the queue file"
+
+# A recipient argument with no address in it is the null recipient (as
+# Postfix's sendmail writes it); cleanup sends it to empty_address_recipient.
+BEFORE=$(incoming)
+printf 'Subject: nobody\n\nb\n' | as_user sendmail 'undisclosed-recipients:;' 2>/dev/null
+ok $? "sendmail 'undisclosed-recipients:;' exits 0 (as Postfix)"
+inst_wait count_incoming 10
+ok $? "and the message is picked up, not removed as malformed"
+qf10=$Q/incoming/$(newest)
+wait_for test -x "$qf10"
+like "$(postcat -e "$qf10")" "recipient: MAILER-DAEMON@example.com" \
+    "its recipient is empty_address_recipient, qualified"
 
 done_testing

@@ -12,13 +12,7 @@
 # "W" wakeup is ignored quietly.
 . "$POSTERN_SRC/test/lib.sh"
 . "$POSTERN_SRC/test/lib/instance.sh"
-[ "$(id -u)" -eq 0 ] || { echo "1..0 # SKIP needs root"; exit 0; }
-for p in flush cleanup master postlogd; do
-    if [ ! -x "$POSTERN_INST/libexec/postern/$p" ]; then
-        echo "1..0 # SKIP $p is not installed"
-        exit 0
-    fi
-done
+inst_require flush cleanup master postlogd
 command -v python3 >/dev/null || { echo "1..0 # SKIP no python3"; exit 0; }
 
 inst_setup

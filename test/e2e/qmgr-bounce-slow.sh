@@ -5,39 +5,15 @@
 # is removed once the answer comes.
 . "$POSTERN_SRC/test/lib.sh"
 . "$POSTERN_SRC/test/lib/instance.sh"
-[ "$(id -u)" -eq 0 ] || { echo "1..0 # SKIP needs root"; exit 0; }
-command -v python3 >/dev/null || { echo "1..0 # SKIP no python3"; exit 0; }
-for p in qmgr cleanup master postlogd error; do
-    if [ ! -x "$POSTERN_INST/libexec/postern/$p" ]; then
-        echo "1..0 # SKIP $p is not installed"
-        exit 0
-    fi
-done
+. "$POSTERN_SRC/test/data/qmgr/bounce-lib.sh"
 
-inst_setup
-A=$T/agent B=$T/bounce.out
-mkdir -p "$A"
-cp "$POSTERN_BUILD/test/daemons/test_agent" "$D/"
-inst_service "qmgr      unix  n       -       n       300     1       qmgr"
-inst_service "error     unix  -       -       y       -       -       error"
-inst_service "test      unix  -       n       n       -       4       test_agent $A"
-inst_param default_transport test
-inst_param transport_maps "inline:{{err.test=error:5.1.1 no such user}}"
-check "postfix start" inst_start
-check "qmgr listens" inst_wait_sock public/qmgr
+bounce_setup
 echo 8 >"$T/slow"
-python3 "$POSTERN_SRC/test/tools/fake_bounce.py" "$Q" "$B" "" "$T/slow" &
-FB=$!
-trap 'kill "$FB" 2>/dev/null; inst_cleanup' EXIT
-check "the stand-in bounce service listens" inst_wait test -s "$B.ready"
+bounce_start "" "$T/slow"
 
 MSG="Subject: slow bounce
 
 hello"
-submit() {
-    inst_submit -f alice@example.com "$@" <<<"$MSG" || return 1
-    sed -n 's/^queue_id=//p' "$T/submit.out"
-}
 
 # A bounce: its FLUSH request waits 8 s at the bounce service.
 slow=$(submit -r nobody@err.test)

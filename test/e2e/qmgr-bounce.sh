@@ -9,40 +9,16 @@
 # the null sender) -> "defer" EXPIRE, removed.
 . "$POSTERN_SRC/test/lib.sh"
 . "$POSTERN_SRC/test/lib/instance.sh"
-[ "$(id -u)" -eq 0 ] || { echo "1..0 # SKIP needs root"; exit 0; }
-command -v python3 >/dev/null || { echo "1..0 # SKIP no python3"; exit 0; }
-for p in qmgr cleanup master postlogd error; do
-    if [ ! -x "$POSTERN_INST/libexec/postern/$p" ]; then
-        echo "1..0 # SKIP $p is not installed"
-        exit 0
-    fi
-done
+. "$POSTERN_SRC/test/data/qmgr/bounce-lib.sh"
 
-inst_setup
-A=$T/agent B=$T/bounce.out
-mkdir -p "$A"
-cp "$POSTERN_BUILD/test/daemons/test_agent" "$D/"
-inst_service "qmgr      unix  n       -       n       300     1       qmgr"
-inst_service "error     unix  -       -       y       -       -       error"
-inst_service "test      unix  -       n       n       -       4       test_agent $A"
-inst_param default_transport test
+bounce_setup
 inst_param delay_warning_time 1s
 inst_param bounce_queue_lifetime 1d
-inst_param transport_maps "inline:{{err.test=error:5.1.1 no such user}}"
-check "postfix start" inst_start
-check "qmgr listens" inst_wait_sock public/qmgr
-python3 "$POSTERN_SRC/test/tools/fake_bounce.py" "$Q" "$B" "$T/fail" &
-FB=$!
-trap 'kill "$FB" 2>/dev/null; inst_cleanup' EXIT
-check "the stand-in bounce service listens" inst_wait test -s "$B.ready"
+bounce_start "$T/fail"
 
 MSG="Subject: bounce test
 
 hello"
-submit() {
-    inst_submit -f alice@example.com "$@" <<<"$MSG" || return 1
-    sed -n 's/^queue_id=//p' "$T/submit.out"
-}
 requests() { grep -c "queue_id=$1 " "$B" 2>/dev/null; }
 deferred_file() { echo "$Q/deferred/${1:0:1}/$1"; }
 flush() { postqueue -f; }

@@ -7,22 +7,14 @@
 # message is not starved behind a big one).
 . "$POSTERN_SRC/test/lib.sh"
 . "$POSTERN_SRC/test/lib/instance.sh"
-[ "$(id -u)" -eq 0 ] || { echo "1..0 # SKIP needs root"; exit 0; }
-for p in qmgr cleanup master postlogd; do
-    if [ ! -x "$POSTERN_INST/libexec/postern/$p" ]; then
-        echo "1..0 # SKIP $p is not installed"
-        exit 0
-    fi
-done
+inst_require qmgr cleanup master postlogd
 
 inst_setup
-cp "$POSTERN_BUILD/test/daemons/test_agent" "$D/"
-mkdir -p "$T/conc" "$T/procs" "$T/rr" "$T/per"
 inst_service "qmgr      unix  n       -       n       300     1       qmgr"
-inst_service "conc      unix  -       n       n       -       10      test_agent $T/conc"
-inst_service "procs     unix  -       n       n       -       3       test_agent $T/procs"
-inst_service "rr        unix  -       n       n       -       10      test_agent $T/rr"
-inst_service "per       unix  -       n       n       -       10      test_agent $T/per"
+inst_agent conc "$T/conc" 10
+inst_agent procs "$T/procs" 3
+inst_agent rr "$T/rr" 10
+inst_agent per "$T/per" 10
 inst_param transport_maps "inline:{one.test=conc:, .many.test=procs:, same.test=rr:, mbox.test=per:}"
 inst_param parent_domain_matches_subdomains ""
 inst_param conc_destination_concurrency_limit 2

@@ -10,23 +10,15 @@
 # flushed (no bounce service yet) keeps the message queued.
 . "$POSTERN_SRC/test/lib.sh"
 . "$POSTERN_SRC/test/lib/instance.sh"
-[ "$(id -u)" -eq 0 ] || { echo "1..0 # SKIP needs root"; exit 0; }
-for p in qmgr cleanup master postlogd error showq; do
-    if [ ! -x "$POSTERN_INST/libexec/postern/$p" ]; then
-        echo "1..0 # SKIP $p is not installed"
-        exit 0
-    fi
-done
+inst_require qmgr cleanup master postlogd error showq
 
 inst_setup
 A=$T/agent S=$T/slow
-mkdir -p "$A" "$S"
-cp "$POSTERN_BUILD/test/daemons/test_agent" "$D/"
 inst_service "qmgr      unix  n       -       n       300     1       qmgr"
 inst_service "showq     unix  n       -       y       -       -       showq"
 inst_service "error     unix  -       -       y       -       -       error"
-inst_service "test      unix  -       n       n       -       4       test_agent $A"
-inst_service "slow      unix  -       n       n       -       4       test_agent $S"
+inst_agent test "$A"
+inst_agent slow "$S"
 inst_param default_transport test
 inst_param slow_destination_concurrency_limit 1
 inst_param transport_maps "inline:{dead.test=slow:, {err.test=error:5.1.1 no such user here}, nosock.test=nosuch:}"

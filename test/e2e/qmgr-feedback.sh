@@ -8,22 +8,14 @@
 # failed pseudo-cohorts (0: never).
 . "$POSTERN_SRC/test/lib.sh"
 . "$POSTERN_SRC/test/lib/instance.sh"
-[ "$(id -u)" -eq 0 ] || { echo "1..0 # SKIP needs root"; exit 0; }
-for p in qmgr cleanup master postlogd; do
-    if [ ! -x "$POSTERN_INST/libexec/postern/$p" ]; then
-        echo "1..0 # SKIP $p is not installed"
-        exit 0
-    fi
-done
+inst_require qmgr cleanup master postlogd
 
 inst_setup
-cp "$POSTERN_BUILD/test/daemons/test_agent" "$D/"
-mkdir -p "$T/flat" "$T/grow" "$T/fail" "$T/never"
 inst_service "qmgr      unix  n       -       n       300     1       qmgr"
-inst_service "flat      unix  -       n       n       -       20      test_agent $T/flat"
-inst_service "grow      unix  -       n       n       -       20      test_agent $T/grow"
-inst_service "fail      unix  -       n       n       -       20      test_agent $T/fail"
-inst_service "never     unix  -       n       n       -       20      test_agent $T/never"
+inst_agent flat "$T/flat" 20
+inst_agent grow "$T/grow" 20
+inst_agent fail "$T/fail" 20
+inst_agent never "$T/never" 20
 inst_param transport_maps "inline:{flat.test=flat:, grow.test=grow:, fail.test=fail:, never.test=never:}"
 inst_param default_destination_concurrency_limit 10
 # flat: starts at 2 and never grows (no positive feedback).

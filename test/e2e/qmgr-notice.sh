@@ -7,22 +7,15 @@
 # sender"). The log has Postfix's lines for all of it.
 . "$POSTERN_SRC/test/lib.sh"
 . "$POSTERN_SRC/test/lib/instance.sh"
-[ "$(id -u)" -eq 0 ] || { echo "1..0 # SKIP needs root"; exit 0; }
-for p in qmgr local bounce cleanup master postlogd; do
-    if [ ! -x "$POSTERN_INST/libexec/postern/$p" ]; then
-        echo "1..0 # SKIP $p is not installed"
-        exit 0
-    fi
-done
+inst_require qmgr local bounce cleanup master postlogd
 getent passwd nobody >/dev/null || { echo "1..0 # SKIP no user nobody (default_privs)"; exit 0; }
 
 inst_setup
 U=pstqn$$
 SP=$T/spool A=$T/agent
-mkdir -p "$SP" "$A"
+mkdir -p "$SP"
 useradd -M -d /nonexistent -s /bin/sh -U "$U" || { echo "1..0 # SKIP cannot add a user"; exit 0; }
 trap 'userdel "$U" 2>/dev/null; getent group "$U" >/dev/null && groupdel "$U" 2>/dev/null; inst_cleanup' EXIT
-cp "$POSTERN_BUILD/test/daemons/test_agent" "$D/"
 inst_param mail_spool_directory "$SP"
 inst_param alias_maps ""
 inst_param transport_maps "inline:{later.test=test:}"
@@ -31,7 +24,7 @@ inst_service "local     unix  -       n       n       -       -       local"
 inst_service "bounce    unix  -       -       y       -       0       bounce"
 inst_service "defer     unix  -       -       y       -       0       bounce"
 inst_service "trace     unix  -       -       y       -       0       bounce"
-inst_service "test      unix  -       n       n       -       4       test_agent $A"
+inst_agent test "$A"
 check "postfix start" inst_start
 check "qmgr listens" inst_wait_sock public/qmgr
 

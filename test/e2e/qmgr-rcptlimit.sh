@@ -7,20 +7,12 @@
 # deferred in an early batch are retried on the next run.
 . "$POSTERN_SRC/test/lib.sh"
 . "$POSTERN_SRC/test/lib/instance.sh"
-[ "$(id -u)" -eq 0 ] || { echo "1..0 # SKIP needs root"; exit 0; }
-for p in qmgr cleanup master postlogd; do
-    if [ ! -x "$POSTERN_INST/libexec/postern/$p" ]; then
-        echo "1..0 # SKIP $p is not installed"
-        exit 0
-    fi
-done
+inst_require qmgr cleanup master postlogd
 
 inst_setup
 A=$T/agent
-mkdir -p "$A"
-cp "$POSTERN_BUILD/test/daemons/test_agent" "$D/"
 inst_service "qmgr      unix  n       -       n       300     1       qmgr"
-inst_service "test      unix  -       n       n       -       4       test_agent $A"
+inst_agent test "$A"
 inst_param default_transport test
 inst_param qmgr_message_recipient_limit 5
 inst_param test_destination_recipient_limit 10

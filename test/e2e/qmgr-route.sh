@@ -10,21 +10,13 @@
 # request and marks the recipients done.
 . "$POSTERN_SRC/test/lib.sh"
 . "$POSTERN_SRC/test/lib/instance.sh"
-[ "$(id -u)" -eq 0 ] || { echo "1..0 # SKIP needs root"; exit 0; }
-for p in qmgr cleanup master postlogd discard; do
-    if [ ! -x "$POSTERN_INST/libexec/postern/$p" ]; then
-        echo "1..0 # SKIP $p is not installed"
-        exit 0
-    fi
-done
+inst_require qmgr cleanup master postlogd discard
 
 inst_setup
 A=$T/agent
-mkdir -p "$A"
-cp "$POSTERN_BUILD/test/daemons/test_agent" "$D/"
 inst_service "qmgr      unix  n       -       n       300     1       qmgr"
-inst_service "test      unix  -       n       n       -       4       test_agent $A"
-inst_service "loc       unix  -       n       n       -       4       test_agent $A"
+inst_agent test "$A"
+inst_agent loc "$A"
 inst_service "discard   unix  -       -       y       -       -       discard"
 inst_param default_transport test
 inst_param relayhost "[smart.example]"

@@ -8,21 +8,13 @@
 # test_agent, which records each request's service and next hop.
 . "$POSTERN_SRC/test/lib.sh"
 . "$POSTERN_SRC/test/lib/instance.sh"
-[ "$(id -u)" -eq 0 ] || { echo "1..0 # SKIP needs root"; exit 0; }
-for p in qmgr cleanup master postlogd; do
-    if [ ! -x "$POSTERN_INST/libexec/postern/$p" ]; then
-        echo "1..0 # SKIP $p is not installed"
-        exit 0
-    fi
-done
+inst_require qmgr cleanup master postlogd
 
 inst_setup
 A=$T/agent
-mkdir -p "$A"
-cp "$POSTERN_BUILD/test/daemons/test_agent" "$D/"
 inst_service "qmgr      unix  n       -       n       300     1       qmgr"
-inst_service "test      unix  -       n       n       -       4       test_agent $A"
-inst_service "bulk      unix  -       n       n       -       4       test_agent $A"
+inst_agent test "$A"
+inst_agent bulk "$A"
 inst_param default_transport test
 inst_param relayhost "[global.example]"
 inst_param empty_address_relayhost_maps_lookup_key "<null>"

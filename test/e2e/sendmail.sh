@@ -137,7 +137,22 @@ is "$(echo "$OUT" | grep '^recipient' | tr '\n' '|')" "recipient: a@b|recipient:
 submit 'b\n' -oem -odb -x -G -U a@b
 is "$RC" 0 "other Sendmail options accepted and ignored"
 submit 'b\n' -N bogus a@b
-is "$RC" 64 "bad -N value: exit 64 (EX_USAGE)"
+is "$RC" 0 "bad -N value: a warning, the message still goes (as Postfix)"
+like "$(cat "$T/err")" "bad -N option value -- ignored" "and the warning says so"
+ok $(echo "$OUT" | grep -q notify_flags; echo $((!$?))) "and no notify_flags"
+
+# -bm is the default mode, said explicitly.
+submit 'Subject: bm\n\nb\n' -bm a@b
+is "$RC $(echo "$OUT" | grep '^recipient')" "0 recipient: a@b" "-bm reads the message and queues it"
+
+# One -v: a report of the first delivery attempt (Postfix's trace_flags=1024).
+rm -f "$Q"/maildrop/*
+printf 'b\n' | as_user sendmail -v a@b >"$T/out" 2>"$T/err"
+is "$?" 0 "-v: exit 0"
+is "$(cat "$T/out")" "Mail Delivery Status Report will be mailed to <$SUB_USER>." "-v: says a report will come"
+F=$Q/maildrop/$(maildrop_files | head -1)
+like "$(postcat "$F")" "named_attribute: trace_flags=1024" "-v: trace_flags=1024 in the maildrop file"
+rm -f "$Q"/maildrop/*
 
 # -t: Resent- recipients win; command-line recipients are kept.
 submit 'Resent-To: r1@x\nResent-Cc: r2@x\nTo: t@x\n\nb\n' -t cmd@x
@@ -147,12 +162,27 @@ is "$(echo "$OUT" | grep '^recipient' | tr '\n' '|')" "recipient: cmd@x|recipien
 # -C: another configuration directory (main.cf or its directory).
 submit 'b\n' -C "$C/main.cf" a@b
 is "$RC" 0 "-C path/main.cf"
+# -C names the configuration: a directory with a main.cf whose queue is elsewhere.
+mkdir -p "$T/etc-c" "$T/q-c/maildrop" "$T/q-c/public"
+chown postfix:postdrop "$T/q-c/maildrop"
+chmod 1733 "$T/q-c/maildrop"
+printf 'queue_directory = %s/q-c\n' "$T" >"$T/etc-c/main.cf"
+rm -f "$Q"/maildrop/*
+printf 'b\n' | env -u MAIL_CONFIG sendmail -C "$T/etc-c" a@b 2>/dev/null
+is "$? $(ls "$T/q-c/maildrop" | wc -l) $(maildrop_files | wc -l)" "0 1 0" \
+    "-C dir: the message goes to that configuration's queue, not the default one"
 
 # Over message_size_limit: postdrop refuses it, sendmail exits 65 (permanent).
 printf 'message_size_limit = 2000\n' >>"$C/main.cf"
 submit "$(head -c 3000 /dev/zero | tr '\0' x)\n" a@b
 is "$RC" 65 "a message over message_size_limit: exit 65 (EX_DATAERR), not a retry"
 like "$(cat "$T/err")" "postdrop: fatal: uid=$SUB_UID: bad input: message too large" "postdrop says why"
+is "$(maildrop_files)" "" "nothing left in maildrop/"
+# Far larger than a pipe holds: postdrop stops reading before sendmail is done.
+head -c 2000000 /dev/zero | tr '\0' x | fold -w 70 >"$T/huge"
+as_user sendmail a@b <"$T/huge" 2>"$T/err"
+is "$?" 65 "a message far over the limit: exit 65 too, not a broken pipe's 75"
+ok $(grep -q "Broken pipe" "$T/err"; echo $((!$?))) "and no broken pipe message"
 is "$(maildrop_files)" "" "nothing left in maildrop/"
 sed -i '/^message_size_limit/d' "$C/main.cf"
 
@@ -168,8 +198,14 @@ like "$(cat "$T/err")" "^postdrop: fatal: User $SUB_USER\($SUB_UID\) is not allo
     "postdrop says why"
 is "$(maildrop_files)" "" "nothing left in maildrop/"
 printf 'b\n' | sendmail a@b 2>/dev/null
-is "$?" 0 "root is always allowed"
+is "$?" 0 "root is allowed by static:anyone"
 rm -f "$Q"/maildrop/*
+sed -i '/^authorized_submit_users/d' "$C/main.cf"
+printf 'authorized_submit_users = !root, static:anyone\n' >>"$C/main.cf"
+printf 'b\n' | sendmail a@b 2>"$T/err"
+is "$?" 77 "root is not exempt when the list refuses it (as Postfix)"
+like "$(cat "$T/err")" "User root\(0\) is not allowed to submit mail" "and is told so"
+is "$(maildrop_files)" "" "nothing left in maildrop/"
 sed -i '/^authorized_submit_users/d' "$C/main.cf"
 
 # newaliases with the real postalias: every alias_database table is built.
@@ -191,7 +227,7 @@ fi
 # Helper modes: mailq, newaliases, -q run the other commands.
 FAKE=$T/fakebin C2=$T/etc2
 mkdir -p "$FAKE" "$C2"
-for p in postqueue postalias; do
+for p in postqueue postalias postfix; do
     printf '#!/bin/sh\necho "%s $*"\n' "$p" >"$FAKE/$p"
     chmod 755 "$FAKE/$p"
 done
@@ -203,6 +239,8 @@ is "$(MAIL_CONFIG=$C2 mailq)" "postqueue -p" "mailq runs postqueue -p"
 is "$(MAIL_CONFIG=$C2 sendmail -bp)" "postqueue -p" "sendmail -bp runs postqueue -p"
 is "$(MAIL_CONFIG=$C2 sendmail -q)" "postqueue -f" "sendmail -q runs postqueue -f"
 is "$(MAIL_CONFIG=$C2 sendmail -qRexample.com)" "postqueue -s example.com" "sendmail -qR runs postqueue -s"
+is "$(MAIL_CONFIG=$C2 sendmail -qIABCDEF123)" "postqueue -i ABCDEF123" "sendmail -qI runs postqueue -i"
+is "$(MAIL_CONFIG=$C2 sendmail -bl)" "postfix start" "sendmail -bl runs postfix start"
 is "$(MAIL_CONFIG=$C2 newaliases)" "postalias hash:/etc/a1 hash:/etc/a2" \
     "newaliases runs postalias on every alias_database table"
 is "$(MAIL_CONFIG=$C2 sendmail -bi)" "postalias hash:/etc/a1 hash:/etc/a2" "sendmail -bi likewise"

@@ -15,13 +15,7 @@
 . "$POSTERN_SRC/test/lib/instance.sh"
 . "$POSTERN_SRC/test/lib/nsd.sh"
 . "$POSTERN_SRC/test/data/smtp/smtp-lib.sh"
-nsd_available || { echo "1..0 # SKIP needs root, ip, nsd and python3"; exit 0; }
-[ -x "$POSTERN_INST/libexec/postern/smtp" ] || { echo "1..0 # SKIP smtp is not installed"; exit 0; }
-
-INST_ADDR=127.0.0.10
-inst_setup
-trap 'sink_stop_all; inst_cleanup' EXIT
-inst_param mydestination '$myhostname, localhost'
+smtp_setup
 inst_param smtp_connection_cache_time_limit 30s
 inst_param virtual_alias_maps "inline:{ me@example.com=foo@two.smtp.test }"
 inst_service "smtp      unix  -       -       y       -       1       smtp"

@@ -9,13 +9,7 @@
 . "$POSTERN_SRC/test/lib/instance.sh"
 . "$POSTERN_SRC/test/lib/nsd.sh"
 . "$POSTERN_SRC/test/data/smtp/smtp-lib.sh"
-nsd_available || { echo "1..0 # SKIP needs root, ip, nsd and python3"; exit 0; }
-[ -x "$POSTERN_INST/libexec/postern/smtp" ] || { echo "1..0 # SKIP smtp is not installed"; exit 0; }
-
-INST_ADDR=127.0.0.10
-inst_setup
-trap 'sink_stop_all; inst_cleanup' EXIT
-inst_param mydestination '$myhostname, localhost'
+smtp_setup
 inst_service "smtp      unix  -       -       n       -       1       smtp"
 printf 'alice@example.local alice@example.com\n@corp.local @corp.example\n' >"$T/generic"
 inst_service "generic   unix  -       -       n       -       1       smtp
@@ -26,6 +20,7 @@ cat >"$T/hc" <<'HC'
 /^X-Warn:/ WARN header seen
 /^X-Info:/ PREPEND X-Pre: yes
 /^X-Bad:/ REJECT no
+/^X-Odd:/ BOGUS action
 HC
 cat >"$T/bc" <<'BC'
 /^password/ REPLACE [removed]
@@ -199,6 +194,7 @@ X-Internal: folded
 X-Warn: w
 X-Info: i
 X-Bad: b
+X-Odd: o
 From: alice@example.com
 
 password=hunter2
@@ -216,6 +212,8 @@ check "WARN is logged" inst_log_wait "$id: warning: header X-Warn: w: header see
 is "$(printf '%s\n' "$m" | grep -A1 '^X-Pre: yes$' | tail -1)" "X-Info: i" "PREPEND inserts before the header"
 like "$m" '^X-Bad: b$' "REJECT is not available here: the header passes"
 check "and is warned about" inst_log_wait "warning: $id: header_checks: action \"REJECT no\" is not available"
+like "$m" '^X-Odd: o$' "an unknown action: the header passes"
+check "and is warned about as unknown" inst_log_wait "warning: $id: unknown header_checks action: BOGUS action"
 like "$m" '^\[removed\]$' "body REPLACE"
 is "$(printf '%s\n' "$m" | grep -c '^password\|^drop me')" "0" "body IGNORE and the replaced line are gone"
 like "$m" '^keep me$' "other body lines pass"

@@ -11,13 +11,7 @@
 . "$POSTERN_SRC/test/lib/instance.sh"
 . "$POSTERN_SRC/test/lib/nsd.sh"
 . "$POSTERN_SRC/test/data/smtp/smtp-lib.sh"
-nsd_available || { echo "1..0 # SKIP needs root, ip, nsd and python3"; exit 0; }
-[ -x "$POSTERN_INST/libexec/postern/smtp" ] || { echo "1..0 # SKIP smtp is not installed"; exit 0; }
-
-INST_ADDR=127.0.0.10
-inst_setup
-trap 'sink_stop_all; inst_cleanup' EXIT
-inst_param mydestination '$myhostname, localhost'
+smtp_setup
 inst_param smtp_helo_timeout 2s
 inst_param smtp_mx_session_limit 2
 inst_param smtp_tls_security_level may

@@ -13,13 +13,7 @@
 . "$POSTERN_SRC/test/lib/instance.sh"
 . "$POSTERN_SRC/test/lib/nsd.sh"
 . "$POSTERN_SRC/test/data/smtp/smtp-lib.sh"
-nsd_available || { echo "1..0 # SKIP needs root, ip, nsd and python3"; exit 0; }
-command -v openssl >/dev/null || { echo "1..0 # SKIP needs openssl"; exit 0; }
-[ -x "$POSTERN_INST/libexec/postern/smtp" ] || { echo "1..0 # SKIP smtp is not installed"; exit 0; }
-
-INST_ADDR=127.0.0.10
-inst_setup
-trap 'sink_stop_all; inst_cleanup' EXIT
+smtp_setup openssl
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=mxt.smtp.test \
     -addext subjectAltName=DNS:mxt.smtp.test,DNS:relay.smtp.test \
     -keyout "$T/key.pem" -out "$T/cert.pem" >/dev/null 2>&1
@@ -36,7 +30,6 @@ ok $? "a test CA and a certificate it signed for mxv.smtp.test"
 printf '[relay.smtp.test]:587 relayuser:s3cret\n[plainrelay.smtp.test]:587 relayuser:s3cret\nsmtps.smtp.test relayuser:s3cret\ncarol@example.com carol:wrong\n' >"$T/sasl_passwd"
 postmap -c "$C" "hash:$T/sasl_passwd"
 ok $? "postmap builds the password map"
-inst_param mydestination '$myhostname, localhost'
 inst_param smtp_tls_security_level may
 inst_param smtp_tls_loglevel 1
 inst_param smtp_tls_CAfile "$T/ca.pem"

@@ -10,49 +10,22 @@
 . "$POSTERN_SRC/test/lib.sh"
 . "$POSTERN_SRC/test/data/smtpd/smtpd-lib.sh"
 . "$POSTERN_SRC/test/data/smtpd/tls-lib.sh"
-[ "$(id -u)" -eq 0 ] || { echo "1..0 # SKIP needs root"; exit 0; }
-if ! command -v saslpasswd2 >/dev/null; then
-    skip "saslpasswd2 missing"
-    done_testing
-    exit
-fi
-TLS="python3 $POSTERN_SRC/test/tools/smtp_tls.py"
-b64() { printf "$1" | base64 -w0; }
+. "$POSTERN_SRC/test/data/smtpd/auth-lib.sh"
+auth_require saslpasswd2
 
-sd_setup "smtpd_tls_security_level = may" \
-    "smtpd_tls_cert_file = \$config_directory/server.pem" \
-    "smtpd_tls_key_file = \$config_directory/server.key" \
-    "smtpd_sasl_auth_enable = yes" \
-    "smtpd_sasl_type = cyrus" \
-    "smtpd_sasl_path = smtpd" \
-    "smtpd_sasl_security_options = noanonymous" \
-    "smtpd_sasl_exceptions_networks = 192.0.2.0/24" \
-    "mynetworks = 192.0.2.0/24" \
-    "smtpd_relay_restrictions = permit_mynetworks, permit_sasl_authenticated, reject_unauth_destination" \
-    "smtpd_sender_login_maps = inline:{{smtp@example.com=smtp@example.com}, {other@example.com=someone@example.com}}"
-tls_cert server mail.example.com
-sasl_sasldb smtp Secret123
+auth_setup "smtpd_sasl_exceptions_networks = 192.0.2.0/24"
 P_EXC=$(inst_port) P_KSLM=$(inst_port) P_KNOSASL=$(inst_port) P_SLOW=$(inst_port) P_ABORT=$(inst_port)
 inst_service "$ADDR:$P_EXC inet n - y - - smtpd -o smtpd_sasl_exceptions_networks=127.0.0.0/8,[::1]/128"
 inst_service "$ADDR:$P_KSLM inet n - y - - smtpd -o smtpd_sender_restrictions=reject_known_sender_login_mismatch"
 inst_service "$ADDR:$P_KNOSASL inet n - y - - smtpd -o smtpd_sasl_auth_enable=no -o smtpd_sender_restrictions=reject_known_sender_login_mismatch"
 inst_service "$ADDR:$P_SLOW inet n - y - - smtpd -o syslog_name=postfix/slow -o smtpd_error_sleep_time=1 -o smtpd_soft_error_limit=1"
 inst_service "$ADDR:$P_ABORT inet n - y - - smtpd -o syslog_name=postfix/abort"
-sd_start
-ok $? "master and smtpd run"
+auth_start
 
-dialog() {
-    local name=$1 port=$2
-    shift 2
-    cat >"$T/$name.dialog"
-    $TLS "$@" "$ADDR" "$port" "$T/$name.dialog" >"$T/$name.out" 2>"$T/$name.err"
-    ok $? "dialog: $name $(head -c 300 "$T/$name.err")"
-}
 queued_ids() { sed -n 's/^S: 250 2\.0\.0 Ok: queued as \([0-9A-F]*\)$/\1/p' "$1"; }
-GOOD=$(b64 '\0smtp@example.com\0Secret123')
 
 # --- an abort after RCPT (QUIT, RSET) is not a cleanup warning ---------------------
-dialog abort "$P_ABORT" <<'D'
+tls_dialog abort "$P_ABORT" <<'D'
 S: 220 mail.example.com ESMTP Postfix
 C: EHLO client.example.org
 M: 250
@@ -78,7 +51,7 @@ done
 
 # --- MAIL FROM AUTH= from a client that has not authenticated ----------------------
 LONGAUTH=$(head -c 600 /dev/zero | tr '\0' a)
-dialog auth-unauth "$PORT" <<D
+tls_dialog auth-unauth "$PORT" <<D
 S: 220 mail.example.com ESMTP Postfix
 C: EHLO client.example.org
 M: 250
@@ -117,7 +90,7 @@ like "$(cat "$T/pc0.out")" "sender: alice@example\.com" "postcat reads the unaut
 is "$(grep -c "sasl_sender" "$T/pc0.out")" 0 "unauthenticated AUTH= is not believed: no sasl_sender in the queue file"
 
 # --- MAIL FROM AUTH= after AUTH: xtext-decoded, logged, in the queue file ---------
-dialog auth-ok "$PORT" <<D
+tls_dialog auth-ok "$PORT" <<D
 S: 220 mail.example.com ESMTP Postfix
 C: EHLO client.example.org
 M: 250
@@ -163,7 +136,7 @@ like "$(cat "$T/pc2.out")" "named_attribute: sasl_username=smtp@example\.com" "A
 is "$(grep -c "sasl_sender" "$T/pc2.out")" 0 "AUTH=<>: no sasl_sender in the queue file"
 
 # --- smtpd_sasl_exceptions_networks ------------------------------------------------
-dialog exc "$P_EXC" <<D
+tls_dialog exc "$P_EXC" <<D
 S: 220 mail.example.com ESMTP Postfix
 C: EHLO client.example.org
 M: 250
@@ -177,25 +150,6 @@ is "$(grep -c "^S: 250-AUTH" "$T/exc.out")" 0 \
 is "$(grep -c "^S: 250-AUTH PLAIN LOGIN" "$T/auth-ok.out")" 1 "a client outside the exceptions list is offered AUTH"
 
 # --- reject_known_sender_login_mismatch -------------------------------------------------
-login_dialog() {
-    local name=$1 port=$2 auth=$3 from=$4 want=$5
-    {
-        echo "S: 220 mail.example.com ESMTP Postfix"
-        echo "C: EHLO client.example.org"
-        echo "M: 250"
-        if [ "$auth" = yes ]; then
-            echo "C: AUTH PLAIN $GOOD"
-            echo "S: 235 2.7.0 Authentication successful"
-        fi
-        echo "C: MAIL FROM:<$from>"
-        echo "S: 250 2.1.0 Ok"
-        echo "C: RCPT TO:<bob@mail.example.com>"
-        echo "S: $want"
-        echo "C: QUIT"
-        echo "S: 221 2.0.0 Bye"
-    } >"$T/login.dialog"
-    dialog "$name" "$port" <"$T/login.dialog"
-}
 login_dialog kslm-own "$P_KSLM" yes smtp@example.com "250 2.1.5 Ok"
 login_dialog kslm-other "$P_KSLM" yes other@example.com \
     "553 5.7.1 <other@example.com>: Sender address rejected: not owned by user smtp@example.com"

@@ -12,28 +12,10 @@
 . "$POSTERN_SRC/test/lib.sh"
 . "$POSTERN_SRC/test/data/smtpd/smtpd-lib.sh"
 . "$POSTERN_SRC/test/data/smtpd/tls-lib.sh"
-[ "$(id -u)" -eq 0 ] || { echo "1..0 # SKIP needs root"; exit 0; }
-if ! command -v swaks >/dev/null || ! command -v saslpasswd2 >/dev/null; then
-    skip "swaks or saslpasswd2 missing"
-    done_testing
-    exit
-fi
-TLS="python3 $POSTERN_SRC/test/tools/smtp_tls.py"
-b64() { printf "$1" | base64 -w0; }
+. "$POSTERN_SRC/test/data/smtpd/auth-lib.sh"
+auth_require swaks saslpasswd2
 
-sd_setup "smtpd_tls_security_level = may" \
-    "smtpd_tls_cert_file = \$config_directory/server.pem" \
-    "smtpd_tls_key_file = \$config_directory/server.key" \
-    "smtpd_sasl_auth_enable = yes" \
-    "smtpd_sasl_type = cyrus" \
-    "smtpd_sasl_path = smtpd" \
-    "smtpd_sasl_security_options = noanonymous" \
-    "smtpd_sasl_authenticated_header = yes" \
-    "mynetworks = 192.0.2.0/24" \
-    "smtpd_relay_restrictions = permit_mynetworks, permit_sasl_authenticated, reject_unauth_destination" \
-    "smtpd_sender_login_maps = inline:{{smtp@example.com=smtp@example.com}, {other@example.com=someone@example.com}}"
-tls_cert server mail.example.com
-sasl_sasldb smtp Secret123
+auth_setup "smtpd_sasl_authenticated_header = yes"
 check "saslpasswd2 made the sasldb" test -s "$Q/etc/sasldb2"
 P_BROKEN=$(inst_port) P_TLSONLY=$(inst_port) P_SLM=$(inst_port) P_ASLM=$(inst_port)
 P_USLM=$(inst_port) P_SLOW=$(inst_port)
@@ -49,17 +31,8 @@ inst_service "$ADDR:$P_SECOPT inet n - y - - smtpd -o smtpd_sasl_security_option
 mkdir -p "$T/cyrus-other"
 sed 's/^mech_list:.*/mech_list: PLAIN/' "$C/sasl/smtpd.conf" >"$T/cyrus-other/smtpd.conf"
 inst_service "$ADDR:$P_CPATH inet n - y - - smtpd -o cyrus_sasl_config_path=$T/cyrus-other"
-sd_start
-ok $? "master and smtpd run"
+auth_start
 
-dialog() {
-    local name=$1 port=$2
-    shift 2
-    cat >"$T/$name.dialog"
-    $TLS "$@" "$ADDR" "$port" "$T/$name.dialog" >"$T/$name.out" 2>"$T/$name.err"
-    ok $? "dialog: $name $(head -c 300 "$T/$name.err")"
-}
-GOOD=$(b64 '\0smtp@example.com\0Secret123')
 BAD=$(b64 '\0smtp@example.com\0wrong')
 LONG=$(head -c 30000 /dev/zero | base64 -w0)     # 40000 characters, over the 12288 limit
 
@@ -122,7 +95,7 @@ S: 250 2.1.5 Ok
 C: QUIT
 S: 221 2.0.0 Bye
 D
-dialog exchange "$PORT" <"$T/x.dialog"
+tls_dialog exchange "$PORT" <"$T/x.dialog"
 sd_log "NOQUEUE: reject: RCPT from unknown\[127\.0\.0\.1\]: 554 5\.7\.1 <bob@outside\.test>: Relay access denied; from=<smtp@example\.com> to=<bob@outside\.test> proto=ESMTP helo=<client\.example\.org>" >/dev/null
 ok $? "relay refusal logged"
 sd_log "warning: unknown\[127\.0\.0\.1\]: SASL PLAIN authentication failed: authentication failure, sasl_username=smtp@example\.com" >/dev/null
@@ -158,7 +131,7 @@ swaks_run --from smtp@example.com --to bob@mail.example.com
 is "$rc" 0 "without AUTH, mail for the local domain is still accepted"
 
 # --- broken_sasl_auth_clients ------------------------------------------------------
-dialog broken "$P_BROKEN" <<'D'
+tls_dialog broken "$P_BROKEN" <<'D'
 S: 220 mail.example.com ESMTP Postfix
 C: EHLO client.example.org
 M: 250
@@ -186,14 +159,14 @@ S: 235 2.7.0 Authentication successful
 C: QUIT
 S: 221 2.0.0 Bye
 D
-dialog tlsonly "$P_TLSONLY" <"$T/x.dialog"
+tls_dialog tlsonly "$P_TLSONLY" <"$T/x.dialog"
 is "$(grep -c '^S: 250-AUTH PLAIN' "$T/tlsonly.out")" 1 \
     "smtpd_tls_auth_only: AUTH offered only after STARTTLS"
 is "$(awk '/^S: 220 2.0.0/{exit} /AUTH/' "$T/tlsonly.out" | wc -l)" 0 \
     "smtpd_tls_auth_only: no AUTH keyword before STARTTLS"
 
 # --- security options: noplaintext before TLS, the TLS options after ----------------------
-dialog secopt "$P_SECOPT" <<'D'
+tls_dialog secopt "$P_SECOPT" <<'D'
 S: 220 mail.example.com ESMTP Postfix
 C: EHLO client.example.org
 M: 250
@@ -207,7 +180,7 @@ S: 221 2.0.0 Bye
 D
 is "$(grep '^S: 250-AUTH' "$T/secopt.out" | tr '\n' '|')" "S: 250-AUTH CRAM-MD5 DIGEST-MD5|S: 250-AUTH PLAIN LOGIN CRAM-MD5 DIGEST-MD5|" \
     "smtpd_sasl_security_options noplaintext hides PLAIN/LOGIN; smtpd_sasl_tls_security_options shows them over TLS"
-dialog cpath "$P_CPATH" <<'D'
+tls_dialog cpath "$P_CPATH" <<'D'
 S: 220 mail.example.com ESMTP Postfix
 C: EHLO client.example.org
 M: 250
@@ -217,25 +190,6 @@ D
 is "$(grep '^S: 250-AUTH' "$T/cpath.out")" "S: 250-AUTH PLAIN" "cyrus_sasl_config_path: its smtpd.conf's mech_list"
 
 # --- smtpd_sender_login_maps ------------------------------------------------------
-login_dialog() {
-    local name=$1 port=$2 auth=$3 from=$4 want=$5
-    {
-        echo "S: 220 mail.example.com ESMTP Postfix"
-        echo "C: EHLO client.example.org"
-        echo "M: 250"
-        if [ "$auth" = yes ]; then
-            echo "C: AUTH PLAIN $GOOD"
-            echo "S: 235 2.7.0 Authentication successful"
-        fi
-        echo "C: MAIL FROM:<$from>"
-        echo "S: 250 2.1.0 Ok"
-        echo "C: RCPT TO:<bob@mail.example.com>"
-        echo "S: $want"
-        echo "C: QUIT"
-        echo "S: 221 2.0.0 Bye"
-    } >"$T/login.dialog"
-    dialog "$name" "$port" <"$T/login.dialog"
-}
 OWNED="553 5.7.1 <other@example.com>: Sender address rejected: not owned by user smtp@example.com"
 NOTIN="553 5.7.1 <smtp@example.com>: Sender address rejected: not logged in"
 login_dialog slm-own "$P_SLM" yes smtp@example.com "250 2.1.5 Ok"
@@ -263,7 +217,7 @@ S: 421 4.7.0 mail.example.com Error: too many errors
 EOF
 D
 start=$(date +%s%N)
-dialog slow "$P_SLOW" <"$T/x.dialog"
+tls_dialog slow "$P_SLOW" <"$T/x.dialog"
 ms=$((($(date +%s%N) - start) / 1000000))
 ok "$([ "$ms" -ge 2500 ] && echo 0 || echo 1)" "three failures took ${ms} ms: each one slowed down by smtpd_error_sleep_time"
 sd_log "too many errors after AUTH from unknown\[127\.0\.0\.1\]" >/dev/null

@@ -14,14 +14,6 @@ sd_setup "message_size_limit = 20000" \
 sd_start
 ok $? "master, smtpd and cleanup run"
 
-dialog() {
-    local name=$1
-    shift
-    cat >"$T/$name.dialog"
-    $DIALOG "$@" "$ADDR" "$PORT" "$T/$name.dialog" 2>"$T/$name.err"
-    ok $? "dialog: $name $(head -c 300 "$T/$name.err")"
-}
-
 # The queue id from "250 2.0.0 Ok: queued as ID" in a transcript.
 queued_id() { grep -oE 'queued as [0-9A-Za-z]+' "$1" | head -1 | awk '{print $3}'; }
 
@@ -59,7 +51,7 @@ like "$(sd_log "disconnect from unknown\[127.0.0.1\] ehlo=1 mail=1 rcpt=1 data=1
     "commands=5" "log: disconnect summary"
 
 # --- no HELO at all: the client name stands in for it ----------------------
-dialog nohelo <<'D'
+sd_dialog nohelo <<'D'
 S~ 220 .*
 C: MAIL FROM:<alice@example.com>
 S: 250 2.1.0 Ok
@@ -79,7 +71,7 @@ like_flat "$(inst_postcat "$Q/incoming/$id" | sed -n '/MESSAGE CONTENTS/,$p' | s
 	by mail.example.com \(Postfix\) with SMTP id $id$" "no HELO: 'from unknown (unknown [addr])', with SMTP"
 
 # --- DSN parameters, two recipients, pipelined -------------------------
-dialog dsn <<'D'
+sd_dialog dsn <<'D'
 S~ 220 .*
 R: EHLO client.example.org\r\nMAIL FROM:<alice@example.com> RET=HDRS ENVID=QQ314159+2Benvid\r\nRCPT TO:<bob@relay.test> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;Bob.Original@relay.test\r\nRCPT TO:<carol@relay.test> NOTIFY=NEVER\r\nDATA\r\n
 M: 250
@@ -113,7 +105,7 @@ grep -qx ".a dot-stuffed line" "$T/dsn.postcat"
 ok $? "DATA: the leading dot is removed"
 
 # --- BDAT ------------------------------------------------------------------
-dialog bdat <<'D'
+sd_dialog bdat <<'D'
 S~ 220 .*
 C: EHLO client.example.org
 M: 250
@@ -138,7 +130,7 @@ grep -qx "named_attribute: encoding=8bit" "$T/bdat.postcat"
 ok $? "BODY=8BITMIME: encoding=8bit"
 
 # --- SMTPUTF8 ----------------------------------------------------------------
-dialog smtputf8 <<'D'
+sd_dialog smtputf8 <<'D'
 S~ 220 .*
 C: EHLO client.example.org
 M: 250

@@ -18,15 +18,7 @@ sd_start
 ok $? "master and smtpd run"
 
 # dialog NAME [--bind ADDR]: runs the script on stdin.
-dialog() {
-    local name=$1
-    shift
-    cat >"$T/$name.dialog"
-    $DIALOG "$@" "$ADDR" "$PORT" "$T/$name.dialog" 2>"$T/$name.err"
-    ok $? "dialog: $name $(head -c 300 "$T/$name.err")"
-}
-
-dialog ehlo <<'D'
+sd_dialog ehlo <<'D'
 S: 220 mail.example.com ESMTP Postfix
 C: EHLO client.example.org
 S: 250-mail.example.com
@@ -57,7 +49,7 @@ S: 221 2.0.0 Bye
 EOF
 D
 
-dialog order <<'D'
+sd_dialog order <<'D'
 S~ 220 .*
 C: RCPT TO:<bob@mail.example.com>
 S: 503 5.5.1 Error: need MAIL command
@@ -87,7 +79,7 @@ C: QUIT
 S: 221 2.0.0 Bye
 D
 
-dialog params <<'D'
+sd_dialog params <<'D'
 S~ 220 .*
 C: EHLO c.example
 M: 250
@@ -128,7 +120,7 @@ S: 221 2.0.0 Bye
 D
 
 # Pipelined: everything in one write, the replies in order.
-dialog pipelined <<'D'
+sd_dialog pipelined <<'D'
 S~ 220 .*
 R: EHLO c.example\r\nMAIL FROM:<alice@example.com>\r\nRCPT TO:<nosuch@mail.example.com>\r\nRCPT TO:<blocked@mail.example.com>\r\nRCPT TO:<tempfail@mail.example.com>\r\nRCPT TO:<deferred@mail.example.com>\r\nRCPT TO:<bob@mail.example.com> NOTIFY=BAD\r\nDATA\r\nQUIT\r\n
 M: 250
@@ -150,7 +142,7 @@ is "${line#*]: }" "disconnect from unknown[127.0.0.1] ehlo=1 mail=1 rcpt=0/5 dat
     "the disconnect summary counts good and bad commands"
 
 # From outside mynetworks (127.0.0.1/32): relaying is refused.
-dialog relay --bind 127.0.0.2 <<'D'
+sd_dialog relay --bind 127.0.0.2 <<'D'
 S~ 220 .*
 C: EHLO laptop.example.net
 M: 250
@@ -169,7 +161,7 @@ is "${line#*]: }" "NOQUEUE: reject: RCPT from unknown[127.0.0.2]: 454 4.7.1 <vic
 
 # What is ours decides, not the client: virtual alias domains (known
 # aliases only), relay_domains, a catch-all in virtual_alias_maps.
-dialog domains --bind 127.0.0.2 <<'D'
+sd_dialog domains --bind 127.0.0.2 <<'D'
 S~ 220 .*
 C: EHLO laptop.example.net
 M: 250
@@ -189,7 +181,7 @@ C: QUIT
 S: 221 2.0.0 Bye
 D
 
-dialog access-client --bind 127.0.0.3 <<'D'
+sd_dialog access-client --bind 127.0.0.3 <<'D'
 S~ 220 .*
 C: EHLO ok.example
 M: 250
@@ -201,7 +193,7 @@ C: QUIT
 S: 221 2.0.0 Bye
 D
 
-dialog access-sender-helo --bind 127.0.0.4 <<'D'
+sd_dialog access-sender-helo --bind 127.0.0.4 <<'D'
 S~ 220 .*
 C: HELO ok.example
 S: 250 mail.example.com

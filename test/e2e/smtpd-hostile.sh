@@ -13,18 +13,10 @@ sd_setup "smtpd_timeout = 2s" "smtpd_hard_error_limit = 30" "smtpd_min_data_rate
 sd_start
 ok $? "master and smtpd run"
 
-dialog() {
-    local name=$1
-    shift
-    cat >"$T/$name.dialog"
-    $DIALOG "$@" "$ADDR" "$PORT" "$T/$name.dialog" 2>"$T/$name.err"
-    ok $? "dialog: $name $(head -c 300 "$T/$name.err")"
-}
-
 long=$(head -c 3000 /dev/zero | tr '\0' a)
 longaddr=$(head -c 300 /dev/zero | tr "\0" b)
 longparam=$(head -c 600 /dev/zero | tr '\0' c)
-dialog malformed <<D
+sd_dialog malformed <<D
 S~ 220 .*
 R: EHLO c.example\r\n
 M: 250
@@ -73,7 +65,7 @@ S: 221 2.0.0 Bye
 EOF
 D
 
-dialog http <<'D'
+sd_dialog http <<'D'
 S~ 220 .*
 R: GET / HTTP/1.0\r\nHost: x\r\n\r\n
 S: 221 2.7.0 Error: I can break rules, too. Goodbye.
@@ -89,7 +81,8 @@ like "$(sd_log "non-SMTP command")" "warning: non-SMTP command from unknown\[127
     echo 'S: 502 5.5.2 Error: command not recognized'
     echo 'S: 421 4.7.0 mail.example.com Error: too many errors'
     echo 'EOF'
-} | dialog error-limit
+} >"$T/error-limit.in"
+sd_dialog error-limit <"$T/error-limit.in"
 like "$(sd_log "too many errors")" "too many errors after UNKNOWN from unknown\[127.0.0.1\]" \
     "error limit: logged"
 
@@ -101,11 +94,12 @@ like "$(sd_log "too many errors")" "too many errors after UNKNOWN from unknown\[
     echo 'S: 250 2.0.0 Ok'
     echo 'S: 421 4.7.0 mail.example.com Error: too many errors'
     echo 'EOF'
-} | dialog junk-limit
+} >"$T/junk-limit.in"
+sd_dialog junk-limit <"$T/junk-limit.in"
 
 # A byte every half second: the command's 2 s are up long before the line ends.
 start=$(date +%s.%N)
-dialog slow-command <<'D'
+sd_dialog slow-command <<'D'
 S~ 220 .*
 SLOW: 0.5 EHLO aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n
 S: 421 4.4.2 mail.example.com Error: timeout exceeded
@@ -116,7 +110,7 @@ ok $(echo "$elapsed < 6" | bc | grep -q 1; echo $?) "slow command: cut after ${e
 like "$(sd_log "timeout after CONNECT")" "timeout after CONNECT from unknown\[127.0.0.1\]" \
     "slow command: Postfix's log line"
 
-dialog slow-data <<'D'
+sd_dialog slow-data <<'D'
 S~ 220 .*
 C: EHLO c.example
 M: 250

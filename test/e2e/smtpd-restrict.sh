@@ -17,15 +17,7 @@ sd_setup "smtpd_helo_required = yes" \
 sd_start
 ok $? "master, smtpd and cleanup run"
 
-dialog() {
-    local name=$1
-    shift
-    cat >"$T/$name.dialog"
-    $DIALOG "$@" "$ADDR" "$PORT" "$T/$name.dialog" 2>"$T/$name.err"
-    ok $? "dialog: $name $(head -c 300 "$T/$name.err")"
-}
-
-dialog helo <<'D'
+sd_dialog helo <<'D'
 S~ 220 .*
 C: MAIL FROM:<alice@example.com>
 S: 503 5.5.1 Error: send HELO/EHLO first
@@ -47,7 +39,7 @@ C: QUIT
 S: 221 2.0.0 Bye
 D
 
-dialog envelope <<'D'
+sd_dialog envelope <<'D'
 S~ 220 .*
 C: EHLO client.example.org
 M: 250

@@ -11,7 +11,6 @@
 . "$POSTERN_SRC/test/data/smtpd/tls-lib.sh"
 [ "$(id -u)" -eq 0 ] || { echo "1..0 # SKIP needs root"; exit 0; }
 command -v swaks >/dev/null || { skip "swaks missing"; done_testing; exit; }
-TLS="python3 $POSTERN_SRC/test/tools/smtp_tls.py"
 
 sd_setup "smtpd_tls_security_level = may" \
     "smtpd_tls_cert_file = \$config_directory/server.pem" \
@@ -40,16 +39,7 @@ inst_service "$ADDR:$P_QUIET inet n - y - - smtpd -o syslog_name=postfix/quiet -
 sd_start
 ok $? "master and smtpd run"
 
-# dialog NAME PORT [--wrapper]: the script on stdin, transcript in $T/NAME.out.
-dialog() {
-    local name=$1 port=$2
-    shift 2
-    cat >"$T/$name.dialog"
-    $TLS "$@" "$ADDR" "$port" "$T/$name.dialog" >"$T/$name.out" 2>"$T/$name.err"
-    ok $? "dialog: $name $(head -c 300 "$T/$name.err")"
-}
-
-dialog starttls "$PORT" <<'D'
+tls_dialog starttls "$PORT" <<'D'
 S: 220 mail.example.com ESMTP Postfix
 C: EHLO client.example.org
 S: 250-mail.example.com
@@ -131,7 +121,7 @@ like "$(cat "$T/pc2.out")" '\(Client CN "client\.example\.org", Issuer "client\.
     "Received: names the verified client certificate"
 
 # --- STARTTLS injection: pipelined commands are discarded ---------------------
-dialog inject "$PORT" <<'D'
+tls_dialog inject "$PORT" <<'D'
 S: 220 mail.example.com ESMTP Postfix
 C: EHLO client.example.org
 M: 250
@@ -151,7 +141,7 @@ is "$(grep "injected@example.com" "$LOG" | grep -vc "improper command pipelining
     "the injected MAIL was never executed (no other log line names its sender)"
 
 # --- smtpd_tls_security_level = none: no STARTTLS ------------------------------
-dialog none "$P_NONE" <<'D'
+tls_dialog none "$P_NONE" <<'D'
 S: 220 mail.example.com ESMTP Postfix
 C: EHLO client.example.org
 S: 250-mail.example.com
@@ -172,7 +162,7 @@ D
 
 # --- encrypt: nothing before STARTTLS -------------------------------------------
 enc_dialog() {
-    dialog "$1" "$2" <<'D'
+    tls_dialog "$1" "$2" <<'D'
 S: 220 mail.example.com ESMTP Postfix
 C: EHLO client.example.org
 M: 250
@@ -197,7 +187,7 @@ grep -q "^S: 250-STARTTLS" "$T/encrypt.out"
 ok $? "encrypt: STARTTLS offered"
 
 # --- smtpd_tls_loglevel = 0: no summary line -------------------------------------------
-dialog quiet "$P_QUIET" <<'D'
+tls_dialog quiet "$P_QUIET" <<'D'
 S: 220 mail.example.com ESMTP Postfix
 C: EHLO client.example.org
 M: 250
@@ -212,7 +202,7 @@ ok $? "loglevel 0: the session is logged (starttls=1 in the summary)"
 is "$(grep -c "postfix/quiet.*TLS connection established" "$LOG")" 0 "loglevel 0: no TLS summary line"
 
 # --- legacy smtpd_use_tls = yes: may --------------------------------------------
-dialog legacy-use "$P_LEG" <<'D'
+tls_dialog legacy-use "$P_LEG" <<'D'
 S: 220 mail.example.com ESMTP Postfix
 C: EHLO client.example.org
 M: 250

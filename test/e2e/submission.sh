@@ -17,7 +17,6 @@ if ! command -v swaks >/dev/null || ! command -v saslpasswd2 >/dev/null; then
     done_testing
     exit
 fi
-TLS="python3 $POSTERN_SRC/test/tools/smtp_tls.py"
 
 sd_setup "smtpd_tls_cert_file = \$config_directory/server.pem" \
     "smtpd_tls_key_file = \$config_directory/server.key" \

@@ -1,6 +1,8 @@
 # test/lib/instance.sh - a scratch Postern instance for the intake tests
 # (cleanup, smtpd, sendmail/postdrop/pickup). Source it after test/lib.sh.
 #
+#   inst_require PROG...  skips the test (1..0) unless it runs as root and
+#                         the daemons PROG... are installed
 #   inst_setup            makes the instance in $T: $C (config_directory),
 #                         $Q (queue_directory), $D (daemon_directory: a copy
 #                         of the installed daemons), $LOG (maillog_file),
@@ -23,6 +25,10 @@
 #                         flush, error, retry, discard, local, virtual, smtp,
 #                         relay, lmtp, proxymap, postlog)
 #   inst_service LINE     appends a service line to master.cf
+#   inst_agent NAME DIR [MAXPROC]  a master.cf service NAME running the
+#                         test-only delivery agent test/daemons/test_agent
+#                         (copied into $D), which records its requests in
+#                         DIR (made when missing); maxproc MAXPROC, default 4
 #   inst_port             a free TCP port on $ADDR
 #   inst_start            postfix start, waits (bounded) for master; sets MPID
 #   inst_stop             postfix stop, then by pid
@@ -34,6 +40,9 @@
 #   inst_complete FILE    true when FILE is complete (owner execute bit)
 #   inst_submit ARGS...   runs test/tools/cleanup_submit in $Q with ARGS
 #                         (stdin is the message); output in $T/submit.out
+#   inst_submit_active ARGS...  inst_submit, then the file moved to active/
+#                         as qmgr would for a delivery agent; prints the
+#                         queue id (cleanup_submit's errors on stderr)
 #   inst_postcat FILE     Postern's postcat of a queue file (-c $C)
 # The daemons are copied so a test may add test-only daemons to $D.
 
@@ -59,6 +68,17 @@ inst_cleanup() {
         umount "$m" 2>/dev/null
     done
     [ -n "$INST_KEEP" ] || rm -rf "$T"
+}
+
+inst_require() {
+    local p
+    [ "$(id -u)" -eq 0 ] || { echo "1..0 # SKIP needs root"; exit 0; }
+    for p in "$@"; do
+        if [ ! -x "$POSTERN_INST/libexec/postern/$p" ]; then
+            echo "1..0 # SKIP $p is not installed"
+            exit 0
+        fi
+    done
 }
 
 inst_setup() {
@@ -207,8 +227,22 @@ inst_complete() {
     [ -f "$1" ] && [ -x "$1" ]
 }
 
+inst_agent() {
+    [ -x "$D/test_agent" ] || cp "$POSTERN_BUILD/test/daemons/test_agent" "$D/" || return 1
+    mkdir -p "$2"
+    inst_service "$(printf '%-9s unix  -       n       n       -       %-7s test_agent %s' "$1" "${3:-4}" "$2")"
+}
+
 inst_submit() {
     (cd "$Q" && "$POSTERN_BUILD/test/tools/cleanup_submit" "$@") >"$T/submit.out" 2>"$T/submit.err"
+}
+
+inst_submit_active() {
+    local id
+    inst_submit "$@" || { cat "$T/submit.err" >&2; return 1; }
+    id=$(sed -n 's/^queue_id=//p' "$T/submit.out")
+    mv "$Q/incoming/$id" "$Q/active/$id" || return 1
+    echo "$id"
 }
 
 inst_postcat() {

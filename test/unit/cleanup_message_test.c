@@ -4,7 +4,7 @@
  * back with lib/qfile.h). Table-driven: added headers for local mail
  * (Received for a local submission, Message-Id, Date, From with the full
  * name, the Resent- variants), nothing added for remote mail, removed
- * headers, folded headers, a body without an empty line, stray CR, long
+ * headers, folded headers, a body without an empty line, stray CR and LF, long
  * lines, header_size_limit, hopcount_limit, header and body checks,
  * recipient extraction (sendmail -t), DSN records, duplicates,
  * message_size_limit, virtual alias limits, and malformed input
@@ -76,6 +76,7 @@ static void conf_setup(CLEANUP_CONF *c)
     c->propagate_virtual = 1;
     c->rcpt_delim = "";
     c->undisclosed = "";
+    c->empty_rcpt = "MAILER-DAEMON";
     c->always_bcc = "archive";
     c->append_at_myorigin = 1;
     c->original_rcpt = 1;
@@ -130,6 +131,9 @@ static void unescape(const char *in, VSTR *out)
             p++;
         } else if (*p == '\\' && p[1] == 'r') {
             vstr_addch(out, '\r');
+            p++;
+        } else if (*p == '\\' && p[1] == 'l') { /* a stray LF inside a record */
+            vstr_addch(out, '\n');
             p++;
         } else if (*p == '\\' && p[1] == '0') {
             vstr_addch(out, 0);
@@ -300,6 +304,10 @@ static const struct {
      "A rewrite_context=remote\nA log_message_origin=c.test[192.0.2.1]\nS a@b.test\n"
      OUT_RCPT("b@relay.test") "M \nN Subject: x\nN \nN a b\nL {1000*x}{1048*y}\nN \n"
      "L {2048*z}\nL {952*z}{1096*w}\nN {904*w}\nX \nE \n", NULL},
+    {"stray LF inside a header and a body record becomes a space", FLT,
+     ENV_REMOTE "S a@b.test\nR b@relay.test\nM \nN Subject: a\\lb\nN \nN c\\ld\\r\\le\nX \nE \n",
+     "A rewrite_context=remote\nA log_message_origin=c.test[192.0.2.1]\nS a@b.test\n"
+     OUT_RCPT("b@relay.test") "M \nN Subject: a b\nN \nN c d  e\nX \nE \n", NULL},
     {"a header longer than header_size_limit is cut, the next one is whole", FLT,
      ENV_REMOTE "S a@b.test\nR b@relay.test\nM \nN Subject: {290*s}\nN \t{100*t}\nN X-After: y\nN \nX \nE \n",
      "A rewrite_context=remote\nA log_message_origin=c.test[192.0.2.1]\nS a@b.test\n"
@@ -378,6 +386,12 @@ static const struct {
      "STATUS 4 5.3.4 Message too big for system\n", "exceeds message_size_limit"},
     {"no recipients", FLT, ENV_REMOTE "S a@b.test\nM \nN \nX \nE \n",
      "STATUS 32 5.1.0 No recipients specified\n", NULL},
+    {"a null recipient goes to empty_address_recipient, qualified", FLT,
+     ENV_LOCAL "S a@example.com\nR \nM \nN \nX \nE \n",
+     "A rewrite_context=local\nS a@example.com\n"
+     "A dsn_orig_rcpt=rfc822;\nO \nR MAILER-DAEMON@example.com\nM \n"
+     "N Message-Id: <STAMP.ID@mail.example.com>\nN Date: Sat, 21 Nov 2026 12:14:02 +0000 (UTC)\n"
+     "N From: a@example.com\nN \nX \nE \n", NULL},
     {"null sender allowed", FLT, ENV_REMOTE "S \nR b@relay.test\nM \nN \nX \nE \n",
      "A rewrite_context=remote\nA log_message_origin=c.test[192.0.2.1]\nS \n"
      OUT_RCPT("b@relay.test") "M \nN \nX \nE \n", NULL},

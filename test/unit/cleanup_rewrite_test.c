@@ -1,7 +1,8 @@
 /*
  * cleanup_rewrite_test - cleanup's stateless parts, table-driven: header
  * names and kinds, header address rewriting (context, canonical,
- * masquerade, groups, oversized lists), the added From:, check actions,
+ * masquerade, groups, oversized lists), the added From:, character sets
+ * (the check actions are lib/check_action, test/unit/check_action_test),
  * envelope rewriting and virtual alias expansion (user@domain, user,
  * @domain catch-all, one-to-many, recursion, loops, limits, extensions).
  */
@@ -199,61 +200,18 @@ static void test_header_rewrite(CLEANUP_CONF *c)
     argv_free(list);
 }
 
-static void test_actions(void)
+static void test_char_set(void)
 {
-    static const struct {
-        const char *value;
-        int action;
-        const char *text;
-        int code;
-    } cases[] = {
-        {"REJECT", CLEANUP_ACT_REJECT, "", 0},
-        {"reject  Spam here", CLEANUP_ACT_REJECT, "Spam here", 0},
-        {"554 5.7.1 go away", CLEANUP_ACT_REJECT, "5.7.1 go away", 554},
-        {"450 later", CLEANUP_ACT_REJECT, "later", 450},
-        {"299 nope", CLEANUP_ACT_UNKNOWN, "nope", 0},
-        {"HOLD", CLEANUP_ACT_HOLD, "", 0},
-        {"DISCARD not wanted", CLEANUP_ACT_DISCARD, "not wanted", 0},
-        {"WARN watch this", CLEANUP_ACT_WARN, "watch this", 0},
-        {"IGNORE", CLEANUP_ACT_IGNORE, "", 0},
-        {"REPLACE X-A: b", CLEANUP_ACT_REPLACE, "X-A: b", 0},
-        {"REPLACE", CLEANUP_ACT_UNKNOWN, "", 0},
-        {"PREPEND X-B: c", CLEANUP_ACT_PREPEND, "X-B: c", 0},
-        {"PREPEND   ", CLEANUP_ACT_UNKNOWN, "", 0},
-        {"DUNNO", CLEANUP_ACT_DUNNO, "", 0},
-        {"ok", CLEANUP_ACT_OK, "", 0},
-        {"FILTER smtp:x", CLEANUP_ACT_FILTER, "smtp:x", 0},
-        {"FILTER", CLEANUP_ACT_UNKNOWN, "", 0},
-        {"redirect a@b", CLEANUP_ACT_REDIRECT, "a@b", 0},
-        {"BCC audit@x", CLEANUP_ACT_BCC, "audit@x", 0},
-        {"INFO x", CLEANUP_ACT_UNKNOWN, "x", 0},
-        {"", CLEANUP_ACT_UNKNOWN, "", 0},
-        {"   \t", CLEANUP_ACT_UNKNOWN, "", 0},
-        {"REJECTED", CLEANUP_ACT_UNKNOWN, "", 0},
-    };
-    CLEANUP_ACTION a;
-    size_t i;
+    char set[256];
 
-    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        cleanup_action_parse(cases[i].value, &a);
-        TAP_INT(a.action, cases[i].action, "action of \"%s\"", cases[i].value);
-        if (cases[i].action != CLEANUP_ACT_UNKNOWN || *cases[i].text)
-            TAP_STR(a.text, cases[i].text, "text of \"%s\"", cases[i].value);
-        TAP_INT(a.code, cases[i].code, "code of \"%s\"", cases[i].value);
-    }
-    TAP_STR(cleanup_action_name(CLEANUP_ACT_WARN), "warning", "WARN logs as warning");
-    {
-        char set[256];
-
-        TAP_INT(cleanup_char_set("", set), 0, "char set: empty");
-        TAP_INT(cleanup_char_set("ab\\0\\t\\r\\n\\\\\\177\\x1b\\q", set), 1, "char set: escapes");
-        TAP_OK(set['a'] && set['b'] && set[0] && set['\t'] && set['\r'] && set['\n'] && set['\\']
-               && set[0177] && set[0x1b] && set['q'] && !set['c'] && !set['x'] && !set['0'],
-               "char set: exactly the named characters");
-        TAP_INT(cleanup_char_set("\\xZZ", set), -1, "char set: \\x without hex digits");
-        TAP_INT(cleanup_char_set("end\\", set), 1, "char set: a trailing backslash is itself");
-        TAP_OK(set['\\'], "and is in the set");
-    }
+    TAP_INT(cleanup_char_set("", set), 0, "char set: empty");
+    TAP_INT(cleanup_char_set("ab\\0\\t\\r\\n\\\\\\177\\x1b\\q", set), 1, "char set: escapes");
+    TAP_OK(set['a'] && set['b'] && set[0] && set['\t'] && set['\r'] && set['\n'] && set['\\']
+           && set[0177] && set[0x1b] && set['q'] && !set['c'] && !set['x'] && !set['0'],
+           "char set: exactly the named characters");
+    TAP_INT(cleanup_char_set("\\xZZ", set), -1, "char set: \\x without hex digits");
+    TAP_INT(cleanup_char_set("end\\", set), 1, "char set: a trailing backslash is itself");
+    TAP_OK(set['\\'], "and is in the set");
 }
 
 static void test_envelope_rewrite(CLEANUP_CONF *c)
@@ -508,7 +466,7 @@ int main(void)
     test_mime();
     test_header_names();
     test_header_rewrite(&conf);
-    test_actions();
+    test_char_set();
     test_envelope_rewrite(&conf);
     test_valias(&conf);
     cleanup_conf_free(&conf);

@@ -12,13 +12,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <regex.h>
-#include <sched.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -29,32 +25,8 @@
 #include "mem.h"
 #include "msg.h"
 #include "qfile.h"
+#include "scratch.h"
 #include "tap.h"
-
-static char scratch[] = "/tmp/maildir_test.XXXXXX";
-
-static char *path_of(const char *name)
-{
-    VSTR *v = vstr_new(64);
-
-    vstr_sprintf(v, "%s/%s", scratch, name);
-    return vstr_export(v);
-}
-
-static int slurp(const char *path, VSTR *v)
-{
-    char buf[65536];
-    ssize_t n;
-    int fd = open(path, O_RDONLY);
-
-    vstr_reset(v);
-    if (fd < 0)
-        return -1;
-    while ((n = read(fd, buf, sizeof(buf))) > 0)
-        vstr_addmem(v, buf, (size_t)n);
-    close(fd);
-    return 0;
-}
 
 /* Names in dir/sub, sorted; -1 entries when the directory is missing. */
 static int count_dir(const char *dir, const char *sub, ARGV *names)
@@ -150,7 +122,7 @@ static const struct {
 
 static void test_deliveries(void)
 {
-    char *dir = path_of("home/alice/Maildir/");
+    char *dir = scratch_path("home/alice/Maildir/");
     VSTR *got = vstr_new(256), *name = vstr_new(128);
     ARGV *seen = argv_new();
     MAILBOX_STATUS st;
@@ -174,7 +146,7 @@ static void test_deliveries(void)
         TAP_STR(st.text, "delivered to maildir", "%s: text", cases[i].what);
         TAP_OK(regexec(&re, vstr_str(name), 0, NULL, 0) == 0, "%s: name shape %s",
                cases[i].what, vstr_str(name));
-        slurp(vstr_str(name), got);
+        scratch_slurp(vstr_str(name), got);
         TAP_STR(vstr_str(got), cases[i].want, "%s: content", cases[i].what);
         argv_add(seen, vstr_str(name));
     }
@@ -197,7 +169,7 @@ static void test_deliveries(void)
     }
     rm_maildir(dir);
     {
-        char *h = path_of("home/alice"), *hh = path_of("home");
+        char *h = scratch_path("home/alice"), *hh = scratch_path("home");
 
         rmdir(h);
         rmdir(hh);
@@ -212,7 +184,7 @@ static void test_deliveries(void)
 
 static void test_hostname(void)
 {
-    char *dir = path_of("hn");
+    char *dir = scratch_path("hn");
     VSTR *name = vstr_new(128);
     MAILBOX_STATUS st;
     MAILBOX_OPTS o;
@@ -229,7 +201,7 @@ static void test_hostname(void)
 
 static void test_failures(void)
 {
-    char *dir = path_of("fail"), *file = path_of("afile");
+    char *dir = scratch_path("fail"), *file = scratch_path("afile");
     VSTR *msg = vstr_new(200000), *name = vstr_new(64);
     MAILBOX_STATUS st;
     MAILBOX_OPTS o;
@@ -250,18 +222,16 @@ static void test_failures(void)
 
     fflush(stdout);
     if ((pid = fork()) == 0) {
-        struct rlimit rl = {70000, 70000};
         MAILBOX_STATUS cst;
         MAILBOX_OPTS co;
 
-        signal(SIGXFSZ, SIG_IGN);
-        setrlimit(RLIMIT_FSIZE, &rl);
+        scratch_child_fsize(70000);
         test_opts(&co);
         co.size_limit = 0;
         _exit(deliver(dir, &co, vstr_str(msg), &cst, NULL) == MAILBOX_BOUNCE ? 0 : 1);
     }
-    TAP_OK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0,
-           "write error: reported");
+    if ((status = scratch_child_wait(pid, "write error")) >= 0)
+        TAP_INT(status, 0, "write error: reported");
     TAP_INT(count_dir(dir, "new", NULL), 0, "write error: new/ empty");
     TAP_INT(count_dir(dir, "tmp", NULL), 0, "write error: tmp/ empty");
 
@@ -328,10 +298,10 @@ static void test_failures(void)
 /* ENOSPC on a 64 kB tmpfs (private mount namespace, in a child). */
 static void test_disk_full(void)
 {
-    char *mnt = path_of("full"), *dir = path_of("full/Maildir");
+    char *mnt = scratch_path("full"), *dir = scratch_path("full/Maildir");
     VSTR *msg = vstr_new(300000);
     pid_t pid;
-    int status, bits, i;
+    int bits, i;
 
     for (i = 0; i < 3000; i++)
         vstr_printf(msg, "line %06d .............................................\n", i);
@@ -341,9 +311,7 @@ static void test_disk_full(void)
         MAILBOX_STATUS st;
         MAILBOX_OPTS o;
 
-        if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0
-            || mount("tmpfs", mnt, "tmpfs", 0, "size=64k") < 0)
-            _exit(99);
+        scratch_child_tmpfs(mnt, "64k");
         test_opts(&o);
         bits = 0;
         if (deliver(dir, &o, vstr_str(msg), &st, NULL) != MAILBOX_DEFER || strcmp(st.dsn, "4.3.0"))
@@ -354,12 +322,7 @@ static void test_disk_full(void)
             bits |= 4;
         _exit(bits);
     }
-    if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status)) {
-        TAP_OK(0, "disk full: child died");
-    } else if (WEXITSTATUS(status) == 99) {
-        printf("ok %d - # SKIP cannot mount a tmpfs here\n", ++tap_count);
-    } else {
-        bits = WEXITSTATUS(status);
+    if ((bits = scratch_child_wait(pid, "disk full")) >= 0) {
         TAP_INT(bits & 1, 0, "disk full: deferred 4.3.0");
         TAP_INT(bits & 2, 0, "disk full: reason text");
         TAP_INT(bits & 4, 0, "disk full: new/ and tmp/ empty");
@@ -373,7 +336,7 @@ static void test_disk_full(void)
 /* Several processes delivering at once: every message its own file. */
 static void test_concurrent(void)
 {
-    char *dir = path_of("conc");
+    char *dir = scratch_path("conc");
     ARGV *names = argv_new();
     VSTR *got = vstr_new(64), *p = vstr_new(64), *want = vstr_new(64);
     pid_t pids[4];
@@ -407,7 +370,7 @@ static void test_concurrent(void)
     TAP_INT(count_dir(dir, "new", names), 100, "100 files in new/");
     for (w = 0; w < (int)names->argc; w++) {
         vstr_sprintf(p, "%s/new/%s", dir, names->argv[w]);
-        slurp(vstr_str(p), got);
+        scratch_slurp(vstr_str(p), got);
         if (sscanf(vstr_str(got), "writer %d message %d", &m, &m) != 2)
             bad++;
     }
@@ -432,7 +395,7 @@ static void test_fixtures(void)
         "hold-emptybody.705F4106069", "deferred-onedone.04B66106085",
         "hold-sendmail-t.CA61510605D",
     };
-    char *dir = path_of("fixtures");
+    char *dir = scratch_path("fixtures");
     VSTR *qf = vstr_new(128), *ref = vstr_new(4096), *want = vstr_new(4096);
     VSTR *got = vstr_new(4096), *name = vstr_new(128), *why = vstr_new(128), *mark = vstr_new(64);
     size_t i;
@@ -449,7 +412,7 @@ static void test_fixtures(void)
 
         vstr_sprintf(qf, "%s/%s", MAILBOX_TEST_DATA, names[i]);
         vstr_sprintf(mark, "%s.postcat-ehb", vstr_str(qf));
-        if (slurp(vstr_str(mark), ref) < 0 || (fd = open(vstr_str(qf), O_RDONLY)) < 0)
+        if (scratch_slurp(vstr_str(mark), ref) < 0 || (fd = open(vstr_str(qf), O_RDONLY)) < 0)
             msg_fatal("open %s: %m", vstr_str(qf));
         vstr_sprintf(mark, "*** MESSAGE CONTENTS %s ***\n", names[i]);
         start = strstr(vstr_str(ref), vstr_str(mark));
@@ -474,7 +437,7 @@ static void test_fixtures(void)
             maildir_close(md);
         }
         TAP_INT(ret, 0, "%s: delivered %s", names[i], vstr_str(why));
-        slurp(vstr_str(name), got);
+        scratch_slurp(vstr_str(name), got);
         TAP_INT(vstr_len(got), vstr_len(want), "%s: size", names[i]);
         TAP_OK(vstr_len(got) == vstr_len(want)
                && memcmp(vstr_str(got), vstr_str(want), vstr_len(want)) == 0,
@@ -497,14 +460,13 @@ int main(int argc, char **argv)
 {
     (void)argc;
     msg_init(argv[0], MSG_OUT_STDERR);
-    if (mkdtemp(scratch) == NULL)
-        msg_fatal("mkdtemp: %m");
+    scratch_init("maildir_test");
     test_deliveries();
     test_hostname();
     test_failures();
     test_disk_full();
     test_concurrent();
     test_fixtures();
-    rmdir(scratch);
+    scratch_done();
     return tap_done();
 }

@@ -15,10 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sched.h>
 #include <sys/file.h>
-#include <sys/mount.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -33,46 +30,13 @@
 #include "mem.h"
 #include "msg.h"
 #include "qfile.h"
+#include "scratch.h"
 #include "tap.h"
 
-static char scratch[] = "/tmp/mbox_test.XXXXXX";
 
 /* 2026-11-21 12:00:00 UTC */
 #define T_FIXED ((time_t)1795262400)
 #define FROM_FIXED "From bob@example.com  Sat Nov 21 12:00:00 2026\n"
-
-static char *path_of(const char *name)
-{
-    VSTR *v = vstr_new(64);
-
-    vstr_sprintf(v, "%s/%s", scratch, name);
-    return vstr_export(v);
-}
-
-/* Whole file into v; -1 when missing. */
-static int slurp(const char *path, VSTR *v)
-{
-    char buf[65536];
-    ssize_t n;
-    int fd = open(path, O_RDONLY);
-
-    vstr_reset(v);
-    if (fd < 0)
-        return -1;
-    while ((n = read(fd, buf, sizeof(buf))) > 0)
-        vstr_addmem(v, buf, (size_t)n);
-    close(fd);
-    return 0;
-}
-
-static void spew(const char *path, const char *text)
-{
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-
-    if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text))
-        msg_fatal("write %s: %m", path);
-    close(fd);
-}
 
 static long ms_since(const struct timeval *t0)
 {
@@ -188,11 +152,11 @@ static void test_lock_parse(void)
 
 static void test_opts_conf(void)
 {
-    char *dir = path_of("etc"), *cf = path_of("etc/main.cf");
+    char *dir = scratch_path("etc"), *cf = scratch_path("etc/main.cf");
     MAILBOX_OPTS o;
 
     mkdir(dir, 0700);
-    spew(cf, "deliver_lock_attempts = 7\ndeliver_lock_delay = 2\nstale_lock_time = 1m\n"
+    scratch_spew(cf, "deliver_lock_attempts = 7\ndeliver_lock_delay = 2\nstale_lock_time = 1m\n"
              "mailbox_delivery_lock = flock\nmailbox_size_limit = 1000\n"
              "virtual_mailbox_lock = fcntl dotlock\n");
     conf_init(dir);
@@ -207,7 +171,7 @@ static void test_opts_conf(void)
     TAP_INT(o.lock_flags, MAILBOX_LOCK_FCNTL | MAILBOX_LOCK_DOTLOCK, "conf: virtual_mailbox_lock");
     TAP_INT(o.size_limit, 51200000, "conf: virtual_mailbox_limit default");
     conf_free();
-    spew(cf, "mailbox_delivery_lock = fcntl, lockf\n");
+    scratch_spew(cf, "mailbox_delivery_lock = fcntl, lockf\n");
     fflush(stdout);
     {
         pid_t pid = fork();
@@ -232,7 +196,7 @@ static void test_opts_conf(void)
 
 static void test_cases(void)
 {
-    char *path = path_of("cases");
+    char *path = scratch_path("cases");
     VSTR *got = vstr_new(1024), *want = vstr_new(1024);
     MAILBOX_STATUS st;
     MAILBOX_OPTS o;
@@ -251,7 +215,7 @@ static void test_cases(void)
         vstr_reset(want);
         mbox_from_line(want, c->sender, T_FIXED);
         vstr_adds(want, c->want);
-        slurp(path, got);
+        scratch_slurp(path, got);
         TAP_STR(vstr_str(got), vstr_str(want), "%s: bytes", c->what);
     }
     {
@@ -267,18 +231,18 @@ static void test_cases(void)
 
 static void test_append(void)
 {
-    char *path = path_of("append");
+    char *path = scratch_path("append");
     VSTR *got = vstr_new(1024);
     MAILBOX_STATUS st;
     MAILBOX_OPTS o;
 
     test_opts(&o);
-    spew(path, "From old  Fri Nov 20 10:00:00 2026\nold\n\n");
+    scratch_spew(path, "From old  Fri Nov 20 10:00:00 2026\nold\n\n");
     TAP_INT(deliver(path, &o, "one\n", &st), MAILBOX_OK, "append 1");
     TAP_STR(st.dsn, "2.0.0", "dsn 2.0.0");
     TAP_STR(st.text, "delivered to mailbox", "ok text");
     TAP_INT(deliver(path, &o, "two\n", &st), MAILBOX_OK, "append 2");
-    slurp(path, got);
+    scratch_slurp(path, got);
     TAP_STR(vstr_str(got), "From old  Fri Nov 20 10:00:00 2026\nold\n\n" FROM_FIXED "one\n\n"
             FROM_FIXED "two\n\n", "appended after the old content");
     {
@@ -290,7 +254,7 @@ static void test_append(void)
             mbox_write_line(mb, "lost", 4, 1);
             mbox_close(mb);
         }
-        slurp(path, again);
+        scratch_slurp(path, again);
         TAP_STR(vstr_str(again), vstr_str(got), "closed unfinished: truncated back");
         vstr_free(again);
     }
@@ -315,7 +279,7 @@ static void add_big(VSTR *v, size_t n)
 static void test_size_limit(void)
 {
     static const char *old = "From old  Fri Nov 20 10:00:00 2026\nold\n\n";
-    char *path = path_of("limit");
+    char *path = scratch_path("limit");
     VSTR *got = vstr_new(1024), *msg = vstr_new(300000), *want = vstr_new(128);
     MAILBOX_STATUS st;
     MAILBOX_OPTS o;
@@ -324,7 +288,7 @@ static void test_size_limit(void)
 
     add_big(msg, 2000);     /* 200 kB: several 64 kB writes before the limit */
     for (i = 0; i < sizeof(extra) / sizeof(extra[0]); i++) {
-        spew(path, old);
+        scratch_spew(path, old);
         test_opts(&o);
         o.size_limit = (off_t)strlen(old) + extra[i];
         TAP_INT(deliver(path, &o, vstr_str(msg), &st), MAILBOX_BOUNCE, "limit +%ld: bounced",
@@ -333,16 +297,16 @@ static void test_size_limit(void)
         vstr_sprintf(want, "cannot update mailbox %s for user alice. error writing message: "
                      "File too large", path);
         TAP_STR(st.text, vstr_str(want), "limit: reason text");
-        slurp(path, got);
+        scratch_slurp(path, got);
         TAP_STR(vstr_str(got), old, "limit +%ld: truncated back exactly", (long)extra[i]);
     }
     /* The limit counts the whole file: a message that just fits is taken. */
-    spew(path, old);
+    scratch_spew(path, old);
     test_opts(&o);
     o.size_limit = (off_t)strlen(old) + (off_t)strlen(FROM_FIXED) + 3;
     TAP_INT(deliver(path, &o, "x\n", &st), MAILBOX_OK, "message that just fits");
     o.size_limit--;
-    spew(path, old);
+    scratch_spew(path, old);
     TAP_INT(deliver(path, &o, "x\n", &st), MAILBOX_BOUNCE, "one byte more: refused");
     unlink(path);
     mem_free(path);
@@ -355,31 +319,29 @@ static void test_size_limit(void)
 static void test_write_error(void)
 {
     static const char *old = "From old  Fri Nov 20 10:00:00 2026\nold\n\n";
-    char *path = path_of("fsize");
+    char *path = scratch_path("fsize");
     VSTR *got = vstr_new(1024), *msg = vstr_new(300000);
     pid_t pid;
     int status;
 
     add_big(msg, 2000);
-    spew(path, old);
+    scratch_spew(path, old);
     fflush(stdout);
     if ((pid = fork()) == 0) {
-        struct rlimit rl = {150000, 150000};
         MAILBOX_STATUS st;
         MAILBOX_OPTS o;
         int ok;
 
-        signal(SIGXFSZ, SIG_IGN);
-        setrlimit(RLIMIT_FSIZE, &rl);
+        scratch_child_fsize(150000);
         test_opts(&o);
         o.size_limit = 0;
         ok = deliver(path, &o, vstr_str(msg), &st) == MAILBOX_BOUNCE
              && strstr(st.text, "error writing message: File too large") != NULL;
         _exit(ok ? 0 : 1);
     }
-    TAP_OK(pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status)
-           && WEXITSTATUS(status) == 0, "RLIMIT_FSIZE: write error reported as 5.2.2");
-    slurp(path, got);
+    if ((status = scratch_child_wait(pid, "RLIMIT_FSIZE")) >= 0)
+        TAP_INT(status, 0, "RLIMIT_FSIZE: write error reported as 5.2.2");
+    scratch_slurp(path, got);
     TAP_STR(vstr_str(got), old, "RLIMIT_FSIZE: truncated back exactly");
     unlink(path);
     mem_free(path);
@@ -395,10 +357,10 @@ static void test_write_error(void)
 static void test_disk_full(void)
 {
     static const char *old = "From old  Fri Nov 20 10:00:00 2026\nold\n\n";
-    char *mnt = path_of("full"), *path = path_of("full/mbox");
+    char *mnt = scratch_path("full"), *path = scratch_path("full/mbox");
     VSTR *msg = vstr_new(300000);
     pid_t pid;
-    int status, bits;
+    int bits;
 
     add_big(msg, 2000);
     mkdir(mnt, 0700);
@@ -408,10 +370,8 @@ static void test_disk_full(void)
         MAILBOX_OPTS o;
         VSTR *got = vstr_new(64);
 
-        if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0
-            || mount("tmpfs", mnt, "tmpfs", 0, "size=64k") < 0)
-            _exit(99);
-        spew(path, old);
+        scratch_child_tmpfs(mnt, "64k");
+        scratch_spew(path, old);
         test_opts(&o);
         bits = 0;
         if (deliver(path, &o, vstr_str(msg), &st) != MAILBOX_DEFER)
@@ -420,16 +380,11 @@ static void test_disk_full(void)
             bits |= 2;
         if (strstr(st.text, "error writing message: No space left on device") == NULL)
             bits |= 4;
-        if (slurp(path, got) < 0 || strcmp(vstr_str(got), old) != 0)
+        if (scratch_slurp(path, got) < 0 || strcmp(vstr_str(got), old) != 0)
             bits |= 8;
         _exit(bits);
     }
-    if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status)) {
-        TAP_OK(0, "disk full: child died");
-    } else if (WEXITSTATUS(status) == 99) {
-        printf("ok %d - # SKIP cannot mount a tmpfs here\n", ++tap_count);
-    } else {
-        bits = WEXITSTATUS(status);
+    if ((bits = scratch_child_wait(pid, "disk full")) >= 0) {
         TAP_INT(bits & 1, 0, "disk full: deferred");
         TAP_INT(bits & 2, 0, "disk full: 4.3.0");
         TAP_INT(bits & 4, 0, "disk full: reason text");
@@ -443,14 +398,14 @@ static void test_disk_full(void)
 
 static void test_refused(void)
 {
-    char *target = path_of("target"), *link_path = path_of("symlink");
-    char *hard = path_of("hardlink"), *dir = path_of("dir"), *fifo = path_of("fifo");
+    char *target = scratch_path("target"), *link_path = scratch_path("symlink");
+    char *hard = scratch_path("hardlink"), *dir = scratch_path("dir"), *fifo = scratch_path("fifo");
     VSTR *got = vstr_new(64);
     MAILBOX_STATUS st;
     MAILBOX_OPTS o;
 
     test_opts(&o);
-    spew(target, "orig\n");
+    scratch_spew(target, "orig\n");
     if (symlink(target, link_path) < 0 || link(target, hard) < 0 || mkdir(dir, 0700) < 0
         || mkfifo(fifo, 0600) < 0)
         msg_fatal("setup: %m");
@@ -458,7 +413,7 @@ static void test_refused(void)
     TAP_OK(strstr(st.text, "file is a symbolic link") != NULL, "symlink: text (%s)", st.text);
     TAP_INT(deliver(hard, &o, "x\n", &st), MAILBOX_DEFER, "hard link refused");
     TAP_OK(strstr(st.text, "file has 2 hard links") != NULL, "hard link: text (%s)", st.text);
-    slurp(target, got);
+    scratch_slurp(target, got);
     TAP_STR(vstr_str(got), "orig\n", "target untouched");
     TAP_INT(deliver(dir, &o, "x\n", &st), MAILBOX_DEFER, "directory refused");
     TAP_OK(strstr(st.text, "cannot open file: Is a directory") != NULL, "dir: text (%s)", st.text);
@@ -468,7 +423,7 @@ static void test_refused(void)
     TAP_INT(deliver(link_path, &o, "x\n", &st), MAILBOX_BOUNCE, "def_dsn 5.2.0 bounces");
     TAP_STR(st.dsn, "5.2.0", "def_dsn used");
     {
-        char *nodir = path_of("nodir/mbox");
+        char *nodir = scratch_path("nodir/mbox");
 
         o.def_dsn = "4.2.0";
         TAP_INT(deliver(nodir, &o, "x\n", &st), MAILBOX_DEFER, "missing directory defers");
@@ -499,7 +454,7 @@ static void test_refused(void)
 #define NOBODY 65534
 static void test_spool_privs(void)
 {
-    char *spool = path_of("spool"), *path = path_of("spool/nobody"), *lock = path_of("spool/nobody.lock");
+    char *spool = scratch_path("spool"), *path = scratch_path("spool/nobody"), *lock = scratch_path("spool/nobody.lock");
     VSTR *got = vstr_new(256);
     MAILBOX_STATUS st;
     MAILBOX_OPTS o;
@@ -551,7 +506,7 @@ static void test_spool_privs(void)
     TAP_INT(bits & 2, 0, "dotlock removed at close");
     TAP_INT(bits & 4, 0, "user alone: dotlock refused, deferred");
     TAP_INT(bits & 8, 0, "dotlock_may_fail: delivered without it");
-    slurp(path, got);
+    scratch_slurp(path, got);
     TAP_STR(vstr_str(got), FROM_FIXED "one\n\n" FROM_FIXED "two\n\n" FROM_FIXED "four\n\n",
             "mailbox holds the delivered messages only");
     unlink(path);
@@ -565,7 +520,7 @@ static void test_spool_privs(void)
 
 static void test_dotlock(void)
 {
-    char *path = path_of("dl"), *lock = path_of("dl.lock");
+    char *path = scratch_path("dl"), *lock = scratch_path("dl.lock");
     VSTR *got = vstr_new(64);
     MAILBOX_STATUS st;
     MAILBOX_OPTS o;
@@ -575,8 +530,8 @@ static void test_dotlock(void)
 
     test_opts(&o);
     o.lock_flags = MAILBOX_LOCK_DOTLOCK;
-    spew(path, "");
-    spew(lock, "");
+    scratch_spew(path, "");
+    scratch_spew(lock, "");
     gettimeofday(&t0, NULL);
     TAP_INT(deliver(path, &o, "x\n", &st), MAILBOX_DEFER, "held dotlock: deferred");
     ms = ms_since(&t0);
@@ -585,7 +540,7 @@ static void test_dotlock(void)
     TAP_OK(strstr(st.text, "unable to create lock file") != NULL && strstr(st.text, "dl.lock"),
            "held dotlock: text (%s)", st.text);
     TAP_OK(access(lock, F_OK) == 0, "someone else's lock left alone");
-    slurp(path, got);
+    scratch_slurp(path, got);
     TAP_STR(vstr_str(got), "", "mailbox untouched");
     /* stale: older than stale_lock_time */
     ut.actime = ut.modtime = time(NULL) - 1000;
@@ -594,7 +549,7 @@ static void test_dotlock(void)
     TAP_INT(deliver(path, &o, "x\n", &st), MAILBOX_OK, "stale dotlock removed, delivered");
     TAP_OK(access(lock, F_OK) < 0 && errno == ENOENT, "own lock removed after delivery");
     /* not yet stale */
-    spew(lock, "");
+    scratch_spew(lock, "");
     ut.actime = ut.modtime = time(NULL) - 100;
     utime(lock, &ut);
     TAP_INT(deliver(path, &o, "x\n", &st), MAILBOX_DEFER, "young dotlock kept");
@@ -606,7 +561,7 @@ static void test_dotlock(void)
     {
         pid_t pid;
 
-        spew(lock, "");
+        scratch_spew(lock, "");
         fflush(stdout);
         if ((pid = fork()) == 0) {
             dotlock_sleep_ms(100);
@@ -621,7 +576,7 @@ static void test_dotlock(void)
         waitpid(pid, NULL, 0);
         o.lock_delay_ms = 0;
         o.lock_attempts = 4;
-        spew(lock, "");
+        scratch_spew(lock, "");
         gettimeofday(&t0, NULL);
         TAP_INT(deliver(path, &o, "x\n", &st), MAILBOX_DEFER, "delay 0: deferred");
         TAP_OK(ms_since(&t0) < 500, "delay 0: no sleeping");
@@ -669,7 +624,7 @@ static void test_kernel_locks(void)
         int method;
         const char *name;
     } tab[] = {{MAILBOX_LOCK_FCNTL, "fcntl"}, {MAILBOX_LOCK_FLOCK, "flock"}};
-    char *path = path_of("kl");
+    char *path = scratch_path("kl");
     VSTR *got = vstr_new(64), *want = vstr_new(128);
     MAILBOX_STATUS st;
     MAILBOX_OPTS o;
@@ -679,7 +634,7 @@ static void test_kernel_locks(void)
     long ms;
 
     for (i = 0; i < sizeof(tab) / sizeof(tab[0]); i++) {
-        spew(path, "");
+        scratch_spew(path, "");
         test_opts(&o);
         o.lock_flags = tab[i].method;
         pid = hold_lock(path, tab[i].method, 2000);
@@ -690,7 +645,7 @@ static void test_kernel_locks(void)
         vstr_sprintf(want, "cannot update mailbox %s for user alice. unable to lock for "
                      "exclusive access: Resource temporarily unavailable", path);
         TAP_STR(st.text, vstr_str(want), "%s: text", tab[i].name);
-        slurp(path, got);
+        scratch_slurp(path, got);
         TAP_STR(vstr_str(got), "", "%s: mailbox untouched", tab[i].name);
         kill(pid, SIGKILL);
         waitpid(pid, NULL, 0);
@@ -724,7 +679,7 @@ static void writer_message(VSTR *v, int w, int m)
 
 static void test_concurrent(void)
 {
-    char *path = path_of("conc");
+    char *path = scratch_path("conc");
     VSTR *got = vstr_new(WRITERS * PER_WRITER * 160000), *msg = vstr_new(200000);
     VSTR *want = vstr_new(200000);
     pid_t pids[WRITERS];
@@ -758,7 +713,7 @@ static void test_concurrent(void)
             failed++;
     }
     TAP_INT(failed, 0, "every concurrent writer delivered");
-    slurp(path, got);
+    scratch_slurp(path, got);
     /* Walk message by message; each must be exactly what its writer sent. */
     p = vstr_str(got);
     end = p + vstr_len(got);
@@ -798,7 +753,7 @@ static void test_concurrent(void)
 /* A queue file with line_limit 4: "From x" is L "From" + N " x". */
 static char *make_qfile(const char *name, int damage)
 {
-    char *path = path_of(name);
+    char *path = scratch_path(name);
     int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
     QFILE_WRITER *w;
 
@@ -842,7 +797,7 @@ static void test_copy_qfile(void)
         {1, 1, -1, "unexpected record type 82 in the message content"},
         {2, 1, -1, "premature end of file in the message content"},
     };
-    char *mbox = path_of("fromq");
+    char *mbox = scratch_path("fromq");
     VSTR *got = vstr_new(256), *why = vstr_new(64), *want = vstr_new(256);
     size_t i;
 
@@ -875,13 +830,13 @@ static void test_copy_qfile(void)
         if (ret == 0) {
             TAP_INT(mbox_finish(mb, &st), MAILBOX_OK, "copy_qfile %zu: delivered", i);
             mbox_close(mb);
-            slurp(mbox, got);
+            scratch_slurp(mbox, got);
             vstr_sprintf(want, "%sSubject: q\n\n>From x\nabcdefgh\nend\n\n", FROM_FIXED);
             TAP_STR(vstr_str(got), vstr_str(want), "copy_qfile %zu: content", i);
         } else {
             mbox_abort(mb);
             mbox_close(mb);
-            slurp(mbox, got);
+            scratch_slurp(mbox, got);
             TAP_STR(vstr_str(got), "", "copy_qfile %zu: aborted, mailbox empty", i);
         }
         qfile_reader_free(r);
@@ -902,8 +857,7 @@ int main(int argc, char **argv)
     msg_init(argv[0], MSG_OUT_STDERR);
     setenv("TZ", "UTC", 1);
     tzset();
-    if (mkdtemp(scratch) == NULL)
-        msg_fatal("mkdtemp: %m");
+    scratch_init("mbox_test");
     test_from_line();
     test_lock_parse();
     test_opts_conf();
@@ -918,6 +872,6 @@ int main(int argc, char **argv)
     test_kernel_locks();
     test_concurrent();
     test_copy_qfile();
-    rmdir(scratch);
+    scratch_done();
     return tap_done();
 }

@@ -129,6 +129,22 @@ static void test_open_errors(void)
     t = table_open("texthash:/dev/null", TABLE_CREATE, TABLE_FLAGS_BUILD, why);
     TAP_OK(t == NULL && strstr(vstr_str(why), "read-only") != NULL,
            "texthash refuses TABLE_CREATE");
+    {
+        static const char *const ro[][2] = {
+            {"inline:{a=b}", "inline:{a=b}: the inline type is read-only"},
+            {"static:x", "static:x: the static type is read-only"},
+            {"unix:passwd.byname", "unix:passwd.byname: the unix type is read-only"},
+            {"regexp:/dev/null", "regexp:/dev/null: the regexp type is read-only"},
+        };
+        size_t k;
+
+        for (k = 0; k < sizeof(ro) / sizeof(ro[0]); k++) {
+            vstr_reset(why);
+            t = table_open(ro[k][0], TABLE_CREATE, TABLE_FLAGS_BUILD, why);
+            TAP_OK(t == NULL, "%s refuses TABLE_CREATE", ro[k][0]);
+            TAP_STR(vstr_str(why), ro[k][1], "%s: the reason", ro[k][0]);
+        }
+    }
     t = table_open("proxy:static:OK", TABLE_READ, TABLE_FLAGS_READ, why);
     TAP_STR(t ? t->type : NULL, "proxy", "proxy:type:name is the proxy type (lookups go to proxymap)");
     TAP_STR(t ? t->spec : NULL, "proxy:static:OK", "and keeps its whole spec");

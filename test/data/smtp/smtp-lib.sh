@@ -15,6 +15,12 @@
 #   smtp_send ARGS...         deliver_send in $Q: output in $T/send.out
 #   smtp_result RCPT          the "result=... dsn=... reason=..." part of
 #                             RCPT's line in $T/send.out
+#   smtp_setup [CMD...]       the start of the tests that run sinks in an
+#                             nsd namespace: skips the test (1..0) unless
+#                             nsd_available, the commands CMD... and the
+#                             smtp daemon are there; inst_setup on
+#                             127.0.0.10 with sink_stop_all at exit;
+#                             mydestination $myhostname, localhost
 SINK=$POSTERN_SRC/test/tools/smtp_sink.py
 SEND=$POSTERN_BUILD/test/tools/deliver_send
 SINK_PIDS=
@@ -54,11 +60,7 @@ sink_msg() {
 }
 
 smtp_queue() {
-    inst_submit "$@" || { cat "$T/submit.err" >&2; return 1; }
-    local id
-    id=$(sed -n 's/^queue_id=//p' "$T/submit.out")
-    mv "$Q/incoming/$id" "$Q/active/$id" || return 1
-    echo "$id"
+    inst_submit_active "$@"
 }
 
 smtp_send() {
@@ -67,4 +69,17 @@ smtp_send() {
 
 smtp_result() {
     sed -n "s/^rcpt=$1 offset=[0-9]* //p" "$T/send.out"
+}
+
+smtp_setup() {
+    local c
+    nsd_available || { echo "1..0 # SKIP needs root, ip, nsd and python3"; exit 0; }
+    for c in "$@"; do
+        command -v "$c" >/dev/null || { echo "1..0 # SKIP needs $c"; exit 0; }
+    done
+    [ -x "$POSTERN_INST/libexec/postern/smtp" ] || { echo "1..0 # SKIP smtp is not installed"; exit 0; }
+    INST_ADDR=127.0.0.10
+    inst_setup
+    trap 'sink_stop_all; inst_cleanup' EXIT
+    inst_param mydestination '$myhostname, localhost'
 }

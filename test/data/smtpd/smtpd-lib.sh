@@ -10,6 +10,12 @@
 #   sd_log REGEX                 wait (bounded) for a maillog line; prints
 #                                the first match
 #   sd_queue_count               complete files in incoming/, hold/, active/
+#   sd_dialog NAME [smtp_dialog.py args...] < DIALOG
+#                                runs the dialog (stdin, kept as
+#                                $T/NAME.dialog) against $ADDR:$PORT;
+#                                errors in $T/NAME.err (1 check: the dialog
+#                                went as written). Not in a pipeline: the
+#                                check must count in the test's own shell.
 . "$POSTERN_SRC/test/lib/instance.sh"
 
 DIALOG="python3 $POSTERN_SRC/test/tools/smtp_dialog.py"
@@ -63,4 +69,12 @@ sd_queue_count() {
         done
     done
     echo "$n"
+}
+
+sd_dialog() {
+    local name=$1
+    shift
+    cat >"$T/$name.dialog"
+    $DIALOG "$@" "$ADDR" "$PORT" "$T/$name.dialog" 2>"$T/$name.err"
+    ok $? "dialog: $name $(head -c 300 "$T/$name.err")"
 }

@@ -16,6 +16,13 @@
 #                        /etc/sasldb2 as a chrooted smtpd sees it)
 #   swaks_run ARGS...    swaks against $ADDR:${SPORT:-$PORT}; transcript
 #                        in $out, status in $rc
+#   tls_dialog NAME PORT [smtp_tls.py args...] < DIALOG
+#                        runs the dialog (stdin, kept as $T/NAME.dialog)
+#                        with test/tools/smtp_tls.py against $ADDR:PORT;
+#                        transcript in $T/NAME.out, errors in $T/NAME.err
+#                        (1 check: the dialog went as written)
+
+TLS="python3 $POSTERN_SRC/test/tools/smtp_tls.py"
 
 tls_cert() {
     openssl req -x509 -newkey rsa:2048 -nodes -sha256 -days 30 -subj "/CN=$2" \
@@ -48,4 +55,12 @@ swaks_run() {
     out=$(timeout 30 swaks --server "$ADDR" --port "${SPORT:-$PORT}" --helo client.example.org \
         --timeout 20 "$@" 2>&1)
     rc=$?
+}
+
+tls_dialog() {
+    local name=$1 port=$2
+    shift 2
+    cat >"$T/$name.dialog"
+    $TLS "$@" "$ADDR" "$port" "$T/$name.dialog" >"$T/$name.out" 2>"$T/$name.err"
+    ok $? "dialog: $name $(head -c 300 "$T/$name.err")"
 }
