@@ -935,9 +935,11 @@ static void test_trace(void)
     TAP_INT(deliver_rcpt_defer(req, 1, "4.4.1", "try later", &t), 0, "defer carol");
     close(fd);
     read_small("trace/1234567ABD1", buf, sizeof(buf));
-    TAP_OK(strstr(buf, "recipient=bob@relay.test\n") && strstr(buf, "status=5.1.1\naction=failed\n"),
+    TAP_OK(strstr(buf, "recipient=bob@relay.test\n")
+               && strstr(buf, "status=5.1.1\naction=failed\n"),
            "trace/ID: bob failed");
-    TAP_OK(strstr(buf, "recipient=carol@relay.test\n") && strstr(buf, "status=4.4.1\naction=delayed\n"),
+    TAP_OK(strstr(buf, "recipient=carol@relay.test\n")
+               && strstr(buf, "status=4.4.1\naction=delayed\n"),
            "trace/ID: carol delayed");
     read_small("bounce/1234567ABD1", buf, sizeof(buf));
     TAP_OK(strstr(buf, "action=failed\n") != NULL, "bounce/ID as before");
@@ -954,7 +956,8 @@ static void test_trace(void)
     req->success_action = NULL;
     close(fd);
     read_small("trace/1234567ABD2", buf, sizeof(buf));
-    TAP_OK(strstr(buf, "recipient=bob@relay.test\n") && strstr(buf, "status=2.0.0\naction=delivered\n"),
+    TAP_OK(strstr(buf, "recipient=bob@relay.test\n")
+               && strstr(buf, "status=2.0.0\naction=delivered\n"),
            "trace/ID: bob delivered");
     TAP_OK(strstr(buf, "recipient=carol@relay.test\n") && strstr(buf, "action=relayed\n"),
            "trace/ID: carol relayed");
