@@ -1,17 +1,25 @@
 /*
  * postfix - the administrator's control command.
  *
- * Usage: postfix [-c config_dir] [-Dv] command
+ * Usage: postfix [-c config_dir] [-Dv] command (root only, as Postfix:
+ * anyone else is told to use sendmail; -c wants an absolute path name; -v
+ * also makes master verbose, through MAIL_VERBOSE)
  *   start        check, then run master (which detaches once it is ready)
  *   start-fg     check, then become master in the foreground (systemd
- *                Type=simple, containers)
+ *                Type=simple, containers): `master -s`, or `master -i` when
+ *                this is process 1; "maillog_file = /dev/stdout" works
  *   stop         ask master to stop (SIGTERM) and wait until it is gone
  *   abort        ask master to stop at once (SIGQUIT) and wait
  *   reload       ask master to re-read its configuration (SIGHUP)
  *   status       say whether master runs, and its pid
  *   check        create missing queue directories with their owners and
- *                modes, warn about unsafe ownership or permissions and about
- *                master.cf programs that are not installed
+ *                modes; warn, in Postfix's words, about files that are not
+ *                owned by root (configuration, queue_directory, pid/), by
+ *                mail_owner (the queue) or by setgid_group (maildrop/,
+ *                public/), group or other writable, with a wrong mode, about
+ *                damaged messages in corrupt/ and about master.cf programs
+ *                that are not installed; fatal without master.cf, or with
+ *                maillog_file set and no postlog service
  *   set-permissions  like check, and also repair owners and modes
  *   flush        run `postqueue -f`
  *   logrotate    rename maillog_file (maillog_file_rotate_suffix), compress
@@ -20,7 +28,8 @@
  * Messages about the mail system as a whole look like Postfix's
  * ("postfix/postfix-script: starting the Postfix mail system") and are logged
  * too. Exit status 0 on success; 1 when the command failed, when master is
- * not running for stop/abort/reload/status, or already running for start.
+ * not running for stop/abort/reload/status (status says so at info level,
+ * as postfix-script does), or already running for start.
  *
  * Whether master runs is asked of master itself (`master -t`, the pid file
  * lock); its pid is the first line of queue_directory/pid/master.pid.
@@ -51,7 +60,13 @@
 #include "strutil.h"
 #include "vstr.h"
 
-#define POSTFIX_WAIT_STOP 60 /* seconds stop/abort wait for master to go */
+/*
+ * Seconds stop/abort wait for master to go before "with force" (SIGKILL to
+ * its process group, as Postfix): more than master's own graceful stop
+ * takes (10 s for busy workers, then 2 s between SIGTERM and SIGKILL).
+ */
+#define POSTFIX_WAIT_STOP 15
+#define POSTFIX_WAIT_LOG 10 /* seconds logrotate waits for writers of the old file */
 
 enum { OWN_ROOT, OWN_MAIL };
 enum { GRP_KEEP, GRP_SETGID };
@@ -79,6 +94,9 @@ typedef struct POSTFIX {
     int warnings;
 } POSTFIX;
 
+/* Where the log goes: maillog_file (when root could open it) or syslog. */
+static int postfix_log_outputs = MSG_OUT_SYSLOG;
+
 __attribute__((format(printf, 2, 3))) static void log_text(int level, const char *fmt, ...)
 {
     va_list ap;
@@ -100,12 +118,12 @@ __attribute__((format(printf, 2, 3))) static void say(int level, const char *fmt
     va_end(ap);
     fprintf(stderr, "postfix/postfix-script: %s%s\n", prefix, text);
     fflush(stderr);
-    /* The log gets it under Postfix's tag; a maillog_file, when open, wins over syslog. */
-    msg_set_outputs(MSG_OUT_SYSLOG | MSG_OUT_FILE);
-    msg_config("postfix/postfix-script", NULL, NULL, NULL);
+    /* The log gets it under Postfix's tag, "<syslog_name>/postfix-script". */
+    msg_init("postfix-script", postfix_log_outputs);
+    msg_config(conf_get("syslog_name"), NULL, NULL, NULL);
     log_text(level, "%s", text);
-    msg_config("postfix/postfix", NULL, NULL, NULL);
-    msg_set_outputs(MSG_OUT_STDERR | MSG_OUT_SYSLOG | MSG_OUT_FILE);
+    msg_init("postfix", MSG_OUT_STDERR | postfix_log_outputs);
+    msg_config(conf_get("syslog_name"), NULL, NULL, NULL);
 }
 
 __attribute__((format(printf, 1, 2), noreturn)) static void script_fatal(const char *fmt, ...)
@@ -140,7 +158,25 @@ static void postfix_users(POSTFIX *pf)
     pf->setgid_gid = gr->gr_gid;
 }
 
-/* Configuration files: root's, not writable by others. */
+#define POSTFIX_WALK_DEPTH 8 /* how deep check looks into a directory tree */
+
+/* Root's files (configuration, queue_directory, pid/): Postfix's wording. */
+static void check_root_owned(POSTFIX *pf, const char *path, const struct stat *st)
+{
+    if (st->st_uid != 0) {
+        say(MSG_WARN, "not owned by root: %s", path);
+        pf->warnings++;
+    }
+}
+
+static void check_not_writable(POSTFIX *pf, const char *path, const struct stat *st)
+{
+    if (st->st_mode & (S_IWGRP | S_IWOTH)) {
+        say(MSG_WARN, "group or other writable: %s", path);
+        pf->warnings++;
+    }
+}
+
 static void check_safe(POSTFIX *pf, const char *path, int must_exist)
 {
     struct stat st;
@@ -152,14 +188,76 @@ static void check_safe(POSTFIX *pf, const char *path, int must_exist)
         }
         return;
     }
-    if (st.st_uid != 0) {
-        say(MSG_WARN, "not owned by root: %s", path);
-        pf->warnings++;
+    check_root_owned(pf, path, &st);
+    check_not_writable(pf, path, &st);
+}
+
+/*
+ * The configuration directory tree: every file root's (the link itself for a
+ * symbolic link) and, followed, not writable by group or other.
+ */
+static void check_config_tree(POSTFIX *pf, const char *dir, int depth)
+{
+    VSTR *path = vstr_new(100);
+    struct dirent *de;
+    struct stat st, target;
+    DIR *d;
+
+    if (depth > POSTFIX_WALK_DEPTH || (d = opendir(dir)) == NULL) {
+        vstr_free(path);
+        return;
     }
-    if (st.st_mode & (S_IWGRP | S_IWOTH)) {
-        say(MSG_WARN, "group or other writable: %s", path);
-        pf->warnings++;
+    while ((de = readdir(d)) != NULL) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        vstr_sprintf(path, "%s/%s", dir, de->d_name);
+        if (lstat(vstr_str(path), &st) < 0)
+            continue;
+        check_root_owned(pf, vstr_str(path), &st);
+        if (stat(vstr_str(path), &target) == 0)
+            check_not_writable(pf, vstr_str(path), &target);
+        if (S_ISDIR(st.st_mode))
+            check_config_tree(pf, vstr_str(path), depth + 1);
     }
+    closedir(d);
+    vstr_free(path);
+}
+
+/*
+ * What lives in mail_owner's queue directories belongs to mail_owner
+ * (sockets and FIFOs are master's business); files in corrupt/ are damaged
+ * messages the administrator should look at.
+ */
+static void check_queue_tree(POSTFIX *pf, const char *dir, int corrupt, int depth)
+{
+    VSTR *path = vstr_new(100);
+    struct dirent *de;
+    struct stat st;
+    DIR *d;
+
+    if (depth > POSTFIX_WALK_DEPTH || (d = opendir(dir)) == NULL) {
+        vstr_free(path);
+        return;
+    }
+    while ((de = readdir(d)) != NULL) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        vstr_sprintf(path, "%s/%s", dir, de->d_name);
+        if (lstat(vstr_str(path), &st) < 0 || S_ISSOCK(st.st_mode) || S_ISFIFO(st.st_mode))
+            continue;
+        if (st.st_uid != pf->mail_uid) {
+            say(MSG_WARN, "not owned by %s: %s", conf_get("mail_owner"), vstr_str(path));
+            pf->warnings++;
+        }
+        if (corrupt && S_ISREG(st.st_mode)) {
+            say(MSG_WARN, "damaged message: %s", vstr_str(path));
+            pf->warnings++;
+        }
+        if (S_ISDIR(st.st_mode))
+            check_queue_tree(pf, vstr_str(path), corrupt, depth + 1);
+    }
+    closedir(d);
+    vstr_free(path);
 }
 
 /* Create what is missing; warn about (or, with fix, repair) owners and modes. */
@@ -183,6 +281,7 @@ static void check_queue(POSTFIX *pf, int fix)
     check_safe(pf, qdir, 1);
     for (i = 0; i < sizeof(postfix_qdirs) / sizeof(postfix_qdirs[0]); i++) {
         const struct qdir *q = &postfix_qdirs[i];
+        int bad = 0;
 
         vstr_sprintf(path, "%s/%s", qdir, q->name);
         uid = q->owner == OWN_ROOT ? 0 : pf->mail_uid;
@@ -197,60 +296,95 @@ static void check_queue(POSTFIX *pf, int fix)
         }
         if (!S_ISDIR(st.st_mode))
             script_fatal("%s is not a directory", vstr_str(path));
-        if (st.st_uid != uid || (gid != (gid_t) -1 && st.st_gid != gid)
-            || (st.st_mode & 07777) != q->mode) {
-            if (fix) {
-                if (chown(vstr_str(path), uid, gid) < 0 || chmod(vstr_str(path), q->mode) < 0)
-                    script_fatal("cannot set owner and mode of %s: %s", vstr_str(path),
-                                 strerror(errno));
-            } else {
-                say(MSG_WARN, "wrong owner or mode: %s (want %s%s%s, mode %04o; "
-                    "run \"postfix set-permissions\")", vstr_str(path),
-                    q->owner == OWN_ROOT ? "root" : conf_get("mail_owner"),
-                    q->group == GRP_SETGID ? ":" : "",
-                    q->group == GRP_SETGID ? conf_get("setgid_group") : "", (unsigned) q->mode);
-                pf->warnings++;
-            }
+        if (st.st_uid != uid) {
+            if (!fix)
+                say(MSG_WARN, "not owned by %s: %s",
+                    q->owner == OWN_ROOT ? "root" : conf_get("mail_owner"), vstr_str(path));
+            bad++;
         }
+        if (gid != (gid_t) -1 && st.st_gid != gid) {
+            if (!fix)
+                say(MSG_WARN, "not owned by group %s: %s", conf_get("setgid_group"),
+                    vstr_str(path));
+            bad++;
+        }
+        if ((st.st_mode & 07777) != q->mode) {
+            if (!fix)
+                say(MSG_WARN, "wrong mode: %s (mode %04o, want %04o; run \"postfix "
+                    "set-permissions\")", vstr_str(path), (unsigned) (st.st_mode & 07777),
+                    (unsigned) q->mode);
+            bad++;
+        }
+        if (bad && fix
+            && (chown(vstr_str(path), uid, gid) < 0 || chmod(vstr_str(path), q->mode) < 0))
+            script_fatal("cannot set owner and mode of %s: %s", vstr_str(path), strerror(errno));
+        if (!fix)
+            pf->warnings += bad;
+        /* maildrop/ holds its submitters' files: not looked into, as in Postfix. */
+        if (!fix && q->owner == OWN_MAIL && strcmp(q->name, "maildrop") != 0)
+            check_queue_tree(pf, vstr_str(path), strcmp(q->name, "corrupt") == 0, 0);
     }
     vstr_free(path);
 }
 
-/* set-permissions: queue files belong to mail_owner (maildrop/ keeps its submitters'). */
-static void fix_tree(POSTFIX *pf, const char *dir, int depth)
+/*
+ * set-permissions: queue files belong to mail_owner (maildrop/ keeps its
+ * submitters'). These directories are mail_owner's, so a process running as
+ * mail_owner could swap a subdirectory for a symbolic link while we walk:
+ * the walk goes by descriptor (openat with O_NOFOLLOW) and changes owners
+ * with AT_SYMLINK_NOFOLLOW, so it never leaves the queue.
+ */
+static void fix_tree(POSTFIX *pf, int dfd, const char *dir, int depth)
 {
-    DIR *d;
     struct dirent *de;
-    VSTR *path = vstr_new(100);
     struct stat st;
+    DIR *d;
+    int sub, fd;
 
-    if (depth > 8 || (d = opendir(dir)) == NULL) {
-        vstr_free(path);
+    if (depth > POSTFIX_WALK_DEPTH || (fd = dup(dfd)) < 0)
+        return;
+    if ((d = fdopendir(fd)) == NULL) {
+        close(fd);
         return;
     }
     while ((de = readdir(d)) != NULL) {
         if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
             continue;
-        vstr_sprintf(path, "%s/%s", dir, de->d_name);
-        if (lstat(vstr_str(path), &st) < 0 || S_ISLNK(st.st_mode))
+        if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || S_ISLNK(st.st_mode))
             continue;
-        if (st.st_uid != pf->mail_uid && lchown(vstr_str(path), pf->mail_uid, (gid_t) -1) < 0)
-            say(MSG_WARN, "chown %s: %s", vstr_str(path), strerror(errno));
-        if (S_ISDIR(st.st_mode))
-            fix_tree(pf, vstr_str(path), depth + 1);
+        if (st.st_uid != pf->mail_uid
+            && fchownat(dfd, de->d_name, pf->mail_uid, (gid_t) -1, AT_SYMLINK_NOFOLLOW) < 0)
+            say(MSG_WARN, "chown %s/%s: %s", dir, de->d_name, strerror(errno));
+        if (S_ISDIR(st.st_mode)
+            && (sub = openat(dfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) >= 0) {
+            VSTR *path = vstr_new(100);
+
+            vstr_sprintf(path, "%s/%s", dir, de->d_name);
+            fix_tree(pf, sub, vstr_str(path), depth + 1);
+            vstr_free(path);
+            close(sub);
+        }
     }
     closedir(d);
-    vstr_free(path);
 }
 
+/*
+ * master.cf: it must exist; when maillog_file is set, the postlog service
+ * must be there (else the chrooted workers' lines go nowhere): both fatal,
+ * as in Postfix. Programs that are not installed are warned about.
+ */
 static void check_programs(POSTFIX *pf)
 {
     VSTR *path = vstr_new(100);
+    const char *maillog = conf_get("maillog_file");
     MASTERCF *m;
     char *err = NULL;
     size_t i;
+    int postlog = 0;
 
     vstr_sprintf(path, "%s/master.cf", conf_dir());
+    if (access(vstr_str(path), F_OK) < 0)
+        script_fatal("no %s/master.cf file found", conf_dir());
     if ((m = mastercf_read(vstr_str(path), &err)) == NULL) {
         vstr_free(path);
         script_fatal("%s", err);
@@ -258,6 +392,8 @@ static void check_programs(POSTFIX *pf)
     for (i = 0; i < m->count; i++) {
         const MASTERCF_ENT *e = m->ents[i];
 
+        if (strcmp(e->name, "postlog") == 0 && strcmp(e->type, "unix-dgram") == 0)
+            postlog = 1;
         if (e->command[0] == '/')
             vstr_set(path, e->command);
         else
@@ -271,6 +407,8 @@ static void check_programs(POSTFIX *pf)
     }
     mastercf_free(m);
     vstr_free(path);
+    if (maillog && *maillog && !postlog)
+        script_fatal("missing 'postlog' service in master.cf - run 'postfix upgrade-configuration'");
 }
 
 static void postfix_check(POSTFIX *pf, int fix)
@@ -278,13 +416,11 @@ static void postfix_check(POSTFIX *pf, int fix)
     VSTR *path = vstr_new(100);
     const char *qdir;
     size_t i;
+    int dfd;
 
     postfix_users(pf);
     check_safe(pf, conf_dir(), 1);
-    vstr_sprintf(path, "%s/main.cf", conf_dir());
-    check_safe(pf, vstr_str(path), 0);
-    vstr_sprintf(path, "%s/master.cf", conf_dir());
-    check_safe(pf, vstr_str(path), 1);
+    check_config_tree(pf, conf_dir(), 0);
     check_queue(pf, fix);
     if (fix) {
         qdir = conf_get("queue_directory");
@@ -294,7 +430,10 @@ static void postfix_check(POSTFIX *pf, int fix)
                 || strcmp(postfix_qdirs[i].name, "private") == 0)
                 continue;
             vstr_sprintf(path, "%s/%s", qdir, postfix_qdirs[i].name);
-            fix_tree(pf, vstr_str(path), 0);
+            if ((dfd = open(vstr_str(path), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) >= 0) {
+                fix_tree(pf, dfd, vstr_str(path), 0);
+                close(dfd);
+            }
         }
     }
     vstr_free(path);
@@ -386,36 +525,92 @@ static int process_alive(long pid)
     return alive;
 }
 
-/* Until master has released its lock and is gone. */
+/*
+ * Until master has released its lock and is gone; after POSTFIX_WAIT_STOP
+ * seconds, "with force": SIGKILL to master's process group (its workers),
+ * or to master alone when it leads none.
+ */
 static void wait_for_stop(long pid)
 {
     struct timespec ts = {0, 100 * 1000 * 1000};
     int i;
 
-    for (i = 0; i < POSTFIX_WAIT_STOP * 10; i++) {
+    for (i = 1; i <= POSTFIX_WAIT_STOP * 10; i++) {
         if (run_master("-t") == 0 && !process_alive(pid))
+            return;
+        if (i % 50 == 0)
+            say(MSG_INFO, "waiting for the Postfix mail system to terminate");
+        nanosleep(&ts, NULL);
+    }
+    say(MSG_WARN, "stopping the Postfix mail system with force");
+    if (getpgid((pid_t) pid) == (pid_t) pid)
+        kill(-(pid_t) pid, SIGKILL);
+    else
+        kill((pid_t) pid, SIGKILL);
+    for (i = 0; i < 50; i++) {
+        if (!process_alive(pid) && run_master("-t") == 0)
             return;
         nanosleep(&ts, NULL);
     }
-    script_fatal("the Postfix mail system did not stop within %d seconds", POSTFIX_WAIT_STOP);
+    script_fatal("the Postfix mail system did not stop");
 }
 
+/* Whether a process other than this one has the file (dev, ino) open. */
+static int file_in_use(dev_t dev, ino_t ino)
+{
+    DIR *proc, *fds;
+    struct dirent *pe, *fe;
+    struct stat st;
+    char path[320];
+    long self = (long) getpid();
+    int found = 0;
+
+    if ((proc = opendir("/proc")) == NULL)
+        return 0;
+    while (!found && (pe = readdir(proc)) != NULL) {
+        if (pe->d_name[0] < '1' || pe->d_name[0] > '9' || atol(pe->d_name) == self)
+            continue;
+        snprintf(path, sizeof(path), "/proc/%.20s/fd", pe->d_name);
+        if ((fds = opendir(path)) == NULL)
+            continue;
+        while ((fe = readdir(fds)) != NULL) {
+            snprintf(path, sizeof(path), "/proc/%.20s/fd/%.20s", pe->d_name, fe->d_name);
+            if (fe->d_name[0] != '.' && stat(path, &st) == 0 && st.st_dev == dev
+                && st.st_ino == ino) {
+                found = 1;
+                break;
+            }
+        }
+        closedir(fds);
+    }
+    closedir(proc);
+    return found;
+}
+
+/*
+ * Rename maillog_file, have master reload (postlogd and master reopen it),
+ * wait until no process writes to the old file any more (bounded), then
+ * compress it: no line is lost between the rename and the compressor.
+ */
 static void postfix_logrotate(void)
 {
     const char *file = conf_get("maillog_file");
     const char *suffix = conf_get("maillog_file_rotate_suffix");
     const char *compressor = conf_get("maillog_file_compressor");
+    struct timespec tick = {0, 100 * 1000 * 1000};
     char stamp[128];
     VSTR *to = vstr_new(100);
+    struct stat st;
     struct tm tm;
     time_t now = time(NULL);
     size_t n;
     pid_t pid;
+    int status, i;
 
     if (file == NULL || *file == 0)
         script_fatal("maillog_file is not set");
     if (strncmp(file, "/dev/", 5) == 0)
-        script_fatal("cannot rotate %s", file);
+        script_fatal("not rotating '%s'", file);
     localtime_r(&now, &tm);
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
@@ -426,80 +621,107 @@ static void postfix_logrotate(void)
         script_fatal("bad maillog_file_rotate_suffix: %s", suffix);
     vstr_sprintf(to, "%s.%s", file, stamp);
     if (rename(file, vstr_str(to)) < 0)
-        script_fatal("rename %s to %s: %s", file, vstr_str(to), strerror(errno));
+        script_fatal("logfile '%s' rotation failed: rename to %s: %s", file, vstr_str(to),
+                     strerror(errno));
+    /* This command's own log lines go to the new file from now on. */
+    msg_config(NULL, NULL, file, NULL);
     if (master_pid() > 0)
         (void) postfix_signal("refreshing the Postfix mail system", SIGHUP);
     if (compressor && *compressor) {
+        if (stat(vstr_str(to), &st) == 0) {
+            for (i = 0; i < POSTFIX_WAIT_LOG * 10 && file_in_use(st.st_dev, st.st_ino); i++)
+                nanosleep(&tick, NULL);
+            if (file_in_use(st.st_dev, st.st_ino))
+                say(MSG_WARN, "%s is still open for writing; compressing it anyway",
+                    vstr_str(to));
+        }
         if ((pid = fork()) == 0) {
             execlp(compressor, compressor, vstr_str(to), (char *) NULL);
             _exit(127);
         }
-        if (pid > 0)
-            waitpid(pid, NULL, 0);
+        if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status)
+            || WEXITSTATUS(status) != 0)
+            script_fatal("logfile '%s' rotation failed: %s %s did not succeed", file,
+                         compressor, vstr_str(to));
     }
     vstr_free(to);
 }
 
 static void usage(void)
 {
-    script_fatal("usage: postfix [-c config_dir] [-Dv] start (or stop, reload, abort, flush, "
-                 "check, status, set-permissions, start-fg, logrotate, upgrade-configuration)");
+    msg_fatal("usage: postfix [-c config_dir] [-Dv] command");
 }
 
 int main(int argc, char **argv)
 {
     POSTFIX pf;
-    const char *dir = NULL, *cmd;
+    const char *dir = NULL, *cmd, *maillog;
     VSTR *path;
     long pid;
     int ch;
 
     memset(&pf, 0, sizeof(pf));
     msg_init("postfix", MSG_OUT_STDERR | MSG_OUT_SYSLOG);
+    /* As Postfix: the whole command is root's, status included. */
+    if (getuid() != 0) {
+        msg_error("to submit mail, use the Postfix sendmail command");
+        msg_fatal("the postfix command is reserved for the superuser");
+    }
     while ((ch = getopt(argc, argv, "c:Dv")) != -1) {
         switch (ch) {
         case 'c':
+            if (optarg[0] != '/')
+                msg_fatal("-c requires absolute pathname");
             dir = optarg;
             break;
         case 'D':
+            /* Postfix's debugger hook; master has none: accepted, passed on. */
+            setenv("MAIL_DEBUG", "", 1);
             break;
         case 'v':
+            /* More logging here, and master logs verbosely too. */
             msg_verbose++;
+            setenv("MAIL_VERBOSE", "", 1);
             break;
         default:
             usage();
         }
     }
-    if (optind + 1 != argc) {
-        conf_init(dir);
+    if (optind + 1 != argc)
         usage();
-    }
     cmd = argv[optind];
     if (dir)
         setenv("MAIL_CONFIG", dir, 1);
     conf_init(dir);
-    msg_config(conf_get("syslog_name"), conf_get("syslog_facility"),
-               geteuid() == 0 ? conf_get("maillog_file") : NULL, conf_get("myhostname"));
+    maillog = geteuid() == 0 ? conf_get("maillog_file") : NULL;
+    if (msg_config(conf_get("syslog_name"), conf_get("syslog_facility"), maillog,
+                   conf_get("myhostname")) == 0 && maillog && *maillog)
+        postfix_log_outputs = MSG_OUT_FILE;
 
     if (strcmp(cmd, "status") == 0) {
-        if ((pid = master_pid()) == 0)
-            script_fatal("the Postfix mail system is not running");
+        if ((pid = master_pid()) == 0) {
+            /* postfix-script says it at info level, and exits 1. */
+            say(MSG_INFO, "the Postfix mail system is not running");
+            conf_free();
+            return 1;
+        }
         if (pid < 0)
             script_fatal("the Postfix mail system is running, but its pid file is unreadable");
         say(MSG_INFO, "the Postfix mail system is running: PID: %ld", pid);
     } else if (strcmp(cmd, "check") == 0 || strcmp(cmd, "set-permissions") == 0) {
         postfix_check(&pf, strcmp(cmd, "set-permissions") == 0);
     } else if (strcmp(cmd, "start") == 0 || strcmp(cmd, "start-fg") == 0) {
-        if (geteuid() != 0)
-            script_fatal("to start the mail system, you must be the super-user");
         postfix_check(&pf, 0);
         if (master_pid() != 0)
             script_fatal("the Postfix mail system is already running");
         path = vstr_new(100);
         master_path(path);
         if (strcmp(cmd, "start-fg") == 0) {
-            say(MSG_INFO, "starting the Postfix mail system (foreground)");
-            execl(vstr_str(path), vstr_str(path), "-d", (char *) NULL);
+            /* master in this very process (systemd Type=simple sees it): -s keeps
+             * standard output for "maillog_file = /dev/stdout"; as process 1 of
+             * a container, -i also makes it the reaper of orphans. */
+            say(MSG_INFO, "starting the Postfix mail system");
+            execl(vstr_str(path), vstr_str(path), getpid() == 1 ? "-i" : "-s", (char *) NULL);
             script_fatal("cannot execute %s: %s", vstr_str(path), strerror(errno));
         }
         say(MSG_INFO, "starting the Postfix mail system");

@@ -86,6 +86,35 @@ static void server_log_pid_reset(void)
     server_log_pid = 0;
 }
 
+/*
+ * postlogd's queue is full (the kernel queues only net.unix.max_dgram_qlen
+ * datagrams, 10 by default, so a burst of lines from several workers fills
+ * it): wait a little for room rather than lose the line, but never long: a
+ * wait that times out means postlogd is not keeping up, and lines are then
+ * dropped at once for a while, so a worker is never held up by its log.
+ */
+#define SERVER_LOG_WAIT_MS 500
+#define SERVER_LOG_DROP_MS 5000
+
+static void server_log_wait(const char *buf, size_t len)
+{
+    static long long drop_until;
+    struct pollfd pfd;
+    struct timespec ts;
+    long long now;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    now = (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    if (now < drop_until)
+        return;
+    pfd.fd = server_log_fd;
+    pfd.events = POLLOUT;
+    if (poll(&pfd, 1, SERVER_LOG_WAIT_MS) > 0
+        && send(server_log_fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0)
+        return;
+    drop_until = now + SERVER_LOG_DROP_MS;
+}
+
 static void server_log_sink(int level, const char *tag, const char *text)
 {
     char buf[SERVER_DGRAM_MAX];
@@ -99,8 +128,9 @@ static void server_log_sink(int level, const char *tag, const char *text)
         return;
     if ((size_t) n >= sizeof(buf))
         n = (int) sizeof(buf) - 1;
-    /* Never block a worker on its log: a full postlog queue drops the line. */
-    (void) send(server_log_fd, buf, (size_t) n, MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (send(server_log_fd, buf, (size_t) n, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0 || errno != EAGAIN)
+        return;
+    server_log_wait(buf, (size_t) n);
 }
 
 /* Connect to postlogd's socket, so that a chrooted, unprivileged worker can log. */
@@ -118,10 +148,15 @@ static void server_log_connect(void)
         return;
     }
     for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+        struct stat st;
+
         memset(&sun, 0, sizeof(sun));
         sun.sun_family = AF_UNIX;
         if ((size_t) snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/%s/%s", qdir, dirs[i], name)
             >= sizeof(sun.sun_path))
+            continue;
+        /* We are still root and the directory is mail_owner's: no link, only a socket. */
+        if (lstat(sun.sun_path, &st) < 0 || !S_ISSOCK(st.st_mode))
             continue;
         if (connect(fd, (struct sockaddr *) &sun, sizeof(sun)) == 0) {
             server_log_fd = fd;
@@ -377,15 +412,27 @@ static int server_recv_fd(int conn)
     return fd;
 }
 
+/*
+ * accept(2) errors in a row that end the process (out of descriptors, say):
+ * the client stays queued and the socket readable, so the worker would spin
+ * on it for ever; exiting lets master start a fresh one.
+ */
+#define SERVER_ACCEPT_ERRORS 13
+
 static int server_accept(const SERVER *srv, int lfd)
 {
+    static int errors;
     int fd, passed;
 
     if ((fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) < 0) {
-        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED)
+        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED) {
             msg_warn("accept: %s", strerror(errno));
+            if (++errors >= SERVER_ACCEPT_ERRORS)
+                msg_fatal("accept: %d errors in a row - program terminated", errors);
+        }
         return -1;
     }
+    errors = 0;
     if (strcmp(srv->type, "pass") == 0) {
         passed = server_recv_fd(fd);
         close(fd);

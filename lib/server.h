@@ -79,6 +79,8 @@
  * Error policy: bad arguments, a configuration that cannot be read, a chroot
  * or privilege change that fails, an unknown mail_owner or one that is root:
  * all fatal (logged; the worker exits 1 and master throttles the service).
+ * accept(2) failing 13 times in a row (no descriptors left) is fatal too:
+ * the waiting client goes to a new worker instead of this one spinning.
  * A client's errors are the daemon's business; the skeleton only closes the
  * connection after the callback returns.
  */

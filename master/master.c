@@ -2,15 +2,24 @@
  * master - the supervising daemon: owns every listening endpoint of
  * master.cf and runs the workers behind them.
  *
- * Usage: master [-c config_dir] [-d] [-e seconds] [-t] [-v] [-w]
+ * Usage: master [-c config_dir] [-d | -i | -s | -w] [-e seconds] [-t] [-v]
  *   -c  configuration directory (else $MAIL_CONFIG, else the default)
- *   -d  stay in the foreground (systemd Type=simple, containers, debugging);
- *       workers are told to log to standard error too
+ *   -d  debugging: stay in the foreground and keep standard input, output
+ *       and error; log to standard error too, and tell workers to do so
  *   -e  exit after that many seconds (debugging)
+ *   -i  init mode, for a container whose process 1 is master: as -s, and
+ *       no new session; refused unless the process id is 1 (master then
+ *       also reaps the orphans the kernel hands to process 1)
+ *   -s  as without options, but standard output is kept, so that
+ *       "maillog_file = /dev/stdout" works (postfix start-fg)
  *   -t  test mode: exit 0 when no master runs, 1 when one does
- *   -v  verbose (repeat for more; passed on to workers)
- *   -w  (default when not -d) detach, and let the parent exit only once
- *       master is ready: 0 when it runs, 1 with the reason when it failed
+ *   -v  verbose (repeat for more; passed on to workers); MAIL_VERBOSE in
+ *       the environment (postfix -v) makes master alone verbose
+ *   -w  detach, and let the parent exit only once master is ready: 0 when
+ *       it runs, 1 with the reason when it failed (postfix start)
+ * Without -d, -i, -s or -w, master stays in the foreground in a session of
+ * its own, and once it is ready its standard input, output and error go
+ * to /dev/null (problems at start are still reported on standard error).
  *
  * What it trusts: main.cf and master.cf (root's files) and nothing else. It
  * never reads from a client: workers accept connections, master only polls
@@ -23,12 +32,15 @@
  * SIGTERM stops gracefully (workers finish, the rest are terminated after a
  * grace period); a second SIGTERM, SIGINT or SIGQUIT ("postfix abort") stops
  * at once. SIGCHLD reaps workers. The pid file queue_directory/pid/master.pid
- * holds the pid (Postfix's layout) and carries an fcntl write lock for as
- * long as master runs; a second master is refused.
+ * holds the pid (Postfix's layout) and carries, for as long as master runs,
+ * Postfix's flock(2) lock and an fcntl(2) write lock; a second master,
+ * Postern's or Postfix's, is refused.
  *
  * Error policy: at start, every problem (configuration, sockets, pid file) is
- * fatal. After that nothing is: a reload whose master.cf is broken or whose
- * sockets cannot be opened is logged and the old configuration kept.
+ * fatal. After that nothing is: a reload whose main.cf has a value master
+ * cannot use, whose master.cf is broken, or whose sockets cannot be opened
+ * is logged and the old configuration kept (the configuration is tried in a
+ * child process first).
  */
 #include "config.h"
 
@@ -39,6 +51,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -105,11 +118,21 @@ static void master_pid_path(VSTR *v)
     vstr_sprintf(v, "%s/pid/master.pid", conf_get("queue_directory"));
 }
 
-/* The pid of a running master (from the lock), 0 when none runs. */
+/*
+ * The pid file carries two locks for as long as master runs: flock(2), the
+ * one Postfix's master takes (so that Postfix's `master -t` and a Postfix
+ * master on the same queue see Postern's, and the other way round), and an
+ * fcntl(2) lock, which tells who holds it.
+ */
+
+/* The pid of a running master, 0 when none runs, -1 when one runs whose pid is unknown. */
 static long master_running(void)
 {
     VSTR *path = vstr_new(100);
     struct flock fl;
+    char buf[64];
+    ssize_t n;
+    long pid;
     int fd;
 
     master_pid_path(path);
@@ -120,12 +143,21 @@ static long master_running(void)
     memset(&fl, 0, sizeof(fl));
     fl.l_type = F_WRLCK;
     fl.l_whence = SEEK_SET;
-    if (fcntl(fd, F_GETLK, &fl) < 0 || fl.l_type == F_UNLCK) {
+    if (fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK) {
         close(fd);
+        return (long) fl.l_pid;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+        close(fd);              /* closing releases the probe */
         return 0;
     }
+    /* Held by flock alone (a Postfix master): its pid is in the file. */
+    n = pread(fd, buf, sizeof(buf) - 1, 0);
     close(fd);
-    return (long) fl.l_pid;
+    buf[n > 0 ? n : 0] = 0;
+    if (str_parse_long(str_trim(buf), 1, 1L << 30, &pid) < 0)
+        return -1;
+    return pid;
 }
 
 static void master_lock_pid(MASTER *m)
@@ -142,7 +174,7 @@ static void master_lock_pid(MASTER *m)
     memset(&fl, 0, sizeof(fl));
     fl.l_type = F_WRLCK;
     fl.l_whence = SEEK_SET;
-    if (fcntl(m->pid_fd, F_SETLK, &fl) < 0) {
+    if (flock(m->pid_fd, LOCK_EX | LOCK_NB) < 0 || fcntl(m->pid_fd, F_SETLK, &fl) < 0) {
         long pid = master_running();
 
         msg_fatal("the Postfix mail system is already running (master pid %ld, lock file %s)",
@@ -227,11 +259,61 @@ static void master_try_listen(MASTER_SERV *serv, time_t now)
     mem_free(err);
 }
 
+/*
+ * Try the new configuration in a child first: a main.cf value master cannot
+ * use (conf_* makes that fatal) or a broken master.cf then ends the child,
+ * with its reason in the log, not master. 0 when the child found it good.
+ */
+static int master_reload_check(const char *config_dir)
+{
+    MASTER_SERV *list, *next;
+    char *err = NULL;
+    int status;
+    pid_t pid;
+
+    if ((pid = fork()) < 0) {
+        msg_warn("reload: fork: %s; loading the new configuration unchecked", strerror(errno));
+        return 0;
+    }
+    if (pid == 0) {
+        signal(SIGHUP, SIG_DFL);
+        signal(SIGTERM, SIG_DFL);
+        signal(SIGINT, SIG_DFL);
+        signal(SIGQUIT, SIG_DFL);
+        signal(SIGCHLD, SIG_DFL);
+        conf_init(config_dir);
+        (void) conf_get_time("service_throttle_time");
+        if ((list = master_serv_load(&err)) == NULL && err != NULL) {
+            msg_error("reload: %s; keeping the old configuration", err);
+            _exit(2);
+        }
+        for (; list; list = next) {
+            next = list->next;
+            list->nfds = 0;     /* nothing was opened: nothing to close */
+            master_serv_free(list);
+        }
+        _exit(0);
+    }
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR)
+            return 0;
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 2)
+        return -1;              /* the child said why */
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        msg_error("reload: the new configuration is not usable (see the line above); "
+                  "keeping the old configuration");
+        return -1;
+    }
+    return 0;
+}
+
 static void master_reload(MASTER *m)
 {
     MASTER_SERV *fresh, *serv, *old, **pp;
     char *err = NULL;
 
+    if (master_reload_check(m->config_dir) < 0)
+        return;
     conf_init(m->config_dir);
     master_log_config(m->procs->foreground);
     if ((fresh = master_serv_load(&err)) == NULL) {
@@ -357,6 +439,11 @@ static void master_refuse(MASTER_SERV *serv, int fd, time_t now)
         (void) !read(fd, buf, sizeof(buf));
     } else if ((cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
         close(cfd);
+    } else if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED) {
+        /* The client stays queued (no descriptor to take it with): not again at once. */
+        msg_warn("service %s/%s: accept: %s -- throttling", serv->name, serv->type,
+                 strerror(errno));
+        serv->throttle_until = now + conf_get_time("service_throttle_time");
     }
 }
 
@@ -367,7 +454,11 @@ static void master_demand(MASTER *m, MASTER_SERV *serv, int fd, time_t now)
         return;
     }
     serv->used = 1;
-    master_proc_spawn(m->procs, serv);
+    /* No process (fork or descriptors exhausted): not again at once, as Postfix. */
+    if (master_proc_spawn(m->procs, serv) < 0 && serv->throttle_until == 0) {
+        msg_warn("service %s/%s: cannot start a process -- throttling", serv->name, serv->type);
+        serv->throttle_until = now + conf_get_time("service_throttle_time");
+    }
 }
 
 static int master_wants_clients(const MASTER_SERV *serv, time_t now)
@@ -538,7 +629,7 @@ static void master_loop(MASTER *m)
 
 static void master_usage(void)
 {
-    msg_fatal("usage: master [-c config_dir] [-d] [-e seconds] [-t] [-v] [-w]");
+    msg_fatal("usage: master [-c config_dir] [-d | -i | -s | -w] [-e seconds] [-t] [-v]");
 }
 
 /* Detach; the parent waits for the child's word that it runs. Returns in the child. */
@@ -566,21 +657,25 @@ static int master_detach(void)
     return ready[1];
 }
 
-static void master_ready(int ready_fd)
+/* Ready: standard input, error and (unless kept) output go to /dev/null; tell a -w parent. */
+static void master_ready(int ready_fd, int keep_stdout)
 {
     int null = open("/dev/null", O_RDWR);
 
     if (null >= 0) {
         dup2(null, 0);
-        dup2(null, 1);
+        if (!keep_stdout)
+            dup2(null, 1);
         dup2(null, 2);
         if (null > 2)
             close(null);
     }
     msg_set_outputs(MSG_OUT_SYSLOG);
     master_log_config(0);
-    (void) !write(ready_fd, "R", 1);
-    close(ready_fd);
+    if (ready_fd >= 0) {
+        (void) !write(ready_fd, "R", 1);
+        close(ready_fd);
+    }
 }
 
 int main(int argc, char **argv)
@@ -589,13 +684,14 @@ int main(int argc, char **argv)
     MASTER_SERV *serv;
     char *err = NULL;
     int foreground = 0, test = 0, verbose = 0, ready_fd = -1;
+    int detach = 0, init_mode = 0, keep_stdout = 0;
     long secs;
     int ch;
 
     memset(&m, 0, sizeof(m));
     msg_init("master", MSG_OUT_STDERR | MSG_OUT_SYSLOG);
     umask(022);
-    while ((ch = getopt(argc, argv, "c:de:tvw")) != -1) {
+    while ((ch = getopt(argc, argv, "c:de:istvw")) != -1) {
         switch (ch) {
         case 'c':
             m.config_dir = optarg;
@@ -608,6 +704,12 @@ int main(int argc, char **argv)
                 master_usage();
             m.exit_at = time(NULL) + secs;
             break;
+        case 'i':
+            init_mode = keep_stdout = 1;
+            break;
+        case 's':
+            keep_stdout = 1;
+            break;
         case 't':
             test = 1;
             break;
@@ -616,13 +718,20 @@ int main(int argc, char **argv)
             msg_verbose++;
             break;
         case 'w':
+            detach = 1;
             break;
         default:
             master_usage();
         }
     }
-    if (optind != argc)
+    if (optind != argc || (foreground && detach))
         master_usage();
+    if (init_mode && (foreground || detach))
+        msg_fatal("the -i option cannot be used with -d or -w");
+    if (init_mode && getpid() != 1)
+        msg_fatal("-i is allowed only for PID 1 process");
+    if (getenv("MAIL_VERBOSE") != NULL && msg_verbose == 0)
+        msg_verbose = 1;        /* postfix -v */
     if (m.config_dir)
         setenv("MAIL_CONFIG", m.config_dir, 1);
     conf_init(m.config_dir);
@@ -636,8 +745,10 @@ int main(int argc, char **argv)
         msg_fatal("the master process must be started by root");
     if (chdir(conf_get("queue_directory")) < 0)
         msg_fatal("chdir %s: %s", conf_get("queue_directory"), strerror(errno));
-    if (!foreground)
+    if (detach)
         ready_fd = master_detach();
+    else if (!foreground && !init_mode)
+        (void) setsid();        /* fails only for a process group leader: then it stays */
     master_lock_pid(&m);
     master_log_config(1);
     if ((m.servs = master_serv_load(&err)) == NULL && err != NULL)
@@ -654,7 +765,7 @@ int main(int argc, char **argv)
     master_signals(&m);
     master_schedule_wakeups(m.servs, time(NULL));
     if (!foreground)
-        master_ready(ready_fd);
+        master_ready(ready_fd, keep_stdout);
     else
         master_log_config(1);
     msg_info("daemon started -- version %s, configuration %s", conf_get("mail_version"),

@@ -19,8 +19,9 @@
  *     services marked dead whose last worker is gone are freed;
  *   master_proc_kill_all(procs, sig) signals every worker.
  * Error policy: fork or socketpair failure is logged and the spawn skipped
- * (master tries again on the next demand); an exec failure is logged by the
- * child, which exits 1 (that is a startup failure: the service throttles).
+ * (-1; master then throttles the service for service_throttle_time); an
+ * exec failure is logged by the child, which exits 1 (that is a startup
+ * failure: the service throttles).
  */
 #ifndef POSTERN_MASTER_PROC_H
 #define POSTERN_MASTER_PROC_H

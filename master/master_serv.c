@@ -279,29 +279,54 @@ static int serv_listen_local(MASTER_SERV *serv, char **err)
         *err = serv_err("remove %s: %s", serv->sock_path, strerror(errno));
         return -1;
     }
+    /*
+     * private/ and public/ belong to mail_owner, so a process running as
+     * mail_owner could swap the new node for a symbolic link at any moment:
+     * nothing here follows one. The mode comes from the umask at creation
+     * (no chmod by name), the FIFO is opened with O_NOFOLLOW and checked,
+     * and the owner is set with fchown (FIFO) or lchown (socket).
+     */
     if (fifo) {
-        if (mkfifo(serv->sock_path, 0622) < 0
-            || (fd = open(serv->sock_path, O_RDWR | O_NONBLOCK | O_CLOEXEC)) < 0) {
+        struct stat st;
+        mode_t old = umask(0);
+        int rc = mkfifo(serv->sock_path, 0622);
+
+        umask(old);
+        if (rc < 0
+            || (fd = open(serv->sock_path, O_RDWR | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW)) < 0) {
             *err = serv_err("fifo %s: %s", serv->sock_path, strerror(errno));
             return -1;
         }
-        fchmod(fd, 0622);
+        if (fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode) || st.st_uid != geteuid()) {
+            close(fd);
+            *err = serv_err("fifo %s: replaced while it was being made", serv->sock_path);
+            return -1;
+        }
+        if (fchown(fd, uid, gid) < 0)
+            msg_warn("chown %s: %s", serv->sock_path, strerror(errno));
     } else {
+        mode_t old;
+        int rc;
+
         memset(&sun, 0, sizeof(sun));
         sun.sun_family = AF_UNIX;
         memcpy(sun.sun_path, serv->sock_path, strlen(serv->sock_path) + 1);
         fd = socket(AF_UNIX, (dgram ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-        if (fd < 0 || bind(fd, (struct sockaddr *) &sun, sizeof(sun)) < 0
-            || (!dgram && listen(fd, LISTEN_BACKLOG) < 0)) {
-            *err = serv_err("bind %s: %s", serv->sock_path, strerror(errno));
-            if (fd >= 0)
-                close(fd);
+        if (fd < 0) {
+            *err = serv_err("socket %s: %s", serv->sock_path, strerror(errno));
             return -1;
         }
-        chmod(serv->sock_path, 0666);
+        old = umask(0111);      /* the socket node: 0666 */
+        rc = bind(fd, (struct sockaddr *) &sun, sizeof(sun));
+        umask(old);
+        if (rc < 0 || (!dgram && listen(fd, LISTEN_BACKLOG) < 0)) {
+            *err = serv_err("bind %s: %s", serv->sock_path, strerror(errno));
+            close(fd);
+            return -1;
+        }
+        if (lchown(serv->sock_path, uid, gid) < 0)
+            msg_warn("chown %s: %s", serv->sock_path, strerror(errno));
     }
-    if (chown(serv->sock_path, uid, gid) < 0)
-        msg_warn("chown %s: %s", serv->sock_path, strerror(errno));
     return serv_add_fd(serv, fd, err);
 }
 
@@ -352,10 +377,10 @@ void master_serv_wakeup(MASTER_SERV *serv)
     if (serv->sock_path == NULL)
         return;                 /* inet: no wakeup, as in Postfix */
     if (strcmp(serv->type, "fifo") == 0) {
-        if ((fd = open(serv->sock_path, O_WRONLY | O_NONBLOCK | O_CLOEXEC)) < 0) {
-            msg_warn("wakeup %s: %s", serv->sock_path, strerror(errno));
-            return;
-        }
+        /* master's own descriptor of the FIFO: nothing opened by name as root. */
+        if (serv->nfds < 1 || write(serv->fds[0], "W", 1) != 1)
+            msg_warn("wakeup %s: %s", serv->sock_path, serv->nfds < 1 ? "not open" : strerror(errno));
+        return;
     } else if (strcmp(serv->type, "unix") == 0) {
         memset(&sun, 0, sizeof(sun));
         sun.sun_family = AF_UNIX;

@@ -2,13 +2,17 @@
  * test_echo - TEST-ONLY single-server daemon for the master tests; never
  * installed.
  *
- * Arguments after master's: [fail] [SECRET_FILE]. "fail" makes it exit 1
- * before serving (a startup failure, for the throttle test). SECRET_FILE is
+ * Arguments after master's: [fail] [failif=PATH] [SECRET_FILE]. "fail" makes
+ * it exit 1 before serving (a startup failure, for the throttle test);
+ * "failif=PATH" does so only while PATH exists. SECRET_FILE is
  * opened in the pre-jail callback, as root, and its first line reported, to
  * show that what must be opened as root is opened before the privileges go.
  * Per connection it writes "hello service=S pid=P uid=U gid=G groups=N
  * prejail_uid=R secret=TEXT" and then echoes each line back until "quit" or
- * end of file. Lines are bounded (longer ones are cut into pieces).
+ * end of file; "exit N" ends the process at once with status N (a worker
+ * that fails while serving); "burst N" logs N lines (at most 10000) as fast
+ * as it can. Lines are bounded (longer ones are cut into
+ * pieces).
  */
 #include "config.h"
 
@@ -36,6 +40,11 @@ static void echo_pre_jail(SERVER *srv)
     for (i = 0; i < srv->nargs; i++) {
         if (strcmp(srv->args[i], "fail") == 0)
             msg_fatal("failing at start as asked");
+        if (strncmp(srv->args[i], "failif=", 7) == 0) {
+            if (access(srv->args[i] + 7, F_OK) == 0)
+                msg_fatal("failing at start: %s exists", srv->args[i] + 7);
+            continue;
+        }
         if ((fp = fopen(srv->args[i], "r")) == NULL)
             msg_fatal("open %s: %m", srv->args[i]);
         if (fgets(st->secret, sizeof(st->secret), fp) == NULL)
@@ -85,6 +94,14 @@ static void echo_client(SERVER *srv, int fd)
 
             if (strncmp(line, "quit", 4) == 0)
                 return;
+            if (strncmp(line, "exit ", 5) == 0)
+                _exit(atoi(line + 5) & 0xff);
+            if (strncmp(line, "burst ", 6) == 0) {
+                int i, count = atoi(line + 6);
+
+                for (i = 0; i < count && i < 10000; i++)
+                    msg_info("burst line %d of %d", i + 1, count);
+            }
             if (echo_write(fd, line, take) < 0)
                 return;
             memmove(line, line + take, used - take);

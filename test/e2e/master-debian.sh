@@ -59,4 +59,12 @@ ok $? "stop"
 unit=$POSTERN_INST/lib/systemd/system/postfix.service
 grep -q "^ExecStart=$POSTERN_INST/sbin/postfix start-fg\$" "$unit" && grep -q "^Type=simple" "$unit"
 ok $? "the installed systemd unit runs postfix start-fg as Type=simple"
+grep -q "^ExecReload=$POSTERN_INST/sbin/postfix reload\$" "$unit"
+ok $? "and reloads with postfix reload"
+if command -v systemd-analyze >/dev/null 2>&1; then
+    out=$(cd "$T" && systemd-analyze verify --man=no "$unit" 2>&1)
+    ok $? "systemd-analyze verify accepts the unit ($out)"
+else
+    skip "no systemd-analyze"
+fi
 done_testing

@@ -3,7 +3,8 @@
 # service's workers have queue_directory as their root and mail_owner's uid
 # and gid; unprivileged "n" stays root; files the daemon needs are opened as
 # root before the drop; -o overrides reach the worker; a chrooted,
-# unprivileged worker logs to maillog_file through postlogd.
+# unprivileged worker logs to maillog_file through postlogd, a burst of
+# lines included.
 . "$POSTERN_SRC/test/lib.sh"
 . "$POSTERN_SRC/test/data/master/master-lib.sh"
 [ "$(id -u)" -eq 0 ] || { echo "1..0 # SKIP needs root"; exit 0; }
@@ -55,6 +56,12 @@ echo "ping" >&5
 is "$(mt_hello 5)" "ping" "the chrooted worker serves its client"
 mt_wait grep -q "postfix/jailed/test_echo\\[$w\\]: connect from a client" "$LOG"
 ok $? "a chrooted, unprivileged worker logs through postlogd to maillog_file, -o syslog_name applied"
+echo "burst 500" >&5
+is "$(mt_hello 5)" "burst 500" "the chrooted worker logs a burst of 500 lines"
+mt_wait grep -q "postfix/jailed/test_echo\\[$w\\]: burst line 500 of 500" "$LOG"
+ok $? "the last one reaches maillog_file"
+is "$(grep -c "postfix/jailed/test_echo\\[$w\\]: burst line " "$LOG")" "500" \
+    "and none is lost, though the kernel queues only $(cat /proc/sys/net/unix/max_dgram_qlen) datagrams"
 pl=$(mt_workers postlog)
 is "$(mt_uid "$pl")" "$POSTFIX_UID" "postlogd runs as mail_owner"
 is "$(stat -c '%U %a' "$LOG")" "root 600" "maillog_file was created by root, mode 600"

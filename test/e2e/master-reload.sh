@@ -2,8 +2,10 @@
 # postfix reload: master re-reads main.cf and master.cf, starts new services,
 # stops removed ones, tells every worker to finish its client and exit
 # (connections in progress are not cut), keeps unchanged sockets; a broken
-# master.cf is logged and the old configuration kept; postfix logrotate
-# renames maillog_file and logging goes on in a new file.
+# master.cf or a main.cf value master cannot use is logged and the old
+# configuration kept; postfix logrotate
+# renames maillog_file, logging goes on in a new file, and the old one is
+# compressed once nothing writes to it any more.
 . "$POSTERN_SRC/test/lib.sh"
 . "$POSTERN_SRC/test/data/master/master-lib.sh"
 [ "$(id -u)" -eq 0 ] || { echo "1..0 # SKIP needs root"; exit 0; }
@@ -66,6 +68,25 @@ like "$(mt_hello 5)" "^hello " "and the old configuration keeps serving"
 exec 5>&-
 cp "$T/master.cf.good" "$C/master.cf"
 
+# A main.cf value master cannot use: logged, master lives on with the old configuration.
+cp "$C/main.cf" "$T/main.cf.good"
+echo "default_process_limit = lots" >>"$C/main.cf"
+postfix reload >/dev/null 2>&1
+mt_wait grep -q "bad numerical configuration: default_process_limit = lots" "$LOG"
+ok $? "a bad main.cf value at reload is logged"
+mt_wait grep -q "error: reload: the new configuration is not usable .*keeping the old configuration" "$LOG"
+ok $? "and the old configuration is kept"
+kill -0 "$MPID"
+ok $? "master is still running"
+exec 5<>"/dev/tcp/$ADDR/$P3"
+like "$(mt_hello 5)" "^hello " "and serving"
+exec 5>&-
+cp "$T/main.cf.good" "$C/main.cf"
+n=$(grep -c "reload -- version" "$LOG")
+postfix reload >/dev/null 2>&1
+mt_wait bash -c "[ \$(grep -c 'reload -- version' '$LOG') -gt $n ]"
+ok $? "a fixed main.cf reloads again"
+
 # logrotate: the old file is renamed (and compressed), logging goes on in a new one.
 echo "maillog_file_rotate_suffix = old" >>"$C/main.cf"
 echo "maillog_file_compressor =" >>"$C/main.cf"
@@ -78,6 +99,37 @@ w=$(mt_hello 5 | sed 's/.* pid=\([0-9]*\) .*/\1/')
 mt_wait grep -q "postfix/changed/test_echo\\[$w\\]: connect from a client" "$LOG"
 ok $? "workers log into the new maillog_file through a new postlogd"
 exec 5>&-
+
+# With maillog_file_compressor (gzip): every line written up to the rotation
+# is in the compressed file or the new one, none lost to the compressor.
+sed -i '/^maillog_file_rotate_suffix/d; /^maillog_file_compressor/d' "$C/main.cf"
+printf 'maillog_file_rotate_suffix = old2\nmaillog_file_compressor = gzip\n' >>"$C/main.cf"
+python3 - "$Q/public/postlog" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.connect(sys.argv[1])
+for i in range(200):
+    s.send(b"postfix/burst[7]: line %d" % i)
+PY
+# A writer that still holds the old file and writes a moment after the rename
+# (as an old postlogd finishing its queue may).
+(exec 9>>"$LOG"; sleep 1.5; echo "late writer line" >&9) &
+LATE=$!
+out=$(postfix logrotate 2>&1)
+ok $? "postfix logrotate with gzip exits 0 ($out)"
+wait "$LATE"
+gzip -dc "$LOG.old2.gz" 2>/dev/null | grep -q "late writer line"
+ok $? "the compressor waits until nothing writes to the old file"
+[ -f "$LOG.old2.gz" ] && [ ! -e "$LOG.old2" ]
+ok $? "the old log is compressed to maillog.old2.gz"
+n=$( (gzip -dc "$LOG.old2.gz"; cat "$LOG") | grep -c "postfix/burst\[7\]: line ")
+is "$n" "200" "no line written before the rotation is lost"
+grep -q "postfix/postfix-script\[[0-9]*\]: refreshing" "$LOG"
+ok $? "postfix logs its own line into the new file"
+sed -i 's/^maillog_file_compressor = gzip/maillog_file_compressor = false/' "$C/main.cf"
+out=$(postfix logrotate 2>&1)
+ok $([ $? -eq 1 ] && echo 0 || echo 1) "logrotate exits 1 when the compressor fails"
+like "$out" "fatal: logfile '$LOG' rotation failed" "with Postfix's message"
 
 postfix stop >/dev/null 2>&1
 ok $? "stop"
