@@ -170,4 +170,6 @@ is "$(count_subject "$REPORT")" 1 "no new report in $U's mailbox"
 ok $([ ! -e "$Q/trace/$P" ]; echo $?) "no trace/$P"
 ok $(postcat "$(qfile "$P")" 2>&1 | grep -q trace_flags; echo $((!$?))) "no trace_flags in $P's file"
 inst_stop
+! grep -E "panic|fatal|AddressSanitizer|runtime error|killed by signal|cannot clear the trace|trace record for" "$LOG"
+ok $? "no panic, crash, sanitizer report or trace failure in the log"
 done_testing
