@@ -50,7 +50,10 @@
  * agents mark recipients done in the file. Every move is one rename(2); a
  * SIGKILL anywhere leaves each message in incoming/, active/ or deferred/,
  * and the next start picks all of them up. A delivery may be repeated
- * (at-least-once), never lost.
+ * (at-least-once), never lost. The one exception to "writes nothing" is
+ * the sendmail -v request: its value is zeroed in place (same length, then
+ * fsync) only after the trace service queued the report; a crash between
+ * the two sends the report again at the next attempt, never loses it.
  *
  * TRUST. Queue files are read with the bounded reader; a file that cannot
  * be read goes to corrupt/ with a warning. Trigger bytes are only

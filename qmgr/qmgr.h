@@ -107,7 +107,8 @@ struct QMGR_MSG {
     int logs;               /* bounce/defer/trace logs may exist: it came
                              * from deferred/ or from before this qmgr
                              * started, a recipient was bounced or
-                             * deferred, or asked for NOTIFY=SUCCESS;
+                             * deferred, or asked for NOTIFY=SUCCESS, or
+                             * the message asked for a sendmail -v report;
                              * otherwise nobody wrote any and the end of
                              * the run does not look for them */
     long rcpt_cursor;       /* offset of the last recipient taken in (-1: none) */
