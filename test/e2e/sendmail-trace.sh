@@ -4,10 +4,12 @@
 # a plain user:
 #   one message to three local recipients: one delivered ($SUB_USER), one
 #   unknown (bounced, 5.1.1), one whose alias is a command that exits 75
-#   (deferred). The sender's mailbox gets exactly one "Mail Delivery Status
-#   Report" (RFC 3464 multipart/report) listing all three with their
-#   actions (delivered, failed, delayed), besides the delivered message and
-#   the usual non-delivery notice;
+#   (deferred), and one relayed by smtp to a sink (Postfix's action word for
+#   an SMTP hand-off is "relayed", with the server as Remote-MTA).
+#   The sender's mailbox gets exactly one "Mail Delivery Status Report"
+#   (RFC 3464 multipart/report) listing all four with their actions
+#   (delivered, failed, delayed, relayed), besides the delivered message
+#   and the usual non-delivery notice;
 #   the queue file's trace request is cleared in place (trace_flags=0000,
 #   which Debian's Postfix postcat reads when the oracle is at hand), and a
 #   second attempt (postqueue -f) defers again without a second report;
@@ -15,13 +17,14 @@
 . "$POSTERN_SRC/test/lib.sh"
 . "$POSTERN_SRC/test/lib/instance.sh"
 . "$POSTERN_SRC/test/data/submit/submit-lib.sh"
+. "$POSTERN_SRC/test/data/smtp/smtp-lib.sh"
 [ "$(id -u)" -eq 0 ] || { echo "1..0 # SKIP needs root"; exit 0; }
 command -v python3 >/dev/null || { echo "1..0 # SKIP no python3"; exit 0; }
 sub_inst_setup || { echo "# set-up failed"; exit 1; }
 . "$POSTERN_SRC/test/lib/oracle.sh"
 HAVE_ORACLE=1
 oracle_setup || HAVE_ORACLE=0
-trap 'sub_user_cleanup; inst_cleanup' EXIT
+trap 'sink_stop_all; sub_user_cleanup; inst_cleanup' EXIT
 U=$SUB_USER
 
 MAIL=$T/mail
@@ -33,6 +36,9 @@ inst_param mail_spool_directory "$MAIL"
 inst_param alias_maps "hash:$C/aliases"
 inst_param alias_database "hash:$C/aliases"
 inst_param local_recipient_maps ''
+SPORT=$(inst_port)
+inst_param transport_maps "inline:{relay.test=smtp:[$ADDR]:$SPORT}"
+check "an SMTP sink on $ADDR:$SPORT" sink_start relay "$ADDR:$SPORT"
 printf 'later: "|exit 75"\n' >"$C/aliases"
 postalias "hash:$C/aliases"
 ok $? "postalias: later -> a command that exits 75 (EX_TEMPFAIL)"
@@ -74,8 +80,8 @@ qfile() { find "$Q/deferred" -type f -name "$1" | head -1; }
 REPORT="Mail Delivery Status Report"
 
 # --- sendmail -v: the report of the first attempt ----------------------------------
-send trace1 -v "$U@example.com" nosuch@example.com later@example.com
-ok $? "sendmail -v to $U, nosuch and later exits 0"
+send trace1 -v "$U@example.com" nosuch@example.com later@example.com bob@relay.test
+ok $? "sendmail -v to $U, nosuch, later and bob@relay.test exits 0"
 is "$(cat "$T/send.out")" "Mail Delivery Status Report will be mailed to <$U>." \
     "sendmail -v says a report will come"
 V=$(qid trace1)
@@ -86,6 +92,8 @@ inst_wait grep -qE "$V: to=<nosuch@example.com>, relay=local, .*dsn=5\.1\.1, sta
 ok $? "log: nosuch bounced (5.1.1)"
 inst_wait deferred_n "$V" 1
 ok $? "log: later deferred (the command exited 75)"
+inst_wait grep -qE "$V: to=<bob@relay.test>, relay=$ADDR\[$ADDR\]:$SPORT, .*status=sent" "$LOG"
+ok $? "log: bob@relay.test sent to the sink"
 inst_wait has_subject "$REPORT"
 ok $? "$U gets a \"$REPORT\""
 inst_log_wait "bounce\[[0-9]+\]: $V: sender delivery status notification: [0-9A-F]+"
@@ -108,24 +116,29 @@ text = parts[0].get_payload()
 assert "delivery report you asked for" in text, text
 assert parts[1].get_content_type() == "message/delivery-status", parts[1].get_content_type()
 groups = parts[1].get_payload()        # per-message group, then one per recipient
-assert len(groups) == 4, "%d groups" % len(groups)
+assert len(groups) == 5, "%d groups" % len(groups)
 assert groups[0]["X-Postfix-Queue-ID"] == qid, groups[0]["X-Postfix-Queue-ID"]
 got = {}
 for g in groups[1:]:
     got[g["Final-Recipient"]] = (g["Action"], g["Status"])
+    if g["Final-Recipient"] == "rfc822; bob@relay.test":
+        assert g["Remote-MTA"] and g["Remote-MTA"].startswith("dns; "), g["Remote-MTA"]
+        assert g["Diagnostic-Code"].startswith("smtp; 250"), g["Diagnostic-Code"]
 want = {
     "rfc822; %s@example.com" % user: ("delivered", "2.0.0"),
     "rfc822; nosuch@example.com": ("failed", "5.1.1"),
     "rfc822; later@example.com": ("delayed", "4.3.0"),
+    "rfc822; bob@relay.test": ("relayed", "2.0.0"),
 }
 for k, v in want.items():
     assert k in got, "%s missing: %s" % (k, got)
     assert got[k][0] == v[0], "%s: %s" % (k, got[k])
     assert got[k][1][0] == v[1][0], "%s: %s" % (k, got[k])
-for r in ("<%s@example.com>" % user, "<nosuch@example.com>", "<later@example.com>"):
+for r in ("<%s@example.com>" % user, "<nosuch@example.com>", "<later@example.com>",
+          "<bob@relay.test>"):
     assert r in text, "%s not in the text part" % r
 PY
-ok $? "one multipart/report: delivered $U, failed nosuch (5.x), delayed later (4.x), each in the text"
+ok $? "one multipart/report: delivered $U, failed nosuch (5.x), delayed later (4.x), relayed bob, each in the text"
 inst_wait in_deferred "$V"
 ok $? "$V waits in deferred/ for later@"
 F=$(qfile "$V")
