@@ -509,6 +509,13 @@ void stream_read_ready(STREAM *s)
     s->wrote = 0;
 }
 
+const char *stream_peek(const STREAM *s)
+{
+    const unsigned char *base = rdata(s);
+
+    return base ? (const char *) base + s->rpos : "";
+}
+
 /* Write everything or fail (recorded). */
 static int write_all(STREAM *s, const char *p, size_t len)
 {

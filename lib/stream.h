@@ -120,6 +120,8 @@ ssize_t stream_read(STREAM *s, void *buf, size_t len); /* len unless EOF; -1 on 
 size_t stream_buffered(const STREAM *s);        /* bytes readable without a system call */
 void stream_read_ready(STREAM *s);              /* poll(2) said readable: the next refill reads
                                                  * at once, even right after a write */
+/* Those bytes, in place, not taken (stream_buffered() of them; "" when none). */
+const char *stream_peek(const STREAM *s);
 
 int stream_write(STREAM *s, const void *data, size_t len); /* 0, or -1 on error */
 int stream_puts(STREAM *s, const char *str);

@@ -41,6 +41,41 @@
 #define SMTPD_LIST_SEP " \t\r\n,"
 #define SMTPD_SAFE_RELAY "permit_mynetworks, permit_sasl_authenticated, defer_unauth_destination"
 
+/* A list (or a restriction class it names) holds a restriction that can refuse relaying. */
+static int smtpd_has_relay_guard(const SMTPD_CONF *c, const ARGV *list, int depth)
+{
+    static const char *const guards[] = {
+        "reject_unauth_destination", "defer_unauth_destination", "reject", "defer",
+        "defer_if_permit", NULL};
+    const ARGV *class_list;
+    size_t i, j;
+
+    if (depth > 20)
+        return 0;
+    for (i = 0; i < list->argc; i++) {
+        for (j = 0; guards[j]; j++)
+            if (strcasecmp(list->argv[i], guards[j]) == 0)
+                return 1;
+        if ((class_list = htable_get(c->classes, list->argv[i])) != NULL
+            && smtpd_has_relay_guard(c, class_list, depth + 1))
+            return 1;
+    }
+    return 0;
+}
+
+/*
+ * Postfix's safety net: a configuration that cannot refuse relaying in
+ * either list is an open relay, and smtpd refuses to run with it.
+ */
+static void smtpd_check_relay_guard(const SMTPD_CONF *c)
+{
+    if (!smtpd_has_relay_guard(c, c->relay_restr, 0)
+        && !smtpd_has_relay_guard(c, c->recipient_restr, 0))
+        msg_fatal("in parameters smtpd_relay_restrictions and smtpd_recipient_restrictions, "
+                  "specify at least one working instance of: reject_unauth_destination, "
+                  "defer_unauth_destination, reject, defer, defer_if_permit or check_relay_domains");
+}
+
 /* Split a list at white space and commas, except inside { } (inline:{a, b}). */
 static ARGV *smtpd_split(const char *v)
 {
@@ -161,6 +196,7 @@ static void smtpd_conf_load(SMTPD_CONF *c)
     if (c->line_length_limit < 512)
         c->line_length_limit = 512;
     c->disable_vrfy = conf_get_bool("disable_vrfy_command");
+    c->soft_bounce = conf_get_bool("soft_bounce");
     c->delay_reject = conf_get_bool("smtpd_delay_reject");
     c->helo_required = conf_get_bool("smtpd_helo_required");
     c->strict_rfc821 = conf_get_bool("strict_rfc821_envelopes");
@@ -182,6 +218,7 @@ static void smtpd_conf_load(SMTPD_CONF *c)
     c->access_parent = match_list_parent_flag("smtpd_access_maps",
                                               conf_get("parent_domain_matches_subdomains")) != 0;
     c->discard_ehlo = smtpd_words("smtpd_discard_ehlo_keywords");
+    c->noop_cmds = smtpd_words("smtpd_noop_commands");
     c->null_access_key = mem_strdup(conf_get("smtpd_null_access_lookup_key"));
     c->recipient_delimiter = mem_strdup(conf_get("recipient_delimiter"));
     vstr_sprintf(path, "public/%s", conf_get("cleanup_service_name"));
@@ -225,6 +262,7 @@ static void smtpd_conf_load(SMTPD_CONF *c)
         argv_free(c->relay_restr);
         c->relay_restr = smtpd_split(SMTPD_SAFE_RELAY);
     }
+    smtpd_check_relay_guard(c);
     smtpd_tls_conf_load(&c->tls);
     smtpd_sasl_conf_load(&c->sasl);
     c->sasl.login_maps = smtpd_words("smtpd_sender_login_maps");
@@ -236,6 +274,7 @@ static void smtpd_conf_load(SMTPD_CONF *c)
     c->access_reject_code = smtpd_code("access_map_reject_code");
     c->access_defer_code = smtpd_code("access_map_defer_code");
     c->relay_reject_code = smtpd_code("relay_domains_reject_code");
+    c->multi_rcpt_bounce_code = smtpd_code("multi_recipient_bounce_reject_code");
     c->unknown_local_code = smtpd_code("unknown_local_recipient_reject_code");
     c->unknown_virtual_code = smtpd_code("unknown_virtual_alias_reject_code");
     c->unknown_relay_code = smtpd_code("unknown_relay_recipient_reject_code");
@@ -282,6 +321,7 @@ static void smtpd_conf_free(SMTPD_CONF *c)
     argv_free(c->data_restr);
     argv_free(c->eod_restr);
     argv_free(c->etrn_restr);
+    argv_free(c->noop_cmds);
     htable_free(c->classes, smtpd_free_argv);
     htable_free(c->tables, smtpd_free_table);
     if (c->dns)

@@ -69,6 +69,7 @@ typedef struct SMTPD_CONF {
     long long message_size_limit;   /* 0: none */
     long line_length_limit;
     int disable_vrfy;
+    int soft_bounce;                /* soft_bounce: every 5xx reply becomes 4xx */
     int delay_reject;
     int helo_required;
     int strict_rfc821;
@@ -83,6 +84,7 @@ typedef struct SMTPD_CONF {
     int port_logging;               /* smtpd_client_port_logging */
     int access_parent;              /* smtpd_access_maps in parent_domain_matches_subdomains */
     ARGV *discard_ehlo;             /* lower-cased keywords */
+    ARGV *noop_cmds;                /* smtpd_noop_commands: answered 250, not run */
     char *null_access_key;
     char *recipient_delimiter;
     char *cleanup_path;             /* public/cleanup (master.cf column 2: n) */
@@ -109,6 +111,7 @@ typedef struct SMTPD_CONF {
     int relay_reject_code, unknown_local_code, unknown_virtual_code;
     int unknown_relay_code, non_fqdn_code, invalid_hostname_code;
     int unknown_address_code, unknown_client_code, rbl_code;
+    int multi_rcpt_bounce_code;     /* multi_recipient_bounce_reject_code */
     char *rbl_reply;                /* default_rbl_reply */
     struct DNS *dns;                /* NULL: no resolver */
     struct SMTPD_HOSTS *hosts;      /* /etc/hosts, read pre-chroot */
@@ -144,6 +147,7 @@ typedef struct SMTPD_STATE {
     const char *where;              /* the command being served, for logs */
     int error_count;
     int junk_count;
+    int ill_pipelining;             /* "improper command pipelining" logged */
     int cmd_ok[SMTPD_C_COUNT];
     int cmd_total[SMTPD_C_COUNT];
     /* transaction */
@@ -158,8 +162,9 @@ typedef struct SMTPD_STATE {
     ARGV *rcpt_notify;              /* their NOTIFY bits, decimal */
     int cleanup_flags;              /* the flags cleanup was opened with */
     int last_code;                  /* the last reply's code */
-    char *client_reject;            /* smtpd_client_restrictions said no (no delay) */
-    char *helo_reject;             /* smtpd_helo_restrictions said no (no delay) */
+    char *client_reject;            /* smtpd_client_restrictions said no at
+                                     * connect (no delay): the greeting, and
+                                     * 503 to all but QUIT */
     int rcpt_count;                 /* accepted */
     int rcpt_tried;
     struct CLEANUP *cleanup;

@@ -3,6 +3,7 @@
  */
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -26,6 +27,7 @@ typedef struct CHECK_CTX {
     const char *stage;          /* "CONNECT", "EHLO", "MAIL", "RCPT", "DATA", ... */
     const char *sender;         /* NULL: not known */
     const char *rcpt;           /* NULL: not known */
+    const char *etrn;           /* the ETRN domain; NULL: not ETRN */
     VSTR *reply;
     int warn_if_reject;
     int defer_if_reject;
@@ -40,7 +42,8 @@ typedef struct CHECK_CTX {
 static const char *const check_with_arg[] = {
     "check_client_access", "check_helo_access", "check_sender_access",
     "check_recipient_access", "check_reverse_client_hostname_access",
-    "check_client_a_access", "reject_rbl_client", "permit_rbl_client", NULL,
+    "check_client_a_access", "reject_rbl_client", "permit_rbl_client", "check_etrn_access",
+    NULL,
 };
 
 static const char *const check_known[] = {
@@ -174,6 +177,13 @@ static int check_reject(CHECK_CTX *ctx, int code, const char *dsn, const char *f
         code = ctx->conf->defer_code;
         dsnbuf[0] = '4';
     }
+    /* soft_bounce here too, so that the log shows the code the client gets. */
+    if (ctx->conf->soft_bounce && code / 100 == 5)
+        code -= 100;
+    /* RFC 3463: the enhanced code's class is the reply's (a 550 from
+     * unknown_address_reject_code is 5.1.8, not 4.1.8). */
+    if ((code / 100 == 4 || code / 100 == 5) && (dsnbuf[0] == '4' || dsnbuf[0] == '5'))
+        dsnbuf[0] = (char) ('0' + code / 100);
     vstr_sprintf(ctx->reply, "%d %s %s", code, dsnbuf, vstr_str(text));
     vstr_free(text);
     if (ctx->warn_if_reject) {
@@ -455,6 +465,21 @@ static void check_client_keys(const SMTPD_STATE *state, ARGV *keys, int parent)
 }
 
 static int check_list(CHECK_CTX *ctx, ARGV *list, int depth);
+
+/* The client has sent more than the command being served (no waiting). */
+static int check_input_pending(const SMTPD_STATE *state)
+{
+    struct pollfd pfd;
+
+    if (state->client == NULL)
+        return 0;
+    if (stream_buffered(state->client) > 0)
+        return 1;
+    pfd.fd = stream_fd(state->client);
+    pfd.events = POLLIN;
+    pfd.revents = 0;
+    return poll(&pfd, 1, 0) > 0 && (pfd.revents & POLLIN) != 0;
+}
 
 /* An access table result. */
 static int check_access_result(CHECK_CTX *ctx, const char *value, const char *name,
@@ -798,7 +823,7 @@ static int check_one(CHECK_CTX *ctx, const char *name, const char *arg, int dept
         return check_reject(ctx, conf->reject_code, "5.7.1", "<%s>: %s rejected: Access denied",
                             ctx->list_name, ctx->list_class);
     if (strcasecmp(name, "defer") == 0)
-        return check_reject(ctx, conf->defer_code, "4.7.1",
+        return check_reject(ctx, conf->defer_code, "4.3.2",
                             "<%s>: %s rejected: Try again later", ctx->list_name,
                             ctx->list_class);
     if (strcasecmp(name, "defer_if_permit") == 0) {
@@ -834,9 +859,26 @@ static int check_one(CHECK_CTX *ctx, const char *name, const char *arg, int dept
         return check_login_mismatch(ctx, 0, 1, 0);
     if (strcasecmp(name, "reject_known_sender_login_mismatch") == 0)
         return check_login_mismatch(ctx, 1, 1, 1);
-    if (strcasecmp(name, "reject_unauth_pipelining") == 0
-        || strcasecmp(name, "reject_multi_recipient_bounce") == 0)
-        return SMTPD_CHECK_DUNNO;
+    if (strcasecmp(name, "reject_unauth_pipelining") == 0) {
+        /* Commands sent ahead where that is not allowed: by a client that
+         * did not say EHLO, or anything after DATA before our 354 (a BDAT
+         * command is followed by its chunk: that is no pipelining). */
+        if (!check_input_pending(state)
+            || (state->esmtp && (state->where == NULL || strcmp(state->where, "DATA") != 0)))
+            return SMTPD_CHECK_DUNNO;
+        return check_reject(ctx, 503, "5.5.0",
+                            "<%s>: %s rejected: Improper use of SMTP command pipelining",
+                            ctx->list_name, ctx->list_class);
+    }
+    if (strcasecmp(name, "reject_multi_recipient_bounce") == 0) {
+        /* A null sender with more than one recipient (a bounce goes to one). */
+        if (ctx->sender == NULL || *ctx->sender != 0
+            || state->rcpt_count + (ctx->rcpt && strcmp(ctx->stage, "RCPT") == 0) <= 1)
+            return SMTPD_CHECK_DUNNO;
+        return check_reject(ctx, conf->multi_rcpt_bounce_code, "5.5.3",
+                            "<%s>: %s rejected: Multi-recipient bounce", ctx->list_name,
+                            ctx->list_class);
+    }
     if (strcasecmp(name, "reject_unauth_destination") == 0
         || strcasecmp(name, "defer_unauth_destination") == 0) {
         if (ctx->rcpt == NULL || check_auth_destination(ctx, ctx->rcpt))
@@ -910,7 +952,8 @@ static int check_one(CHECK_CTX *ctx, const char *name, const char *arg, int dept
         return check_reject(ctx, conf->invalid_hostname_code, "5.5.2",
                             "<%s>: Helo command rejected: Invalid name", state->helo);
     }
-    if (strcasecmp(name, "reject_unknown_helo_hostname") == 0) {
+    if (strcasecmp(name, "reject_unknown_helo_hostname") == 0
+        || strcasecmp(name, "reject_unknown_hostname") == 0) {
         if (state->helo == NULL || addr_check_helo(state->helo, 0) != ADDR_DOMAIN_OK
             || state->helo[0] == '[')
             return SMTPD_CHECK_DUNNO;
@@ -967,6 +1010,15 @@ static int check_one(CHECK_CTX *ctx, const char *name, const char *arg, int dept
         keys = argv_new();
         argv_add(keys, state->addr);
         r = check_access(ctx, arg, keys, state->namaddr, "Client host", depth);
+        argv_free(keys);
+        return r;
+    }
+    if (strcasecmp(name, "check_etrn_access") == 0) {
+        if (ctx->etrn == NULL)
+            return SMTPD_CHECK_DUNNO;
+        keys = argv_new();
+        check_domain_keys(keys, ctx->etrn, parent);
+        r = check_access(ctx, arg, keys, ctx->etrn, "Etrn command", depth);
         argv_free(keys);
         return r;
     }
@@ -1176,4 +1228,23 @@ int smtpd_check_eod(SMTPD_STATE *state, VSTR *reply)
 
     check_ctx_init(&ctx, state, "END-OF-MESSAGE", reply);
     return check_ctx_done(&ctx, check_stage(&ctx, state->conf->eod_restr, "END-OF-MESSAGE", "End-of-data"));
+}
+
+int smtpd_check_etrn(SMTPD_STATE *state, const char *domain, VSTR *reply)
+{
+    const SMTPD_CONF *conf = state->conf;
+    CHECK_CTX ctx;
+    int r = SMTPD_CHECK_DUNNO;
+
+    check_ctx_init(&ctx, state, "ETRN", reply);
+    ctx.sender = NULL;
+    ctx.etrn = domain;
+    if (conf->delay_reject) {
+        r = check_stage(&ctx, conf->client_restr, state->namaddr, "Client host");
+        if (r == SMTPD_CHECK_DUNNO)
+            r = check_stage(&ctx, conf->helo_restr, state->helo ? state->helo : "", "Helo command");
+    }
+    if (r == SMTPD_CHECK_DUNNO)
+        r = check_stage(&ctx, conf->etrn_restr, domain, "Etrn command");
+    return check_ctx_done(&ctx, r);
 }

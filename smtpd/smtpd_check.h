@@ -2,8 +2,8 @@
  * smtpd_check - the restriction lists: smtpd_client_restrictions,
  * smtpd_helo_restrictions, smtpd_sender_restrictions,
  * smtpd_relay_restrictions, smtpd_recipient_restrictions,
- * smtpd_data_restrictions, smtpd_end_of_data_restrictions, with Postfix's
- * evaluation rules.
+ * smtpd_data_restrictions, smtpd_end_of_data_restrictions,
+ * smtpd_etrn_restrictions, with Postfix's evaluation rules.
  *
  * Each list is evaluated left to right. "permit" (or an access table OK)
  * ends that list with success and evaluation goes on with the next list;
@@ -24,6 +24,9 @@
  * user@domain, user for a local domain, @domain give the owners, a list of
  * SASL login names; 553 5.7.1 "not owned by user NAME" / "not logged in"),
  * reject_unauth_destination,
+ * reject_unauth_pipelining (input pending from a client that did not say
+ * EHLO, or after DATA: 503 5.5.0), reject_multi_recipient_bounce (a null
+ * sender with more than one recipient: multi_recipient_bounce_reject_code),
  * defer_unauth_destination, permit_auth_destination, reject_unlisted_recipient,
  * reject_unlisted_sender, reject_unknown_sender_domain,
  * reject_unknown_recipient_domain, reject_non_fqdn_sender,
@@ -44,6 +47,9 @@
  *   r = smtpd_check_rcpt(state, rcpt, reply)
  *   r = smtpd_check_vrfy(state, addr, reply)  (the RCPT checks, for VRFY)
  *   r = smtpd_check_data(state, reply), smtpd_check_eod(state, reply)
+ *   r = smtpd_check_etrn(state, domain, reply)  smtpd_etrn_restrictions
+ *       (after the client and HELO lists when smtpd_delay_reject), with
+ *       check_etrn_access TABLE looking up the domain and its parents
  * r is SMTPD_CHECK_OK (go on) or SMTPD_CHECK_REJECT with the whole SMTP
  * reply in reply ("554 5.7.1 <x@y>: Relay access denied"). HOLD, DISCARD
  * and PREPEND results are recorded in the state and do not stop anything.
@@ -69,6 +75,7 @@ int smtpd_check_rcpt(SMTPD_STATE *state, const char *rcpt, VSTR *reply);
 int smtpd_check_vrfy(SMTPD_STATE *state, const char *rcpt, VSTR *reply);
 int smtpd_check_data(SMTPD_STATE *state, VSTR *reply);
 int smtpd_check_eod(SMTPD_STATE *state, VSTR *reply);
+int smtpd_check_etrn(SMTPD_STATE *state, const char *domain, VSTR *reply);
 int smtpd_check_is_local_domain(const SMTPD_STATE *state, const char *domain);
 TABLE *smtpd_check_table(const SMTPD_CONF *conf, const char *spec);
 

@@ -119,7 +119,8 @@ int smtpd_xtext_decode(const char *in, size_t len, VSTR *out)
             }
             vstr_addch(out, (int) v);
             i += 2;
-        } else if (c == '=' || c < 0x21 || c == 0x7f) {
+        } else if (c == '=' || c < 0x21 || c > 0x7e) {
+            /* xtext is printable ASCII: 8-bit bytes are not xchars. */
             return -1;
         } else {
             vstr_addch(out, c);
@@ -328,7 +329,7 @@ static int smtpd_cmd_orcpt(const char *v, size_t len, int smtputf8, VSTR *out)
         if (!isalnum((unsigned char) v[i]) && v[i] != '-')
             return -1;
     addr = vstr_new(len);
-    if (smtputf8 && (tlen == 4 && strncasecmp(v, "utf-8", 4) == 0)) {
+    if (smtputf8 && tlen == 5 && strncasecmp(v, "utf-8", 5) == 0) {
         vstr_addmem(addr, semi + 1, len - tlen - 1);
     } else if (smtpd_xtext_decode(semi + 1, len - tlen - 1, addr) < 0) {
         ret = -1;

@@ -16,6 +16,7 @@
 
 #include "../lib/addr.h"
 #include "../lib/cleanup_client.h"
+#include "../lib/flush_client.h"
 #include "../lib/mem.h"
 #include "../lib/msg.h"
 #include "../lib/net/tls.h"
@@ -53,6 +54,12 @@ static void session_reply(SMTPD_STATE *state, const char *fmt, ...)
 
         if (c < 0x20 || c > 0x7e)
             vstr_str(line)[i] = '?';
+    }
+    /* soft_bounce: no permanent refusal reaches the client (nor a 5.x.x code). */
+    if (state->conf->soft_bounce && vstr_str(line)[0] == '5') {
+        vstr_str(line)[0] = '4';
+        if (vstr_len(line) > 5 && vstr_str(line)[4] == '5' && vstr_str(line)[5] == '.')
+            vstr_str(line)[4] = '4';
     }
     state->last_code = atoi(vstr_str(line));
     if (state->last_code >= 400) {
@@ -93,6 +100,9 @@ static void session_reset(SMTPD_STATE *state)
     state->sasl_sender = NULL;
     state->ret_flags = 0;
     state->body_8bit = 0;
+    /* SMTPUTF8 is one transaction's: the next one is ESMTP again. */
+    if (state->smtputf8 && state->esmtp)
+        state->protocol = "ESMTP";
     state->smtputf8 = 0;
     state->declared_size = -1;
     argv_truncate(state->rcpts, 0);
@@ -270,6 +280,54 @@ static int session_discarded(const SMTPD_CONF *conf, const char *kw)
     return 0;
 }
 
+/*
+ * Postfix's "discarding EHLO keywords: ..." line: the known keywords that
+ * smtpd_discard_ehlo_keywords removes, in Postfix's order; not logged with
+ * silent-discard (nor, as in Postfix, when enhancedstatuscodes is among them).
+ */
+static void session_log_discarded(const SMTPD_STATE *state)
+{
+    static const char *const known[] = {
+        "8BITMIME", "AUTH", "ETRN", "PIPELINING", "SIZE", "VERP", "VRFY", "XCLIENT",
+        "XFORWARD", "STARTTLS", "ENHANCEDSTATUSCODES", "DSN", "SMTPUTF8", "CHUNKING", NULL};
+    const SMTPD_CONF *conf = state->conf;
+    VSTR *names;
+    size_t i;
+
+    if (conf->discard_ehlo->argc == 0 || session_discarded(conf, "silent-discard")
+        || session_discarded(conf, "enhancedstatuscodes"))
+        return;
+    names = vstr_new(64);
+    for (i = 0; known[i]; i++) {
+        if (session_discarded(conf, known[i])) {
+            if (vstr_len(names))
+                vstr_addch(names, ' ');
+            vstr_adds(names, known[i]);
+        }
+    }
+    if (vstr_len(names))
+        msg_info("discarding EHLO keywords: %s", vstr_str(names));
+    vstr_free(names);
+}
+
+/*
+ * The HELO name as kept, logged and put into Received: (bounded, trimmed),
+ * with Postfix's neutering: characters that would break a Received: comment
+ * or a log field ("helo=<...>") become '?'. UTF-8 stays (SMTPUTF8).
+ */
+static char *session_helo_name(const char *arg)
+{
+    size_t n = strlen(arg);
+    char *name = mem_strndup(arg, n > SMTPD_HELO_MAX ? SMTPD_HELO_MAX : n), *cp;
+
+    str_trim(name);
+    str_printable(name, 1);
+    for (cp = name; *cp; cp++)
+        if (strchr("<>()\\\";:@", *cp) != NULL)
+            *cp = '?';
+    return name;
+}
+
 static int cmd_helo(SMTPD_STATE *state, const char *arg, int esmtp)
 {
     const SMTPD_CONF *conf = state->conf;
@@ -279,24 +337,42 @@ static int cmd_helo(SMTPD_STATE *state, const char *arg, int esmtp)
         session_reply(state, "501 5.5.4 Syntax: %s hostname", esmtp ? "EHLO" : "HELO");
         return SESSION_GO_ON;
     }
-    session_reset(state);
-    mem_free(state->helo);
-    state->helo = mem_strndup(arg, strlen(arg) > SMTPD_HELO_MAX ? SMTPD_HELO_MAX : strlen(arg));
-    str_trim(state->helo);
-    state->esmtp = esmtp;
-    state->protocol = esmtp ? "ESMTP" : "SMTP";
     if (!conf->delay_reject) {
+        /*
+         * Postfix's way: a HELO that the restrictions refuse is not
+         * recorded; the session keeps its earlier HELO (if any) and its
+         * transaction. The name is the state's while it is checked and
+         * logged.
+         */
+        char *saved = state->helo;
+        const char *saved_proto = state->protocol;
+        int saved_esmtp = state->esmtp, refused;
+
+        state->helo = session_helo_name(arg);
+        state->esmtp = esmtp;
+        state->protocol = esmtp ? "ESMTP" : "SMTP";
         reply = vstr_new(0);
-        mem_free(state->helo_reject);
-        state->helo_reject = NULL;
-        if (smtpd_check_helo(state, reply) == SMTPD_CHECK_REJECT) {
+        refused = smtpd_check_helo(state, reply) == SMTPD_CHECK_REJECT;
+        if (refused) {
             smtpd_log_action(state, "reject", esmtp ? "EHLO" : "HELO", vstr_str(reply), NULL, NULL);
             session_reply(state, "%s", vstr_str(reply));
-            state->helo_reject = mem_strdup(vstr_str(reply));
-            vstr_free(reply);
-            return SESSION_GO_ON;
+            mem_free(state->helo);
+            state->helo = saved;
+            state->protocol = saved_proto;
+            state->esmtp = saved_esmtp;
+        } else {
+            mem_free(saved);
         }
         vstr_free(reply);
+        if (refused)
+            return SESSION_GO_ON;
+        session_reset(state);
+    } else {
+        session_reset(state);
+        mem_free(state->helo);
+        state->helo = session_helo_name(arg);
+        state->esmtp = esmtp;
+        state->protocol = esmtp ? "ESMTP" : "SMTP";
     }
     if (!esmtp) {
         session_reply(state, "250 %s", conf->myhostname);
@@ -309,6 +385,7 @@ static int cmd_helo(SMTPD_STATE *state, const char *arg, int esmtp)
         char buf[64];
         size_t i;
 
+        session_log_discarded(state);
         argv_add(ext, "PIPELINING");
         if (conf->message_size_limit > 0) {
             snprintf(buf, sizeof(buf), "SIZE %lld", conf->message_size_limit);
@@ -362,6 +439,17 @@ static int cmd_helo(SMTPD_STATE *state, const char *arg, int esmtp)
 
 /* ---- MAIL / RCPT ---- */
 
+/* Postfix's warning for an address that does not parse (fail2ban reads it). */
+static void session_bad_address(const SMTPD_STATE *state, const char *cmd, const char *path)
+{
+    char shown[104];
+    size_t n = strcspn(path, " ");
+
+    snprintf(shown, sizeof(shown), "%.*s", (int) (n > 100 ? 100 : n), path);
+    str_printable(shown, 0);
+    msg_warn("Illegal address syntax from %s in %s command: %s", state->namaddr, cmd, shown);
+}
+
 /* The extensions smtpd_discard_ehlo_keywords (or smtputf8_enable) turn off. */
 static int session_disabled_ext(const SMTPD_CONF *conf)
 {
@@ -414,6 +502,7 @@ static int cmd_mail(SMTPD_STATE *state, const char *arg)
     p.auth = vstr_new(0);
     p.disabled = session_disabled_ext(conf);
     if (addr_parse_path(path, flags, addr, &rest, &why) < 0 || (*rest && *rest != ' ')) {
+        session_bad_address(state, "MAIL", path);
         session_reply(state, "501 5.1.7 Bad sender address syntax");
         goto done;
     }
@@ -427,10 +516,6 @@ static int cmd_mail(SMTPD_STATE *state, const char *arg)
     }
     if (conf->message_size_limit > 0 && p.size > conf->message_size_limit) {
         session_reply(state, "552 5.3.4 Message size exceeds fixed limit");
-        goto done;
-    }
-    if (state->client_reject || state->helo_reject) {
-        session_reply(state, "%s", state->client_reject ? state->client_reject : state->helo_reject);
         goto done;
     }
     if (smtpd_check_mail(state, vstr_str(addr), err) == SMTPD_CHECK_REJECT) {
@@ -490,6 +575,7 @@ static int cmd_rcpt(SMTPD_STATE *state, const char *arg)
     state->rcpt_tried++;
     if (addr_parse_path(path, flags, addr, &rest, &why) < 0 || (*rest && *rest != ' ')
         || vstr_len(addr) == 0) {
+        session_bad_address(state, "RCPT", path);
         session_reply(state, "501 5.1.3 Bad recipient address syntax");
         goto done;
     }
@@ -503,10 +589,6 @@ static int cmd_rcpt(SMTPD_STATE *state, const char *arg)
     }
     if (state->rcpt_count >= conf->recipient_limit) {
         session_reply(state, "452 4.5.3 Error: too many recipients");
-        goto done;
-    }
-    if (state->client_reject || state->helo_reject) {
-        session_reply(state, "%s", state->client_reject ? state->client_reject : state->helo_reject);
         goto done;
     }
     if (smtpd_check_rcpt(state, vstr_str(addr), err) == SMTPD_CHECK_REJECT) {
@@ -897,6 +979,7 @@ static int cmd_vrfy(SMTPD_STATE *state, const char *arg)
     addr = vstr_new(64);
     reply = vstr_new(64);
     if (addr_parse_path(arg, ADDR_FLAG_SMTPUTF8, addr, &rest, &why) < 0 || vstr_len(addr) == 0) {
+        session_bad_address(state, "VRFY", arg);
         session_reply(state, "501 5.1.3 Bad recipient address syntax");
     } else if (smtpd_check_vrfy(state, vstr_str(addr), reply) == SMTPD_CHECK_REJECT) {
         smtpd_log_action(state, "reject", "VRFY", vstr_str(reply), NULL, vstr_str(addr));
@@ -909,16 +992,65 @@ static int cmd_vrfy(SMTPD_STATE *state, const char *arg)
     return SESSION_GO_ON;
 }
 
+/*
+ * ETRN (RFC 1985): ask the flush service (public/flush, relative to the
+ * queue directory we run in) to deliver the mail deferred for a site. Only
+ * sites in fast_flush_domains qualify; the flush service says so.
+ */
 static int cmd_etrn(SMTPD_STATE *state, const char *arg)
 {
-    if (state->helo == NULL)
+    const SMTPD_CONF *conf = state->conf;
+    VSTR *reply;
+    const char *site = arg;
+    char shown[104];
+
+    if (conf->helo_required && state->helo == NULL) {
         session_reply(state, "503 5.5.1 Error: send HELO/EHLO first");
-    else if (state->sender)
+        return SESSION_GO_ON;
+    }
+    if (state->sender) {
         session_reply(state, "503 5.5.1 Error: MAIL transaction in progress");
-    else if (*arg == 0)
+        return SESSION_GO_ON;
+    }
+    if (*arg == 0 || strchr(arg, ' ') != NULL) {
         session_reply(state, "500 5.5.2 Syntax: ETRN domain");
-    else
+        return SESSION_GO_ON;
+    }
+    /* "ETRN @domain" and "ETRN #queue" name the same site here. */
+    if (!isalnum((unsigned char) site[0]))
+        site++;
+    if (*site == 0 || strlen(site) > SMTPD_HELO_MAX
+        || addr_check_domain(site, 0) == ADDR_DOMAIN_INVALID) {
+        session_reply(state, "501 5.5.4 Error: invalid parameter syntax");
+        return SESSION_GO_ON;
+    }
+    reply = vstr_new(0);
+    if (smtpd_check_etrn(state, site, reply) == SMTPD_CHECK_REJECT) {
+        smtpd_log_action(state, "reject", "ETRN", vstr_str(reply), NULL, NULL);
+        session_reply(state, "%s", vstr_str(reply));
+        vstr_free(reply);
+        return SESSION_GO_ON;
+    }
+    vstr_free(reply);
+    snprintf(shown, sizeof(shown), "%s", site);
+    str_printable(shown, 0);
+    switch (flush_request(".", FLUSH_REQ_SEND_SITE, site, conf->ipc_timeout * 1000)) {
+    case FLUSH_STAT_OK:
+        session_reply(state, "250 Queuing started");
+        break;
+    case FLUSH_STAT_DENY:
+        msg_warn("reject: ETRN %s... from %s", shown, state->namaddr);
+        session_reply(state, "459 4.7.1 <%s>: service unavailable", shown);
+        break;
+    case FLUSH_STAT_BAD:
+        msg_warn("bad ETRN %s... from %s", shown, state->namaddr);
         session_reply(state, "458 4.3.0 Unable to queue messages");
+        break;
+    default:
+        msg_warn("unable to talk to fast flush service");
+        session_reply(state, "458 4.3.0 Unable to queue messages");
+        break;
+    }
     return SESSION_GO_ON;
 }
 
@@ -1001,8 +1133,6 @@ static void session_tls_forget(SMTPD_STATE *state)
     session_reset(state);
     mem_free(state->helo);
     state->helo = NULL;
-    mem_free(state->helo_reject);
-    state->helo_reject = NULL;
     state->esmtp = 0;
     state->protocol = NULL;
     smtpd_sasl_reset(state);
@@ -1098,26 +1228,122 @@ static int cmd_auth(SMTPD_STATE *state, const char *arg)
     return smtpd_sasl_auth_cmd(state, arg, &io) ? SESSION_END : SESSION_GO_ON;
 }
 
-/* Postfix's smtpd_forbidden_commands default: HTTP and friends. */
+/*
+ * Postfix's "improper command pipelining after CMD from CLIENT: TEXT",
+ * once per session: the client sent more before our reply where RFC 2920
+ * does not allow it (no EHLO yet, or after a command that must end a
+ * group: HELO, EHLO, DATA, NOOP, VRFY). TEXT is up to 100 buffered bytes
+ * with control and 8-bit bytes escaped as C does.
+ */
+static void session_check_pipelining(SMTPD_STATE *state, int verb)
+{
+    size_t n = stream_buffered(state->client), i;
+    const unsigned char *p = (const unsigned char *) stream_peek(state->client);
+    struct pollfd pfd;
+    VSTR *shown;
+
+    if (state->ill_pipelining || verb == SMTPD_C_UNKNOWN
+        || (state->esmtp && verb != SMTPD_C_HELO && verb != SMTPD_C_EHLO && verb != SMTPD_C_DATA
+            && verb != SMTPD_C_NOOP && verb != SMTPD_C_VRFY))
+        return;
+    if (n == 0) {
+        pfd.fd = stream_fd(state->client);
+        pfd.events = POLLIN;
+        pfd.revents = 0;
+        if (pfd.fd < 0 || poll(&pfd, 1, 0) <= 0 || (pfd.revents & POLLIN) == 0)
+            return;
+    }
+    shown = vstr_new(128);
+    for (i = 0; i < n && i < 100; i++) {
+        static const char esc[] = "\a\b\t\n\v\f\r";
+        const char *e = p[i] ? strchr(esc, p[i]) : NULL;
+
+        if (p[i] == '\\')
+            vstr_adds(shown, "\\\\");
+        else if (p[i] >= 0x20 && p[i] < 0x7f)
+            vstr_addch(shown, p[i]);
+        else if (e != NULL)
+            vstr_printf(shown, "\\%c", "abtnvfr"[e - esc]);
+        else
+            vstr_printf(shown, "\\%03o", p[i]);
+    }
+    msg_info("improper command pipelining after %s from %s: %s", state->where, state->namaddr,
+             vstr_str(shown));
+    vstr_free(shown);
+    state->ill_pipelining = 1;
+}
+
+/* smtpd_noop_commands names the command word: answer 250, do nothing. */
+static int session_noop_command(const SMTPD_STATE *state, const char *line)
+{
+    size_t n = strcspn(line, " \t"), i;
+
+    for (i = 0; i < state->conf->noop_cmds->argc; i++) {
+        const char *w = state->conf->noop_cmds->argv[i];
+
+        if (strlen(w) == n && strncasecmp(w, line, n) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* The first word looks like a message header name ("Subject:"). */
+static int session_header_like(const char *line)
+{
+    const char *cp;
+
+    for (cp = line; *cp && *cp != ' ' && *cp != '\t'; cp++) {
+        if (*cp == ':')
+            return cp > line;
+        if ((unsigned char) *cp < 33 || (unsigned char) *cp > 126)
+            return 0;
+    }
+    return 0;
+}
+
+/*
+ * Postfix's smtpd_forbidden_commands default (CONNECT, GET, POST, a line
+ * that does not start with a letter) and, for an unknown command, a
+ * message header: HTTP and message text sent as commands end the session.
+ */
 static int session_forbidden(const char *line)
 {
     size_t n = strcspn(line, " ");
+    const char *arg;
 
     if (line[0] && !isalpha((unsigned char) line[0]))
         return 1;
-    return (n == 7 && strncasecmp(line, "CONNECT", 7) == 0) || (n == 3 && strncasecmp(line, "GET", 3) == 0)
-           || (n == 4 && strncasecmp(line, "POST", 4) == 0);
+    if ((n == 7 && strncasecmp(line, "CONNECT", 7) == 0)
+        || (n == 3 && strncasecmp(line, "GET", 3) == 0)
+        || (n == 4 && strncasecmp(line, "POST", 4) == 0))
+        return 1;
+    return smtpd_cmd_verb(line, &arg) == SMTPD_C_UNKNOWN && session_header_like(line);
 }
 
 static int session_command(SMTPD_STATE *state, VSTR *buf)
 {
     const char *line = vstr_str(buf), *arg, *why;
+    size_t len = vstr_len(buf), lead = strspn(line, " \t");
     int verb, r = SESSION_GO_ON;
 
+    /* Postfix reads the command word after leading white space. */
+    if (line[lead] == 0) {
+        state->cmd_total[SMTPD_C_UNKNOWN]++;
+        session_reply(state, "500 5.5.2 Error: bad syntax");
+        return SESSION_GO_ON;
+    }
+    line += lead;
+    len -= lead;
+    if (session_noop_command(state, line)) {
+        session_reply(state, "250 2.0.0 Ok");
+        if (++state->junk_count > state->conf->junk_command_limit)
+            state->error_count++;
+        return SESSION_GO_ON;
+    }
     if (session_forbidden(line)) {
         VSTR *shown = vstr_new(0);
 
-        vstr_addmem(shown, line, vstr_len(buf) > 100 ? 100 : vstr_len(buf));
+        vstr_addmem(shown, line, len > 100 ? 100 : len);
         str_printable(vstr_str(shown), 0);
         msg_warn("non-SMTP command from %s: %s", state->namaddr, vstr_str(shown));
         vstr_free(shown);
@@ -1125,7 +1351,7 @@ static int session_command(SMTPD_STATE *state, VSTR *buf)
         state->cmd_total[SMTPD_C_UNKNOWN]++;
         return SESSION_END;
     }
-    if (smtpd_cmd_check(line, vstr_len(buf), &why) < 0) {
+    if (smtpd_cmd_check(line, len, &why) < 0) {
         verb = smtpd_cmd_verb(line, &arg);
         state->cmd_total[verb]++;
         session_reply(state, "500 5.5.2 Error: bad syntax");
@@ -1143,6 +1369,12 @@ static int session_command(SMTPD_STATE *state, VSTR *buf)
     } else {
         state->where = "UNKNOWN";
     }
+    /* smtpd_client_restrictions refused the client at connect (no
+     * smtpd_delay_reject): it may only leave (RFC 5321 3.1). */
+    if (state->client_reject && verb != SMTPD_C_QUIT) {
+        session_reply(state, "503 5.7.0 Error: access denied for %s", state->namaddr);
+        return SESSION_GO_ON;
+    }
     if (state->bdat_active && verb != SMTPD_C_BDAT && verb != SMTPD_C_QUIT
         && verb != SMTPD_C_RSET && verb != SMTPD_C_NOOP) {
         session_reply(state, "503 5.5.1 Error: %s after BDAT", state->where);
@@ -1153,6 +1385,7 @@ static int session_command(SMTPD_STATE *state, VSTR *buf)
         session_reply(state, "530 5.7.0 Must issue a STARTTLS command first");
         return SESSION_GO_ON;
     }
+    session_check_pipelining(state, verb);
     /* NOOP, VRFY, ETRN, RSET beyond smtpd_junk_command_limit count as errors. */
     if ((verb == SMTPD_C_NOOP || verb == SMTPD_C_VRFY || verb == SMTPD_C_ETRN
          || verb == SMTPD_C_RSET) && ++state->junk_count > state->conf->junk_command_limit)
@@ -1261,7 +1494,12 @@ void smtpd_session_run(const SMTPD_CONF *conf, int fd)
         }
         vstr_free(reply);
     }
-    session_reply(&state, "220 %s", conf->banner);
+    if (state.client_reject) {
+        /* Postfix greets a refused client with the refusal itself. */
+        session_reply(&state, "%s", state.client_reject);
+    } else {
+        session_reply(&state, "220 %s", conf->banner);
+    }
     for (;;) {
         if (state.error_count >= conf->hard_error_limit) {
             msg_info("too many errors after %s from %s", state.where, state.namaddr);
@@ -1288,6 +1526,5 @@ end:
     argv_free(state.rcpt_notify);
     mem_free(state.helo);
     mem_free(state.client_reject);
-    mem_free(state.helo_reject);
     vstr_free(buf);
 }

@@ -49,6 +49,9 @@ S: 221 2.0.0 Bye
 EOF
 D
 
+like "$(sd_log "discarding EHLO keywords")" "smtpd\[[0-9]+\]: discarding EHLO keywords: ETRN$" \
+    "smtpd_discard_ehlo_keywords: Postfix's log line"
+
 sd_dialog order <<'D'
 S~ 220 .*
 C: RCPT TO:<bob@mail.example.com>
@@ -119,6 +122,9 @@ C: QUIT
 S: 221 2.0.0 Bye
 D
 
+like "$(sd_log "Illegal address syntax")" "warning: Illegal address syntax from unknown\[127.0.0.1\] in MAIL command: <alice@@example.com>$" \
+    "a bad address: Postfix's warning"
+
 # Pipelined: everything in one write, the replies in order.
 sd_dialog pipelined <<'D'
 S~ 220 .*
@@ -134,6 +140,10 @@ S: 554 5.5.1 Error: no valid recipients
 S: 221 2.0.0 Bye
 EOF
 D
+like "$(sd_log "improper command pipelining")" \
+    "improper command pipelining after EHLO from unknown\[127.0.0.1\]: MAIL FROM:<alice@example.com>\\\\r\\\\nRCPT TO:<nosuch@mail.example.com>\\\\r\\\\nRCPT TO:<blocked@mail.example.com>$" \
+    "commands sent behind EHLO: Postfix's 'improper command pipelining' line, the pending text escaped"
+is "$(grep -c "improper command pipelining" "$LOG")" 1 "clients that wait for each reply are not reported; the pipelining one once"
 line=$(sd_log "reject: RCPT from unknown\[127.0.0.1\]: 550 5.1.1 <nosuch")
 is "${line#*]: }" "NOQUEUE: reject: RCPT from unknown[127.0.0.1]: 550 5.1.1 <nosuch@mail.example.com>: Recipient address rejected: User unknown in local recipient table; from=<alice@example.com> to=<nosuch@mail.example.com> proto=ESMTP helo=<c.example>" \
     "unknown local user: Postfix's log line"

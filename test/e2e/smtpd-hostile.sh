@@ -1,7 +1,8 @@
 #!/bin/bash
 # Hostile and broken clients: every malformed command or parameter
 # (overlong, NUL, bare CR, control and 8-bit bytes in the wrong place) gets a
-# reply and the same smtpd process goes on serving; HTTP is turned away;
+# reply and the same smtpd process goes on serving; HTTP and message
+# header lines sent as commands are turned away; an empty line is 500;
 # too many errors end the session with 421; a client that dribbles a byte
 # at a time is cut at the deadline of its request (command and DATA), not
 # kept forever.
@@ -44,8 +45,12 @@ R: MAIL FROM:<a@ex\xc3\xa4mple.com>\r\n
 S: 553 5.6.7 Must declare SMTPUTF8 to send unicode address
 R: MAIL FROM:<a@\xff\xfe> SMTPUTF8\r\n
 S: 501 5.1.7 Bad sender address syntax
+R: MAIL FROM:<a@example.com> ENVID=caf\xc3\xa9\r\n
+S: 501 5.5.4 Bad ENVID parameter syntax
 C: MAIL FROM:<a@example.com> SMTPUTF8
 S: 250 2.1.0 Ok
+R: RCPT TO:<bob@mail.example.com> ORCPT=rfc822;\xc3\xa9@example.com\r\n
+S: 501 5.5.4 Error: Bad ORCPT parameter syntax
 R: RCPT TO:<bob@mail.example.com> ORCPT=rfc822;a+00\r\n
 S: 501 5.5.4 Error: Bad ORCPT parameter syntax
 R: RCPT TO:<bob@[999.1.1.1]>\r\n
@@ -73,6 +78,48 @@ EOF
 D
 like "$(sd_log "non-SMTP command")" "warning: non-SMTP command from unknown\[127.0.0.1\]: GET / HTTP/1.0" \
     "HTTP: a warning names the client"
+
+# A line still unended after smtpd's 1 MB discard allowance: 421 and the end
+# of the session. Exactly line_length_limit + 1 MB + 1 bytes are sent, all of
+# which smtpd must read to decide, so its close cannot race the reply.
+python3 - "$ADDR" "$PORT" >"$T/huge.out" 2>&1 <<'PY'
+import socket, sys
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=10)
+f = s.makefile("rb")
+f.readline()
+s.sendall(b"NOOP " + b"a" * (2048 - 5 + 1048576 + 1))
+print(f.readline().decode().rstrip())
+print("EOF" if f.readline() == b"" else "more")
+PY
+is "$(cat "$T/huge.out")" "421 4.7.0 mail.example.com Error: line too long
+EOF" "a line unended after 1 MB: 421 4.7.0 line too long, then the end of the session"
+like "$(sd_log "line too long after")" "line too long after CONNECT from unknown\[127.0.0.1\]" \
+    "a line unended after 1 MB: logged"
+
+# Message text sent as commands (a header line, as after a refused DATA):
+# Postfix's answer is to hang up. An empty line is a syntax error.
+sd_dialog header-as-command <<'D'
+S~ 220 .*
+C: EHLO c.example
+M: 250
+C:
+S: 500 5.5.2 Error: bad syntax
+R:  \t \r\n
+S: 500 5.5.2 Error: bad syntax
+R:   NOOP\r\n
+S: 250 2.0.0 Ok
+C: X-Custom:value
+S: 221 2.7.0 Error: I can break rules, too. Goodbye.
+EOF
+D
+like "$(sd_log "non-SMTP command from .*X-Custom")" "warning: non-SMTP command from unknown\[127.0.0.1\]: X-Custom:value" \
+    "a header line as a command: a warning names the client"
+sd_dialog header-subject <<'D'
+S~ 220 .*
+C: Subject: hello
+S: 221 2.7.0 Error: I can break rules, too. Goodbye.
+EOF
+D
 
 {
     echo 'S~ 220 .*'

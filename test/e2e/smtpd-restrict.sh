@@ -116,12 +116,29 @@ S~ 220 .*
 C: HELO localhost
 S: 504 5.5.2 <localhost>: Helo command rejected: need fully-qualified hostname
 C: MAIL FROM:<alice@example.com>
-S: 504 5.5.2 <localhost>: Helo command rejected: need fully-qualified hostname
+S: 503 5.5.1 Error: send HELO/EHLO first
 C: QUIT
 S: 221 2.0.0 Bye
 D
 inst_wait bash -c "$DIALOG $ADDR $PORT $T/nodelay.dialog 2>$T/nodelay.err"
-ok $? "smtpd_delay_reject = no: rejected at HELO, and MAIL is refused $(cat "$T/nodelay.err")"
+ok $? "smtpd_delay_reject = no: rejected at HELO, which is not recorded: MAIL wants a HELO $(cat "$T/nodelay.err")"
+# As in Postfix, a refused HELO changes nothing: the earlier HELO and the
+# transaction stay.
+cat >"$T/nodelay-keep.dialog" <<'D'
+S~ 220 .*
+C: HELO client.example.org
+S: 250 mail.example.com
+C: MAIL FROM:<alice@example.com>
+S: 250 2.1.0 Ok
+C: HELO localhost
+S: 504 5.5.2 <localhost>: Helo command rejected: need fully-qualified hostname
+C: RCPT TO:<bob@mail.example.com>
+S: 250 2.1.5 Ok
+C: QUIT
+S: 221 2.0.0 Bye
+D
+$DIALOG "$ADDR" "$PORT" "$T/nodelay-keep.dialog" 2>"$T/nodelay-keep.err"
+ok $? "smtpd_delay_reject = no: a refused HELO keeps the earlier HELO and the transaction $(cat "$T/nodelay-keep.err")"
 like "$(sd_log "reject: HELO from")" "NOQUEUE: reject: HELO from unknown\[127.0.0.1\]: 504 5.5.2 <localhost>: Helo command rejected: need fully-qualified hostname; proto=SMTP helo=<localhost>" \
     "smtpd_delay_reject = no: logged at HELO"
 start=$(date +%s.%N)
@@ -191,6 +208,8 @@ S: 221 2.0.0 Bye
 D
 inst_wait bash -c "$DIALOG $ADDR $PORT $T/discard.dialog 2>$T/discard.err"
 ok $? "discarded EHLO keywords: DSN, SMTPUTF8 and CHUNKING are refused $(cat "$T/discard.err")"
+like "$(sd_log "discarding EHLO keywords: DSN")" "discarding EHLO keywords: DSN SMTPUTF8 CHUNKING$" \
+    "discarded EHLO keywords: logged in Postfix's order"
 
 # An unknown restriction: a warning, and 451 when it is reached (Postfix).
 inst_param smtpd_discard_ehlo_keywords ""

@@ -87,6 +87,8 @@ static void test_xtext(void)
         {"bad+2b", -1, NULL},       /* upper-case hex only */
         {"a=b", -1, NULL},
         {"a+00", -1, NULL},
+        {"caf\xc3\xa9", -1, NULL},   /* 8-bit bytes are not xtext */
+        {"a\x7f", -1, NULL},
     };
     size_t i;
     VSTR *out = vstr_new(0);
@@ -124,6 +126,7 @@ static void test_mail(void)
         {" RET=FULL RET=HDRS", -1, "501 5.5.4 Bad RET", 0, 0, 0, 0, NULL},
         {" ENVID=a+zz", -1, "501 5.5.4 Bad ENVID", 0, 0, 0, 0, NULL},
         {" ENVID=", -1, "501 5.5.4 Bad ENVID", 0, 0, 0, 0, NULL},
+        {" ENVID=caf\xc3\xa9", -1, "501 5.5.4 Bad ENVID", 0, 0, 0, 0, NULL},
         {" SMTPUTF8=yes", -1, "501 5.5.4 Bad SMTPUTF8", 0, 0, 0, 0, NULL},
         {" XFOO=bar", -1, "555 5.5.4 Unsupported option: XFOO", 0, 0, 0, 0, NULL},
     };
@@ -214,6 +217,10 @@ static void test_rcpt(void)
         {" notify=delay", 0, 0, 8, ""},
         {" ORCPT=rfc822;a+2Bb@c", 0, 0, 0, "rfc822;a+b@c"},
         {" ORCPT=utf-8;\xe7\x94\xa8@x", 1, 0, 0, "utf-8;\xe7\x94\xa8@x"},
+        {" ORCPT=UTF-8;\xe7\x94\xa8@x", 1, 0, 0, "UTF-8;\xe7\x94\xa8@x"},
+        {" ORCPT=utf-8;\xe7\x94\xa8@x", 0, -1, 0, NULL},   /* no SMTPUTF8 */
+        {" ORCPT=rfc822;\xc3\xa9@x", 0, -1, 0, NULL},       /* rfc822 is xtext */
+        {" ORCPT=rfc822;\xc3\xa9@x", 1, -1, 0, NULL},
         {" NOTIFY=NEVER,SUCCESS", 0, -1, 0, NULL},
         {" NOTIFY=SUCCESS,", 0, -1, 0, NULL},
         {" NOTIFY=SUCCESS,SUCCESS", 0, -1, 0, NULL},
