@@ -66,7 +66,8 @@ BOUNCE_CALL *bounce_call_start(const char *service, int cmd, const BOUNCE_MSG *m
     int fd;
 
     if (cmd < BOUNCE_CMD_FLUSH || cmd > BOUNCE_CMD_EXPIRE || !m->queue_id || !m->queue_name
-        || !m->sender || strlen(service) > BOUNCE_SERVICE_MAX || strchr(service, '/'))
+        || !m->sender || strlen(service) > BOUNCE_SERVICE_MAX || strchr(service, '/')
+        || (m->flags != 0 && (m->flags != BOUNCE_FLAG_RECORD || cmd != BOUNCE_CMD_TRACE)))
         msg_panic("bounce_call_start: bad request");
     path = vstr_new(0);
     vstr_sprintf(path, "private/%s", service);
@@ -81,7 +82,7 @@ BOUNCE_CALL *bounce_call_start(const char *service, int cmd, const BOUNCE_MSG *m
     c->s = stream_open(fd, STREAM_CLOSE);
     /* The request is small: it fits the socket buffer, the send does not wait. */
     stream_set_limits(c->s, BOUNCE_TIMEOUT_MS, 4096);
-    if (attr_print(c->s, 0, ATTR_OUT_INT("nrequest", cmd), ATTR_OUT_INT("flags", 0),
+    if (attr_print(c->s, 0, ATTR_OUT_INT("nrequest", cmd), ATTR_OUT_INT("flags", m->flags),
                    ATTR_OUT_STR("queue_name", m->queue_name),
                    ATTR_OUT_STR("queue_id", m->queue_id),
                    ATTR_OUT_STR("encoding", m->encoding ? m->encoding : ""),

@@ -16,7 +16,8 @@
  *
  * THE CONVERSATION (lib/attr.h encoding, one request per connection to
  * private/SERVICE; the client speaks first):
- *   client -> bounce  nrequest (int, BOUNCE_CMD_*), flags (int, 0),
+ *   client -> bounce  nrequest (int, BOUNCE_CMD_*), flags (int: 0, or
+ *                     BOUNCE_FLAG_RECORD with BOUNCE_CMD_TRACE),
  *                     queue_name, queue_id, encoding (the message's body
  *                     type, may be empty), smtputf8 (int), sender (empty:
  *                     the null sender), envelope_id (DSN ENVID, may be
@@ -35,7 +36,12 @@
  *   BOUNCE_CMD_WARN    service "defer": a delay notice ("Delayed Mail
  *                      (still being retried)") for defer/ID; the log stays.
  *   BOUNCE_CMD_TRACE   service "trace": a success notice for the records in
- *                      trace/ID, then trace/ID is removed.
+ *                      trace/ID, then trace/ID is removed. With
+ *                      BOUNCE_FLAG_RECORD (sendmail -v, Postfix's value
+ *                      1024) it is the "Mail Delivery Status Report" the
+ *                      sender asked for: every record, whatever its
+ *                      NOTIFY, each with its own action (delivered,
+ *                      relayed, expanded, delayed, failed).
  * Who gets the notice: the envelope sender, from MAILER-DAEMON with the null
  * sender, an RFC 3464 multipart/report. A message whose sender is null is
  * never bounced to: when notify_classes has "2bounce" (or "bounce"; the
@@ -97,6 +103,8 @@
 #define BOUNCE_CMD_TRACE  3
 #define BOUNCE_CMD_EXPIRE 4
 
+#define BOUNCE_FLAG_RECORD 0x400 /* TRACE: the sendmail -v report */
+
 /* DSN RET (Postfix's values, as the queue file's ret_flags). */
 #define BOUNCE_RET_FULL 0x1
 #define BOUNCE_RET_HDRS 0x2
@@ -113,6 +121,7 @@ typedef struct BOUNCE_MSG {
     const char *sender;
     const char *envelope_id;
     int ret_flags;
+    int flags;          /* 0, or BOUNCE_FLAG_RECORD with BOUNCE_CMD_TRACE */
 } BOUNCE_MSG;
 
 #define BOUNCE_SERVICE_MAX 64                /* a service name */

@@ -749,11 +749,11 @@ static void deliver_log_chown(int fd, const char *path, size_t dirlen)
     }
 }
 
-int deliver_status_log(const DELIVER_REQUEST *req, size_t i, const char *action,
-                       const char *dsn, const char *reason, VSTR *why)
+static int deliver_status_log_in(const DELIVER_REQUEST *req, size_t i, const char *queue,
+                                 const char *action, const char *dsn, const char *reason,
+                                 VSTR *why)
 {
     const DELIVER_RCPT *r = &req->rcpt[i];
-    const char *queue;
     int depth = (int) conf_get_int("hash_queue_depth");
     VSTR *path = vstr_new(0), *rec = vstr_new(0);
     int fd = -1, ret = -1;
@@ -761,13 +761,6 @@ int deliver_status_log(const DELIVER_REQUEST *req, size_t i, const char *action,
 
     if (i >= req->nrcpt || !queue_id_valid(req->queue_id))
         msg_panic("deliver_status_log: recipient %zu of %zu, or a bad queue id", i, req->nrcpt);
-    /* The log directories keep Postfix's names: bounce/, defer/, trace/. */
-    if (strcmp(action, "failed") == 0)
-        queue = "bounce";
-    else if (strcmp(action, "delayed") == 0)
-        queue = "defer";
-    else
-        queue = "trace";
     if (!queue_id_is_hashed(queue, conf_get("hash_queue_names")))
         depth = 0;
     if (depth < 0 || depth > QUEUE_ID_MAX_DEPTH)
@@ -824,6 +817,41 @@ out:
     return ret;
 }
 
+int deliver_status_log(const DELIVER_REQUEST *req, size_t i, const char *action,
+                       const char *dsn, const char *reason, VSTR *why)
+{
+    const char *queue;
+
+    /* The log directories keep Postfix's names: bounce/, defer/, trace/. */
+    if (strcmp(action, "failed") == 0)
+        queue = "bounce";
+    else if (strcmp(action, "delayed") == 0)
+        queue = "defer";
+    else
+        queue = "trace";
+    return deliver_status_log_in(req, i, queue, action, dsn, reason, why);
+}
+
+int deliver_trace_log(const DELIVER_REQUEST *req, size_t i, const char *action,
+                      const char *dsn, const char *reason, VSTR *why)
+{
+    return deliver_status_log_in(req, i, "trace", action, dsn, reason, why);
+}
+
+void deliver_trace_record(const DELIVER_REQUEST *req, size_t i, const char *action,
+                          const char *dsn, const char *reason)
+{
+    VSTR *why;
+
+    if (!(req->flags & DELIVER_FLAG_RECORD))
+        return;
+    why = vstr_new(0);
+    if (deliver_trace_log(req, i, action, dsn, reason, why) < 0)
+        msg_warn("%s: trace record for %s: %s", req->queue_id, req->rcpt[i].address,
+                 vstr_str(why));
+    vstr_free(why);
+}
+
 int deliver_rcpt_sent(DELIVER_REQUEST *req, int qfd, size_t i, const char *dsn,
                       const char *reason, const DELIVER_TIMES *t)
 {
@@ -839,12 +867,12 @@ int deliver_rcpt_sent(DELIVER_REQUEST *req, int qfd, size_t i, const char *dsn,
     }
     deliver_log(req, i, t, dsn, "sent", reason);
     deliver_rcpt_result(req, i, DELIVER_RCPT_SENT, dsn, reason);
-    if (req->rcpt[i].notify & DELIVER_NOTIFY_SUCCESS) {
-        /* NOTIFY=SUCCESS: a record for the success notice (delivered). */
+    if ((req->rcpt[i].notify & DELIVER_NOTIFY_SUCCESS) || (req->flags & DELIVER_FLAG_RECORD)) {
+        /* NOTIFY=SUCCESS or sendmail -v: a trace record (delivered). */
         VSTR *why = vstr_new(0);
 
-        if (deliver_status_log(req, i, req->success_action ? req->success_action : "delivered",
-                               dsn, reason, why) < 0)
+        if (deliver_trace_log(req, i, req->success_action ? req->success_action : "delivered",
+                              dsn, reason, why) < 0)
             msg_warn("%s: %s", req->queue_id, vstr_str(why));
         vstr_free(why);
     }
@@ -859,6 +887,7 @@ int deliver_rcpt_defer(DELIVER_REQUEST *req, size_t i, const char *dsn, const ch
 
     if (i >= req->nrcpt)
         msg_panic("deliver_rcpt_defer: recipient %zu of %zu", i, req->nrcpt);
+    deliver_trace_record(req, i, "delayed", dsn, reason);
     if (deliver_status_log(req, i, "delayed", dsn, reason, why) < 0) {
         msg_warn("%s: %s", req->queue_id, vstr_str(why));
         ret = -1;
@@ -891,6 +920,7 @@ int deliver_rcpt_bounce(DELIVER_REQUEST *req, int qfd, size_t i, const char *dsn
         deliver_rcpt_result(req, i, DELIVER_RCPT_DEFERRED, "4.3.0", "cannot update the queue file");
         ret = -1;
     } else {
+        deliver_trace_record(req, i, "failed", dsn, reason);
         deliver_log(req, i, t, dsn, "bounced", reason);
         deliver_rcpt_result(req, i, DELIVER_RCPT_BOUNCED, dsn, reason);
     }
@@ -1006,7 +1036,15 @@ int deliver_request_load_range(DELIVER_REQUEST *req, QFILE_READER *r, long after
             break;
         case QREC_ATTR:
             data = mem_strdup(rec.data);
-            if (qfile_attr_split(data, &name, &value, &err) == 0)
+            if (qfile_attr_split(data, &name, &value, &err) < 0)
+                ;
+            else if (strcmp(name, "trace_flags") == 0) {
+                /* sendmail -v (Postfix's DEL_REQ_FLAG_RECORD); other bits ignored */
+                if (str_parse_long(value, 0, 0xffff, &n) == 0 && (n & DELIVER_FLAG_RECORD)) {
+                    req->flags |= DELIVER_FLAG_RECORD;
+                    req->trace_offset = rec.offset;
+                }
+            } else
                 deliver_load_attr(req, name, value, &orcpt, &notify);
             mem_free(data);
             break;

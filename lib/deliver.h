@@ -124,6 +124,16 @@
  * then recipient=, orig_rcpt=, offset=, dsn_orig_rcpt=, notify_flags=,
  * status=, action=, reason= lines, then another empty line: Postfix's
  * readers (showq, bounce) take a record only when an empty line ends it).
+ * A request with DELIVER_FLAG_RECORD (sendmail -v; the A record
+ * trace_flags=1024 in the queue file, which deliver_request_load() turns
+ * into the flag) also gets a trace/ID record for EVERY outcome, with
+ * Postfix's action words: delivered (or relayed, expanded), delayed,
+ * failed; the report of the first attempt is built from trace/ID.
+ * deliver_rcpt_sent/bounce/defer() do it; an agent that writes its own
+ * records (local) calls deliver_trace_record(req, i, action, dsn, reason)
+ * (nothing without the flag; a write failure is a warning: the report
+ * misses that recipient, the delivery is not held up).
+ * deliver_trace_log() always writes to trace/ID, whatever the action.
  * An agent running as root (local) hands
  * the file to mail_owner. The bounce daemon (lib/bounce_client.h) reads
  * them, turns them into notices and removes them.
@@ -155,8 +165,11 @@
 #define DELIVER_FLAG_SUCCESS 0x1   /* mark delivered recipients done */
 #define DELIVER_FLAG_BOUNCE  0x2   /* mark bounced recipients done */
 #define DELIVER_FLAG_VERIFY  0x100 /* address probe: do not deliver */
+#define DELIVER_FLAG_RECORD  0x400 /* sendmail -v: trace every outcome (Postfix's
+                                    * DEL_REQ_FLAG_RECORD, the queue file's
+                                    * "trace_flags=1024") */
 #define DELIVER_FLAG_DEFAULT (DELIVER_FLAG_SUCCESS | DELIVER_FLAG_BOUNCE)
-#define DELIVER_FLAG_ALL     (DELIVER_FLAG_DEFAULT | DELIVER_FLAG_VERIFY)
+#define DELIVER_FLAG_ALL     (DELIVER_FLAG_DEFAULT | DELIVER_FLAG_VERIFY | DELIVER_FLAG_RECORD)
 
 /* DSN NOTIFY bits (Postfix's values, as in the queue file's notify_flags). */
 #define DELIVER_NOTIFY_NEVER   0x1
@@ -235,6 +248,13 @@ typedef struct DELIVER_REQUEST {
      * e.g. "relayed" when the next server does not speak DSN.
      */
     const char *success_action;
+    /*
+     * qmgr side only (never sent): the offset of the queue file's
+     * "trace_flags=..." A record that asked for DELIVER_FLAG_RECORD, 0
+     * when none (deliver_request_load); qmgr clears it in place once the
+     * report is queued.
+     */
+    long trace_offset;
 } DELIVER_REQUEST;
 
 /* Timing of one delivery attempt, for the delays. */
@@ -312,6 +332,10 @@ void deliver_log_line(VSTR *out, const DELIVER_REQUEST *req, size_t i, const DEL
                       const char *reason);
 int deliver_status_log(const DELIVER_REQUEST *req, size_t i, const char *action,
                        const char *dsn, const char *reason, VSTR *why);
+int deliver_trace_log(const DELIVER_REQUEST *req, size_t i, const char *action,
+                      const char *dsn, const char *reason, VSTR *why);
+void deliver_trace_record(const DELIVER_REQUEST *req, size_t i, const char *action,
+                          const char *dsn, const char *reason);
 const char *deliver_rcpt_status_name(int status);
 int deliver_dsn_valid(const char *dsn);   /* 2|4|5.d{1,3}.d{1,3} */
 

@@ -154,6 +154,7 @@ void local_leaf(LOCAL_CTX *c, const char *to, const MAILBOX_STATUS *st)
     } else if (strcmp(status, "deferred") == 0) {
         VSTR *why2 = vstr_new(0);
 
+        deliver_trace_record(&view, 0, "delayed", dsn, text);
         if (deliver_status_log(&view, 0, "delayed", dsn, text, why2) < 0)
             msg_warn("%s: %s", c->req->queue_id, vstr_str(why2));
         vstr_free(why2);
@@ -161,6 +162,7 @@ void local_leaf(LOCAL_CTX *c, const char *to, const MAILBOX_STATUS *st)
         vstr_set(c->dsn, dsn);
         vstr_set(c->reason, text);
     } else if (strcmp(status, "bounced") == 0) {
+        deliver_trace_record(&view, 0, "failed", dsn, text);
         c->nbounced++;
         if (c->ndeferred == 0) {
             vstr_set(c->dsn, dsn);
@@ -172,8 +174,8 @@ void local_leaf(LOCAL_CTX *c, const char *to, const MAILBOX_STATUS *st)
             vstr_set(c->dsn, dsn);
             vstr_set(c->reason, text);
         }
-        if (r.notify & DELIVER_NOTIFY_SUCCESS
-            && deliver_status_log(&view, 0, "delivered", dsn, text, why) < 0)
+        if (((r.notify & DELIVER_NOTIFY_SUCCESS) || (view.flags & DELIVER_FLAG_RECORD))
+            && deliver_trace_log(&view, 0, "delivered", dsn, text, why) < 0)
             msg_warn("%s: %s", c->req->queue_id, vstr_str(why));
     }
     gettimeofday(&tv, NULL);

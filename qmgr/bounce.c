@@ -148,7 +148,7 @@ static int bounce_read_request(STREAM *s, BOUNCE_REQ *rq)
     }
     if (rq->cmd < BOUNCE_CMD_FLUSH || rq->cmd > BOUNCE_CMD_EXPIRE)
         bad = "unknown command";
-    else if (rq->flags != 0)
+    else if (rq->flags != 0 && (rq->flags != BOUNCE_FLAG_RECORD || rq->cmd != BOUNCE_CMD_TRACE))
         bad = "unknown flags";
     else if (!bounce_queue_name_ok(vstr_str(rq->queue_name)))
         bad = "bad queue name";
@@ -406,6 +406,20 @@ static void bounce_mark_older(const BOUNCE_RECS *recs, unsigned char *dup)
     vstr_free(key);
 }
 
+/* A status for a record without one (the old format), by kind and action. */
+static const char *bounce_default_status(int kind, const char *action)
+{
+    if (kind == BOUNCE_NOTICE_FAILURE)
+        return "5.0.0";
+    if (kind == BOUNCE_NOTICE_DELAY)
+        return "4.0.0";
+    if (kind == BOUNCE_NOTICE_RECORD && strcmp(action, "failed") == 0)
+        return "5.0.0";
+    if (kind == BOUNCE_NOTICE_RECORD && strcmp(action, "delayed") == 0)
+        return "4.0.0";
+    return "2.0.0";
+}
+
 /* Do one request; the reply's status (0/-1) and notice id. */
 static int bounce_do(const BOUNCE_CONF *bc, const BOUNCE_REQ *rq, VSTR *notice_id)
 {
@@ -439,8 +453,14 @@ static int bounce_do(const BOUNCE_CONF *bc, const BOUNCE_REQ *rq, VSTR *notice_i
         what = "delay notification";
         break;
     case BOUNCE_CMD_TRACE:
-        n.kind = BOUNCE_NOTICE_SUCCESS;
-        filter = DELIVER_NOTIFY_SUCCESS;
+        if (rq->flags & BOUNCE_FLAG_RECORD) {
+            /* sendmail -v: every record, whatever its NOTIFY */
+            n.kind = BOUNCE_NOTICE_RECORD;
+            filter = -1;
+        } else {
+            n.kind = BOUNCE_NOTICE_SUCCESS;
+            filter = DELIVER_NOTIFY_SUCCESS;
+        }
         what = "delivery status notification";
         break;
     default:
@@ -460,15 +480,14 @@ static int bounce_do(const BOUNCE_CONF *bc, const BOUNCE_REQ *rq, VSTR *notice_i
         }
         if (notify == 0)
             notify = DELIVER_NOTIFY_FAILURE | DELIVER_NOTIFY_DELAY;
-        if ((notify & DELIVER_NOTIFY_NEVER) == 0 && (notify & filter) != 0) {
+        if (n.kind == BOUNCE_NOTICE_RECORD
+            || ((notify & DELIVER_NOTIFY_NEVER) == 0 && (notify & filter) != 0)) {
             use[i] = 1;
             count++;
         }
         if (recs->rec[i].status[0] == 0) { /* the old format: no status */
             mem_free(recs->rec[i].status);
-            recs->rec[i].status = mem_strdup(n.kind == BOUNCE_NOTICE_FAILURE ? "5.0.0"
-                                             : n.kind == BOUNCE_NOTICE_DELAY ? "4.0.0"
-                                                                             : "2.0.0");
+            recs->rec[i].status = mem_strdup(bounce_default_status(n.kind, recs->rec[i].action));
         }
         if (recs->rec[i].reason[0] == 0) {
             mem_free(recs->rec[i].reason);

@@ -29,6 +29,14 @@ static const char *const notice_success_text[] = {
     NULL,
 };
 
+static const char *const notice_record_text[] = {
+    "Here is the delivery report you asked for when you sent your message:",
+    "what became of it at its first delivery attempt, one entry per",
+    "recipient below. A recipient whose delivery was delayed is tried",
+    "again; you get no further report for it unless it fails for good.",
+    NULL,
+};
+
 static void out_str(BOUNCE_OUT_FN out, void *ctx, const char *s)
 {
     out(ctx, s, strlen(s));
@@ -171,6 +179,9 @@ static void notice_headers(const BOUNCE_NOTICE *n, const char *boundary, BOUNCE_
     case BOUNCE_NOTICE_SUCCESS:
         subject = "Successful Mail Delivery Report";
         break;
+    case BOUNCE_NOTICE_RECORD:
+        subject = "Mail Delivery Status Report";
+        break;
     default:
         subject = n->postmaster ? "Postmaster Copy: Undelivered Mail"
                                 : "Undelivered Mail Returned to Sender";
@@ -235,8 +246,10 @@ static void notice_text(const BOUNCE_NOTICE *n, const char *boundary, BOUNCE_OUT
         out_str(out, ctx, "");
         out_fmt(out, ctx, buf, "This is the mail system at host %s.", n->myhostname);
         out_str(out, ctx, "");
-        for (t = n->kind == BOUNCE_NOTICE_SUCCESS ? notice_success_text : notice_failure_text; *t;
-             t++)
+        t = n->kind == BOUNCE_NOTICE_SUCCESS  ? notice_success_text
+            : n->kind == BOUNCE_NOTICE_RECORD ? notice_record_text
+                                              : notice_failure_text;
+        for (; *t; t++)
             out_str(out, ctx, *t);
         out_str(out, ctx, "");
         out_str(out, ctx, "                   The mail system");
@@ -328,7 +341,8 @@ static void notice_original(const BOUNCE_NOTICE *n, const char *boundary, BOUNCE
     out_str(out, ctx, "");
     out_fmt(out, ctx, buf, "--%s", boundary);
     out_fmt(out, ctx, buf, "Content-Description: %s%s",
-            n->kind == BOUNCE_NOTICE_SUCCESS ? "" : "Undelivered ",
+            n->kind == BOUNCE_NOTICE_SUCCESS || n->kind == BOUNCE_NOTICE_RECORD ? ""
+                                                                                : "Undelivered ",
             n->orig_hdrs_only ? "Message Headers" : "Message");
     out_fmt(out, ctx, buf, "Content-Type: %s",
             n->orig_hdrs_only ? "text/rfc822-headers" : "message/rfc822");

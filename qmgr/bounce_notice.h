@@ -21,6 +21,9 @@
  *      headers only), after a Return-Path: line; a placeholder line when
  *      the original is unavailable.
  * The Message-Id: is cleanup's to add.
+ * A RECORD notice (sendmail -v) says in its first part that it is the
+ * report the sender asked for, and its delivery-status part has each
+ * record's own Action (delivered, relayed, expanded, delayed, failed).
  * A postmaster copy (postmaster != 0: a double bounce, or a copy per
  * notify_classes) has the subject "Postmaster Copy: Undelivered Mail" or
  * "Postmaster Warning: Delayed Mail", Auto-Submitted: auto-generated, and
@@ -52,6 +55,8 @@
 #define BOUNCE_NOTICE_FAILURE 1 /* "Undelivered Mail Returned to Sender" */
 #define BOUNCE_NOTICE_DELAY   2 /* "Delayed Mail (still being retried)" */
 #define BOUNCE_NOTICE_SUCCESS 3 /* "Successful Mail Delivery Report" */
+#define BOUNCE_NOTICE_RECORD  4 /* "Mail Delivery Status Report" (sendmail -v):
+                                 * every record with its own action */
 
 #define BOUNCE_WRAP_WIDTH  79
 #define BOUNCE_WRAP_INDENT 4

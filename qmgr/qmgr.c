@@ -16,6 +16,16 @@
  * The delivery itself is qmgr_sched.c's (qmgr.h).
  *
  * THE END OF A RUN, when no recipient of a message is left to try:
+ *   sendmail -v   (trace_flags=1024: the agents wrote a trace/ID record
+ *                 for every outcome) first the trace service TRACE with
+ *                 BOUNCE_FLAG_RECORD: the sender's "Mail Delivery Status
+ *                 Report" of this first attempt, whatever is still
+ *                 deferred; once it is queued the trace_flags value is
+ *                 zeroed in place ("trace_flags=0000", same length: the
+ *                 file stays valid for Postfix's readers) and fsynced, so
+ *                 later attempts do not report again. A failed request
+ *                 keeps the message and the flag (reported at the next
+ *                 attempt); then, as for any message:
  *   all done      bounce/ID -> bounce service FLUSH, trace/ID -> trace
  *                 service TRACE; then the defer log and the file are
  *                 removed ("ID: removed"). A failed request keeps the
@@ -40,7 +50,10 @@
  * agents mark recipients done in the file. Every move is one rename(2); a
  * SIGKILL anywhere leaves each message in incoming/, active/ or deferred/,
  * and the next start picks all of them up. A delivery may be repeated
- * (at-least-once), never lost.
+ * (at-least-once), never lost. The one exception to "writes nothing" is
+ * the sendmail -v request: its value is zeroed in place (same length, then
+ * fsync) only after the trace service queued the report; a crash between
+ * the two sends the report again at the next attempt, never loses it.
  *
  * TRUST. Queue files are read with the bounded reader; a file that cannot
  * be read goes to corrupt/ with a warning. Trigger bytes are only
@@ -194,7 +207,7 @@ static void qmgr_bounce_failed(QMGR_MSG *m, const char *service, const char *why
  * comes back through the event loop (qmgr_bounce_events) to
  * qmgr_msg_step(). 0: sent; -1: failed (logged).
  */
-static int qmgr_bounce_start(QMGR_MSG *m, const char *service, int cmd, int step)
+static int qmgr_bounce_start(QMGR_MSG *m, const char *service, int cmd, int flags, int step)
 {
     BOUNCE_MSG b;
     VSTR *why = vstr_new(0);
@@ -208,6 +221,7 @@ static int qmgr_bounce_start(QMGR_MSG *m, const char *service, int cmd, int step
     b.sender = m->env->sender;
     b.envelope_id = m->env->dsn_envid;
     b.ret_flags = m->env->dsn_ret;
+    b.flags = flags;
     if ((c = bounce_call_start(service, cmd, &b, why)) == NULL) {
         qmgr_bounce_failed(m, service, vstr_str(why));
         vstr_free(why);
@@ -277,6 +291,53 @@ static void qmgr_warn_done(QMGR_MSG *m)
     vstr_free(path);
 }
 
+/*
+ * The sendmail -v report is queued: zero the value of the trace_flags A
+ * record in place (Postfix's readers take "0000" as 0), so that the next
+ * attempt neither traces nor reports. The record is checked first: a
+ * file that changed under us is left alone (the worst case is a second
+ * report).
+ */
+static void qmgr_trace_done(QMGR_MSG *m)
+{
+    static const char name[] = "trace_flags=";
+    VSTR *path = vstr_new(0);
+    unsigned char buf[64];
+    size_t len, used, k;
+    ssize_t n;
+    int fd = -1;
+    const char *bad = NULL;
+
+    if (m->env->trace_offset <= 0)
+        msg_panic("%s: qmgr_trace_done without a trace_flags record", m->id);
+    qmgr_active_path(path, m->id);
+    if ((fd = open(vstr_str(path), O_RDWR | O_CLOEXEC)) < 0) {
+        bad = strerror(errno);
+        goto out;
+    }
+    n = pread(fd, buf, sizeof(buf), (off_t) m->env->trace_offset);
+    if (n < 2 || buf[0] != QREC_ATTR
+        || qfile_len_decode(buf + 1, (size_t) n - 1, &len, &used) != 1
+        || len <= sizeof(name) - 1 || 1 + used + len > (size_t) n
+        || memcmp(buf + 1 + used, name, sizeof(name) - 1) != 0) {
+        bad = n < 0 ? strerror(errno) : "not a trace_flags record";
+        goto out;
+    }
+    for (k = 1 + used + sizeof(name) - 1; k < 1 + used + len; k++)
+        buf[k] = '0';
+    k = 1 + used + sizeof(name) - 1;
+    if (pwrite(fd, buf + k, len - (sizeof(name) - 1), (off_t) m->env->trace_offset + (off_t) k)
+            != (ssize_t) (len - (sizeof(name) - 1))
+        || fsync(fd) < 0)
+        bad = strerror(errno);
+out:
+    if (bad)
+        msg_warn("%s: cannot clear the trace request in %s: %s", m->id, vstr_str(path), bad);
+    if (fd >= 0)
+        close(fd);
+    vstr_free(path);
+}
+
 /* active/ID -> deferred/H/ID with the next attempt as its mtime. */
 static void qmgr_defer_file(QMGR_MSG *m, time_t now)
 {
@@ -331,7 +392,7 @@ static void qmgr_msg_refill(QMGR_MSG *m);
 static void qmgr_fin_all_done(QMGR_MSG *m)
 {
     if (m->fin_ok && m->logs && bounce_log_exists("trace", m->id)) {
-        if (qmgr_bounce_start(m, "trace", BOUNCE_CMD_TRACE, QMGR_FIN_TRACE) == 0)
+        if (qmgr_bounce_start(m, "trace", BOUNCE_CMD_TRACE, 0, QMGR_FIN_TRACE) == 0)
             return;
         m->fin_ok = 0;
     }
@@ -353,15 +414,26 @@ static void qmgr_fin_after_flush(QMGR_MSG *m)
         return;
     }
     if (now - m->env->arrival_sec >= lifetime || qmgr_forced_expire(m)) {
-        if (m->fin_ok && qmgr_bounce_start(m, "defer", BOUNCE_CMD_EXPIRE, QMGR_FIN_EXPIRE) == 0)
+        if (m->fin_ok && qmgr_bounce_start(m, "defer", BOUNCE_CMD_EXPIRE, 0, QMGR_FIN_EXPIRE) == 0)
             return;
     } else if (qmgr_warn_delay > 0 && m->warn_offset >= 0 && m->warn_time > 0
                && now >= m->warn_time) {
-        if (qmgr_bounce_start(m, "defer", BOUNCE_CMD_WARN, QMGR_FIN_WARN) == 0)
+        if (qmgr_bounce_start(m, "defer", BOUNCE_CMD_WARN, 0, QMGR_FIN_WARN) == 0)
             return;
     }
     qmgr_defer_file(m, now);
     qmgr_msg_free(m);
+}
+
+/* The bounce log (if any) goes to the bounce service, then the rest. */
+static void qmgr_fin_flush(QMGR_MSG *m)
+{
+    if (m->logs && bounce_log_exists("bounce", m->id)) {
+        if (qmgr_bounce_start(m, "bounce", BOUNCE_CMD_FLUSH, 0, QMGR_FIN_FLUSH) == 0)
+            return;
+        m->fin_ok = 0;
+    }
+    qmgr_fin_after_flush(m);
 }
 
 /*
@@ -396,12 +468,21 @@ static void qmgr_msg_step(QMGR_MSG *m, int result)
         }
         vstr_free(path);
         m->fin_ok = 1;
-        if (m->logs && bounce_log_exists("bounce", m->id)) {
-            if (qmgr_bounce_start(m, "bounce", BOUNCE_CMD_FLUSH, QMGR_FIN_FLUSH) == 0)
+        if (m->env->flags & DELIVER_FLAG_RECORD) {
+            /* sendmail -v: the report of this first attempt comes first */
+            if (qmgr_bounce_start(m, "trace", BOUNCE_CMD_TRACE, BOUNCE_FLAG_RECORD,
+                                  QMGR_FIN_RECORD) == 0)
                 return;
             m->fin_ok = 0;
         }
-        qmgr_fin_after_flush(m);
+        qmgr_fin_flush(m);
+        return;
+    case QMGR_FIN_RECORD:
+        if (result < 0)
+            m->fin_ok = 0;
+        else
+            qmgr_trace_done(m);
+        qmgr_fin_flush(m);
         return;
     case QMGR_FIN_FLUSH:
         if (result < 0)
@@ -650,11 +731,16 @@ static int qmgr_msg_read(QMGR_MSG *m, DELIVER_REQUEST *env, int *expired, int fi
     return 0;
 }
 
-/* Does a recipient ask for NOTIFY=SUCCESS (its agent writes trace/ID)? */
+/*
+ * Will an agent write trace/ID: sendmail -v, or a recipient that asks
+ * for NOTIFY=SUCCESS?
+ */
 static int qmgr_notify_success(const DELIVER_REQUEST *env)
 {
     size_t i;
 
+    if (env->flags & DELIVER_FLAG_RECORD)
+        return 1;
     for (i = 0; i < env->nrcpt; i++)
         if (env->rcpt[i].notify & DELIVER_NOTIFY_SUCCESS)
             return 1;

@@ -65,6 +65,7 @@
 #define QMGR_FIN_TRACE  2 /* waiting for "trace" TRACE */
 #define QMGR_FIN_EXPIRE 3 /* waiting for "defer" EXPIRE */
 #define QMGR_FIN_WARN   4 /* waiting for "defer" WARN */
+#define QMGR_FIN_RECORD 5 /* waiting for "trace" TRACE (sendmail -v report) */
 
 /* Recipient states within one run. */
 #define QMGR_RCPT_TODO  0 /* waiting in an entry */
@@ -106,7 +107,8 @@ struct QMGR_MSG {
     int logs;               /* bounce/defer/trace logs may exist: it came
                              * from deferred/ or from before this qmgr
                              * started, a recipient was bounced or
-                             * deferred, or asked for NOTIFY=SUCCESS;
+                             * deferred, or asked for NOTIFY=SUCCESS, or
+                             * the message asked for a sendmail -v report;
                              * otherwise nobody wrote any and the end of
                              * the run does not look for them */
     long rcpt_cursor;       /* offset of the last recipient taken in (-1: none) */

@@ -530,9 +530,12 @@ static void rcpt_sent(SMTP_SESS *s, DELIVER_REQUEST *req, int qfd, size_t i,
 {
     /*
      * NOTIFY=SUCCESS to a server without DSN: the success notice can only
-     * say the mail was relayed (RFC 3461), with the server's reply.
+     * say the mail was relayed (RFC 3461), with the server's reply. The
+     * sendmail -v report says "relayed" too, as Postfix's does: the next
+     * server has the mail, not the recipient.
      */
-    if (!(s->features & SMTP_FEAT_DSN) && (req->rcpt[i].notify & DELIVER_NOTIFY_SUCCESS)) {
+    if ((!(s->features & SMTP_FEAT_DSN) && (req->rcpt[i].notify & DELIVER_NOTIFY_SUCCESS))
+        || (req->flags & DELIVER_FLAG_RECORD)) {
         req->success_action = "relayed";
         req->remote_mta = s->host;
         req->remote_diag_type = msg_program();

@@ -319,6 +319,8 @@ elif kind == "long":
     data = b"\0".join(good[:12] + [b"sender", b"x" * 20000]) + b"\0\0"
 elif kind == "cmd":
     data = b"\0".join([b"nrequest", b"9"] + good[2:]) + b"\0\0"
+elif kind == "flags":    # the sendmail -v flag belongs to TRACE only
+    data = b"\0".join(good[:2] + [b"flags", b"1024"] + good[4:]) + b"\0\0"
 else:
     data = bytes(range(256)) * 10
 try:
@@ -328,10 +330,12 @@ except OSError:
     print("reply=0")
 EOF
 }
-for k in missing extra dup long cmd garbage; do
+for k in missing extra dup long cmd flags garbage; do
     is "$(raw $k)" "reply=0" "hostile request ($k): no reply"
 done
 check "each is logged as a bad request" inst_log_wait "postfix/bounce\[[0-9]+\]: warning: bad bounce request.*unknown command"
+check "FLUSH with flags 1024 (sendmail -v, TRACE only): unknown flags" \
+    inst_log_wait "postfix/bounce\[[0-9]+\]: warning: bad bounce request.*unknown flags"
 like "$(bsend -c flush -f alice@example.com ABCDEF12345)" '^status=0 notice=$' "the service still answers"
 
 # cleanup unreachable: status -1, the log stays for the next try.

@@ -187,6 +187,41 @@ static void test_kinds(BOUNCE_RECS *recs, VSTR *orig)
     vstr_free(out);
 }
 
+/* sendmail -v: the "Mail Delivery Status Report", each record with its own action. */
+static void test_record(BOUNCE_RECS *recs, VSTR *orig)
+{
+    BOUNCE_NOTICE n;
+    VSTR *out = vstr_new(0);
+    char *save0 = recs->rec[0].action, *save1 = recs->rec[1].action;
+
+    recs->rec[0].action = mem_strdup("delivered");
+    recs->rec[1].action = mem_strdup("delayed");
+    notice_init(&n, recs, orig);
+    n.kind = BOUNCE_NOTICE_RECORD;
+    bounce_notice_write(&n, collect, out);
+    tap_ok(strstr(vstr_str(out), "\nSubject: Mail Delivery Status Report\n") != NULL,
+           "record: its subject");
+    tap_ok(strstr(vstr_str(out), "\nAuto-Submitted: auto-replied\n") != NULL,
+           "record: auto-replied");
+    tap_ok(strstr(vstr_str(out), "Here is the delivery report you asked for") != NULL,
+           "record: says it is the report that was asked for");
+    tap_ok(strstr(vstr_str(out), "I'm sorry") == NULL, "record: not the failure text");
+    TAP_INT(count_of(vstr_str(out), "Final-Recipient:"), 2, "record: one group per record");
+    tap_ok(strstr(vstr_str(out), "Final-Recipient: rfc822; bob@relay.test\n") != NULL
+               && strstr(vstr_str(out), "\nAction: delivered\n") != NULL,
+           "record: bob's own action (delivered)");
+    tap_ok(strstr(vstr_str(out), "\nAction: delayed\n") != NULL,
+           "record: carol's own action (delayed)");
+    tap_ok(strstr(vstr_str(out), "Will-Retry-Until") == NULL, "record: no Will-Retry-Until");
+    tap_ok(strstr(vstr_str(out), "Content-Description: Message\n") != NULL,
+           "record: \"Message\", not \"Undelivered Message\"");
+    mem_free(recs->rec[0].action);
+    mem_free(recs->rec[1].action);
+    recs->rec[0].action = save0;
+    recs->rec[1].action = save1;
+    vstr_free(out);
+}
+
 static void test_8bit(BOUNCE_RECS *recs)
 {
     BOUNCE_NOTICE n;
@@ -242,6 +277,7 @@ int main(void)
                    "Hello.\n\n--\nAlice");
     test_golden(recs, orig);
     test_kinds(recs, orig);
+    test_record(recs, orig);
     test_8bit(recs);
     test_wrap();
     bounce_records_free(recs);

@@ -837,6 +837,173 @@ static void test_load_range(void)
     vstr_free(why);
 }
 
+/* A queue file whose envelope has "trace_flags=VALUE" (NULL: none); its offset. */
+static long make_trace_file(const char *id, const char *value, long *r1, long *r2)
+{
+    char path[100];
+    int fd;
+    QFILE_WRITER *w;
+    long attr = 0;
+
+    snprintf(path, sizeof(path), "active/%s", id);
+    fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+    w = qfile_writer_new(fd, path, QFILE_WRITE_SIZE);
+    qfile_put_time(w, 1000, 0);
+    if (value)
+        attr = qfile_put_attr(w, "trace_flags", value);
+    qfile_puts(w, QREC_FROM, "alice@example.com");
+    *r1 = qfile_puts(w, QREC_RCPT, "bob@relay.test");
+    *r2 = qfile_puts(w, QREC_RCPT, "carol@relay.test");
+    qfile_puts(w, QREC_MESG, "");
+    qfile_put_line(w, "Subject: x", 10);
+    qfile_puts(w, QREC_XTRA, "");
+    qfile_puts(w, QREC_END, "");
+    qfile_writer_finish(w);
+    qfile_writer_free(w);
+    qfile_mark_complete(fd);
+    close(fd);
+    return attr;
+}
+
+static DELIVER_REQUEST *load_active(const char *id, VSTR *why)
+{
+    char path[100];
+    DELIVER_REQUEST *req = deliver_request_new();
+    QFILE_READER *r;
+    int fd;
+
+    snprintf(path, sizeof(path), "active/%s", id);
+    if ((fd = open(path, O_RDONLY)) < 0) {
+        deliver_request_free(req);
+        return NULL;
+    }
+    r = qfile_reader_open(fd, path, QFILE_READ_FOLLOW);
+    if (deliver_request_load(req, r, why) < 0) {
+        deliver_request_free(req);
+        req = NULL;
+    } else {
+        mem_free(req->queue_id);
+        req->queue_id = mem_strdup(id);
+    }
+    qfile_reader_free(r);
+    close(fd);
+    return req;
+}
+
+static void read_small(const char *path, char *buf, size_t size)
+{
+    int fd = open(path, O_RDONLY);
+    ssize_t n = fd >= 0 ? read(fd, buf, size - 1) : -1;
+
+    buf[n > 0 ? n : 0] = 0;
+    if (fd >= 0)
+        close(fd);
+}
+
+/* sendmail -v: trace_flags=1024 -> DELIVER_FLAG_RECORD -> a trace record per outcome. */
+static void test_trace(void)
+{
+    char dir[] = "/tmp/deliver_test.XXXXXX";
+    char cwd[4096], buf[4000];
+    long r1, r2, attr;
+    DELIVER_REQUEST *req;
+    DELIVER_TIMES t;
+    VSTR *why = vstr_new(0), *enc = vstr_new(0);
+    int fd;
+
+    if (getcwd(cwd, sizeof(cwd)) == NULL || mkdtemp(dir) == NULL || chdir(dir) < 0) {
+        TAP_OK(0, "scratch directory");
+        return;
+    }
+    mkdir("active", 0700);
+    mkdir("bounce", 0700);
+    mkdir("defer", 0700);
+    mkdir("trace", 0700);
+    conf_init_defaults(dir);
+    deliver_times_init(&t, "none", 2);
+
+    attr = make_trace_file("1234567ABD1", "1024", &r1, &r2);
+    req = load_active("1234567ABD1", why);
+    TAP_OK(req != NULL, "a file with trace_flags=1024 loads (%s)", vstr_str(why));
+    if (req == NULL)
+        goto out;
+    TAP_INT(req->flags, DELIVER_FLAG_DEFAULT | DELIVER_FLAG_RECORD, "flags: default + RECORD");
+    TAP_INT(req->trace_offset, attr, "the trace_flags record's offset is kept");
+    TAP_INT(deliver_request_encode(enc, req), 0, "a RECORD request encodes");
+    fd = open("active/1234567ABD1", O_RDWR);
+    TAP_INT(deliver_rcpt_bounce(req, fd, 0, "5.1.1", "no such user", &t), 0, "bounce bob");
+    TAP_INT(deliver_rcpt_defer(req, 1, "4.4.1", "try later", &t), 0, "defer carol");
+    close(fd);
+    read_small("trace/1234567ABD1", buf, sizeof(buf));
+    TAP_OK(strstr(buf, "recipient=bob@relay.test\n")
+               && strstr(buf, "status=5.1.1\naction=failed\n"),
+           "trace/ID: bob failed");
+    TAP_OK(strstr(buf, "recipient=carol@relay.test\n")
+               && strstr(buf, "status=4.4.1\naction=delayed\n"),
+           "trace/ID: carol delayed");
+    read_small("bounce/1234567ABD1", buf, sizeof(buf));
+    TAP_OK(strstr(buf, "action=failed\n") != NULL, "bounce/ID as before");
+    deliver_request_free(req);
+
+    make_trace_file("1234567ABD2", "1024", &r1, &r2);
+    req = load_active("1234567ABD2", why);
+    if (req == NULL)
+        goto out;
+    fd = open("active/1234567ABD2", O_RDWR);
+    TAP_INT(deliver_rcpt_sent(req, fd, 0, "2.0.0", "delivered to mailbox", &t), 0, "sent bob");
+    req->success_action = "relayed";
+    TAP_INT(deliver_rcpt_sent(req, fd, 1, "2.0.0", "250 ok", &t), 0, "sent carol (relayed)");
+    req->success_action = NULL;
+    close(fd);
+    read_small("trace/1234567ABD2", buf, sizeof(buf));
+    TAP_OK(strstr(buf, "recipient=bob@relay.test\n")
+               && strstr(buf, "status=2.0.0\naction=delivered\n"),
+           "trace/ID: bob delivered");
+    TAP_OK(strstr(buf, "recipient=carol@relay.test\n") && strstr(buf, "action=relayed\n"),
+           "trace/ID: carol relayed");
+    TAP_OK(strstr(buf, "recipient=bob@") != NULL
+               && strstr(strstr(buf, "recipient=bob@") + 1, "recipient=bob@") == NULL,
+           "one record per recipient");
+    deliver_request_free(req);
+
+    /* cleared in place, absent, or another value: no RECORD, no trace log */
+    make_trace_file("1234567ABD3", "0000", &r1, &r2);
+    req = load_active("1234567ABD3", why);
+    TAP_OK(req && !(req->flags & DELIVER_FLAG_RECORD) && req->trace_offset == 0,
+           "trace_flags=0000: no RECORD");
+    if (req) {
+        fd = open("active/1234567ABD3", O_RDWR);
+        deliver_rcpt_bounce(req, fd, 0, "5.1.1", "no such user", &t);
+        deliver_rcpt_defer(req, 1, "4.4.1", "try later", &t);
+        close(fd);
+        TAP_OK(access("trace/1234567ABD3", F_OK) < 0, "no trace log without RECORD");
+    }
+    deliver_request_free(req);
+    make_trace_file("1234567ABD4", NULL, &r1, &r2);
+    req = load_active("1234567ABD4", why);
+    TAP_OK(req && req->flags == DELIVER_FLAG_DEFAULT, "no trace_flags: default flags");
+    deliver_request_free(req);
+    make_trace_file("1234567ABD5", "x1024", &r1, &r2);
+    req = load_active("1234567ABD5", why);
+    TAP_OK(req && req->flags == DELIVER_FLAG_DEFAULT, "a malformed trace_flags is ignored");
+    deliver_request_free(req);
+    make_trace_file("1234567ABD6", "512", &r1, &r2);
+    req = load_active("1234567ABD6", why);
+    TAP_OK(req && req->flags == DELIVER_FLAG_DEFAULT, "other trace bits are ignored");
+    deliver_request_free(req);
+out:
+    vstr_free(why);
+    vstr_free(enc);
+    conf_free();
+    if (chdir(cwd) == 0) {
+        char cmd[200];
+
+        snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+        if (system(cmd) != 0)
+            TAP_OK(0, "remove %s", dir);
+    }
+}
+
 int main(void)
 {
     msg_init("deliver_test", MSG_OUT_STDERR);
@@ -851,5 +1018,6 @@ int main(void)
     test_queue_file();
     test_load();
     test_load_range();
+    test_trace();
     return tap_done();
 }
