@@ -10,10 +10,12 @@ tmpdir
 
 cd "$T" || exit 1
 if command -v clang >/dev/null; then
-    CC=clang "$POSTERN_SRC/configure" --enable-werror --prefix=/usr --sysconfdir=/etc \
+    # -O0: clang's -Wall -Wextra do not depend on the optimiser, and the
+    # build takes half the time (the gcc build of the suite is optimised).
+    CC=clang CFLAGS="-O0" "$POSTERN_SRC/configure" --enable-werror --prefix=/usr --sysconfdir=/etc \
         >configure.log 2>&1
     ok $? "configure with clang"
-    make -j"$(nproc)" all tests >make.log 2>&1
+    make -j"$(nproc)" all >make.log 2>&1
     rc=$?
     ok $rc "clang -Wall -Wextra -Werror build"
     [ $rc -eq 0 ] || grep -E 'warning|error' make.log | head -20 | sed 's/^/# /'

@@ -172,11 +172,17 @@ inst_service() {
     printf '%s\n' "$1" >>"$C/master.cf"
 }
 
+# A free TCP port below the kernel's ephemeral range (so no client
+# connection holds it), never one this test was given before: callers take
+# several before anything listens ($(inst_port) runs in a subshell, so the
+# ports given are kept in a file of the instance).
 inst_port() {
-    local p
-    for _ in $(seq 50); do
-        p=$((RANDOM % 30000 + 20000))
-        if ! ss -Hltn "sport = :$p" | grep -q .; then
+    local p given=${T:+$T/.ports-given}
+    for _ in $(seq 100); do
+        p=$((RANDOM % 12000 + 20000))
+        [ -n "$given" ] && grep -qx "$p" "$given" 2>/dev/null && continue
+        if ! ss -Hatn "sport = :$p" | grep -q .; then
+            [ -n "$given" ] && echo "$p" >>"$given"
             echo "$p"
             return 0
         fi
