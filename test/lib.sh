@@ -15,6 +15,31 @@
 T_N=0
 T_FAILED=0
 
+# The runner runs several tests at once, and useradd/userdel/groupadd/
+# groupdel refuse to work while another holds the lock on /etc/passwd:
+# tests take a lock of their own around them, so that they wait instead.
+_t_accounts() {
+    local cmd=$1
+    shift
+    flock -w 60 /run/lock/postern-test-accounts.lock "$cmd" "$@"
+}
+useradd() { _t_accounts /usr/sbin/useradd "$@"; }
+userdel() { _t_accounts /usr/sbin/userdel "$@"; }
+usermod() { _t_accounts /usr/sbin/usermod "$@"; }
+groupadd() { _t_accounts /usr/sbin/groupadd "$@"; }
+groupdel() { _t_accounts /usr/sbin/groupdel "$@"; }
+export -f _t_accounts useradd userdel usermod groupadd groupdel
+
+# test_exclusive NAME: hold a lock for the rest of the test, for state that
+# tests share and change (the installed default main.cf that set-gid
+# postdrop and postqueue read for alternate_config_directories). Another
+# test asking for NAME waits until this one has ended (bounded).
+test_exclusive() {
+    local fd
+    exec {fd}>"/run/lock/postern-test-$1.lock"
+    flock -w 900 "$fd"
+}
+
 _t_result() {
     T_N=$((T_N + 1))
     if [ "$1" -eq 0 ]; then

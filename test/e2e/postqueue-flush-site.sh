@@ -92,6 +92,7 @@ is "$?" 64 "-s with a site that is no domain name: exit 64"
 # configuration other than the default must be listed in the default
 # main.cf's alternate_config_directories.
 USER_=pstflush$$
+test_exclusive default-main-cf
 DEFCF=$POSTERN_INST/etc/postfix/main.cf
 mkdir -p "$POSTERN_INST/etc/postfix"
 touch "$DEFCF"

@@ -18,6 +18,7 @@ command -v python3 >/dev/null || { echo "1..0 # SKIP no python3"; exit 0; }
 
 USER_=pstshowq$$
 inst_setup
+test_exclusive default-main-cf
 DEFCF=$POSTERN_INST/etc/postfix/main.cf
 mkdir -p "$POSTERN_INST/etc/postfix"
 touch "$DEFCF"

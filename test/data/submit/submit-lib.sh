@@ -48,6 +48,7 @@ sub_user_setup() {
     useradd -M -d /nonexistent -s /bin/sh -c "Alice Example" "$SUB_USER" || return 1
     SUB_UID=$(id -u "$SUB_USER")
     chgrp postdrop "$POSTERN_INST/sbin/postdrop" && chmod 2555 "$POSTERN_INST/sbin/postdrop"
+    test_exclusive default-main-cf
     SUB_DEFAULT_CF=$POSTERN_INST/etc/postfix/main.cf
     mkdir -p "$POSTERN_INST/etc/postfix"
     if [ -f "$SUB_DEFAULT_CF" ]; then
