@@ -9,61 +9,6 @@
 tmpdir
 if ! oracle_setup; then
     skip "no Postfix oracle: $ORACLE_WHY"
-    
-# cidr: the same results and the same warnings for rules it cannot use.
-cat >t.cidr <<'EOF'
-# comment
-192.168.1.0/24   lan
-10.0.0.1         one
-1.2.3.4/24       badbits
-[2001:db8::]/32  v6
-2001:db9::/32    v6b
-!127.0.0.0/8     not local
-if 172.16.0.0/12
-172.16.5.0/24    inner $1
-if !172.16.5.128/25
-172.16.5.0/24    low half
-endif
-endif
-bogus line
-300.1.1.1 bad
-10.1.0.0/33 badlen
-[::ffff:1.2.3.4] mapped
-[2001:db8::1]/32 a
-10.0.0.0/ c
-10.0.0.0/abc d
-if 10.0.0.0/8 extra
-IF ! 11.0.0.0/8
-endif extra
-ENDIF
-endif
-10.0.0.0/08 i
-1.2.3.4.5 j
-::ffff:1.2.3.4/120 k
-2001:db8::/032 l
-[10.0.0.0/8] m
-10.0.0.0/8 x
-0.0.0.0/0
-    cont inued
-EOF
-printf 'if 10.0.0.0/8\n10.0.0.0/8 y\n' >u.cidr
-cidr_keys='192.168.1.7 10.0.0.1 010.0.0.1 1.2.3.9 2001:db8::1 2001:DB8::1 [2001:db8::1] 2001:db9::5
-172.16.5.5 172.16.5.200 172.16.6.1 127.0.0.1 foo 1.2.3.4 ::ffff:1.2.3.4 ::1 11.1.1.1 10.1.1.1 2001:db8::5'
-compare "cidr" cidr:t.cidr cidr:t.cidr "$cidr_keys"
-compare "cidr, an if without endif" cidr:u.cidr cidr:u.cidr "10.1.1.1 11.1.1.1"
-
-# unionmap:, pipemap:, randmap: made of the tables above.
-compare "unionmap" 'unionmap:{inline:{a=1, Ka=2}, texthash:src, static:{s p}}' \
-    'unionmap:{inline:{a=1, Ka=2}, texthash:src, static:{s p}}' "ka KA lower nobody"
-compare "pipemap" 'pipemap:{inline:{ka=kb, kb=lower}, texthash:src}' \
-    'pipemap:{inline:{ka=kb, kb=lower}, texthash:src}' "ka KA kb kc"
-compare "randmap of one value" 'randmap:{ {x y} }' 'randmap:{ {x y} }' "a"
-for spec in 'unionmap:{}' 'unionmap:inline:{a=1}' 'unionmap:{inline:{a=1}' 'randmap:{}' 'pipemap:{nosuch:x}'; do
-    is "$(postmap -c "$T/etc" -q a "$spec" 2>&1; echo "rc=$?")" "$(oracle_postmap -q a "$spec" 2>&1; echo "rc=$?")" \
-        "$spec: the same error as Postfix's"
-done
-postmap -c "$T/etc" -q a 'unionmap:{inline:{a=1}, fail:x}' >/dev/null 2>"$T/fail.err"
-is "$?:$(grep -c 'query error' "$T/fail.err")" "1:1" "a fail: member makes the unionmap lookup fail"
 done_testing
     exit 0
 fi
