@@ -21,9 +21,17 @@ for d in ours theirs; do cp "$D/virtual" "$D/aliases" "$T/$d/"; done
 # Keys that are in the table, with their values, from Postfix's own listing.
 keys=$(cut -f1 "$D/virtual.postmap-s")
 
-# query_all PROGRAM TABLE: every key of virtual, and its value, as PROGRAM finds them.
+# query_all PROGRAM TABLE: every key of virtual, and its value, as PROGRAM
+# finds them ("key<TAB>value" a line). One run with every key on standard
+# input (-q -) when it finds them all; otherwise each key on its own
+# (postmap -q KEY), so that a key not found shows as "key<TAB>".
 query_all() {
-    local prog=$1 table=$2 k
+    local prog=$1 table=$2 k out
+    out=$(printf '%s\n' $keys | $prog -q - "$table") &&
+        [ "$(printf '%s\n' "$out" | cut -f1)" = "$(printf '%s\n' $keys)" ] && {
+        printf '%s\n' "$out"
+        return
+    }
     for k in $keys; do
         printf '%s\t%s\n' "$k" "$($prog -q "$k" "$table")"
     done
