@@ -28,20 +28,37 @@ chmod 755 "$PF/bin/postdrop"
 printf 'queue_directory = %s/queue\nmyhostname = mail.example.com\nmydomain = example.com\n' "$PN" >"$PN/main.cf"
 printf 'command_directory = %s/sbin\n' "$POSTERN_INST" >>"$PN/main.cf"
 
-# The records of a maildrop file, one a line: TYPE DATA (T's value set aside).
-cat >"$T/records.py" <<'EOF'
-import sys
-d = open(sys.argv[1], "rb").read()
-i = 0
-while i < len(d):
-    t = chr(d[i]); i += 1; n = 0; s = 0
-    while True:
-        b = d[i]; i += 1; n |= (b & 0x7f) << s; s += 7
-        if not b & 0x80:
-            break
-    v = d[i:i + n]; i += n
-    print(t, "TIME" if t == "T" else v.decode("latin-1").encode("unicode_escape").decode())
+# The records of a maildrop file, one a line: TYPE DATA (T's value set aside),
+# DATA as Python's unicode_escape of its Latin-1 text would print it. awk
+# over od's bytes: it runs twice per case, a python3 start each time cost
+# more than the rest of the case.
+cat >"$T/records.awk" <<'EOF'
+# bytes from od -An -v -tu1, any number a line
+{ for (k = 1; k <= NF; k++) d[nb++] = $k + 0 }
+END {
+    i = 0
+    while (i < nb) {
+        t = sprintf("%c", d[i]); i++; n = 0; m = 1
+        while (i < nb) {
+            b = d[i]; i++; n += (b % 128) * m; m *= 128
+            if (b < 128) break
+        }
+        out = ""
+        for (e = i + n; i < e && i < nb; i++) {
+            c = d[i]
+            if (c == 92) out = out "\\\\"
+            else if (c == 9) out = out "\\t"
+            else if (c == 10) out = out "\\n"
+            else if (c == 13) out = out "\\r"
+            else if (c >= 32 && c < 127) out = out sprintf("%c", c)
+            else out = out sprintf("\\x%02x", c)
+        }
+        i = e
+        print t " " (t == "T" ? "TIME" : out)
+    }
+}
 EOF
+records() { od -An -v -tu1 "$1" | LC_ALL=C awk -f "$T/records.awk"; }
 
 # run SIDE INPUT ARGS...: status, stdout and stderr (program names and the
 # pickup warning aside), then the records of the one maildrop file.
@@ -62,7 +79,7 @@ run() {
     sed 's/^/stdout: /' "$T/out"
     grep -v 'unable to look up public/pickup' "$T/err" | sed -E 's/^(sendmail|postdrop): /\1 /; s/^/stderr: /'
     for f in "$T/$side/queue/maildrop/"*; do
-        [ -f "$f" ] && python3 "$T/records.py" "$f"
+        [ -f "$f" ] && records "$f"
     done
     rm -f "$T/$side/queue/maildrop/"*
 }
