@@ -25,25 +25,37 @@ exec "$real_pkg_config" "\$@"
 EOF
 chmod 755 "$T/pkg-config"
 
+# Each configure runs in a folder of its own (config.log, conftest files),
+# the failing runs from their own copy of the full run's cache; they are
+# independent, so they run three at a time.
 mkdir "$T/b" && cd "$T/b" || exit 1
-run_configure() {
-    cp "$T/cache.full" "$T/cache"
-    env "$@" "$POSTERN_SRC/configure" --cache-file="$T/cache" PKG_CONFIG="$T/pkg-config" \
-        >"$T/out" 2>&1
+# in_dir DIR CMD...: CMD in DIR (made), its output in DIR/out, status in DIR/rc.
+in_dir() {
+    local d=$1
+    shift
+    mkdir -p "$d" && (cd "$d" && "$@" >"$d/out" 2>&1; echo $? >"$d/rc")
 }
+# at_most N: wait until fewer than N background jobs run.
+at_most() {
+    while [ "$(jobs -rp | wc -l)" -ge "$1" ]; do wait -n; done
+}
+run_configure() { # DIR VAR=VALUE...
+    local d=$1
+    shift
+    mkdir -p "$d" && cp "$T/cache.full" "$d/cache" &&
+        in_dir "$d" env "$@" "$POSTERN_SRC/configure" --cache-file="$d/cache" PKG_CONFIG="$T/pkg-config"
+}
+
+# Without pkg-config the modules below cannot be looked for at all: that is
+# what must be said, not that PCRE2 is missing (no cache: started beside the
+# full run).
+in_dir "$T/nopkg" "$POSTERN_SRC/configure" PKG_CONFIG=/nonexistent/pkg-config &
 
 "$POSTERN_SRC/configure" --cache-file="$T/cache.full" PKG_CONFIG="$T/pkg-config" >"$T/out" 2>&1
 ok $? "configure with every library present"
 
 # what is missing | how configure is made not to find it | the package named
-while IFS='|' read -r what how package; do
-    # shellcheck disable=SC2086
-    run_configure $how
-    rc=$?
-    out=$(grep -E '^configure: error:' "$T/out")
-    is "$rc:$out" "1:configure: error: $what: install the Debian package $package" \
-        "$how: configure stops and names $package"
-done <<'EOF'
+cases=$(cat <<'EOF'
 Berkeley DB 5.3 headers (db.h) not found|ac_cv_header_db_h=no|libdb5.3-dev
 Berkeley DB 5.3 library not found|ac_cv_search_db_create=no|libdb5.3-dev
 LMDB headers (lmdb.h) not found|ac_cv_header_lmdb_h=no|liblmdb-dev
@@ -58,12 +70,24 @@ Cyrus SASL library not found|ac_cv_search_sasl_server_init=no|libsasl2-dev
 ldns headers (ldns/ldns.h) not found|ac_cv_header_ldns_ldns_h=no|libldns-dev
 ldns library not found|ac_cv_search_ldns_resolver_new_frm_file=no|libldns-dev
 EOF
+)
+n=0
+while IFS='|' read -r what how package; do
+    n=$((n + 1))
+    at_most 3
+    # shellcheck disable=SC2086
+    run_configure "$T/case.$n" $how &
+done <<<"$cases"
+wait
+n=0
+while IFS='|' read -r what how package; do
+    n=$((n + 1))
+    out=$(grep -E '^configure: error:' "$T/case.$n/out")
+    is "$(cat "$T/case.$n/rc"):$out" "1:configure: error: $what: install the Debian package $package" \
+        "$how: configure stops and names $package"
+done <<<"$cases"
 
-# Without pkg-config the modules above cannot be looked for at all: that is
-# what must be said, not that PCRE2 is missing.
-"$POSTERN_SRC/configure" PKG_CONFIG=/nonexistent/pkg-config >"$T/out" 2>&1
-rc=$?
-is "$rc:$(grep -E '^configure: error:' "$T/out")" \
+is "$(cat "$T/nopkg/rc"):$(grep -E '^configure: error:' "$T/nopkg/out")" \
     "1:configure: error: pkg-config not found: install the Debian package pkgconf" \
     "no pkg-config: configure stops and names pkgconf"
 
