@@ -9,6 +9,8 @@
 #   skip "why"                one skipped check
 #   done_testing              prints the plan; exit status 1 if anything failed
 #   tmpdir                    a scratch directory removed at exit (in $T)
+#   wait_until TENTHS CMD...  retries CMD until it succeeds, bounded by
+#                             TENTHS tenths of a second (details below)
 # The runner exports POSTERN_SRC, POSTERN_BUILD, POSTERN_INST and puts the
 # installed sbin/ and bin/ first on PATH.
 
@@ -40,6 +42,67 @@ test_exclusive() {
     [[ "$held" == *" $1 "* ]] && return 0
     exec {fd}>"/run/lock/postern-test-$1.lock"
     flock -w 900 "$fd" && _T_EXCLUSIVE="${_T_EXCLUSIVE-} $1"
+}
+
+# default_cf_allow DIR / default_cf_disallow DIR: add DIR to (remove it
+# from) alternate_config_directories of the installed default main.cf, the
+# one list of configuration directories that set-gid postdrop and postqueue
+# honour. Tests running side by side each add their own directory: every
+# edit is made under a short lock of its own and replaces the file
+# atomically, and removing the last directory removes the line, so that
+# the file is as it was once every test has called default_cf_disallow
+# (call it from the EXIT trap).
+_t_default_cf_edit() {
+    local op=$1 dir=$2 cf=$POSTERN_INST/etc/postfix/main.cf fd rc
+    mkdir -p "${cf%/*}" && touch "$cf" || return 1
+    exec {fd}>"/run/lock/postern-test-default-main-cf-edit.lock"
+    flock -w 60 "$fd" || { exec {fd}>&-; return 1; }
+    awk -v op="$op" -v dir="$dir" '
+        function edit(words,   n, a, i, out) {
+            n = split(words, a, /[ \t,]+/); out = ""
+            for (i = 1; i <= n; i++)
+                if (a[i] != "" && a[i] != dir) out = out (out == "" ? "" : " ") a[i]
+            if (op == "add") out = out (out == "" ? "" : " ") dir
+            return out
+        }
+        /^alternate_config_directories[ \t]*=/ && !done {
+            v = $0; sub(/^[^=]*=[ \t]*/, "", v); v = edit(v); done = 1
+            if (v != "") print "alternate_config_directories = " v
+            next
+        }
+        { print }
+        END { if (!done && op == "add") print "alternate_config_directories = " dir }
+    ' "$cf" >"$cf.tmp.$$" && chmod --reference="$cf" "$cf.tmp.$$" && mv -f "$cf.tmp.$$" "$cf"
+    rc=$?
+    rm -f "$cf.tmp.$$"
+    exec {fd}>&-
+    return $rc
+}
+default_cf_allow() { _t_default_cf_edit add "$1"; }
+default_cf_disallow() { _t_default_cf_edit remove "$1"; }
+
+# wait_until TENTHS CMD...: retry CMD until it exits 0; 1 when it never
+# did. The bound: TENTHS tenths of a second of sleeping between tries (the
+# tries' own time on top), and at least TENTHS tries (a caller whose try is
+# slow, a whole session, gets that many) - never shorter than the fixed
+# 0.1 s polls this replaces. The first tries come quickly (10 ms apart,
+# then 20 ms), since most conditions hold within a moment; later ones
+# 50 ms apart.
+wait_until() {
+    local n=$1 i=0 ms s left start
+    shift
+    left=$((n * 100)) start=${EPOCHREALTIME/./}
+    while :; do
+        "$@" && return 0
+        i=$((i + 1))
+        [ "$left" -gt 0 ] || return 1
+        [ "$i" -ge "$n" ] && [ $((${EPOCHREALTIME/./} - start)) -ge $((n * 100000)) ] && return 1
+        if [ "$i" -le 20 ]; then ms=10; elif [ "$i" -le 45 ]; then ms=20; else ms=50; fi
+        [ "$ms" -le "$left" ] || ms=$left
+        printf -v s '%d.%03d' $((ms / 1000)) $((ms % 1000))
+        sleep "$s"
+        left=$((left - ms))
+    done
 }
 
 _t_result() {

@@ -92,15 +92,12 @@ is "$?" 64 "-s with a site that is no domain name: exit 64"
 # configuration other than the default must be listed in the default
 # main.cf's alternate_config_directories.
 USER_=pstflush$$
-test_exclusive default-main-cf
-DEFCF=$POSTERN_INST/etc/postfix/main.cf
-mkdir -p "$POSTERN_INST/etc/postfix"
-touch "$DEFCF"
-cp "$DEFCF" "$T/default-main.cf.saved"
-trap 'cp "$T/default-main.cf.saved" "$DEFCF"; userdel "$USER_" 2>/dev/null; inst_cleanup' EXIT
+# (other tests list their own directories there at the same time: each
+# adds and removes its own)
+trap 'default_cf_disallow "$C"; userdel "$USER_" 2>/dev/null; inst_cleanup' EXIT
 if useradd -M -d /nonexistent -s /bin/sh "$USER_" &&
     chgrp postdrop "$POSTERN_INST/sbin/postqueue" && chmod 2555 "$POSTERN_INST/sbin/postqueue"; then
-    printf 'alternate_config_directories = %s\n' "$C" >>"$DEFCF"
+    default_cf_allow "$C"
     touch -d "@$FUTURE" "$Q/deferred/${b:0:1}/$b"
     runuser -u "$USER_" -- env MAIL_CONFIG="$C" PATH="$PATH" \
         ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" postqueue -i "$b" 2>"$T/err"

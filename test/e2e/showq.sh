@@ -18,15 +18,12 @@ command -v python3 >/dev/null || { echo "1..0 # SKIP no python3"; exit 0; }
 
 USER_=pstshowq$$
 inst_setup
-test_exclusive default-main-cf
-DEFCF=$POSTERN_INST/etc/postfix/main.cf
-mkdir -p "$POSTERN_INST/etc/postfix"
-touch "$DEFCF"
-cp "$DEFCF" "$T/default-main.cf.saved"
-trap 'cp "$T/default-main.cf.saved" "$DEFCF"; userdel "$USER_" 2>/dev/null; inst_cleanup' EXIT
+# $C in the installed default main.cf's alternate_config_directories
+# (beside other tests' directories: each adds and removes its own).
+trap 'default_cf_disallow "$C"; userdel "$USER_" 2>/dev/null; inst_cleanup' EXIT
 useradd -M -d /nonexistent -s /bin/sh "$USER_" || { echo "# useradd failed"; exit 1; }
 chgrp postdrop "$POSTERN_INST/sbin/postqueue" && chmod 2555 "$POSTERN_INST/sbin/postqueue"
-printf 'alternate_config_directories = %s\n' "$C" >>"$DEFCF"
+default_cf_allow "$C"
 # The queue as Postfix left it, unpacked before anything else makes the
 # directories, so that the directory order is the tar's (Postfix's).
 tar -C "$Q" -xf "$DATA/queue-state.tar"
@@ -88,11 +85,11 @@ as_user postqueue -p >"$T/p"
 same "$T/p" "$DATA/empty.postqueue-p.txt" "empty queue: Mail queue is empty"
 
 # set-gid: only the default configuration or an alternate one listed there.
-cp "$T/default-main.cf.saved" "$DEFCF"
+default_cf_disallow "$C"
 as_user postqueue -p >"$T/p" 2>"$T/err"
 is "$?" 1 "a plain user with an unlisted MAIL_CONFIG is refused"
 like "$(cat "$T/err")" "postqueue: fatal: $C is not a known configuration directory" "and told why"
-printf 'alternate_config_directories = %s\n' "$C" >>"$DEFCF"
+default_cf_allow "$C"
 
 # The system down.
 tar -C "$Q" -xf "$DATA/queue-state.tar"

@@ -190,13 +190,9 @@ inst_port() {
     return 1
 }
 
+# (wait_until of test/lib.sh: the first tries come quickly)
 inst_wait() {
-    local i n=${INST_WAIT:-100}
-    for ((i = 0; i < n; i++)); do
-        "$@" && return 0
-        sleep 0.1
-    done
-    return 1
+    wait_until "${INST_WAIT:-100}" "$@"
 }
 
 inst_start() {

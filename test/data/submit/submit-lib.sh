@@ -13,20 +13,19 @@
 #                    $SUB_UID); the installed postdrop made set-gid postdrop
 #                    (what "make install" does as root); $C listed in
 #                    alternate_config_directories of the installed default
-#                    main.cf (restored at exit), since set-gid postdrop
-#                    honours no other configuration directory
+#                    main.cf (default_cf_allow of test/lib.sh; taken out
+#                    at exit), since set-gid postdrop honours no other
+#                    configuration directory
 #   as_user CMD...   runs CMD as $SUB_USER with MAIL_CONFIG=$C (no leak checks)
 #   maildrop_files   prints the names in $Q/maildrop (one a line)
 #   wait_for CMD...  retries CMD for up to 10 s
 #   KEEP=1           keeps $T for a look after the test
 SUB_USER=pstsub$$
-SUB_CREATED_GROUP= SUB_CREATED_POSTFIX= SUB_CREATED_POSTFIX_GROUP= SUB_DEFAULT_CF= SUB_DEFAULT_SAVED=
+SUB_CREATED_GROUP= SUB_CREATED_POSTFIX= SUB_CREATED_POSTFIX_GROUP= SUB_ALLOWED_DIR=
 
 sub_user_cleanup() {
     userdel "$SUB_USER" 2>/dev/null
-    if [ -n "$SUB_DEFAULT_CF" ]; then
-        if [ -n "$SUB_DEFAULT_SAVED" ]; then cp "$SUB_DEFAULT_SAVED" "$SUB_DEFAULT_CF"; else rm -f "$SUB_DEFAULT_CF"; fi
-    fi
+    [ -n "$SUB_ALLOWED_DIR" ] && default_cf_disallow "$SUB_ALLOWED_DIR"
     [ -n "$SUB_CREATED_POSTFIX" ] && userdel postfix 2>/dev/null
     [ -n "$SUB_CREATED_POSTFIX_GROUP" ] && groupdel postfix 2>/dev/null
     [ -n "$SUB_CREATED_GROUP" ] && groupdel postdrop 2>/dev/null
@@ -48,14 +47,9 @@ sub_user_setup() {
     useradd -M -d /nonexistent -s /bin/sh -c "Alice Example" "$SUB_USER" || return 1
     SUB_UID=$(id -u "$SUB_USER")
     chgrp postdrop "$POSTERN_INST/sbin/postdrop" && chmod 2555 "$POSTERN_INST/sbin/postdrop"
-    test_exclusive default-main-cf
-    SUB_DEFAULT_CF=$POSTERN_INST/etc/postfix/main.cf
-    mkdir -p "$POSTERN_INST/etc/postfix"
-    if [ -f "$SUB_DEFAULT_CF" ]; then
-        SUB_DEFAULT_SAVED=$T/default-main.cf.saved
-        cp "$SUB_DEFAULT_CF" "$SUB_DEFAULT_SAVED"
-    fi
-    printf 'alternate_config_directories = %s\n' "$C" >>"$SUB_DEFAULT_CF"
+    # Other tests list their own directories at the same time: each adds
+    # and removes only its own.
+    default_cf_allow "$C" && SUB_ALLOWED_DIR=$C
 }
 
 sub_setup() {
@@ -101,10 +95,5 @@ maildrop_files() {
 }
 
 wait_for() {
-    local i
-    for ((i = 0; i < 100; i++)); do
-        "$@" && return 0
-        sleep 0.1
-    done
-    return 1
+    wait_until 100 "$@"
 }
