@@ -1,5 +1,5 @@
 #!/bin/bash
-# bench/run cannot rot: a quick run (50 messages, one run per figure)
+# bench/run cannot rot: a quick run (20 messages, one run per figure)
 # against Debian's Postfix prints the side-by-side table, every Postfix
 # figure is a number, Postern's acceptance rate is a number, and every other
 # Postern figure is a number or "n/a (not built)" (a service the workload
@@ -11,7 +11,7 @@ tmpdir
 out=$T/result.md
 # The accounts bench/run may create (postfix, postdrop, its local user) are
 # removed by bench/run itself; its scratch folder is removed at its exit.
-POSTERN_BENCH_TMP=$T timeout -k 5 240 "$POSTERN_SRC/bench/run" --postern "$POSTERN_INST" --quick --runs 1 -n 50 \
+POSTERN_BENCH_TMP=$T timeout -k 5 240 "$POSTERN_SRC/bench/run" --postern "$POSTERN_INST" --quick --runs 1 -n 20 \
     --latency-n 5 --only disk,accept1k,relay1k,maildir,mbox,latency,syscalls \
     --out "$out" >"$T/stdout" 2>"$T/stderr"
 rc=$?
