@@ -16,7 +16,9 @@
 #   - owner_request_special = no: the sender's, too;
 #   - a command that works under an owner alias: no notice;
 #   - the bounce service unreachable: the recipient is deferred 4.3.0, not
-#     lost, and a retry reports to the owner.
+#     lost, and a retry reports to the owner;
+#   - no sanitizer report from local or bounce (bounce runs unchrooted here
+#     so that LeakSanitizer works).
 . "$POSTERN_SRC/test/lib.sh"
 . "$POSTERN_SRC/test/lib/instance.sh"
 . "$POSTERN_SRC/test/data/local/local-lib.sh"
@@ -44,9 +46,11 @@ postalias -c "$C" "$C/aliases"
 check "postalias built the table" test -f "$C/aliases.db"
 inst_param alias_maps "hash:$C/aliases"
 inst_param biff no
+inst_param max_use 1 # each worker exits after its client: the leak check runs
 inst_service "local-lim unix  -       n       n       -       -       local -o mailbox_size_limit=100"
 inst_service "local-no  unix  -       n       n       -       -       local -o owner_request_special=no"
-inst_service "bounce    unix  -       -       y       -       0       bounce"
+# not chrooted: LeakSanitizer needs /proc; reports go to $Q/sanitizer/
+inst_service "bounce    unix  -       -       n       -       0       bounce"
 local_start
 check "private/bounce exists" inst_wait_sock private/bounce
 
@@ -135,6 +139,8 @@ check "and the owner is told" inst_log_wait \
     "$id: cmdlist@mail.example.com: failure reported to the alias owner owner-cmdlist@example.com: [0-9A-F]+$"
 
 inst_stop
+reports=$(ls "$Q"/sanitizer/ 2>/dev/null)
+is "$reports" "" "no sanitizer report from local or bounce (leaks included)"
 check "no local or bounce process died" \
     bash -c "! grep -E 'libexec/(local|bounce) pid [0-9]+ (exit status|killed)|(local|bounce)\[[0-9]+\]: (panic|fatal)' '$LOG'"
 done_testing
