@@ -17,6 +17,8 @@
 #   - a command that works under an owner alias: no notice;
 #   - the bounce service unreachable: the recipient is deferred 4.3.0, not
 #     lost, and a retry reports to the owner;
+#   - hostile single-recipient requests (no sender, control characters, an
+#     extra attribute, no recipient group, a bad status) get no notice;
 #   - no sanitizer report from local or bounce (bounce runs unchrooted here
 #     so that LeakSanitizer works).
 . "$POSTERN_SRC/test/lib.sh"
@@ -137,6 +139,49 @@ send -s private/local "$id"
 like "$(cat "$T/send.out")" "result=bounced dsn=5.1.1" "a retry: bounced"
 check "and the owner is told" inst_log_wait \
     "$id: cmdlist@mail.example.com: failure reported to the alias owner owner-cmdlist@example.com: [0-9A-F]+$"
+
+# 7. Hostile single-recipient requests on private/bounce: no reply, a warning.
+raw_one() {
+    python3 - "$Q/private/bounce" "$1" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); s.settimeout(10)
+s.connect(sys.argv[1])
+kind = sys.argv[2]
+def group(items): return b"\0".join(items) + b"\0\0"
+head = [b"nrequest", b"5", b"flags", b"0", b"queue_name", b"active", b"queue_id", b"ABCDEF12345",
+        b"encoding", b"", b"smtputf8", b"0", b"sender", b"owner-x@example.com",
+        b"envelope_id", b"", b"ret_flags", b"0"]
+one = [b"recipient", b"x@example.com", b"orig_rcpt", b"", b"dsn_orig_rcpt", b"",
+       b"notify_flags", b"0", b"status", b"5.1.1", b"reason", b"no"]
+if kind == "nosender":
+    data = group(head[:13] + [b""] + head[14:]) + group(one)
+elif kind == "ctl":
+    data = group(head) + group(one[:11] + [b"bad\nstatus=2.0.0"])
+elif kind == "extra":
+    data = group(head) + group(one + [b"action", b"delivered"])
+elif kind == "badstatus":
+    data = group(head) + group(one[:9] + [b"9.9"] + one[10:])
+else:   # the recipient group never comes
+    data = group(head)
+try:
+    s.sendall(data)
+    if kind == "nogroup":
+        s.shutdown(socket.SHUT_WR)
+    r = s.recv(100)
+    print("reply=" + r.replace(b"\0", b"|").decode() if r else "reply=0")
+except OSError:
+    print("reply=0")
+PY
+}
+for k in nosender ctl extra nogroup; do
+    is "$(raw_one $k)" "reply=0" "a hostile single-recipient request ($k): no reply"
+done
+check "logged: the sender is needed" inst_log_wait \
+    "postfix/bounce\[[0-9]+\]: warning: bad bounce request .*a single-recipient notice needs a sender"
+check "logged: control characters" inst_log_wait \
+    "postfix/bounce\[[0-9]+\]: warning: bad bounce request .*control characters in the recipient group"
+is "$(raw_one badstatus)" "reply=status|-1|queue_id|||" "a bad status: the record is refused, status -1, no notice"
+check "logged: the bad record" inst_log_wait "postfix/bounce\[[0-9]+\]: warning: ABCDEF12345: bad single-recipient request for x@example.com"
 
 inst_stop
 reports=$(ls "$Q"/sanitizer/ 2>/dev/null)
