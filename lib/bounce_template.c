@@ -264,6 +264,14 @@ static int tmpl_parse(BOUNCE_TEMPLATE *t, int cls, const char *origin, const cha
             goto out;
         }
         if (strcasecmp(vstr_str(label), "charset") == 0) {
+            /* it becomes charset=VALUE in a Content-Type: an RFC 2045 token */
+            if (strspn(vstr_str(hval), "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                       "0123456789!#$%&'*+-.^_`{|}~")
+                != vstr_len(hval)) {
+                msg_warn("%s: \"%s\" header value in %s template is not a MIME charset name: "
+                         "the built-in one is used", origin, vstr_str(label), name);
+                goto out;
+            }
             field = &t->charset;
         } else if (strcasecmp(vstr_str(label), "from") == 0) {
             field = &t->from;

@@ -40,7 +40,9 @@
  * a regular file, is larger than BOUNCE_TMPL_FILE_MAX, has a line longer
  * than BOUNCE_TMPL_LINE_MAX, a NUL byte, a line without '=' or a bad end
  * marker is ignored as a whole: a warning, every template stays built-in.
- * A template with a bad header, no text, 8-bit text in us-ascii, control
+ * A template with a bad header (unknown, empty, not printable ASCII, too
+ * long, a Charset that is not a MIME token), no text, 8-bit text in
+ * us-ascii, control
  * characters, or (at expansion) an undefined $name, bad $ syntax, a bad
  * time unit, or an expanded line over BOUNCE_TMPL_LINE_MAX is replaced by
  * the built-in one, with a warning naming the file and the template. An

@@ -192,6 +192,8 @@ static void test_bad_templates(void)
          "an 8-bit header value"},
         {"failure_template = <<EOF\nSubject: x\n\nbell \007\nEOF\n", BOUNCE_TMPL_FAILURE,
          "a control character in the text"},
+        {"failure_template = <<EOF\nCharset: utf-8; x=y\n\ntext\nEOF\n", BOUNCE_TMPL_FAILURE,
+         "a Charset that is not a MIME token"},
     };
     size_t i;
 
