@@ -67,7 +67,7 @@ BOUNCE_CALL *bounce_call_start(const char *service, int cmd, const BOUNCE_MSG *m
 
     if (cmd < BOUNCE_CMD_FLUSH || cmd > BOUNCE_CMD_EXPIRE || !m->queue_id || !m->queue_name
         || !m->sender || strlen(service) > BOUNCE_SERVICE_MAX || strchr(service, '/')
-        || (m->flags != 0 && (m->flags != BOUNCE_FLAG_RECORD || cmd != BOUNCE_CMD_TRACE)))
+        || !BOUNCE_FLAGS_OK(cmd, m->flags))
         msg_panic("bounce_call_start: bad request");
     path = vstr_new(0);
     vstr_sprintf(path, "private/%s", service);

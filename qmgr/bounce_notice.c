@@ -37,6 +37,14 @@ static const char *const notice_record_text[] = {
     NULL,
 };
 
+/* sendmail -bv: the verify notice (Postfix's verify template, in our words). */
+static const char *const notice_verify_text[] = {
+    "Here is the mail delivery report you asked for: what the mail system",
+    "would do with a message to each recipient below. This was a test:",
+    "nothing has been delivered to anyone.",
+    NULL,
+};
+
 static void out_str(BOUNCE_OUT_FN out, void *ctx, const char *s)
 {
     out(ctx, s, strlen(s));
@@ -180,6 +188,7 @@ static void notice_headers(const BOUNCE_NOTICE *n, const char *boundary, BOUNCE_
         subject = "Successful Mail Delivery Report";
         break;
     case BOUNCE_NOTICE_RECORD:
+    case BOUNCE_NOTICE_VERIFY:
         subject = "Mail Delivery Status Report";
         break;
     default:
@@ -248,6 +257,7 @@ static void notice_text(const BOUNCE_NOTICE *n, const char *boundary, BOUNCE_OUT
         out_str(out, ctx, "");
         t = n->kind == BOUNCE_NOTICE_SUCCESS  ? notice_success_text
             : n->kind == BOUNCE_NOTICE_RECORD ? notice_record_text
+            : n->kind == BOUNCE_NOTICE_VERIFY ? notice_verify_text
                                               : notice_failure_text;
         for (; *t; t++)
             out_str(out, ctx, *t);
@@ -341,8 +351,10 @@ static void notice_original(const BOUNCE_NOTICE *n, const char *boundary, BOUNCE
     out_str(out, ctx, "");
     out_fmt(out, ctx, buf, "--%s", boundary);
     out_fmt(out, ctx, buf, "Content-Description: %s%s",
-            n->kind == BOUNCE_NOTICE_SUCCESS || n->kind == BOUNCE_NOTICE_RECORD ? ""
-                                                                                : "Undelivered ",
+            n->kind == BOUNCE_NOTICE_SUCCESS || n->kind == BOUNCE_NOTICE_RECORD
+                    || n->kind == BOUNCE_NOTICE_VERIFY
+                ? ""
+                : "Undelivered ",
             n->orig_hdrs_only ? "Message Headers" : "Message");
     out_fmt(out, ctx, buf, "Content-Type: %s",
             n->orig_hdrs_only ? "text/rfc822-headers" : "message/rfc822");

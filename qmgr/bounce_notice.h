@@ -24,6 +24,10 @@
  * A RECORD notice (sendmail -v) says in its first part that it is the
  * report the sender asked for, and its delivery-status part has each
  * record's own Action (delivered, relayed, expanded, delayed, failed).
+ * A VERIFY notice (sendmail -bv) has the same subject, says in its first
+ * part that it is the address verification the sender asked for and that
+ * nothing was delivered, and each record keeps its own Action
+ * (deliverable, undeliverable).
  * A postmaster copy (postmaster != 0: a double bounce, or a copy per
  * notify_classes) has the subject "Postmaster Copy: Undelivered Mail" or
  * "Postmaster Warning: Delayed Mail", Auto-Submitted: auto-generated, and
@@ -57,6 +61,9 @@
 #define BOUNCE_NOTICE_SUCCESS 3 /* "Successful Mail Delivery Report" */
 #define BOUNCE_NOTICE_RECORD  4 /* "Mail Delivery Status Report" (sendmail -v):
                                  * every record with its own action */
+#define BOUNCE_NOTICE_VERIFY  5 /* "Mail Delivery Status Report" (sendmail -bv):
+                                 * the verify wording, every record with its
+                                 * own action (deliverable, undeliverable) */
 
 #define BOUNCE_WRAP_WIDTH  79
 #define BOUNCE_WRAP_INDENT 4

@@ -222,6 +222,37 @@ static void test_record(BOUNCE_RECS *recs, VSTR *orig)
     vstr_free(out);
 }
 
+/* sendmail -bv: the verify report, each record with its own action. */
+static void test_verify(BOUNCE_RECS *recs, VSTR *orig)
+{
+    BOUNCE_NOTICE n;
+    VSTR *out = vstr_new(0);
+    char *save0 = recs->rec[0].action, *save1 = recs->rec[1].action;
+
+    recs->rec[0].action = mem_strdup("deliverable");
+    recs->rec[1].action = mem_strdup("undeliverable");
+    notice_init(&n, recs, orig);
+    n.kind = BOUNCE_NOTICE_VERIFY;
+    bounce_notice_write(&n, collect, out);
+    tap_ok(strstr(vstr_str(out), "\nSubject: Mail Delivery Status Report\n") != NULL,
+           "verify: its subject");
+    tap_ok(strstr(vstr_str(out), "nothing has been delivered") != NULL,
+           "verify: says nothing was delivered");
+    tap_ok(strstr(vstr_str(out), "Here is the delivery report you asked for") == NULL
+               && strstr(vstr_str(out), "I'm sorry") == NULL,
+           "verify: not the record or failure text");
+    tap_ok(strstr(vstr_str(out), "\nAction: deliverable\n") != NULL
+               && strstr(vstr_str(out), "\nAction: undeliverable\n") != NULL,
+           "verify: each record's own action");
+    tap_ok(strstr(vstr_str(out), "Content-Description: Message\n") != NULL,
+           "verify: \"Message\", not \"Undelivered Message\"");
+    mem_free(recs->rec[0].action);
+    mem_free(recs->rec[1].action);
+    recs->rec[0].action = save0;
+    recs->rec[1].action = save1;
+    vstr_free(out);
+}
+
 static void test_8bit(BOUNCE_RECS *recs)
 {
     BOUNCE_NOTICE n;
@@ -278,6 +309,7 @@ int main(void)
     test_golden(recs, orig);
     test_kinds(recs, orig);
     test_record(recs, orig);
+    test_verify(recs, orig);
     test_8bit(recs);
     test_wrap();
     bounce_records_free(recs);
