@@ -5,15 +5,18 @@
 #   $SUB_USER (a mailbox), team (an alias: $SUB_USER, root and a file),
 #   cmd (an alias: a command), nosuch (unknown), bob@relay.test (smtp to a
 #   probe server with PIPELINING that accepts him), nobody@relay.test (the
-#   same server answers 550) and carol@plain.test (smtp to a server without
-#   PIPELINING).
+#   same server answers 550), carol@plain.test (smtp to a server without
+#   PIPELINING), v@virt.test (a virtual Maildir), dave@gone.test (error:)
+#   and eve@void.test (discard:).
 # The sender gets exactly one "Mail Delivery Status Report" (multipart/
 # report, the verify wording) with each destination's action (deliverable
 # or undeliverable) and what would happen ("delivery via local: delivers to
 # mailbox", "... delivers to file: PATH", "... delivers to command: CMD",
-# the RCPT TO reply of the remote server); the servers see MAIL FROM and
-# RCPT TO, never DATA; nothing is delivered (no mailbox, file or command
-# touched), nothing is bounced, no status log is left, the queue is empty.
+# "delivery via virtual: delivers to maildir: PATH", error's and discard's
+# usual answers, the RCPT TO reply of the remote server); the servers see
+# MAIL FROM and RCPT TO, never DATA; nothing is delivered (no mailbox,
+# Maildir, file or command touched), nothing is bounced, no status log is
+# left, the queue is empty.
 # The queue file carries trace_flags=512 (a held probe: Postern's postcat,
 # and Debian's Postfix postcat when the oracle is at hand). sendmail -bv
 # with -v, -t, -N or -R is refused as Postfix 3.7 refuses it (status 75).
@@ -104,7 +107,15 @@ inst_param local_recipient_maps ''
 inst_param header_checks "regexp:$C/header_checks"
 PPORT=$(inst_port)
 NPORT=$(inst_port)
-inst_param transport_maps "inline:{relay.test=smtp:[$ADDR]:$PPORT, plain.test=smtp:[$ADDR]:$NPORT}"
+inst_param transport_maps \
+    "inline:{relay.test=smtp:[$ADDR]:$PPORT, plain.test=smtp:[$ADDR]:$NPORT, gone.test=error:gone, void.test=discard:}"
+VMAIL=$T/vmail
+mkdir -p "$VMAIL"
+inst_param virtual_mailbox_domains virt.test
+inst_param virtual_mailbox_base "$VMAIL"
+inst_param virtual_mailbox_maps "inline:{v@virt.test=virt.test/v/}"
+inst_param virtual_uid_maps "static:$SUB_UID"
+inst_param virtual_gid_maps "static:$(id -g "$U")"
 check "a probe server with PIPELINING on $ADDR:$PPORT" probe_start pipe "$PPORT" 1
 check "a probe server without PIPELINING on $ADDR:$NPORT" probe_start plain "$NPORT" 0
 printf 'team: %s, root, %s\ncmd: "|touch %s"\n' "$U" "$FILE" "$MARK" >"$C/aliases"
@@ -165,15 +176,16 @@ done
 
 # --- the probe ----------------------------------------------------------------------
 as_user sendmail -bv "$U@example.com" team@example.com cmd@example.com nosuch@example.com \
-    bob@relay.test nobody@relay.test carol@plain.test </dev/null >"$T/send.out" 2>"$T/send.err"
-ok $? "sendmail -bv with seven recipients exits 0 (stdin is not read)"
+    bob@relay.test nobody@relay.test carol@plain.test v@virt.test dave@gone.test eve@void.test \
+    </dev/null >"$T/send.out" 2>"$T/send.err"
+ok $? "sendmail -bv with ten recipients exits 0 (stdin is not read)"
 is "$(cat "$T/send.out")" "Mail Delivery Status Report will be mailed to <$U>." \
     "sendmail -bv says a report will come"
 inst_wait has_subject "$REPORT"
 ok $? "$U gets a \"$REPORT\""
-V=$(grep -E "qmgr\[[0-9]+\]: [0-9A-F]+: from=<$U@example.com>, .*nrcpt=7" "$LOG" | tail -1 |
+V=$(grep -E "qmgr\[[0-9]+\]: [0-9A-F]+: from=<$U@example.com>, .*nrcpt=10" "$LOG" | tail -1 |
     sed -E 's/.*qmgr\[[0-9]+\]: ([0-9A-F]+): .*/\1/')
-ok $([ -n "$V" ]; echo $?) "the probe is queued as $V with 7 recipients"
+ok $([ -n "$V" ]; echo $?) "the probe is queued as $V with 10 recipients"
 inst_log_wait "bounce\[[0-9]+\]: $V: sender delivery status notification: [0-9A-F]+"
 ok $? "log: $V: sender delivery status notification: NEWID"
 inst_log_wait "$V: removed"
@@ -181,9 +193,9 @@ ok $? "log: $V: removed after the report"
 inst_wait queue_empty
 ok $? "the queue is empty (maildrop, incoming, active, deferred, hold)"
 
-python3 - "$MAIL/$U" "$U" "$V" "$REPORT" "$FILE" "$MARK" "$ADDR" "$PPORT" "$NPORT" <<'PY'
+python3 - "$MAIL/$U" "$U" "$V" "$REPORT" "$FILE" "$MARK" "$ADDR" "$PPORT" "$NPORT" "$VMAIL" <<'PY'
 import mailbox, sys, re
-box, user, qid, subj, path, mark, addr, pport, nport = sys.argv[1:10]
+box, user, qid, subj, path, mark, addr, pport, nport, vmail = sys.argv[1:11]
 msgs = list(mailbox.mbox(box))
 assert len(msgs) == 1, "%d messages in %s's mailbox: %s" % (len(msgs), user, [m["Subject"] for m in msgs])
 m = msgs[0]
@@ -225,8 +237,11 @@ one("nosuch@" + dom, None, "undeliverable", "5.1.1", r"unknown user")
 one("bob@relay.test", None, "deliverable", "2.1.5", r"smtp; 250 2.1.5 Ok", addr)
 one("nobody@relay.test", None, "undeliverable", "5.1.1", r"550 5.1.1", addr)
 one("carol@plain.test", None, "deliverable", "2.1.5", r"smtp; 250 2.1.5 Ok", addr)
+one("v@virt.test", None, "deliverable", "2.", r"delivery via virtual: delivers to maildir: " + re.escape(vmail + "/virt.test/v/"))
+one("dave@gone.test", None, "undeliverable", "5.", r"gone")
+one("eve@void.test", None, "deliverable", "2.", r"void.test")
 n = sum(len(v) for v in got.values())
-assert n == 9, "%d delivery-status groups: %s" % (n, got)
+assert n == 12, "%d delivery-status groups: %s" % (n, got)
 for want in ("<%s@%s>: delivery via local: delivers to mailbox" % (user, dom),
              "<root@%s> (expanded from <team@%s>): delivery via local: delivers to mailbox" % (dom, dom),
              "<bob@relay.test>: delivery via %s[%s]:%s: 250 2.1.5 Ok" % (addr, addr, pport),
@@ -234,7 +249,7 @@ for want in ("<%s@%s>: delivery via local: delivers to mailbox" % (user, dom),
              "<nosuch@%s>: delivery via local: unknown user" % dom):
     assert want in text, "%r not in the text part: %s" % (want, text)
 PY
-ok $? "one report: 7 deliverable (mailbox, alias members, file, command, smtp RCPT 250), nosuch and nobody undeliverable (5.1.1)"
+ok $? "one report: 9 deliverable (mailbox, alias members, file, command, smtp RCPT 250, virtual maildir, discard), nosuch, nobody and dave (error:) undeliverable"
 
 inst_log_wait "$V: to=<nosuch@example.com>, relay=local, .*dsn=5\.1\.1, status=undeliverable \(unknown user: \"nosuch\"\)"
 ok $? "log: nosuch status=undeliverable"
@@ -261,6 +276,7 @@ like_flat "$(cat "$T/probe-pipe.log")" "RCPT TO:<nobody@relay.test>[^~]*~(RSET|Q
 # nothing delivered
 ok $([ ! -e "$FILE" ]; echo $?) "the alias's file was not written"
 ok $([ ! -e "$MARK" ]; echo $?) "the alias's command did not run"
+ok $([ ! -e "$VMAIL/virt.test" ]; echo $?) "no virtual Maildir was made"
 [ -e "$MAIL/root" ] && ROOT_AFTER=$(md5sum <"$MAIL/root") || ROOT_AFTER=none
 is "$ROOT_AFTER" "$ROOT_BEFORE" "root's mailbox is unchanged"
 is "$(count_subject probe)" 0 "no probe in $U's mailbox (only the report)"
