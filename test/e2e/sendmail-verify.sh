@@ -3,7 +3,8 @@
 # verify the given recipient addresses"), under master with the whole mail
 # system, sent by a plain user: one probe to
 #   $SUB_USER (a mailbox), team (an alias: $SUB_USER, root and a file),
-#   cmd (an alias: a command), nosuch (unknown), bob@relay.test (smtp to a
+#   cmd (an alias: a command), nobody (a .forward: \nobody and a file),
+#   nosuch (unknown), bob@relay.test (smtp to a
 #   probe server with PIPELINING that accepts him), nobody@relay.test (the
 #   same server answers 550), carol@plain.test (smtp to a server without
 #   PIPELINING), v@virt.test (a virtual Maildir), dave@gone.test (error:)
@@ -25,6 +26,7 @@
 . "$POSTERN_SRC/test/data/submit/submit-lib.sh"
 [ "$(id -u)" -eq 0 ] || { echo "1..0 # SKIP needs root"; exit 0; }
 command -v python3 >/dev/null || { echo "1..0 # SKIP no python3"; exit 0; }
+getent passwd nobody >/dev/null || { echo "1..0 # SKIP no user nobody"; exit 0; }
 sub_inst_setup || { echo "# set-up failed"; exit 1; }
 . "$POSTERN_SRC/test/lib/oracle.sh"
 HAVE_ORACLE=1
@@ -98,6 +100,11 @@ mkdir -p "$MAIL"
 chmod 1777 "$MAIL"
 FILE=$T/team.file
 MARK=$T/cmd-ran
+FWDFILE=$T/fwd.file
+mkdir -p "$T/fwd"
+chmod 755 "$T" "$T/fwd"
+printf '\\nobody, %s\n' "$FWDFILE" >"$T/fwd/nobody.forward"
+chmod 644 "$T/fwd/nobody.forward"
 inst_master_cf_full
 inst_param mydestination '$myhostname, localhost, example.com'
 inst_param mail_spool_directory "$MAIL"
@@ -105,6 +112,7 @@ inst_param alias_maps "hash:$C/aliases"
 inst_param alias_database "hash:$C/aliases"
 inst_param local_recipient_maps ''
 inst_param header_checks "regexp:$C/header_checks"
+inst_param forward_path "$T/fwd/\${user}.forward"
 PPORT=$(inst_port)
 NPORT=$(inst_port)
 inst_param transport_maps \
@@ -175,17 +183,17 @@ for opt in -v -t "-N success" "-R full"; do
 done
 
 # --- the probe ----------------------------------------------------------------------
-as_user sendmail -bv "$U@example.com" team@example.com cmd@example.com nosuch@example.com \
+as_user sendmail -bv "$U@example.com" team@example.com cmd@example.com nobody@example.com nosuch@example.com \
     bob@relay.test nobody@relay.test carol@plain.test v@virt.test dave@gone.test eve@void.test \
     </dev/null >"$T/send.out" 2>"$T/send.err"
-ok $? "sendmail -bv with ten recipients exits 0 (stdin is not read)"
+ok $? "sendmail -bv with eleven recipients exits 0 (stdin is not read)"
 is "$(cat "$T/send.out")" "Mail Delivery Status Report will be mailed to <$U>." \
     "sendmail -bv says a report will come"
 inst_wait has_subject "$REPORT"
 ok $? "$U gets a \"$REPORT\""
-V=$(grep -E "qmgr\[[0-9]+\]: [0-9A-F]+: from=<$U@example.com>, .*nrcpt=10" "$LOG" | tail -1 |
+V=$(grep -E "qmgr\[[0-9]+\]: [0-9A-F]+: from=<$U@example.com>, .*nrcpt=11" "$LOG" | tail -1 |
     sed -E 's/.*qmgr\[[0-9]+\]: ([0-9A-F]+): .*/\1/')
-ok $([ -n "$V" ]; echo $?) "the probe is queued as $V with 10 recipients"
+ok $([ -n "$V" ]; echo $?) "the probe is queued as $V with 11 recipients"
 inst_log_wait "bounce\[[0-9]+\]: $V: sender delivery status notification: [0-9A-F]+"
 ok $? "log: $V: sender delivery status notification: NEWID"
 inst_log_wait "$V: removed"
@@ -193,9 +201,9 @@ ok $? "log: $V: removed after the report"
 inst_wait queue_empty
 ok $? "the queue is empty (maildrop, incoming, active, deferred, hold)"
 
-python3 - "$MAIL/$U" "$U" "$V" "$REPORT" "$FILE" "$MARK" "$ADDR" "$PPORT" "$NPORT" "$VMAIL" <<'PY'
+python3 - "$MAIL/$U" "$U" "$V" "$REPORT" "$FILE" "$MARK" "$ADDR" "$PPORT" "$NPORT" "$VMAIL" "$FWDFILE" <<'PY'
 import mailbox, sys, re
-box, user, qid, subj, path, mark, addr, pport, nport, vmail = sys.argv[1:11]
+box, user, qid, subj, path, mark, addr, pport, nport, vmail, fwdfile = sys.argv[1:12]
 msgs = list(mailbox.mbox(box))
 assert len(msgs) == 1, "%d messages in %s's mailbox: %s" % (len(msgs), user, [m["Subject"] for m in msgs])
 m = msgs[0]
@@ -240,8 +248,10 @@ one("carol@plain.test", None, "deliverable", "2.1.5", r"smtp; 250 2.1.5 Ok", add
 one("v@virt.test", None, "deliverable", "2.", r"delivery via virtual: delivers to maildir: " + re.escape(vmail + "/virt.test/v/"))
 one("dave@gone.test", None, "undeliverable", "5.", r"gone")
 one("eve@void.test", None, "deliverable", "2.", r"void.test")
+one("nobody@" + dom, None, "deliverable", "2.", r"delivery via local: delivers to mailbox")
+one("nobody@" + dom, None, "deliverable", "2.", r"delivery via local: delivers to file: " + re.escape(fwdfile))
 n = sum(len(v) for v in got.values())
-assert n == 12, "%d delivery-status groups: %s" % (n, got)
+assert n == 14, "%d delivery-status groups: %s" % (n, got)
 for want in ("<%s@%s>: delivery via local: delivers to mailbox" % (user, dom),
              "<root@%s> (expanded from <team@%s>): delivery via local: delivers to mailbox" % (dom, dom),
              "<bob@relay.test>: delivery via %s[%s]:%s: 250 2.1.5 Ok" % (addr, addr, pport),
@@ -249,7 +259,7 @@ for want in ("<%s@%s>: delivery via local: delivers to mailbox" % (user, dom),
              "<nosuch@%s>: delivery via local: unknown user" % dom):
     assert want in text, "%r not in the text part: %s" % (want, text)
 PY
-ok $? "one report: 9 deliverable (mailbox, alias members, file, command, smtp RCPT 250, virtual maildir, discard), nosuch, nobody and dave (error:) undeliverable"
+ok $? "one report: 11 deliverable (mailbox, alias members, files, command, .forward, smtp RCPT 250, virtual maildir, discard), nosuch, nobody@relay.test and dave (error:) undeliverable"
 
 inst_log_wait "$V: to=<nosuch@example.com>, relay=local, .*dsn=5\.1\.1, status=undeliverable \(unknown user: \"nosuch\"\)"
 ok $? "log: nosuch status=undeliverable"
@@ -276,6 +286,7 @@ like_flat "$(cat "$T/probe-pipe.log")" "RCPT TO:<nobody@relay.test>[^~]*~(RSET|Q
 # nothing delivered
 ok $([ ! -e "$FILE" ]; echo $?) "the alias's file was not written"
 ok $([ ! -e "$MARK" ]; echo $?) "the alias's command did not run"
+ok $([ ! -e "$FWDFILE" ] && [ ! -e "$MAIL/nobody" ]; echo $?) "nobody's .forward file and mailbox were not written"
 ok $([ ! -e "$VMAIL/virt.test" ]; echo $?) "no virtual Maildir was made"
 [ -e "$MAIL/root" ] && ROOT_AFTER=$(md5sum <"$MAIL/root") || ROOT_AFTER=none
 is "$ROOT_AFTER" "$ROOT_BEFORE" "root's mailbox is unchanged"
