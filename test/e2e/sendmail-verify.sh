@@ -4,6 +4,7 @@
 # system, sent by a plain user: one probe to
 #   $SUB_USER (a mailbox), team (an alias: $SUB_USER, root and a file),
 #   cmd (an alias: a command), nobody (a .forward: \nobody and a file),
+#   valias (virtual_alias_maps in cleanup: root),
 #   nosuch (unknown), bob@relay.test (smtp to a
 #   probe server with PIPELINING that accepts him), nobody@relay.test (the
 #   same server answers 550), carol@plain.test (smtp to a server without
@@ -113,6 +114,7 @@ inst_param alias_database "hash:$C/aliases"
 inst_param local_recipient_maps ''
 inst_param header_checks "regexp:$C/header_checks"
 inst_param forward_path "$T/fwd/\${user}.forward"
+inst_param virtual_alias_maps "inline:{valias@example.com=root@example.com}"
 PPORT=$(inst_port)
 NPORT=$(inst_port)
 inst_param transport_maps \
@@ -183,17 +185,18 @@ for opt in -v -t "-N success" "-R full"; do
 done
 
 # --- the probe ----------------------------------------------------------------------
-as_user sendmail -bv "$U@example.com" team@example.com cmd@example.com nobody@example.com nosuch@example.com \
+as_user sendmail -bv "$U@example.com" team@example.com cmd@example.com nobody@example.com valias@example.com \
+    nosuch@example.com \
     bob@relay.test nobody@relay.test carol@plain.test v@virt.test dave@gone.test eve@void.test \
     </dev/null >"$T/send.out" 2>"$T/send.err"
-ok $? "sendmail -bv with eleven recipients exits 0 (stdin is not read)"
+ok $? "sendmail -bv with twelve addresses exits 0 (stdin is not read)"
 is "$(cat "$T/send.out")" "Mail Delivery Status Report will be mailed to <$U>." \
     "sendmail -bv says a report will come"
 inst_wait has_subject "$REPORT"
 ok $? "$U gets a \"$REPORT\""
-V=$(grep -E "qmgr\[[0-9]+\]: [0-9A-F]+: from=<$U@example.com>, .*nrcpt=11" "$LOG" | tail -1 |
+V=$(grep -E "qmgr\[[0-9]+\]: [0-9A-F]+: from=<$U@example.com>, .*nrcpt=12" "$LOG" | tail -1 |
     sed -E 's/.*qmgr\[[0-9]+\]: ([0-9A-F]+): .*/\1/')
-ok $([ -n "$V" ]; echo $?) "the probe is queued as $V with 11 recipients"
+ok $([ -n "$V" ]; echo $?) "the probe is queued as $V with 12 recipients (valias rewritten by cleanup)"
 inst_log_wait "bounce\[[0-9]+\]: $V: sender delivery status notification: [0-9A-F]+"
 ok $? "log: $V: sender delivery status notification: NEWID"
 inst_log_wait "$V: removed"
@@ -250,16 +253,18 @@ one("dave@gone.test", None, "undeliverable", "5.", r"gone")
 one("eve@void.test", None, "deliverable", "2.", r"void.test")
 one("nobody@" + dom, None, "deliverable", "2.", r"delivery via local: delivers to mailbox")
 one("nobody@" + dom, None, "deliverable", "2.", r"delivery via local: delivers to file: " + re.escape(fwdfile))
+one("root@" + dom, "valias@" + dom, "deliverable", "2.", r"delivery via local: delivers to mailbox")
 n = sum(len(v) for v in got.values())
-assert n == 14, "%d delivery-status groups: %s" % (n, got)
+assert n == 15, "%d delivery-status groups: %s" % (n, got)
 for want in ("<%s@%s>: delivery via local: delivers to mailbox" % (user, dom),
              "<root@%s> (expanded from <team@%s>): delivery via local: delivers to mailbox" % (dom, dom),
              "<bob@relay.test>: delivery via %s[%s]:%s: 250 2.1.5 Ok" % (addr, addr, pport),
              "<carol@plain.test>: delivery via %s[%s]:%s: 250 2.1.5 Ok" % (addr, addr, nport),
-             "<nosuch@%s>: delivery via local: unknown user" % dom):
+             "<nosuch@%s>: delivery via local: unknown user" % dom,
+             "<root@%s> (expanded from <valias@%s>): delivery via local: delivers to mailbox" % (dom, dom)):
     assert want in text, "%r not in the text part: %s" % (want, text)
 PY
-ok $? "one report: 11 deliverable (mailbox, alias members, files, command, .forward, smtp RCPT 250, virtual maildir, discard), nosuch, nobody@relay.test and dave (error:) undeliverable"
+ok $? "one report: 12 deliverable (mailbox, alias members, files, command, .forward, virtual alias, smtp RCPT 250, virtual maildir, discard), nosuch, nobody@relay.test and dave (error:) undeliverable"
 
 inst_log_wait "$V: to=<nosuch@example.com>, relay=local, .*dsn=5\.1\.1, status=undeliverable \(unknown user: \"nosuch\"\)"
 ok $? "log: nosuch status=undeliverable"
