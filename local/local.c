@@ -52,7 +52,8 @@
  * record (deliverable or undeliverable, "delivery via local: delivers to
  * mailbox", "... delivers to file: /path", "... delivers to command:
  * CMD"; the report's "(expanded from <rcpt>)" names the recipient), and
- * no bounce/ or defer/ record.
+ * no bounce/ or defer/ record. Neither probe forwards an address that is
+ * not local: it says "forwards to ADDR", as Postfix's local does.
  *
  * Every destination logs Postfix's line "ID: to=<dest>, orig_to=<rcpt>,
  * relay=local, ... status=sent (delivered to mailbox)". The request's
@@ -899,7 +900,7 @@ static void local_forward_all(LOCAL_CTX *c)
             continue;
         argv_add(done, sender);
         if (req->flags & DELIVER_FLAG_PROBE) {
-            mailbox_status_fmt(&st, MAILBOX_OK, "2.0.0", "forwards to other addresses");
+            mailbox_status_fmt(&st, MAILBOX_OK, "2.0.0", "forwards"); /* per address below */
         } else if (local_deliver_forward(c, sender, strcmp(sender, req->sender) != 0, id, why)
                    == 0) {
             mailbox_status_fmt(&st, MAILBOX_OK, "2.0.0", "forwarded as %s", vstr_str(id));
@@ -907,9 +908,15 @@ static void local_forward_all(LOCAL_CTX *c)
             msg_warn("%s: cannot forward: %s", req->queue_id, vstr_str(why));
             mailbox_status_fmt(&st, MAILBOX_DEFER, "4.3.0", "cannot forward: %s", vstr_str(why));
         }
-        for (j = k; j < c->forward->argc; j++)
-            if (strcmp(c->forward_sender->argv[j], sender) == 0)
-                local_leaf(c, c->forward->argv[j], &st);
+        for (j = k; j < c->forward->argc; j++) {
+            if (strcmp(c->forward_sender->argv[j], sender) != 0)
+                continue;
+            /* a probe is not forwarded: it says where the mail would go, as Postfix */
+            if (req->flags & DELIVER_FLAG_PROBE)
+                mailbox_status_fmt(&st, MAILBOX_OK, "2.0.0", "forwards to %s",
+                                   c->forward->argv[j]);
+            local_leaf(c, c->forward->argv[j], &st);
+        }
     }
     argv_free(done);
     vstr_free(id);

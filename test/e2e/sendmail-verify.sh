@@ -2,7 +2,8 @@
 # sendmail -bv end to end (postfix sendmail(1): "Do not collect mail ...
 # verify the given recipient addresses"), under master with the whole mail
 # system, sent by a plain user: one probe to
-#   $SUB_USER (a mailbox), team (an alias: $SUB_USER, root and a file),
+#   $SUB_USER (a mailbox), team (an alias: $SUB_USER, root, a file and
+#   ext@relay.test, which a probe does not forward),
 #   cmd (an alias: a command), nobody (a .forward: \nobody and a file),
 #   valias (virtual_alias_maps in cleanup: root),
 #   nosuch (unknown), bob@relay.test (smtp to a
@@ -128,9 +129,9 @@ inst_param virtual_uid_maps "static:$SUB_UID"
 inst_param virtual_gid_maps "static:$(id -g "$U")"
 check "a probe server with PIPELINING on $ADDR:$PPORT" probe_start pipe "$PPORT" 1
 check "a probe server without PIPELINING on $ADDR:$NPORT" probe_start plain "$NPORT" 0
-printf 'team: %s, root, %s\ncmd: "|touch %s"\n' "$U" "$FILE" "$MARK" >"$C/aliases"
+printf 'team: %s, root, %s, ext@relay.test\ncmd: "|touch %s"\n' "$U" "$FILE" "$MARK" >"$C/aliases"
 postalias "hash:$C/aliases"
-ok $? "postalias: team -> $U, root, a file; cmd -> a command"
+ok $? "postalias: team -> $U, root, a file, ext@relay.test; cmd -> a command"
 printf '/holdme@/ HOLD\n' >"$C/header_checks"
 postfix check >"$T/check.out" 2>&1
 ok $? "postfix check"
@@ -254,8 +255,9 @@ one("eve@void.test", None, "deliverable", "2.", r"void.test")
 one("nobody@" + dom, None, "deliverable", "2.", r"delivery via local: delivers to mailbox")
 one("nobody@" + dom, None, "deliverable", "2.", r"delivery via local: delivers to file: " + re.escape(fwdfile))
 one("root@" + dom, "valias@" + dom, "deliverable", "2.", r"delivery via local: delivers to mailbox")
+one("ext@relay.test", "team@" + dom, "deliverable", "2.", r"delivery via local: forwards to ext@relay.test")
 n = sum(len(v) for v in got.values())
-assert n == 15, "%d delivery-status groups: %s" % (n, got)
+assert n == 16, "%d delivery-status groups: %s" % (n, got)
 for want in ("<%s@%s>: delivery via local: delivers to mailbox" % (user, dom),
              "<root@%s> (expanded from <team@%s>): delivery via local: delivers to mailbox" % (dom, dom),
              "<bob@relay.test>: delivery via %s[%s]:%s: 250 2.1.5 Ok" % (addr, addr, pport),
@@ -264,7 +266,7 @@ for want in ("<%s@%s>: delivery via local: delivers to mailbox" % (user, dom),
              "<root@%s> (expanded from <valias@%s>): delivery via local: delivers to mailbox" % (dom, dom)):
     assert want in text, "%r not in the text part: %s" % (want, text)
 PY
-ok $? "one report: 12 deliverable (mailbox, alias members, files, command, .forward, virtual alias, smtp RCPT 250, virtual maildir, discard), nosuch, nobody@relay.test and dave (error:) undeliverable"
+ok $? "one report: 13 deliverable (mailbox, alias members, files, command, a remote alias member, .forward, virtual alias, smtp RCPT 250, virtual maildir, discard), nosuch, nobody@relay.test and dave (error:) undeliverable"
 
 inst_log_wait "$V: to=<nosuch@example.com>, relay=local, .*dsn=5\.1\.1, status=undeliverable \(unknown user: \"nosuch\"\)"
 ok $? "log: nosuch status=undeliverable"
@@ -285,6 +287,7 @@ ok $? "the server without PIPELINING saw RCPT TO:<carol@plain.test>"
 like_flat "$(cat "$T/probe-pipe.log")" "MAIL FROM:<$U@example.com>.*RCPT TO:<bob@relay.test>.*RCPT TO:<nobody@relay.test>" \
     "the PIPELINING server saw MAIL FROM and both RCPT TO"
 ok $(grep -q "^DATA" "$T/probe-pipe.log" "$T/probe-plain.log"; echo $((!$?))) "neither server saw DATA"
+ok $(grep -q "ext@relay.test" "$T/probe-pipe.log"; echo $((!$?))) "team's ext@relay.test was not forwarded (the probe says where it would go)"
 like_flat "$(cat "$T/probe-pipe.log")" "RCPT TO:<nobody@relay.test>[^~]*~(RSET|QUIT)" \
     "after the RCPT replies the client ends the transaction (RSET or QUIT)"
 
