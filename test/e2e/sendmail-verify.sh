@@ -9,8 +9,9 @@
 #   nosuch (unknown), bob@relay.test (smtp to a
 #   probe server with PIPELINING that accepts him), nobody@relay.test (the
 #   same server answers 550), carol@plain.test (smtp to a server without
-#   PIPELINING), v@virt.test (a virtual Maildir), dave@gone.test (error:)
-#   and eve@void.test (discard:).
+#   PIPELINING), frank@down.test (smtp to a port where nothing listens: a
+#   deferral, final for a probe), v@virt.test (a virtual Maildir),
+#   dave@gone.test (error:) and eve@void.test (discard:).
 # The sender gets exactly one "Mail Delivery Status Report" (multipart/
 # report, the verify template) with each destination's action (deliverable
 # or undeliverable) and what would happen ("delivery via local: delivers to
@@ -118,8 +119,9 @@ inst_param forward_path "$T/fwd/\${user}.forward"
 inst_param virtual_alias_maps "inline:{valias@example.com=root@example.com}"
 PPORT=$(inst_port)
 NPORT=$(inst_port)
+DPORT=$(inst_port)
 inst_param transport_maps \
-    "inline:{relay.test=smtp:[$ADDR]:$PPORT, plain.test=smtp:[$ADDR]:$NPORT, gone.test=error:gone, void.test=discard:}"
+    "inline:{relay.test=smtp:[$ADDR]:$PPORT, plain.test=smtp:[$ADDR]:$NPORT, down.test=smtp:[$ADDR]:$DPORT, gone.test=error:gone, void.test=discard:}"
 VMAIL=$T/vmail
 mkdir -p "$VMAIL"
 inst_param virtual_mailbox_domains virt.test
@@ -188,16 +190,17 @@ done
 # --- the probe ----------------------------------------------------------------------
 as_user sendmail -bv "$U@example.com" team@example.com cmd@example.com nobody@example.com valias@example.com \
     nosuch@example.com \
-    bob@relay.test nobody@relay.test carol@plain.test v@virt.test dave@gone.test eve@void.test \
+    bob@relay.test nobody@relay.test carol@plain.test frank@down.test v@virt.test dave@gone.test \
+    eve@void.test \
     </dev/null >"$T/send.out" 2>"$T/send.err"
-ok $? "sendmail -bv with twelve addresses exits 0 (stdin is not read)"
+ok $? "sendmail -bv with thirteen addresses exits 0 (stdin is not read)"
 is "$(cat "$T/send.out")" "Mail Delivery Status Report will be mailed to <$U>." \
     "sendmail -bv says a report will come"
 inst_wait has_subject "$REPORT"
 ok $? "$U gets a \"$REPORT\""
-V=$(grep -E "qmgr\[[0-9]+\]: [0-9A-F]+: from=<$U@example.com>, .*nrcpt=12" "$LOG" | tail -1 |
+V=$(grep -E "qmgr\[[0-9]+\]: [0-9A-F]+: from=<$U@example.com>, .*nrcpt=13" "$LOG" | tail -1 |
     sed -E 's/.*qmgr\[[0-9]+\]: ([0-9A-F]+): .*/\1/')
-ok $([ -n "$V" ]; echo $?) "the probe is queued as $V with 12 recipients (valias rewritten by cleanup)"
+ok $([ -n "$V" ]; echo $?) "the probe is queued as $V with 13 recipients (valias rewritten by cleanup)"
 inst_log_wait "bounce\[[0-9]+\]: $V: sender delivery status notification: [0-9A-F]+"
 ok $? "log: $V: sender delivery status notification: NEWID"
 inst_log_wait "$V: removed"
@@ -205,9 +208,9 @@ ok $? "log: $V: removed after the report"
 inst_wait queue_empty
 ok $? "the queue is empty (maildrop, incoming, active, deferred, hold)"
 
-python3 - "$MAIL/$U" "$U" "$V" "$REPORT" "$FILE" "$MARK" "$ADDR" "$PPORT" "$NPORT" "$VMAIL" "$FWDFILE" <<'PY'
+python3 - "$MAIL/$U" "$U" "$V" "$REPORT" "$FILE" "$MARK" "$ADDR" "$PPORT" "$NPORT" "$VMAIL" "$FWDFILE" "$DPORT" <<'PY'
 import mailbox, sys, re
-box, user, qid, subj, path, mark, addr, pport, nport, vmail, fwdfile = sys.argv[1:12]
+box, user, qid, subj, path, mark, addr, pport, nport, vmail, fwdfile, dport = sys.argv[1:13]
 msgs = list(mailbox.mbox(box))
 assert len(msgs) == 1, "%d messages in %s's mailbox: %s" % (len(msgs), user, [m["Subject"] for m in msgs])
 m = msgs[0]
@@ -256,8 +259,9 @@ one("nobody@" + dom, None, "deliverable", "2.", r"delivery via local: delivers t
 one("nobody@" + dom, None, "deliverable", "2.", r"delivery via local: delivers to file: " + re.escape(fwdfile))
 one("root@" + dom, "valias@" + dom, "deliverable", "2.", r"delivery via local: delivers to mailbox")
 one("ext@relay.test", "team@" + dom, "deliverable", "2.", r"delivery via local: forwards to ext@relay.test")
+one("frank@down.test", None, "undeliverable", "4.", r"connect to %s\[%s\]:%s" % (re.escape(addr), re.escape(addr), dport))
 n = sum(len(v) for v in got.values())
-assert n == 16, "%d delivery-status groups: %s" % (n, got)
+assert n == 17, "%d delivery-status groups: %s" % (n, got)
 for want in ("<%s@%s>: delivery via local: delivers to mailbox" % (user, dom),
              "<root@%s> (expanded from <team@%s>): delivery via local: delivers to mailbox" % (dom, dom),
              "<bob@relay.test>: delivery via %s[%s]:%s: 250 2.1.5 Ok" % (addr, addr, pport),
@@ -266,7 +270,7 @@ for want in ("<%s@%s>: delivery via local: delivers to mailbox" % (user, dom),
              "<root@%s> (expanded from <valias@%s>): delivery via local: delivers to mailbox" % (dom, dom)):
     assert want in text, "%r not in the text part: %s" % (want, text)
 PY
-ok $? "one report: 13 deliverable (mailbox, alias members, files, command, a remote alias member, .forward, virtual alias, smtp RCPT 250, virtual maildir, discard), nosuch, nobody@relay.test and dave (error:) undeliverable"
+ok $? "one report: 13 deliverable (mailbox, alias members, files, command, a remote alias member, .forward, virtual alias, smtp RCPT 250, virtual maildir, discard), nosuch, nobody@relay.test, frank (no server: 4.x) and dave (error:) undeliverable"
 
 inst_log_wait "$V: to=<nosuch@example.com>, relay=local, .*dsn=5\.1\.1, status=undeliverable \(unknown user: \"nosuch\"\)"
 ok $? "log: nosuch status=undeliverable"
@@ -274,6 +278,8 @@ inst_log_wait "$V: to=<root@example.com>, orig_to=<team@example.com>, relay=loca
 ok $? "log: root (from team) status=deliverable"
 inst_log_wait "$V: to=<bob@relay.test>, relay=$ADDR\[$ADDR\]:$PPORT, .*status=deliverable \(250 2\.1\.5 Ok\)"
 ok $? "log: bob@relay.test status=deliverable with the server's RCPT reply"
+inst_log_wait "$V: to=<frank@down.test>, relay=.*dsn=4\.[0-9.]+, status=undeliverable \(connect to "
+ok $? "log: frank@down.test status=undeliverable (a deferral is a final answer for a probe)"
 ok $(grep -E "$V: .*status=(sent|bounced|deferred)" "$LOG" | grep -q .; echo $((!$?))) \
     "log: nothing sent, bounced or deferred for $V"
 ok $(grep -qE "$V: sender non-delivery notification" "$LOG"; echo $((!$?))) \
