@@ -5,11 +5,10 @@
 #   $SUB_USER (a mailbox), team (an alias: $SUB_USER, root, a file and
 #   ext@relay.test, which a probe does not forward),
 #   cmd (an alias: a command), nobody (a .forward: \nobody and a file),
-#   valias (virtual_alias_maps in cleanup: root),
-#   nosuch (unknown), bob@relay.test (smtp to a
-#   probe server with PIPELINING that accepts him), nobody@relay.test (the
-#   same server answers 550), carol@plain.test (smtp to a server without
-#   PIPELINING), frank@down.test (smtp to a port where nothing listens: a
+#   valias (virtual_alias_maps in cleanup: root), nosuch (unknown),
+#   bob@relay.test (smtp to a probe server with PIPELINING that accepts
+#   him), nobody@relay.test (the same server answers 550), carol@plain.test
+#   (smtp to a server without PIPELINING), frank@down.test (smtp to a port where nothing listens: a
 #   deferral, final for a probe), v@virt.test (a virtual Maildir),
 #   dave@gone.test (error:) and eve@void.test (discard:).
 # The sender gets exactly one "Mail Delivery Status Report" (multipart/
