@@ -77,6 +77,7 @@
 
 #include "addr.h"
 #include "argv.h"
+#include "bounce_client.h"
 #include "conf.h"
 #include "deliver.h"
 #include "local.h"
@@ -108,6 +109,48 @@ static int local_been_here(LOCAL_CTX *c, const char *kind, const char *key)
     return found;
 }
 
+/*
+ * A permanent failure met while the envelope sender is an owner- alias
+ * (c->sender is not the request's): a non-delivery notice for this one
+ * recipient goes to the owner now (Postfix's bounce_one), instead of a
+ * record in bounce/ID for the original sender. As for the addresses that
+ * an owner's list forwards, the original's ENVID, RET and ORCPT are not
+ * passed on. 0, or -1 with why (the caller defers the recipient).
+ */
+static int local_owner_notice(LOCAL_CTX *c, const DELIVER_RCPT *r, const char *dsn,
+                              const char *text, VSTR *why)
+{
+    BOUNCE_MSG m;
+    BOUNCE_ONE_RCPT one;
+    VSTR *nid = vstr_new(0), *reason = vstr_new(0);
+    int ret;
+
+    /* the bounce daemon takes a bounded, printable reason */
+    vstr_adds(reason, text);
+    vstr_truncate(reason, DELIVER_REASON_MAX - 1);
+    str_printable(vstr_str(reason), 1);
+
+    memset(&m, 0, sizeof(m));
+    m.queue_name = c->req->queue_name;
+    m.queue_id = c->req->queue_id;
+    m.encoding = c->req->encoding;
+    m.smtputf8 = c->req->smtputf8;
+    m.sender = c->sender;
+    m.envelope_id = "";
+    memset(&one, 0, sizeof(one));
+    one.recipient = r->address;
+    one.orig_rcpt = r->orig_addr;
+    one.dsn_orig_rcpt = "";
+    one.status = dsn;
+    one.reason = vstr_str(reason);
+    if ((ret = bounce_one(&m, &one, nid, why)) == 0)
+        msg_info("%s: %s: failure reported to the alias owner %s: %s", c->req->queue_id,
+                 r->address, c->sender, vstr_len(nid) ? vstr_str(nid) : "no notice");
+    vstr_free(nid);
+    vstr_free(reason);
+    return ret;
+}
+
 /* Log one destination's outcome, write its status record, count it. */
 void local_leaf(LOCAL_CTX *c, const char *to, const MAILBOX_STATUS *st)
 {
@@ -137,7 +180,18 @@ void local_leaf(LOCAL_CTX *c, const char *to, const MAILBOX_STATUS *st)
             vstr_set(c->reason, text);
         }
     } else if (st->status == MAILBOX_BOUNCE) {
-        if (deliver_status_log(&view, 0, "failed", dsn, text, why) < 0) {
+        if (c->sender != c->req->sender) {
+            /* under an owner- alias: the owner hears of it, not the sender */
+            if (local_owner_notice(c, &r, dsn, text, why) < 0) {
+                msg_warn("%s: %s", c->req->queue_id, vstr_str(why));
+                vstr_sprintf(why, "bounce failed: %s", text);
+                dsn = "4.3.0";
+                text = vstr_str(why);
+                status = "deferred";
+            } else {
+                status = "bounced";
+            }
+        } else if (deliver_status_log(&view, 0, "failed", dsn, text, why) < 0) {
             msg_warn("%s: %s", c->req->queue_id, vstr_str(why));
             vstr_sprintf(why, "bounce failed: %s", text);
             dsn = "4.3.0";
