@@ -157,5 +157,9 @@ postmap -q abc 'regexp:{ {/^[^A-Z]/ Bogus}, {/^a(b)c$/ got=$1} }' >"$T/pm.out" 2
 is "$?:$(cat "$T/pm.out")" "0:got=b" "postmap -q: several inline rules, substitution"
 postmap -q abd 'regexp:{{/^[^A-Z]/ Bogus}}' >"$T/pm2.out" 2>&1
 is "$?:$(cat "$T/pm2.out")" "1:" "postmap -q: no match, exit 1"
+postmap -q abc 'regexp:{ /a/ b }' >"$T/pm3.out" 2>&1
+like "$?:$(cat "$T/pm3.out")" "^[1-9][0-9]*:.*a rule must be enclosed in \{ \}" "postmap -q: a malformed inline table is an error"
+postmap -q abc 'regexp:{ {/a/ b }' >"$T/pm4.out" 2>&1
+like "$?:$(cat "$T/pm4.out")" "^[1-9][0-9]*:.*unbalanced" "postmap -q: unbalanced braces are an error"
 
 done_testing

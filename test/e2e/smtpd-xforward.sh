@@ -16,7 +16,10 @@
 [ "$(id -u)" -eq 0 ] || { echo "1..0 # SKIP needs root"; exit 0; }
 FILTER=127.0.7.7    # the authorized "content filter"
 OTHER=127.0.0.1
-sd_setup "smtpd_authorized_xforward_hosts = $FILTER/32"
+# The restrictions look at the real client: the forwarded 192.0.2.7 is
+# refused by them, and its message is accepted all the same.
+sd_setup "smtpd_authorized_xforward_hosts = $FILTER/32" \
+    "smtpd_client_restrictions = check_client_access inline:{192.0.2.7=REJECT}"
 sd_start
 ok $? "master, smtpd and cleanup run"
 
@@ -139,7 +142,7 @@ D
 id1=$(queue_id_of "forwarded one")
 id2=$(queue_id_of "not forwarded two")
 id3=$(queue_id_of "forwarded local three")
-ok "$([ -n "$id1" ] && [ -n "$id2" ] && [ -n "$id3" ] && echo 0 || echo 1)" "three messages queued ($id1 $id2 $id3)"
+ok "$([ -n "$id1" ] && [ -n "$id2" ] && [ -n "$id3" ] && echo 0 || echo 1)" "three messages queued ($id1 $id2 $id3): restrictions saw the real client, not 192.0.2.7"
 inst_postcat "$Q/incoming/$id1" >"$T/one.postcat" 2>&1
 inst_postcat "$Q/incoming/$id2" >"$T/two.postcat" 2>&1
 inst_postcat "$Q/incoming/$id3" >"$T/three.postcat" 2>&1
