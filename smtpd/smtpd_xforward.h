@@ -3,7 +3,11 @@
  * (XFORWARD_README): a content filter or another MTA listed in
  * smtpd_authorized_xforward_hosts tells smtpd who the original client of
  * the next message was, so that the log and the queue file name that
- * client instead of the filter.
+ * client instead of the filter. What changes (smtpd_session.c, as in
+ * Postfix's smtpd): the queue file's log_* client attributes, log_ident
+ * and rewrite_context, and the "client=..., orig_queue_id=...,
+ * orig_client=..." log line. What does not: the Received: header, the
+ * client_* attributes, the restrictions and the other log lines.
  *
  * Wire format (one command, before MAIL; attribute names case-insensitive):
  *   XFORWARD NAME=host ADDR=ip PORT=n PROTO=name HELO=host IDENT=id SOURCE=LOCAL|REMOTE
