@@ -1201,10 +1201,12 @@ void deliver_agent_serve(int fd, const DELIVER_AGENT *a)
                 msg_warn("%s", vstr_str(why));
             break;
         }
+        if (!first)
+            server_single_request(a->srv); /* a further request: one more use */
         if (a->before)
             a->before(a->ctx);
         deliver_agent_one(a, req, why);
-        more = server_single_next(a->srv); /* counts the next request as a use */
+        more = server_single_next(a->srv); /* room for another request? */
         if (deliver_result_print(s, req, !more) < 0 || (more && deliver_announce(s) < 0)) {
             msg_warn("%s: cannot send the result: %s", req->queue_id, stream_why(s));
             more = 0;

@@ -1464,14 +1464,22 @@ static int cmd_auth(SMTPD_STATE *state, const char *arg)
  * Postfix's "improper command pipelining after CMD from CLIENT: TEXT",
  * once per session: the client sent more before our reply where RFC 2920
  * does not allow it (no EHLO yet, or after a command that must end a
- * group: HELO, EHLO, DATA, NOOP, VRFY). TEXT is up to 100 buffered bytes
- * with control and 8-bit bytes escaped as C does.
+ * group: HELO, EHLO, DATA, NOOP, VRFY). TEXT is the start of that input,
+ * up to SESSION_PIPELINING_SHOWN bytes, with control and 8-bit bytes
+ * escaped as C does: what smtpd has buffered, or else what waits in the
+ * socket (peeked, not taken). Under TLS bytes in the socket are records,
+ * not text: then TEXT says how many there are.
  */
+#define SESSION_PIPELINING_SHOWN 100
+
 static void session_check_pipelining(SMTPD_STATE *state, int verb)
 {
     size_t n = stream_buffered(state->client), i;
     const unsigned char *p = (const unsigned char *) stream_peek(state->client);
+    unsigned char peeked[SESSION_PIPELINING_SHOWN];
+    int fd = stream_fd(state->client);
     struct pollfd pfd;
+    ssize_t got = 0;
     VSTR *shown;
 
     if (state->ill_pipelining || verb == SMTPD_C_UNKNOWN
@@ -1479,14 +1487,28 @@ static void session_check_pipelining(SMTPD_STATE *state, int verb)
             && verb != SMTPD_C_NOOP && verb != SMTPD_C_VRFY))
         return;
     if (n == 0) {
-        pfd.fd = stream_fd(state->client);
+        pfd.fd = fd;
         pfd.events = POLLIN;
         pfd.revents = 0;
-        if (pfd.fd < 0 || poll(&pfd, 1, 0) <= 0 || (pfd.revents & POLLIN) == 0)
+        if (fd < 0 || poll(&pfd, 1, 0) <= 0 || (pfd.revents & POLLIN) == 0)
             return;
+        if (state->tls != NULL)
+            got = tls_fd_pending(fd);
+        else
+            while ((got = recv(fd, peeked, sizeof(peeked), MSG_PEEK | MSG_DONTWAIT)) < 0
+                   && errno == EINTR)
+                continue;
+        if (got <= 0) /* end-of-file or an error, not more input: the next read says */
+            return;
+        if (state->tls == NULL) {
+            p = peeked;
+            n = (size_t) got;
+        }
     }
     shown = vstr_new(128);
-    for (i = 0; i < n && i < 100; i++) {
+    if (n == 0)
+        vstr_printf(shown, "(%zd bytes of TLS records not yet read)", got);
+    for (i = 0; i < n && i < SESSION_PIPELINING_SHOWN; i++) {
         static const char esc[] = "\a\b\t\n\v\f\r";
         const char *e = p[i] ? strchr(esc, p[i]) : NULL;
 
