@@ -26,6 +26,9 @@
  *      "(delivered to mailbox)" and the recipient marked done.
  * An address probe (DELIVER_FLAG_VERIFY) stops after the lookups and
  * reports "delivers to maildir" or "delivers to mailbox": nothing is written.
+ * sendmail -bv (DELIVER_FLAG_USR_VRFY) stops there too and names the path,
+ * "delivers to mailbox: /path" (deliver_rcpt_sent() writes the report's
+ * trace record instead of marking a delivery).
  * Between deliveries the process keeps mail_owner's effective ids, so the
  * status logs and the queue file marks are made as the mail system.
  *
@@ -354,6 +357,12 @@ static void virt_one(VIRT_CONF *vc, DELIVER_REQUEST *req, QFILE_READER *r, int q
     if (virt_lookup_id(&vc->uid, addr, vc->delimiter, vc->min_uid, "uid", &uid, &st) < 0
         || virt_lookup_id(&vc->gid, addr, vc->delimiter, 1, "gid", &gid, &st) < 0)
         goto done;
+    if (req->flags & DELIVER_FLAG_USR_VRFY) {   /* sendmail -bv: where it would go */
+        mailbox_status_fmt(&st, MAILBOX_OK, "2.0.0", "delivers to %s: %s",
+                           vstr_str(path)[vstr_len(path) - 1] == '/' ? "maildir" : "mailbox",
+                           vstr_str(path));
+        goto done;
+    }
     if (req->flags & DELIVER_FLAG_VERIFY) {     /* an address probe: look, do not write */
         mailbox_status_ok(&st, vstr_str(path)[vstr_len(path) - 1] == '/'
                           ? "delivers to maildir" : "delivers to mailbox");
