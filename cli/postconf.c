@@ -8,6 +8,13 @@
  *   postconf [-c dir] -M [name[/type] ...]  show master.cf entries
  *   postconf [-c dir] -F [name[/type[/field]] ...]      master.cf fields
  *   postconf [-c dir] -P [name[/type[/param]] ...]      master.cf -o settings
+ *   postconf [-c dir] -b [template_file]    bounce templates, $name expanded
+ *   postconf [-c dir] -t [template_file]    bounce templates as written
+ *   (no file: bounce_template_file; an empty name: the built-in ones;
+ *   lib/bounce_template.h. Problems are warnings on stderr and the
+ *   built-in template, as the bounce daemon does; the exit status is 1
+ *   when Postfix's postconf would have failed: a file that cannot be
+ *   used, bad syntax, an undefined or bad $name.)
  *   -o name=value overrides main.cf for this command (like Postfix).
  *   postconf -M[e|X|#] service/type[=entry] ...       add, replace, remove,
  *   postconf -F[e] service/type/field=value ...        comment out entries,
@@ -39,6 +46,7 @@
 #include <unistd.h>
 
 #include "argv.h"
+#include "bounce_template.h"
 #include "conf.h"
 #include "htable.h"
 #include "mastercf.h"
@@ -69,6 +77,7 @@ typedef struct POSTCONF_OPTS {
     int service_params; /* -P */
     int fold;       /* -f */
     int other;      /* -m, -a, -A, -l: the option letter */
+    int templates;  /* -b, -t: the option letter */
 } POSTCONF_OPTS;
 
 #define POSTCONF_FOLD_COLUMNS 80   /* -f: a parameter line is at most this long */
@@ -77,7 +86,7 @@ __attribute__((noreturn)) static void usage(void)
 {
     msg_fatal("usage: postconf [-c config_dir] [-dfhHnpx] [-o name=value] [name ...] | "
               "[-e] name=value ... | -X name ... | -# name ... | -M|-F|-P [service[/type] ...] | "
-              "-m | -a | -A | -l");
+              "-m | -a | -A | -l | -b [template_file] | -t [template_file]");
 }
 
 /*
@@ -156,6 +165,37 @@ static void show_other(int what)
         printf("flock\nfcntl\ndotlock\n");
         break;
     }
+}
+
+static void print_line(void *ctx, const char *line)
+{
+    (void) ctx;
+    printf("%s\n", line);
+}
+
+/*
+ * -b, -t: the bounce templates of file (NULL: bounce_template_file; "":
+ * the built-in ones), expanded (-b) or as written (-t). 0, or 1 when a
+ * problem was one that Postfix's postconf treats as fatal.
+ */
+static int show_templates(int what, const char *file)
+{
+    BOUNCE_TEMPLATES *ts = bounce_templates_new();
+    int rc = 0;
+
+    if (file == NULL)
+        file = conf_get("bounce_template_file");
+    if (file && file[0] && bounce_templates_load(ts, file) < 0)
+        rc = 1;
+    if (what == 'b') {
+        if (bounce_templates_expand(ts, bounce_template_conf_lookup, NULL) < 0)
+            rc = 1;
+        bounce_templates_dump_expanded(ts, print_line, NULL);
+    } else {
+        bounce_templates_dump(ts, print_line, NULL);
+    }
+    bounce_templates_free(ts);
+    return rc;
 }
 
 /* Per-transport parameters of master.cf delivery services not in the table. */
@@ -1016,8 +1056,12 @@ int main(int argc, char **argv)
     msg_init("postconf", MSG_OUT_STDERR);
     memset(&o, 0, sizeof(o));
     o.show = SHOW_NAME_VALUE;
-    while ((ch = getopt(argc, argv, "aAc:dfFhHlmMno:pPvxeX#")) != -1) {
+    while ((ch = getopt(argc, argv, "aAbc:dfFhHlmMno:pPtvxeX#")) != -1) {
         switch (ch) {
+        case 'b':
+        case 't':
+            o.templates = ch;
+            break;
         case 'c':
             o.dir = optarg;
             break;
@@ -1106,6 +1150,16 @@ int main(int argc, char **argv)
         mem_free(name);
     }
     argv_free(overrides);
+    if (o.templates) {
+        if (argc > 1 || o.edit || o.remove || o.comment || o.master || o.fields
+            || o.service_params)
+            usage();
+        rc = show_templates(o.templates, argc > 0 ? argv[0] : NULL);
+        if (fflush(stdout) != 0 || ferror(stdout))
+            msg_fatal("write error on standard output: %s", strerror(errno));
+        conf_free();
+        return rc;
+    }
     /* As Postfix's: parameters are not listed from a main.cf that is not there. */
     if (!o.defaults && !o.master && !o.fields && !o.service_params && !o.edit && !o.remove
         && !o.comment && access(conf_main_cf_path(), F_OK) < 0 && errno == ENOENT)

@@ -59,16 +59,13 @@ struct BOUNCE_CALL {
     char service[BOUNCE_SERVICE_MAX + 1];
 };
 
-BOUNCE_CALL *bounce_call_start(const char *service, int cmd, const BOUNCE_MSG *m, VSTR *why)
+static BOUNCE_CALL *bounce_call_send(const char *service, int cmd, const BOUNCE_MSG *m,
+                                     const BOUNCE_ONE_RCPT *one, VSTR *why)
 {
     VSTR *path;
     BOUNCE_CALL *c;
     int fd;
 
-    if (cmd < BOUNCE_CMD_FLUSH || cmd > BOUNCE_CMD_EXPIRE || !m->queue_id || !m->queue_name
-        || !m->sender || strlen(service) > BOUNCE_SERVICE_MAX || strchr(service, '/')
-        || (m->flags != 0 && (m->flags != BOUNCE_FLAG_RECORD || cmd != BOUNCE_CMD_TRACE)))
-        msg_panic("bounce_call_start: bad request");
     path = vstr_new(0);
     vstr_sprintf(path, "private/%s", service);
     if ((fd = unix_connect(vstr_str(path))) < 0) {
@@ -89,13 +86,43 @@ BOUNCE_CALL *bounce_call_start(const char *service, int cmd, const BOUNCE_MSG *m
                    ATTR_OUT_INT("smtputf8", m->smtputf8),
                    ATTR_OUT_STR("sender", m->sender),
                    ATTR_OUT_STR("envelope_id", m->envelope_id ? m->envelope_id : ""),
-                   ATTR_OUT_INT("ret_flags", m->ret_flags)) < 0) {
+                   ATTR_OUT_INT("ret_flags", m->ret_flags)) < 0
+        || (one != NULL
+            && attr_print(c->s, 0, ATTR_OUT_STR("recipient", one->recipient),
+                          ATTR_OUT_STR("orig_rcpt", one->orig_rcpt ? one->orig_rcpt : ""),
+                          ATTR_OUT_STR("dsn_orig_rcpt",
+                                       one->dsn_orig_rcpt ? one->dsn_orig_rcpt : ""),
+                          ATTR_OUT_INT("notify_flags", one->notify),
+                          ATTR_OUT_STR("status", one->status),
+                          ATTR_OUT_STR("reason", one->reason)) < 0)) {
         vstr_sprintf(why, "send to %s: %s", vstr_str(path), stream_why(c->s));
         bounce_call_abort(c);
         c = NULL;
     }
     vstr_free(path);
     return c;
+}
+
+BOUNCE_CALL *bounce_call_start(const char *service, int cmd, const BOUNCE_MSG *m, VSTR *why)
+{
+    if (cmd < BOUNCE_CMD_FLUSH || cmd > BOUNCE_CMD_EXPIRE || !m->queue_id || !m->queue_name
+        || !m->sender || strlen(service) > BOUNCE_SERVICE_MAX || strchr(service, '/')
+        || !BOUNCE_FLAGS_OK(cmd, m->flags))
+        msg_panic("bounce_call_start: bad request");
+    return bounce_call_send(service, cmd, m, NULL, why);
+}
+
+int bounce_one(const BOUNCE_MSG *m, const BOUNCE_ONE_RCPT *r, VSTR *notice_id, VSTR *why)
+{
+    BOUNCE_CALL *c;
+
+    vstr_truncate(notice_id, 0);
+    if (!m->queue_id || !m->queue_name || !m->sender || !m->sender[0] || m->flags != 0
+        || !r->recipient || !r->status || !r->reason)
+        msg_panic("bounce_one: bad request");
+    if ((c = bounce_call_send("bounce", BOUNCE_CMD_ONE, m, r, why)) == NULL)
+        return -1;
+    return bounce_call_finish(c, BOUNCE_TIMEOUT_MS, notice_id, why);
 }
 
 int bounce_call_fd(const BOUNCE_CALL *c)

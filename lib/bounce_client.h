@@ -42,6 +42,20 @@
  *                      sender asked for: every record, whatever its
  *                      NOTIFY, each with its own action (delivered,
  *                      relayed, expanded, delayed, failed).
+ *                      With BOUNCE_FLAG_VERIFY (sendmail -bv, Postfix's
+ *                      512) it is the report of an address verification:
+ *                      the same "Mail Delivery Status Report" (the verify
+ *                      template), every record with its own action
+ *                      (deliverable, undeliverable); nothing was delivered.
+ *   BOUNCE_CMD_ONE     service "bounce" (local): a non-delivery notice for
+ *                      one recipient, carried in the request, sent now to
+ *                      the request's sender (an owner- alias: Postfix's
+ *                      bounce_one); no log is read or removed. The request
+ *                      is followed by a second group: recipient,
+ *                      orig_rcpt, dsn_orig_rcpt (strings, may be empty
+ *                      but recipient), notify_flags (int), status (d.d.d),
+ *                      reason <end>; the sender must not be empty.
+ *                      bounce_one(m, r, notice_id, why) sends it.
  * Who gets the notice: the envelope sender, from MAILER-DAEMON with the null
  * sender, an RFC 3464 multipart/report. A message whose sender is null is
  * never bounced to: when notify_classes has "2bounce" (or "bounce"; the
@@ -102,8 +116,15 @@
 #define BOUNCE_CMD_WARN   2
 #define BOUNCE_CMD_TRACE  3
 #define BOUNCE_CMD_EXPIRE 4
+#define BOUNCE_CMD_ONE    5
 
+#define BOUNCE_FLAG_VERIFY 0x200 /* TRACE: the sendmail -bv report */
 #define BOUNCE_FLAG_RECORD 0x400 /* TRACE: the sendmail -v report */
+/* A request's flags: 0, or one of these with BOUNCE_CMD_TRACE. */
+#define BOUNCE_FLAGS_OK(cmd, flags) \
+    ((flags) == 0 \
+     || ((cmd) == BOUNCE_CMD_TRACE \
+         && ((flags) == BOUNCE_FLAG_RECORD || (flags) == BOUNCE_FLAG_VERIFY)))
 
 /* DSN RET (Postfix's values, as the queue file's ret_flags). */
 #define BOUNCE_RET_FULL 0x1
@@ -121,10 +142,22 @@ typedef struct BOUNCE_MSG {
     const char *sender;
     const char *envelope_id;
     int ret_flags;
-    int flags;          /* 0, or BOUNCE_FLAG_RECORD with BOUNCE_CMD_TRACE */
+    int flags;          /* 0, or BOUNCE_FLAG_RECORD or _VERIFY with BOUNCE_CMD_TRACE */
 } BOUNCE_MSG;
 
 #define BOUNCE_SERVICE_MAX 64                /* a service name */
+
+/* The recipient of a BOUNCE_CMD_ONE request. */
+typedef struct BOUNCE_ONE_RCPT {
+    const char *recipient;
+    const char *orig_rcpt;      /* "" when none */
+    const char *dsn_orig_rcpt;  /* "" when none */
+    int notify;                 /* DSN NOTIFY bits, 0: not given */
+    const char *status;         /* d.d.d */
+    const char *reason;
+} BOUNCE_ONE_RCPT;
+
+int bounce_one(const BOUNCE_MSG *m, const BOUNCE_ONE_RCPT *r, VSTR *notice_id, VSTR *why);
 
 /* 0: done (notice_id says which notice, empty when none); -1: why. */
 int bounce_request(const char *service, int cmd, const BOUNCE_MSG *m, VSTR *notice_id,

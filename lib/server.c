@@ -558,7 +558,11 @@ static void server_watchdog_idle(long max_idle)
 /*
  * A single server's use count (each request counts: a client that sends
  * several on one connection uses the process several times) and its limits,
- * kept here for server_single_next().
+ * kept here for server_single_next() and server_single_request().
+ * server_loop() counts a connection (its first request) when the callback
+ * returns; server_single_request() counts each further request when it has
+ * arrived. A wait for a request that never came (the client closed the
+ * connection, or let it sit idle) counts nothing.
  */
 static long server_uses;
 static long server_max_use;
@@ -569,12 +573,19 @@ int server_single_next(SERVER *srv)
     (void) srv;
     if (server_told_to_exit)
         return 0;
-    /* Leave the last use to server_loop(), which exits after it. */
+    /* One more must fit beside the current connection's own use, which
+     * server_loop() counts (and exits after) when the callback returns. */
     if (server_max_use > 0 && server_uses + 1 >= server_max_use)
         return 0;
-    server_uses++;
     server_watchdog_arm(server_timeout);
     return 1;
+}
+
+void server_single_request(SERVER *srv)
+{
+    (void) srv;
+    server_uses++;
+    server_watchdog_arm(server_timeout);
 }
 
 /* Each returns 1 when it served a client (or trigger), 0 when another worker got there first. */

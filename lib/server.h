@@ -68,15 +68,22 @@
  * model. A trigger is what a connection sends at once, at most
  * SERVER_TRIGGER_MAX bytes read within 5 seconds; the connection is then
  * closed.
- * A single server exits after max_use clients or max_idle idle seconds
- * (unless ops.unlimited) and gives each client daemon_timeout seconds.
+ * A single server exits after max_use uses (a connection is one; further
+ * requests on it, below, count too) or max_idle idle seconds (unless
+ * ops.unlimited) and gives each client daemon_timeout seconds.
  * A single server's client callback may serve several requests on one
- * connection (cleanup does, for smtpd and pickup): before it waits for the
- * next request it asks server_single_next(srv), which returns 1 when it may
- * (the request counts as a use, and gets daemon_timeout seconds), or 0 when
- * it must return and let the connection close: master hung up, or the
- * process reached max_use. The callback bounds the wait itself (a short
- * idle time: the process is busy for master while it waits); master
+ * connection (cleanup does, for smtpd and pickup; the delivery agents do,
+ * for qmgr): before it waits for the next request it asks
+ * server_single_next(srv), which returns 1 when it may, or 0 when it must
+ * return and let the connection close: master hung up, or one more request
+ * would pass max_use. The connection itself counts as one use (its first
+ * request); a further request counts only once it has arrived: the callback
+ * calls server_single_request(srv) as soon as it has read the start of it
+ * (that also gives it daemon_timeout seconds). A client that closes the
+ * connection, or lets it sit idle, instead of sending another request
+ * costs no use, so a process serves exactly max_use requests however its
+ * clients keep or drop connections. The callback bounds the wait itself (a
+ * short idle time: the process is busy for master while it waits); master
  * hanging up meanwhile interrupts the wait with SIGIO (EINTR), and
  * server_single_next() says 0 the next time.
  * A multi server never reports busy (one process takes every client, up to
@@ -155,6 +162,7 @@ void server_dgram_main(int argc, char **argv, const SERVER_OPS *ops)
 void server_event_main(int argc, char **argv, const SERVER_OPS *ops)
     __attribute__((noreturn));
 int server_single_next(SERVER *srv);
+void server_single_request(SERVER *srv);
 /* As getpeername(2) and getsockname(2), without the system call for the
  * client just accepted: the address accept4(2) returned, and the listening
  * socket's own address when it is bound to a specific one. */

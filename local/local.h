@@ -27,7 +27,14 @@
  * file and command deliveries see it (Return-Path:, From_, $SENDER), and
  * the addresses it forwards go out in a message of their own from that
  * sender, without the original's ENVID, RET and ORCPT, so their bounces
- * go to the list owner. propagate_unmatched_extensions: with "alias",
+ * go to the list owner. A permanent failure inside that expansion (a
+ * /file or |command that fails, a local member's mailbox, an unknown local
+ * member) is reported to the owner too: a one-recipient notice at once
+ * through the bounce service (BOUNCE_CMD_ONE, Postfix's bounce_one), no
+ * record in bounce/ID for the original sender; when the bounce service
+ * cannot take it, the recipient is deferred, 4.3.0. Nested aliases without
+ * an owner of their own keep the parent's (reset_owner_alias = no).
+ * propagate_unmatched_extensions: with "alias",
  * user+ext that matched the alias "user" expands to member+ext; with
  * "forward", a .forward found without ${extension} in its path does the
  * same; with "include", so do the addresses of :include: files below.

@@ -21,6 +21,9 @@
  * its own, and once it is ready its standard input, output and error go
  * to /dev/null (problems at start are still reported on standard error).
  *
+ * Descriptors: master starts by closing every descriptor above standard
+ * error that it inherited; workers get only theirs (server.h).
+ *
  * What it trusts: main.cf and master.cf (root's files) and nothing else. It
  * never reads from a client: workers accept connections, master only polls
  * the listening sockets to know when to spawn more workers. The status
@@ -663,6 +666,29 @@ static int master_detach(void)
     return ready[1];
 }
 
+/*
+ * Whoever started master may have left descriptors open above standard
+ * error (a shell's flock(1) lock, a package script's pipe that it waits to
+ * see closed): master would hold them for as long as it runs, and nobody
+ * waiting on them would ever be let go. Master needs none it did not open
+ * itself (its -w start-up pipe it makes after this), so it closes them all
+ * first, as Postfix's master does; workers get only the descriptors
+ * master_proc.c hands them.
+ */
+static void master_close_inherited(void)
+{
+    long fd, max;
+
+    if (close_range(3, ~0U, 0) == 0)
+        return;
+    /* Before Linux 5.9: one close() each, up to the descriptor limit. */
+    max = sysconf(_SC_OPEN_MAX);
+    if (max < 0 || max > 65536)
+        max = 65536;
+    for (fd = 3; fd < max; fd++)
+        (void) close((int) fd);
+}
+
 /* Ready: standard input, error and (unless kept) output go to /dev/null; tell a -w parent. */
 static void master_ready(int ready_fd, int keep_stdout)
 {
@@ -694,6 +720,7 @@ int main(int argc, char **argv)
     long secs;
     int ch;
 
+    master_close_inherited();
     memset(&m, 0, sizeof(m));
     msg_init("master", MSG_OUT_STDERR | MSG_OUT_SYSLOG);
     umask(022);

@@ -12,6 +12,16 @@
  * durability). The command names the log: FLUSH reads bounce/ID, EXPIRE and
  * WARN defer/H/ID, TRACE trace/ID, whatever service was called.
  *
+ * BOUNCE_CMD_ONE (local, for an alias with an owner- companion) carries
+ * its one recipient in the request: a non-delivery notice for it alone,
+ * to the request's sender (the owner), with no log to read or remove.
+ *
+ * Templates: at start-up (before the chroot) the built-in templates are
+ * overridden by bounce_template_file when it is set, and expanded once
+ * (lib/bounce_template.h); a file or template that cannot be used is a
+ * warning and the built-in text, never a lost notice. `postfix reload`
+ * starts new processes, which read the file again.
+ *
  * Per request: read the log (qmgr/bounce_records.h: bounded, bad records
  * skipped), keep the latest record per recipient (a defer log grows by one
  * per attempt) whose DSN NOTIFY asks for this notice, read
@@ -44,6 +54,7 @@
 #include "bounce_client.h"
 #include "bounce_notice.h"
 #include "bounce_records.h"
+#include "bounce_template.h"
 #include "cleanup_client.h"
 #include "conf.h"
 #include "deliver.h"
@@ -75,8 +86,8 @@ typedef struct BOUNCE_CONF {
     char *cleanup_path;
     long size_limit;    /* bounce_size_limit, 0 = none */
     long lifetime;      /* maximal_queue_lifetime */
-    long warn_time;     /* delay_warning_time */
     int timeout;        /* ipc_timeout, seconds */
+    BOUNCE_TEMPLATES *tmpl; /* built-in, or from bounce_template_file */
 } BOUNCE_CONF;
 
 typedef struct BOUNCE_REQ {
@@ -85,6 +96,9 @@ typedef struct BOUNCE_REQ {
     VSTR *queue_name, *queue_id, *encoding, *sender, *envid;
     int smtputf8;
     int ret_flags;
+    /* BOUNCE_CMD_ONE: the recipient (lib/bounce_client.h) */
+    VSTR *rcpt, *orig_rcpt, *dsn_orig_rcpt, *status, *reason;
+    int notify;
 } BOUNCE_REQ;
 
 /* What the original message's queue file gave. */
@@ -101,6 +115,8 @@ static const char *bounce_kind_of(int cmd)
         return "bounce";
     case BOUNCE_CMD_TRACE:
         return "trace";
+    case BOUNCE_CMD_ONE:
+        return "one";
     default:
         return "defer";
     }
@@ -125,6 +141,30 @@ static int bounce_text_ok(const char *s)
     return 1;
 }
 
+/* BOUNCE_CMD_ONE: the recipient group after the request; NULL or what is bad. */
+static const char *bounce_read_one(STREAM *s, BOUNCE_REQ *rq)
+{
+    int r = attr_scan(s, 0, ATTR_IN_STR("recipient", rq->rcpt, DELIVER_ADDR_MAX),
+                      ATTR_IN_STR("orig_rcpt", rq->orig_rcpt, DELIVER_ADDR_MAX),
+                      ATTR_IN_STR("dsn_orig_rcpt", rq->dsn_orig_rcpt, DELIVER_ADDR_MAX),
+                      ATTR_IN_INT("notify_flags", &rq->notify),
+                      ATTR_IN_STR("status", rq->status, 16),
+                      ATTR_IN_STR("reason", rq->reason, DELIVER_REASON_MAX));
+
+    if (r != ATTR_OK)
+        return "bad recipient group";
+    if (vstr_len(rq->sender) == 0)
+        return "a single-recipient notice needs a sender";
+    if (vstr_len(rq->rcpt) == 0 || !bounce_text_ok(vstr_str(rq->rcpt))
+        || !bounce_text_ok(vstr_str(rq->orig_rcpt))
+        || !bounce_text_ok(vstr_str(rq->dsn_orig_rcpt)) || !bounce_text_ok(vstr_str(rq->status))
+        || !bounce_text_ok(vstr_str(rq->reason)))
+        return "empty recipient or control characters in the recipient group";
+    if (rq->notify < 0 || rq->notify > 0xff)
+        return "bad notify_flags";
+    return NULL;
+}
+
 /* Read and check one request; 0 or -1 (logged). */
 static int bounce_read_request(STREAM *s, BOUNCE_REQ *rq)
 {
@@ -146,9 +186,9 @@ static int bounce_read_request(STREAM *s, BOUNCE_REQ *rq)
         msg_warn("bad bounce request: %s", stream_why(s));
         return -1;
     }
-    if (rq->cmd < BOUNCE_CMD_FLUSH || rq->cmd > BOUNCE_CMD_EXPIRE)
+    if (rq->cmd < BOUNCE_CMD_FLUSH || rq->cmd > BOUNCE_CMD_ONE)
         bad = "unknown command";
-    else if (rq->flags != 0 && (rq->flags != BOUNCE_FLAG_RECORD || rq->cmd != BOUNCE_CMD_TRACE))
+    else if (!BOUNCE_FLAGS_OK(rq->cmd, rq->flags))
         bad = "unknown flags";
     else if (!bounce_queue_name_ok(vstr_str(rq->queue_name)))
         bad = "bad queue name";
@@ -163,6 +203,8 @@ static int bounce_read_request(STREAM *s, BOUNCE_REQ *rq)
         bad = "bad ret_flags";
     else if (!bounce_text_ok(vstr_str(rq->sender)) || !bounce_text_ok(vstr_str(rq->envid)))
         bad = "control characters in the sender or envelope id";
+    else if (rq->cmd == BOUNCE_CMD_ONE)
+        bad = bounce_read_one(s, rq);
     if (bad) {
         str_printable(vstr_str(rq->queue_id), 0);
         msg_warn("bad bounce request (queue id \"%s\"): %s", vstr_str(rq->queue_id), bad);
@@ -344,7 +386,7 @@ out:
 /* Remove the log unless the command keeps it; status 0 or -1. */
 static int bounce_done_log(const BOUNCE_REQ *rq, const char *kind)
 {
-    if (rq->cmd == BOUNCE_CMD_WARN)
+    if (rq->cmd == BOUNCE_CMD_WARN || rq->cmd == BOUNCE_CMD_ONE)
         return 0;
     return bounce_log_remove(kind, vstr_str(rq->queue_id)) == 0 ? 0 : -1;
 }
@@ -389,9 +431,11 @@ out:
 
 /*
  * A defer log gains a record per delivery attempt: report each recipient
- * once, with its latest record. dup[i] is set for the older ones.
+ * once, with its latest record. dup[i] is set for the older ones. With
+ * by_reason (the sendmail -bv report) records that differ in their reason
+ * are all kept: one alias may name several files or commands.
  */
-static void bounce_mark_older(const BOUNCE_RECS *recs, unsigned char *dup)
+static void bounce_mark_older(const BOUNCE_RECS *recs, unsigned char *dup, int by_reason)
 {
     HTABLE *seen = htable_new(recs->n);
     VSTR *key = vstr_new(0);
@@ -399,6 +443,8 @@ static void bounce_mark_older(const BOUNCE_RECS *recs, unsigned char *dup)
 
     for (i = recs->n; i-- > 0;) {
         vstr_sprintf(key, "%s\n%s", recs->rec[i].recipient, recs->rec[i].orig_rcpt);
+        if (by_reason)
+            vstr_printf(key, "\n%s", recs->rec[i].reason);
         if (htable_put(seen, vstr_str(key), "") != NULL)
             dup[i] = 1;
     }
@@ -417,7 +463,56 @@ static const char *bounce_default_status(int kind, const char *action)
         return "5.0.0";
     if (kind == BOUNCE_NOTICE_RECORD && strcmp(action, "delayed") == 0)
         return "4.0.0";
+    if (kind == BOUNCE_NOTICE_VERIFY && strcmp(action, "undeliverable") == 0)
+        return "5.0.0";
     return "2.0.0";
+}
+
+/*
+ * BOUNCE_CMD_ONE: the request's recipient as a one-record log, through the
+ * log parser (its checks and clean-up). The fields were checked for control
+ * characters, so none can start a field of its own.
+ */
+static BOUNCE_RECS *bounce_one_record(const BOUNCE_REQ *rq)
+{
+    VSTR *text = vstr_new(0);
+    BOUNCE_RECS *recs;
+
+    vstr_sprintf(text, "recipient=%s\n", vstr_str(rq->rcpt));
+    if (vstr_len(rq->orig_rcpt))
+        vstr_printf(text, "orig_rcpt=%s\n", vstr_str(rq->orig_rcpt));
+    if (vstr_len(rq->dsn_orig_rcpt))
+        vstr_printf(text, "dsn_orig_rcpt=%s\n", vstr_str(rq->dsn_orig_rcpt));
+    if (rq->notify)
+        vstr_printf(text, "notify_flags=%d\n", rq->notify);
+    vstr_printf(text, "status=%s\naction=failed\nreason=%s\n\n", vstr_str(rq->status),
+                vstr_str(rq->reason));
+    recs = bounce_records_parse(vstr_str(text), vstr_len(text), vstr_str(rq->queue_id));
+    vstr_free(text);
+    if (recs->n != 1) {
+        msg_warn("%s: bad single-recipient request for %s", vstr_str(rq->queue_id),
+                 vstr_str(rq->rcpt));
+        bounce_records_free(recs);
+        errno = EINVAL;
+        return NULL;
+    }
+    return recs;
+}
+
+/* The template for a kind of notice. */
+static const BOUNCE_TEMPLATE *bounce_template_for(const BOUNCE_CONF *bc, int kind)
+{
+    switch (kind) {
+    case BOUNCE_NOTICE_DELAY:
+        return bounce_templates_get(bc->tmpl, BOUNCE_TMPL_DELAY);
+    case BOUNCE_NOTICE_SUCCESS:
+        return bounce_templates_get(bc->tmpl, BOUNCE_TMPL_SUCCESS);
+    case BOUNCE_NOTICE_RECORD: /* sendmail -v */
+    case BOUNCE_NOTICE_VERIFY: /* sendmail -bv */
+        return bounce_templates_verify(bc->tmpl);
+    default:
+        return bounce_templates_get(bc->tmpl, BOUNCE_TMPL_FAILURE);
+    }
 }
 
 /* Do one request; the reply's status (0/-1) and notice id. */
@@ -435,8 +530,13 @@ static int bounce_do(const BOUNCE_CONF *bc, const BOUNCE_REQ *rq, VSTR *notice_i
     const char *what;
 
     vstr_truncate(notice_id, 0);
-    bounce_log_path(path, kind, id);
-    if ((recs = bounce_records_read(vstr_str(path), id, why)) == NULL) {
+    if (rq->cmd == BOUNCE_CMD_ONE) {
+        recs = bounce_one_record(rq);
+    } else {
+        bounce_log_path(path, kind, id);
+        recs = bounce_records_read(vstr_str(path), id, why);
+    }
+    if (recs == NULL) {
         if (errno == ENOENT) {
             msg_info("%s: no %s log: no notice", id, kind);
             ret = 0;
@@ -447,13 +547,22 @@ static int bounce_do(const BOUNCE_CONF *bc, const BOUNCE_REQ *rq, VSTR *notice_i
     }
     memset(&n, 0, sizeof(n));
     switch (rq->cmd) {
+    case BOUNCE_CMD_ONE:
+        n.kind = BOUNCE_NOTICE_FAILURE;
+        filter = DELIVER_NOTIFY_FAILURE;
+        what = "non-delivery notification";
+        break;
     case BOUNCE_CMD_WARN:
         n.kind = BOUNCE_NOTICE_DELAY;
         filter = DELIVER_NOTIFY_DELAY;
         what = "delay notification";
         break;
     case BOUNCE_CMD_TRACE:
-        if (rq->flags & BOUNCE_FLAG_RECORD) {
+        if (rq->flags & BOUNCE_FLAG_VERIFY) {
+            /* sendmail -bv: every record, what would have happened */
+            n.kind = BOUNCE_NOTICE_VERIFY;
+            filter = -1;
+        } else if (rq->flags & BOUNCE_FLAG_RECORD) {
             /* sendmail -v: every record, whatever its NOTIFY */
             n.kind = BOUNCE_NOTICE_RECORD;
             filter = -1;
@@ -470,7 +579,8 @@ static int bounce_do(const BOUNCE_CONF *bc, const BOUNCE_REQ *rq, VSTR *notice_i
         break;
     }
     use = mem_calloc(recs->n ? recs->n : 1, 1);
-    bounce_mark_older(recs, use); /* use[i] = 1: an older duplicate, for now */
+    /* use[i] = 1: an older duplicate, for now */
+    bounce_mark_older(recs, use, n.kind == BOUNCE_NOTICE_VERIFY);
     for (i = 0; i < recs->n; i++) {
         int notify = recs->rec[i].notify;
 
@@ -480,7 +590,7 @@ static int bounce_do(const BOUNCE_CONF *bc, const BOUNCE_REQ *rq, VSTR *notice_i
         }
         if (notify == 0)
             notify = DELIVER_NOTIFY_FAILURE | DELIVER_NOTIFY_DELAY;
-        if (n.kind == BOUNCE_NOTICE_RECORD
+        if (n.kind == BOUNCE_NOTICE_RECORD || n.kind == BOUNCE_NOTICE_VERIFY
             || ((notify & DELIVER_NOTIFY_NEVER) == 0 && (notify & filter) != 0)) {
             use[i] = 1;
             count++;
@@ -545,8 +655,7 @@ static int bounce_do(const BOUNCE_CONF *bc, const BOUNCE_REQ *rq, VSTR *notice_i
     n.arrival = orig.arrival;
     n.now = (long) time(NULL);
     n.retry_until = orig.arrival > 0 ? orig.arrival + bc->lifetime : 0;
-    n.warn_after = bc->warn_time;
-    n.lifetime = bc->lifetime;
+    n.tmpl = bounce_template_for(bc, n.kind);
     n.recs = recs;
     n.use = use;
     n.orig = orig.text;
@@ -586,6 +695,11 @@ static void bounce_client(SERVER *srv, int fd)
     rq.encoding = vstr_new(0);
     rq.sender = vstr_new(0);
     rq.envid = vstr_new(0);
+    rq.rcpt = vstr_new(0);
+    rq.orig_rcpt = vstr_new(0);
+    rq.dsn_orig_rcpt = vstr_new(0);
+    rq.status = vstr_new(0);
+    rq.reason = vstr_new(0);
     stream_set_limits(s, bc->timeout * 1000, BOUNCE_REQUEST_MAX);
     if (bounce_read_request(s, &rq) < 0)
         goto out; /* no reply: the client gives up and tries later */
@@ -601,6 +715,11 @@ out:
     vstr_free(rq.encoding);
     vstr_free(rq.sender);
     vstr_free(rq.envid);
+    vstr_free(rq.rcpt);
+    vstr_free(rq.orig_rcpt);
+    vstr_free(rq.dsn_orig_rcpt);
+    vstr_free(rq.status);
+    vstr_free(rq.reason);
 }
 
 /* The classes of notify_classes this daemon acts on. */
@@ -625,6 +744,7 @@ static void bounce_pre_jail(SERVER *srv)
     VSTR *path = vstr_new(0);
     long t = conf_get_time("ipc_timeout");
     long long limit = conf_get_size("bounce_size_limit");
+    const char *tf;
 
     tzset(); /* before the chroot hides the zone files */
     bc->myhostname = mem_strdup(conf_get("myhostname"));
@@ -642,8 +762,13 @@ static void bounce_pre_jail(SERVER *srv)
     bc->cleanup_path = vstr_export(path);
     bc->size_limit = limit > 0 && limit < (1LL << 40) ? (long) limit : 0;
     bc->lifetime = conf_get_time("maximal_queue_lifetime");
-    bc->warn_time = conf_get_time("delay_warning_time");
     bc->timeout = t > 0 && t < 86400 ? (int) t : 3600;
+    /* bounce_template_file: read once per process, before the chroot */
+    bc->tmpl = bounce_templates_new();
+    tf = conf_get("bounce_template_file");
+    if (tf && tf[0])
+        (void) bounce_templates_load(bc->tmpl, tf);
+    (void) bounce_templates_expand(bc->tmpl, bounce_template_conf_lookup, NULL);
 }
 
 int main(int argc, char **argv)

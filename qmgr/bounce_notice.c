@@ -3,39 +3,12 @@
 
 #include <stdarg.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "bounce_notice.h"
 #include "msg.h"
 #include "vstr.h"
-
-/* The explanation for people, per kind. */
-static const char *const notice_failure_text[] = {
-    "I'm sorry to have to inform you that your message could not",
-    "be delivered to one or more recipients. It's attached below.",
-    "",
-    "For further assistance, please send mail to postmaster.",
-    "",
-    "If you do so, please include this problem report. You can",
-    "delete your own text from the attached returned message.",
-    NULL,
-};
-
-static const char *const notice_success_text[] = {
-    "Your message was successfully delivered to the destination(s)",
-    "listed below. If the message was delivered to mailbox you will",
-    "receive no further notifications. Otherwise you may still receive",
-    "notifications of mail delivery errors from other systems.",
-    NULL,
-};
-
-static const char *const notice_record_text[] = {
-    "Here is the delivery report you asked for when you sent your message:",
-    "what became of it at its first delivery attempt, one entry per",
-    "recipient below. A recipient whose delivery was delayed is tried",
-    "again; you get no further report for it unless it fails for good.",
-    NULL,
-};
 
 static void out_str(BOUNCE_OUT_FN out, void *ctx, const char *s)
 {
@@ -157,7 +130,32 @@ static int orig_8bit(const BOUNCE_NOTICE *n)
 
 int bounce_notice_needs_8bit(const BOUNCE_NOTICE *n)
 {
-    return notice_text_8bit(n) || orig_8bit(n);
+    return notice_text_8bit(n) || orig_8bit(n) || (!n->postmaster && n->tmpl->eight_bit);
+}
+
+/*
+ * The template's From: value, with @myhostname after an address that has
+ * no domain ("MAILER-DAEMON (Mail Delivery System)", "Name <bounces>").
+ */
+static void notice_from(VSTR *buf, const char *from, const char *myhostname)
+{
+    const char *lt = strchr(from, '<'), *gt = lt ? strchr(lt, '>') : NULL;
+    const char *a, *e;
+
+    if (lt && gt) {
+        a = lt + 1;
+        e = gt;
+    } else {
+        a = from + strspn(from, " \t");
+        e = a + strcspn(a, " \t(");
+    }
+    if (e == a || memchr(a, '@', (size_t) (e - a)) != NULL) {
+        vstr_adds(buf, from);
+        return;
+    }
+    vstr_addmem(buf, from, (size_t) (e - from));
+    vstr_printf(buf, "@%s", myhostname);
+    vstr_adds(buf, e);
 }
 
 static void notice_headers(const BOUNCE_NOTICE *n, const char *boundary, BOUNCE_OUT_FN out,
@@ -170,23 +168,10 @@ static void notice_headers(const BOUNCE_NOTICE *n, const char *boundary, BOUNCE_
     out_fmt(out, ctx, buf, "Received: by %s (%s)", n->myhostname, n->mail_name);
     out_fmt(out, ctx, buf, "\tid %s; %s", n->notice_id, vstr_str(date));
     out_fmt(out, ctx, buf, "Date: %s", vstr_str(date));
-    out_fmt(out, ctx, buf, "From: MAILER-DAEMON@%s (Mail Delivery System)", n->myhostname);
-    switch (n->kind) {
-    case BOUNCE_NOTICE_DELAY:
-        subject = n->postmaster ? "Postmaster Warning: Delayed Mail"
-                                : "Delayed Mail (still being retried)";
-        break;
-    case BOUNCE_NOTICE_SUCCESS:
-        subject = "Successful Mail Delivery Report";
-        break;
-    case BOUNCE_NOTICE_RECORD:
-        subject = "Mail Delivery Status Report";
-        break;
-    default:
-        subject = n->postmaster ? "Postmaster Copy: Undelivered Mail"
-                                : "Undelivered Mail Returned to Sender";
-        break;
-    }
+    vstr_set(buf, "From: ");
+    notice_from(buf, n->tmpl->from, n->myhostname);
+    out(ctx, vstr_str(buf), vstr_len(buf));
+    subject = n->postmaster && n->tmpl->pm_subject ? n->tmpl->pm_subject : n->tmpl->subject;
     out_fmt(out, ctx, buf, "Subject: %s", subject);
     out_fmt(out, ctx, buf, "To: %s", n->to);
     out_fmt(out, ctx, buf, "Auto-Submitted: %s", n->postmaster ? "auto-generated" : "auto-replied");
@@ -202,57 +187,37 @@ static void notice_headers(const BOUNCE_NOTICE *n, const char *boundary, BOUNCE_
     vstr_free(date);
 }
 
-/* Whole hours or days of a time value, at least 1. */
-static long time_units(long sec, long unit)
-{
-    long v = sec / unit;
-
-    return v > 0 ? v : 1;
-}
-
 static void notice_text(const BOUNCE_NOTICE *n, const char *boundary, BOUNCE_OUT_FN out,
                         void *ctx, VSTR *buf)
 {
-    const char *const *t;
+    const char *charset = "us-ascii", *p, *end, *nl;
     size_t i;
     int eight = notice_text_8bit(n);
 
+    if (!n->postmaster) {
+        charset = n->tmpl->charset;
+        eight |= n->tmpl->eight_bit;
+    }
+    if (notice_text_8bit(n) && strcasecmp(charset, "us-ascii") == 0)
+        charset = "utf-8";
     out_str(out, ctx, "");
     out_fmt(out, ctx, buf, "--%s", boundary);
     out_str(out, ctx, "Content-Description: Notification");
-    out_fmt(out, ctx, buf, "Content-Type: text/plain; charset=%s", eight ? "utf-8" : "us-ascii");
+    out_fmt(out, ctx, buf, "Content-Type: text/plain; charset=%s", charset);
     if (eight)
         out_str(out, ctx, "Content-Transfer-Encoding: 8bit");
-    if (n->postmaster) {
-        /* for the postmaster: only the recipients and their reasons */
-    } else if (n->kind == BOUNCE_NOTICE_DELAY) {
+    if (!n->postmaster) {
+        /* the template's text; a postmaster copy has only the recipients */
         out_str(out, ctx, "");
-        out_fmt(out, ctx, buf, "This is the mail system at host %s.", n->myhostname);
-        out_str(out, ctx, "");
-        out_str(out, ctx, "####################################################################");
-        out_str(out, ctx, "# THIS IS A WARNING ONLY.  YOU DO NOT NEED TO RESEND YOUR MESSAGE. #");
-        out_str(out, ctx, "####################################################################");
-        out_str(out, ctx, "");
-        out_fmt(out, ctx, buf, "Your message could not be delivered for more than %ld hour(s).",
-                time_units(n->warn_after, 3600));
-        out_fmt(out, ctx, buf, "It will be retried until it is %ld day(s) old.",
-                time_units(n->lifetime, 86400));
-        out_str(out, ctx, "");
-        for (t = notice_failure_text + 3; *t; t++)
-            out_str(out, ctx, *t);
-        out_str(out, ctx, "");
-        out_str(out, ctx, "                   The mail system");
-    } else {
-        out_str(out, ctx, "");
-        out_fmt(out, ctx, buf, "This is the mail system at host %s.", n->myhostname);
-        out_str(out, ctx, "");
-        t = n->kind == BOUNCE_NOTICE_SUCCESS  ? notice_success_text
-            : n->kind == BOUNCE_NOTICE_RECORD ? notice_record_text
-                                              : notice_failure_text;
-        for (; *t; t++)
-            out_str(out, ctx, *t);
-        out_str(out, ctx, "");
-        out_str(out, ctx, "                   The mail system");
+        p = n->tmpl->expanded;
+        end = p + strlen(p);
+        for (;;) {
+            nl = memchr(p, '\n', (size_t) (end - p));
+            out(ctx, p, nl ? (size_t) (nl - p) : (size_t) (end - p));
+            if (nl == NULL)
+                break;
+            p = nl + 1;
+        }
     }
     for (i = 0; n->recs && i < n->recs->n; i++) {
         const BOUNCE_REC *r = &n->recs->rec[i];
@@ -341,8 +306,10 @@ static void notice_original(const BOUNCE_NOTICE *n, const char *boundary, BOUNCE
     out_str(out, ctx, "");
     out_fmt(out, ctx, buf, "--%s", boundary);
     out_fmt(out, ctx, buf, "Content-Description: %s%s",
-            n->kind == BOUNCE_NOTICE_SUCCESS || n->kind == BOUNCE_NOTICE_RECORD ? ""
-                                                                                : "Undelivered ",
+            n->kind == BOUNCE_NOTICE_SUCCESS || n->kind == BOUNCE_NOTICE_RECORD
+                    || n->kind == BOUNCE_NOTICE_VERIFY
+                ? ""
+                : "Undelivered ",
             n->orig_hdrs_only ? "Message Headers" : "Message");
     out_fmt(out, ctx, buf, "Content-Type: %s",
             n->orig_hdrs_only ? "text/rfc822-headers" : "message/rfc822");
@@ -374,7 +341,7 @@ void bounce_notice_write(const BOUNCE_NOTICE *n, BOUNCE_OUT_FN out, void *ctx)
     VSTR *boundary = vstr_new(0), *buf = vstr_new(0);
 
     if (!n->myhostname || !n->mail_name || !n->queue_id || !n->notice_id || !n->sender || !n->to
-        || !n->envid || !n->encoding)
+        || !n->envid || !n->encoding || !n->tmpl || !n->tmpl->expanded)
         msg_panic("bounce_notice_write: a required field is NULL");
     vstr_sprintf(boundary, "%s.%ld/%s", n->queue_id, n->now, n->myhostname);
     notice_headers(n, vstr_str(boundary), out, ctx, buf);

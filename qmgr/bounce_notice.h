@@ -4,15 +4,19 @@
  *
  * THE NOTICE
  *   Received: by HOST (MAIL_NAME)                  then "\tid NEWID; DATE"
- *   Date:, From: MAILER-DAEMON@HOST (Mail Delivery System), Subject: (per
- *   kind), To:, Auto-Submitted: auto-replied, MIME-Version: 1.0,
+ *   Date:, From: and Subject: from the template (lib/bounce_template.h;
+ *   a From: address without a domain gets @HOST: the built-in one is
+ *   "MAILER-DAEMON@HOST (Mail Delivery System)"; a postmaster copy has the
+ *   template's Postmaster-Subject), To:, Auto-Submitted: auto-replied,
+ *   MIME-Version: 1.0,
  *   Content-Type: multipart/report; report-type=delivery-status;
  *   boundary="QUEUEID.TIME/HOST", Content-Transfer-Encoding (when the
  *   original or the notice is 8-bit, or the original said 7bit), then
  *   "This is a MIME-encapsulated message." and three parts:
- *   1. text/plain "Notification": the explanation for people and one
- *      "<rcpt> (expanded from <orig>): reason" paragraph per recipient,
- *      wrapped at 79 columns with 4 spaces of indent;
+ *   1. text/plain "Notification" (charset: the template's Charset, utf-8
+ *      for 8-bit addresses under us-ascii): the template's expanded text
+ *      and one "<rcpt> (expanded from <orig>): reason" paragraph per
+ *      recipient, wrapped at 79 columns with 4 spaces of indent;
  *   2. message/delivery-status "Delivery report": Reporting-MTA,
  *      Original-Envelope-Id (ENVID), X-Postfix-Queue-ID, X-Postfix-Sender,
  *      Arrival-Date, then per recipient Final-Recipient, Original-Recipient,
@@ -21,13 +25,19 @@
  *      headers only), after a Return-Path: line; a placeholder line when
  *      the original is unavailable.
  * The Message-Id: is cleanup's to add.
- * A RECORD notice (sendmail -v) says in its first part that it is the
- * report the sender asked for, and its delivery-status part has each
- * record's own Action (delivered, relayed, expanded, delayed, failed).
+ * The template (tmpl) is the caller's choice: the failure template for
+ * FAILURE, delay for DELAY, success for SUCCESS, verify for RECORD and
+ * VERIFY; it must be expanded (bounce_templates_expand()).
+ * A RECORD notice (sendmail -v) has the verify template's text, and its
+ * delivery-status part has each record's own Action (delivered, relayed,
+ * expanded, delayed, failed). A VERIFY notice (sendmail -bv) has the
+ * verify template's text too, and each record keeps its own Action
+ * (deliverable, undeliverable).
  * A postmaster copy (postmaster != 0: a double bounce, or a copy per
- * notify_classes) has the subject "Postmaster Copy: Undelivered Mail" or
- * "Postmaster Warning: Delayed Mail", Auto-Submitted: auto-generated, and
- * no explanation for people in its first part, only the recipients.
+ * notify_classes) has the template's Postmaster-Subject (built-in:
+ * "Postmaster Copy: Undelivered Mail", "Postmaster Warning: Delayed
+ * Mail"), Auto-Submitted: auto-generated, and no template text in its
+ * first part, only the recipients.
  *
  * USAGE
  *   BOUNCE_NOTICE n = { .kind = BOUNCE_NOTICE_FAILURE, .myhostname = ...,
@@ -50,13 +60,17 @@
 #include <stddef.h>
 
 #include "bounce_records.h"
+#include "bounce_template.h"
 #include "vstr.h"
 
-#define BOUNCE_NOTICE_FAILURE 1 /* "Undelivered Mail Returned to Sender" */
-#define BOUNCE_NOTICE_DELAY   2 /* "Delayed Mail (still being retried)" */
-#define BOUNCE_NOTICE_SUCCESS 3 /* "Successful Mail Delivery Report" */
-#define BOUNCE_NOTICE_RECORD  4 /* "Mail Delivery Status Report" (sendmail -v):
-                                 * every record with its own action */
+#define BOUNCE_NOTICE_FAILURE 1 /* failure template */
+#define BOUNCE_NOTICE_DELAY   2 /* delay template */
+#define BOUNCE_NOTICE_SUCCESS 3 /* success template */
+#define BOUNCE_NOTICE_RECORD  4 /* verify template (sendmail -v): every record
+                                 * with its own action */
+#define BOUNCE_NOTICE_VERIFY  5 /* verify template (sendmail -bv): every record
+                                 * with its own action (deliverable,
+                                 * undeliverable) */
 
 #define BOUNCE_WRAP_WIDTH  79
 #define BOUNCE_WRAP_INDENT 4
@@ -76,8 +90,7 @@ typedef struct BOUNCE_NOTICE {
     long arrival;              /* the original's arrival time, 0 = unknown */
     long now;                  /* for Date:, the boundary */
     long retry_until;          /* Will-Retry-Until (DELAY), 0 = none */
-    long warn_after;           /* delay_warning_time, seconds (DELAY text) */
-    long lifetime;             /* maximal_queue_lifetime, seconds (DELAY text) */
+    const BOUNCE_TEMPLATE *tmpl; /* From, Subject, Charset and text (expanded) */
     const BOUNCE_RECS *recs;
     const unsigned char *use;  /* which records; NULL = all */
     const VSTR *orig;          /* the original, LF-separated, or NULL */

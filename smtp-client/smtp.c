@@ -26,10 +26,12 @@
  * Connection cache: Postfix keeps idle sessions in its scache daemon;
  * Postern keeps them in this process (the worker is reused for the next
  * request). A session is kept after a successful transaction when
- * smtp_connection_cache_on_demand is on (TLS sessions only with
+ * smtp_connection_cache_on_demand is on or its next hop is in
+ * smtp_connection_cache_destinations (TLS sessions only with
  * smtp_tls_connection_reuse), for smtp_connection_cache_time_limit of
- * idleness, within smtp_connection_reuse_count_limit and
- * smtp_connection_reuse_time_limit; it is RSET before reuse. When its idle
+ * idleness, within smtp_connection_reuse_count_limit (N: a connection
+ * carries up to N + 1 transactions) and smtp_connection_reuse_time_limit
+ * (from the connect); it is RSET before reuse. When its idle
  * time is up while the process waits, a timer (SIGUSR2) shuts the socket
  * down; sessions that expire otherwise, and those left when the process
  * exits, are closed with QUIT.
@@ -246,6 +248,17 @@ static TABLE **smtp_open_maps(const char *list, size_t *n, const char *what)
 /* ------------------------------------------------------------------ */
 /* Connection cache                                                     */
 
+/*
+ * smtp_cache_used_up - smtp_connection_reuse_time_limit (from the connect)
+ * or smtp_connection_reuse_count_limit (N: N + 1 transactions, as in
+ * Postfix; s->reuse_count counts the transactions done) is reached.
+ */
+static int smtp_cache_used_up(const SMTP_CONF *cf, const SMTP_SESS *s, time_t now)
+{
+    return (cf->reuse_time_limit > 0 && now - s->created > cf->reuse_time_limit) ||
+           (cf->reuse_count_limit > 0 && s->reuse_count > cf->reuse_count_limit);
+}
+
 static void smtp_cache_expire(const SMTP_CONF *cf, int all)
 {
     time_t now = time(NULL);
@@ -258,8 +271,7 @@ static void smtp_cache_expire(const SMTP_CONF *cf, int all)
         if (smtp_cache_shut && !s->conn->broken)
             s->conn->broken = SMTP_ERR_EOF; /* shut down by the timer: no QUIT */
         if (all || now - s->last_used > cf->cache_time_limit || s->conn->broken ||
-            (cf->reuse_time_limit > 0 && now - s->created > cf->reuse_time_limit) ||
-            (cf->reuse_count_limit > 0 && s->reuse_count >= cf->reuse_count_limit)) {
+            smtp_cache_used_up(cf, s, now)) {
             smtp_sess_close(cf, s);
             smtp_cache[i] = NULL;
         }
@@ -282,14 +294,13 @@ static SMTP_SESS *smtp_cache_take(const SMTP_CONF *cf, const char *key)
     return NULL;
 }
 
-/* smtp_cache_put - keep s or close it */
-static void smtp_cache_put(const SMTP_CONF *cf, SMTP_SESS *s, const char *key)
+/* smtp_cache_put - keep s (cache: this destination's sessions are cached) or close it */
+static void smtp_cache_put(const SMTP_CONF *cf, SMTP_SESS *s, const char *key, int cache)
 {
     size_t i;
 
-    if (!cf->cache_on_demand || cf->cache_time_limit <= 0 || s->conn->broken ||
-        (s->tls && !cf->tls_reuse) ||
-        (cf->reuse_count_limit > 0 && s->reuse_count >= cf->reuse_count_limit)) {
+    if (!cache || cf->cache_time_limit <= 0 || s->conn->broken ||
+        (s->tls && !cf->tls_reuse) || smtp_cache_used_up(cf, s, time(NULL))) {
         smtp_sess_close(cf, s);
         return;
     }
@@ -307,6 +318,33 @@ static void smtp_cache_put(const SMTP_CONF *cf, SMTP_SESS *s, const char *key)
 /* ------------------------------------------------------------------ */
 /* One request                                                          */
 
+/*
+ * smtp_cache_wanted - are sessions to this destination kept for reuse?
+ * Always with smtp_connection_cache_on_demand (this process is the only
+ * user of its cache, so "on demand" is "whenever the process gets more
+ * mail for the destination"), else when the next hop's name (without []
+ * or port; for unix:/path the path) is in smtp_connection_cache_destinations.
+ */
+static int smtp_cache_wanted(const SMTP_CONF *cf, const SMTP_DEST *d, const char *queue_id)
+{
+    const char *name = d->unix_path ? d->unix_path : d->name;
+
+    if (cf->cache_on_demand)
+        return 1;
+    if (cf->cache_dest == NULL || name == NULL)
+        return 0;
+    switch (match_list_string(cf->cache_dest, name)) {
+    case MATCH_YES:
+        return 1;
+    case MATCH_ERROR:
+        msg_warn("%s: %s_connection_cache_destinations: %s", queue_id, cf->prefix,
+                 match_list_error(cf->cache_dest));
+        return 0;
+    default:
+        return 0;
+    }
+}
+
 static size_t smtp_pending(const DELIVER_REQUEST *req, const SMTP_RCPT_STATE *st)
 {
     size_t i, n = 0;
@@ -319,7 +357,7 @@ static size_t smtp_pending(const DELIVER_REQUEST *req, const SMTP_RCPT_STATE *st
 /* smtp_use - one session: deliver, then cache or close it; smtp_sess_deliver()'s result */
 static int smtp_use(const SMTP_CONF *cf, SMTP_SESS *s, DELIVER_REQUEST *req, int qfd,
                     QFILE_READER *r, SMTP_RCPT_STATE *st, DELIVER_TIMES *times,
-                    const char *key)
+                    const char *key, int cache)
 {
     struct timespec ts;
     int ret;
@@ -330,7 +368,7 @@ static int smtp_use(const SMTP_CONF *cf, SMTP_SESS *s, DELIVER_REQUEST *req, int
     if ((ret = smtp_sess_deliver(cf, s, req, qfd, r, st, times)) < 0)
         smtp_sess_close(cf, s);
     else
-        smtp_cache_put(cf, s, key);
+        smtp_cache_put(cf, s, key, cache);
     return ret;
 }
 
@@ -343,7 +381,7 @@ static void smtp_deliver(const SMTP_CONF *cf, DELIVER_REQUEST *req, int qfd, QFI
     VSTR *dsn = vstr_new(0), *why = vstr_new(0), *key = vstr_new(0);
     VSTR *relay = vstr_new(0); /* the server of the last failure, "none": no connection */
     size_t i, sessions = 0, n_ok = 0;
-    int rr;
+    int rr, cache = 0;
 
     vstr_sprintf(key, "%s:%s", cf->prefix, req->nexthop);
     if (smtp_dest_parse(req->nexthop, cf->lmtp, cf->def_port, &d, why) < 0) {
@@ -356,10 +394,11 @@ static void smtp_deliver(const SMTP_CONF *cf, DELIVER_REQUEST *req, int qfd, QFI
         d.sasl_sender = req->sender;
         vstr_printf(key, " sender=%s", req->sender);
     }
+    cache = smtp_cache_wanted(cf, &d, req->queue_id);
     /* a cached session first */
     if ((s = smtp_cache_take(cf, vstr_str(key))) != NULL) {
         s->rset_first = 1; /* RSET, pipelined with the transaction where it can */
-        if (smtp_use(cf, s, req, qfd, r, st, times, vstr_str(key)) != SMTP_DELIVER_STALE) {
+        if (smtp_use(cf, s, req, qfd, r, st, times, vstr_str(key), cache) != SMTP_DELIVER_STALE) {
             n_ok++;
             if (smtp_pending(req, st) == 0)
                 goto done;
@@ -406,7 +445,7 @@ static void smtp_deliver(const SMTP_CONF *cf, DELIVER_REQUEST *req, int qfd, QFI
         default:
             sessions++;
             n_ok++;
-            smtp_use(cf, s, req, qfd, r, st, times, vstr_str(key));
+            smtp_use(cf, s, req, qfd, r, st, times, vstr_str(key), cache);
             break;
         }
     }
@@ -582,6 +621,15 @@ static void smtp_pre_jail(SERVER *srv)
     cf->data_done_timeout = (int) cft(cf, "data_done_timeout");
     cf->rset_timeout = (int) cft(cf, "rset_timeout");
     cf->quit_timeout = (int) cft(cf, "quit_timeout");
+    cf->xforward_timeout = (int) cft(cf, "xforward_timeout");
+    cf->send_xforward = cfb(cf, "send_xforward_command");
+    cf->per_request_deadline = cfb(cf, "per_request_deadline");
+    {
+        long rate = cfi(cf, "min_data_rate");
+        if (rate < 1 || rate > 1000000000L)
+            msg_fatal("bad %s_min_data_rate: %ld (1..1000000000)", cf->prefix, rate);
+        cf->min_data_rate = (unsigned) rate;
+    }
     cf->never_ehlo = cf->lmtp ? 0 : cfb(cf, "never_send_ehlo");
     cf->skip_quit_response = cfb(cf, "skip_quit_response");
     cf->skip_5xx_greeting = cfb(cf, "skip_5xx_greeting");
@@ -600,7 +648,17 @@ static void smtp_pre_jail(SERVER *srv)
     cf->reuse_count_limit = cfi(cf, "connection_reuse_count_limit");
     cf->reuse_time_limit = cft(cf, "connection_reuse_time_limit");
     cf->tls_reuse = cfb(cf, "tls_connection_reuse");
-    if (cf->cache_on_demand && cf->cache_time_limit > 0)
+    v = cfp(cf, "connection_cache_destinations");
+    if (*v) {
+        VSTR *title = vstr_new(0);
+        vstr_sprintf(title, "%s_connection_cache_destinations", cf->prefix);
+        cf->cache_dest = match_list_create(vstr_str(title), v, MATCH_STRING, why);
+        if (vstr_len(why))
+            msg_warn("%s", vstr_str(why));
+        vstr_reset(why);
+        vstr_free(title);
+    }
+    if ((cf->cache_on_demand || cf->cache_dest) && cf->cache_time_limit > 0)
         smtp_cache_timer_init(cf->cache_time_limit);
     cf->resolution = (int) conf_get_int("delay_logging_resolution_limit");
     if (cf->resolution < 0 || cf->resolution > 6)
@@ -671,6 +729,12 @@ static void smtp_pre_jail(SERVER *srv)
                                     cf->lmtp ? "lmtp_header_checks" : "smtp_header_checks");
     cf->body_checks = smtp_open_maps(cfp(cf, "body_checks"), &cf->nbody_checks,
                                      cf->lmtp ? "lmtp_body_checks" : "smtp_body_checks");
+    cf->mime_checks = smtp_open_maps(cfp(cf, "mime_header_checks"), &cf->nmime_checks,
+                                     cf->lmtp ? "lmtp_mime_header_checks"
+                                              : "smtp_mime_header_checks");
+    cf->nested_checks = smtp_open_maps(cfp(cf, "nested_header_checks"), &cf->nnested_checks,
+                                       cf->lmtp ? "lmtp_nested_header_checks"
+                                                : "smtp_nested_header_checks");
     cf->generic = smtp_open_maps(cfp(cf, "generic_maps"), &cf->ngeneric,
                                  cf->lmtp ? "lmtp_generic_maps" : "smtp_generic_maps");
 

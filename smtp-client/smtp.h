@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <sys/socket.h>
 
+#include "matchlist.h"
 #include "sasl_client.h"
 #include "smtp_addr.h"
 #include "table.h"
@@ -46,12 +47,21 @@ typedef struct SMTP_CONF {
     TABLE **sasl_maps;           /* smtp_sasl_password_maps */
     size_t nsasl_maps;
     int cache_on_demand;         /* smtp_connection_cache_on_demand */
+    MATCH_LIST *cache_dest;      /* smtp_connection_cache_destinations, NULL: none */
     long cache_time_limit, reuse_count_limit, reuse_time_limit;
     int no_mime_conversion;      /* disable_mime_output_conversion */
     TABLE **hdr_checks;          /* smtp_header_checks */
     size_t nhdr_checks;
     TABLE **body_checks;         /* smtp_body_checks */
     size_t nbody_checks;
+    TABLE **mime_checks;         /* smtp_mime_header_checks */
+    size_t nmime_checks;
+    TABLE **nested_checks;       /* smtp_nested_header_checks */
+    size_t nnested_checks;
+    int send_xforward;           /* smtp_send_xforward_command */
+    int xforward_timeout;        /* smtp_xforward_timeout */
+    int per_request_deadline;    /* smtp_per_request_deadline */
+    unsigned min_data_rate;      /* smtp_min_data_rate (with the deadline) */
     TABLE **generic;             /* smtp_generic_maps */
     size_t ngeneric;
     int resolution;              /* delay_logging_resolution_limit */

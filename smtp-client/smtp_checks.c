@@ -1,11 +1,14 @@
 /*
- * smtp_checks - smtp_header_checks and smtp_body_checks; see smtp_checks.h.
+ * smtp_checks - smtp_header_checks, smtp_mime_header_checks, smtp_nested_header_checks
+ * and smtp_body_checks; see smtp_checks.h.
  */
 #include "config.h"
 
 #include <string.h>
+#include <strings.h>
 
 #include "check_action.h"
+#include "mimescan.h"
 #include "mem.h"
 #include "msg.h"
 #include "smtp_checks.h"
@@ -15,31 +18,36 @@
 
 enum { CK_NONE, CK_DUNNO, CK_IGNORE, CK_REPLACE, CK_PREPEND, CK_WARN, CK_INFO, CK_UNKNOWN, CK_OTHER };
 
+/* Which tables a header goes to. */
+enum { CK_CLASS_PRIMARY, CK_CLASS_MIME, CK_CLASS_NESTED };
+
 struct SMTP_CHECKS {
-    TABLE **hdr, **body, **gen;
-    size_t nhdr, nbody, ngen;
+    SMTP_CHECK_TABLES t;
     char *queue_id;
     SMTP_MIME_OUT out;
     void *ctx;
-    int in_header;
-    int hdr_over;           /* the held header grew too big: passing through */
-    int long_line;          /* the body line is passing through in pieces */
+    MIMESCAN *scan;         /* header blocks and body lines */
+    int in_block;           /* the last line was part of a header block */
+    int passing;            /* a line too long to check is passing through in pieces */
+    int held_class;         /* CK_CLASS_* of the held header */
+    int held_over;          /* the held header grew too big: passed through unchecked */
     VSTR *held;             /* the logical header being assembled ("\n" between lines) */
-    VSTR *line;             /* the body line being assembled */
+    VSTR *line;             /* the line being assembled */
 };
 
-SMTP_CHECKS *smtp_checks_new(TABLE **hdr, size_t nhdr, TABLE **body, size_t nbody,
-                             TABLE **gen, size_t ngen, const char *queue_id, SMTP_MIME_OUT out, void *ctx)
+SMTP_CHECKS *smtp_checks_new(const SMTP_CHECK_TABLES *t, const char *queue_id,
+                             SMTP_MIME_OUT out, void *ctx)
 {
     SMTP_CHECKS *c = mem_alloc(sizeof(*c));
 
     memset(c, 0, sizeof(*c));
-    c->hdr = hdr, c->nhdr = nhdr, c->body = body, c->nbody = nbody;
-    c->gen = gen, c->ngen = ngen;
+    c->t = *t;
     c->queue_id = mem_strdup(queue_id);
     c->out = out;
     c->ctx = ctx;
-    c->in_header = 1;
+    /* MIME only matters to the checks; generic maps alone see the message's headers */
+    c->scan = mimescan_new(t->nhdr + t->nmime + t->nnested + t->nbody > 0);
+    c->in_block = 1;
     c->held = vstr_new(0);
     c->line = vstr_new(0);
     return c;
@@ -50,6 +58,7 @@ void smtp_checks_free(SMTP_CHECKS *c)
     if (c == NULL)
         return;
     mem_free(c->queue_id);
+    mimescan_free(c->scan);
     vstr_free(c->held);
     vstr_free(c->line);
     mem_free(c);
@@ -129,45 +138,76 @@ static void ck_emit(SMTP_CHECKS *c, const char *text, size_t len)
     c->out(c->ctx, text, len, 1);
 }
 
+/* ck_mime_header - a MIME header (Postfix's list), by its name */
+static int ck_mime_header(const char *text)
+{
+    static const char *const names[] = {
+        "Content-Description", "Content-Disposition", "Content-ID",
+        "Content-Transfer-Encoding", "Content-Type", "MIME-Version",
+    };
+    size_t n = strcspn(text, ":"), i;
+
+    while (n > 0 && (text[n - 1] == ' ' || text[n - 1] == '\t'))
+        n--;
+    for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (strlen(names[i]) == n && strncasecmp(text, names[i], n) == 0)
+            return 1;
+    return 0;
+}
+
 /* ck_header_done - the held logical header is complete: check and pass on */
 static void ck_header_done(SMTP_CHECKS *c)
 {
-    VSTR *arg = vstr_new(0);
+    VSTR *arg;
+    TABLE **t = NULL;
+    size_t nt = 0;
     int a = CK_NONE;
 
-    if (vstr_len(c->held) == 0 && !c->hdr_over) {
-        vstr_free(arg);
+    if (c->held_over || vstr_len(c->held) == 0) {
+        vstr_reset(c->held);
+        c->held_over = 0;
         return;
     }
-    if (!c->hdr_over && c->ngen > 0) {
+    arg = vstr_new(0);
+    if (c->held_class == CK_CLASS_PRIMARY && c->t.ngen > 0) {
         VSTR *g = vstr_new(0);
-        int r = smtp_generic_header(c->gen, c->ngen, vstr_str(c->held), g);
+        int r = smtp_generic_header(c->t.gen, c->t.ngen, vstr_str(c->held), g);
         if (r < 0)
             msg_warn("%s: smtp_generic_maps lookup failure in a header: left as is", c->queue_id);
         else if (r > 0)
             vstr_set(c->held, vstr_str(g));
         vstr_free(g);
     }
-    if (!c->hdr_over && c->nhdr > 0)
-        a = ck_lookup(c, c->hdr, c->nhdr, "header", vstr_str(c->held), arg);
+    if (c->held_class == CK_CLASS_PRIMARY)
+        t = c->t.hdr, nt = c->t.nhdr;
+    else if (c->held_class == CK_CLASS_MIME)
+        t = c->t.mime, nt = c->t.nmime;
+    else
+        t = c->t.nested, nt = c->t.nnested;
+    if (nt > 0)
+        a = ck_lookup(c, t, nt, "header", vstr_str(c->held), arg);
     if (a == CK_PREPEND)
         ck_emit(c, vstr_str(arg), vstr_len(arg));
     if (a == CK_REPLACE)
         ck_emit(c, vstr_str(arg), vstr_len(arg));
-    else if (a != CK_IGNORE && !c->hdr_over)
+    else if (a != CK_IGNORE)
         ck_emit(c, vstr_str(c->held), vstr_len(c->held));
     vstr_reset(c->held);
-    c->hdr_over = 0;
     vstr_free(arg);
 }
 
-static void ck_body_line(SMTP_CHECKS *c, const char *data, size_t len)
+/* ck_body - a body line, or (complete = 0) the first piece of one too long to check */
+static void ck_body(SMTP_CHECKS *c, const char *data, size_t len, int complete)
 {
-    VSTR *arg = vstr_new(0), *l = vstr_new(0);
+    VSTR *arg;
     int a;
 
-    vstr_addmem(l, data, len);
-    a = ck_lookup(c, c->body, c->nbody, "body", vstr_str(l), arg);
+    if (c->t.nbody == 0 || !complete) {
+        c->out(c->ctx, data, len, complete);
+        return;
+    }
+    arg = vstr_new(0);
+    a = ck_lookup(c, c->t.body, c->t.nbody, "body", data, arg);
     if (a == CK_PREPEND)
         ck_emit(c, vstr_str(arg), vstr_len(arg));
     if (a == CK_REPLACE)
@@ -175,73 +215,86 @@ static void ck_body_line(SMTP_CHECKS *c, const char *data, size_t len)
     else if (a != CK_IGNORE)
         c->out(c->ctx, data, len, 1);
     vstr_free(arg);
-    vstr_free(l);
+}
+
+/*
+ * ck_line - one line (NUL-terminated at data[len]); complete = 0: only
+ * the start of a line too long to hold, whose rest passes through.
+ */
+static void ck_line(SMTP_CHECKS *c, const char *data, size_t len, int complete)
+{
+    switch (mimescan_line(c->scan, data)) {
+    case MIMESCAN_HEADER:
+        ck_header_done(c);
+        c->in_block = 1;
+        c->held_class = ck_mime_header(data) || mimescan_kind(c->scan) == MIMESCAN_MIME
+                            ? CK_CLASS_MIME
+                            : mimescan_kind(c->scan) == MIMESCAN_NESTED ? CK_CLASS_NESTED
+                                                                        : CK_CLASS_PRIMARY;
+        if (!complete) {
+            c->held_over = 1;
+            c->out(c->ctx, data, len, 0);
+        } else
+            vstr_addmem(c->held, data, len);
+        return;
+    case MIMESCAN_CONT:
+        if (!c->held_over && (!complete || vstr_len(c->held) + len + 1 > SMTP_CHECKS_HDR_MAX)) {
+            /* too big to check: what is held, then the rest, as is */
+            ck_emit(c, vstr_str(c->held), vstr_len(c->held));
+            vstr_reset(c->held);
+            c->held_over = 1;
+        }
+        if (c->held_over) {
+            c->out(c->ctx, data, len, complete);
+            return;
+        }
+        vstr_addch(c->held, '\n');
+        vstr_addmem(c->held, data, len);
+        return;
+    case MIMESCAN_END:
+        ck_header_done(c);
+        c->in_block = 0;
+        if (len == 0 && complete) {
+            c->out(c->ctx, "", 0, 1);
+            return;
+        }
+        ck_body(c, data, len, complete);
+        return;
+    default:
+        c->in_block = 0;
+        ck_body(c, data, len, complete);
+        return;
+    }
 }
 
 void smtp_checks_input(SMTP_CHECKS *c, const char *data, size_t len, int eol)
 {
-    if (c->in_header) {
-        /* a new line (not a piece of one) that does not fold ends the header */
-        int starts = vstr_len(c->line) == 0 && !c->long_line;
-        if (starts && (len == 0 || (data[0] != ' ' && data[0] != '\t')))
-            ck_header_done(c);
-        if (starts && len == 0 && eol) {
-            c->in_header = 0;
-            c->out(c->ctx, "", 0, 1);
-            return;
-        }
-        if (c->hdr_over) {
-            c->out(c->ctx, data, len, eol);
-            c->long_line = !eol;
-            return;
-        }
-        if (vstr_len(c->held) + len + 1 > SMTP_CHECKS_HDR_MAX) {
-            /* too big to check: pass what is held and the rest as is */
-            const char *h = vstr_str(c->held);
-            size_t hl = vstr_len(c->held);
-            if (hl > 0) {
-                const char *nl;
-                while ((nl = memchr(h, '\n', hl)) != NULL) {
-                    c->out(c->ctx, h, (size_t) (nl - h), 1);
-                    hl -= (size_t) (nl - h) + 1;
-                    h = nl + 1;
-                }
-                c->out(c->ctx, h, hl, c->long_line ? 0 : 1);
-            }
-            vstr_reset(c->held);
-            c->hdr_over = 1;
-            c->out(c->ctx, data, len, eol);
-            c->long_line = !eol;
-            return;
-        }
-        if (starts && vstr_len(c->held) > 0)
-            vstr_addch(c->held, '\n');
-        vstr_addmem(c->held, data, len);
-        c->long_line = !eol;
-        return;
-    }
-    if (c->nbody == 0 || c->long_line) {
+    size_t limit;
+
+    if (c->passing) {
         c->out(c->ctx, data, len, eol);
-        if (c->long_line && eol)
-            c->long_line = 0;
+        c->passing = !eol;
         return;
     }
     vstr_addmem(c->line, data, len);
     if (eol) {
-        ck_body_line(c, vstr_str(c->line), vstr_len(c->line));
+        ck_line(c, vstr_str(c->line), vstr_len(c->line), 1);
         vstr_reset(c->line);
-    } else if (vstr_len(c->line) > SMTP_CHECKS_LINE_MAX) {
-        c->out(c->ctx, vstr_str(c->line), vstr_len(c->line), 0);
+        return;
+    }
+    limit = c->in_block ? SMTP_CHECKS_HDR_MAX : SMTP_CHECKS_LINE_MAX;
+    if (vstr_len(c->line) > limit) {
+        ck_line(c, vstr_str(c->line), vstr_len(c->line), 0);
         vstr_reset(c->line);
-        c->long_line = 1;
+        c->passing = 1;
     }
 }
 
 void smtp_checks_finish(SMTP_CHECKS *c)
 {
-    if (c->in_header)
-        ck_header_done(c);
-    else if (vstr_len(c->line) > 0)
-        ck_body_line(c, vstr_str(c->line), vstr_len(c->line));
+    /* a last line without its end (a message not ending in a newline) */
+    if (vstr_len(c->line) > 0 && !c->passing)
+        ck_line(c, vstr_str(c->line), vstr_len(c->line), 1);
     vstr_reset(c->line);
+    ck_header_done(c);
 }

@@ -129,7 +129,32 @@ void smtp_conn_puts(SMTP_CONN *c, const char *str)
     vstr_adds(c->wbuf, str);
 }
 
-int smtp_conn_flush(SMTP_CONN *c, long long deadline)
+/* conn_arm - a new operation with this deadline: remember its span (per_call) */
+static void conn_arm(SMTP_CONN *c, long long deadline)
+{
+    if (deadline) {
+        c->span = deadline - conn_now();
+        if (c->span < 1)
+            c->span = 1;
+    } else
+        c->span = 0;
+}
+
+/* conn_moved - data moved: per_call, the limit starts again */
+static void conn_moved(SMTP_CONN *c, long long *deadline)
+{
+    if (c->per_call && c->span > 0 && *deadline)
+        *deadline = conn_now() + c->span;
+}
+
+/*
+ * conn_flush - write the buffer by the deadline, updated as data moves:
+ * per_call, or with rate > 0 by n * 1000 / rate ms per n bytes written.
+ * TLS writes go in pieces so that the deadline can move between them.
+ */
+#define CONN_TLS_PIECE 16384
+
+static int conn_flush(SMTP_CONN *c, long long *deadline, unsigned rate)
 {
     size_t off = 0, len = vstr_len(c->wbuf);
     ssize_t n;
@@ -141,16 +166,19 @@ int smtp_conn_flush(SMTP_CONN *c, long long deadline)
     }
     while (off < len) {
         if (c->tls) {
-            n = tls_write(c->tls, vstr_str(c->wbuf) + off, len - off, deadline);
+            size_t piece = len - off > CONN_TLS_PIECE ? CONN_TLS_PIECE : len - off;
+            n = tls_write(c->tls, vstr_str(c->wbuf) + off, piece, *deadline);
             if (n < 0) {
+                const char *w = tls_why(c->tls);
                 vstr_reset(c->wbuf);
-                return conn_fail(c, SMTP_ERR_IO, tls_why(c->tls));
+                return conn_fail(c, w && strstr(w, "timed out") ? SMTP_ERR_TIMEOUT : SMTP_ERR_IO,
+                                 w && strstr(w, "timed out") ? "timeout" : tls_why(c->tls));
             }
         } else {
             n = send(c->fd, vstr_str(c->wbuf) + off, len - off, MSG_NOSIGNAL | MSG_DONTWAIT);
             if (n < 0) {
                 if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
-                    r = conn_wait(c->fd, POLLOUT, deadline);
+                    r = conn_wait(c->fd, POLLOUT, *deadline);
                     if (r == 0) {
                         vstr_reset(c->wbuf);
                         return conn_fail(c, SMTP_ERR_TIMEOUT, "timeout");
@@ -163,9 +191,31 @@ int smtp_conn_flush(SMTP_CONN *c, long long deadline)
             }
         }
         off += (size_t) n;
+        if (n > 0) {
+            conn_moved(c, deadline);
+            if (rate > 0 && *deadline && !c->per_call) {
+                unsigned long long ext;
+                c->rate_acc += (unsigned long long) n * 1000ULL;
+                ext = c->rate_acc / rate;
+                c->rate_acc -= ext * rate;
+                *deadline += (long long) ext;
+            }
+        }
     }
     vstr_reset(c->wbuf);
     return 0;
+}
+
+int smtp_conn_flush(SMTP_CONN *c, long long deadline)
+{
+    conn_arm(c, deadline);
+    return conn_flush(c, &deadline, 0);
+}
+
+int smtp_conn_flush_data(SMTP_CONN *c, long long *deadline, unsigned rate)
+{
+    conn_arm(c, *deadline);
+    return conn_flush(c, deadline, rate);
 }
 
 void smtp_conn_expect_wait(SMTP_CONN *c)
@@ -174,7 +224,7 @@ void smtp_conn_expect_wait(SMTP_CONN *c)
 }
 
 /* conn_fill - refill the read buffer: 1 data, -1 error/EOF (c->broken set) */
-static int conn_fill(SMTP_CONN *c, long long deadline)
+static int conn_fill(SMTP_CONN *c, long long *deadline)
 {
     ssize_t n;
     int r;
@@ -182,14 +232,14 @@ static int conn_fill(SMTP_CONN *c, long long deadline)
     c->rpos = c->rlen = 0;
     if (c->poll_first && !c->tls) {
         c->poll_first = 0;
-        if ((r = conn_wait(c->fd, POLLIN, deadline)) == 0)
+        if ((r = conn_wait(c->fd, POLLIN, *deadline)) == 0)
             return conn_fail(c, SMTP_ERR_TIMEOUT, "timeout");
         /* ready, or an error the read below reports */
     }
     c->poll_first = 0;
     for (;;) {
         if (c->tls) {
-            n = tls_read(c->tls, c->rbuf, sizeof(c->rbuf), deadline);
+            n = tls_read(c->tls, c->rbuf, sizeof(c->rbuf), *deadline);
             if (n == 0)
                 return conn_fail(c, SMTP_ERR_EOF, "lost connection");
             if (n < 0) {
@@ -203,7 +253,7 @@ static int conn_fill(SMTP_CONN *c, long long deadline)
                 return conn_fail(c, SMTP_ERR_EOF, "lost connection");
             if (n < 0) {
                 if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
-                    r = conn_wait(c->fd, POLLIN, deadline);
+                    r = conn_wait(c->fd, POLLIN, *deadline);
                     if (r == 0)
                         return conn_fail(c, SMTP_ERR_TIMEOUT, "timeout");
                     if (r > 0)
@@ -213,11 +263,12 @@ static int conn_fill(SMTP_CONN *c, long long deadline)
             }
         }
         c->rlen = (size_t) n;
+        conn_moved(c, deadline);
         return 1;
     }
 }
 
-int smtp_conn_getline(SMTP_CONN *c, VSTR *line, size_t max, long long deadline)
+static int conn_getline(SMTP_CONN *c, VSTR *line, size_t max, long long *deadline)
 {
     vstr_reset(line);
     if (c->broken)
@@ -240,6 +291,12 @@ int smtp_conn_getline(SMTP_CONN *c, VSTR *line, size_t max, long long deadline)
     if (vstr_len(line) > 0 && vstr_str(line)[vstr_len(line) - 1] == '\r')
         vstr_truncate(line, vstr_len(line) - 1);
     return 0;
+}
+
+int smtp_conn_getline(SMTP_CONN *c, VSTR *line, size_t max, long long deadline)
+{
+    conn_arm(c, deadline);
+    return conn_getline(c, line, max, &deadline);
 }
 
 void smtp_reply_init(SMTP_REPLY *r)
@@ -300,12 +357,13 @@ int smtp_reply_read(SMTP_CONN *c, SMTP_REPLY *r, long long deadline)
     r->dsn[0] = 0;
     vstr_reset(r->text);
     argv_truncate(r->lines, 0);
+    conn_arm(c, deadline);
     for (i = 0; more; i++) {
         if (i >= SMTP_REPLY_LINES_MAX) {
             vstr_free(line);
             return conn_fail(c, SMTP_ERR_PROTO, "malformed reply: too many lines");
         }
-        if (smtp_conn_getline(c, line, SMTP_LINE_MAX, deadline) < 0) {
+        if (conn_getline(c, line, SMTP_LINE_MAX, &deadline) < 0) {
             vstr_free(line);
             return -1;
         }

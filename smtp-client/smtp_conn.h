@@ -12,6 +12,10 @@
  *   long long dl = tls_deadline(ms);         absolute deadline (0: none)
  *   smtp_conn_puts(c, "MAIL FROM:<a@b>\r\n"); (buffered; no I/O)
  *   smtp_conn_flush(c, dl);                  0, or -1 with c->why
+ *   smtp_conn_flush_data(c, &dl, rate);      the same for message content:
+ *                                            with rate > 0 every byte
+ *                                            written moves *dl later by
+ *                                            1/rate s (smtp_min_data_rate)
  *   SMTP_REPLY rep; smtp_reply_init(&rep);
  *   smtp_reply_read(c, &rep, dl);            0, or -1 with c->why
  *   rep.code (200..599), rep.dsn ("5.1.1", from the text or the class),
@@ -20,6 +24,12 @@
  *   c->tls = tls_client_start(...);          the caller starts TLS; later
  *                                            I/O goes through it
  *   smtp_conn_free(c);                       TLS freed, descriptor closed
+ *
+ * Deadlines: an absolute deadline bounds the whole operation (a flush, a
+ * reply) when c->per_call is 0 (smtp_per_request_deadline = yes). With
+ * c->per_call set (the default, smtp_per_request_deadline = no, as in
+ * Postfix) the time from the call to its deadline is a limit per read or
+ * write instead: it starts again whenever data moved.
  *
  * Bounds: a reply line longer than SMTP_LINE_MAX is truncated (the rest of
  * it read and dropped), a reply of more than SMTP_REPLY_LINES_MAX lines or
@@ -60,6 +70,9 @@ typedef struct SMTP_CONN {
     int broken;        /* SMTP_ERR_* (sticky) */
     VSTR *why;
     int poll_first;    /* the next refill waits before it reads (smtp_conn_expect_wait) */
+    int per_call;      /* time limits per read or write, not per operation */
+    long long span;    /* per_call: the current operation's limit, ms */
+    unsigned long long rate_acc; /* flush_data: bytes * 1000 not yet credited */
 } SMTP_CONN;
 
 typedef struct SMTP_REPLY {
@@ -79,6 +92,7 @@ void smtp_conn_expect_wait(SMTP_CONN *c);
 void smtp_conn_puts(SMTP_CONN *c, const char *str);
 void smtp_conn_write(SMTP_CONN *c, const char *data, size_t len);
 int smtp_conn_flush(SMTP_CONN *c, long long deadline);
+int smtp_conn_flush_data(SMTP_CONN *c, long long *deadline, unsigned rate);
 int smtp_conn_getline(SMTP_CONN *c, VSTR *line, size_t max, long long deadline);
 
 void smtp_reply_init(SMTP_REPLY *r);

@@ -92,11 +92,44 @@ static int proto_discarded(const ARGV *list, const char *kw, size_t n)
     return 0;
 }
 
+/* The XFORWARD attributes: keyword, bit, in the order commands carry them. */
+static const struct {
+    const char *name;
+    int bit;
+} proto_xfwd_attrs[] = {
+    {"NAME", SMTP_XFWD_NAME},   {"ADDR", SMTP_XFWD_ADDR},   {"PORT", SMTP_XFWD_PORT},
+    {"PROTO", SMTP_XFWD_PROTO}, {"HELO", SMTP_XFWD_HELO},   {"IDENT", SMTP_XFWD_IDENT},
+    {"SOURCE", SMTP_XFWD_SOURCE},
+};
+#define PROTO_XFWD_NATTR (sizeof(proto_xfwd_attrs) / sizeof(proto_xfwd_attrs[0]))
+#define PROTO_XFWD_NA (SMTP_XFWD_NAME | SMTP_XFWD_ADDR | SMTP_XFWD_PORT)
+
+/* proto_xfwd_parse - the attribute names after the EHLO keyword XFORWARD */
+static int proto_xfwd_parse(const char *p)
+{
+    int mask = 0;
+    size_t i, n;
+
+    for (;;) {
+        p += strspn(p, " \t=");
+        if (*p == 0)
+            break;
+        n = strcspn(p, " \t");
+        for (i = 0; i < PROTO_XFWD_NATTR; i++)
+            if (strlen(proto_xfwd_attrs[i].name) == n &&
+                strncasecmp(p, proto_xfwd_attrs[i].name, n) == 0)
+                mask |= proto_xfwd_attrs[i].bit;
+        p += n;
+    }
+    return mask;
+}
+
 static void proto_features(const SMTP_CONF *cf, SMTP_SESS *s, const SMTP_REPLY *rep)
 {
     size_t i;
 
     s->features = SMTP_FEAT_ESMTP;
+    s->xfwd = 0;
     s->size_limit = 0;
     mem_free(s->auth_mechs);
     s->auth_mechs = NULL;
@@ -114,7 +147,9 @@ static void proto_features(const SMTP_CONF *cf, SMTP_SESS *s, const SMTP_REPLY *
                 s->size_limit = strtol(l + n + 1, NULL, 10);
             if (s->size_limit < 0)
                 s->size_limit = 0;
-        } else if (n == 3 && strncasecmp(l, "DSN", n) == 0)
+        } else if (n == 8 && strncasecmp(l, "XFORWARD", n) == 0)
+            s->xfwd = proto_xfwd_parse(l + n);
+        else if (n == 3 && strncasecmp(l, "DSN", n) == 0)
             s->features |= SMTP_FEAT_DSN;
         else if (n == 8 && strncasecmp(l, "8BITMIME", n) == 0)
             s->features |= SMTP_FEAT_8BITMIME;
@@ -144,6 +179,7 @@ static int proto_hello(const SMTP_CONF *cf, SMTP_SESS *s, SMTP_REPLY *rep, VSTR 
         vstr_sprintf(cmd, "HELO %s", cf->helo_name);
         r = proto_cmd(s, vstr_str(cmd), cf->helo_timeout, rep);
         s->features = 0;
+        s->xfwd = 0;
         if (r == 0 && rep->code / 100 == 2) {
             vstr_free(cmd);
             return 0;
@@ -438,6 +474,7 @@ static int sess_open(const SMTP_CONF *cf, const SMTP_ADDR *a, const SMTP_DEST *d
     }
     vstr_free(err);
     s = sess_new(a, port, fd, d->unix_path != NULL);
+    s->conn->per_call = !cf->per_request_deadline;
     smtp_reply_init(&rep);
     if (cf->tls_wrapper && !d->unix_path && proto_wrapper(cf, s, d, nexthop, dsn, why) < 0)
         goto fail;
@@ -504,6 +541,99 @@ void smtp_xtext(VSTR *out, const char *text)
     }
 }
 
+/* proto_xfwd_xtext - xtext as Postfix's XFORWARD client writes it ('=' as is) */
+static void proto_xfwd_xtext(VSTR *out, const char *text)
+{
+    const unsigned char *p;
+
+    for (p = (const unsigned char *) text; *p; p++) {
+        if (*p < 33 || *p > 126 || *p == '+')
+            vstr_printf(out, "+%02X", *p);
+        else
+            vstr_addch(out, *p);
+    }
+}
+
+/* proto_xfwd_value - what the request says for one attribute */
+static const char *proto_xfwd_value(const DELIVER_REQUEST *req, int bit)
+{
+    const char *v = "";
+
+    switch (bit) {
+    case SMTP_XFWD_NAME:
+        v = req->client_name;
+        break;
+    case SMTP_XFWD_ADDR:
+        v = req->client_addr;
+        break;
+    case SMTP_XFWD_PORT:
+        v = req->client_port;
+        break;
+    case SMTP_XFWD_PROTO:
+        v = req->proto_name;
+        break;
+    case SMTP_XFWD_HELO:
+        v = req->helo_name;
+        break;
+    case SMTP_XFWD_IDENT:
+        v = req->log_ident;
+        break;
+    case SMTP_XFWD_SOURCE:
+        if (req->rewrite_context && *req->rewrite_context)
+            v = strcmp(req->rewrite_context, "local") == 0 ? "LOCAL" : "REMOTE";
+        break;
+    }
+    return v && *v ? v : "[UNAVAILABLE]";
+}
+
+/*
+ * smtp_xforward_cmds - the XFORWARD commands (without CRLF) for the
+ * attributes in announced, packed into as few lines of at most
+ * SMTP_XFWD_LINE_MAX bytes as they fit; na[i] (when not NULL) says
+ * whether command i carries NAME, ADDR or PORT. A value too long for any
+ * line is sent as [UNAVAILABLE], with a warning. Returns the count.
+ */
+size_t smtp_xforward_cmds(int announced, const DELIVER_REQUEST *req, ARGV *cmds, int *na)
+{
+    VSTR *cmd = vstr_new(0), *piece = vstr_new(0);
+    size_t i, n = 0;
+    int cur_na = 0;
+
+    vstr_set(cmd, "XFORWARD");
+    for (i = 0; i < PROTO_XFWD_NATTR; i++) {
+        int bit = proto_xfwd_attrs[i].bit;
+
+        if (!(announced & bit))
+            continue;
+        vstr_sprintf(piece, " %s=", proto_xfwd_attrs[i].name);
+        proto_xfwd_xtext(piece, proto_xfwd_value(req, bit));
+        if (8 + vstr_len(piece) > SMTP_XFWD_LINE_MAX) {
+            msg_warn("%s: XFORWARD %s value is too long: sent as [UNAVAILABLE]", req->queue_id,
+                     proto_xfwd_attrs[i].name);
+            vstr_sprintf(piece, " %s=[UNAVAILABLE]", proto_xfwd_attrs[i].name);
+        }
+        if (vstr_len(cmd) > 8 && vstr_len(cmd) + vstr_len(piece) > SMTP_XFWD_LINE_MAX) {
+            if (na && n < SMTP_XFWD_CMDS_MAX)
+                na[n] = cur_na;
+            argv_add(cmds, vstr_str(cmd));
+            n++;
+            vstr_set(cmd, "XFORWARD");
+            cur_na = 0;
+        }
+        vstr_adds(cmd, vstr_str(piece));
+        cur_na |= (bit & PROTO_XFWD_NA) != 0;
+    }
+    if (vstr_len(cmd) > 8) {
+        if (na && n < SMTP_XFWD_CMDS_MAX)
+            na[n] = cur_na;
+        argv_add(cmds, vstr_str(cmd));
+        n++;
+    }
+    vstr_free(cmd);
+    vstr_free(piece);
+    return n;
+}
+
 static void proto_path(VSTR *out, const char *addr)
 {
     VSTR *q = vstr_new(0);
@@ -535,7 +665,7 @@ static void rcpt_sent(SMTP_SESS *s, DELIVER_REQUEST *req, int qfd, size_t i,
      * server has the mail, not the recipient.
      */
     if ((!(s->features & SMTP_FEAT_DSN) && (req->rcpt[i].notify & DELIVER_NOTIFY_SUCCESS))
-        || (req->flags & DELIVER_FLAG_RECORD)) {
+        || (req->flags & (DELIVER_FLAG_RECORD | DELIVER_FLAG_USR_VRFY))) {
         req->success_action = "relayed";
         req->remote_mta = s->host;
         req->remote_diag_type = msg_program();
@@ -658,6 +788,14 @@ static void content_to_mime(void *ctx, const char *data, size_t len, int eol)
     smtp_mime_input(ctx, data, len, eol);
 }
 
+/* proto_content_flush - content out by the deadline (see proto_content) */
+static int proto_content_flush(const SMTP_CONF *cf, SMTP_SESS *s, long long *dl)
+{
+    if (cf->per_request_deadline)
+        return smtp_conn_flush_data(s->conn, dl, cf->min_data_rate);
+    return smtp_conn_flush(s->conn, tls_deadline(MS(cf->data_xfer_timeout)));
+}
+
 /*
  * proto_content - the message, dot-stuffed, CRLF, then ".": 0 or -1.
  * smtp_header_checks/smtp_body_checks first (smtp_checks.h), then
@@ -671,6 +809,11 @@ static int proto_content(const SMTP_CONF *cf, SMTP_SESS *s, DELIVER_REQUEST *req
     CONTENT_OUT o = {cf, s, 1, 0};
     SMTP_MIME *mime = downgrade ? smtp_mime_new(content_put, &o) : NULL;
     SMTP_CHECKS *ck = NULL;
+    /*
+     * smtp_per_request_deadline: one deadline for the whole content, later
+     * by 1/smtp_min_data_rate s per byte written; otherwise the
+     * smtp_data_xfer_timeout limits each write.
+     */
     long long dl = tls_deadline(MS(cf->data_xfer_timeout));
 
     *bad_file = 0;
@@ -679,10 +822,18 @@ static int proto_content(const SMTP_CONF *cf, SMTP_SESS *s, DELIVER_REQUEST *req
         smtp_mime_free(mime);
         return -1;
     }
-    if (cf->nhdr_checks > 0 || cf->nbody_checks > 0 || cf->ngeneric > 0)
-        ck = smtp_checks_new(cf->hdr_checks, cf->nhdr_checks, cf->body_checks, cf->nbody_checks,
-                             cf->generic, cf->ngeneric, req->queue_id, mime ? content_to_mime : content_put,
+    if (cf->nhdr_checks > 0 || cf->nbody_checks > 0 || cf->nmime_checks > 0 ||
+        cf->nnested_checks > 0 || cf->ngeneric > 0) {
+        SMTP_CHECK_TABLES t;
+
+        t.hdr = cf->hdr_checks, t.nhdr = cf->nhdr_checks;
+        t.mime = cf->mime_checks, t.nmime = cf->nmime_checks;
+        t.nested = cf->nested_checks, t.nnested = cf->nnested_checks;
+        t.body = cf->body_checks, t.nbody = cf->nbody_checks;
+        t.gen = cf->generic, t.ngen = cf->ngeneric;
+        ck = smtp_checks_new(&t, req->queue_id, mime ? content_to_mime : content_put,
                              mime ? (void *) mime : (void *) &o);
+    }
     while ((got = qfile_read(r, &rec)) == 1) {
         if (rec.type == QREC_XTRA)
             break;
@@ -694,13 +845,10 @@ static int proto_content(const SMTP_CONF *cf, SMTP_SESS *s, DELIVER_REQUEST *req
             smtp_mime_input(mime, rec.data, rec.len, rec.type == QREC_NORM);
         else
             content_put(&o, rec.data, rec.len, rec.type == QREC_NORM);
-        if (vstr_len(s->conn->wbuf) >= 65536) {
-            if (smtp_conn_flush(s->conn, dl) < 0) {
-                smtp_checks_free(ck);
-                smtp_mime_free(mime);
-                return -1;
-            }
-            dl = tls_deadline(MS(cf->data_xfer_timeout));
+        if (vstr_len(s->conn->wbuf) >= 65536 && proto_content_flush(cf, s, &dl) < 0) {
+            smtp_checks_free(ck);
+            smtp_mime_free(mime);
+            return -1;
         }
     }
     if (ck)
@@ -717,7 +865,35 @@ static int proto_content(const SMTP_CONF *cf, SMTP_SESS *s, DELIVER_REQUEST *req
     if (!o.bol)
         smtp_conn_write(s->conn, "\r\n", 2);
     smtp_conn_write(s->conn, ".\r\n", 3);
-    return smtp_conn_flush(s->conn, dl);
+    return proto_content_flush(cf, s, &dl);
+}
+
+/* proto_xfwd_check - one XFORWARD reply: a non-2xx one is only a warning */
+static void proto_xfwd_check(const SMTP_SESS *s, const SMTP_REPLY *rep, int na)
+{
+    if (rep->code / 100 != 2)
+        msg_warn("host %s said: %s (in reply to %s)", s->namaddr, vstr_str(rep->text),
+                 na ? "XFORWARD name/address command" : "XFORWARD helo/protocol command");
+}
+
+#define PROTO_XFWD_WHILE(na) \
+    ((na) ? "sending XFORWARD name/address" : "sending XFORWARD protocol/helo_name")
+
+/* proto_xfwd_replies - the pipelined XFORWARD replies that are due: 0, or -1 (broken) */
+static int proto_xfwd_replies(const SMTP_CONF *cf, SMTP_SESS *s, DELIVER_REQUEST *req,
+                              SMTP_RCPT_STATE *st, SMTP_REPLY *rep)
+{
+    for (; s->xfwd_read < s->xfwd_pending; s->xfwd_read++) {
+        int na = s->xfwd_read < SMTP_XFWD_CMDS_MAX ? s->xfwd_na[s->xfwd_read] : 0;
+
+        if (smtp_reply_read(s->conn, rep, tls_deadline(MS(cf->xforward_timeout))) < 0) {
+            rcpt_broken(s, req, st, PROTO_XFWD_WHILE(na));
+            return -1;
+        }
+        proto_xfwd_check(s, rep, na);
+    }
+    s->xfwd_pending = s->xfwd_read = 0;
+    return 0;
 }
 
 /*
@@ -733,6 +909,8 @@ static int pipe_catch_up(const SMTP_CONF *cf, SMTP_SESS *s, DELIVER_REQUEST *req
 {
     size_t k;
 
+    if (s->xfwd_read < s->xfwd_pending && proto_xfwd_replies(cf, s, req, st, rep) < 0)
+        return -1;
     if (!*mail_read) {
         if (smtp_reply_read(s->conn, rep, tls_deadline(MS(cf->mail_timeout))) < 0) {
             rcpt_broken(s, req, st, "sending MAIL FROM");
@@ -751,7 +929,9 @@ static int pipe_catch_up(const SMTP_CONF *cf, SMTP_SESS *s, DELIVER_REQUEST *req
         }
         if (!*mail_ok)
             continue;
-        if (rep->code / 100 == 2)
+        if (rep->code / 100 == 2 && (req->flags & DELIVER_FLAG_USR_VRFY))
+            rcpt_sent(s, req, qfd, idx[*got], st, rep->dsn, vstr_str(rep->text), t);
+        else if (rep->code / 100 == 2)
             acc[idx[*got]] = 1, (*nacc)++;
         else
             rcpt_outcome(s, req, qfd, idx[*got], st, rep, "RCPT TO", t);
@@ -860,6 +1040,32 @@ int smtp_sess_deliver(const SMTP_CONF *cf, SMTP_SESS *s, DELIVER_REQUEST *req, i
             rset_pending = 1;
         }
     }
+    /* XFORWARD: the original client, before each transaction */
+    s->xfwd_pending = s->xfwd_read = 0;
+    if (cf->send_xforward && s->xfwd) {
+        ARGV *xc = argv_new();
+        size_t nx = smtp_xforward_cmds(s->xfwd, req, xc, s->xfwd_na);
+
+        for (k = 0; k < nx; k++) {
+            int na = k < SMTP_XFWD_CMDS_MAX && s->xfwd_na[k];
+
+            smtp_conn_puts(s->conn, xc->argv[k]);
+            smtp_conn_puts(s->conn, "\r\n");
+            if (pipe) {
+                s->xfwd_pending++;
+                continue;
+            }
+            dl = tls_deadline(MS(cf->xforward_timeout));
+            if (smtp_conn_flush(s->conn, dl) < 0 || smtp_reply_read(s->conn, &rep, dl) < 0) {
+                rcpt_broken(s, req, st, PROTO_XFWD_WHILE(na));
+                argv_free(xc);
+                ret = -1;
+                goto out;
+            }
+            proto_xfwd_check(s, &rep, na);
+        }
+        argv_free(xc);
+    }
     /* MAIL FROM */
     vstr_set(cmd, "MAIL FROM:");
     proto_path(cmd, vstr_len(gsender) ? vstr_str(gsender) : req->sender);
@@ -962,7 +1168,9 @@ int smtp_sess_deliver(const SMTP_CONF *cf, SMTP_SESS *s, DELIVER_REQUEST *req, i
                 ret = -1;
                 goto out;
             }
-            if (rep.code / 100 == 2)
+            if (rep.code / 100 == 2 && (req->flags & DELIVER_FLAG_USR_VRFY))
+                rcpt_sent(s, req, qfd, idx[k], st, rep.dsn, vstr_str(rep.text), times);
+            else if (rep.code / 100 == 2)
                 acc[idx[k]] = 1, nacc++;
             else
                 rcpt_outcome(s, req, qfd, idx[k], st, &rep, "RCPT TO", times);
@@ -970,6 +1178,35 @@ int smtp_sess_deliver(const SMTP_CONF *cf, SMTP_SESS *s, DELIVER_REQUEST *req, i
     }
     if (!pipe && nacc == 0)
         goto rset;
+    if (req->flags & DELIVER_FLAG_USR_VRFY) {
+        /*
+         * sendmail -bv: the RCPT TO replies were the answer (each accepted
+         * recipient is "deliverable" with the server's reply); no DATA.
+         * Without PIPELINING every reply was read above (nacc stays 0).
+         */
+        if (!pipe)
+            goto rset;
+        if (smtp_conn_flush(s->conn, tls_deadline(MS(cf->rcpt_timeout))) < 0) {
+            if (rset_pending) {
+                ret = SMTP_DELIVER_STALE;
+                goto out;
+            }
+            rcpt_broken(s, req, st, "sending RCPT TO");
+            ret = -1;
+            goto out;
+        }
+        if (rset_pending && proto_rset_reply(cf, s, &rep) < 0) {
+            ret = SMTP_DELIVER_STALE;
+            goto out;
+        }
+        rset_pending = 0;
+        if (pipe_catch_up(cf, s, req, qfd, st, idx, n, n, &got, &mail_read, &mail_ok, acc,
+                          &nacc, &rep, times) < 0) {
+            ret = -1;
+            goto out;
+        }
+        goto rset;
+    }
     /* DATA */
     smtp_conn_puts(s->conn, "DATA\r\n");
     dl = tls_deadline(MS(cf->mail_timeout));

@@ -19,9 +19,23 @@
  *       On output: smtp_generic_maps rewrite MAIL FROM, RCPT TO and the
  *       address headers (smtp_generic.h), smtp_header_checks and
  *       smtp_body_checks apply (smtp_checks.h), and 8-bit content to a
- *       server without 8BITMIME is downgraded (smtp_mime.h). NOTIFY=SUCCESS
+ *       server without 8BITMIME is downgraded (smtp_mime.h). With
+ *       smtp_send_xforward_command and a server that announces XFORWARD,
+ *       XFORWARD commands go before MAIL FROM (pipelined with it when
+ *       the server pipelines) with the original client's attributes from
+ *       the request (NAME, ADDR, PORT, PROTO, HELO, IDENT = the original
+ *       queue id, SOURCE = LOCAL/REMOTE from the rewrite context), only
+ *       those the server announced, in that order, xtext-encoded,
+ *       "[UNAVAILABLE]" for an empty one, packed into as few commands as
+ *       the 512-byte command line allows; a non-2xx reply is a warning
+ *       only. Sent for every transaction, also on a cached session.
+ *       NOTIFY=SUCCESS
  *       to a server without DSN is reported as action=relayed; a 4xx
  *       reply is kept in state[i] (reply, mta) for the delay notice.
+ *       sendmail -bv (DELIVER_FLAG_USR_VRFY): MAIL FROM and RCPT TO only,
+ *       then RSET (QUIT when the session ends): the RCPT TO reply is the
+ *       answer (2xx: deliver_rcpt_sent with that reply, which records it
+ *       as "deliverable"; 4xx/5xx as above, "undeliverable"); no DATA.
  *   smtp_sess_rset(cf, s)      0: ready for another transaction
  *   smtp_sess_close(cf, s)     QUIT (unless broken) and free
  * Reasons are Postfix's: "host mx[1.2.3.4] said: 550 5.1.1 ... (in reply to
@@ -53,6 +67,18 @@
 #define SMTP_FEAT_STARTTLS   0x40
 #define SMTP_FEAT_AUTH       0x80
 
+/* The XFORWARD attributes a server announced (SMTP_SESS.xfwd), in the
+ * order the commands carry them. */
+#define SMTP_XFWD_NAME   0x01
+#define SMTP_XFWD_ADDR   0x02
+#define SMTP_XFWD_PORT   0x04
+#define SMTP_XFWD_PROTO  0x08
+#define SMTP_XFWD_HELO   0x10
+#define SMTP_XFWD_IDENT  0x20
+#define SMTP_XFWD_SOURCE 0x40
+#define SMTP_XFWD_CMDS_MAX 7     /* at most one command per attribute */
+#define SMTP_XFWD_LINE_MAX 510   /* an SMTP command line without CRLF */
+
 typedef struct SMTP_SESS {
     SMTP_CONN *conn;
     char *host;
@@ -69,6 +95,10 @@ typedef struct SMTP_SESS {
     long reuse_count;
     int rset_first;    /* a cached session: RSET before the next MAIL FROM,
                         * in the same write when the server pipelines */
+    int xfwd;          /* SMTP_XFWD_*: what the server's XFORWARD keyword announced */
+    size_t xfwd_pending; /* pipelined XFORWARD commands whose replies are due */
+    size_t xfwd_read;    /* of those, read so far */
+    int xfwd_na[SMTP_XFWD_CMDS_MAX]; /* per command: it carries name/address attributes */
 } SMTP_SESS;
 
 /* smtp_sess_deliver(): a cached session failed its RSET; no recipient touched */
@@ -86,5 +116,6 @@ int smtp_sess_deliver(const SMTP_CONF *cf, SMTP_SESS *s, DELIVER_REQUEST *req, i
 int smtp_sess_rset(const SMTP_CONF *cf, SMTP_SESS *s);
 void smtp_sess_close(const SMTP_CONF *cf, SMTP_SESS *s);
 void smtp_xtext(VSTR *out, const char *text);
+size_t smtp_xforward_cmds(int announced, const DELIVER_REQUEST *req, ARGV *cmds, int *na);
 
 #endif

@@ -120,7 +120,8 @@ static CLEANUP_STATE *cleanup_reuse;
  * it); a later one starts with the client's flags, so a client that hung up
  * instead costs no queue file.
  */
-static int cleanup_request_start(CLEANUP_STATE *st, STREAM *s, int first, int timeout_ms)
+static int cleanup_request_start(SERVER *srv, CLEANUP_STATE *st, STREAM *s, int first,
+                                 int timeout_ms)
 {
     int r;
 
@@ -137,6 +138,7 @@ static int cleanup_request_start(CLEANUP_STATE *st, STREAM *s, int first, int ti
                      *stream_why(s) ? stream_why(s) : "malformed flags attribute");
             return -1;
         }
+        server_single_request(srv); /* it came: one more use of the process */
         stream_set_limits(s, timeout_ms, 4096);
         if (cleanup_out_create(st) < 0)
             return -1;
@@ -164,13 +166,13 @@ static int cleanup_request_start(CLEANUP_STATE *st, STREAM *s, int first, int ti
 }
 
 /* One message on the connection: CLEANUP_REQ_DONE after a reply, else CLEANUP_REQ_CLOSE. */
-static int cleanup_request(CLEANUP_STATE *st, STREAM *s, int first, int timeout_ms, VSTR *rec,
-                           VSTR *why)
+static int cleanup_request(SERVER *srv, CLEANUP_STATE *st, STREAM *s, int first, int timeout_ms,
+                           VSTR *rec, VSTR *why)
 {
     int type = 0;
     int r;
 
-    if (cleanup_request_start(st, s, first, timeout_ms) < 0)
+    if (cleanup_request_start(srv, st, s, first, timeout_ms) < 0)
         return CLEANUP_REQ_CLOSE;
     cleanup_flags(st, st->flags);
     stream_set_limits(s, timeout_ms, 0);
@@ -201,8 +203,8 @@ static int cleanup_request(CLEANUP_STATE *st, STREAM *s, int first, int timeout_
 
 /*
  * A connection: requests one after another while the client keeps sending
- * them (server_single_next() counts each as a use; the wait for the next
- * one is bounded by CLEANUP_REUSE_IDLE_MS).
+ * them (each counts as a use once it arrives: server_single_request(); the
+ * wait for the next one is bounded by CLEANUP_REUSE_IDLE_MS).
  */
 static void cleanup_service(SERVER *srv, int fd)
 {
@@ -217,7 +219,7 @@ static void cleanup_service(SERVER *srv, int fd)
 
     cleanup_reuse = st;
     for (;;) {
-        r = cleanup_request(st, s, first, timeout_ms, rec, why);
+        r = cleanup_request(srv, st, s, first, timeout_ms, rec, why);
         cleanup_state_reset(st);
         if (r != CLEANUP_REQ_DONE || !server_single_next(srv))
             break;

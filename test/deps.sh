@@ -18,6 +18,7 @@ PACKAGES=(
     dovecot-lmtpd
     pflogsumm  # the log report the delivery tests read Postern's maillog with
     iproute2 procps psmisc file
+    strace  # bench/run's system call counts (test/e2e/bench-smoke.sh)
     # run-time libraries of Debian's Postfix, the compatibility oracle
     # (the postfix packages themselves are only downloaded and unpacked)
     libicu72 libnsl2 libsasl2-2 libssl3 libdb5.3 liblmdb0 libcdb1 libpcre2-8-0

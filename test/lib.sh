@@ -36,12 +36,32 @@ export -f _t_accounts useradd userdel usermod groupadd groupdel
 # tests share and change (the installed default main.cf that set-gid
 # postdrop and postqueue read for alternate_config_directories). Another
 # test asking for NAME waits until this one has ended (bounded).
+# test_exclusive_release lets go of every lock the test holds; the test's
+# end does it (inst_cleanup, or the shell exiting). The lock lives on an
+# open descriptor of the test's shell: a process the test starts inherits
+# it, so one that outlives the test would hold the lock (master closes what
+# it inherits; a test's own background helpers must end with the test).
 test_exclusive() {
     local fd held=" ${_T_EXCLUSIVE-} "
     # Once per test: a second open of the file would wait for the first.
     [[ "$held" == *" $1 "* ]] && return 0
     exec {fd}>"/run/lock/postern-test-$1.lock"
-    flock -w 900 "$fd" && _T_EXCLUSIVE="${_T_EXCLUSIVE-} $1"
+    if flock -w 900 "$fd"; then
+        _T_EXCLUSIVE="${_T_EXCLUSIVE-} $1"
+        _T_EXCLUSIVE_FDS="${_T_EXCLUSIVE_FDS-} $fd"
+        return 0
+    fi
+    exec {fd}>&-
+    return 1
+}
+
+test_exclusive_release() {
+    local fd
+    for fd in ${_T_EXCLUSIVE_FDS-}; do
+        exec {fd}>&-
+    done
+    _T_EXCLUSIVE=''
+    _T_EXCLUSIVE_FDS=''
 }
 
 # default_cf_allow DIR / default_cf_disallow DIR: add DIR to (remove it

@@ -18,20 +18,8 @@ sed -i '/^mynetworks *=/d' "$C/main.cf"
 sd_start
 ok $? "master, smtpd and cleanup run"
 
-dialog() {
-    local name=$1
-    shift
-    cat >"$T/$name.dialog"
-    if [ -n "$RETRY" ]; then # the first dialog after a reload: until it applies
-        inst_wait bash -c "$DIALOG $* $ADDR $PORT $T/$name.dialog 2>$T/$name.err"
-    else
-        $DIALOG "$@" "$ADDR" "$PORT" "$T/$name.dialog" 2>"$T/$name.err"
-    fi
-    ok $? "dialog: $name $(head -c 300 "$T/$name.err")"
-}
-
 # --- defaults: not an open relay ---------------------------------------------------
-dialog default-outside --bind 127.0.0.2 <<'D'
+sd_dialog default-outside --bind 127.0.0.2 <<'D'
 S~ 220 .*
 C: EHLO laptop.example.net
 M: 250
@@ -44,7 +32,7 @@ S: 250 2.1.5 Ok
 C: QUIT
 S: 221 2.0.0 Bye
 D
-dialog default-local --bind 127.0.0.1 <<'D'
+sd_dialog default-local --bind 127.0.0.1 <<'D'
 S~ 220 .*
 C: EHLO localhost.example.net
 M: 250
@@ -57,22 +45,21 @@ S: 221 2.0.0 Bye
 D
 
 # --- the configured restrictions -----------------------------------------------------
-inst_param mynetworks 127.0.0.1/32
-inst_param smtpd_relay_restrictions "check_recipient_access inline:{{vip@elsewhere.test = OK}}, permit_mynetworks, reject_unauth_destination"
-inst_param smtpd_restriction_classes "c_permit, c_reject, c_defer"
-inst_param c_permit permit
-inst_param c_reject reject
-inst_param c_defer defer
-inst_param smtpd_sender_restrictions "check_sender_access inline:{{p@example.net = c_permit}, {r@example.net = c_reject}, {d@example.net = c_defer}}, check_sender_access inline:{{example.net = REJECT domain blocked}}"
-inst_param smtpd_reject_unlisted_recipient no
-inst_param smtpd_recipient_restrictions "check_recipient_access inline:{{nocheck@mail.example.com = OK}}, reject_unlisted_recipient"
-inst_param smtpd_client_restrictions "check_client_access inline:{{127.0.0.3 = reject_unknown_client_hostname}}"
-inst_param unknown_client_reject_code 550
-inst_param smtpd_end_of_data_restrictions "check_sender_access inline:{{eod@example.com = REJECT no end for you}}"
-inst_param smtpd_data_restrictions "reject_unauth_pipelining, reject_multi_recipient_bounce"
-postfix reload >/dev/null 2>&1
+sd_reload "mynetworks = 127.0.0.1/32" \
+    "smtpd_relay_restrictions = check_recipient_access inline:{{vip@elsewhere.test = OK}}, permit_mynetworks, reject_unauth_destination" \
+    "smtpd_restriction_classes = c_permit, c_reject, c_defer" \
+    "c_permit = permit" \
+    "c_reject = reject" \
+    "c_defer = defer" \
+    "smtpd_sender_restrictions = check_sender_access inline:{{p@example.net = c_permit}, {r@example.net = c_reject}, {d@example.net = c_defer}}, check_sender_access inline:{{example.net = REJECT domain blocked}}" \
+    "smtpd_reject_unlisted_recipient = no" \
+    "smtpd_recipient_restrictions = check_recipient_access inline:{{nocheck@mail.example.com = OK}}, reject_unlisted_recipient" \
+    "smtpd_client_restrictions = check_client_access inline:{{127.0.0.3 = reject_unknown_client_hostname}}" \
+    "unknown_client_reject_code = 550" \
+    "smtpd_end_of_data_restrictions = check_sender_access inline:{{eod@example.com = REJECT no end for you}}" \
+    "smtpd_data_restrictions = reject_unauth_pipelining, reject_multi_recipient_bounce"
 
-RETRY=1 dialog relay --bind 127.0.0.2 <<'D'
+SD_RETRY=1 sd_dialog relay --bind 127.0.0.2 <<'D'
 S~ 220 .*
 C: EHLO laptop.example.net
 M: 250
@@ -89,7 +76,7 @@ line=$(sd_log "reject: RCPT from unknown\[127.0.0.2\]: 554 5.7.1 <victim@elsewhe
 is "${line#*]: }" "NOQUEUE: reject: RCPT from unknown[127.0.0.2]: 554 5.7.1 <victim@elsewhere.test>: Relay access denied; from=<p@example.net> to=<victim@elsewhere.test> proto=ESMTP helo=<laptop.example.net>" \
     "reject_unauth_destination: the issue's exact log line"
 
-dialog bare-names --bind 127.0.0.2 <<'D'
+sd_dialog bare-names --bind 127.0.0.2 <<'D'
 S~ 220 .*
 C: EHLO laptop.example.net
 M: 250
@@ -119,7 +106,7 @@ C: QUIT
 S: 221 2.0.0 Bye
 D
 
-dialog unlisted --bind 127.0.0.1 <<'D'
+sd_dialog unlisted --bind 127.0.0.1 <<'D'
 S~ 220 .*
 C: EHLO localhost.example.net
 M: 250
@@ -133,7 +120,7 @@ C: QUIT
 S: 221 2.0.0 Bye
 D
 
-dialog code-550 --bind 127.0.0.3 <<'D'
+sd_dialog code-550 --bind 127.0.0.3 <<'D'
 S~ 220 .*
 C: EHLO other.example.net
 M: 250
@@ -146,7 +133,7 @@ S: 221 2.0.0 Bye
 D
 
 before=$(sd_queue_count)
-dialog end-of-data --bind 127.0.0.1 <<'D'
+sd_dialog end-of-data --bind 127.0.0.1 <<'D'
 S~ 220 .*
 C: EHLO localhost.example.net
 M: 250
@@ -182,7 +169,7 @@ like "$(sd_log "reject: END-OF-MESSAGE from")" \
 
 # reject_unauth_pipelining: pipelining up to DATA is fine after EHLO; text
 # sent after DATA before the 354 is not.
-dialog unauth-pipelining --bind 127.0.0.1 <<'D'
+sd_dialog unauth-pipelining --bind 127.0.0.1 <<'D'
 S~ 220 .*
 C: EHLO localhost.example.net
 M: 250
@@ -205,7 +192,7 @@ EOF
 D
 
 # ... and a BDAT command followed by its chunk is not improper pipelining.
-dialog bdat-not-pipelining --bind 127.0.0.1 <<'D'
+sd_dialog bdat-not-pipelining --bind 127.0.0.1 <<'D'
 S~ 220 .*
 C: EHLO localhost.example.net
 M: 250
@@ -220,7 +207,7 @@ S: 221 2.0.0 Bye
 D
 
 # reject_multi_recipient_bounce: a null sender with two recipients.
-dialog multi-recipient-bounce --bind 127.0.0.1 <<'D'
+sd_dialog multi-recipient-bounce --bind 127.0.0.1 <<'D'
 S~ 220 .*
 C: EHLO localhost.example.net
 M: 250
@@ -250,9 +237,8 @@ D
 
 # smtpd_delay_reject = no: a client refused at connect is greeted with the
 # refusal and may only QUIT (Postfix: 503 5.7.0 to everything else).
-inst_param smtpd_delay_reject no
-postfix reload >/dev/null 2>&1
-RETRY=1 dialog connect-refused --bind 127.0.0.3 <<'D'
+sd_reload "smtpd_delay_reject = no"
+SD_RETRY=1 sd_dialog connect-refused --bind 127.0.0.3 <<'D'
 S: 550 5.7.25 Client host rejected: cannot find your hostname, [127.0.0.3]
 C: EHLO other.example.net
 S: 503 5.7.0 Error: access denied for unknown[127.0.0.3]
@@ -265,7 +251,7 @@ D
 line=$(sd_log "reject: CONNECT from unknown\[127.0.0.3\]")
 is "${line#*]: }" "NOQUEUE: reject: CONNECT from unknown[127.0.0.3]: 550 5.7.25 Client host rejected: cannot find your hostname, [127.0.0.3]; proto=SMTP" \
     "smtpd_delay_reject = no: the CONNECT rejection in Postfix's shape"
-dialog connect-allowed --bind 127.0.0.2 <<'D'
+sd_dialog connect-allowed --bind 127.0.0.2 <<'D'
 S~ 220 .*
 C: EHLO laptop.example.net
 M: 250
@@ -273,7 +259,5 @@ C: QUIT
 S: 221 2.0.0 Bye
 D
 
-inst_stop
-! grep -E "panic|fatal|AddressSanitizer|runtime error|exit status" "$LOG"
-ok $? "no panic, fatal error or sanitizer report in the log"
+sd_finish
 done_testing

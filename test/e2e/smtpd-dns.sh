@@ -49,22 +49,14 @@ nsd_start smtpd.test "$T/smtpd.test.zone" rbl.test "$T/rbl.test.zone" \
     0.0.127.in-addr.arpa "$T/reverse.zone"
 ok $? "nsd runs in namespace $NSD_NS"
 
-nsd_exec postfix start >"$T/start.out" 2>&1
+SD_IN=nsd_exec # master, smtpd and the clients
+$SD_IN postfix start >"$T/start.out" 2>&1
 inst_wait test -s "$Q/pid/master.pid"
 MPID=$(tr -d ' \n' <"$Q/pid/master.pid")
-sd_banner_ns() { nsd_exec bash -c "$(declare -f sd_banner); ADDR=$ADDR PORT=$PORT sd_banner"; }
-inst_wait sd_banner_ns
+inst_wait sd_banner
 ok $? "master and smtpd run inside the namespace"
 
-ndialog() {
-    local name=$1
-    shift
-    cat >"$T/$name.dialog"
-    nsd_exec $DIALOG "$@" "$ADDR" "$PORT" "$T/$name.dialog" 2>"$T/$name.err"
-    ok $? "dialog: $name $(head -c 300 "$T/$name.err")"
-}
-
-ndialog verified --bind 127.0.0.21 <<'D'
+sd_dialog verified --bind 127.0.0.21 <<'D'
 S~ 220 .*
 C: EHLO helo.smtpd.test
 M: 250
@@ -84,7 +76,7 @@ S: 221 2.0.0 Bye
 D
 like "$(sd_log "connect from client")" "connect from client.smtpd.test\[127.0.0.21\]$" \
     "PTR name confirmed by its A record: logged by name"
-id=$(for f in $(inst_queue_files incoming); do inst_postcat "$Q/incoming/$f" | grep -q "from a named client" && echo "$f"; done)
+id=$(sd_queue_id "from a named client")
 inst_postcat "$Q/incoming/$id" >"$T/named.postcat"
 grep -qx "named_attribute: client_name=client.smtpd.test" "$T/named.postcat" &&
     grep -qx "named_attribute: reverse_client_name=client.smtpd.test" "$T/named.postcat" &&
@@ -93,7 +85,7 @@ ok $? "client_name, reverse_client_name and Received: carry the verified name"
 grep -qx "named_attribute: rewrite_context=remote" "$T/named.postcat"
 ok $? "a client that is not this host: rewrite_context=remote"
 
-ndialog unverified --bind 127.0.0.22 <<'D'
+sd_dialog unverified --bind 127.0.0.22 <<'D'
 S~ 220 .*
 C: EHLO helo.smtpd.test
 M: 250
@@ -107,7 +99,7 @@ D
 like "$(sd_log "connect from unknown\[127.0.0.22\]")" "connect from unknown\[127.0.0.22\]$" \
     "a PTR name without a matching A record: the client is unknown"
 
-ndialog rbl --bind 127.0.0.2 <<'D'
+sd_dialog rbl --bind 127.0.0.2 <<'D'
 S~ 220 .*
 C: EHLO helo.smtpd.test
 M: 250
@@ -119,7 +111,7 @@ C: QUIT
 S: 221 2.0.0 Bye
 D
 
-ndialog sender-domain --bind 127.0.0.21 <<'D'
+sd_dialog sender-domain --bind 127.0.0.21 <<'D'
 S~ 220 .*
 C: EHLO helo.smtpd.test
 M: 250
@@ -137,7 +129,7 @@ C: QUIT
 S: 221 2.0.0 Bye
 D
 
-ndialog recipient-domain --bind 127.0.0.21 <<'D'
+sd_dialog recipient-domain --bind 127.0.0.21 <<'D'
 S~ 220 .*
 C: EHLO helo.smtpd.test
 M: 250
@@ -152,7 +144,7 @@ S: 250 2.1.5 Ok
 C: QUIT
 S: 221 2.0.0 Bye
 D
-ndialog helo-host --bind 127.0.0.21 <<'D'
+sd_dialog helo-host --bind 127.0.0.21 <<'D'
 S~ 220 .*
 C: EHLO nohost.smtpd.test
 M: 250
@@ -192,7 +184,7 @@ while True:
 ' &
 BLACKHOLE=$!
 printf 'nameserver 127.0.0.54\noptions timeout:1 attempts:1\n' >"/etc/netns/$NSD_NS/resolv.conf"
-nsd_exec postfix reload >/dev/null 2>&1
+sd_reload
 cat >"$T/silent.dialog" <<'D'
 S~ 220 .*
 C: EHLO helo.smtpd.test
@@ -208,7 +200,7 @@ D
 # (a few times) until a new one answers; time the session that passed.
 silent_session() {
     start=$(date +%s.%N)
-    nsd_exec $DIALOG --bind 127.0.0.21 --timeout 20 "$ADDR" "$PORT" "$T/silent.dialog" 2>"$T/silent.err"
+    sd_dialog_run silent --bind 127.0.0.21 --timeout 20
 }
 INST_WAIT=5 inst_wait silent_session
 ok $? "dialog: silent-resolver $(head -c 300 "$T/silent.err")"
@@ -219,9 +211,5 @@ like "$(sd_log "connect from unknown\[127.0.0.21\]")" "connect from unknown\[127
 kill "$BLACKHOLE" 2>/dev/null
 wait "$BLACKHOLE" 2>/dev/null
 
-postfix stop >/dev/null 2>&1
-inst_wait bash -c "! kill -0 $MPID 2>/dev/null"
-MPID=
-! grep -E "panic|fatal|AddressSanitizer|runtime error|exit status" "$LOG"
-ok $? "no panic, fatal error or sanitizer report in the log"
+sd_finish
 done_testing

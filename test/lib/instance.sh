@@ -53,6 +53,8 @@ MPID=
 
 inst_cleanup() {
     local p kids
+    # the test is over: another may have the state test_exclusive guarded
+    declare -F test_exclusive_release >/dev/null && test_exclusive_release
     [ -n "${Q:-}" ] && inst_sanitizer_reports
     if [ -n "$MPID" ] && kill -0 "$MPID" 2>/dev/null; then
         kids=$(pgrep -P "$MPID")

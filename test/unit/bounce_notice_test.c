@@ -14,6 +14,7 @@
 
 #include "bounce_notice.h"
 #include "bounce_records.h"
+#include "bounce_template.h"
 #include "mem.h"
 #include "msg.h"
 #include "vstr.h"
@@ -61,10 +62,27 @@ static char *slurp(const char *name)
     return vstr_export(data);
 }
 
+static BOUNCE_TEMPLATES *templates;
+
+static int fake_lookup(void *ctx, const char *name, VSTR *out)
+{
+    (void) ctx;
+    if (strcmp(name, "myhostname") == 0)
+        vstr_set(out, "mail.example.com");
+    else if (strcmp(name, "delay_warning_time_hours") == 0)
+        vstr_set(out, "4");
+    else if (strcmp(name, "maximal_queue_lifetime_days") == 0)
+        vstr_set(out, "5");
+    else
+        return 0;
+    return 1;
+}
+
 static void notice_init(BOUNCE_NOTICE *n, BOUNCE_RECS *recs, VSTR *orig)
 {
     memset(n, 0, sizeof(*n));
     n->kind = BOUNCE_NOTICE_FAILURE;
+    n->tmpl = bounce_templates_get(templates, BOUNCE_TMPL_FAILURE);
     n->myhostname = "mail.example.com";
     n->mail_name = "Postfix";
     n->queue_id = "9F284106044";
@@ -113,9 +131,8 @@ static void test_kinds(BOUNCE_RECS *recs, VSTR *orig)
     vstr_set(hdrs, "From: Alice <alice@example.com>\nTo: team@example.com\nSubject: test");
     notice_init(&n, recs, hdrs);
     n.kind = BOUNCE_NOTICE_DELAY;
+    n.tmpl = bounce_templates_get(templates, BOUNCE_TMPL_DELAY);
     n.retry_until = ARRIVAL + 5 * 86400;
-    n.warn_after = 4 * 3600;
-    n.lifetime = 5 * 86400;
     n.orig_hdrs_only = 1;
     vstr_reset(out);
     bounce_notice_write(&n, collect, out);
@@ -125,8 +142,8 @@ static void test_kinds(BOUNCE_RECS *recs, VSTR *orig)
     tap_ok(strstr(vstr_str(out), "\nWill-Retry-Until: Thu, 26 Nov 2026 12:20:00 +0000 (UTC)\n")
                != NULL,
            "delay: Will-Retry-Until");
-    tap_ok(strstr(vstr_str(out), "for more than 4 hour(s).\nIt will be retried until it is 5 "
-                                 "day(s) old.\n") != NULL,
+    tap_ok(strstr(vstr_str(out), "for more than 4 hour(s).\nAttempts go on until the message "
+                                 "is 5 day(s) old.\n") != NULL,
            "delay: the warning text");
     tap_ok(strstr(vstr_str(out), "Content-Description: Undelivered Message Headers\n"
                                  "Content-Type: text/rfc822-headers\n") != NULL,
@@ -137,6 +154,7 @@ static void test_kinds(BOUNCE_RECS *recs, VSTR *orig)
 
     notice_init(&n, recs, orig);
     n.kind = BOUNCE_NOTICE_SUCCESS;
+    n.tmpl = bounce_templates_get(templates, BOUNCE_TMPL_SUCCESS);
     n.use = use;
     vstr_reset(out);
     bounce_notice_write(&n, collect, out);
@@ -175,11 +193,13 @@ static void test_kinds(BOUNCE_RECS *recs, VSTR *orig)
            "postmaster copy: its subject");
     tap_ok(strstr(vstr_str(out), "\nAuto-Submitted: auto-generated\n") != NULL,
            "postmaster copy: auto-generated");
-    tap_ok(strstr(vstr_str(out), "I'm sorry") == NULL, "postmaster copy: no text for people");
+    tap_ok(strstr(vstr_str(out), "Delivery report from") == NULL,
+           "postmaster copy: no template text");
     tap_ok(strstr(vstr_str(out), "Content-Type: text/plain; charset=us-ascii\n\n<bob@relay.test>")
                != NULL,
            "postmaster copy: the recipients right after the part headers");
     n.kind = BOUNCE_NOTICE_DELAY;
+    n.tmpl = bounce_templates_get(templates, BOUNCE_TMPL_DELAY);
     vstr_reset(out);
     bounce_notice_write(&n, collect, out);
     tap_ok(strstr(vstr_str(out), "\nSubject: Postmaster Warning: Delayed Mail\n") != NULL,
@@ -198,6 +218,7 @@ static void test_record(BOUNCE_RECS *recs, VSTR *orig)
     recs->rec[1].action = mem_strdup("delayed");
     notice_init(&n, recs, orig);
     n.kind = BOUNCE_NOTICE_RECORD;
+    n.tmpl = bounce_templates_verify(templates);
     bounce_notice_write(&n, collect, out);
     tap_ok(strstr(vstr_str(out), "\nSubject: Mail Delivery Status Report\n") != NULL,
            "record: its subject");
@@ -205,7 +226,7 @@ static void test_record(BOUNCE_RECS *recs, VSTR *orig)
            "record: auto-replied");
     tap_ok(strstr(vstr_str(out), "Here is the delivery report you asked for") != NULL,
            "record: says it is the report that was asked for");
-    tap_ok(strstr(vstr_str(out), "I'm sorry") == NULL, "record: not the failure text");
+    tap_ok(strstr(vstr_str(out), "could not be delivered") == NULL, "record: not the failure text");
     TAP_INT(count_of(vstr_str(out), "Final-Recipient:"), 2, "record: one group per record");
     tap_ok(strstr(vstr_str(out), "Final-Recipient: rfc822; bob@relay.test\n") != NULL
                && strstr(vstr_str(out), "\nAction: delivered\n") != NULL,
@@ -215,6 +236,38 @@ static void test_record(BOUNCE_RECS *recs, VSTR *orig)
     tap_ok(strstr(vstr_str(out), "Will-Retry-Until") == NULL, "record: no Will-Retry-Until");
     tap_ok(strstr(vstr_str(out), "Content-Description: Message\n") != NULL,
            "record: \"Message\", not \"Undelivered Message\"");
+    mem_free(recs->rec[0].action);
+    mem_free(recs->rec[1].action);
+    recs->rec[0].action = save0;
+    recs->rec[1].action = save1;
+    vstr_free(out);
+}
+
+/* sendmail -bv: the verify report, each record with its own action. */
+static void test_verify(BOUNCE_RECS *recs, VSTR *orig)
+{
+    BOUNCE_NOTICE n;
+    VSTR *out = vstr_new(0);
+    char *save0 = recs->rec[0].action, *save1 = recs->rec[1].action;
+
+    recs->rec[0].action = mem_strdup("deliverable");
+    recs->rec[1].action = mem_strdup("undeliverable");
+    notice_init(&n, recs, orig);
+    n.kind = BOUNCE_NOTICE_VERIFY;
+    n.tmpl = bounce_templates_verify(templates);
+    bounce_notice_write(&n, collect, out);
+    tap_ok(strstr(vstr_str(out), "\nSubject: Mail Delivery Status Report\n") != NULL,
+           "verify: its subject");
+    tap_ok(strstr(vstr_str(out), "Here is the delivery report you asked for") != NULL
+               && strstr(vstr_str(out), "(sendmail -bv) nothing\nwas delivered") != NULL,
+           "verify: the verify template's text, which covers -bv");
+    tap_ok(strstr(vstr_str(out), "could not be delivered") == NULL,
+           "verify: not the failure text");
+    tap_ok(strstr(vstr_str(out), "\nAction: deliverable\n") != NULL
+               && strstr(vstr_str(out), "\nAction: undeliverable\n") != NULL,
+           "verify: each record's own action");
+    tap_ok(strstr(vstr_str(out), "Content-Description: Message\n") != NULL,
+           "verify: \"Message\", not \"Undelivered Message\"");
     mem_free(recs->rec[0].action);
     mem_free(recs->rec[1].action);
     recs->rec[0].action = save0;
@@ -264,6 +317,51 @@ static void test_wrap(void)
     vstr_free(out);
 }
 
+/* A template from a file: its From (qualified), Subject, charset and text. */
+static void test_template(BOUNCE_RECS *recs, VSTR *orig)
+{
+    BOUNCE_TEMPLATES *ts = bounce_templates_new();
+    const char *file = "failure_template = <<EOF\n"
+                       "Charset: iso-8859-1\n"
+                       "From: Bounce Robot <bounces>\n"
+                       "Subject: Your mail came back\n"
+                       "Postmaster-Subject: Returned mail (copy)\n"
+                       "\n"
+                       "Bonjour from $myhostname, caf\xe9.\n"
+                       "EOF\n";
+    BOUNCE_NOTICE n;
+    VSTR *out = vstr_new(0);
+
+    TAP_INT(bounce_templates_load_buf(ts, "t.cf", file, strlen(file)), 0, "template file loads");
+    TAP_INT(bounce_templates_expand(ts, fake_lookup, NULL), 0, "and expands");
+    notice_init(&n, recs, orig);
+    n.tmpl = bounce_templates_get(ts, BOUNCE_TMPL_FAILURE);
+    bounce_notice_write(&n, collect, out);
+    tap_ok(strstr(vstr_str(out), "\nFrom: Bounce Robot <bounces@mail.example.com>\n") != NULL,
+           "template From:, its bare address qualified");
+    tap_ok(strstr(vstr_str(out), "\nSubject: Your mail came back\n") != NULL, "template Subject:");
+    tap_ok(strstr(vstr_str(out), "Content-Type: text/plain; charset=iso-8859-1\n"
+                                 "Content-Transfer-Encoding: 8bit\n\n"
+                                 "Bonjour from mail.example.com, caf\xe9.\n\n<bob@relay.test>")
+               != NULL,
+           "the template's charset, 8bit, its text, then the recipients");
+    TAP_INT(bounce_notice_needs_8bit(&n), 1, "an 8-bit template: the notice is 8bit");
+    tap_ok(strstr(vstr_str(out), "Content-Type: message/delivery-status\n") != NULL
+               && strstr(vstr_str(out), "Content-Type: message/rfc822\n") != NULL,
+           "the delivery-status part and the original stay");
+    n.postmaster = 1;
+    vstr_reset(out);
+    bounce_notice_write(&n, collect, out);
+    tap_ok(strstr(vstr_str(out), "\nSubject: Returned mail (copy)\n") != NULL,
+           "postmaster copy: the template's Postmaster-Subject");
+    tap_ok(strstr(vstr_str(out), "Bonjour") == NULL
+               && strstr(vstr_str(out), "charset=us-ascii\n\n<bob@relay.test>") != NULL,
+           "postmaster copy: no template text, us-ascii");
+    TAP_INT(bounce_notice_needs_8bit(&n), 0, "and 7-bit");
+    vstr_free(out);
+    bounce_templates_free(ts);
+}
+
 int main(void)
 {
     BOUNCE_RECS *recs;
@@ -272,15 +370,21 @@ int main(void)
     setenv("TZ", "UTC", 1);
     tzset();
     msg_init("bounce_notice_test", MSG_OUT_STDERR);
+    templates = bounce_templates_new();
+    if (bounce_templates_expand(templates, fake_lookup, NULL) < 0)
+        msg_fatal("the built-in templates do not expand");
     recs = recs_from("postern-two.bounce");
     vstr_set(orig, "From: Alice <alice@example.com>\nTo: team@example.com\nSubject: test\n\n"
                    "Hello.\n\n--\nAlice");
     test_golden(recs, orig);
     test_kinds(recs, orig);
     test_record(recs, orig);
+    test_verify(recs, orig);
     test_8bit(recs);
     test_wrap();
+    test_template(recs, orig);
     bounce_records_free(recs);
+    bounce_templates_free(templates);
     vstr_free(orig);
     return tap_done();
 }

@@ -65,6 +65,34 @@ static void reap(pid_t pid)
     waitpid(pid, &status, 0);
 }
 
+/* What the stream reads from, with a peer process playing steps on the other end. */
+#define PEER_SOCKET 0   /* a socketpair */
+#define PEER_NONBLOCK 1 /* a socketpair, our end non-blocking */
+#define PEER_PIPE 2     /* a pipe */
+
+/* A stream with a request time of timeout_ms on the chosen channel; *pid is the peer. */
+static STREAM *peer_stream(int kind, const STEP *steps, size_t n, int timeout_ms, pid_t *pid)
+{
+    int fds[2];
+    STREAM *s;
+
+    if (kind == PEER_PIPE ? pipe(fds) < 0 : socketpair(AF_UNIX, SOCK_STREAM, 0, fds) < 0)
+        msg_fatal("%s: %m", kind == PEER_PIPE ? "pipe" : "socketpair");
+    if (kind == PEER_NONBLOCK)
+        fcntl(fds[0], F_SETFL, fcntl(fds[0], F_GETFL) | O_NONBLOCK);
+    *pid = peer(fds[1], steps, n);
+    close(fds[1]);
+    s = stream_open(fds[0], STREAM_CLOSE);
+    stream_set_limits(s, timeout_ms, 0);
+    return s;
+}
+
+static void peer_stream_free(STREAM *s, pid_t pid)
+{
+    stream_free(s);
+    reap(pid);
+}
+
 /* One line as one request; the result of stream_get_until(), the time it took. */
 static int read_line(STREAM *s, VSTR *out, long long *took)
 {
@@ -83,26 +111,18 @@ static void test_dribble(void)
 {
     static const STEP steps[] = {{0, "a"}, {150, "b"}, {150, "c"}, {150, "d"}, {150, "e"},
                                  {150, "f"}, {150, "g"}, {150, "h"}};
-    int sv[2];
     pid_t pid;
-    STREAM *s;
+    STREAM *s = peer_stream(PEER_SOCKET, steps, sizeof(steps) / sizeof(steps[0]), 700, &pid);
     VSTR *line = vstr_new(0);
     long long took;
     int r;
 
-    if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
-        msg_fatal("socketpair: %m");
-    pid = peer(sv[1], steps, sizeof(steps) / sizeof(steps[0]));
-    close(sv[1]);
-    s = stream_open(sv[0], STREAM_CLOSE);
-    stream_set_limits(s, 700, 0);
     r = read_line(s, line, &took);
     TAP_INT(r, STREAM_FAIL, "dribble: the request fails");
     TAP_INT(stream_error(s), STREAM_ERR_TIMEOUT, "dribble: as a timeout (%s)", stream_why(s));
     TAP_OK(took >= 650 && took < 1400, "dribble: after the request's 700 ms, not per byte (%lld ms)",
            took);
-    stream_free(s);
-    reap(pid);
+    peer_stream_free(s, pid);
     vstr_free(line);
 }
 
@@ -114,19 +134,12 @@ static void test_dribble(void)
 static void test_requests(void)
 {
     static const STEP steps[] = {{0, "one\n"}, {1500, "t"}, {100, "wo\n"}, {2200, "three\n"}};
-    int sv[2];
     pid_t pid;
-    STREAM *s;
+    STREAM *s = peer_stream(PEER_SOCKET, steps, sizeof(steps) / sizeof(steps[0]), 3000, &pid);
     VSTR *line = vstr_new(0);
     long long took;
     int r;
 
-    if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
-        msg_fatal("socketpair: %m");
-    pid = peer(sv[1], steps, sizeof(steps) / sizeof(steps[0]));
-    close(sv[1]);
-    s = stream_open(sv[0], STREAM_CLOSE);
-    stream_set_limits(s, 3000, 0);
     r = read_line(s, line, &took);
     TAP_OK(r == STREAM_GOT && strcmp(vstr_str(line), "one") == 0, "requests: first line");
     r = read_line(s, line, &took);
@@ -136,8 +149,7 @@ static void test_requests(void)
     TAP_OK(r == STREAM_GOT && strcmp(vstr_str(line), "three") == 0,
            "requests: a line 2.2 s later, within its 3 s (%lld ms, %s)", took,
            r == STREAM_GOT ? "ok" : stream_why(s));
-    stream_free(s);
-    reap(pid);
+    peer_stream_free(s, pid);
     vstr_free(line);
 }
 
@@ -145,40 +157,25 @@ static void test_requests(void)
 static void test_fallbacks(void)
 {
     static const STEP steps[] = {{300, "late\n"}, {300, "later\n"}};
-    int sv[2], pv[2];
     pid_t pid;
-    STREAM *s;
+    STREAM *s = peer_stream(PEER_NONBLOCK, steps, sizeof(steps) / sizeof(steps[0]), 5000, &pid);
     VSTR *line = vstr_new(0);
     long long took;
     int r;
 
-    if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
-        msg_fatal("socketpair: %m");
-    fcntl(sv[0], F_SETFL, fcntl(sv[0], F_GETFL) | O_NONBLOCK);
-    pid = peer(sv[1], steps, sizeof(steps) / sizeof(steps[0]));
-    close(sv[1]);
-    s = stream_open(sv[0], STREAM_CLOSE);
-    stream_set_limits(s, 5000, 0);
     r = read_line(s, line, &took);
     TAP_OK(r == STREAM_GOT && strcmp(vstr_str(line), "late") == 0 && took >= 200,
            "non-blocking socket: waits for the line (%lld ms)", took);
     r = read_line(s, line, &took);
     TAP_OK(r == STREAM_GOT && strcmp(vstr_str(line), "later") == 0,
            "non-blocking socket: and the next");
-    stream_free(s);
-    reap(pid);
+    peer_stream_free(s, pid);
 
-    if (pipe(pv) < 0)
-        msg_fatal("pipe: %m");
-    pid = peer(pv[1], steps, 1);
-    close(pv[1]);
-    s = stream_open(pv[0], STREAM_CLOSE);
-    stream_set_limits(s, 5000, 0);
+    s = peer_stream(PEER_PIPE, steps, 1, 5000, &pid);
     r = read_line(s, line, &took);
     TAP_OK(r == STREAM_GOT && strcmp(vstr_str(line), "late") == 0 && took >= 200,
            "pipe: waits for the line (%lld ms)", took);
-    stream_free(s);
-    reap(pid);
+    peer_stream_free(s, pid);
     vstr_free(line);
 }
 
