@@ -109,19 +109,21 @@ default_cf_disallow() { _t_default_cf_edit remove "$1"; }
 # then 20 ms), since most conditions hold within a moment; later ones
 # 50 ms apart.
 wait_until() {
-    local n=$1 i=0 ms s left start
+    # (names of its own: CMD may set variables of the caller's, which a
+    # local of the same name here would catch)
+    local _wu_n=$1 _wu_i=0 _wu_ms _wu_s _wu_left _wu_start
     shift
-    left=$((n * 100)) start=${EPOCHREALTIME/./}
+    _wu_left=$((_wu_n * 100)) _wu_start=${EPOCHREALTIME/./}
     while :; do
         "$@" && return 0
-        i=$((i + 1))
-        [ "$left" -gt 0 ] || return 1
-        [ "$i" -ge "$n" ] && [ $((${EPOCHREALTIME/./} - start)) -ge $((n * 100000)) ] && return 1
-        if [ "$i" -le 20 ]; then ms=10; elif [ "$i" -le 45 ]; then ms=20; else ms=50; fi
-        [ "$ms" -le "$left" ] || ms=$left
-        printf -v s '%d.%03d' $((ms / 1000)) $((ms % 1000))
-        sleep "$s"
-        left=$((left - ms))
+        _wu_i=$((_wu_i + 1))
+        [ "$_wu_left" -gt 0 ] || return 1
+        [ "$_wu_i" -ge "$_wu_n" ] && [ $((${EPOCHREALTIME/./} - _wu_start)) -ge $((_wu_n * 100000)) ] && return 1
+        if [ "$_wu_i" -le 20 ]; then _wu_ms=10; elif [ "$_wu_i" -le 45 ]; then _wu_ms=20; else _wu_ms=50; fi
+        [ "$_wu_ms" -le "$_wu_left" ] || _wu_ms=$_wu_left
+        printf -v _wu_s '%d.%03d' $((_wu_ms / 1000)) $((_wu_ms % 1000))
+        sleep "$_wu_s"
+        _wu_left=$((_wu_left - _wu_ms))
     done
 }
 
