@@ -37,6 +37,7 @@
 #include "smtpd.h"
 #include "smtpd_check.h"
 #include "smtpd_peer.h"
+#include "smtpd_policy.h"
 #include "smtpd_session.h"
 
 #define SMTPD_LIST_SEP " \t\r\n,"
@@ -346,6 +347,7 @@ static void smtpd_client(SERVER *srv, int fd)
 
 static void smtpd_exit(SERVER *srv)
 {
+    smtpd_policy_close_all();
     smtpd_conf_free(srv->context);
 }
 

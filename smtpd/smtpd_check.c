@@ -17,6 +17,7 @@
 #include "smtpd_check.h"
 #include "smtpd_log.h"
 #include "smtpd_peer.h"
+#include "smtpd_policy.h"
 
 #define SMTPD_CHECK_DUNNO 1     /* internal: nothing decided, go on */
 #define SMTPD_CHECK_DEPTH 20    /* nested classes and access results */
@@ -43,7 +44,7 @@ static const char *const check_with_arg[] = {
     "check_client_access", "check_helo_access", "check_sender_access",
     "check_recipient_access", "check_reverse_client_hostname_access",
     "check_client_a_access", "reject_rbl_client", "permit_rbl_client", "check_etrn_access",
-    NULL,
+    "check_policy_service", NULL,
 };
 
 static const char *const check_known[] = {
@@ -104,6 +105,17 @@ static int check_conf_list(SMTPD_CONF *conf, const char *title, ARGV *list, VSTR
                 /* Postfix's way: a warning now, 451 when it is reached. */
                 msg_warn("%s: restriction %s needs an argument", title, name);
                 return 0;
+            }
+            if (strcasecmp(name, "check_policy_service") == 0) {
+                const char *arg = list->argv[++i], *arg2 = NULL;
+                VSTR *tmp = vstr_new(0);
+
+                if (smtpd_policy_needs_endpoint(arg) && i + 1 < list->argc)
+                    arg2 = list->argv[++i];
+                if (smtpd_policy_conf_check(arg, arg2, tmp) < 0)
+                    msg_warn("%s: %s", title, vstr_str(tmp));
+                vstr_free(tmp);
+                continue;
             }
             if (strncasecmp(name, "check_", 6) == 0)
                 check_open_table(conf, list->argv[i + 1]);
@@ -1077,6 +1089,27 @@ static int check_one(CHECK_CTX *ctx, const char *name, const char *arg, int dept
     }
 }
 
+/* check_policy_service: the server's action (or the default) is an access(5) result. */
+static int check_policy(CHECK_CTX *ctx, const char *arg, const char *arg2, int depth)
+{
+    SMTPD_POLICY_REQ req;
+    VSTR *action = vstr_new(64), *why = vstr_new(0);
+    int r;
+
+    req.stage = ctx->stage;
+    req.sender = ctx->sender;
+    req.rcpt = ctx->rcpt;
+    req.etrn = ctx->etrn;
+    if (smtpd_policy_query(ctx->state, arg, arg2, &req, action, why) < 0)
+        r = check_config_error(ctx, vstr_str(why));
+    else
+        r = check_access_result(ctx, vstr_str(action), ctx->list_name, ctx->list_class,
+                                arg2 ? arg2 : arg, depth);
+    vstr_free(action);
+    vstr_free(why);
+    return r;
+}
+
 static int check_list(CHECK_CTX *ctx, ARGV *list, int depth)
 {
     size_t i;
@@ -1091,7 +1124,15 @@ static int check_list(CHECK_CTX *ctx, ARGV *list, int depth)
                 return check_config_error(ctx, "restriction without its argument");
             arg = list->argv[++i];
         }
-        r = check_one(ctx, name, arg, depth);
+        if (strcasecmp(name, "check_policy_service") == 0) {
+            const char *arg2 = NULL;
+
+            if (smtpd_policy_needs_endpoint(arg) && i + 1 < list->argc)
+                arg2 = list->argv[++i];
+            r = check_policy(ctx, arg, arg2, depth);
+        } else {
+            r = check_one(ctx, name, arg, depth);
+        }
         if (strcasecmp(name, "warn_if_reject") != 0)
             ctx->warn_if_reject = 0;
         if (r != SMTPD_CHECK_DUNNO)
