@@ -510,11 +510,12 @@ static int check_access_result(CHECK_CTX *ctx, const char *value, const char *na
         break;
     case SMTPD_ACC_REJECT:
         ret = check_reject(ctx, ctx->conf->access_reject_code,
-                           ctx->conf->access_reject_code >= 500 ? "5.7.1" : "4.7.1",
+                           *a.dsn ? a.dsn : ctx->conf->access_reject_code >= 500 ? "5.7.1" : "4.7.1",
                            "<%s>: %s rejected: %s", name, class, *a.text ? a.text : "Access denied");
         break;
     case SMTPD_ACC_DEFER:
-        ret = check_reject(ctx, ctx->conf->access_defer_code, "4.7.1", "<%s>: %s rejected: %s", name,
+        ret = check_reject(ctx, ctx->conf->access_defer_code, *a.dsn ? a.dsn : "4.7.1",
+                           "<%s>: %s rejected: %s", name,
                            class, *a.text ? a.text : "Access denied");
         break;
     case SMTPD_ACC_REPLY:
@@ -522,8 +523,9 @@ static int check_access_result(CHECK_CTX *ctx, const char *value, const char *na
         break;
     case SMTPD_ACC_DEFER_IF_PERMIT:
         ctx->defer_if_permit = 1;
-        vstr_sprintf(ctx->dip_reply, "%d 4.7.1 <%s>: %s rejected: %s", ctx->conf->defer_code,
-                     name, class, *a.text ? a.text : "Service unavailable");
+        vstr_sprintf(ctx->dip_reply, "%d 4.%s <%s>: %s rejected: %s", ctx->conf->defer_code,
+                     *a.dsn ? a.dsn + 2 : "7.1", name, class,
+                     *a.text ? a.text : "Service unavailable");
         break;
     case SMTPD_ACC_DEFER_IF_REJECT:
         ctx->defer_if_reject = 1;

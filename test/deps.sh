@@ -16,6 +16,7 @@ PACKAGES=(
     libsasl2-modules dovecot-core
     # the LMTP server the lmtp client delivers to (test/e2e/smtp-dovecot.sh)
     dovecot-lmtpd
+    postgrey  # a real policy server for check_policy_service (test/e2e/smtpd-policy.sh); no postfix dependency
     pflogsumm  # the log report the delivery tests read Postern's maillog with
     iproute2 procps psmisc file
     strace  # bench/run's system call counts (test/e2e/bench-smoke.sh)

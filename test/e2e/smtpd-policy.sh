@@ -13,11 +13,14 @@
 . "$POSTERN_SRC/test/data/smtpd/smtpd-lib.sh"
 inst_require smtpd cleanup
 sd_setup "local_recipient_maps =" \
-    "smtpd_restriction_classes = polclass" \
+    "smtpd_restriction_classes = polclass, limclass, greyclass" \
     "polclass = reject"
 PPORT=$(inst_port)
+PGPORT=$(inst_port)
 REQ=$T/requests.log
-sd_params "smtpd_recipient_restrictions = reject_unauth_destination, check_policy_service { inet:$ADDR:$PPORT, timeout=1s, try_limit=1 }" \
+sd_params "limclass = check_policy_service { inet:$ADDR:$PPORT, request_limit=2, try_limit=2, retry_delay=1s, timeout = 1s, policy_context=lim }" \
+    "greyclass = check_policy_service inet:$ADDR:$PGPORT, permit" \
+    "smtpd_recipient_restrictions = reject_unauth_destination, check_recipient_access inline:{{lim1@mail.example.com=limclass}, {lim2@mail.example.com=limclass}, {lim3@mail.example.com=limclass}, {lim4@mail.example.com=limclass}, {limclosed@mail.example.com=limclass}, {grey@mail.example.com=greyclass}}, check_policy_service { inet:$ADDR:$PPORT, timeout=1s, try_limit=1 }" \
     "smtpd_data_restrictions = check_policy_service { policy_context=datactx } unix:private/policy"
 
 cat >"$T/policy.py" <<'PY'
@@ -58,7 +61,7 @@ def serve(conn, n):
             with open(log, "ab") as out:
                 out.write(b"conn=%d\n" % n + b"".join(raw) + b"---\n")
         local = attrs.get("recipient", "").split("@")[0]
-        if local == "closed":
+        if local in ("closed", "limclosed"):
             conn.close()
             return
         if local == "slow":
@@ -181,6 +184,80 @@ like "$(sd_log 'reject: RCPT from [^ ]+: 451 4\.3\.5 ')" \
     "451 4\.3\.5 Server configuration problem; from=<sender@example\.net> to=<slow@mail\.example\.com> proto=ESMTP helo=<client\.example\.net>" \
     "default action logged as a reject"
 ok $([ "$(grep -c '^conn=' "$REQ")" -eq $((n_before + 5)) ]; echo $?) "five requests seen by the server"
+
+# --- request_limit and try_limit (a restriction class names the service) ---------------
+sd_dialog limits <<'D'
+S~ 220 .*
+C: EHLO client.example.net
+M: 250
+C: MAIL FROM:<sender@example.net>
+S: 250 2.1.0 Ok
+C: RCPT TO:<lim1@mail.example.com>
+S: 250 2.1.5 Ok
+C: RCPT TO:<lim2@mail.example.com>
+S: 250 2.1.5 Ok
+C: RCPT TO:<lim3@mail.example.com>
+S: 250 2.1.5 Ok
+C: RCPT TO:<lim4@mail.example.com>
+S: 250 2.1.5 Ok
+C: RCPT TO:<limclosed@mail.example.com>
+S: 451 4.3.5 Server configuration problem
+C: QUIT
+S: 221 2.0.0 Bye
+D
+awk '/^conn=/{c=$0} /^recipient=/{r=$0} /^policy_context=lim$/ && r ~ /=lim[1-4]@/ {print c}' "$REQ" >"$T/limconns"
+is "$(wc -l <"$T/limconns") $(sort -u "$T/limconns" | wc -l)" "4 2" \
+    "request_limit=2: four requests over two connections"
+is "$(grep -c '^recipient=limclosed@' "$REQ")" 2 "try_limit=2: two attempts"
+is "$(grep -c "problem talking to server inet:$ADDR:$PPORT: connection closed by server" "$LOG")" 3 \
+    "one warning per failed attempt"
+
+# --- a real policy server: Debian's postgrey (greylisting) -------------------------------
+if command -v postgrey >/dev/null && id postgrey >/dev/null 2>&1; then
+    mkdir "$T/pg" && : >"$T/pg/none" && chown postgrey "$T/pg"
+    postgrey --inet="$ADDR:$PGPORT" --dbdir="$T/pg" --delay=1 --auto-whitelist-clients=0 \
+        --whitelist-clients="$T/pg/none" --whitelist-recipients="$T/pg/none" >"$T/pg/log" 2>&1 &
+    PGPID=$!
+    trap 'pol_stop; [ -n "$PGPID" ] && kill "$PGPID" 2>/dev/null; inst_cleanup' EXIT
+    inst_wait grep -q "Setting uid" "$T/pg/log"
+    sd_dialog postgrey-first <<'D'
+S~ 220 .*
+C: EHLO client.example.net
+M: 250
+C: MAIL FROM:<sender@example.net>
+S: 250 2.1.0 Ok
+C: RCPT TO:<grey@mail.example.com>
+S: 450 4.2.0 <grey@mail.example.com>: Recipient address rejected: Greylisted, see http://postgrey.schweikert.ch/help/mail.example.com.html
+C: QUIT
+S: 221 2.0.0 Bye
+D
+    # after postgrey's delay (1 s) the same triplet passes, with its PREPENDed header
+    SD_RETRY=1 sd_dialog postgrey-retry <<'D'
+S~ 220 .*
+C: EHLO client.example.net
+M: 250
+C: MAIL FROM:<sender@example.net>
+S: 250 2.1.0 Ok
+C: RCPT TO:<grey@mail.example.com>
+S: 250 2.1.5 Ok
+C: DATA
+S~ 354 .*
+C: Subject: greylisted
+C:
+C: hello again
+C: .
+S~ 250 2\.0\.0 Ok: queued as [0-9A-F]+
+C: QUIT
+S: 221 2.0.0 Bye
+D
+    id=$(sd_queue_id -e '^X-Greylist: delayed [0-9]* seconds by postgrey')
+    ok $([ -n "$id" ]; echo $?) "postgrey's X-Greylist header in the queued message $id"
+    kill "$PGPID" 2>/dev/null
+    wait "$PGPID" 2>/dev/null
+    PGPID=
+else
+    skip "postgrey is not installed (test/deps.sh)"
+fi
 
 # --- the server is down ------------------------------------------------------------------
 pol_stop
