@@ -264,6 +264,9 @@ static void smtpd_conf_load(SMTPD_CONF *c)
         c->relay_restr = smtpd_split(SMTPD_SAFE_RELAY);
     }
     smtpd_check_relay_guard(c);
+    c->rbl_reply = mem_strdup(conf_get_raw("default_rbl_reply"));
+    c->rbl_reply_maps = smtpd_words("rbl_reply_maps");
+    c->relay_ccerts = smtpd_words("relay_clientcerts");
     smtpd_tls_conf_load(&c->tls);
     smtpd_sasl_conf_load(&c->sasl);
     c->sasl.login_maps = smtpd_words("smtpd_sender_login_maps");
@@ -284,6 +287,7 @@ static void smtpd_conf_load(SMTPD_CONF *c)
     c->unknown_address_code = smtpd_code("unknown_address_reject_code");
     c->unknown_client_code = smtpd_code("unknown_client_reject_code");
     c->rbl_code = smtpd_code("maps_rbl_reject_code");
+    c->plaintext_code = smtpd_code("plaintext_reject_code");
     vstr_reset(why);
     c->dns = dns_init(NULL, NULL, why);
     if (c->dns == NULL)
@@ -323,6 +327,9 @@ static void smtpd_conf_free(SMTPD_CONF *c)
     argv_free(c->eod_restr);
     argv_free(c->etrn_restr);
     argv_free(c->noop_cmds);
+    mem_free(c->rbl_reply);
+    argv_free(c->rbl_reply_maps);
+    argv_free(c->relay_ccerts);
     htable_free(c->classes, smtpd_free_argv);
     htable_free(c->tables, smtpd_free_table);
     if (c->dns)

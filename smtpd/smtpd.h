@@ -112,7 +112,10 @@ typedef struct SMTPD_CONF {
     int unknown_relay_code, non_fqdn_code, invalid_hostname_code;
     int unknown_address_code, unknown_client_code, rbl_code;
     int multi_rcpt_bounce_code;     /* multi_recipient_bounce_reject_code */
-    char *rbl_reply;                /* default_rbl_reply */
+    char *rbl_reply;                /* default_rbl_reply, unexpanded */
+    ARGV *rbl_reply_maps;           /* rbl_reply_maps: table specs */
+    ARGV *relay_ccerts;             /* relay_clientcerts: table specs */
+    int plaintext_code;             /* plaintext_reject_code */
     struct DNS *dns;                /* NULL: no resolver */
     struct SMTPD_HOSTS *hosts;      /* /etc/hosts, read pre-chroot */
     SMTPD_TLS_CONF tls;             /* smtpd_tls_* (smtpd_tls.h) */
