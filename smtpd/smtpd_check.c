@@ -1064,8 +1064,8 @@ static int check_server_host(CHECK_CTX *ctx, const char *table, int type, const 
 
 /*
  * check_*_{mx,ns,a}_access TABLE: the MX hosts (a domain without MX records
- * is its own), the name servers (of the closest enclosing domain that has
- * some) or the addresses of the domain of what. An access result of OK is
+ * is its own, as Postfix has it even when the name does not exist), the
+ * name servers (of the closest enclosing domain that has some) or the addresses of the domain of what. An access result of OK is
  * not allowed here (it would let anyone in who names a good server): it is
  * logged and treated as DUNNO. A lookup that fails is logged, and DUNNO.
  */
@@ -1118,12 +1118,12 @@ static int check_server_access(CHECK_CTX *ctx, const char *restriction, const ch
         r = dns_reply_new();
         for (;;) {
             st = dns_lookup(ctx->conf->dns, domain, type, r);
-            if (st == DNS_NOTFOUND && !r->nxdomain && type == DNS_T_MX) {
+            if (st == DNS_NOTFOUND && type == DNS_T_MX) {
                 argv_add(hosts, domain);        /* no MX: the domain itself */
                 st = DNS_OK;
                 break;
             }
-            if (st == DNS_NOTFOUND && !r->nxdomain && type == DNS_T_NS
+            if (st == DNS_NOTFOUND && type == DNS_T_NS
                 && (domain = strchr(domain, '.')) != NULL && domain[1]) {
                 domain++;                       /* no NS: the parent's */
                 continue;
