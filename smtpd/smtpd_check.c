@@ -151,7 +151,8 @@ int smtpd_check_conf(SMTPD_CONF *conf, VSTR *why)
     };
     ARGV *maps[] = {conf->local_rcpt_maps, conf->virtual_alias_maps,
                     conf->virtual_mailbox_maps, conf->relay_recipient_maps,
-                    conf->sasl.login_maps, conf->rbl_reply_maps, conf->relay_ccerts};
+                    conf->sasl.login_maps, conf->discard_ehlo_maps,
+                    conf->reject_footer_maps, conf->rbl_reply_maps, conf->relay_ccerts};
 
     for (i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
         if (check_conf_list(conf, lists[i].title, lists[i].list, why) < 0)
