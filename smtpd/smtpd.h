@@ -16,6 +16,7 @@
  *   smtpd_data.c     DATA/BDAT content: line framing, smuggling rules (pure)
  *   smtpd_check.c    restriction lists (smtpd_*_restrictions)
  *   smtpd_access.c   access(5) table results (pure)
+ *   smtpd_policy.c   check_policy_service (policy delegation)
  *   smtpd_peer.c     client address and name (PTR + forward confirmation)
  *   smtpd_log.c      Postfix-shaped log lines and the disconnect summary
  *   smtpd_tls.c      STARTTLS and wrapper mode (lib/net/tls.h)

@@ -34,7 +34,9 @@
  * reject_invalid_helo_hostname, reject_unknown_client_hostname,
  * reject_unknown_reverse_client_hostname, reject_rbl_client DOMAIN[=ADDR],
  * check_client_access, check_helo_access, check_sender_access,
- * check_recipient_access TABLE (access(5) results, see smtpd_access.h), and
+ * check_recipient_access TABLE (access(5) results, see smtpd_access.h),
+ * check_policy_service SERVER (policy delegation, smtpd_policy.h; the
+ * server's action is applied as an access(5) result), and
  * the names in smtpd_restriction_classes.
  *
  * DNS lists (one lookup path, filters and templates in smtpd_dnsxl.h):
