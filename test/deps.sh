@@ -44,3 +44,5 @@ fi
 systemctl disable --now nsd >/dev/null 2>&1 || true
 # Debian also starts dovecot; the SASL tests run their own with their own config.
 systemctl disable --now dovecot >/dev/null 2>&1 || true
+# Debian starts postgrey on install too; smtpd-policy.sh runs its own.
+systemctl disable --now postgrey >/dev/null 2>&1 || true
