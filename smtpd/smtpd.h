@@ -45,6 +45,7 @@ struct TLS_SESS;
 struct SASL_SRV_SESS;
 struct CLEANUP;
 struct SMTPD_HOSTS;
+struct SMTPD_ANVIL;
 
 /* smtpd_forbid_bare_newline */
 #define SMTPD_BARE_NORMALIZE 0
@@ -117,6 +118,7 @@ typedef struct SMTPD_CONF {
     struct SMTPD_HOSTS *hosts;      /* /etc/hosts, read pre-chroot */
     SMTPD_TLS_CONF tls;             /* smtpd_tls_* (smtpd_tls.h) */
     SMTPD_SASL_CONF sasl;           /* smtpd_sasl_* (smtpd_sasl.h) */
+    struct SMTPD_ANVIL *anvil;      /* client limits (smtpd_anvil.h); NULL: none */
 } SMTPD_CONF;
 
 /* Command counters for the disconnect line. */
@@ -186,6 +188,7 @@ typedef struct SMTPD_STATE {
     char *sasl_method;
     char *sasl_sender;              /* MAIL FROM AUTH=, believed (authenticated
                                      * clients only); NULL: none or <> */
+    int anvil_connected;            /* anvil counts this connection (smtpd_anvil.h) */
 } SMTPD_STATE;
 
 #endif
