@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <string.h>
+#include <time.h>
 
 #include "anvil_client.h"
 #include "argv.h"
@@ -16,6 +17,7 @@ struct ANVIL_CLIENT {
     char *path;
     int timeout_ms;
     STREAM *s;      /* NULL: not connected */
+    time_t quiet_until; /* after a lost or silent anvil: ask nothing till then */
 };
 
 static const char *const anvil_requests[] = {
@@ -30,6 +32,7 @@ ANVIL_CLIENT *anvil_client_create(const char *path, int timeout_ms)
     ac->path = mem_strdup(path);
     ac->timeout_ms = timeout_ms > 0 ? timeout_ms : 1000;
     ac->s = NULL;
+    ac->quiet_until = 0;
     return ac;
 }
 
@@ -79,6 +82,9 @@ int anvil_client_request(ANVIL_CLIENT *ac, const char *request, const char *serv
     int status = ANVIL_STAT_FAIL, tries, r = -1, reused;
 
     *count = *rate = 0;
+    if (ac->quiet_until && time(NULL) < ac->quiet_until)
+        return ANVIL_STAT_FAIL;
+    ac->quiet_until = 0;
     vstr_sprintf(ident, "%s:%s", service, addr);
     if (!anvil_ident_valid(vstr_str(ident))) {
         msg_warn("anvil: bad client identity %.100s", vstr_str(ident));
@@ -90,10 +96,11 @@ int anvil_client_request(ANVIL_CLIENT *ac, const char *request, const char *serv
         r = anvil_client_once(ac, request, vstr_str(ident), &status, count, rate);
         if (r == 0 || r == -2)
             break;
-        if (!reused || tries == 1)
-            msg_warn("problem talking to service %s: %s", ac->path,
-                     *stream_why(ac->s) ? stream_why(ac->s) : "lost connection");
+        msg_warn("problem talking to service %s: %s", ac->path,
+                 *stream_why(ac->s) ? stream_why(ac->s) : "lost connection");
         anvil_client_close(ac);
+        if (!reused || tries == 1)
+            ac->quiet_until = time(NULL) + ANVIL_CLIENT_QUIET;
         if (!reused)
             break;
     }

@@ -37,6 +37,12 @@
  *   ones (anvil ties the connect counts to it); a request that fails on a
  *   kept connection (anvil restarted) is tried once more on a new one.
  *   Every failure is logged as a warning and returns ANVIL_STAT_FAIL.
+ *   When anvil accepted a connection but did not answer (hung, or master
+ *   throttles it after a crash), the client asks nothing more for
+ *   ANVIL_CLIENT_QUIET seconds (each request answers ANVIL_STAT_FAIL at
+ *   once), so a sick anvil costs one session one timeout, not every
+ *   command of every session; a refused connect is fast and is retried at
+ *   the next request.
  * SERVER: anvil_request_read(stream, timeout_ms, request, ident, why)
  *   -> 1 a request (name checked against the list above, ident checked),
  *   0 the client closed the connection, -1 a bad request (why says what);
@@ -71,6 +77,7 @@
 #define ANVIL_IDENT_MAX   300   /* bytes in SERVICE:ADDRESS */
 #define ANVIL_REQUEST_MAX 1024  /* bytes in one request */
 #define ANVIL_REPLY_MAX   256   /* bytes in one reply */
+#define ANVIL_CLIENT_QUIET 10   /* seconds without requests after a failure */
 
 typedef struct ANVIL_CLIENT ANVIL_CLIENT;
 

@@ -291,7 +291,7 @@ static void smtpd_conf_load(SMTPD_CONF *c)
         msg_warn("DNS lookups disabled: %s", vstr_str(why));
     c->hosts = smtpd_hosts_read("/etc/hosts");
     c->anvil = smtpd_anvil_create(smtpd_list("smtpd_client_event_limit_exceptions", MATCH_HOST),
-                                  (c->ipc_timeout > 10 ? 10 : c->ipc_timeout) * 1000);
+                                  (c->ipc_timeout > 2 ? 2 : c->ipc_timeout) * 1000);
     vstr_free(why);
     vstr_free(path);
 }

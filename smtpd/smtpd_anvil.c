@@ -94,6 +94,7 @@ static void smtpd_anvil_reply(SMTPD_STATE *state, const char *fmt, ...)
     stream_write_begin(state->client);
     stream_write(state->client, vstr_str(line), vstr_len(line));
     stream_write_end(state->client);
+    stream_flush(state->client);
     vstr_free(line);
 }
 
