@@ -7,8 +7,9 @@
  * master.cf (stock): "anvil unix - - y - 1 anvil": private/anvil, one
  * process (a multi server, lib/server.h) serving every smtpd at once,
  * chrooted, as mail_owner. The counts live in this process only: when it
- * exits (max_idle without clients, max_use, reload) they start again from
- * zero, as in Postfix.
+ * exits (stop, reload) they start again from zero. It ignores max_use and
+ * max_idle (the skeleton's "unlimited"): smtpd keeps its connection, and a
+ * multi server past max_use would stop taking new smtpd processes.
  *
  * Every anvil_status_update_time (checked when a request arrives) and at
  * exit it logs the peaks since the last report: Postfix's
@@ -249,6 +250,10 @@ int main(int argc, char **argv)
     ops.multi_open = anvil_open;
     ops.multi_read = anvil_read;
     ops.on_exit = anvil_exit;
+    /* smtpd processes keep their connection: a use count would stop the
+     * one anvil accepting new smtpds while old ones hold it, and a restart
+     * forgets every count. It exits when master says so (stop, reload). */
+    ops.unlimited = 1;
     ops.context = &anvil;
     server_multi_main(argc, argv, &ops);
 }

@@ -128,9 +128,12 @@ static void test_stats(void)
     anvil_table_event(t, ANVIL_EV_MESSAGE, "smtp:192.0.2.1", 1000, &count, &rate);
     anvil_table_stats(t, collect, &l);
     TAP_INT(l.n, 4, "four statistics lines");
-    TAP_OK(prefix(l.text[0], "statistics: max connection rate 2/60s for (smtp:192.0.2.1) at "), "connection rate line: %s", l.text[0]);
-    TAP_OK(prefix(l.text[1], "statistics: max connection count 2 for (smtp:192.0.2.1) at "), "connection count line: %s", l.text[1]);
-    TAP_OK(prefix(l.text[2], "statistics: max message rate 1/60s for (smtp:192.0.2.1) at "), "message rate line: %s", l.text[2]);
+    TAP_OK(prefix(l.text[0], "statistics: max connection rate 2/60s for (smtp:192.0.2.1) at "),
+           "connection rate line: %s", l.text[0]);
+    TAP_OK(prefix(l.text[1], "statistics: max connection count 2 for (smtp:192.0.2.1) at "),
+           "connection count line: %s", l.text[1]);
+    TAP_OK(prefix(l.text[2], "statistics: max message rate 1/60s for (smtp:192.0.2.1) at "),
+           "message rate line: %s", l.text[2]);
     TAP_OK(prefix(l.text[3], "statistics: max cache size 1 at "),
            "cache size line: %s", l.text[3]);
     l.n = 0;
