@@ -21,7 +21,13 @@
  * -G (gateway submission: rewrite_context=remote), -C config (main.cf or
  * its directory); one -v asks for a report of the first delivery attempt
  * (trace_flags=1024 in the file, and "Mail Delivery Status Report will be
- * mailed to <sender>." on stdout), more than one is verbose logging. A bad
+ * mailed to <sender>." on stdout), more than one is verbose logging.
+ * -bv (a flag, the mode stays): verify the recipients, deliver nothing;
+ * no message is read, the queue file holds trace_flags=512 and a made-up
+ * content (From: sender, Subject: probe, To: the recipients), the same
+ * line on stdout, and the sender later gets the report of what would
+ * happen to each; with -t, -N, -R or a single -v it is refused with status 75,
+ * as Postfix 3.7's sendmail does (two -v: verbose logging). A bad
  * -N, -R or -V value is a warning and is ignored, as Postfix does; other
  * Sendmail options are accepted and ignored, as Postfix does. Options end
  * at the first argument that is not one (or at "--"); the rest are
@@ -77,6 +83,8 @@ enum { SM_DELIVER, SM_MAILQ, SM_FLUSH, SM_FLUSH_SITE, SM_FLUSH_ID, SM_NEWALIASES
 
 /* Postfix's trace_flags value for "sendmail -v": record the first delivery attempt. */
 #define SM_TRACE_RECORD 1024
+/* ... and for "sendmail -bv": verify the recipients, deliver nothing. */
+#define SM_TRACE_VERIFY 512
 
 /* What the command line asked for. */
 typedef struct SM_OPTS {
@@ -94,6 +102,7 @@ typedef struct SM_OPTS {
     int notify;             /* -N bits, 0 = none */
     int ret;                /* -R, 0 = none */
     int verbose;
+    int verify;             /* -bv */
     char **rcpts;           /* the rest of the command line */
 } SM_OPTS;
 
@@ -189,6 +198,9 @@ static void sm_option(SM_OPTS *o, int c, const char *arg)
             break;
         case 's':
             o->mode = SM_SMTP;
+            break;
+        case 'v': /* a flag, as Postfix's: the mode stays */
+            o->verify = 1;
             break;
         default:
             msg_fatal_status(EX_USAGE, "unsupported: -b%c", arg[0]);
@@ -611,6 +623,44 @@ static int sm_drop_finish(SM_DROP *d, VSTR *why)
     return st;
 }
 
+/* One content line, cut into records of at most limit bytes. */
+static void sm_drop_text(SM_DROP *d, const char *text, size_t limit)
+{
+    size_t len = strlen(text);
+
+    while (len > limit) {
+        sm_drop_line(d, text, limit, 0);
+        text += limit;
+        len -= limit;
+    }
+    sm_drop_line(d, text, len, 1);
+}
+
+/*
+ * sendmail -bv reads no message: the probe's content is made up, as
+ * Postfix's is (From: the sender, Subject: probe, To: the command line's
+ * recipients, one per folded line).
+ */
+static void sm_probe_content(SM_DROP *d, const char *sender, char **rcpts, size_t limit)
+{
+    VSTR *line = vstr_new(0);
+    char **cpp;
+
+    if (*sender) {
+        vstr_sprintf(line, "From: %s", sender);
+        sm_drop_text(d, vstr_str(line), limit);
+    }
+    sm_drop_text(d, "Subject: probe", limit);
+    /* "To:" is a piece of the first line, record for record as Postfix writes it */
+    if (*rcpts)
+        sm_drop_line(d, "To:", 3, 0);
+    for (cpp = rcpts; *cpp; cpp++) {
+        vstr_sprintf(line, "\t%s%s", *cpp, cpp[1] ? "," : "");
+        sm_drop_text(d, vstr_str(line), limit);
+    }
+    vstr_free(line);
+}
+
 /* sendmail -bs: each transaction goes through the same postdrop path. */
 static void *sm_bs_open(void *ctx, const SENDMAIL_BS_ENV *env, VSTR *why)
 {
@@ -725,7 +775,7 @@ __attribute__((noreturn)) static void sm_deliver(const SM_OPTS *o)
     full_name = sm_full_name(o, pw);
 
     d = sm_drop_open(full_name, sender, o->envid, o->ret, o->encoding, o->remote,
-                     o->verbose == 1 ? SM_TRACE_RECORD : 0);
+                     o->verify ? SM_TRACE_VERIFY : o->verbose == 1 ? SM_TRACE_RECORD : 0);
     for (cpp = o->rcpts; *cpp; cpp++) {
         VSTR *err = vstr_new(0);
         ADDR_LIST *list = addr_list_parse(*cpp, err);
@@ -752,8 +802,10 @@ __attribute__((noreturn)) static void sm_deliver(const SM_OPTS *o)
         vstr_free(err);
     }
     sm_drop_content(d);
+    if (o->verify)
+        sm_probe_content(d, sender, o->rcpts, (size_t) line_limit);
 
-    while (sm_input_piece(in, piece, (size_t) line_limit, &complete)) {
+    while (!o->verify && sm_input_piece(in, piece, (size_t) line_limit, &complete)) {
         char *text = vstr_str(piece);
         size_t len = vstr_len(piece);
 
@@ -799,8 +851,8 @@ __attribute__((noreturn)) static void sm_deliver(const SM_OPTS *o)
         msg_fatal_status(st == EX_DATAERR ? EX_DATAERR : EX_TEMPFAIL,
                          "%s(%ld): unable to queue the message: %s", sender, (long) uid,
                          vstr_str(why));
-    /* One -v asked for a report of the first delivery attempt (as Postfix says). */
-    if (o->verbose == 1) {
+    /* One -v asked for a report of the first delivery attempt (as Postfix says), or -bv. */
+    if (o->verbose == 1 || o->verify) {
         printf("Mail Delivery Status Report will be mailed to <%s>.\n", sender);
         fflush(stdout);
     }
@@ -859,6 +911,15 @@ int main(int argc, char **argv)
         msg_verbose = opts.verbose;
     if (opts.extract && opts.mode != SM_DELIVER)
         sm_usage("-t can be used only in delivery mode");
+    /* Postfix's refusals, whatever the mode, with its status (75, not 64) */
+    if (opts.verify && opts.extract)
+        msg_fatal_status(EX_TEMPFAIL, "-t option cannot be used with -bv");
+    if (opts.verify && opts.notify)
+        msg_fatal_status(EX_TEMPFAIL, "-N option cannot be used with -bv");
+    if (opts.verify && opts.ret)
+        msg_fatal_status(EX_TEMPFAIL, "-R option cannot be used with -bv");
+    if (opts.verify && opts.verbose == 1)
+        msg_fatal_status(EX_TEMPFAIL, "-v option cannot be used with -bv");
     switch (opts.mode) {
     case SM_QTIME:
     case SM_IGNORE:

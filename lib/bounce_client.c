@@ -107,7 +107,7 @@ BOUNCE_CALL *bounce_call_start(const char *service, int cmd, const BOUNCE_MSG *m
 {
     if (cmd < BOUNCE_CMD_FLUSH || cmd > BOUNCE_CMD_EXPIRE || !m->queue_id || !m->queue_name
         || !m->sender || strlen(service) > BOUNCE_SERVICE_MAX || strchr(service, '/')
-        || (m->flags != 0 && (m->flags != BOUNCE_FLAG_RECORD || cmd != BOUNCE_CMD_TRACE)))
+        || !BOUNCE_FLAGS_OK(cmd, m->flags))
         msg_panic("bounce_call_start: bad request");
     return bounce_call_send(service, cmd, m, NULL, why);
 }

@@ -42,6 +42,11 @@
  *                      sender asked for: every record, whatever its
  *                      NOTIFY, each with its own action (delivered,
  *                      relayed, expanded, delayed, failed).
+ *                      With BOUNCE_FLAG_VERIFY (sendmail -bv, Postfix's
+ *                      512) it is the report of an address verification:
+ *                      the same "Mail Delivery Status Report" (the verify
+ *                      template), every record with its own action
+ *                      (deliverable, undeliverable); nothing was delivered.
  *   BOUNCE_CMD_ONE     service "bounce" (local): a non-delivery notice for
  *                      one recipient, carried in the request, sent now to
  *                      the request's sender (an owner- alias: Postfix's
@@ -113,7 +118,13 @@
 #define BOUNCE_CMD_EXPIRE 4
 #define BOUNCE_CMD_ONE    5
 
+#define BOUNCE_FLAG_VERIFY 0x200 /* TRACE: the sendmail -bv report */
 #define BOUNCE_FLAG_RECORD 0x400 /* TRACE: the sendmail -v report */
+/* A request's flags: 0, or one of these with BOUNCE_CMD_TRACE. */
+#define BOUNCE_FLAGS_OK(cmd, flags) \
+    ((flags) == 0 \
+     || ((cmd) == BOUNCE_CMD_TRACE \
+         && ((flags) == BOUNCE_FLAG_RECORD || (flags) == BOUNCE_FLAG_VERIFY)))
 
 /* DSN RET (Postfix's values, as the queue file's ret_flags). */
 #define BOUNCE_RET_FULL 0x1
@@ -131,7 +142,7 @@ typedef struct BOUNCE_MSG {
     const char *sender;
     const char *envelope_id;
     int ret_flags;
-    int flags;          /* 0, or BOUNCE_FLAG_RECORD with BOUNCE_CMD_TRACE */
+    int flags;          /* 0, or BOUNCE_FLAG_RECORD or _VERIFY with BOUNCE_CMD_TRACE */
 } BOUNCE_MSG;
 
 #define BOUNCE_SERVICE_MAX 64                /* a service name */

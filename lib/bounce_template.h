@@ -26,8 +26,8 @@
  *       t->pm_subject (NULL for success and verify), t->charset,
  *       t->expanded (LF-separated lines, after bounce_templates_expand),
  *       t->eight_bit (the text has 8-bit bytes)
- *   bounce_templates_verify(ts)  the verify template (sendmail -v reports,
- *                                and the hook for address verification)
+ *   bounce_templates_verify(ts)  the verify template (sendmail -v and
+ *                                sendmail -bv reports)
  *   bounce_templates_dump(ts, out, ctx)           `postconf -t` text
  *   bounce_templates_dump_expanded(ts, out, ctx)  `postconf -b` text
  *   bounce_templates_free(ts);

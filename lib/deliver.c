@@ -852,11 +852,61 @@ void deliver_trace_record(const DELIVER_REQUEST *req, size_t i, const char *acti
     vstr_free(why);
 }
 
+int deliver_probe_record(const DELIVER_REQUEST *req, size_t i, const char *action,
+                         const char *relay, const char *dsn, const char *reason)
+{
+    VSTR *text = vstr_new(0), *why = vstr_new(0);
+    int ret;
+
+    /* Postfix's wording of the report: what would happen, and through whom. */
+    if (relay && *relay && strcmp(relay, "none") != 0)
+        vstr_sprintf(text, "delivery via %s: ", relay);
+    vstr_adds(text, reason);
+    if ((ret = deliver_trace_log(req, i, action, dsn, vstr_str(text), why)) < 0)
+        msg_warn("%s: verification record for %s: %s", req->queue_id, req->rcpt[i].address,
+                 vstr_str(why));
+    vstr_free(text);
+    vstr_free(why);
+    return ret;
+}
+
+/*
+ * sendmail -bv: the answer for recipient i instead of its delivery (status:
+ * what the delivery would have been): a trace record, the log line, the
+ * mark (sent or bounced) and the result.
+ */
+static int deliver_rcpt_probe(DELIVER_REQUEST *req, int qfd, size_t i, int status,
+                              const char *dsn, const char *reason, const DELIVER_TIMES *t)
+{
+    const char *action = status == DELIVER_RCPT_SENT ? "deliverable" : "undeliverable";
+    int mark = status == DELIVER_RCPT_SENT      ? (req->flags & DELIVER_FLAG_SUCCESS)
+               : status == DELIVER_RCPT_BOUNCED ? (req->flags & DELIVER_FLAG_BOUNCE)
+                                                : 0;
+
+    if (deliver_probe_record(req, i, action, t->relay, dsn, reason) < 0) {
+        /* no record, no answer: the recipient stays undone */
+        deliver_log(req, i, t, "4.3.0", "deferred", "cannot write the verification record");
+        deliver_rcpt_result(req, i, DELIVER_RCPT_DEFERRED, "4.3.0",
+                            "cannot write the verification record");
+        return -1;
+    }
+    if (mark && qfd >= 0 && qfile_mark_done(qfd, req->rcpt[i].offset) < 0) {
+        msg_warn("%s: cannot mark recipient %s done at offset %ld: %m", req->queue_id,
+                 req->rcpt[i].address, req->rcpt[i].offset);
+        status = DELIVER_RCPT_DEFERRED;
+    }
+    deliver_log(req, i, t, dsn, action, reason);
+    deliver_rcpt_result(req, i, status, dsn, reason);
+    return 0;
+}
+
 int deliver_rcpt_sent(DELIVER_REQUEST *req, int qfd, size_t i, const char *dsn,
                       const char *reason, const DELIVER_TIMES *t)
 {
     if (i >= req->nrcpt)
         msg_panic("deliver_rcpt_sent: recipient %zu of %zu", i, req->nrcpt);
+    if (req->flags & DELIVER_FLAG_USR_VRFY)
+        return deliver_rcpt_probe(req, qfd, i, DELIVER_RCPT_SENT, dsn, reason, t);
     if ((req->flags & DELIVER_FLAG_SUCCESS) && qfile_mark_done(qfd, req->rcpt[i].offset) < 0) {
         msg_warn("%s: cannot mark recipient %s done at offset %ld: %m", req->queue_id,
                  req->rcpt[i].address, req->rcpt[i].offset);
@@ -887,6 +937,10 @@ int deliver_rcpt_defer(DELIVER_REQUEST *req, size_t i, const char *dsn, const ch
 
     if (i >= req->nrcpt)
         msg_panic("deliver_rcpt_defer: recipient %zu of %zu", i, req->nrcpt);
+    if (req->flags & DELIVER_FLAG_USR_VRFY) {
+        vstr_free(why);
+        return deliver_rcpt_probe(req, -1, i, DELIVER_RCPT_DEFERRED, dsn, reason, t);
+    }
     deliver_trace_record(req, i, "delayed", dsn, reason);
     if (deliver_status_log(req, i, "delayed", dsn, reason, why) < 0) {
         msg_warn("%s: %s", req->queue_id, vstr_str(why));
@@ -906,6 +960,10 @@ int deliver_rcpt_bounce(DELIVER_REQUEST *req, int qfd, size_t i, const char *dsn
 
     if (i >= req->nrcpt)
         msg_panic("deliver_rcpt_bounce: recipient %zu of %zu", i, req->nrcpt);
+    if (req->flags & DELIVER_FLAG_USR_VRFY) {
+        vstr_free(why);
+        return deliver_rcpt_probe(req, qfd, i, DELIVER_RCPT_BOUNCED, dsn, reason, t);
+    }
     if (deliver_status_log(req, i, "failed", dsn, reason, why) < 0) {
         /* No bounce record, no bounce: try again later. */
         msg_warn("%s: %s", req->queue_id, vstr_str(why));
@@ -1039,8 +1097,15 @@ int deliver_request_load_range(DELIVER_REQUEST *req, QFILE_READER *r, long after
             if (qfile_attr_split(data, &name, &value, &err) < 0)
                 ;
             else if (strcmp(name, "trace_flags") == 0) {
-                /* sendmail -v (Postfix's DEL_REQ_FLAG_RECORD); other bits ignored */
-                if (str_parse_long(value, 0, 0xffff, &n) == 0 && (n & DELIVER_FLAG_RECORD)) {
+                /*
+                 * sendmail -bv (Postfix's DEL_REQ_FLAG_USR_VRFY), else
+                 * sendmail -v (DEL_REQ_FLAG_RECORD); other bits ignored
+                 */
+                if (str_parse_long(value, 0, 0xffff, &n) < 0)
+                    ;
+                else if (n & DELIVER_FLAG_USR_VRFY) {
+                    req->flags |= DELIVER_FLAG_USR_VRFY;
+                } else if (n & DELIVER_FLAG_RECORD) {
                     req->flags |= DELIVER_FLAG_RECORD;
                     req->trace_offset = rec.offset;
                 }

@@ -134,6 +134,18 @@
  * (nothing without the flag; a write failure is a warning: the report
  * misses that recipient, the delivery is not held up).
  * deliver_trace_log() always writes to trace/ID, whatever the action.
+ * A request with DELIVER_FLAG_USR_VRFY (sendmail -bv; trace_flags=512)
+ * delivers nothing: the agent finds out what it would do and
+ * deliver_rcpt_sent/bounce/defer() then write ONLY a trace/ID record,
+ * action "deliverable" (sent) or "undeliverable" (bounced or deferred),
+ * reason "delivery via RELAY: what would happen" (no prefix for relay
+ * "none"), log "status=deliverable (...)" or "status=undeliverable
+ * (...)", and mark the recipient done (sent, bounced; a deferred one is
+ * answered too but not marked: qmgr ends such a message after one attempt
+ * anyway). No bounce/ or defer/ record, so no other notice. An agent that
+ * writes its own records (local) calls deliver_probe_record(req, i,
+ * action, relay, dsn, reason) for each destination. The report is built
+ * from trace/ID (qmgr asks the trace service with BOUNCE_FLAG_VERIFY).
  * An agent running as root (local) hands
  * the file to mail_owner. The bounce daemon (lib/bounce_client.h) reads
  * them, turns them into notices and removes them.
@@ -165,11 +177,17 @@
 #define DELIVER_FLAG_SUCCESS 0x1   /* mark delivered recipients done */
 #define DELIVER_FLAG_BOUNCE  0x2   /* mark bounced recipients done */
 #define DELIVER_FLAG_VERIFY  0x100 /* address probe: do not deliver */
+#define DELIVER_FLAG_USR_VRFY 0x200 /* sendmail -bv: do not deliver, report what
+                                     * would happen (Postfix's
+                                     * DEL_REQ_FLAG_USR_VRFY, the queue file's
+                                     * "trace_flags=512") */
 #define DELIVER_FLAG_RECORD  0x400 /* sendmail -v: trace every outcome (Postfix's
                                     * DEL_REQ_FLAG_RECORD, the queue file's
                                     * "trace_flags=1024") */
 #define DELIVER_FLAG_DEFAULT (DELIVER_FLAG_SUCCESS | DELIVER_FLAG_BOUNCE)
-#define DELIVER_FLAG_ALL     (DELIVER_FLAG_DEFAULT | DELIVER_FLAG_VERIFY | DELIVER_FLAG_RECORD)
+#define DELIVER_FLAG_PROBE   (DELIVER_FLAG_VERIFY | DELIVER_FLAG_USR_VRFY) /* deliver nothing */
+#define DELIVER_FLAG_ALL \
+    (DELIVER_FLAG_DEFAULT | DELIVER_FLAG_VERIFY | DELIVER_FLAG_USR_VRFY | DELIVER_FLAG_RECORD)
 
 /* DSN NOTIFY bits (Postfix's values, as in the queue file's notify_flags). */
 #define DELIVER_NOTIFY_NEVER   0x1
@@ -336,6 +354,8 @@ int deliver_trace_log(const DELIVER_REQUEST *req, size_t i, const char *action,
                       const char *dsn, const char *reason, VSTR *why);
 void deliver_trace_record(const DELIVER_REQUEST *req, size_t i, const char *action,
                           const char *dsn, const char *reason);
+int deliver_probe_record(const DELIVER_REQUEST *req, size_t i, const char *action,
+                         const char *relay, const char *dsn, const char *reason);
 const char *deliver_rcpt_status_name(int status);
 int deliver_dsn_valid(const char *dsn);   /* 2|4|5.d{1,3}.d{1,3} */
 

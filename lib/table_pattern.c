@@ -332,6 +332,56 @@ static int pattern_parse_line(TABLE_PATTERN *p, char *line, int lineno, size_t *
     return 0;
 }
 
+/*
+ * An inline table, "{ {rule}, {rule} ... }" (Postfix 3.7): each rule, with
+ * the white space after its '{' and before its '}' removed, becomes one
+ * line of text. 0 ok, -1 with the reason in why.
+ */
+static int pattern_inline_text(const char *name, VSTR *text, VSTR *why)
+{
+    size_t len = strlen(name), i, start;
+    int depth;
+
+    if (len < 2 || name[0] != '{' || name[len - 1] != '}') {
+        vstr_sprintf(why, "inline table {%s}: need { {rule} ... }", name);
+        return -1;
+    }
+    for (i = 1; i < len - 1;) {
+        if (isspace((unsigned char) name[i]) || name[i] == ',') {
+            i++;
+            continue;
+        }
+        if (name[i] != '{') {
+            vstr_sprintf(why, "inline table %s: a rule must be enclosed in { }", name);
+            return -1;
+        }
+        start = ++i;
+        for (depth = 1; i < len - 1 && depth > 0; i++) {
+            if (name[i] == '{')
+                depth++;
+            else if (name[i] == '}')
+                depth--;
+        }
+        if (depth != 0) {
+            vstr_sprintf(why, "inline table %s: unbalanced { }", name);
+            return -1;
+        }
+        {
+            size_t a = start, b = i - 1;    /* [a, b): the rule */
+
+            while (a < b && isspace((unsigned char) name[a]))
+                a++;
+            while (b > a && isspace((unsigned char) name[b - 1]))
+                b--;
+            vstr_addmem(text, name + a, b - a);
+            vstr_addch(text, '\n');
+        }
+    }
+    if (vstr_len(text) == 0)
+        vstr_addch(text, '\n');
+    return 0;
+}
+
 TABLE *table_pattern_open(const TABLE_PATTERN_OPS *ops, const char *type, const char *name,
                           int mode, int flags, VSTR *why)
 {
@@ -342,10 +392,20 @@ TABLE *table_pattern_open(const TABLE_PATTERN_OPS *ops, const char *type, const 
     size_t stack[TABLE_PATTERN_IF_MAX];
     size_t depth = 0;
     int failed = 0;
+    VSTR *inline_text = NULL;
 
     if (table_read_only(type, name, mode, why) < 0)
         return NULL;
-    if ((fp = fopen(name, "r")) == NULL) {
+    if (name[0] == '{') {
+        inline_text = vstr_new(strlen(name) + 1);
+        if (pattern_inline_text(name, inline_text, why) < 0
+            || (fp = fmemopen(vstr_str(inline_text), vstr_len(inline_text), "r")) == NULL) {
+            if (vstr_len(why) == 0)
+                vstr_sprintf(why, "inline table %s: %s", name, strerror(errno));
+            vstr_free(inline_text);
+            return NULL;
+        }
+    } else if ((fp = fopen(name, "r")) == NULL) {
         vstr_sprintf(why, "open %s: %s", name, strerror(errno));
         return NULL;
     }
@@ -375,10 +435,13 @@ TABLE *table_pattern_open(const TABLE_PATTERN_OPS *ops, const char *type, const 
     }
     lineread_close(lr);
     fclose(fp);
+    if (inline_text)
+        vstr_free(inline_text);
     if (failed) {
         table_pattern_close(&p->t);
         return NULL;
     }
-    table_watch(&p->t, name);
+    if (name[0] != '{')
+        table_watch(&p->t, name);
     return &p->t;
 }

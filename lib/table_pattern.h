@@ -22,6 +22,11 @@
  * a "$" before anything else is kept as is. "if" and "endif" are matched
  * without regard to case.
  *
+ * Inline tables (Postfix 3.7): a name that starts with '{', as in
+ * regexp:{ {/^[^A-Z]/ Bogus}, {/x/ y} }, holds the rules themselves, one
+ * per { } group (white space after '{' and before '}' ignored); they are
+ * read as the lines of a file would be. Nothing to re-open on change.
+ *
  * Errors: every malformed rule fails the open with "KIND map FILE, line N:
  * why" (a pattern that does not compile, an unknown flag, a missing
  * delimiter, $n beyond the pattern's groups, $n in a negated rule, a

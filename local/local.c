@@ -47,7 +47,13 @@
  * forward_expansion_filter (other characters become '_').
  * An address probe (DELIVER_FLAG_VERIFY) expands as usual but delivers
  * nothing: "status=deliverable (delivers to mailbox)" or "undeliverable",
- * and no status records.
+ * and no status records. sendmail -bv (DELIVER_FLAG_USR_VRFY) is the same
+ * probe, but each destination of the expansion also gets its trace/ID
+ * record (deliverable or undeliverable, "delivery via local: delivers to
+ * mailbox", "... delivers to file: /path", "... delivers to command:
+ * CMD"; the report's "(expanded from <rcpt>)" names the recipient), and
+ * no bounce/ or defer/ record. Neither probe forwards an address that is
+ * not local: it says "forwards to ADDR", as Postfix's local does.
  *
  * Every destination logs Postfix's line "ID: to=<dest>, orig_to=<rcpt>,
  * relay=local, ... status=sent (delivered to mailbox)". The request's
@@ -165,7 +171,28 @@ void local_leaf(LOCAL_CTX *c, const char *to, const MAILBOX_STATUS *st)
         r.orig_addr = c->req->rcpt[c->rcpt].address;
     view.rcpt = &r;
     view.nrcpt = 1;
-    if (c->req->flags & DELIVER_FLAG_VERIFY) {
+    if (c->req->flags & DELIVER_FLAG_USR_VRFY) {
+        /*
+         * sendmail -bv: nothing delivered; what would happen goes to the
+         * report (trace/ID), as Postfix words the actions
+         */
+        status = st->status == MAILBOX_OK ? "deliverable" : "undeliverable";
+        if (deliver_probe_record(&view, 0, status, c->times.relay, dsn, text) < 0) {
+            status = "deferred";
+            dsn = "4.3.0";
+            text = "cannot write the verification record";
+            c->ndeferred++;
+        } else if (st->status == MAILBOX_DEFER)
+            c->ndeferred++;
+        else if (st->status == MAILBOX_BOUNCE)
+            c->nbounced++;
+        else
+            c->nsent++;
+        if (st->status != MAILBOX_OK || c->ndeferred + c->nbounced == 0) {
+            vstr_set(c->dsn, dsn);
+            vstr_set(c->reason, text);
+        }
+    } else if (c->req->flags & DELIVER_FLAG_VERIFY) {
         /* an address probe: nothing delivered, no status records */
         status = st->status == MAILBOX_OK ? "deliverable"
                  : st->status == MAILBOX_BOUNCE ? "undeliverable" : "deferred";
@@ -203,7 +230,7 @@ void local_leaf(LOCAL_CTX *c, const char *to, const MAILBOX_STATUS *st)
     } else if (st->status == MAILBOX_DEFER) {
         status = "deferred";
     }
-    if (c->req->flags & DELIVER_FLAG_VERIFY) {
+    if (c->req->flags & DELIVER_FLAG_PROBE) {
         /* counted above */
     } else if (strcmp(status, "deferred") == 0) {
         VSTR *why2 = vstr_new(0);
@@ -872,8 +899,8 @@ static void local_forward_all(LOCAL_CTX *c)
         if (seen)
             continue;
         argv_add(done, sender);
-        if (req->flags & DELIVER_FLAG_VERIFY) {
-            mailbox_status_fmt(&st, MAILBOX_OK, "2.0.0", "forwards to other addresses");
+        if (req->flags & DELIVER_FLAG_PROBE) {
+            mailbox_status_fmt(&st, MAILBOX_OK, "2.0.0", "forwards"); /* per address below */
         } else if (local_deliver_forward(c, sender, strcmp(sender, req->sender) != 0, id, why)
                    == 0) {
             mailbox_status_fmt(&st, MAILBOX_OK, "2.0.0", "forwarded as %s", vstr_str(id));
@@ -881,9 +908,15 @@ static void local_forward_all(LOCAL_CTX *c)
             msg_warn("%s: cannot forward: %s", req->queue_id, vstr_str(why));
             mailbox_status_fmt(&st, MAILBOX_DEFER, "4.3.0", "cannot forward: %s", vstr_str(why));
         }
-        for (j = k; j < c->forward->argc; j++)
-            if (strcmp(c->forward_sender->argv[j], sender) == 0)
-                local_leaf(c, c->forward->argv[j], &st);
+        for (j = k; j < c->forward->argc; j++) {
+            if (strcmp(c->forward_sender->argv[j], sender) != 0)
+                continue;
+            /* a probe is not forwarded: it says where the mail would go, as Postfix */
+            if (req->flags & DELIVER_FLAG_PROBE)
+                mailbox_status_fmt(&st, MAILBOX_OK, "2.0.0", "forwards to %s",
+                                   c->forward->argv[j]);
+            local_leaf(c, c->forward->argv[j], &st);
+        }
     }
     argv_free(done);
     vstr_free(id);

@@ -644,11 +644,11 @@ void local_deliver_mailbox(LOCAL_CTX *c, const LOCAL_USER *u, MAILBOX_STATUS *st
     }
     if (command == NULL || *command == 0)
         command = conf->mailbox_command;
-    if (*command && (c->req->flags & DELIVER_FLAG_VERIFY)) {
+    if (*command && (c->req->flags & DELIVER_FLAG_PROBE)) {
         mailbox_status_fmt(st, MAILBOX_OK, "2.0.0", "delivers to command: %s", command);
         goto out;
     }
-    if ((c->req->flags & DELIVER_FLAG_VERIFY) && *command == 0) {
+    if ((c->req->flags & DELIVER_FLAG_PROBE) && *command == 0) {
         len = *conf->home_mailbox ? strlen(conf->home_mailbox) : strlen(conf->spool_dir);
         mailbox_status_fmt(st, MAILBOX_OK, "2.0.0", "delivers to %s",
                            len > 0 && (*conf->home_mailbox ? conf->home_mailbox
@@ -704,7 +704,7 @@ void local_deliver_file(LOCAL_CTX *c, const LOCAL_USER *u, const LOCAL_PRIV *p,
     size_t len = strlen(path);
 
     (void) u;
-    if (c->req->flags & DELIVER_FLAG_VERIFY) {
+    if (c->req->flags & DELIVER_FLAG_PROBE) {
         mailbox_status_fmt(st, MAILBOX_OK, "2.0.0", "delivers to file: %s", path);
         return;
     }
@@ -721,7 +721,7 @@ void local_deliver_file(LOCAL_CTX *c, const LOCAL_USER *u, const LOCAL_PRIV *p,
 void local_deliver_command(LOCAL_CTX *c, const LOCAL_USER *u, const LOCAL_PRIV *p,
                            const char *cmd, MAILBOX_STATUS *st)
 {
-    if (c->req->flags & DELIVER_FLAG_VERIFY) {
+    if (c->req->flags & DELIVER_FLAG_PROBE) {
         mailbox_status_fmt(st, MAILBOX_OK, "2.0.0", "delivers to command: %s", cmd);
         return;
     }

@@ -188,7 +188,7 @@ static int bounce_read_request(STREAM *s, BOUNCE_REQ *rq)
     }
     if (rq->cmd < BOUNCE_CMD_FLUSH || rq->cmd > BOUNCE_CMD_ONE)
         bad = "unknown command";
-    else if (rq->flags != 0 && (rq->flags != BOUNCE_FLAG_RECORD || rq->cmd != BOUNCE_CMD_TRACE))
+    else if (!BOUNCE_FLAGS_OK(rq->cmd, rq->flags))
         bad = "unknown flags";
     else if (!bounce_queue_name_ok(vstr_str(rq->queue_name)))
         bad = "bad queue name";
@@ -431,9 +431,11 @@ out:
 
 /*
  * A defer log gains a record per delivery attempt: report each recipient
- * once, with its latest record. dup[i] is set for the older ones.
+ * once, with its latest record. dup[i] is set for the older ones. With
+ * by_reason (the sendmail -bv report) records that differ in their reason
+ * are all kept: one alias may name several files or commands.
  */
-static void bounce_mark_older(const BOUNCE_RECS *recs, unsigned char *dup)
+static void bounce_mark_older(const BOUNCE_RECS *recs, unsigned char *dup, int by_reason)
 {
     HTABLE *seen = htable_new(recs->n);
     VSTR *key = vstr_new(0);
@@ -441,6 +443,8 @@ static void bounce_mark_older(const BOUNCE_RECS *recs, unsigned char *dup)
 
     for (i = recs->n; i-- > 0;) {
         vstr_sprintf(key, "%s\n%s", recs->rec[i].recipient, recs->rec[i].orig_rcpt);
+        if (by_reason)
+            vstr_printf(key, "\n%s", recs->rec[i].reason);
         if (htable_put(seen, vstr_str(key), "") != NULL)
             dup[i] = 1;
     }
@@ -459,6 +463,8 @@ static const char *bounce_default_status(int kind, const char *action)
         return "5.0.0";
     if (kind == BOUNCE_NOTICE_RECORD && strcmp(action, "delayed") == 0)
         return "4.0.0";
+    if (kind == BOUNCE_NOTICE_VERIFY && strcmp(action, "undeliverable") == 0)
+        return "5.0.0";
     return "2.0.0";
 }
 
@@ -501,7 +507,8 @@ static const BOUNCE_TEMPLATE *bounce_template_for(const BOUNCE_CONF *bc, int kin
         return bounce_templates_get(bc->tmpl, BOUNCE_TMPL_DELAY);
     case BOUNCE_NOTICE_SUCCESS:
         return bounce_templates_get(bc->tmpl, BOUNCE_TMPL_SUCCESS);
-    case BOUNCE_NOTICE_RECORD:
+    case BOUNCE_NOTICE_RECORD: /* sendmail -v */
+    case BOUNCE_NOTICE_VERIFY: /* sendmail -bv */
         return bounce_templates_verify(bc->tmpl);
     default:
         return bounce_templates_get(bc->tmpl, BOUNCE_TMPL_FAILURE);
@@ -551,7 +558,11 @@ static int bounce_do(const BOUNCE_CONF *bc, const BOUNCE_REQ *rq, VSTR *notice_i
         what = "delay notification";
         break;
     case BOUNCE_CMD_TRACE:
-        if (rq->flags & BOUNCE_FLAG_RECORD) {
+        if (rq->flags & BOUNCE_FLAG_VERIFY) {
+            /* sendmail -bv: every record, what would have happened */
+            n.kind = BOUNCE_NOTICE_VERIFY;
+            filter = -1;
+        } else if (rq->flags & BOUNCE_FLAG_RECORD) {
             /* sendmail -v: every record, whatever its NOTIFY */
             n.kind = BOUNCE_NOTICE_RECORD;
             filter = -1;
@@ -568,7 +579,8 @@ static int bounce_do(const BOUNCE_CONF *bc, const BOUNCE_REQ *rq, VSTR *notice_i
         break;
     }
     use = mem_calloc(recs->n ? recs->n : 1, 1);
-    bounce_mark_older(recs, use); /* use[i] = 1: an older duplicate, for now */
+    /* use[i] = 1: an older duplicate, for now */
+    bounce_mark_older(recs, use, n.kind == BOUNCE_NOTICE_VERIFY);
     for (i = 0; i < recs->n; i++) {
         int notify = recs->rec[i].notify;
 
@@ -578,7 +590,7 @@ static int bounce_do(const BOUNCE_CONF *bc, const BOUNCE_REQ *rq, VSTR *notice_i
         }
         if (notify == 0)
             notify = DELIVER_NOTIFY_FAILURE | DELIVER_NOTIFY_DELAY;
-        if (n.kind == BOUNCE_NOTICE_RECORD
+        if (n.kind == BOUNCE_NOTICE_RECORD || n.kind == BOUNCE_NOTICE_VERIFY
             || ((notify & DELIVER_NOTIFY_NEVER) == 0 && (notify & filter) != 0)) {
             use[i] = 1;
             count++;

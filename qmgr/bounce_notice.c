@@ -306,8 +306,10 @@ static void notice_original(const BOUNCE_NOTICE *n, const char *boundary, BOUNCE
     out_str(out, ctx, "");
     out_fmt(out, ctx, buf, "--%s", boundary);
     out_fmt(out, ctx, buf, "Content-Description: %s%s",
-            n->kind == BOUNCE_NOTICE_SUCCESS || n->kind == BOUNCE_NOTICE_RECORD ? ""
-                                                                                : "Undelivered ",
+            n->kind == BOUNCE_NOTICE_SUCCESS || n->kind == BOUNCE_NOTICE_RECORD
+                    || n->kind == BOUNCE_NOTICE_VERIFY
+                ? ""
+                : "Undelivered ",
             n->orig_hdrs_only ? "Message Headers" : "Message");
     out_fmt(out, ctx, buf, "Content-Type: %s",
             n->orig_hdrs_only ? "text/rfc822-headers" : "message/rfc822");

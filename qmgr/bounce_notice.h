@@ -26,11 +26,13 @@
  *      the original is unavailable.
  * The Message-Id: is cleanup's to add.
  * The template (tmpl) is the caller's choice: the failure template for
- * FAILURE, delay for DELAY, success for SUCCESS, verify for RECORD; it
- * must be expanded (bounce_templates_expand()).
+ * FAILURE, delay for DELAY, success for SUCCESS, verify for RECORD and
+ * VERIFY; it must be expanded (bounce_templates_expand()).
  * A RECORD notice (sendmail -v) has the verify template's text, and its
  * delivery-status part has each record's own Action (delivered, relayed,
- * expanded, delayed, failed).
+ * expanded, delayed, failed). A VERIFY notice (sendmail -bv) has the
+ * verify template's text too, and each record keeps its own Action
+ * (deliverable, undeliverable).
  * A postmaster copy (postmaster != 0: a double bounce, or a copy per
  * notify_classes) has the template's Postmaster-Subject (built-in:
  * "Postmaster Copy: Undelivered Mail", "Postmaster Warning: Delayed
@@ -66,6 +68,9 @@
 #define BOUNCE_NOTICE_SUCCESS 3 /* success template */
 #define BOUNCE_NOTICE_RECORD  4 /* verify template (sendmail -v): every record
                                  * with its own action */
+#define BOUNCE_NOTICE_VERIFY  5 /* verify template (sendmail -bv): every record
+                                 * with its own action (deliverable,
+                                 * undeliverable) */
 
 #define BOUNCE_WRAP_WIDTH  79
 #define BOUNCE_WRAP_INDENT 4

@@ -16,6 +16,14 @@
  * The delivery itself is qmgr_sched.c's (qmgr.h).
  *
  * THE END OF A RUN, when no recipient of a message is left to try:
+ *   sendmail -bv  (trace_flags=512: the agents delivered nothing and wrote
+ *                 a trace/ID record per recipient, deliverable or
+ *                 undeliverable) the trace service TRACE with
+ *                 BOUNCE_FLAG_VERIFY: the sender's "Mail Delivery Status
+ *                 Report"; once it is queued the message is removed, a
+ *                 recipient still "deferred" included (its answer is in
+ *                 the report). A failed request keeps the message
+ *                 (deferred/, asked again at the next attempt).
  *   sendmail -v   (trace_flags=1024: the agents wrote a trace/ID record
  *                 for every outcome) first the trace service TRACE with
  *                 BOUNCE_FLAG_RECORD: the sender's "Mail Delivery Status
@@ -468,6 +476,15 @@ static void qmgr_msg_step(QMGR_MSG *m, int result)
         }
         vstr_free(path);
         m->fin_ok = 1;
+        if (m->env->flags & DELIVER_FLAG_USR_VRFY) {
+            /* sendmail -bv: the report is all; then the message goes */
+            if (qmgr_bounce_start(m, "trace", BOUNCE_CMD_TRACE, BOUNCE_FLAG_VERIFY,
+                                  QMGR_FIN_VERIFY) == 0)
+                return;
+            qmgr_defer_file(m, time(NULL));
+            qmgr_msg_free(m);
+            return;
+        }
         if (m->env->flags & DELIVER_FLAG_RECORD) {
             /* sendmail -v: the report of this first attempt comes first */
             if (qmgr_bounce_start(m, "trace", BOUNCE_CMD_TRACE, BOUNCE_FLAG_RECORD,
@@ -483,6 +500,13 @@ static void qmgr_msg_step(QMGR_MSG *m, int result)
         else
             qmgr_trace_done(m);
         qmgr_fin_flush(m);
+        return;
+    case QMGR_FIN_VERIFY:
+        if (result == 0)
+            qmgr_remove(m);
+        else
+            qmgr_defer_file(m, time(NULL)); /* asked again at the next attempt */
+        qmgr_msg_free(m);
         return;
     case QMGR_FIN_FLUSH:
         if (result < 0)
@@ -739,7 +763,7 @@ static int qmgr_notify_success(const DELIVER_REQUEST *env)
 {
     size_t i;
 
-    if (env->flags & DELIVER_FLAG_RECORD)
+    if (env->flags & (DELIVER_FLAG_RECORD | DELIVER_FLAG_USR_VRFY))
         return 1;
     for (i = 0; i < env->nrcpt; i++)
         if (env->rcpt[i].notify & DELIVER_NOTIFY_SUCCESS)

@@ -66,6 +66,7 @@
 #define QMGR_FIN_EXPIRE 3 /* waiting for "defer" EXPIRE */
 #define QMGR_FIN_WARN   4 /* waiting for "defer" WARN */
 #define QMGR_FIN_RECORD 5 /* waiting for "trace" TRACE (sendmail -v report) */
+#define QMGR_FIN_VERIFY 6 /* waiting for "trace" TRACE (sendmail -bv report) */
 
 /* Recipient states within one run. */
 #define QMGR_RCPT_TODO  0 /* waiting in an entry */

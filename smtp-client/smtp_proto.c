@@ -665,7 +665,7 @@ static void rcpt_sent(SMTP_SESS *s, DELIVER_REQUEST *req, int qfd, size_t i,
      * server has the mail, not the recipient.
      */
     if ((!(s->features & SMTP_FEAT_DSN) && (req->rcpt[i].notify & DELIVER_NOTIFY_SUCCESS))
-        || (req->flags & DELIVER_FLAG_RECORD)) {
+        || (req->flags & (DELIVER_FLAG_RECORD | DELIVER_FLAG_USR_VRFY))) {
         req->success_action = "relayed";
         req->remote_mta = s->host;
         req->remote_diag_type = msg_program();
@@ -929,7 +929,9 @@ static int pipe_catch_up(const SMTP_CONF *cf, SMTP_SESS *s, DELIVER_REQUEST *req
         }
         if (!*mail_ok)
             continue;
-        if (rep->code / 100 == 2)
+        if (rep->code / 100 == 2 && (req->flags & DELIVER_FLAG_USR_VRFY))
+            rcpt_sent(s, req, qfd, idx[*got], st, rep->dsn, vstr_str(rep->text), t);
+        else if (rep->code / 100 == 2)
             acc[idx[*got]] = 1, (*nacc)++;
         else
             rcpt_outcome(s, req, qfd, idx[*got], st, rep, "RCPT TO", t);
@@ -1166,7 +1168,9 @@ int smtp_sess_deliver(const SMTP_CONF *cf, SMTP_SESS *s, DELIVER_REQUEST *req, i
                 ret = -1;
                 goto out;
             }
-            if (rep.code / 100 == 2)
+            if (rep.code / 100 == 2 && (req->flags & DELIVER_FLAG_USR_VRFY))
+                rcpt_sent(s, req, qfd, idx[k], st, rep.dsn, vstr_str(rep.text), times);
+            else if (rep.code / 100 == 2)
                 acc[idx[k]] = 1, nacc++;
             else
                 rcpt_outcome(s, req, qfd, idx[k], st, &rep, "RCPT TO", times);
@@ -1174,6 +1178,35 @@ int smtp_sess_deliver(const SMTP_CONF *cf, SMTP_SESS *s, DELIVER_REQUEST *req, i
     }
     if (!pipe && nacc == 0)
         goto rset;
+    if (req->flags & DELIVER_FLAG_USR_VRFY) {
+        /*
+         * sendmail -bv: the RCPT TO replies were the answer (each accepted
+         * recipient is "deliverable" with the server's reply); no DATA.
+         * Without PIPELINING every reply was read above (nacc stays 0).
+         */
+        if (!pipe)
+            goto rset;
+        if (smtp_conn_flush(s->conn, tls_deadline(MS(cf->rcpt_timeout))) < 0) {
+            if (rset_pending) {
+                ret = SMTP_DELIVER_STALE;
+                goto out;
+            }
+            rcpt_broken(s, req, st, "sending RCPT TO");
+            ret = -1;
+            goto out;
+        }
+        if (rset_pending && proto_rset_reply(cf, s, &rep) < 0) {
+            ret = SMTP_DELIVER_STALE;
+            goto out;
+        }
+        rset_pending = 0;
+        if (pipe_catch_up(cf, s, req, qfd, st, idx, n, n, &got, &mail_read, &mail_ok, acc,
+                          &nacc, &rep, times) < 0) {
+            ret = -1;
+            goto out;
+        }
+        goto rset;
+    }
     /* DATA */
     smtp_conn_puts(s->conn, "DATA\r\n");
     dl = tls_deadline(MS(cf->mail_timeout));

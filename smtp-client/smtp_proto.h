@@ -32,6 +32,10 @@
  *       NOTIFY=SUCCESS
  *       to a server without DSN is reported as action=relayed; a 4xx
  *       reply is kept in state[i] (reply, mta) for the delay notice.
+ *       sendmail -bv (DELIVER_FLAG_USR_VRFY): MAIL FROM and RCPT TO only,
+ *       then RSET (QUIT when the session ends): the RCPT TO reply is the
+ *       answer (2xx: deliver_rcpt_sent with that reply, which records it
+ *       as "deliverable"; 4xx/5xx as above, "undeliverable"); no DATA.
  *   smtp_sess_rset(cf, s)      0: ready for another transaction
  *   smtp_sess_close(cf, s)     QUIT (unless broken) and free
  * Reasons are Postfix's: "host mx[1.2.3.4] said: 550 5.1.1 ... (in reply to

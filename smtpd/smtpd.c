@@ -174,7 +174,7 @@ static void smtpd_free_table(void *p)
 
 static void smtpd_conf_load(SMTPD_CONF *c)
 {
-    const char *bare = conf_get("smtpd_forbid_bare_newline");
+    const char *bare = conf_get("smtpd_forbid_bare_newline"), *raw;
     VSTR *why = vstr_new(0), *path = vstr_new(0);
     ARGV *classes;
     size_t i;
@@ -220,6 +220,15 @@ static void smtpd_conf_load(SMTPD_CONF *c)
     c->access_parent = match_list_parent_flag("smtpd_access_maps",
                                               conf_get("parent_domain_matches_subdomains")) != 0;
     c->discard_ehlo = smtpd_words("smtpd_discard_ehlo_keywords");
+    c->discard_ehlo_maps = smtpd_words("smtpd_discard_ehlo_keyword_address_maps");
+    c->forbidden_cmds = smtpd_list("smtpd_forbidden_commands", MATCH_STRING);
+    c->xforward_hosts = smtpd_list("smtpd_authorized_xforward_hosts", MATCH_HOST);
+    /* Postfix does not $name-expand these two: the $names are the footer's. */
+    raw = conf_get_raw("smtpd_reject_footer");
+    c->reject_footer = mem_strdup(raw ? raw : "");
+    c->reject_footer_maps = smtpd_words("smtpd_reject_footer_maps");
+    raw = conf_get_raw("smtpd_expansion_filter");
+    smtpd_footer_filter(&c->expand_filter, raw ? raw : "");
     c->noop_cmds = smtpd_words("smtpd_noop_commands");
     c->null_access_key = mem_strdup(conf_get("smtpd_null_access_lookup_key"));
     c->recipient_delimiter = mem_strdup(conf_get("recipient_delimiter"));
@@ -265,6 +274,9 @@ static void smtpd_conf_load(SMTPD_CONF *c)
         c->relay_restr = smtpd_split(SMTPD_SAFE_RELAY);
     }
     smtpd_check_relay_guard(c);
+    c->rbl_reply = mem_strdup(conf_get_raw("default_rbl_reply"));
+    c->rbl_reply_maps = smtpd_words("rbl_reply_maps");
+    c->relay_ccerts = smtpd_words("relay_clientcerts");
     smtpd_tls_conf_load(&c->tls);
     smtpd_sasl_conf_load(&c->sasl);
     c->sasl.login_maps = smtpd_words("smtpd_sender_login_maps");
@@ -285,6 +297,7 @@ static void smtpd_conf_load(SMTPD_CONF *c)
     c->unknown_address_code = smtpd_code("unknown_address_reject_code");
     c->unknown_client_code = smtpd_code("unknown_client_reject_code");
     c->rbl_code = smtpd_code("maps_rbl_reject_code");
+    c->plaintext_code = smtpd_code("plaintext_reject_code");
     vstr_reset(why);
     c->dns = dns_init(NULL, NULL, why);
     if (c->dns == NULL)
@@ -302,6 +315,11 @@ static void smtpd_conf_free(SMTPD_CONF *c)
     mem_free(c->mail_name);
     mem_free(c->banner);
     argv_free(c->discard_ehlo);
+    argv_free(c->discard_ehlo_maps);
+    match_list_free(c->forbidden_cmds);
+    match_list_free(c->xforward_hosts);
+    mem_free(c->reject_footer);
+    argv_free(c->reject_footer_maps);
     mem_free(c->null_access_key);
     mem_free(c->recipient_delimiter);
     mem_free(c->cleanup_path);
@@ -326,6 +344,9 @@ static void smtpd_conf_free(SMTPD_CONF *c)
     argv_free(c->eod_restr);
     argv_free(c->etrn_restr);
     argv_free(c->noop_cmds);
+    mem_free(c->rbl_reply);
+    argv_free(c->rbl_reply_maps);
+    argv_free(c->relay_ccerts);
     htable_free(c->classes, smtpd_free_argv);
     htable_free(c->tables, smtpd_free_table);
     if (c->dns)

@@ -20,6 +20,8 @@
  *   smtpd_log.c      Postfix-shaped log lines and the disconnect summary
  *   smtpd_tls.c      STARTTLS and wrapper mode (lib/net/tls.h)
  *   smtpd_sasl.c     AUTH (lib/net/sasl_server.h)
+ *   smtpd_xforward.c XFORWARD attributes (smtpd_authorized_xforward_hosts)
+ *   smtpd_footer.c   smtpd_reject_footer text after 4XX/5XX replies
  *
  * Trust: everything a client sends is untrusted: lengths are bounded when
  * read, text is made printable before it is logged, and no client byte
@@ -37,8 +39,10 @@
 #include "../lib/stream.h"
 #include "../lib/table.h"
 #include "../lib/vstr.h"
+#include "smtpd_footer.h"
 #include "smtpd_sasl.h"
 #include "smtpd_tls.h"
+#include "smtpd_xforward.h"
 
 struct DNS;
 struct TLS_SESS;
@@ -85,6 +89,12 @@ typedef struct SMTPD_CONF {
     int port_logging;               /* smtpd_client_port_logging */
     int access_parent;              /* smtpd_access_maps in parent_domain_matches_subdomains */
     ARGV *discard_ehlo;             /* lower-cased keywords */
+    ARGV *discard_ehlo_maps;        /* smtpd_discard_ehlo_keyword_address_maps */
+    MATCH_LIST *forbidden_cmds;     /* smtpd_forbidden_commands */
+    MATCH_LIST *xforward_hosts;     /* smtpd_authorized_xforward_hosts */
+    char *reject_footer;            /* smtpd_reject_footer, not $name-expanded */
+    ARGV *reject_footer_maps;       /* smtpd_reject_footer_maps */
+    SMTPD_FOOTER_FILTER expand_filter;  /* smtpd_expansion_filter */
     ARGV *noop_cmds;                /* smtpd_noop_commands: answered 250, not run */
     char *null_access_key;
     char *recipient_delimiter;
@@ -113,7 +123,10 @@ typedef struct SMTPD_CONF {
     int unknown_relay_code, non_fqdn_code, invalid_hostname_code;
     int unknown_address_code, unknown_client_code, rbl_code;
     int multi_rcpt_bounce_code;     /* multi_recipient_bounce_reject_code */
-    char *rbl_reply;                /* default_rbl_reply */
+    char *rbl_reply;                /* default_rbl_reply, unexpanded */
+    ARGV *rbl_reply_maps;           /* rbl_reply_maps: table specs */
+    ARGV *relay_ccerts;             /* relay_clientcerts: table specs */
+    int plaintext_code;             /* plaintext_reject_code */
     struct DNS *dns;                /* NULL: no resolver */
     struct SMTPD_HOSTS *hosts;      /* /etc/hosts, read pre-chroot */
     SMTPD_TLS_CONF tls;             /* smtpd_tls_* (smtpd_tls.h) */
@@ -123,7 +136,7 @@ typedef struct SMTPD_CONF {
 
 /* Command counters for the disconnect line. */
 enum {
-    SMTPD_C_HELO, SMTPD_C_EHLO, SMTPD_C_STARTTLS, SMTPD_C_AUTH, SMTPD_C_MAIL,
+    SMTPD_C_HELO, SMTPD_C_EHLO, SMTPD_C_XFORWARD, SMTPD_C_STARTTLS, SMTPD_C_AUTH, SMTPD_C_MAIL,
     SMTPD_C_RCPT, SMTPD_C_DATA, SMTPD_C_BDAT, SMTPD_C_RSET, SMTPD_C_NOOP,
     SMTPD_C_VRFY, SMTPD_C_ETRN, SMTPD_C_QUIT, SMTPD_C_HELP, SMTPD_C_UNKNOWN,
     SMTPD_C_COUNT
@@ -142,6 +155,10 @@ typedef struct SMTPD_STATE {
     char reverse_name[256];         /* PTR name, or "unknown" */
     char namaddr[340];              /* name[addr] for logs */
     int name_status;                /* SMTPD_PEER_* (smtpd_peer.h) */
+    ARGV *discard_ehlo;             /* this client's EHLO keywords to hide
+                                     * (discard maps); NULL: conf's */
+    int xforward_ok;                /* in smtpd_authorized_xforward_hosts */
+    SMTPD_XFORWARD xforward;        /* this transaction's XFORWARD data */
     /* session */
     char *helo;                     /* NULL until HELO/EHLO */
     const char *protocol;           /* "SMTP", "ESMTP", "UTF8SMTP" */
@@ -188,6 +205,9 @@ typedef struct SMTPD_STATE {
     char *sasl_method;
     char *sasl_sender;              /* MAIL FROM AUTH=, believed (authenticated
                                      * clients only); NULL: none or <> */
+    /* reply footer $sender / $recipient while MAIL, RCPT, VRFY are served */
+    const char *footer_sender;
+    const char *footer_rcpt;
     int anvil_connected;            /* anvil counts this connection (smtpd_anvil.h) */
 } SMTPD_STATE;
 

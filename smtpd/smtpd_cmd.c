@@ -10,7 +10,8 @@
 #include "smtpd_cmd.h"
 
 static const char *const smtpd_cmd_names[SMTPD_C_COUNT] = {
-    [SMTPD_C_HELO] = "helo", [SMTPD_C_EHLO] = "ehlo", [SMTPD_C_STARTTLS] = "starttls",
+    [SMTPD_C_HELO] = "helo", [SMTPD_C_EHLO] = "ehlo", [SMTPD_C_XFORWARD] = "xforward",
+    [SMTPD_C_STARTTLS] = "starttls",
     [SMTPD_C_AUTH] = "auth", [SMTPD_C_MAIL] = "mail", [SMTPD_C_RCPT] = "rcpt",
     [SMTPD_C_DATA] = "data", [SMTPD_C_BDAT] = "bdat", [SMTPD_C_RSET] = "rset",
     [SMTPD_C_NOOP] = "noop", [SMTPD_C_VRFY] = "vrfy", [SMTPD_C_ETRN] = "etrn",

@@ -39,12 +39,109 @@
 
 /* ---- replies ---- */
 
+/* The footer's $name attributes (Postfix's smtpd_expand names). */
+typedef struct FOOTER_CTX {
+    const SMTPD_STATE *state;
+    VSTR *buf;
+} FOOTER_CTX;
+
+/* $sender, $sender_name, $sender_domain (suffix "", "_name", "_domain"). */
+static const char *session_footer_addr(FOOTER_CTX *fc, const char *addr, const char *suffix)
+{
+    const char *at;
+
+    if (addr == NULL)
+        return "";
+    at = strrchr(addr, '@');
+    if (*suffix == 0)
+        return *addr ? addr : "<>";
+    if (strcmp(suffix, "_name") == 0) {
+        if (*addr == 0)
+            return "<>";
+        if (at == NULL)
+            return addr;
+        vstr_reset(fc->buf);
+        vstr_addmem(fc->buf, addr, (size_t) (at - addr));
+        return vstr_str(fc->buf);
+    }
+    if (strcmp(suffix, "_domain") == 0)
+        return at ? at + 1 : "";
+    return NULL;
+}
+
+static const char *session_footer_lookup(const char *name, void *ctx)
+{
+    FOOTER_CTX *fc = ctx;
+    const SMTPD_STATE *state = fc->state;
+
+    if (strcmp(name, "server_name") == 0)
+        return state->conf->myhostname;
+    if (strcmp(name, "client") == 0)
+        return state->namaddr;
+    if (strcmp(name, "client_address") == 0)
+        return state->addr;
+    if (strcmp(name, "client_name") == 0)
+        return state->name;
+    if (strcmp(name, "reverse_client_name") == 0)
+        return state->reverse_name;
+    if (strcmp(name, "client_port") == 0)
+        return state->port;
+    if (strcmp(name, "helo_name") == 0)
+        return state->helo ? state->helo : "";
+    if (strncmp(name, "sender", 6) == 0)
+        return session_footer_addr(fc, state->sender ? state->sender : state->footer_sender,
+                                   name + 6);
+    if (strncmp(name, "recipient", 9) == 0)
+        return session_footer_addr(fc, state->footer_rcpt, name + 9);
+    if (strcmp(name, "localtime") == 0) {
+        char date[64];
+        time_t now = time(NULL);
+        struct tm tm;
+
+        localtime_r(&now, &tm);
+        strftime(date, sizeof(date), "%b %d %H:%M:%S", &tm);
+        vstr_set(fc->buf, date);
+        return vstr_str(fc->buf);
+    }
+    return NULL;
+}
+
+/*
+ * The footer for a 4XX/5XX reply: the first smtpd_reject_footer_maps entry
+ * for the whole reply text, else smtpd_reject_footer; NULL: none.
+ */
+static const char *session_footer_template(const SMTPD_STATE *state, const char *reply)
+{
+    const SMTPD_CONF *conf = state->conf;
+    size_t i;
+
+    for (i = 0; i < conf->reject_footer_maps->argc; i++) {
+        const char *spec = conf->reject_footer_maps->argv[i], *value;
+        TABLE *t = smtpd_check_table(conf, spec);
+
+        if (t == NULL) {
+            msg_warn("smtpd_reject_footer_maps: %s: table could not be opened", spec);
+            continue;
+        }
+        if ((value = table_lookup(t, reply)) != NULL)
+            return value;
+        if (t->error != TABLE_OK) {
+            msg_warn("smtpd_reject_footer_maps: %s: lookup failed: %s", spec,
+                     table_error_text(t->error));
+            break;
+        }
+    }
+    return conf->reject_footer[0] ? conf->reject_footer : NULL;
+}
+
 __attribute__((format(printf, 2, 3)))
 static void session_reply(SMTPD_STATE *state, const char *fmt, ...)
 {
-    VSTR *line = vstr_new(128);
+    VSTR *line = vstr_new(128), *out;
     va_list ap;
     size_t i;
+    const char *tmpl;
+    char *cp;
 
     va_start(ap, fmt);
     vstr_vprintf(line, fmt, ap);
@@ -56,12 +153,43 @@ static void session_reply(SMTPD_STATE *state, const char *fmt, ...)
         if (c < 0x20 || c > 0x7e)
             vstr_str(line)[i] = '?';
     }
-    /* soft_bounce: no permanent refusal reaches the client (nor a 5.x.x code). */
-    if (state->conf->soft_bounce && vstr_str(line)[0] == '5') {
-        vstr_str(line)[0] = '4';
-        if (vstr_len(line) > 5 && vstr_str(line)[4] == '5' && vstr_str(line)[5] == '.')
-            vstr_str(line)[4] = '4';
+    /* smtpd_reject_footer: more lines after every 4XX and 5XX reply. */
+    out = vstr_new(vstr_len(line) + 2);
+    if ((vstr_str(line)[0] == '4' || vstr_str(line)[0] == '5')
+        && (tmpl = session_footer_template(state, vstr_str(line))) != NULL) {
+        FOOTER_CTX fc;
+
+        fc.state = state;
+        fc.buf = vstr_new(64);
+        if (smtpd_footer_apply(out, vstr_str(line), tmpl, &state->conf->expand_filter,
+                               session_footer_lookup, &fc) < 0)
+            vstr_reset(out);
+        vstr_free(fc.buf);
+        for (i = 0; i < vstr_len(out); i++) {
+            unsigned char c = (unsigned char) vstr_str(out)[i];
+
+            if (c == '\r' && vstr_str(out)[i + 1] == '\n')
+                i++;
+            else if (c < 0x20 || c > 0x7e)
+                vstr_str(out)[i] = '?';
+        }
     }
+    if (vstr_len(out) == 0) {
+        vstr_set(out, vstr_str(line));
+        vstr_adds(out, "\r\n");
+    }
+    vstr_free(line);
+    /* soft_bounce: no permanent refusal reaches the client (nor a 5.x.x code). */
+    for (cp = vstr_str(out); state->conf->soft_bounce && cp != NULL && *cp;) {
+        if (cp[0] == '5') {
+            cp[0] = '4';
+            if (cp[1] && cp[2] && cp[3] && cp[4] == '5' && cp[5] == '.')
+                cp[4] = '4';
+        }
+        if ((cp = strchr(cp, '\n')) != NULL)
+            cp++;
+    }
+    line = out;
     state->last_code = atoi(vstr_str(line));
     if (state->last_code >= 400) {
         state->error_count++;
@@ -70,7 +198,6 @@ static void session_reply(SMTPD_STATE *state, const char *fmt, ...)
             sleep((unsigned) state->conf->error_sleep);
         }
     }
-    vstr_adds(line, "\r\n");
     stream_write_begin(state->client);
     stream_write(state->client, vstr_str(line), vstr_len(line));
     stream_write_end(state->client);
@@ -122,6 +249,8 @@ static void session_reset(SMTPD_STATE *state)
     state->bdat_bytes = 0;
     smtpd_data_free(state->bdat);
     state->bdat = NULL;
+    /* XFORWARD data is one transaction's (XFORWARD_README). */
+    smtpd_xforward_reset(&state->xforward);
 }
 
 static const char *session_rewrite_context(const SMTPD_STATE *state)
@@ -148,6 +277,7 @@ static const char *session_rewrite_context(const SMTPD_STATE *state)
 static int session_open_cleanup(SMTPD_STATE *state)
 {
     const SMTPD_CONF *conf = state->conf;
+    const SMTPD_XFORWARD *xf = &state->xforward;
     VSTR *why = vstr_new(0);
     struct timeval tv;
     char buf[32];
@@ -167,21 +297,28 @@ static int session_open_cleanup(SMTPD_STATE *state)
         vstr_free(why);
         return -1;
     }
-    vstr_free(why);
     state->cleanup_flags = flags;
     snprintf(state->queue_id, sizeof(state->queue_id), "%s", cleanup_queue_id(state->cleanup));
+    /* Postfix's line; with XFORWARD the real client stays "client=". */
+    vstr_sprintf(why, "%s: client=%s", state->queue_id, state->namaddr);
     if (state->sasl_username)
-        msg_info("%s: client=%s, sasl_method=%s, sasl_username=%s%s%s", state->queue_id,
-                 state->namaddr, state->sasl_method, state->sasl_username,
-                 state->sasl_sender ? ", sasl_sender=" : "",
-                 state->sasl_sender ? state->sasl_sender : "");
-    else
-        msg_info("%s: client=%s", state->queue_id, state->namaddr);
+        vstr_printf(why, ", sasl_method=%s, sasl_username=%s", state->sasl_method,
+                    state->sasl_username);
+    if (state->sasl_username && state->sasl_sender)
+        vstr_printf(why, ", sasl_sender=%s", state->sasl_sender);
+    if (xf->active && xf->ident)
+        vstr_printf(why, ", orig_queue_id=%s", xf->ident);
+    if (xf->active && (xf->given & SMTPD_XF_CLIENT))
+        vstr_printf(why, ", orig_client=%s", xf->namaddr);
+    msg_info("%s", vstr_str(why));
+    vstr_free(why);
     gettimeofday(&tv, NULL);
     state->arrival = tv.tv_sec;
     cleanup_time(state->cleanup, (long) tv.tv_sec, (long) tv.tv_usec);
-    cleanup_attr(state->cleanup, "log_ident", state->queue_id);
-    cleanup_attr(state->cleanup, "rewrite_context", session_rewrite_context(state));
+    cleanup_attr(state->cleanup, "log_ident",
+                 xf->active && xf->ident ? xf->ident : state->queue_id);
+    cleanup_attr(state->cleanup, "rewrite_context",
+                 xf->active && xf->context ? xf->context : session_rewrite_context(state));
     if (state->envid)
         cleanup_attr(state->cleanup, "envelope_id", state->envid);
     if (state->ret_flags) {
@@ -191,13 +328,25 @@ static int session_open_cleanup(SMTPD_STATE *state)
     cleanup_sender(state->cleanup, state->sender);
     if (state->body_8bit)
         cleanup_attr(state->cleanup, "encoding", "8bit");
-    cleanup_attr(state->cleanup, "log_client_name", state->name);
-    cleanup_attr(state->cleanup, "log_client_address", state->addr);
-    cleanup_attr(state->cleanup, "log_client_port", state->port);
-    cleanup_attr(state->cleanup, "log_message_origin", state->namaddr);
-    if (state->helo)
-        cleanup_attr(state->cleanup, "log_helo_name", state->helo);
-    cleanup_attr(state->cleanup, "log_protocol_name", state->esmtp ? "ESMTP" : "SMTP");
+    /* What later stages log and forward (XFORWARD, when a client sent it:
+     * never mixed with the real client's); then the real client. */
+    if (xf->active) {
+        cleanup_attr(state->cleanup, "log_client_name", xf->name);
+        cleanup_attr(state->cleanup, "log_client_address", xf->addr);
+        cleanup_attr(state->cleanup, "log_client_port", xf->port);
+        cleanup_attr(state->cleanup, "log_message_origin", xf->namaddr);
+        if (xf->helo)
+            cleanup_attr(state->cleanup, "log_helo_name", xf->helo);
+        cleanup_attr(state->cleanup, "log_protocol_name", xf->proto);
+    } else {
+        cleanup_attr(state->cleanup, "log_client_name", state->name);
+        cleanup_attr(state->cleanup, "log_client_address", state->addr);
+        cleanup_attr(state->cleanup, "log_client_port", state->port);
+        cleanup_attr(state->cleanup, "log_message_origin", state->namaddr);
+        if (state->helo)
+            cleanup_attr(state->cleanup, "log_helo_name", state->helo);
+        cleanup_attr(state->cleanup, "log_protocol_name", state->esmtp ? "ESMTP" : "SMTP");
+    }
     cleanup_attr(state->cleanup, "client_name", state->name);
     cleanup_attr(state->cleanup, "reverse_client_name", state->reverse_name);
     cleanup_attr(state->cleanup, "client_address", state->addr);
@@ -271,14 +420,59 @@ static int session_read_command(SMTPD_STATE *state, VSTR *buf)
 
 /* ---- HELO / EHLO ---- */
 
-static int session_discarded(const SMTPD_CONF *conf, const char *kw)
+/* The EHLO keywords hidden from this client (smtpd_discard_ehlo_keyword_address_maps). */
+static const ARGV *session_discard_list(const SMTPD_STATE *state)
 {
+    return state->discard_ehlo ? state->discard_ehlo : state->conf->discard_ehlo;
+}
+
+static int session_discarded(const SMTPD_STATE *state, const char *kw)
+{
+    const ARGV *list = session_discard_list(state);
     size_t i;
 
-    for (i = 0; i < conf->discard_ehlo->argc; i++)
-        if (strcasecmp(conf->discard_ehlo->argv[i], kw) == 0)
+    for (i = 0; i < list->argc; i++)
+        if (strcasecmp(list->argv[i], kw) == 0)
             return 1;
     return 0;
+}
+
+/*
+ * smtpd_discard_ehlo_keyword_address_maps: the first table that has the
+ * client address gives this session's keyword list instead of
+ * smtpd_discard_ehlo_keywords (Postfix does not look the name up). A
+ * failed lookup is logged and the parameter's list applies.
+ */
+static void session_discard_lookup(SMTPD_STATE *state)
+{
+    const SMTPD_CONF *conf = state->conf;
+    size_t i;
+
+    for (i = 0; i < conf->discard_ehlo_maps->argc; i++) {
+        const char *spec = conf->discard_ehlo_maps->argv[i], *value;
+        TABLE *t = smtpd_check_table(conf, spec);
+        char *copy, *cursor, *word;
+
+        if (t == NULL) {
+            msg_warn("smtpd_discard_ehlo_keyword_address_maps: %s: table could not be opened",
+                     spec);
+            continue;
+        }
+        if ((value = table_lookup(t, state->addr)) == NULL) {
+            if (t->error != TABLE_OK) {
+                msg_warn("smtpd_discard_ehlo_keyword_address_maps: %s: lookup of %s failed: %s",
+                         spec, state->addr, table_error_text(t->error));
+                return;
+            }
+            continue;
+        }
+        state->discard_ehlo = argv_new();
+        cursor = copy = mem_strdup(value);
+        while ((word = str_token(&cursor, " \t\r\n,")) != NULL)
+            argv_add(state->discard_ehlo, word);
+        mem_free(copy);
+        return;
+    }
 }
 
 /*
@@ -291,16 +485,15 @@ static void session_log_discarded(const SMTPD_STATE *state)
     static const char *const known[] = {
         "8BITMIME", "AUTH", "ETRN", "PIPELINING", "SIZE", "VERP", "VRFY", "XCLIENT",
         "XFORWARD", "STARTTLS", "ENHANCEDSTATUSCODES", "DSN", "SMTPUTF8", "CHUNKING", NULL};
-    const SMTPD_CONF *conf = state->conf;
     VSTR *names;
     size_t i;
 
-    if (conf->discard_ehlo->argc == 0 || session_discarded(conf, "silent-discard")
-        || session_discarded(conf, "enhancedstatuscodes"))
+    if (session_discard_list(state)->argc == 0 || session_discarded(state, "silent-discard")
+        || session_discarded(state, "enhancedstatuscodes"))
         return;
     names = vstr_new(64);
     for (i = 0; known[i]; i++) {
-        if (session_discarded(conf, known[i])) {
+        if (session_discarded(state, known[i])) {
             if (vstr_len(names))
                 vstr_addch(names, ' ');
             vstr_adds(names, known[i]);
@@ -407,6 +600,8 @@ static int cmd_helo(SMTPD_STATE *state, const char *arg, int esmtp)
                 argv_add(ext, vstr_str(kwbuf));
             }
         }
+        if (state->xforward_ok)
+            argv_add(ext, SMTPD_XFORWARD_EHLO);
         argv_add(ext, "ENHANCEDSTATUSCODES");
         argv_add(ext, "8BITMIME");
         argv_add(ext, "DSN");
@@ -418,7 +613,7 @@ static int cmd_helo(SMTPD_STATE *state, const char *arg, int esmtp)
 
             snprintf(kw, sizeof(kw), "%s", ext->argv[i]);
             kw[strcspn(kw, " =")] = 0;
-            if (session_discarded(conf, kw)) {
+            if (session_discarded(state, kw)) {
                 mem_free(ext->argv[i]);
                 memmove(ext->argv + i, ext->argv + i + 1, (ext->argc - i) * sizeof(char *));
                 ext->argc--;
@@ -452,17 +647,17 @@ static void session_bad_address(const SMTPD_STATE *state, const char *cmd, const
 }
 
 /* The extensions smtpd_discard_ehlo_keywords (or smtputf8_enable) turn off. */
-static int session_disabled_ext(const SMTPD_CONF *conf)
+static int session_disabled_ext(const SMTPD_STATE *state)
 {
     int off = 0;
 
-    if (session_discarded(conf, "SIZE"))
+    if (session_discarded(state, "SIZE"))
         off |= SMTPD_EXT_SIZE;
-    if (session_discarded(conf, "8BITMIME"))
+    if (session_discarded(state, "8BITMIME"))
         off |= SMTPD_EXT_8BITMIME;
-    if (session_discarded(conf, "DSN"))
+    if (session_discarded(state, "DSN"))
         off |= SMTPD_EXT_DSN;
-    if (session_discarded(conf, "SMTPUTF8") || !conf->smtputf8_enable)
+    if (session_discarded(state, "SMTPUTF8") || !state->conf->smtputf8_enable)
         off |= SMTPD_EXT_SMTPUTF8;
     return off;
 }
@@ -503,12 +698,13 @@ static int cmd_mail(SMTPD_STATE *state, const char *arg)
     err = vstr_new(64);
     p.envid = vstr_new(0);
     p.auth = vstr_new(0);
-    p.disabled = session_disabled_ext(conf);
+    p.disabled = session_disabled_ext(state);
     if (addr_parse_path(path, flags, addr, &rest, &why) < 0 || (*rest && *rest != ' ')) {
         session_bad_address(state, "MAIL", path);
         session_reply(state, "501 5.1.7 Bad sender address syntax");
         goto done;
     }
+    state->footer_sender = vstr_str(addr);
     if (smtpd_cmd_mail_params(rest, &p, err) < 0) {
         session_reply(state, "%s", vstr_str(err));
         goto done;
@@ -541,6 +737,7 @@ static int cmd_mail(SMTPD_STATE *state, const char *arg)
         state->protocol = "UTF8SMTP";
     session_reply(state, "250 2.1.0 Ok");
 done:
+    state->footer_sender = NULL;
     vstr_free(addr);
     vstr_free(err);
     vstr_free(p.envid);
@@ -576,7 +773,7 @@ static int cmd_rcpt(SMTPD_STATE *state, const char *arg)
     addr = vstr_new(64);
     err = vstr_new(64);
     p.orcpt = vstr_new(0);
-    p.disabled = session_disabled_ext(conf);
+    p.disabled = session_disabled_ext(state);
     state->rcpt_tried++;
     if (addr_parse_path(path, flags, addr, &rest, &why) < 0 || (*rest && *rest != ' ')
         || vstr_len(addr) == 0) {
@@ -584,6 +781,7 @@ static int cmd_rcpt(SMTPD_STATE *state, const char *arg)
         session_reply(state, "501 5.1.3 Bad recipient address syntax");
         goto done;
     }
+    state->footer_rcpt = vstr_str(addr);
     if (smtpd_cmd_rcpt_params(rest, state->smtputf8, &p, err) < 0) {
         session_reply(state, "%s", vstr_str(err));
         goto done;
@@ -622,6 +820,7 @@ static int cmd_rcpt(SMTPD_STATE *state, const char *arg)
     }
     session_reply(state, "250 2.1.5 Ok");
 done:
+    state->footer_rcpt = NULL;
     vstr_free(addr);
     vstr_free(err);
     vstr_free(p.orcpt);
@@ -893,7 +1092,7 @@ static int cmd_bdat(SMTPD_STATE *state, const char *arg)
     int is_last = 0;
     const char *error = NULL;
 
-    if (session_discarded(conf, "CHUNKING")) {
+    if (session_discarded(state, "CHUNKING")) {
         mem_free(copy);
         session_reply(state, "502 5.5.1 Error: command not implemented");
         return SESSION_GO_ON;
@@ -967,6 +1166,34 @@ static int cmd_bdat(SMTPD_STATE *state, const char *arg)
 }
 
 /* ---- the rest ---- */
+
+/*
+ * XFORWARD (XFORWARD_README): only from smtpd_authorized_xforward_hosts,
+ * only outside a transaction; the attributes last until the transaction
+ * ends (session_reset).
+ */
+static int cmd_xforward(SMTPD_STATE *state, const char *arg)
+{
+    VSTR *reply;
+
+    if (state->sender) {
+        session_reply(state, "503 5.5.1 Error: MAIL transaction in progress");
+        return SESSION_GO_ON;
+    }
+    if (*arg == 0) {
+        session_reply(state, "501 5.5.4 Syntax: XFORWARD attribute=value...");
+        return SESSION_GO_ON;
+    }
+    if (!state->xforward_ok) {
+        session_reply(state, "550 5.7.0 Error: insufficient authorization");
+        return SESSION_GO_ON;
+    }
+    reply = vstr_new(64);
+    smtpd_xforward_parse(&state->xforward, arg, state->conf->port_logging, reply);
+    session_reply(state, "%s", vstr_str(reply));
+    vstr_free(reply);
+    return SESSION_GO_ON;
+}
 
 static int cmd_vrfy(SMTPD_STATE *state, const char *arg)
 {
@@ -1336,22 +1563,31 @@ static int session_header_like(const char *line)
 }
 
 /*
- * Postfix's smtpd_forbidden_commands default (CONNECT, GET, POST, a line
- * that does not start with a letter) and, for an unknown command, a
- * message header: HTTP and message text sent as commands end the session.
+ * An unknown command whose word is in smtpd_forbidden_commands (Postfix
+ * 3.7's default: CONNECT GET POST and, by an inline regexp, a word that
+ * does not start with a letter) or that looks like a message header: HTTP
+ * and message text sent as commands end the session. A list that cannot be
+ * evaluated (a broken table) is logged and forbids nothing.
  */
-static int session_forbidden(const char *line)
+static int session_forbidden(const SMTPD_STATE *state, const char *line)
 {
-    size_t n = strcspn(line, " ");
+    size_t n = strcspn(line, " \t");
     const char *arg;
+    char *word;
+    int r;
 
-    if (line[0] && !isalpha((unsigned char) line[0]))
+    if (smtpd_cmd_verb(line, &arg) != SMTPD_C_UNKNOWN)
+        return 0;
+    if (session_header_like(line))
         return 1;
-    if ((n == 7 && strncasecmp(line, "CONNECT", 7) == 0)
-        || (n == 3 && strncasecmp(line, "GET", 3) == 0)
-        || (n == 4 && strncasecmp(line, "POST", 4) == 0))
-        return 1;
-    return smtpd_cmd_verb(line, &arg) == SMTPD_C_UNKNOWN && session_header_like(line);
+    word = mem_strndup(line, n);
+    r = match_list_string(state->conf->forbidden_cmds, word);
+    mem_free(word);
+    if (r == MATCH_ERROR) {
+        msg_warn("smtpd_forbidden_commands: %s", match_list_error(state->conf->forbidden_cmds));
+        return 0;
+    }
+    return r == MATCH_YES;
 }
 
 static int session_command(SMTPD_STATE *state, VSTR *buf)
@@ -1374,7 +1610,7 @@ static int session_command(SMTPD_STATE *state, VSTR *buf)
             state->error_count++;
         return SESSION_GO_ON;
     }
-    if (session_forbidden(line)) {
+    if (session_forbidden(state, line)) {
         VSTR *shown = vstr_new(0);
 
         vstr_addmem(shown, line, len > 100 ? 100 : len);
@@ -1396,7 +1632,7 @@ static int session_command(SMTPD_STATE *state, VSTR *buf)
     state->last_code = 0;
     if (verb != SMTPD_C_UNKNOWN) {
         static const char *const upper[SMTPD_C_COUNT] = {
-            "HELO", "EHLO", "STARTTLS", "AUTH", "MAIL", "RCPT", "DATA", "BDAT",
+            "HELO", "EHLO", "XFORWARD", "STARTTLS", "AUTH", "MAIL", "RCPT", "DATA", "BDAT",
             "RSET", "NOOP", "VRFY", "ETRN", "QUIT", "HELP", "UNKNOWN"};
 
         state->where = upper[verb];
@@ -1422,7 +1658,8 @@ static int session_command(SMTPD_STATE *state, VSTR *buf)
     session_check_pipelining(state, verb);
     /* NOOP, VRFY, ETRN, RSET beyond smtpd_junk_command_limit count as errors. */
     if ((verb == SMTPD_C_NOOP || verb == SMTPD_C_VRFY || verb == SMTPD_C_ETRN
-         || verb == SMTPD_C_RSET) && ++state->junk_count > state->conf->junk_command_limit)
+         || verb == SMTPD_C_RSET || verb == SMTPD_C_XFORWARD)
+        && ++state->junk_count > state->conf->junk_command_limit)
         state->error_count++;
     switch (verb) {
     case SMTPD_C_HELO:
@@ -1430,6 +1667,9 @@ static int session_command(SMTPD_STATE *state, VSTR *buf)
         break;
     case SMTPD_C_EHLO:
         r = cmd_helo(state, arg, 1);
+        break;
+    case SMTPD_C_XFORWARD:
+        r = cmd_xforward(state, arg);
         break;
     case SMTPD_C_MAIL:
         r = cmd_mail(state, arg);
@@ -1517,7 +1757,20 @@ void smtpd_session_run(const SMTPD_CONF *conf, int fd)
     state.rcpt_notify = argv_new();
     state.client = stream_open(fd, 0);
     smtpd_peer_init(&state, fd);
+    smtpd_xforward_init(&state.xforward);
     msg_info("connect from %s", state.namaddr);
+    session_discard_lookup(&state);
+    switch (match_list_host(conf->xforward_hosts,
+                            strcmp(state.name, "unknown") != 0 ? state.name : NULL, state.addr)) {
+    case MATCH_YES:
+        state.xforward_ok = 1;
+        break;
+    case MATCH_ERROR:
+        msg_warn("smtpd_authorized_xforward_hosts: %s", match_list_error(conf->xforward_hosts));
+        break;
+    default:
+        break;
+    }
     if (conf->tls.wrapper && session_wrapper_start(&state) < 0)
         goto end;
     if (smtpd_anvil_connect(&state) < 0) /* 421 sent: over a client limit */
@@ -1563,5 +1816,7 @@ end:
     argv_free(state.rcpt_notify);
     mem_free(state.helo);
     mem_free(state.client_reject);
+    if (state.discard_ehlo)
+        argv_free(state.discard_ehlo);
     vstr_free(buf);
 }

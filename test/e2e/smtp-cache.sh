@@ -9,24 +9,10 @@
 . "$POSTERN_SRC/test/lib.sh"
 . "$POSTERN_SRC/test/lib/instance.sh"
 . "$POSTERN_SRC/test/data/smtp/smtp-lib.sh"
-[ "$(id -u)" -eq 0 ] || { echo "1..0 # SKIP needs root"; exit 0; }
-command -v python3 >/dev/null || { echo "1..0 # SKIP needs python3"; exit 0; }
-for p in cleanup master postlogd smtp; do
-    [ -x "$POSTERN_INST/libexec/postern/$p" ] || { echo "1..0 # SKIP $p is not installed"; exit 0; }
-done
-
-inst_setup
-XS_PIDS=
-trap 'for p in $XS_PIDS; do kill "$p" 2>/dev/null; done; inst_cleanup' EXIT
-xs_start() {
-    python3 "$POSTERN_SRC/test/tools/smtp_xsink.py" --log "$T/$1.log" --port-file "$T/$1.port" \
-        --ehlo PIPELINING "$ADDR" >"$T/$1.out" 2>&1 &
-    XS_PIDS="$XS_PIDS $!"
-    inst_wait test -s "$T/$1.port"
-}
+xs_setup
 conns() { grep -c '^conn$' "$T/$1.log" 2>/dev/null || echo 0; }
 for s in count nocache dest other rtime; do
-    check "server $s runs" xs_start $s
+    check "server $s runs" xs_start $s --ehlo PIPELINING
 done
 
 inst_param smtp_connection_cache_time_limit 30s

@@ -9,25 +9,8 @@
 . "$POSTERN_SRC/test/lib.sh"
 . "$POSTERN_SRC/test/lib/instance.sh"
 . "$POSTERN_SRC/test/data/smtp/smtp-lib.sh"
-[ "$(id -u)" -eq 0 ] || { echo "1..0 # SKIP needs root"; exit 0; }
-command -v python3 >/dev/null || { echo "1..0 # SKIP needs python3"; exit 0; }
-for p in cleanup master postlogd smtp; do
-    [ -x "$POSTERN_INST/libexec/postern/$p" ] || { echo "1..0 # SKIP $p is not installed"; exit 0; }
-done
-
-inst_setup
-XS_PIDS=
-trap 'for p in $XS_PIDS; do kill "$p" 2>/dev/null; done; inst_cleanup' EXIT
-XSINK=$POSTERN_SRC/test/tools/smtp_xsink.py
-xs_start() {
-    local name=$1
-    shift
-    python3 "$XSINK" --log "$T/$name.log" --port-file "$T/$name.port" "$@" "$ADDR" \
-        >"$T/$name.out" 2>&1 &
-    XS_PIDS="$XS_PIDS $!"
-    inst_wait test -s "$T/$name.port"
-}
-port() { cat "$T/$1.port"; }
+xs_setup
+port() { xs_port "$1"; }
 now_ms() { date +%s%3N; }
 
 # slow: 22 bytes, one per second; short: 7 bytes ("220 d" CR LF), one per 0.5 s

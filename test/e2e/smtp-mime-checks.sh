@@ -9,20 +9,9 @@
 . "$POSTERN_SRC/test/lib.sh"
 . "$POSTERN_SRC/test/lib/instance.sh"
 . "$POSTERN_SRC/test/data/smtp/smtp-lib.sh"
-[ "$(id -u)" -eq 0 ] || { echo "1..0 # SKIP needs root"; exit 0; }
-command -v python3 >/dev/null || { echo "1..0 # SKIP needs python3"; exit 0; }
-for p in cleanup master postlogd smtp; do
-    [ -x "$POSTERN_INST/libexec/postern/$p" ] || { echo "1..0 # SKIP $p is not installed"; exit 0; }
-done
-
-inst_setup
-XS_PIDS=
-trap 'for p in $XS_PIDS; do kill "$p" 2>/dev/null; done; inst_cleanup' EXIT
+xs_setup
 mkdir -p "$T/msgs"
-python3 "$POSTERN_SRC/test/tools/smtp_xsink.py" --log "$T/srv.log" --port-file "$T/srv.port" \
-    --msgs "$T/msgs" --ehlo PIPELINING --ehlo 8BITMIME "$ADDR" >"$T/srv.out" 2>&1 &
-XS_PIDS=$!
-check "the server runs" inst_wait test -s "$T/srv.port"
+check "the server runs" xs_start srv --msgs "$T/msgs" --ehlo PIPELINING --ehlo 8BITMIME
 PORT=$(cat "$T/srv.port")
 
 cat >"$T/hc" <<'EOF'

@@ -13,26 +13,8 @@
 . "$POSTERN_SRC/test/lib.sh"
 . "$POSTERN_SRC/test/lib/instance.sh"
 . "$POSTERN_SRC/test/data/smtp/smtp-lib.sh"
-[ "$(id -u)" -eq 0 ] || { echo "1..0 # SKIP needs root"; exit 0; }
-command -v python3 >/dev/null || { echo "1..0 # SKIP needs python3"; exit 0; }
-for p in cleanup master postlogd smtp; do
-    [ -x "$POSTERN_INST/libexec/postern/$p" ] || { echo "1..0 # SKIP $p is not installed"; exit 0; }
-done
-
-inst_setup
-XS_PIDS=
-trap 'for p in $XS_PIDS; do kill "$p" 2>/dev/null; done; inst_cleanup' EXIT
-XSINK=$POSTERN_SRC/test/tools/smtp_xsink.py
-# xs_start NAME ARGS...: a server logging to $T/NAME.log; its port in $T/NAME.port
-xs_start() {
-    local name=$1
-    shift
-    python3 "$XSINK" --log "$T/$name.log" --port-file "$T/$name.port" "$@" "$ADDR" \
-        >"$T/$name.out" 2>&1 &
-    XS_PIDS="$XS_PIDS $!"
-    inst_wait test -s "$T/$name.port"
-}
-port() { cat "$T/$1.port"; }
+xs_setup
+port() { xs_port "$1"; }
 # conn_log NAME N: the command lines of connection N of server NAME
 conn_log() {
     awk -v n="$2" '/^conn$/ { c++; next } /^close$/ { next } c == n' "$T/$1.log" |

@@ -243,6 +243,38 @@ static void test_record(BOUNCE_RECS *recs, VSTR *orig)
     vstr_free(out);
 }
 
+/* sendmail -bv: the verify report, each record with its own action. */
+static void test_verify(BOUNCE_RECS *recs, VSTR *orig)
+{
+    BOUNCE_NOTICE n;
+    VSTR *out = vstr_new(0);
+    char *save0 = recs->rec[0].action, *save1 = recs->rec[1].action;
+
+    recs->rec[0].action = mem_strdup("deliverable");
+    recs->rec[1].action = mem_strdup("undeliverable");
+    notice_init(&n, recs, orig);
+    n.kind = BOUNCE_NOTICE_VERIFY;
+    n.tmpl = bounce_templates_verify(templates);
+    bounce_notice_write(&n, collect, out);
+    tap_ok(strstr(vstr_str(out), "\nSubject: Mail Delivery Status Report\n") != NULL,
+           "verify: its subject");
+    tap_ok(strstr(vstr_str(out), "Here is the delivery report you asked for") != NULL
+               && strstr(vstr_str(out), "(sendmail -bv) nothing\nwas delivered") != NULL,
+           "verify: the verify template's text, which covers -bv");
+    tap_ok(strstr(vstr_str(out), "could not be delivered") == NULL,
+           "verify: not the failure text");
+    tap_ok(strstr(vstr_str(out), "\nAction: deliverable\n") != NULL
+               && strstr(vstr_str(out), "\nAction: undeliverable\n") != NULL,
+           "verify: each record's own action");
+    tap_ok(strstr(vstr_str(out), "Content-Description: Message\n") != NULL,
+           "verify: \"Message\", not \"Undelivered Message\"");
+    mem_free(recs->rec[0].action);
+    mem_free(recs->rec[1].action);
+    recs->rec[0].action = save0;
+    recs->rec[1].action = save1;
+    vstr_free(out);
+}
+
 static void test_8bit(BOUNCE_RECS *recs)
 {
     BOUNCE_NOTICE n;
@@ -347,6 +379,7 @@ int main(void)
     test_golden(recs, orig);
     test_kinds(recs, orig);
     test_record(recs, orig);
+    test_verify(recs, orig);
     test_8bit(recs);
     test_wrap();
     test_template(recs, orig);

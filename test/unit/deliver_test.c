@@ -987,9 +987,58 @@ static void test_trace(void)
     req = load_active("1234567ABD5", why);
     TAP_OK(req && req->flags == DELIVER_FLAG_DEFAULT, "a malformed trace_flags is ignored");
     deliver_request_free(req);
-    make_trace_file("1234567ABD6", "512", &r1, &r2);
+    make_trace_file("1234567ABD6", "256", &r1, &r2);
     req = load_active("1234567ABD6", why);
     TAP_OK(req && req->flags == DELIVER_FLAG_DEFAULT, "other trace bits are ignored");
+    deliver_request_free(req);
+
+    /* sendmail -bv: trace_flags=512 -> DELIVER_FLAG_USR_VRFY: trace records only */
+    make_trace_file("1234567ABD7", "512", &r1, &r2);
+    req = load_active("1234567ABD7", why);
+    TAP_OK(req && req->flags == (DELIVER_FLAG_DEFAULT | DELIVER_FLAG_USR_VRFY)
+               && req->trace_offset == 0,
+           "trace_flags=512: default + USR_VRFY, nothing to clear in place");
+    if (req) {
+        TAP_INT(deliver_request_encode(enc, req), 0, "a USR_VRFY request encodes");
+        fd = open("active/1234567ABD7", O_RDWR);
+        deliver_times_init(&t, "mx.relay.test[192.0.2.1]:25", 2);
+        TAP_INT(deliver_rcpt_sent(req, fd, 0, "2.1.5", "250 2.1.5 Ok", &t), 0,
+                "bob: deliverable");
+        TAP_INT(deliver_rcpt_bounce(req, fd, 1, "5.1.1", "550 5.1.1 no such user", &t), 0,
+                "carol: undeliverable");
+        close(fd);
+        TAP_INT(req->rcpt[0].status, DELIVER_RCPT_SENT, "bob's result: sent");
+        TAP_INT(req->rcpt[1].status, DELIVER_RCPT_BOUNCED, "carol's result: bounced");
+        read_small("trace/1234567ABD7", buf, sizeof(buf));
+        TAP_OK(strstr(buf, "recipient=bob@relay.test\n")
+                   && strstr(buf, "status=2.1.5\naction=deliverable\n")
+                   && strstr(buf, "reason=delivery via mx.relay.test[192.0.2.1]:25: 250 2.1.5 Ok\n"),
+               "trace/ID: bob deliverable, delivery via the relay");
+        TAP_OK(strstr(buf, "recipient=carol@relay.test\n")
+                   && strstr(buf, "status=5.1.1\naction=undeliverable\n"),
+               "trace/ID: carol undeliverable");
+        TAP_OK(access("bounce/1234567ABD7", F_OK) < 0, "no bounce log: nothing is bounced");
+        deliver_request_free(req);
+        req = load_active("1234567ABD7", why);
+        TAP_OK(req && req->nrcpt == 0, "both recipients are marked done");
+    }
+    deliver_request_free(req);
+    make_trace_file("1234567ABD8", "512", &r1, &r2);
+    req = load_active("1234567ABD8", why);
+    if (req) {
+        deliver_times_init(&t, "none", 2);
+        TAP_INT(deliver_rcpt_defer(req, 1, "4.4.1", "try later", &t), 0, "carol deferred");
+        TAP_INT(req->rcpt[1].status, DELIVER_RCPT_DEFERRED, "carol's result: deferred");
+        read_small("trace/1234567ABD8", buf, sizeof(buf));
+        TAP_OK(strstr(buf, "status=4.4.1\naction=undeliverable\n")
+                   && strstr(buf, "reason=try later\n"),
+               "trace/ID: carol undeliverable, no \"delivery via\" for relay none");
+        TAP_INT(system("test -z \"$(find defer -type f -name 1234567ABD8)\""), 0,
+                "no defer log");
+        deliver_request_free(req);
+        req = load_active("1234567ABD8", why);
+        TAP_OK(req && req->nrcpt == 2, "a deferred answer is not marked done");
+    }
     deliver_request_free(req);
 out:
     vstr_free(why);

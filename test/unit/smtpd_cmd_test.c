@@ -52,6 +52,7 @@ static void test_verb(void)
         {"DATA", SMTPD_C_DATA, ""},
         {"BDAT 10 LAST", SMTPD_C_BDAT, "10 LAST"},
         {"QUIT", SMTPD_C_QUIT, ""},
+        {"xforward NAME=a ADDR=1.2.3.4", SMTPD_C_XFORWARD, "NAME=a ADDR=1.2.3.4"},
         {"", SMTPD_C_UNKNOWN, ""},
         {"MAILX FROM:<>", SMTPD_C_UNKNOWN, "FROM:<>"},
         {"UNKNOWN", SMTPD_C_UNKNOWN, ""},

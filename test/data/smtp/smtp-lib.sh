@@ -21,6 +21,16 @@
 #                             smtp daemon are there; inst_setup on
 #                             127.0.0.10 with sink_stop_all at exit;
 #                             mydestination $myhostname, localhost
+#   xs_setup                  the start of the tests that run
+#                             test/tools/smtp_xsink.py on 127.0.0.0/8 (no
+#                             namespace): skips the test unless root,
+#                             python3 and the daemons are there;
+#                             inst_setup with the xsinks stopped at exit
+#   xs_start NAME ARGS...     starts an xsink logging every command line to
+#                             $T/NAME.log, with ARGS (--ehlo, --drip, --msgs
+#                             ...); waits (bounded) for its port in
+#                             $T/NAME.port; its pid goes to XS_PIDS
+#   xs_port NAME              that port
 SINK=$POSTERN_SRC/test/tools/smtp_sink.py
 SEND=$POSTERN_BUILD/test/tools/deliver_send
 SINK_PIDS=
@@ -83,3 +93,26 @@ smtp_setup() {
     trap 'sink_stop_all; inst_cleanup' EXIT
     inst_param mydestination '$myhostname, localhost'
 }
+
+xs_setup() {
+    local p
+    [ "$(id -u)" -eq 0 ] || { echo "1..0 # SKIP needs root"; exit 0; }
+    command -v python3 >/dev/null || { echo "1..0 # SKIP needs python3"; exit 0; }
+    for p in cleanup master postlogd smtp; do
+        [ -x "$POSTERN_INST/libexec/postern/$p" ] || { echo "1..0 # SKIP $p is not installed"; exit 0; }
+    done
+    inst_setup
+    XS_PIDS=
+    trap 'for p in $XS_PIDS; do kill "$p" 2>/dev/null; done; inst_cleanup' EXIT
+}
+
+xs_start() {
+    local name=$1
+    shift
+    python3 "$POSTERN_SRC/test/tools/smtp_xsink.py" --log "$T/$name.log" --port-file "$T/$name.port" \
+        "$@" "$ADDR" >"$T/$name.out" 2>&1 &
+    XS_PIDS="$XS_PIDS $!"
+    inst_wait test -s "$T/$name.port"
+}
+
+xs_port() { cat "$T/$1.port"; }
