@@ -35,6 +35,7 @@
 #include "../lib/server.h"
 #include "../lib/strutil.h"
 #include "smtpd.h"
+#include "smtpd_anvil.h"
 #include "smtpd_check.h"
 #include "smtpd_peer.h"
 #include "smtpd_policy.h"
@@ -303,6 +304,8 @@ static void smtpd_conf_load(SMTPD_CONF *c)
     if (c->dns == NULL)
         msg_warn("DNS lookups disabled: %s", vstr_str(why));
     c->hosts = smtpd_hosts_read("/etc/hosts");
+    c->anvil = smtpd_anvil_create(smtpd_list("smtpd_client_event_limit_exceptions", MATCH_HOST),
+                                  (c->ipc_timeout > 2 ? 2 : c->ipc_timeout) * 1000);
     vstr_free(why);
     vstr_free(path);
 }
@@ -350,6 +353,7 @@ static void smtpd_conf_free(SMTPD_CONF *c)
     if (c->dns)
         dns_free(c->dns);
     smtpd_hosts_free(c->hosts);
+    smtpd_anvil_free(c->anvil);
     smtpd_tls_conf_free(&c->tls);
     smtpd_sasl_conf_free(&c->sasl);
     memset(c, 0, sizeof(*c));

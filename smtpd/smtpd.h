@@ -50,6 +50,7 @@ struct TLS_SESS;
 struct SASL_SRV_SESS;
 struct CLEANUP;
 struct SMTPD_HOSTS;
+struct SMTPD_ANVIL;
 
 /* smtpd_forbid_bare_newline */
 #define SMTPD_BARE_NORMALIZE 0
@@ -131,6 +132,7 @@ typedef struct SMTPD_CONF {
     struct SMTPD_HOSTS *hosts;      /* /etc/hosts, read pre-chroot */
     SMTPD_TLS_CONF tls;             /* smtpd_tls_* (smtpd_tls.h) */
     SMTPD_SASL_CONF sasl;           /* smtpd_sasl_* (smtpd_sasl.h) */
+    struct SMTPD_ANVIL *anvil;      /* client limits (smtpd_anvil.h); NULL: none */
 } SMTPD_CONF;
 
 /* Command counters for the disconnect line. */
@@ -207,6 +209,7 @@ typedef struct SMTPD_STATE {
     /* reply footer $sender / $recipient while MAIL, RCPT, VRFY are served */
     const char *footer_sender;
     const char *footer_rcpt;
+    int anvil_connected;            /* anvil counts this connection (smtpd_anvil.h) */
 } SMTPD_STATE;
 
 #endif
