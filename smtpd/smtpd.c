@@ -35,8 +35,10 @@
 #include "../lib/server.h"
 #include "../lib/strutil.h"
 #include "smtpd.h"
+#include "smtpd_anvil.h"
 #include "smtpd_check.h"
 #include "smtpd_peer.h"
+#include "smtpd_policy.h"
 #include "smtpd_session.h"
 
 #define SMTPD_LIST_SEP " \t\r\n,"
@@ -273,6 +275,9 @@ static void smtpd_conf_load(SMTPD_CONF *c)
         c->relay_restr = smtpd_split(SMTPD_SAFE_RELAY);
     }
     smtpd_check_relay_guard(c);
+    c->rbl_reply = mem_strdup(conf_get_raw("default_rbl_reply"));
+    c->rbl_reply_maps = smtpd_words("rbl_reply_maps");
+    c->relay_ccerts = smtpd_words("relay_clientcerts");
     smtpd_tls_conf_load(&c->tls);
     smtpd_sasl_conf_load(&c->sasl);
     c->sasl.login_maps = smtpd_words("smtpd_sender_login_maps");
@@ -293,11 +298,14 @@ static void smtpd_conf_load(SMTPD_CONF *c)
     c->unknown_address_code = smtpd_code("unknown_address_reject_code");
     c->unknown_client_code = smtpd_code("unknown_client_reject_code");
     c->rbl_code = smtpd_code("maps_rbl_reject_code");
+    c->plaintext_code = smtpd_code("plaintext_reject_code");
     vstr_reset(why);
     c->dns = dns_init(NULL, NULL, why);
     if (c->dns == NULL)
         msg_warn("DNS lookups disabled: %s", vstr_str(why));
     c->hosts = smtpd_hosts_read("/etc/hosts");
+    c->anvil = smtpd_anvil_create(smtpd_list("smtpd_client_event_limit_exceptions", MATCH_HOST),
+                                  (c->ipc_timeout > 2 ? 2 : c->ipc_timeout) * 1000);
     vstr_free(why);
     vstr_free(path);
 }
@@ -337,11 +345,15 @@ static void smtpd_conf_free(SMTPD_CONF *c)
     argv_free(c->eod_restr);
     argv_free(c->etrn_restr);
     argv_free(c->noop_cmds);
+    mem_free(c->rbl_reply);
+    argv_free(c->rbl_reply_maps);
+    argv_free(c->relay_ccerts);
     htable_free(c->classes, smtpd_free_argv);
     htable_free(c->tables, smtpd_free_table);
     if (c->dns)
         dns_free(c->dns);
     smtpd_hosts_free(c->hosts);
+    smtpd_anvil_free(c->anvil);
     smtpd_tls_conf_free(&c->tls);
     smtpd_sasl_conf_free(&c->sasl);
     memset(c, 0, sizeof(*c));
@@ -360,6 +372,7 @@ static void smtpd_client(SERVER *srv, int fd)
 
 static void smtpd_exit(SERVER *srv)
 {
+    smtpd_policy_close_all();
     smtpd_conf_free(srv->context);
 }
 

@@ -16,6 +16,7 @@
  *   smtpd_data.c     DATA/BDAT content: line framing, smuggling rules (pure)
  *   smtpd_check.c    restriction lists (smtpd_*_restrictions)
  *   smtpd_access.c   access(5) table results (pure)
+ *   smtpd_policy.c   check_policy_service (policy delegation)
  *   smtpd_peer.c     client address and name (PTR + forward confirmation)
  *   smtpd_log.c      Postfix-shaped log lines and the disconnect summary
  *   smtpd_tls.c      STARTTLS and wrapper mode (lib/net/tls.h)
@@ -49,6 +50,7 @@ struct TLS_SESS;
 struct SASL_SRV_SESS;
 struct CLEANUP;
 struct SMTPD_HOSTS;
+struct SMTPD_ANVIL;
 
 /* smtpd_forbid_bare_newline */
 #define SMTPD_BARE_NORMALIZE 0
@@ -122,11 +124,15 @@ typedef struct SMTPD_CONF {
     int unknown_relay_code, non_fqdn_code, invalid_hostname_code;
     int unknown_address_code, unknown_client_code, rbl_code;
     int multi_rcpt_bounce_code;     /* multi_recipient_bounce_reject_code */
-    char *rbl_reply;                /* default_rbl_reply */
+    char *rbl_reply;                /* default_rbl_reply, unexpanded */
+    ARGV *rbl_reply_maps;           /* rbl_reply_maps: table specs */
+    ARGV *relay_ccerts;             /* relay_clientcerts: table specs */
+    int plaintext_code;             /* plaintext_reject_code */
     struct DNS *dns;                /* NULL: no resolver */
     struct SMTPD_HOSTS *hosts;      /* /etc/hosts, read pre-chroot */
     SMTPD_TLS_CONF tls;             /* smtpd_tls_* (smtpd_tls.h) */
     SMTPD_SASL_CONF sasl;           /* smtpd_sasl_* (smtpd_sasl.h) */
+    struct SMTPD_ANVIL *anvil;      /* client limits (smtpd_anvil.h); NULL: none */
 } SMTPD_CONF;
 
 /* Command counters for the disconnect line. */
@@ -203,6 +209,7 @@ typedef struct SMTPD_STATE {
     /* reply footer $sender / $recipient while MAIL, RCPT, VRFY are served */
     const char *footer_sender;
     const char *footer_rcpt;
+    int anvil_connected;            /* anvil counts this connection (smtpd_anvil.h) */
 } SMTPD_STATE;
 
 #endif

@@ -57,6 +57,23 @@ static const char *smtpd_access_kw(const char *value, const char *kw)
     return value;
 }
 
+/* "REJECT 5.7.1 text" (postgrey: "DEFER_IF_PERMIT 4.2.0 Greylisted"): the
+ * enhanced status code goes to a->dsn, the rest is the text. */
+static const char *smtpd_access_dsn(SMTPD_ACCESS *a, const char *rest)
+{
+    size_t dlen;
+
+    if ((rest[0] == '4' || rest[0] == '5') && smtpd_dsn_valid(rest, &dlen)
+        && dlen < sizeof(a->dsn)) {
+        memcpy(a->dsn, rest, dlen);
+        a->dsn[dlen] = 0;
+        rest += dlen;
+        while (*rest == ' ' || *rest == '\t')
+            rest++;
+    }
+    return rest;
+}
+
 static int smtpd_access_set(SMTPD_ACCESS *a, int action, const char *text)
 {
     vstr_set(a->buf, text);
@@ -106,13 +123,13 @@ int smtpd_access_parse(const char *value, SMTPD_ACCESS *a)
         || (rest = smtpd_access_kw(value, "BCC")) != NULL)
         return smtpd_access_set(a, SMTPD_ACC_DUNNO, rest);
     if ((rest = smtpd_access_kw(value, "REJECT")) != NULL)
-        return smtpd_access_set(a, SMTPD_ACC_REJECT, rest);
+        return smtpd_access_set(a, SMTPD_ACC_REJECT, smtpd_access_dsn(a, rest));
     if ((rest = smtpd_access_kw(value, "DEFER")) != NULL)
-        return smtpd_access_set(a, SMTPD_ACC_DEFER, rest);
+        return smtpd_access_set(a, SMTPD_ACC_DEFER, smtpd_access_dsn(a, rest));
     if ((rest = smtpd_access_kw(value, "DEFER_IF_REJECT")) != NULL)
-        return smtpd_access_set(a, SMTPD_ACC_DEFER_IF_REJECT, rest);
+        return smtpd_access_set(a, SMTPD_ACC_DEFER_IF_REJECT, smtpd_access_dsn(a, rest));
     if ((rest = smtpd_access_kw(value, "DEFER_IF_PERMIT")) != NULL)
-        return smtpd_access_set(a, SMTPD_ACC_DEFER_IF_PERMIT, rest);
+        return smtpd_access_set(a, SMTPD_ACC_DEFER_IF_PERMIT, smtpd_access_dsn(a, rest));
     if ((rest = smtpd_access_kw(value, "HOLD")) != NULL)
         return smtpd_access_set(a, SMTPD_ACC_HOLD, rest);
     if ((rest = smtpd_access_kw(value, "DISCARD")) != NULL)

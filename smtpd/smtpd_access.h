@@ -5,7 +5,9 @@
  * access table entry:
  *   OK, or all digits            SMTPD_ACC_OK
  *   DUNNO (and FILTER, REDIRECT, BCC: not done here, treated as DUNNO)
- *   REJECT [text]                SMTPD_ACC_REJECT
+ *   REJECT [[dsn] text]          SMTPD_ACC_REJECT (a.dsn: the enhanced
+ *                                status code when the text starts with
+ *                                one, as for the DEFER* results; else "")
  *   DEFER [text]                 SMTPD_ACC_DEFER
  *   DEFER_IF_REJECT / DEFER_IF_PERMIT [text]
  *   4NN text, 5NN text           SMTPD_ACC_REPLY (a.code, a.dsn if the

@@ -14,9 +14,12 @@
 #include "../lib/net/dns.h"
 #include "../lib/strutil.h"
 #include "smtpd_access.h"
+#include "../lib/net/tls.h"
 #include "smtpd_check.h"
+#include "smtpd_dnsxl.h"
 #include "smtpd_log.h"
 #include "smtpd_peer.h"
+#include "smtpd_policy.h"
 
 #define SMTPD_CHECK_DUNNO 1     /* internal: nothing decided, go on */
 #define SMTPD_CHECK_DEPTH 20    /* nested classes and access results */
@@ -36,6 +39,7 @@ typedef struct CHECK_CTX {
     int unlisted_rcpt_done;
     const char *list_name;      /* what the list is about: "<name>: Class rejected" */
     const char *list_class;
+    const char *server_access;  /* a check_*_{mx,ns,a}_access is looking: OK refused */
 } CHECK_CTX;
 
 /* Restrictions that take one argument. */
@@ -43,7 +47,15 @@ static const char *const check_with_arg[] = {
     "check_client_access", "check_helo_access", "check_sender_access",
     "check_recipient_access", "check_reverse_client_hostname_access",
     "check_client_a_access", "reject_rbl_client", "permit_rbl_client", "check_etrn_access",
-    NULL,
+    /* DNS lists, server access tables, TLS and SASL (check_more) */
+    "reject_rhsbl_client", "reject_rhsbl_reverse_client", "reject_rhsbl_sender",
+    "reject_rhsbl_helo", "reject_rhsbl_recipient", "permit_dnswl_client", "permit_rhswl_client",
+    "check_sender_mx_access", "check_sender_ns_access", "check_sender_a_access",
+    "check_recipient_mx_access", "check_recipient_ns_access", "check_recipient_a_access",
+    "check_helo_mx_access", "check_helo_ns_access", "check_helo_a_access",
+    "check_client_mx_access", "check_client_ns_access", "check_reverse_client_mx_access",
+    "check_reverse_client_ns_access", "check_reverse_client_a_access", "check_sasl_access",
+    "check_ccert_access", "check_policy_service", NULL,
 };
 
 static const char *const check_known[] = {
@@ -58,7 +70,9 @@ static const char *const check_known[] = {
     "permit_inet_interfaces", "reject_non_fqdn_hostname", "reject_invalid_hostname",
     "reject_unknown_client", "reject_unknown_hostname", "reject_sender_login_mismatch",
     "reject_authenticated_sender_login_mismatch", "reject_unauthenticated_sender_login_mismatch",
-    "reject_known_sender_login_mismatch", NULL,
+    "reject_known_sender_login_mismatch", "reject_plaintext_session", "permit_tls_clientcerts",
+    "permit_tls_all_clientcerts", "reject_unverified_sender", "reject_unverified_recipient",
+    NULL,
 };
 
 static int check_in(const char *const *list, const char *name)
@@ -105,6 +119,17 @@ static int check_conf_list(SMTPD_CONF *conf, const char *title, ARGV *list, VSTR
                 msg_warn("%s: restriction %s needs an argument", title, name);
                 return 0;
             }
+            if (strcasecmp(name, "check_policy_service") == 0) {
+                const char *arg = list->argv[++i], *arg2 = NULL;
+                VSTR *tmp = vstr_new(0);
+
+                if (smtpd_policy_needs_endpoint(arg) && i + 1 < list->argc)
+                    arg2 = list->argv[++i];
+                if (smtpd_policy_conf_check(arg, arg2, tmp) < 0)
+                    msg_warn("%s: %s", title, vstr_str(tmp));
+                vstr_free(tmp);
+                continue;
+            }
             if (strncasecmp(name, "check_", 6) == 0)
                 check_open_table(conf, list->argv[i + 1]);
             i++;
@@ -139,7 +164,7 @@ int smtpd_check_conf(SMTPD_CONF *conf, VSTR *why)
     ARGV *maps[] = {conf->local_rcpt_maps, conf->virtual_alias_maps,
                     conf->virtual_mailbox_maps, conf->relay_recipient_maps,
                     conf->sasl.login_maps, conf->discard_ehlo_maps,
-                    conf->reject_footer_maps};
+                    conf->reject_footer_maps, conf->rbl_reply_maps, conf->relay_ccerts};
 
     for (i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
         if (check_conf_list(conf, lists[i].title, lists[i].list, why) < 0)
@@ -493,17 +518,23 @@ static int check_access_result(CHECK_CTX *ctx, const char *value, const char *na
     smtpd_access_init(&a);
     switch (smtpd_access_parse(value, &a)) {
     case SMTPD_ACC_OK:
+        if (ctx->server_access) {
+            msg_warn("access table %s: with %s specified, action %s is unavailable", table,
+                     ctx->server_access, value);
+            break;
+        }
         ret = SMTPD_CHECK_OK;
         break;
     case SMTPD_ACC_DUNNO:
         break;
     case SMTPD_ACC_REJECT:
         ret = check_reject(ctx, ctx->conf->access_reject_code,
-                           ctx->conf->access_reject_code >= 500 ? "5.7.1" : "4.7.1",
+                           *a.dsn ? a.dsn : ctx->conf->access_reject_code >= 500 ? "5.7.1" : "4.7.1",
                            "<%s>: %s rejected: %s", name, class, *a.text ? a.text : "Access denied");
         break;
     case SMTPD_ACC_DEFER:
-        ret = check_reject(ctx, ctx->conf->access_defer_code, "4.7.1", "<%s>: %s rejected: %s", name,
+        ret = check_reject(ctx, ctx->conf->access_defer_code, *a.dsn ? a.dsn : "4.7.1",
+                           "<%s>: %s rejected: %s", name,
                            class, *a.text ? a.text : "Access denied");
         break;
     case SMTPD_ACC_REPLY:
@@ -511,8 +542,9 @@ static int check_access_result(CHECK_CTX *ctx, const char *value, const char *na
         break;
     case SMTPD_ACC_DEFER_IF_PERMIT:
         ctx->defer_if_permit = 1;
-        vstr_sprintf(ctx->dip_reply, "%d 4.7.1 <%s>: %s rejected: %s", ctx->conf->defer_code,
-                     name, class, *a.text ? a.text : "Service unavailable");
+        vstr_sprintf(ctx->dip_reply, "%d 4.%s <%s>: %s rejected: %s", ctx->conf->defer_code,
+                     *a.dsn ? a.dsn + 2 : "7.1", name, class,
+                     *a.text ? a.text : "Service unavailable");
         break;
     case SMTPD_ACC_DEFER_IF_REJECT:
         ctx->defer_if_reject = 1;
@@ -659,44 +691,648 @@ static int check_access_keys(CHECK_CTX *ctx, TABLE *t, const char *spec, ARGV *k
     return SMTPD_CHECK_DUNNO;
 }
 
-static int check_rbl(CHECK_CTX *ctx, const char *arg)
+/* ---- DNS allow and block lists (see also smtpd_dnsxl.h) ---- */
+
+#define CHECK_DNSXL_MISS 0
+#define CHECK_DNSXL_HIT 1
+#define CHECK_DNSXL_SOFT 2      /* the lookup failed for now */
+
+/*
+ * Ask for the A records at query; a hit is an answer that matches filter
+ * (any answer when filter is NULL). On a hit the first TXT record's text
+ * goes to txt (empty when there is none). A malformed filter is logged and
+ * never matches.
+ */
+static int check_dnsxl_query(const CHECK_CTX *ctx, const char *query, const char *filter,
+                             VSTR *txt)
 {
-    const SMTPD_STATE *state = ctx->state;
-    char domain[256], query[512];
-    const char *filter = NULL, *eq;
-    unsigned char b[4];
     DNS_REPLY *r;
     DNS_RR *rr;
-    int st, hit = 0;
+    int st, hit = 0, m;
 
-    if (ctx->conf->dns == NULL || state->family != AF_INET
-        || inet_pton(AF_INET, state->addr, b) != 1)
-        return SMTPD_CHECK_DUNNO;
-    snprintf(domain, sizeof(domain), "%s", arg);
-    if ((eq = strchr(arg, '=')) != NULL) {
-        domain[eq - arg < (long) sizeof(domain) ? eq - arg : 0] = 0;
-        filter = eq + 1;
-    }
-    snprintf(query, sizeof(query), "%u.%u.%u.%u.%s", b[3], b[2], b[1], b[0], domain);
+    vstr_reset(txt);
+    if (ctx->conf->dns == NULL || strlen(query) > DNS_MAX_NAME)
+        return CHECK_DNSXL_MISS;
     r = dns_reply_new();
     st = dns_lookup(ctx->conf->dns, query, DNS_T_A, r);
-    if (st == DNS_OK) {
-        for (rr = r->rrs; rr; rr = rr->next)
-            if (filter == NULL || strcmp(rr->text, filter) == 0)
-                hit = 1;
-    }
-    if (hit) {
-        char reason[512] = "";
-
-        if (dns_lookup(ctx->conf->dns, query, DNS_T_TXT, r) == DNS_OK && r->rrs)
-            snprintf(reason, sizeof(reason), "; %s", r->rrs->text);
+    if (st == DNS_RETRY) {
         dns_reply_free(r);
-        return check_reject(ctx, ctx->conf->rbl_code, "5.7.1",
-                            "Service unavailable; Client host [%s] blocked using %s%s",
-                            state->addr, domain, reason);
+        return CHECK_DNSXL_SOFT;
+    }
+    if (st == DNS_OK) {
+        for (rr = r->rrs; rr && !hit; rr = rr->next) {
+            if (filter == NULL) {
+                hit = 1;
+            } else if ((m = smtpd_dnsxl_match(filter, rr->text)) < 0) {
+                msg_warn("malformed DNS list filter \"%s\" (for %s); it matches nothing", filter,
+                         query);
+                break;
+            } else {
+                hit = m;
+            }
+        }
+    }
+    if (hit && dns_lookup(ctx->conf->dns, query, DNS_T_TXT, r) == DNS_OK && r->rrs)
+        vstr_adds(txt, r->rrs->text);
+    dns_reply_free(r);
+    return hit ? CHECK_DNSXL_HIT : CHECK_DNSXL_MISS;
+}
+
+/* The client address in arg's list: reversed octets (nibbles) + domain. */
+static int check_dnsxl_addr(const CHECK_CTX *ctx, const char *arg, VSTR *txt)
+{
+    char domain[DNS_MAX_NAME + 1];
+    const char *filter, *suffix;
+    VSTR *query;
+    size_t len;
+    int r;
+
+    vstr_reset(txt);
+    if (smtpd_dnsxl_split(arg, domain, sizeof(domain), &filter) < 0) {
+        msg_warn("bad DNS list argument \"%s\"", arg);
+        return CHECK_DNSXL_MISS;
+    }
+    query = vstr_new(0);
+    if (dns_reverse_name(ctx->state->addr, query) < 0) {
+        vstr_free(query);
+        return CHECK_DNSXL_MISS;
+    }
+    len = vstr_len(query);
+    suffix = ctx->state->family == AF_INET ? ".in-addr.arpa" : ".ip6.arpa";
+    if (len > strlen(suffix) && strcmp(vstr_str(query) + len - strlen(suffix), suffix) == 0)
+        vstr_truncate(query, len - strlen(suffix));
+    vstr_addch(query, '.');
+    vstr_adds(query, domain);
+    r = check_dnsxl_query(ctx, vstr_str(query), filter, txt);
+    vstr_free(query);
+    return r;
+}
+
+/* A domain name in arg's list: name + "." + domain. */
+static int check_dnsxl_name(const CHECK_CTX *ctx, const char *arg, const char *name, VSTR *txt)
+{
+    char domain[DNS_MAX_NAME + 1];
+    const char *filter;
+    VSTR *query;
+    int r;
+
+    vstr_reset(txt);
+    if (*name == 0 || *name == '[' || strcasecmp(name, "unknown") == 0)
+        return CHECK_DNSXL_MISS;
+    if (smtpd_dnsxl_split(arg, domain, sizeof(domain), &filter) < 0) {
+        msg_warn("bad DNS list argument \"%s\"", arg);
+        return CHECK_DNSXL_MISS;
+    }
+    if (strlen(name) + strlen(domain) + 1 > DNS_MAX_NAME)
+        return CHECK_DNSXL_MISS;
+    query = vstr_new(0);
+    vstr_sprintf(query, "%s.%s", name, domain);
+    if (vstr_len(query) > 1 && vstr_str(query)[0] == '.')
+        r = CHECK_DNSXL_MISS;
+    else
+        r = check_dnsxl_query(ctx, vstr_str(query), filter, txt);
+    vstr_free(query);
+    return r;
+}
+
+/* What default_rbl_reply and rbl_reply_maps templates may name. */
+typedef struct CHECK_RBL_EXP {
+    const CHECK_CTX *ctx;
+    const char *domain;         /* the argument as written */
+    const char *what;
+    const char *class;
+    const char *reason;
+    char code[8];
+    VSTR *tmp;
+} CHECK_RBL_EXP;
+
+static const char *check_rbl_addr_part(CHECK_RBL_EXP *x, const char *addr, int domain)
+{
+    const char *at;
+
+    if (addr == NULL)
+        return NULL;
+    at = strrchr(addr, '@');
+    if (domain)
+        return at ? at + 1 : NULL;
+    vstr_reset(x->tmp);
+    vstr_addmem(x->tmp, addr, at ? (size_t) (at - addr) : strlen(addr));
+    return vstr_str(x->tmp);
+}
+
+static const char *check_rbl_var(const char *name, void *p)
+{
+    CHECK_RBL_EXP *x = p;
+    const SMTPD_STATE *state = x->ctx->state;
+
+    if (strcmp(name, "rbl_code") == 0)
+        return x->code;
+    if (strcmp(name, "rbl_domain") == 0)
+        return x->domain;
+    if (strcmp(name, "rbl_reason") == 0 || strcmp(name, "rbl_txt") == 0)
+        return x->reason;
+    if (strcmp(name, "rbl_what") == 0)
+        return x->what;
+    if (strcmp(name, "rbl_class") == 0)
+        return x->class;
+    if (strcmp(name, "client") == 0)
+        return state->namaddr;
+    if (strcmp(name, "client_address") == 0)
+        return state->addr;
+    if (strcmp(name, "client_name") == 0)
+        return state->name;
+    if (strcmp(name, "reverse_client_name") == 0)
+        return state->reverse_name;
+    if (strcmp(name, "helo_name") == 0)
+        return state->helo;
+    if (strcmp(name, "sender") == 0)
+        return x->ctx->sender;
+    if (strcmp(name, "sender_name") == 0)
+        return check_rbl_addr_part(x, x->ctx->sender, 0);
+    if (strcmp(name, "sender_domain") == 0)
+        return check_rbl_addr_part(x, x->ctx->sender, 1);
+    if (strcmp(name, "recipient") == 0)
+        return x->ctx->rcpt;
+    if (strcmp(name, "recipient_name") == 0)
+        return check_rbl_addr_part(x, x->ctx->rcpt, 0);
+    if (strcmp(name, "recipient_domain") == 0)
+        return check_rbl_addr_part(x, x->ctx->rcpt, 1);
+    return NULL;
+}
+
+/* The template for a list: rbl_reply_maps (the argument, then its domain), else default_rbl_reply. */
+static const char *check_rbl_template(CHECK_CTX *ctx, const char *arg, int *error)
+{
+    char domain[DNS_MAX_NAME + 1];
+    const char *filter, *keys[2], *v;
+    size_t i, k;
+
+    *error = 0;
+    keys[0] = arg;
+    keys[1] = smtpd_dnsxl_split(arg, domain, sizeof(domain), &filter) == 0 && filter ? domain
+                                                                                    : NULL;
+    for (k = 0; k < 2 && keys[k]; k++) {
+        for (i = 0; i < ctx->conf->rbl_reply_maps->argc; i++) {
+            const char *spec = ctx->conf->rbl_reply_maps->argv[i];
+            TABLE *t = smtpd_check_table(ctx->conf, spec);
+
+            if (t == NULL) {
+                msg_warn("rbl_reply_maps: %s could not be opened", spec);
+                *error = 1;
+                return NULL;
+            }
+            if ((v = table_lookup(t, keys[k])) != NULL)
+                return v;
+            if (t->error != TABLE_OK) {
+                msg_warn("rbl_reply_maps: %s: lookup of %s failed: %s", spec, keys[k],
+                         table_error_text(t->error));
+                *error = 1;
+                return NULL;
+            }
+        }
+    }
+    return ctx->conf->rbl_reply;
+}
+
+/* The rejection for a listed client, name or address. */
+static int check_dnsxl_reject(CHECK_CTX *ctx, const char *arg, const char *what,
+                              const char *class, const char *reason)
+{
+    CHECK_RBL_EXP x;
+    VSTR *out;
+    const char *tmpl, *p;
+    char dsn[16];
+    int code, error, r;
+    size_t n;
+
+    tmpl = check_rbl_template(ctx, arg, &error);
+    if (error) {
+        vstr_sprintf(ctx->reply, "451 4.3.0 <%s>: %s rejected: Temporary lookup failure",
+                     ctx->state->namaddr, "Client host");
+        return SMTPD_CHECK_REJECT;
+    }
+    memset(&x, 0, sizeof(x));
+    x.ctx = ctx;
+    x.domain = arg;
+    x.what = what;
+    x.class = class;
+    x.reason = reason;
+    x.tmp = vstr_new(0);
+    snprintf(x.code, sizeof(x.code), "%d", ctx->conf->rbl_code);
+    out = vstr_new(0);
+    if (smtpd_dnsxl_expand(out, tmpl, check_rbl_var, &x) < 0) {
+        VSTR *why = vstr_new(0);
+
+        vstr_sprintf(why, "bad RBL reply template for %s: %s: \"%s\"", arg, vstr_str(out), tmpl);
+        r = check_config_error(ctx, vstr_str(why));
+        vstr_free(why);
+        goto done;
+    }
+    /* "NNN [d.d.d] text": the code must be 4XX or 5XX. */
+    p = vstr_str(out);
+    if (!(isdigit((unsigned char) p[0]) && isdigit((unsigned char) p[1])
+          && isdigit((unsigned char) p[2]) && (p[3] == ' ' || p[3] == 0))
+        || (p[0] != '4' && p[0] != '5')) {
+        VSTR *why = vstr_new(0);
+
+        vstr_sprintf(why, "RBL reply template for %s does not start with a 4XX or 5XX code: \"%s\"",
+                     arg, vstr_str(out));
+        r = check_config_error(ctx, vstr_str(why));
+        vstr_free(why);
+        goto done;
+    }
+    code = (p[0] - '0') * 100 + (p[1] - '0') * 10 + (p[2] - '0');
+    p += p[3] ? 4 : 3;
+    snprintf(dsn, sizeof(dsn), "%c.7.1", code >= 500 ? '5' : '4');
+    n = strspn(p, "0123456789.");
+    if (n >= 5 && n < sizeof(dsn) && (p[n] == ' ' || p[n] == 0) && p[0] == dsn[0] && p[1] == '.') {
+        memcpy(dsn, p, n);
+        dsn[n] = 0;
+        p += n;
+        while (*p == ' ')
+            p++;
+    }
+    r = check_reject(ctx, code, dsn, "%s", *p ? p : "Service unavailable");
+done:
+    vstr_free(out);
+    vstr_free(x.tmp);
+    return r;
+}
+
+/* reject_rbl_client: the client address is listed. */
+static int check_rbl(CHECK_CTX *ctx, const char *arg)
+{
+    VSTR *txt = vstr_new(0);
+    int r = SMTPD_CHECK_DUNNO;
+
+    if (check_dnsxl_addr(ctx, arg, txt) == CHECK_DNSXL_HIT)
+        r = check_dnsxl_reject(ctx, arg, ctx->state->addr, "Client host", vstr_str(txt));
+    vstr_free(txt);
+    return r;
+}
+
+/* reject_rhsbl_*: a domain (or the domain of an address) is listed. */
+static int check_rhsbl(CHECK_CTX *ctx, const char *arg, const char *what, const char *class)
+{
+    const char *at, *domain;
+    VSTR *txt;
+    int r = SMTPD_CHECK_DUNNO;
+
+    if (what == NULL || *what == 0)
+        return SMTPD_CHECK_DUNNO;
+    at = strrchr(what, '@');
+    domain = at ? at + 1 : what;
+    txt = vstr_new(0);
+    if (check_dnsxl_name(ctx, arg, domain, txt) == CHECK_DNSXL_HIT)
+        r = check_dnsxl_reject(ctx, arg, what, class, vstr_str(txt));
+    vstr_free(txt);
+    return r;
+}
+
+/*
+ * permit_dnswl_client, permit_rhswl_client: a listed client is permitted, except that an allow list never lets a
+ * recipient past reject_unauth_destination (Postfix's safety rule: the
+ * result is DUNNO then). A lookup that fails for now makes a later
+ * rejection a deferral (defer_if_reject).
+ */
+static int check_allowlist(CHECK_CTX *ctx, const char *arg, int by_name)
+{
+    VSTR *txt = vstr_new(0);
+    int r;
+
+    r = by_name ? check_dnsxl_name(ctx, arg, ctx->state->name, txt)
+                : check_dnsxl_addr(ctx, arg, txt);
+    vstr_free(txt);
+    if (r == CHECK_DNSXL_SOFT) {
+        ctx->defer_if_reject = 1;
+        return SMTPD_CHECK_DUNNO;
+    }
+    if (r != CHECK_DNSXL_HIT)
+        return SMTPD_CHECK_DUNNO;
+    if (ctx->rcpt && !check_auth_destination(ctx, ctx->rcpt))
+        return SMTPD_CHECK_DUNNO;
+    return SMTPD_CHECK_OK;
+}
+
+/* ---- MX, NS and A server access tables ---- */
+
+#define CHECK_SERVER_MAX 25     /* hosts, and addresses per host */
+
+/* The address keys of one address (IPv4: and its shorter octet prefixes). */
+static void check_addr_keys(ARGV *keys, const char *addr)
+{
+    char buf[64];
+    char *dot;
+
+    argv_add(keys, addr);
+    if (strchr(addr, ':') != NULL || strlen(addr) >= sizeof(buf))
+        return;
+    snprintf(buf, sizeof(buf), "%s", addr);
+    while ((dot = strrchr(buf, '.')) != NULL) {
+        *dot = 0;
+        argv_add(keys, buf);
+    }
+}
+
+static int check_server_addr(CHECK_CTX *ctx, const char *table, const char *addr,
+                             const char *name, const char *class, int depth)
+{
+    ARGV *keys = argv_new();
+    int r;
+
+    check_addr_keys(keys, addr);
+    r = check_access(ctx, table, keys, name, class, depth);
+    argv_free(keys);
+    return r;
+}
+
+/* One server host: its name (MX, NS) and its addresses. */
+static int check_server_host(CHECK_CTX *ctx, const char *table, int type, const char *host,
+                             const char *name, const char *class, int depth)
+{
+    DNS_REPLY *r;
+    DNS_RR *rr;
+    ARGV *keys;
+    int st, ret = SMTPD_CHECK_DUNNO, n = 0;
+
+    if (type != DNS_T_A) {
+        keys = argv_new();
+        check_domain_keys(keys, host, ctx->conf->access_parent);
+        ret = check_access(ctx, table, keys, name, class, depth);
+        argv_free(keys);
+        if (ret != SMTPD_CHECK_DUNNO)
+            return ret;
+    }
+    r = dns_reply_new();
+    st = dns_lookup_host(ctx->conf->dns, host, DNS_FAMILY_ALL, r);
+    if (st != DNS_OK) {
+        if (type == DNS_T_A || st == DNS_RETRY)
+            msg_warn("Unable to look up A/AAAA records for %s: %s", host, vstr_str(r->why));
+    } else {
+        for (rr = r->rrs; rr && n < CHECK_SERVER_MAX && ret == SMTPD_CHECK_DUNNO;
+             rr = rr->next, n++)
+            ret = check_server_addr(ctx, table, rr->text, name, class, depth);
     }
     dns_reply_free(r);
+    return ret;
+}
+
+/*
+ * check_*_{mx,ns,a}_access TABLE: the MX hosts (a domain without MX records
+ * is its own, as Postfix has it even when the name does not exist), the
+ * name servers (of the closest enclosing domain that has some) or the addresses of the domain of what. An access result of OK is
+ * not allowed here (it would let anyone in who names a good server): it is
+ * logged and treated as DUNNO. A lookup that fails is logged, and DUNNO.
+ */
+static int check_server_access(CHECK_CTX *ctx, const char *restriction, const char *table,
+                               int type, const char *what, const char *name, const char *class,
+                               int depth)
+{
+    const char *at, *domain;
+    const char *saved = ctx->server_access;
+    DNS_REPLY *r;
+    DNS_RR *rr;
+    ARGV *hosts;
+    int st, ret = SMTPD_CHECK_DUNNO;
+    size_t i;
+
+    if (what == NULL || *what == 0)
+        return SMTPD_CHECK_DUNNO;
+    at = strrchr(what, '@');
+    domain = at ? at + 1 : what;
+    if (*domain == 0 || strcasecmp(domain, "unknown") == 0)
+        return SMTPD_CHECK_DUNNO;
+    ctx->server_access = restriction;
+    if (*domain == '[') {
+        /* An address literal: only the A form has something to look up. */
+        if (type == DNS_T_A) {
+            char buf[64];
+            const char *a = domain + 1;
+            size_t len;
+
+            if (strncasecmp(a, "ipv6:", 5) == 0)
+                a += 5;
+            len = strcspn(a, "]");
+            if (len > 0 && len < sizeof(buf) && a[len] == ']') {
+                memcpy(buf, a, len);
+                buf[len] = 0;
+                ret = check_server_addr(ctx, table, buf, name, class, depth);
+            }
+        }
+        ctx->server_access = saved;
+        return ret;
+    }
+    if (ctx->conf->dns == NULL) {
+        ctx->server_access = saved;
+        return SMTPD_CHECK_DUNNO;
+    }
+    hosts = argv_new();
+    if (type == DNS_T_A) {
+        argv_add(hosts, domain);
+    } else {
+        r = dns_reply_new();
+        for (;;) {
+            st = dns_lookup(ctx->conf->dns, domain, type, r);
+            if (st == DNS_NOTFOUND && type == DNS_T_MX) {
+                argv_add(hosts, domain);        /* no MX: the domain itself */
+                st = DNS_OK;
+                break;
+            }
+            if (st == DNS_NOTFOUND && type == DNS_T_NS
+                && (domain = strchr(domain, '.')) != NULL && domain[1]) {
+                domain++;                       /* no NS: the parent's */
+                continue;
+            }
+            break;
+        }
+        if (st == DNS_OK) {
+            for (rr = r->rrs; rr && hosts->argc < CHECK_SERVER_MAX; rr = rr->next)
+                if (*rr->text && strcmp(rr->text, ".") != 0)
+                    argv_add(hosts, rr->text);
+        } else if (st != DNS_NULLMX) {
+            msg_warn("Unable to look up %s host for %s: %s", type == DNS_T_MX ? "MX" : "NS",
+                     domain ? domain : what, vstr_str(r->why));
+        }
+        dns_reply_free(r);
+    }
+    for (i = 0; i < hosts->argc && ret == SMTPD_CHECK_DUNNO; i++)
+        ret = check_server_host(ctx, table, type, hosts->argv[i], name, class, depth);
+    argv_free(hosts);
+    ctx->server_access = saved;
+    return ret;
+}
+
+/* ---- TLS and SASL ---- */
+
+/* permit_tls_clientcerts, permit_tls_all_clientcerts. */
+static int check_tls_clientcerts(CHECK_CTX *ctx, int all)
+{
+    const TLS_INFO *info;
+    const char *prints[2];
+    size_t i, j;
+
+    if (ctx->state->tls == NULL)
+        return SMTPD_CHECK_DUNNO;
+    info = tls_info(ctx->state->tls);
+    if (all && info->status >= TLS_PEER_TRUSTED)
+        return SMTPD_CHECK_OK;
+    if (info->status == TLS_PEER_ANONYMOUS)
+        return SMTPD_CHECK_DUNNO;
+    /* A listed fingerprint needs no trusted issuer. */
+    prints[0] = info->peer_cert_fprint;
+    prints[1] = info->peer_pkey_fprint;
+    for (i = 0; i < 2; i++) {
+        if (prints[i] == NULL || *prints[i] == 0)
+            continue;
+        for (j = 0; j < ctx->conf->relay_ccerts->argc; j++) {
+            const char *spec = ctx->conf->relay_ccerts->argv[j];
+            TABLE *t = smtpd_check_table(ctx->conf, spec);
+
+            if (t == NULL) {
+                VSTR *tmp = vstr_new(0);
+                int r;
+
+                vstr_sprintf(tmp, "relay_clientcerts: %s could not be opened", spec);
+                r = check_config_error(ctx, vstr_str(tmp));
+                vstr_free(tmp);
+                return r;
+            }
+            if (table_lookup(t, prints[i]) != NULL) {
+                msg_info("%s: relaying allowed for the client certificate %s",
+                         ctx->state->namaddr, prints[i]);
+                return SMTPD_CHECK_OK;
+            }
+            if (t->error != TABLE_OK) {
+                msg_warn("relay_clientcerts: %s: lookup of %s failed: %s", spec, prints[i],
+                         table_error_text(t->error));
+                return check_temp_error(ctx, ctx->state->namaddr, "Client host");
+            }
+        }
+    }
     return SMTPD_CHECK_DUNNO;
+}
+
+/* check_ccert_access TABLE: the certificate, then the public key fingerprint. */
+static int check_ccert_access(CHECK_CTX *ctx, const char *table, int depth)
+{
+    const TLS_INFO *info;
+    ARGV *keys;
+    int r;
+
+    if (ctx->state->tls == NULL)
+        return SMTPD_CHECK_DUNNO;
+    info = tls_info(ctx->state->tls);
+    if (info->status == TLS_PEER_ANONYMOUS)
+        return SMTPD_CHECK_DUNNO;
+    keys = argv_new();
+    if (info->peer_cert_fprint && *info->peer_cert_fprint)
+        argv_add(keys, info->peer_cert_fprint);
+    if (info->peer_pkey_fprint && *info->peer_pkey_fprint)
+        argv_add(keys, info->peer_pkey_fprint);
+    r = keys->argc ? check_access(ctx, table, keys, info->peer_CN, "Client certificate", depth)
+                   : SMTPD_CHECK_DUNNO;
+    argv_free(keys);
+    return r;
+}
+
+/* ---- the restrictions of this part, by name ---- */
+
+#define CHECK_NOT_MINE 2        /* check_more(): not one of these names */
+
+/* reject_unverified_*: Postern has no verify service (yet): said once. */
+static int check_unverified(const char *name)
+{
+    static int warned_sender, warned_rcpt;
+    int *warned = strcasecmp(name, "reject_unverified_sender") == 0 ? &warned_sender
+                                                                    : &warned_rcpt;
+
+    if (!*warned) {
+        *warned = 1;
+        msg_warn("restriction %s is not implemented in Postern; treated as DUNNO", name);
+    }
+    return SMTPD_CHECK_DUNNO;
+}
+
+static int check_more(CHECK_CTX *ctx, const char *name, const char *arg, int depth)
+{
+    SMTPD_STATE *state = ctx->state;
+    static const struct {
+        const char *suffix;
+        int type;
+    } server_types[] = {
+        {"_mx_access", DNS_T_MX}, {"_ns_access", DNS_T_NS}, {"_a_access", DNS_T_A},
+    };
+    size_t i;
+
+    if (strcasecmp(name, "reject_rhsbl_client") == 0)
+        return check_rhsbl(ctx, arg, strcmp(state->name, "unknown") ? state->name : NULL,
+                           "Client host");
+    if (strcasecmp(name, "reject_rhsbl_reverse_client") == 0)
+        return check_rhsbl(ctx, arg,
+                           strcmp(state->reverse_name, "unknown") ? state->reverse_name : NULL,
+                           "Unverified Client host");
+    if (strcasecmp(name, "reject_rhsbl_helo") == 0)
+        return check_rhsbl(ctx, arg, state->helo, "Helo command");
+    if (strcasecmp(name, "reject_rhsbl_sender") == 0)
+        return check_rhsbl(ctx, arg, ctx->sender, "Sender address");
+    if (strcasecmp(name, "reject_rhsbl_recipient") == 0)
+        return check_rhsbl(ctx, arg, ctx->rcpt, "Recipient address");
+    if (strcasecmp(name, "permit_dnswl_client") == 0)
+        return check_allowlist(ctx, arg, 0);
+    if (strcasecmp(name, "permit_rhswl_client") == 0)
+        return check_allowlist(ctx, arg, 1);
+    for (i = 0; i < sizeof(server_types) / sizeof(server_types[0]); i++) {
+        size_t nl = strlen(name), sl = strlen(server_types[i].suffix);
+        int type = server_types[i].type;
+
+        if (nl <= sl || strcasecmp(name + nl - sl, server_types[i].suffix) != 0)
+            continue;
+        if (strncasecmp(name, "check_sender", nl - sl) == 0 && nl - sl == 12)
+            return check_server_access(ctx, name, arg, type, ctx->sender, ctx->sender,
+                                       "Sender address", depth);
+        if (strncasecmp(name, "check_recipient", nl - sl) == 0 && nl - sl == 15)
+            return check_server_access(ctx, name, arg, type, ctx->rcpt, ctx->rcpt,
+                                       "Recipient address", depth);
+        if (strncasecmp(name, "check_helo", nl - sl) == 0 && nl - sl == 10)
+            return check_server_access(ctx, name, arg, type, state->helo, state->helo,
+                                       "Helo command", depth);
+        /* check_client_a_access is older and looks at the address itself */
+        if (strncasecmp(name, "check_client", nl - sl) == 0 && nl - sl == 12
+            && type != DNS_T_A)
+            return check_server_access(ctx, name, arg, type, state->name, state->namaddr,
+                                       "Client host", depth);
+        if (strncasecmp(name, "check_reverse_client", nl - sl) == 0 && nl - sl == 20)
+            return check_server_access(ctx, name, arg, type, state->reverse_name,
+                                       state->namaddr, "Client host", depth);
+    }
+    if (strcasecmp(name, "reject_plaintext_session") == 0) {
+        if (state->tls != NULL)
+            return SMTPD_CHECK_DUNNO;
+        return check_reject(ctx, ctx->conf->plaintext_code, "4.7.1",
+                            "Session encryption is required");
+    }
+    if (strcasecmp(name, "permit_tls_clientcerts") == 0)
+        return check_tls_clientcerts(ctx, 0);
+    if (strcasecmp(name, "permit_tls_all_clientcerts") == 0)
+        return check_tls_clientcerts(ctx, 1);
+    if (strcasecmp(name, "check_ccert_access") == 0)
+        return check_ccert_access(ctx, arg, depth);
+    if (strcasecmp(name, "check_sasl_access") == 0) {
+        ARGV *keys;
+        int r;
+
+        if (state->sasl_username == NULL)
+            return SMTPD_CHECK_DUNNO;
+        keys = argv_new();
+        argv_add(keys, state->sasl_username);
+        r = check_access(ctx, arg, keys, state->sasl_username, "SASL login name", depth);
+        argv_free(keys);
+        return r;
+    }
+    if (strcasecmp(name, "reject_unverified_sender") == 0
+        || strcasecmp(name, "reject_unverified_recipient") == 0)
+        return check_unverified(name);
+    return CHECK_NOT_MINE;
 }
 
 /*
@@ -983,13 +1619,11 @@ static int check_one(CHECK_CTX *ctx, const char *name, const char *arg, int dept
     if (strcasecmp(name, "reject_rbl_client") == 0)
         return check_rbl(ctx, arg);
     if (strcasecmp(name, "permit_rbl_client") == 0) {
-        int saved = ctx->warn_if_reject;
+        VSTR *txt = vstr_new(0);
 
-        ctx->warn_if_reject = 0;
-        r = check_rbl(ctx, arg);
-        ctx->warn_if_reject = saved;
-        vstr_reset(ctx->reply);
-        return r == SMTPD_CHECK_REJECT ? SMTPD_CHECK_OK : SMTPD_CHECK_DUNNO;
+        r = check_dnsxl_addr(ctx, arg, txt);
+        vstr_free(txt);
+        return r == CHECK_DNSXL_HIT ? SMTPD_CHECK_OK : SMTPD_CHECK_DUNNO;
     }
     parent = conf->access_parent;
     if (strcasecmp(name, "check_client_access") == 0) {
@@ -1050,6 +1684,8 @@ static int check_one(CHECK_CTX *ctx, const char *name, const char *arg, int dept
         argv_free(keys);
         return r;
     }
+    if ((r = check_more(ctx, name, arg, depth)) != CHECK_NOT_MINE)
+        return r;
     if ((class_list = htable_get(conf->classes, name)) != NULL) {
         if (depth >= SMTPD_CHECK_DEPTH)
             return check_config_error(ctx, "restriction class nesting too deep");
@@ -1078,6 +1714,27 @@ static int check_one(CHECK_CTX *ctx, const char *name, const char *arg, int dept
     }
 }
 
+/* check_policy_service: the server's action (or the default) is an access(5) result. */
+static int check_policy(CHECK_CTX *ctx, const char *arg, const char *arg2, int depth)
+{
+    SMTPD_POLICY_REQ req;
+    VSTR *action = vstr_new(64), *why = vstr_new(0);
+    int r;
+
+    req.stage = ctx->stage;
+    req.sender = ctx->sender;
+    req.rcpt = ctx->rcpt;
+    req.etrn = ctx->etrn;
+    if (smtpd_policy_query(ctx->state, arg, arg2, &req, action, why) < 0)
+        r = check_config_error(ctx, vstr_str(why));
+    else
+        r = check_access_result(ctx, vstr_str(action), ctx->list_name, ctx->list_class,
+                                arg2 ? arg2 : arg, depth);
+    vstr_free(action);
+    vstr_free(why);
+    return r;
+}
+
 static int check_list(CHECK_CTX *ctx, ARGV *list, int depth)
 {
     size_t i;
@@ -1092,7 +1749,15 @@ static int check_list(CHECK_CTX *ctx, ARGV *list, int depth)
                 return check_config_error(ctx, "restriction without its argument");
             arg = list->argv[++i];
         }
-        r = check_one(ctx, name, arg, depth);
+        if (strcasecmp(name, "check_policy_service") == 0) {
+            const char *arg2 = NULL;
+
+            if (smtpd_policy_needs_endpoint(arg) && i + 1 < list->argc)
+                arg2 = list->argv[++i];
+            r = check_policy(ctx, arg, arg2, depth);
+        } else {
+            r = check_one(ctx, name, arg, depth);
+        }
         if (strcasecmp(name, "warn_if_reject") != 0)
             ctx->warn_if_reject = 0;
         if (r != SMTPD_CHECK_DUNNO)

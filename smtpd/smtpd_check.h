@@ -34,8 +34,41 @@
  * reject_invalid_helo_hostname, reject_unknown_client_hostname,
  * reject_unknown_reverse_client_hostname, reject_rbl_client DOMAIN[=ADDR],
  * check_client_access, check_helo_access, check_sender_access,
- * check_recipient_access TABLE (access(5) results, see smtpd_access.h), and
+ * check_recipient_access TABLE (access(5) results, see smtpd_access.h),
+ * check_policy_service SERVER (policy delegation, smtpd_policy.h; the
+ * server's action is applied as an access(5) result), and
  * the names in smtpd_restriction_classes.
+ *
+ * DNS lists (one lookup path, filters and templates in smtpd_dnsxl.h):
+ * reject_rbl_client, reject_rhsbl_client (verified name),
+ * reject_rhsbl_reverse_client, reject_rhsbl_helo, reject_rhsbl_sender,
+ * reject_rhsbl_recipient DOMAIN[=PATTERN] (PATTERN: 127.0.0.[2;4..7]);
+ * the reply is default_rbl_reply, or rbl_reply_maps' template for the
+ * argument as written (then for the bare domain), with $rbl_code
+ * (maps_rbl_reject_code), $rbl_class, $rbl_what, $rbl_domain (as written),
+ * $rbl_reason (the TXT record), $client..., $sender..., $recipient...; a
+ * template that does not give a 4XX/5XX code is a configuration error (451).
+ * permit_dnswl_client (address) and permit_rhswl_client (verified name)
+ * permit a listed client, but never a recipient that
+ * reject_unauth_destination would refuse (DUNNO then); a lookup that fails
+ * for now sets defer_if_reject. Filter dnswl.org's 127.0.0.255 ("limit
+ * exceeded") out with a pattern, e.g. list.dnswl.org=127.0.[0..255].[0..254].
+ *
+ * Server access: check_{sender,recipient,helo,client,reverse_client}_
+ * {mx,ns}_access and check_{sender,recipient,helo,reverse_client}_a_access
+ * TABLE look up the MX hosts (none: the domain itself), the NS hosts (none:
+ * the closest parent that has some) or the domain's addresses, and for MX
+ * and NS the host names too; OK is refused there (warning, DUNNO).
+ *
+ * TLS and SASL: reject_plaintext_session (plaintext_reject_code, "Session
+ * encryption is required"), permit_tls_clientcerts (the certificate or
+ * public-key fingerprint, smtpd_tls_fingerprint_digest, in
+ * relay_clientcerts), permit_tls_all_clientcerts (any certificate that
+ * chains to smtpd_tls_CAfile/CApath), check_ccert_access TABLE (the two
+ * fingerprints; "<CN>: Client certificate rejected"), check_sasl_access
+ * TABLE (the SASL login name). reject_unverified_sender and
+ * reject_unverified_recipient need a verify service Postern does not have:
+ * the first use in a process logs a warning, and they are DUNNO.
  *
  * smtpd_check_conf(conf, why) looks at every list at start-up, warns
  * about unknown names and a missing table argument (they are answered with

@@ -27,6 +27,7 @@
 #include "smtpd_log.h"
 #include "smtpd_peer.h"
 #include "smtpd_sasl.h"
+#include "smtpd_anvil.h"
 #include "smtpd_session.h"
 #include "smtpd_tls.h"
 
@@ -689,6 +690,8 @@ static int cmd_mail(SMTPD_STATE *state, const char *arg)
         session_reply(state, "501 5.5.4 Syntax: MAIL FROM:<address>");
         return SESSION_GO_ON;
     }
+    if (smtpd_anvil_mail(state) < 0) /* 450 sent: over the message rate */
+        return SESSION_GO_ON;
     if (conf->strict_rfc821)
         flags |= ADDR_FLAG_STRICT;
     addr = vstr_new(64);
@@ -763,6 +766,8 @@ static int cmd_rcpt(SMTPD_STATE *state, const char *arg)
         session_reply(state, "501 5.5.4 Syntax: RCPT TO:<address>");
         return SESSION_GO_ON;
     }
+    if (smtpd_anvil_rcpt(state) < 0) /* 450 sent: over the recipient rate */
+        return SESSION_GO_ON;
     if (conf->strict_rfc821)
         flags |= ADDR_FLAG_STRICT;
     addr = vstr_new(64);
@@ -1457,6 +1462,8 @@ static int cmd_auth(SMTPD_STATE *state, const char *arg)
 {
     static const SMTPD_SASL_IO io = {session_sasl_reply, session_sasl_read};
 
+    if (smtpd_anvil_auth(state) < 0) /* 450 sent: over the AUTH rate */
+        return SESSION_GO_ON;
     return smtpd_sasl_auth_cmd(state, arg, &io) ? SESSION_END : SESSION_GO_ON;
 }
 
@@ -1766,6 +1773,8 @@ void smtpd_session_run(const SMTPD_CONF *conf, int fd)
     }
     if (conf->tls.wrapper && session_wrapper_start(&state) < 0)
         goto end;
+    if (smtpd_anvil_connect(&state) < 0) /* 421 sent: over a client limit */
+        goto end;
     if (!conf->delay_reject) {
         reply = vstr_new(0);
         if (smtpd_check_client(&state, reply) == SMTPD_CHECK_REJECT) {
@@ -1797,6 +1806,7 @@ void smtpd_session_run(const SMTPD_CONF *conf, int fd)
     session_flush(&state);
 end:
     session_reset(&state);
+    smtpd_anvil_disconnect(&state);
     smtpd_log_disconnect(&state);
     smtpd_sasl_reset(&state);
     smtpd_tls_stop(&state);

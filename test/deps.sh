@@ -16,6 +16,7 @@ PACKAGES=(
     libsasl2-modules dovecot-core
     # the LMTP server the lmtp client delivers to (test/e2e/smtp-dovecot.sh)
     dovecot-lmtpd
+    postgrey  # a real policy server for check_policy_service (test/e2e/smtpd-policy.sh); no postfix dependency
     pflogsumm  # the log report the delivery tests read Postern's maillog with
     iproute2 procps psmisc file
     strace  # bench/run's system call counts (test/e2e/bench-smoke.sh)
@@ -43,3 +44,5 @@ fi
 systemctl disable --now nsd >/dev/null 2>&1 || true
 # Debian also starts dovecot; the SASL tests run their own with their own config.
 systemctl disable --now dovecot >/dev/null 2>&1 || true
+# Debian starts postgrey on install too; smtpd-policy.sh runs its own.
+systemctl disable --now postgrey >/dev/null 2>&1 || true

@@ -1,0 +1,156 @@
+#!/bin/bash
+# Client connection and rate limits through the anvil service, on a whole
+# instance under master: a third concurrent connection from one client gets
+# 421 with smtpd_client_connection_count_limit = 2, the fourth connection
+# within the time unit with smtpd_client_connection_rate_limit = 3, the
+# third MAIL and the third RCPT 450 with the message and recipient rate
+# limits at 2; a client in smtpd_client_event_limit_exceptions is not
+# limited; anvil's statistics lines (periodic and at exit); anvil gone
+# or killed: mail still flows, with a warning. Clients bind their own 127.0.1.x addresses.
+. "$POSTERN_SRC/test/lib.sh"
+. "$POSTERN_SRC/test/lib/instance.sh"
+inst_require master smtpd cleanup anvil
+command -v python3 >/dev/null || { echo "1..0 # SKIP needs python3"; exit 0; }
+
+inst_setup
+INST_SMTPD_PORT=$(inst_port)
+inst_master_cf_full
+inst_service "anvil     unix  -       -       y       -       1       anvil"
+inst_param mynetworks 127.0.1.250/32
+inst_param smtpd_client_connection_count_limit 2
+inst_param smtpd_client_connection_rate_limit 3
+inst_param smtpd_client_message_rate_limit 2
+inst_param smtpd_client_recipient_rate_limit 2
+inst_param anvil_status_update_time 2s
+check "master starts with anvil in master.cf" inst_start
+check "smtpd listens" inst_wait bash -c "ss -Hltn 'sport = :$INST_SMTPD_PORT' | grep -q ."
+
+# cli.py SRC MODE...: "hold N": N connections at once, print each greeting;
+# "dialog CMD...": one session, print every reply's first line.
+cat >"$T/cli.py" <<'PY'
+import os, socket, sys
+src, mode, args = sys.argv[1], sys.argv[2], sys.argv[3:]
+dst, port = os.environ["ADDR"], int(os.environ["PORT"])
+def conn():
+    s = socket.socket()
+    s.settimeout(10)
+    s.bind((src, 0))
+    s.connect((dst, port))
+    return s, s.makefile("rb")
+def reply(f):
+    first = None
+    while True:
+        l = f.readline().decode("ascii", "replace").rstrip("\r\n")
+        if first is None:
+            first = l
+        if len(l) < 4 or l[3] != "-":
+            return first
+if mode == "hold":
+    held = []
+    for i in range(int(args[0])):
+        s, f = conn()
+        held.append((s, f))
+        print(reply(f) or "EOF", flush=True)
+    for s, f in held:
+        s.close()
+else:
+    s, f = conn()
+    print(reply(f))
+    for c in args:
+        s.sendall(c.replace("\n", "\r\n").encode() + b"\r\n")
+        print(reply(f) or "EOF")
+    s.close()
+PY
+cli() { ADDR=$ADDR PORT=$INST_SMTPD_PORT timeout 20 python3 "$T/cli.py" "$@"; }
+NL=$'\n'
+
+# 1. Concurrency: the third connection held at once is refused.
+out=$(cli 127.0.1.1 hold 3)
+like "$out" "^220 " "the first connections are greeted"
+is "$(sed -n 3p <<<"$out")" "421 4.7.0 mail.example.com Error: too many connections from 127.0.1.1" \
+    "the third concurrent connection gets 421"
+check "the concurrency warning is logged" inst_log_wait \
+    "postfix/smtpd\[[0-9]+\]: warning: Connection concurrency limit exceeded: 3 from [^ ]*\[127\.0\.1\.1\] for service $ADDR:$INST_SMTPD_PORT$"
+
+# 2. Rate: four connections one after the other; the fourth is refused.
+r=
+for i in 1 2 3 4; do
+    r="$r$(cli 127.0.1.2 dialog QUIT | head -1)$NL"
+done
+is "$(grep -c '^220 ' <<<"$r")" "3" "three connections in the time unit are greeted"
+is "$(sed -n 4p <<<"$r")" "421 4.7.0 mail.example.com Error: too many connections from 127.0.1.2" \
+    "the fourth connection in the time unit gets 421"
+check "the rate warning is logged" inst_log_wait \
+    "warning: Connection rate limit exceeded: 4 from [^ ]*\[127\.0\.1\.2\] for service $ADDR:$INST_SMTPD_PORT$"
+
+# 3. Message rate: the third MAIL is refused.
+out=$(cli 127.0.1.3 dialog "EHLO c.example.org" "MAIL FROM:<a@example.org>" RSET \
+    "MAIL FROM:<a@example.org>" RSET "MAIL FROM:<a@example.org>" QUIT)
+is "$(sed -n 3p <<<"$out"),$(sed -n 5p <<<"$out")" "250 2.1.0 Ok,250 2.1.0 Ok" "two MAIL commands are accepted"
+is "$(sed -n 7p <<<"$out")" "450 4.7.1 Error: too much mail from 127.0.1.3" "the third MAIL gets 450"
+check "the message rate warning is logged" inst_log_wait \
+    "warning: Message delivery request rate limit exceeded: 3 from [^ ]*\[127\.0\.1\.3\]"
+
+# 4. Recipient rate: the third RCPT is refused.
+out=$(cli 127.0.1.4 dialog "EHLO c.example.org" "MAIL FROM:<a@example.org>" \
+    "RCPT TO:<root@mail.example.com>" "RCPT TO:<root@mail.example.com>" \
+    "RCPT TO:<root@mail.example.com>" QUIT)
+like "$(sed -n 4p <<<"$out")" "^250 " "the first RCPT is accepted"
+like "$(sed -n 5p <<<"$out")" "^250 " "the second RCPT is accepted"
+is "$(sed -n 6p <<<"$out")" "450 4.7.1 Error: too many recipients from 127.0.1.4" "the third RCPT gets 450"
+check "the recipient rate warning is logged" inst_log_wait \
+    "warning: Recipient address rate limit exceeded: 3 from [^ ]*\[127\.0\.1\.4\]"
+
+# 5. A client in smtpd_client_event_limit_exceptions ($mynetworks) is not limited.
+out=$(cli 127.0.1.250 hold 4)
+is "$(grep -c '^220 ' <<<"$out")" "4" "an excepted client holds four connections"
+r=
+for i in 1 2 3 4 5; do
+    r="$r$(cli 127.0.1.250 dialog QUIT | head -1)$NL"
+done
+is "$(grep -c '^220 ' <<<"$r")" "5" "an excepted client makes five connections in the time unit"
+out=$(cli 127.0.1.250 dialog "EHLO c.example.org" "MAIL FROM:<a@example.org>" RSET \
+    "MAIL FROM:<a@example.org>" RSET "MAIL FROM:<a@example.org>" QUIT)
+is "$(sed -n 7p <<<"$out")" "250 2.1.0 Ok" "an excepted client's third MAIL is accepted"
+
+# 6. anvil's periodic statistics (anvil_status_update_time = 2s, logged
+# with the first request after that time).
+check "anvil logs its peaks every anvil_status_update_time" inst_wait bash -c \
+    "ADDR=$ADDR PORT=$INST_SMTPD_PORT python3 $T/cli.py 127.0.1.7 dialog QUIT >/dev/null;
+     grep -qE 'postfix/anvil\[[0-9]+\]: statistics: max connection rate [0-9]+/60s for \($ADDR:$INST_SMTPD_PORT:127\.0\.1\.[0-9]+\) at [A-Z][a-z]{2} [ 0-9]{2} [0-9:]{8}$' $LOG"
+like "$(grep 'postfix/anvil' "$LOG")" "statistics: max connection count [0-9]+ for \($ADDR:$INST_SMTPD_PORT:127\.0\.1\.[0-9]+\) at " \
+    "the peak connection count is in them"
+
+# 7. anvil gone from master.cf: it logs its statistics as it exits; then
+# no limits, a warning, and mail flows.
+SEND=("EHLO c.example.org" "MAIL FROM:<a@example.org>" "RCPT TO:<root@mail.example.com>" DATA
+      "Subject: anvil test${NL}${NL}body${NL}." QUIT)
+cli 127.0.1.8 dialog QUIT >/dev/null
+grep -v '^anvil ' "$C/master.cf" >"$T/m.cf" && cat "$T/m.cf" >"$C/master.cf"
+postfix reload >/dev/null 2>&1
+check "private/anvil goes away with its service" inst_wait bash -c "! test -e $Q/private/anvil"
+check "anvil logs its statistics at exit" inst_log_wait \
+    "postfix/anvil\[[0-9]+\]: statistics: max connection rate 1/60s for \($ADDR:$INST_SMTPD_PORT:127\.0\.1\.8\) at "
+out=$(cli 127.0.1.6 hold 3)
+is "$(grep -c '^220 ' <<<"$out")" "3" "without anvil there is no concurrency limit"
+out=$(cli 127.0.1.6 dialog "${SEND[@]}")
+like "$(sed -n 6p <<<"$out")" "^250 2\.0\.0 Ok: queued as " "mail flows without anvil"
+check "the unreachable anvil is a warning" inst_log_wait \
+    "postfix/smtpd\[[0-9]+\]: warning: connect to private/anvil: "
+
+# 8. anvil killed: the next session still gets its mail in, with a warning.
+inst_service "anvil     unix  -       -       y       -       1       anvil"
+postfix reload >/dev/null 2>&1
+check "private/anvil is back" inst_wait test -S "$Q/private/anvil"
+out=$(cli 127.0.1.5 hold 3)
+is "$(sed -n 3p <<<"$out")" "421 4.7.0 mail.example.com Error: too many connections from 127.0.1.5" \
+    "limits apply again with anvil back"
+apid=$(inst_workers anvil)
+ok "$([ -n "$apid" ]; echo $?)" "anvil runs (pid $apid)"
+kill -KILL $apid
+out=$(cli 127.0.1.5 dialog "${SEND[@]}")
+like "$(sed -n 6p <<<"$out")" "^250 2\.0\.0 Ok: queued as " "mail flows after anvil was killed"
+check "the lost anvil is a warning" inst_log_wait \
+    "postfix/smtpd\[[0-9]+\]: warning: problem talking to service private/anvil"
+inst_stop
+done_testing
