@@ -113,7 +113,10 @@ exec 5>&-
 exec 5<>"/dev/tcp/$ADDR/$P6"
 w=$(mt_hello 5 | pid_of)
 exec 5>&-
-mt_wait bash -c "! ss -Htn state established 'sport = :$P6' | grep -q ."   # the worker let go of it
+# The worker let go of it: not only the client's side closed (the
+# server's socket in CLOSE-WAIT still holds a descriptor, which would make
+# the count below one too high) but the worker's socket gone too.
+mt_wait bash -c "! ss -Htn state connected 'sport = :$P6' | grep -q ."
 free=0
 while [ -e "/proc/$w/fd/$free" ]; do free=$((free + 1)); done
 prlimit --pid "$w" --nofile="$free:"
