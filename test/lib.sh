@@ -81,17 +81,30 @@ _t_default_cf_edit() {
         function edit(words,   n, a, i, out) {
             n = split(words, a, /[ \t,]+/); out = ""
             for (i = 1; i <= n; i++)
-                if (a[i] != "" && a[i] != dir) out = out (out == "" ? "" : " ") a[i]
+                # (folders of tests that have ended, cleanly or not, go too)
+                if (a[i] != "" && a[i] != dir && system("test -d \"" a[i] "\"") == 0)
+                    out = out (out == "" ? "" : " ") a[i]
             if (op == "add") out = out (out == "" ? "" : " ") dir
             return out
         }
-        /^alternate_config_directories[ \t]*=/ && !done {
-            v = $0; sub(/^[^=]*=[ \t]*/, "", v); v = edit(v); done = 1
-            if (v != "") print "alternate_config_directories = " v
+        # Every such line (a file an interrupted run left several in
+        # would otherwise hide the new entry: the last line wins) becomes
+        # one, where the first was.
+        /^alternate_config_directories[ \t]*=/ {
+            v = $0; sub(/^[^=]*=[ \t]*/, "", v); all = all " " v; n++
+            if (n == 1) { lines[++k] = "\001"; }
             next
         }
-        { print }
-        END { if (!done && op == "add") print "alternate_config_directories = " dir }
+        { lines[++k] = $0 }
+        END {
+            v = edit(all)
+            for (i = 1; i <= k; i++) {
+                if (lines[i] == "\001") {
+                    if (v != "") print "alternate_config_directories = " v
+                } else print lines[i]
+            }
+            if (n == 0 && op == "add") print "alternate_config_directories = " dir
+        }
     ' "$cf" >"$cf.tmp.$$" && chmod --reference="$cf" "$cf.tmp.$$" && mv -f "$cf.tmp.$$" "$cf"
     rc=$?
     rm -f "$cf.tmp.$$"
