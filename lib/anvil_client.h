@@ -18,7 +18,7 @@
  *   message     a MAIL command: message rate+1
  *   recipient   a RCPT command: recipient rate+1
  *   auth        an AUTH command: auth rate+1
- *   newtls      a new TLS session: rate+1 (smtpd does not ask it yet)
+ *   newtls      a new TLS session: rate+1 (smtpd: a TLS session not resumed)
  *   lookup      nothing changes
  * The reply's count is the client's concurrent connections, rate the
  * counter that the request is about (the connection rate for connect,

@@ -233,6 +233,7 @@ static void session_reset(SMTPD_STATE *state)
         state->protocol = "ESMTP";
     state->smtputf8 = 0;
     state->declared_size = -1;
+    state->act_size = 0;
     argv_truncate(state->rcpts, 0);
     argv_truncate(state->rcpt_orcpts, 0);
     argv_truncate(state->rcpt_notify, 0);
@@ -934,6 +935,7 @@ static void session_content_end(SMTPD_STATE *state, SMTPD_DATA *d, const char *s
     VSTR *reply = vstr_new(0);
     int status;
 
+    state->act_size = d->bytes;
     if (d->too_big) {
         smtpd_log_action(state, "reject", stage, "552 5.3.4 Message size exceeds fixed limit",
                          state->sender, NULL);
@@ -1417,6 +1419,8 @@ static int cmd_starttls(SMTPD_STATE *state, const char *arg)
     }
     vstr_free(why);
     session_tls_forget(state);
+    if (smtpd_anvil_newtls(state) < 0) /* 421 sent: over the new TLS session rate */
+        return SESSION_END;
     return SESSION_GO_ON;
 }
 
@@ -1462,8 +1466,6 @@ static int cmd_auth(SMTPD_STATE *state, const char *arg)
 {
     static const SMTPD_SASL_IO io = {session_sasl_reply, session_sasl_read};
 
-    if (smtpd_anvil_auth(state) < 0) /* 450 sent: over the AUTH rate */
-        return SESSION_GO_ON;
     return smtpd_sasl_auth_cmd(state, arg, &io) ? SESSION_END : SESSION_GO_ON;
 }
 
@@ -1739,6 +1741,8 @@ static int session_wrapper_start(SMTPD_STATE *state)
     vstr_free(why);
     if (r < 0)
         msg_info("lost connection after CONNECT from %s", state->namaddr);
+    else if (smtpd_anvil_newtls(state) < 0) /* 421 sent: over the new TLS session rate */
+        r = -1;
     return r;
 }
 
