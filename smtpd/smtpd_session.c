@@ -28,6 +28,7 @@
 #include "smtpd_peer.h"
 #include "smtpd_sasl.h"
 #include "smtpd_anvil.h"
+#include "smtpd_attr.h"
 #include "smtpd_session.h"
 #include "smtpd_tls.h"
 
@@ -73,21 +74,14 @@ static const char *session_footer_lookup(const char *name, void *ctx)
 {
     FOOTER_CTX *fc = ctx;
     const SMTPD_STATE *state = fc->state;
+    const char *v;
 
     if (strcmp(name, "server_name") == 0)
         return state->conf->myhostname;
-    if (strcmp(name, "client") == 0)
-        return state->namaddr;
-    if (strcmp(name, "client_address") == 0)
-        return state->addr;
-    if (strcmp(name, "client_name") == 0)
-        return state->name;
-    if (strcmp(name, "reverse_client_name") == 0)
-        return state->reverse_name;
-    if (strcmp(name, "client_port") == 0)
-        return state->port;
-    if (strcmp(name, "helo_name") == 0)
+    if (strcmp(name, "helo_name") == 0) /* "" before HELO/EHLO */
         return state->helo ? state->helo : "";
+    if ((v = smtpd_state_attr(state, name)) != NULL) /* client, client_address, ... */
+        return v;
     if (strncmp(name, "sender", 6) == 0)
         return session_footer_addr(fc, state->sender ? state->sender : state->footer_sender,
                                    name + 6);
