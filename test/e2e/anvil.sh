@@ -181,11 +181,13 @@ check "the new TLS session rate warning is logged" inst_log_wait \
     "warning: New TLS session rate limit exceeded: 3 from [^ ]*\[127\.0\.1\.10\] for service $ADDR:$P_TLS$"
 
 # 6c. anvil's periodic statistics (anvil_status_update_time = 2s, logged
-# with the first request after that time).
+# with the first request after that time; the peak may be any service's).
+# A fresh statistics line: the next window then holds only what follows.
+n0=$(grep -c 'postfix/anvil.*statistics: max connection rate' "$LOG")
 check "anvil logs its peaks every anvil_status_update_time" inst_wait bash -c \
     "ADDR=$ADDR PORT=$INST_SMTPD_PORT python3 $T/cli.py 127.0.1.7 dialog QUIT >/dev/null;
-     grep -qE 'postfix/anvil\[[0-9]+\]: statistics: max connection rate [0-9]+/60s for \($ADDR:$INST_SMTPD_PORT:127\.0\.1\.[0-9]+\) at [A-Z][a-z]{2} [ 0-9]{2} [0-9:]{8}$' $LOG"
-like "$(grep 'postfix/anvil' "$LOG")" "statistics: max connection count [0-9]+ for \($ADDR:$INST_SMTPD_PORT:127\.0\.1\.[0-9]+\) at " \
+     test \$(grep -cE 'postfix/anvil\[[0-9]+\]: statistics: max connection rate [0-9]+/60s for \($ADDR:[0-9]+:127\.0\.1\.[0-9]+\) at [A-Z][a-z]{2} [ 0-9]{2} [0-9:]{8}$' $LOG) -gt $n0"
+like "$(grep 'postfix/anvil' "$LOG")" "statistics: max connection count [0-9]+ for \($ADDR:[0-9]+:127\.0\.1\.[0-9]+\) at " \
     "the peak connection count is in them"
 
 # 7. anvil gone from master.cf: it logs its statistics as it exits; then
