@@ -201,6 +201,25 @@ int smtpd_anvil_newtls(SMTPD_STATE *state)
     return -1;
 }
 
+int smtpd_anvil_newtls_status(SMTPD_STATE *state)
+{
+    const SMTPD_ANVIL *a = state->conf->anvil;
+    int rate;
+
+    if (!smtpd_anvil_applies(state, a ? a->tls_rate_limit : 0)
+        || (rate = smtpd_anvil_rate(state, ANVIL_REQ_NEWTLS_STATUS)) <= a->tls_rate_limit)
+        return 0;
+    if (state->conf->tls.wrapper) {
+        msg_warn("Refusing TLS service request from %s for service %s", state->namaddr,
+                 a->service);
+    } else {
+        msg_warn("Refusing STARTTLS request from %s for service %s", state->namaddr, a->service);
+        smtpd_anvil_reply(state, "454 4.7.0 Error: too many new TLS sessions from %s",
+                          state->namaddr);
+    }
+    return -1;
+}
+
 void smtpd_anvil_disconnect(SMTPD_STATE *state)
 {
     const SMTPD_ANVIL *a = state->conf->anvil;

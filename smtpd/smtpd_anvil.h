@@ -29,9 +29,14 @@
  *                                 session was resumed; -1: "421 4.7.0
  *                                 HOST Error: too many new TLS sessions
  *                                 from NAME[ADDR]" (sent under TLS), the
- *                                 session must end. Postfix also refuses
- *                                 STARTTLS with 454 when already over the
- *                                 limit; that status-only query is not done.
+ *                                 session must end
+ *   smtpd_anvil_newtls_status(state) before a TLS handshake: is the client
+ *                                 already over that rate (counts nothing)?
+ *                                 -1: for STARTTLS "454 4.7.0 Error: too
+ *                                 many new TLS sessions from NAME[ADDR]"
+ *                                 is sent (the session goes on without
+ *                                 TLS); in wrapper mode nothing is sent
+ *                                 and the session must end
  *   smtpd_anvil_disconnect(state) at the end of every session.
  * smtpd_anvil_free(a) at exit.
  *
@@ -53,6 +58,7 @@ int smtpd_anvil_mail(SMTPD_STATE *state);
 int smtpd_anvil_rcpt(SMTPD_STATE *state);
 int smtpd_anvil_auth(SMTPD_STATE *state);
 int smtpd_anvil_newtls(SMTPD_STATE *state);
+int smtpd_anvil_newtls_status(SMTPD_STATE *state);
 void smtpd_anvil_disconnect(SMTPD_STATE *state);
 
 #endif

@@ -1396,6 +1396,8 @@ static int cmd_starttls(SMTPD_STATE *state, const char *arg)
         session_reply(state, "454 4.7.0 TLS not available due to local problem");
         return SESSION_GO_ON;
     }
+    if (smtpd_anvil_newtls_status(state) < 0) /* 454 sent: over the new TLS session rate */
+        return SESSION_GO_ON;
     session_tls_purge(state);
     session_reply(state, "220 2.0.0 Ready to start TLS");
     session_flush(state);
@@ -1730,6 +1732,8 @@ static int session_wrapper_start(SMTPD_STATE *state)
                  "dropping %s", state->namaddr);
         return -1;
     }
+    if (smtpd_anvil_newtls_status(state) < 0) /* over the new TLS session rate: drop */
+        return -1;
     why = vstr_new(0);
     r = smtpd_tls_start(state, why);
     vstr_free(why);

@@ -8,7 +8,8 @@
 # limited; with smtpd_client_auth_rate_limit = 2 the third AUTH that
 # passes smtpd's own checks gets 450 (an AUTH refused before EHLO is not
 # counted); with smtpd_client_new_tls_session_rate_limit = 2 the third new
-# TLS session gets 421 and ends (a resumed one is not counted); anvil's statistics lines (periodic and at exit); anvil gone
+# TLS session gets 421 and ends (a resumed one is not counted), after it
+# STARTTLS gets 454, in wrapper mode the connection is dropped; anvil's statistics lines (periodic and at exit); anvil gone
 # or killed: mail still flows, with a warning. Clients bind their own 127.0.1.x addresses.
 . "$POSTERN_SRC/test/lib.sh"
 . "$POSTERN_SRC/test/lib/instance.sh"
@@ -27,7 +28,7 @@ inst_param smtpd_client_message_rate_limit 2
 inst_param smtpd_client_recipient_rate_limit 2
 inst_param anvil_status_update_time 2s
 # AUTH and new TLS session limits, each on a service of its own
-P_AUTH=$(inst_port) P_TLS=$(inst_port)
+P_AUTH=$(inst_port) P_TLS=$(inst_port) P_WRAP=$(inst_port)
 HAVE_SASL=; command -v saslpasswd2 >/dev/null && HAVE_SASL=1
 if [ -n "$HAVE_SASL" ]; then
     sasl_sasldb smtp Secret123
@@ -36,6 +37,7 @@ fi
 tls_cert server mail.example.com
 # one process (maxproc 1) with a session cache: its tickets resume sessions
 inst_service "$ADDR:$P_TLS inet n - y - 1 smtpd -o smtpd_tls_session_cache_database=btree:\$data_directory/smtpd_scache -o smtpd_tls_security_level=may -o smtpd_tls_cert_file=$C/server.pem -o smtpd_tls_key_file=$C/server.key -o smtpd_client_new_tls_session_rate_limit=2 -o smtpd_client_connection_rate_limit=0"
+inst_service "$ADDR:$P_WRAP inet n - y - - smtpd -o smtpd_tls_wrappermode=yes -o smtpd_tls_security_level=encrypt -o smtpd_tls_cert_file=$C/server.pem -o smtpd_tls_key_file=$C/server.key -o smtpd_client_new_tls_session_rate_limit=2 -o smtpd_client_connection_rate_limit=0"
 check "master starts with anvil in master.cf" inst_start
 check "smtpd listens" inst_wait bash -c "ss -Hltn 'sport = :$INST_SMTPD_PORT' | grep -q ."
 
@@ -43,7 +45,9 @@ check "smtpd listens" inst_wait bash -c "ss -Hltn 'sport = :$INST_SMTPD_PORT' | 
 # "dialog CMD...": one session, print every reply's first line;
 # "tls new|resume...": one session per word, EHLO STARTTLS EHLO QUIT, a new
 # TLS session or one resuming the last one; prints "reused=0|1 REPLY" with
-# the first reply after the handshake.
+# the first reply after the handshake, or "starttls REPLY" when STARTTLS
+# is refused; "wrap N": N sessions in wrapper mode (each a new TLS
+# session), printing the greeting, or "EOF" when the server hangs up.
 cat >"$T/cli.py" <<'PY'
 import os, socket, ssl, sys
 src, mode, args = sys.argv[1], sys.argv[2], sys.argv[3:]
@@ -81,7 +85,11 @@ elif mode == "tls":
         reply(f)
         for c in ("EHLO c.example.org", "STARTTLS"):
             s.sendall(c.encode() + b"\r\n")
-            reply(f)
+            r = reply(f)
+        if not r.startswith("220"):
+            print("starttls %s" % r, flush=True)
+            s.close()
+            continue
         t = ctx.wrap_socket(s, session=last if how == "resume" else None)
         tf = t.makefile("rb")
         t.sendall(b"EHLO c.example.org\r\n")
@@ -92,6 +100,22 @@ elif mode == "tls":
             t.sendall(b"QUIT\r\n")
             reply(tf)
         t.close()
+elif mode == "wrap":
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    for i in range(int(args[0])):
+        s = socket.socket()
+        s.settimeout(10)
+        s.bind((src, 0))
+        s.connect((dst, port))
+        try:
+            t = ctx.wrap_socket(s)
+            print(reply(t.makefile("rb")) or "EOF", flush=True)
+            t.close()
+        except (ssl.SSLError, OSError):
+            print("EOF", flush=True)
+            s.close()
 else:
     s, f = conn()
     print(reply(f))
@@ -171,7 +195,7 @@ fi
 
 # 6b. New TLS sessions: two new ones, a resumed one (not counted), the
 # third new one gets 421 right after the handshake and the session ends.
-out=$(ADDR=$ADDR PORT=$P_TLS timeout 30 python3 "$T/cli.py" 127.0.1.10 tls new new resume new)
+out=$(ADDR=$ADDR PORT=$P_TLS timeout 30 python3 "$T/cli.py" 127.0.1.10 tls new new resume new new)
 is "$(sed -n 1p <<<"$out"),$(sed -n 2p <<<"$out")" "reused=0 250-mail.example.com,reused=0 250-mail.example.com" \
     "two new TLS sessions are accepted"
 is "$(sed -n 3p <<<"$out")" "reused=1 250-mail.example.com" "a resumed TLS session is accepted and not counted"
@@ -179,6 +203,19 @@ like "$(sed -n 4p <<<"$out")" "^reused=0 421 4\.7\.0 mail\.example\.com Error: t
     "the third new TLS session gets 421"
 check "the new TLS session rate warning is logged" inst_log_wait \
     "warning: New TLS session rate limit exceeded: 3 from [^ ]*\[127\.0\.1\.10\] for service $ADDR:$P_TLS$"
+like "$(sed -n 5p <<<"$out")" "^starttls 454 4\.7\.0 Error: too many new TLS sessions from [^ ]*\[127\.0\.1\.10\]$" \
+    "over the limit, STARTTLS itself is refused with 454"
+check "the STARTTLS refusal is logged" inst_log_wait \
+    "warning: Refusing STARTTLS request from [^ ]*\[127\.0\.1\.10\] for service $ADDR:$P_TLS$"
+# Wrapper mode: the third new session gets 421 after the handshake, the
+# fourth is dropped before it.
+out=$(ADDR=$ADDR PORT=$P_WRAP timeout 30 python3 "$T/cli.py" 127.0.1.11 wrap 4)
+is "$(sed -n 1,2p <<<"$out" | grep -c '^220 ')" "2" "wrapper mode: two new TLS sessions are greeted"
+like "$(sed -n 3p <<<"$out")" "^421 4\.7\.0 mail\.example\.com Error: too many new TLS sessions from [^ ]*\[127\.0\.1\.11\]$" \
+    "wrapper mode: the third new TLS session gets 421"
+is "$(sed -n 4p <<<"$out")" "EOF" "wrapper mode: the fourth is dropped before TLS"
+check "the TLS service refusal is logged" inst_log_wait \
+    "warning: Refusing TLS service request from [^ ]*\[127\.0\.1\.11\] for service $ADDR:$P_WRAP$"
 
 # 6c. anvil's periodic statistics (anvil_status_update_time = 2s, logged
 # with the first request after that time; the peak may be any service's).
