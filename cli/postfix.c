@@ -193,71 +193,68 @@ static void check_safe(POSTFIX *pf, const char *path, int must_exist)
 }
 
 /*
- * The configuration directory tree: every file root's (the link itself for a
- * symbolic link) and, followed, not writable by group or other.
+ * walk_tree - call visit(pf, path, &st, arg) for every entry below dir, st
+ * from lstat() (an entry it cannot read is passed over), then go down into
+ * the directories, to POSTFIX_WALK_DEPTH levels. A folder that cannot be
+ * opened is passed over.
  */
-static void check_config_tree(POSTFIX *pf, const char *dir, int depth)
+typedef void (*WALK_VISIT)(POSTFIX *pf, const char *path, const struct stat *st, int arg);
+
+static void walk_tree(POSTFIX *pf, const char *dir, int depth, WALK_VISIT visit, int arg)
 {
-    VSTR *path = vstr_new(100);
+    VSTR *path;
     struct dirent *de;
-    struct stat st, target;
+    struct stat st;
     DIR *d;
 
-    if (depth > POSTFIX_WALK_DEPTH || (d = opendir(dir)) == NULL) {
-        vstr_free(path);
+    if (depth > POSTFIX_WALK_DEPTH || (d = opendir(dir)) == NULL)
         return;
-    }
+    path = vstr_new(100);
     while ((de = readdir(d)) != NULL) {
         if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
             continue;
         vstr_sprintf(path, "%s/%s", dir, de->d_name);
         if (lstat(vstr_str(path), &st) < 0)
             continue;
-        check_root_owned(pf, vstr_str(path), &st);
-        if (stat(vstr_str(path), &target) == 0)
-            check_not_writable(pf, vstr_str(path), &target);
+        visit(pf, vstr_str(path), &st, arg);
         if (S_ISDIR(st.st_mode))
-            check_config_tree(pf, vstr_str(path), depth + 1);
+            walk_tree(pf, vstr_str(path), depth + 1, visit, arg);
     }
     closedir(d);
     vstr_free(path);
 }
 
 /*
- * What lives in mail_owner's queue directories belongs to mail_owner
- * (sockets and FIFOs are master's business); files in corrupt/ are damaged
- * messages the administrator should look at.
+ * The configuration directory tree: every file root's (the link itself for a
+ * symbolic link) and, followed, not writable by group or other.
  */
-static void check_queue_tree(POSTFIX *pf, const char *dir, int corrupt, int depth)
+static void check_config_entry(POSTFIX *pf, const char *path, const struct stat *st, int unused)
 {
-    VSTR *path = vstr_new(100);
-    struct dirent *de;
-    struct stat st;
-    DIR *d;
+    struct stat target;
 
-    if (depth > POSTFIX_WALK_DEPTH || (d = opendir(dir)) == NULL) {
-        vstr_free(path);
+    (void) unused;
+    check_root_owned(pf, path, st);
+    if (stat(path, &target) == 0)
+        check_not_writable(pf, path, &target);
+}
+
+/*
+ * What lives in mail_owner's queue directories belongs to mail_owner
+ * (sockets and FIFOs are master's business); files in corrupt/ (corrupt
+ * set) are damaged messages the administrator should look at.
+ */
+static void check_queue_entry(POSTFIX *pf, const char *path, const struct stat *st, int corrupt)
+{
+    if (S_ISSOCK(st->st_mode) || S_ISFIFO(st->st_mode))
         return;
+    if (st->st_uid != pf->mail_uid) {
+        say(MSG_WARN, "not owned by %s: %s", conf_get("mail_owner"), path);
+        pf->warnings++;
     }
-    while ((de = readdir(d)) != NULL) {
-        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-            continue;
-        vstr_sprintf(path, "%s/%s", dir, de->d_name);
-        if (lstat(vstr_str(path), &st) < 0 || S_ISSOCK(st.st_mode) || S_ISFIFO(st.st_mode))
-            continue;
-        if (st.st_uid != pf->mail_uid) {
-            say(MSG_WARN, "not owned by %s: %s", conf_get("mail_owner"), vstr_str(path));
-            pf->warnings++;
-        }
-        if (corrupt && S_ISREG(st.st_mode)) {
-            say(MSG_WARN, "damaged message: %s", vstr_str(path));
-            pf->warnings++;
-        }
-        if (S_ISDIR(st.st_mode))
-            check_queue_tree(pf, vstr_str(path), corrupt, depth + 1);
+    if (corrupt && S_ISREG(st->st_mode)) {
+        say(MSG_WARN, "damaged message: %s", path);
+        pf->warnings++;
     }
-    closedir(d);
-    vstr_free(path);
 }
 
 /* Create what is missing; warn about (or, with fix, repair) owners and modes. */
@@ -322,7 +319,7 @@ static void check_queue(POSTFIX *pf, int fix)
             pf->warnings += bad;
         /* maildrop/ holds its submitters' files: not looked into, as in Postfix. */
         if (!fix && q->owner == OWN_MAIL && strcmp(q->name, "maildrop") != 0)
-            check_queue_tree(pf, vstr_str(path), strcmp(q->name, "corrupt") == 0, 0);
+            walk_tree(pf, vstr_str(path), 0, check_queue_entry, strcmp(q->name, "corrupt") == 0);
     }
     vstr_free(path);
 }
@@ -420,7 +417,7 @@ static void postfix_check(POSTFIX *pf, int fix)
 
     postfix_users(pf);
     check_safe(pf, conf_dir(), 1);
-    check_config_tree(pf, conf_dir(), 0);
+    walk_tree(pf, conf_dir(), 0, check_config_entry, 0);
     check_queue(pf, fix);
     if (fix) {
         qdir = conf_get("queue_directory");

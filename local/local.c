@@ -157,6 +157,26 @@ static int local_owner_notice(LOCAL_CTX *c, const DELIVER_RCPT *r, const char *d
     return ret;
 }
 
+/*
+ * An address probe's tally: count the destination as counted (MAILBOX_*);
+ * the request's dsn and reason follow the first failure, or the last
+ * success while there is none. outcome is what the delivery said.
+ */
+static void local_probe_tally(LOCAL_CTX *c, int counted, int outcome, const char *dsn,
+                              const char *text)
+{
+    if (counted == MAILBOX_DEFER)
+        c->ndeferred++;
+    else if (counted == MAILBOX_BOUNCE)
+        c->nbounced++;
+    else
+        c->nsent++;
+    if (outcome != MAILBOX_OK || c->ndeferred + c->nbounced == 0) {
+        vstr_set(c->dsn, dsn);
+        vstr_set(c->reason, text);
+    }
+}
+
 /* Log one destination's outcome, write its status record, count it. */
 void local_leaf(LOCAL_CTX *c, const char *to, const MAILBOX_STATUS *st)
 {
@@ -176,49 +196,29 @@ void local_leaf(LOCAL_CTX *c, const char *to, const MAILBOX_STATUS *st)
          * sendmail -bv: nothing delivered; what would happen goes to the
          * report (trace/ID), as Postfix words the actions
          */
+        int counted = st->status;
+
         status = st->status == MAILBOX_OK ? "deliverable" : "undeliverable";
         if (deliver_probe_record(&view, 0, status, c->times.relay, dsn, text) < 0) {
             status = "deferred";
             dsn = "4.3.0";
             text = "cannot write the verification record";
-            c->ndeferred++;
-        } else if (st->status == MAILBOX_DEFER)
-            c->ndeferred++;
-        else if (st->status == MAILBOX_BOUNCE)
-            c->nbounced++;
-        else
-            c->nsent++;
-        if (st->status != MAILBOX_OK || c->ndeferred + c->nbounced == 0) {
-            vstr_set(c->dsn, dsn);
-            vstr_set(c->reason, text);
+            counted = MAILBOX_DEFER;
         }
+        local_probe_tally(c, counted, st->status, dsn, text);
     } else if (c->req->flags & DELIVER_FLAG_VERIFY) {
         /* an address probe: nothing delivered, no status records */
         status = st->status == MAILBOX_OK ? "deliverable"
                  : st->status == MAILBOX_BOUNCE ? "undeliverable" : "deferred";
-        if (st->status == MAILBOX_DEFER)
-            c->ndeferred++;
-        else if (st->status == MAILBOX_BOUNCE)
-            c->nbounced++;
-        else
-            c->nsent++;
-        if (st->status != MAILBOX_OK || c->ndeferred + c->nbounced == 0) {
-            vstr_set(c->dsn, dsn);
-            vstr_set(c->reason, text);
-        }
+        local_probe_tally(c, st->status, st->status, dsn, text);
     } else if (st->status == MAILBOX_BOUNCE) {
-        if (c->sender != c->req->sender) {
-            /* under an owner- alias: the owner hears of it, not the sender */
-            if (local_owner_notice(c, &r, dsn, text, why) < 0) {
-                msg_warn("%s: %s", c->req->queue_id, vstr_str(why));
-                vstr_sprintf(why, "bounce failed: %s", text);
-                dsn = "4.3.0";
-                text = vstr_str(why);
-                status = "deferred";
-            } else {
-                status = "bounced";
-            }
-        } else if (deliver_status_log(&view, 0, "failed", dsn, text, why) < 0) {
+        int failed;
+
+        if (c->sender != c->req->sender) /* under an owner- alias: the owner hears of it */
+            failed = local_owner_notice(c, &r, dsn, text, why) < 0;
+        else
+            failed = deliver_status_log(&view, 0, "failed", dsn, text, why) < 0;
+        if (failed) {
             msg_warn("%s: %s", c->req->queue_id, vstr_str(why));
             vstr_sprintf(why, "bounce failed: %s", text);
             dsn = "4.3.0";

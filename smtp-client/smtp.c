@@ -156,26 +156,28 @@ static void smtp_cache_timer_init(long limit)
         msg_warn("timer_create: %m; idle cached sessions close at the next request");
 }
 
-static const char *cfp(const SMTP_CONF *cf, const char *name)
+/* cfname - this client's name of a parameter ("smtp_" or "lmtp_" name); valid until the next call */
+static const char *cfname(const SMTP_CONF *cf, const char *name)
 {
     static VSTR *buf;
-    const char *v;
 
     if (buf == NULL)
         buf = vstr_new(0);
     vstr_sprintf(buf, "%s_%s", cf->prefix, name);
-    v = conf_get(vstr_str(buf));
+    return vstr_str(buf);
+}
+
+static const char *cfp(const SMTP_CONF *cf, const char *name)
+{
+    const char *v = conf_get(cfname(cf, name));
+
     return v ? v : "";
 }
 
 static long cft(const SMTP_CONF *cf, const char *name)
 {
-    VSTR *buf = vstr_new(0);
-    long v;
+    long v = conf_get_time(cfname(cf, name));
 
-    vstr_sprintf(buf, "%s_%s", cf->prefix, name);
-    v = conf_get_time(vstr_str(buf));
-    vstr_free(buf);
     if (v < 0 || v > 86400)
         v = 300;
     return v;
@@ -183,24 +185,12 @@ static long cft(const SMTP_CONF *cf, const char *name)
 
 static long cfi(const SMTP_CONF *cf, const char *name)
 {
-    VSTR *buf = vstr_new(0);
-    long v;
-
-    vstr_sprintf(buf, "%s_%s", cf->prefix, name);
-    v = conf_get_int(vstr_str(buf));
-    vstr_free(buf);
-    return v;
+    return conf_get_int(cfname(cf, name));
 }
 
 static int cfb(const SMTP_CONF *cf, const char *name)
 {
-    VSTR *buf = vstr_new(0);
-    int v;
-
-    vstr_sprintf(buf, "%s_%s", cf->prefix, name);
-    v = conf_get_bool(vstr_str(buf));
-    vstr_free(buf);
-    return v;
+    return conf_get_bool(cfname(cf, name));
 }
 
 /* smtp_split_maps - a list of tables; "inline:{ a=b, c=d }" is one word */

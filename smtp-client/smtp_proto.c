@@ -897,44 +897,63 @@ static int proto_xfwd_replies(const SMTP_CONF *cf, SMTP_SESS *s, DELIVER_REQUEST
 }
 
 /*
+ * The bookkeeping of one pipelined transaction: which recipients are sent
+ * (idx[0 .. n - 1]), how many of their RCPT TO replies are read (got),
+ * whether MAIL FROM's reply is read and was 2xx, which recipients the
+ * server accepted (acc, nacc), and whether a pipelined RSET's reply is
+ * still due. Without PIPELINING only mail_ok, acc and nacc are used.
+ */
+typedef struct {
+    const size_t *idx;
+    size_t n;
+    size_t got;
+    int mail_read;
+    int mail_ok;
+    char *acc;
+    size_t nacc;
+    int rset_pending;
+} PROTO_PIPE;
+
+/*
  * pipe_catch_up - with PIPELINING, read the replies that are due: MAIL FROM
- * (once), then those of the RCPT TO commands idx[*got .. upto - 1]. Sent in
- * batches of SMTP_PIPE_BATCH, so a server that stops reading until we read
- * its replies cannot stall a long recipient list. 0, or -1 (broken).
+ * (once), then those of the RCPT TO commands idx[pl->got .. upto - 1]. Sent
+ * in batches of SMTP_PIPE_BATCH, so a server that stops reading until we
+ * read its replies cannot stall a long recipient list. 0, or -1 (broken).
  */
 static int pipe_catch_up(const SMTP_CONF *cf, SMTP_SESS *s, DELIVER_REQUEST *req, int qfd,
-                         SMTP_RCPT_STATE *st, const size_t *idx, size_t n, size_t upto,
-                         size_t *got, int *mail_read, int *mail_ok, char *acc, size_t *nacc,
-                         SMTP_REPLY *rep, const DELIVER_TIMES *t)
+                         SMTP_RCPT_STATE *st, PROTO_PIPE *pl, size_t upto, SMTP_REPLY *rep,
+                         const DELIVER_TIMES *t)
 {
     size_t k;
 
     if (s->xfwd_read < s->xfwd_pending && proto_xfwd_replies(cf, s, req, st, rep) < 0)
         return -1;
-    if (!*mail_read) {
+    if (!pl->mail_read) {
         if (smtp_reply_read(s->conn, rep, tls_deadline(MS(cf->mail_timeout))) < 0) {
             rcpt_broken(s, req, st, "sending MAIL FROM");
             return -1;
         }
-        *mail_read = 1;
-        *mail_ok = rep->code / 100 == 2;
-        if (!*mail_ok)
-            for (k = 0; k < n; k++)
-                rcpt_outcome(s, req, qfd, idx[k], st, rep, "MAIL FROM", t);
+        pl->mail_read = 1;
+        pl->mail_ok = rep->code / 100 == 2;
+        if (!pl->mail_ok)
+            for (k = 0; k < pl->n; k++)
+                rcpt_outcome(s, req, qfd, pl->idx[k], st, rep, "MAIL FROM", t);
     }
-    for (; *got < upto; (*got)++) {
+    for (; pl->got < upto; pl->got++) {
+        size_t i = pl->idx[pl->got];
+
         if (smtp_reply_read(s->conn, rep, tls_deadline(MS(cf->rcpt_timeout))) < 0) {
             rcpt_broken(s, req, st, "sending RCPT TO");
             return -1;
         }
-        if (!*mail_ok)
+        if (!pl->mail_ok)
             continue;
         if (rep->code / 100 == 2 && (req->flags & DELIVER_FLAG_USR_VRFY))
-            rcpt_sent(s, req, qfd, idx[*got], st, rep->dsn, vstr_str(rep->text), t);
+            rcpt_sent(s, req, qfd, i, st, rep->dsn, vstr_str(rep->text), t);
         else if (rep->code / 100 == 2)
-            acc[idx[*got]] = 1, (*nacc)++;
+            pl->acc[i] = 1, pl->nacc++;
         else
-            rcpt_outcome(s, req, qfd, idx[*got], st, rep, "RCPT TO", t);
+            rcpt_outcome(s, req, qfd, i, st, rep, "RCPT TO", t);
     }
     return 0;
 }
@@ -952,17 +971,44 @@ static int proto_rset_reply(const SMTP_CONF *cf, SMTP_SESS *s, SMTP_REPLY *rep)
     return 0;
 }
 
+/*
+ * pipe_sync - a synchronisation point of a pipelined transaction: flush
+ * what is buffered (deadline dl), read the pipelined RSET's reply if it is
+ * due, then, when catch_up is set, the replies up to RCPT TO number upto
+ * (pipe_catch_up). while_what names the step for the recipients' defer
+ * text when the flush fails. Returns 0; SMTP_DELIVER_STALE when the flush
+ * or the RSET reply fails while the RSET is due (a dead cached session, no
+ * recipient touched); -1 when the session broke (recipients deferred).
+ */
+static int pipe_sync(const SMTP_CONF *cf, SMTP_SESS *s, DELIVER_REQUEST *req, int qfd,
+                     SMTP_RCPT_STATE *st, PROTO_PIPE *pl, long long dl, const char *while_what,
+                     int catch_up, size_t upto, SMTP_REPLY *rep, const DELIVER_TIMES *t)
+{
+    if (smtp_conn_flush(s->conn, dl) < 0) {
+        if (pl->rset_pending)
+            return SMTP_DELIVER_STALE;
+        rcpt_broken(s, req, st, while_what);
+        return -1;
+    }
+    if (pl->rset_pending && proto_rset_reply(cf, s, rep) < 0)
+        return SMTP_DELIVER_STALE;
+    pl->rset_pending = 0;
+    if (catch_up && pipe_catch_up(cf, s, req, qfd, st, pl, upto, rep, t) < 0)
+        return -1;
+    return 0;
+}
+
 int smtp_sess_deliver(const SMTP_CONF *cf, SMTP_SESS *s, DELIVER_REQUEST *req, int qfd,
                       QFILE_READER *r, SMTP_RCPT_STATE *st, DELIVER_TIMES *times)
 {
     SMTP_REPLY rep;
     VSTR *cmd = vstr_new(0), *why = vstr_new(0), *gsender = vstr_new(0);
     char **mapped = NULL; /* smtp_generic_maps results per recipient */
-    size_t i, *idx = mem_alloc(req->nrcpt * sizeof(*idx)), n = 0, k, nacc = 0;
+    size_t i, *idx = mem_alloc(req->nrcpt * sizeof(*idx)), n = 0, k;
     char *acc = mem_alloc(req->nrcpt + 1);
-    int pipe = (s->features & SMTP_FEAT_PIPELINING) || cf->lmtp, mail_ok = 0, ret = 0, bad;
-    int utf8_needed, mail_read = 0, downgrade, rset_pending = 0;
-    size_t got = 0; /* pipelined RCPT replies read so far */
+    int pipe = (s->features & SMTP_FEAT_PIPELINING) || cf->lmtp, ret = 0, bad;
+    int utf8_needed, downgrade;
+    PROTO_PIPE pl;
     long long dl;
 
     smtp_reply_init(&rep);
@@ -972,6 +1018,10 @@ int smtp_sess_deliver(const SMTP_CONF *cf, SMTP_SESS *s, DELIVER_REQUEST *req, i
         if (!st[i].done)
             idx[n++] = i;
     memset(acc, 0, req->nrcpt + 1);
+    memset(&pl, 0, sizeof(pl));
+    pl.idx = idx;
+    pl.n = n;
+    pl.acc = acc;
     if (n == 0)
         goto out;
     /*
@@ -1037,7 +1087,7 @@ int smtp_sess_deliver(const SMTP_CONF *cf, SMTP_SESS *s, DELIVER_REQUEST *req, i
             }
         } else {
             smtp_conn_puts(s->conn, "RSET\r\n");
-            rset_pending = 1;
+            pl.rset_pending = 1;
         }
     }
     /* XFORWARD: the original client, before each transaction */
@@ -1095,8 +1145,8 @@ int smtp_sess_deliver(const SMTP_CONF *cf, SMTP_SESS *s, DELIVER_REQUEST *req, i
             ret = -1;
             goto out;
         }
-        mail_ok = rep.code / 100 == 2;
-        if (!mail_ok) {
+        pl.mail_ok = rep.code / 100 == 2;
+        if (!pl.mail_ok) {
             for (k = 0; k < n; k++)
                 rcpt_outcome(s, req, qfd, idx[k], st, &rep, "MAIL FROM", times);
             goto rset;
@@ -1139,26 +1189,11 @@ int smtp_sess_deliver(const SMTP_CONF *cf, SMTP_SESS *s, DELIVER_REQUEST *req, i
         smtp_conn_puts(s->conn, vstr_str(cmd));
         if (pipe && (k + 1) % SMTP_PIPE_BATCH == 0 && k + 1 < n) {
             /* a batch is out: read its replies before the server's stall */
-            if (smtp_conn_flush(s->conn, tls_deadline(MS(cf->rcpt_timeout))) < 0) {
-                if (rset_pending) {
-                    ret = SMTP_DELIVER_STALE;
-                    goto out;
-                }
-                rcpt_broken(s, req, st, "sending RCPT TO");
-                ret = -1;
+            ret = pipe_sync(cf, s, req, qfd, st, &pl, tls_deadline(MS(cf->rcpt_timeout)),
+                            "sending RCPT TO", 1, k + 1, &rep, times);
+            if (ret < 0)
                 goto out;
-            }
-            if (rset_pending && proto_rset_reply(cf, s, &rep) < 0) {
-                ret = SMTP_DELIVER_STALE;
-                goto out;
-            }
-            rset_pending = 0;
-            if (pipe_catch_up(cf, s, req, qfd, st, idx, n, k + 1, &got, &mail_read, &mail_ok,
-                              acc, &nacc, &rep, times) < 0) {
-                ret = -1;
-                goto out;
-            }
-            if (!mail_ok)
+            if (!pl.mail_ok)
                 goto rset;
         }
         if (!pipe) {
@@ -1171,70 +1206,39 @@ int smtp_sess_deliver(const SMTP_CONF *cf, SMTP_SESS *s, DELIVER_REQUEST *req, i
             if (rep.code / 100 == 2 && (req->flags & DELIVER_FLAG_USR_VRFY))
                 rcpt_sent(s, req, qfd, idx[k], st, rep.dsn, vstr_str(rep.text), times);
             else if (rep.code / 100 == 2)
-                acc[idx[k]] = 1, nacc++;
+                acc[idx[k]] = 1, pl.nacc++;
             else
                 rcpt_outcome(s, req, qfd, idx[k], st, &rep, "RCPT TO", times);
         }
     }
-    if (!pipe && nacc == 0)
+    if (!pipe && pl.nacc == 0)
         goto rset;
     if (req->flags & DELIVER_FLAG_USR_VRFY) {
         /*
          * sendmail -bv: the RCPT TO replies were the answer (each accepted
          * recipient is "deliverable" with the server's reply); no DATA.
-         * Without PIPELINING every reply was read above (nacc stays 0).
+         * Without PIPELINING every reply was read above (pl.nacc stays 0).
          */
         if (!pipe)
             goto rset;
-        if (smtp_conn_flush(s->conn, tls_deadline(MS(cf->rcpt_timeout))) < 0) {
-            if (rset_pending) {
-                ret = SMTP_DELIVER_STALE;
-                goto out;
-            }
-            rcpt_broken(s, req, st, "sending RCPT TO");
-            ret = -1;
+        ret = pipe_sync(cf, s, req, qfd, st, &pl, tls_deadline(MS(cf->rcpt_timeout)),
+                        "sending RCPT TO", 1, n, &rep, times);
+        if (ret < 0)
             goto out;
-        }
-        if (rset_pending && proto_rset_reply(cf, s, &rep) < 0) {
-            ret = SMTP_DELIVER_STALE;
-            goto out;
-        }
-        rset_pending = 0;
-        if (pipe_catch_up(cf, s, req, qfd, st, idx, n, n, &got, &mail_read, &mail_ok, acc,
-                          &nacc, &rep, times) < 0) {
-            ret = -1;
-            goto out;
-        }
         goto rset;
     }
     /* DATA */
     smtp_conn_puts(s->conn, "DATA\r\n");
-    dl = tls_deadline(MS(cf->mail_timeout));
-    if (smtp_conn_flush(s->conn, dl) < 0) {
-        if (rset_pending) {
-            ret = SMTP_DELIVER_STALE;
-            goto out;
-        }
-        rcpt_broken(s, req, st, pipe ? "sending MAIL FROM" : "sending DATA");
-        ret = -1;
+    ret = pipe_sync(cf, s, req, qfd, st, &pl, tls_deadline(MS(cf->mail_timeout)),
+                    pipe ? "sending MAIL FROM" : "sending DATA", pipe, n, &rep, times);
+    if (ret < 0)
         goto out;
-    }
-    if (rset_pending && proto_rset_reply(cf, s, &rep) < 0) {
-        ret = SMTP_DELIVER_STALE;
-        goto out;
-    }
-    rset_pending = 0;
-    if (pipe && pipe_catch_up(cf, s, req, qfd, st, idx, n, n, &got, &mail_read, &mail_ok, acc,
-                              &nacc, &rep, times) < 0) {
-        ret = -1;
-        goto out;
-    }
     if (smtp_reply_read(s->conn, &rep, tls_deadline(MS(cf->data_init_timeout))) < 0) {
         rcpt_broken(s, req, st, "sending DATA");
         ret = -1;
         goto out;
     }
-    if (nacc == 0 || !mail_ok) {
+    if (pl.nacc == 0 || !pl.mail_ok) {
         if (rep.code == 354) {
             /* the server wants a message we no longer send: end it empty */
             ret = -1;

@@ -322,6 +322,18 @@ static void cleanup_pre_jail(SERVER *srv)
     c->body_checks = cleanup_open_maps("body_checks");
     c->mime_header_checks = cleanup_open_maps("mime_header_checks");
     c->nested_header_checks = cleanup_open_maps("nested_header_checks");
+    /*
+     * non_smtpd_milters: Postern has no Milter client. Not applied to mail
+     * from sendmail/pickup (it is not refused either): said once per
+     * process so the maillog shows why such mail is not, e.g., signed.
+     */
+    {
+        const char *m = conf_get("non_smtpd_milters");
+
+        if (m != NULL && m[strspn(m, " \t,")] != 0)
+            msg_warn("non_smtpd_milters = %.200s: Postern has no Milter support; "
+                     "mail submitted with sendmail is not passed to any milter", m);
+    }
     c->mime_disabled = conf_get_bool("disable_mime_input_processing");
     c->mime_nesting = conf_get_int("mime_nesting_limit");
     c->mydestination = match_list_create("mydestination", conf_get("mydestination"),

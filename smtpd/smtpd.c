@@ -173,6 +173,41 @@ static void smtpd_free_table(void *p)
         table_close(p);
 }
 
+
+/*
+ * smtpd_milters set: Postern has no Milter client, so every milter counts
+ * as one that cannot be reached and milter_default_action decides, as in
+ * Postfix (default tempfail: no mail is accepted unfiltered without the
+ * administrator saying so). Logged once per process, so that the reason
+ * for the replies is in the maillog.
+ */
+static int smtpd_milter_action(void)
+{
+    const char *milters = conf_get("smtpd_milters");
+    const char *action = conf_get("milter_default_action");
+    int a;
+
+    if (milters == NULL || milters[strspn(milters, " \t,")] == 0)
+        return SMTPD_MILTER_NONE;
+    if (action == NULL || strcasecmp(action, "tempfail") == 0)
+        a = SMTPD_MILTER_TEMPFAIL;
+    else if (strcasecmp(action, "accept") == 0)
+        a = SMTPD_MILTER_ACCEPT;
+    else if (strcasecmp(action, "reject") == 0)
+        a = SMTPD_MILTER_REJECT;
+    else if (strcasecmp(action, "quarantine") == 0)
+        a = SMTPD_MILTER_QUARANTINE;
+    else {
+        msg_warn("bad milter_default_action value: \"%.100s\"; using tempfail", action);
+        a = SMTPD_MILTER_TEMPFAIL;
+        action = "tempfail";
+    }
+    msg_warn("smtpd_milters = %.200s: Postern has no Milter support; every milter counts as "
+             "unavailable and milter_default_action = %s applies to every message",
+             milters, action ? action : "tempfail");
+    return a;
+}
+
 static void smtpd_conf_load(SMTPD_CONF *c)
 {
     const char *bare = conf_get("smtpd_forbid_bare_newline"), *raw;
@@ -200,6 +235,7 @@ static void smtpd_conf_load(SMTPD_CONF *c)
         c->line_length_limit = 512;
     c->disable_vrfy = conf_get_bool("disable_vrfy_command");
     c->soft_bounce = conf_get_bool("soft_bounce");
+    c->milter_action = smtpd_milter_action();
     c->delay_reject = conf_get_bool("smtpd_delay_reject");
     c->helo_required = conf_get_bool("smtpd_helo_required");
     c->strict_rfc821 = conf_get_bool("strict_rfc821_envelopes");

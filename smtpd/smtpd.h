@@ -60,6 +60,14 @@ struct SMTPD_ANVIL;
 #define SMTPD_PARAM_MAX 512         /* one ESMTP parameter value */
 #define SMTPD_HELO_MAX 255          /* a HELO/EHLO argument we keep */
 
+
+/* What milter_default_action does when smtpd_milters is set (SMTPD_CONF). */
+#define SMTPD_MILTER_NONE 0         /* no smtpd_milters */
+#define SMTPD_MILTER_ACCEPT 1       /* as if there were none */
+#define SMTPD_MILTER_TEMPFAIL 2     /* MAIL FROM: 451 4.7.1 */
+#define SMTPD_MILTER_REJECT 3       /* MAIL FROM: 550 5.7.1 */
+#define SMTPD_MILTER_QUARANTINE 4   /* accepted, into the hold queue */
+
 typedef struct SMTPD_CONF {
     char *myhostname;
     char *mail_name;
@@ -76,6 +84,12 @@ typedef struct SMTPD_CONF {
     long line_length_limit;
     int disable_vrfy;
     int soft_bounce;                /* soft_bounce: every 5xx reply becomes 4xx */
+    /*
+     * smtpd_milters: Postern has no Milter client. A configured milter is
+     * treated as one that cannot be reached: milter_default_action applies
+     * to every transaction (SMTPD_MILTER_*), as Postfix does for a dead one.
+     */
+    int milter_action;
     int delay_reject;
     int helo_required;
     int strict_rfc821;

@@ -717,7 +717,18 @@ static int cmd_mail(SMTPD_STATE *state, const char *arg)
         session_reply(state, "%s", vstr_str(err));
         goto done;
     }
+    if (conf->milter_action == SMTPD_MILTER_TEMPFAIL || conf->milter_action == SMTPD_MILTER_REJECT) {
+        const char *r = conf->milter_action == SMTPD_MILTER_TEMPFAIL
+                            ? "451 4.7.1 Service unavailable - try again later"
+                            : "550 5.7.1 Command rejected";
+
+        smtpd_log_action(state, "milter-reject", "MAIL", r, vstr_str(addr), NULL);
+        session_reply(state, "%s", r);
+        goto done;
+    }
     state->sender = mem_strdup(vstr_str(addr));
+    if (conf->milter_action == SMTPD_MILTER_QUARANTINE)
+        state->hold = 1;
     state->body_8bit = p.body_8bit;
     state->smtputf8 = p.smtputf8;
     state->ret_flags = p.ret;

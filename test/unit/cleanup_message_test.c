@@ -28,6 +28,7 @@
 #include "qfile.h"
 #include "vstr.h"
 #include "tap.h"
+#include "cleanup_conf.h"
 
 static char dir[] = "/tmp/cleanup_message_test.XXXXXX";
 static VSTR *logbuf;
@@ -66,19 +67,10 @@ static void conf_setup(CLEANUP_CONF *c)
 {
     VSTR *why = vstr_new(0);
 
-    memset(c, 0, sizeof(*c));
-    c->myhostname = "mail.example.com";
-    c->myorigin = "example.com";
-    c->mydomain = "example.com";
-    c->mail_name = "Postfix";
-    c->remote_header_domain = "";
-    c->propagate_canonical = 1;
-    c->propagate_virtual = 1;
+    cleanup_conf_base(c);
     c->rcpt_delim = "";
-    c->undisclosed = "";
     c->empty_rcpt = "MAILER-DAEMON";
     c->always_bcc = "archive";
-    c->append_at_myorigin = 1;
     c->original_rcpt = 1;
     c->replace_stray = 1;
     c->hop_limit = 3;
@@ -88,10 +80,6 @@ static void conf_setup(CLEANUP_CONF *c)
     c->dup_limit = 1000;
     c->size_limit = 20000;
     c->valias_recursion = 2;
-    c->valias_expansion = 1000;
-    c->valias_addr_len = 1000;
-    c->canon_classes = cleanup_classes("envelope_sender, envelope_recipient, header_sender, header_recipient");
-    c->masq_classes = cleanup_classes("envelope_sender, header_sender, header_recipient");
     c->masq_domains = argv_new();
     c->drop_headers = argv_split("bcc, content-length, resent-bcc, return-path", ", ");
     c->masq_exceptions = argv_new();

@@ -24,6 +24,7 @@
 #include "msg.h"
 #include "vstr.h"
 #include "tap.h"
+#include "cleanup_conf.h"
 
 static char dir[] = "/tmp/cleanup_rewrite_test.XXXXXX";
 
@@ -59,25 +60,12 @@ static void conf_setup(CLEANUP_CONF *c)
 {
     VSTR *why = vstr_new(0);
 
-    memset(c, 0, sizeof(*c));
-    c->myhostname = "mail.example.com";
-    c->myorigin = "example.com";
-    c->mydomain = "example.com";
-    c->mail_name = "Postfix";
-    c->remote_header_domain = "";
-    c->propagate_canonical = 1;
-    c->propagate_virtual = 1;
+    cleanup_conf_base(c);
     c->rcpt_delim = "+";
-    c->undisclosed = "";
-    c->append_at_myorigin = 1;
     c->append_dot_mydomain = 1;
     c->valias_recursion = 1000;
-    c->valias_expansion = 1000;
-    c->valias_addr_len = 1000;
-    c->canon_classes = cleanup_classes("envelope_sender, envelope_recipient, header_sender, header_recipient");
     c->sender_canon_classes = cleanup_classes("envelope_sender, header_sender");
     c->rcpt_canon_classes = cleanup_classes("envelope_recipient, header_recipient");
-    c->masq_classes = cleanup_classes("envelope_sender, header_sender, header_recipient");
     c->masq_domains = argv_split("!keep.example.com, example.com", ", ");
     c->masq_exceptions = argv_split("root", ", ");
     c->canonical = open_maps("canonical_maps", "canonical");
