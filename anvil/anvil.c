@@ -70,6 +70,7 @@ static const struct {
     {ANVIL_REQ_AUTH, ANVIL_EV_AUTH},
     {ANVIL_REQ_NEWTLS, ANVIL_EV_NEWTLS},
     {ANVIL_REQ_LOOKUP, ANVIL_EV_LOOKUP},
+    {ANVIL_REQ_NEWTLS_STATUS, ANVIL_EV_NEWTLS_STATUS},
 };
 
 static void anvil_emit(void *ctx, const char *text)

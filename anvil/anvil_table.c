@@ -134,13 +134,14 @@ int anvil_table_event(ANVIL_TABLE *t, int kind, const char *ident, time_t now,
     ANVIL_ENTRY *e;
     int k;
 
-    if (kind < 0 || kind > ANVIL_EV_LOOKUP)
+    if (kind < 0 || kind > ANVIL_EV_NEWTLS_STATUS)
         msg_panic("anvil_table_event: bad event kind %d", kind);
     *count = *rate = 0;
     if (now >= t->next_sweep)
         anvil_table_expire(t, now);
     if ((e = htable_get(t->entries, ident)) == NULL) {
-        if (kind == ANVIL_EV_LOOKUP || kind == ANVIL_EV_DISCONNECT)
+        if (kind == ANVIL_EV_LOOKUP || kind == ANVIL_EV_DISCONNECT
+            || kind == ANVIL_EV_NEWTLS_STATUS)
             return 0;
         if (anvil_table_room(t, now) < 0)
             return -1;
@@ -160,6 +161,9 @@ int anvil_table_event(ANVIL_TABLE *t, int kind, const char *ident, time_t now,
         break;
     case ANVIL_EV_LOOKUP:
         k = ANVIL_EV_CONNECT;
+        break;
+    case ANVIL_EV_NEWTLS_STATUS:
+        k = ANVIL_EV_NEWTLS;
         break;
     case ANVIL_EV_CONNECT:
         e->count++;

@@ -9,7 +9,8 @@
  *                       &count, &rate);
  *   counts the event and says the identity's concurrent connections and
  *   the rate that the event is about (the connection rate for CONNECT,
- *   DISCONNECT and LOOKUP). A rate window starts with the identity's first
+ *   DISCONNECT and LOOKUP; NEWTLS_STATUS counts nothing either and
+ *   answers the NEWTLS rate). A rate window starts with the identity's first
  *   event and lasts unit seconds; the next event after it starts a new one
  *   with all rates at zero. DISCONNECT never takes a count below zero.
  *   LOOKUP and DISCONNECT of an unknown identity create nothing.
@@ -43,6 +44,7 @@
 #define ANVIL_EV_RATES      5   /* the kinds above have a rate */
 #define ANVIL_EV_DISCONNECT 5
 #define ANVIL_EV_LOOKUP     6
+#define ANVIL_EV_NEWTLS_STATUS 7 /* like LOOKUP, answers the newtls rate */
 
 typedef struct ANVIL_TABLE ANVIL_TABLE;
 

@@ -18,7 +18,8 @@
  *   message     a MAIL command: message rate+1
  *   recipient   a RCPT command: recipient rate+1
  *   auth        an AUTH command: auth rate+1
- *   newtls      a new TLS session: rate+1 (smtpd does not ask it yet)
+ *   newtls      a new TLS session: rate+1 (smtpd: a TLS session not resumed)
+ *   newtls_status  nothing changes; rate is the new TLS session rate
  *   lookup      nothing changes
  * The reply's count is the client's concurrent connections, rate the
  * counter that the request is about (the connection rate for connect,
@@ -64,6 +65,7 @@
 #define ANVIL_REQ_AUTH       "auth"
 #define ANVIL_REQ_NEWTLS     "newtls"
 #define ANVIL_REQ_LOOKUP     "lookup"
+#define ANVIL_REQ_NEWTLS_STATUS "newtls_status"
 
 #define ANVIL_ATTR_REQUEST "request"
 #define ANVIL_ATTR_IDENT   "ident"

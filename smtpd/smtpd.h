@@ -191,6 +191,7 @@ typedef struct SMTPD_STATE {
     int body_8bit;
     int smtputf8;
     long long declared_size;
+    long long act_size;             /* content bytes received, set at END-OF-MESSAGE */
     ARGV *rcpts;                    /* accepted recipients */
     ARGV *rcpt_orcpts;              /* their DSN ORCPT ("rfc822;addr") */
     ARGV *rcpt_notify;              /* their NOTIFY bits, decimal */

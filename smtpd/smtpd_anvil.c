@@ -11,6 +11,7 @@
 #include "../lib/conf.h"
 #include "../lib/mem.h"
 #include "../lib/msg.h"
+#include "../lib/net/tls.h"
 #include "../lib/vstr.h"
 #include "smtpd_anvil.h"
 
@@ -23,6 +24,7 @@ typedef struct SMTPD_ANVIL {
     long mail_rate_limit;   /* smtpd_client_message_rate_limit */
     long rcpt_rate_limit;   /* smtpd_client_recipient_rate_limit */
     long auth_rate_limit;   /* smtpd_client_auth_rate_limit */
+    long tls_rate_limit;    /* smtpd_client_new_tls_session_rate_limit */
 } SMTPD_ANVIL;
 
 struct SMTPD_ANVIL *smtpd_anvil_create(MATCH_LIST *exceptions, int timeout_ms)
@@ -35,8 +37,10 @@ struct SMTPD_ANVIL *smtpd_anvil_create(MATCH_LIST *exceptions, int timeout_ms)
     a->mail_rate_limit = conf_get_int("smtpd_client_message_rate_limit");
     a->rcpt_rate_limit = conf_get_int("smtpd_client_recipient_rate_limit");
     a->auth_rate_limit = conf_get_int("smtpd_client_auth_rate_limit");
+    a->tls_rate_limit = conf_get_int("smtpd_client_new_tls_session_rate_limit");
     if (a->count_limit <= 0 && a->conn_rate_limit <= 0 && a->mail_rate_limit <= 0
-        && a->rcpt_rate_limit <= 0 && a->auth_rate_limit <= 0) {
+        && a->rcpt_rate_limit <= 0 && a->auth_rate_limit <= 0
+        && a->tls_rate_limit <= 0) {
         if (exceptions)
             match_list_free(exceptions);
         mem_free(a);
@@ -178,6 +182,41 @@ int smtpd_anvil_auth(SMTPD_STATE *state)
     msg_warn("AUTH command rate limit exceeded: %d from %s for service %s",
              rate, state->namaddr, a->service);
     smtpd_anvil_reply(state, "450 4.7.1 Error: too many AUTH commands from %s", state->addr);
+    return -1;
+}
+
+int smtpd_anvil_newtls(SMTPD_STATE *state)
+{
+    const SMTPD_ANVIL *a = state->conf->anvil;
+    const TLS_INFO *ti = state->tls ? tls_info(state->tls) : NULL;
+    int rate;
+
+    if (ti == NULL || ti->reused || !smtpd_anvil_applies(state, a ? a->tls_rate_limit : 0)
+        || (rate = smtpd_anvil_rate(state, ANVIL_REQ_NEWTLS)) <= a->tls_rate_limit)
+        return 0;
+    msg_warn("New TLS session rate limit exceeded: %d from %s for service %s",
+             rate, state->namaddr, a->service);
+    smtpd_anvil_reply(state, "421 4.7.0 %s Error: too many new TLS sessions from %s",
+                      state->conf->myhostname, state->namaddr);
+    return -1;
+}
+
+int smtpd_anvil_newtls_status(SMTPD_STATE *state)
+{
+    const SMTPD_ANVIL *a = state->conf->anvil;
+    int rate;
+
+    if (!smtpd_anvil_applies(state, a ? a->tls_rate_limit : 0)
+        || (rate = smtpd_anvil_rate(state, ANVIL_REQ_NEWTLS_STATUS)) <= a->tls_rate_limit)
+        return 0;
+    if (state->conf->tls.wrapper) {
+        msg_warn("Refusing TLS service request from %s for service %s", state->namaddr,
+                 a->service);
+    } else {
+        msg_warn("Refusing STARTTLS request from %s for service %s", state->namaddr, a->service);
+        smtpd_anvil_reply(state, "454 4.7.0 Error: too many new TLS sessions from %s",
+                          state->namaddr);
+    }
     return -1;
 }
 

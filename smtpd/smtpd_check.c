@@ -13,6 +13,7 @@
 #include "../lib/msg.h"
 #include "../lib/net/dns.h"
 #include "../lib/strutil.h"
+#include "smtpd_attr.h"
 #include "smtpd_access.h"
 #include "../lib/net/tls.h"
 #include "smtpd_check.h"
@@ -835,16 +836,6 @@ static const char *check_rbl_var(const char *name, void *p)
         return x->what;
     if (strcmp(name, "rbl_class") == 0)
         return x->class;
-    if (strcmp(name, "client") == 0)
-        return state->namaddr;
-    if (strcmp(name, "client_address") == 0)
-        return state->addr;
-    if (strcmp(name, "client_name") == 0)
-        return state->name;
-    if (strcmp(name, "reverse_client_name") == 0)
-        return state->reverse_name;
-    if (strcmp(name, "helo_name") == 0)
-        return state->helo;
     if (strcmp(name, "sender") == 0)
         return x->ctx->sender;
     if (strcmp(name, "sender_name") == 0)
@@ -857,7 +848,7 @@ static const char *check_rbl_var(const char *name, void *p)
         return check_rbl_addr_part(x, x->ctx->rcpt, 0);
     if (strcmp(name, "recipient_domain") == 0)
         return check_rbl_addr_part(x, x->ctx->rcpt, 1);
-    return NULL;
+    return smtpd_state_attr(state, name); /* client, client_address, ... */
 }
 
 /* The template for a list: rbl_reply_maps (the argument, then its domain), else default_rbl_reply. */

@@ -333,7 +333,9 @@ void smtpd_policy_build_request(const SMTPD_STATE *state, const SMTPD_POLICY_SPE
     policy_attr(out, "sasl_method", state->sasl_username ? state->sasl_method : "");
     policy_attr(out, "sasl_username", state->sasl_username);
     policy_attr(out, "sasl_sender", state->sasl_sender);
-    policy_attr_num(out, "size", state->declared_size > 0 ? state->declared_size : 0);
+    /* at END-OF-MESSAGE the size received, before that the MAIL FROM SIZE= */
+    policy_attr_num(out, "size", eod ? state->act_size
+                                     : state->declared_size > 0 ? state->declared_size : 0);
     policy_attr(out, "ccert_subject", ti ? ti->peer_CN : "");
     policy_attr(out, "ccert_issuer", ti ? ti->issuer_CN : "");
     policy_attr(out, "ccert_fingerprint", ti ? ti->peer_cert_fprint : "");

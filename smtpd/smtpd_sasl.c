@@ -11,6 +11,7 @@
 #include "../lib/net/tls.h"
 #include "../lib/strutil.h"
 #include "smtpd.h"
+#include "smtpd_anvil.h"
 #include "smtpd_sasl.h"
 
 #define SMTPD_SASL_MECH_MAX 64      /* a mechanism name we pass on */
@@ -166,6 +167,8 @@ int smtpd_sasl_auth_cmd(SMTPD_STATE *state, const char *arg, const SMTPD_SASL_IO
         io->reply(state, "501 5.5.4 Syntax: AUTH mechanism");
         return 0;
     }
+    if (smtpd_anvil_auth(state) < 0) /* 450 sent: over the AUTH rate */
+        return 0;
     if (mlen > SMTPD_SASL_MECH_MAX) {
         io->reply(state, "504 5.5.4 Unsupported authentication mechanism");
         return 0;

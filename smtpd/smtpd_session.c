@@ -28,6 +28,7 @@
 #include "smtpd_peer.h"
 #include "smtpd_sasl.h"
 #include "smtpd_anvil.h"
+#include "smtpd_attr.h"
 #include "smtpd_session.h"
 #include "smtpd_tls.h"
 
@@ -73,21 +74,14 @@ static const char *session_footer_lookup(const char *name, void *ctx)
 {
     FOOTER_CTX *fc = ctx;
     const SMTPD_STATE *state = fc->state;
+    const char *v;
 
     if (strcmp(name, "server_name") == 0)
         return state->conf->myhostname;
-    if (strcmp(name, "client") == 0)
-        return state->namaddr;
-    if (strcmp(name, "client_address") == 0)
-        return state->addr;
-    if (strcmp(name, "client_name") == 0)
-        return state->name;
-    if (strcmp(name, "reverse_client_name") == 0)
-        return state->reverse_name;
-    if (strcmp(name, "client_port") == 0)
-        return state->port;
-    if (strcmp(name, "helo_name") == 0)
+    if (strcmp(name, "helo_name") == 0) /* "" before HELO/EHLO */
         return state->helo ? state->helo : "";
+    if ((v = smtpd_state_attr(state, name)) != NULL) /* client, client_address, ... */
+        return v;
     if (strncmp(name, "sender", 6) == 0)
         return session_footer_addr(fc, state->sender ? state->sender : state->footer_sender,
                                    name + 6);
@@ -233,6 +227,7 @@ static void session_reset(SMTPD_STATE *state)
         state->protocol = "ESMTP";
     state->smtputf8 = 0;
     state->declared_size = -1;
+    state->act_size = 0;
     argv_truncate(state->rcpts, 0);
     argv_truncate(state->rcpt_orcpts, 0);
     argv_truncate(state->rcpt_notify, 0);
@@ -945,6 +940,7 @@ static void session_content_end(SMTPD_STATE *state, SMTPD_DATA *d, const char *s
     VSTR *reply = vstr_new(0);
     int status;
 
+    state->act_size = d->bytes;
     if (d->too_big) {
         smtpd_log_action(state, "reject", stage, "552 5.3.4 Message size exceeds fixed limit",
                          state->sender, NULL);
@@ -1411,6 +1407,8 @@ static int cmd_starttls(SMTPD_STATE *state, const char *arg)
         session_reply(state, "454 4.7.0 TLS not available due to local problem");
         return SESSION_GO_ON;
     }
+    if (smtpd_anvil_newtls_status(state) < 0) /* 454 sent: over the new TLS session rate */
+        return SESSION_GO_ON;
     session_tls_purge(state);
     session_reply(state, "220 2.0.0 Ready to start TLS");
     session_flush(state);
@@ -1428,6 +1426,8 @@ static int cmd_starttls(SMTPD_STATE *state, const char *arg)
     }
     vstr_free(why);
     session_tls_forget(state);
+    if (smtpd_anvil_newtls(state) < 0) /* 421 sent: over the new TLS session rate */
+        return SESSION_END;
     return SESSION_GO_ON;
 }
 
@@ -1473,8 +1473,6 @@ static int cmd_auth(SMTPD_STATE *state, const char *arg)
 {
     static const SMTPD_SASL_IO io = {session_sasl_reply, session_sasl_read};
 
-    if (smtpd_anvil_auth(state) < 0) /* 450 sent: over the AUTH rate */
-        return SESSION_GO_ON;
     return smtpd_sasl_auth_cmd(state, arg, &io) ? SESSION_END : SESSION_GO_ON;
 }
 
@@ -1745,11 +1743,15 @@ static int session_wrapper_start(SMTPD_STATE *state)
                  "dropping %s", state->namaddr);
         return -1;
     }
+    if (smtpd_anvil_newtls_status(state) < 0) /* over the new TLS session rate: drop */
+        return -1;
     why = vstr_new(0);
     r = smtpd_tls_start(state, why);
     vstr_free(why);
     if (r < 0)
         msg_info("lost connection after CONNECT from %s", state->namaddr);
+    else if (smtpd_anvil_newtls(state) < 0) /* 421 sent: over the new TLS session rate */
+        r = -1;
     return r;
 }
 

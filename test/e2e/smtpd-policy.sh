@@ -18,6 +18,10 @@ sd_setup "local_recipient_maps =" \
 PPORT=$(inst_port)
 PGPORT=$(inst_port)
 REQ=$T/requests.log
+# END-OF-MESSAGE requests on a service of their own (the other counts stay).
+P_EOD=$(inst_port)
+sd_params "eod_policy = check_policy_service unix:private/policy"
+inst_service "$ADDR:$P_EOD inet n - y - - smtpd -o smtpd_end_of_data_restrictions=\$eod_policy"
 sd_params "limclass = check_policy_service { inet:$ADDR:$PPORT, request_limit=2, try_limit=2, retry_delay=1s, timeout = 1s, policy_context=lim }" \
     "greyclass = check_policy_service inet:$ADDR:$PGPORT, permit" \
     "smtpd_recipient_restrictions = reject_unauth_destination, check_recipient_access inline:{{lim1@mail.example.com=limclass}, {lim2@mail.example.com=limclass}, {lim3@mail.example.com=limclass}, {lim4@mail.example.com=limclass}, {limclosed@mail.example.com=limclass}, {grey@mail.example.com=greyclass}}, check_policy_service { inet:$ADDR:$PPORT, timeout=1s, try_limit=1 }" \
@@ -258,6 +262,34 @@ D
 else
     skip "postgrey is not installed (test/deps.sh)"
 fi
+
+# --- END-OF-MESSAGE: size is the size received, not MAIL FROM SIZE= -----------------
+# The content is 29 bytes: "Subject: size test" CR LF, CR LF, "hello" CR LF.
+PORT=$P_EOD sd_dialog eod <<'D'
+S~ 220 .*
+C: EHLO client.example.net
+M: 250
+C: MAIL FROM:<sender@example.net> SIZE=99999
+S: 250 2.1.0 Ok
+C: RCPT TO:<dunno@mail.example.com>
+S: 250 2.1.5 Ok
+C: DATA
+S~ 354 .*
+C: Subject: size test
+C:
+C: hello
+C: .
+S~ 250 2\.0\.0 Ok: queued as [0-9A-F]+
+C: QUIT
+S: 221 2.0.0 Bye
+D
+awk '/^conn=/{b=""} {b=b $0 " "} /^---$/ && b ~ /protocol_state=RCPT/ && b ~ /size=99999/ {print b}' \
+    "$REQ" >"$T/rcptreq"
+like "$(cat "$T/rcptreq")" " size=99999 " "RCPT request: size is MAIL FROM SIZE="
+awk '/^conn=/{b=""} {b=b $0 " "} /^---$/ && b ~ /protocol_state=END-OF-MESSAGE/ {print b}' \
+    "$REQ" >"$T/eodreq"
+like "$(cat "$T/eodreq")" " size=29 .*recipient_count=1|recipient_count=1 .* size=29 " \
+    "END-OF-MESSAGE request: size is the content received (29), not SIZE=99999"
 
 # --- the server is down ------------------------------------------------------------------
 pol_stop
