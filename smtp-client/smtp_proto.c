@@ -529,29 +529,28 @@ int smtp_sess_open(const SMTP_CONF *cf, const SMTP_ADDR *a, const SMTP_DEST *d,
     return r;
 }
 
-void smtp_xtext(VSTR *out, const char *text)
+/* proto_xtext - xtext: bytes outside 33..126 and those in SPECIAL as +XX */
+static void proto_xtext(VSTR *out, const char *text, const char *special)
 {
     const unsigned char *p;
 
     for (p = (const unsigned char *) text; *p; p++) {
-        if (*p < 33 || *p > 126 || *p == '+' || *p == '=')
+        if (*p < 33 || *p > 126 || strchr(special, *p) != NULL)
             vstr_printf(out, "+%02X", *p);
         else
             vstr_addch(out, *p);
     }
 }
 
+void smtp_xtext(VSTR *out, const char *text)
+{
+    proto_xtext(out, text, "+=");
+}
+
 /* proto_xfwd_xtext - xtext as Postfix's XFORWARD client writes it ('=' as is) */
 static void proto_xfwd_xtext(VSTR *out, const char *text)
 {
-    const unsigned char *p;
-
-    for (p = (const unsigned char *) text; *p; p++) {
-        if (*p < 33 || *p > 126 || *p == '+')
-            vstr_printf(out, "+%02X", *p);
-        else
-            vstr_addch(out, *p);
-    }
+    proto_xtext(out, text, "+");
 }
 
 /* proto_xfwd_value - what the request says for one attribute */
